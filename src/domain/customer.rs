@@ -1,0 +1,250 @@
+//! A customer of the MSP and the rules for creating and changing one.
+
+use serde::Serialize;
+
+use super::validate::{self, ValidationError};
+use super::{Timestamp, word_enum};
+
+word_enum! {
+    /// What the customer's stack is doing, as far as nbmsp knows.
+    pub enum CustomerStatus {
+        /// Deployed and running.
+        Active = "active",
+        /// Created but not deployed, or stopped on purpose.
+        Inactive = "inactive",
+        /// An operation is under way.
+        Deploying = "deploying",
+        /// The last operation failed; see the status reason and the log.
+        Error = "error",
+    }
+}
+
+word_enum! {
+    /// Which NetBird container layout a customer runs.
+    pub enum Layout {
+        /// `netbird-server` + `dashboard` (NetBird >= 0.65).
+        Combined = "combined",
+        /// management, signal, relay and dashboard (NetBird before 0.65).
+        Legacy = "legacy",
+    }
+}
+
+/// Devices allowed when the user gives no limit.
+pub const DEFAULT_MAX_DEVICES: i64 = 20;
+
+/// A stored customer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Customer {
+    /// Database id; stable for the customer's lifetime.
+    pub id: i64,
+    /// Display name.
+    pub name: String,
+    /// Company; empty when not given.
+    pub company: String,
+    /// DNS label under the MSP's base domain; unique.
+    pub subdomain: String,
+    /// Contact address; also the NetBird owner's login.
+    pub email: String,
+    /// Devices the customer may connect.
+    pub max_devices: i64,
+    /// Free-form notes for the MSP's staff.
+    pub notes: String,
+    /// NetBird layout of the customer's stack.
+    pub layout: Layout,
+    /// Current status.
+    pub status: CustomerStatus,
+    /// Why the status is what it is (the last error, for `error`).
+    pub status_reason: Option<String>,
+    /// When the customer was created.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: Timestamp,
+    /// When any field last changed.
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: Timestamp,
+}
+
+impl Customer {
+    /// The customer's public domain under `base_domain`.
+    pub fn fqdn(&self, base_domain: &str) -> String {
+        fqdn(&self.subdomain, base_domain)
+    }
+}
+
+/// `<subdomain>.<base_domain>`, with any trailing dot of the base domain dropped.
+pub fn fqdn(subdomain: &str, base_domain: &str) -> String {
+    format!("{subdomain}.{}", base_domain.trim_end_matches('.'))
+}
+
+/// What a user gives to create a customer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCustomer {
+    /// Display name.
+    pub name: String,
+    /// Company (may be empty).
+    pub company: String,
+    /// DNS label.
+    pub subdomain: String,
+    /// Contact address.
+    pub email: String,
+    /// Device limit.
+    pub max_devices: i64,
+    /// Notes (may span lines).
+    pub notes: String,
+    /// Layout.
+    pub layout: Layout,
+}
+
+impl NewCustomer {
+    /// Every rule broken, in form order, so a form can mark all bad fields at once.
+    pub fn validate(&self) -> Vec<ValidationError> {
+        [
+            validate::name(&self.name),
+            validate::company(&self.company),
+            validate::subdomain(&self.subdomain),
+            validate::email(&self.email),
+            validate::max_devices(self.max_devices),
+            validate::notes(&self.notes),
+        ]
+        .into_iter()
+        .filter_map(Result::err)
+        .collect()
+    }
+}
+
+/// A change to an existing customer; `None` keeps a field. The subdomain cannot change: it names
+/// the customer's domain, certificate and containers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CustomerPatch {
+    /// New display name.
+    pub name: Option<String>,
+    /// New company.
+    pub company: Option<String>,
+    /// New contact address.
+    pub email: Option<String>,
+    /// New device limit.
+    pub max_devices: Option<i64>,
+    /// New notes.
+    pub notes: Option<String>,
+    /// New layout (takes effect on the next redeploy).
+    pub layout: Option<Layout>,
+}
+
+impl CustomerPatch {
+    /// True when the patch changes nothing.
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// Every rule broken by the fields the patch sets.
+    pub fn validate(&self) -> Vec<ValidationError> {
+        let mut errors = Vec::new();
+        let mut check = |r: Result<(), ValidationError>| {
+            if let Err(e) = r {
+                errors.push(e);
+            }
+        };
+        if let Some(v) = &self.name {
+            check(validate::name(v));
+        }
+        if let Some(v) = &self.company {
+            check(validate::company(v));
+        }
+        if let Some(v) = &self.email {
+            check(validate::email(v));
+        }
+        if let Some(v) = self.max_devices {
+            check(validate::max_devices(v));
+        }
+        if let Some(v) = &self.notes {
+            check(validate::notes(v));
+        }
+        errors
+    }
+
+    /// Applies the patch to a customer in memory.
+    pub fn apply(&self, c: &mut Customer) {
+        if let Some(v) = &self.name {
+            c.name.clone_from(v);
+        }
+        if let Some(v) = &self.company {
+            c.company.clone_from(v);
+        }
+        if let Some(v) = &self.email {
+            c.email.clone_from(v);
+        }
+        if let Some(v) = self.max_devices {
+            c.max_devices = v;
+        }
+        if let Some(v) = &self.notes {
+            c.notes.clone_from(v);
+        }
+        if let Some(v) = self.layout {
+            c.layout = v;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> NewCustomer {
+        NewCustomer {
+            name: "ACME Logistics".into(),
+            company: "ACME GmbH".into(),
+            subdomain: "acme".into(),
+            email: "it@acme.example".into(),
+            max_devices: DEFAULT_MAX_DEVICES,
+            notes: String::new(),
+            layout: Layout::Combined,
+        }
+    }
+
+    #[test]
+    fn valid_customer_has_no_errors() {
+        assert!(sample().validate().is_empty());
+    }
+
+    #[test]
+    fn all_bad_fields_are_reported_in_form_order() {
+        let c = NewCustomer {
+            name: String::new(),
+            subdomain: "Bad_".into(),
+            email: "nope".into(),
+            max_devices: 0,
+            ..sample()
+        };
+        let fields: Vec<_> = c.validate().into_iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["name", "subdomain", "email", "max_devices"]);
+    }
+
+    #[test]
+    fn words_round_trip() {
+        for s in CustomerStatus::ALL {
+            assert_eq!(s.as_str().parse::<CustomerStatus>(), Ok(*s));
+        }
+        assert!(
+            "paused"
+                .parse::<CustomerStatus>()
+                .unwrap_err()
+                .contains("active, inactive, deploying, error")
+        );
+        assert_eq!("legacy".parse::<Layout>(), Ok(Layout::Legacy));
+    }
+
+    #[test]
+    fn fqdn_joins_label_and_base() {
+        assert_eq!(fqdn("acme", "msp.example."), "acme.msp.example");
+    }
+
+    #[test]
+    fn patch_validates_only_what_it_sets() {
+        assert!(CustomerPatch::default().validate().is_empty());
+        assert!(CustomerPatch::default().is_empty());
+        let p = CustomerPatch {
+            email: Some("bad".into()),
+            ..Default::default()
+        };
+        assert_eq!(p.validate()[0].field, "email");
+    }
+}

@@ -1,0 +1,54 @@
+//! Pure types and rules: customers, deployments, settings, users, validation and port choice.
+//! Nothing in here does IO, so everything here is tested with plain tables.
+
+pub mod audit;
+pub mod customer;
+pub mod deployment;
+pub mod ports;
+pub mod settings;
+pub mod user;
+pub mod validate;
+
+pub use validate::ValidationError;
+
+/// A point in time, always UTC; serialised as RFC 3339.
+pub type Timestamp = time::OffsetDateTime;
+
+/// Declares a fieldless enum stored and typed as a fixed lowercase word, with `as_str`, `ALL`,
+/// `Display` and `FromStr` (whose error lists the valid words). One macro so the database, CLI
+/// and JSON spellings can never drift apart.
+macro_rules! word_enum {
+    ($(#[$meta:meta])* $vis:vis enum $name:ident { $($(#[$vmeta:meta])* $variant:ident = $word:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+        #[serde(rename_all = "lowercase")]
+        $vis enum $name { $($(#[$vmeta])* $variant),+ }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The word used in the database, the CLI and JSON.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $word),+ }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                match s {
+                    $($word => Ok($name::$variant),)+
+                    _ => Err(format!("must be one of: {}", [$($word),+].join(", "))),
+                }
+            }
+        }
+    };
+}
+pub(crate) use word_enum;

@@ -1,0 +1,497 @@
+//! The registry of system settings: every key, its kind, default and rule.
+//!
+//! Settings live in the database and are edited in the app or with `nbmsp settings set`; this
+//! table is the one place that says what a valid value is, for both.
+
+use std::collections::BTreeMap;
+
+use super::customer::Layout;
+use super::validate::{self, ValidationError};
+use super::word_enum;
+
+word_enum! {
+    /// How customers' domains are published.
+    pub enum ProxyKind {
+        /// Nginx Proxy Manager over its REST API.
+        Npm = "npm",
+        /// No proxy calls; nbmsp prints the nginx snippet for a proxy the user runs.
+        None = "none",
+    }
+}
+
+/// What kind of value a setting holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SettingKind {
+    /// A domain name.
+    Domain,
+    /// An email address.
+    Email,
+    /// An absolute filesystem path.
+    Path,
+    /// A Docker network name.
+    NetworkName,
+    /// An integer in a range.
+    Int {
+        /// Smallest accepted.
+        min: i64,
+        /// Largest accepted.
+        max: i64,
+    },
+    /// An integer in a range, or empty for "not set".
+    OptionalInt {
+        /// Smallest accepted.
+        min: i64,
+        /// Largest accepted.
+        max: i64,
+    },
+    /// One word out of a fixed list.
+    Choice(&'static [&'static str]),
+    /// An http(s) URL, or empty.
+    Url,
+    /// Free text on one line, possibly empty.
+    Text,
+    /// A Docker image reference.
+    Image,
+    /// A secret: stored encrypted, never shown.
+    Secret,
+}
+
+/// One setting's definition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SettingDef {
+    /// The key as typed by users (`npm.url`).
+    pub key: &'static str,
+    /// What it holds.
+    pub kind: SettingKind,
+    /// Value written at init; empty means "not set". `data_dir` is resolved against the data home.
+    pub default: &'static str,
+    /// One line for help texts and the settings editor.
+    pub help: &'static str,
+    /// False when the setting may be left empty ("not set").
+    pub required: bool,
+}
+
+impl SettingDef {
+    /// True for settings stored encrypted.
+    pub fn is_secret(&self) -> bool {
+        self.kind == SettingKind::Secret
+    }
+}
+
+const LAYOUTS: &[&str] = &["combined", "legacy"];
+const PROXIES: &[&str] = &["npm", "none"];
+
+/// Every setting nbmsp knows, in the order the editor shows them.
+pub const SETTINGS: &[SettingDef] = &[
+    SettingDef {
+        key: "base_domain",
+        kind: SettingKind::Domain,
+        default: "",
+        help: "Customers get <subdomain>.<base_domain>",
+        required: true,
+    },
+    SettingDef {
+        key: "admin_email",
+        kind: SettingKind::Email,
+        default: "",
+        help: "The MSP's contact address",
+        required: true,
+    },
+    SettingDef {
+        key: "data_dir",
+        kind: SettingKind::Path,
+        default: "",
+        help: "Where customers' instance directories live",
+        required: true,
+    },
+    SettingDef {
+        key: "docker_network",
+        kind: SettingKind::NetworkName,
+        default: "nbmsp",
+        help: "Docker network shared by customers' containers and the proxy",
+        required: true,
+    },
+    SettingDef {
+        key: "relay_base_port",
+        kind: SettingKind::Int {
+            min: 1024,
+            max: 65_535,
+        },
+        default: "3478",
+        help: "First public UDP port for customers' STUN",
+        required: true,
+    },
+    SettingDef {
+        key: "relay_port_count",
+        kind: SettingKind::Int {
+            min: 1,
+            max: 64_512,
+        },
+        default: "100",
+        help: "How many UDP ports from relay_base_port customers may use",
+        required: true,
+    },
+    SettingDef {
+        key: "layout",
+        kind: SettingKind::Choice(LAYOUTS),
+        default: "combined",
+        help: "NetBird layout for new customers",
+        required: true,
+    },
+    SettingDef {
+        key: "proxy",
+        kind: SettingKind::Choice(PROXIES),
+        default: "none",
+        help: "npm: register domains in Nginx Proxy Manager; none: print nginx snippets",
+        required: true,
+    },
+    SettingDef {
+        key: "npm.url",
+        kind: SettingKind::Url,
+        default: "",
+        help: "Nginx Proxy Manager admin URL, e.g. http://127.0.0.1:81",
+        required: false,
+    },
+    SettingDef {
+        key: "npm.identity",
+        kind: SettingKind::Email,
+        default: "",
+        help: "Nginx Proxy Manager login email",
+        required: false,
+    },
+    SettingDef {
+        key: "npm.secret",
+        kind: SettingKind::Secret,
+        default: "",
+        help: "Nginx Proxy Manager password (stored encrypted)",
+        required: false,
+    },
+    SettingDef {
+        key: "npm.certificate_id",
+        kind: SettingKind::OptionalInt {
+            min: 1,
+            max: i64::MAX,
+        },
+        default: "",
+        help: "Wildcard certificate id in NPM; empty requests one per customer",
+        required: false,
+    },
+    SettingDef {
+        key: "images.server",
+        kind: SettingKind::Image,
+        default: "netbirdio/netbird-server:latest",
+        help: "Combined layout server image",
+        required: true,
+    },
+    SettingDef {
+        key: "images.dashboard",
+        kind: SettingKind::Image,
+        default: "netbirdio/dashboard:latest",
+        help: "Dashboard image (both layouts)",
+        required: true,
+    },
+    SettingDef {
+        key: "images.management",
+        kind: SettingKind::Image,
+        default: "netbirdio/management:latest",
+        help: "Legacy layout management image",
+        required: true,
+    },
+    SettingDef {
+        key: "images.signal",
+        kind: SettingKind::Image,
+        default: "netbirdio/signal:latest",
+        help: "Legacy layout signal image",
+        required: true,
+    },
+    SettingDef {
+        key: "images.relay",
+        kind: SettingKind::Image,
+        default: "netbirdio/relay:latest",
+        help: "Legacy layout relay image",
+        required: true,
+    },
+    SettingDef {
+        key: "health_timeout_s",
+        kind: SettingKind::Int { min: 5, max: 3600 },
+        default: "60",
+        help: "Seconds a deploy waits for a healthy stack",
+        required: true,
+    },
+];
+
+/// The definition of `key`, or an error listing the valid keys.
+pub fn def(key: &str) -> Result<&'static SettingDef, ValidationError> {
+    SETTINGS.iter().find(|d| d.key == key).ok_or_else(|| {
+        let keys: Vec<&str> = SETTINGS.iter().map(|d| d.key).collect();
+        ValidationError::new(
+            key,
+            format!("unknown setting; valid keys: {}", keys.join(", ")),
+        )
+    })
+}
+
+/// Checks `value` for `key` and returns it normalised (trimmed; domains lowercased).
+/// Empty is allowed where a setting may be unset.
+pub fn normalise(key: &str, value: &str) -> Result<String, ValidationError> {
+    let d = def(key)?;
+    let v = if d.is_secret() {
+        value.to_string()
+    } else {
+        value.trim().to_string()
+    };
+    let err = |rule: String| Err(ValidationError::new(key, rule));
+    if v.is_empty() {
+        return if d.required {
+            err("must not be empty".into())
+        } else {
+            Ok(v)
+        };
+    }
+    match d.kind {
+        SettingKind::Domain => {
+            let v = v.to_ascii_lowercase();
+            validate::base_domain(&v).map_err(|e| ValidationError::new(key, e.rule))?;
+            Ok(v)
+        }
+        SettingKind::Email => validate::email(&v)
+            .map(|()| v)
+            .map_err(|e| ValidationError::new(key, e.rule)),
+        SettingKind::Path => {
+            if !v.starts_with('/') {
+                return err("must be an absolute path".into());
+            }
+            validate::line(key, &v, true, 4096).map(|()| v)
+        }
+        SettingKind::NetworkName => {
+            let ok = v.len() <= 64
+                && v.starts_with(|c: char| c.is_ascii_alphanumeric())
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
+            if ok {
+                Ok(v)
+            } else {
+                err(
+                    "must be a Docker network name: letters, digits, '_', '.', '-' (64 at most)"
+                        .into(),
+                )
+            }
+        }
+        SettingKind::Int { min, max } | SettingKind::OptionalInt { min, max } => {
+            match v.parse::<i64>() {
+                Ok(n) => validate::int_in(key, n, min..=max).map(|()| n.to_string()),
+                Err(_) => err(format!("must be a whole number between {min} and {max}")),
+            }
+        }
+        SettingKind::Choice(words) => {
+            if words.contains(&v.as_str()) {
+                Ok(v)
+            } else {
+                err(format!("must be one of: {}", words.join(", ")))
+            }
+        }
+        SettingKind::Url => {
+            let rest = v
+                .strip_prefix("http://")
+                .or_else(|| v.strip_prefix("https://"));
+            match rest {
+                Some(r)
+                    if !r.is_empty()
+                        && !r.contains(char::is_whitespace)
+                        && validate::line(key, &v, true, 2048).is_ok() =>
+                {
+                    Ok(v.trim_end_matches('/').to_string())
+                }
+                _ => err("must be an http:// or https:// URL such as http://127.0.0.1:81".into()),
+            }
+        }
+        SettingKind::Text => validate::line(key, &v, false, 1000).map(|()| v),
+        SettingKind::Image => {
+            let ok = v.len() <= 255
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"._-/:@".contains(&b))
+                && v.starts_with(|c: char| c.is_ascii_alphanumeric());
+            if ok {
+                Ok(v)
+            } else {
+                err("must be a Docker image reference such as netbirdio/dashboard:v2.9.0".into())
+            }
+        }
+        SettingKind::Secret => validate::line(key, &v, false, 4096).map(|()| v),
+    }
+}
+
+/// The system settings as typed values (secrets excluded: they come from the vault).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// See [`SETTINGS`].
+    pub base_domain: String,
+    /// See [`SETTINGS`].
+    pub admin_email: String,
+    /// See [`SETTINGS`].
+    pub data_dir: String,
+    /// See [`SETTINGS`].
+    pub docker_network: String,
+    /// See [`SETTINGS`].
+    pub relay_base_port: u16,
+    /// See [`SETTINGS`].
+    pub relay_port_count: u16,
+    /// See [`SETTINGS`].
+    pub layout: Layout,
+    /// See [`SETTINGS`].
+    pub proxy: ProxyKind,
+    /// See [`SETTINGS`].
+    pub npm_url: String,
+    /// See [`SETTINGS`].
+    pub npm_identity: String,
+    /// See [`SETTINGS`].
+    pub npm_certificate_id: Option<i64>,
+    /// Images by service name (`server`, `dashboard`, `management`, `signal`, `relay`).
+    pub images: BTreeMap<String, String>,
+    /// See [`SETTINGS`].
+    pub health_timeout_s: u64,
+}
+
+impl Settings {
+    /// Builds typed settings from stored key/value pairs; a key missing from `map` takes its
+    /// default, a stored value that breaks its rule is an error naming the key.
+    pub fn from_map(map: &BTreeMap<String, String>) -> Result<Self, ValidationError> {
+        let get = |key: &str| -> Result<String, ValidationError> {
+            let d = def(key)?;
+            let raw = map.get(key).map_or(d.default, String::as_str);
+            if raw.is_empty() {
+                Ok(String::new())
+            } else {
+                normalise(key, raw)
+            }
+        };
+        let int = |key: &str| -> Result<i64, ValidationError> {
+            get(key)?
+                .parse::<i64>()
+                .map_err(|_| ValidationError::new(key, "must be a whole number"))
+        };
+        let base = int("relay_base_port")?;
+        let count = int("relay_port_count")?;
+        validate::port_range(base, count)?;
+        let images = ["server", "dashboard", "management", "signal", "relay"]
+            .into_iter()
+            .map(|svc| Ok((svc.to_string(), get(&format!("images.{svc}"))?)))
+            .collect::<Result<_, ValidationError>>()?;
+        let cert = get("npm.certificate_id")?;
+        Ok(Self {
+            base_domain: get("base_domain")?,
+            admin_email: get("admin_email")?,
+            data_dir: get("data_dir")?,
+            docker_network: get("docker_network")?,
+            // port_range() above guarantees both fit in u16.
+            relay_base_port: u16::try_from(base)
+                .map_err(|_| ValidationError::new("relay_base_port", "must be at most 65535"))?,
+            relay_port_count: u16::try_from(count)
+                .map_err(|_| ValidationError::new("relay_port_count", "must be at most 64512"))?,
+            layout: get("layout")?
+                .parse()
+                .map_err(|e: String| ValidationError::new("layout", e))?,
+            proxy: get("proxy")?
+                .parse()
+                .map_err(|e: String| ValidationError::new("proxy", e))?,
+            npm_url: get("npm.url")?,
+            npm_identity: get("npm.identity")?,
+            npm_certificate_id: if cert.is_empty() {
+                None
+            } else {
+                cert.parse().ok()
+            },
+            images,
+            health_timeout_s: u64::try_from(int("health_timeout_s")?).unwrap_or(60),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid() {
+        for d in SETTINGS {
+            if !d.default.is_empty() {
+                assert_eq!(
+                    normalise(d.key, d.default).as_deref(),
+                    Ok(d.default),
+                    "{}",
+                    d.key
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn unknown_key_lists_valid_keys() {
+        let e = normalise("npm.password", "x").unwrap_err();
+        assert!(
+            e.rule.contains("npm.secret") && e.rule.contains("base_domain"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn values_table() {
+        let cases: &[(&str, &str, Result<&str, ()>)] = &[
+            ("base_domain", "MSP.Example.com", Ok("msp.example.com")),
+            ("base_domain", "localhost", Err(())),
+            ("base_domain", "", Err(())),
+            ("relay_base_port", " 4000 ", Ok("4000")),
+            ("relay_base_port", "80", Err(())),
+            ("relay_base_port", "abc", Err(())),
+            ("layout", "legacy", Ok("legacy")),
+            ("layout", "k8s", Err(())),
+            ("proxy", "npm", Ok("npm")),
+            ("npm.url", "http://127.0.0.1:81/", Ok("http://127.0.0.1:81")),
+            ("npm.url", "ftp://x", Err(())),
+            ("npm.url", "", Ok("")),
+            ("npm.certificate_id", "", Ok("")),
+            ("npm.certificate_id", "7", Ok("7")),
+            ("npm.certificate_id", "0", Err(())),
+            (
+                "images.server",
+                "registry.local:5000/nb/server:1.2",
+                Ok("registry.local:5000/nb/server:1.2"),
+            ),
+            ("images.server", "bad image", Err(())),
+            ("data_dir", "relative/dir", Err(())),
+            (
+                "data_dir",
+                "/var/lib/nbmsp/instances",
+                Ok("/var/lib/nbmsp/instances"),
+            ),
+            ("docker_network", "npm_default", Ok("npm_default")),
+            ("docker_network", "-x", Err(())),
+            ("admin_email", "ops@msp.example", Ok("ops@msp.example")),
+            ("health_timeout_s", "0", Err(())),
+        ];
+        for (key, value, want) in cases {
+            let got = normalise(key, value);
+            match want {
+                Ok(v) => assert_eq!(got.as_deref(), Ok(*v), "{key}={value:?}"),
+                Err(()) => assert!(got.is_err(), "{key}={value:?} should fail, got {got:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn typed_settings_from_defaults_and_range_check() {
+        let mut map = BTreeMap::new();
+        map.insert("base_domain".to_string(), "msp.example".to_string());
+        map.insert("data_dir".to_string(), "/srv/nb".to_string());
+        let s = Settings::from_map(&map).unwrap();
+        assert_eq!(s.relay_base_port, 3478);
+        assert_eq!(s.layout, Layout::Combined);
+        assert_eq!(s.proxy, ProxyKind::None);
+        assert_eq!(s.images["dashboard"], "netbirdio/dashboard:latest");
+        map.insert("relay_base_port".to_string(), "65500".to_string());
+        assert_eq!(
+            Settings::from_map(&map).unwrap_err().field,
+            "relay_port_count"
+        );
+    }
+}

@@ -1,0 +1,491 @@
+//! Logins, persisted throttling, and wrapping the data key per user.
+
+use std::path::Path;
+
+use rusqlite::{OptionalExtension, TransactionBehavior, params};
+use zeroize::Zeroizing;
+
+use super::crypto::{self, KEY_LEN, KdfParams, SALT_LEN};
+use super::{Result, Store, StoreError, Vault, fmt_time, home, now};
+use crate::domain::settings::SETTINGS;
+use crate::domain::user::{Role, User, lockout_seconds};
+use crate::domain::{settings, validate};
+
+/// Why a login or an account action was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthError {
+    /// Unknown user or wrong password; deliberately the same message for both.
+    #[error("wrong username or password")]
+    BadCredentials,
+    /// Too many failures: no attempt is checked until the wait is over.
+    #[error("too many failed logins for '{username}': try again in {wait_s} s")]
+    Throttled {
+        /// Who is locked.
+        username: String,
+        /// Seconds left.
+        wait_s: i64,
+    },
+    /// The action needs an admin.
+    #[error("only an admin may {0}")]
+    NotAdmin(&'static str),
+    /// The user has no wrapped data key (database edited by hand?).
+    #[error("user '{0}' has no key to the secrets; an admin must reset their password")]
+    NoKeyWrap(String),
+}
+
+/// A logged-in user with the unlocked secrets.
+#[derive(Debug)]
+pub struct Session {
+    /// Who is logged in.
+    pub user: User,
+    /// The unlocked data key.
+    pub vault: Vault,
+}
+
+impl Session {
+    /// Fails unless the user is an admin.
+    pub fn require_admin(&self, what: &'static str) -> Result<()> {
+        if self.user.role == Role::Admin {
+            Ok(())
+        } else {
+            Err(AuthError::NotAdmin(what).into())
+        }
+    }
+}
+
+/// What `init` needs to set up a new installation.
+#[derive(Debug, Clone)]
+pub struct InitParams<'a> {
+    /// Data home (for the default `data_dir`).
+    pub home: &'a Path,
+    /// First admin's username.
+    pub admin_user: &'a str,
+    /// First admin's password.
+    pub password: &'a str,
+    /// The MSP's contact address.
+    pub admin_email: &'a str,
+    /// Base domain for customers.
+    pub base_domain: &'a str,
+}
+
+fn wrap_aad(user_id: i64) -> Vec<u8> {
+    format!("nbmsp:v1:datakey:{user_id}").into_bytes()
+}
+
+impl Store {
+    /// Creates the first admin, a fresh data key and every setting at its default. Refuses when
+    /// any user exists.
+    pub fn initialise(&mut self, p: &InitParams<'_>) -> Result<Session> {
+        validate::username(p.admin_user)?;
+        validate::password(p.password)?;
+        let email = settings::normalise("admin_email", p.admin_email)?;
+        let domain = settings::normalise("base_domain", p.base_domain)?;
+        let data_dir = home::default_data_dir(p.home)
+            .to_string_lossy()
+            .into_owned();
+        let data_dir = settings::normalise("data_dir", &data_dir)?;
+        let data_key = crypto::new_data_key()?;
+        let hash = crypto::hash_password(p.password)?;
+        let wrap = WrappedKey::new(p.password, &data_key)?;
+
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let users: i64 = tx.query_row("SELECT COUNT(*) FROM users", [], |r| r.get(0))?;
+        if users > 0 {
+            return Err(StoreError::AlreadyInitialised(p.home.to_path_buf()));
+        }
+        let t = fmt_time(now());
+        tx.execute(
+            "INSERT INTO users (username, password_hash, role, created_at, updated_at) VALUES (?1, ?2, 'admin', ?3, ?3)",
+            params![p.admin_user, hash, t],
+        )?;
+        let user_id = tx.last_insert_rowid();
+        wrap.store(&tx, user_id)?;
+        for d in SETTINGS.iter().filter(|d| !d.is_secret()) {
+            let value = match d.key {
+                "admin_email" => email.as_str(),
+                "base_domain" => domain.as_str(),
+                "data_dir" => data_dir.as_str(),
+                _ => d.default,
+            };
+            tx.execute(
+                "INSERT INTO settings (key, value, updated_at, updated_by) VALUES (?1, ?2, ?3, ?4)",
+                params![d.key, value, t, p.admin_user],
+            )?;
+        }
+        tx.commit()?;
+        let user = self
+            .user(p.admin_user)?
+            .ok_or_else(|| StoreError::NotFound("the new admin vanished".into()))?;
+        self.audit_system(&user.username, "init", &user.username, "nbmsp initialised")?;
+        Ok(Session {
+            user,
+            vault: Vault::from_key(data_key),
+        })
+    }
+
+    /// Checks the password, honouring and updating the persisted throttle, and unlocks the
+    /// secrets. `now_s` is the Unix time (a parameter so tests can move the clock).
+    pub fn login(&mut self, username: &str, password: &str, now_s: i64) -> Result<Session> {
+        if let Some(wait_s) = self.lockout_remaining(username, now_s)? {
+            return Err(AuthError::Throttled {
+                username: username.to_string(),
+                wait_s,
+            }
+            .into());
+        }
+        let row: Option<(i64, String)> = self
+            .conn
+            .query_row(
+                "SELECT id, password_hash FROM users WHERE username = ?1",
+                params![username],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        // An unknown user costs the same hash as a known one, so timing does not tell them apart.
+        let dummy;
+        let phc = match &row {
+            Some((_, h)) => h.as_str(),
+            None => {
+                dummy = crypto::hash_password("nbmsp-timing-equaliser")?;
+                dummy.as_str()
+            }
+        };
+        let ok = crypto::verify_password(password, phc) && row.is_some();
+        let Some((user_id, _)) = row.filter(|_| ok) else {
+            self.record_failure(username, now_s)?;
+            return Err(AuthError::BadCredentials.into());
+        };
+        self.conn.execute(
+            "DELETE FROM login_attempts WHERE username = ?1",
+            params![username],
+        )?;
+        let key = WrappedKey::load(&self.conn, user_id)?
+            .ok_or_else(|| AuthError::NoKeyWrap(username.to_string()))?
+            .unwrap_key(password, user_id)?;
+        let user = self.user(username)?.ok_or(AuthError::BadCredentials)?;
+        Ok(Session {
+            user,
+            vault: Vault::from_key(key),
+        })
+    }
+
+    /// Seconds `username` must still wait before a login is checked, if locked.
+    pub fn lockout_remaining(&self, username: &str, now_s: i64) -> Result<Option<i64>> {
+        let until: Option<Option<i64>> = self
+            .conn
+            .query_row(
+                "SELECT locked_until FROM login_attempts WHERE username = ?1",
+                params![username],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(until.flatten().map(|u| u - now_s).filter(|w| *w > 0))
+    }
+
+    fn record_failure(&mut self, username: &str, now_s: i64) -> Result<()> {
+        // Immediate: two processes failing at once must both count.
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let failures: u32 = tx
+            .query_row(
+                "SELECT failures FROM login_attempts WHERE username = ?1",
+                params![username],
+                |r| r.get(0),
+            )
+            .optional()?
+            .unwrap_or(0);
+        let failures = failures.saturating_add(1);
+        let locked_until = lockout_seconds(failures).map(|s| now_s + s);
+        tx.execute(
+            "INSERT INTO login_attempts (username, failures, last_failure_at, locked_until) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (username) DO UPDATE SET failures = excluded.failures, last_failure_at = excluded.last_failure_at, locked_until = excluded.locked_until",
+            params![username, failures, now_s, locked_until],
+        )?;
+        tx.commit()?;
+        tracing::warn!(username, failures, "failed login");
+        Ok(())
+    }
+
+    /// Adds a user (admins only); the new user gets their own wrap of the data key.
+    pub fn add_user(
+        &mut self,
+        session: &Session,
+        username: &str,
+        password: &str,
+        role: Role,
+    ) -> Result<User> {
+        session.require_admin("add users")?;
+        validate::username(username)?;
+        validate::password(password)?;
+        let hash = crypto::hash_password(password)?;
+        let wrap = WrappedKey::new(password, session.vault.key())?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let t = fmt_time(now());
+        let inserted = tx.execute(
+            "INSERT INTO users (username, password_hash, role, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4) ON CONFLICT (username) DO NOTHING",
+            params![username, hash, role.as_str(), t],
+        )?;
+        if inserted == 0 {
+            return Err(StoreError::Conflict(format!(
+                "user '{username}' already exists"
+            )));
+        }
+        wrap.store(&tx, tx.last_insert_rowid())?;
+        tx.commit()?;
+        self.audit_system(
+            &session.user.username,
+            "user.add",
+            username,
+            &format!("user '{username}' added as {role}"),
+        )?;
+        self.user(username)?
+            .ok_or_else(|| StoreError::NotFound(format!("user '{username}' vanished")))
+    }
+
+    /// Sets a new password for `username` and re-wraps the data key under it. Users change their
+    /// own; admins may reset anyone's.
+    pub fn change_password(
+        &mut self,
+        session: &Session,
+        username: &str,
+        new_password: &str,
+    ) -> Result<()> {
+        if session.user.username != username {
+            session.require_admin("change another user's password")?;
+        }
+        validate::password(new_password)?;
+        let user = self
+            .user(username)?
+            .ok_or_else(|| StoreError::NotFound(format!("no user '{username}'")))?;
+        let hash = crypto::hash_password(new_password)?;
+        let wrap = WrappedKey::new(new_password, session.vault.key())?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute(
+            "UPDATE users SET password_hash = ?1, updated_at = ?2 WHERE id = ?3",
+            params![hash, fmt_time(now()), user.id],
+        )?;
+        wrap.store(&tx, user.id)?;
+        tx.execute(
+            "DELETE FROM login_attempts WHERE username = ?1",
+            params![username],
+        )?;
+        tx.commit()?;
+        self.audit_system(
+            &session.user.username,
+            "user.passwd",
+            username,
+            &format!("password of '{username}' changed"),
+        )
+    }
+}
+
+/// The data key sealed under one user's password-derived key.
+struct WrappedKey {
+    salt: [u8; SALT_LEN],
+    params: KdfParams,
+    sealed: Vec<u8>,
+    /// Kept until the user id is known, since the id is part of the associated data.
+    key: Zeroizing<[u8; KEY_LEN]>,
+    wrapping: Zeroizing<[u8; KEY_LEN]>,
+}
+
+impl WrappedKey {
+    fn new(password: &str, data_key: &[u8; KEY_LEN]) -> Result<Self> {
+        let salt = crypto::random_bytes::<SALT_LEN>()?;
+        let params = KdfParams::DEFAULT;
+        let wrapping = crypto::derive_wrapping_key(password, &salt, params)?;
+        Ok(Self {
+            salt,
+            params,
+            sealed: Vec::new(),
+            key: Zeroizing::new(*data_key),
+            wrapping,
+        })
+    }
+
+    fn store(mut self, conn: &rusqlite::Connection, user_id: i64) -> Result<()> {
+        self.sealed = crypto::seal(&self.wrapping, &wrap_aad(user_id), self.key.as_ref())?;
+        conn.execute(
+            "INSERT INTO key_wraps (user_id, kdf_salt, kdf_params, wrapped_key) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (user_id) DO UPDATE SET kdf_salt = excluded.kdf_salt, kdf_params = excluded.kdf_params, wrapped_key = excluded.wrapped_key",
+            params![user_id, &self.salt[..], self.params.encode(), self.sealed],
+        )?;
+        Ok(())
+    }
+
+    fn load(conn: &rusqlite::Connection, user_id: i64) -> Result<Option<Self>> {
+        let row: Option<(Vec<u8>, String, Vec<u8>)> = conn
+            .query_row(
+                "SELECT kdf_salt, kdf_params, wrapped_key FROM key_wraps WHERE user_id = ?1",
+                params![user_id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        let Some((salt, params, sealed)) = row else {
+            return Ok(None);
+        };
+        let corrupt = |detail: &str| StoreError::Corrupt {
+            table: "key_wraps",
+            detail: detail.to_string(),
+        };
+        let salt: [u8; SALT_LEN] = salt.try_into().map_err(|_| corrupt("salt length"))?;
+        let params = KdfParams::decode(&params).ok_or_else(|| corrupt("kdf params"))?;
+        Ok(Some(Self {
+            salt,
+            params,
+            sealed,
+            key: Zeroizing::new([0; KEY_LEN]),
+            wrapping: Zeroizing::new([0; KEY_LEN]),
+        }))
+    }
+
+    fn unwrap_key(self, password: &str, user_id: i64) -> Result<Zeroizing<[u8; KEY_LEN]>> {
+        let wrapping = crypto::derive_wrapping_key(password, &self.salt, self.params)?;
+        let plain = crypto::open(&wrapping, &wrap_aad(user_id), &self.sealed)?;
+        let key: [u8; KEY_LEN] = plain
+            .as_slice()
+            .try_into()
+            .map_err(|_| StoreError::Corrupt {
+                table: "key_wraps",
+                detail: "key length".into(),
+            })?;
+        Ok(Zeroizing::new(key))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::vault::SCOPE_SETTINGS;
+
+    fn init(store: &mut Store) -> Session {
+        let home = Path::new("/srv/nbmsp");
+        store
+            .initialise(&InitParams {
+                home,
+                admin_user: "admin",
+                password: "admin-password-1",
+                admin_email: "ops@msp.example",
+                base_domain: "msp.example",
+            })
+            .unwrap()
+    }
+
+    #[test]
+    fn init_once_then_login() {
+        let mut store = Store::open_in_memory().unwrap();
+        init(&mut store);
+        let again = store.initialise(&InitParams {
+            home: Path::new("/x"),
+            admin_user: "other",
+            password: "another-password",
+            admin_email: "a@b.example",
+            base_domain: "b.example",
+        });
+        assert!(matches!(again, Err(StoreError::AlreadyInitialised(_))));
+        let s = store.login("admin", "admin-password-1", 1000).unwrap();
+        assert_eq!(s.user.role, Role::Admin);
+        assert_eq!(store.settings().unwrap().data_dir, "/srv/nbmsp/instances");
+    }
+
+    #[test]
+    fn lockout_after_five_failures_even_with_right_password_and_doubles() {
+        let mut store = Store::open_in_memory().unwrap();
+        init(&mut store);
+        let t0 = 10_000;
+        for i in 0..5 {
+            let e = store
+                .login("admin", "wrong-password", t0 + i)
+                .err()
+                .unwrap();
+            assert!(
+                matches!(e, StoreError::Auth(AuthError::BadCredentials)),
+                "attempt {i}: {e}"
+            );
+        }
+        let e = store
+            .login("admin", "admin-password-1", t0 + 5)
+            .err()
+            .unwrap();
+        assert_eq!(
+            e.to_string(),
+            "too many failed logins for 'admin': try again in 29 s"
+        );
+        // After the wait one more failure locks for twice as long.
+        let e = store
+            .login("admin", "wrong-password", t0 + 40)
+            .err()
+            .unwrap();
+        assert!(matches!(e, StoreError::Auth(AuthError::BadCredentials)));
+        assert_eq!(store.lockout_remaining("admin", t0 + 40).unwrap(), Some(60));
+        // After that wait the right password works and clears the counter.
+        store.login("admin", "admin-password-1", t0 + 101).unwrap();
+        assert_eq!(store.lockout_remaining("admin", t0 + 101).unwrap(), None);
+    }
+
+    #[test]
+    fn unknown_user_gets_the_same_answer_and_is_throttled_too() {
+        let mut store = Store::open_in_memory().unwrap();
+        init(&mut store);
+        let e = store.login("nobody", "whatever-pass", 1).err().unwrap();
+        assert_eq!(e.to_string(), "wrong username or password");
+    }
+
+    #[test]
+    fn secrets_survive_password_change_and_other_users_share_them() {
+        let mut store = Store::open_in_memory().unwrap();
+        let admin = init(&mut store);
+        store
+            .put_secret(&admin.vault, SCOPE_SETTINGS, "npm.secret", "npm-pass")
+            .unwrap();
+        store
+            .add_user(&admin, "ops", "ops-password-1", Role::Operator)
+            .unwrap();
+        store
+            .change_password(&admin, "admin", "new-admin-pass-2")
+            .unwrap();
+        assert!(
+            store.login("admin", "admin-password-1", 1).is_err(),
+            "old password no longer works"
+        );
+        let admin2 = store.login("admin", "new-admin-pass-2", 2).unwrap();
+        assert_eq!(
+            store
+                .secret(&admin2.vault, SCOPE_SETTINGS, "npm.secret")
+                .unwrap()
+                .unwrap()
+                .as_str(),
+            "npm-pass"
+        );
+        let ops = store.login("ops", "ops-password-1", 3).unwrap();
+        assert_eq!(
+            store
+                .secret(&ops.vault, SCOPE_SETTINGS, "npm.secret")
+                .unwrap()
+                .unwrap()
+                .as_str(),
+            "npm-pass"
+        );
+        let e = store
+            .add_user(&ops, "eve", "eve-password-1", Role::Admin)
+            .err()
+            .unwrap();
+        assert_eq!(e.to_string(), "only an admin may add users");
+        assert!(
+            store
+                .change_password(&ops, "admin", "hijacked-pass-1")
+                .is_err()
+        );
+        assert!(matches!(
+            store.add_user(&admin2, "ops", "ops-password-1", Role::Operator),
+            Err(StoreError::Conflict(_))
+        ));
+    }
+}

@@ -1,0 +1,369 @@
+//! The customers repository.
+
+use rusqlite::{OptionalExtension, Row, params};
+
+use super::{Result, Store, StoreError, fmt_time, now, parse_time, parse_word};
+use crate::domain::audit::{AuditStatus, NewAuditEntry};
+use crate::domain::customer::{Customer, CustomerPatch, CustomerStatus, NewCustomer};
+
+const COLUMNS: &str = "id, name, company, subdomain, email, max_devices, notes, layout, status, status_reason, created_at, updated_at";
+
+/// Which customers to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CustomerQuery {
+    /// Case-insensitive substring of name, subdomain, email or company.
+    pub search: Option<String>,
+    /// Only this status.
+    pub status: Option<CustomerStatus>,
+}
+
+struct RawCustomer {
+    id: i64,
+    name: String,
+    company: String,
+    subdomain: String,
+    email: String,
+    max_devices: i64,
+    notes: String,
+    layout: String,
+    status: String,
+    status_reason: Option<String>,
+    created_at: String,
+    updated_at: String,
+}
+
+fn raw(r: &Row<'_>) -> rusqlite::Result<RawCustomer> {
+    Ok(RawCustomer {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        company: r.get(2)?,
+        subdomain: r.get(3)?,
+        email: r.get(4)?,
+        max_devices: r.get(5)?,
+        notes: r.get(6)?,
+        layout: r.get(7)?,
+        status: r.get(8)?,
+        status_reason: r.get(9)?,
+        created_at: r.get(10)?,
+        updated_at: r.get(11)?,
+    })
+}
+
+impl TryFrom<RawCustomer> for Customer {
+    type Error = StoreError;
+    fn try_from(r: RawCustomer) -> Result<Self> {
+        Ok(Customer {
+            id: r.id,
+            name: r.name,
+            company: r.company,
+            subdomain: r.subdomain,
+            email: r.email,
+            max_devices: r.max_devices,
+            notes: r.notes,
+            layout: parse_word("customers", &r.layout)?,
+            status: parse_word("customers", &r.status)?,
+            status_reason: r.status_reason,
+            created_at: parse_time("customers", &r.created_at)?,
+            updated_at: parse_time("customers", &r.updated_at)?,
+        })
+    }
+}
+
+/// Escapes `%`, `_` and `\` so user text matches literally inside LIKE.
+fn like_pattern(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('%');
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+impl Store {
+    /// Validates and inserts a customer (status `inactive`), logging it for `actor`.
+    pub fn create_customer(&self, actor: &str, new: &NewCustomer) -> Result<Customer> {
+        if let Some(e) = new.validate().into_iter().next() {
+            return Err(e.into());
+        }
+        if let Some(other) = self.customer_by_subdomain(&new.subdomain)? {
+            return Err(StoreError::Conflict(format!(
+                "subdomain '{}' is already taken by {} (id {})",
+                new.subdomain, other.name, other.id
+            )));
+        }
+        let t = fmt_time(now());
+        self.conn.execute(
+            "INSERT INTO customers (name, company, subdomain, email, max_devices, notes, layout, status, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'inactive', ?8, ?8)",
+            params![new.name, new.company, new.subdomain, new.email, new.max_devices, new.notes, new.layout.as_str(), t],
+        )?;
+        let c = self.customer(self.conn.last_insert_rowid())?;
+        self.log_customer(
+            actor,
+            &c,
+            "customer.create",
+            AuditStatus::Success,
+            &format!("customer '{}' created", c.subdomain),
+        )?;
+        Ok(c)
+    }
+
+    /// The customer with `id`.
+    pub fn customer(&self, id: i64) -> Result<Customer> {
+        self.conn
+            .query_row(
+                &format!("SELECT {COLUMNS} FROM customers WHERE id = ?1"),
+                params![id],
+                raw,
+            )
+            .optional()?
+            .ok_or_else(|| StoreError::NotFound(format!("no customer with id {id}")))?
+            .try_into()
+    }
+
+    fn customer_by_subdomain(&self, subdomain: &str) -> Result<Option<Customer>> {
+        self.conn
+            .query_row(
+                &format!("SELECT {COLUMNS} FROM customers WHERE subdomain = ?1"),
+                params![subdomain],
+                raw,
+            )
+            .optional()?
+            .map(Customer::try_from)
+            .transpose()
+    }
+
+    /// A customer by id (all digits) or subdomain. Digits that match no id are tried as a
+    /// subdomain, since `123` is a valid DNS label too.
+    pub fn find_customer(&self, id_or_subdomain: &str) -> Result<Customer> {
+        if let Ok(id) = id_or_subdomain.parse::<i64>()
+            && let Ok(c) = self.customer(id)
+        {
+            return Ok(c);
+        }
+        self.customer_by_subdomain(id_or_subdomain)?.ok_or_else(|| {
+            StoreError::NotFound(format!(
+                "no customer with id or subdomain '{id_or_subdomain}'"
+            ))
+        })
+    }
+
+    /// Customers matching `q`, by name then id.
+    pub fn customers(&self, q: &CustomerQuery) -> Result<Vec<Customer>> {
+        let search = q
+            .search
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .map(like_pattern);
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {COLUMNS} FROM customers
+             WHERE (?1 IS NULL OR name LIKE ?1 ESCAPE '\\' OR subdomain LIKE ?1 ESCAPE '\\' OR email LIKE ?1 ESCAPE '\\' OR company LIKE ?1 ESCAPE '\\')
+               AND (?2 IS NULL OR status = ?2)
+             ORDER BY name COLLATE NOCASE, id"
+        ))?;
+        let rows = stmt
+            .query_map(params![search, q.status.map(|s| s.as_str())], raw)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.into_iter().map(Customer::try_from).collect()
+    }
+
+    /// Validates and applies `patch`; logs what changed.
+    pub fn update_customer(&self, actor: &str, id: i64, patch: &CustomerPatch) -> Result<Customer> {
+        if let Some(e) = patch.validate().into_iter().next() {
+            return Err(e.into());
+        }
+        let mut c = self.customer(id)?;
+        patch.apply(&mut c);
+        self.conn.execute(
+            "UPDATE customers SET name = ?1, company = ?2, email = ?3, max_devices = ?4, notes = ?5, layout = ?6, updated_at = ?7 WHERE id = ?8",
+            params![c.name, c.company, c.email, c.max_devices, c.notes, c.layout.as_str(), fmt_time(now()), id],
+        )?;
+        let c = self.customer(id)?;
+        self.log_customer(
+            actor,
+            &c,
+            "customer.update",
+            AuditStatus::Success,
+            &format!("customer '{}' updated", c.subdomain),
+        )?;
+        Ok(c)
+    }
+
+    /// Sets the status and its reason.
+    pub fn set_customer_status(
+        &self,
+        id: i64,
+        status: CustomerStatus,
+        reason: Option<&str>,
+    ) -> Result<()> {
+        let n = self.conn.execute(
+            "UPDATE customers SET status = ?1, status_reason = ?2, updated_at = ?3 WHERE id = ?4",
+            params![status.as_str(), reason, fmt_time(now()), id],
+        )?;
+        if n == 0 {
+            Err(StoreError::NotFound(format!("no customer with id {id}")))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Removes the customer row, its deployment row and its secrets. The audit log keeps the
+    /// entries (their subject still names the subdomain).
+    pub fn delete_customer(&mut self, actor: &str, id: i64) -> Result<Customer> {
+        let c = self.customer(id)?;
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "DELETE FROM secrets WHERE scope = ?1",
+            params![super::vault::customer_scope(id)],
+        )?;
+        tx.execute("DELETE FROM customers WHERE id = ?1", params![id])?;
+        tx.commit()?;
+        self.audit(&NewAuditEntry {
+            customer_id: None,
+            subject: c.subdomain.clone(),
+            actor: actor.to_string(),
+            action: "customer.delete".into(),
+            status: AuditStatus::Success,
+            message: format!("customer '{}' deleted", c.subdomain),
+            details: None,
+        })?;
+        Ok(c)
+    }
+
+    /// Appends an audit entry about customer `c`.
+    pub fn log_customer(
+        &self,
+        actor: &str,
+        c: &Customer,
+        action: &str,
+        status: AuditStatus,
+        message: &str,
+    ) -> Result<()> {
+        self.audit(&NewAuditEntry {
+            customer_id: Some(c.id),
+            subject: c.subdomain.clone(),
+            actor: actor.to_string(),
+            action: action.to_string(),
+            status,
+            message: message.to_string(),
+            details: None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::customer::Layout;
+
+    fn new(sub: &str, name: &str) -> NewCustomer {
+        NewCustomer {
+            name: name.into(),
+            company: "ACME GmbH".into(),
+            subdomain: sub.into(),
+            email: format!("it@{sub}.example"),
+            max_devices: 20,
+            notes: String::new(),
+            layout: Layout::Combined,
+        }
+    }
+
+    #[test]
+    fn create_find_update_delete() {
+        let mut s = Store::open_in_memory().unwrap();
+        let c = s
+            .create_customer("admin", &new("acme", "ACME Logistics"))
+            .unwrap();
+        assert_eq!(c.status, CustomerStatus::Inactive);
+        assert_eq!(s.find_customer("acme").unwrap().id, c.id);
+        assert_eq!(
+            s.find_customer(&c.id.to_string()).unwrap().subdomain,
+            "acme"
+        );
+        let dup = s
+            .create_customer("admin", &new("acme", "Other"))
+            .unwrap_err();
+        assert_eq!(
+            dup.to_string(),
+            format!(
+                "subdomain 'acme' is already taken by ACME Logistics (id {})",
+                c.id
+            )
+        );
+        let u = s
+            .update_customer(
+                "admin",
+                c.id,
+                &CustomerPatch {
+                    max_devices: Some(50),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        assert_eq!(u.max_devices, 50);
+        assert!(
+            s.update_customer(
+                "admin",
+                c.id,
+                &CustomerPatch {
+                    email: Some("x".into()),
+                    ..Default::default()
+                }
+            )
+            .is_err()
+        );
+        s.delete_customer("admin", c.id).unwrap();
+        assert!(matches!(
+            s.find_customer("acme"),
+            Err(StoreError::NotFound(_))
+        ));
+        let log = s.audit_log(None, 10).unwrap();
+        assert_eq!(
+            log.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(),
+            ["customer.delete", "customer.update", "customer.create"]
+        );
+        assert!(log.iter().all(|e| e.subject == "acme"));
+    }
+
+    #[test]
+    fn numeric_subdomain_is_found_when_no_id_matches() {
+        let s = Store::open_in_memory().unwrap();
+        s.create_customer("admin", &new("4711", "Numeric")).unwrap();
+        assert_eq!(s.find_customer("4711").unwrap().name, "Numeric");
+    }
+
+    #[test]
+    fn search_is_literal_and_covers_four_columns() {
+        let s = Store::open_in_memory().unwrap();
+        s.create_customer("admin", &new("acme", "ACME Logistics"))
+            .unwrap();
+        s.create_customer("admin", &new("bakery", "Bakery 100%"))
+            .unwrap();
+        let q = |t: &str| {
+            s.customers(&CustomerQuery {
+                search: Some(t.into()),
+                status: None,
+            })
+            .unwrap()
+            .into_iter()
+            .map(|c| c.subdomain)
+            .collect::<Vec<_>>()
+        };
+        assert_eq!(q("logist"), ["acme"]);
+        assert_eq!(q("100%"), ["bakery"]);
+        assert_eq!(q("%"), ["bakery"], "% is literal");
+        assert_eq!(q("it@bakery"), ["bakery"]);
+        assert_eq!(q("acme gmbh").len(), 2, "company matches");
+        let errors = s
+            .customers(&CustomerQuery {
+                search: None,
+                status: Some(CustomerStatus::Error),
+            })
+            .unwrap();
+        assert!(errors.is_empty());
+    }
+}

@@ -1,0 +1,121 @@
+//! Versioned schema migrations, applied in order at open. `PRAGMA user_version` records the
+//! version a database is at; a database newer than this build knows is refused, not guessed at.
+
+use rusqlite::Connection;
+
+use super::StoreError;
+
+/// Each entry upgrades the schema from version `index` to `index + 1`. Append only: a released
+/// migration never changes, or databases that already ran it would differ from new ones.
+pub const MIGRATIONS: &[&str] = &[
+    // 1: customers, deployments, settings, audit log, users.
+    r#"
+    CREATE TABLE users (
+        id            INTEGER PRIMARY KEY,
+        username      TEXT NOT NULL UNIQUE,
+        password_hash TEXT NOT NULL,
+        role          TEXT NOT NULL CHECK (role IN ('admin', 'operator')),
+        created_at    TEXT NOT NULL,
+        updated_at    TEXT NOT NULL
+    );
+    CREATE TABLE settings (
+        key        TEXT PRIMARY KEY,
+        value      TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        updated_by TEXT NOT NULL
+    );
+    CREATE TABLE customers (
+        id            INTEGER PRIMARY KEY,
+        name          TEXT NOT NULL,
+        company       TEXT NOT NULL DEFAULT '',
+        subdomain     TEXT NOT NULL UNIQUE,
+        email         TEXT NOT NULL,
+        max_devices   INTEGER NOT NULL DEFAULT 20 CHECK (max_devices BETWEEN 1 AND 100000),
+        notes         TEXT NOT NULL DEFAULT '',
+        layout        TEXT NOT NULL DEFAULT 'combined' CHECK (layout IN ('combined', 'legacy')),
+        status        TEXT NOT NULL DEFAULT 'inactive' CHECK (status IN ('active', 'inactive', 'deploying', 'error')),
+        status_reason TEXT,
+        created_at    TEXT NOT NULL,
+        updated_at    TEXT NOT NULL
+    );
+    CREATE TABLE deployments (
+        id                INTEGER PRIMARY KEY,
+        customer_id       INTEGER NOT NULL UNIQUE REFERENCES customers(id) ON DELETE CASCADE,
+        container_prefix  TEXT NOT NULL UNIQUE,
+        relay_udp_port    INTEGER UNIQUE CHECK (relay_udp_port BETWEEN 1024 AND 65535),
+        npm_proxy_id      INTEGER,
+        setup_url         TEXT,
+        status            TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'running', 'stopped', 'failed')),
+        last_health_check TEXT,
+        created_at        TEXT NOT NULL,
+        updated_at        TEXT NOT NULL
+    );
+    CREATE TABLE audit_log (
+        id          INTEGER PRIMARY KEY,
+        customer_id INTEGER REFERENCES customers(id) ON DELETE SET NULL,
+        subject     TEXT NOT NULL DEFAULT '',
+        actor       TEXT NOT NULL,
+        action      TEXT NOT NULL,
+        status      TEXT NOT NULL CHECK (status IN ('success', 'error', 'info')),
+        message     TEXT NOT NULL,
+        details     TEXT,
+        created_at  TEXT NOT NULL
+    );
+    CREATE INDEX audit_log_customer ON audit_log (customer_id, id);
+    "#,
+    // 2: encrypted secrets, per-user wrapped data keys, persisted login throttling.
+    r#"
+    CREATE TABLE key_wraps (
+        user_id     INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+        kdf_salt    BLOB NOT NULL,
+        kdf_params  TEXT NOT NULL,
+        wrapped_key BLOB NOT NULL
+    );
+    CREATE TABLE secrets (
+        scope      TEXT NOT NULL,
+        name       TEXT NOT NULL,
+        sealed     BLOB NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (scope, name)
+    );
+    CREATE TABLE login_attempts (
+        username        TEXT PRIMARY KEY,
+        failures        INTEGER NOT NULL,
+        last_failure_at INTEGER NOT NULL,
+        locked_until    INTEGER
+    );
+    "#,
+];
+
+/// The schema version this build writes.
+pub const LATEST: usize = MIGRATIONS.len();
+
+/// The schema version `conn` is at.
+pub fn version(conn: &Connection) -> Result<usize, StoreError> {
+    let v: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    Ok(usize::try_from(v).unwrap_or(usize::MAX))
+}
+
+/// Brings `conn` up to `target` (normally [`LATEST`]), each step in its own transaction so a
+/// crash leaves the database at a whole version.
+pub fn migrate_to(conn: &mut Connection, target: usize) -> Result<(), StoreError> {
+    let current = version(conn)?;
+    if current > LATEST {
+        return Err(StoreError::TooNew {
+            found: current,
+            known: LATEST,
+        });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().take(target).skip(current) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(
+            None,
+            "user_version",
+            i64::try_from(i + 1).unwrap_or(i64::MAX),
+        )?;
+        tx.commit()?;
+        tracing::info!(version = i + 1, "database migrated");
+    }
+    Ok(())
+}

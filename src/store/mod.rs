@@ -1,0 +1,253 @@
+//! The embedded SQLite store: migrations, repositories and secret encryption.
+//!
+//! Everything leaves this module as domain types; rusqlite types stay inside.
+
+pub mod audit;
+pub mod auth;
+pub mod backup;
+pub mod crypto;
+pub mod customers;
+pub mod deployments;
+pub mod home;
+pub mod migrations;
+pub mod settings;
+pub mod users;
+pub mod vault;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+
+use crate::domain::{Timestamp, ValidationError};
+
+pub use auth::{AuthError, Session};
+pub use vault::Vault;
+
+/// File name of the database inside the data home.
+pub const DB_FILE: &str = "nbmsp.db";
+
+/// Everything that can go wrong in the store, in words a user can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite itself failed.
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The database was written by a newer nbmsp.
+    #[error(
+        "the database is at schema version {found} but this nbmsp knows only up to {known}; upgrade nbmsp (or restore a backup)"
+    )]
+    TooNew {
+        /// Version found.
+        found: usize,
+        /// Newest version this build knows.
+        known: usize,
+    },
+    /// No database at the data home yet.
+    #[error("nbmsp is not initialised in {0}: run `nbmsp init` first (or pass --home)")]
+    NotInitialised(PathBuf),
+    /// `init` on a database that already has users.
+    #[error("nbmsp is already initialised in {0}")]
+    AlreadyInitialised(PathBuf),
+    /// A lookup found nothing.
+    #[error("{0}")]
+    NotFound(String),
+    /// A uniqueness rule would break (subdomain taken, user exists).
+    #[error("{0}")]
+    Conflict(String),
+    /// A value broke a domain rule.
+    #[error(transparent)]
+    Invalid(#[from] ValidationError),
+    /// Encryption or hashing failed.
+    #[error(transparent)]
+    Crypto(#[from] crypto::CryptoError),
+    /// Login refused or not allowed.
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    /// The filesystem around the database failed.
+    #[error("{context}: {source}")]
+    Io {
+        /// What nbmsp was doing.
+        context: String,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// A stored row does not parse as its domain type (edited by hand, or a bug).
+    #[error("corrupt row in {table}: {detail}")]
+    Corrupt {
+        /// Table name.
+        table: &'static str,
+        /// What was wrong.
+        detail: String,
+    },
+}
+
+/// Shorthand for store results.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// An open database. One per process (or per thread); SQLite's WAL lets several processes share
+/// the file.
+pub struct Store {
+    conn: Connection,
+    path: Option<PathBuf>,
+}
+
+impl Store {
+    /// Opens the database at `path`, applying pending migrations. `create` allows making a new
+    /// file (only `init` does that); otherwise a missing file is [`StoreError::NotInitialised`].
+    pub fn open(path: &Path, create: bool) -> Result<Self> {
+        if !create && !path.exists() {
+            return Err(StoreError::NotInitialised(
+                path.parent().unwrap_or(path).to_path_buf(),
+            ));
+        }
+        let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI;
+        if create {
+            flags |= OpenFlags::SQLITE_OPEN_CREATE;
+        }
+        let conn = Connection::open_with_flags(path, flags)?;
+        Self::setup(conn, Some(path.to_path_buf()))
+    }
+
+    /// A private in-memory database, for tests.
+    pub fn open_in_memory() -> Result<Self> {
+        Self::setup(Connection::open_in_memory()?, None)
+    }
+
+    fn setup(mut conn: Connection, path: Option<PathBuf>) -> Result<Self> {
+        // Several TUIs and CLIs share one file: wait for a writer instead of failing at once.
+        conn.busy_timeout(Duration::from_secs(10))?;
+        conn.pragma_update(None, "foreign_keys", true)?;
+        if path.is_some() {
+            let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+            if !mode.eq_ignore_ascii_case("wal") {
+                tracing::warn!(mode, "SQLite refused WAL mode");
+            }
+            conn.pragma_update(None, "synchronous", "NORMAL")?;
+        }
+        migrations::migrate_to(&mut conn, migrations::LATEST)?;
+        Ok(Self { conn, path })
+    }
+
+    /// Path of the database file (`None` in memory).
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// The schema version of the open database.
+    pub fn schema_version(&self) -> Result<usize> {
+        migrations::version(&self.conn)
+    }
+
+    /// SQLite's own consistency check; `Ok(())` or the first problem it reports.
+    pub fn integrity_check(&self) -> Result<std::result::Result<(), String>> {
+        let r: String = self
+            .conn
+            .query_row("PRAGMA quick_check", [], |r| r.get(0))?;
+        Ok(if r == "ok" { Ok(()) } else { Err(r) })
+    }
+}
+
+/// Current time, UTC, truncated to whole seconds so stored and compared values agree.
+pub fn now() -> Timestamp {
+    let t = time::OffsetDateTime::now_utc();
+    t.replace_nanosecond(0).unwrap_or(t)
+}
+
+pub(crate) fn fmt_time(t: Timestamp) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+pub(crate) fn parse_time(table: &'static str, s: &str) -> Result<Timestamp> {
+    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).map_err(|e| {
+        StoreError::Corrupt {
+            table,
+            detail: format!("bad time {s:?}: {e}"),
+        }
+    })
+}
+
+pub(crate) fn parse_word<T: std::str::FromStr<Err = String>>(
+    table: &'static str,
+    s: &str,
+) -> Result<T> {
+    s.parse().map_err(|e| StoreError::Corrupt {
+        table,
+        detail: format!("{s:?} {e}"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrates_from_empty_and_from_each_earlier_version() {
+        for start in 0..=migrations::LATEST {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join(DB_FILE);
+            {
+                let mut conn = Connection::open(&path).unwrap();
+                migrations::migrate_to(&mut conn, start).unwrap();
+                if start >= 1 {
+                    conn.execute(
+                        "INSERT INTO customers (name, subdomain, email, created_at, updated_at) VALUES ('Old', 'old', 'o@old.example', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
+                        [],
+                    )
+                    .unwrap();
+                }
+            }
+            let store = Store::open(&path, false).unwrap();
+            assert_eq!(
+                store.schema_version().unwrap(),
+                migrations::LATEST,
+                "from {start}"
+            );
+            if start >= 1 {
+                let c = store.find_customer("old").unwrap();
+                assert_eq!(c.name, "Old", "data written at version {start} survives");
+            }
+            assert_eq!(store.integrity_check().unwrap(), Ok(()));
+        }
+    }
+
+    #[test]
+    fn refuses_a_newer_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(DB_FILE);
+        Store::open(&path, true).unwrap();
+        Connection::open(&path)
+            .unwrap()
+            .pragma_update(None, "user_version", 99)
+            .unwrap();
+        let err = Store::open(&path, false).err().unwrap();
+        assert!(matches!(err, StoreError::TooNew { found: 99, .. }), "{err}");
+        assert!(err.to_string().contains("upgrade nbmsp"));
+    }
+
+    #[test]
+    fn missing_database_is_not_created_by_accident() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = Store::open(&dir.path().join(DB_FILE), false).err().unwrap();
+        assert!(err.to_string().contains("nbmsp init"), "{err}");
+        assert!(!dir.path().join(DB_FILE).exists());
+    }
+
+    #[test]
+    fn uses_wal_and_foreign_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join(DB_FILE), true).unwrap();
+        let mode: String = store
+            .conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        let fk: i64 = store
+            .conn
+            .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!((mode.as_str(), fk), ("wal", 1));
+    }
+}
