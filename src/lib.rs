@@ -4,5 +4,10 @@
 //! proxy, NetBird), [`app`] (state and update, no IO), [`ui`] (pure rendering), [`cli`]
 //! (headless commands) and [`tui`] (the terminal and the event loop).
 
+pub mod app;
+pub mod cli;
 pub mod domain;
+pub mod engine;
 pub mod store;
+pub mod tui;
+pub mod ui;

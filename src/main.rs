@@ -1,1 +1,104 @@
-fn main() {}
+//! The `nbmsp` binary: parses the command line, sets up logging, then runs a CLI command or the
+//! full-screen app.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use color_eyre::eyre::WrapErr;
+use nbmsp::cli::{self, Cli, CliError};
+use nbmsp::{app, store, tui};
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().collect();
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(c) => c,
+        Err(e) if cli::wants_json(&args) && e.use_stderr() => {
+            let msg = e.kind().to_string();
+            let detail = e
+                .to_string()
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .trim_start_matches("error: ")
+                .to_string();
+            return exit(cli::report(
+                &CliError::usage(if detail.is_empty() { msg } else { detail }),
+                true,
+            ));
+        }
+        Err(e) => e.exit(),
+    };
+    let _log_guard = init_logging(&cli.global);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            return exit(cli::report(
+                &CliError::runtime(format!("cannot start the async runtime: {e}")),
+                cli.global.json,
+            ));
+        }
+    };
+    match cli.command {
+        Some(command) => match runtime.block_on(cli::run(&cli.global, command)) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                tracing::error!(kind = ?e.kind, message = %e.message, "command failed");
+                exit(cli::report(&e, cli.global.json))
+            }
+        },
+        None => match run_tui(&cli.global, &runtime) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(report) => {
+                tui::restore();
+                eprintln!("nbmsp: {report:?}");
+                ExitCode::FAILURE
+            }
+        },
+    }
+}
+
+fn run_tui(g: &cli::GlobalArgs, runtime: &tokio::runtime::Runtime) -> color_eyre::Result<()> {
+    color_eyre::install()?;
+    tui::install_panic_hook();
+    let home = g.home().map_err(|e| color_eyre::eyre::eyre!(e.message))?;
+    let initialised = store::Store::open(&store::home::db_path(&home), false)
+        .and_then(|s| s.is_initialised())
+        .unwrap_or(false);
+    let state = app::AppState::new(home.display().to_string(), initialised);
+    runtime
+        .block_on(tui::run(state))
+        .wrap_err("the terminal failed")
+}
+
+fn exit(code: i32) -> ExitCode {
+    ExitCode::from(u8::try_from(code).unwrap_or(1))
+}
+
+/// Logs go to a daily-rotated file under the data home, never to the terminal (the TUI owns it).
+fn init_logging(g: &cli::GlobalArgs) -> Option<tracing_appender::non_blocking::WorkerGuard> {
+    use tracing_subscriber::EnvFilter;
+    let home = g.home().ok()?;
+    let dir = store::home::log_dir(&home);
+    store::home::ensure_private_dir(&dir).ok()?;
+    let appender = tracing_appender::rolling::Builder::new()
+        .rotation(tracing_appender::rolling::Rotation::DAILY)
+        .filename_prefix("nbmsp")
+        .filename_suffix("log")
+        .max_log_files(14)
+        .build(&dir)
+        .ok()?;
+    let (writer, guard) = tracing_appender::non_blocking(appender);
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new(format!("nbmsp={}", g.log_level)));
+    tracing_subscriber::fmt()
+        .with_writer(writer)
+        .with_ansi(false)
+        .with_env_filter(filter)
+        .try_init()
+        .ok()?;
+    Some(guard)
+}

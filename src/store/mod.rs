@@ -156,7 +156,8 @@ pub fn now() -> Timestamp {
     t.replace_nanosecond(0).unwrap_or(t)
 }
 
-pub(crate) fn fmt_time(t: Timestamp) -> String {
+/// RFC 3339 text of a time, as stored and printed.
+pub fn fmt_time(t: Timestamp) -> String {
     t.format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
 }

@@ -1,0 +1,152 @@
+//! `nbmsp doctor`: one line per check, exit 1 if any fails.
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use super::{CliError, CliResult, GlobalArgs, auth, output};
+use crate::domain::settings::{ProxyKind, Settings};
+use crate::engine::{docker::DockerEngine, npm, ports};
+use crate::store::Store;
+
+/// The outcome of one check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Check {
+    /// What was checked.
+    pub name: &'static str,
+    /// Whether it passed.
+    pub ok: bool,
+    /// What was found, or what to do about it.
+    pub detail: String,
+}
+
+fn check(name: &'static str, r: Result<String, String>) -> Check {
+    match r {
+        Ok(detail) => Check {
+            name,
+            ok: true,
+            detail,
+        },
+        Err(detail) => Check {
+            name,
+            ok: false,
+            detail,
+        },
+    }
+}
+
+/// Runs every check and prints them.
+pub async fn run(g: &GlobalArgs) -> CliResult {
+    let (store, _session) = auth::login(g)?;
+    let settings = store.settings()?;
+    let checks = vec![
+        check("database", database(&store)),
+        check("docker", docker().await),
+        check("proxy", proxy(&settings).await),
+        check("data_dir", data_dir(Path::new(&settings.data_dir))),
+        check("ports", port_range(&store, &settings)),
+    ];
+    let all_ok = checks.iter().all(|c| c.ok);
+    if g.json {
+        output::json(&serde_json::json!({ "ok": all_ok, "checks": checks }))?;
+    } else {
+        for c in &checks {
+            println!(
+                "{} {:<9} {}",
+                if c.ok { "ok  " } else { "FAIL" },
+                c.name,
+                c.detail
+            );
+        }
+    }
+    if all_ok {
+        Ok(())
+    } else {
+        // The per-check lines (or the JSON document) already said everything.
+        Err(CliError::runtime(""))
+    }
+}
+
+fn database(store: &Store) -> Result<String, String> {
+    let path = store
+        .path()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    match store.integrity_check() {
+        Ok(Ok(())) => Ok(format!(
+            "{path}: schema v{}, integrity ok",
+            store.schema_version().map_err(|e| e.to_string())?
+        )),
+        Ok(Err(problem)) => Err(format!(
+            "{path}: integrity check failed: {problem}; restore a backup"
+        )),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+async fn docker() -> Result<String, String> {
+    let engine = DockerEngine::connect().await.map_err(|e| e.to_string())?;
+    let info = engine.info().await.map_err(|e| e.to_string())?;
+    Ok(format!(
+        "engine {} at {}, API {} (speaking {})",
+        info.version, info.host, info.api_version, info.negotiated_api_version
+    ))
+}
+
+async fn proxy(s: &Settings) -> Result<String, String> {
+    match s.proxy {
+        ProxyKind::None => {
+            Ok("proxy = none: nbmsp prints nginx snippets instead of calling a proxy".into())
+        }
+        ProxyKind::Npm if s.npm_url.is_empty() => Err(
+            "proxy = npm but npm.url is not set: `nbmsp settings set npm.url http://HOST:81`"
+                .into(),
+        ),
+        ProxyKind::Npm => {
+            let client = npm::http_client().map_err(|e| e.to_string())?;
+            let st = npm::probe(&client, &s.npm_url)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(format!(
+                "Nginx Proxy Manager {} at {}",
+                st.version, s.npm_url
+            ))
+        }
+    }
+}
+
+fn data_dir(dir: &Path) -> Result<String, String> {
+    crate::store::home::ensure_private_dir(dir)
+        .map_err(|e| format!("{e}; fix the permissions or change the data_dir setting"))?;
+    let probe = dir.join(".nbmsp-doctor-probe");
+    std::fs::write(&probe, b"probe")
+        .map_err(|e| format!("{} is not writable: {e}", dir.display()))?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(format!("{} is writable", dir.display()))
+}
+
+fn port_range(store: &Store, s: &Settings) -> Result<String, String> {
+    let allocated = store.allocated_ports().map_err(|e| e.to_string())?;
+    let first = s.relay_base_port;
+    let last = first.saturating_add(s.relay_port_count.saturating_sub(1));
+    let (mut by_customers, mut by_others) = (0u32, 0u32);
+    for p in first..=last {
+        if allocated.contains(&p) {
+            by_customers += 1;
+        } else if !ports::udp_port_free(p) {
+            by_others += 1;
+        }
+    }
+    let total = u32::from(s.relay_port_count);
+    let free = total - by_customers - by_others;
+    let detail = format!(
+        "UDP {first}-{last}: {free} of {total} free ({by_customers} used by customers, {by_others} by other programs)"
+    );
+    if free == 0 {
+        Err(format!(
+            "{detail}; raise relay_port_count or move relay_base_port"
+        ))
+    } else {
+        Ok(detail)
+    }
+}

@@ -1,0 +1,130 @@
+//! The headless command line: the same store and engine as the TUI, for scripts.
+//!
+//! Exit codes: 0 ok, 1 runtime failure, 2 usage or validation error. With `--json`, results
+//! are JSON on stdout and errors are `{"error": {"kind", "message"}}` on stdout too.
+
+pub mod auth;
+pub mod backup;
+pub mod customer;
+pub mod doctor;
+pub mod error;
+pub mod init;
+pub mod output;
+pub mod settings;
+pub mod user;
+
+use std::path::{Path, PathBuf};
+
+use clap::{Parser, Subcommand};
+
+pub use error::{CliError, CliResult, ErrorKind};
+
+use crate::store::{self, Store};
+
+/// nbmsp runs many isolated, self-hosted NetBird control planes from one host.
+///
+/// Without a command it opens the full-screen app.
+#[derive(Debug, Parser)]
+#[command(name = "nbmsp", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// Options every command takes.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// What to do; none opens the full-screen app.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Options every command takes.
+#[derive(Debug, Clone, clap::Args)]
+pub struct GlobalArgs {
+    /// Data home holding the database and logs [default: the platform's data dir, e.g. ~/.local/share/nbmsp]
+    #[arg(long, global = true, env = "NBMSP_HOME", value_name = "DIR")]
+    pub home: Option<PathBuf>,
+    /// nbmsp user to act as
+    #[arg(
+        long,
+        global = true,
+        env = "NBMSP_USER",
+        default_value = "admin",
+        value_name = "USER"
+    )]
+    pub user: String,
+    /// Read the password from FILE ('-' for stdin) instead of NBMSP_PASSWORD or a prompt
+    #[arg(long, global = true, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
+    /// Log level for the log file (error, warn, info, debug, trace); RUST_LOG overrides
+    #[arg(long, global = true, default_value = "info", value_name = "LEVEL")]
+    pub log_level: String,
+    /// Print results and errors as JSON on stdout
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+impl GlobalArgs {
+    /// The data home in use.
+    pub fn home(&self) -> CliResult<PathBuf> {
+        Ok(store::home::resolve(self.home.as_deref())?)
+    }
+
+    /// Opens the existing database (never creates one).
+    pub fn open_store(&self) -> CliResult<Store> {
+        Ok(Store::open(&store::home::db_path(&self.home()?), false)?)
+    }
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Set up nbmsp here: database, first admin, default settings
+    Init(init::InitArgs),
+    /// Create, list, show, change and delete customers
+    #[command(subcommand)]
+    Customer(customer::CustomerCommand),
+    /// Show and change system settings
+    #[command(subcommand)]
+    Settings(settings::SettingsCommand),
+    /// Manage nbmsp's own users
+    #[command(subcommand)]
+    User(user::UserCommand),
+    /// Check the database, Docker, the proxy, the data dir and the port range
+    Doctor,
+    /// Write a consistent copy of the database (safe while nbmsp runs)
+    Backup(backup::BackupArgs),
+}
+
+/// Runs one command.
+pub async fn run(g: &GlobalArgs, command: Command) -> CliResult {
+    match command {
+        Command::Init(a) => init::run(g, a),
+        Command::Customer(c) => customer::run(g, c),
+        Command::Settings(c) => settings::run(g, c),
+        Command::User(c) => user::run(g, c),
+        Command::Doctor => doctor::run(g).await,
+        Command::Backup(a) => backup::run(g, a),
+    }
+}
+
+/// Prints a failed command's error the way the CLI contract says and returns its exit code.
+pub fn report(err: &CliError, json: bool) -> i32 {
+    if err.message.is_empty() {
+        // Already reported in full by the command (doctor's per-check lines).
+    } else if json {
+        println!("{}", err.to_json());
+    } else {
+        eprintln!("nbmsp: {}", err.message);
+    }
+    err.kind.exit_code()
+}
+
+/// True when `--json` appears among raw arguments (used when clap itself rejects the line).
+pub fn wants_json(args: &[String]) -> bool {
+    args.iter()
+        .take_while(|a| *a != "--")
+        .any(|a| a == "--json")
+}
+
+/// A path shown to users.
+pub fn show_path(p: &Path) -> String {
+    p.display().to_string()
+}

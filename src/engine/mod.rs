@@ -1,0 +1,40 @@
+//! The deployment engine: everything that talks to Docker, the proxy and NetBird.
+//!
+//! Library types (bollard, reqwest) stay inside this module; callers see domain types and
+//! [`EngineError`] only.
+
+pub mod docker;
+pub mod npm;
+pub mod ports;
+
+/// What went wrong talking to the outside world, in words a user can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The Docker engine could not be reached at all.
+    #[error(
+        "the Docker engine at {host} is unreachable: {detail}; is the Docker daemon running and may this user use it?"
+    )]
+    DockerUnreachable {
+        /// The address tried (from `DOCKER_HOST` or the default socket).
+        host: String,
+        /// What the connection attempt said.
+        detail: String,
+    },
+    /// A Docker API call failed.
+    #[error("Docker: {0}")]
+    Docker(String),
+    /// Nginx Proxy Manager could not be reached or answered badly.
+    #[error("Nginx Proxy Manager at {url}: {detail}")]
+    Npm {
+        /// The configured URL.
+        url: String,
+        /// What went wrong.
+        detail: String,
+    },
+}
+
+/// Makes rustls use the `ring` provider (chosen over aws-lc for a much faster build). Safe to
+/// call many times.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}

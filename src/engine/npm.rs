@@ -1,0 +1,75 @@
+//! Nginx Proxy Manager: reachability probe.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use super::EngineError;
+
+/// What `GET /api/` reports.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct NpmStatus {
+    /// `major.minor.revision`.
+    pub version: String,
+    /// NPM's own "set up" flag.
+    pub setup: bool,
+}
+
+#[derive(Deserialize)]
+struct ApiRoot {
+    status: String,
+    #[serde(default)]
+    setup: bool,
+    version: Option<ApiVersion>,
+}
+
+#[derive(Deserialize)]
+struct ApiVersion {
+    major: u32,
+    minor: u32,
+    revision: u32,
+}
+
+/// An HTTP client with nbmsp's timeouts: proxies must answer quickly or be reported as down.
+pub fn http_client() -> Result<reqwest::Client, EngineError> {
+    crate::engine::install_crypto_provider();
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(Duration::from_secs(30))
+        .user_agent(concat!("nbmsp/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| EngineError::Npm {
+            url: String::new(),
+            detail: format!("cannot build an HTTP client: {e}"),
+        })
+}
+
+/// Asks NPM at `url` (the admin URL, e.g. `http://127.0.0.1:81`) whether it is up.
+pub async fn probe(client: &reqwest::Client, url: &str) -> Result<NpmStatus, EngineError> {
+    let err = |detail: String| EngineError::Npm {
+        url: url.to_string(),
+        detail,
+    };
+    let resp = client
+        .get(format!("{}/api/", url.trim_end_matches('/')))
+        .send()
+        .await
+        .map_err(|e| err(format!("unreachable ({e})")))?;
+    let status = resp.status();
+    let body: ApiRoot = resp.json().await.map_err(|e| {
+        err(format!(
+            "answered {status} without NPM's status document ({e}); is this NPM's admin URL?"
+        ))
+    })?;
+    if body.status != "OK" {
+        return Err(err(format!("reports status {:?}", body.status)));
+    }
+    let version = body
+        .version
+        .map(|v| format!("{}.{}.{}", v.major, v.minor, v.revision))
+        .unwrap_or_else(|| "unknown".into());
+    Ok(NpmStatus {
+        version,
+        setup: body.setup,
+    })
+}
