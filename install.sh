@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Installs nbmsp for production on Ubuntu 22.04/24.04 (other Debian-likes work too):
+# checks Docker, builds the binary (or installs one you give), creates the data home.
+#
+#   sudo ./install.sh                      # build from this checkout with cargo
+#   sudo ./install.sh --binary ./nbmsp     # install a binary built elsewhere
+#   sudo ./install.sh --home /srv/nbmsp    # another data home (default /var/lib/nbmsp)
+set -euo pipefail
+
+prefix=/usr/local
+home=/var/lib/nbmsp
+binary=""
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --binary) binary="$2"; shift 2 ;;
+    --home) home="$2"; shift 2 ;;
+    --prefix) prefix="$2"; shift 2 ;;
+    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    *) echo "install.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
+
+say() { printf 'install.sh: %s\n' "$*"; }
+die() { printf 'install.sh: %s\n' "$*" >&2; exit 1; }
+
+[ "$(id -u)" -eq 0 ] || die "run as root (sudo ./install.sh): it writes $prefix/bin and $home"
+
+if [ -r /etc/os-release ]; then
+  . /etc/os-release
+  case "${ID:-}:${VERSION_ID:-}" in
+    ubuntu:22.04|ubuntu:24.04) ;;
+    *) say "note: tested on Ubuntu 22.04/24.04; this is ${PRETTY_NAME:-unknown}, continuing" ;;
+  esac
+fi
+
+command -v docker >/dev/null || die "Docker is not installed: apt-get install docker.io (or Docker's own packages), then run this again"
+docker info >/dev/null 2>&1 || die "Docker is installed but not answering: systemctl start docker, then run this again"
+say "Docker engine $(docker version --format '{{.Server.Version}}' 2>/dev/null || echo '?') found"
+
+src_dir="$(cd "$(dirname "$0")" && pwd)"
+if [ -z "$binary" ]; then
+  command -v cargo >/dev/null || die "cargo is not installed: install Rust (rustup or apt-get install cargo), or pass --binary PATH"
+  say "building nbmsp (release) in $src_dir"
+  (cd "$src_dir" && cargo build --release --locked)
+  binary="$src_dir/target/release/nbmsp"
+fi
+[ -x "$binary" ] || die "$binary is not an executable"
+
+install -d -m 0755 "$prefix/lib/nbmsp" "$prefix/bin"
+install -m 0755 "$binary" "$prefix/lib/nbmsp/nbmsp"
+# The wrapper gives every shell the production data home unless NBMSP_HOME says otherwise.
+cat > "$prefix/bin/nbmsp" <<WRAP
+#!/bin/sh
+export NBMSP_HOME="\${NBMSP_HOME:-$home}"
+exec "$prefix/lib/nbmsp/nbmsp" "\$@"
+WRAP
+chmod 0755 "$prefix/bin/nbmsp"
+
+install -d -m 0700 "$home"
+say "installed $prefix/bin/nbmsp; data home $home"
+if [ -e "$home/nbmsp.db" ]; then
+  say "existing installation kept; run: nbmsp doctor"
+else
+  say "next: nbmsp init --admin-email you@example.com --base-domain msp.example.com"
+fi

@@ -1,0 +1,283 @@
+//! The CLI contract, end to end: the built binary, a private data home, real SQLite.
+
+mod common;
+
+use common::{ADMIN_PASSWORD, Home};
+
+#[test]
+fn commands_before_init_say_how_to_init() {
+    let h = Home::empty();
+    let r = h.run(&["customer", "list"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("nbmsp init"), "{}", r.stderr);
+    let r = h.run(&["--json", "customer", "list"]);
+    assert_eq!(r.json()["error"]["kind"], "not_initialised");
+}
+
+#[test]
+fn init_validates_and_refuses_twice() {
+    let h = Home::empty();
+    let r = h.run(&["init", "--admin-email", "ops@msp.example", "--base-domain", "localhost"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("base_domain"), "{}", r.stderr);
+    let r = h.run_with(&["init", "--admin-email", "ops@msp.example", "--base-domain", "msp.example"], &[("NBMSP_PASSWORD", "short")]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("at least 10 characters"), "{}", r.stderr);
+    let pw = h.file("pw", &format!("{ADMIN_PASSWORD}\n"));
+    let r = h.run_with(&["init", "--admin-email", "ops@msp.example", "--base-domain", "msp.example", "--password-file", pw.to_str().unwrap(), "--json"], &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["admin_user"], "admin");
+    let r = h.run(&["init", "--admin-email", "ops@msp.example", "--base-domain", "msp.example", "--json"]);
+    assert_eq!(r.code, 1);
+    assert_eq!(r.json()["error"]["kind"], "conflict");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(h.path()).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700, "the data home holds the database: owner only");
+    }
+}
+
+#[test]
+fn wrong_or_missing_password() {
+    let h = Home::initialised();
+    let r = h.run_with(&["customer", "list"], &[("NBMSP_PASSWORD", "not-the-password")]);
+    assert_eq!(r.code, 1);
+    assert_eq!(r.stderr.trim(), "nbmsp: wrong username or password");
+    let r = h.run_with(&["customer", "list"], &[]);
+    assert_eq!(r.code, 2, "no password and no terminal is a usage error");
+    assert!(r.stderr.contains("--password-file"), "{}", r.stderr);
+}
+
+#[test]
+fn lockout_is_persisted_across_processes() {
+    let h = Home::initialised();
+    for _ in 0..5 {
+        assert_eq!(h.run_with(&["customer", "list"], &[("NBMSP_PASSWORD", "not-the-password")]).code, 1);
+    }
+    // A new process, with the right password, is still refused.
+    let r = h.run(&["--json", "customer", "list"]);
+    assert_eq!(r.code, 1);
+    let err = &r.json()["error"];
+    assert_eq!(err["kind"], "auth");
+    let msg = err["message"].as_str().unwrap();
+    assert!(msg.starts_with("too many failed logins for 'admin': try again in "), "{msg}");
+}
+
+#[test]
+fn customer_lifecycle_and_json_shapes() {
+    let h = Home::initialised();
+    let r = h.run(&[
+        "customer", "create", "--name", "ACME Logistics", "--subdomain", "acme", "--email", "it@acme.example", "--company", "ACME GmbH", "--max-devices", "25",
+        "--notes", "two sites", "--json",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let c = r.json();
+    for key in ["id", "name", "company", "subdomain", "email", "max_devices", "notes", "layout", "status", "created_at", "fqdn", "relay_udp_port", "setup_url"] {
+        assert!(c.get(key).is_some(), "create --json lacks {key}: {c}");
+    }
+    assert_eq!(c["status"], "inactive");
+    assert_eq!(c["layout"], "combined");
+    assert_eq!(c["fqdn"], "acme.msp.example");
+    assert_eq!(c["max_devices"], 25);
+    let id = c["id"].as_i64().unwrap().to_string();
+
+    let r = h.run(&["customer", "create", "--name", "B", "--subdomain", "beta", "--email", "b@beta.example", "--layout", "legacy"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+
+    let list = h.run(&["customer", "list", "--json"]).json();
+    assert_eq!(list.as_array().unwrap().len(), 2);
+    let found = h.run(&["customer", "list", "--search", "logist", "--json"]).json();
+    assert_eq!(found.as_array().unwrap().len(), 1);
+    assert_eq!(found[0]["subdomain"], "acme");
+    assert_eq!(h.run(&["customer", "list", "--status", "error", "--json"]).json(), serde_json::json!([]));
+    let text = h.run(&["customer", "list"]);
+    assert!(text.stdout.starts_with("ID  NAME"), "{}", text.stdout);
+
+    assert_eq!(h.run(&["customer", "show", &id, "--json"]).json()["subdomain"], "acme");
+    let shown = h.run(&["customer", "show", "acme"]);
+    assert!(shown.stdout.contains("acme.msp.example"), "{}", shown.stdout);
+
+    let r = h.run(&["customer", "update", "acme", "--max-devices", "50", "--email", "noc@acme.example", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let u = r.json();
+    assert_eq!((u["max_devices"].as_i64(), u["email"].as_str()), (Some(50), Some("noc@acme.example")));
+
+    let r = h.run(&["customer", "delete", "acme"]);
+    assert_eq!(r.code, 2, "delete needs --yes");
+    let r = h.run(&["customer", "delete", "acme", "--yes", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["deleted"]["subdomain"], "acme");
+    let r = h.run(&["customer", "show", "acme", "--json"]);
+    assert_eq!(r.code, 1);
+    assert_eq!(r.json()["error"]["kind"], "not_found");
+}
+
+#[test]
+fn bad_customer_input_exit_codes() {
+    let h = Home::initialised();
+    let create = |sub: &str, email: &str| h.run(&["customer", "create", "--name", "X", "--subdomain", sub, "--email", email, "--json"]);
+    let r = create("Bad_Sub", "it@x.example");
+    assert_eq!(r.code, 2);
+    assert_eq!(r.json()["error"]["kind"], "validation");
+    assert!(r.json()["error"]["message"].as_str().unwrap().starts_with("subdomain:"));
+    assert_eq!(create("ok", "not-an-email").code, 2);
+    assert_eq!(create("ok", "it@x.example").code, 0);
+    let dup = create("ok", "it@x.example");
+    assert_eq!(dup.code, 1);
+    assert_eq!(dup.json()["error"]["kind"], "conflict");
+    let r = h.run(&["customer", "create", "--name", "X", "--subdomain", "y", "--email", "it@x.example", "--max-devices", "0"]);
+    assert_eq!(r.code, 2);
+    let r = h.run(&["customer", "create", "--name", "X\u{1b}[31m", "--subdomain", "z", "--email", "it@x.example"]);
+    assert_eq!(r.code, 2, "control characters are refused");
+    assert!(r.stderr.contains("name:"), "{}", r.stderr);
+    let r = h.run(&["customer", "create", "--name", "X", "--subdomain", "y", "--email", "it@x.example", "--layout", "k8s"]);
+    assert_eq!(r.code, 2, "clap rejects an unknown layout");
+    let r = h.run(&["customer", "update", "ok"]);
+    assert_eq!(r.code, 2, "an update that changes nothing is a usage error");
+    let r = h.run(&["customer", "frobnicate", "--json"]);
+    assert_eq!(r.code, 2);
+    assert_eq!(r.json()["error"]["kind"], "usage");
+}
+
+#[test]
+fn settings_show_and_set() {
+    let h = Home::initialised();
+    let s = h.run(&["settings", "show", "--json"]).json();
+    for key in [
+        "base_domain", "admin_email", "data_dir", "docker_network", "relay_base_port", "relay_port_count", "layout", "proxy", "npm.url", "npm.identity", "npm.secret",
+        "npm.certificate_id", "images.server", "images.dashboard", "images.management", "images.signal", "images.relay", "health_timeout_s",
+    ] {
+        assert!(s.get(key).is_some(), "settings show lacks {key}");
+    }
+    assert_eq!(s["npm.secret"], "unset");
+    assert_eq!(s["base_domain"], "msp.example");
+
+    assert_eq!(h.run(&["settings", "set", "relay_base_port", "40000"]).code, 0);
+    assert_eq!(h.run(&["settings", "show", "--json"]).json()["relay_base_port"], "40000");
+
+    let r = h.run(&["settings", "set", "npm.password", "x"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("valid keys") && r.stderr.contains("npm.secret"), "{}", r.stderr);
+    let r = h.run(&["settings", "set", "relay_base_port", "80"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("between 1024 and 65535"), "{}", r.stderr);
+    let r = h.run(&["settings", "set", "relay_port_count", "30000"]);
+    assert_eq!(r.code, 2, "40000 + 30000 leaves the port space");
+    assert!(r.stderr.contains("65535"), "{}", r.stderr);
+    let r = h.run(&["settings", "set", "npm.secret", "on-the-command-line"]);
+    assert_eq!(r.code, 2, "secrets stay out of argv");
+    let f = h.file("npm-secret", "npm-pass-value\n");
+    let r = h.run(&["settings", "set", "npm.secret", "--value-file", f.to_str().unwrap(), "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["value"], "set");
+    assert_eq!(h.run(&["settings", "show", "--json"]).json()["npm.secret"], "set");
+}
+
+#[test]
+fn secret_written_through_the_cli_leaves_no_trace_in_db_or_wal() {
+    let h = Home::initialised();
+    let marker = "SECRET-MARKER-7f3a9c1e-do-not-store-in-clear";
+    let db = h.path().join("nbmsp.db");
+    // An open reader in this process keeps the WAL file (and its frames) alive after the CLI
+    // exits, so the WAL is really inspected, not checkpointed away first.
+    let reader = rusqlite::Connection::open(&db).unwrap();
+    reader.execute_batch("BEGIN; SELECT COUNT(*) FROM users;").unwrap();
+    let f = h.file("s", marker);
+    let r = h.run(&["settings", "set", "npm.secret", "--value-file", f.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    std::fs::remove_file(&f).unwrap();
+    let scan = |when: &str| {
+        let mut looked = Vec::new();
+        for entry in std::fs::read_dir(h.path()).unwrap() {
+            let p = entry.unwrap().path();
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            if name.starts_with("nbmsp.db") {
+                let bytes = std::fs::read(&p).unwrap();
+                for needle in [marker, ADMIN_PASSWORD] {
+                    assert!(!bytes.windows(needle.len()).any(|w| w == needle.as_bytes()), "{needle} found in clear in {name} {when}");
+                }
+                looked.push((name, bytes.len()));
+            }
+        }
+        looked
+    };
+    let looked = scan("while the WAL is live");
+    assert!(looked.iter().any(|(n, len)| n == "nbmsp.db-wal" && *len > 0), "a non-empty WAL was inspected: {looked:?}");
+    reader.execute_batch("COMMIT").unwrap();
+    drop(reader);
+    scan("after checkpoint");
+    assert_eq!(h.run(&["settings", "show", "--json"]).json()["npm.secret"], "set");
+}
+
+#[test]
+fn users_add_list_passwd_and_roles() {
+    let h = Home::initialised();
+    let r = h.run_with(&["user", "add", "ops", "--json"], &[("NBMSP_PASSWORD", ADMIN_PASSWORD), ("NBMSP_NEW_PASSWORD", "ops-password-1")]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["role"], "operator");
+    let users = h.run(&["user", "list", "--json"]).json();
+    assert_eq!(users.as_array().unwrap().len(), 2);
+
+    let as_ops = |args: &[&str]| h.run_with(args, &[("NBMSP_USER", "ops"), ("NBMSP_PASSWORD", "ops-password-1")]);
+    assert_eq!(as_ops(&["customer", "list"]).code, 0, "operators manage customers");
+    let r = as_ops(&["settings", "set", "layout", "legacy"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("only an admin"), "{}", r.stderr);
+    let r = h.run_with(&["user", "add", "eve"], &[("NBMSP_USER", "ops"), ("NBMSP_PASSWORD", "ops-password-1"), ("NBMSP_NEW_PASSWORD", "eve-password-1")]);
+    assert_eq!(r.code, 1, "operators cannot add users");
+
+    let r = h.run_with(&["user", "passwd"], &[("NBMSP_USER", "ops"), ("NBMSP_PASSWORD", "ops-password-1"), ("NBMSP_NEW_PASSWORD", "ops-password-2")]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(as_ops(&["customer", "list"]).code, 1, "old password is gone");
+    let r = h.run_with(&["customer", "list"], &[("NBMSP_USER", "ops"), ("NBMSP_PASSWORD", "ops-password-2")]);
+    assert_eq!(r.code, 0);
+}
+
+#[test]
+fn backup_is_a_consistent_openable_copy() {
+    let h = Home::initialised();
+    assert_eq!(h.run(&["customer", "create", "--name", "A", "--subdomain", "a", "--email", "a@a.example"]).code, 0);
+    let out = h.path().join("backup.db");
+    let r = h.run(&["backup", "--out", out.to_str().unwrap(), "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.json()["bytes"].as_u64().unwrap() > 0);
+    // The copy is a complete nbmsp home: log in to it and find the customer.
+    let restored = Home::empty();
+    std::fs::copy(&out, restored.path().join("nbmsp.db")).unwrap();
+    let list = restored.run(&["customer", "list", "--json"]).json();
+    assert_eq!(list[0]["subdomain"], "a");
+    let r = h.run(&["backup", "--out", out.to_str().unwrap()]);
+    assert_eq!(r.code, 1, "an existing file is not overwritten");
+}
+
+#[test]
+fn doctor_reports_one_line_per_check() {
+    let h = Home::initialised();
+    let r = h.run(&["doctor", "--json"]);
+    let doc = r.json();
+    let names: Vec<&str> = doc["checks"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["database", "docker", "proxy", "data_dir", "ports"]);
+    let ok = doc["ok"].as_bool().unwrap();
+    assert_eq!(r.code, if ok { 0 } else { 1 });
+    let text = h.run(&["doctor"]);
+    assert_eq!(text.stdout.lines().count(), 5, "{}", text.stdout);
+    // A proxy that is selected but not configured fails its check and the exit code.
+    assert_eq!(h.run(&["settings", "set", "proxy", "npm"]).code, 0);
+    let r = h.run(&["doctor", "--json"]);
+    assert_eq!(r.code, 1);
+    let proxy = &r.json()["checks"][2];
+    assert_eq!(proxy["ok"], false);
+    assert!(proxy["detail"].as_str().unwrap().contains("npm.url"));
+}
+
+#[test]
+fn help_and_version() {
+    let h = Home::empty();
+    let r = h.run(&["--help"]);
+    assert_eq!(r.code, 0);
+    for cmd in ["init", "customer", "settings", "user", "doctor", "backup"] {
+        assert!(r.stdout.contains(cmd), "--help lacks {cmd}");
+    }
+    assert!(h.run(&["--version"]).stdout.starts_with("nbmsp "));
+}
