@@ -14,26 +14,13 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) if cli::wants_json(&args) && e.use_stderr() => {
             let msg = e.kind().to_string();
-            let detail = e
-                .to_string()
-                .lines()
-                .next()
-                .unwrap_or_default()
-                .trim_start_matches("error: ")
-                .to_string();
-            return exit(cli::report(
-                &CliError::usage(if detail.is_empty() { msg } else { detail }),
-                true,
-            ));
+            let detail = e.to_string().lines().next().unwrap_or_default().trim_start_matches("error: ").to_string();
+            return exit(cli::report(&CliError::usage(if detail.is_empty() { msg } else { detail }), true));
         }
         Err(e) => e.exit(),
     };
     let _log_guard = init_logging(&cli.global);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(r) => r,
         Err(e) => {
             return exit(cli::report(
@@ -65,13 +52,10 @@ fn run_tui(g: &cli::GlobalArgs, runtime: &tokio::runtime::Runtime) -> color_eyre
     color_eyre::install()?;
     tui::install_panic_hook();
     let home = g.home().map_err(|e| color_eyre::eyre::eyre!(e.message))?;
-    let initialised = store::Store::open(&store::home::db_path(&home), false)
-        .and_then(|s| s.is_initialised())
-        .unwrap_or(false);
+    let initialised =
+        store::Store::open(&store::home::db_path(&home), false).and_then(|s| s.is_initialised()).unwrap_or(false);
     let state = app::AppState::new(home.display().to_string(), initialised);
-    runtime
-        .block_on(tui::run(state))
-        .wrap_err("the terminal failed")
+    runtime.block_on(tui::run(state)).wrap_err("the terminal failed")
 }
 
 fn exit(code: i32) -> ExitCode {
@@ -92,13 +76,7 @@ fn init_logging(g: &cli::GlobalArgs) -> Option<tracing_appender::non_blocking::W
         .build(&dir)
         .ok()?;
     let (writer, guard) = tracing_appender::non_blocking(appender);
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new(format!("nbmsp={}", g.log_level)));
-    tracing_subscriber::fmt()
-        .with_writer(writer)
-        .with_ansi(false)
-        .with_env_filter(filter)
-        .try_init()
-        .ok()?;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(format!("nbmsp={}", g.log_level)));
+    tracing_subscriber::fmt().with_writer(writer).with_ansi(false).with_env_filter(filter).try_init().ok()?;
     Some(guard)
 }

@@ -20,11 +20,26 @@ fn init_validates_and_refuses_twice() {
     let r = h.run(&["init", "--admin-email", "ops@msp.example", "--base-domain", "localhost"]);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("base_domain"), "{}", r.stderr);
-    let r = h.run_with(&["init", "--admin-email", "ops@msp.example", "--base-domain", "msp.example"], &[("NBMSP_PASSWORD", "short")]);
+    let r = h.run_with(
+        &["init", "--admin-email", "ops@msp.example", "--base-domain", "msp.example"],
+        &[("NBMSP_PASSWORD", "short")],
+    );
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("at least 10 characters"), "{}", r.stderr);
     let pw = h.file("pw", &format!("{ADMIN_PASSWORD}\n"));
-    let r = h.run_with(&["init", "--admin-email", "ops@msp.example", "--base-domain", "msp.example", "--password-file", pw.to_str().unwrap(), "--json"], &[]);
+    let r = h.run_with(
+        &[
+            "init",
+            "--admin-email",
+            "ops@msp.example",
+            "--base-domain",
+            "msp.example",
+            "--password-file",
+            pw.to_str().unwrap(),
+            "--json",
+        ],
+        &[],
+    );
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.json()["admin_user"], "admin");
     let r = h.run(&["init", "--admin-email", "ops@msp.example", "--base-domain", "msp.example", "--json"]);
@@ -68,12 +83,39 @@ fn lockout_is_persisted_across_processes() {
 fn customer_lifecycle_and_json_shapes() {
     let h = Home::initialised();
     let r = h.run(&[
-        "customer", "create", "--name", "ACME Logistics", "--subdomain", "acme", "--email", "it@acme.example", "--company", "ACME GmbH", "--max-devices", "25",
-        "--notes", "two sites", "--json",
+        "customer",
+        "create",
+        "--name",
+        "ACME Logistics",
+        "--subdomain",
+        "acme",
+        "--email",
+        "it@acme.example",
+        "--company",
+        "ACME GmbH",
+        "--max-devices",
+        "25",
+        "--notes",
+        "two sites",
+        "--json",
     ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let c = r.json();
-    for key in ["id", "name", "company", "subdomain", "email", "max_devices", "notes", "layout", "status", "created_at", "fqdn", "relay_udp_port", "setup_url"] {
+    for key in [
+        "id",
+        "name",
+        "company",
+        "subdomain",
+        "email",
+        "max_devices",
+        "notes",
+        "layout",
+        "status",
+        "created_at",
+        "fqdn",
+        "relay_udp_port",
+        "setup_url",
+    ] {
         assert!(c.get(key).is_some(), "create --json lacks {key}: {c}");
     }
     assert_eq!(c["status"], "inactive");
@@ -82,7 +124,18 @@ fn customer_lifecycle_and_json_shapes() {
     assert_eq!(c["max_devices"], 25);
     let id = c["id"].as_i64().unwrap().to_string();
 
-    let r = h.run(&["customer", "create", "--name", "B", "--subdomain", "beta", "--email", "b@beta.example", "--layout", "legacy"]);
+    let r = h.run(&[
+        "customer",
+        "create",
+        "--name",
+        "B",
+        "--subdomain",
+        "beta",
+        "--email",
+        "b@beta.example",
+        "--layout",
+        "legacy",
+    ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
 
     let list = h.run(&["customer", "list", "--json"]).json();
@@ -116,7 +169,9 @@ fn customer_lifecycle_and_json_shapes() {
 #[test]
 fn bad_customer_input_exit_codes() {
     let h = Home::initialised();
-    let create = |sub: &str, email: &str| h.run(&["customer", "create", "--name", "X", "--subdomain", sub, "--email", email, "--json"]);
+    let create = |sub: &str, email: &str| {
+        h.run(&["customer", "create", "--name", "X", "--subdomain", sub, "--email", email, "--json"])
+    };
     let r = create("Bad_Sub", "it@x.example");
     assert_eq!(r.code, 2);
     assert_eq!(r.json()["error"]["kind"], "validation");
@@ -126,12 +181,24 @@ fn bad_customer_input_exit_codes() {
     let dup = create("ok", "it@x.example");
     assert_eq!(dup.code, 1);
     assert_eq!(dup.json()["error"]["kind"], "conflict");
-    let r = h.run(&["customer", "create", "--name", "X", "--subdomain", "y", "--email", "it@x.example", "--max-devices", "0"]);
+    let r = h.run(&[
+        "customer",
+        "create",
+        "--name",
+        "X",
+        "--subdomain",
+        "y",
+        "--email",
+        "it@x.example",
+        "--max-devices",
+        "0",
+    ]);
     assert_eq!(r.code, 2);
     let r = h.run(&["customer", "create", "--name", "X\u{1b}[31m", "--subdomain", "z", "--email", "it@x.example"]);
     assert_eq!(r.code, 2, "control characters are refused");
     assert!(r.stderr.contains("name:"), "{}", r.stderr);
-    let r = h.run(&["customer", "create", "--name", "X", "--subdomain", "y", "--email", "it@x.example", "--layout", "k8s"]);
+    let r =
+        h.run(&["customer", "create", "--name", "X", "--subdomain", "y", "--email", "it@x.example", "--layout", "k8s"]);
     assert_eq!(r.code, 2, "clap rejects an unknown layout");
     let r = h.run(&["customer", "update", "ok"]);
     assert_eq!(r.code, 2, "an update that changes nothing is a usage error");
@@ -145,8 +212,24 @@ fn settings_show_and_set() {
     let h = Home::initialised();
     let s = h.run(&["settings", "show", "--json"]).json();
     for key in [
-        "base_domain", "admin_email", "data_dir", "docker_network", "relay_base_port", "relay_port_count", "layout", "proxy", "npm.url", "npm.identity", "npm.secret",
-        "npm.certificate_id", "images.server", "images.dashboard", "images.management", "images.signal", "images.relay", "health_timeout_s",
+        "base_domain",
+        "admin_email",
+        "data_dir",
+        "docker_network",
+        "relay_base_port",
+        "relay_port_count",
+        "layout",
+        "proxy",
+        "npm.url",
+        "npm.identity",
+        "npm.secret",
+        "npm.certificate_id",
+        "images.server",
+        "images.dashboard",
+        "images.management",
+        "images.signal",
+        "images.relay",
+        "health_timeout_s",
     ] {
         assert!(s.get(key).is_some(), "settings show lacks {key}");
     }
@@ -195,7 +278,10 @@ fn secret_written_through_the_cli_leaves_no_trace_in_db_or_wal() {
             if name.starts_with("nbmsp.db") {
                 let bytes = std::fs::read(&p).unwrap();
                 for needle in [marker, ADMIN_PASSWORD] {
-                    assert!(!bytes.windows(needle.len()).any(|w| w == needle.as_bytes()), "{needle} found in clear in {name} {when}");
+                    assert!(
+                        !bytes.windows(needle.len()).any(|w| w == needle.as_bytes()),
+                        "{needle} found in clear in {name} {when}"
+                    );
                 }
                 looked.push((name, bytes.len()));
             }
@@ -213,7 +299,10 @@ fn secret_written_through_the_cli_leaves_no_trace_in_db_or_wal() {
 #[test]
 fn users_add_list_passwd_and_roles() {
     let h = Home::initialised();
-    let r = h.run_with(&["user", "add", "ops", "--json"], &[("NBMSP_PASSWORD", ADMIN_PASSWORD), ("NBMSP_NEW_PASSWORD", "ops-password-1")]);
+    let r = h.run_with(
+        &["user", "add", "ops", "--json"],
+        &[("NBMSP_PASSWORD", ADMIN_PASSWORD), ("NBMSP_NEW_PASSWORD", "ops-password-1")],
+    );
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.json()["role"], "operator");
     let users = h.run(&["user", "list", "--json"]).json();
@@ -224,10 +313,16 @@ fn users_add_list_passwd_and_roles() {
     let r = as_ops(&["settings", "set", "layout", "legacy"]);
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("only an admin"), "{}", r.stderr);
-    let r = h.run_with(&["user", "add", "eve"], &[("NBMSP_USER", "ops"), ("NBMSP_PASSWORD", "ops-password-1"), ("NBMSP_NEW_PASSWORD", "eve-password-1")]);
+    let r = h.run_with(
+        &["user", "add", "eve"],
+        &[("NBMSP_USER", "ops"), ("NBMSP_PASSWORD", "ops-password-1"), ("NBMSP_NEW_PASSWORD", "eve-password-1")],
+    );
     assert_eq!(r.code, 1, "operators cannot add users");
 
-    let r = h.run_with(&["user", "passwd"], &[("NBMSP_USER", "ops"), ("NBMSP_PASSWORD", "ops-password-1"), ("NBMSP_NEW_PASSWORD", "ops-password-2")]);
+    let r = h.run_with(
+        &["user", "passwd"],
+        &[("NBMSP_USER", "ops"), ("NBMSP_PASSWORD", "ops-password-1"), ("NBMSP_NEW_PASSWORD", "ops-password-2")],
+    );
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(as_ops(&["customer", "list"]).code, 1, "old password is gone");
     let r = h.run_with(&["customer", "list"], &[("NBMSP_USER", "ops"), ("NBMSP_PASSWORD", "ops-password-2")]);

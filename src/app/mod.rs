@@ -28,13 +28,7 @@ pub struct AppState {
 impl AppState {
     /// The state at start-up.
     pub fn new(home: String, initialised: bool) -> Self {
-        Self {
-            screen: Screen::Welcome,
-            help_open: false,
-            should_quit: false,
-            home,
-            initialised,
-        }
+        Self { screen: Screen::Welcome, help_open: false, should_quit: false, home, initialised }
     }
 }
 
@@ -83,11 +77,7 @@ mod tests {
         assert!(s.help_open);
         assert_eq!(update(&mut s, Action::Back), (vec![], true));
         assert!(!s.help_open);
-        assert_eq!(
-            update(&mut s, Action::Back),
-            (vec![], false),
-            "nothing to go back from: no redraw"
-        );
+        assert_eq!(update(&mut s, Action::Back), (vec![], false), "nothing to go back from: no redraw");
         update(&mut s, Action::Quit);
         assert!(s.should_quit);
     }

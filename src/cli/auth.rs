@@ -18,12 +18,8 @@ pub fn read_secret_file(path: &Path) -> CliResult<String> {
             .read_to_string(&mut s)
             .map_err(|e| CliError::runtime(format!("cannot read standard input: {e}")))?;
     } else {
-        s = std::fs::read_to_string(path).map_err(|e| {
-            CliError::new(
-                ErrorKind::Usage,
-                format!("cannot read {}: {e}", path.display()),
-            )
-        })?;
+        s = std::fs::read_to_string(path)
+            .map_err(|e| CliError::new(ErrorKind::Usage, format!("cannot read {}: {e}", path.display())))?;
     }
     if s.ends_with('\n') {
         s.pop();
@@ -52,8 +48,7 @@ pub fn ask(prompt: &str) -> CliResult<String> {
             "no password given and no terminal to ask on: use --password-file FILE or set {PASSWORD_ENV}"
         )));
     }
-    rpassword::prompt_password(prompt)
-        .map_err(|e| CliError::runtime(format!("cannot read the password: {e}")))
+    rpassword::prompt_password(prompt).map_err(|e| CliError::runtime(format!("cannot read the password: {e}")))
 }
 
 /// A new password: from `file`, else the prompt twice (they must match).
@@ -77,16 +72,9 @@ pub fn login(g: &GlobalArgs) -> CliResult<(Store, Session)> {
     let mut store = g.open_store()?;
     // Check the lockout before asking, so a locked user is not made to type for nothing.
     if let Some(wait_s) = store.lockout_remaining(&g.user, unix_now())? {
-        return Err(crate::store::AuthError::Throttled {
-            username: g.user.clone(),
-            wait_s,
-        }
-        .into());
+        return Err(crate::store::AuthError::Throttled { username: g.user.clone(), wait_s }.into());
     }
-    let pw = password(
-        g.password_file.as_deref(),
-        &format!("Password for {}: ", g.user),
-    )?;
+    let pw = password(g.password_file.as_deref(), &format!("Password for {}: ", g.user))?;
     let session = store.login(&g.user, &pw, unix_now())?;
     Ok((store, session))
 }

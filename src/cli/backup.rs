@@ -23,10 +23,7 @@ pub fn run(g: &GlobalArgs, a: BackupArgs) -> CliResult {
     if g.json {
         output::json(&serde_json::json!({ "backup": show_path(&a.out), "bytes": size }))
     } else {
-        println!(
-            "backup written to {} ({size} bytes); secrets in it stay encrypted",
-            show_path(&a.out)
-        );
+        println!("backup written to {} ({size} bytes); secrets in it stay encrypted", show_path(&a.out));
         Ok(())
     }
 }

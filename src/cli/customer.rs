@@ -4,9 +4,7 @@ use clap::{Args, Subcommand};
 use serde::Serialize;
 
 use super::{CliError, CliResult, GlobalArgs, auth, output};
-use crate::domain::customer::{
-    Customer, CustomerPatch, CustomerStatus, DEFAULT_MAX_DEVICES, Layout, NewCustomer,
-};
+use crate::domain::customer::{Customer, CustomerPatch, CustomerStatus, DEFAULT_MAX_DEVICES, Layout, NewCustomer};
 use crate::domain::deployment::Deployment;
 use crate::store::Store;
 use crate::store::customers::CustomerQuery;
@@ -158,10 +156,8 @@ pub fn run(g: &GlobalArgs, cmd: CustomerCommand) -> CliResult {
         }
         CustomerCommand::List { search, status } => {
             let list = store.customers(&CustomerQuery { search, status })?;
-            let views = list
-                .into_iter()
-                .map(|c| CustomerView::load(&store, c, &base_domain))
-                .collect::<CliResult<Vec<_>>>()?;
+            let views =
+                list.into_iter().map(|c| CustomerView::load(&store, c, &base_domain)).collect::<CliResult<Vec<_>>>()?;
             if g.json {
                 return output::json(&views);
             }
@@ -180,21 +176,7 @@ pub fn run(g: &GlobalArgs, cmd: CustomerCommand) -> CliResult {
                     ]
                 })
                 .collect();
-            println!(
-                "{}",
-                output::table(
-                    &[
-                        "ID",
-                        "NAME",
-                        "SUBDOMAIN",
-                        "STATUS",
-                        "MAX DEV",
-                        "UDP",
-                        "EMAIL"
-                    ],
-                    &rows
-                )
-            );
+            println!("{}", output::table(&["ID", "NAME", "SUBDOMAIN", "STATUS", "MAX DEV", "UDP", "EMAIL"], &rows));
             Ok(())
         }
         CustomerCommand::Show { customer } => {
@@ -226,26 +208,18 @@ pub fn run(g: &GlobalArgs, cmd: CustomerCommand) -> CliResult {
             if g.json {
                 output::json(&view)
             } else {
-                println!(
-                    "updated customer '{}' (id {})",
-                    view.customer.subdomain, view.customer.id
-                );
+                println!("updated customer '{}' (id {})", view.customer.subdomain, view.customer.id);
                 Ok(())
             }
         }
         CustomerCommand::Delete { customer, yes } => {
             let c = store.find_customer(&customer)?;
             if !yes {
-                return Err(CliError::usage(format!(
-                    "refusing to delete customer '{}' without --yes",
-                    c.subdomain
-                )));
+                return Err(CliError::usage(format!("refusing to delete customer '{}' without --yes", c.subdomain)));
             }
             let c = store.delete_customer(&actor, c.id)?;
             if g.json {
-                output::json(
-                    &serde_json::json!({ "deleted": { "id": c.id, "subdomain": c.subdomain } }),
-                )
+                output::json(&serde_json::json!({ "deleted": { "id": c.id, "subdomain": c.subdomain } }))
             } else {
                 println!("deleted customer '{}' (id {})", c.subdomain, c.id);
                 Ok(())
@@ -257,11 +231,7 @@ pub fn run(g: &GlobalArgs, cmd: CustomerCommand) -> CliResult {
 fn print_customer(v: &CustomerView) {
     let c = &v.customer;
     let dash = |s: &str| {
-        if s.is_empty() {
-            "-".to_string()
-        } else {
-            s.to_string()
-        }
+        if s.is_empty() { "-".to_string() } else { s.to_string() }
     };
     let fields = [
         ("id", c.id.to_string()),
@@ -279,14 +249,8 @@ fn print_customer(v: &CustomerView) {
         ),
         ("layout", c.layout.to_string()),
         ("max devices", c.max_devices.to_string()),
-        (
-            "udp port",
-            v.relay_udp_port.map_or("-".into(), |p| p.to_string()),
-        ),
-        (
-            "setup url",
-            v.setup_url.clone().unwrap_or_else(|| "-".into()),
-        ),
+        ("udp port", v.relay_udp_port.map_or("-".into(), |p| p.to_string())),
+        ("setup url", v.setup_url.clone().unwrap_or_else(|| "-".into())),
         ("created", crate::store::fmt_time(c.created_at)),
         ("updated", crate::store::fmt_time(c.updated_at)),
     ];

@@ -22,16 +22,8 @@ pub struct Check {
 
 fn check(name: &'static str, r: Result<String, String>) -> Check {
     match r {
-        Ok(detail) => Check {
-            name,
-            ok: true,
-            detail,
-        },
-        Err(detail) => Check {
-            name,
-            ok: false,
-            detail,
-        },
+        Ok(detail) => Check { name, ok: true, detail },
+        Err(detail) => Check { name, ok: false, detail },
     }
 }
 
@@ -51,12 +43,7 @@ pub async fn run(g: &GlobalArgs) -> CliResult {
         output::json(&serde_json::json!({ "ok": all_ok, "checks": checks }))?;
     } else {
         for c in &checks {
-            println!(
-                "{} {:<9} {}",
-                if c.ok { "ok  " } else { "FAIL" },
-                c.name,
-                c.detail
-            );
+            println!("{} {:<9} {}", if c.ok { "ok  " } else { "FAIL" }, c.name, c.detail);
         }
     }
     if all_ok {
@@ -68,18 +55,12 @@ pub async fn run(g: &GlobalArgs) -> CliResult {
 }
 
 fn database(store: &Store) -> Result<String, String> {
-    let path = store
-        .path()
-        .map(|p| p.display().to_string())
-        .unwrap_or_default();
+    let path = store.path().map(|p| p.display().to_string()).unwrap_or_default();
     match store.integrity_check() {
-        Ok(Ok(())) => Ok(format!(
-            "{path}: schema v{}, integrity ok",
-            store.schema_version().map_err(|e| e.to_string())?
-        )),
-        Ok(Err(problem)) => Err(format!(
-            "{path}: integrity check failed: {problem}; restore a backup"
-        )),
+        Ok(Ok(())) => {
+            Ok(format!("{path}: schema v{}, integrity ok", store.schema_version().map_err(|e| e.to_string())?))
+        }
+        Ok(Err(problem)) => Err(format!("{path}: integrity check failed: {problem}; restore a backup")),
         Err(e) => Err(e.to_string()),
     }
 }
@@ -95,22 +76,14 @@ async fn docker() -> Result<String, String> {
 
 async fn proxy(s: &Settings) -> Result<String, String> {
     match s.proxy {
-        ProxyKind::None => {
-            Ok("proxy = none: nbmsp prints nginx snippets instead of calling a proxy".into())
+        ProxyKind::None => Ok("proxy = none: nbmsp prints nginx snippets instead of calling a proxy".into()),
+        ProxyKind::Npm if s.npm_url.is_empty() => {
+            Err("proxy = npm but npm.url is not set: `nbmsp settings set npm.url http://HOST:81`".into())
         }
-        ProxyKind::Npm if s.npm_url.is_empty() => Err(
-            "proxy = npm but npm.url is not set: `nbmsp settings set npm.url http://HOST:81`"
-                .into(),
-        ),
         ProxyKind::Npm => {
             let client = npm::http_client().map_err(|e| e.to_string())?;
-            let st = npm::probe(&client, &s.npm_url)
-                .await
-                .map_err(|e| e.to_string())?;
-            Ok(format!(
-                "Nginx Proxy Manager {} at {}",
-                st.version, s.npm_url
-            ))
+            let st = npm::probe(&client, &s.npm_url).await.map_err(|e| e.to_string())?;
+            Ok(format!("Nginx Proxy Manager {} at {}", st.version, s.npm_url))
         }
     }
 }
@@ -119,8 +92,7 @@ fn data_dir(dir: &Path) -> Result<String, String> {
     crate::store::home::ensure_private_dir(dir)
         .map_err(|e| format!("{e}; fix the permissions or change the data_dir setting"))?;
     let probe = dir.join(".nbmsp-doctor-probe");
-    std::fs::write(&probe, b"probe")
-        .map_err(|e| format!("{} is not writable: {e}", dir.display()))?;
+    std::fs::write(&probe, b"probe").map_err(|e| format!("{} is not writable: {e}", dir.display()))?;
     let _ = std::fs::remove_file(&probe);
     Ok(format!("{} is writable", dir.display()))
 }
@@ -142,11 +114,5 @@ fn port_range(store: &Store, s: &Settings) -> Result<String, String> {
     let detail = format!(
         "UDP {first}-{last}: {free} of {total} free ({by_customers} used by customers, {by_others} by other programs)"
     );
-    if free == 0 {
-        Err(format!(
-            "{detail}; raise relay_port_count or move relay_base_port"
-        ))
-    } else {
-        Ok(detail)
-    }
+    if free == 0 { Err(format!("{detail}; raise relay_port_count or move relay_base_port")) } else { Ok(detail) }
 }

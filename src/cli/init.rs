@@ -30,11 +30,7 @@ pub fn run(g: &GlobalArgs, a: InitArgs) -> CliResult {
     crate::domain::settings::normalise("admin_email", &a.admin_email)?;
     crate::domain::settings::normalise("base_domain", &a.base_domain)?;
     crate::domain::validate::username(&a.admin_user)?;
-    let password = auth::new_password(
-        g.password_file.as_deref(),
-        Some(auth::PASSWORD_ENV),
-        &a.admin_user,
-    )?;
+    let password = auth::new_password(g.password_file.as_deref(), Some(auth::PASSWORD_ENV), &a.admin_user)?;
     crate::domain::validate::password(&password)?;
     store::home::ensure_private_dir(&home)?;
     let mut st = Store::open(&db, true)?;

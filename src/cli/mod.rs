@@ -42,13 +42,7 @@ pub struct GlobalArgs {
     #[arg(long, global = true, env = "NBMSP_HOME", value_name = "DIR")]
     pub home: Option<PathBuf>,
     /// nbmsp user to act as
-    #[arg(
-        long,
-        global = true,
-        env = "NBMSP_USER",
-        default_value = "admin",
-        value_name = "USER"
-    )]
+    #[arg(long, global = true, env = "NBMSP_USER", default_value = "admin", value_name = "USER")]
     pub user: String,
     /// Read the password from FILE ('-' for stdin) instead of NBMSP_PASSWORD or a prompt
     #[arg(long, global = true, value_name = "FILE")]
@@ -119,9 +113,7 @@ pub fn report(err: &CliError, json: bool) -> i32 {
 
 /// True when `--json` appears among raw arguments (used when clap itself rejects the line).
 pub fn wants_json(args: &[String]) -> bool {
-    args.iter()
-        .take_while(|a| *a != "--")
-        .any(|a| a == "--json")
+    args.iter().take_while(|a| *a != "--").any(|a| a == "--json")
 }
 
 /// A path shown to users.

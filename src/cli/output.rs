@@ -6,8 +6,7 @@ use super::{CliError, CliResult};
 
 /// Prints `value` as one JSON document on stdout.
 pub fn json<T: Serialize + ?Sized>(value: &T) -> CliResult {
-    let s = serde_json::to_string_pretty(value)
-        .map_err(|e| CliError::runtime(format!("cannot encode JSON: {e}")))?;
+    let s = serde_json::to_string_pretty(value).map_err(|e| CliError::runtime(format!("cannot encode JSON: {e}")))?;
     println!("{s}");
     Ok(())
 }
@@ -45,13 +44,7 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
 mod tests {
     #[test]
     fn table_pads_by_characters() {
-        let t = super::table(
-            &["A", "B"],
-            &[
-                vec!["é".into(), "x".into()],
-                vec!["long".into(), "y".into()],
-            ],
-        );
+        let t = super::table(&["A", "B"], &[vec!["é".into(), "x".into()], vec!["long".into(), "y".into()]]);
         assert_eq!(t, "A     B\né     x\nlong  y");
     }
 }

@@ -32,24 +32,16 @@ pub fn run(g: &GlobalArgs, cmd: SettingsCommand) -> CliResult {
         SettingsCommand::Show => {
             let view = store.settings_view()?;
             if g.json {
-                let map: serde_json::Map<String, serde_json::Value> = view
-                    .iter()
-                    .map(|s| (s.key.to_string(), s.value.clone().into()))
-                    .collect();
+                let map: serde_json::Map<String, serde_json::Value> =
+                    view.iter().map(|s| (s.key.to_string(), s.value.clone().into())).collect();
                 return output::json(&map);
             }
-            let rows: Vec<Vec<String>> = view
-                .iter()
-                .map(|s| vec![s.key.to_string(), s.value.clone(), s.help.to_string()])
-                .collect();
+            let rows: Vec<Vec<String>> =
+                view.iter().map(|s| vec![s.key.to_string(), s.value.clone(), s.help.to_string()]).collect();
             println!("{}", output::table(&["KEY", "VALUE", "MEANING"], &rows));
             Ok(())
         }
-        SettingsCommand::Set {
-            key,
-            value,
-            value_file,
-        } => {
+        SettingsCommand::Set { key, value, value_file } => {
             let def = settings::def(&key)?;
             let value = match (value, value_file) {
                 (Some(_), _) if def.is_secret() => {

@@ -40,31 +40,15 @@ pub enum UserCommand {
 pub fn run(g: &GlobalArgs, cmd: UserCommand) -> CliResult {
     let (mut store, session) = auth::login(g)?;
     match cmd {
-        UserCommand::Add {
-            username,
-            role,
-            new_password_file,
-        } => {
+        UserCommand::Add { username, role, new_password_file } => {
             session.require_admin("add users")?;
-            let pw = auth::new_password(
-                new_password_file.as_deref(),
-                Some(NEW_PASSWORD_ENV),
-                &username,
-            )?;
+            let pw = auth::new_password(new_password_file.as_deref(), Some(NEW_PASSWORD_ENV), &username)?;
             let u = store.add_user(&session, &username, &pw, role)?;
-            if g.json {
-                output::json(&u)
-            } else {
-                ok(format!("added user '{}' ({})", u.username, u.role))
-            }
+            if g.json { output::json(&u) } else { ok(format!("added user '{}' ({})", u.username, u.role)) }
         }
-        UserCommand::Passwd {
-            username,
-            new_password_file,
-        } => {
+        UserCommand::Passwd { username, new_password_file } => {
             let who = username.unwrap_or_else(|| session.user.username.clone());
-            let pw =
-                auth::new_password(new_password_file.as_deref(), Some(NEW_PASSWORD_ENV), &who)?;
+            let pw = auth::new_password(new_password_file.as_deref(), Some(NEW_PASSWORD_ENV), &who)?;
             store.change_password(&session, &who, &pw)?;
             if g.json {
                 output::json(&serde_json::json!({ "user": who, "password": "changed" }))
@@ -79,13 +63,7 @@ pub fn run(g: &GlobalArgs, cmd: UserCommand) -> CliResult {
             }
             let rows: Vec<Vec<String>> = users
                 .iter()
-                .map(|u| {
-                    vec![
-                        u.username.clone(),
-                        u.role.to_string(),
-                        crate::store::fmt_time(u.created_at),
-                    ]
-                })
+                .map(|u| vec![u.username.clone(), u.role.to_string(), crate::store::fmt_time(u.created_at)])
                 .collect();
             ok(output::table(&["USER", "ROLE", "CREATED"], &rows))
         }

@@ -223,12 +223,7 @@ mod tests {
         for s in CustomerStatus::ALL {
             assert_eq!(s.as_str().parse::<CustomerStatus>(), Ok(*s));
         }
-        assert!(
-            "paused"
-                .parse::<CustomerStatus>()
-                .unwrap_err()
-                .contains("active, inactive, deploying, error")
-        );
+        assert!("paused".parse::<CustomerStatus>().unwrap_err().contains("active, inactive, deploying, error"));
         assert_eq!("legacy".parse::<Layout>(), Ok(Layout::Legacy));
     }
 
@@ -241,10 +236,7 @@ mod tests {
     fn patch_validates_only_what_it_sets() {
         assert!(CustomerPatch::default().validate().is_empty());
         assert!(CustomerPatch::default().is_empty());
-        let p = CustomerPatch {
-            email: Some("bad".into()),
-            ..Default::default()
-        };
+        let p = CustomerPatch { email: Some("bad".into()), ..Default::default() };
         assert_eq!(p.validate()[0].field, "email");
     }
 }

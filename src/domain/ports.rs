@@ -28,14 +28,11 @@ pub fn choose(
     mut is_free_on_host: impl FnMut(u16) -> bool,
 ) -> Result<u16, PortError> {
     let last = base.saturating_add(count.saturating_sub(1));
-    (base..=last)
-        .filter(|p| !taken.contains(p))
-        .find(|p| is_free_on_host(*p))
-        .ok_or(PortError::RangeFull {
-            first: base,
-            last,
-            count: u32::from(count),
-        })
+    (base..=last).filter(|p| !taken.contains(p)).find(|p| is_free_on_host(*p)).ok_or(PortError::RangeFull {
+        first: base,
+        last,
+        count: u32::from(count),
+    })
 }
 
 #[cfg(test)]

@@ -113,20 +113,14 @@ pub const SETTINGS: &[SettingDef] = &[
     },
     SettingDef {
         key: "relay_base_port",
-        kind: SettingKind::Int {
-            min: 1024,
-            max: 65_535,
-        },
+        kind: SettingKind::Int { min: 1024, max: 65_535 },
         default: "3478",
         help: "First public UDP port for customers' STUN",
         required: true,
     },
     SettingDef {
         key: "relay_port_count",
-        kind: SettingKind::Int {
-            min: 1,
-            max: 64_512,
-        },
+        kind: SettingKind::Int { min: 1, max: 64_512 },
         default: "100",
         help: "How many UDP ports from relay_base_port customers may use",
         required: true,
@@ -168,10 +162,7 @@ pub const SETTINGS: &[SettingDef] = &[
     },
     SettingDef {
         key: "npm.certificate_id",
-        kind: SettingKind::OptionalInt {
-            min: 1,
-            max: i64::MAX,
-        },
+        kind: SettingKind::OptionalInt { min: 1, max: i64::MAX },
         default: "",
         help: "Wildcard certificate id in NPM; empty requests one per customer",
         required: false,
@@ -224,10 +215,7 @@ pub const SETTINGS: &[SettingDef] = &[
 pub fn def(key: &str) -> Result<&'static SettingDef, ValidationError> {
     SETTINGS.iter().find(|d| d.key == key).ok_or_else(|| {
         let keys: Vec<&str> = SETTINGS.iter().map(|d| d.key).collect();
-        ValidationError::new(
-            key,
-            format!("unknown setting; valid keys: {}", keys.join(", ")),
-        )
+        ValidationError::new(key, format!("unknown setting; valid keys: {}", keys.join(", ")))
     })
 }
 
@@ -235,18 +223,10 @@ pub fn def(key: &str) -> Result<&'static SettingDef, ValidationError> {
 /// Empty is allowed where a setting may be unset.
 pub fn normalise(key: &str, value: &str) -> Result<String, ValidationError> {
     let d = def(key)?;
-    let v = if d.is_secret() {
-        value.to_string()
-    } else {
-        value.trim().to_string()
-    };
+    let v = if d.is_secret() { value.to_string() } else { value.trim().to_string() };
     let err = |rule: String| Err(ValidationError::new(key, rule));
     if v.is_empty() {
-        return if d.required {
-            err("must not be empty".into())
-        } else {
-            Ok(v)
-        };
+        return if d.required { err("must not be empty".into()) } else { Ok(v) };
     }
     match d.kind {
         SettingKind::Domain => {
@@ -254,9 +234,7 @@ pub fn normalise(key: &str, value: &str) -> Result<String, ValidationError> {
             validate::base_domain(&v).map_err(|e| ValidationError::new(key, e.rule))?;
             Ok(v)
         }
-        SettingKind::Email => validate::email(&v)
-            .map(|()| v)
-            .map_err(|e| ValidationError::new(key, e.rule)),
+        SettingKind::Email => validate::email(&v).map(|()| v).map_err(|e| ValidationError::new(key, e.rule)),
         SettingKind::Path => {
             if !v.starts_with('/') {
                 return err("must be an absolute path".into());
@@ -266,23 +244,17 @@ pub fn normalise(key: &str, value: &str) -> Result<String, ValidationError> {
         SettingKind::NetworkName => {
             let ok = v.len() <= 64
                 && v.starts_with(|c: char| c.is_ascii_alphanumeric())
-                && v.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
+                && v.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
             if ok {
                 Ok(v)
             } else {
-                err(
-                    "must be a Docker network name: letters, digits, '_', '.', '-' (64 at most)"
-                        .into(),
-                )
+                err("must be a Docker network name: letters, digits, '_', '.', '-' (64 at most)".into())
             }
         }
-        SettingKind::Int { min, max } | SettingKind::OptionalInt { min, max } => {
-            match v.parse::<i64>() {
-                Ok(n) => validate::int_in(key, n, min..=max).map(|()| n.to_string()),
-                Err(_) => err(format!("must be a whole number between {min} and {max}")),
-            }
-        }
+        SettingKind::Int { min, max } | SettingKind::OptionalInt { min, max } => match v.parse::<i64>() {
+            Ok(n) => validate::int_in(key, n, min..=max).map(|()| n.to_string()),
+            Err(_) => err(format!("must be a whole number between {min} and {max}")),
+        },
         SettingKind::Choice(words) => {
             if words.contains(&v.as_str()) {
                 Ok(v)
@@ -291,9 +263,7 @@ pub fn normalise(key: &str, value: &str) -> Result<String, ValidationError> {
             }
         }
         SettingKind::Url => {
-            let rest = v
-                .strip_prefix("http://")
-                .or_else(|| v.strip_prefix("https://"));
+            let rest = v.strip_prefix("http://").or_else(|| v.strip_prefix("https://"));
             match rest {
                 Some(r)
                     if !r.is_empty()
@@ -308,14 +278,9 @@ pub fn normalise(key: &str, value: &str) -> Result<String, ValidationError> {
         SettingKind::Text => validate::line(key, &v, false, 1000).map(|()| v),
         SettingKind::Image => {
             let ok = v.len() <= 255
-                && v.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"._-/:@".contains(&b))
+                && v.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-/:@".contains(&b))
                 && v.starts_with(|c: char| c.is_ascii_alphanumeric());
-            if ok {
-                Ok(v)
-            } else {
-                err("must be a Docker image reference such as netbirdio/dashboard:v2.9.0".into())
-            }
+            if ok { Ok(v) } else { err("must be a Docker image reference such as netbirdio/dashboard:v2.9.0".into()) }
         }
         SettingKind::Secret => validate::line(key, &v, false, 4096).map(|()| v),
     }
@@ -359,16 +324,10 @@ impl Settings {
         let get = |key: &str| -> Result<String, ValidationError> {
             let d = def(key)?;
             let raw = map.get(key).map_or(d.default, String::as_str);
-            if raw.is_empty() {
-                Ok(String::new())
-            } else {
-                normalise(key, raw)
-            }
+            if raw.is_empty() { Ok(String::new()) } else { normalise(key, raw) }
         };
         let int = |key: &str| -> Result<i64, ValidationError> {
-            get(key)?
-                .parse::<i64>()
-                .map_err(|_| ValidationError::new(key, "must be a whole number"))
+            get(key)?.parse::<i64>().map_err(|_| ValidationError::new(key, "must be a whole number"))
         };
         let base = int("relay_base_port")?;
         let count = int("relay_port_count")?;
@@ -388,19 +347,11 @@ impl Settings {
                 .map_err(|_| ValidationError::new("relay_base_port", "must be at most 65535"))?,
             relay_port_count: u16::try_from(count)
                 .map_err(|_| ValidationError::new("relay_port_count", "must be at most 64512"))?,
-            layout: get("layout")?
-                .parse()
-                .map_err(|e: String| ValidationError::new("layout", e))?,
-            proxy: get("proxy")?
-                .parse()
-                .map_err(|e: String| ValidationError::new("proxy", e))?,
+            layout: get("layout")?.parse().map_err(|e: String| ValidationError::new("layout", e))?,
+            proxy: get("proxy")?.parse().map_err(|e: String| ValidationError::new("proxy", e))?,
             npm_url: get("npm.url")?,
             npm_identity: get("npm.identity")?,
-            npm_certificate_id: if cert.is_empty() {
-                None
-            } else {
-                cert.parse().ok()
-            },
+            npm_certificate_id: if cert.is_empty() { None } else { cert.parse().ok() },
             images,
             health_timeout_s: u64::try_from(int("health_timeout_s")?).unwrap_or(60),
         })
@@ -415,12 +366,7 @@ mod tests {
     fn defaults_are_valid() {
         for d in SETTINGS {
             if !d.default.is_empty() {
-                assert_eq!(
-                    normalise(d.key, d.default).as_deref(),
-                    Ok(d.default),
-                    "{}",
-                    d.key
-                );
+                assert_eq!(normalise(d.key, d.default).as_deref(), Ok(d.default), "{}", d.key);
             }
         }
     }
@@ -428,10 +374,7 @@ mod tests {
     #[test]
     fn unknown_key_lists_valid_keys() {
         let e = normalise("npm.password", "x").unwrap_err();
-        assert!(
-            e.rule.contains("npm.secret") && e.rule.contains("base_domain"),
-            "{e}"
-        );
+        assert!(e.rule.contains("npm.secret") && e.rule.contains("base_domain"), "{e}");
     }
 
     #[test]
@@ -452,18 +395,10 @@ mod tests {
             ("npm.certificate_id", "", Ok("")),
             ("npm.certificate_id", "7", Ok("7")),
             ("npm.certificate_id", "0", Err(())),
-            (
-                "images.server",
-                "registry.local:5000/nb/server:1.2",
-                Ok("registry.local:5000/nb/server:1.2"),
-            ),
+            ("images.server", "registry.local:5000/nb/server:1.2", Ok("registry.local:5000/nb/server:1.2")),
             ("images.server", "bad image", Err(())),
             ("data_dir", "relative/dir", Err(())),
-            (
-                "data_dir",
-                "/var/lib/nbmsp/instances",
-                Ok("/var/lib/nbmsp/instances"),
-            ),
+            ("data_dir", "/var/lib/nbmsp/instances", Ok("/var/lib/nbmsp/instances")),
             ("docker_network", "npm_default", Ok("npm_default")),
             ("docker_network", "-x", Err(())),
             ("admin_email", "ops@msp.example", Ok("ops@msp.example")),
@@ -489,9 +424,6 @@ mod tests {
         assert_eq!(s.proxy, ProxyKind::None);
         assert_eq!(s.images["dashboard"], "netbirdio/dashboard:latest");
         map.insert("relay_base_port".to_string(), "65500".to_string());
-        assert_eq!(
-            Settings::from_map(&map).unwrap_err().field,
-            "relay_port_count"
-        );
+        assert_eq!(Settings::from_map(&map).unwrap_err().field, "relay_port_count");
     }
 }

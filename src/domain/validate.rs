@@ -17,10 +17,7 @@ pub struct ValidationError {
 impl ValidationError {
     /// Builds an error for `field` with the broken `rule`.
     pub fn new(field: impl Into<String>, rule: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            rule: rule.into(),
-        }
+        Self { field: field.into(), rule: rule.into() }
     }
 }
 
@@ -52,10 +49,7 @@ pub fn subdomain(value: &str) -> Result<(), ValidationError> {
     if value.len() > 63 {
         return err("must be at most 63 characters (one DNS label)");
     }
-    if !value
-        .bytes()
-        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-    {
+    if !value.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
         return err("may contain only lowercase letters a-z, digits and hyphens");
     }
     if value.starts_with('-') || value.ends_with('-') {
@@ -86,10 +80,7 @@ pub fn base_domain(value: &str) -> Result<(), ValidationError> {
             );
         }
     }
-    if labels
-        .last()
-        .is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit()))
-    {
+    if labels.last().is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit())) {
         return err("must end in a name, not a number");
     }
     Ok(())
@@ -112,9 +103,7 @@ pub fn email(value: &str) -> Result<(), ValidationError> {
     if local.is_empty() || local.len() > 64 {
         return err("must have 1-64 characters before the @");
     }
-    let local_ok = local
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-/=?^_`{|}~.".contains(&b));
+    let local_ok = local.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-/=?^_`{|}~.".contains(&b));
     if !local_ok || local.starts_with('.') || local.ends_with('.') || local.contains("..") {
         return err("may contain only letters, digits and !#$%&'*+-/=?^_`{|}~. before the @");
     }
@@ -131,16 +120,10 @@ pub fn line(field: &str, value: &str, required: bool, max: usize) -> Result<(), 
         return Err(ValidationError::new(field, "must not be empty"));
     }
     if value.chars().count() > max {
-        return Err(ValidationError::new(
-            field,
-            format!("must be at most {max} characters"),
-        ));
+        return Err(ValidationError::new(field, format!("must be at most {max} characters")));
     }
     if value.chars().any(char::is_control) {
-        return Err(ValidationError::new(
-            field,
-            "must not contain control characters (tabs, newlines, escapes)",
-        ));
+        return Err(ValidationError::new(field, "must not contain control characters (tabs, newlines, escapes)"));
     }
     Ok(())
 }
@@ -158,19 +141,10 @@ pub fn company(value: &str) -> Result<(), ValidationError> {
 /// Notes may span lines (newline and tab allowed) but carry no other control characters.
 pub fn notes(value: &str) -> Result<(), ValidationError> {
     if value.chars().count() > NOTES_MAX {
-        return Err(ValidationError::new(
-            "notes",
-            format!("must be at most {NOTES_MAX} characters"),
-        ));
+        return Err(ValidationError::new("notes", format!("must be at most {NOTES_MAX} characters")));
     }
-    if value
-        .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\t')
-    {
-        return Err(ValidationError::new(
-            "notes",
-            "must not contain control characters other than newlines and tabs",
-        ));
+    if value.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return Err(ValidationError::new("notes", "must not contain control characters other than newlines and tabs"));
     }
     Ok(())
 }
@@ -181,18 +155,11 @@ pub fn max_devices(value: i64) -> Result<(), ValidationError> {
 }
 
 /// An integer inside `range`, with a message that names it.
-pub fn int_in(
-    field: &str,
-    value: i64,
-    range: std::ops::RangeInclusive<i64>,
-) -> Result<(), ValidationError> {
+pub fn int_in(field: &str, value: i64, range: std::ops::RangeInclusive<i64>) -> Result<(), ValidationError> {
     if range.contains(&value) {
         Ok(())
     } else {
-        Err(ValidationError::new(
-            field,
-            format!("must be between {} and {}", range.start(), range.end()),
-        ))
+        Err(ValidationError::new(field, format!("must be between {} and {}", range.start(), range.end())))
     }
 }
 
@@ -200,18 +167,13 @@ pub fn int_in(
 pub fn port_range(base: i64, count: i64) -> Result<(), ValidationError> {
     int_in("relay_base_port", base, PORT_RANGE)?;
     if count < 1 {
-        return Err(ValidationError::new(
-            "relay_port_count",
-            "must be at least 1",
-        ));
+        return Err(ValidationError::new("relay_port_count", "must be at least 1"));
     }
     let last = base + count - 1;
     if last > *PORT_RANGE.end() {
         return Err(ValidationError::new(
             "relay_port_count",
-            format!(
-                "makes the range end at {last}; relay_base_port + relay_port_count - 1 must be at most 65535"
-            ),
+            format!("makes the range end at {last}; relay_base_port + relay_port_count - 1 must be at most 65535"),
         ));
     }
     Ok(())
@@ -222,9 +184,7 @@ pub fn username(value: &str) -> Result<(), ValidationError> {
     let ok = !value.is_empty()
         && value.len() <= 32
         && value.starts_with(|c: char| c.is_ascii_lowercase())
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
+        && value.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
     if ok {
         Ok(())
     } else {
@@ -242,22 +202,13 @@ pub const PASSWORD_MIN: usize = 10;
 pub fn password(value: &str) -> Result<(), ValidationError> {
     let n = value.chars().count();
     if n < PASSWORD_MIN {
-        return Err(ValidationError::new(
-            "password",
-            format!("must be at least {PASSWORD_MIN} characters"),
-        ));
+        return Err(ValidationError::new("password", format!("must be at least {PASSWORD_MIN} characters")));
     }
     if n > 1024 {
-        return Err(ValidationError::new(
-            "password",
-            "must be at most 1024 characters",
-        ));
+        return Err(ValidationError::new("password", "must be at most 1024 characters"));
     }
     if value.chars().any(char::is_control) {
-        return Err(ValidationError::new(
-            "password",
-            "must not contain control characters",
-        ));
+        return Err(ValidationError::new("password", "must not contain control characters"));
     }
     Ok(())
 }
@@ -313,10 +264,7 @@ mod tests {
         for (value, ok) in cases {
             assert_eq!(base_domain(value).is_ok(), *ok, "base_domain {value:?}");
         }
-        assert!(
-            base_domain(&format!("{}.com", "a.".repeat(130))).is_err(),
-            "over 253 chars"
-        );
+        assert!(base_domain(&format!("{}.com", "a.".repeat(130))).is_err(), "over 253 chars");
     }
 
     #[test]
@@ -379,14 +327,8 @@ mod tests {
 
     #[test]
     fn numeric_tables() {
-        let devices: &[(i64, bool)] = &[
-            (1, true),
-            (20, true),
-            (100_000, true),
-            (0, false),
-            (-1, false),
-            (100_001, false),
-        ];
+        let devices: &[(i64, bool)] =
+            &[(1, true), (20, true), (100_000, true), (0, false), (-1, false), (100_001, false)];
         for (value, ok) in devices {
             assert_eq!(max_devices(*value).is_ok(), *ok, "max_devices {value}");
         }
@@ -401,24 +343,15 @@ mod tests {
             ((70_000, 1), false),
         ];
         for ((base, count), ok) in ranges {
-            assert_eq!(
-                port_range(*base, *count).is_ok(),
-                *ok,
-                "port_range {base}+{count}"
-            );
+            assert_eq!(port_range(*base, *count).is_ok(), *ok, "port_range {base}+{count}");
         }
     }
 
     #[test]
     fn username_and_password() {
-        for (value, ok) in [
-            ("admin", true),
-            ("ops.team-1", true),
-            ("", false),
-            ("1admin", false),
-            ("Admin", false),
-            ("a b", false),
-        ] {
+        for (value, ok) in
+            [("admin", true), ("ops.team-1", true), ("", false), ("1admin", false), ("Admin", false), ("a b", false)]
+        {
             assert_eq!(username(value).is_ok(), ok, "username {value:?}");
         }
         assert!(password("correct horse").is_ok());

@@ -31,10 +31,7 @@ pub struct EngineInfo {
 
 /// The address nbmsp will use: `DOCKER_HOST` or the default socket.
 pub fn docker_host() -> String {
-    std::env::var("DOCKER_HOST")
-        .ok()
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| DEFAULT_HOST.to_string())
+    std::env::var("DOCKER_HOST").ok().filter(|h| !h.is_empty()).unwrap_or_else(|| DEFAULT_HOST.to_string())
 }
 
 impl DockerEngine {
@@ -42,10 +39,7 @@ impl DockerEngine {
     /// older engine (Debian's speaks 1.41) is spoken to in its own version.
     pub async fn connect() -> Result<Self, EngineError> {
         let host = docker_host();
-        let unreachable = |detail: String| EngineError::DockerUnreachable {
-            host: host.clone(),
-            detail,
-        };
+        let unreachable = |detail: String| EngineError::DockerUnreachable { host: host.clone(), detail };
         let docker = Docker::connect_with_host(&host)
             .map_err(|e| unreachable(e.to_string()))?
             .with_timeout(Duration::from_secs(30));
@@ -60,20 +54,13 @@ impl DockerEngine {
 
     /// Engine release and API versions.
     pub async fn info(&self) -> Result<EngineInfo, EngineError> {
-        let v = self
-            .docker
-            .version()
-            .await
-            .map_err(|e| EngineError::Docker(e.to_string()))?;
+        let v = self.docker.version().await.map_err(|e| EngineError::Docker(e.to_string()))?;
         let negotiated = self.docker.client_version();
         Ok(EngineInfo {
             host: self.host.clone(),
             version: v.version.unwrap_or_default(),
             api_version: v.api_version.unwrap_or_default(),
-            negotiated_api_version: format!(
-                "{}.{}",
-                negotiated.major_version, negotiated.minor_version
-            ),
+            negotiated_api_version: format!("{}.{}", negotiated.major_version, negotiated.minor_version),
         })
     }
 }

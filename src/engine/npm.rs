@@ -38,38 +38,26 @@ pub fn http_client() -> Result<reqwest::Client, EngineError> {
         .timeout(Duration::from_secs(30))
         .user_agent(concat!("nbmsp/", env!("CARGO_PKG_VERSION")))
         .build()
-        .map_err(|e| EngineError::Npm {
-            url: String::new(),
-            detail: format!("cannot build an HTTP client: {e}"),
-        })
+        .map_err(|e| EngineError::Npm { url: String::new(), detail: format!("cannot build an HTTP client: {e}") })
 }
 
 /// Asks NPM at `url` (the admin URL, e.g. `http://127.0.0.1:81`) whether it is up.
 pub async fn probe(client: &reqwest::Client, url: &str) -> Result<NpmStatus, EngineError> {
-    let err = |detail: String| EngineError::Npm {
-        url: url.to_string(),
-        detail,
-    };
+    let err = |detail: String| EngineError::Npm { url: url.to_string(), detail };
     let resp = client
         .get(format!("{}/api/", url.trim_end_matches('/')))
         .send()
         .await
         .map_err(|e| err(format!("unreachable ({e})")))?;
     let status = resp.status();
-    let body: ApiRoot = resp.json().await.map_err(|e| {
-        err(format!(
-            "answered {status} without NPM's status document ({e}); is this NPM's admin URL?"
-        ))
-    })?;
+    let body: ApiRoot = resp
+        .json()
+        .await
+        .map_err(|e| err(format!("answered {status} without NPM's status document ({e}); is this NPM's admin URL?")))?;
     if body.status != "OK" {
         return Err(err(format!("reports status {:?}", body.status)));
     }
-    let version = body
-        .version
-        .map(|v| format!("{}.{}.{}", v.major, v.minor, v.revision))
-        .unwrap_or_else(|| "unknown".into());
-    Ok(NpmStatus {
-        version,
-        setup: body.setup,
-    })
+    let version =
+        body.version.map(|v| format!("{}.{}.{}", v.major, v.minor, v.revision)).unwrap_or_else(|| "unknown".into());
+    Ok(NpmStatus { version, setup: body.setup })
 }

@@ -16,13 +16,7 @@ impl Store {
     }
 
     /// Appends a successful system-level action (users, settings).
-    pub(crate) fn audit_system(
-        &self,
-        actor: &str,
-        action: &str,
-        subject: &str,
-        message: &str,
-    ) -> Result<()> {
+    pub(crate) fn audit_system(&self, actor: &str, action: &str, subject: &str, message: &str) -> Result<()> {
         self.audit(&NewAuditEntry {
             customer_id: None,
             subject: subject.to_string(),
@@ -57,21 +51,19 @@ impl Store {
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         rows.into_iter()
-            .map(
-                |(id, customer_id, subject, actor, action, status, message, details, created)| {
-                    Ok(AuditEntry {
-                        id,
-                        customer_id,
-                        subject,
-                        actor,
-                        action,
-                        status: parse_word("audit_log", &status)?,
-                        message,
-                        details,
-                        created_at: parse_time("audit_log", &created)?,
-                    })
-                },
-            )
+            .map(|(id, customer_id, subject, actor, action, status, message, details, created)| {
+                Ok(AuditEntry {
+                    id,
+                    customer_id,
+                    subject,
+                    actor,
+                    action,
+                    status: parse_word("audit_log", &status)?,
+                    message,
+                    details,
+                    created_at: parse_time("audit_log", &created)?,
+                })
+            })
             .collect()
     }
 }

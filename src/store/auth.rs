@@ -45,11 +45,7 @@ pub struct Session {
 impl Session {
     /// Fails unless the user is an admin.
     pub fn require_admin(&self, what: &'static str) -> Result<()> {
-        if self.user.role == Role::Admin {
-            Ok(())
-        } else {
-            Err(AuthError::NotAdmin(what).into())
-        }
+        if self.user.role == Role::Admin { Ok(()) } else { Err(AuthError::NotAdmin(what).into()) }
     }
 }
 
@@ -80,17 +76,13 @@ impl Store {
         validate::password(p.password)?;
         let email = settings::normalise("admin_email", p.admin_email)?;
         let domain = settings::normalise("base_domain", p.base_domain)?;
-        let data_dir = home::default_data_dir(p.home)
-            .to_string_lossy()
-            .into_owned();
+        let data_dir = home::default_data_dir(p.home).to_string_lossy().into_owned();
         let data_dir = settings::normalise("data_dir", &data_dir)?;
         let data_key = crypto::new_data_key()?;
         let hash = crypto::hash_password(p.password)?;
         let wrap = WrappedKey::new(p.password, &data_key)?;
 
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let users: i64 = tx.query_row("SELECT COUNT(*) FROM users", [], |r| r.get(0))?;
         if users > 0 {
             return Err(StoreError::AlreadyInitialised(p.home.to_path_buf()));
@@ -115,33 +107,22 @@ impl Store {
             )?;
         }
         tx.commit()?;
-        let user = self
-            .user(p.admin_user)?
-            .ok_or_else(|| StoreError::NotFound("the new admin vanished".into()))?;
+        let user = self.user(p.admin_user)?.ok_or_else(|| StoreError::NotFound("the new admin vanished".into()))?;
         self.audit_system(&user.username, "init", &user.username, "nbmsp initialised")?;
-        Ok(Session {
-            user,
-            vault: Vault::from_key(data_key),
-        })
+        Ok(Session { user, vault: Vault::from_key(data_key) })
     }
 
     /// Checks the password, honouring and updating the persisted throttle, and unlocks the
     /// secrets. `now_s` is the Unix time (a parameter so tests can move the clock).
     pub fn login(&mut self, username: &str, password: &str, now_s: i64) -> Result<Session> {
         if let Some(wait_s) = self.lockout_remaining(username, now_s)? {
-            return Err(AuthError::Throttled {
-                username: username.to_string(),
-                wait_s,
-            }
-            .into());
+            return Err(AuthError::Throttled { username: username.to_string(), wait_s }.into());
         }
         let row: Option<(i64, String)> = self
             .conn
-            .query_row(
-                "SELECT id, password_hash FROM users WHERE username = ?1",
-                params![username],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
+            .query_row("SELECT id, password_hash FROM users WHERE username = ?1", params![username], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
             .optional()?;
         // An unknown user costs the same hash as a known one, so timing does not tell them apart.
         let dummy;
@@ -157,44 +138,28 @@ impl Store {
             self.record_failure(username, now_s)?;
             return Err(AuthError::BadCredentials.into());
         };
-        self.conn.execute(
-            "DELETE FROM login_attempts WHERE username = ?1",
-            params![username],
-        )?;
+        self.conn.execute("DELETE FROM login_attempts WHERE username = ?1", params![username])?;
         let key = WrappedKey::load(&self.conn, user_id)?
             .ok_or_else(|| AuthError::NoKeyWrap(username.to_string()))?
             .unwrap_key(password, user_id)?;
         let user = self.user(username)?.ok_or(AuthError::BadCredentials)?;
-        Ok(Session {
-            user,
-            vault: Vault::from_key(key),
-        })
+        Ok(Session { user, vault: Vault::from_key(key) })
     }
 
     /// Seconds `username` must still wait before a login is checked, if locked.
     pub fn lockout_remaining(&self, username: &str, now_s: i64) -> Result<Option<i64>> {
         let until: Option<Option<i64>> = self
             .conn
-            .query_row(
-                "SELECT locked_until FROM login_attempts WHERE username = ?1",
-                params![username],
-                |r| r.get(0),
-            )
+            .query_row("SELECT locked_until FROM login_attempts WHERE username = ?1", params![username], |r| r.get(0))
             .optional()?;
         Ok(until.flatten().map(|u| u - now_s).filter(|w| *w > 0))
     }
 
     fn record_failure(&mut self, username: &str, now_s: i64) -> Result<()> {
         // Immediate: two processes failing at once must both count.
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let failures: u32 = tx
-            .query_row(
-                "SELECT failures FROM login_attempts WHERE username = ?1",
-                params![username],
-                |r| r.get(0),
-            )
+            .query_row("SELECT failures FROM login_attempts WHERE username = ?1", params![username], |r| r.get(0))
             .optional()?
             .unwrap_or(0);
         let failures = failures.saturating_add(1);
@@ -210,79 +175,46 @@ impl Store {
     }
 
     /// Adds a user (admins only); the new user gets their own wrap of the data key.
-    pub fn add_user(
-        &mut self,
-        session: &Session,
-        username: &str,
-        password: &str,
-        role: Role,
-    ) -> Result<User> {
+    pub fn add_user(&mut self, session: &Session, username: &str, password: &str, role: Role) -> Result<User> {
         session.require_admin("add users")?;
         validate::username(username)?;
         validate::password(password)?;
         let hash = crypto::hash_password(password)?;
         let wrap = WrappedKey::new(password, session.vault.key())?;
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let t = fmt_time(now());
         let inserted = tx.execute(
             "INSERT INTO users (username, password_hash, role, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4) ON CONFLICT (username) DO NOTHING",
             params![username, hash, role.as_str(), t],
         )?;
         if inserted == 0 {
-            return Err(StoreError::Conflict(format!(
-                "user '{username}' already exists"
-            )));
+            return Err(StoreError::Conflict(format!("user '{username}' already exists")));
         }
         wrap.store(&tx, tx.last_insert_rowid())?;
         tx.commit()?;
-        self.audit_system(
-            &session.user.username,
-            "user.add",
-            username,
-            &format!("user '{username}' added as {role}"),
-        )?;
-        self.user(username)?
-            .ok_or_else(|| StoreError::NotFound(format!("user '{username}' vanished")))
+        self.audit_system(&session.user.username, "user.add", username, &format!("user '{username}' added as {role}"))?;
+        self.user(username)?.ok_or_else(|| StoreError::NotFound(format!("user '{username}' vanished")))
     }
 
     /// Sets a new password for `username` and re-wraps the data key under it. Users change their
     /// own; admins may reset anyone's.
-    pub fn change_password(
-        &mut self,
-        session: &Session,
-        username: &str,
-        new_password: &str,
-    ) -> Result<()> {
+    pub fn change_password(&mut self, session: &Session, username: &str, new_password: &str) -> Result<()> {
         if session.user.username != username {
             session.require_admin("change another user's password")?;
         }
         validate::password(new_password)?;
-        let user = self
-            .user(username)?
-            .ok_or_else(|| StoreError::NotFound(format!("no user '{username}'")))?;
+        let user = self.user(username)?.ok_or_else(|| StoreError::NotFound(format!("no user '{username}'")))?;
         let hash = crypto::hash_password(new_password)?;
         let wrap = WrappedKey::new(new_password, session.vault.key())?;
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute(
             "UPDATE users SET password_hash = ?1, updated_at = ?2 WHERE id = ?3",
             params![hash, fmt_time(now()), user.id],
         )?;
         wrap.store(&tx, user.id)?;
-        tx.execute(
-            "DELETE FROM login_attempts WHERE username = ?1",
-            params![username],
-        )?;
+        tx.execute("DELETE FROM login_attempts WHERE username = ?1", params![username])?;
         tx.commit()?;
-        self.audit_system(
-            &session.user.username,
-            "user.passwd",
-            username,
-            &format!("password of '{username}' changed"),
-        )
+        self.audit_system(&session.user.username, "user.passwd", username, &format!("password of '{username}' changed"))
     }
 }
 
@@ -301,13 +233,7 @@ impl WrappedKey {
         let salt = crypto::random_bytes::<SALT_LEN>()?;
         let params = KdfParams::DEFAULT;
         let wrapping = crypto::derive_wrapping_key(password, &salt, params)?;
-        Ok(Self {
-            salt,
-            params,
-            sealed: Vec::new(),
-            key: Zeroizing::new(*data_key),
-            wrapping,
-        })
+        Ok(Self { salt, params, sealed: Vec::new(), key: Zeroizing::new(*data_key), wrapping })
     }
 
     fn store(mut self, conn: &rusqlite::Connection, user_id: i64) -> Result<()> {
@@ -331,10 +257,7 @@ impl WrappedKey {
         let Some((salt, params, sealed)) = row else {
             return Ok(None);
         };
-        let corrupt = |detail: &str| StoreError::Corrupt {
-            table: "key_wraps",
-            detail: detail.to_string(),
-        };
+        let corrupt = |detail: &str| StoreError::Corrupt { table: "key_wraps", detail: detail.to_string() };
         let salt: [u8; SALT_LEN] = salt.try_into().map_err(|_| corrupt("salt length"))?;
         let params = KdfParams::decode(&params).ok_or_else(|| corrupt("kdf params"))?;
         Ok(Some(Self {
@@ -352,10 +275,7 @@ impl WrappedKey {
         let key: [u8; KEY_LEN] = plain
             .as_slice()
             .try_into()
-            .map_err(|_| StoreError::Corrupt {
-                table: "key_wraps",
-                detail: "key length".into(),
-            })?;
+            .map_err(|_| StoreError::Corrupt { table: "key_wraps", detail: "key length".into() })?;
         Ok(Zeroizing::new(key))
     }
 }
@@ -401,28 +321,13 @@ mod tests {
         init(&mut store);
         let t0 = 10_000;
         for i in 0..5 {
-            let e = store
-                .login("admin", "wrong-password", t0 + i)
-                .err()
-                .unwrap();
-            assert!(
-                matches!(e, StoreError::Auth(AuthError::BadCredentials)),
-                "attempt {i}: {e}"
-            );
+            let e = store.login("admin", "wrong-password", t0 + i).err().unwrap();
+            assert!(matches!(e, StoreError::Auth(AuthError::BadCredentials)), "attempt {i}: {e}");
         }
-        let e = store
-            .login("admin", "admin-password-1", t0 + 5)
-            .err()
-            .unwrap();
-        assert_eq!(
-            e.to_string(),
-            "too many failed logins for 'admin': try again in 29 s"
-        );
+        let e = store.login("admin", "admin-password-1", t0 + 5).err().unwrap();
+        assert_eq!(e.to_string(), "too many failed logins for 'admin': try again in 29 s");
         // After the wait one more failure locks for twice as long.
-        let e = store
-            .login("admin", "wrong-password", t0 + 40)
-            .err()
-            .unwrap();
+        let e = store.login("admin", "wrong-password", t0 + 40).err().unwrap();
         assert!(matches!(e, StoreError::Auth(AuthError::BadCredentials)));
         assert_eq!(store.lockout_remaining("admin", t0 + 40).unwrap(), Some(60));
         // After that wait the right password works and clears the counter.
@@ -442,47 +347,17 @@ mod tests {
     fn secrets_survive_password_change_and_other_users_share_them() {
         let mut store = Store::open_in_memory().unwrap();
         let admin = init(&mut store);
-        store
-            .put_secret(&admin.vault, SCOPE_SETTINGS, "npm.secret", "npm-pass")
-            .unwrap();
-        store
-            .add_user(&admin, "ops", "ops-password-1", Role::Operator)
-            .unwrap();
-        store
-            .change_password(&admin, "admin", "new-admin-pass-2")
-            .unwrap();
-        assert!(
-            store.login("admin", "admin-password-1", 1).is_err(),
-            "old password no longer works"
-        );
+        store.put_secret(&admin.vault, SCOPE_SETTINGS, "npm.secret", "npm-pass").unwrap();
+        store.add_user(&admin, "ops", "ops-password-1", Role::Operator).unwrap();
+        store.change_password(&admin, "admin", "new-admin-pass-2").unwrap();
+        assert!(store.login("admin", "admin-password-1", 1).is_err(), "old password no longer works");
         let admin2 = store.login("admin", "new-admin-pass-2", 2).unwrap();
-        assert_eq!(
-            store
-                .secret(&admin2.vault, SCOPE_SETTINGS, "npm.secret")
-                .unwrap()
-                .unwrap()
-                .as_str(),
-            "npm-pass"
-        );
+        assert_eq!(store.secret(&admin2.vault, SCOPE_SETTINGS, "npm.secret").unwrap().unwrap().as_str(), "npm-pass");
         let ops = store.login("ops", "ops-password-1", 3).unwrap();
-        assert_eq!(
-            store
-                .secret(&ops.vault, SCOPE_SETTINGS, "npm.secret")
-                .unwrap()
-                .unwrap()
-                .as_str(),
-            "npm-pass"
-        );
-        let e = store
-            .add_user(&ops, "eve", "eve-password-1", Role::Admin)
-            .err()
-            .unwrap();
+        assert_eq!(store.secret(&ops.vault, SCOPE_SETTINGS, "npm.secret").unwrap().unwrap().as_str(), "npm-pass");
+        let e = store.add_user(&ops, "eve", "eve-password-1", Role::Admin).err().unwrap();
         assert_eq!(e.to_string(), "only an admin may add users");
-        assert!(
-            store
-                .change_password(&ops, "admin", "hijacked-pass-1")
-                .is_err()
-        );
+        assert!(store.change_password(&ops, "admin", "hijacked-pass-1").is_err());
         assert!(matches!(
             store.add_user(&admin2, "ops", "ops-password-1", Role::Operator),
             Err(StoreError::Conflict(_))

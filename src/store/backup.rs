@@ -32,13 +32,9 @@ impl Store {
         drop(check);
         if ok != "ok" {
             let _ = std::fs::remove_file(&tmp);
-            return Err(StoreError::Corrupt {
-                table: "backup",
-                detail: ok,
-            });
+            return Err(StoreError::Corrupt { table: "backup", detail: ok });
         }
-        std::fs::rename(&tmp, out)
-            .map_err(io(format!("cannot move the backup to {}", out.display())))?;
+        std::fs::rename(&tmp, out).map_err(io(format!("cannot move the backup to {}", out.display())))?;
         Ok(())
     }
 }

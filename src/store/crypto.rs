@@ -47,11 +47,7 @@ pub struct KdfParams {
 impl KdfParams {
     /// OWASP's recommended argon2id minimum (19 MiB, 2 passes, 1 lane): a login costs tens of
     /// milliseconds, an offline guess the same.
-    pub const DEFAULT: KdfParams = KdfParams {
-        m_kib: 19 * 1024,
-        t: 2,
-        p: 1,
-    };
+    pub const DEFAULT: KdfParams = KdfParams { m_kib: 19 * 1024, t: 2, p: 1 };
 
     /// `m=19456,t=2,p=1`.
     pub fn encode(&self) -> String {
@@ -73,16 +69,12 @@ impl KdfParams {
                 _ => return None,
             }
         }
-        Some(Self {
-            m_kib: m?,
-            t: t?,
-            p: p?,
-        })
+        Some(Self { m_kib: m?, t: t?, p: p? })
     }
 
     fn argon2(&self) -> Result<Argon2<'static>, CryptoError> {
-        let params = Params::new(self.m_kib, self.t, self.p, Some(KEY_LEN))
-            .map_err(|e| CryptoError::Kdf(e.to_string()))?;
+        let params =
+            Params::new(self.m_kib, self.t, self.p, Some(KEY_LEN)).map_err(|e| CryptoError::Kdf(e.to_string()))?;
         Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
     }
 }
@@ -101,22 +93,14 @@ pub fn new_data_key() -> Result<Zeroizing<[u8; KEY_LEN]>, CryptoError> {
 
 /// An argon2id PHC string for `password`, with its own random salt.
 pub fn hash_password(password: &str) -> Result<String, CryptoError> {
-    let hash = KdfParams::DEFAULT
-        .argon2()?
-        .hash_password(password.as_bytes())
-        .map_err(|e| CryptoError::Kdf(e.to_string()))?;
+    let hash =
+        KdfParams::DEFAULT.argon2()?.hash_password(password.as_bytes()).map_err(|e| CryptoError::Kdf(e.to_string()))?;
     Ok(hash.to_string())
 }
 
 /// True when `password` matches the PHC string `phc`. A malformed `phc` never matches.
 pub fn verify_password(password: &str, phc: &str) -> bool {
-    PasswordHash::new(phc)
-        .map(|h| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &h)
-                .is_ok()
-        })
-        .unwrap_or(false)
+    PasswordHash::new(phc).map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok()).unwrap_or(false)
 }
 
 /// The key that wraps the data key for one user: argon2id(password, salt). The salt differs
@@ -139,15 +123,7 @@ pub fn seal(key: &[u8; KEY_LEN], aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>
     let cipher = XChaCha20Poly1305::new_from_slice(key).map_err(|_| CryptoError::Open)?;
     let nonce_bytes = random_bytes::<NONCE_LEN>()?;
     let nonce = XNonce::try_from(&nonce_bytes[..]).map_err(|_| CryptoError::Open)?;
-    let ct = cipher
-        .encrypt(
-            &nonce,
-            Payload {
-                msg: plaintext,
-                aad,
-            },
-        )
-        .map_err(|_| CryptoError::Open)?;
+    let ct = cipher.encrypt(&nonce, Payload { msg: plaintext, aad }).map_err(|_| CryptoError::Open)?;
     let mut out = Vec::with_capacity(NONCE_LEN + ct.len());
     out.extend_from_slice(&nonce_bytes);
     out.extend_from_slice(&ct);
@@ -155,21 +131,14 @@ pub fn seal(key: &[u8; KEY_LEN], aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>
 }
 
 /// Reverses [`seal`]; fails when the key, the `aad` or the bytes differ from sealing time.
-pub fn open(
-    key: &[u8; KEY_LEN],
-    aad: &[u8],
-    sealed: &[u8],
-) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+pub fn open(key: &[u8; KEY_LEN], aad: &[u8], sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
     if sealed.len() < NONCE_LEN {
         return Err(CryptoError::Open);
     }
     let (nonce_bytes, ct) = sealed.split_at(NONCE_LEN);
     let cipher = XChaCha20Poly1305::new_from_slice(key).map_err(|_| CryptoError::Open)?;
     let nonce = XNonce::try_from(nonce_bytes).map_err(|_| CryptoError::Open)?;
-    cipher
-        .decrypt(&nonce, Payload { msg: ct, aad })
-        .map(Zeroizing::new)
-        .map_err(|_| CryptoError::Open)
+    cipher.decrypt(&nonce, Payload { msg: ct, aad }).map(Zeroizing::new).map_err(|_| CryptoError::Open)
 }
 
 #[cfg(test)]
@@ -180,14 +149,8 @@ mod tests {
     fn seal_round_trip_and_tamper_detection() {
         let key = new_data_key().unwrap();
         let sealed = seal(&key, b"ctx", b"top secret").unwrap();
-        assert_eq!(
-            open(&key, b"ctx", &sealed).unwrap().as_slice(),
-            b"top secret"
-        );
-        assert!(
-            open(&key, b"other ctx", &sealed).is_err(),
-            "aad binds the ciphertext to its place"
-        );
+        assert_eq!(open(&key, b"ctx", &sealed).unwrap().as_slice(), b"top secret");
+        assert!(open(&key, b"other ctx", &sealed).is_err(), "aad binds the ciphertext to its place");
         let mut bad = sealed.clone();
         let last = bad.len() - 1;
         bad[last] ^= 1;
@@ -208,11 +171,7 @@ mod tests {
 
     #[test]
     fn wrapping_key_depends_on_password_and_salt() {
-        let p = KdfParams {
-            m_kib: 1024,
-            t: 1,
-            p: 1,
-        };
+        let p = KdfParams { m_kib: 1024, t: 1, p: 1 };
         let a = derive_wrapping_key("pw-one-long", b"salt-salt-salt-1", p).unwrap();
         let b = derive_wrapping_key("pw-one-long", b"salt-salt-salt-1", p).unwrap();
         let c = derive_wrapping_key("pw-two-long", b"salt-salt-salt-1", p).unwrap();
@@ -224,10 +183,7 @@ mod tests {
 
     #[test]
     fn kdf_params_round_trip() {
-        assert_eq!(
-            KdfParams::decode(&KdfParams::DEFAULT.encode()),
-            Some(KdfParams::DEFAULT)
-        );
+        assert_eq!(KdfParams::decode(&KdfParams::DEFAULT.encode()), Some(KdfParams::DEFAULT));
         assert_eq!(KdfParams::decode("m=1,t=2"), None);
     }
 }

@@ -6,7 +6,8 @@ use super::{Result, Store, StoreError, fmt_time, now, parse_time, parse_word};
 use crate::domain::audit::{AuditStatus, NewAuditEntry};
 use crate::domain::customer::{Customer, CustomerPatch, CustomerStatus, NewCustomer};
 
-const COLUMNS: &str = "id, name, company, subdomain, email, max_devices, notes, layout, status, status_reason, created_at, updated_at";
+const COLUMNS: &str =
+    "id, name, company, subdomain, email, max_devices, notes, layout, status, status_reason, created_at, updated_at";
 
 /// Which customers to list.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -115,11 +116,7 @@ impl Store {
     /// The customer with `id`.
     pub fn customer(&self, id: i64) -> Result<Customer> {
         self.conn
-            .query_row(
-                &format!("SELECT {COLUMNS} FROM customers WHERE id = ?1"),
-                params![id],
-                raw,
-            )
+            .query_row(&format!("SELECT {COLUMNS} FROM customers WHERE id = ?1"), params![id], raw)
             .optional()?
             .ok_or_else(|| StoreError::NotFound(format!("no customer with id {id}")))?
             .try_into()
@@ -127,11 +124,7 @@ impl Store {
 
     fn customer_by_subdomain(&self, subdomain: &str) -> Result<Option<Customer>> {
         self.conn
-            .query_row(
-                &format!("SELECT {COLUMNS} FROM customers WHERE subdomain = ?1"),
-                params![subdomain],
-                raw,
-            )
+            .query_row(&format!("SELECT {COLUMNS} FROM customers WHERE subdomain = ?1"), params![subdomain], raw)
             .optional()?
             .map(Customer::try_from)
             .transpose()
@@ -145,20 +138,13 @@ impl Store {
         {
             return Ok(c);
         }
-        self.customer_by_subdomain(id_or_subdomain)?.ok_or_else(|| {
-            StoreError::NotFound(format!(
-                "no customer with id or subdomain '{id_or_subdomain}'"
-            ))
-        })
+        self.customer_by_subdomain(id_or_subdomain)?
+            .ok_or_else(|| StoreError::NotFound(format!("no customer with id or subdomain '{id_or_subdomain}'")))
     }
 
     /// Customers matching `q`, by name then id.
     pub fn customers(&self, q: &CustomerQuery) -> Result<Vec<Customer>> {
-        let search = q
-            .search
-            .as_deref()
-            .filter(|s| !s.is_empty())
-            .map(like_pattern);
+        let search = q.search.as_deref().filter(|s| !s.is_empty()).map(like_pattern);
         let mut stmt = self.conn.prepare(&format!(
             "SELECT {COLUMNS} FROM customers
              WHERE (?1 IS NULL OR name LIKE ?1 ESCAPE '\\' OR subdomain LIKE ?1 ESCAPE '\\' OR email LIKE ?1 ESCAPE '\\' OR company LIKE ?1 ESCAPE '\\')
@@ -194,21 +180,12 @@ impl Store {
     }
 
     /// Sets the status and its reason.
-    pub fn set_customer_status(
-        &self,
-        id: i64,
-        status: CustomerStatus,
-        reason: Option<&str>,
-    ) -> Result<()> {
+    pub fn set_customer_status(&self, id: i64, status: CustomerStatus, reason: Option<&str>) -> Result<()> {
         let n = self.conn.execute(
             "UPDATE customers SET status = ?1, status_reason = ?2, updated_at = ?3 WHERE id = ?4",
             params![status.as_str(), reason, fmt_time(now()), id],
         )?;
-        if n == 0 {
-            Err(StoreError::NotFound(format!("no customer with id {id}")))
-        } else {
-            Ok(())
-        }
+        if n == 0 { Err(StoreError::NotFound(format!("no customer with id {id}"))) } else { Ok(()) }
     }
 
     /// Removes the customer row, its deployment row and its secrets. The audit log keeps the
@@ -216,10 +193,7 @@ impl Store {
     pub fn delete_customer(&mut self, actor: &str, id: i64) -> Result<Customer> {
         let c = self.customer(id)?;
         let tx = self.conn.transaction()?;
-        tx.execute(
-            "DELETE FROM secrets WHERE scope = ?1",
-            params![super::vault::customer_scope(id)],
-        )?;
+        tx.execute("DELETE FROM secrets WHERE scope = ?1", params![super::vault::customer_scope(id)])?;
         tx.execute("DELETE FROM customers WHERE id = ?1", params![id])?;
         tx.commit()?;
         self.audit(&NewAuditEntry {
@@ -275,52 +249,20 @@ mod tests {
     #[test]
     fn create_find_update_delete() {
         let mut s = Store::open_in_memory().unwrap();
-        let c = s
-            .create_customer("admin", &new("acme", "ACME Logistics"))
-            .unwrap();
+        let c = s.create_customer("admin", &new("acme", "ACME Logistics")).unwrap();
         assert_eq!(c.status, CustomerStatus::Inactive);
         assert_eq!(s.find_customer("acme").unwrap().id, c.id);
-        assert_eq!(
-            s.find_customer(&c.id.to_string()).unwrap().subdomain,
-            "acme"
-        );
-        let dup = s
-            .create_customer("admin", &new("acme", "Other"))
-            .unwrap_err();
-        assert_eq!(
-            dup.to_string(),
-            format!(
-                "subdomain 'acme' is already taken by ACME Logistics (id {})",
-                c.id
-            )
-        );
-        let u = s
-            .update_customer(
-                "admin",
-                c.id,
-                &CustomerPatch {
-                    max_devices: Some(50),
-                    ..Default::default()
-                },
-            )
-            .unwrap();
+        assert_eq!(s.find_customer(&c.id.to_string()).unwrap().subdomain, "acme");
+        let dup = s.create_customer("admin", &new("acme", "Other")).unwrap_err();
+        assert_eq!(dup.to_string(), format!("subdomain 'acme' is already taken by ACME Logistics (id {})", c.id));
+        let u =
+            s.update_customer("admin", c.id, &CustomerPatch { max_devices: Some(50), ..Default::default() }).unwrap();
         assert_eq!(u.max_devices, 50);
         assert!(
-            s.update_customer(
-                "admin",
-                c.id,
-                &CustomerPatch {
-                    email: Some("x".into()),
-                    ..Default::default()
-                }
-            )
-            .is_err()
+            s.update_customer("admin", c.id, &CustomerPatch { email: Some("x".into()), ..Default::default() }).is_err()
         );
         s.delete_customer("admin", c.id).unwrap();
-        assert!(matches!(
-            s.find_customer("acme"),
-            Err(StoreError::NotFound(_))
-        ));
+        assert!(matches!(s.find_customer("acme"), Err(StoreError::NotFound(_))));
         let log = s.audit_log(None, 10).unwrap();
         assert_eq!(
             log.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(),
@@ -339,31 +281,21 @@ mod tests {
     #[test]
     fn search_is_literal_and_covers_four_columns() {
         let s = Store::open_in_memory().unwrap();
-        s.create_customer("admin", &new("acme", "ACME Logistics"))
-            .unwrap();
-        s.create_customer("admin", &new("bakery", "Bakery 100%"))
-            .unwrap();
+        s.create_customer("admin", &new("acme", "ACME Logistics")).unwrap();
+        s.create_customer("admin", &new("bakery", "Bakery 100%")).unwrap();
         let q = |t: &str| {
-            s.customers(&CustomerQuery {
-                search: Some(t.into()),
-                status: None,
-            })
-            .unwrap()
-            .into_iter()
-            .map(|c| c.subdomain)
-            .collect::<Vec<_>>()
+            s.customers(&CustomerQuery { search: Some(t.into()), status: None })
+                .unwrap()
+                .into_iter()
+                .map(|c| c.subdomain)
+                .collect::<Vec<_>>()
         };
         assert_eq!(q("logist"), ["acme"]);
         assert_eq!(q("100%"), ["bakery"]);
         assert_eq!(q("%"), ["bakery"], "% is literal");
         assert_eq!(q("it@bakery"), ["bakery"]);
         assert_eq!(q("acme gmbh").len(), 2, "company matches");
-        let errors = s
-            .customers(&CustomerQuery {
-                search: None,
-                status: Some(CustomerStatus::Error),
-            })
-            .unwrap();
+        let errors = s.customers(&CustomerQuery { search: None, status: Some(CustomerStatus::Error) }).unwrap();
         assert!(errors.is_empty());
     }
 }

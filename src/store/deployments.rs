@@ -27,40 +27,24 @@ impl Store {
                 },
             )
             .optional()?;
-        row.map(
-            |(
+        row.map(|(customer_id, container_prefix, relay_udp_port, npm_proxy_id, setup_url, status, checked)| {
+            Ok(Deployment {
                 customer_id,
                 container_prefix,
                 relay_udp_port,
                 npm_proxy_id,
                 setup_url,
-                status,
-                checked,
-            )| {
-                Ok(Deployment {
-                    customer_id,
-                    container_prefix,
-                    relay_udp_port,
-                    npm_proxy_id,
-                    setup_url,
-                    status: parse_word("deployments", &status)?,
-                    last_health_check: checked
-                        .map(|t| parse_time("deployments", &t))
-                        .transpose()?,
-                })
-            },
-        )
+                status: parse_word("deployments", &status)?,
+                last_health_check: checked.map(|t| parse_time("deployments", &t)).transpose()?,
+            })
+        })
         .transpose()
     }
 
     /// Every UDP port recorded for a deployment.
     pub fn allocated_ports(&self) -> Result<std::collections::BTreeSet<u16>> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT relay_udp_port FROM deployments WHERE relay_udp_port IS NOT NULL")?;
-        let ports = stmt
-            .query_map([], |r| r.get::<_, u16>(0))?
-            .collect::<rusqlite::Result<_>>()?;
+        let mut stmt = self.conn.prepare("SELECT relay_udp_port FROM deployments WHERE relay_udp_port IS NOT NULL")?;
+        let ports = stmt.query_map([], |r| r.get::<_, u16>(0))?.collect::<rusqlite::Result<_>>()?;
         Ok(ports)
     }
 }

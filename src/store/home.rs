@@ -10,22 +10,15 @@ pub fn resolve(explicit: Option<&Path>) -> Result<PathBuf> {
     if let Some(p) = explicit {
         return Ok(p.to_path_buf());
     }
-    directories::ProjectDirs::from("", "", "nbmsp")
-        .map(|d| d.data_dir().to_path_buf())
-        .ok_or_else(|| StoreError::Io {
-            context:
-                "cannot find a home directory for nbmsp's data; pass --home DIR or set NBMSP_HOME"
-                    .into(),
-            source: std::io::Error::from(std::io::ErrorKind::NotFound),
-        })
+    directories::ProjectDirs::from("", "", "nbmsp").map(|d| d.data_dir().to_path_buf()).ok_or_else(|| StoreError::Io {
+        context: "cannot find a home directory for nbmsp's data; pass --home DIR or set NBMSP_HOME".into(),
+        source: std::io::Error::from(std::io::ErrorKind::NotFound),
+    })
 }
 
 /// Creates `dir` (and parents) readable only by the owner: it holds the database and secrets.
 pub fn ensure_private_dir(dir: &Path) -> Result<()> {
-    let io = |source| StoreError::Io {
-        context: format!("cannot create {}", dir.display()),
-        source,
-    };
+    let io = |source| StoreError::Io { context: format!("cannot create {}", dir.display()), source };
     std::fs::create_dir_all(dir).map_err(io)?;
     #[cfg(unix)]
     {

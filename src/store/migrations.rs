@@ -101,19 +101,12 @@ pub fn version(conn: &Connection) -> Result<usize, StoreError> {
 pub fn migrate_to(conn: &mut Connection, target: usize) -> Result<(), StoreError> {
     let current = version(conn)?;
     if current > LATEST {
-        return Err(StoreError::TooNew {
-            found: current,
-            known: LATEST,
-        });
+        return Err(StoreError::TooNew { found: current, known: LATEST });
     }
     for (i, sql) in MIGRATIONS.iter().enumerate().take(target).skip(current) {
         let tx = conn.transaction()?;
         tx.execute_batch(sql)?;
-        tx.pragma_update(
-            None,
-            "user_version",
-            i64::try_from(i + 1).unwrap_or(i64::MAX),
-        )?;
+        tx.pragma_update(None, "user_version", i64::try_from(i + 1).unwrap_or(i64::MAX))?;
         tx.commit()?;
         tracing::info!(version = i + 1, "database migrated");
     }

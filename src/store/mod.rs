@@ -97,13 +97,10 @@ impl Store {
     /// file (only `init` does that); otherwise a missing file is [`StoreError::NotInitialised`].
     pub fn open(path: &Path, create: bool) -> Result<Self> {
         if !create && !path.exists() {
-            return Err(StoreError::NotInitialised(
-                path.parent().unwrap_or(path).to_path_buf(),
-            ));
+            return Err(StoreError::NotInitialised(path.parent().unwrap_or(path).to_path_buf()));
         }
-        let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX
-            | OpenFlags::SQLITE_OPEN_URI;
+        let mut flags =
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
         if create {
             flags |= OpenFlags::SQLITE_OPEN_CREATE;
         }
@@ -143,9 +140,7 @@ impl Store {
 
     /// SQLite's own consistency check; `Ok(())` or the first problem it reports.
     pub fn integrity_check(&self) -> Result<std::result::Result<(), String>> {
-        let r: String = self
-            .conn
-            .query_row("PRAGMA quick_check", [], |r| r.get(0))?;
+        let r: String = self.conn.query_row("PRAGMA quick_check", [], |r| r.get(0))?;
         Ok(if r == "ok" { Ok(()) } else { Err(r) })
     }
 }
@@ -158,27 +153,16 @@ pub fn now() -> Timestamp {
 
 /// RFC 3339 text of a time, as stored and printed.
 pub fn fmt_time(t: Timestamp) -> String {
-    t.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
+    t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
 }
 
 pub(crate) fn parse_time(table: &'static str, s: &str) -> Result<Timestamp> {
-    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).map_err(|e| {
-        StoreError::Corrupt {
-            table,
-            detail: format!("bad time {s:?}: {e}"),
-        }
-    })
+    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+        .map_err(|e| StoreError::Corrupt { table, detail: format!("bad time {s:?}: {e}") })
 }
 
-pub(crate) fn parse_word<T: std::str::FromStr<Err = String>>(
-    table: &'static str,
-    s: &str,
-) -> Result<T> {
-    s.parse().map_err(|e| StoreError::Corrupt {
-        table,
-        detail: format!("{s:?} {e}"),
-    })
+pub(crate) fn parse_word<T: std::str::FromStr<Err = String>>(table: &'static str, s: &str) -> Result<T> {
+    s.parse().map_err(|e| StoreError::Corrupt { table, detail: format!("{s:?} {e}") })
 }
 
 #[cfg(test)]
@@ -202,11 +186,7 @@ mod tests {
                 }
             }
             let store = Store::open(&path, false).unwrap();
-            assert_eq!(
-                store.schema_version().unwrap(),
-                migrations::LATEST,
-                "from {start}"
-            );
+            assert_eq!(store.schema_version().unwrap(), migrations::LATEST, "from {start}");
             if start >= 1 {
                 let c = store.find_customer("old").unwrap();
                 assert_eq!(c.name, "Old", "data written at version {start} survives");
@@ -220,10 +200,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(DB_FILE);
         Store::open(&path, true).unwrap();
-        Connection::open(&path)
-            .unwrap()
-            .pragma_update(None, "user_version", 99)
-            .unwrap();
+        Connection::open(&path).unwrap().pragma_update(None, "user_version", 99).unwrap();
         let err = Store::open(&path, false).err().unwrap();
         assert!(matches!(err, StoreError::TooNew { found: 99, .. }), "{err}");
         assert!(err.to_string().contains("upgrade nbmsp"));
@@ -241,14 +218,8 @@ mod tests {
     fn uses_wal_and_foreign_keys() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join(DB_FILE), true).unwrap();
-        let mode: String = store
-            .conn
-            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
-            .unwrap();
-        let fk: i64 = store
-            .conn
-            .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
-            .unwrap();
+        let mode: String = store.conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+        let fk: i64 = store.conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0)).unwrap();
         assert_eq!((mode.as_str(), fk), ("wal", 1));
     }
 }

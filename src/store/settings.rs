@@ -26,9 +26,7 @@ impl Store {
     /// Stored plain settings, by key.
     pub fn settings_map(&self) -> Result<BTreeMap<String, String>> {
         let mut stmt = self.conn.prepare("SELECT key, value FROM settings")?;
-        let map = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<rusqlite::Result<_>>()?;
+        let map = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
         Ok(map)
     }
 
@@ -44,23 +42,11 @@ impl Store {
             .iter()
             .map(|d| {
                 let value = if d.is_secret() {
-                    if self.secret_is_set(SCOPE_SETTINGS, d.key)? {
-                        "set"
-                    } else {
-                        "unset"
-                    }
-                    .to_string()
+                    if self.secret_is_set(SCOPE_SETTINGS, d.key)? { "set" } else { "unset" }.to_string()
                 } else {
-                    map.get(d.key)
-                        .cloned()
-                        .unwrap_or_else(|| d.default.to_string())
+                    map.get(d.key).cloned().unwrap_or_else(|| d.default.to_string())
                 };
-                Ok(SettingView {
-                    key: d.key,
-                    value,
-                    secret: d.is_secret(),
-                    help: d.help,
-                })
+                Ok(SettingView { key: d.key, value, secret: d.is_secret(), help: d.help })
             })
             .collect()
     }
@@ -79,12 +65,7 @@ impl Store {
             } else {
                 self.put_secret(&session.vault, SCOPE_SETTINGS, key, &value)?;
             }
-            self.audit_system(
-                actor,
-                "settings.set",
-                key,
-                &format!("secret setting {key} changed"),
-            )?;
+            self.audit_system(actor, "settings.set", key, &format!("secret setting {key} changed"))?;
             return Ok(if value.is_empty() { "unset" } else { "set" }.to_string());
         }
         let mut map = self.settings_map()?;
@@ -95,12 +76,7 @@ impl Store {
              ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at, updated_by = excluded.updated_by",
             params![key, value, fmt_time(now()), actor],
         )?;
-        self.audit_system(
-            actor,
-            "settings.set",
-            key,
-            &format!("{key} set to {value:?}"),
-        )?;
+        self.audit_system(actor, "settings.set", key, &format!("{key} set to {value:?}"))?;
         Ok(value)
     }
 }

@@ -10,12 +10,7 @@ fn user_from_row(r: &Row<'_>) -> rusqlite::Result<(i64, String, String, String)>
 }
 
 fn to_user((id, username, role, created): (i64, String, String, String)) -> Result<User> {
-    Ok(User {
-        id,
-        username,
-        role: parse_word("users", &role)?,
-        created_at: parse_time("users", &created)?,
-    })
+    Ok(User { id, username, role: parse_word("users", &role)?, created_at: parse_time("users", &created)? })
 }
 
 impl Store {
@@ -34,19 +29,13 @@ impl Store {
 
     /// Every user, by name.
     pub fn users(&self) -> Result<Vec<User>> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT id, username, role, created_at FROM users ORDER BY username")?;
-        let rows = stmt
-            .query_map([], user_from_row)?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut stmt = self.conn.prepare("SELECT id, username, role, created_at FROM users ORDER BY username")?;
+        let rows = stmt.query_map([], user_from_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
         rows.into_iter().map(to_user).collect()
     }
 
     /// True once `init` has run.
     pub fn is_initialised(&self) -> Result<bool> {
-        Ok(self
-            .conn
-            .query_row("SELECT EXISTS (SELECT 1 FROM users)", [], |r| r.get(0))?)
+        Ok(self.conn.query_row("SELECT EXISTS (SELECT 1 FROM users)", [], |r| r.get(0))?)
     }
 }

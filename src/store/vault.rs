@@ -52,19 +52,10 @@ impl Store {
     }
 
     /// The decrypted secret, or `None` when never set.
-    pub fn secret(
-        &self,
-        vault: &Vault,
-        scope: &str,
-        name: &str,
-    ) -> Result<Option<Zeroizing<String>>> {
+    pub fn secret(&self, vault: &Vault, scope: &str, name: &str) -> Result<Option<Zeroizing<String>>> {
         let sealed: Option<Vec<u8>> = self
             .conn
-            .query_row(
-                "SELECT sealed FROM secrets WHERE scope = ?1 AND name = ?2",
-                params![scope, name],
-                |r| r.get(0),
-            )
+            .query_row("SELECT sealed FROM secrets WHERE scope = ?1 AND name = ?2", params![scope, name], |r| r.get(0))
             .optional()?;
         let Some(sealed) = sealed else {
             return Ok(None);
@@ -88,17 +79,13 @@ impl Store {
 
     /// Removes one secret.
     pub fn delete_secret(&self, scope: &str, name: &str) -> Result<()> {
-        self.conn.execute(
-            "DELETE FROM secrets WHERE scope = ?1 AND name = ?2",
-            params![scope, name],
-        )?;
+        self.conn.execute("DELETE FROM secrets WHERE scope = ?1 AND name = ?2", params![scope, name])?;
         Ok(())
     }
 
     /// Removes every secret of `scope` (a deleted customer's).
     pub fn delete_secret_scope(&self, scope: &str) -> Result<()> {
-        self.conn
-            .execute("DELETE FROM secrets WHERE scope = ?1", params![scope])?;
+        self.conn.execute("DELETE FROM secrets WHERE scope = ?1", params![scope])?;
         Ok(())
     }
 }

@@ -20,24 +20,9 @@ pub struct Binding {
 
 /// Bindings of the welcome screen.
 pub const WELCOME: &[Binding] = &[
-    Binding {
-        code: KeyCode::Char('?'),
-        key_label: "?",
-        what: "help",
-        action: Action::ToggleHelp,
-    },
-    Binding {
-        code: KeyCode::Esc,
-        key_label: "Esc",
-        what: "back",
-        action: Action::Back,
-    },
-    Binding {
-        code: KeyCode::Char('q'),
-        key_label: "q",
-        what: "quit",
-        action: Action::Quit,
-    },
+    Binding { code: KeyCode::Char('?'), key_label: "?", what: "help", action: Action::ToggleHelp },
+    Binding { code: KeyCode::Esc, key_label: "Esc", what: "back", action: Action::Back },
+    Binding { code: KeyCode::Char('q'), key_label: "q", what: "quit", action: Action::Quit },
 ];
 
 /// The action for `key` in `bindings`; Ctrl-C always quits.
@@ -45,8 +30,5 @@ pub fn lookup(bindings: &[Binding], key: KeyEvent) -> Option<Action> {
     if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
         return Some(Action::Quit);
     }
-    bindings
-        .iter()
-        .find(|b| b.code == key.code)
-        .map(|b| b.action)
+    bindings.iter().find(|b| b.code == key.code).map(|b| b.action)
 }

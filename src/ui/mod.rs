@@ -14,8 +14,7 @@ use keymap::Binding;
 
 /// Draws the whole screen for `state`.
 pub fn render(state: &AppState, frame: &mut Frame) {
-    let [body, footer_area] =
-        Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(frame.area());
+    let [body, footer_area] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(frame.area());
     let bindings = match state.screen {
         Screen::Welcome => {
             welcome::render(state, frame, body);
@@ -31,10 +30,7 @@ pub fn render(state: &AppState, frame: &mut Frame) {
 fn footer(bindings: &[Binding]) -> Paragraph<'static> {
     let mut spans = Vec::new();
     for b in bindings {
-        spans.push(Span::styled(
-            format!(" {}", b.key_label),
-            Style::new().add_modifier(Modifier::BOLD),
-        ));
+        spans.push(Span::styled(format!(" {}", b.key_label), Style::new().add_modifier(Modifier::BOLD)));
         spans.push(Span::raw(format!(" {} ", b.what)));
     }
     Paragraph::new(Line::from(spans))
@@ -45,30 +41,16 @@ fn help(bindings: &[Binding], frame: &mut Frame, area: Rect) {
         .iter()
         .map(|b| {
             Line::from(vec![
-                Span::styled(
-                    format!("{:>6}  ", b.key_label),
-                    Style::new().add_modifier(Modifier::BOLD),
-                ),
+                Span::styled(format!("{:>6}  ", b.key_label), Style::new().add_modifier(Modifier::BOLD)),
                 Span::raw(b.what),
             ])
         })
         .collect();
-    let h = u16::try_from(lines.len())
-        .unwrap_or(u16::MAX)
-        .saturating_add(2)
-        .min(area.height);
+    let h = u16::try_from(lines.len()).unwrap_or(u16::MAX).saturating_add(2).min(area.height);
     let w = 30.min(area.width);
-    let popup = Rect {
-        x: area.x + (area.width - w) / 2,
-        y: area.y + (area.height - h) / 2,
-        width: w,
-        height: h,
-    };
+    let popup = Rect { x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h };
     frame.render_widget(Clear, popup);
-    frame.render_widget(
-        Paragraph::new(lines).block(Block::bordered().title(" Keys ")),
-        popup,
-    );
+    frame.render_widget(Paragraph::new(lines).block(Block::bordered().title(" Keys ")), popup);
 }
 
 #[cfg(test)]
@@ -89,11 +71,7 @@ mod tests {
         let s = AppState::new("/var/lib/nbmsp".into(), true);
         insta::assert_snapshot!("welcome_80x24", draw(&s, 80, 24));
         insta::assert_snapshot!("welcome_120x40", draw(&s, 120, 40));
-        let s = AppState {
-            help_open: true,
-            initialised: false,
-            ..s
-        };
+        let s = AppState { help_open: true, initialised: false, ..s };
         insta::assert_snapshot!("welcome_help_uninitialised_80x24", draw(&s, 80, 24));
     }
 }

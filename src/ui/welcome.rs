@@ -17,27 +17,16 @@ pub fn render(state: &AppState, frame: &mut Frame, area: Rect) {
         Line::raw(""),
     ];
     if state.initialised {
-        lines.push(Line::raw(
-            "The full-screen dashboard is not built yet. Meanwhile the command line does it all:",
-        ));
-        for cmd in [
-            "nbmsp customer list",
-            "nbmsp customer create --help",
-            "nbmsp settings show",
-            "nbmsp doctor",
-        ] {
+        lines.push(Line::raw("The full-screen dashboard is not built yet. Meanwhile the command line does it all:"));
+        for cmd in ["nbmsp customer list", "nbmsp customer create --help", "nbmsp settings show", "nbmsp doctor"] {
             lines.push(Line::raw(format!("  {cmd}")));
         }
     } else {
         lines.push(Line::raw("nbmsp is not set up here yet. Quit and run:"));
-        lines.push(Line::raw(
-            "  nbmsp init --admin-email you@example.com --base-domain msp.example.com",
-        ));
+        lines.push(Line::raw("  nbmsp init --admin-email you@example.com --base-domain msp.example.com"));
     }
     frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .block(Block::bordered().title(" nbmsp ")),
+        Paragraph::new(lines).wrap(Wrap { trim: false }).block(Block::bordered().title(" nbmsp ")),
         area,
     );
 }

@@ -22,7 +22,8 @@ pub struct Run {
 impl Run {
     /// stdout parsed as JSON; panics with both streams when it is not.
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr))
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr))
     }
 }
 
@@ -45,7 +46,10 @@ impl Home {
     /// A home initialised with admin/`ADMIN_PASSWORD`, base domain msp.example.
     pub fn initialised() -> Self {
         let h = Self::empty();
-        let r = h.run_with(&["init", "--admin-email", "ops@msp.example", "--base-domain", "msp.example"], &[("NBMSP_PASSWORD", ADMIN_PASSWORD)]);
+        let r = h.run_with(
+            &["init", "--admin-email", "ops@msp.example", "--base-domain", "msp.example"],
+            &[("NBMSP_PASSWORD", ADMIN_PASSWORD)],
+        );
         assert_eq!(r.code, 0, "init failed: {}", r.stderr);
         h
     }
@@ -57,7 +61,11 @@ impl Home {
     /// A command for `nbmsp` in this home, with no password in the environment and no stdin.
     pub fn command(&self) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_nbmsp"));
-        c.env("NBMSP_HOME", self.path()).env_remove("NBMSP_PASSWORD").env_remove("NBMSP_USER").env_remove("NBMSP_NEW_PASSWORD").stdin(Stdio::null());
+        c.env("NBMSP_HOME", self.path())
+            .env_remove("NBMSP_PASSWORD")
+            .env_remove("NBMSP_USER")
+            .env_remove("NBMSP_NEW_PASSWORD")
+            .stdin(Stdio::null());
         c
     }
 
