@@ -3,9 +3,12 @@
 //! Library types (bollard, reqwest) stay inside this module; callers see domain types and
 //! [`EngineError`] only.
 
+pub mod compose;
 pub mod docker;
 pub mod npm;
 pub mod ports;
+pub mod render;
+pub mod templates;
 
 /// What went wrong talking to the outside world, in words a user can act on.
 #[derive(Debug, thiserror::Error)]

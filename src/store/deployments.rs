@@ -1,9 +1,12 @@
-//! The deployments repository (the engine fills it; the CLI and UI read it).
+//! The deployments repository: one row per deployed customer, holding its UDP port.
+
+use std::collections::BTreeSet;
 
 use rusqlite::{OptionalExtension, params};
 
-use super::{Result, Store, parse_time, parse_word};
-use crate::domain::deployment::Deployment;
+use super::{Result, Store, StoreError, fmt_time, now, parse_time, parse_word};
+use crate::domain::deployment::{Deployment, DeploymentStatus};
+use crate::domain::ports;
 
 impl Store {
     /// The deployment of `customer_id`, if one was recorded.
@@ -42,9 +45,128 @@ impl Store {
     }
 
     /// Every UDP port recorded for a deployment.
-    pub fn allocated_ports(&self) -> Result<std::collections::BTreeSet<u16>> {
+    pub fn allocated_ports(&self) -> Result<BTreeSet<u16>> {
         let mut stmt = self.conn.prepare("SELECT relay_udp_port FROM deployments WHERE relay_udp_port IS NOT NULL")?;
         let ports = stmt.query_map([], |r| r.get::<_, u16>(0))?.collect::<rusqlite::Result<_>>()?;
         Ok(ports)
+    }
+
+    /// Records a deployment for `customer_id` with a UDP port from `[base, base + count)`, or
+    /// returns the port it already has. The choice and the insert happen in one IMMEDIATE
+    /// transaction, so concurrent creates (other processes included) never share a port; the
+    /// UNIQUE column backs that up. `is_free_on_host` rules out ports other programs hold.
+    pub fn allocate_deployment(
+        &self,
+        customer_id: i64,
+        prefix: &str,
+        base: u16,
+        count: u16,
+        is_free_on_host: impl FnMut(u16) -> bool,
+    ) -> Result<u16> {
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        let result = (|| {
+            let existing: Option<Option<u16>> = self
+                .conn
+                .query_row("SELECT relay_udp_port FROM deployments WHERE customer_id = ?1", params![customer_id], |r| {
+                    r.get(0)
+                })
+                .optional()?;
+            if let Some(Some(port)) = existing {
+                return Ok(port);
+            }
+            let taken = self.allocated_ports()?;
+            let port =
+                ports::choose(base, count, &taken, is_free_on_host).map_err(|e| StoreError::Conflict(e.to_string()))?;
+            let t = fmt_time(now());
+            self.conn.execute(
+                "INSERT INTO deployments (customer_id, container_prefix, relay_udp_port, status, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, 'pending', ?4, ?4)
+                 ON CONFLICT (customer_id) DO UPDATE SET relay_udp_port = excluded.relay_udp_port, updated_at = excluded.updated_at",
+                params![customer_id, prefix, port, t],
+            )?;
+            Ok(port)
+        })();
+        match &result {
+            Ok(_) => self.conn.execute_batch("COMMIT")?,
+            Err(_) => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+            }
+        }
+        result
+    }
+
+    /// Sets a deployment's status (and setup URL when given).
+    pub fn set_deployment_status(
+        &self,
+        customer_id: i64,
+        status: DeploymentStatus,
+        setup_url: Option<&str>,
+    ) -> Result<()> {
+        self.conn.execute(
+            "UPDATE deployments SET status = ?1, setup_url = COALESCE(?2, setup_url), updated_at = ?3 WHERE customer_id = ?4",
+            params![status.as_str(), setup_url, fmt_time(now()), customer_id],
+        )?;
+        Ok(())
+    }
+
+    /// Records when health was last checked.
+    pub fn set_health_checked(&self, customer_id: i64) -> Result<()> {
+        let t = fmt_time(now());
+        self.conn
+            .execute("UPDATE deployments SET last_health_check = ?1 WHERE customer_id = ?2", params![t, customer_id])?;
+        Ok(())
+    }
+
+    /// Removes the deployment row, freeing its port.
+    pub fn delete_deployment(&self, customer_id: i64) -> Result<()> {
+        self.conn.execute("DELETE FROM deployments WHERE customer_id = ?1", params![customer_id])?;
+        Ok(())
+    }
+
+    /// This installation's id, put on every container it creates.
+    pub fn installation_id(&self) -> Result<String> {
+        Ok(self.conn.query_row("SELECT value FROM meta WHERE key = 'installation_id'", [], |r| r.get(0))?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::customer::{Layout, NewCustomer};
+
+    fn customer(s: &Store, sub: &str) -> i64 {
+        let n = NewCustomer {
+            name: sub.into(),
+            company: String::new(),
+            subdomain: sub.into(),
+            email: format!("it@{sub}.example"),
+            max_devices: 5,
+            notes: String::new(),
+            layout: Layout::Combined,
+        };
+        s.create_customer("t", &n).unwrap().id
+    }
+
+    #[test]
+    fn allocation_skips_taken_ports_keeps_existing_and_frees_on_delete() {
+        let s = Store::open_in_memory().unwrap();
+        let (a, b, c) = (customer(&s, "a"), customer(&s, "b"), customer(&s, "c"));
+        assert_eq!(s.allocate_deployment(a, "a", 4000, 3, |_| true).unwrap(), 4000);
+        assert_eq!(s.allocate_deployment(a, "a", 4000, 3, |_| true).unwrap(), 4000, "idempotent");
+        assert_eq!(s.allocate_deployment(b, "b", 4000, 3, |p| p != 4001).unwrap(), 4002, "host-bound port skipped");
+        let full = s.allocate_deployment(c, "c", 4000, 3, |p| p != 4001).unwrap_err();
+        assert!(full.to_string().contains("relay_port_count"), "{full}");
+        assert!(s.deployment(c).unwrap().is_none(), "a failed allocation records nothing");
+        s.delete_deployment(a).unwrap();
+        assert_eq!(s.allocate_deployment(c, "c", 4000, 3, |_| true).unwrap(), 4000, "freed port reused");
+    }
+
+    #[test]
+    fn installation_id_is_stable_and_random() {
+        let s = Store::open_in_memory().unwrap();
+        let id = s.installation_id().unwrap();
+        assert_eq!(id.len(), 16);
+        assert_eq!(s.installation_id().unwrap(), id);
+        assert_ne!(Store::open_in_memory().unwrap().installation_id().unwrap(), id);
     }
 }

@@ -85,6 +85,14 @@ pub const MIGRATIONS: &[&str] = &[
         locked_until    INTEGER
     );
     "#,
+    // 3: installation identity (labels on containers tell this installation's from others').
+    r#"
+    CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    INSERT INTO meta (key, value) VALUES ('installation_id', lower(hex(randomblob(8))));
+    "#,
 ];
 
 /// The schema version this build writes.

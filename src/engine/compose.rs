@@ -1,0 +1,219 @@
+//! The typed subset of docker-compose files nbmsp renders and applies. The rendered
+//! `docker-compose.yml` is the single source of truth: the engine parses it with these types
+//! (unknown keys are errors, so nothing in a template is silently ignored) and applies it.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// A compose file.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ComposeFile {
+    /// File format version (docker-compose v1 needs it).
+    #[serde(default)]
+    pub version: Option<String>,
+    /// Services by name, in name order.
+    pub services: BTreeMap<String, Service>,
+    /// Networks by compose-local key.
+    #[serde(default)]
+    pub networks: BTreeMap<String, Network>,
+}
+
+/// One service (one container, since nbmsp never scales).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Service {
+    /// Image reference.
+    pub image: String,
+    /// Container name.
+    pub container_name: String,
+    /// Arguments after the image's entrypoint.
+    #[serde(default)]
+    pub command: Option<Vec<String>>,
+    /// Environment variables.
+    #[serde(default)]
+    pub environment: BTreeMap<String, String>,
+    /// Env files (absolute paths), read in order; `environment` wins.
+    #[serde(default)]
+    pub env_file: Vec<String>,
+    /// Bind mounts `host:container[:ro]`.
+    #[serde(default)]
+    pub volumes: Vec<String>,
+    /// Published ports `host:container[/udp]`.
+    #[serde(default)]
+    pub ports: Vec<String>,
+    /// Compose-local network keys.
+    #[serde(default)]
+    pub networks: Vec<String>,
+    /// Restart policy (`no`, `always`, `unless-stopped`, `on-failure`).
+    #[serde(default)]
+    pub restart: Option<String>,
+    /// Labels.
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    /// Container health check.
+    #[serde(default)]
+    pub healthcheck: Option<Healthcheck>,
+}
+
+/// A compose health check.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Healthcheck {
+    /// `["CMD", ...]` or `["CMD-SHELL", "..."]`.
+    pub test: Vec<String>,
+    /// e.g. `10s`.
+    #[serde(default)]
+    pub interval: Option<String>,
+    /// e.g. `5s`.
+    #[serde(default)]
+    pub timeout: Option<String>,
+    /// Failures before unhealthy.
+    #[serde(default)]
+    pub retries: Option<u32>,
+}
+
+/// A network declaration; nbmsp uses only external ones (the shared proxy network).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Network {
+    /// The network exists outside this file.
+    #[serde(default)]
+    pub external: bool,
+    /// The Docker network's real name.
+    pub name: String,
+}
+
+/// A published port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PortMapping {
+    /// Port on the host.
+    pub host: u16,
+    /// Port in the container.
+    pub container: u16,
+    /// UDP rather than TCP.
+    pub udp: bool,
+}
+
+impl PortMapping {
+    /// Parses `host:container[/udp|/tcp]`.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let (ports, proto) = s.split_once('/').unwrap_or((s, "tcp"));
+        let udp = match proto {
+            "udp" => true,
+            "tcp" => false,
+            other => return Err(format!("port {s:?}: unknown protocol {other:?}")),
+        };
+        let (host, container) = ports.split_once(':').ok_or_else(|| format!("port {s:?}: expected host:container"))?;
+        let p = |v: &str| v.parse::<u16>().map_err(|_| format!("port {s:?}: {v:?} is not a port number"));
+        Ok(Self { host: p(host)?, container: p(container)?, udp })
+    }
+
+    /// Docker's key for the container side, e.g. `3478/udp`.
+    pub fn container_key(&self) -> String {
+        format!("{}/{}", self.container, if self.udp { "udp" } else { "tcp" })
+    }
+}
+
+/// A bind mount.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mount {
+    /// Absolute host path.
+    pub host: String,
+    /// Path in the container.
+    pub container: String,
+    /// Mounted read-only.
+    pub read_only: bool,
+}
+
+impl Mount {
+    /// Parses `host:container[:ro|:rw]`; the host side must be absolute.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let parts: Vec<&str> = s.split(':').collect();
+        let (host, container, mode) = match parts.as_slice() {
+            [h, c] => (*h, *c, "rw"),
+            [h, c, m] => (*h, *c, *m),
+            _ => return Err(format!("volume {s:?}: expected /host/path:/container/path[:ro]")),
+        };
+        if !host.starts_with('/') || !container.starts_with('/') {
+            return Err(format!("volume {s:?}: both paths must be absolute"));
+        }
+        let read_only = match mode {
+            "ro" => true,
+            "rw" => false,
+            other => return Err(format!("volume {s:?}: unknown mode {other:?}")),
+        };
+        Ok(Self { host: host.into(), container: container.into(), read_only })
+    }
+}
+
+impl ComposeFile {
+    /// Parses and checks a rendered compose file: every port, mount and network reference must
+    /// make sense before anything touches Docker.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let file: ComposeFile = serde_saphyr::from_str(text).map_err(|e| format!("docker-compose.yml: {e}"))?;
+        for (name, svc) in &file.services {
+            for p in &svc.ports {
+                PortMapping::parse(p).map_err(|e| format!("service {name}: {e}"))?;
+            }
+            for v in &svc.volumes {
+                Mount::parse(v).map_err(|e| format!("service {name}: {e}"))?;
+            }
+            for n in &svc.networks {
+                if !file.networks.contains_key(n) {
+                    return Err(format!("service {name}: network {n:?} is not declared under networks"));
+                }
+            }
+        }
+        Ok(file)
+    }
+
+    /// The Docker network name behind compose-local key `key`.
+    pub fn network_name(&self, key: &str) -> Option<&str> {
+        self.networks.get(key).map(|n| n.name.as_str())
+    }
+}
+
+/// Parses a Docker env file: `KEY=VALUE` per line, `#` comments and blank lines skipped, the
+/// value taken literally.
+pub fn parse_env_file(text: &str) -> Vec<(String, String)> {
+    text.lines()
+        .map(|l| l.trim_start())
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| match l.split_once('=') {
+            Some((k, v)) => (k.trim().to_string(), v.to_string()),
+            None => (l.trim().to_string(), String::new()),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ports_and_mounts() {
+        assert_eq!(PortMapping::parse("3481:3478/udp"), Ok(PortMapping { host: 3481, container: 3478, udp: true }));
+        assert_eq!(PortMapping::parse("80:80").map(|p| p.udp), Ok(false));
+        assert!(PortMapping::parse("80").is_err());
+        assert!(PortMapping::parse("x:80").is_err());
+        assert!(Mount::parse("/a:/b:ro").unwrap().read_only);
+        assert!(Mount::parse("rel:/b").is_err());
+        assert!(Mount::parse("/a:/b:/c:ro").is_err());
+    }
+
+    #[test]
+    fn unknown_keys_and_undeclared_networks_are_rejected() {
+        let base = "services:\n  a:\n    image: \"x\"\n    container_name: \"c\"\n";
+        assert!(ComposeFile::parse(base).is_ok());
+        assert!(ComposeFile::parse(&format!("{base}    privileged: true\n")).is_err());
+        assert!(ComposeFile::parse(&format!("{base}    networks: [\"n\"]\n")).is_err());
+    }
+
+    #[test]
+    fn env_file_values_are_literal() {
+        let env = parse_env_file("# c\nA=1\n\nB=x=y \"q\"\nC\n");
+        assert_eq!(env, [("A".into(), "1".into()), ("B".into(), "x=y \"q\"".into()), ("C".into(), String::new())]);
+    }
+}
