@@ -3,16 +3,16 @@
 use clap::{Args, Subcommand};
 use serde::Serialize;
 
-use super::{CliError, CliResult, GlobalArgs, auth, output};
+use super::{CliError, CliResult, GlobalArgs, auth, deploy, output};
 use crate::domain::customer::{Customer, CustomerPatch, CustomerStatus, DEFAULT_MAX_DEVICES, Layout, NewCustomer};
-use crate::domain::deployment::Deployment;
+use crate::domain::deployment::{ContainerInfo, Deployment};
 use crate::store::Store;
 use crate::store::customers::CustomerQuery;
 
 /// Customer commands.
 #[derive(Debug, Subcommand)]
 pub enum CustomerCommand {
-    /// Create a customer (deployment arrives with the engine; until then this is --no-deploy)
+    /// Create a customer and deploy its stack (--no-deploy only records it)
     Create(CreateArgs),
     /// List customers
     List {
@@ -30,13 +30,73 @@ pub enum CustomerCommand {
     },
     /// Change a customer's fields
     Update(UpdateArgs),
-    /// Delete a customer
+    /// Delete a customer: containers, proxy entry, files, port (data is archived unless --purge-data)
     Delete {
         /// Customer id or subdomain
         customer: String,
         /// Confirm the deletion (required)
         #[arg(long)]
         yes: bool,
+        /// Also delete the customer's NetBird data instead of archiving it
+        #[arg(long)]
+        purge_data: bool,
+    },
+    /// Deploy the customer's stack (a redeploy when already deployed)
+    Deploy {
+        /// Customer id or subdomain
+        customer: String,
+    },
+    /// Apply changed settings, images or layout; recreates only what changed
+    Redeploy {
+        /// Customer id or subdomain
+        customer: String,
+    },
+    /// Start the customer's containers and wait for health
+    Start {
+        /// Customer id or subdomain
+        customer: String,
+    },
+    /// Stop the customer's containers
+    Stop {
+        /// Customer id or subdomain
+        customer: String,
+    },
+    /// Restart the customer's containers and wait for health
+    Restart {
+        /// Customer id or subdomain
+        customer: String,
+    },
+    /// Show the merged logs of the customer's containers
+    Logs {
+        /// Customer id or subdomain
+        customer: String,
+        /// Keep printing new lines
+        #[arg(long, short)]
+        follow: bool,
+        /// Lines per container to start with [default: all; 20 with --follow]
+        #[arg(long, value_name = "N")]
+        tail: Option<usize>,
+        /// Only this service (server, dashboard, management, signal, relay)
+        #[arg(long, value_name = "SERVICE")]
+        service: Option<String>,
+    },
+    /// Check containers, endpoints and the STUN port (exit 1 when unhealthy)
+    Health {
+        /// Customer id or subdomain
+        customer: String,
+    },
+    /// CPU, memory and network of the customer's containers
+    Stats {
+        /// Customer id or subdomain
+        customer: String,
+    },
+    /// Write the files a deploy would write into DIR, without touching Docker
+    Render {
+        /// Customer id or subdomain
+        customer: String,
+        /// Directory to write into
+        #[arg(long, value_name = "DIR")]
+        out: std::path::PathBuf,
     },
 }
 
@@ -103,6 +163,10 @@ pub struct CustomerView {
     relay_udp_port: Option<u16>,
     setup_url: Option<String>,
     deployment_status: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    containers: Option<Vec<ContainerInfo>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    containers_error: Option<String>,
 }
 
 impl CustomerView {
@@ -113,6 +177,8 @@ impl CustomerView {
             setup_url: deployment.as_ref().and_then(|d| d.setup_url.clone()),
             deployment_status: deployment.map(|d| d.status.to_string()),
             customer,
+            containers: None,
+            containers_error: None,
         }
     }
 
@@ -123,8 +189,8 @@ impl CustomerView {
 }
 
 /// Runs a customer command.
-pub fn run(g: &GlobalArgs, cmd: CustomerCommand) -> CliResult {
-    let (mut store, session) = auth::login(g)?;
+pub async fn run(g: &GlobalArgs, cmd: CustomerCommand) -> CliResult {
+    let (store, session) = auth::login(g)?;
     let actor = session.user.username.clone();
     let base_domain = store.settings()?.base_domain;
     match cmd {
@@ -143,12 +209,27 @@ pub fn run(g: &GlobalArgs, cmd: CustomerCommand) -> CliResult {
                 layout,
             };
             let c = store.create_customer(&actor, &new)?;
+            if !a.no_deploy {
+                eprintln!("created customer '{}' (id {}); deploying", c.subdomain, c.id);
+                deploy::with_ops(g, &store, &session, async |ops| {
+                    Ok(ops.deploy(c.id, &mut deploy::print_progress).await?)
+                })
+                .await?;
+            }
+            let c = store.customer(c.id)?;
             let view = CustomerView::load(&store, c, &base_domain)?;
             if g.json {
                 output::json(&view)
-            } else {
+            } else if a.no_deploy {
                 println!(
                     "created customer '{}' (id {}) at {}; not deployed",
+                    view.customer.subdomain, view.customer.id, view.fqdn
+                );
+                Ok(())
+            } else {
+                let port = view.relay_udp_port.map_or("-".into(), |p| p.to_string());
+                println!(
+                    "customer '{}' (id {}) is up at {} (UDP {port})",
                     view.customer.subdomain, view.customer.id, view.fqdn
                 );
                 Ok(())
@@ -181,7 +262,15 @@ pub fn run(g: &GlobalArgs, cmd: CustomerCommand) -> CliResult {
         }
         CustomerCommand::Show { customer } => {
             let c = store.find_customer(&customer)?;
-            let view = CustomerView::load(&store, c, &base_domain)?;
+            let deployed = store.deployment(c.id)?.is_some();
+            let mut view = CustomerView::load(&store, c, &base_domain)?;
+            if deployed {
+                match deploy::with_ops(g, &store, &session, async |ops| Ok(ops.containers(&view.customer).await?)).await
+                {
+                    Ok(list) => view.containers = Some(list),
+                    Err(e) => view.containers_error = Some(e.message),
+                }
+            }
             if g.json {
                 return output::json(&view);
             }
@@ -212,16 +301,51 @@ pub fn run(g: &GlobalArgs, cmd: CustomerCommand) -> CliResult {
                 Ok(())
             }
         }
-        CustomerCommand::Delete { customer, yes } => {
+        CustomerCommand::Delete { customer, yes, purge_data } => {
             let c = store.find_customer(&customer)?;
             if !yes {
                 return Err(CliError::usage(format!("refusing to delete customer '{}' without --yes", c.subdomain)));
             }
-            let c = store.delete_customer(&actor, c.id)?;
+            deploy::delete(g, &store, &session, &c, purge_data).await
+        }
+        CustomerCommand::Deploy { customer } => {
+            deploy::deploy(g, &store, &session, &store.find_customer(&customer)?, false).await
+        }
+        CustomerCommand::Redeploy { customer } => {
+            deploy::deploy(g, &store, &session, &store.find_customer(&customer)?, true).await
+        }
+        CustomerCommand::Start { customer } => {
+            deploy::power(g, &store, &session, &store.find_customer(&customer)?, deploy::Power::Start).await
+        }
+        CustomerCommand::Stop { customer } => {
+            deploy::power(g, &store, &session, &store.find_customer(&customer)?, deploy::Power::Stop).await
+        }
+        CustomerCommand::Restart { customer } => {
+            deploy::power(g, &store, &session, &store.find_customer(&customer)?, deploy::Power::Restart).await
+        }
+        CustomerCommand::Logs { customer, follow, tail, service } => {
+            deploy::logs(g, &store, &session, &store.find_customer(&customer)?, tail, follow, service).await
+        }
+        CustomerCommand::Health { customer } => {
+            deploy::health(g, &store, &session, &store.find_customer(&customer)?).await
+        }
+        CustomerCommand::Stats { customer } => {
+            deploy::stats(g, &store, &session, &store.find_customer(&customer)?).await
+        }
+        CustomerCommand::Render { customer, out } => {
+            let c = store.find_customer(&customer)?;
+            let (port, dir) = deploy::render_files(&store, &session, &c, &g.home()?, &out)?;
             if g.json {
-                output::json(&serde_json::json!({ "deleted": { "id": c.id, "subdomain": c.subdomain } }))
+                output::json(
+                    &serde_json::json!({ "out": out.display().to_string(), "udp_port": port, "instance_dir": dir.display().to_string() }),
+                )
             } else {
-                println!("deleted customer '{}' (id {})", c.subdomain, c.id);
+                println!(
+                    "wrote the files for '{}' (UDP {port}, instance dir {}) to {}",
+                    c.subdomain,
+                    dir.display(),
+                    out.display()
+                );
                 Ok(())
             }
         }
@@ -256,6 +380,12 @@ fn print_customer(v: &CustomerView) {
     ];
     for (k, val) in fields {
         println!("{k:<12} {val}");
+    }
+    for x in v.containers.iter().flatten() {
+        println!("{:<12} {} {} ({})", format!("  {}", x.service), x.name, x.state, x.image);
+    }
+    if let Some(e) = &v.containers_error {
+        println!("containers   unknown: {e}");
     }
     if !c.notes.is_empty() {
         println!("notes");

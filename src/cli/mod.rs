@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod backup;
 pub mod customer;
+pub mod deploy;
 pub mod doctor;
 pub mod error;
 pub mod init;
@@ -91,7 +92,7 @@ pub enum Command {
 pub async fn run(g: &GlobalArgs, command: Command) -> CliResult {
     match command {
         Command::Init(a) => init::run(g, a),
-        Command::Customer(c) => customer::run(g, c),
+        Command::Customer(c) => customer::run(g, c).await,
         Command::Settings(c) => settings::run(g, c),
         Command::User(c) => user::run(g, c),
         Command::Doctor => doctor::run(g).await,

@@ -37,3 +37,65 @@ pub struct Deployment {
     #[serde(with = "time::serde::rfc3339::option")]
     pub last_health_check: Option<Timestamp>,
 }
+
+/// One of a customer's containers as the engine last saw it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ContainerInfo {
+    /// Container name.
+    pub name: String,
+    /// Compose service (`server`, `dashboard`, ...).
+    pub service: String,
+    /// Image reference it was created from.
+    pub image: String,
+    /// Docker's state word: `running`, `exited`, `restarting`, `created`, ...
+    pub state: String,
+    /// When it last started, if it ever did.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub started_at: Option<Timestamp>,
+    /// How often Docker restarted it.
+    pub restart_count: i64,
+    /// Exit code of the last run (when not running).
+    pub exit_code: Option<i64>,
+    /// Its address on the shared network, when it has one.
+    pub ip: Option<String>,
+    /// Hash of the definition it was created from (for redeploys).
+    #[serde(skip)]
+    pub config_hash: Option<String>,
+}
+
+impl ContainerInfo {
+    /// Running and not in a restart loop.
+    pub fn is_up(&self) -> bool {
+        self.state == "running"
+    }
+}
+
+/// One log line of a customer's container.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LogLine {
+    /// Compose service it came from.
+    pub service: String,
+    /// Docker's RFC 3339 timestamp, when asked for.
+    pub timestamp: Option<String>,
+    /// The text, without the trailing newline.
+    pub text: String,
+}
+
+/// A one-shot resource sample of a container.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ContainerStats {
+    /// Container name.
+    pub name: String,
+    /// Compose service.
+    pub service: String,
+    /// CPU use in percent of one core.
+    pub cpu_percent: f64,
+    /// Memory in use (without page cache), bytes.
+    pub memory_bytes: u64,
+    /// Memory limit, bytes.
+    pub memory_limit_bytes: u64,
+    /// Bytes received over all interfaces.
+    pub net_rx_bytes: u64,
+    /// Bytes sent over all interfaces.
+    pub net_tx_bytes: u64,
+}

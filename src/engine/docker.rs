@@ -1,13 +1,30 @@
-//! Connecting to the Docker engine.
+//! The Docker engine through bollard. Everything leaves this module as domain types.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use bollard::Docker;
+use bollard::models::{
+    ContainerCreateBody, EndpointSettings, HostConfig, NetworkCreateRequest, NetworkingConfig, PortBinding,
+    RestartPolicy, RestartPolicyNameEnum,
+};
+use bollard::query_parameters::{
+    CreateContainerOptions, CreateImageOptions, ListContainersOptions, LogsOptions, RemoveContainerOptions,
+    StatsOptions, StopContainerOptions,
+};
+use futures_util::{Stream, StreamExt};
 
 use super::EngineError;
+use crate::domain::deployment::{ContainerInfo, ContainerStats, LogLine};
 
 /// Where bollard connects when `DOCKER_HOST` is not set.
 pub const DEFAULT_HOST: &str = "unix:///var/run/docker.sock";
+/// Label with the hash of the definition a container was created from.
+pub const LABEL_CONFIG_HASH: &str = "nbmsp.config-hash";
+/// Compose's project label.
+pub const LABEL_PROJECT: &str = "com.docker.compose.project";
+/// Compose's service label.
+pub const LABEL_SERVICE: &str = "com.docker.compose.service";
 
 /// A connection to the Docker engine with the API version agreed with it.
 #[derive(Debug, Clone)]
@@ -29,9 +46,45 @@ pub struct EngineInfo {
     pub negotiated_api_version: String,
 }
 
+/// A container to create: the engine-neutral form of a compose service.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContainerSpec {
+    /// Container name.
+    pub name: String,
+    /// Image.
+    pub image: String,
+    /// Arguments after the entrypoint.
+    pub command: Option<Vec<String>>,
+    /// `KEY=VALUE` pairs.
+    pub env: Vec<String>,
+    /// `host:container[:ro]` binds.
+    pub binds: Vec<String>,
+    /// Published ports: (container key like `3478/udp`, host port).
+    pub ports: Vec<(String, u16)>,
+    /// Network to join, with these aliases.
+    pub network: Option<(String, Vec<String>)>,
+    /// Restart policy word.
+    pub restart: Option<String>,
+    /// Labels.
+    pub labels: HashMap<String, String>,
+}
+
 /// The address nbmsp will use: `DOCKER_HOST` or the default socket.
 pub fn docker_host() -> String {
     std::env::var("DOCKER_HOST").ok().filter(|h| !h.is_empty()).unwrap_or_else(|| DEFAULT_HOST.to_string())
+}
+
+fn api(e: bollard::errors::Error) -> EngineError {
+    EngineError::Docker(match e {
+        bollard::errors::Error::DockerResponseServerError { status_code, message } => {
+            format!("{message} (HTTP {status_code})")
+        }
+        other => other.to_string(),
+    })
+}
+
+fn is_not_found(e: &bollard::errors::Error) -> bool {
+    matches!(e, bollard::errors::Error::DockerResponseServerError { status_code: 404, .. })
 }
 
 impl DockerEngine {
@@ -42,7 +95,7 @@ impl DockerEngine {
         let unreachable = |detail: String| EngineError::DockerUnreachable { host: host.clone(), detail };
         let docker = Docker::connect_with_host(&host)
             .map_err(|e| unreachable(e.to_string()))?
-            .with_timeout(Duration::from_secs(30));
+            .with_timeout(Duration::from_secs(120));
         // negotiate_version asks the engine, so it also proves the engine answers; bound it so a
         // dead tcp host does not hang the caller for the full request timeout.
         let docker = tokio::time::timeout(Duration::from_secs(10), docker.negotiate_version())
@@ -54,7 +107,7 @@ impl DockerEngine {
 
     /// Engine release and API versions.
     pub async fn info(&self) -> Result<EngineInfo, EngineError> {
-        let v = self.docker.version().await.map_err(|e| EngineError::Docker(e.to_string()))?;
+        let v = self.docker.version().await.map_err(api)?;
         let negotiated = self.docker.client_version();
         Ok(EngineInfo {
             host: self.host.clone(),
@@ -62,5 +115,297 @@ impl DockerEngine {
             api_version: v.api_version.unwrap_or_default(),
             negotiated_api_version: format!("{}.{}", negotiated.major_version, negotiated.minor_version),
         })
+    }
+
+    /// Creates the bridge network `name` unless it exists; true when created.
+    pub async fn ensure_network(&self, name: &str) -> Result<bool, EngineError> {
+        match self.docker.inspect_network(name, None::<bollard::query_parameters::InspectNetworkOptions>).await {
+            Ok(_) => Ok(false),
+            Err(e) if is_not_found(&e) => {
+                let req = NetworkCreateRequest {
+                    name: name.to_string(),
+                    driver: Some("bridge".into()),
+                    attachable: Some(true),
+                    labels: Some(HashMap::from([("nbmsp.managed".to_string(), "true".to_string())])),
+                    ..Default::default()
+                };
+                match self.docker.create_network(req).await {
+                    Ok(_) => Ok(true),
+                    // Another nbmsp created it at the same moment.
+                    Err(e) if e.to_string().contains("already exists") => Ok(false),
+                    Err(e) => Err(api(e)),
+                }
+            }
+            Err(e) => Err(api(e)),
+        }
+    }
+
+    /// Removes network `name` (used by tests and cleanup); missing is fine.
+    pub async fn remove_network(&self, name: &str) -> Result<(), EngineError> {
+        match self.docker.remove_network(name).await {
+            Ok(()) => Ok(()),
+            Err(e) if is_not_found(&e) => Ok(()),
+            Err(e) => Err(api(e)),
+        }
+    }
+
+    /// Names of the containers attached to network `name`.
+    pub async fn network_members(&self, name: &str) -> Result<Vec<String>, EngineError> {
+        let n = self
+            .docker
+            .inspect_network(name, None::<bollard::query_parameters::InspectNetworkOptions>)
+            .await
+            .map_err(api)?;
+        Ok(n.containers.unwrap_or_default().into_values().filter_map(|c| c.name).collect())
+    }
+
+    /// True when `image` is present locally.
+    pub async fn has_image(&self, image: &str) -> Result<bool, EngineError> {
+        match self.docker.inspect_image(image).await {
+            Ok(_) => Ok(true),
+            Err(e) if is_not_found(&e) => Ok(false),
+            Err(e) => Err(api(e)),
+        }
+    }
+
+    /// Pulls `image`, reporting progress lines; the error names the image and the registry's answer.
+    pub async fn pull(&self, image: &str, mut progress: impl FnMut(String)) -> Result<(), EngineError> {
+        let (repo, tag) = split_image(image);
+        let opts =
+            CreateImageOptions { from_image: Some(repo.to_string()), tag: Some(tag.to_string()), ..Default::default() };
+        let mut stream = self.docker.create_image(Some(opts), None, None);
+        while let Some(item) = stream.next().await {
+            match item {
+                Ok(info) => {
+                    if let Some(detail) = info.error_detail.and_then(|d| d.message) {
+                        return Err(EngineError::Docker(format!("cannot pull image {image}: {detail}")));
+                    }
+                    if let Some(status) = info.status {
+                        let layer = info.id.map(|id| format!(" {id}")).unwrap_or_default();
+                        progress(format!("{image}:{layer} {status}"));
+                    }
+                }
+                Err(e) => return Err(EngineError::Docker(format!("cannot pull image {image}: {}", api(e)))),
+            }
+        }
+        if self.has_image(image).await? {
+            Ok(())
+        } else {
+            Err(EngineError::Docker(format!("cannot pull image {image}: the registry sent nothing")))
+        }
+    }
+
+    /// Creates and starts a container from `spec`.
+    pub async fn create_and_start(&self, spec: &ContainerSpec) -> Result<(), EngineError> {
+        let port_bindings: HashMap<String, Option<Vec<PortBinding>>> = spec
+            .ports
+            .iter()
+            .map(|(key, host)| {
+                (key.clone(), Some(vec![PortBinding { host_ip: None, host_port: Some(host.to_string()) }]))
+            })
+            .collect();
+        let restart = spec.restart.as_deref().map(|r| RestartPolicy {
+            name: Some(match r {
+                "always" => RestartPolicyNameEnum::ALWAYS,
+                "unless-stopped" => RestartPolicyNameEnum::UNLESS_STOPPED,
+                "on-failure" => RestartPolicyNameEnum::ON_FAILURE,
+                _ => RestartPolicyNameEnum::NO,
+            }),
+            maximum_retry_count: None,
+        });
+        let networking = spec.network.as_ref().map(|(net, aliases)| NetworkingConfig {
+            endpoints_config: Some(HashMap::from([(
+                net.clone(),
+                EndpointSettings { aliases: Some(aliases.clone()), ..Default::default() },
+            )])),
+        });
+        let body = ContainerCreateBody {
+            image: Some(spec.image.clone()),
+            cmd: spec.command.clone(),
+            env: Some(spec.env.clone()),
+            labels: Some(spec.labels.clone()),
+            exposed_ports: Some(spec.ports.iter().map(|(k, _)| k.clone()).collect()),
+            host_config: Some(HostConfig {
+                binds: Some(spec.binds.clone()),
+                port_bindings: Some(port_bindings),
+                restart_policy: restart,
+                network_mode: spec.network.as_ref().map(|(n, _)| n.clone()),
+                ..Default::default()
+            }),
+            networking_config: networking,
+            ..Default::default()
+        };
+        let opts = CreateContainerOptions { name: Some(spec.name.clone()), ..Default::default() };
+        self.docker
+            .create_container(Some(opts), body)
+            .await
+            .map_err(|e| EngineError::Docker(format!("cannot create container {}: {}", spec.name, api(e))))?;
+        self.docker
+            .start_container(&spec.name, None::<bollard::query_parameters::StartContainerOptions>)
+            .await
+            .map_err(|e| EngineError::Docker(format!("cannot start container {}: {}", spec.name, api(e))))
+    }
+
+    /// Starts an existing container (already running is fine).
+    pub async fn start(&self, name: &str) -> Result<(), EngineError> {
+        match self.docker.start_container(name, None::<bollard::query_parameters::StartContainerOptions>).await {
+            Ok(()) => Ok(()),
+            Err(bollard::errors::Error::DockerResponseServerError { status_code: 304, .. }) => Ok(()),
+            Err(e) => Err(EngineError::Docker(format!("cannot start {name}: {}", api(e)))),
+        }
+    }
+
+    /// Stops a container, giving it `grace` to exit (already stopped is fine).
+    pub async fn stop(&self, name: &str, grace: Duration) -> Result<(), EngineError> {
+        let t = i32::try_from(grace.as_secs()).unwrap_or(10);
+        match self.docker.stop_container(name, Some(StopContainerOptions { t: Some(t), signal: None })).await {
+            Ok(()) => Ok(()),
+            Err(bollard::errors::Error::DockerResponseServerError { status_code: 304, .. }) => Ok(()),
+            Err(e) if is_not_found(&e) => Ok(()),
+            Err(e) => Err(EngineError::Docker(format!("cannot stop {name}: {}", api(e)))),
+        }
+    }
+
+    /// Removes a container, running or not; missing is fine.
+    pub async fn remove(&self, name: &str) -> Result<(), EngineError> {
+        let opts = RemoveContainerOptions { force: true, v: false, link: false };
+        match self.docker.remove_container(name, Some(opts)).await {
+            Ok(()) => Ok(()),
+            Err(e) if is_not_found(&e) => Ok(()),
+            // Docker is already removing it (a concurrent delete).
+            Err(e) if e.to_string().contains("already in progress") => Ok(()),
+            Err(e) => Err(EngineError::Docker(format!("cannot remove {name}: {}", api(e)))),
+        }
+    }
+
+    /// The container called `name`, if it exists.
+    pub async fn inspect(&self, name: &str, network: Option<&str>) -> Result<Option<ContainerInfo>, EngineError> {
+        let c =
+            match self.docker.inspect_container(name, None::<bollard::query_parameters::InspectContainerOptions>).await
+            {
+                Ok(c) => c,
+                Err(e) if is_not_found(&e) => return Ok(None),
+                Err(e) => return Err(api(e)),
+            };
+        let labels = c.config.as_ref().and_then(|cfg| cfg.labels.clone()).unwrap_or_default();
+        let state = c.state.as_ref();
+        let ip = c.network_settings.as_ref().and_then(|n| n.networks.as_ref()).and_then(|nets| {
+            network.and_then(|net| nets.get(net)).or_else(|| nets.values().next()).and_then(|e| e.ip_address.clone())
+        });
+        Ok(Some(ContainerInfo {
+            name: c.name.unwrap_or_default().trim_start_matches('/').to_string(),
+            service: labels.get(LABEL_SERVICE).cloned().unwrap_or_default(),
+            image: c.config.as_ref().and_then(|cfg| cfg.image.clone()).unwrap_or_default(),
+            state: state.and_then(|s| s.status).map(|s| s.to_string()).unwrap_or_default(),
+            started_at: state.and_then(|s| s.started_at.as_deref()).and_then(parse_docker_time),
+            restart_count: c.restart_count.unwrap_or(0),
+            exit_code: state.and_then(|s| s.exit_code),
+            ip: ip.filter(|i| !i.is_empty()),
+            config_hash: labels.get(LABEL_CONFIG_HASH).cloned(),
+        }))
+    }
+
+    /// Names of every container (running or not) carrying all `labels`.
+    pub async fn names_with_labels(&self, labels: &[(&str, &str)]) -> Result<Vec<String>, EngineError> {
+        let filters =
+            HashMap::from([("label".to_string(), labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>())]);
+        let opts = ListContainersOptions { all: true, filters: Some(filters), ..Default::default() };
+        let list = self.docker.list_containers(Some(opts)).await.map_err(api)?;
+        Ok(list
+            .into_iter()
+            .filter_map(|c| c.names.and_then(|n| n.into_iter().next()))
+            .map(|n| n.trim_start_matches('/').to_string())
+            .collect())
+    }
+
+    /// Log lines of one container: the last `tail` (or all), then new ones while `follow`.
+    pub fn logs(
+        &self,
+        name: &str,
+        service: String,
+        tail: Option<usize>,
+        follow: bool,
+    ) -> impl Stream<Item = Result<LogLine, EngineError>> + Send + 'static {
+        let opts = LogsOptions {
+            follow,
+            stdout: true,
+            stderr: true,
+            timestamps: true,
+            tail: tail.map_or_else(|| "all".to_string(), |n| n.to_string()),
+            ..Default::default()
+        };
+        self.docker.logs(name, Some(opts)).map(move |item| {
+            let out = item.map_err(api)?;
+            let raw = String::from_utf8_lossy(&out.into_bytes()).trim_end_matches(['\n', '\r']).to_string();
+            let (timestamp, text) = match raw.split_once(' ') {
+                Some((ts, rest)) if ts.len() >= 20 && ts.as_bytes()[4] == b'-' => {
+                    (Some(ts.to_string()), rest.to_string())
+                }
+                _ => (None, raw),
+            };
+            Ok(LogLine { service: service.clone(), timestamp, text })
+        })
+    }
+
+    /// One resource sample of a container (Docker takes about a second to measure CPU).
+    pub async fn stats(&self, name: &str, service: &str) -> Result<ContainerStats, EngineError> {
+        let mut s = self.docker.stats(name, Some(StatsOptions { stream: false, one_shot: false }));
+        let st = s.next().await.ok_or_else(|| EngineError::Docker(format!("no stats for {name}")))?.map_err(api)?;
+        let cpu = st.cpu_stats.as_ref();
+        let pre = st.precpu_stats.as_ref();
+        let total = |c: Option<&bollard::models::ContainerCpuStats>| {
+            c.and_then(|c| c.cpu_usage.as_ref()).and_then(|u| u.total_usage).unwrap_or(0)
+        };
+        let system = |c: Option<&bollard::models::ContainerCpuStats>| c.and_then(|c| c.system_cpu_usage).unwrap_or(0);
+        let cpu_delta = total(cpu).saturating_sub(total(pre)) as f64;
+        let sys_delta = system(cpu).saturating_sub(system(pre)) as f64;
+        let cpus = cpu.and_then(|c| c.online_cpus).unwrap_or(1).max(1) as f64;
+        let cpu_percent = if sys_delta > 0.0 { cpu_delta / sys_delta * cpus * 100.0 } else { 0.0 };
+        let mem = st.memory_stats.as_ref();
+        let cache = mem
+            .and_then(|m| m.stats.as_ref())
+            .and_then(|s| s.get("inactive_file").or_else(|| s.get("cache")).copied())
+            .unwrap_or(0);
+        let (rx, tx) = st.networks.as_ref().map_or((0, 0), |nets| {
+            nets.values().fold((0, 0), |(r, t), n| (r + n.rx_bytes.unwrap_or(0), t + n.tx_bytes.unwrap_or(0)))
+        });
+        Ok(ContainerStats {
+            name: name.to_string(),
+            service: service.to_string(),
+            cpu_percent,
+            memory_bytes: mem.and_then(|m| m.usage).unwrap_or(0).saturating_sub(cache),
+            memory_limit_bytes: mem.and_then(|m| m.limit).unwrap_or(0),
+            net_rx_bytes: rx,
+            net_tx_bytes: tx,
+        })
+    }
+}
+
+/// `repo[:tag]` → (repo, tag); the tag defaults to `latest`, a registry port is not a tag.
+pub fn split_image(image: &str) -> (&str, &str) {
+    let image = image.split('@').next().unwrap_or(image);
+    match image.rsplit_once(':') {
+        Some((repo, tag)) if !tag.contains('/') => (repo, tag),
+        _ => (image, "latest"),
+    }
+}
+
+fn parse_docker_time(s: &str) -> Option<time::OffsetDateTime> {
+    if s.starts_with("0001-") {
+        return None;
+    }
+    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn image_references_split_on_the_tag_only() {
+        assert_eq!(split_image("netbirdio/dashboard:v2.9"), ("netbirdio/dashboard", "v2.9"));
+        assert_eq!(split_image("netbirdio/dashboard"), ("netbirdio/dashboard", "latest"));
+        assert_eq!(split_image("registry.local:5000/nb/server"), ("registry.local:5000/nb/server", "latest"));
+        assert_eq!(split_image("registry.local:5000/nb/server:1.2"), ("registry.local:5000/nb/server", "1.2"));
     }
 }

@@ -3,11 +3,17 @@
 //! Library types (bollard, reqwest) stay inside this module; callers see domain types and
 //! [`EngineError`] only.
 
+pub mod apply;
 pub mod compose;
 pub mod docker;
+pub mod health;
+pub mod instance;
+pub mod lifecycle;
 pub mod npm;
 pub mod ports;
+pub mod proxy;
 pub mod render;
+pub mod stun;
 pub mod templates;
 
 /// What went wrong talking to the outside world, in words a user can act on.
@@ -26,6 +32,21 @@ pub enum EngineError {
     /// A Docker API call failed.
     #[error("Docker: {0}")]
     Docker(String),
+    /// Instance files could not be written or removed.
+    #[error("{0}")]
+    Files(String),
+    /// Rendering the customer's files failed.
+    #[error(transparent)]
+    Render(#[from] render::RenderError),
+    /// The stack did not become healthy.
+    #[error("{0}")]
+    Unhealthy(String),
+    /// The database refused.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    /// The proxy step failed.
+    #[error("proxy: {0}")]
+    Proxy(String),
     /// Nginx Proxy Manager could not be reached or answered badly.
     #[error("Nginx Proxy Manager at {url}: {detail}")]
     Npm {

@@ -1,0 +1,263 @@
+//! Customer commands that drive the engine: deploy, redeploy, start, stop, restart, delete,
+//! logs, health, stats, render.
+
+use std::path::{Path, PathBuf};
+
+use futures_util::StreamExt;
+
+use super::{CliError, CliResult, GlobalArgs, output};
+use crate::domain::customer::Customer;
+use crate::domain::deployment::LogLine;
+use crate::domain::settings::ProxyKind;
+use crate::engine::docker::DockerEngine;
+use crate::engine::health::HealthReport;
+use crate::engine::lifecycle::{self, Ops, Progress};
+use crate::engine::proxy::NoProxy;
+use crate::engine::{instance, render};
+use crate::store::{Session, Store};
+
+/// Connects to Docker and builds the operations context, then runs `f` with it.
+pub async fn with_ops<T>(
+    g: &GlobalArgs,
+    store: &Store,
+    session: &Session,
+    f: impl AsyncFnOnce(&Ops<'_, NoProxy>) -> CliResult<T>,
+) -> CliResult<T> {
+    let settings = store.settings()?;
+    if settings.proxy == ProxyKind::Npm {
+        return Err(CliError::runtime(
+            "proxy = npm, but this build cannot drive Nginx Proxy Manager yet; use `nbmsp settings set proxy none` and route domains with `nbmsp customer show`'s details",
+        ));
+    }
+    let docker = DockerEngine::connect().await?;
+    let ops = Ops {
+        store,
+        vault: &session.vault,
+        actor: &session.user.username,
+        docker: &docker,
+        proxy: &NoProxy,
+        template_dir: Some(g.home()?.join("templates")),
+    };
+    f(&ops).await
+}
+
+/// Prints progress events on stderr, one line each (stdout stays for results and JSON).
+pub fn print_progress(event: Progress) {
+    use crate::engine::lifecycle::Step;
+    let total = Step::ALL.len();
+    match event {
+        Progress::Started { step } => eprintln!("[{}/{total}] {} ...", step.number(), step.label()),
+        Progress::Done { step, detail } => eprintln!("[{}/{total}] {}: ok, {detail}", step.number(), step.label()),
+        Progress::Failed { step, error } => eprintln!("[{}/{total}] {}: FAILED: {error}", step.number(), step.label()),
+        Progress::Note { text } => eprintln!("      {text}"),
+    }
+}
+
+/// `customer deploy` and `customer redeploy`.
+pub async fn deploy(g: &GlobalArgs, store: &Store, session: &Session, c: &Customer, redeploy: bool) -> CliResult {
+    let outcome = with_ops(g, store, session, async |ops| {
+        let mut p = print_progress;
+        Ok(if redeploy { ops.redeploy(c.id, &mut p).await? } else { ops.deploy(c.id, &mut p).await? })
+    })
+    .await?;
+    if g.json {
+        output::json(&outcome)
+    } else {
+        println!("customer '{}' is up: UDP {} , {}", c.subdomain, outcome.udp_port, outcome.setup_url);
+        Ok(())
+    }
+}
+
+/// What `customer start|stop|restart` do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Power {
+    /// Start and wait for health.
+    Start,
+    /// Stop.
+    Stop,
+    /// Stop, start, wait for health.
+    Restart,
+}
+
+/// `customer start|stop|restart`.
+pub async fn power(g: &GlobalArgs, store: &Store, session: &Session, c: &Customer, what: Power) -> CliResult {
+    let report = with_ops(g, store, session, async |ops| {
+        Ok(match what {
+            Power::Start => Some(ops.start(c.id).await?),
+            Power::Stop => {
+                ops.stop(c.id).await?;
+                None
+            }
+            Power::Restart => Some(ops.restart(c.id).await?),
+        })
+    })
+    .await?;
+    let verb = match what {
+        Power::Start => "started",
+        Power::Stop => "stopped",
+        Power::Restart => "restarted",
+    };
+    if g.json {
+        output::json(&serde_json::json!({ "customer": c.subdomain, "result": verb, "health": report }))
+    } else {
+        println!("customer '{}' {verb}{}", c.subdomain, if report.is_some() { " and healthy" } else { "" });
+        Ok(())
+    }
+}
+
+/// `customer delete`: removes containers, proxy entry, files and port when deployed.
+pub async fn delete(g: &GlobalArgs, store: &Store, session: &Session, c: &Customer, purge_data: bool) -> CliResult {
+    let archived = if store.deployment(c.id)?.is_some() {
+        with_ops(g, store, session, async |ops| Ok(ops.delete(c.id, purge_data).await?)).await?
+    } else {
+        // Never deployed: nothing on Docker; a leftover instance dir from a dry run may exist.
+        let settings = store.settings()?;
+        let archived = instance::remove(&render::instance_dir(&settings, c), purge_data)?;
+        store.delete_customer(&session.user.username, c.id)?;
+        archived
+    };
+    if g.json {
+        output::json(&serde_json::json!({
+            "deleted": { "id": c.id, "subdomain": c.subdomain },
+            "data_archived_to": archived.as_ref().map(|p| p.display().to_string()),
+        }))
+    } else {
+        println!("deleted customer '{}' (id {})", c.subdomain, c.id);
+        if let Some(p) = archived {
+            println!("its data was kept in {} (delete with --purge-data to remove it too)", p.display());
+        }
+        Ok(())
+    }
+}
+
+/// `customer health`.
+pub async fn health(g: &GlobalArgs, store: &Store, session: &Session, c: &Customer) -> CliResult {
+    let report = with_ops(g, store, session, async |ops| Ok(ops.health(c.id).await?)).await?;
+    if g.json {
+        output::json(&report)?;
+    } else {
+        print_health(&report);
+    }
+    if report.healthy { Ok(()) } else { Err(CliError::runtime("")) }
+}
+
+fn print_health(r: &HealthReport) {
+    let now = crate::store::now();
+    for c in &r.containers {
+        let uptime =
+            c.started_at.filter(|_| c.is_up()).map(|t| human_duration((now - t).whole_seconds())).unwrap_or_default();
+        let mark = if c.is_up() { "ok  " } else { "FAIL" };
+        println!("{mark} container {:<11} {:<10} {uptime:<8} {}", c.service, c.state, c.image);
+    }
+    for m in &r.missing {
+        println!("FAIL container {m:<11} missing");
+    }
+    for e in &r.endpoints {
+        println!("{} http      {:<24} {} {}", if e.ok { "ok  " } else { "FAIL" }, e.name, e.detail, e.url);
+    }
+    if let Some(s) = &r.stun {
+        println!("{} stun      {:<24} {}", if s.ok { "ok  " } else { "FAIL" }, s.target, s.detail);
+    }
+}
+
+/// `3d 4h`, `5m 2s`: uptime for people.
+pub fn human_duration(secs: i64) -> String {
+    let s = secs.max(0);
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m {}s", s / 60, s % 60),
+        3600..86400 => format!("{}h {}m", s / 3600, (s % 3600) / 60),
+        _ => format!("{}d {}h", s / 86400, (s % 86400) / 3600),
+    }
+}
+
+/// `customer stats`.
+pub async fn stats(g: &GlobalArgs, store: &Store, session: &Session, c: &Customer) -> CliResult {
+    let stats = with_ops(g, store, session, async |ops| Ok(ops.stats(c.id).await?)).await?;
+    if g.json {
+        return output::json(&stats);
+    }
+    let rows: Vec<Vec<String>> = stats
+        .iter()
+        .map(|s| {
+            vec![
+                s.service.clone(),
+                format!("{:.1}%", s.cpu_percent),
+                format!("{:.1} MiB", s.memory_bytes as f64 / 1_048_576.0),
+                format!("{:.1} KiB", s.net_rx_bytes as f64 / 1024.0),
+                format!("{:.1} KiB", s.net_tx_bytes as f64 / 1024.0),
+            ]
+        })
+        .collect();
+    println!("{}", output::table(&["SERVICE", "CPU", "MEMORY", "NET IN", "NET OUT"], &rows));
+    Ok(())
+}
+
+/// `customer logs`: merged across the customer's containers, each line prefixed with its service.
+pub async fn logs(
+    g: &GlobalArgs,
+    store: &Store,
+    session: &Session,
+    c: &Customer,
+    tail: Option<usize>,
+    follow: bool,
+    service: Option<String>,
+) -> CliResult {
+    let containers = with_ops(g, store, session, async |ops| Ok(ops.containers(c).await?)).await?;
+    let containers: Vec<_> =
+        containers.into_iter().filter(|x| service.as_deref().is_none_or(|s| x.service == s)).collect();
+    if containers.is_empty() {
+        return Err(CliError::new(
+            super::ErrorKind::NotFound,
+            match service {
+                Some(s) => format!("customer '{}' has no container for service '{s}'", c.subdomain),
+                None => format!("customer '{}' has no containers", c.subdomain),
+            },
+        ));
+    }
+    let docker = DockerEngine::connect().await?;
+    let width = containers.iter().map(|x| x.service.len()).max().unwrap_or(0);
+    let print = |l: &LogLine| {
+        if g.json {
+            println!("{}", serde_json::to_string(l).unwrap_or_default());
+        } else {
+            println!("{:<width$} | {} {}", l.service, l.timestamp.as_deref().unwrap_or(""), l.text);
+        }
+    };
+    if !follow {
+        let mut lines = Vec::new();
+        for x in &containers {
+            let mut s = Box::pin(docker.logs(&x.name, x.service.clone(), tail, false));
+            while let Some(l) = s.next().await {
+                lines.push(l?);
+            }
+        }
+        // Docker's RFC 3339 timestamps sort as text.
+        lines.sort_by(|a, b| a.timestamp.cmp(&b.timestamp));
+        lines.iter().for_each(print);
+        return Ok(());
+    }
+    let streams = containers.iter().map(|x| Box::pin(docker.logs(&x.name, x.service.clone(), tail.or(Some(20)), true)));
+    let mut merged = futures_util::stream::select_all(streams);
+    while let Some(l) = merged.next().await {
+        print(&l?);
+    }
+    Ok(())
+}
+
+/// `customer render --out DIR`: exactly the files a deploy would write, without Docker.
+pub fn render_files(
+    store: &Store,
+    session: &Session,
+    c: &Customer,
+    home: &Path,
+    out: &Path,
+) -> CliResult<(u16, PathBuf)> {
+    let port = lifecycle::preview_port(store, c)?;
+    let stack = lifecycle::render_customer(store, &session.vault, c, port, Some(home.join("templates")))?;
+    std::fs::create_dir_all(out).map_err(|e| CliError::runtime(format!("cannot create {}: {e}", out.display())))?;
+    for f in &stack.files {
+        instance::write_atomic(&out.join(f.name), f.content.as_bytes(), if f.secret { 0o600 } else { 0o644 })?;
+    }
+    Ok((port, stack.instance_dir))
+}

@@ -1,0 +1,145 @@
+//! Applying a rendered compose file with bollard: create what is missing, recreate what
+//! changed, keep what is identical.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use super::EngineError;
+use super::compose::{self, ComposeFile, Mount, PortMapping, Service};
+use super::docker::{ContainerSpec, DockerEngine, LABEL_CONFIG_HASH, LABEL_PROJECT, LABEL_SERVICE};
+use crate::domain::customer::Layout;
+
+/// What happened to one service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// It did not exist; created and started.
+    Created,
+    /// Its definition changed; replaced.
+    Recreated,
+    /// Identical and running; untouched.
+    Kept,
+    /// Identical but stopped; started.
+    Started,
+}
+
+/// FNV-1a: a stable hash (unlike std's), so a new nbmsp binary does not see every container as changed.
+fn fnv(bytes: &[u8], mut h: u64) -> u64 {
+    for b in bytes {
+        h = (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3);
+    }
+    h
+}
+
+/// The container spec of one service, with env files and mounted files read from disk, and a
+/// hash over everything that defines the container (including those files' contents).
+pub fn spec(
+    file: &ComposeFile,
+    project: &str,
+    service: &str,
+    svc: &Service,
+    working_dir: &Path,
+) -> Result<ContainerSpec, EngineError> {
+    let bad = |e: String| EngineError::Files(format!("docker-compose.yml, service {service}: {e}"));
+    let mut hash = fnv(serde_json::to_string(svc).unwrap_or_default().as_bytes(), 0xcbf2_9ce4_8422_2325);
+    let mut env: Vec<(String, String)> = Vec::new();
+    for path in &svc.env_file {
+        let text = std::fs::read_to_string(path).map_err(|e| bad(format!("cannot read env file {path}: {e}")))?;
+        hash = fnv(text.as_bytes(), hash);
+        env.extend(compose::parse_env_file(&text));
+    }
+    env.extend(svc.environment.iter().map(|(k, v)| (k.clone(), v.clone())));
+    let mut binds = Vec::new();
+    for v in &svc.volumes {
+        let m = Mount::parse(v).map_err(bad)?;
+        // Mounted config files are part of the definition: a changed config.yaml must restart.
+        if let Ok(content) = std::fs::read(&m.host) {
+            hash = fnv(&content, hash);
+        }
+        binds.push(v.clone());
+    }
+    let ports = svc
+        .ports
+        .iter()
+        .map(|p| PortMapping::parse(p).map(|m| (m.container_key(), m.host)))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(bad)?;
+    let network = match svc.networks.first() {
+        Some(key) => {
+            let name = file.network_name(key).ok_or_else(|| bad(format!("network {key} is not declared")))?;
+            Some((name.to_string(), vec![service.to_string(), svc.container_name.clone()]))
+        }
+        None => None,
+    };
+    let mut labels: HashMap<String, String> = svc.labels.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    // docker-compose finds containers by these, so `docker-compose -p <project> ps|logs` work too.
+    for (k, v) in [
+        (LABEL_PROJECT, project.to_string()),
+        (LABEL_SERVICE, service.to_string()),
+        ("com.docker.compose.oneoff", "False".to_string()),
+        ("com.docker.compose.container-number", "1".to_string()),
+        ("com.docker.compose.project.working_dir", working_dir.to_string_lossy().into_owned()),
+        (
+            "com.docker.compose.project.config_files",
+            working_dir.join("docker-compose.yml").to_string_lossy().into_owned(),
+        ),
+        (LABEL_CONFIG_HASH, format!("{hash:016x}")),
+    ] {
+        labels.insert(k.to_string(), v);
+    }
+    // Later definitions of a variable win, as in docker-compose.
+    let mut seen = std::collections::BTreeMap::new();
+    for (k, v) in env {
+        seen.insert(k, v);
+    }
+    Ok(ContainerSpec {
+        name: svc.container_name.clone(),
+        image: svc.image.clone(),
+        command: svc.command.clone(),
+        env: seen.into_iter().map(|(k, v)| format!("{k}={v}")).collect(),
+        binds,
+        ports,
+        network,
+        restart: svc.restart.clone(),
+        labels,
+    })
+}
+
+/// Brings the containers in line with `file`, services in layout order. Stops at the first error.
+pub async fn apply(
+    docker: &DockerEngine,
+    file: &ComposeFile,
+    project: &str,
+    layout: Layout,
+    working_dir: &Path,
+    mut progress: impl FnMut(&str, Change),
+) -> Result<Vec<(String, Change)>, EngineError> {
+    let mut changes = Vec::new();
+    for service in super::render::services(layout) {
+        let svc =
+            file.services.get(*service).ok_or_else(|| EngineError::Files(format!("service {service} is missing")))?;
+        let spec = spec(file, project, service, svc, working_dir)?;
+        let want = spec.labels.get(LABEL_CONFIG_HASH).cloned();
+        let change = match docker.inspect(&spec.name, None).await? {
+            None => {
+                docker.create_and_start(&spec).await?;
+                Change::Created
+            }
+            Some(c) if c.config_hash == want && c.image == spec.image => {
+                if c.is_up() {
+                    Change::Kept
+                } else {
+                    docker.start(&spec.name).await?;
+                    Change::Started
+                }
+            }
+            Some(_) => {
+                docker.remove(&spec.name).await?;
+                docker.create_and_start(&spec).await?;
+                Change::Recreated
+            }
+        };
+        progress(service, change);
+        changes.push((service.to_string(), change));
+    }
+    Ok(changes)
+}

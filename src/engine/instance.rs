@@ -1,0 +1,137 @@
+//! A customer's instance directory: rendered files written atomically with tight permissions.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use super::EngineError;
+use super::render::RenderedFile;
+
+fn io(context: String) -> impl FnOnce(std::io::Error) -> EngineError {
+    move |e| EngineError::Files(format!("{context}: {e}"))
+}
+
+#[cfg(unix)]
+fn set_mode(path: &Path, mode: u32) -> Result<(), EngineError> {
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(path, fs::Permissions::from_mode(mode))
+        .map_err(io(format!("cannot set permissions of {}", path.display())))
+}
+
+#[cfg(not(unix))]
+fn set_mode(_: &Path, _: u32) -> Result<(), EngineError> {
+    Ok(())
+}
+
+/// Creates `dir` and `dir/data` (0700: they hold secrets and customer data).
+pub fn create_dirs(dir: &Path) -> Result<(), EngineError> {
+    fs::create_dir_all(dir.join("data")).map_err(io(format!("cannot create {}", dir.display())))?;
+    set_mode(dir, 0o700)?;
+    set_mode(&dir.join("data"), 0o700)
+}
+
+/// Writes `content` to `path` so that readers see the old or the new file, never half of one:
+/// a temp file beside it, fsync, rename. A full disk fails here and leaves the old file intact.
+pub fn write_atomic(path: &Path, content: &[u8], mode: u32) -> Result<(), EngineError> {
+    let tmp = path.with_extension("nbmsp-tmp");
+    let result = (|| {
+        let mut f = fs::File::create(&tmp).map_err(io(format!("cannot write {}", tmp.display())))?;
+        set_mode(&tmp, mode)?;
+        f.write_all(content).map_err(io(format!("cannot write {}", tmp.display())))?;
+        f.sync_all().map_err(io(format!("cannot flush {}", tmp.display())))?;
+        fs::rename(&tmp, path).map_err(io(format!("cannot replace {}", path.display())))
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Writes the rendered files (0600 for those with secrets, else 0644).
+pub fn write_files(dir: &Path, files: &[RenderedFile]) -> Result<(), EngineError> {
+    create_dirs(dir)?;
+    for f in files {
+        write_atomic(&dir.join(f.name), f.content.as_bytes(), if f.secret { 0o600 } else { 0o644 })?;
+    }
+    Ok(())
+}
+
+/// The current content of the named files (missing ones are skipped), to restore after a
+/// failed redeploy.
+pub fn snapshot(dir: &Path, names: &[&'static str]) -> Vec<(&'static str, Vec<u8>)> {
+    names.iter().filter_map(|n| fs::read(dir.join(n)).ok().map(|c| (*n, c))).collect()
+}
+
+/// Puts snapshotted files back.
+pub fn restore(dir: &Path, saved: &[(&'static str, Vec<u8>)]) -> Result<(), EngineError> {
+    for (name, content) in saved {
+        let mode = if name.ends_with(".yml") || name.contains("dashboard") { 0o644 } else { 0o600 };
+        write_atomic(&dir.join(name), content, mode)?;
+    }
+    Ok(())
+}
+
+/// Removes the instance directory. With `purge_data` the customer's data goes too; without, it
+/// is moved to `<data_dir>/.archive/<name>-<unix time>` and that path is returned.
+pub fn remove(dir: &Path, purge_data: bool) -> Result<Option<PathBuf>, EngineError> {
+    if !dir.exists() {
+        return Ok(None);
+    }
+    let mut archived = None;
+    let data = dir.join("data");
+    if !purge_data && data.exists() && fs::read_dir(&data).map(|mut d| d.next().is_some()).unwrap_or(false) {
+        let parent = dir.parent().unwrap_or(dir).join(".archive");
+        fs::create_dir_all(&parent).map_err(io(format!("cannot create {}", parent.display())))?;
+        set_mode(&parent, 0o700)?;
+        let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let target = parent.join(format!("{name}-{}", time::OffsetDateTime::now_utc().unix_timestamp()));
+        fs::rename(&data, &target).map_err(io(format!("cannot archive {}", data.display())))?;
+        archived = Some(target);
+    }
+    fs::remove_dir_all(dir).map_err(io(format!("cannot remove {}", dir.display())))?;
+    Ok(archived)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn files_are_written_private_and_restorable() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("acme");
+        let files = vec![
+            RenderedFile { name: "docker-compose.yml", content: "a".into(), secret: false },
+            RenderedFile { name: "config.yaml", content: "secret".into(), secret: true },
+        ];
+        write_files(&dir, &files).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode(&dir), 0o700);
+            assert_eq!(mode(&dir.join("config.yaml")), 0o600);
+        }
+        let saved = snapshot(&dir, &["docker-compose.yml", "config.yaml", "missing.env"]);
+        assert_eq!(saved.len(), 2);
+        write_atomic(&dir.join("config.yaml"), b"new", 0o600).unwrap();
+        restore(&dir, &saved).unwrap();
+        assert_eq!(fs::read_to_string(dir.join("config.yaml")).unwrap(), "secret");
+        assert!(!dir.join("config.nbmsp-tmp").exists());
+    }
+
+    #[test]
+    fn remove_archives_data_unless_purged() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("acme");
+        create_dirs(&dir).unwrap();
+        fs::write(dir.join("data/store.db"), "x").unwrap();
+        let archived = remove(&dir, false).unwrap().unwrap();
+        assert!(!dir.exists());
+        assert_eq!(fs::read_to_string(archived.join("store.db")).unwrap(), "x");
+        create_dirs(&dir).unwrap();
+        fs::write(dir.join("data/store.db"), "x").unwrap();
+        assert_eq!(remove(&dir, true).unwrap(), None);
+        assert!(!dir.exists());
+    }
+}

@@ -1,0 +1,627 @@
+//! Customer operations: deploy, redeploy, start, stop, restart, delete, with progress events
+//! and rollback. A failed first deploy leaves nothing behind; a failed redeploy restores the
+//! previous files and containers and never touches the customer's data.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::apply;
+use super::docker::DockerEngine;
+use super::health::{self, HealthReport};
+use super::proxy::{Proxy, ProxyRequest};
+use super::render::{self, RenderInput, RenderedStack};
+use super::{EngineError, instance, ports};
+use crate::domain::audit::AuditStatus;
+use crate::domain::customer::{Customer, CustomerStatus};
+use crate::domain::deployment::{ContainerInfo, ContainerStats, DeploymentStatus};
+use crate::store::{Store, Vault};
+
+/// The steps of a deploy, in order; progress events name them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Step {
+    /// Check the customer and the settings.
+    Validate,
+    /// Reserve the public UDP port.
+    AllocatePort,
+    /// Render the files from the templates.
+    Render,
+    /// Write them to the instance dir.
+    WriteFiles,
+    /// Make sure the shared network exists.
+    Network,
+    /// Make sure the images are present (pull if not).
+    Images,
+    /// Create and start the containers.
+    Containers,
+    /// Wait until the stack answers.
+    Health,
+    /// Register the domain in the proxy.
+    Proxy,
+    /// Record the result.
+    Record,
+}
+
+impl Step {
+    /// Every step in order.
+    pub const ALL: [Step; 10] = [
+        Step::Validate,
+        Step::AllocatePort,
+        Step::Render,
+        Step::WriteFiles,
+        Step::Network,
+        Step::Images,
+        Step::Containers,
+        Step::Health,
+        Step::Proxy,
+        Step::Record,
+    ];
+
+    /// Short label for progress lines.
+    pub fn label(self) -> &'static str {
+        match self {
+            Step::Validate => "validate",
+            Step::AllocatePort => "allocate UDP port",
+            Step::Render => "render files",
+            Step::WriteFiles => "write files",
+            Step::Network => "network",
+            Step::Images => "images",
+            Step::Containers => "start containers",
+            Step::Health => "wait for health",
+            Step::Proxy => "proxy host",
+            Step::Record => "record",
+        }
+    }
+
+    /// 1-based position.
+    pub fn number(self) -> usize {
+        Step::ALL.iter().position(|s| *s == self).map_or(0, |i| i + 1)
+    }
+}
+
+/// What an operation reports while it runs (for the TUI's progress view and CLI stderr).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Progress {
+    /// A step began.
+    Started {
+        /// Which.
+        step: Step,
+    },
+    /// A step ended well.
+    Done {
+        /// Which.
+        step: Step,
+        /// What it did, in a few words.
+        detail: String,
+    },
+    /// A step failed (rollback follows).
+    Failed {
+        /// Which.
+        step: Step,
+        /// Why.
+        error: String,
+    },
+    /// Anything else worth a line (image pull progress, rollback actions).
+    Note {
+        /// The line.
+        text: String,
+    },
+}
+
+/// The result of a successful deploy or redeploy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeployOutcome {
+    /// The customer's public UDP port.
+    pub udp_port: u16,
+    /// URL to open first.
+    pub setup_url: String,
+    /// What happened to each service.
+    pub changes: Vec<(String, String)>,
+}
+
+/// Everything an operation needs, borrowed from the caller.
+pub struct Ops<'a, P: Proxy> {
+    /// The database.
+    pub store: &'a Store,
+    /// Unlocked secrets.
+    pub vault: &'a Vault,
+    /// Who acts (for the audit log).
+    pub actor: &'a str,
+    /// The Docker engine.
+    pub docker: &'a DockerEngine,
+    /// The proxy.
+    pub proxy: &'a P,
+    /// Template overrides dir.
+    pub template_dir: Option<PathBuf>,
+}
+
+/// Renders `customer`'s files with `udp_port`; needs the store and the vault, not Docker.
+pub fn render_customer(
+    store: &Store,
+    vault: &Vault,
+    customer: &Customer,
+    udp_port: u16,
+    template_dir: Option<PathBuf>,
+) -> Result<RenderedStack, EngineError> {
+    let settings = store.settings()?;
+    let secrets = render::ensure_secrets(store, vault, customer.id)?;
+    let installation = store.installation_id()?;
+    Ok(render::render(&RenderInput {
+        customer,
+        settings: &settings,
+        udp_port,
+        installation: &installation,
+        secrets: &secrets,
+        template_dir,
+    })?)
+}
+
+/// The port a dry-run render should use: the allocated one, or the one a deploy would most
+/// likely get, without reserving it.
+pub fn preview_port(store: &Store, customer: &Customer) -> Result<u16, EngineError> {
+    if let Some(p) = store.deployment(customer.id)?.and_then(|d| d.relay_udp_port) {
+        return Ok(p);
+    }
+    let s = store.settings()?;
+    crate::domain::ports::choose(s.relay_base_port, s.relay_port_count, &store.allocated_ports()?, ports::udp_port_free)
+        .map_err(|e| EngineError::Store(crate::store::StoreError::Conflict(e.to_string())))
+}
+
+fn stop_grace() -> Duration {
+    Duration::from_secs(10)
+}
+
+impl<P: Proxy> Ops<'_, P> {
+    /// Renders the customer's files with `udp_port` (secrets are created and stored if new).
+    pub fn render(&self, customer: &Customer, udp_port: u16) -> Result<RenderedStack, EngineError> {
+        render_customer(self.store, self.vault, customer, udp_port, self.template_dir.clone())
+    }
+
+    /// Deploys the customer; when it is already deployed this is a redeploy.
+    pub async fn deploy(
+        &self,
+        customer_id: i64,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<DeployOutcome, EngineError> {
+        let existing = self.store.deployment(customer_id)?;
+        if existing.as_ref().is_some_and(|d| matches!(d.status, DeploymentStatus::Running | DeploymentStatus::Stopped))
+        {
+            return self.redeploy(customer_id, progress).await;
+        }
+        let customer = self.store.customer(customer_id)?;
+        self.store.set_customer_status(customer_id, CustomerStatus::Deploying, None)?;
+        self.store.log_customer(self.actor, &customer, "deploy", AuditStatus::Info, "deploy started")?;
+        match self.first_deploy(&customer, progress).await {
+            Ok(outcome) => Ok(outcome),
+            Err((step, e)) => {
+                progress(Progress::Failed { step, error: e.to_string() });
+                self.rollback_first_deploy(&customer, progress).await;
+                let reason = format!("deploy failed at {}: {e}", step.label());
+                self.store.set_customer_status(customer_id, CustomerStatus::Error, Some(&reason))?;
+                self.store.log_customer(self.actor, &customer, "deploy", AuditStatus::Error, &reason)?;
+                Err(e)
+            }
+        }
+    }
+
+    async fn first_deploy(
+        &self,
+        customer: &Customer,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<DeployOutcome, (Step, EngineError)> {
+        progress(Progress::Started { step: Step::Validate });
+        let settings = self.store.settings().map_err(|e| (Step::Validate, e.into()))?;
+        let problems: Vec<String> = crate::domain::customer::NewCustomer {
+            name: customer.name.clone(),
+            company: customer.company.clone(),
+            subdomain: customer.subdomain.clone(),
+            email: customer.email.clone(),
+            max_devices: customer.max_devices,
+            notes: customer.notes.clone(),
+            layout: customer.layout,
+        }
+        .validate()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+        if !problems.is_empty() {
+            return Err((Step::Validate, EngineError::Files(problems.join("; "))));
+        }
+        if settings.data_dir.is_empty() {
+            return Err((Step::Validate, EngineError::Files("the data_dir setting is empty".into())));
+        }
+        progress(Progress::Done { step: Step::Validate, detail: customer.fqdn(&settings.base_domain) });
+
+        progress(Progress::Started { step: Step::AllocatePort });
+        let prefix = render::prefix(customer);
+        let port = self
+            .store
+            .allocate_deployment(
+                customer.id,
+                &prefix,
+                settings.relay_base_port,
+                settings.relay_port_count,
+                ports::udp_port_free,
+            )
+            .map_err(|e| (Step::AllocatePort, e.into()))?;
+        progress(Progress::Done { step: Step::AllocatePort, detail: format!("UDP {port}") });
+
+        let outcome = self.apply_stack(customer, port, progress).await?;
+        Ok(outcome)
+    }
+
+    /// Steps shared by deploy and redeploy: render → write → network → images → containers →
+    /// health → proxy → record.
+    async fn apply_stack(
+        &self,
+        customer: &Customer,
+        port: u16,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<DeployOutcome, (Step, EngineError)> {
+        let at = |step: Step| move |e: EngineError| (step, e);
+        let settings = self.store.settings().map_err(|e| (Step::Render, e.into()))?;
+
+        progress(Progress::Started { step: Step::Render });
+        let stack = self.render(customer, port).map_err(at(Step::Render))?;
+        progress(Progress::Done { step: Step::Render, detail: format!("{} files", stack.files.len()) });
+
+        progress(Progress::Started { step: Step::WriteFiles });
+        instance::write_files(&stack.instance_dir, &stack.files).map_err(at(Step::WriteFiles))?;
+        progress(Progress::Done { step: Step::WriteFiles, detail: stack.instance_dir.display().to_string() });
+
+        progress(Progress::Started { step: Step::Network });
+        let created = self.docker.ensure_network(&settings.docker_network).await.map_err(at(Step::Network))?;
+        let verb = if created { "created" } else { "exists" };
+        progress(Progress::Done { step: Step::Network, detail: format!("{} {verb}", settings.docker_network) });
+
+        progress(Progress::Started { step: Step::Images });
+        let mut images: Vec<&str> = stack.compose.services.values().map(|s| s.image.as_str()).collect();
+        images.sort_unstable();
+        images.dedup();
+        let mut pulled = 0;
+        for image in &images {
+            if !self.docker.has_image(image).await.map_err(at(Step::Images))? {
+                progress(Progress::Note { text: format!("pulling {image}") });
+                self.docker
+                    .pull(image, |line| progress(Progress::Note { text: line }))
+                    .await
+                    .map_err(at(Step::Images))?;
+                pulled += 1;
+            }
+        }
+        progress(Progress::Done { step: Step::Images, detail: format!("{} present, {pulled} pulled", images.len()) });
+
+        progress(Progress::Started { step: Step::Containers });
+        let mut notes = Vec::new();
+        // After a layout switch the other layout's containers still hold the UDP port: remove
+        // every container of this customer that the new compose file does not name.
+        for name in self.container_names(customer).await.map_err(at(Step::Containers))? {
+            if !stack.compose.services.values().any(|s| s.container_name == name) {
+                self.docker.remove(&name).await.map_err(at(Step::Containers))?;
+                notes.push(format!("{name}: removed"));
+            }
+        }
+        let changes = apply::apply(
+            self.docker,
+            &stack.compose,
+            &stack.project,
+            customer.layout,
+            &stack.instance_dir,
+            |svc, change| {
+                notes.push(format!("{svc}: {change:?}"));
+            },
+        )
+        .await
+        .map_err(at(Step::Containers))?;
+        progress(Progress::Done { step: Step::Containers, detail: notes.join(", ") });
+
+        progress(Progress::Started { step: Step::Health });
+        let timeout = Duration::from_secs(settings.health_timeout_s);
+        let prefix = render::prefix(customer);
+        health::wait_healthy(self.docker, &prefix, customer.layout, &settings.docker_network, timeout)
+            .await
+            .map_err(at(Step::Health))?;
+        progress(Progress::Done { step: Step::Health, detail: "all containers up, endpoints answer".into() });
+
+        progress(Progress::Started { step: Step::Proxy });
+        let domain = customer.fqdn(&settings.base_domain);
+        let req = ProxyRequest {
+            customer_id: customer.id,
+            domain: domain.clone(),
+            layout: customer.layout,
+            containers: render::services(customer.layout)
+                .iter()
+                .map(|s| ((*s).to_string(), render::container_name(&prefix, s)))
+                .collect(),
+        };
+        let record = self.proxy.register(&req).await.map_err(at(Step::Proxy))?;
+        progress(Progress::Done { step: Step::Proxy, detail: record.detail });
+
+        progress(Progress::Started { step: Step::Record });
+        let setup_url = format!("https://{domain}");
+        let rec = |e: crate::store::StoreError| (Step::Record, EngineError::from(e));
+        self.store.set_deployment_status(customer.id, DeploymentStatus::Running, Some(&setup_url)).map_err(rec)?;
+        self.store.set_health_checked(customer.id).map_err(rec)?;
+        self.store.set_customer_status(customer.id, CustomerStatus::Active, None).map_err(rec)?;
+        let summary = format!("deployed on UDP {port}, {setup_url}");
+        self.store.log_customer(self.actor, customer, "deploy", AuditStatus::Success, &summary).map_err(rec)?;
+        progress(Progress::Done { step: Step::Record, detail: summary });
+        Ok(DeployOutcome {
+            udp_port: port,
+            setup_url,
+            changes: changes.into_iter().map(|(s, c)| (s, format!("{c:?}").to_lowercase())).collect(),
+        })
+    }
+
+    /// Undoes a failed first deploy: containers, proxy entry, instance dir (there is no
+    /// customer data yet), and the port. Best effort: every part is tried, failures are noted.
+    async fn rollback_first_deploy(&self, customer: &Customer, progress: &mut dyn FnMut(Progress)) {
+        progress(Progress::Note { text: "rolling back".into() });
+        for name in self.container_names(customer).await.unwrap_or_default() {
+            if let Err(e) = self.docker.remove(&name).await {
+                progress(Progress::Note { text: format!("rollback: {e}") });
+            }
+        }
+        let proxy_id = self.store.deployment(customer.id).ok().flatten().and_then(|d| d.npm_proxy_id);
+        if let Err(e) = self.proxy.unregister(customer.id, proxy_id).await {
+            progress(Progress::Note { text: format!("rollback: {e}") });
+        }
+        if let Ok(settings) = self.store.settings() {
+            let dir = render::instance_dir(&settings, customer);
+            if let Err(e) = instance::remove(&dir, true) {
+                progress(Progress::Note { text: format!("rollback: {e}") });
+            }
+        }
+        if let Err(e) = self.store.delete_deployment(customer.id) {
+            progress(Progress::Note { text: format!("rollback: {e}") });
+        }
+        progress(Progress::Note { text: "rolled back: no containers, files or port left".into() });
+    }
+
+    /// Applies changed settings, images or layout to a deployed customer, recreating only what
+    /// changed. On failure the previous files and containers come back; data is never touched.
+    pub async fn redeploy(
+        &self,
+        customer_id: i64,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<DeployOutcome, EngineError> {
+        let customer = self.store.customer(customer_id)?;
+        let deployment = self.store.deployment(customer_id)?.ok_or_else(|| {
+            EngineError::Files(format!("customer '{}' is not deployed; deploy it first", customer.subdomain))
+        })?;
+        let port =
+            deployment.relay_udp_port.ok_or_else(|| EngineError::Files("the deployment has no UDP port".into()))?;
+        let settings = self.store.settings()?;
+        let dir = render::instance_dir(&settings, &customer);
+        let all_files: Vec<&'static str> =
+            [crate::domain::customer::Layout::Combined, crate::domain::customer::Layout::Legacy]
+                .iter()
+                .flat_map(|l| render::files(*l).iter().map(|(n, _)| *n))
+                .collect();
+        let saved = instance::snapshot(&dir, &all_files);
+        self.store.set_customer_status(customer_id, CustomerStatus::Deploying, None)?;
+        self.store.log_customer(self.actor, &customer, "redeploy", AuditStatus::Info, "redeploy started")?;
+        progress(Progress::Done { step: Step::Validate, detail: customer.fqdn(&settings.base_domain) });
+        progress(Progress::Done { step: Step::AllocatePort, detail: format!("UDP {port} (kept)") });
+        match self.apply_stack(&customer, port, progress).await {
+            Ok(o) => Ok(o),
+            Err((step, e)) => {
+                progress(Progress::Failed { step, error: e.to_string() });
+                progress(Progress::Note { text: "restoring the previous files and containers".into() });
+                let restored = self.restore_previous(&customer, &dir, &saved).await;
+                let reason = match &restored {
+                    Ok(()) => format!("redeploy failed at {}: {e}; the previous version was restored", step.label()),
+                    Err(r) => format!(
+                        "redeploy failed at {}: {e}; restoring the previous version also failed: {r}",
+                        step.label()
+                    ),
+                };
+                progress(Progress::Note { text: reason.clone() });
+                let status = if restored.is_ok() { CustomerStatus::Active } else { CustomerStatus::Error };
+                self.store.set_customer_status(customer_id, status, Some(&reason))?;
+                self.store.log_customer(self.actor, &customer, "redeploy", AuditStatus::Error, &reason)?;
+                Err(e)
+            }
+        }
+    }
+
+    async fn restore_previous(
+        &self,
+        customer: &Customer,
+        dir: &std::path::Path,
+        saved: &[(&'static str, Vec<u8>)],
+    ) -> Result<(), EngineError> {
+        instance::restore(dir, saved)?;
+        let compose = saved
+            .iter()
+            .find(|(n, _)| *n == "docker-compose.yml")
+            .map(|(_, c)| String::from_utf8_lossy(c).into_owned())
+            .ok_or_else(|| EngineError::Files("no previous docker-compose.yml to restore".into()))?;
+        let file = super::compose::ComposeFile::parse(&compose).map_err(EngineError::Files)?;
+        // The previous layout is whatever the previous compose file describes.
+        let layout = if file.services.contains_key("server") {
+            crate::domain::customer::Layout::Combined
+        } else {
+            crate::domain::customer::Layout::Legacy
+        };
+        // Containers of the other layout (a failed layout switch) must go first.
+        for name in self.container_names(customer).await? {
+            if !file.services.values().any(|s| s.container_name == name) {
+                self.docker.remove(&name).await?;
+            }
+        }
+        let project = format!("nbmsp-{}", render::prefix(customer));
+        apply::apply(self.docker, &file, &project, layout, dir, |_, _| {}).await?;
+        Ok(())
+    }
+
+    /// Names of the customer's containers on the engine, found by label (so containers of a
+    /// half-finished operation are found too).
+    pub async fn container_names(&self, customer: &Customer) -> Result<Vec<String>, EngineError> {
+        let installation = self.store.installation_id()?;
+        let id = customer.id.to_string();
+        self.docker
+            .names_with_labels(&[
+                (render::LABEL_INSTALLATION, installation.as_str()),
+                (render::LABEL_CUSTOMER, id.as_str()),
+            ])
+            .await
+    }
+
+    /// The customer's containers with their state, in layout order.
+    pub async fn containers(&self, customer: &Customer) -> Result<Vec<ContainerInfo>, EngineError> {
+        let network = self.store.settings()?.docker_network;
+        let mut out = Vec::new();
+        for name in self.container_names(customer).await? {
+            if let Some(c) = self.docker.inspect(&name, Some(&network)).await? {
+                out.push(c);
+            }
+        }
+        let order = |svc: &str| render::services(customer.layout).iter().position(|s| *s == svc).unwrap_or(usize::MAX);
+        out.sort_by_key(|c| (order(&c.service), c.name.clone()));
+        Ok(out)
+    }
+
+    fn require_deployed(&self, customer: &Customer) -> Result<(), EngineError> {
+        if self.store.deployment(customer.id)?.is_none() {
+            return Err(EngineError::Files(format!("customer '{}' is not deployed", customer.subdomain)));
+        }
+        Ok(())
+    }
+
+    /// Starts every container of the customer and waits for health.
+    pub async fn start(&self, customer_id: i64) -> Result<HealthReport, EngineError> {
+        let customer = self.store.customer(customer_id)?;
+        self.require_deployed(&customer)?;
+        let names = self.container_names(&customer).await?;
+        if names.is_empty() {
+            return Err(EngineError::Files(format!(
+                "customer '{}' has no containers; run `nbmsp customer redeploy {}`",
+                customer.subdomain, customer.id
+            )));
+        }
+        // Servers first, dashboard last, as at deploy.
+        for name in self.ordered(&customer, names) {
+            self.docker.start(&name).await?;
+        }
+        self.after_start(&customer, "start").await
+    }
+
+    fn ordered(&self, customer: &Customer, mut names: Vec<String>) -> Vec<String> {
+        let order = |n: &String| {
+            render::services(customer.layout)
+                .iter()
+                .position(|s| *n == render::container_name(&render::prefix(customer), s))
+                .unwrap_or(usize::MAX)
+        };
+        names.sort_by_key(order);
+        names
+    }
+
+    async fn after_start(&self, customer: &Customer, action: &str) -> Result<HealthReport, EngineError> {
+        let settings = self.store.settings()?;
+        let timeout = Duration::from_secs(settings.health_timeout_s);
+        let result = health::wait_healthy(
+            self.docker,
+            &render::prefix(customer),
+            customer.layout,
+            &settings.docker_network,
+            timeout,
+        )
+        .await;
+        match result {
+            Ok(report) => {
+                self.store.set_deployment_status(customer.id, DeploymentStatus::Running, None)?;
+                self.store.set_health_checked(customer.id)?;
+                self.store.set_customer_status(customer.id, CustomerStatus::Active, None)?;
+                self.store.log_customer(
+                    self.actor,
+                    customer,
+                    action,
+                    AuditStatus::Success,
+                    &format!("{action}: healthy"),
+                )?;
+                Ok(report)
+            }
+            Err(e) => {
+                let reason = format!("{action} failed: {e}");
+                self.store.set_customer_status(customer.id, CustomerStatus::Error, Some(&reason))?;
+                self.store.log_customer(self.actor, customer, action, AuditStatus::Error, &reason)?;
+                Err(e)
+            }
+        }
+    }
+
+    /// Stops every container of the customer (they keep their data and config).
+    pub async fn stop(&self, customer_id: i64) -> Result<(), EngineError> {
+        let customer = self.store.customer(customer_id)?;
+        self.require_deployed(&customer)?;
+        let mut names = self.ordered(&customer, self.container_names(&customer).await?);
+        names.reverse();
+        for name in names {
+            self.docker.stop(&name, stop_grace()).await?;
+        }
+        self.store.set_deployment_status(customer_id, DeploymentStatus::Stopped, None)?;
+        self.store.set_customer_status(customer_id, CustomerStatus::Inactive, Some("stopped"))?;
+        self.store.log_customer(self.actor, &customer, "stop", AuditStatus::Success, "stopped")?;
+        Ok(())
+    }
+
+    /// Stops, then starts, then waits for health.
+    pub async fn restart(&self, customer_id: i64) -> Result<HealthReport, EngineError> {
+        let customer = self.store.customer(customer_id)?;
+        self.require_deployed(&customer)?;
+        let names = self.ordered(&customer, self.container_names(&customer).await?);
+        for name in names.iter().rev() {
+            self.docker.stop(name, stop_grace()).await?;
+        }
+        for name in &names {
+            self.docker.start(name).await?;
+        }
+        self.after_start(&customer, "restart").await
+    }
+
+    /// Removes the customer: containers, proxy entry, instance dir, port, secrets, row. The
+    /// customer's data is archived unless `purge_data`; the archive path is returned.
+    pub async fn delete(&self, customer_id: i64, purge_data: bool) -> Result<Option<PathBuf>, EngineError> {
+        let customer = self.store.customer(customer_id)?;
+        for name in self.container_names(&customer).await? {
+            self.docker.remove(&name).await?;
+        }
+        let proxy_id = self.store.deployment(customer_id)?.and_then(|d| d.npm_proxy_id);
+        self.proxy.unregister(customer_id, proxy_id).await?;
+        let settings = self.store.settings()?;
+        let archived = instance::remove(&render::instance_dir(&settings, &customer), purge_data)?;
+        self.store.delete_deployment(customer_id)?;
+        self.store.delete_customer(self.actor, customer_id)?;
+        Ok(archived)
+    }
+
+    /// One health check, including the STUN test on the public port.
+    pub async fn health(&self, customer_id: i64) -> Result<HealthReport, EngineError> {
+        let customer = self.store.customer(customer_id)?;
+        let deployment = self.store.deployment(customer_id)?;
+        let settings = self.store.settings()?;
+        let port = deployment.and_then(|d| d.relay_udp_port);
+        let report =
+            health::check(self.docker, &render::prefix(&customer), customer.layout, &settings.docker_network, port)
+                .await?;
+        if port.is_some() {
+            self.store.set_health_checked(customer_id)?;
+        }
+        Ok(report)
+    }
+
+    /// One-shot resource samples of the customer's containers (all at once: a handful per customer).
+    pub async fn stats(&self, customer_id: i64) -> Result<Vec<ContainerStats>, EngineError> {
+        let customer = self.store.customer(customer_id)?;
+        let containers: Vec<ContainerInfo> =
+            self.containers(&customer).await?.into_iter().filter(ContainerInfo::is_up).collect();
+        let samples =
+            futures_util::future::join_all(containers.iter().map(|c| self.docker.stats(&c.name, &c.service))).await;
+        samples.into_iter().collect()
+    }
+}
