@@ -85,6 +85,7 @@ fn customer_lifecycle_and_json_shapes() {
     let r = h.run(&[
         "customer",
         "create",
+        "--no-deploy",
         "--name",
         "ACME Logistics",
         "--subdomain",
@@ -127,6 +128,7 @@ fn customer_lifecycle_and_json_shapes() {
     let r = h.run(&[
         "customer",
         "create",
+        "--no-deploy",
         "--name",
         "B",
         "--subdomain",
@@ -170,7 +172,7 @@ fn customer_lifecycle_and_json_shapes() {
 fn bad_customer_input_exit_codes() {
     let h = Home::initialised();
     let create = |sub: &str, email: &str| {
-        h.run(&["customer", "create", "--name", "X", "--subdomain", sub, "--email", email, "--json"])
+        h.run(&["customer", "create", "--no-deploy", "--name", "X", "--subdomain", sub, "--email", email, "--json"])
     };
     let r = create("Bad_Sub", "it@x.example");
     assert_eq!(r.code, 2);
@@ -184,6 +186,7 @@ fn bad_customer_input_exit_codes() {
     let r = h.run(&[
         "customer",
         "create",
+        "--no-deploy",
         "--name",
         "X",
         "--subdomain",
@@ -194,11 +197,32 @@ fn bad_customer_input_exit_codes() {
         "0",
     ]);
     assert_eq!(r.code, 2);
-    let r = h.run(&["customer", "create", "--name", "X\u{1b}[31m", "--subdomain", "z", "--email", "it@x.example"]);
+    let r = h.run(&[
+        "customer",
+        "create",
+        "--no-deploy",
+        "--name",
+        "X\u{1b}[31m",
+        "--subdomain",
+        "z",
+        "--email",
+        "it@x.example",
+    ]);
     assert_eq!(r.code, 2, "control characters are refused");
     assert!(r.stderr.contains("name:"), "{}", r.stderr);
-    let r =
-        h.run(&["customer", "create", "--name", "X", "--subdomain", "y", "--email", "it@x.example", "--layout", "k8s"]);
+    let r = h.run(&[
+        "customer",
+        "create",
+        "--no-deploy",
+        "--name",
+        "X",
+        "--subdomain",
+        "y",
+        "--email",
+        "it@x.example",
+        "--layout",
+        "k8s",
+    ]);
     assert_eq!(r.code, 2, "clap rejects an unknown layout");
     let r = h.run(&["customer", "update", "ok"]);
     assert_eq!(r.code, 2, "an update that changes nothing is a usage error");
@@ -332,7 +356,10 @@ fn users_add_list_passwd_and_roles() {
 #[test]
 fn backup_is_a_consistent_openable_copy() {
     let h = Home::initialised();
-    assert_eq!(h.run(&["customer", "create", "--name", "A", "--subdomain", "a", "--email", "a@a.example"]).code, 0);
+    assert_eq!(
+        h.run(&["customer", "create", "--no-deploy", "--name", "A", "--subdomain", "a", "--email", "a@a.example"]).code,
+        0
+    );
     let out = h.path().join("backup.db");
     let r = h.run(&["backup", "--out", out.to_str().unwrap(), "--json"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
@@ -375,4 +402,52 @@ fn help_and_version() {
         assert!(r.stdout.contains(cmd), "--help lacks {cmd}");
     }
     assert!(h.run(&["--version"]).stdout.starts_with("nbmsp "));
+}
+
+#[test]
+fn render_writes_the_deploy_files_without_docker() {
+    let h = Home::initialised();
+    assert_eq!(
+        h.run(&["customer", "create", "--no-deploy", "--name", "R", "--subdomain", "r", "--email", "r@r.example"]).code,
+        0
+    );
+    let out = h.path().join("review");
+    // An unusable DOCKER_HOST proves render does not touch Docker.
+    let r = h.run_with(
+        &["customer", "render", "r", "--out", out.to_str().unwrap(), "--json"],
+        &[("NBMSP_PASSWORD", ADMIN_PASSWORD), ("DOCKER_HOST", "tcp://127.0.0.1:1")],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let mut files: Vec<String> =
+        std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    files.sort();
+    assert_eq!(files, ["config.yaml", "dashboard.env", "docker-compose.yml"]);
+    let compose = std::fs::read_to_string(out.join("docker-compose.yml")).unwrap();
+    assert!(compose.contains("netbird-r-server"));
+    // Rendering twice gives identical files: the secrets were stored, not regenerated.
+    let first = std::fs::read_to_string(out.join("config.yaml")).unwrap();
+    std::fs::remove_dir_all(&out).unwrap();
+    let r = h.run(&["customer", "render", "r", "--out", out.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(std::fs::read_to_string(out.join("config.yaml")).unwrap(), first);
+}
+
+#[test]
+fn unreachable_docker_is_a_clear_error_and_loses_nothing() {
+    let h = Home::initialised();
+    let env = [("NBMSP_PASSWORD", ADMIN_PASSWORD), ("DOCKER_HOST", "tcp://127.0.0.1:1")];
+    let r = h
+        .run_with(&["customer", "create", "--name", "D", "--subdomain", "d", "--email", "d@d.example", "--json"], &env);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let err = r.json()["error"].clone();
+    assert_eq!(err["kind"], "runtime");
+    let msg = err["message"].as_str().unwrap();
+    assert!(msg.contains("Docker engine at tcp://127.0.0.1:1 is unreachable"), "{msg}");
+    assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+    // The customer row is kept (nothing was deployed), so the operator can deploy once Docker is back.
+    let c = h.run(&["customer", "show", "d", "--json"]).json();
+    assert_eq!(c["status"], "inactive");
+    let r = h.run_with(&["doctor", "--json"], &env);
+    assert_eq!(r.code, 1);
+    assert_eq!(r.json()["checks"][1]["ok"], false);
 }

@@ -156,9 +156,14 @@ pub async fn wait_healthy(
             report.containers.iter().find(|c| c.state == "exited" || c.state == "dead" || c.restart_count > 0)
         {
             let tail = last_lines(docker, &dead.name, 8).await;
-            let how = match dead.exit_code {
-                Some(code) if dead.state != "running" => format!("exited with code {code}"),
-                _ => format!("keeps restarting ({} restarts)", dead.restart_count),
+            let how = match (dead.exit_code, dead.state.as_str()) {
+                // Between two restarts Docker reports the container running with exit code 0.
+                (_, "running") => format!("exited and was restarted {} times", dead.restart_count),
+                (Some(code), _) if dead.restart_count > 0 => {
+                    format!("exited with code {code} and was restarted {} times", dead.restart_count)
+                }
+                (Some(code), _) => format!("exited with code {code}"),
+                (None, state) => format!("is {state}"),
             };
             return Err(EngineError::Unhealthy(format!("container {} {how}; its last log lines:\n{tail}", dead.name)));
         }

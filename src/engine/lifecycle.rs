@@ -273,7 +273,10 @@ impl<P: Proxy> Ops<'_, P> {
         progress(Progress::Done { step: Step::WriteFiles, detail: stack.instance_dir.display().to_string() });
 
         progress(Progress::Started { step: Step::Network });
-        let created = self.docker.ensure_network(&settings.docker_network).await.map_err(at(Step::Network))?;
+        let created = {
+            let _lock = self.store.write_lock().map_err(|e| (Step::Network, e.into()))?;
+            self.docker.ensure_network(&settings.docker_network).await.map_err(at(Step::Network))?
+        };
         let verb = if created { "created" } else { "exists" };
         progress(Progress::Done { step: Step::Network, detail: format!("{} {verb}", settings.docker_network) });
 

@@ -138,10 +138,29 @@ impl Store {
         migrations::version(&self.conn)
     }
 
+    /// Holds the database's write lock until the guard drops, serialising a short critical
+    /// section across every process using this database (e.g. creating a Docker network, which
+    /// an engine speaking API 1.41 would otherwise happily create twice under one name).
+    pub fn write_lock(&self) -> Result<WriteLock<'_>> {
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        Ok(WriteLock { store: self })
+    }
+
     /// SQLite's own consistency check; `Ok(())` or the first problem it reports.
     pub fn integrity_check(&self) -> Result<std::result::Result<(), String>> {
         let r: String = self.conn.query_row("PRAGMA quick_check", [], |r| r.get(0))?;
         Ok(if r == "ok" { Ok(()) } else { Err(r) })
+    }
+}
+
+/// See [`Store::write_lock`]. Nothing is written under it; dropping it ends the transaction.
+pub struct WriteLock<'a> {
+    store: &'a Store,
+}
+
+impl Drop for WriteLock<'_> {
+    fn drop(&mut self) {
+        let _ = self.store.conn.execute_batch("ROLLBACK");
     }
 }
 

@@ -1,6 +1,8 @@
 //! Helpers for tests that run the real `nbmsp` binary against a private data home.
 #![allow(dead_code)]
 
+pub mod docker;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 

@@ -1,0 +1,139 @@
+//! Helpers for tests on the real Docker engine: availability (fail in CI, skip elsewhere),
+//! stand-in images, and an isolated environment that removes what it created even on failure.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::OnceLock;
+
+use super::Home;
+
+/// True when the engine answers. In CI (`CI=true`) an unreachable engine fails the test; on a
+/// developer machine without Docker the test prints that it was skipped.
+pub fn available(test: &str) -> bool {
+    static UP: OnceLock<Result<(), String>> = OnceLock::new();
+    let up = UP.get_or_init(|| {
+        let out = Command::new("docker").args(["info", "--format", "{{.ServerVersion}}"]).output();
+        match out {
+            Ok(o) if o.status.success() => Ok(()),
+            Ok(o) => Err(String::from_utf8_lossy(&o.stderr).trim().to_string()),
+            Err(e) => Err(format!("cannot run docker: {e}")),
+        }
+    });
+    match up {
+        Ok(()) => true,
+        Err(e) if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!("{test}: the Docker engine is unreachable in CI: {e}")
+        }
+        Err(e) => {
+            eprintln!("SKIPPED {test}: no Docker engine here ({e})");
+            false
+        }
+    }
+}
+
+/// Builds the stand-in images once per test process (the script itself locks across processes).
+pub fn standin_images() {
+    static BUILT: OnceLock<()> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/standin-images.sh");
+        let out = Command::new("bash").arg(&script).output().expect("run standin-images.sh");
+        assert!(out.status.success(), "standin-images.sh failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    });
+}
+
+/// A data home configured for the stand-in images, a private Docker network and a UDP port
+/// range of its own. Dropping it removes every container of this installation and the network.
+pub struct DockerEnv {
+    pub home: Home,
+    pub network: String,
+    pub base_port: u16,
+    installation: String,
+}
+
+fn unique(tag: &str) -> String {
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    format!("{tag}{:x}{:x}", std::process::id(), nanos)
+}
+
+/// A port range per test name, so tests running in parallel do not race for ports.
+fn base_port(test: &str) -> u16 {
+    let h = test.bytes().fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)));
+    20_000 + u16::try_from(h % 2000).unwrap_or(0) * 20
+}
+
+impl DockerEnv {
+    /// Sets up the environment, or `None` (skipped) when there is no engine outside CI.
+    pub fn new(test: &str) -> Option<Self> {
+        if !available(test) {
+            return None;
+        }
+        standin_images();
+        let home = Home::initialised();
+        let network = unique("nbmsp-t-");
+        let base_port = base_port(test);
+        for (k, v) in [
+            ("images.server", "nbmsp-standin/netbird-server:latest".to_string()),
+            ("images.dashboard", "nbmsp-standin/dashboard:latest".into()),
+            ("images.management", "nbmsp-standin/management:latest".into()),
+            ("images.signal", "nbmsp-standin/signal:latest".into()),
+            ("images.relay", "nbmsp-standin/relay:latest".into()),
+            ("docker_network", network.clone()),
+            ("relay_base_port", base_port.to_string()),
+            ("relay_port_count", "20".into()),
+            ("health_timeout_s", "30".into()),
+        ] {
+            let r = home.run(&["settings", "set", k, &v]);
+            assert_eq!(r.code, 0, "settings set {k}: {}", r.stderr);
+        }
+        let store = nbmsp::store::Store::open(&home.path().join("nbmsp.db"), false).expect("open store");
+        let installation = store.installation_id().expect("installation id");
+        Some(Self { home, network, base_port, installation })
+    }
+
+    /// A subdomain unique on this engine (container names are global).
+    pub fn subdomain(&self, tag: &str) -> String {
+        unique(tag)
+    }
+
+    /// Names of this installation's containers on the engine.
+    pub fn containers(&self) -> Vec<String> {
+        let out = Command::new("docker")
+            .args([
+                "ps",
+                "-a",
+                "--format",
+                "{{.Names}}",
+                "--filter",
+                &format!("label=nbmsp.installation={}", self.installation),
+            ])
+            .output()
+            .expect("docker ps");
+        String::from_utf8_lossy(&out.stdout).lines().map(str::to_string).collect()
+    }
+
+    /// Containers attached to the test network.
+    pub fn network_members(&self) -> Vec<String> {
+        let out = Command::new("docker")
+            .args(["network", "inspect", &self.network, "--format", "{{range .Containers}}{{.Name}} {{end}}"])
+            .output()
+            .expect("docker network inspect");
+        String::from_utf8_lossy(&out.stdout).split_whitespace().map(str::to_string).collect()
+    }
+
+    /// Where instance dirs go.
+    pub fn data_dir(&self) -> PathBuf {
+        self.home.path().join("instances")
+    }
+}
+
+impl Drop for DockerEnv {
+    fn drop(&mut self) {
+        let names = self.containers();
+        if !names.is_empty() {
+            let _ = Command::new("docker").arg("rm").arg("-f").args(&names).output();
+        }
+        let _ = Command::new("docker").args(["network", "rm", &self.network]).output();
+    }
+}

@@ -1,0 +1,194 @@
+//! The deployment engine on the real Docker engine, through the real binary, with stand-in images.
+
+mod common;
+
+use std::net::UdpSocket;
+use std::process::Command;
+
+use common::docker::DockerEnv;
+
+fn create(env: &DockerEnv, sub: &str, extra: &[&str]) -> common::Run {
+    let email = format!("it@{sub}.example");
+    let mut args =
+        vec!["customer", "create", "--name", "Test Customer", "--subdomain", sub, "--email", &email, "--json"];
+    args.extend_from_slice(extra);
+    env.home.run(&args)
+}
+
+#[test]
+fn combined_stack_full_lifecycle() {
+    let Some(env) = DockerEnv::new("combined_stack_full_lifecycle") else { return };
+    let sub = env.subdomain("comb");
+    let r = create(&env, &sub, &[]);
+    assert_eq!(r.code, 0, "create failed:\n{}", r.stderr);
+    let c = r.json();
+    assert_eq!(c["status"], "active", "{c}");
+    let port = c["relay_udp_port"].as_u64().unwrap();
+    assert_eq!(port, u64::from(env.base_port));
+    assert_eq!(c["setup_url"], format!("https://{sub}.msp.example"));
+
+    let show = env.home.run(&["customer", "show", &sub, "--json"]).json();
+    let containers = show["containers"].as_array().unwrap();
+    assert_eq!(containers.len(), 2);
+    assert!(containers.iter().all(|x| x["state"] == "running"), "{show}");
+    assert_eq!(containers[0]["name"], format!("netbird-{sub}-server"));
+
+    // Healthy, with a real STUN Binding Success on the public port.
+    let h = env.home.run(&["customer", "health", &sub, "--json"]);
+    assert_eq!(h.code, 0, "{}", h.stdout);
+    let h = h.json();
+    assert_eq!(h["healthy"], true);
+    assert_eq!(h["stun"]["ok"], true, "{h}");
+    assert_eq!(h["stun"]["target"], format!("127.0.0.1:{port}"));
+
+    // Logs stream from both containers, prefixed with their service.
+    std::thread::sleep(std::time::Duration::from_millis(1200));
+    let logs = env.home.run(&["customer", "logs", &sub, "--tail", "3"]);
+    assert_eq!(logs.code, 0, "{}", logs.stderr);
+    assert!(logs.stdout.lines().any(|l| l.starts_with("server    | ") && l.contains("heartbeat")), "{}", logs.stdout);
+    assert!(logs.stdout.lines().any(|l| l.starts_with("dashboard | ") && l.contains("heartbeat")), "{}", logs.stdout);
+
+    // docker-compose sees the stack as its own project.
+    let dir = env.data_dir().join(&sub);
+    let ps =
+        Command::new("docker-compose").args(["-p", &format!("nbmsp-{sub}"), "ps", "-q"]).current_dir(&dir).output();
+    if let Ok(ps) = ps {
+        assert_eq!(
+            String::from_utf8_lossy(&ps.stdout).lines().count(),
+            2,
+            "docker-compose ps: {}",
+            String::from_utf8_lossy(&ps.stderr)
+        );
+    }
+
+    for (cmd, status) in [("stop", "stopped"), ("start", "running"), ("restart", "running")] {
+        let r = env.home.run(&["customer", cmd, &sub]);
+        assert_eq!(r.code, 0, "{cmd}: {}", r.stderr);
+        assert_eq!(
+            env.home.run(&["customer", "show", &sub, "--json"]).json()["deployment_status"],
+            status,
+            "after {cmd}"
+        );
+    }
+
+    // Redeploy keeps the secrets and the data: the stand-in refuses to start with a changed
+    // store key, and its boot counter lives in the data dir.
+    let config = std::fs::read_to_string(dir.join("config.yaml")).unwrap();
+    let boots = || std::fs::read_to_string(dir.join("data/server/boots")).unwrap().trim().parse::<u32>().unwrap();
+    let boots_before = boots();
+    assert_eq!(env.home.run(&["settings", "set", "health_timeout_s", "31"]).code, 0);
+    let r = env.home.run(&["customer", "redeploy", &sub, "--json"]);
+    assert_eq!(r.code, 0, "redeploy: {}", r.stderr);
+    assert_eq!(std::fs::read_to_string(dir.join("config.yaml")).unwrap(), config, "same secrets, same file");
+    assert_eq!(r.json()["changes"], serde_json::json!([["server", "kept"], ["dashboard", "kept"]]), "nothing changed");
+    assert_eq!(boots(), boots_before, "kept containers were not restarted");
+    // A real change (the image) recreates, and the data survives.
+    assert_eq!(env.home.run(&["settings", "set", "images.dashboard", "nbmsp-standin/dashboard"]).code, 0);
+    let r = env.home.run(&["customer", "redeploy", &sub, "--json"]);
+    assert_eq!(r.code, 0, "redeploy: {}", r.stderr);
+    assert_eq!(r.json()["changes"], serde_json::json!([["server", "kept"], ["dashboard", "recreated"]]));
+
+    let stats = env.home.run(&["customer", "stats", &sub, "--json"]);
+    assert_eq!(stats.code, 0, "{}", stats.stderr);
+    assert_eq!(stats.json().as_array().unwrap().len(), 2);
+
+    let r = env.home.run(&["customer", "delete", &sub, "--yes", "--purge-data"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(env.containers().is_empty(), "no container left: {:?}", env.containers());
+    assert!(env.network_members().is_empty(), "no network membership left");
+    assert!(!dir.exists(), "no instance dir left");
+    // The port is free again: the next customer gets it.
+    let next = create(&env, &env.subdomain("next"), &["--no-deploy"]);
+    assert_eq!(next.code, 0);
+    let r = env.home.run(&["customer", "deploy", next.json()["subdomain"].as_str().unwrap(), "--json"]);
+    assert_eq!(r.json()["udp_port"].as_u64(), Some(port), "{}", r.stderr);
+}
+
+#[test]
+fn legacy_stack_is_healthy_and_answers_stun() {
+    let Some(env) = DockerEnv::new("legacy_stack_is_healthy_and_answers_stun") else { return };
+    let sub = env.subdomain("leg");
+    let r = create(&env, &sub, &["--layout", "legacy"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let h = env.home.run(&["customer", "health", &sub, "--json"]).json();
+    assert_eq!(h["healthy"], true, "{h}");
+    let services: Vec<&str> =
+        h["containers"].as_array().unwrap().iter().map(|c| c["service"].as_str().unwrap()).collect();
+    assert_eq!(services, ["management", "signal", "relay", "dashboard"]);
+    assert_eq!(h["stun"]["ok"], true);
+    let r = env.home.run(&["customer", "delete", &sub, "--yes"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(env.containers().is_empty());
+    assert!(r.stdout.contains(".archive"), "data is archived unless purged: {}", r.stdout);
+}
+
+#[test]
+fn failing_image_rolls_back_everything() {
+    let Some(env) = DockerEnv::new("failing_image_rolls_back_everything") else { return };
+    // The relay stand-in exits at once without its environment: a server that dies on start.
+    assert_eq!(env.home.run(&["settings", "set", "images.server", "nbmsp-standin/relay:latest"]).code, 0);
+    let sub = env.subdomain("bad");
+    let r = create(&env, &sub, &[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("-server exited"), "{}", r.stderr);
+    assert!(r.stderr.contains("NB_LISTEN_ADDRESS"), "the container's own error is shown: {}", r.stderr);
+    let c = env.home.run(&["customer", "show", &sub, "--json"]).json();
+    assert_eq!(c["status"], "error");
+    assert!(c["status_reason"].as_str().unwrap().contains("wait for health"), "{c}");
+    assert_eq!(c["relay_udp_port"], serde_json::Value::Null, "port freed");
+    assert!(env.containers().is_empty(), "no containers left: {:?}", env.containers());
+    assert!(!env.data_dir().join(&sub).exists(), "no files left");
+}
+
+#[test]
+fn host_bound_port_is_skipped_and_concurrent_creates_get_different_ports() {
+    let Some(env) = DockerEnv::new("host_bound_port_is_skipped_and_concurrent_creates") else { return };
+    let _held = UdpSocket::bind(("0.0.0.0", env.base_port)).expect("hold the first port");
+    let (a, b) = (env.subdomain("pa"), env.subdomain("pb"));
+    let spawn = |sub: &str| {
+        let email = format!("it@{sub}.example");
+        let mut c = env.home.command();
+        c.args(["customer", "create", "--name", "P", "--subdomain", sub, "--email", &email, "--json"])
+            .env("NBMSP_PASSWORD", common::ADMIN_PASSWORD)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        c.spawn().expect("spawn")
+    };
+    let (ca, cb) = (spawn(&a), spawn(&b));
+    let (ra, rb): (common::Run, common::Run) =
+        (ca.wait_with_output().unwrap().into(), cb.wait_with_output().unwrap().into());
+    assert_eq!(ra.code, 0, "{}", ra.stderr);
+    assert_eq!(rb.code, 0, "{}", rb.stderr);
+    let (pa, pb) = (ra.json()["relay_udp_port"].as_u64().unwrap(), rb.json()["relay_udp_port"].as_u64().unwrap());
+    assert_ne!(pa, pb, "two concurrent creates never share a port");
+    let base = u64::from(env.base_port);
+    assert!(pa != base && pb != base, "the port held by another program is skipped");
+}
+
+#[test]
+fn hostile_names_deploy_and_docker_compose_reads_the_files() {
+    let Some(env) = DockerEnv::new("hostile_names_deploy_and_docker_compose_reads") else { return };
+    let sub = env.subdomain("hos");
+    let name = "ACME \"quoted\" #hash {{ x }} ${HOME} &a *a !!tag: 'q' 🚀";
+    let email = format!("it@{sub}.example");
+    let r = env.home.run(&["customer", "create", "--name", name, "--subdomain", &sub, "--email", &email, "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let label = Command::new("docker")
+        .args([
+            "inspect",
+            "--format",
+            "{{ index .Config.Labels \"nbmsp.customer.name\" }}",
+            &format!("netbird-{sub}-server"),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&label.stdout).trim_end(), name, "the name reached Docker unchanged");
+    // docker-compose v1 reads YAML with PyYAML (YAML 1.1): it must see the same structure.
+    let dir = env.data_dir().join(&sub);
+    if let Ok(out) = Command::new("docker-compose").args(["config", "--services"]).current_dir(&dir).output() {
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let mut services: Vec<String> = String::from_utf8_lossy(&out.stdout).lines().map(str::to_string).collect();
+        services.sort();
+        assert_eq!(services, ["dashboard", "server"]);
+    }
+}
