@@ -104,42 +104,50 @@ pub fn spec(
     })
 }
 
-/// Brings the containers in line with `file`, services in layout order. Stops at the first error.
+async fn apply_one(docker: &DockerEngine, spec: &ContainerSpec) -> Result<Change, EngineError> {
+    let want = spec.labels.get(LABEL_CONFIG_HASH).cloned();
+    Ok(match docker.inspect(&spec.name, None).await? {
+        None => {
+            docker.create_and_start(spec).await?;
+            Change::Created
+        }
+        Some(c) if c.config_hash == want && c.image == spec.image => {
+            if c.is_up() {
+                Change::Kept
+            } else {
+                docker.start(&spec.name).await?;
+                Change::Started
+            }
+        }
+        Some(_) => {
+            docker.remove(&spec.name).await?;
+            docker.create_and_start(spec).await?;
+            Change::Recreated
+        }
+    })
+}
+
+/// Brings the containers in line with `file`. Services are applied concurrently: none of
+/// NetBird's containers needs another one up to start, and Docker spends most of a start on
+/// network setup that overlaps well. Results come back in layout order; the first error wins
+/// (a caller's rollback finds any other container by its labels).
 pub async fn apply(
     docker: &DockerEngine,
     file: &ComposeFile,
     project: &str,
     layout: Layout,
     working_dir: &Path,
-    mut progress: impl FnMut(&str, Change),
 ) -> Result<Vec<(String, Change)>, EngineError> {
-    let mut changes = Vec::new();
-    for service in super::render::services(layout) {
-        let svc =
-            file.services.get(*service).ok_or_else(|| EngineError::Files(format!("service {service} is missing")))?;
-        let spec = spec(file, project, service, svc, working_dir)?;
-        let want = spec.labels.get(LABEL_CONFIG_HASH).cloned();
-        let change = match docker.inspect(&spec.name, None).await? {
-            None => {
-                docker.create_and_start(&spec).await?;
-                Change::Created
-            }
-            Some(c) if c.config_hash == want && c.image == spec.image => {
-                if c.is_up() {
-                    Change::Kept
-                } else {
-                    docker.start(&spec.name).await?;
-                    Change::Started
-                }
-            }
-            Some(_) => {
-                docker.remove(&spec.name).await?;
-                docker.create_and_start(&spec).await?;
-                Change::Recreated
-            }
-        };
-        progress(service, change);
-        changes.push((service.to_string(), change));
-    }
-    Ok(changes)
+    let specs = super::render::services(layout)
+        .iter()
+        .map(|service| {
+            let svc = file
+                .services
+                .get(*service)
+                .ok_or_else(|| EngineError::Files(format!("service {service} is missing")))?;
+            Ok((service.to_string(), spec(file, project, service, svc, working_dir)?))
+        })
+        .collect::<Result<Vec<_>, EngineError>>()?;
+    let results = futures_util::future::join_all(specs.iter().map(|(_, spec)| apply_one(docker, spec))).await;
+    specs.into_iter().zip(results).map(|((service, _), r)| r.map(|change| (service, change))).collect()
 }

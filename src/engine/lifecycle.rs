@@ -307,18 +307,10 @@ impl<P: Proxy> Ops<'_, P> {
                 notes.push(format!("{name}: removed"));
             }
         }
-        let changes = apply::apply(
-            self.docker,
-            &stack.compose,
-            &stack.project,
-            customer.layout,
-            &stack.instance_dir,
-            |svc, change| {
-                notes.push(format!("{svc}: {change:?}"));
-            },
-        )
-        .await
-        .map_err(at(Step::Containers))?;
+        let changes = apply::apply(self.docker, &stack.compose, &stack.project, customer.layout, &stack.instance_dir)
+            .await
+            .map_err(at(Step::Containers))?;
+        notes.extend(changes.iter().map(|(svc, change)| format!("{svc}: {change:?}")));
         progress(Progress::Done { step: Step::Containers, detail: notes.join(", ") });
 
         progress(Progress::Started { step: Step::Health });
@@ -457,7 +449,7 @@ impl<P: Proxy> Ops<'_, P> {
             }
         }
         let project = format!("nbmsp-{}", render::prefix(customer));
-        apply::apply(self.docker, &file, &project, layout, dir, |_, _| {}).await?;
+        apply::apply(self.docker, &file, &project, layout, dir).await?;
         Ok(())
     }
 
