@@ -451,3 +451,31 @@ fn unreachable_docker_is_a_clear_error_and_loses_nothing() {
     assert_eq!(r.code, 1);
     assert_eq!(r.json()["checks"][1]["ok"], false);
 }
+
+#[test]
+fn proxy_config_prints_a_server_block_for_your_own_proxy() {
+    let h = Home::initialised();
+    assert_eq!(
+        h.run(&[
+            "customer",
+            "create",
+            "--no-deploy",
+            "--name",
+            "P",
+            "--subdomain",
+            "p",
+            "--email",
+            "p@p.example",
+            "--layout",
+            "legacy"
+        ])
+        .code,
+        0
+    );
+    let r = h.run(&["customer", "proxy-config", "p"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("server_name p.msp.example;"));
+    assert!(r.stdout.contains("grpc_pass grpc://netbird-p-signal:10000;"));
+    let r = h.run(&["npm", "test"]);
+    assert_eq!(r.code, 2, "proxy = none: nothing to test");
+}

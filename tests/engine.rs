@@ -192,3 +192,84 @@ fn hostile_names_deploy_and_docker_compose_reads_the_files() {
         assert_eq!(services, ["dashboard", "server"]);
     }
 }
+
+#[test]
+fn a_missing_image_names_the_image_and_the_registry_answer() {
+    let Some(env) = DockerEnv::new("a_missing_image_names_the_image") else { return };
+    assert_eq!(env.home.run(&["settings", "set", "images.dashboard", "nbmsp-standin/absent:1"]).code, 0);
+    let sub = env.subdomain("pull");
+    let r = create(&env, &sub, &[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let msg = r.json()["error"]["message"].as_str().unwrap().to_string();
+    assert!(msg.contains("cannot pull image nbmsp-standin/absent:1: "), "{msg}");
+    assert!(
+        msg.len() > "cannot pull image nbmsp-standin/absent:1: ".len() + 10,
+        "the registry's answer follows: {msg}"
+    );
+    assert!(env.containers().is_empty());
+    assert_eq!(env.home.run(&["customer", "show", &sub, "--json"]).json()["status"], "error");
+}
+
+#[test]
+fn a_failed_redeploy_restores_the_previous_stack_and_keeps_data() {
+    let Some(env) = DockerEnv::new("a_failed_redeploy_restores_the_previous") else { return };
+    let sub = env.subdomain("rest");
+    assert_eq!(create(&env, &sub, &[]).code, 0);
+    let dir = env.data_dir().join(&sub);
+    let config = std::fs::read_to_string(dir.join("config.yaml")).unwrap();
+    // A new server image that dies at once.
+    assert_eq!(env.home.run(&["settings", "set", "images.server", "nbmsp-standin/relay:latest"]).code, 0);
+    let r = env.home.run(&["customer", "redeploy", &sub]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("the previous version was restored"), "{}", r.stderr);
+    let c = env.home.run(&["customer", "show", &sub, "--json"]).json();
+    assert_eq!(c["status"], "active", "{c}");
+    assert!(c["status_reason"].as_str().unwrap().contains("redeploy failed"));
+    let server = c["containers"].as_array().unwrap().iter().find(|x| x["service"] == "server").unwrap().clone();
+    assert_eq!(server["image"], "nbmsp-standin/netbird-server:latest", "the previous image runs again");
+    assert_eq!(std::fs::read_to_string(dir.join("config.yaml")).unwrap(), config, "previous files back");
+    assert!(dir.join("data/server/store-key.fingerprint").exists(), "data untouched");
+    let h = env.home.run(&["customer", "health", &sub, "--json"]);
+    assert_eq!(h.code, 0, "{}", h.stdout);
+}
+
+#[test]
+fn logs_follow_streams_every_service() {
+    let Some(env) = DockerEnv::new("logs_follow_streams_every_service") else { return };
+    let sub = env.subdomain("logf");
+    assert_eq!(create(&env, &sub, &[]).code, 0);
+    let mut child = env
+        .home
+        .command()
+        .args(["customer", "logs", &sub, "--follow", "--tail", "0"])
+        .env("NBMSP_PASSWORD", common::ADMIN_PASSWORD)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn logs --follow");
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut seen = std::collections::BTreeSet::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while seen.len() < 2 && std::time::Instant::now() < deadline {
+        if let Ok(line) = rx.recv_timeout(std::time::Duration::from_secs(1))
+            && line.contains("heartbeat")
+        {
+            seen.insert(line.split(" | ").next().unwrap_or("").trim().to_string());
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(
+        seen.into_iter().collect::<Vec<_>>(),
+        ["dashboard", "server"],
+        "new lines from both containers arrive live"
+    );
+}

@@ -90,6 +90,16 @@ pub enum CustomerCommand {
         /// Customer id or subdomain
         customer: String,
     },
+    /// Try again to get and attach the customer's certificate (proxy = npm)
+    RetryCert {
+        /// Customer id or subdomain
+        customer: String,
+    },
+    /// Print the nginx server block that routes the customer's domain (for your own proxy)
+    ProxyConfig {
+        /// Customer id or subdomain
+        customer: String,
+    },
     /// Write the files a deploy would write into DIR, without touching Docker
     Render {
         /// Customer id or subdomain
@@ -163,6 +173,9 @@ pub struct CustomerView {
     relay_udp_port: Option<u16>,
     setup_url: Option<String>,
     deployment_status: Option<String>,
+    proxy_host_id: Option<i64>,
+    certificate_id: Option<i64>,
+    proxy_pending: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     containers: Option<Vec<ContainerInfo>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -175,6 +188,9 @@ impl CustomerView {
             fqdn: customer.fqdn(base_domain),
             relay_udp_port: deployment.as_ref().and_then(|d| d.relay_udp_port),
             setup_url: deployment.as_ref().and_then(|d| d.setup_url.clone()),
+            proxy_host_id: deployment.as_ref().and_then(|d| d.npm_proxy_id),
+            certificate_id: deployment.as_ref().and_then(|d| d.npm_certificate_id),
+            proxy_pending: deployment.as_ref().and_then(|d| d.proxy_pending.clone()),
             deployment_status: deployment.map(|d| d.status.to_string()),
             customer,
             containers: None,
@@ -332,6 +348,10 @@ pub async fn run(g: &GlobalArgs, cmd: CustomerCommand) -> CliResult {
         CustomerCommand::Stats { customer } => {
             deploy::stats(g, &store, &session, &store.find_customer(&customer)?).await
         }
+        CustomerCommand::RetryCert { customer } => {
+            deploy::retry_cert(g, &store, &session, &store.find_customer(&customer)?).await
+        }
+        CustomerCommand::ProxyConfig { customer } => deploy::proxy_config(g, &store, &store.find_customer(&customer)?),
         CustomerCommand::Render { customer, out } => {
             let c = store.find_customer(&customer)?;
             let (port, dir) = deploy::render_files(&store, &session, &c, &g.home()?, &out)?;

@@ -12,30 +12,57 @@ use crate::domain::settings::ProxyKind;
 use crate::engine::docker::DockerEngine;
 use crate::engine::health::HealthReport;
 use crate::engine::lifecycle::{self, Ops, Progress};
-use crate::engine::proxy::NoProxy;
+use crate::engine::npm::client::NpmClient;
+use crate::engine::proxy::{AnyProxy, NoProxy, NpmProxy};
 use crate::engine::{instance, render};
 use crate::store::{Session, Store};
+
+/// The proxy the `proxy` setting selects; NPM's password comes from the vault.
+pub fn proxy(g: &GlobalArgs, store: &Store, session: &Session) -> CliResult<AnyProxy> {
+    let settings = store.settings()?;
+    match settings.proxy {
+        ProxyKind::None => Ok(AnyProxy::None(NoProxy)),
+        ProxyKind::Npm => {
+            let missing =
+                |k: &str| CliError::usage(format!("proxy = npm but {k} is not set: `nbmsp settings set {k} ...`"));
+            if settings.npm_url.is_empty() {
+                return Err(missing("npm.url"));
+            }
+            if settings.npm_identity.is_empty() {
+                return Err(missing("npm.identity"));
+            }
+            let secret =
+                store.secret(&session.vault, crate::store::vault::SCOPE_SETTINGS, "npm.secret")?.ok_or_else(|| {
+                    CliError::usage(
+                        "proxy = npm but npm.secret is not set: `nbmsp settings set npm.secret --value-file FILE`",
+                    )
+                })?;
+            let client = NpmClient::new(&settings.npm_url, &settings.npm_identity, &secret)
+                .map_err(|e| CliError::runtime(e.to_string()))?;
+            Ok(AnyProxy::Npm(Box::new(NpmProxy {
+                client,
+                certificate_id: settings.npm_certificate_id,
+                template_dir: Some(g.home()?.join("templates")),
+            })))
+        }
+    }
+}
 
 /// Connects to Docker and builds the operations context, then runs `f` with it.
 pub async fn with_ops<T>(
     g: &GlobalArgs,
     store: &Store,
     session: &Session,
-    f: impl AsyncFnOnce(&Ops<'_, NoProxy>) -> CliResult<T>,
+    f: impl AsyncFnOnce(&Ops<'_, AnyProxy>) -> CliResult<T>,
 ) -> CliResult<T> {
-    let settings = store.settings()?;
-    if settings.proxy == ProxyKind::Npm {
-        return Err(CliError::runtime(
-            "proxy = npm, but this build cannot drive Nginx Proxy Manager yet; use `nbmsp settings set proxy none` and route domains with `nbmsp customer show`'s details",
-        ));
-    }
+    let proxy = proxy(g, store, session)?;
     let docker = DockerEngine::connect().await?;
     let ops = Ops {
         store,
         vault: &session.vault,
         actor: &session.user.username,
         docker: &docker,
-        proxy: &NoProxy,
+        proxy: &proxy,
         template_dir: Some(g.home()?.join("templates")),
     };
     f(&ops).await
@@ -260,4 +287,41 @@ pub fn render_files(
         instance::write_atomic(&out.join(f.name), f.content.as_bytes(), if f.secret { 0o600 } else { 0o644 })?;
     }
     Ok((port, stack.instance_dir))
+}
+
+/// `customer retry-cert`.
+pub async fn retry_cert(g: &GlobalArgs, store: &Store, session: &Session, c: &Customer) -> CliResult {
+    let record = with_ops(g, store, session, async |ops| Ok(ops.retry_certificate(c.id).await?)).await?;
+    if g.json {
+        output::json(&serde_json::json!({
+            "customer": c.subdomain,
+            "certificate_id": record.certificate_id,
+            "pending": record.pending,
+        }))?;
+    } else {
+        println!("{}: {}", c.subdomain, record.detail);
+    }
+    match record.pending {
+        None => Ok(()),
+        Some(p) => Err(CliError::runtime(if g.json { String::new() } else { p })),
+    }
+}
+
+/// `customer proxy-config`: the nginx server block for a proxy the operator runs.
+pub fn proxy_config(g: &GlobalArgs, store: &Store, c: &Customer) -> CliResult {
+    let settings = store.settings()?;
+    let text = render::render_nginx(
+        render::NginxKind::Server,
+        &c.fqdn(&settings.base_domain),
+        &render::prefix(c),
+        c.layout,
+        Some(g.home()?.join("templates")),
+    )
+    .map_err(crate::engine::EngineError::from)?;
+    if g.json {
+        output::json(&serde_json::json!({ "domain": c.fqdn(&settings.base_domain), "nginx": text }))
+    } else {
+        print!("{text}");
+        Ok(())
+    }
 }

@@ -10,6 +10,7 @@ pub mod deploy;
 pub mod doctor;
 pub mod error;
 pub mod init;
+pub mod npm;
 pub mod output;
 pub mod settings;
 pub mod user;
@@ -86,6 +87,9 @@ pub enum Command {
     Doctor,
     /// Write a consistent copy of the database (safe while nbmsp runs)
     Backup(backup::BackupArgs),
+    /// Nginx Proxy Manager checks
+    #[command(subcommand)]
+    Npm(npm::NpmCommand),
 }
 
 /// Runs one command.
@@ -97,6 +101,7 @@ pub async fn run(g: &GlobalArgs, command: Command) -> CliResult {
         Command::User(c) => user::run(g, c),
         Command::Doctor => doctor::run(g).await,
         Command::Backup(a) => backup::run(g, a),
+        Command::Npm(c) => npm::run(g, c).await,
     }
 }
 

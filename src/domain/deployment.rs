@@ -29,6 +29,12 @@ pub struct Deployment {
     pub relay_udp_port: Option<u16>,
     /// Id of the customer's proxy host in Nginx Proxy Manager.
     pub npm_proxy_id: Option<i64>,
+    /// Certificate attached to that host.
+    pub npm_certificate_id: Option<i64>,
+    /// nbmsp requested that certificate (and removes it with the customer).
+    pub npm_certificate_owned: bool,
+    /// Why the certificate is not in place yet (the domain serves HTTP only meanwhile).
+    pub proxy_pending: Option<String>,
     /// URL the customer's owner opens first.
     pub setup_url: Option<String>,
     /// Current status.
@@ -58,15 +64,18 @@ pub struct ContainerInfo {
     pub exit_code: Option<i64>,
     /// Its address on the shared network, when it has one.
     pub ip: Option<String>,
+    /// Docker's health status (`starting`, `healthy`, `unhealthy`) when the image or compose
+    /// file defines a health check.
+    pub health: Option<String>,
     /// Hash of the definition it was created from (for redeploys).
     #[serde(skip)]
     pub config_hash: Option<String>,
 }
 
 impl ContainerInfo {
-    /// Running and not in a restart loop.
+    /// Running, and healthy when Docker checks its health.
     pub fn is_up(&self) -> bool {
-        self.state == "running"
+        self.state == "running" && self.health.as_deref().is_none_or(|h| h == "healthy")
     }
 }
 

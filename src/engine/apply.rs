@@ -101,6 +101,7 @@ pub fn spec(
         network,
         restart: svc.restart.clone(),
         labels,
+        healthcheck: svc.healthcheck.as_ref().map(|h| h.to_docker()).transpose().map_err(bad)?,
     })
 }
 
@@ -112,7 +113,7 @@ async fn apply_one(docker: &DockerEngine, spec: &ContainerSpec) -> Result<Change
             Change::Created
         }
         Some(c) if c.config_hash == want && c.image == spec.image => {
-            if c.is_up() {
+            if c.state == "running" {
                 Change::Kept
             } else {
                 docker.start(&spec.name).await?;

@@ -74,6 +74,51 @@ pub struct Healthcheck {
     pub retries: Option<u32>,
 }
 
+/// Parses a compose duration such as `10s`, `1m30s`, `500ms` into nanoseconds.
+pub fn parse_duration_ns(s: &str) -> Result<i64, String> {
+    let mut total: i64 = 0;
+    let mut num = String::new();
+    let mut chars = s.trim().chars().peekable();
+    if s.trim().is_empty() {
+        return Err("empty duration".into());
+    }
+    while let Some(c) = chars.next() {
+        if c.is_ascii_digit() {
+            num.push(c);
+            continue;
+        }
+        let unit = if c == 'm' && chars.peek() == Some(&'s') {
+            chars.next();
+            1_000_000
+        } else {
+            match c {
+                'h' => 3_600_000_000_000,
+                'm' => 60_000_000_000,
+                's' => 1_000_000_000,
+                _ => return Err(format!("duration {s:?}: unknown unit {c:?}")),
+            }
+        };
+        let n: i64 = num.parse().map_err(|_| format!("duration {s:?}: a number must come before each unit"))?;
+        total = total.saturating_add(n.saturating_mul(unit));
+        num.clear();
+    }
+    if !num.is_empty() {
+        return Err(format!("duration {s:?}: the last number has no unit"));
+    }
+    Ok(total)
+}
+
+impl Healthcheck {
+    /// Docker's form: (test, interval ns, timeout ns, retries), with compose's defaults (30 s, 30 s, 3).
+    pub fn to_docker(&self) -> Result<(Vec<String>, i64, i64, i64), String> {
+        let d = |v: &Option<String>| v.as_deref().map_or(Ok(30_000_000_000), parse_duration_ns);
+        if !matches!(self.test.first().map(String::as_str), Some("CMD" | "CMD-SHELL" | "NONE")) {
+            return Err("healthcheck test must start with CMD, CMD-SHELL or NONE".into());
+        }
+        Ok((self.test.clone(), d(&self.interval)?, d(&self.timeout)?, i64::from(self.retries.unwrap_or(3))))
+    }
+}
+
 /// A network declaration; nbmsp uses only external ones (the shared proxy network).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -160,6 +205,9 @@ impl ComposeFile {
             for v in &svc.volumes {
                 Mount::parse(v).map_err(|e| format!("service {name}: {e}"))?;
             }
+            if let Some(h) = &svc.healthcheck {
+                h.to_docker().map_err(|e| format!("service {name}: {e}"))?;
+            }
             for n in &svc.networks {
                 if !file.networks.contains_key(n) {
                     return Err(format!("service {name}: network {n:?} is not declared under networks"));
@@ -209,6 +257,24 @@ mod tests {
         assert!(ComposeFile::parse(base).is_ok());
         assert!(ComposeFile::parse(&format!("{base}    privileged: true\n")).is_err());
         assert!(ComposeFile::parse(&format!("{base}    networks: [\"n\"]\n")).is_err());
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration_ns("10s"), Ok(10_000_000_000));
+        assert_eq!(parse_duration_ns("1m30s"), Ok(90_000_000_000));
+        assert_eq!(parse_duration_ns("500ms"), Ok(500_000_000));
+        assert!(parse_duration_ns("10").is_err());
+        assert!(parse_duration_ns("10x").is_err());
+        let h = Healthcheck {
+            test: vec!["CMD".into(), "/standin".into()],
+            interval: Some("5s".into()),
+            timeout: None,
+            retries: None,
+        };
+        assert_eq!(h.to_docker().unwrap().1, 5_000_000_000);
+        assert_eq!(h.to_docker().unwrap().3, 3);
+        assert!(Healthcheck { test: vec!["curl".into()], ..h }.to_docker().is_err());
     }
 
     #[test]

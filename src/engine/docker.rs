@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use bollard::Docker;
 use bollard::models::{
-    ContainerCreateBody, EndpointSettings, HostConfig, NetworkCreateRequest, NetworkingConfig, PortBinding,
-    RestartPolicy, RestartPolicyNameEnum,
+    ContainerCreateBody, EndpointSettings, HealthConfig, HostConfig, NetworkCreateRequest, NetworkingConfig,
+    PortBinding, RestartPolicy, RestartPolicyNameEnum,
 };
 use bollard::query_parameters::{
     CreateContainerOptions, CreateImageOptions, ListContainersOptions, LogsOptions, RemoveContainerOptions,
@@ -67,6 +67,8 @@ pub struct ContainerSpec {
     pub restart: Option<String>,
     /// Labels.
     pub labels: HashMap<String, String>,
+    /// Docker health check: test command, interval, timeout (nanoseconds), retries.
+    pub healthcheck: Option<(Vec<String>, i64, i64, i64)>,
 }
 
 /// The address nbmsp will use: `DOCKER_HOST` or the default socket.
@@ -233,6 +235,13 @@ impl DockerEngine {
                 ..Default::default()
             }),
             networking_config: networking,
+            healthcheck: spec.healthcheck.as_ref().map(|(test, interval, timeout, retries)| HealthConfig {
+                test: Some(test.clone()),
+                interval: Some(*interval),
+                timeout: Some(*timeout),
+                retries: Some(*retries),
+                ..Default::default()
+            }),
             ..Default::default()
         };
         let opts = CreateContainerOptions { name: Some(spec.name.clone()), ..Default::default() };
@@ -301,6 +310,11 @@ impl DockerEngine {
             restart_count: c.restart_count.unwrap_or(0),
             exit_code: state.and_then(|s| s.exit_code),
             ip: ip.filter(|i| !i.is_empty()),
+            health: state
+                .and_then(|s| s.health.as_ref())
+                .and_then(|h| h.status)
+                .map(|h| h.to_string())
+                .filter(|h| h != "none"),
             config_hash: labels.get(LABEL_CONFIG_HASH).cloned(),
         }))
     }
@@ -313,6 +327,17 @@ impl DockerEngine {
         let list = self.docker.list_containers(Some(opts)).await.map_err(api)?;
         Ok(list
             .into_iter()
+            .filter_map(|c| c.names.and_then(|n| n.into_iter().next()))
+            .map(|n| n.trim_start_matches('/').to_string())
+            .collect())
+    }
+
+    /// Names of running containers whose image name contains `needle`.
+    pub async fn names_with_image_containing(&self, needle: &str) -> Result<Vec<String>, EngineError> {
+        let list = self.docker.list_containers(Some(ListContainersOptions::default())).await.map_err(api)?;
+        Ok(list
+            .into_iter()
+            .filter(|c| c.image.as_deref().is_some_and(|i| i.contains(needle)))
             .filter_map(|c| c.names.and_then(|n| n.into_iter().next()))
             .map(|n| n.trim_start_matches('/').to_string())
             .collect())

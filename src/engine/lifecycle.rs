@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::apply;
 use super::docker::DockerEngine;
 use super::health::{self, HealthReport};
-use super::proxy::{Proxy, ProxyRequest};
+use super::proxy::{Proxy, ProxyRecord, ProxyRequest};
 use super::render::{self, RenderInput, RenderedStack};
 use super::{EngineError, instance, ports};
 use crate::domain::audit::AuditStatus;
@@ -323,25 +323,35 @@ impl<P: Proxy> Ops<'_, P> {
 
         progress(Progress::Started { step: Step::Proxy });
         let domain = customer.fqdn(&settings.base_domain);
-        let req = ProxyRequest {
-            customer_id: customer.id,
-            domain: domain.clone(),
-            layout: customer.layout,
-            containers: render::services(customer.layout)
-                .iter()
-                .map(|s| ((*s).to_string(), render::container_name(&prefix, s)))
-                .collect(),
-        };
-        let record = self.proxy.register(&req).await.map_err(at(Step::Proxy))?;
-        progress(Progress::Done { step: Step::Proxy, detail: record.detail });
+        let req = self.proxy_request(customer, &settings).map_err(at(Step::Proxy))?;
+        let previous = self.proxy_record(customer.id);
+        let mut record = self.proxy.register(&req).await.map_err(at(Step::Proxy))?;
+        // An adopted host keeps the certificate nbmsp requested earlier: it is still ours to delete.
+        if record.certificate_id.is_some() && record.certificate_id == previous.certificate_id {
+            record.certificate_owned |= previous.certificate_owned;
+        }
+        // Recorded at once, so a failure in a later step (or a crash) can undo exactly this.
+        self.store
+            .set_proxy_state(
+                customer.id,
+                record.proxy_id,
+                record.certificate_id,
+                record.certificate_owned,
+                record.pending.as_deref(),
+            )
+            .map_err(|e| (Step::Proxy, e.into()))?;
+        progress(Progress::Done { step: Step::Proxy, detail: record.detail.clone() });
 
         progress(Progress::Started { step: Step::Record });
         let setup_url = format!("https://{domain}");
         let rec = |e: crate::store::StoreError| (Step::Record, EngineError::from(e));
         self.store.set_deployment_status(customer.id, DeploymentStatus::Running, Some(&setup_url)).map_err(rec)?;
         self.store.set_health_checked(customer.id).map_err(rec)?;
-        self.store.set_customer_status(customer.id, CustomerStatus::Active, None).map_err(rec)?;
-        let summary = format!("deployed on UDP {port}, {setup_url}");
+        self.store.set_customer_status(customer.id, CustomerStatus::Active, record.pending.as_deref()).map_err(rec)?;
+        let summary = match &record.pending {
+            None => format!("deployed on UDP {port}, {setup_url}"),
+            Some(p) => format!("deployed on UDP {port}, {setup_url}; degraded: {p}"),
+        };
         self.store.log_customer(self.actor, customer, "deploy", AuditStatus::Success, &summary).map_err(rec)?;
         progress(Progress::Done { step: Step::Record, detail: summary });
         Ok(DeployOutcome {
@@ -360,8 +370,8 @@ impl<P: Proxy> Ops<'_, P> {
                 progress(Progress::Note { text: format!("rollback: {e}") });
             }
         }
-        let proxy_id = self.store.deployment(customer.id).ok().flatten().and_then(|d| d.npm_proxy_id);
-        if let Err(e) = self.proxy.unregister(customer.id, proxy_id).await {
+        let record = self.proxy_record(customer.id);
+        if let Err(e) = self.proxy.unregister(&record).await {
             progress(Progress::Note { text: format!("rollback: {e}") });
         }
         if let Ok(settings) = self.store.settings() {
@@ -453,6 +463,58 @@ impl<P: Proxy> Ops<'_, P> {
         Ok(())
     }
 
+    fn proxy_request(
+        &self,
+        customer: &Customer,
+        settings: &crate::domain::settings::Settings,
+    ) -> Result<ProxyRequest, EngineError> {
+        Ok(ProxyRequest {
+            customer_id: customer.id,
+            domain: customer.fqdn(&settings.base_domain),
+            layout: customer.layout,
+            prefix: render::prefix(customer),
+            installation: self.store.installation_id()?,
+        })
+    }
+
+    /// What the proxy registered for the customer, as stored.
+    fn proxy_record(&self, customer_id: i64) -> ProxyRecord {
+        self.store
+            .deployment(customer_id)
+            .ok()
+            .flatten()
+            .map(|d| ProxyRecord {
+                proxy_id: d.npm_proxy_id,
+                certificate_id: d.npm_certificate_id,
+                certificate_owned: d.npm_certificate_owned,
+                pending: d.proxy_pending,
+                detail: String::new(),
+            })
+            .unwrap_or_default()
+    }
+
+    /// Tries again to get the customer's certificate (after DNS was fixed, a rate limit passed).
+    pub async fn retry_certificate(&self, customer_id: i64) -> Result<ProxyRecord, EngineError> {
+        let customer = self.store.customer(customer_id)?;
+        self.require_deployed(&customer)?;
+        let settings = self.store.settings()?;
+        let req = self.proxy_request(&customer, &settings)?;
+        let record = self.proxy.retry_certificate(&req, &self.proxy_record(customer_id)).await?;
+        self.store.set_proxy_state(
+            customer_id,
+            record.proxy_id,
+            record.certificate_id,
+            record.certificate_owned,
+            record.pending.as_deref(),
+        )?;
+        let status = if record.pending.is_some() { AuditStatus::Error } else { AuditStatus::Success };
+        self.store.log_customer(self.actor, &customer, "retry-cert", status, &record.detail)?;
+        if record.pending.is_none() && customer.status == CustomerStatus::Active {
+            self.store.set_customer_status(customer_id, CustomerStatus::Active, None)?;
+        }
+        Ok(record)
+    }
+
     /// Names of the customer's containers on the engine, found by label (so containers of a
     /// half-finished operation are found too).
     pub async fn container_names(&self, customer: &Customer) -> Result<Vec<String>, EngineError> {
@@ -531,7 +593,8 @@ impl<P: Proxy> Ops<'_, P> {
             Ok(report) => {
                 self.store.set_deployment_status(customer.id, DeploymentStatus::Running, None)?;
                 self.store.set_health_checked(customer.id)?;
-                self.store.set_customer_status(customer.id, CustomerStatus::Active, None)?;
+                let pending = self.store.deployment(customer.id)?.and_then(|d| d.proxy_pending);
+                self.store.set_customer_status(customer.id, CustomerStatus::Active, pending.as_deref())?;
                 self.store.log_customer(
                     self.actor,
                     customer,
@@ -586,8 +649,7 @@ impl<P: Proxy> Ops<'_, P> {
         for name in self.container_names(&customer).await? {
             self.docker.remove(&name).await?;
         }
-        let proxy_id = self.store.deployment(customer_id)?.and_then(|d| d.npm_proxy_id);
-        self.proxy.unregister(customer_id, proxy_id).await?;
+        self.proxy.unregister(&self.proxy_record(customer_id)).await?;
         let settings = self.store.settings()?;
         let archived = instance::remove(&render::instance_dir(&settings, &customer), purge_data)?;
         self.store.delete_deployment(customer_id)?;

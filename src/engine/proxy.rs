@@ -1,9 +1,12 @@
-//! Publishing a customer's domain through a reverse proxy. Nginx Proxy Manager implements this
-//! in its own module; `proxy = none` uses [`NoProxy`].
+//! Publishing a customer's domain through a reverse proxy: Nginx Proxy Manager ([`NpmProxy`])
+//! or nothing (`proxy = none`, [`NoProxy`]: the operator routes the domain with the printed
+//! nginx snippet).
 
-use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 use super::EngineError;
+use super::npm::client::{NewProxyHost, NpmClient, NpmError, ProxyHostUpdate};
+use super::render::{self, NginxKind};
 use crate::domain::customer::Layout;
 
 /// What a proxy needs to route a customer's domain.
@@ -15,37 +18,283 @@ pub struct ProxyRequest {
     pub domain: String,
     /// Layout (decides the routes).
     pub layout: Layout,
-    /// Container names by service.
-    pub containers: BTreeMap<String, String>,
+    /// Container name prefix.
+    pub prefix: String,
+    /// This installation's id (marks the proxy host as nbmsp's).
+    pub installation: String,
 }
 
-/// What a proxy registered.
+/// What a proxy registered (stored with the deployment, so teardown can undo exactly it).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ProxyRecord {
-    /// The proxy's id for the host, when it has one.
+    /// The proxy's id for the host.
     pub proxy_id: Option<i64>,
+    /// Attached certificate.
+    pub certificate_id: Option<i64>,
+    /// nbmsp requested that certificate (and deletes it with the customer).
+    pub certificate_owned: bool,
+    /// Why the certificate is not (yet) in place; the domain then serves HTTP only.
+    pub pending: Option<String>,
     /// One line for the progress view.
     pub detail: String,
 }
 
 /// A reverse proxy nbmsp registers customers' domains in.
 pub trait Proxy {
-    /// Makes the customer's domain reach its containers.
+    /// Makes the customer's domain reach its containers. Containers must exist first: nginx
+    /// resolves upstream names when it tests the config.
     fn register(&self, req: &ProxyRequest) -> impl Future<Output = Result<ProxyRecord, EngineError>>;
     /// Removes what `register` created; unknown ids are fine.
-    fn unregister(&self, customer_id: i64, proxy_id: Option<i64>) -> impl Future<Output = Result<(), EngineError>>;
+    fn unregister(&self, record: &ProxyRecord) -> impl Future<Output = Result<(), EngineError>>;
+    /// Tries again to get and attach a certificate for a registered host.
+    fn retry_certificate(
+        &self,
+        req: &ProxyRequest,
+        record: &ProxyRecord,
+    ) -> impl Future<Output = Result<ProxyRecord, EngineError>>;
 }
 
-/// `proxy = none`: nothing to call; the operator's own proxy is configured from the printed snippet.
+/// `proxy = none`: nothing to call.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct NoProxy;
 
 impl Proxy for NoProxy {
     async fn register(&self, req: &ProxyRequest) -> Result<ProxyRecord, EngineError> {
-        Ok(ProxyRecord { proxy_id: None, detail: format!("proxy = none: route {} in your own proxy", req.domain) })
+        Ok(ProxyRecord {
+            detail: format!(
+                "proxy = none: route {} with `nbmsp customer proxy-config {}`",
+                req.domain, req.customer_id
+            ),
+            ..Default::default()
+        })
     }
 
-    async fn unregister(&self, _customer_id: i64, _proxy_id: Option<i64>) -> Result<(), EngineError> {
+    async fn unregister(&self, _record: &ProxyRecord) -> Result<(), EngineError> {
         Ok(())
+    }
+
+    async fn retry_certificate(&self, _req: &ProxyRequest, _record: &ProxyRecord) -> Result<ProxyRecord, EngineError> {
+        Err(EngineError::Proxy("proxy = none: certificates are managed in your own proxy".into()))
+    }
+}
+
+/// Nginx Proxy Manager: one proxy host per customer, forwarding `/` to the dashboard and the
+/// NetBird paths (in `advanced_config`) to the server containers.
+#[derive(Debug)]
+pub struct NpmProxy {
+    /// The API client.
+    pub client: NpmClient,
+    /// A wildcard certificate to attach instead of requesting one per customer.
+    pub certificate_id: Option<i64>,
+    /// Template overrides.
+    pub template_dir: Option<PathBuf>,
+}
+
+fn npm(e: NpmError) -> EngineError {
+    EngineError::Proxy(e.to_string())
+}
+
+impl NpmProxy {
+    /// Requests (or takes the configured) certificate and attaches it with HTTPS forced. A
+    /// failure leaves the host on HTTP and says why in `pending`; it is not fatal.
+    async fn attach_certificate(
+        &self,
+        domain: &str,
+        host_id: i64,
+        mut record: ProxyRecord,
+    ) -> Result<ProxyRecord, EngineError> {
+        let (cert, owned) = match (self.certificate_id, record.certificate_id) {
+            (Some(id), _) => (id, false),
+            (None, Some(id)) if record.certificate_owned => (id, true),
+            (None, _) => match self.client.request_certificate(domain).await {
+                Ok(id) => (id, true),
+                Err(e) => {
+                    record.pending = Some(format!("certificate pending: {e}"));
+                    return Ok(record);
+                }
+            },
+        };
+        record.certificate_id = Some(cert);
+        record.certificate_owned = owned;
+        let update = ProxyHostUpdate {
+            certificate_id: Some(cert),
+            ssl_forced: Some(true),
+            hsts_enabled: Some(true),
+            http2_support: Some(true),
+            ..Default::default()
+        };
+        let host = self.client.update_host(host_id, &update).await.map_err(npm)?;
+        if host.nginx_online() == Some(false) {
+            // Keep the domain reachable over HTTP rather than leave a broken config behind.
+            let revert = ProxyHostUpdate {
+                certificate_id: Some(0),
+                ssl_forced: Some(false),
+                hsts_enabled: Some(false),
+                ..Default::default()
+            };
+            self.client.update_host(host_id, &revert).await.map_err(npm)?;
+            record.pending = Some(format!(
+                "certificate pending: nginx rejected the certificate: {}",
+                host.nginx_err().unwrap_or_default().trim()
+            ));
+        } else {
+            record.pending = None;
+        }
+        Ok(record)
+    }
+}
+
+impl Proxy for NpmProxy {
+    async fn register(&self, req: &ProxyRequest) -> Result<ProxyRecord, EngineError> {
+        let advanced = render::render_nginx(
+            NginxKind::Locations,
+            &req.domain,
+            &req.prefix,
+            req.layout,
+            self.template_dir.clone(),
+        )?;
+        let dashboard = render::container_name(&req.prefix, "dashboard");
+        let find = async || -> Result<Option<super::npm::client::ProxyHost>, EngineError> {
+            let hosts = self.client.hosts(Some(&req.domain)).await.map_err(npm)?;
+            Ok(hosts
+                .into_iter()
+                .find(|h| h.domain_names.iter().any(|d| d.trim_end_matches('.').eq_ignore_ascii_case(&req.domain))))
+        };
+        let adopt_or_refuse = |h: &super::npm::client::ProxyHost| {
+            if h.forward_host == dashboard {
+                Ok(h.id)
+            } else {
+                Err(EngineError::Proxy(format!(
+                    "{} is already served by Nginx Proxy Manager host #{} (forwarding to {}); remove that host or choose another subdomain",
+                    req.domain, h.id, h.forward_host
+                )))
+            }
+        };
+        let update = ProxyHostUpdate {
+            forward_host: Some(dashboard.clone()),
+            forward_port: Some(80),
+            http2_support: Some(true),
+            advanced_config: Some(advanced.clone()),
+            ..Default::default()
+        };
+        let (id, adopted) = match find().await? {
+            Some(h) => {
+                let id = adopt_or_refuse(&h)?;
+                self.client.update_host(id, &update).await.map_err(npm)?;
+                (id, true)
+            }
+            None => {
+                let body = NewProxyHost {
+                    domain_names: vec![req.domain.clone()],
+                    forward_scheme: "http",
+                    forward_host: dashboard.clone(),
+                    forward_port: 80,
+                    certificate_id: 0,
+                    ssl_forced: false,
+                    hsts_enabled: false,
+                    http2_support: true,
+                    block_exploits: true,
+                    allow_websocket_upgrade: true,
+                    advanced_config: advanced,
+                    meta: serde_json::json!({ "nbmsp_installation": req.installation, "nbmsp_customer": req.customer_id }),
+                };
+                match self.client.create_host(&body).await {
+                    Ok(h) => (h.id, false),
+                    // Created by someone else a moment ago: adopt it if it is ours to adopt.
+                    Err(e) if e.is_domain_in_use() => match find().await? {
+                        Some(h) => {
+                            let id = adopt_or_refuse(&h)?;
+                            self.client.update_host(id, &update).await.map_err(npm)?;
+                            (id, true)
+                        }
+                        None => return Err(npm(e)),
+                    },
+                    Err(e) => return Err(npm(e)),
+                }
+            }
+        };
+        // NPM answered before nginx tested the config; the truth is in the host's meta now.
+        let host = self.client.host(id).await.map_err(npm)?;
+        if host.nginx_online() != Some(true) {
+            let err = host.nginx_err().unwrap_or_else(|| "nginx did not report the host online".into());
+            if !adopted {
+                let _ = self.client.delete_host(id).await;
+            }
+            return Err(EngineError::Proxy(format!(
+                "nginx rejected the configuration for {}: {}",
+                req.domain,
+                err.trim()
+            )));
+        }
+        let certificate_id = host.certificate();
+        let base = ProxyRecord {
+            proxy_id: Some(id),
+            certificate_id,
+            certificate_owned: false,
+            pending: None,
+            detail: String::new(),
+        };
+        let mut record = if certificate_id.is_some() && host.ssl_forced {
+            base
+        } else {
+            self.attach_certificate(&req.domain, id, base).await?
+        };
+        record.detail = format!(
+            "{} host #{id}{}",
+            if adopted { "adopted" } else { "created" },
+            record.pending.as_ref().map_or_else(|| ", HTTPS on".to_string(), |p| format!(", {p}"))
+        );
+        Ok(record)
+    }
+
+    async fn unregister(&self, record: &ProxyRecord) -> Result<(), EngineError> {
+        if let Some(id) = record.proxy_id {
+            self.client.delete_host(id).await.map_err(npm)?;
+        }
+        if let (Some(cert), true) = (record.certificate_id, record.certificate_owned) {
+            self.client.delete_certificate(cert).await.map_err(npm)?;
+        }
+        Ok(())
+    }
+
+    async fn retry_certificate(&self, req: &ProxyRequest, record: &ProxyRecord) -> Result<ProxyRecord, EngineError> {
+        let id = record
+            .proxy_id
+            .ok_or_else(|| EngineError::Proxy(format!("{} has no proxy host; redeploy it", req.domain)))?;
+        let mut r = self.attach_certificate(&req.domain, id, record.clone()).await?;
+        r.detail = r.pending.clone().unwrap_or_else(|| format!("certificate attached to host #{id}, HTTPS on"));
+        Ok(r)
+    }
+}
+
+/// The proxy chosen by the `proxy` setting.
+#[derive(Debug)]
+pub enum AnyProxy {
+    /// `proxy = none`.
+    None(NoProxy),
+    /// `proxy = npm`.
+    Npm(Box<NpmProxy>),
+}
+
+impl Proxy for AnyProxy {
+    async fn register(&self, req: &ProxyRequest) -> Result<ProxyRecord, EngineError> {
+        match self {
+            AnyProxy::None(p) => p.register(req).await,
+            AnyProxy::Npm(p) => p.register(req).await,
+        }
+    }
+
+    async fn unregister(&self, record: &ProxyRecord) -> Result<(), EngineError> {
+        match self {
+            AnyProxy::None(p) => p.unregister(record).await,
+            AnyProxy::Npm(p) => p.unregister(record).await,
+        }
+    }
+
+    async fn retry_certificate(&self, req: &ProxyRequest, record: &ProxyRecord) -> Result<ProxyRecord, EngineError> {
+        match self {
+            AnyProxy::None(p) => p.retry_certificate(req, record).await,
+            AnyProxy::Npm(p) => p.retry_certificate(req, record).await,
+        }
     }
 }

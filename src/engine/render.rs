@@ -301,6 +301,63 @@ fn check(layout: Layout, files: &[RenderedFile], labels: &BTreeMap<&str, String>
     compose.ok_or_else(|| invalid("docker-compose.yml", "missing".into()))
 }
 
+/// Container names nginx routes a customer's paths to, by role.
+#[derive(Debug, Clone, Serialize)]
+struct Upstreams {
+    relay: String,
+    signal_ws: String,
+    signal_grpc: String,
+    management: String,
+    dashboard: String,
+}
+
+fn upstreams(prefix: &str, layout: Layout) -> Upstreams {
+    let n = |s: &str| container_name(prefix, s);
+    match layout {
+        Layout::Combined => Upstreams {
+            relay: n("server"),
+            signal_ws: n("server"),
+            signal_grpc: format!("{}:80", n("server")),
+            management: n("server"),
+            dashboard: n("dashboard"),
+        },
+        Layout::Legacy => Upstreams {
+            relay: n("relay"),
+            signal_ws: n("signal"),
+            signal_grpc: format!("{}:10000", n("signal")),
+            management: n("management"),
+            dashboard: n("dashboard"),
+        },
+    }
+}
+
+/// Which nginx text to render.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NginxKind {
+    /// The `location` blocks and timeouts: NPM's `advanced_config`.
+    Locations,
+    /// A whole `server {}` block for a proxy the operator runs (`proxy = none`).
+    Server,
+}
+
+/// Renders the nginx configuration that routes `domain` to the customer's containers.
+pub fn render_nginx(
+    kind: NginxKind,
+    domain: &str,
+    prefix: &str,
+    layout: Layout,
+    template_dir: Option<PathBuf>,
+) -> Result<String, RenderError> {
+    let name = match kind {
+        NginxKind::Locations => "nginx/locations.conf",
+        NginxKind::Server => "nginx/server.conf",
+    };
+    let env = super::templates::environment(template_dir);
+    let ctx = minijinja::context! { domain => domain, upstream => upstreams(prefix, layout) };
+    let tpl_err = |e: minijinja::Error| RenderError::Template { name: name.to_string(), detail: format!("{e:#}") };
+    env.get_template(name).map_err(tpl_err)?.render(ctx).map_err(tpl_err)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

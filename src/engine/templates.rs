@@ -20,6 +20,8 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     ("legacy/management.json", include_str!("../../templates/legacy/management.json")),
     ("legacy/relay.env", include_str!("../../templates/legacy/relay.env")),
     ("legacy/dashboard.env", include_str!("../../templates/legacy/dashboard.env")),
+    ("nginx/locations.conf", include_str!("../../templates/nginx/locations.conf")),
+    ("nginx/server.conf", include_str!("../../templates/nginx/server.conf")),
 ];
 
 const ENV: &str = "env";

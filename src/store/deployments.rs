@@ -14,34 +14,57 @@ impl Store {
         let row = self
             .conn
             .query_row(
-                "SELECT customer_id, container_prefix, relay_udp_port, npm_proxy_id, setup_url, status, last_health_check
+                "SELECT customer_id, container_prefix, relay_udp_port, npm_proxy_id, setup_url, status, last_health_check,
+                        npm_certificate_id, npm_certificate_owned, proxy_pending
                  FROM deployments WHERE customer_id = ?1",
                 params![customer_id],
                 |r| {
                     Ok((
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, Option<u16>>(2)?,
-                        r.get::<_, Option<i64>>(3)?,
-                        r.get::<_, Option<String>>(4)?,
-                        r.get::<_, String>(5)?,
-                        r.get::<_, Option<String>>(6)?,
+                        (r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<u16>>(2)?, r.get::<_, Option<i64>>(3)?),
+                        (r.get::<_, Option<String>>(4)?, r.get::<_, String>(5)?, r.get::<_, Option<String>>(6)?),
+                        (r.get::<_, Option<i64>>(7)?, r.get::<_, bool>(8)?, r.get::<_, Option<String>>(9)?),
                     ))
                 },
             )
             .optional()?;
-        row.map(|(customer_id, container_prefix, relay_udp_port, npm_proxy_id, setup_url, status, checked)| {
-            Ok(Deployment {
-                customer_id,
-                container_prefix,
-                relay_udp_port,
-                npm_proxy_id,
-                setup_url,
-                status: parse_word("deployments", &status)?,
-                last_health_check: checked.map(|t| parse_time("deployments", &t)).transpose()?,
-            })
-        })
+        row.map(
+            |(
+                (customer_id, container_prefix, relay_udp_port, npm_proxy_id),
+                (setup_url, status, checked),
+                (cert, owned, pending),
+            )| {
+                Ok(Deployment {
+                    customer_id,
+                    container_prefix,
+                    relay_udp_port,
+                    npm_proxy_id,
+                    npm_certificate_id: cert,
+                    npm_certificate_owned: owned,
+                    proxy_pending: pending,
+                    setup_url,
+                    status: parse_word("deployments", &status)?,
+                    last_health_check: checked.map(|t| parse_time("deployments", &t)).transpose()?,
+                })
+            },
+        )
         .transpose()
+    }
+
+    /// Records what the proxy registered for the customer.
+    pub fn set_proxy_state(
+        &self,
+        customer_id: i64,
+        proxy_id: Option<i64>,
+        certificate_id: Option<i64>,
+        certificate_owned: bool,
+        pending: Option<&str>,
+    ) -> Result<()> {
+        self.conn.execute(
+            "UPDATE deployments SET npm_proxy_id = ?1, npm_certificate_id = ?2, npm_certificate_owned = ?3, proxy_pending = ?4,
+                    updated_at = ?5 WHERE customer_id = ?6",
+            params![proxy_id, certificate_id, certificate_owned, pending, fmt_time(now()), customer_id],
+        )?;
+        Ok(())
     }
 
     /// Every UDP port recorded for a deployment.

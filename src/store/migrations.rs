@@ -93,6 +93,12 @@ pub const MIGRATIONS: &[&str] = &[
     );
     INSERT INTO meta (key, value) VALUES ('installation_id', lower(hex(randomblob(8))));
     "#,
+    // 4: what the proxy registered, so teardown removes exactly that, and a pending certificate.
+    r#"
+    ALTER TABLE deployments ADD COLUMN npm_certificate_id INTEGER;
+    ALTER TABLE deployments ADD COLUMN npm_certificate_owned INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE deployments ADD COLUMN proxy_pending TEXT;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+pub mod client;
+
 use super::EngineError;
 
 /// What `GET /api/` reports.

@@ -1,0 +1,427 @@
+//! Nginx Proxy Manager: the stand-in against NPM's recorded behaviour, the client and the proxy
+//! against the stand-in, the generated nginx config against a real `nginx -t`, and whole deploys
+//! on the Docker engine with NPM failing in the ways the real one does.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+
+use common::npm_standin::{Behaviour, IDENTITY, NpmStandin, Resolve, SECRET};
+use nbmsp::domain::customer::Layout;
+use nbmsp::engine::npm::client::NpmClient;
+use nbmsp::engine::proxy::{NpmProxy, Proxy, ProxyRequest};
+use serde_json::Value;
+
+/// One raw HTTP/1.1 request (the transcripts hold bodies no typed client would send).
+fn raw(url: &str, method: &str, path: &str, auth: Option<&str>, body: Option<&str>) -> (u16, Value) {
+    let addr = url.trim_start_matches("http://");
+    let mut s = TcpStream::connect(addr).unwrap();
+    let mut head =
+        format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nAccept: application/json\r\n");
+    if let Some(a) = auth {
+        head.push_str(&format!("Authorization: {a}\r\n"));
+    }
+    if let Some(b) = body {
+        head.push_str(&format!("Content-Type: application/json\r\nContent-Length: {}\r\n", b.len()));
+    }
+    head.push_str("\r\n");
+    s.write_all(head.as_bytes()).unwrap();
+    if let Some(b) = body {
+        s.write_all(b.as_bytes()).unwrap();
+    }
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    let status = out.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let body = out.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
+    (status, serde_json::from_str(body).unwrap_or(Value::Null))
+}
+
+fn transcripts() -> Option<Vec<Value>> {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/reference/npm/transcripts.jsonl");
+    let text = std::fs::read_to_string(&p).ok()?;
+    Some(text.lines().filter(|l| !l.trim().is_empty()).map(|l| serde_json::from_str(l).unwrap()).collect())
+}
+
+#[test]
+fn the_standin_answers_every_recorded_request_like_the_real_npm() {
+    let Some(records) = transcripts() else {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("../shared/reference/npm/transcripts.jsonl is missing in CI");
+        }
+        eprintln!("SKIPPED: no ../shared/reference/npm/transcripts.jsonl here");
+        return;
+    };
+    let mut standin = NpmStandin::start(Behaviour { resolve: Resolve::Nothing, ..Default::default() });
+    let mut run = "A".to_string();
+    let mut mismatches = Vec::new();
+    for r in &records {
+        let this_run = r["run"].as_str().unwrap();
+        // A and B start from empty databases; C and D continue B's.
+        if this_run != run && (this_run == "A" || this_run == "B") {
+            let resolve = if this_run == "B" { Resolve::Everything } else { Resolve::Nothing };
+            standin = NpmStandin::start(Behaviour { resolve, ..Default::default() });
+        }
+        run = this_run.to_string();
+        let name = r["name"].as_str().unwrap();
+        let auth = r["request_headers"]["Authorization"].as_str().map(|a| {
+            let fresh = if name.contains("expired_token") { standin.token(0) } else { standin.token(86_400) };
+            a.replace("<token>", &fresh)
+        });
+        let body = match &r["request_body"] {
+            Value::Null => None,
+            Value::String(s) => Some(s.clone()),
+            v => Some(v.to_string()),
+        };
+        let (status, answer) = raw(
+            &standin.url,
+            r["method"].as_str().unwrap(),
+            r["path"].as_str().unwrap(),
+            auth.as_deref(),
+            body.as_deref(),
+        );
+        let want = r["status"].as_u64().unwrap() as u16;
+        if status != want {
+            mismatches.push(format!("{name}: {} {} -> {status}, recorded {want}", r["method"], r["path"]));
+            continue;
+        }
+        // Error messages and nginx verdicts must match too: clients act on them.
+        if let Some(msg) = r["response_body"].pointer("/error/message")
+            && answer.pointer("/error/message") != Some(msg)
+        {
+            mismatches.push(format!("{name}: message {:?}, recorded {msg}", answer.pointer("/error/message")));
+        }
+        if let Some(online) = r["response_body"].pointer("/meta/nginx_online")
+            && answer.pointer("/meta/nginx_online") != Some(online)
+        {
+            mismatches
+                .push(format!("{name}: nginx_online {:?}, recorded {online}", answer.pointer("/meta/nginx_online")));
+        }
+    }
+    assert!(
+        mismatches.is_empty(),
+        "{} of {} records differ:\n{}",
+        mismatches.len(),
+        records.len(),
+        mismatches.join("\n")
+    );
+}
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+}
+
+fn proxy(standin: &NpmStandin, certificate_id: Option<i64>) -> NpmProxy {
+    NpmProxy { client: NpmClient::new(&standin.url, IDENTITY, SECRET).unwrap(), certificate_id, template_dir: None }
+}
+
+fn request(layout: Layout) -> ProxyRequest {
+    ProxyRequest {
+        customer_id: 7,
+        domain: "acme.msp.example".into(),
+        layout,
+        prefix: "acme".into(),
+        installation: "inst".into(),
+    }
+}
+
+#[test]
+fn register_creates_exactly_one_host_with_the_netbird_routes() {
+    let standin = NpmStandin::start(Behaviour { letsencrypt_ok: true, ..Default::default() });
+    let p = proxy(&standin, None);
+    let record = rt().block_on(p.register(&request(Layout::Combined))).unwrap();
+    let hosts = standin.hosts();
+    assert_eq!(hosts.len(), 1);
+    let h = &hosts[0];
+    assert_eq!(h["domain_names"], serde_json::json!(["acme.msp.example"]));
+    assert_eq!(h["forward_host"], "netbird-acme-dashboard");
+    assert_eq!(h["forward_port"], 80);
+    for flag in ["http2_support", "allow_websocket_upgrade", "block_exploits", "ssl_forced", "hsts_enabled"] {
+        assert_eq!(h[flag], true, "{flag}");
+    }
+    let adv = h["advanced_config"].as_str().unwrap();
+    assert!(adv.contains("grpc_pass grpc://netbird-acme-server:80;"), "{adv}");
+    assert!(adv.contains("grpc_read_timeout 1d;") && adv.contains("client_header_timeout 1d;"));
+    assert!(adv.contains("location ~ ^/(api|oauth2)/"));
+    assert_eq!(record.proxy_id, h["id"].as_i64());
+    assert!(record.certificate_owned && record.certificate_id.is_some() && record.pending.is_none(), "{record:?}");
+    assert_eq!(h["certificate_id"].as_i64(), record.certificate_id);
+    // Registering again (a redeploy) adopts the same host.
+    let again = rt().block_on(p.register(&request(Layout::Combined))).unwrap();
+    assert_eq!(again.proxy_id, record.proxy_id);
+    assert_eq!(standin.hosts().len(), 1);
+    // Teardown removes the host and the certificate nbmsp requested.
+    rt().block_on(p.unregister(&record)).unwrap();
+    assert!(standin.hosts().is_empty());
+    assert!(standin.certificates().is_empty());
+}
+
+#[test]
+fn legacy_routes_go_to_the_right_containers() {
+    let standin = NpmStandin::start(Behaviour::default());
+    rt().block_on(proxy(&standin, Some(3)).register(&request(Layout::Legacy))).unwrap();
+    let adv = standin.hosts()[0]["advanced_config"].as_str().unwrap().to_string();
+    assert!(adv.contains("grpc_pass grpc://netbird-acme-signal:10000;"), "{adv}");
+    assert!(adv.contains("grpc_pass grpc://netbird-acme-management:80;"));
+    assert!(adv.contains("proxy_pass http://netbird-acme-relay:80;"));
+    assert_eq!(standin.hosts()[0]["certificate_id"], 3, "the configured wildcard certificate is attached");
+}
+
+#[test]
+fn nginx_rejecting_the_config_is_an_error_and_leaves_no_host() {
+    let standin = NpmStandin::start(Behaviour { resolve: Resolve::Nothing, ..Default::default() });
+    let err = rt().block_on(proxy(&standin, None).register(&request(Layout::Combined))).unwrap_err().to_string();
+    assert!(err.contains("nginx rejected the configuration for acme.msp.example"), "{err}");
+    assert!(err.contains("host not found in upstream \"netbird-acme-server\""), "nginx's words reach the user: {err}");
+    assert!(standin.hosts().is_empty(), "the rejected host was removed");
+}
+
+#[test]
+fn a_failed_certificate_degrades_instead_of_failing_and_can_be_retried() {
+    let standin = NpmStandin::start(Behaviour::default());
+    let p = proxy(&standin, None);
+    let record = rt().block_on(p.register(&request(Layout::Combined))).unwrap();
+    let pending = record.pending.clone().unwrap();
+    assert!(pending.starts_with("certificate pending: "), "{pending}");
+    assert!(pending.contains("Failed to resolve 'acme-v02.api.letsencrypt.org'"), "certbot's words: {pending}");
+    assert_eq!(standin.hosts().len(), 1, "the host stays, on HTTP");
+    assert_eq!(standin.hosts()[0]["ssl_forced"], false);
+    standin.set_behaviour(|b| b.letsencrypt_ok = true);
+    let fixed = rt().block_on(p.retry_certificate(&request(Layout::Combined), &record)).unwrap();
+    assert!(fixed.pending.is_none(), "{fixed:?}");
+    assert_eq!(standin.hosts()[0]["ssl_forced"], true);
+}
+
+#[test]
+fn a_domain_used_by_someone_else_is_refused_not_taken_over() {
+    let standin = NpmStandin::start(Behaviour::default());
+    let t = standin.token(3600);
+    let body = r#"{"domain_names":["ACME.msp.example"],"forward_scheme":"http","forward_host":"other-app","forward_port":8080}"#;
+    assert_eq!(raw(&standin.url, "POST", "/api/nginx/proxy-hosts", Some(&format!("Bearer {t}")), Some(body)).0, 201);
+    let err = rt().block_on(proxy(&standin, Some(1)).register(&request(Layout::Combined))).unwrap_err().to_string();
+    assert!(err.contains("already served by Nginx Proxy Manager host #1 (forwarding to other-app)"), "{err}");
+    assert_eq!(standin.hosts()[0]["forward_host"], "other-app", "untouched");
+}
+
+#[test]
+fn the_client_logs_in_again_when_npm_drops_its_token() {
+    let standin = NpmStandin::start(Behaviour::default());
+    let client = NpmClient::new(&standin.url, IDENTITY, SECRET).unwrap();
+    let rt = rt();
+    assert!(rt.block_on(client.hosts(None)).unwrap().is_empty());
+    // A restarted NPM forgets tokens: it then answers 404 "Not Found - /nginx/proxy-hosts".
+    standin.forget_tokens();
+    assert!(rt.block_on(client.hosts(None)).unwrap().is_empty());
+    let logins = standin.request_log().iter().filter(|(m, p, _)| m == "POST" && p == "/api/tokens").count();
+    assert_eq!(logins, 2, "one login at first use, one after the 404");
+    let bad = NpmClient::new(&standin.url, IDENTITY, "wrong").unwrap();
+    let e = rt.block_on(bad.hosts(None)).unwrap_err().to_string();
+    assert!(e.contains("refused the login of admin@example.com: Invalid email or password"), "{e}");
+}
+
+/// nginx's real parser on the generated config: the locations inside a server block, with
+/// upstream blocks standing in for the container names (nginx resolves names at test time).
+#[test]
+fn generated_nginx_config_passes_a_real_nginx_test() {
+    let nginx = ["/usr/sbin/nginx", "/usr/local/sbin/nginx"].into_iter().map(PathBuf::from).find(|p| p.exists());
+    let Some(nginx) = nginx else {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("nginx is not installed in CI (.ci/run installs nginx-light)");
+        }
+        eprintln!("SKIPPED: nginx is not installed here");
+        return;
+    };
+    for layout in [Layout::Combined, Layout::Legacy] {
+        let dir = tempfile::tempdir().unwrap();
+        let locations = nbmsp::engine::render::render_nginx(
+            nbmsp::engine::render::NginxKind::Locations,
+            "acme.msp.example",
+            "acme",
+            layout,
+            None,
+        )
+        .unwrap();
+        // nginx resolves upstream names when it tests a config; here the containers do not
+        // exist, so each container name is mapped to the loopback address before the test.
+        let mut mapped = locations.clone();
+        for svc in ["server", "dashboard", "management", "signal", "relay"] {
+            mapped = mapped.replace(&format!("netbird-acme-{svc}"), "127.0.0.1");
+        }
+        assert_ne!(mapped, locations, "the config names the containers");
+        let locations = mapped;
+        let upstreams = "";
+        let conf = format!(
+            "pid {d}/nginx.pid;\nerror_log {d}/error.log;\nevents {{}}\nhttp {{\n access_log off;\n{upstreams}\n server {{\n  listen 127.0.0.1:18999;\n  server_name acme.msp.example;\n{locations}\n  location / {{ proxy_pass http://127.0.0.1:80; }}\n }}\n}}\n",
+            d = dir.path().display()
+        );
+        std::fs::write(dir.path().join("nginx.conf"), &conf).unwrap();
+        let out = std::process::Command::new(&nginx)
+            .args(["-t", "-p", dir.path().to_str().unwrap(), "-c", dir.path().join("nginx.conf").to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{layout}: nginx -t failed:\n{}\n{conf}", String::from_utf8_lossy(&out.stderr));
+    }
+    // The full server block for operators' own proxies must parse too, with a throwaway
+    // certificate in place of theirs.
+    let dir = tempfile::tempdir().unwrap();
+    let cert = dir.path().join("cert.pem");
+    let key = dir.path().join("key.pem");
+    let made = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=acme.msp.example",
+            "-keyout",
+        ])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output();
+    let server = nbmsp::engine::render::render_nginx(
+        nbmsp::engine::render::NginxKind::Server,
+        "acme.msp.example",
+        "acme",
+        Layout::Legacy,
+        None,
+    )
+    .unwrap();
+    assert!(server.contains("server_name acme.msp.example;") && server.contains("location / {"));
+    if made.is_ok_and(|o| o.status.success()) {
+        let mut server = server
+            .replace("/etc/letsencrypt/live/acme.msp.example/fullchain.pem", cert.to_str().unwrap())
+            .replace("/etc/letsencrypt/live/acme.msp.example/privkey.pem", key.to_str().unwrap())
+            .replace("listen 443", "listen 127.0.0.1:18998")
+            .replace("listen [::]:443 ssl http2;", "");
+        for svc in ["server", "dashboard", "management", "signal", "relay"] {
+            server = server.replace(&format!("netbird-acme-{svc}"), "127.0.0.1");
+        }
+        let conf = format!(
+            "pid {d}/nginx.pid;\nerror_log {d}/error.log;\nevents {{}}\nhttp {{\n{server}\n}}\n",
+            d = dir.path().display()
+        );
+        std::fs::write(dir.path().join("nginx.conf"), &conf).unwrap();
+        let out = std::process::Command::new(&nginx)
+            .args(["-t", "-p", dir.path().to_str().unwrap(), "-c", dir.path().join("nginx.conf").to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "server block: nginx -t failed:\n{}\n{conf}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+/// A Docker test environment whose proxy is the NPM stand-in.
+fn npm_env(test: &str, behaviour: Behaviour) -> Option<(common::docker::DockerEnv, NpmStandin)> {
+    let env = common::docker::DockerEnv::new(test)?;
+    let standin = NpmStandin::start(behaviour);
+    let secret = env.home.file("npm-secret", SECRET);
+    for args in [
+        vec!["settings", "set", "proxy", "npm"],
+        vec!["settings", "set", "npm.url", &standin.url],
+        vec!["settings", "set", "npm.identity", IDENTITY],
+        vec!["settings", "set", "npm.secret", "--value-file", secret.to_str().unwrap()],
+    ] {
+        let r = env.home.run(&args);
+        assert_eq!(r.code, 0, "{args:?}: {}", r.stderr);
+    }
+    Some((env, standin))
+}
+
+fn create(env: &common::docker::DockerEnv, sub: &str) -> common::Run {
+    let email = format!("it@{sub}.example");
+    env.home.run(&["customer", "create", "--name", "N", "--subdomain", sub, "--email", &email, "--json"])
+}
+
+#[test]
+fn deploy_with_npm_registers_one_host_and_delete_removes_it() {
+    let behaviour = Behaviour { resolve: Resolve::DockerContainers, letsencrypt_ok: true, ..Default::default() };
+    let Some((env, standin)) = npm_env("deploy_with_npm_registers_one_host", behaviour) else { return };
+    let r = env.home.run(&["npm", "test", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["version"], "2.15.1");
+    let sub = env.subdomain("npm");
+    let r = create(&env, &sub);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let c = r.json();
+    assert_eq!(c["status"], "active");
+    assert_eq!(c["proxy_pending"], Value::Null);
+    let hosts = standin.hosts();
+    assert_eq!(hosts.len(), 1, "exactly one proxy host");
+    assert_eq!(hosts[0]["domain_names"][0], format!("{sub}.msp.example"));
+    assert_eq!(hosts[0]["forward_host"], format!("netbird-{sub}-dashboard"));
+    assert_eq!(hosts[0]["meta"]["nginx_online"], true);
+    assert_eq!(c["proxy_host_id"], hosts[0]["id"]);
+    assert_eq!(standin.certificates().len(), 1);
+    // A redeploy adopts the same host.
+    assert_eq!(env.home.run(&["customer", "redeploy", &sub]).code, 0);
+    assert_eq!(standin.hosts().len(), 1);
+    let r = env.home.run(&["customer", "delete", &sub, "--yes", "--purge-data"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(standin.hosts().is_empty(), "host gone");
+    assert!(standin.certificates().is_empty(), "the certificate nbmsp requested is gone");
+    assert!(env.containers().is_empty());
+}
+
+#[test]
+fn npm_failing_mid_deploy_rolls_everything_back() {
+    let behaviour = Behaviour { resolve: Resolve::DockerContainers, fail_create: Some(500), ..Default::default() };
+    let Some((env, standin)) = npm_env("npm_failing_mid_deploy_rolls_everything_back", behaviour) else { return };
+    let sub = env.subdomain("nf");
+    let r = create(&env, &sub);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.json()["error"]["message"].as_str().unwrap().contains("Nginx Proxy Manager answered 500"),
+        "{}",
+        r.stdout
+    );
+    assert!(env.containers().is_empty(), "no containers left");
+    assert!(standin.hosts().is_empty());
+    let c = env.home.run(&["customer", "show", &sub, "--json"]).json();
+    assert_eq!(c["status"], "error");
+    assert_eq!(c["relay_udp_port"], Value::Null, "port freed");
+}
+
+#[test]
+fn nginx_rejecting_the_host_rolls_the_deploy_back() {
+    let behaviour = Behaviour { resolve: Resolve::Nothing, ..Default::default() };
+    let Some((env, standin)) = npm_env("nginx_rejecting_the_host_rolls_the_deploy_back", behaviour) else { return };
+    let sub = env.subdomain("off");
+    let r = create(&env, &sub);
+    assert_eq!(r.code, 1);
+    let msg = r.json()["error"]["message"].as_str().unwrap().to_string();
+    assert!(msg.contains("nginx rejected the configuration") && msg.contains("host not found in upstream"), "{msg}");
+    assert!(standin.hosts().is_empty());
+    assert!(env.containers().is_empty());
+}
+
+#[test]
+fn a_failed_certificate_leaves_the_customer_degraded_until_retry_cert() {
+    let behaviour = Behaviour { resolve: Resolve::DockerContainers, ..Default::default() };
+    let Some((env, standin)) = npm_env("a_failed_certificate_leaves_the_customer_degraded", behaviour) else { return };
+    let sub = env.subdomain("cert");
+    let r = create(&env, &sub);
+    assert_eq!(r.code, 0, "a certificate failure does not tear the customer down: {}", r.stderr);
+    let c = r.json();
+    assert_eq!(c["status"], "active");
+    let pending = c["proxy_pending"].as_str().unwrap();
+    assert!(pending.starts_with("certificate pending:") && pending.contains("letsencrypt"), "{pending}");
+    assert!(c["status_reason"].as_str().unwrap().starts_with("certificate pending"));
+    let r = env.home.run(&["customer", "retry-cert", &sub]);
+    assert_eq!(r.code, 1, "still failing: {}", r.stderr);
+    standin.set_behaviour(|b| b.letsencrypt_ok = true);
+    let r = env.home.run(&["customer", "retry-cert", &sub, "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let c = env.home.run(&["customer", "show", &sub, "--json"]).json();
+    assert_eq!(c["proxy_pending"], Value::Null);
+    assert_eq!(c["status_reason"], Value::Null);
+    assert_eq!(standin.hosts()[0]["ssl_forced"], true);
+}
