@@ -116,6 +116,9 @@ fn legacy_stack_is_healthy_and_answers_stun() {
         h["containers"].as_array().unwrap().iter().map(|c| c["service"].as_str().unwrap()).collect();
     assert_eq!(services, ["management", "signal", "relay", "dashboard"]);
     assert_eq!(h["stun"]["ok"], true);
+    let r = env.home.run(&["customer", "credentials", &sub, "--yes", "--json"]);
+    assert_eq!(r.code, 1, "legacy instances have no owner created by nbmsp");
+    assert!(r.json()["error"]["message"].as_str().unwrap().contains("legacy layout"));
     let r = env.home.run(&["customer", "delete", &sub, "--yes"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(env.containers().is_empty());
@@ -272,4 +275,45 @@ fn logs_follow_streams_every_service() {
         ["dashboard", "server"],
         "new lines from both containers arrive live"
     );
+}
+
+#[test]
+fn combined_deploy_creates_the_netbird_owner_once_and_counts_devices() {
+    let Some(env) = DockerEnv::new("combined_deploy_creates_the_netbird_owner") else { return };
+    // A template override (as an operator would write one) makes the stand-in report 3 peers, 2 online.
+    let embedded =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/templates/combined/docker-compose.yml")).unwrap();
+    let overridden = embedded.replace(
+        "      NB_SETUP_PAT_ENABLED: \"true\"\n",
+        "      NB_SETUP_PAT_ENABLED: \"true\"\n      STANDIN_PEERS: \"3,2\"\n",
+    );
+    assert_ne!(overridden, embedded);
+    std::fs::create_dir_all(env.home.path().join("templates/combined")).unwrap();
+    std::fs::write(env.home.path().join("templates/combined/docker-compose.yml"), overridden).unwrap();
+
+    let sub = env.subdomain("own");
+    let r = create(&env, &sub, &["--max-devices", "2"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let owner = r.json()["owner"].clone();
+    assert_eq!(owner["email"], format!("it@{sub}.example"));
+    assert_eq!(owner["password"].as_str().unwrap().len(), 24);
+    assert!(owner["pat"].as_str().unwrap().starts_with("nbp_"), "{owner}");
+
+    let r = env.home.run(&["customer", "credentials", &sub]);
+    assert_eq!(r.code, 2, "secrets need a confirmation");
+    let creds = env.home.run(&["customer", "credentials", &sub, "--yes", "--json"]).json();
+    assert_eq!(creds, owner, "the stored credentials are the ones shown at deploy");
+
+    let d = env.home.run(&["customer", "devices", &sub, "--json"]);
+    assert_eq!(d.code, 0, "{}", d.stderr);
+    let d = d.json();
+    assert_eq!((d["total"].as_u64(), d["connected"].as_u64()), (Some(3), Some(2)));
+    assert_eq!(d["over_limit"], true, "3 devices against a limit of 2");
+    assert_eq!(env.home.run(&["customer", "show", &sub, "--json"]).json()["devices_total"], 3);
+
+    // A redeploy finds the owner in place and creates nothing new.
+    let r = env.home.run(&["customer", "redeploy", &sub, "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.json().get("owner").is_none());
+    assert_eq!(env.home.run(&["customer", "credentials", &sub, "--yes", "--json"]).json(), owner);
 }

@@ -90,6 +90,19 @@ pub enum CustomerCommand {
         /// Customer id or subdomain
         customer: String,
     },
+    /// Show the NetBird owner account nbmsp created (email, password, access token)
+    Credentials {
+        /// Customer id or subdomain
+        customer: String,
+        /// Confirm showing secrets on this terminal (asked for otherwise)
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Count the customer's devices through NetBird's API and store the count
+    Devices {
+        /// Customer id or subdomain
+        customer: String,
+    },
     /// Try again to get and attach the customer's certificate (proxy = npm)
     RetryCert {
         /// Customer id or subdomain
@@ -176,10 +189,15 @@ pub struct CustomerView {
     proxy_host_id: Option<i64>,
     certificate_id: Option<i64>,
     proxy_pending: Option<String>,
+    devices_total: Option<u32>,
+    devices_connected: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     containers: Option<Vec<ContainerInfo>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     containers_error: Option<String>,
+    /// Only right after the deploy that created the owner.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    owner: Option<crate::engine::netbird::OwnerCredentials>,
 }
 
 impl CustomerView {
@@ -191,10 +209,13 @@ impl CustomerView {
             proxy_host_id: deployment.as_ref().and_then(|d| d.npm_proxy_id),
             certificate_id: deployment.as_ref().and_then(|d| d.npm_certificate_id),
             proxy_pending: deployment.as_ref().and_then(|d| d.proxy_pending.clone()),
+            devices_total: deployment.as_ref().and_then(|d| d.devices_total),
+            devices_connected: deployment.as_ref().and_then(|d| d.devices_connected),
             deployment_status: deployment.map(|d| d.status.to_string()),
             customer,
             containers: None,
             containers_error: None,
+            owner: None,
         }
     }
 
@@ -225,15 +246,23 @@ pub async fn run(g: &GlobalArgs, cmd: CustomerCommand) -> CliResult {
                 layout,
             };
             let c = store.create_customer(&actor, &new)?;
+            let mut owner = None;
             if !a.no_deploy {
                 eprintln!("created customer '{}' (id {}); deploying", c.subdomain, c.id);
-                deploy::with_ops(g, &store, &session, async |ops| {
+                let outcome = deploy::with_ops(g, &store, &session, async |ops| {
                     Ok(ops.deploy(c.id, &mut deploy::print_progress).await?)
                 })
                 .await?;
+                owner = outcome.owner;
             }
             let c = store.customer(c.id)?;
-            let view = CustomerView::load(&store, c, &base_domain)?;
+            let mut view = CustomerView::load(&store, c, &base_domain)?;
+            view.owner = owner;
+            if let Some(o) = &view.owner
+                && !g.json
+            {
+                deploy::print_owner(o, true);
+            }
             if g.json {
                 output::json(&view)
             } else if a.no_deploy {
@@ -347,6 +376,12 @@ pub async fn run(g: &GlobalArgs, cmd: CustomerCommand) -> CliResult {
         }
         CustomerCommand::Stats { customer } => {
             deploy::stats(g, &store, &session, &store.find_customer(&customer)?).await
+        }
+        CustomerCommand::Credentials { customer, yes } => {
+            deploy::credentials(g, &store, &session, &store.find_customer(&customer)?, yes).await
+        }
+        CustomerCommand::Devices { customer } => {
+            deploy::devices(g, &store, &session, &store.find_customer(&customer)?).await
         }
         CustomerCommand::RetryCert { customer } => {
             deploy::retry_cert(g, &store, &session, &store.find_customer(&customer)?).await

@@ -12,6 +12,7 @@ use crate::domain::settings::ProxyKind;
 use crate::engine::docker::DockerEngine;
 use crate::engine::health::HealthReport;
 use crate::engine::lifecycle::{self, Ops, Progress};
+use crate::engine::netbird::OwnerCredentials;
 use crate::engine::npm::client::NpmClient;
 use crate::engine::proxy::{AnyProxy, NoProxy, NpmProxy};
 use crate::engine::{instance, render};
@@ -90,7 +91,10 @@ pub async fn deploy(g: &GlobalArgs, store: &Store, session: &Session, c: &Custom
     if g.json {
         output::json(&outcome)
     } else {
-        println!("customer '{}' is up: UDP {} , {}", c.subdomain, outcome.udp_port, outcome.setup_url);
+        if let Some(o) = &outcome.owner {
+            print_owner(o, true);
+        }
+        println!("customer '{}' is up: UDP {}, {}", c.subdomain, outcome.udp_port, outcome.setup_url);
         Ok(())
     }
 }
@@ -322,6 +326,78 @@ pub fn proxy_config(g: &GlobalArgs, store: &Store, c: &Customer) -> CliResult {
         output::json(&serde_json::json!({ "domain": c.fqdn(&settings.base_domain), "nginx": text }))
     } else {
         print!("{text}");
+        Ok(())
+    }
+}
+
+/// Prints the NetBird owner account on stdout.
+pub fn print_owner(o: &OwnerCredentials, first_time: bool) {
+    println!("NetBird owner   {}", o.email);
+    println!("password        {}", o.password);
+    println!("access token    {}", o.pat.as_deref().unwrap_or("-"));
+    if first_time {
+        println!("(shown once; later: nbmsp customer credentials <id> --yes)");
+    }
+}
+
+/// `customer credentials`: the stored owner account, after a confirmation.
+pub async fn credentials(g: &GlobalArgs, store: &Store, session: &Session, c: &Customer, yes: bool) -> CliResult {
+    if !yes {
+        use std::io::IsTerminal;
+        if !std::io::stdin().is_terminal() {
+            return Err(CliError::usage("this prints secrets: confirm with --yes"));
+        }
+        eprint!(
+            "Show the NetBird owner password and token of '{}' on this terminal? Type the subdomain to confirm: ",
+            c.subdomain
+        );
+        let mut answer = String::new();
+        std::io::stdin().read_line(&mut answer).map_err(|e| CliError::runtime(e.to_string()))?;
+        if answer.trim() != c.subdomain {
+            return Err(CliError::usage("not confirmed"));
+        }
+    }
+    let Some(o) = lifecycle::owner_credentials(store, &session.vault, c.id)? else {
+        return Err(CliError::new(
+            super::ErrorKind::NotFound,
+            match c.layout {
+                crate::domain::customer::Layout::Legacy => format!(
+                    "'{}' runs the legacy layout: its owner signs up at the setup URL, nbmsp holds no credentials",
+                    c.subdomain
+                ),
+                crate::domain::customer::Layout::Combined => format!(
+                    "nbmsp holds no NetBird owner credentials for '{}' (not deployed yet, or set up outside nbmsp)",
+                    c.subdomain
+                ),
+            },
+        ));
+    };
+    store.log_customer(
+        &session.user.username,
+        c,
+        "credentials",
+        crate::domain::audit::AuditStatus::Info,
+        "owner credentials shown",
+    )?;
+    if g.json {
+        output::json(&o)
+    } else {
+        print_owner(&o, false);
+        Ok(())
+    }
+}
+
+/// `customer devices`.
+pub async fn devices(g: &GlobalArgs, store: &Store, session: &Session, c: &Customer) -> CliResult {
+    let usage = with_ops(g, store, session, async |ops| Ok(ops.devices(c.id).await?)).await?;
+    if g.json {
+        output::json(&usage)
+    } else {
+        let flag = if usage.over_limit { "  OVER LIMIT" } else { "" };
+        println!(
+            "{}: {} devices ({} connected) of {} allowed{flag}",
+            c.subdomain, usage.count.total, usage.count.connected, usage.max_devices
+        );
         Ok(())
     }
 }

@@ -39,6 +39,13 @@ pub struct Deployment {
     pub setup_url: Option<String>,
     /// Current status.
     pub status: DeploymentStatus,
+    /// Devices registered at the last count.
+    pub devices_total: Option<u32>,
+    /// Devices connected at the last count.
+    pub devices_connected: Option<u32>,
+    /// When devices were last counted.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub devices_checked_at: Option<Timestamp>,
     /// When health was last checked.
     #[serde(with = "time::serde::rfc3339::option")]
     pub last_health_check: Option<Timestamp>,

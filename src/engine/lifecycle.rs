@@ -10,6 +10,7 @@ use serde::Serialize;
 use super::apply;
 use super::docker::DockerEngine;
 use super::health::{self, HealthReport};
+use super::netbird::{self, DeviceCount, OwnerCredentials};
 use super::proxy::{Proxy, ProxyRecord, ProxyRequest};
 use super::render::{self, RenderInput, RenderedStack};
 use super::{EngineError, instance, ports};
@@ -40,13 +41,15 @@ pub enum Step {
     Health,
     /// Register the domain in the proxy.
     Proxy,
+    /// Create the NetBird owner account and its access token.
+    Bootstrap,
     /// Record the result.
     Record,
 }
 
 impl Step {
     /// Every step in order.
-    pub const ALL: [Step; 10] = [
+    pub const ALL: [Step; 11] = [
         Step::Validate,
         Step::AllocatePort,
         Step::Render,
@@ -56,6 +59,7 @@ impl Step {
         Step::Containers,
         Step::Health,
         Step::Proxy,
+        Step::Bootstrap,
         Step::Record,
     ];
 
@@ -71,6 +75,7 @@ impl Step {
             Step::Containers => "start containers",
             Step::Health => "wait for health",
             Step::Proxy => "proxy host",
+            Step::Bootstrap => "NetBird owner",
             Step::Record => "record",
         }
     }
@@ -120,7 +125,25 @@ pub struct DeployOutcome {
     pub setup_url: String,
     /// What happened to each service.
     pub changes: Vec<(String, String)>,
+    /// The NetBird owner account, when this deploy created it (shown once; later on demand).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner: Option<OwnerCredentials>,
 }
+
+/// Devices in use against the customer's limit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeviceUsage {
+    /// Registered and connected peers.
+    #[serde(flatten)]
+    pub count: DeviceCount,
+    /// The customer's limit.
+    pub max_devices: i64,
+    /// More devices than allowed.
+    pub over_limit: bool,
+}
+
+/// Secret names of the owner account.
+const OWNER_SECRETS: [&str; 3] = ["owner_email", "owner_password", "owner_pat"];
 
 /// Everything an operation needs, borrowed from the caller.
 pub struct Ops<'a, P: Proxy> {
@@ -168,6 +191,18 @@ pub fn preview_port(store: &Store, customer: &Customer) -> Result<u16, EngineErr
     let s = store.settings()?;
     crate::domain::ports::choose(s.relay_base_port, s.relay_port_count, &store.allocated_ports()?, ports::udp_port_free)
         .map_err(|e| EngineError::Store(crate::store::StoreError::Conflict(e.to_string())))
+}
+
+/// The stored NetBird owner credentials of a customer, if nbmsp created the owner (no Docker needed).
+pub fn owner_credentials(
+    store: &Store,
+    vault: &Vault,
+    customer_id: i64,
+) -> Result<Option<OwnerCredentials>, EngineError> {
+    let scope = crate::store::vault::customer_scope(customer_id);
+    let get = |n: &str| store.secret(vault, &scope, n).map(|v| v.map(|s| s.to_string()));
+    let (Some(email), Some(password)) = (get(OWNER_SECRETS[0])?, get(OWNER_SECRETS[1])?) else { return Ok(None) };
+    Ok(Some(OwnerCredentials { email, password, pat: get(OWNER_SECRETS[2])? }))
 }
 
 fn stop_grace() -> Duration {
@@ -342,6 +377,20 @@ impl<P: Proxy> Ops<'_, P> {
             .map_err(|e| (Step::Proxy, e.into()))?;
         progress(Progress::Done { step: Step::Proxy, detail: record.detail.clone() });
 
+        progress(Progress::Started { step: Step::Bootstrap });
+        let owner = self.bootstrap(customer, &settings.docker_network).await.map_err(at(Step::Bootstrap))?;
+        let detail = match (&owner, customer.layout) {
+            (_, crate::domain::customer::Layout::Legacy) => {
+                "legacy layout: the owner signs up at the setup URL".to_string()
+            }
+            (Some(o), _) => format!("owner {} created with an access token", o.email),
+            (None, _) if self.credentials(customer.id).map_err(at(Step::Bootstrap))?.is_some() => {
+                "owner exists".to_string()
+            }
+            (None, _) => "already set up outside nbmsp: no credentials stored".to_string(),
+        };
+        progress(Progress::Done { step: Step::Bootstrap, detail });
+
         progress(Progress::Started { step: Step::Record });
         let setup_url = format!("https://{domain}");
         let rec = |e: crate::store::StoreError| (Step::Record, EngineError::from(e));
@@ -358,6 +407,7 @@ impl<P: Proxy> Ops<'_, P> {
             udp_port: port,
             setup_url,
             changes: changes.into_iter().map(|(s, c)| (s, format!("{c:?}").to_lowercase())).collect(),
+            owner,
         })
     }
 
@@ -513,6 +563,71 @@ impl<P: Proxy> Ops<'_, P> {
             self.store.set_customer_status(customer_id, CustomerStatus::Active, None)?;
         }
         Ok(record)
+    }
+
+    /// The combined server's management API, reached on the Docker network.
+    async fn management_url(&self, customer: &Customer, network: &str) -> Result<String, EngineError> {
+        let name = render::container_name(&render::prefix(customer), "server");
+        let ip = self
+            .docker
+            .inspect(&name, Some(network))
+            .await?
+            .and_then(|c| c.ip)
+            .ok_or_else(|| EngineError::Unhealthy(format!("{name} has no address on network {network}")))?;
+        Ok(format!("http://{ip}:80"))
+    }
+
+    /// Creates the NetBird owner with a PAT on a combined-layout instance that needs setup, and
+    /// stores the credentials encrypted. `None` when nothing was created.
+    async fn bootstrap(&self, customer: &Customer, network: &str) -> Result<Option<OwnerCredentials>, EngineError> {
+        if customer.layout != crate::domain::customer::Layout::Combined || self.credentials(customer.id)?.is_some() {
+            return Ok(None);
+        }
+        let base = self.management_url(customer, network).await?;
+        let client = super::npm::http_client()?;
+        let owner = netbird::bootstrap(&client, &base, &customer.email, &customer.name).await?;
+        if let Some(o) = &owner {
+            let scope = crate::store::vault::customer_scope(customer.id);
+            self.store.put_secret(self.vault, &scope, OWNER_SECRETS[0], &o.email)?;
+            self.store.put_secret(self.vault, &scope, OWNER_SECRETS[1], &o.password)?;
+            if let Some(pat) = &o.pat {
+                self.store.put_secret(self.vault, &scope, OWNER_SECRETS[2], pat)?;
+            }
+            self.store.log_customer(
+                self.actor,
+                customer,
+                "bootstrap",
+                AuditStatus::Success,
+                &format!("NetBird owner {} created", o.email),
+            )?;
+        }
+        Ok(owner)
+    }
+
+    /// The stored NetBird owner credentials, if nbmsp created the owner.
+    pub fn credentials(&self, customer_id: i64) -> Result<Option<OwnerCredentials>, EngineError> {
+        owner_credentials(self.store, self.vault, customer_id)
+    }
+
+    /// Counts the customer's devices through NetBird's API (with the owner's PAT) and stores the count.
+    pub async fn devices(&self, customer_id: i64) -> Result<DeviceUsage, EngineError> {
+        let customer = self.store.customer(customer_id)?;
+        self.require_deployed(&customer)?;
+        let pat = self.credentials(customer_id)?.and_then(|c| c.pat).ok_or_else(|| {
+            EngineError::Files(format!(
+                "customer '{}' has no NetBird access token in nbmsp (legacy layout, or set up outside nbmsp): devices cannot be counted",
+                customer.subdomain
+            ))
+        })?;
+        let network = self.store.settings()?.docker_network;
+        let base = self.management_url(&customer, &network).await?;
+        let count = netbird::devices(&super::npm::http_client()?, &base, &pat).await?;
+        self.store.set_devices(customer_id, count.total, count.connected)?;
+        Ok(DeviceUsage {
+            count,
+            max_devices: customer.max_devices,
+            over_limit: i64::from(count.total) > customer.max_devices,
+        })
     }
 
     /// Names of the customer's containers on the engine, found by label (so containers of a

@@ -9,6 +9,7 @@ pub mod docker;
 pub mod health;
 pub mod instance;
 pub mod lifecycle;
+pub mod netbird;
 pub mod npm;
 pub mod ports;
 pub mod proxy;

@@ -15,7 +15,8 @@ impl Store {
             .conn
             .query_row(
                 "SELECT customer_id, container_prefix, relay_udp_port, npm_proxy_id, setup_url, status, last_health_check,
-                        npm_certificate_id, npm_certificate_owned, proxy_pending
+                        npm_certificate_id, npm_certificate_owned, proxy_pending,
+                        devices_total, devices_connected, devices_checked_at
                  FROM deployments WHERE customer_id = ?1",
                 params![customer_id],
                 |r| {
@@ -23,6 +24,7 @@ impl Store {
                         (r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<u16>>(2)?, r.get::<_, Option<i64>>(3)?),
                         (r.get::<_, Option<String>>(4)?, r.get::<_, String>(5)?, r.get::<_, Option<String>>(6)?),
                         (r.get::<_, Option<i64>>(7)?, r.get::<_, bool>(8)?, r.get::<_, Option<String>>(9)?),
+                        (r.get::<_, Option<u32>>(10)?, r.get::<_, Option<u32>>(11)?, r.get::<_, Option<String>>(12)?),
                     ))
                 },
             )
@@ -32,6 +34,7 @@ impl Store {
                 (customer_id, container_prefix, relay_udp_port, npm_proxy_id),
                 (setup_url, status, checked),
                 (cert, owned, pending),
+                (total, connected, counted),
             )| {
                 Ok(Deployment {
                     customer_id,
@@ -41,6 +44,9 @@ impl Store {
                     npm_certificate_id: cert,
                     npm_certificate_owned: owned,
                     proxy_pending: pending,
+                    devices_total: total,
+                    devices_connected: connected,
+                    devices_checked_at: counted.map(|t| parse_time("deployments", &t)).transpose()?,
                     setup_url,
                     status: parse_word("deployments", &status)?,
                     last_health_check: checked.map(|t| parse_time("deployments", &t)).transpose()?,
@@ -48,6 +54,15 @@ impl Store {
             },
         )
         .transpose()
+    }
+
+    /// Records a device count.
+    pub fn set_devices(&self, customer_id: i64, total: u32, connected: u32) -> Result<()> {
+        self.conn.execute(
+            "UPDATE deployments SET devices_total = ?1, devices_connected = ?2, devices_checked_at = ?3 WHERE customer_id = ?4",
+            params![total, connected, fmt_time(now()), customer_id],
+        )?;
+        Ok(())
     }
 
     /// Records what the proxy registered for the customer.

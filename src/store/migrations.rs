@@ -99,6 +99,12 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE deployments ADD COLUMN npm_certificate_owned INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE deployments ADD COLUMN proxy_pending TEXT;
     "#,
+    // 5: device metering from NetBird's API.
+    r#"
+    ALTER TABLE deployments ADD COLUMN devices_total INTEGER;
+    ALTER TABLE deployments ADD COLUMN devices_connected INTEGER;
+    ALTER TABLE deployments ADD COLUMN devices_checked_at TEXT;
+    "#,
 ];
 
 /// The schema version this build writes.
