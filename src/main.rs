@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use color_eyre::eyre::WrapErr;
 use nbmsp::cli::{self, Cli, CliError};
-use nbmsp::{app, store, tui};
+use nbmsp::{store, tui};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
@@ -52,10 +52,22 @@ fn run_tui(g: &cli::GlobalArgs, runtime: &tokio::runtime::Runtime) -> color_eyre
     color_eyre::install()?;
     tui::install_panic_hook();
     let home = g.home().map_err(|e| color_eyre::eyre::eyre!(e.message))?;
-    let initialised =
-        store::Store::open(&store::home::db_path(&home), false).and_then(|s| s.is_initialised()).unwrap_or(false);
-    let state = app::AppState::new(home.display().to_string(), initialised);
-    runtime.block_on(tui::run(state)).wrap_err("the terminal failed")
+    // Log in without typing when a password is given (never prompted here: the TUI asks).
+    let password = match &g.password_file {
+        Some(f) => Some(cli::auth::read_secret_file(f).map_err(|e| color_eyre::eyre::eyre!(e.message))?),
+        None => std::env::var(cli::auth::PASSWORD_ENV).ok(),
+    };
+    let host =
+        std::fs::read_to_string("/etc/hostname").map(|h| h.trim().to_string()).unwrap_or_else(|_| "localhost".into());
+    let opts = tui::Options {
+        db: store::home::db_path(&home),
+        home,
+        user: g.user.clone(),
+        password,
+        host,
+        color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+    };
+    runtime.block_on(tui::run(opts)).wrap_err("the terminal failed")
 }
 
 fn exit(code: i32) -> ExitCode {

@@ -1,7 +1,12 @@
 //! The terminal: setup, restore (on every exit path, panics included) and the event loop.
 //! The only module that touches the terminal.
+//!
+//! The loop draws only when `update` marked the state dirty, and drains every queued engine
+//! event before drawing, so a burst of log lines costs one frame, and an idle screen writes
+//! nothing at all.
 
 use std::io::{self, Stdout};
+use std::path::PathBuf;
 
 use crossterm::event::{Event, EventStream, KeyEventKind};
 use crossterm::execute;
@@ -10,10 +15,28 @@ use futures_util::StreamExt;
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 
-use crate::app::{self, Action, AppState, Screen};
+use crate::app::{self, Action, AppState, Command};
+use crate::engine::worker;
 use crate::ui::{self, keymap};
 
 type Term = Terminal<CrosstermBackend<Stdout>>;
+
+/// What the app starts with.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Data home.
+    pub home: PathBuf,
+    /// The database file.
+    pub db: PathBuf,
+    /// Username to log in as.
+    pub user: String,
+    /// Password for logging in without typing (`--password-file`, `NBMSP_PASSWORD`).
+    pub password: Option<String>,
+    /// This host's name, for the header.
+    pub host: String,
+    /// Colour allowed.
+    pub color: bool,
+}
 
 /// Puts the terminal back as it was. Safe to call more than once.
 pub fn restore() {
@@ -39,36 +62,70 @@ fn setup() -> io::Result<Term> {
     Terminal::new(CrosstermBackend::new(io::stdout()))
 }
 
-/// Runs the full-screen app until the user quits. Draws only when the state changed, so an idle
-/// screen writes nothing to the terminal.
-pub async fn run(mut state: AppState) -> io::Result<()> {
+/// Runs the full-screen app until the user quits.
+pub async fn run(opts: Options) -> io::Result<()> {
+    let mut state = AppState::new(opts.host.clone(), opts.user.clone(), opts.color);
+    let (commands, events) = worker::spawn(opts.db.clone(), opts.home.clone());
+    if !opts.db.exists() {
+        state.login.message = Some(format!(
+            "nbmsp is not set up in {} yet: press Esc and run `nbmsp init --admin-email you@example.com --base-domain msp.example.com`",
+            opts.home.display()
+        ));
+    } else if let Some(password) = opts.password.clone() {
+        state.login.busy = true;
+        let _ = commands.send(Command::Login { user: opts.user.clone(), password });
+    }
     let mut term = setup()?;
-    let result = event_loop(&mut term, &mut state).await;
+    let result = event_loop(&mut term, &mut state, &commands, events).await;
     restore();
     result
 }
 
-async fn event_loop(term: &mut Term, state: &mut AppState) -> io::Result<()> {
-    let mut events = EventStream::new();
-    term.draw(|f| ui::render(state, f))?;
-    while let Some(event) = events.next().await {
-        let action = match event? {
-            Event::Key(k) if k.kind != KeyEventKind::Release => {
-                let bindings = match state.screen {
-                    Screen::Welcome => keymap::WELCOME,
-                };
-                keymap::lookup(bindings, k)
-            }
-            Event::Resize(..) => Some(Action::Resize),
-            _ => None,
+async fn event_loop(
+    term: &mut Term,
+    state: &mut AppState,
+    commands: &tokio::sync::mpsc::UnboundedSender<Command>,
+    mut events: tokio::sync::mpsc::UnboundedReceiver<worker::Event>,
+) -> io::Result<()> {
+    let send = |cmds: Vec<Command>| {
+        for c in cmds {
+            let _ = commands.send(c);
+        }
+    };
+    let size = term.size()?;
+    send(app::update(state, Action::Resize(size.width, size.height)));
+    let mut input = EventStream::new();
+    let mut engine_alive = true;
+    loop {
+        if state.dirty {
+            term.draw(|f| ui::render(state, f))?;
+            state.dirty = false;
+        }
+        let action = tokio::select! {
+            ev = input.next() => match ev {
+                Some(Ok(Event::Key(k))) if k.kind != KeyEventKind::Release => keymap::map(state, k),
+                Some(Ok(Event::Resize(w, h))) => Some(Action::Resize(w, h)),
+                Some(Ok(_)) => None,
+                Some(Err(e)) => return Err(e),
+                None => break,
+            },
+            ev = events.recv(), if engine_alive => match ev {
+                Some(ev) => Some(Action::Engine(ev)),
+                None => {
+                    engine_alive = false;
+                    Some(Action::Engine(worker::Event::Error("the engine stopped; restart nbmsp".into())))
+                }
+            },
         };
-        let Some(action) = action else { continue };
-        let (_commands, changed) = app::update(state, action);
+        if let Some(a) = action {
+            send(app::update(state, a));
+        }
+        // Everything already queued is applied before the next frame.
+        while let Ok(ev) = events.try_recv() {
+            send(app::update(state, Action::Engine(ev)));
+        }
         if state.should_quit {
             break;
-        }
-        if changed {
-            term.draw(|f| ui::render(state, f))?;
         }
     }
     Ok(())

@@ -1,84 +1,236 @@
-//! Application state and the pure `update` step: `update(state, action) -> Vec<Command>`.
+//! Application state and the pure `update` step: `update(&mut state, action) -> Vec<Command>`.
 //!
-//! No IO and no await here: input becomes an [`Action`], `update` changes the state and returns
-//! [`Command`]s for the engine, and engine results come back as further actions.
+//! No IO and no await here: the keymap turns input into an [`Action`], `update` changes the
+//! state and returns [`Command`]s for the engine worker, and the worker's events come back as
+//! [`Action::Engine`]. `update` sets `dirty` when something visible changed; the event loop
+//! draws only then.
+
+pub mod dashboard;
+pub mod detail;
+#[cfg(test)]
+pub(crate) mod fixtures;
+#[cfg(test)]
+mod tests;
+mod update;
+
+use std::collections::BTreeMap;
+
+pub use crate::engine::lifecycle::Progress;
+pub use crate::engine::worker::{Command, Event, Operation};
+pub use update::update;
+
+use dashboard::DashboardState;
+use detail::DetailState;
 
 /// Which screen is showing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Screen {
-    /// Shown until the dashboard lands: where nbmsp stands and what the CLI offers.
-    Welcome,
+    /// Username and password.
+    Login,
+    /// Stats cards and the customers table.
+    Dashboard,
+    /// One customer, in tabs.
+    Detail,
 }
 
-/// Everything the UI shows; rendering reads it and never changes it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AppState {
-    /// The current screen.
-    pub screen: Screen,
-    /// Whether the help overlay is open.
-    pub help_open: bool,
-    /// Set once the user asked to leave.
-    pub should_quit: bool,
-    /// Data home shown in the header.
-    pub home: String,
-    /// Whether `nbmsp init` has run in the data home.
-    pub initialised: bool,
-}
-
-impl AppState {
-    /// The state at start-up.
-    pub fn new(home: String, initialised: bool) -> Self {
-        Self { screen: Screen::Welcome, help_open: false, should_quit: false, home, initialised }
-    }
+/// A key for text entry (login fields, the filter, the command line, confirmations).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextKey {
+    /// A printable character.
+    Char(char),
+    /// Delete the last character.
+    Backspace,
+    /// Submit.
+    Enter,
+    /// Cancel.
+    Esc,
+    /// Next field.
+    Tab,
 }
 
 /// Something that happened: a key mapped by the keymap, or an engine event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Action {
     /// Leave the app.
     Quit,
     /// Open or close the help overlay.
     ToggleHelp,
-    /// Close the topmost overlay or go back.
+    /// Close the overlay or go back a screen.
     Back,
-    /// The terminal changed size; the next frame must be drawn.
-    Resize,
+    /// Open the `:` command line.
+    CommandLine,
+    /// Selection up/down by n rows.
+    Move(isize),
+    /// First row.
+    Top,
+    /// Last row.
+    Bottom,
+    /// Open the selection.
+    Open,
+    /// Start typing the incremental filter.
+    Filter,
+    /// Cycle the status filter.
+    CycleStatus,
+    /// Cycle the sort column.
+    CycleSort,
+    /// Next/previous detail tab.
+    NextTab(isize),
+    /// Detail tab by number (0-based).
+    GoTab(usize),
+    /// Run an operation on the selected or shown customer (asks first when destructive).
+    Operate(Operation),
+    /// Health check now.
+    CheckHealth,
+    /// Logs: follow on/off.
+    ToggleFollow,
+    /// Reload from the database.
+    Refresh,
+    /// A key while a text input has the keyboard.
+    Text(TextKey),
+    /// The terminal has a new size.
+    Resize(u16, u16),
+    /// The engine reports.
+    Engine(Event),
 }
 
-/// Work for the engine. Empty until the engine joins the app.
+/// What the engine's Docker connection looks like.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Command {}
-
-/// Applies `action` to `state`; returns the commands it causes and whether anything visible changed.
-pub fn update(state: &mut AppState, action: Action) -> (Vec<Command>, bool) {
-    let before = state.clone();
-    match action {
-        Action::Quit => state.should_quit = true,
-        Action::ToggleHelp => state.help_open = !state.help_open,
-        Action::Back => {
-            if state.help_open {
-                state.help_open = false;
-            }
-        }
-        Action::Resize => return (Vec::new(), true),
-    }
-    let changed = *state != before;
-    (Vec::new(), changed)
+pub enum DockerState {
+    /// Not asked yet.
+    Unknown,
+    /// Engine version.
+    Up(String),
+    /// Why it is unreachable.
+    Down(String),
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// A short message above the footer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    /// The text.
+    pub text: String,
+    /// An error (shown as such, not only by colour).
+    pub error: bool,
+}
 
-    #[test]
-    fn help_toggles_and_back_closes_it() {
-        let mut s = AppState::new("/h".into(), true);
-        assert_eq!(update(&mut s, Action::ToggleHelp), (vec![], true));
-        assert!(s.help_open);
-        assert_eq!(update(&mut s, Action::Back), (vec![], true));
-        assert!(!s.help_open);
-        assert_eq!(update(&mut s, Action::Back), (vec![], false), "nothing to go back from: no redraw");
-        update(&mut s, Action::Quit);
-        assert!(s.should_quit);
+/// An operation asking for confirmation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Confirm {
+    /// Which customer.
+    pub customer_id: i64,
+    /// Its subdomain (typed to confirm a delete).
+    pub subdomain: String,
+    /// What would run.
+    pub op: Operation,
+    /// What the user typed so far.
+    pub typed: String,
+}
+
+impl Confirm {
+    /// Deleting asks for the subdomain to be typed; other operations for `y`.
+    pub fn needs_typing(&self) -> bool {
+        self.op == Operation::Delete
+    }
+}
+
+/// A running operation, for progress display.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Running {
+    /// What runs.
+    pub op: Operation,
+    /// On whom.
+    pub subdomain: String,
+    /// Steps finished.
+    pub done: Vec<(String, String)>,
+    /// The step under way.
+    pub current: Option<String>,
+}
+
+/// The login form.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LoginState {
+    /// Username.
+    pub user: String,
+    /// Password (never drawn).
+    pub password: String,
+    /// 0: username, 1: password.
+    pub field: usize,
+    /// The last refusal (wrong password, lockout with the wait).
+    pub message: Option<String>,
+    /// Waiting for the engine.
+    pub busy: bool,
+}
+
+/// Everything the UI shows; rendering reads it and never changes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AppState {
+    /// The current screen.
+    pub screen: Screen,
+    /// Login form.
+    pub login: LoginState,
+    /// Logged-in user.
+    pub user: Option<String>,
+    /// The customers table.
+    pub dashboard: DashboardState,
+    /// The open customer.
+    pub detail: Option<DetailState>,
+    /// Help overlay open.
+    pub help_open: bool,
+    /// The `:` command line, while typed.
+    pub command: Option<String>,
+    /// A confirmation being asked.
+    pub confirm: Option<Confirm>,
+    /// The last notice.
+    pub notice: Option<Notice>,
+    /// Docker as last seen.
+    pub docker: DockerState,
+    /// Operations under way, by customer.
+    pub running: BTreeMap<i64, Running>,
+    /// This host's name (header).
+    pub host: String,
+    /// Terminal size.
+    pub size: (u16, u16),
+    /// Colour allowed (`NO_COLOR` unset).
+    pub color: bool,
+    /// Set once the user asked to leave.
+    pub should_quit: bool,
+    /// Something visible changed since the last draw.
+    pub dirty: bool,
+}
+
+impl AppState {
+    /// The state at start-up: the login screen with `user` filled in.
+    pub fn new(host: String, user: String, color: bool) -> Self {
+        Self {
+            screen: Screen::Login,
+            login: LoginState { user, field: 1, ..Default::default() },
+            user: None,
+            dashboard: DashboardState::default(),
+            detail: None,
+            help_open: false,
+            command: None,
+            confirm: None,
+            notice: None,
+            docker: DockerState::Unknown,
+            running: BTreeMap::new(),
+            host,
+            size: (80, 24),
+            color,
+            should_quit: false,
+            dirty: true,
+        }
+    }
+
+    /// True while a text input has the keyboard (the keymap then sends [`Action::Text`]).
+    pub fn text_input(&self) -> bool {
+        self.screen == Screen::Login || self.dashboard.filtering || self.command.is_some() || self.confirm.is_some()
+    }
+
+    /// Rows the customers table can show at the current size (shared with the renderer).
+    pub fn table_height(&self) -> usize {
+        let (w, h) = self.size;
+        // header + cards + table borders and heading + notice + footer
+        let cards = if w >= 100 && h >= 30 { 3 } else { 1 };
+        usize::from(h).saturating_sub(1 + cards + 3 + 1 + 1)
     }
 }

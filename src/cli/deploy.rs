@@ -8,45 +8,18 @@ use futures_util::StreamExt;
 use super::{CliError, CliResult, GlobalArgs, output};
 use crate::domain::customer::Customer;
 use crate::domain::deployment::LogLine;
-use crate::domain::settings::ProxyKind;
 use crate::engine::docker::DockerEngine;
 use crate::engine::health::HealthReport;
 use crate::engine::lifecycle::{self, Ops, Progress};
 use crate::engine::netbird::OwnerCredentials;
-use crate::engine::npm::client::NpmClient;
-use crate::engine::proxy::{AnyProxy, NoProxy, NpmProxy};
+use crate::engine::proxy::AnyProxy;
 use crate::engine::{instance, render};
 use crate::store::{Session, Store};
 
-/// The proxy the `proxy` setting selects; NPM's password comes from the vault.
+/// The proxy the `proxy` setting selects.
 pub fn proxy(g: &GlobalArgs, store: &Store, session: &Session) -> CliResult<AnyProxy> {
-    let settings = store.settings()?;
-    match settings.proxy {
-        ProxyKind::None => Ok(AnyProxy::None(NoProxy)),
-        ProxyKind::Npm => {
-            let missing =
-                |k: &str| CliError::usage(format!("proxy = npm but {k} is not set: `nbmsp settings set {k} ...`"));
-            if settings.npm_url.is_empty() {
-                return Err(missing("npm.url"));
-            }
-            if settings.npm_identity.is_empty() {
-                return Err(missing("npm.identity"));
-            }
-            let secret =
-                store.secret(&session.vault, crate::store::vault::SCOPE_SETTINGS, "npm.secret")?.ok_or_else(|| {
-                    CliError::usage(
-                        "proxy = npm but npm.secret is not set: `nbmsp settings set npm.secret --value-file FILE`",
-                    )
-                })?;
-            let client = NpmClient::new(&settings.npm_url, &settings.npm_identity, &secret)
-                .map_err(|e| CliError::runtime(e.to_string()))?;
-            Ok(AnyProxy::Npm(Box::new(NpmProxy {
-                client,
-                certificate_id: settings.npm_certificate_id,
-                template_dir: Some(g.home()?.join("templates")),
-            })))
-        }
-    }
+    crate::engine::proxy::from_settings(store, &session.vault, Some(g.home()?.join("templates")))
+        .map_err(|e| CliError::usage(e.to_string()))
 }
 
 /// Connects to Docker and builds the operations context, then runs `f` with it.

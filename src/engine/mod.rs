@@ -16,6 +16,7 @@ pub mod proxy;
 pub mod render;
 pub mod stun;
 pub mod templates;
+pub mod worker;
 
 /// What went wrong talking to the outside world, in words a user can act on.
 #[derive(Debug, thiserror::Error)]

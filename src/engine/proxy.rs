@@ -298,3 +298,32 @@ impl Proxy for AnyProxy {
         }
     }
 }
+
+/// The proxy the `proxy` setting selects; NPM's password comes from the vault. The error is a
+/// sentence saying which setting is missing.
+pub fn from_settings(
+    store: &crate::store::Store,
+    vault: &crate::store::Vault,
+    template_dir: Option<PathBuf>,
+) -> Result<AnyProxy, EngineError> {
+    use crate::domain::settings::ProxyKind;
+    let settings = store.settings()?;
+    match settings.proxy {
+        ProxyKind::None => Ok(AnyProxy::None(NoProxy)),
+        ProxyKind::Npm => {
+            let missing =
+                |k: &str| EngineError::Proxy(format!("proxy = npm but {k} is not set: `nbmsp settings set {k} ...`"));
+            if settings.npm_url.is_empty() {
+                return Err(missing("npm.url"));
+            }
+            if settings.npm_identity.is_empty() {
+                return Err(missing("npm.identity"));
+            }
+            let secret = store
+                .secret(vault, crate::store::vault::SCOPE_SETTINGS, "npm.secret")?
+                .ok_or_else(|| missing("npm.secret"))?;
+            let client = NpmClient::new(&settings.npm_url, &settings.npm_identity, &secret).map_err(npm)?;
+            Ok(AnyProxy::Npm(Box::new(NpmProxy { client, certificate_id: settings.npm_certificate_id, template_dir })))
+        }
+    }
+}

@@ -299,3 +299,42 @@ mod tests {
         assert!(errors.is_empty());
     }
 }
+
+/// One dashboard row: a customer with the deployment figures the table shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerRow {
+    /// The customer.
+    pub customer: Customer,
+    /// Its public UDP port, when deployed.
+    pub udp_port: Option<u16>,
+    /// Devices at the last count.
+    pub devices: Option<u32>,
+    /// Why the certificate is pending, if it is.
+    pub proxy_pending: Option<String>,
+}
+
+impl Store {
+    /// Every customer with its deployment figures, in one query (the dashboard loads thousands).
+    pub fn customer_rows(&self) -> Result<Vec<CustomerRow>> {
+        let cols = COLUMNS.split(", ").map(|c| format!("c.{c}")).collect::<Vec<_>>().join(", ");
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {cols}, d.relay_udp_port, d.devices_total, d.proxy_pending
+             FROM customers c LEFT JOIN deployments d ON d.customer_id = c.id ORDER BY c.name COLLATE NOCASE, c.id"
+        ))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    raw(r)?,
+                    r.get::<_, Option<u16>>(12)?,
+                    r.get::<_, Option<u32>>(13)?,
+                    r.get::<_, Option<String>>(14)?,
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.into_iter()
+            .map(|(c, udp_port, devices, proxy_pending)| {
+                Ok(CustomerRow { customer: c.try_into()?, udp_port, devices, proxy_pending })
+            })
+            .collect()
+    }
+}

@@ -1,34 +1,144 @@
-//! Keys per screen, in one table: the event loop maps keys with it, and the footer and the help
-//! overlay are generated from it, so they can never disagree.
+//! Keys per mode, in one table each: the event loop maps keys with them, and the footer and the
+//! help overlay are generated from the same tables, so they can never disagree.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use crate::app::Action;
+use crate::app::{Action, AppState, Operation, Screen, TextKey};
 
-/// One binding: the key, its label in the footer/help, and what it does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// One binding.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Binding {
-    /// The key.
-    pub code: KeyCode,
-    /// How the key is written in help and footer.
-    pub key_label: &'static str,
+    /// The keys (any of them).
+    pub keys: &'static [KeyCode],
+    /// How the keys are written in help and footer.
+    pub label: &'static str,
     /// What it does, in two or three words.
     pub what: &'static str,
-    /// The action it triggers.
+    /// The action.
     pub action: Action,
+    /// Shown in the footer (all bindings are in the help).
+    pub footer: bool,
 }
 
-/// Bindings of the welcome screen.
-pub const WELCOME: &[Binding] = &[
-    Binding { code: KeyCode::Char('?'), key_label: "?", what: "help", action: Action::ToggleHelp },
-    Binding { code: KeyCode::Esc, key_label: "Esc", what: "back", action: Action::Back },
-    Binding { code: KeyCode::Char('q'), key_label: "q", what: "quit", action: Action::Quit },
+const fn b(keys: &'static [KeyCode], label: &'static str, what: &'static str, action: Action, footer: bool) -> Binding {
+    Binding { keys, label, what, action, footer }
+}
+
+use KeyCode::{BackTab, Char, Down, End, Enter, Esc, Home, PageDown, PageUp, Tab, Up};
+
+/// The dashboard.
+pub static DASHBOARD: &[Binding] = &[
+    b(&[Enter], "Enter", "open", Action::Open, true),
+    b(&[Char('j'), Down], "j/k", "move", Action::Move(1), false),
+    b(&[Char('k'), Up], "k", "up", Action::Move(-1), false),
+    b(&[PageDown], "PgDn", "page down", Action::Move(2), false),
+    b(&[PageUp], "PgUp", "page up", Action::Move(-2), false),
+    b(&[Char('g'), Home], "g", "first", Action::Top, false),
+    b(&[Char('G'), End], "G", "last", Action::Bottom, false),
+    b(&[Char('/')], "/", "filter", Action::Filter, true),
+    b(&[Char('s')], "s", "status", Action::CycleStatus, true),
+    b(&[Char('o')], "o", "sort", Action::CycleSort, true),
+    b(&[Char('D')], "D", "deploy", Action::Operate(Operation::Deploy), true),
+    b(&[Char('u')], "u", "start", Action::Operate(Operation::Start), false),
+    b(&[Char('S')], "S", "stop", Action::Operate(Operation::Stop), true),
+    b(&[Char('r')], "r", "restart", Action::Operate(Operation::Restart), true),
+    b(&[Char('d')], "d", "delete", Action::Operate(Operation::Delete), true),
+    b(&[Char('R')], "R", "reload", Action::Refresh, false),
+    b(&[Esc], "Esc", "clear filter", Action::Back, false),
+    b(&[Char(':')], ":", "command", Action::CommandLine, true),
+    b(&[Char('?')], "?", "help", Action::ToggleHelp, true),
+    b(&[Char('q')], "q", "quit", Action::Quit, true),
 ];
 
-/// The action for `key` in `bindings`; Ctrl-C always quits.
-pub fn lookup(bindings: &[Binding], key: KeyEvent) -> Option<Action> {
-    if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
-        return Some(Action::Quit);
+/// The customer detail view.
+pub static DETAIL: &[Binding] = &[
+    b(&[Tab], "Tab", "next tab", Action::NextTab(1), true),
+    b(&[BackTab], "S-Tab", "previous tab", Action::NextTab(-1), false),
+    b(&[Char('1')], "1", "info", Action::GoTab(0), false),
+    b(&[Char('2')], "2", "deployment", Action::GoTab(1), false),
+    b(&[Char('3')], "3", "logs", Action::GoTab(2), false),
+    b(&[Char('4')], "4", "health", Action::GoTab(3), false),
+    b(&[Char('f')], "f", "follow logs", Action::ToggleFollow, true),
+    b(&[Char('j'), Down], "j/k", "scroll logs", Action::Move(-1), false),
+    b(&[Char('k'), Up], "k", "scroll up", Action::Move(1), false),
+    b(&[PageUp], "PgUp", "page up", Action::Move(10), false),
+    b(&[PageDown], "PgDn", "page down", Action::Move(-10), false),
+    b(&[Char('h')], "h", "check health", Action::CheckHealth, true),
+    b(&[Char('D')], "D", "deploy", Action::Operate(Operation::Deploy), true),
+    b(&[Char('u')], "u", "start", Action::Operate(Operation::Start), false),
+    b(&[Char('S')], "S", "stop", Action::Operate(Operation::Stop), false),
+    b(&[Char('r')], "r", "restart", Action::Operate(Operation::Restart), true),
+    b(&[Char('c')], "c", "retry certificate", Action::Operate(Operation::RetryCert), false),
+    b(&[Char('d')], "d", "delete", Action::Operate(Operation::Delete), false),
+    b(&[Char('R')], "R", "reload", Action::Refresh, false),
+    b(&[Char(':')], ":", "command", Action::CommandLine, false),
+    b(&[Char('?')], "?", "help", Action::ToggleHelp, true),
+    b(&[Esc, Char('q')], "Esc", "back", Action::Back, true),
+];
+
+/// The help overlay.
+pub static HELP: &[Binding] = &[b(&[Esc, Char('?'), Char('q')], "Esc", "close help", Action::Back, true)];
+
+/// Text entry (login, filter, command line, confirmations): shown in the footer only.
+pub static TEXT: &[Binding] = &[
+    b(&[Enter], "Enter", "submit", Action::Text(TextKey::Enter), true),
+    b(&[Esc], "Esc", "cancel", Action::Text(TextKey::Esc), true),
+];
+
+/// The login form.
+pub static LOGIN: &[Binding] = &[
+    b(&[Tab], "Tab", "next field", Action::Text(TextKey::Tab), true),
+    b(&[Enter], "Enter", "log in", Action::Text(TextKey::Enter), true),
+    b(&[Esc], "Esc", "quit", Action::Text(TextKey::Esc), true),
+];
+
+/// The bindings in force for `state`.
+pub fn bindings(state: &AppState) -> &'static [Binding] {
+    if state.help_open {
+        HELP
+    } else if state.screen == Screen::Login {
+        LOGIN
+    } else if state.text_input() {
+        TEXT
+    } else if state.screen == Screen::Detail {
+        DETAIL
+    } else {
+        DASHBOARD
     }
-    bindings.iter().find(|b| b.code == key.code).map(|b| b.action)
+}
+
+/// The action for `key` in `state`; Ctrl-C always quits.
+pub fn map(state: &AppState, key: KeyEvent) -> Option<Action> {
+    if key.modifiers.contains(KeyModifiers::CONTROL) {
+        return (key.code == Char('c')).then_some(Action::Quit);
+    }
+    if state.text_input() && !state.help_open {
+        return match key.code {
+            Char(c) => Some(Action::Text(TextKey::Char(c))),
+            KeyCode::Backspace => Some(Action::Text(TextKey::Backspace)),
+            Enter => Some(Action::Text(TextKey::Enter)),
+            Esc => Some(Action::Text(TextKey::Esc)),
+            Tab | BackTab | Down | Up => Some(Action::Text(TextKey::Tab)),
+            _ => None,
+        };
+    }
+    bindings(state).iter().find(|b| b.keys.contains(&key.code)).map(|b| b.action.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_key_is_bound_twice_in_one_mode() {
+        for table in [DASHBOARD, DETAIL, HELP, LOGIN, TEXT] {
+            let mut seen = Vec::new();
+            for b in table {
+                for k in b.keys {
+                    assert!(!seen.contains(k), "{k:?} bound twice");
+                    seen.push(*k);
+                }
+            }
+        }
+    }
 }

@@ -1,77 +1,85 @@
 //! Rendering: `render(&AppState, &mut Frame)`, pure, no IO, one file per view.
 
+mod dashboard;
+mod detail;
 pub mod keymap;
-mod welcome;
+mod login;
+mod overlays;
+#[cfg(test)]
+mod tests;
+pub mod theme;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph};
+use ratatui::widgets::Paragraph;
 
-use crate::app::{AppState, Screen};
-use keymap::Binding;
+use crate::app::{AppState, DockerState, Screen};
+use theme::Theme;
 
 /// Draws the whole screen for `state`.
 pub fn render(state: &AppState, frame: &mut Frame) {
-    let [body, footer_area] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(frame.area());
-    let bindings = match state.screen {
-        Screen::Welcome => {
-            welcome::render(state, frame, body);
-            keymap::WELCOME
-        }
-    };
-    frame.render_widget(footer(bindings), footer_area);
-    if state.help_open {
-        help(bindings, frame, body);
+    let theme = Theme::new(state.color);
+    let [header, body, notice, footer] =
+        Layout::vertical([Constraint::Length(1), Constraint::Min(1), Constraint::Length(1), Constraint::Length(1)])
+            .areas(frame.area());
+    if state.screen == Screen::Login {
+        login::render(state, &theme, frame, frame.area());
+        frame.render_widget(footer_line(state, &theme), footer);
+        return;
     }
+    frame.render_widget(header_line(state, &theme, header.width), header);
+    match state.screen {
+        Screen::Dashboard => dashboard::render(state, &theme, frame, body),
+        Screen::Detail => detail::render(state, &theme, frame, body),
+        Screen::Login => {}
+    }
+    overlays::notice(state, &theme, frame, notice);
+    frame.render_widget(footer_line(state, &theme), footer);
+    overlays::render(state, &theme, frame, body);
 }
 
-fn footer(bindings: &[Binding]) -> Paragraph<'static> {
+fn header_line(state: &AppState, t: &Theme, width: u16) -> Paragraph<'static> {
+    let docker = match &state.docker {
+        DockerState::Unknown => Span::styled("docker …", t.dim()),
+        DockerState::Up(v) => Span::styled(format!("docker {v} ✓"), t.ok()),
+        DockerState::Down(_) => Span::styled("docker ✗ unreachable", t.error()),
+    };
+    let mut left = vec![Span::styled(" nbmsp ", t.bold()), Span::raw(format!(" {} · ", state.host)), docker];
+    if !state.running.is_empty() {
+        left.push(Span::styled(format!(" · ◐ {} running", state.running.len()), t.warn()));
+    }
+    let right = format!("{} · ? help ", state.user.as_deref().unwrap_or(""));
+    let used: usize = left.iter().map(|s| s.content.chars().count()).sum();
+    let pad = usize::from(width).saturating_sub(used + right.chars().count());
+    left.push(Span::raw(" ".repeat(pad)));
+    left.push(Span::styled(right, t.dim()));
+    Paragraph::new(Line::from(left))
+}
+
+fn footer_line(state: &AppState, t: &Theme) -> Paragraph<'static> {
     let mut spans = Vec::new();
-    for b in bindings {
-        spans.push(Span::styled(format!(" {}", b.key_label), Style::new().add_modifier(Modifier::BOLD)));
+    for b in keymap::bindings(state).iter().filter(|b| b.footer) {
+        spans.push(Span::styled(format!(" {}", b.label), t.key()));
         spans.push(Span::raw(format!(" {} ", b.what)));
     }
     Paragraph::new(Line::from(spans))
 }
 
-fn help(bindings: &[Binding], frame: &mut Frame, area: Rect) {
-    let lines: Vec<Line> = bindings
-        .iter()
-        .map(|b| {
-            Line::from(vec![
-                Span::styled(format!("{:>6}  ", b.key_label), Style::new().add_modifier(Modifier::BOLD)),
-                Span::raw(b.what),
-            ])
-        })
-        .collect();
-    let h = u16::try_from(lines.len()).unwrap_or(u16::MAX).saturating_add(2).min(area.height);
-    let w = 30.min(area.width);
-    let popup = Rect { x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h };
-    frame.render_widget(Clear, popup);
-    frame.render_widget(Paragraph::new(lines).block(Block::bordered().title(" Keys ")), popup);
+/// A rectangle of `w` x `h` centred in `area` (clipped to it).
+pub(crate) fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    Rect { x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h }
 }
 
-#[cfg(test)]
-mod tests {
-    use ratatui::Terminal;
-    use ratatui::backend::TestBackend;
-
-    use super::*;
-
-    fn draw(state: &AppState, w: u16, h: u16) -> String {
-        let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-        t.draw(|f| render(state, f)).unwrap();
-        t.backend().to_string()
-    }
-
-    #[test]
-    fn welcome_snapshots() {
-        let s = AppState::new("/var/lib/nbmsp".into(), true);
-        insta::assert_snapshot!("welcome_80x24", draw(&s, 80, 24));
-        insta::assert_snapshot!("welcome_120x40", draw(&s, 120, 40));
-        let s = AppState { help_open: true, initialised: false, ..s };
-        insta::assert_snapshot!("welcome_help_uninitialised_80x24", draw(&s, 80, 24));
+/// `text` cut to `max` characters with an ellipsis.
+pub(crate) fn fit(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_string()
+    } else if max == 0 {
+        String::new()
+    } else {
+        text.chars().take(max - 1).chain(['…']).collect()
     }
 }

@@ -1,0 +1,159 @@
+//! The customers table: rows, incremental filter, status filter, sort, selection, scrolling.
+//! Filtering keeps a lowercased haystack per row so a keystroke over 10,000 rows stays cheap.
+
+use crate::domain::customer::CustomerStatus;
+use crate::store::customers::CustomerRow;
+
+/// Columns the table can be sorted by (`o` cycles).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortKey {
+    /// Name, A-Z.
+    Name,
+    /// Subdomain.
+    Subdomain,
+    /// Status (errors first).
+    Status,
+    /// UDP port.
+    Port,
+    /// Creation time, newest first.
+    Created,
+}
+
+impl SortKey {
+    /// The next key in the cycle.
+    pub fn next(self) -> Self {
+        match self {
+            SortKey::Name => SortKey::Subdomain,
+            SortKey::Subdomain => SortKey::Status,
+            SortKey::Status => SortKey::Port,
+            SortKey::Port => SortKey::Created,
+            SortKey::Created => SortKey::Name,
+        }
+    }
+
+    /// Label for the table title.
+    pub fn label(self) -> &'static str {
+        match self {
+            SortKey::Name => "name",
+            SortKey::Subdomain => "subdomain",
+            SortKey::Status => "status",
+            SortKey::Port => "udp",
+            SortKey::Created => "created",
+        }
+    }
+}
+
+/// The dashboard's state.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DashboardState {
+    /// Every customer, as loaded.
+    pub rows: Vec<CustomerRow>,
+    haystacks: Vec<String>,
+    /// The incremental search text.
+    pub filter: String,
+    /// The search line has the keyboard.
+    pub filtering: bool,
+    /// Only this status.
+    pub status_filter: Option<CustomerStatus>,
+    /// Sort column.
+    pub sort: Option<SortKey>,
+    /// Indices into `rows` of what is shown, in order.
+    pub visible: Vec<usize>,
+    /// Position of the selection in `visible`.
+    pub selected: usize,
+    /// First visible row of the table (kept by `update`, read by the renderer).
+    pub offset: usize,
+    /// Rows have arrived at least once.
+    pub loaded: bool,
+}
+
+impl DashboardState {
+    /// Replaces the rows, keeping the selection on the same customer when it still exists.
+    pub fn set_rows(&mut self, rows: Vec<CustomerRow>) {
+        let keep = self.selected_row().map(|r| r.customer.id);
+        self.haystacks = rows
+            .iter()
+            .map(|r| {
+                let c = &r.customer;
+                format!("{}\u{1}{}\u{1}{}\u{1}{}", c.name, c.subdomain, c.email, c.company).to_lowercase()
+            })
+            .collect();
+        self.rows = rows;
+        self.loaded = true;
+        self.recompute();
+        if let Some(id) = keep
+            && let Some(pos) = self.visible.iter().position(|i| self.rows[*i].customer.id == id)
+        {
+            self.selected = pos;
+        }
+    }
+
+    /// Re-applies filter and sort.
+    pub fn recompute(&mut self) {
+        let needle = self.filter.to_lowercase();
+        let mut visible: Vec<usize> = (0..self.rows.len())
+            .filter(|i| needle.is_empty() || self.haystacks[*i].contains(&needle))
+            .filter(|i| self.status_filter.is_none_or(|s| self.rows[*i].customer.status == s))
+            .collect();
+        let rows = &self.rows;
+        match self.sort.unwrap_or(SortKey::Name) {
+            // Rows arrive sorted by name already.
+            SortKey::Name => {}
+            SortKey::Subdomain => visible.sort_by(|a, b| rows[*a].customer.subdomain.cmp(&rows[*b].customer.subdomain)),
+            SortKey::Status => visible.sort_by_key(|i| {
+                let rank = match rows[*i].customer.status {
+                    CustomerStatus::Error => 0,
+                    CustomerStatus::Deploying => 1,
+                    CustomerStatus::Inactive => 2,
+                    CustomerStatus::Active => 3,
+                };
+                (rank, rows[*i].customer.name.to_lowercase())
+            }),
+            SortKey::Port => visible.sort_by_key(|i| rows[*i].udp_port.unwrap_or(u16::MAX)),
+            SortKey::Created => visible.sort_by(|a, b| rows[*b].customer.created_at.cmp(&rows[*a].customer.created_at)),
+        }
+        self.visible = visible;
+        self.selected = self.selected.min(self.visible.len().saturating_sub(1));
+    }
+
+    /// The selected row.
+    pub fn selected_row(&self) -> Option<&CustomerRow> {
+        self.visible.get(self.selected).map(|i| &self.rows[*i])
+    }
+
+    /// Moves the selection by `delta` rows, clamped.
+    pub fn move_by(&mut self, delta: isize) {
+        let last = self.visible.len().saturating_sub(1);
+        self.selected = self.selected.saturating_add_signed(delta).min(last);
+    }
+
+    /// Keeps the selection inside a window of `height` rows.
+    pub fn scroll_into_view(&mut self, height: usize) {
+        let height = height.max(1);
+        if self.selected < self.offset {
+            self.offset = self.selected;
+        } else if self.selected >= self.offset + height {
+            self.offset = self.selected + 1 - height;
+        }
+        self.offset = self.offset.min(self.visible.len().saturating_sub(height));
+    }
+
+    /// Counts by status: (total, active, inactive, deploying, error).
+    pub fn counts(&self) -> (usize, usize, usize, usize, usize) {
+        let n = |s| self.rows.iter().filter(|r| r.customer.status == s).count();
+        (
+            self.rows.len(),
+            n(CustomerStatus::Active),
+            n(CustomerStatus::Inactive),
+            n(CustomerStatus::Deploying),
+            n(CustomerStatus::Error),
+        )
+    }
+
+    /// Devices used (last counts) and allowed, over all customers.
+    pub fn devices(&self) -> (u64, i64) {
+        let used = self.rows.iter().filter_map(|r| r.devices).map(u64::from).sum();
+        let allowed = self.rows.iter().map(|r| r.customer.max_devices).sum();
+        (used, allowed)
+    }
+}

@@ -1,0 +1,38 @@
+//! Deterministic data for update and snapshot tests.
+
+use crate::domain::customer::{Customer, CustomerStatus, Layout};
+use crate::store::customers::CustomerRow;
+
+/// A customer row with fixed times.
+pub fn row(id: i64, name: &str, sub: &str, status: CustomerStatus, port: Option<u16>) -> CustomerRow {
+    let t = time::macros::datetime!(2026-03-02 10:00 UTC) + time::Duration::days(id);
+    CustomerRow {
+        customer: Customer {
+            id,
+            name: name.into(),
+            company: if id % 2 == 0 { String::new() } else { format!("{name} GmbH") },
+            subdomain: sub.into(),
+            email: format!("it@{sub}.example"),
+            max_devices: 20,
+            notes: String::new(),
+            layout: Layout::Combined,
+            status,
+            status_reason: (status == CustomerStatus::Error).then(|| "deploy failed at wait for health".to_string()),
+            created_at: t,
+            updated_at: t,
+        },
+        udp_port: port,
+        devices: port.map(|_| 3),
+        proxy_pending: None,
+    }
+}
+
+/// A small fleet.
+pub fn rows() -> Vec<CustomerRow> {
+    vec![
+        row(1, "ACME Logistics", "acme", CustomerStatus::Active, Some(3481)),
+        row(2, "Acme Bakery", "acmebakery", CustomerStatus::Error, None),
+        row(3, "Zeta Systems", "zeta", CustomerStatus::Inactive, None),
+        row(4, "Beta Labs", "beta", CustomerStatus::Active, Some(3482)),
+    ]
+}

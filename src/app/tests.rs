@@ -1,0 +1,221 @@
+//! `update()` driven by Action sequences: state and emitted commands, no sleeps, no IO.
+
+use super::fixtures::rows;
+use super::*;
+use crate::app::detail::Tab;
+
+fn logged_in() -> AppState {
+    let mut s = AppState::new("host".into(), "admin".into(), true);
+    update(&mut s, Action::Engine(Event::LoggedIn { user: "admin".into() }));
+    update(&mut s, Action::Engine(Event::Customers(rows())));
+    s
+}
+
+fn typed(s: &mut AppState, text: &str) -> Vec<Command> {
+    text.chars().flat_map(|c| update(s, Action::Text(TextKey::Char(c)))).collect()
+}
+
+#[test]
+fn login_sends_the_typed_password_and_shows_refusals() {
+    let mut s = AppState::new("host".into(), "admin".into(), true);
+    assert!(s.text_input());
+    assert!(typed(&mut s, "secret").is_empty());
+    let cmds = update(&mut s, Action::Text(TextKey::Enter));
+    assert_eq!(cmds, vec![Command::Login { user: "admin".into(), password: "secret".into() }]);
+    assert!(s.login.busy);
+    update(&mut s, Action::Engine(Event::LoginFailed("too many failed logins for 'admin': try again in 30 s".into())));
+    assert_eq!(s.login.password, "", "the password is not kept after a refusal");
+    assert!(s.login.message.as_deref().unwrap().contains("try again in 30 s"));
+    update(&mut s, Action::Engine(Event::LoggedIn { user: "admin".into() }));
+    assert_eq!(s.screen, Screen::Dashboard);
+}
+
+#[test]
+fn incremental_filter_narrows_and_escape_clears() {
+    let mut s = logged_in();
+    assert_eq!(s.dashboard.visible.len(), 4);
+    update(&mut s, Action::Filter);
+    typed(&mut s, "acme");
+    assert_eq!(s.dashboard.visible.len(), 2, "name, subdomain, email and company are searched");
+    typed(&mut s, "bak");
+    assert_eq!(s.dashboard.selected_row().unwrap().customer.subdomain, "acmebakery");
+    update(&mut s, Action::Text(TextKey::Esc));
+    assert_eq!(s.dashboard.visible.len(), 4);
+    assert!(!s.dashboard.filtering);
+    // Enter keeps the filter, Esc afterwards clears it.
+    update(&mut s, Action::Filter);
+    typed(&mut s, "zeta");
+    update(&mut s, Action::Text(TextKey::Enter));
+    assert_eq!(s.dashboard.visible.len(), 1);
+    update(&mut s, Action::Back);
+    assert_eq!(s.dashboard.visible.len(), 4);
+}
+
+#[test]
+fn status_filter_and_sort_cycle() {
+    let mut s = logged_in();
+    update(&mut s, Action::CycleStatus);
+    assert_eq!(s.dashboard.visible.len(), 2, "active only");
+    for _ in 0..3 {
+        update(&mut s, Action::CycleStatus);
+    }
+    assert_eq!(s.dashboard.status_filter, Some(crate::domain::customer::CustomerStatus::Error));
+    assert_eq!(s.dashboard.visible.len(), 1);
+    update(&mut s, Action::CycleStatus);
+    assert_eq!(s.dashboard.visible.len(), 4);
+    update(&mut s, Action::CycleSort);
+    let subs: Vec<&str> =
+        s.dashboard.visible.iter().map(|i| s.dashboard.rows[*i].customer.subdomain.as_str()).collect();
+    assert_eq!(subs, ["acme", "acmebakery", "beta", "zeta"]);
+    update(&mut s, Action::CycleSort);
+    let first = &s.dashboard.rows[s.dashboard.visible[0]].customer;
+    assert_eq!(first.subdomain, "acmebakery", "status sort puts errors first");
+}
+
+#[test]
+fn selection_scrolls_a_long_table_and_survives_reloads() {
+    let mut s = logged_in();
+    let many: Vec<_> = (1..=1000)
+        .map(|i| {
+            super::fixtures::row(
+                i,
+                &format!("Customer {i:04}"),
+                &format!("c{i}"),
+                crate::domain::customer::CustomerStatus::Active,
+                None,
+            )
+        })
+        .collect();
+    update(&mut s, Action::Resize(80, 24));
+    update(&mut s, Action::Engine(Event::Customers(many.clone())));
+    update(&mut s, Action::Bottom);
+    let h = s.table_height();
+    assert_eq!(s.dashboard.selected, 999);
+    assert_eq!(s.dashboard.offset, 1000 - h, "the last row is in view");
+    update(&mut s, Action::Move(-2));
+    assert_eq!(s.dashboard.selected, 999 - h, "a page up");
+    let id = s.dashboard.selected_row().unwrap().customer.id;
+    update(&mut s, Action::Engine(Event::Customers(many)));
+    assert_eq!(s.dashboard.selected_row().unwrap().customer.id, id, "a reload keeps the selection");
+}
+
+#[test]
+fn opening_a_customer_loads_it_and_tabs_drive_logs_and_health() {
+    let mut s = logged_in();
+    let cmds = update(&mut s, Action::Open);
+    assert_eq!(cmds, vec![Command::LoadDetail { customer_id: 1 }]);
+    assert_eq!(s.screen, Screen::Detail);
+    assert_eq!(update(&mut s, Action::GoTab(2)), vec![Command::FollowLogs { customer_id: 1 }]);
+    assert_eq!(update(&mut s, Action::NextTab(1)), vec![Command::StopLogs, Command::CheckHealth { customer_id: 1 }]);
+    assert_eq!(s.detail.as_ref().unwrap().tab, Tab::Health);
+    assert!(update(&mut s, Action::NextTab(1)).is_empty(), "Health -> Info");
+    // Leaving the detail stops the logs and reloads the table.
+    update(&mut s, Action::GoTab(2));
+    assert_eq!(update(&mut s, Action::Back), vec![Command::StopLogs, Command::LoadCustomers]);
+    assert_eq!(s.screen, Screen::Dashboard);
+}
+
+#[test]
+fn log_lines_for_a_hidden_tab_do_not_redraw() {
+    let mut s = logged_in();
+    update(&mut s, Action::Open);
+    s.dirty = false;
+    let line = crate::domain::deployment::LogLine { service: "server".into(), timestamp: None, text: "x".into() };
+    update(&mut s, Action::Engine(Event::Logs { customer_id: 1, lines: vec![line.clone()] }));
+    assert!(!s.dirty, "Info tab shown: nothing visible changed");
+    update(&mut s, Action::GoTab(2));
+    s.dirty = false;
+    update(&mut s, Action::Engine(Event::Logs { customer_id: 1, lines: vec![line] }));
+    assert!(s.dirty);
+    assert_eq!(s.detail.as_ref().unwrap().logs.lines.len(), 2);
+}
+
+#[test]
+fn delete_needs_the_subdomain_typed() {
+    let mut s = logged_in();
+    assert!(update(&mut s, Action::Operate(Operation::Delete)).is_empty());
+    assert!(s.confirm.is_some());
+    typed(&mut s, "acm");
+    assert!(update(&mut s, Action::Text(TextKey::Enter)).is_empty(), "wrong text does nothing");
+    assert!(s.notice.as_ref().unwrap().error);
+    typed(&mut s, "e");
+    let cmds = update(&mut s, Action::Text(TextKey::Enter));
+    assert_eq!(cmds, vec![Command::Operate { customer_id: 1, op: Operation::Delete }]);
+    assert!(s.confirm.is_none());
+    assert!(s.running.contains_key(&1));
+    // A second operation on the same customer waits for the first.
+    assert!(update(&mut s, Action::Operate(Operation::Start)).is_empty());
+    update(
+        &mut s,
+        Action::Engine(Event::Finished { customer_id: 1, op: Operation::Delete, result: Ok("deleted".into()) }),
+    );
+    assert!(s.running.is_empty());
+    assert_eq!(s.notice.as_ref().unwrap().text, "acme: delete done: deleted");
+}
+
+#[test]
+fn stop_asks_yes_or_no_and_deploy_does_not_ask() {
+    let mut s = logged_in();
+    update(&mut s, Action::Operate(Operation::Stop));
+    assert!(update(&mut s, Action::Text(TextKey::Char('n'))).is_empty());
+    assert!(s.confirm.is_none());
+    update(&mut s, Action::Operate(Operation::Stop));
+    assert_eq!(
+        update(&mut s, Action::Text(TextKey::Char('y'))),
+        vec![Command::Operate { customer_id: 1, op: Operation::Stop }]
+    );
+    update(&mut s, Action::Move(1));
+    assert_eq!(
+        update(&mut s, Action::Operate(Operation::Deploy)),
+        vec![Command::Operate { customer_id: 2, op: Operation::Deploy }]
+    );
+}
+
+#[test]
+fn deploy_progress_is_tracked_per_step() {
+    let mut s = logged_in();
+    update(&mut s, Action::Operate(Operation::Deploy));
+    use crate::engine::lifecycle::Step;
+    update(
+        &mut s,
+        Action::Engine(Event::Progress { customer_id: 1, progress: Progress::Started { step: Step::Validate } }),
+    );
+    assert_eq!(s.running[&1].current.as_deref(), Some("validate"));
+    update(
+        &mut s,
+        Action::Engine(Event::Progress {
+            customer_id: 1,
+            progress: Progress::Done { step: Step::Validate, detail: "ok".into() },
+        }),
+    );
+    assert_eq!(s.running[&1].done, vec![("validate".to_string(), "ok".to_string())]);
+    s.dirty = false;
+    update(
+        &mut s,
+        Action::Engine(Event::Progress { customer_id: 1, progress: Progress::Note { text: "pulling".into() } }),
+    );
+    assert!(!s.dirty, "notes are not drawn");
+}
+
+#[test]
+fn command_line_runs_commands_and_reports_unknown_ones() {
+    let mut s = logged_in();
+    update(&mut s, Action::CommandLine);
+    typed(&mut s, "frobnicate");
+    update(&mut s, Action::Text(TextKey::Enter));
+    assert!(s.notice.as_ref().unwrap().text.starts_with("unknown command :frobnicate"));
+    update(&mut s, Action::CommandLine);
+    typed(&mut s, "q");
+    update(&mut s, Action::Text(TextKey::Enter));
+    assert!(s.should_quit);
+}
+
+#[test]
+fn help_swallows_keys_until_closed() {
+    let mut s = logged_in();
+    update(&mut s, Action::ToggleHelp);
+    assert!(update(&mut s, Action::Open).is_empty());
+    assert_eq!(s.screen, Screen::Dashboard);
+    update(&mut s, Action::Back);
+    assert!(!s.help_open);
+}

@@ -1,0 +1,422 @@
+//! `update`: the only place the state changes. Split by what an action concerns, so no single
+//! match grows long: engine events, text entry, then keys per screen.
+
+use super::detail::{DetailState, Tab};
+use super::{Action, AppState, Command, Confirm, DockerState, Event, Notice, Operation, Running, Screen, TextKey};
+use crate::domain::customer::CustomerStatus;
+use crate::engine::lifecycle::Progress;
+
+/// Applies `action` to `state` and returns the engine commands it causes.
+pub fn update(s: &mut AppState, action: Action) -> Vec<Command> {
+    s.dirty = true;
+    match action {
+        Action::Engine(ev) => on_event(s, ev),
+        Action::Resize(w, h) => {
+            s.size = (w, h);
+            let height = s.table_height();
+            s.dashboard.scroll_into_view(height);
+            Vec::new()
+        }
+        Action::Text(k) => on_text(s, k),
+        other => {
+            s.notice = None;
+            on_key(s, other)
+        }
+    }
+}
+
+fn notice(s: &mut AppState, text: impl Into<String>, error: bool) {
+    s.notice = Some(Notice { text: text.into(), error });
+}
+
+fn on_event(s: &mut AppState, ev: Event) -> Vec<Command> {
+    match ev {
+        Event::LoggedIn { user } => {
+            s.user = Some(user);
+            s.screen = Screen::Dashboard;
+            s.login.password.clear();
+            s.login.busy = false;
+            s.login.message = None;
+        }
+        Event::LoginFailed(msg) => {
+            s.login.message = Some(msg);
+            s.login.password.clear();
+            s.login.busy = false;
+        }
+        Event::Customers(rows) => {
+            s.dashboard.set_rows(rows);
+            let height = s.table_height();
+            s.dashboard.scroll_into_view(height);
+        }
+        Event::Detail(d) => {
+            if let Some(det) = s.detail.as_mut().filter(|det| det.customer_id == d.customer.id) {
+                det.subdomain = d.customer.subdomain.clone();
+                det.data = Some(*d);
+            }
+        }
+        Event::Docker(r) => s.docker = r.map_or_else(DockerState::Down, DockerState::Up),
+        Event::Progress { customer_id, progress } => {
+            if let Some(run) = s.running.get_mut(&customer_id) {
+                match progress {
+                    Progress::Started { step } => run.current = Some(step.label().to_string()),
+                    Progress::Done { step, detail } => {
+                        run.current = None;
+                        run.done.push((step.label().to_string(), detail));
+                    }
+                    Progress::Failed { step, error } => {
+                        run.current = None;
+                        run.done.push((step.label().to_string(), format!("FAILED: {error}")));
+                    }
+                    Progress::Note { .. } => s.dirty = false,
+                }
+            }
+        }
+        Event::Finished { customer_id, op, result } => {
+            let name =
+                s.running.remove(&customer_id).map_or_else(|| format!("customer {customer_id}"), |r| r.subdomain);
+            match result {
+                Ok(msg) => notice(s, format!("{name}: {} done: {msg}", op.verb()), false),
+                Err(e) => notice(s, format!("{name}: {} failed: {e}", op.verb()), true),
+            }
+            if s.detail.as_ref().is_some_and(|d| d.customer_id == customer_id) {
+                if op == Operation::Delete {
+                    s.detail = None;
+                    s.screen = Screen::Dashboard;
+                    return vec![Command::StopLogs];
+                }
+                return vec![Command::LoadDetail { customer_id }];
+            }
+        }
+        Event::Health { customer_id, report } => {
+            if let Some(d) = s.detail.as_mut().filter(|d| d.customer_id == customer_id) {
+                d.health = Some(report);
+                d.health_running = false;
+                // The check stamped "last checked" in the database.
+                return vec![Command::LoadDetail { customer_id }];
+            }
+        }
+        Event::Logs { customer_id, lines } => match s.detail.as_mut().filter(|d| d.customer_id == customer_id) {
+            Some(d) => {
+                d.logs.extend(lines);
+                // Lines for a hidden tab change nothing on screen.
+                s.dirty = d.tab == Tab::Logs;
+            }
+            None => s.dirty = false,
+        },
+        Event::Error(msg) => notice(s, msg, true),
+    }
+    Vec::new()
+}
+
+fn edit(text: &mut String, k: TextKey) {
+    match k {
+        TextKey::Char(c) => text.push(c),
+        TextKey::Backspace => {
+            text.pop();
+        }
+        _ => {}
+    }
+}
+
+fn on_text(s: &mut AppState, k: TextKey) -> Vec<Command> {
+    if let Some(c) = s.confirm.clone() {
+        return on_confirm(s, k, c);
+    }
+    if s.command.is_some() {
+        return match k {
+            TextKey::Enter => {
+                let line = s.command.take().unwrap_or_default();
+                run_command_line(s, line.trim())
+            }
+            TextKey::Esc => {
+                s.command = None;
+                Vec::new()
+            }
+            k => {
+                if let Some(cmd) = s.command.as_mut() {
+                    edit(cmd, k);
+                }
+                Vec::new()
+            }
+        };
+    }
+    if s.dashboard.filtering {
+        match k {
+            TextKey::Enter => s.dashboard.filtering = false,
+            TextKey::Esc => {
+                s.dashboard.filtering = false;
+                s.dashboard.filter.clear();
+                s.dashboard.recompute();
+            }
+            k => {
+                edit(&mut s.dashboard.filter, k);
+                s.dashboard.selected = 0;
+                s.dashboard.recompute();
+            }
+        }
+        let height = s.table_height();
+        s.dashboard.scroll_into_view(height);
+        return Vec::new();
+    }
+    if s.screen == Screen::Login {
+        return on_login(s, k);
+    }
+    Vec::new()
+}
+
+fn on_login(s: &mut AppState, k: TextKey) -> Vec<Command> {
+    if s.login.busy {
+        s.dirty = false;
+        return Vec::new();
+    }
+    match k {
+        TextKey::Tab => s.login.field = 1 - s.login.field.min(1),
+        TextKey::Esc => s.should_quit = true,
+        TextKey::Enter if s.login.field == 0 => s.login.field = 1,
+        TextKey::Enter => {
+            s.login.busy = true;
+            s.login.message = None;
+            return vec![Command::Login { user: s.login.user.clone(), password: s.login.password.clone() }];
+        }
+        k if s.login.field == 0 => edit(&mut s.login.user, k),
+        k => edit(&mut s.login.password, k),
+    }
+    Vec::new()
+}
+
+fn on_confirm(s: &mut AppState, k: TextKey, mut c: Confirm) -> Vec<Command> {
+    let fire = match (c.needs_typing(), k) {
+        (_, TextKey::Esc) | (false, TextKey::Char('n' | 'N')) => {
+            s.confirm = None;
+            return Vec::new();
+        }
+        (false, TextKey::Char('y' | 'Y')) | (false, TextKey::Enter) => true,
+        (true, TextKey::Enter) if c.typed == c.subdomain => true,
+        (true, TextKey::Enter) => {
+            notice(s, format!("type {} exactly to confirm, or Esc", c.subdomain), true);
+            false
+        }
+        (true, k) => {
+            edit(&mut c.typed, k);
+            s.confirm = Some(c);
+            return Vec::new();
+        }
+        (false, _) => false,
+    };
+    if !fire {
+        return Vec::new();
+    }
+    s.confirm = None;
+    start(s, c.customer_id, c.subdomain, c.op)
+}
+
+fn start(s: &mut AppState, customer_id: i64, subdomain: String, op: Operation) -> Vec<Command> {
+    if let Some(r) = s.running.get(&customer_id) {
+        notice(s, format!("{subdomain}: {} is still running", r.op.verb()), true);
+        return Vec::new();
+    }
+    s.running.insert(customer_id, Running { op, subdomain: subdomain.clone(), done: Vec::new(), current: None });
+    notice(s, format!("{subdomain}: {} started", op.verb()), false);
+    let mut cmds = vec![Command::Operate { customer_id, op }];
+    if let Some(d) = s.detail.as_mut().filter(|d| d.customer_id == customer_id)
+        && matches!(op, Operation::Deploy | Operation::Redeploy)
+    {
+        d.tab = Tab::Deployment;
+        cmds.insert(0, Command::StopLogs);
+    }
+    cmds
+}
+
+/// The customer an operation applies to: the open one, else the selected row.
+fn target(s: &AppState) -> Option<(i64, String)> {
+    match (&s.screen, &s.detail) {
+        (Screen::Detail, Some(d)) => Some((d.customer_id, d.subdomain.clone())),
+        _ => s.dashboard.selected_row().map(|r| (r.customer.id, r.customer.subdomain.clone())),
+    }
+}
+
+fn operate(s: &mut AppState, op: Operation) -> Vec<Command> {
+    let Some((id, subdomain)) = target(s) else {
+        notice(s, "no customer selected", true);
+        return Vec::new();
+    };
+    if matches!(op, Operation::Stop | Operation::Restart | Operation::Delete | Operation::Redeploy) {
+        s.confirm = Some(Confirm { customer_id: id, subdomain, op, typed: String::new() });
+        return Vec::new();
+    }
+    start(s, id, subdomain, op)
+}
+
+fn run_command_line(s: &mut AppState, line: &str) -> Vec<Command> {
+    let op = |name: &str| match name {
+        "deploy" => Some(Operation::Deploy),
+        "redeploy" => Some(Operation::Redeploy),
+        "start" => Some(Operation::Start),
+        "stop" => Some(Operation::Stop),
+        "restart" => Some(Operation::Restart),
+        "delete" => Some(Operation::Delete),
+        "retry-cert" => Some(Operation::RetryCert),
+        _ => None,
+    };
+    match line {
+        "q" | "quit" => {
+            s.should_quit = true;
+            Vec::new()
+        }
+        "customers" | "c" => go_dashboard(s),
+        "help" => {
+            s.help_open = true;
+            Vec::new()
+        }
+        "health" => on_key(s, Action::CheckHealth),
+        "" => Vec::new(),
+        other => match op(other) {
+            Some(op) => operate(s, op),
+            None => {
+                notice(
+                    s,
+                    format!(
+                        "unknown command :{other} (commands: customers, deploy, redeploy, start, stop, restart, delete, retry-cert, health, help, q)"
+                    ),
+                    true,
+                );
+                Vec::new()
+            }
+        },
+    }
+}
+
+fn go_dashboard(s: &mut AppState) -> Vec<Command> {
+    let was_detail = s.detail.take().is_some();
+    s.screen = Screen::Dashboard;
+    if was_detail { vec![Command::StopLogs, Command::LoadCustomers] } else { Vec::new() }
+}
+
+fn on_key(s: &mut AppState, action: Action) -> Vec<Command> {
+    if s.help_open {
+        if matches!(action, Action::Back | Action::ToggleHelp | Action::Quit) {
+            s.help_open = false;
+        }
+        return Vec::new();
+    }
+    match action {
+        Action::Quit => s.should_quit = true,
+        Action::ToggleHelp => s.help_open = true,
+        Action::CommandLine => s.command = Some(String::new()),
+        Action::Refresh => {
+            let mut cmds = vec![Command::LoadCustomers];
+            if let Some(d) = &s.detail {
+                cmds.push(Command::LoadDetail { customer_id: d.customer_id });
+            }
+            return cmds;
+        }
+        Action::Operate(op) => return operate(s, op),
+        other => {
+            return match s.screen {
+                Screen::Dashboard => on_dashboard(s, other),
+                Screen::Detail => on_detail(s, other),
+                Screen::Login => Vec::new(),
+            };
+        }
+    }
+    Vec::new()
+}
+
+fn on_dashboard(s: &mut AppState, action: Action) -> Vec<Command> {
+    let page = s.table_height().max(1) as isize;
+    let d = &mut s.dashboard;
+    match action {
+        Action::Move(n) => d.move_by(if n.abs() > 1 { n.signum() * page } else { n }),
+        Action::Top => d.selected = 0,
+        Action::Bottom => d.selected = d.visible.len().saturating_sub(1),
+        Action::Filter => d.filtering = true,
+        Action::Back if !d.filter.is_empty() => {
+            d.filter.clear();
+            d.recompute();
+        }
+        Action::CycleStatus => {
+            d.status_filter = match d.status_filter {
+                None => Some(CustomerStatus::Active),
+                Some(CustomerStatus::Active) => Some(CustomerStatus::Inactive),
+                Some(CustomerStatus::Inactive) => Some(CustomerStatus::Deploying),
+                Some(CustomerStatus::Deploying) => Some(CustomerStatus::Error),
+                Some(CustomerStatus::Error) => None,
+            };
+            d.selected = 0;
+            d.recompute();
+        }
+        Action::CycleSort => {
+            d.sort = Some(d.sort.map_or(super::dashboard::SortKey::Subdomain, super::dashboard::SortKey::next));
+            d.recompute();
+        }
+        Action::Open => {
+            let Some(row) = d.selected_row() else { return Vec::new() };
+            let (id, sub) = (row.customer.id, row.customer.subdomain.clone());
+            s.detail = Some(DetailState::new(id, sub));
+            s.screen = Screen::Detail;
+            return vec![Command::LoadDetail { customer_id: id }];
+        }
+        _ => s.dirty = false,
+    }
+    let height = s.table_height();
+    s.dashboard.scroll_into_view(height);
+    Vec::new()
+}
+
+fn switch_tab(d: &mut DetailState, tab: Tab) -> Vec<Command> {
+    let from = d.tab;
+    d.tab = tab;
+    let mut cmds = Vec::new();
+    if from == Tab::Logs && tab != Tab::Logs {
+        cmds.push(Command::StopLogs);
+    }
+    if tab == Tab::Logs && from != Tab::Logs {
+        cmds.push(Command::FollowLogs { customer_id: d.customer_id });
+    }
+    if tab == Tab::Health && d.health.is_none() && !d.health_running {
+        d.health_running = true;
+        cmds.push(Command::CheckHealth { customer_id: d.customer_id });
+    }
+    cmds
+}
+
+fn on_detail(s: &mut AppState, action: Action) -> Vec<Command> {
+    let Some(d) = s.detail.as_mut() else { return go_dashboard(s) };
+    match action {
+        Action::Back => go_dashboard(s),
+        Action::NextTab(n) => {
+            let tab = d.tab.step(n);
+            switch_tab(d, tab)
+        }
+        Action::GoTab(i) => match Tab::ALL.get(i) {
+            Some(tab) => switch_tab(d, *tab),
+            None => Vec::new(),
+        },
+        Action::CheckHealth => {
+            d.health_running = true;
+            if d.tab != Tab::Health {
+                let mut cmds = switch_tab(d, Tab::Health);
+                if !cmds.iter().any(|c| matches!(c, Command::CheckHealth { .. })) {
+                    cmds.push(Command::CheckHealth { customer_id: d.customer_id });
+                }
+                return cmds;
+            }
+            vec![Command::CheckHealth { customer_id: d.customer_id }]
+        }
+        Action::ToggleFollow if d.tab == Tab::Logs => {
+            d.follow = !d.follow;
+            d.log_scroll = 0;
+            Vec::new()
+        }
+        Action::Move(n) if d.tab == Tab::Logs => {
+            d.follow = false;
+            let max = d.logs.lines.len();
+            d.log_scroll = d.log_scroll.saturating_add_signed(-n * if n.abs() > 1 { 10 } else { 1 }).min(max);
+            Vec::new()
+        }
+        _ => {
+            s.dirty = false;
+            Vec::new()
+        }
+    }
+}

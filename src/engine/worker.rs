@@ -1,0 +1,364 @@
+//! The engine as a task for the TUI: it takes [`Command`]s and emits [`Event`]s, on its own
+//! thread with its own runtime, so a slow Docker or NPM call never blocks input or drawing.
+//! The database connection and the unlocked secrets live only here.
+
+use std::cell::RefCell;
+use std::path::PathBuf;
+use std::rc::Rc;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+
+use super::docker::DockerEngine;
+use super::health::HealthReport;
+use super::lifecycle::{Ops, Progress};
+use super::proxy::{self, AnyProxy};
+use crate::domain::audit::AuditEntry;
+use crate::domain::customer::Customer;
+use crate::domain::deployment::{ContainerInfo, Deployment, LogLine};
+use crate::store::customers::CustomerRow;
+use crate::store::{Session, Store};
+
+/// Work the UI asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Check a password and unlock the secrets.
+    Login {
+        /// Username.
+        user: String,
+        /// Password.
+        password: String,
+    },
+    /// Reload the customers table.
+    LoadCustomers,
+    /// Load everything the detail view shows.
+    LoadDetail {
+        /// Which customer.
+        customer_id: i64,
+    },
+    /// Run an operation on a customer.
+    Operate {
+        /// Which customer.
+        customer_id: i64,
+        /// What to do.
+        op: Operation,
+    },
+    /// Run a health check (with STUN).
+    CheckHealth {
+        /// Which customer.
+        customer_id: i64,
+    },
+    /// Stream the customer's logs until [`Command::StopLogs`].
+    FollowLogs {
+        /// Which customer.
+        customer_id: i64,
+    },
+    /// Stop streaming logs.
+    StopLogs,
+}
+
+/// Operations on a customer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    /// Deploy (or redeploy when deployed).
+    Deploy,
+    /// Redeploy.
+    Redeploy,
+    /// Start.
+    Start,
+    /// Stop.
+    Stop,
+    /// Restart.
+    Restart,
+    /// Delete (data archived).
+    Delete,
+    /// Retry the certificate.
+    RetryCert,
+}
+
+impl Operation {
+    /// The verb shown to users.
+    pub fn verb(self) -> &'static str {
+        match self {
+            Operation::Deploy => "deploy",
+            Operation::Redeploy => "redeploy",
+            Operation::Start => "start",
+            Operation::Stop => "stop",
+            Operation::Restart => "restart",
+            Operation::Delete => "delete",
+            Operation::RetryCert => "retry certificate",
+        }
+    }
+}
+
+/// What the detail view shows about one customer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Detail {
+    /// The customer.
+    pub customer: Customer,
+    /// Its public domain.
+    pub fqdn: String,
+    /// Its deployment.
+    pub deployment: Option<Deployment>,
+    /// Its newest audit entries.
+    pub audit: Vec<AuditEntry>,
+    /// Its containers, or why they could not be listed.
+    pub containers: Result<Vec<ContainerInfo>, String>,
+}
+
+/// What the engine reports.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// Login worked.
+    LoggedIn {
+        /// Who.
+        user: String,
+    },
+    /// Login refused; the store's sentence (wrong password, lockout with the wait).
+    LoginFailed(String),
+    /// The customers table.
+    Customers(Vec<CustomerRow>),
+    /// Detail data.
+    Detail(Box<Detail>),
+    /// Docker's state: its version, or why it is unreachable.
+    Docker(Result<String, String>),
+    /// A step of a running operation.
+    Progress {
+        /// Which customer.
+        customer_id: i64,
+        /// The step event.
+        progress: Progress,
+    },
+    /// An operation ended.
+    Finished {
+        /// Which customer.
+        customer_id: i64,
+        /// What ran.
+        op: Operation,
+        /// Its outcome, as one sentence.
+        result: Result<String, String>,
+    },
+    /// A health check ended.
+    Health {
+        /// Which customer.
+        customer_id: i64,
+        /// The report or the error.
+        report: Result<HealthReport, String>,
+    },
+    /// New log lines (batched so a chatty container does not cause a redraw per line).
+    Logs {
+        /// Which customer.
+        customer_id: i64,
+        /// The lines.
+        lines: Vec<LogLine>,
+    },
+    /// Something failed outside an operation.
+    Error(String),
+}
+
+struct Ctx {
+    store: Store,
+    session: Session,
+    proxy: AnyProxy,
+    template_dir: PathBuf,
+}
+
+/// Starts the worker thread for the database at `db` (templates overrides under `home`).
+pub fn spawn(db: PathBuf, home: PathBuf) -> (UnboundedSender<Command>, UnboundedReceiver<Event>) {
+    let (cmd_tx, cmd_rx) = unbounded_channel();
+    let (ev_tx, ev_rx) = unbounded_channel();
+    std::thread::Builder::new()
+        .name("nbmsp-engine".into())
+        .spawn(move || {
+            let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                Ok(rt) => rt,
+                Err(e) => {
+                    let _ = ev_tx.send(Event::Error(format!("cannot start the engine: {e}")));
+                    return;
+                }
+            };
+            let local = tokio::task::LocalSet::new();
+            local.block_on(&rt, run(db, home, cmd_rx, ev_tx));
+        })
+        .ok();
+    (cmd_tx, ev_rx)
+}
+
+async fn run(db: PathBuf, home: PathBuf, mut rx: UnboundedReceiver<Command>, tx: UnboundedSender<Event>) {
+    let mut ctx: Option<Rc<Ctx>> = None;
+    let logs: Rc<RefCell<Option<tokio::task::AbortHandle>>> = Rc::new(RefCell::new(None));
+    while let Some(cmd) = rx.recv().await {
+        match cmd {
+            Command::Login { user, password } => {
+                let result = Store::open(&db, false).map_err(|e| e.to_string()).and_then(|mut store| {
+                    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+                    let session = store.login(&user, &password, now).map_err(|e| e.to_string())?;
+                    let proxy = proxy::from_settings(&store, &session.vault, Some(home.join("templates")))
+                        .unwrap_or(AnyProxy::None(proxy::NoProxy));
+                    Ok(Ctx { store, session, proxy, template_dir: home.join("templates") })
+                });
+                match result {
+                    Ok(c) => {
+                        let _ = tx.send(Event::LoggedIn { user: c.session.user.username.clone() });
+                        let c = Rc::new(c);
+                        send_customers(&c, &tx);
+                        let tx2 = tx.clone();
+                        tokio::task::spawn_local(async move {
+                            let status = match DockerEngine::connect().await {
+                                Ok(d) => d.info().await.map(|i| i.version).map_err(|e| e.to_string()),
+                                Err(e) => Err(e.to_string()),
+                            };
+                            let _ = tx2.send(Event::Docker(status));
+                        });
+                        ctx = Some(c);
+                    }
+                    Err(e) => {
+                        let _ = tx.send(Event::LoginFailed(e));
+                    }
+                }
+            }
+            cmd => {
+                let Some(c) = ctx.clone() else {
+                    let _ = tx.send(Event::Error("not logged in".into()));
+                    continue;
+                };
+                handle(c, cmd, &tx, &logs);
+            }
+        }
+    }
+}
+
+fn send_customers(c: &Ctx, tx: &UnboundedSender<Event>) {
+    let _ = tx.send(match c.store.customer_rows() {
+        Ok(rows) => Event::Customers(rows),
+        Err(e) => Event::Error(e.to_string()),
+    });
+}
+
+fn handle(c: Rc<Ctx>, cmd: Command, tx: &UnboundedSender<Event>, logs: &Rc<RefCell<Option<tokio::task::AbortHandle>>>) {
+    let tx = tx.clone();
+    match cmd {
+        Command::Login { .. } => {}
+        Command::LoadCustomers => send_customers(&c, &tx),
+        Command::LoadDetail { customer_id } => {
+            tokio::task::spawn_local(async move {
+                let ev = match load_detail(&c, customer_id).await {
+                    Ok(d) => Event::Detail(Box::new(d)),
+                    Err(e) => Event::Error(e),
+                };
+                let _ = tx.send(ev);
+            });
+        }
+        Command::Operate { customer_id, op } => {
+            tokio::task::spawn_local(async move {
+                let result = operate(&c, customer_id, op, &tx).await;
+                let _ = tx.send(Event::Finished { customer_id, op, result });
+                send_customers(&c, &tx);
+            });
+        }
+        Command::CheckHealth { customer_id } => {
+            tokio::task::spawn_local(async move {
+                let report = with_ops(&c, async |ops| ops.health(customer_id).await.map_err(|e| e.to_string())).await;
+                let _ = tx.send(Event::Health { customer_id, report });
+            });
+        }
+        Command::FollowLogs { customer_id } => {
+            if let Some(h) = logs.borrow_mut().take() {
+                h.abort();
+            }
+            let handle = tokio::task::spawn_local(async move {
+                if let Err(e) = follow_logs(&c, customer_id, &tx).await {
+                    let _ = tx.send(Event::Error(format!("logs: {e}")));
+                }
+            });
+            *logs.borrow_mut() = Some(handle.abort_handle());
+        }
+        Command::StopLogs => {
+            if let Some(h) = logs.borrow_mut().take() {
+                h.abort();
+            }
+        }
+    }
+}
+
+async fn with_ops<T>(c: &Ctx, f: impl AsyncFnOnce(&Ops<'_, AnyProxy>) -> Result<T, String>) -> Result<T, String> {
+    let docker = DockerEngine::connect().await.map_err(|e| e.to_string())?;
+    let ops = Ops {
+        store: &c.store,
+        vault: &c.session.vault,
+        actor: &c.session.user.username,
+        docker: &docker,
+        proxy: &c.proxy,
+        template_dir: Some(c.template_dir.clone()),
+    };
+    f(&ops).await
+}
+
+async fn load_detail(c: &Ctx, customer_id: i64) -> Result<Detail, String> {
+    let customer = c.store.customer(customer_id).map_err(|e| e.to_string())?;
+    let fqdn = customer.fqdn(&c.store.settings().map_err(|e| e.to_string())?.base_domain);
+    let deployment = c.store.deployment(customer_id).map_err(|e| e.to_string())?;
+    let audit = c.store.audit_log(Some(customer_id), 50).map_err(|e| e.to_string())?;
+    let containers = if deployment.is_some() {
+        with_ops(c, async |ops| ops.containers(&customer).await.map_err(|e| e.to_string())).await
+    } else {
+        Ok(Vec::new())
+    };
+    Ok(Detail { customer, fqdn, deployment, audit, containers })
+}
+
+async fn operate(c: &Ctx, customer_id: i64, op: Operation, tx: &UnboundedSender<Event>) -> Result<String, String> {
+    with_ops(c, async |ops| {
+        let mut progress = |p: Progress| {
+            let _ = tx.send(Event::Progress { customer_id, progress: p });
+        };
+        let r = match op {
+            Operation::Deploy => {
+                ops.deploy(customer_id, &mut progress).await.map(|o| format!("up on UDP {}", o.udp_port))
+            }
+            Operation::Redeploy => ops.redeploy(customer_id, &mut progress).await.map(|_| "redeployed".to_string()),
+            Operation::Start => ops.start(customer_id).await.map(|_| "started, healthy".to_string()),
+            Operation::Stop => ops.stop(customer_id).await.map(|()| "stopped".to_string()),
+            Operation::Restart => ops.restart(customer_id).await.map(|_| "restarted, healthy".to_string()),
+            Operation::Delete => ops.delete(customer_id, false).await.map(|a| match a {
+                Some(p) => format!("deleted; data kept in {}", p.display()),
+                None => "deleted".to_string(),
+            }),
+            Operation::RetryCert => ops.retry_certificate(customer_id).await.map(|r| r.detail),
+        };
+        r.map_err(|e| e.to_string())
+    })
+    .await
+}
+
+/// Streams the customer's container logs, merged, in batches of at most 100 ms.
+async fn follow_logs(c: &Ctx, customer_id: i64, tx: &UnboundedSender<Event>) -> Result<(), String> {
+    let customer = c.store.customer(customer_id).map_err(|e| e.to_string())?;
+    let containers = with_ops(c, async |ops| ops.containers(&customer).await.map_err(|e| e.to_string())).await?;
+    let docker = DockerEngine::connect().await.map_err(|e| e.to_string())?;
+    let streams = containers.iter().map(|x| Box::pin(docker.logs(&x.name, x.service.clone(), Some(200), true)));
+    let mut merged = futures_util::stream::select_all(streams);
+    let mut batch = Vec::new();
+    let mut tick = tokio::time::interval(Duration::from_millis(100));
+    loop {
+        tokio::select! {
+            line = merged.next() => match line {
+                Some(Ok(l)) => batch.push(l),
+                Some(Err(e)) => return Err(e.to_string()),
+                None => break,
+            },
+            _ = tick.tick() => {
+                if !batch.is_empty() {
+                    // Within a batch (the first one holds every container's tail) keep time order.
+                    batch.sort_by(|a, b| a.timestamp.cmp(&b.timestamp));
+                    let _ = tx.send(Event::Logs { customer_id, lines: std::mem::take(&mut batch) });
+                }
+            }
+        }
+    }
+    if !batch.is_empty() {
+        let _ = tx.send(Event::Logs { customer_id, lines: batch });
+    }
+    Ok(())
+}

@@ -1,0 +1,147 @@
+//! The dashboard: stats cards and the customers table. Only the visible rows are built, so
+//! 10,000 customers cost no more per frame than 30.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Cell, Paragraph, Row, Table};
+
+use super::fit;
+use super::theme::Theme;
+use crate::app::AppState;
+use crate::domain::customer::CustomerStatus;
+
+/// Draws cards and table into `area`.
+pub fn render(state: &AppState, t: &Theme, frame: &mut Frame, area: Rect) {
+    let big = area.width >= 100 && state.size.1 >= 30;
+    let [cards, table] =
+        Layout::vertical([Constraint::Length(if big { 3 } else { 1 }), Constraint::Min(3)]).areas(area);
+    if big {
+        cards_boxes(state, t, frame, cards)
+    } else {
+        cards_line(state, t, frame, cards)
+    }
+    customers(state, t, frame, table);
+}
+
+fn cards_boxes(state: &AppState, t: &Theme, frame: &mut Frame, area: Rect) {
+    let (total, active, inactive, _deploying, error) = state.dashboard.counts();
+    let (used, allowed) = state.dashboard.devices();
+    let cells =
+        Layout::horizontal([Constraint::Length(16); 4].into_iter().chain([Constraint::Length(20), Constraint::Min(0)]))
+            .split(area);
+    let card = |title: &str, value: Line<'static>| {
+        Paragraph::new(value).centered().block(Block::bordered().title(format!(" {title} ")))
+    };
+    frame.render_widget(card("Total", Line::styled(total.to_string(), t.bold())), cells[0]);
+    let (m, s) = t.status(CustomerStatus::Active);
+    frame.render_widget(card("Active", Line::styled(format!("{m} {active}"), s)), cells[1]);
+    let (m, s) = t.status(CustomerStatus::Inactive);
+    frame.render_widget(card("Inactive", Line::styled(format!("{m} {inactive}"), s)), cells[2]);
+    let (m, s) = t.status(CustomerStatus::Error);
+    frame.render_widget(card("Error", Line::styled(format!("{m} {error}"), s)), cells[3]);
+    frame.render_widget(card("Devices", Line::raw(format!("{used} / {allowed}"))), cells[4]);
+}
+
+fn cards_line(state: &AppState, t: &Theme, frame: &mut Frame, area: Rect) {
+    let (total, active, inactive, _deploying, error) = state.dashboard.counts();
+    let (used, allowed) = state.dashboard.devices();
+    let (ma, sa) = t.status(CustomerStatus::Active);
+    let (mi, si) = t.status(CustomerStatus::Inactive);
+    let (me, se) = t.status(CustomerStatus::Error);
+    let line = Line::from(vec![
+        Span::styled(format!(" Total {total}"), t.bold()),
+        Span::raw(" · "),
+        Span::styled(format!("{ma} {active} active"), sa),
+        Span::raw(" · "),
+        Span::styled(format!("{mi} {inactive} inactive"), si),
+        Span::raw(" · "),
+        Span::styled(format!("{me} {error} error"), se),
+        Span::raw(format!(" · dev {used}/{allowed}")),
+    ]);
+    frame.render_widget(Paragraph::new(line), area);
+}
+
+/// Columns by priority; narrower screens drop them from the end of this list.
+const COLUMNS: [(&str, u16); 7] =
+    [("Name", 20), ("Subdomain", 14), ("Status", 12), ("Devices", 8), ("UDP", 6), ("Company", 18), ("Created", 10)];
+
+fn customers(state: &AppState, t: &Theme, frame: &mut Frame, area: Rect) {
+    let d = &state.dashboard;
+    let mut title = vec![Span::styled(format!(" Customers ({}) ", d.rows.len()), t.bold())];
+    if !d.filter.is_empty() || d.filtering {
+        let cursor = if d.filtering { "▏" } else { "" };
+        title.push(Span::raw(format!("─ /{}{cursor} ", d.filter)));
+    }
+    title.push(Span::raw(format!("─ status: {} ", d.status_filter.map_or("all".to_string(), |s| s.to_string()))));
+    title.push(Span::raw(format!("─ sort: {} ", d.sort.map_or("name", |s| s.label()))));
+    let height = state.table_height();
+    let shown = d.visible.len().min(d.offset + height).saturating_sub(d.offset);
+    let range = if d.visible.is_empty() {
+        "0 of 0".to_string()
+    } else {
+        format!("{}-{} of {}", d.offset + 1, d.offset + shown, d.visible.len())
+    };
+    let block =
+        Block::bordered().title(Line::from(title)).title_bottom(Line::from(format!(" {range} ")).right_aligned());
+
+    if d.visible.is_empty() {
+        let msg = if !d.loaded {
+            "loading…"
+        } else if d.rows.is_empty() {
+            "No customers yet. Create one with `nbmsp customer create --help`."
+        } else {
+            "No customer matches the filter (Esc clears it)."
+        };
+        frame.render_widget(Paragraph::new(Line::styled(format!(" {msg}"), t.dim())).block(block), area);
+        return;
+    }
+
+    // Fit columns: keep adding by priority while they fit (the name column takes the rest).
+    let inner = area.width.saturating_sub(4);
+    let mut used = 0u16;
+    let mut cols = Vec::new();
+    for (i, (name, w)) in COLUMNS.iter().enumerate() {
+        if i == 0 || used + w < inner {
+            used += w + 1;
+            cols.push((*name, *w));
+        }
+    }
+    let widths: Vec<Constraint> = cols
+        .iter()
+        .enumerate()
+        .map(|(i, (_, w))| if i == 0 { Constraint::Min(*w) } else { Constraint::Length(*w) })
+        .collect();
+    let rows = d.visible[d.offset..d.offset + shown].iter().enumerate().map(|(i, idx)| {
+        let r = &d.rows[*idx];
+        let c = &r.customer;
+        let (marker, style) = t.status(c.status);
+        let cells = cols.iter().map(|(name, w)| match *name {
+            "Name" => Cell::from(fit(&c.name, 40)),
+            "Subdomain" => Cell::from(fit(&c.subdomain, usize::from(*w))),
+            "Status" => Cell::from(Span::styled(format!("{marker} {}", c.status), style)),
+            "Devices" => {
+                Cell::from(format!("{}/{}", r.devices.map_or("—".to_string(), |n| n.to_string()), c.max_devices))
+            }
+            "UDP" => Cell::from(r.udp_port.map_or("—".to_string(), |p| p.to_string())),
+            "Company" => {
+                Cell::from(if c.company.is_empty() { "—".to_string() } else { fit(&c.company, usize::from(*w)) })
+            }
+            _ => Cell::from(c.created_at.date().to_string()),
+        });
+        let selected = d.offset + i == d.selected;
+        let prefix = if selected { "▶ " } else { "  " };
+        let mut all = vec![Cell::from(prefix)];
+        all.extend(cells);
+        let row = Row::new(all);
+        if selected { row.style(t.selected()) } else { row }
+    });
+    let mut w = vec![Constraint::Length(2)];
+    w.extend(widths);
+    let header = {
+        let mut h = vec![Cell::from("")];
+        h.extend(cols.iter().map(|(n, _)| Cell::from(*n)));
+        Row::new(h).style(t.bold())
+    };
+    frame.render_widget(Table::new(rows, w).header(header).block(block), area);
+}

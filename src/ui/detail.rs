@@ -1,0 +1,259 @@
+//! The customer detail view: a title line, the tabs, and the tab's content.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Cell, Gauge, Paragraph, Row, Table, Wrap};
+
+use super::fit;
+use super::theme::Theme;
+use crate::app::AppState;
+use crate::app::detail::{DetailState, LOG_CAPACITY, Tab};
+use crate::engine::lifecycle::Step;
+use crate::engine::worker::Detail;
+
+/// Draws the detail view of the open customer into `area`.
+pub fn render(state: &AppState, t: &Theme, frame: &mut Frame, area: Rect) {
+    let Some(d) = &state.detail else { return };
+    let [title, tabs, body] =
+        Layout::vertical([Constraint::Length(1), Constraint::Length(1), Constraint::Min(1)]).areas(area);
+    frame.render_widget(title_line(d, t), title);
+    let mut spans = Vec::new();
+    for tab in Tab::ALL {
+        let label = format!(" [{} {}] ", tab.index() + 1, tab.title());
+        spans.push(if tab == d.tab { Span::styled(label, t.selected()) } else { Span::raw(label) });
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), tabs);
+    let Some(data) = &d.data else {
+        frame.render_widget(Paragraph::new(Line::styled(" loading…", t.dim())).block(Block::bordered()), body);
+        return;
+    };
+    match d.tab {
+        Tab::Info => info(data, t, frame, body),
+        Tab::Deployment => deployment(state, d, data, t, frame, body),
+        Tab::Logs => logs(d, t, frame, body),
+        Tab::Health => health(d, data, t, frame, body),
+    }
+}
+
+fn title_line(d: &DetailState, t: &Theme) -> Paragraph<'static> {
+    let Some(data) = &d.data else { return Paragraph::new(Line::styled(format!(" {}", d.subdomain), t.bold())) };
+    let c = &data.customer;
+    let (marker, style) = t.status(c.status);
+    let port = data.deployment.as_ref().and_then(|x| x.relay_udp_port).map_or("—".to_string(), |p| p.to_string());
+    Paragraph::new(Line::from(vec![
+        Span::styled(format!(" {}", c.name), t.bold()),
+        Span::raw(format!(" · {} · ", data.fqdn)),
+        Span::styled(format!("{marker} {}", c.status), style),
+        Span::raw(format!(" · {} · UDP {port}", c.layout)),
+    ]))
+}
+
+fn kv(key: &str, value: String, t: &Theme) -> Line<'static> {
+    Line::from(vec![Span::styled(format!(" {key:<14}"), t.dim()), Span::raw(value)])
+}
+
+fn info(data: &Detail, t: &Theme, frame: &mut Frame, area: Rect) {
+    let c = &data.customer;
+    let [fields, log] = Layout::vertical([Constraint::Length(11), Constraint::Min(3)]).areas(area);
+    let dash = |s: &str| if s.is_empty() { "—".to_string() } else { s.to_string() };
+    let mut lines = vec![
+        kv("name", c.name.clone(), t),
+        kv("company", dash(&c.company), t),
+        kv("subdomain", format!("{} → {}", c.subdomain, data.fqdn), t),
+        kv("email", c.email.clone(), t),
+        kv("max devices", c.max_devices.to_string(), t),
+        kv("layout", c.layout.to_string(), t),
+        kv("status", c.status_reason.as_ref().map_or(c.status.to_string(), |r| format!("{} ({r})", c.status)), t),
+        kv("created", crate::store::fmt_time(c.created_at), t),
+    ];
+    if !c.notes.is_empty() {
+        lines.push(kv("notes", c.notes.lines().next().unwrap_or("").to_string(), t));
+    }
+    frame.render_widget(Paragraph::new(lines).block(Block::bordered().title(" Info ")), fields);
+    let rows = data.audit.iter().map(|e| {
+        let mark = match e.status {
+            crate::domain::audit::AuditStatus::Success => Span::styled("✓", t.ok()),
+            crate::domain::audit::AuditStatus::Error => Span::styled("✗", t.error()),
+            crate::domain::audit::AuditStatus::Info => Span::styled("·", t.dim()),
+        };
+        Row::new(vec![
+            Cell::from(crate::store::fmt_time(e.created_at)),
+            Cell::from(mark),
+            Cell::from(e.actor.clone()),
+            Cell::from(e.action.clone()),
+            Cell::from(e.message.clone()),
+        ])
+    });
+    let widths = [
+        Constraint::Length(20),
+        Constraint::Length(1),
+        Constraint::Length(8),
+        Constraint::Length(16),
+        Constraint::Min(10),
+    ];
+    frame.render_widget(Table::new(rows, widths).block(Block::bordered().title(" Audit log ")), log);
+}
+
+fn deployment(state: &AppState, d: &DetailState, data: &Detail, t: &Theme, frame: &mut Frame, area: Rect) {
+    if let Some(run) = state.running.get(&d.customer_id) {
+        return progress(run, t, frame, area);
+    }
+    let [top, containers] = Layout::vertical([Constraint::Length(9), Constraint::Min(3)]).areas(area);
+    let lines = match &data.deployment {
+        None => vec![Line::styled(" Not deployed. Press D to deploy.", t.dim())],
+        Some(dep) => {
+            let mut l = vec![
+                kv("status", dep.status.to_string(), t),
+                kv("setup URL", dep.setup_url.clone().unwrap_or_else(|| "—".into()), t),
+                kv("UDP port", dep.relay_udp_port.map_or("—".into(), |p| p.to_string()), t),
+                kv(
+                    "proxy host",
+                    dep.npm_proxy_id.map_or("— (proxy = none, or not registered)".into(), |i| format!("#{i}")),
+                    t,
+                ),
+            ];
+            l.push(match &dep.proxy_pending {
+                Some(p) => Line::from(vec![
+                    Span::styled(format!(" {:<14}", "certificate"), t.dim()),
+                    Span::styled(format!("✗ {p} (c retries)"), t.warn()),
+                ]),
+                None => kv("certificate", dep.npm_certificate_id.map_or("—".into(), |i| format!("#{i} ✓")), t),
+            });
+            l.push(kv(
+                "devices",
+                dep.devices_total.map_or("not counted".into(), |n| format!("{n} of {}", data.customer.max_devices)),
+                t,
+            ));
+            l
+        }
+    };
+    frame.render_widget(
+        Paragraph::new(lines).wrap(Wrap { trim: false }).block(Block::bordered().title(" Deployment ")),
+        top,
+    );
+    match &data.containers {
+        Err(e) => frame.render_widget(
+            Paragraph::new(Line::styled(format!(" ✗ {e}"), t.error()))
+                .wrap(Wrap { trim: true })
+                .block(Block::bordered().title(" Containers ")),
+            containers,
+        ),
+        Ok(list) => {
+            let rows = list.iter().map(|c| {
+                let state_style = if c.is_up() { t.ok() } else { t.error() };
+                let mark = if c.is_up() { "●" } else { "✗" };
+                Row::new(vec![
+                    Cell::from(c.service.clone()),
+                    Cell::from(Span::styled(format!("{mark} {}", c.state), state_style)),
+                    Cell::from(c.started_at.map_or("—".into(), crate::store::fmt_time)),
+                    Cell::from(fit(&c.image, 40)),
+                ])
+            });
+            let widths = [Constraint::Length(11), Constraint::Length(13), Constraint::Length(21), Constraint::Min(10)];
+            let header = Row::new(["Service", "State", "Since", "Image"]).style(t.bold());
+            frame.render_widget(
+                Table::new(rows, widths).header(header).block(Block::bordered().title(" Containers ")),
+                containers,
+            );
+        }
+    }
+}
+
+fn progress(run: &crate::app::Running, t: &Theme, frame: &mut Frame, area: Rect) {
+    let [steps, gauge] = Layout::vertical([Constraint::Min(3), Constraint::Length(3)]).areas(area);
+    let mut lines: Vec<Line> = run
+        .done
+        .iter()
+        .map(|(label, detail)| {
+            let failed = detail.starts_with("FAILED");
+            let (mark, style) = if failed { ("✗", t.error()) } else { ("✓", t.ok()) };
+            Line::from(vec![Span::styled(format!(" {mark} {label:<18}"), style), Span::raw(fit(detail, 100))])
+        })
+        .collect();
+    if let Some(cur) = &run.current {
+        lines.push(Line::styled(format!(" ● {cur}…"), t.warn()));
+    }
+    frame.render_widget(
+        Paragraph::new(lines).block(Block::bordered().title(format!(" {} {} ", run.op.verb(), run.subdomain))),
+        steps,
+    );
+    let total = Step::ALL.len();
+    let ratio = (run.done.len() as f64 / total as f64).min(1.0);
+    frame.render_widget(
+        Gauge::default()
+            .ratio(ratio)
+            .label(format!("{}/{total} steps", run.done.len()))
+            .gauge_style(t.ok())
+            .block(Block::bordered()),
+        gauge,
+    );
+}
+
+fn logs(d: &DetailState, t: &Theme, frame: &mut Frame, area: Rect) {
+    let height = usize::from(area.height.saturating_sub(2));
+    let total = d.logs.lines.len();
+    let end = total.saturating_sub(if d.follow { 0 } else { d.log_scroll });
+    let start = end.saturating_sub(height);
+    let width = usize::from(area.width.saturating_sub(2));
+    let lines: Vec<Line> = d
+        .logs
+        .lines
+        .range(start..end)
+        .map(|l| {
+            let time = l.timestamp.as_deref().and_then(|ts| ts.get(11..19)).unwrap_or("");
+            let text = format!("{time} {:<10} {}", l.service, l.text);
+            Line::raw(fit(&text, width))
+        })
+        .collect();
+    let follow = if d.follow { "●" } else { "○" };
+    let title = format!(" Logs · all services · follow {follow} ");
+    let bottom = format!(" {total} of {LOG_CAPACITY}-line buffer · {} dropped ", d.logs.dropped);
+    let body = if lines.is_empty() { vec![Line::styled(" waiting for log lines…", t.dim())] } else { lines };
+    frame.render_widget(
+        Paragraph::new(body).block(Block::bordered().title(title).title_bottom(Line::from(bottom).right_aligned())),
+        area,
+    );
+}
+
+fn health(d: &DetailState, data: &Detail, t: &Theme, frame: &mut Frame, area: Rect) {
+    let checked =
+        data.deployment.as_ref().and_then(|x| x.last_health_check).map_or("never".into(), crate::store::fmt_time);
+    let title = format!(" Health · last check {checked} ");
+    let ok = |b: bool| if b { Span::styled("✓ ok  ", t.ok()) } else { Span::styled("✗ FAIL", t.error()) };
+    let lines: Vec<Line> = match (&d.health, d.health_running) {
+        (_, true) => vec![Line::styled(" checking containers, endpoints and STUN…", t.warn())],
+        (None, false) => vec![Line::styled(" Press h to check now.", t.dim())],
+        (Some(Err(e)), false) => vec![Line::styled(format!(" ✗ {e}"), t.error())],
+        (Some(Ok(r)), false) => {
+            let mut l: Vec<Line> = r
+                .containers
+                .iter()
+                .map(|c| {
+                    Line::from(vec![
+                        Span::raw(" "),
+                        ok(c.is_up()),
+                        Span::raw(format!(" container {:<11} {}", c.service, c.state)),
+                    ])
+                })
+                .collect();
+            l.extend(r.missing.iter().map(|m| {
+                Line::from(vec![Span::raw(" "), ok(false), Span::raw(format!(" container {m:<11} missing"))])
+            }));
+            l.extend(r.endpoints.iter().map(|e| {
+                Line::from(vec![Span::raw(" "), ok(e.ok), Span::raw(format!(" http      {:<24} {}", e.name, e.detail))])
+            }));
+            if let Some(s) = &r.stun {
+                l.push(Line::from(vec![
+                    Span::raw(" "),
+                    ok(s.ok),
+                    Span::raw(format!(" stun      {:<24} {}", s.target, s.detail)),
+                ]));
+            }
+            l.push(Line::raw(""));
+            l.push(if r.healthy { Line::styled(" healthy", t.ok()) } else { Line::styled(" NOT healthy", t.error()) });
+            l
+        }
+    };
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).block(Block::bordered().title(title)), area);
+}

@@ -1,0 +1,89 @@
+//! Overlays drawn over any screen: help (from the keymap), the command line, confirmations,
+//! and the notice line.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+
+use super::theme::Theme;
+use super::{centered, keymap};
+use crate::app::{AppState, Screen};
+
+/// Draws whichever overlay is open.
+pub fn render(state: &AppState, t: &Theme, frame: &mut Frame, body: Rect) {
+    if state.help_open {
+        help(state, t, frame, body);
+    } else if let Some(c) = &state.confirm {
+        let text = if c.needs_typing() {
+            vec![
+                Line::raw(format!("Delete customer {}?", c.subdomain)),
+                Line::raw("Its containers, proxy host, files and port go; its data is archived."),
+                Line::raw(""),
+                Line::from(vec![
+                    Span::raw("Type the subdomain to confirm: "),
+                    Span::styled(format!("{}▏", c.typed), t.bold()),
+                ]),
+            ]
+        } else {
+            vec![
+                Line::raw(format!("{} {}?", capitalise(c.op.verb()), c.subdomain)),
+                Line::raw(""),
+                Line::raw("y yes   n no"),
+            ]
+        };
+        let area = centered(body, 72, 6);
+        frame.render_widget(Clear, area);
+        frame.render_widget(
+            Paragraph::new(text).wrap(Wrap { trim: false }).block(Block::bordered().title(" Confirm ")),
+            area,
+        );
+    }
+    if let Some(cmd) = &state.command {
+        let area = Rect { y: body.y + body.height.saturating_sub(1), height: 1, ..body };
+        frame.render_widget(Clear, area);
+        frame.render_widget(
+            Paragraph::new(Line::from(vec![Span::styled(":", t.key()), Span::raw(format!("{cmd}▏"))])),
+            area,
+        );
+    }
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
+}
+
+fn help(state: &AppState, t: &Theme, frame: &mut Frame, body: Rect) {
+    let table = match state.screen {
+        Screen::Detail => keymap::DETAIL,
+        _ => keymap::DASHBOARD,
+    };
+    let mut lines: Vec<Line> = table
+        .iter()
+        .map(|b| Line::from(vec![Span::styled(format!("{:>7}  ", b.label), t.key()), Span::raw(b.what)]))
+        .collect();
+    lines.push(Line::raw(""));
+    lines.push(Line::styled("  :q quit  :customers  :deploy  :redeploy  :retry-cert", t.dim()));
+    let h = u16::try_from(lines.len()).unwrap_or(u16::MAX).saturating_add(2);
+    let area = centered(body, 60, h);
+    frame.render_widget(Clear, area);
+    frame.render_widget(Paragraph::new(lines).block(Block::bordered().title(" Keys ")), area);
+}
+
+/// The notice line above the footer.
+pub fn notice(state: &AppState, t: &Theme, frame: &mut Frame, area: Rect) {
+    if let Some(n) = &state.notice {
+        let (mark, style) = if n.error { ("✗ ", t.error()) } else { ("✓ ", t.ok()) };
+        frame.render_widget(
+            Paragraph::new(Line::from(vec![Span::styled(format!(" {mark}"), style), Span::raw(n.text.clone())])),
+            area,
+        );
+    } else if let Some(r) = state.running.values().next() {
+        let step = r.current.clone().unwrap_or_else(|| "starting".into());
+        frame.render_widget(
+            Paragraph::new(Line::styled(format!(" ◐ {} {}: {step}", r.op.verb(), r.subdomain), t.warn())),
+            area,
+        );
+    }
+}

@@ -1,0 +1,209 @@
+//! Snapshots of every screen at 80x24 and 120x40, including empty and error states.
+
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+use super::render;
+use crate::app::detail::{DetailState, Tab};
+use crate::app::fixtures::rows;
+use crate::app::{Action, AppState, Confirm, DockerState, Event, Notice, Operation, Running, Screen, update};
+use crate::domain::audit::{AuditEntry, AuditStatus};
+use crate::domain::deployment::{ContainerInfo, Deployment, DeploymentStatus, LogLine};
+use crate::engine::health::{EndpointCheck, HealthReport, StunCheck};
+use crate::engine::worker::Detail;
+
+const SIZES: [(u16, u16); 2] = [(80, 24), (120, 40)];
+
+fn draw(state: &AppState, w: u16, h: u16) -> String {
+    let mut state = state.clone();
+    state.size = (w, h);
+    let height = state.table_height();
+    state.dashboard.scroll_into_view(height);
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| render(&state, f)).unwrap();
+    // The version in the login title changes with releases.
+    t.backend().to_string().replace(env!("CARGO_PKG_VERSION"), "X.Y.Z")
+}
+
+fn snap(name: &str, state: &AppState) {
+    for (w, h) in SIZES {
+        insta::assert_snapshot!(format!("{name}_{w}x{h}"), draw(state, w, h));
+    }
+}
+
+fn dashboard() -> AppState {
+    let mut s = AppState::new("msp-host".into(), "admin".into(), false);
+    update(&mut s, Action::Engine(Event::LoggedIn { user: "admin".into() }));
+    update(&mut s, Action::Engine(Event::Docker(Ok("20.10.24".into()))));
+    update(&mut s, Action::Engine(Event::Customers(rows())));
+    s
+}
+
+fn detail(tab: Tab) -> AppState {
+    let mut s = dashboard();
+    let row = rows().remove(0);
+    let t = time::macros::datetime!(2026-03-03 10:00 UTC);
+    let container = |service: &str, image: &str| ContainerInfo {
+        name: format!("netbird-acme-{service}"),
+        service: service.into(),
+        image: image.into(),
+        state: "running".into(),
+        started_at: Some(t),
+        restart_count: 0,
+        exit_code: Some(0),
+        ip: Some("172.18.0.2".into()),
+        health: None,
+        config_hash: None,
+    };
+    let data = Detail {
+        fqdn: "acme.msp.example".into(),
+        deployment: Some(Deployment {
+            customer_id: 1,
+            container_prefix: "acme".into(),
+            relay_udp_port: Some(3481),
+            npm_proxy_id: Some(7),
+            npm_certificate_id: None,
+            npm_certificate_owned: false,
+            proxy_pending: Some("certificate pending: Nginx Proxy Manager answered 500: Internal Error".into()),
+            devices_total: Some(18),
+            devices_connected: Some(12),
+            devices_checked_at: Some(t),
+            setup_url: Some("https://acme.msp.example".into()),
+            status: DeploymentStatus::Running,
+            last_health_check: Some(t),
+        }),
+        audit: vec![AuditEntry {
+            id: 1,
+            customer_id: Some(1),
+            subject: "acme".into(),
+            actor: "admin".into(),
+            action: "deploy".into(),
+            status: AuditStatus::Success,
+            message: "deployed on UDP 3481, https://acme.msp.example".into(),
+            details: None,
+            created_at: t,
+        }],
+        containers: Ok(vec![
+            container("server", "netbirdio/netbird-server:0.77.1"),
+            container("dashboard", "netbirdio/dashboard:v2.9"),
+        ]),
+        customer: row.customer,
+    };
+    let mut d = DetailState::new(1, "acme".into());
+    d.data = Some(data);
+    d.tab = tab;
+    d.logs.extend(
+        (0..30)
+            .map(|i| LogLine {
+                service: if i % 3 == 0 { "dashboard".into() } else { "server".into() },
+                timestamp: Some(format!("2026-03-03T10:41:{:02}.000000000Z", i)),
+                text: format!("INFO relay: new connection from 203.0.113.{i}"),
+            })
+            .collect(),
+    );
+    d.health = Some(Ok(HealthReport {
+        containers: vec![
+            container("server", "s"),
+            ContainerInfo { state: "exited".into(), ..container("dashboard", "d") },
+        ],
+        missing: vec![],
+        endpoints: vec![
+            EndpointCheck {
+                name: "server /health".into(),
+                url: "http://172.18.0.2:9000/health".into(),
+                ok: true,
+                detail: "200 OK".into(),
+            },
+            EndpointCheck { name: "dashboard /".into(), url: String::new(), ok: false, detail: "not answering".into() },
+        ],
+        stun: Some(StunCheck {
+            target: "127.0.0.1:3481".into(),
+            ok: true,
+            detail: "Binding Success, mapped address 172.18.0.1:40000".into(),
+        }),
+        healthy: false,
+    }));
+    s.detail = Some(d);
+    s.screen = Screen::Detail;
+    s
+}
+
+#[test]
+fn login_screens() {
+    let mut s = AppState::new("msp-host".into(), "admin".into(), false);
+    snap("login", &s);
+    s.login.password = "secret".into();
+    s.login.message = Some("too many failed logins for 'admin': try again in 30 s".into());
+    snap("login_refused", &s);
+}
+
+#[test]
+fn dashboard_screens() {
+    snap("dashboard", &dashboard());
+    let mut empty = dashboard();
+    update(&mut empty, Action::Engine(Event::Customers(vec![])));
+    empty.docker = DockerState::Down("unreachable".into());
+    snap("dashboard_empty_docker_down", &empty);
+    let mut filtered = dashboard();
+    update(&mut filtered, Action::Filter);
+    for c in "nomatch".chars() {
+        update(&mut filtered, Action::Text(crate::app::TextKey::Char(c)));
+    }
+    snap("dashboard_filter_no_match", &filtered);
+}
+
+#[test]
+fn overlays() {
+    let mut help = dashboard();
+    update(&mut help, Action::ToggleHelp);
+    snap("help_dashboard", &help);
+    let mut confirm = dashboard();
+    confirm.confirm =
+        Some(Confirm { customer_id: 1, subdomain: "acme".into(), op: Operation::Delete, typed: "ac".into() });
+    snap("confirm_delete", &confirm);
+    let mut err = dashboard();
+    err.notice = Some(Notice {
+        text: "acme: deploy failed: the Docker engine at unix:///var/run/docker.sock is unreachable".into(),
+        error: true,
+    });
+    snap("notice_error", &err);
+    let mut cmd = dashboard();
+    cmd.command = Some("redepl".into());
+    snap("command_line", &cmd);
+}
+
+#[test]
+fn detail_tabs() {
+    snap("detail_info", &detail(Tab::Info));
+    snap("detail_deployment", &detail(Tab::Deployment));
+    snap("detail_logs", &detail(Tab::Logs));
+    snap("detail_health", &detail(Tab::Health));
+    let mut loading = detail(Tab::Info);
+    loading.detail.as_mut().unwrap().data = None;
+    snap("detail_loading", &loading);
+    let mut help = detail(Tab::Logs);
+    update(&mut help, Action::ToggleHelp);
+    snap("help_detail", &help);
+}
+
+#[test]
+fn deploy_progress() {
+    let mut s = detail(Tab::Deployment);
+    s.running.insert(
+        1,
+        Running {
+            op: Operation::Deploy,
+            subdomain: "acme".into(),
+            done: vec![("validate".into(), "acme.msp.example".into()), ("allocate UDP port".into(), "UDP 3481".into())],
+            current: Some("render files".into()),
+        },
+    );
+    snap("detail_progress", &s);
+}
+
+#[test]
+fn colour_is_off_with_no_color_but_status_still_reads() {
+    let s = dashboard();
+    let text = draw(&s, 120, 40);
+    assert!(text.contains("● active") && text.contains("✗ error") && text.contains("○ inactive"));
+}

@@ -1,0 +1,115 @@
+//! The real binary in a real terminal (tmux): log in, find a customer with `/`, open it, switch
+//! tabs, open help, quit with exit code 0.
+
+mod common;
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::{ADMIN_PASSWORD, Home};
+
+struct Tmux {
+    session: String,
+}
+
+impl Tmux {
+    fn keys(&self, keys: &[&str]) {
+        let st = Command::new("tmux").args(["send-keys", "-t", &self.session]).args(keys).status().unwrap();
+        assert!(st.success());
+    }
+
+    fn screen(&self) -> String {
+        let out = Command::new("tmux").args(["capture-pane", "-p", "-t", &self.session]).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Waits until the screen shows `text` (the app draws asynchronously).
+    fn wait_for(&self, text: &str) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if s.contains(text) {
+                return s;
+            }
+            assert!(start.elapsed() < Duration::from_secs(15), "waited for {text:?}; the screen shows:\n{s}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux").args(["kill-session", "-t", &self.session]).output();
+    }
+}
+
+#[test]
+fn log_in_find_a_customer_open_it_switch_tabs_get_help_and_quit() {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        assert_ne!(std::env::var("CI").as_deref(), Ok("true"), "tmux is missing in CI (.ci/run installs it)");
+        eprintln!("SKIPPED: tmux is not installed here");
+        return;
+    }
+    let h = Home::initialised();
+    for (name, sub) in [("ACME Logistics", "acme"), ("Bakery Berger", "bakery"), ("Zeta Systems", "zeta")] {
+        let email = format!("it@{sub}.example");
+        assert_eq!(
+            h.run(&["customer", "create", "--no-deploy", "--name", name, "--subdomain", sub, "--email", &email]).code,
+            0
+        );
+    }
+    let session = format!("nbmsp-e2e-{}", std::process::id());
+    let exit_file = h.path().join("exit-code");
+    // Docker is not needed for these screens; an unusable DOCKER_HOST keeps the test independent of it.
+    let cmd = format!(
+        "NBMSP_HOME='{}' DOCKER_HOST=tcp://127.0.0.1:1 NO_COLOR=1 '{}'; echo $? > '{}'; sleep 30",
+        h.path().display(),
+        env!("CARGO_BIN_EXE_nbmsp"),
+        exit_file.display()
+    );
+    let st = Command::new("tmux")
+        .args(["new-session", "-d", "-s", &session, "-x", "100", "-y", "30", &cmd])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let t = Tmux { session };
+
+    let login = t.wait_for("log in");
+    assert!(login.contains("User      admin"), "{login}");
+    t.keys(&["-l", "not-the-password"]);
+    t.keys(&["Enter"]);
+    t.wait_for("wrong username or password");
+    t.keys(&["-l", ADMIN_PASSWORD]);
+    t.keys(&["Enter"]);
+    let dash = t.wait_for("Customers (3)");
+    assert!(dash.contains("docker ✗ unreachable"), "Docker down is shown, the DB views work: {dash}");
+    assert!(!dash.contains(ADMIN_PASSWORD), "the password is never drawn");
+
+    t.keys(&["/"]);
+    t.keys(&["-l", "bak"]);
+    let filtered = t.wait_for("/bak");
+    assert!(filtered.contains("bakery") && !filtered.contains("zeta"), "{filtered}");
+    t.keys(&["Enter"]);
+    t.keys(&["Enter"]);
+    let info = t.wait_for("it@bakery.example");
+    assert!(info.contains("Bakery Berger · bakery.msp.example"), "{info}");
+    t.keys(&["Tab"]);
+    t.wait_for("Not deployed. Press D to deploy.");
+    t.keys(&["4"]);
+    t.wait_for("Health · last check never");
+    t.keys(&["?"]);
+    let help = t.wait_for(" Keys ");
+    assert!(help.contains("check health") && help.contains("next tab"), "help comes from the detail keymap: {help}");
+    t.keys(&["Escape"]);
+    t.keys(&["Escape"]);
+    t.wait_for("Customers (3)");
+    t.keys(&["q"]);
+    let start = Instant::now();
+    while !exit_file.exists() {
+        assert!(start.elapsed() < Duration::from_secs(10), "nbmsp did not exit; screen:\n{}", t.screen());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(std::fs::read_to_string(&exit_file).unwrap().trim(), "0");
+    let after = t.screen();
+    assert!(!after.contains("Customers (3)"), "the terminal was restored (alternate screen left): {after}");
+}
