@@ -4,9 +4,14 @@
 #   deploy_healthy_s    nbmsp customer create: validate .. containers up .. health checks pass
 #   compose_up_s        docker-compose up -d of the same rendered files (does not wait for health)
 #   deploy_vs_compose   ratio of the two (target <= 0.8)
+#   tui_first_frame_1k  start to first full frame with 1,000 customers, login included (target <= 150 ms)
+#   tui_rss_1k          peak memory of that run (target <= 40 MB)
+#   tui_idle_bytes_10s  bytes written to the terminal in 10 s at rest (target 0)
+#   filter_10k_per_key  incremental filter over 10,000 customers, per keystroke (target <= 5 ms)
 #
 # Needs a Docker engine and docker-compose; uses the stand-in images (scripts/standin-images.sh).
 # Usage: scripts/bench.sh [runs]   (default 5; medians are reported)
+# The TUI figures need Python's pyte (pip install pyte) for ../shared/tools/tuimeter.py.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 runs="${1:-5}"
@@ -63,3 +68,34 @@ c=$(median "${composes[@]}")
 echo "bench deploy_healthy_s $d s"
 echo "bench compose_up_s $c s"
 echo "bench deploy_vs_compose $(python3 -c "print(f'{$d / $c:.2f}')") ratio"
+
+# --- TUI -------------------------------------------------------------------------------------
+cargo bench --quiet --bench filter 2>/dev/null | grep '^bench '
+meter="$root/../shared/tools/tuimeter.py"
+if [ ! -f "$meter" ] || ! python3 -c 'import pyte' 2>/dev/null; then
+  echo "bench tui SKIPPED: needs $meter and pyte (pip install pyte)"
+  exit 0
+fi
+tuihome="$(mktemp -d)"
+NBMSP_HOME="$tuihome" "$bin" init --admin-email bench@msp.example --base-domain msp.example >/dev/null
+python3 - "$tuihome/nbmsp.db" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.executemany(
+    "INSERT INTO customers (name, company, subdomain, email, max_devices, notes, layout, status, created_at, updated_at)"
+    " VALUES (?, ?, ?, ?, 20, '', 'combined', ?, '2026-03-02T10:00:00Z', '2026-03-02T10:00:00Z')",
+    [(f"Customer {i}", f"Company {i}", f"c{i}", f"it@c{i}.example", "error" if i % 10 == 0 else "active") for i in range(1000)],
+)
+db.commit()
+PY
+result="$(NBMSP_HOME="$tuihome" DOCKER_HOST=tcp://127.0.0.1:1 python3 "$meter" --cols 120 --rows 40 \
+  --ready "Customers (1000)" --script 'idle:10,key:q' -- /usr/bin/time -f '%M' -o "$tuihome/rss" "$bin")"
+python3 - "$result" "$tuihome/rss" <<'PY'
+import json, sys
+d = json.loads(sys.argv[1])
+rss_kb = int(open(sys.argv[2]).read().split()[-1])
+print(f"bench tui_first_frame_1k {d['ready_ms']:.0f} ms")
+print(f"bench tui_rss_1k {rss_kb / 1024:.1f} MB")
+print(f"bench tui_idle_bytes_10s {d['idle_bytes']} bytes")
+PY
+rm -rf "$tuihome"
