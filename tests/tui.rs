@@ -103,6 +103,22 @@ fn log_in_find_a_customer_open_it_switch_tabs_get_help_and_quit() {
     t.keys(&["Escape"]);
     t.keys(&["Escape"]);
     t.wait_for("Customers (3)");
+
+    // A new customer through the form: saved, then its deploy fails clearly (no Docker here).
+    t.keys(&["Escape"]);
+    t.keys(&["n"]);
+    t.wait_for("New customer");
+    t.keys(&["-l", "Gamma Corp"]);
+    t.keys(&["Tab", "Tab"]);
+    t.keys(&["-l", "gamma"]);
+    t.wait_for("gamma.msp.example ✓");
+    t.keys(&["Tab"]);
+    t.keys(&["-l", "it@gamma.example"]);
+    t.keys(&["Enter"]);
+    let failed = t.wait_for("deploy failed");
+    assert!(failed.contains("unreachable"), "{failed}");
+    t.keys(&["Escape"]);
+    t.wait_for("Customers (4)");
     t.keys(&["q"]);
     let start = Instant::now();
     while !exit_file.exists() {

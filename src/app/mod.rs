@@ -9,6 +9,7 @@ pub mod dashboard;
 pub mod detail;
 #[cfg(test)]
 pub(crate) mod fixtures;
+pub mod form;
 #[cfg(test)]
 mod tests;
 mod update;
@@ -29,6 +30,8 @@ pub enum Screen {
     Login,
     /// Stats cards and the customers table.
     Dashboard,
+    /// New or edit customer.
+    Form,
     /// One customer, in tabs.
     Detail,
 }
@@ -46,6 +49,18 @@ pub enum TextKey {
     Esc,
     /// Next field.
     Tab,
+    /// Previous field.
+    BackTab,
+    /// Cursor up (notes).
+    Up,
+    /// Cursor down (notes).
+    Down,
+    /// Cursor left (notes; toggles the layout).
+    Left,
+    /// Cursor right (notes; toggles the layout).
+    Right,
+    /// Submit from anywhere (Ctrl-S).
+    Submit,
 }
 
 /// Something that happened: a key mapped by the keymap, or an engine event.
@@ -77,6 +92,10 @@ pub enum Action {
     NextTab(isize),
     /// Detail tab by number (0-based).
     GoTab(usize),
+    /// Open the new-customer form.
+    NewCustomer,
+    /// Open the edit form for the shown or selected customer.
+    EditCustomer,
     /// Run an operation on the selected or shown customer (asks first when destructive).
     Operate(Operation),
     /// Health check now.
@@ -162,7 +181,7 @@ pub struct LoginState {
 }
 
 /// Everything the UI shows; rendering reads it and never changes it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct AppState {
     /// The current screen.
     pub screen: Screen,
@@ -174,6 +193,12 @@ pub struct AppState {
     pub dashboard: DashboardState,
     /// The open customer.
     pub detail: Option<DetailState>,
+    /// The new/edit customer form.
+    pub form: Option<form::FormState>,
+    /// The base domain (from settings at login).
+    pub base_domain: String,
+    /// The default layout for new customers (from settings at login).
+    pub default_layout: crate::domain::customer::Layout,
     /// Help overlay open.
     pub help_open: bool,
     /// The `:` command line, while typed.
@@ -207,6 +232,9 @@ impl AppState {
             user: None,
             dashboard: DashboardState::default(),
             detail: None,
+            form: None,
+            base_domain: String::new(),
+            default_layout: crate::domain::customer::Layout::Combined,
             help_open: false,
             command: None,
             confirm: None,
@@ -223,7 +251,10 @@ impl AppState {
 
     /// True while a text input has the keyboard (the keymap then sends [`Action::Text`]).
     pub fn text_input(&self) -> bool {
-        self.screen == Screen::Login || self.dashboard.filtering || self.command.is_some() || self.confirm.is_some()
+        matches!(self.screen, Screen::Login | Screen::Form)
+            || self.dashboard.filtering
+            || self.command.is_some()
+            || self.confirm.is_some()
     }
 
     /// Rows the customers table can show at the current size (shared with the renderer).

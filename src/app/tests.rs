@@ -6,7 +6,14 @@ use crate::app::detail::Tab;
 
 fn logged_in() -> AppState {
     let mut s = AppState::new("host".into(), "admin".into(), true);
-    update(&mut s, Action::Engine(Event::LoggedIn { user: "admin".into() }));
+    update(
+        &mut s,
+        Action::Engine(Event::LoggedIn {
+            user: "admin".into(),
+            base_domain: "msp.example".into(),
+            layout: crate::domain::customer::Layout::Combined,
+        }),
+    );
     update(&mut s, Action::Engine(Event::Customers(rows())));
     s
 }
@@ -26,7 +33,14 @@ fn login_sends_the_typed_password_and_shows_refusals() {
     update(&mut s, Action::Engine(Event::LoginFailed("too many failed logins for 'admin': try again in 30 s".into())));
     assert_eq!(s.login.password, "", "the password is not kept after a refusal");
     assert!(s.login.message.as_deref().unwrap().contains("try again in 30 s"));
-    update(&mut s, Action::Engine(Event::LoggedIn { user: "admin".into() }));
+    update(
+        &mut s,
+        Action::Engine(Event::LoggedIn {
+            user: "admin".into(),
+            base_domain: "msp.example".into(),
+            layout: crate::domain::customer::Layout::Combined,
+        }),
+    );
     assert_eq!(s.screen, Screen::Dashboard);
 }
 
@@ -218,4 +232,74 @@ fn help_swallows_keys_until_closed() {
     assert_eq!(s.screen, Screen::Dashboard);
     update(&mut s, Action::Back);
     assert!(!s.help_open);
+}
+
+#[test]
+fn the_new_customer_form_validates_live_and_creates_then_deploys() {
+    let mut s = logged_in();
+    update(&mut s, Action::NewCustomer);
+    assert_eq!(s.screen, Screen::Form);
+    assert!(update(&mut s, Action::Text(TextKey::Enter)).is_empty(), "an empty form cannot be submitted");
+    assert!(s.notice.as_ref().unwrap().error);
+    typed(&mut s, "Gamma Corp");
+    update(&mut s, Action::Text(TextKey::Tab));
+    update(&mut s, Action::Text(TextKey::Tab));
+    typed(&mut s, "acme");
+    let f = s.form.as_ref().unwrap();
+    assert_eq!(f.error(form::Field::Subdomain).unwrap().rule, "\"acme\" is already taken by ACME Logistics");
+    update(&mut s, Action::Text(TextKey::Backspace));
+    update(&mut s, Action::Text(TextKey::Backspace));
+    typed(&mut s, "_X");
+    assert!(s.form.as_ref().unwrap().error(form::Field::Subdomain).is_some(), "invalid label");
+    for _ in 0..2 {
+        update(&mut s, Action::Text(TextKey::Backspace));
+    }
+    typed(&mut s, "gamma");
+    assert_eq!(s.form.as_ref().unwrap().fqdn().as_deref(), Some("acgamma.msp.example"));
+    update(&mut s, Action::Text(TextKey::Tab));
+    typed(&mut s, "it@gamma.example");
+    // Notes take several lines; Enter there is a new line, not a submit.
+    for _ in 0..3 {
+        update(&mut s, Action::Text(TextKey::Tab));
+    }
+    typed(&mut s, "line one");
+    assert!(update(&mut s, Action::Text(TextKey::Enter)).is_empty());
+    typed(&mut s, "line two");
+    assert!(s.form.as_ref().unwrap().errors.is_empty(), "{:?}", s.form.as_ref().unwrap().errors);
+    let cmds = update(&mut s, Action::Text(TextKey::Submit));
+    let [Command::Create(new)] = cmds.as_slice() else { panic!("{cmds:?}") };
+    assert_eq!(
+        (new.name.as_str(), new.subdomain.as_str(), new.notes.as_str()),
+        ("Gamma Corp", "acgamma", "line one\nline two")
+    );
+    // The store refuses (taken meanwhile): the message shows in the form, nothing is lost.
+    update(&mut s, Action::Engine(Event::SaveFailed("subdomain 'acgamma' is already taken by X (id 9)".into())));
+    assert_eq!(s.form.as_ref().unwrap().name, "Gamma Corp");
+    assert!(s.form.as_ref().unwrap().server_error.is_some());
+    // Saved: the detail opens on the Deployment tab and the deploy starts.
+    let cmds =
+        update(&mut s, Action::Engine(Event::Saved { customer_id: 9, subdomain: "acgamma".into(), created: true }));
+    assert_eq!(
+        cmds,
+        vec![Command::LoadDetail { customer_id: 9 }, Command::Operate { customer_id: 9, op: Operation::Deploy }]
+    );
+    assert_eq!(s.screen, Screen::Detail);
+    assert_eq!(s.detail.as_ref().unwrap().tab, Tab::Deployment);
+    assert!(s.form.is_none());
+}
+
+#[test]
+fn editing_keeps_the_subdomain_and_sends_a_patch() {
+    let mut s = logged_in();
+    update(&mut s, Action::EditCustomer);
+    let f = s.form.as_ref().unwrap();
+    assert_eq!((f.editing, f.name.as_str()), (Some(1), "ACME Logistics"));
+    update(&mut s, Action::Text(TextKey::Tab));
+    update(&mut s, Action::Text(TextKey::Tab));
+    assert_eq!(s.form.as_ref().unwrap().focus, form::Field::Email, "the subdomain is skipped");
+    let cmds = update(&mut s, Action::Text(TextKey::Enter));
+    let [Command::Update { customer_id: 1, patch }] = cmds.as_slice() else { panic!("{cmds:?}") };
+    assert_eq!(patch.name.as_deref(), Some("ACME Logistics"));
+    update(&mut s, Action::Engine(Event::Saved { customer_id: 1, subdomain: "acme".into(), created: false }));
+    assert_eq!(s.screen, Screen::Dashboard);
 }

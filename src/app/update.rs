@@ -31,8 +31,10 @@ fn notice(s: &mut AppState, text: impl Into<String>, error: bool) {
 
 fn on_event(s: &mut AppState, ev: Event) -> Vec<Command> {
     match ev {
-        Event::LoggedIn { user } => {
+        Event::LoggedIn { user, base_domain, layout } => {
             s.user = Some(user);
+            s.base_domain = base_domain;
+            s.default_layout = layout;
             s.screen = Screen::Dashboard;
             s.login.password.clear();
             s.login.busy = false;
@@ -103,9 +105,81 @@ fn on_event(s: &mut AppState, ev: Event) -> Vec<Command> {
             }
             None => s.dirty = false,
         },
+        Event::Saved { customer_id, subdomain, created } => {
+            s.form = None;
+            if created {
+                // A new customer is deployed at once; its Deployment tab shows the progress.
+                s.detail = Some(DetailState::new(customer_id, subdomain.clone()));
+                s.screen = Screen::Detail;
+                let mut cmds = vec![Command::LoadDetail { customer_id }];
+                cmds.extend(start(s, customer_id, subdomain, Operation::Deploy));
+                if let Some(d) = s.detail.as_mut() {
+                    d.tab = Tab::Deployment;
+                }
+                return cmds;
+            }
+            notice(s, format!("{subdomain}: saved (layout and limits apply on the next redeploy)"), false);
+            s.screen = if s.detail.is_some() { Screen::Detail } else { Screen::Dashboard };
+            return vec![Command::LoadDetail { customer_id }];
+        }
+        Event::SaveFailed(msg) => {
+            if let Some(f) = s.form.as_mut() {
+                f.busy = false;
+                f.server_error = Some(msg);
+            } else {
+                notice(s, msg, true);
+            }
+        }
         Event::Error(msg) => notice(s, msg, true),
     }
     Vec::new()
+}
+
+fn taken(s: &AppState) -> Vec<(String, String)> {
+    s.dashboard.rows.iter().map(|r| (r.customer.subdomain.clone(), r.customer.name.clone())).collect()
+}
+
+fn on_form(s: &mut AppState, k: TextKey) -> Vec<Command> {
+    let taken = taken(s);
+    let Some(f) = s.form.as_mut() else { return Vec::new() };
+    if f.busy {
+        s.dirty = false;
+        return Vec::new();
+    }
+    let notes = f.focus == super::form::Field::Notes;
+    match k {
+        TextKey::Esc => {
+            s.form = None;
+            s.screen = if s.detail.is_some() { Screen::Detail } else { Screen::Dashboard };
+        }
+        TextKey::Tab => f.move_focus(1),
+        TextKey::BackTab => f.move_focus(-1),
+        TextKey::Up | TextKey::Down if !notes => f.move_focus(if k == TextKey::Up { -1 } else { 1 }),
+        TextKey::Submit => return submit(s),
+        TextKey::Enter if !notes => return submit(s),
+        k => {
+            f.key(k);
+            f.server_error = None;
+            f.validate(&taken);
+        }
+    }
+    Vec::new()
+}
+
+fn submit(s: &mut AppState) -> Vec<Command> {
+    let taken = taken(s);
+    let Some(f) = s.form.as_mut() else { return Vec::new() };
+    f.validate(&taken);
+    if let Some(e) = f.errors.first() {
+        let msg = format!("fix the marked fields first ({e})");
+        notice(s, msg, true);
+        return Vec::new();
+    }
+    f.busy = true;
+    match f.editing {
+        Some(customer_id) => vec![Command::Update { customer_id, patch: f.patch() }],
+        None => vec![Command::Create(f.new_customer_value())],
+    }
 }
 
 fn edit(text: &mut String, k: TextKey) {
@@ -158,10 +232,11 @@ fn on_text(s: &mut AppState, k: TextKey) -> Vec<Command> {
         s.dashboard.scroll_into_view(height);
         return Vec::new();
     }
-    if s.screen == Screen::Login {
-        return on_login(s, k);
+    match s.screen {
+        Screen::Login => on_login(s, k),
+        Screen::Form => on_form(s, k),
+        _ => Vec::new(),
     }
-    Vec::new()
 }
 
 fn on_login(s: &mut AppState, k: TextKey) -> Vec<Command> {
@@ -170,7 +245,7 @@ fn on_login(s: &mut AppState, k: TextKey) -> Vec<Command> {
         return Vec::new();
     }
     match k {
-        TextKey::Tab => s.login.field = 1 - s.login.field.min(1),
+        TextKey::Tab | TextKey::BackTab | TextKey::Up | TextKey::Down => s.login.field = 1 - s.login.field.min(1),
         TextKey::Esc => s.should_quit = true,
         TextKey::Enter if s.login.field == 0 => s.login.field = 1,
         TextKey::Enter => {
@@ -221,8 +296,10 @@ fn start(s: &mut AppState, customer_id: i64, subdomain: String, op: Operation) -
     if let Some(d) = s.detail.as_mut().filter(|d| d.customer_id == customer_id)
         && matches!(op, Operation::Deploy | Operation::Redeploy)
     {
+        if d.tab == Tab::Logs {
+            cmds.insert(0, Command::StopLogs);
+        }
         d.tab = Tab::Deployment;
-        cmds.insert(0, Command::StopLogs);
     }
     cmds
 }
@@ -264,6 +341,8 @@ fn run_command_line(s: &mut AppState, line: &str) -> Vec<Command> {
             Vec::new()
         }
         "customers" | "c" => go_dashboard(s),
+        "new" => on_key(s, Action::NewCustomer),
+        "edit" => on_key(s, Action::EditCustomer),
         "help" => {
             s.help_open = true;
             Vec::new()
@@ -311,11 +390,28 @@ fn on_key(s: &mut AppState, action: Action) -> Vec<Command> {
             return cmds;
         }
         Action::Operate(op) => return operate(s, op),
+        Action::NewCustomer => {
+            s.form = Some(super::form::FormState::new_customer(&s.base_domain, s.default_layout));
+            s.screen = Screen::Form;
+        }
+        Action::EditCustomer => {
+            let customer = match (&s.screen, &s.detail) {
+                (Screen::Detail, Some(d)) => d.data.as_ref().map(|x| x.customer.clone()),
+                _ => s.dashboard.selected_row().map(|r| r.customer.clone()),
+            };
+            match customer {
+                Some(c) => {
+                    s.form = Some(super::form::FormState::edit(&c, &s.base_domain));
+                    s.screen = Screen::Form;
+                }
+                None => notice(s, "no customer selected", true),
+            }
+        }
         other => {
             return match s.screen {
                 Screen::Dashboard => on_dashboard(s, other),
                 Screen::Detail => on_detail(s, other),
-                Screen::Login => Vec::new(),
+                Screen::Login | Screen::Form => Vec::new(),
             };
         }
     }

@@ -56,6 +56,15 @@ pub enum Command {
     },
     /// Stop streaming logs.
     StopLogs,
+    /// Create a customer and deploy it.
+    Create(crate::domain::customer::NewCustomer),
+    /// Change a customer.
+    Update {
+        /// Which customer.
+        customer_id: i64,
+        /// The change.
+        patch: crate::domain::customer::CustomerPatch,
+    },
 }
 
 /// Operations on a customer.
@@ -114,7 +123,22 @@ pub enum Event {
     LoggedIn {
         /// Who.
         user: String,
+        /// The base domain setting (for FQDN previews).
+        base_domain: String,
+        /// The default layout setting.
+        layout: crate::domain::customer::Layout,
     },
+    /// A customer was created or changed.
+    Saved {
+        /// Which customer.
+        customer_id: i64,
+        /// Its subdomain.
+        subdomain: String,
+        /// Newly created (a deploy follows).
+        created: bool,
+    },
+    /// The store refused to save (validation, a taken subdomain).
+    SaveFailed(String),
     /// Login refused; the store's sentence (wrong password, lockout with the wait).
     LoginFailed(String),
     /// The customers table.
@@ -200,7 +224,12 @@ async fn run(db: PathBuf, home: PathBuf, mut rx: UnboundedReceiver<Command>, tx:
                 });
                 match result {
                     Ok(c) => {
-                        let _ = tx.send(Event::LoggedIn { user: c.session.user.username.clone() });
+                        let (base_domain, layout) = c
+                            .store
+                            .settings()
+                            .map(|s| (s.base_domain, s.layout))
+                            .unwrap_or((String::new(), crate::domain::customer::Layout::Combined));
+                        let _ = tx.send(Event::LoggedIn { user: c.session.user.username.clone(), base_domain, layout });
                         let c = Rc::new(c);
                         send_customers(&c, &tx);
                         let tx2 = tx.clone();
@@ -278,6 +307,20 @@ fn handle(c: Rc<Ctx>, cmd: Command, tx: &UnboundedSender<Event>, logs: &Rc<RefCe
             if let Some(h) = logs.borrow_mut().take() {
                 h.abort();
             }
+        }
+        Command::Create(new) => {
+            let _ = tx.send(match c.store.create_customer(&c.session.user.username, &new) {
+                Ok(cust) => Event::Saved { customer_id: cust.id, subdomain: cust.subdomain, created: true },
+                Err(e) => Event::SaveFailed(e.to_string()),
+            });
+            send_customers(&c, &tx);
+        }
+        Command::Update { customer_id, patch } => {
+            let _ = tx.send(match c.store.update_customer(&c.session.user.username, customer_id, &patch) {
+                Ok(cust) => Event::Saved { customer_id, subdomain: cust.subdomain, created: false },
+                Err(e) => Event::SaveFailed(e.to_string()),
+            });
+            send_customers(&c, &tx);
         }
     }
 }

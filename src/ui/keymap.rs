@@ -29,6 +29,8 @@ use KeyCode::{BackTab, Char, Down, End, Enter, Esc, Home, PageDown, PageUp, Tab,
 /// The dashboard.
 pub static DASHBOARD: &[Binding] = &[
     b(&[Enter], "Enter", "open", Action::Open, true),
+    b(&[Char('n')], "n", "new", Action::NewCustomer, true),
+    b(&[Char('e')], "e", "edit", Action::EditCustomer, false),
     b(&[Char('j'), Down], "j/k", "move", Action::Move(1), false),
     b(&[Char('k'), Up], "k", "up", Action::Move(-1), false),
     b(&[PageDown], "PgDn", "page down", Action::Move(2), false),
@@ -64,6 +66,7 @@ pub static DETAIL: &[Binding] = &[
     b(&[PageUp], "PgUp", "page up", Action::Move(10), false),
     b(&[PageDown], "PgDn", "page down", Action::Move(-10), false),
     b(&[Char('h')], "h", "check health", Action::CheckHealth, true),
+    b(&[Char('e')], "e", "edit", Action::EditCustomer, false),
     b(&[Char('D')], "D", "deploy", Action::Operate(Operation::Deploy), true),
     b(&[Char('u')], "u", "start", Action::Operate(Operation::Start), false),
     b(&[Char('S')], "S", "stop", Action::Operate(Operation::Stop), false),
@@ -85,6 +88,16 @@ pub static TEXT: &[Binding] = &[
     b(&[Esc], "Esc", "cancel", Action::Text(TextKey::Esc), true),
 ];
 
+/// The new/edit customer form.
+pub static FORM: &[Binding] = &[
+    b(&[Tab], "Tab", "next field", Action::Text(TextKey::Tab), true),
+    b(&[BackTab], "S-Tab", "previous field", Action::Text(TextKey::BackTab), false),
+    b(&[Enter], "Enter", "save", Action::Text(TextKey::Enter), true),
+    b(&[], "C-s", "save (from notes)", Action::Text(TextKey::Submit), true),
+    b(&[], "Space", "toggle layout", Action::Text(TextKey::Char(' ')), false),
+    b(&[Esc], "Esc", "cancel", Action::Text(TextKey::Esc), true),
+];
+
 /// The login form.
 pub static LOGIN: &[Binding] = &[
     b(&[Tab], "Tab", "next field", Action::Text(TextKey::Tab), true),
@@ -98,6 +111,8 @@ pub fn bindings(state: &AppState) -> &'static [Binding] {
         HELP
     } else if state.screen == Screen::Login {
         LOGIN
+    } else if state.screen == Screen::Form && state.command.is_none() && state.confirm.is_none() {
+        FORM
     } else if state.text_input() {
         TEXT
     } else if state.screen == Screen::Detail {
@@ -110,7 +125,11 @@ pub fn bindings(state: &AppState) -> &'static [Binding] {
 /// The action for `key` in `state`; Ctrl-C always quits.
 pub fn map(state: &AppState, key: KeyEvent) -> Option<Action> {
     if key.modifiers.contains(KeyModifiers::CONTROL) {
-        return (key.code == Char('c')).then_some(Action::Quit);
+        return match key.code {
+            Char('c') => Some(Action::Quit),
+            Char('s') if state.text_input() => Some(Action::Text(TextKey::Submit)),
+            _ => None,
+        };
     }
     if state.text_input() && !state.help_open {
         return match key.code {
@@ -118,7 +137,12 @@ pub fn map(state: &AppState, key: KeyEvent) -> Option<Action> {
             KeyCode::Backspace => Some(Action::Text(TextKey::Backspace)),
             Enter => Some(Action::Text(TextKey::Enter)),
             Esc => Some(Action::Text(TextKey::Esc)),
-            Tab | BackTab | Down | Up => Some(Action::Text(TextKey::Tab)),
+            Tab => Some(Action::Text(TextKey::Tab)),
+            BackTab => Some(Action::Text(TextKey::BackTab)),
+            Up => Some(Action::Text(TextKey::Up)),
+            Down => Some(Action::Text(TextKey::Down)),
+            KeyCode::Left => Some(Action::Text(TextKey::Left)),
+            KeyCode::Right => Some(Action::Text(TextKey::Right)),
             _ => None,
         };
     }
@@ -131,7 +155,7 @@ mod tests {
 
     #[test]
     fn no_key_is_bound_twice_in_one_mode() {
-        for table in [DASHBOARD, DETAIL, HELP, LOGIN, TEXT] {
+        for table in [DASHBOARD, DETAIL, HELP, LOGIN, TEXT, FORM] {
             let mut seen = Vec::new();
             for b in table {
                 for k in b.keys {

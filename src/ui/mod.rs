@@ -2,6 +2,7 @@
 
 mod dashboard;
 mod detail;
+mod form;
 pub mod keymap;
 mod login;
 mod overlays;
@@ -32,6 +33,14 @@ pub fn render(state: &AppState, frame: &mut Frame) {
     match state.screen {
         Screen::Dashboard => dashboard::render(state, &theme, frame, body),
         Screen::Detail => detail::render(state, &theme, frame, body),
+        Screen::Form => {
+            if state.detail.is_some() {
+                detail::render(state, &theme, frame, body);
+            } else {
+                dashboard::render(state, &theme, frame, body);
+            }
+            form::render(state, &theme, frame, body);
+        }
         Screen::Login => {}
     }
     overlays::notice(state, &theme, frame, notice);

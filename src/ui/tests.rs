@@ -33,7 +33,14 @@ fn snap(name: &str, state: &AppState) {
 
 fn dashboard() -> AppState {
     let mut s = AppState::new("msp-host".into(), "admin".into(), false);
-    update(&mut s, Action::Engine(Event::LoggedIn { user: "admin".into() }));
+    update(
+        &mut s,
+        Action::Engine(Event::LoggedIn {
+            user: "admin".into(),
+            base_domain: "msp.example".into(),
+            layout: crate::domain::customer::Layout::Combined,
+        }),
+    );
     update(&mut s, Action::Engine(Event::Docker(Ok("20.10.24".into()))));
     update(&mut s, Action::Engine(Event::Customers(rows())));
     s
@@ -206,4 +213,22 @@ fn colour_is_off_with_no_color_but_status_still_reads() {
     let s = dashboard();
     let text = draw(&s, 120, 40);
     assert!(text.contains("● active") && text.contains("✗ error") && text.contains("○ inactive"));
+}
+
+#[test]
+fn customer_form() {
+    let mut s = dashboard();
+    update(&mut s, Action::NewCustomer);
+    for c in "Gamma".chars() {
+        update(&mut s, Action::Text(crate::app::TextKey::Char(c)));
+    }
+    update(&mut s, Action::Text(crate::app::TextKey::Tab));
+    update(&mut s, Action::Text(crate::app::TextKey::Tab));
+    for c in "acme".chars() {
+        update(&mut s, Action::Text(crate::app::TextKey::Char(c)));
+    }
+    snap("form_new_invalid", &s);
+    let mut e = dashboard();
+    update(&mut e, Action::EditCustomer);
+    snap("form_edit", &e);
 }

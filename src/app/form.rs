@@ -1,0 +1,245 @@
+//! The new/edit customer form: fields, live validation against the domain rules, and the
+//! multi-line notes editor (ratatui-textarea, whose state lives here; rendering only reads it).
+
+use ratatui_textarea::{Input, Key, TextArea};
+
+use super::TextKey;
+use crate::domain::ValidationError;
+use crate::domain::customer::{CustomerPatch, Layout, NewCustomer, fqdn};
+use crate::domain::validate;
+
+/// The form's fields in tab order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    /// Display name.
+    Name,
+    /// Company.
+    Company,
+    /// Subdomain (fixed when editing).
+    Subdomain,
+    /// Email.
+    Email,
+    /// Device limit.
+    MaxDevices,
+    /// Layout (space toggles).
+    Layout,
+    /// Notes (Enter adds a line).
+    Notes,
+}
+
+impl Field {
+    /// Tab order.
+    pub const ALL: [Field; 7] =
+        [Field::Name, Field::Company, Field::Subdomain, Field::Email, Field::MaxDevices, Field::Layout, Field::Notes];
+
+    /// Label shown left of the field.
+    pub fn label(self) -> &'static str {
+        match self {
+            Field::Name => "Name",
+            Field::Company => "Company",
+            Field::Subdomain => "Subdomain",
+            Field::Email => "Email",
+            Field::MaxDevices => "Max devices",
+            Field::Layout => "Layout",
+            Field::Notes => "Notes",
+        }
+    }
+
+    /// The domain rule's field name (errors are matched by it).
+    pub fn rule_name(self) -> &'static str {
+        match self {
+            Field::MaxDevices => "max_devices",
+            Field::Name => "name",
+            Field::Company => "company",
+            Field::Subdomain => "subdomain",
+            Field::Email => "email",
+            Field::Layout => "layout",
+            Field::Notes => "notes",
+        }
+    }
+}
+
+/// The form.
+#[derive(Debug, Clone)]
+pub struct FormState {
+    /// `Some(id)` when editing that customer.
+    pub editing: Option<i64>,
+    /// Display name.
+    pub name: String,
+    /// Company.
+    pub company: String,
+    /// Subdomain.
+    pub subdomain: String,
+    /// Email.
+    pub email: String,
+    /// Device limit as typed.
+    pub max_devices: String,
+    /// Layout.
+    pub layout: Layout,
+    /// Notes editor.
+    pub notes: TextArea<'static>,
+    /// Focused field.
+    pub focus: Field,
+    /// Rules broken by the current values (recomputed on every edit).
+    pub errors: Vec<ValidationError>,
+    /// The base domain, for the FQDN preview.
+    pub base_domain: String,
+    /// The last refusal from the store (e.g. the subdomain was taken meanwhile).
+    pub server_error: Option<String>,
+    /// Waiting for the store.
+    pub busy: bool,
+}
+
+impl FormState {
+    /// An empty form for a new customer.
+    pub fn new_customer(base_domain: &str, layout: Layout) -> Self {
+        let mut f = Self {
+            editing: None,
+            name: String::new(),
+            company: String::new(),
+            subdomain: String::new(),
+            email: String::new(),
+            max_devices: crate::domain::customer::DEFAULT_MAX_DEVICES.to_string(),
+            layout,
+            notes: TextArea::default(),
+            focus: Field::Name,
+            errors: Vec::new(),
+            base_domain: base_domain.to_string(),
+            server_error: None,
+            busy: false,
+        };
+        f.validate(&[]);
+        f
+    }
+
+    /// A form filled with `c` for editing.
+    pub fn edit(c: &crate::domain::customer::Customer, base_domain: &str) -> Self {
+        let mut f = Self::new_customer(base_domain, c.layout);
+        f.editing = Some(c.id);
+        f.name.clone_from(&c.name);
+        f.company.clone_from(&c.company);
+        f.subdomain.clone_from(&c.subdomain);
+        f.email.clone_from(&c.email);
+        f.max_devices = c.max_devices.to_string();
+        f.notes = TextArea::new(c.notes.lines().map(str::to_string).collect());
+        f.validate(&[]);
+        f
+    }
+
+    /// The notes as one string.
+    pub fn notes_text(&self) -> String {
+        self.notes.lines().join("\n")
+    }
+
+    fn max_devices_value(&self) -> Result<i64, ValidationError> {
+        self.max_devices
+            .trim()
+            .parse::<i64>()
+            .map_err(|_| ValidationError::new("max_devices", "must be a whole number"))
+    }
+
+    /// What would be created.
+    pub fn new_customer_value(&self) -> NewCustomer {
+        NewCustomer {
+            name: self.name.clone(),
+            company: self.company.clone(),
+            subdomain: self.subdomain.clone(),
+            email: self.email.clone(),
+            max_devices: self.max_devices_value().unwrap_or(0),
+            notes: self.notes_text(),
+            layout: self.layout,
+        }
+    }
+
+    /// What would change (all editable fields).
+    pub fn patch(&self) -> CustomerPatch {
+        CustomerPatch {
+            name: Some(self.name.clone()),
+            company: Some(self.company.clone()),
+            email: Some(self.email.clone()),
+            max_devices: self.max_devices_value().ok(),
+            notes: Some(self.notes_text()),
+            layout: Some(self.layout),
+        }
+    }
+
+    /// Re-checks every field; `taken` lists (subdomain, name) of other customers.
+    pub fn validate(&mut self, taken: &[(String, String)]) {
+        let mut errors = self.new_customer_value().validate();
+        if let Err(e) = self.max_devices_value() {
+            errors.retain(|x| x.field != "max_devices");
+            errors.push(e);
+        }
+        if self.editing.is_none()
+            && let Some((_, name)) = taken.iter().find(|(s, _)| *s == self.subdomain)
+        {
+            errors
+                .push(ValidationError::new("subdomain", format!("\"{}\" is already taken by {name}", self.subdomain)));
+        }
+        self.errors = errors;
+    }
+
+    /// The first error for `field`.
+    pub fn error(&self, field: Field) -> Option<&ValidationError> {
+        self.errors.iter().find(|e| e.field == field.rule_name())
+    }
+
+    /// The FQDN the subdomain gives, when it is valid.
+    pub fn fqdn(&self) -> Option<String> {
+        validate::subdomain(&self.subdomain).ok().map(|()| fqdn(&self.subdomain, &self.base_domain))
+    }
+
+    /// Moves the focus by `delta` fields (the subdomain is skipped when editing: it cannot change).
+    pub fn move_focus(&mut self, delta: isize) {
+        let n = Field::ALL.len() as isize;
+        let mut i = Field::ALL.iter().position(|f| *f == self.focus).unwrap_or(0) as isize;
+        loop {
+            i = (i + delta).rem_euclid(n);
+            let f = Field::ALL[i as usize];
+            if !(self.editing.is_some() && f == Field::Subdomain) {
+                self.focus = f;
+                return;
+            }
+        }
+    }
+
+    /// Applies a key to the focused field. Returns true when the key was consumed.
+    pub fn key(&mut self, k: TextKey) -> bool {
+        if self.focus == Field::Notes {
+            let input = match k {
+                TextKey::Char(c) => Key::Char(c),
+                TextKey::Backspace => Key::Backspace,
+                TextKey::Enter => Key::Enter,
+                TextKey::Up => Key::Up,
+                TextKey::Down => Key::Down,
+                TextKey::Left => Key::Left,
+                TextKey::Right => Key::Right,
+                _ => return false,
+            };
+            self.notes.input(Input { key: input, ctrl: false, alt: false, shift: false });
+            return true;
+        }
+        if self.focus == Field::Layout {
+            if matches!(k, TextKey::Char(' ') | TextKey::Left | TextKey::Right) {
+                self.layout = if self.layout == Layout::Combined { Layout::Legacy } else { Layout::Combined };
+                return true;
+            }
+            return false;
+        }
+        let text = match self.focus {
+            Field::Name => &mut self.name,
+            Field::Company => &mut self.company,
+            Field::Subdomain => &mut self.subdomain,
+            Field::Email => &mut self.email,
+            _ => &mut self.max_devices,
+        };
+        match k {
+            TextKey::Char(c) => text.push(c),
+            TextKey::Backspace => {
+                text.pop();
+            }
+            _ => return false,
+        }
+        true
+    }
+}

@@ -1,0 +1,109 @@
+//! The new/edit customer form, drawn over the dashboard: errors inline next to each field, the
+//! resulting FQDN beside the subdomain, and the save button marked unavailable while invalid.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+
+use super::theme::Theme;
+use super::{centered, fit};
+use crate::app::AppState;
+use crate::app::form::{Field, FormState};
+use crate::domain::customer::Layout as NbLayout;
+
+/// Draws the form box into `area`.
+pub fn render(state: &AppState, t: &Theme, frame: &mut Frame, area: Rect) {
+    let Some(f) = &state.form else { return };
+    let outer = centered(area, 76, 20);
+    frame.render_widget(Clear, outer);
+    let title = if f.editing.is_some() { " Edit customer " } else { " New customer " };
+    let block = Block::bordered().title(title);
+    let inner = block.inner(outer);
+    frame.render_widget(block, outer);
+    let [fields, notes, status, buttons] =
+        Layout::vertical([Constraint::Length(6), Constraint::Min(3), Constraint::Length(2), Constraint::Length(1)])
+            .areas(inner);
+    let width = usize::from(inner.width);
+    let mut lines = Vec::new();
+    for field in [Field::Name, Field::Company, Field::Subdomain, Field::Email, Field::MaxDevices, Field::Layout] {
+        lines.push(field_line(f, field, t, width));
+    }
+    frame.render_widget(Paragraph::new(lines), fields);
+
+    let focused = f.focus == Field::Notes;
+    let mut notes_area = f.notes.clone();
+    notes_area.set_block(Block::bordered().title(if focused {
+        " Notes (Enter: new line, Ctrl-S: save) "
+    } else {
+        " Notes "
+    }));
+    notes_area.set_cursor_line_style(ratatui::style::Style::new());
+    if !focused {
+        notes_area.set_cursor_style(ratatui::style::Style::new());
+    }
+    frame.render_widget(&notes_area, notes);
+
+    let message = match (&f.server_error, f.errors.first(), f.busy) {
+        (_, _, true) => Line::styled(" saving…", t.dim()),
+        (Some(e), _, _) => Line::styled(format!(" ✗ {e}"), t.error()),
+        (None, Some(e), _) => Line::styled(format!(" ✗ {e}"), t.error()),
+        (None, None, false) => Line::styled(" ✓ ready", t.ok()),
+    };
+    frame.render_widget(Paragraph::new(message).wrap(Wrap { trim: true }), status);
+    let action = if f.editing.is_some() { "[ Save ]" } else { "[ Create and deploy ]" };
+    let style = if f.errors.is_empty() && !f.busy { t.bold() } else { t.dim() };
+    frame.render_widget(
+        Paragraph::new(Line::from(vec![
+            Span::styled(action, style),
+            Span::raw("  Enter   "),
+            Span::styled("[ Cancel ]", t.dim()),
+            Span::raw("  Esc"),
+        ]))
+        .right_aligned(),
+        buttons,
+    );
+}
+
+fn field_line(f: &FormState, field: Field, t: &Theme, width: usize) -> Line<'static> {
+    let focused = f.focus == field;
+    let label = Span::styled(format!(" {:<12}", field.label()), if focused { t.bold() } else { t.dim() });
+    let cursor = if focused { "▏" } else { "" };
+    let value = match field {
+        Field::Name => f.name.clone(),
+        Field::Company => f.company.clone(),
+        Field::Subdomain => f.subdomain.clone(),
+        Field::Email => f.email.clone(),
+        Field::MaxDevices => f.max_devices.clone(),
+        Field::Layout => {
+            let mark = |l: NbLayout| if f.layout == l { "(•)" } else { "( )" };
+            return Line::from(vec![
+                label,
+                Span::styled(
+                    format!("{} combined  {} legacy", mark(NbLayout::Combined), mark(NbLayout::Legacy)),
+                    if focused { t.bold() } else { t.dim() },
+                ),
+                Span::styled(if focused { "   Space toggles" } else { "" }, t.dim()),
+            ]);
+        }
+        Field::Notes => String::new(),
+    };
+    let mut spans = vec![
+        label,
+        Span::styled(format!("[{}{cursor}]", fit(&value, 30)), if focused { t.bold() } else { Default::default() }),
+    ];
+    if field == Field::Subdomain {
+        match (f.editing.is_some(), f.fqdn()) {
+            (true, Some(d)) => spans.push(Span::styled(format!(" → {d} (fixed)"), t.dim())),
+            (false, Some(d)) if f.error(Field::Subdomain).is_none() => {
+                spans.push(Span::styled(format!(" → {d} ✓"), t.ok()))
+            }
+            _ => {}
+        }
+    }
+    if let Some(e) = f.error(field) {
+        let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
+        spans.push(Span::styled(format!(" ✗ {}", fit(&e.rule, width.saturating_sub(used + 3))), t.error()));
+    }
+    Line::from(spans)
+}
