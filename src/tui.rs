@@ -64,14 +64,13 @@ fn setup() -> io::Result<Term> {
 
 /// Runs the full-screen app until the user quits.
 pub async fn run(opts: Options) -> io::Result<()> {
-    let mut state = AppState::new(opts.host.clone(), opts.user.clone(), opts.color);
     let (commands, events) = worker::spawn(opts.db.clone(), opts.home.clone());
-    if !opts.db.exists() {
-        state.login.message = Some(format!(
-            "nbmsp is not set up in {} yet: press Esc and run `nbmsp init --admin-email you@example.com --base-domain msp.example.com`",
-            opts.home.display()
-        ));
-    } else if let Some(password) = opts.password.clone() {
+    let mut state = if opts.db.exists() {
+        AppState::new(opts.host.clone(), opts.user.clone(), opts.color)
+    } else {
+        AppState::first_run(opts.host.clone(), &opts.home.display().to_string(), opts.color)
+    };
+    if let (true, Some(password)) = (opts.db.exists(), opts.password.clone()) {
         state.login.busy = true;
         let _ = commands.send(Command::Login { user: opts.user.clone(), password });
     }

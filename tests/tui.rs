@@ -129,3 +129,58 @@ fn log_in_find_a_customer_open_it_switch_tabs_get_help_and_quit() {
     let after = t.screen();
     assert!(!after.contains("Customers (3)"), "the terminal was restored (alternate screen left): {after}");
 }
+
+#[test]
+fn the_first_run_offers_setup_then_login() {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        assert_ne!(std::env::var("CI").as_deref(), Ok("true"), "tmux is missing in CI (.ci/run installs it)");
+        eprintln!("SKIPPED: tmux is not installed here");
+        return;
+    }
+    let h = Home::empty();
+    let home = h.path().join("fresh");
+    let session = format!("nbmsp-setup-{}", std::process::id());
+    let exit_file = h.path().join("exit-code");
+    let cmd = format!(
+        "NBMSP_HOME='{}' DOCKER_HOST=tcp://127.0.0.1:1 NO_COLOR=1 '{}'; echo $? > '{}'; sleep 30",
+        home.display(),
+        env!("CARGO_BIN_EXE_nbmsp"),
+        exit_file.display()
+    );
+    assert!(
+        Command::new("tmux")
+            .args(["new-session", "-d", "-s", &session, "-x", "110", "-y", "32", &cmd])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let t = Tmux { session };
+    t.wait_for("first-run setup");
+    t.keys(&["-l", ADMIN_PASSWORD]);
+    t.keys(&["Tab"]);
+    t.keys(&["-l", ADMIN_PASSWORD]);
+    t.keys(&["Tab"]);
+    t.keys(&["-l", "msp.example"]);
+    t.keys(&["Tab"]);
+    t.keys(&["-l", "ops@msp.example"]);
+    t.keys(&["Enter"]);
+    let login = t.wait_for("log in");
+    assert!(login.contains("User      admin"), "{login}");
+    t.keys(&["-l", ADMIN_PASSWORD]);
+    t.keys(&["Enter"]);
+    t.wait_for("No customers yet");
+    t.keys(&["q"]);
+    let start = Instant::now();
+    while !exit_file.exists() {
+        assert!(start.elapsed() < Duration::from_secs(10), "nbmsp did not exit; screen:\n{}", t.screen());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(std::fs::read_to_string(&exit_file).unwrap().trim(), "0");
+    // The wizard wrote a real installation: the CLI can use it.
+    let r = h.run_with(
+        &["settings", "show", "--json"],
+        &[("NBMSP_HOME", home.to_str().unwrap()), ("NBMSP_PASSWORD", ADMIN_PASSWORD)],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["base_domain"], "msp.example");
+}

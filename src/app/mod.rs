@@ -10,6 +10,7 @@ pub mod detail;
 #[cfg(test)]
 pub(crate) mod fixtures;
 pub mod form;
+pub mod setup;
 #[cfg(test)]
 mod tests;
 mod update;
@@ -26,6 +27,8 @@ use detail::DetailState;
 /// Which screen is showing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Screen {
+    /// First run: create the admin and the settings.
+    Setup,
     /// Username and password.
     Login,
     /// Stats cards and the customers table.
@@ -61,6 +64,8 @@ pub enum TextKey {
     Right,
     /// Submit from anywhere (Ctrl-S).
     Submit,
+    /// Test the NPM connection (Ctrl-T, setup wizard).
+    Test,
 }
 
 /// Something that happened: a key mapped by the keymap, or an engine event.
@@ -195,6 +200,8 @@ pub struct AppState {
     pub detail: Option<DetailState>,
     /// The new/edit customer form.
     pub form: Option<form::FormState>,
+    /// The first-run wizard.
+    pub setup: Option<setup::SetupState>,
     /// The base domain (from settings at login).
     pub base_domain: String,
     /// The default layout for new customers (from settings at login).
@@ -224,6 +231,14 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// The state at the first start: the setup wizard for a data home at `home`.
+    pub fn first_run(host: String, home: &str, color: bool) -> Self {
+        let mut s = Self::new(host, "admin".into(), color);
+        s.screen = Screen::Setup;
+        s.setup = Some(setup::SetupState::new(home));
+        s
+    }
+
     /// The state at start-up: the login screen with `user` filled in.
     pub fn new(host: String, user: String, color: bool) -> Self {
         Self {
@@ -233,6 +248,7 @@ impl AppState {
             dashboard: DashboardState::default(),
             detail: None,
             form: None,
+            setup: None,
             base_domain: String::new(),
             default_layout: crate::domain::customer::Layout::Combined,
             help_open: false,
@@ -251,7 +267,7 @@ impl AppState {
 
     /// True while a text input has the keyboard (the keymap then sends [`Action::Text`]).
     pub fn text_input(&self) -> bool {
-        matches!(self.screen, Screen::Login | Screen::Form)
+        matches!(self.screen, Screen::Login | Screen::Form | Screen::Setup)
             || self.dashboard.filtering
             || self.command.is_some()
             || self.confirm.is_some()

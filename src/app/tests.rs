@@ -303,3 +303,38 @@ fn editing_keeps_the_subdomain_and_sends_a_patch() {
     update(&mut s, Action::Engine(Event::Saved { customer_id: 1, subdomain: "acme".into(), created: false }));
     assert_eq!(s.screen, Screen::Dashboard);
 }
+
+#[test]
+fn the_first_run_wizard_checks_everything_then_initialises() {
+    use super::setup::SetupField as F;
+    let mut s = AppState::first_run("host".into(), "/var/lib/nbmsp", true);
+    assert_eq!(s.screen, Screen::Setup);
+    assert!(update(&mut s, Action::Text(TextKey::Enter)).is_empty(), "incomplete");
+    assert_eq!(s.setup.as_ref().unwrap().focus, F::Password, "focus goes to the first problem");
+    typed(&mut s, "correct horse battery");
+    update(&mut s, Action::Text(TextKey::Tab));
+    typed(&mut s, "correct horse batter");
+    assert_eq!(s.setup.as_ref().unwrap().error(F::Repeat), Some("the passwords differ"));
+    typed(&mut s, "y");
+    update(&mut s, Action::Text(TextKey::Tab));
+    typed(&mut s, "MSP.example");
+    update(&mut s, Action::Text(TextKey::Tab));
+    typed(&mut s, "ops@msp.example");
+    update(&mut s, Action::Text(TextKey::Tab));
+    update(&mut s, Action::Text(TextKey::Tab));
+    update(&mut s, Action::Text(TextKey::Char(' ')));
+    assert!(s.setup.as_ref().unwrap().npm(), "proxy toggled to npm: its fields appear");
+    assert!(s.setup.as_ref().unwrap().error(F::NpmUrl).is_some());
+    update(&mut s, Action::Text(TextKey::Char(' ')));
+    let cmds = update(&mut s, Action::Text(TextKey::Enter));
+    let [Command::Init(req)] = cmds.as_slice() else { panic!("{cmds:?}") };
+    assert_eq!((req.admin_user.as_str(), req.base_domain.as_str()), ("admin", "MSP.example"));
+    assert!(req.settings.contains(&("proxy".to_string(), "none".to_string())));
+    assert!(!req.settings.iter().any(|(k, _)| k.starts_with("npm.")));
+    assert!(!format!("{req:?}").contains("horse"), "passwords never reach debug output");
+    update(&mut s, Action::Engine(Event::InitFailed("nbmsp is already initialised in /x".into())));
+    assert!(s.setup.as_ref().unwrap().server_error.is_some());
+    update(&mut s, Action::Engine(Event::Initialised { user: "admin".into() }));
+    assert_eq!(s.screen, Screen::Login);
+    assert_eq!(s.login.user, "admin");
+}

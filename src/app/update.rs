@@ -130,7 +130,84 @@ fn on_event(s: &mut AppState, ev: Event) -> Vec<Command> {
                 notice(s, msg, true);
             }
         }
+        Event::Initialised { user } => {
+            s.setup = None;
+            s.screen = Screen::Login;
+            s.login = super::LoginState { user, field: 1, ..Default::default() };
+        }
+        Event::InitFailed(msg) => match s.setup.as_mut() {
+            Some(w) => {
+                w.busy = false;
+                w.server_error = Some(msg);
+            }
+            None => notice(s, msg, true),
+        },
+        Event::NpmTested(r) => {
+            if let Some(w) = s.setup.as_mut() {
+                w.npm_test = Some(r);
+            }
+        }
         Event::Error(msg) => notice(s, msg, true),
+    }
+    Vec::new()
+}
+
+fn on_setup(s: &mut AppState, k: TextKey) -> Vec<Command> {
+    use super::setup::SetupField as F;
+    let Some(w) = s.setup.as_mut() else { return Vec::new() };
+    if w.busy {
+        s.dirty = false;
+        return Vec::new();
+    }
+    match k {
+        TextKey::Esc => s.should_quit = true,
+        TextKey::Tab | TextKey::Down => w.move_focus(1),
+        TextKey::BackTab | TextKey::Up => w.move_focus(-1),
+        TextKey::Test => {
+            if !w.npm() {
+                w.npm_test = Some(Err("choose proxy npm first (Space on the Proxy field)".into()));
+                return Vec::new();
+            }
+            w.npm_test = None;
+            return vec![Command::TestNpm {
+                url: w.get(F::NpmUrl).trim().trim_end_matches('/').to_string(),
+                identity: w.get(F::NpmIdentity).trim().to_string(),
+                secret: w.get(F::NpmSecret).to_string(),
+            }];
+        }
+        TextKey::Enter | TextKey::Submit => {
+            w.validate();
+            if let Some((f, e)) = w.errors.first() {
+                let msg = format!("{}: {e}", f.label());
+                w.focus = *f;
+                notice(s, msg, true);
+                return Vec::new();
+            }
+            w.busy = true;
+            let mut settings: Vec<(String, String)> = [
+                ("layout", F::Layout),
+                ("proxy", F::Proxy),
+                ("data_dir", F::DataDir),
+                ("relay_base_port", F::BasePort),
+                ("relay_port_count", F::PortCount),
+            ]
+            .iter()
+            .map(|(k, f)| ((*k).to_string(), w.get(*f).trim().to_string()))
+            .collect();
+            if w.npm() {
+                settings.push(("npm.url".into(), w.get(F::NpmUrl).trim().to_string()));
+                settings.push(("npm.identity".into(), w.get(F::NpmIdentity).trim().to_string()));
+                settings.push(("npm.secret".into(), w.get(F::NpmSecret).to_string()));
+            }
+            return vec![Command::Init(crate::engine::worker::InitRequest {
+                admin_user: w.get(F::User).trim().to_string(),
+                password: w.get(F::Password).to_string(),
+                base_domain: w.get(F::BaseDomain).trim().to_string(),
+                admin_email: w.get(F::Email).trim().to_string(),
+                settings,
+            })];
+        }
+        k => w.key(k),
     }
     Vec::new()
 }
@@ -235,6 +312,7 @@ fn on_text(s: &mut AppState, k: TextKey) -> Vec<Command> {
     match s.screen {
         Screen::Login => on_login(s, k),
         Screen::Form => on_form(s, k),
+        Screen::Setup => on_setup(s, k),
         _ => Vec::new(),
     }
 }
@@ -411,7 +489,7 @@ fn on_key(s: &mut AppState, action: Action) -> Vec<Command> {
             return match s.screen {
                 Screen::Dashboard => on_dashboard(s, other),
                 Screen::Detail => on_detail(s, other),
-                Screen::Login | Screen::Form => Vec::new(),
+                Screen::Login | Screen::Form | Screen::Setup => Vec::new(),
             };
         }
     }

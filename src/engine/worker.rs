@@ -56,6 +56,17 @@ pub enum Command {
     },
     /// Stop streaming logs.
     StopLogs,
+    /// First run: create the database, the admin and the settings.
+    Init(InitRequest),
+    /// Log in to NPM with these values and report its version.
+    TestNpm {
+        /// Admin URL.
+        url: String,
+        /// Login.
+        identity: String,
+        /// Password.
+        secret: String,
+    },
     /// Create a customer and deploy it.
     Create(crate::domain::customer::NewCustomer),
     /// Change a customer.
@@ -65,6 +76,31 @@ pub enum Command {
         /// The change.
         patch: crate::domain::customer::CustomerPatch,
     },
+}
+
+/// What the setup wizard collected.
+#[derive(Clone, PartialEq, Eq)]
+pub struct InitRequest {
+    /// First admin.
+    pub admin_user: String,
+    /// Its password.
+    pub password: String,
+    /// Base domain.
+    pub base_domain: String,
+    /// The MSP's email.
+    pub admin_email: String,
+    /// Further settings to store (key, value), secrets included.
+    pub settings: Vec<(String, String)>,
+}
+
+impl std::fmt::Debug for InitRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print the passwords, not even in test failure output.
+        f.debug_struct("InitRequest")
+            .field("admin_user", &self.admin_user)
+            .field("base_domain", &self.base_domain)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Operations on a customer.
@@ -128,6 +164,15 @@ pub enum Event {
         /// The default layout setting.
         layout: crate::domain::customer::Layout,
     },
+    /// The first-run setup finished; log in now.
+    Initialised {
+        /// The admin created.
+        user: String,
+    },
+    /// The first-run setup failed.
+    InitFailed(String),
+    /// The NPM test's outcome.
+    NpmTested(Result<String, String>),
     /// A customer was created or changed.
     Saved {
         /// Which customer.
@@ -214,6 +259,26 @@ async fn run(db: PathBuf, home: PathBuf, mut rx: UnboundedReceiver<Command>, tx:
     let logs: Rc<RefCell<Option<tokio::task::AbortHandle>>> = Rc::new(RefCell::new(None));
     while let Some(cmd) = rx.recv().await {
         match cmd {
+            Command::Init(req) => {
+                let _ = tx.send(match initialise(&db, &home, &req) {
+                    Ok(()) => Event::Initialised { user: req.admin_user.clone() },
+                    Err(e) => Event::InitFailed(e),
+                });
+            }
+            Command::TestNpm { url, identity, secret } => {
+                let tx = tx.clone();
+                tokio::task::spawn_local(async move {
+                    let result = async {
+                        let client =
+                            super::npm::client::NpmClient::new(&url, &identity, &secret).map_err(|e| e.to_string())?;
+                        let version = client.version().await.map_err(|e| e.to_string())?;
+                        client.login().await.map_err(|e| e.to_string())?;
+                        Ok(format!("Nginx Proxy Manager {version}: login ok"))
+                    }
+                    .await;
+                    let _ = tx.send(Event::NpmTested(result));
+                });
+            }
             Command::Login { user, password } => {
                 let result = Store::open(&db, false).map_err(|e| e.to_string()).and_then(|mut store| {
                     let now = time::OffsetDateTime::now_utc().unix_timestamp();
@@ -258,6 +323,25 @@ async fn run(db: PathBuf, home: PathBuf, mut rx: UnboundedReceiver<Command>, tx:
     }
 }
 
+/// Creates the database, the admin and the settings (the wizard's `nbmsp init`).
+fn initialise(db: &std::path::Path, home: &std::path::Path, req: &InitRequest) -> Result<(), String> {
+    crate::store::home::ensure_private_dir(home).map_err(|e| e.to_string())?;
+    let mut store = Store::open(db, true).map_err(|e| e.to_string())?;
+    let session = store
+        .initialise(&crate::store::auth::InitParams {
+            home,
+            admin_user: &req.admin_user,
+            password: &req.password,
+            admin_email: &req.admin_email,
+            base_domain: &req.base_domain,
+        })
+        .map_err(|e| e.to_string())?;
+    for (k, v) in &req.settings {
+        store.set_setting(&session, k, v).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
 fn send_customers(c: &Ctx, tx: &UnboundedSender<Event>) {
     let _ = tx.send(match c.store.customer_rows() {
         Ok(rows) => Event::Customers(rows),
@@ -268,7 +352,7 @@ fn send_customers(c: &Ctx, tx: &UnboundedSender<Event>) {
 fn handle(c: Rc<Ctx>, cmd: Command, tx: &UnboundedSender<Event>, logs: &Rc<RefCell<Option<tokio::task::AbortHandle>>>) {
     let tx = tx.clone();
     match cmd {
-        Command::Login { .. } => {}
+        Command::Login { .. } | Command::Init(_) | Command::TestNpm { .. } => {}
         Command::LoadCustomers => send_customers(&c, &tx),
         Command::LoadDetail { customer_id } => {
             tokio::task::spawn_local(async move {

@@ -98,6 +98,15 @@ pub static FORM: &[Binding] = &[
     b(&[Esc], "Esc", "cancel", Action::Text(TextKey::Esc), true),
 ];
 
+/// The first-run wizard.
+pub static SETUP: &[Binding] = &[
+    b(&[Tab], "Tab", "next field", Action::Text(TextKey::Tab), true),
+    b(&[Enter], "Enter", "finish setup", Action::Text(TextKey::Enter), true),
+    b(&[], "C-t", "test NPM", Action::Text(TextKey::Test), true),
+    b(&[], "Space", "toggle", Action::Text(TextKey::Char(' ')), true),
+    b(&[Esc], "Esc", "quit", Action::Text(TextKey::Esc), true),
+];
+
 /// The login form.
 pub static LOGIN: &[Binding] = &[
     b(&[Tab], "Tab", "next field", Action::Text(TextKey::Tab), true),
@@ -111,6 +120,8 @@ pub fn bindings(state: &AppState) -> &'static [Binding] {
         HELP
     } else if state.screen == Screen::Login {
         LOGIN
+    } else if state.screen == Screen::Setup {
+        SETUP
     } else if state.screen == Screen::Form && state.command.is_none() && state.confirm.is_none() {
         FORM
     } else if state.text_input() {
@@ -128,6 +139,7 @@ pub fn map(state: &AppState, key: KeyEvent) -> Option<Action> {
         return match key.code {
             Char('c') => Some(Action::Quit),
             Char('s') if state.text_input() => Some(Action::Text(TextKey::Submit)),
+            Char('t') if state.screen == Screen::Setup => Some(Action::Text(TextKey::Test)),
             _ => None,
         };
     }
@@ -155,7 +167,7 @@ mod tests {
 
     #[test]
     fn no_key_is_bound_twice_in_one_mode() {
-        for table in [DASHBOARD, DETAIL, HELP, LOGIN, TEXT, FORM] {
+        for table in [DASHBOARD, DETAIL, HELP, LOGIN, TEXT, FORM, SETUP] {
             let mut seen = Vec::new();
             for b in table {
                 for k in b.keys {

@@ -6,6 +6,7 @@ mod form;
 pub mod keymap;
 mod login;
 mod overlays;
+mod setup;
 #[cfg(test)]
 mod tests;
 pub mod theme;
@@ -24,8 +25,14 @@ pub fn render(state: &AppState, frame: &mut Frame) {
     let [header, body, notice, footer] =
         Layout::vertical([Constraint::Length(1), Constraint::Min(1), Constraint::Length(1), Constraint::Length(1)])
             .areas(frame.area());
-    if state.screen == Screen::Login {
-        login::render(state, &theme, frame, frame.area());
+    if matches!(state.screen, Screen::Login | Screen::Setup) {
+        let area = Rect { height: frame.area().height.saturating_sub(2), ..frame.area() };
+        if state.screen == Screen::Login {
+            login::render(state, &theme, frame, area);
+        } else {
+            setup::render(state, &theme, frame, area);
+        }
+        overlays::notice(state, &theme, frame, notice);
         frame.render_widget(footer_line(state, &theme), footer);
         return;
     }
@@ -41,7 +48,7 @@ pub fn render(state: &AppState, frame: &mut Frame) {
             }
             form::render(state, &theme, frame, body);
         }
-        Screen::Login => {}
+        Screen::Login | Screen::Setup => {}
     }
     overlays::notice(state, &theme, frame, notice);
     frame.render_widget(footer_line(state, &theme), footer);

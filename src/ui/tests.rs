@@ -232,3 +232,18 @@ fn customer_form() {
     update(&mut e, Action::EditCustomer);
     snap("form_edit", &e);
 }
+
+#[test]
+fn first_run_wizard() {
+    let mut s = AppState::first_run("msp-host".into(), "/var/lib/nbmsp", false);
+    for c in "short".chars() {
+        update(&mut s, Action::Text(crate::app::TextKey::Char(c)));
+    }
+    snap("setup_wizard", &s);
+    let w = s.setup.as_mut().unwrap();
+    w.values[6] = "npm".into();
+    w.npm_test =
+        Some(Err("Nginx Proxy Manager refused the login of admin@example.com: Invalid email or password".into()));
+    w.validate();
+    snap("setup_wizard_npm", &s);
+}
