@@ -123,9 +123,28 @@ async fn event_loop(
         while let Ok(ev) = events.try_recv() {
             send(app::update(state, Action::Engine(ev)));
         }
+        if let Some(text) = state.clipboard.take() {
+            copy_to_clipboard(&text)?;
+        }
         if state.should_quit {
             break;
         }
     }
     Ok(())
+}
+
+/// Puts `text` on the clipboard of the terminal the user sits at with OSC 52, which travels
+/// through SSH; inside tmux the sequence is wrapped so tmux passes it on.
+fn copy_to_clipboard(text: &str) -> io::Result<()> {
+    use base64::Engine as _;
+    use std::io::Write;
+    let payload = base64::engine::general_purpose::STANDARD.encode(text);
+    let seq = if std::env::var_os("TMUX").is_some() {
+        format!("\x1bPtmux;\x1b\x1b]52;c;{payload}\x07\x1b\\")
+    } else {
+        format!("\x1b]52;c;{payload}\x07")
+    };
+    let mut out = io::stdout();
+    out.write_all(seq.as_bytes())?;
+    out.flush()
 }

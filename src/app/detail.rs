@@ -92,6 +92,8 @@ pub struct DetailState {
     pub health: Option<Result<HealthReport, String>>,
     /// A health check is running.
     pub health_running: bool,
+    /// Owner credentials, once asked for (shown until the view closes).
+    pub credentials: Option<Result<crate::engine::netbird::OwnerCredentials, String>>,
 }
 
 impl DetailState {
@@ -107,6 +109,7 @@ impl DetailState {
             log_scroll: 0,
             health: None,
             health_running: false,
+            credentials: None,
         }
     }
 }

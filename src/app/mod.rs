@@ -109,6 +109,10 @@ pub enum Action {
     ToggleFollow,
     /// Reload from the database.
     Refresh,
+    /// Copy the setup URL to the clipboard (OSC 52: works over SSH and tmux).
+    CopySetupUrl,
+    /// Show the NetBird owner credentials (after a confirmation).
+    ShowCredentials,
     /// A key while a text input has the keyboard.
     Text(TextKey),
     /// The terminal has a new size.
@@ -224,6 +228,8 @@ pub struct AppState {
     pub size: (u16, u16),
     /// Colour allowed (`NO_COLOR` unset).
     pub color: bool,
+    /// Text waiting to be put on the clipboard by the terminal layer (OSC 52).
+    pub clipboard: Option<String>,
     /// Set once the user asked to leave.
     pub should_quit: bool,
     /// Something visible changed since the last draw.
@@ -260,6 +266,7 @@ impl AppState {
             host,
             size: (80, 24),
             color,
+            clipboard: None,
             should_quit: false,
             dirty: true,
         }

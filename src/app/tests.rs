@@ -338,3 +338,31 @@ fn the_first_run_wizard_checks_everything_then_initialises() {
     assert_eq!(s.screen, Screen::Login);
     assert_eq!(s.login.user, "admin");
 }
+
+#[test]
+fn setup_url_copy_and_credentials_need_no_io_in_update() {
+    let mut s = logged_in();
+    update(&mut s, Action::Open);
+    update(&mut s, Action::CopySetupUrl);
+    assert!(s.clipboard.is_none(), "nothing loaded: nothing to copy");
+    assert!(s.notice.as_ref().unwrap().error);
+    // Showing the owner password asks first, then asks the engine.
+    assert!(update(&mut s, Action::ShowCredentials).is_empty());
+    assert_eq!(update(&mut s, Action::Text(TextKey::Char('y'))), vec![Command::ShowCredentials { customer_id: 1 }]);
+    update(&mut s, Action::Engine(Event::Credentials { customer_id: 1, result: Err("none".into()) }));
+    assert!(s.detail.as_ref().unwrap().credentials.is_some());
+    update(&mut s, Action::ShowCredentials);
+    assert!(s.detail.as_ref().unwrap().credentials.is_none(), "p hides them again");
+}
+
+#[test]
+fn an_unchanged_docker_state_does_not_redraw() {
+    let mut s = logged_in();
+    update(&mut s, Action::Engine(Event::Docker(Err("down".into()))));
+    assert!(s.dirty);
+    s.dirty = false;
+    update(&mut s, Action::Engine(Event::Docker(Err("down".into()))));
+    assert!(!s.dirty);
+    update(&mut s, Action::Engine(Event::Docker(Ok("20.10".into()))));
+    assert!(s.dirty);
+}

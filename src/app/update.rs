@@ -56,7 +56,16 @@ fn on_event(s: &mut AppState, ev: Event) -> Vec<Command> {
                 det.data = Some(*d);
             }
         }
-        Event::Docker(r) => s.docker = r.map_or_else(DockerState::Down, DockerState::Up),
+        Event::Docker(r) => {
+            let new = r.map_or_else(DockerState::Down, DockerState::Up);
+            s.dirty = s.docker != new;
+            s.docker = new;
+        }
+        Event::Credentials { customer_id, result } => {
+            if let Some(d) = s.detail.as_mut().filter(|d| d.customer_id == customer_id) {
+                d.credentials = Some(result);
+            }
+        }
         Event::Progress { customer_id, progress } => {
             if let Some(run) = s.running.get_mut(&customer_id) {
                 match progress {
@@ -360,6 +369,12 @@ fn on_confirm(s: &mut AppState, k: TextKey, mut c: Confirm) -> Vec<Command> {
         return Vec::new();
     }
     s.confirm = None;
+    if c.op == Operation::ShowCredentials {
+        if let Some(d) = s.detail.as_mut() {
+            d.tab = Tab::Deployment;
+        }
+        return vec![Command::ShowCredentials { customer_id: c.customer_id }];
+    }
     start(s, c.customer_id, c.subdomain, c.op)
 }
 
@@ -576,6 +591,27 @@ fn on_detail(s: &mut AppState, action: Action) -> Vec<Command> {
                 return cmds;
             }
             vec![Command::CheckHealth { customer_id: d.customer_id }]
+        }
+        Action::CopySetupUrl => {
+            let url = d.data.as_ref().and_then(|x| x.deployment.as_ref()).and_then(|x| x.setup_url.clone());
+            match url {
+                Some(u) => {
+                    notice(s, format!("copied {u} to the clipboard"), false);
+                    s.clipboard = Some(u);
+                }
+                None => notice(s, "not deployed: no setup URL yet", true),
+            }
+            Vec::new()
+        }
+        Action::ShowCredentials => {
+            if d.credentials.is_some() {
+                d.credentials = None;
+                return Vec::new();
+            }
+            let (id, sub) = (d.customer_id, d.subdomain.clone());
+            s.confirm =
+                Some(Confirm { customer_id: id, subdomain: sub, op: Operation::ShowCredentials, typed: String::new() });
+            Vec::new()
         }
         Action::ToggleFollow if d.tab == Tab::Logs => {
             d.follow = !d.follow;

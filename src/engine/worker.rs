@@ -56,6 +56,11 @@ pub enum Command {
     },
     /// Stop streaming logs.
     StopLogs,
+    /// Load the NetBird owner credentials nbmsp stored for a customer.
+    ShowCredentials {
+        /// Which customer.
+        customer_id: i64,
+    },
     /// First run: create the database, the admin and the settings.
     Init(InitRequest),
     /// Log in to NPM with these values and report its version.
@@ -120,6 +125,8 @@ pub enum Operation {
     Delete,
     /// Retry the certificate.
     RetryCert,
+    /// Not an engine operation: confirming that secrets may be shown.
+    ShowCredentials,
 }
 
 impl Operation {
@@ -133,6 +140,7 @@ impl Operation {
             Operation::Restart => "restart",
             Operation::Delete => "delete",
             Operation::RetryCert => "retry certificate",
+            Operation::ShowCredentials => "show the owner password of",
         }
     }
 }
@@ -171,6 +179,13 @@ pub enum Event {
     },
     /// The first-run setup failed.
     InitFailed(String),
+    /// The owner credentials, or why there are none.
+    Credentials {
+        /// Which customer.
+        customer_id: i64,
+        /// The credentials.
+        result: Result<super::netbird::OwnerCredentials, String>,
+    },
     /// The NPM test's outcome.
     NpmTested(Result<String, String>),
     /// A customer was created or changed.
@@ -297,14 +312,7 @@ async fn run(db: PathBuf, home: PathBuf, mut rx: UnboundedReceiver<Command>, tx:
                         let _ = tx.send(Event::LoggedIn { user: c.session.user.username.clone(), base_domain, layout });
                         let c = Rc::new(c);
                         send_customers(&c, &tx);
-                        let tx2 = tx.clone();
-                        tokio::task::spawn_local(async move {
-                            let status = match DockerEngine::connect().await {
-                                Ok(d) => d.info().await.map(|i| i.version).map_err(|e| e.to_string()),
-                                Err(e) => Err(e.to_string()),
-                            };
-                            let _ = tx2.send(Event::Docker(status));
-                        });
+                        tokio::task::spawn_local(watch_docker(tx.clone()));
                         ctx = Some(c);
                     }
                     Err(e) => {
@@ -340,6 +348,34 @@ fn initialise(db: &std::path::Path, home: &std::path::Path, req: &InitRequest) -
         store.set_setting(&session, k, v).map_err(|e| e.to_string())?;
     }
     Ok(())
+}
+
+/// Reports the Docker engine's state when it changes: re-checked every minute while up, and
+/// with backoff (1 s doubling to 30 s) while down, so the UI reconnects by itself.
+async fn watch_docker(tx: UnboundedSender<Event>) {
+    let mut last: Option<Result<String, String>> = None;
+    let mut backoff = Duration::from_secs(1);
+    loop {
+        let status = match DockerEngine::connect().await {
+            Ok(d) => d.info().await.map(|i| i.version).map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        let wait = if status.is_ok() {
+            backoff = Duration::from_secs(1);
+            Duration::from_secs(60)
+        } else {
+            let w = backoff;
+            backoff = (backoff * 2).min(Duration::from_secs(30));
+            w
+        };
+        if last.as_ref() != Some(&status) {
+            if tx.send(Event::Docker(status.clone())).is_err() {
+                return;
+            }
+            last = Some(status);
+        }
+        tokio::time::sleep(wait).await;
+    }
 }
 
 fn send_customers(c: &Ctx, tx: &UnboundedSender<Event>) {
@@ -391,6 +427,28 @@ fn handle(c: Rc<Ctx>, cmd: Command, tx: &UnboundedSender<Event>, logs: &Rc<RefCe
             if let Some(h) = logs.borrow_mut().take() {
                 h.abort();
             }
+        }
+        Command::ShowCredentials { customer_id } => {
+            let result = super::lifecycle::owner_credentials(&c.store, &c.session.vault, customer_id)
+                .map_err(|e| e.to_string())
+                .and_then(|o| {
+                    o.ok_or_else(|| {
+                        "nbmsp holds no owner credentials for this customer (legacy layout, or set up outside nbmsp)"
+                            .to_string()
+                    })
+                });
+            if result.is_ok()
+                && let Ok(cust) = c.store.customer(customer_id)
+            {
+                let _ = c.store.log_customer(
+                    &c.session.user.username,
+                    &cust,
+                    "credentials",
+                    crate::domain::audit::AuditStatus::Info,
+                    "owner credentials shown",
+                );
+            }
+            let _ = tx.send(Event::Credentials { customer_id, result });
         }
         Command::Create(new) => {
             let _ = tx.send(match c.store.create_customer(&c.session.user.username, &new) {
@@ -453,6 +511,7 @@ async fn operate(c: &Ctx, customer_id: i64, op: Operation, tx: &UnboundedSender<
                 None => "deleted".to_string(),
             }),
             Operation::RetryCert => ops.retry_certificate(customer_id).await.map(|r| r.detail),
+            Operation::ShowCredentials => Ok(String::new()),
         };
         r.map_err(|e| e.to_string())
     })

@@ -99,7 +99,25 @@ fn deployment(state: &AppState, d: &DetailState, data: &Detail, t: &Theme, frame
     if let Some(run) = state.running.get(&d.customer_id) {
         return progress(run, t, frame, area);
     }
-    let [top, containers] = Layout::vertical([Constraint::Length(9), Constraint::Min(3)]).areas(area);
+    let creds_height = if d.credentials.is_some() { 5 } else { 0 };
+    let [top, creds, containers] =
+        Layout::vertical([Constraint::Length(9), Constraint::Length(creds_height), Constraint::Min(3)]).areas(area);
+    if let Some(c) = &d.credentials {
+        let lines = match c {
+            Ok(o) => vec![
+                kv("owner", o.email.clone(), t),
+                kv("password", o.password.clone(), t),
+                kv("access token", o.pat.clone().unwrap_or_else(|| "—".into()), t),
+            ],
+            Err(e) => vec![Line::styled(format!(" ✗ {e}"), t.error())],
+        };
+        frame.render_widget(
+            Paragraph::new(lines)
+                .wrap(Wrap { trim: false })
+                .block(Block::bordered().title(" NetBird owner (p hides) ")),
+            creds,
+        );
+    }
     let lines = match &data.deployment {
         None => vec![Line::styled(" Not deployed. Press D to deploy.", t.dim())],
         Some(dep) => {

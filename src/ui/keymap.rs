@@ -67,6 +67,8 @@ pub static DETAIL: &[Binding] = &[
     b(&[PageDown], "PgDn", "page down", Action::Move(-10), false),
     b(&[Char('h')], "h", "check health", Action::CheckHealth, true),
     b(&[Char('e')], "e", "edit", Action::EditCustomer, false),
+    b(&[Char('y')], "y", "copy setup URL", Action::CopySetupUrl, false),
+    b(&[Char('p')], "p", "owner password", Action::ShowCredentials, false),
     b(&[Char('D')], "D", "deploy", Action::Operate(Operation::Deploy), true),
     b(&[Char('u')], "u", "start", Action::Operate(Operation::Start), false),
     b(&[Char('S')], "S", "stop", Action::Operate(Operation::Stop), false),

@@ -85,5 +85,8 @@ pub fn notice(state: &AppState, t: &Theme, frame: &mut Frame, area: Rect) {
             Paragraph::new(Line::styled(format!(" ◐ {} {}: {step}", r.op.verb(), r.subdomain), t.warn())),
             area,
         );
+    } else if let crate::app::DockerState::Down(why) = &state.docker {
+        let text = format!(" ✗ Docker engine unreachable, retrying (the customer list still works): {why}");
+        frame.render_widget(Paragraph::new(Line::styled(super::fit(&text, usize::from(area.width)), t.error())), area);
     }
 }
