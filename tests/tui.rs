@@ -104,6 +104,20 @@ fn log_in_find_a_customer_open_it_switch_tabs_get_help_and_quit() {
     t.keys(&["Escape"]);
     t.wait_for("Customers (3)");
 
+    // Settings: change an image on the Images tab; the CLI sees the new value.
+    t.keys(&["C"]);
+    t.wait_for("[3 Images]");
+    t.keys(&["3"]);
+    t.keys(&["Enter"]);
+    t.keys(&["BSpace", "BSpace", "BSpace", "BSpace", "BSpace", "BSpace"]);
+    t.keys(&["-l", "0.77.1"]);
+    t.keys(&["Enter"]);
+    t.wait_for("netbirdio/netbird-server:0.77.1");
+    t.keys(&["Escape"]);
+    t.wait_for("Customers (3)");
+    let shown = h.run(&["settings", "show", "--json"]).json();
+    assert_eq!(shown["images.server"], "netbirdio/netbird-server:0.77.1");
+
     // A new customer through the form: saved, then its deploy fails clearly (no Docker here).
     t.keys(&["Escape"]);
     t.keys(&["n"]);

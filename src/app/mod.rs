@@ -10,6 +10,7 @@ pub mod detail;
 #[cfg(test)]
 pub(crate) mod fixtures;
 pub mod form;
+pub mod settings;
 pub mod setup;
 #[cfg(test)]
 mod tests;
@@ -35,6 +36,8 @@ pub enum Screen {
     Dashboard,
     /// New or edit customer.
     Form,
+    /// The settings editor.
+    Settings,
     /// One customer, in tabs.
     Detail,
 }
@@ -113,6 +116,14 @@ pub enum Action {
     CopySetupUrl,
     /// Show the NetBird owner credentials (after a confirmation).
     ShowCredentials,
+    /// Open the settings editor.
+    OpenSettings,
+    /// Settings: test the stored NPM configuration.
+    TestNpm,
+    /// Settings: change one's own password.
+    ChangePassword,
+    /// Settings: add a user.
+    AddUser,
     /// A key while a text input has the keyboard.
     Text(TextKey),
     /// The terminal has a new size.
@@ -206,6 +217,8 @@ pub struct AppState {
     pub form: Option<form::FormState>,
     /// The first-run wizard.
     pub setup: Option<setup::SetupState>,
+    /// The settings editor.
+    pub settings: Option<settings::SettingsState>,
     /// The base domain (from settings at login).
     pub base_domain: String,
     /// The default layout for new customers (from settings at login).
@@ -255,6 +268,7 @@ impl AppState {
             detail: None,
             form: None,
             setup: None,
+            settings: None,
             base_domain: String::new(),
             default_layout: crate::domain::customer::Layout::Combined,
             help_open: false,
@@ -276,6 +290,7 @@ impl AppState {
     pub fn text_input(&self) -> bool {
         matches!(self.screen, Screen::Login | Screen::Form | Screen::Setup)
             || self.dashboard.filtering
+            || self.settings.as_ref().is_some_and(|x| x.editing.is_some() || x.account.is_some())
             || self.command.is_some()
             || self.confirm.is_some()
     }

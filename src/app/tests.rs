@@ -366,3 +366,65 @@ fn an_unchanged_docker_state_does_not_redraw() {
     update(&mut s, Action::Engine(Event::Docker(Ok("20.10".into()))));
     assert!(s.dirty);
 }
+
+fn setting(key: &'static str, value: &str, secret: bool) -> crate::store::settings::SettingView {
+    crate::store::settings::SettingView { key, value: value.into(), secret, help: "" }
+}
+
+#[test]
+fn the_settings_editor_edits_with_the_store_rules_and_manages_accounts() {
+    let mut s = logged_in();
+    assert_eq!(update(&mut s, Action::OpenSettings), vec![Command::LoadSettings]);
+    let rows = vec![
+        setting("base_domain", "msp.example", false),
+        setting("relay_base_port", "3478", false),
+        setting("npm.url", "", false),
+        setting("npm.secret", "set", true),
+    ];
+    update(&mut s, Action::Engine(Event::Settings { rows, users: vec![] }));
+    update(&mut s, Action::Move(1));
+    update(&mut s, Action::Open);
+    assert!(s.text_input());
+    update(&mut s, Action::Text(TextKey::Backspace));
+    typed(&mut s, "0");
+    let cmds = update(&mut s, Action::Text(TextKey::Enter));
+    assert_eq!(cmds, vec![Command::SetSetting { key: "relay_base_port".into(), value: "3470".into() }]);
+    update(
+        &mut s,
+        Action::Engine(Event::SettingFailed {
+            key: "relay_base_port".into(),
+            message: "must be between 1024 and 65535".into(),
+        }),
+    );
+    assert_eq!(s.settings.as_ref().unwrap().error.as_ref().unwrap().0, "relay_base_port");
+    // A secret is replaced, never shown: editing starts empty.
+    update(&mut s, Action::GoTab(1));
+    update(&mut s, Action::Move(1));
+    update(&mut s, Action::Open);
+    assert_eq!(s.settings.as_ref().unwrap().editing.as_deref(), Some(""));
+    update(&mut s, Action::Text(TextKey::Esc));
+    assert_eq!(update(&mut s, Action::TestNpm), vec![Command::TestStoredNpm]);
+    // Security: add a user; a weak password is refused before anything is sent.
+    update(&mut s, Action::GoTab(3));
+    update(&mut s, Action::AddUser);
+    typed(&mut s, "ops");
+    update(&mut s, Action::Text(TextKey::Tab));
+    typed(&mut s, "short");
+    assert!(update(&mut s, Action::Text(TextKey::Enter)).is_empty());
+    update(&mut s, Action::Text(TextKey::Tab));
+    update(&mut s, Action::Text(TextKey::BackTab));
+    typed(&mut s, "-but-long-now");
+    update(&mut s, Action::Text(TextKey::Tab));
+    typed(&mut s, "short-but-long-now");
+    let cmds = update(&mut s, Action::Text(TextKey::Enter));
+    assert_eq!(
+        cmds,
+        vec![Command::AddUser {
+            username: "ops".into(),
+            password: "short-but-long-now".into(),
+            role: crate::domain::user::Role::Operator
+        }]
+    );
+    update(&mut s, Action::Back);
+    assert_eq!(s.screen, Screen::Dashboard);
+}

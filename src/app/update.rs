@@ -154,9 +154,103 @@ fn on_event(s: &mut AppState, ev: Event) -> Vec<Command> {
         Event::NpmTested(r) => {
             if let Some(w) = s.setup.as_mut() {
                 w.npm_test = Some(r);
+            } else if let Some(st) = s.settings.as_mut() {
+                st.npm_test = Some(r);
             }
         }
+        Event::Settings { rows, users } => {
+            if let Some(get) = rows.iter().find(|r| r.key == "base_domain") {
+                s.base_domain.clone_from(&get.value);
+            }
+            if let Some(l) = rows.iter().find(|r| r.key == "layout").and_then(|r| r.value.parse().ok()) {
+                s.default_layout = l;
+            }
+            if let Some(st) = s.settings.as_mut() {
+                st.rows = rows;
+                st.users = users;
+                let n = st.tab_rows().len();
+                st.selected = st.selected.min(n.saturating_sub(1));
+            }
+        }
+        Event::SettingFailed { key, message } => {
+            if let Some(st) = s.settings.as_mut() {
+                st.error = Some((key, message));
+            }
+        }
+        Event::AccountDone(r) => match r {
+            Ok(m) => notice(s, m, false),
+            Err(e) => notice(s, e, true),
+        },
         Event::Error(msg) => notice(s, msg, true),
+    }
+    Vec::new()
+}
+
+fn on_settings_text(s: &mut AppState, k: TextKey) -> Vec<Command> {
+    let Some(st) = s.settings.as_mut() else { return Vec::new() };
+    if let Some(form) = st.account.as_mut() {
+        match k {
+            TextKey::Esc => st.account = None,
+            TextKey::Enter | TextKey::Submit => {
+                if let Some(p) = form.problem() {
+                    notice(s, p, true);
+                    return Vec::new();
+                }
+                let f = st.account.take().unwrap_or_default();
+                return vec![if f.adding {
+                    Command::AddUser { username: f.username.clone(), password: f.password.clone(), role: f.role() }
+                } else {
+                    Command::ChangeOwnPassword { password: f.password }
+                }];
+            }
+            k => form.key(k),
+        }
+        return Vec::new();
+    }
+    let Some(value) = st.editing.as_mut() else { return Vec::new() };
+    match k {
+        TextKey::Esc => st.editing = None,
+        TextKey::Enter | TextKey::Submit => {
+            let value = st.editing.take().unwrap_or_default();
+            let Some(key) = st.selected_row().map(|r| r.key.to_string()) else { return Vec::new() };
+            st.error = None;
+            return vec![Command::SetSetting { key, value }];
+        }
+        k => edit(value, k),
+    }
+    Vec::new()
+}
+
+fn on_settings(s: &mut AppState, action: Action) -> Vec<Command> {
+    use super::settings::{AccountForm, SettingsTab};
+    let Some(st) = s.settings.as_mut() else { return go_dashboard(s) };
+    match action {
+        Action::Back => return go_dashboard(s),
+        Action::NextTab(n) => {
+            st.tab = (st.tab as isize + n).rem_euclid(SettingsTab::ALL.len() as isize) as usize;
+            st.selected = 0;
+        }
+        Action::GoTab(i) if i < SettingsTab::ALL.len() => {
+            st.tab = i;
+            st.selected = 0;
+        }
+        Action::Move(n) => {
+            let count = st.tab_rows().len();
+            st.selected = st.selected.saturating_add_signed(n.signum()).min(count.saturating_sub(1));
+        }
+        Action::Open => match st.selected_row() {
+            // Secrets start empty: their value is never shown, only replaced.
+            Some(r) => st.editing = Some(if r.secret { String::new() } else { r.value.clone() }),
+            None => s.dirty = false,
+        },
+        Action::TestNpm => {
+            st.npm_test = None;
+            return vec![Command::TestStoredNpm];
+        }
+        Action::ChangePassword => st.account = Some(AccountForm { field: 1, ..Default::default() }),
+        Action::AddUser => st.account = Some(AccountForm { adding: true, ..Default::default() }),
+        Action::Refresh => return vec![Command::LoadSettings],
+        _ => s.dirty = false,
     }
     Vec::new()
 }
@@ -320,6 +414,7 @@ fn on_text(s: &mut AppState, k: TextKey) -> Vec<Command> {
     }
     match s.screen {
         Screen::Login => on_login(s, k),
+        Screen::Settings => on_settings_text(s, k),
         Screen::Form => on_form(s, k),
         Screen::Setup => on_setup(s, k),
         _ => Vec::new(),
@@ -435,6 +530,7 @@ fn run_command_line(s: &mut AppState, line: &str) -> Vec<Command> {
         }
         "customers" | "c" => go_dashboard(s),
         "new" => on_key(s, Action::NewCustomer),
+        "settings" => on_key(s, Action::OpenSettings),
         "edit" => on_key(s, Action::EditCustomer),
         "help" => {
             s.help_open = true;
@@ -459,6 +555,7 @@ fn run_command_line(s: &mut AppState, line: &str) -> Vec<Command> {
 }
 
 fn go_dashboard(s: &mut AppState) -> Vec<Command> {
+    s.settings = None;
     let was_detail = s.detail.take().is_some();
     s.screen = Screen::Dashboard;
     if was_detail { vec![Command::StopLogs, Command::LoadCustomers] } else { Vec::new() }
@@ -483,6 +580,15 @@ fn on_key(s: &mut AppState, action: Action) -> Vec<Command> {
             return cmds;
         }
         Action::Operate(op) => return operate(s, op),
+        Action::OpenSettings => {
+            s.settings = Some(super::settings::SettingsState::default());
+            s.screen = Screen::Settings;
+            let mut cmds = vec![Command::LoadSettings];
+            if s.detail.take().is_some() {
+                cmds.insert(0, Command::StopLogs);
+            }
+            return cmds;
+        }
         Action::NewCustomer => {
             s.form = Some(super::form::FormState::new_customer(&s.base_domain, s.default_layout));
             s.screen = Screen::Form;
@@ -504,6 +610,7 @@ fn on_key(s: &mut AppState, action: Action) -> Vec<Command> {
             return match s.screen {
                 Screen::Dashboard => on_dashboard(s, other),
                 Screen::Detail => on_detail(s, other),
+                Screen::Settings => on_settings(s, other),
                 Screen::Login | Screen::Form | Screen::Setup => Vec::new(),
             };
         }

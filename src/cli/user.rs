@@ -38,7 +38,7 @@ pub enum UserCommand {
 
 /// Runs a user command.
 pub fn run(g: &GlobalArgs, cmd: UserCommand) -> CliResult {
-    let (mut store, session) = auth::login(g)?;
+    let (store, session) = auth::login(g)?;
     match cmd {
         UserCommand::Add { username, role, new_password_file } => {
             session.require_admin("add users")?;

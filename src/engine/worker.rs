@@ -72,6 +72,31 @@ pub enum Command {
         /// Password.
         secret: String,
     },
+    /// Load the settings and users.
+    LoadSettings,
+    /// Change one setting.
+    SetSetting {
+        /// Key.
+        key: String,
+        /// New value.
+        value: String,
+    },
+    /// Test the stored NPM configuration.
+    TestStoredNpm,
+    /// Change the logged-in user's password.
+    ChangeOwnPassword {
+        /// The new password.
+        password: String,
+    },
+    /// Add a user.
+    AddUser {
+        /// Login.
+        username: String,
+        /// Password.
+        password: String,
+        /// Role.
+        role: crate::domain::user::Role,
+    },
     /// Create a customer and deploy it.
     Create(crate::domain::customer::NewCustomer),
     /// Change a customer.
@@ -188,6 +213,22 @@ pub enum Event {
     },
     /// The NPM test's outcome.
     NpmTested(Result<String, String>),
+    /// Settings and users.
+    Settings {
+        /// Every setting (secrets masked).
+        rows: Vec<crate::store::settings::SettingView>,
+        /// Users.
+        users: Vec<crate::domain::user::User>,
+    },
+    /// A setting change was refused.
+    SettingFailed {
+        /// Key.
+        key: String,
+        /// Why.
+        message: String,
+    },
+    /// A password change or user addition ended.
+    AccountDone(Result<String, String>),
     /// A customer was created or changed.
     Saved {
         /// Which customer.
@@ -244,7 +285,6 @@ pub enum Event {
 struct Ctx {
     store: Store,
     session: Session,
-    proxy: AnyProxy,
     template_dir: PathBuf,
 }
 
@@ -298,9 +338,7 @@ async fn run(db: PathBuf, home: PathBuf, mut rx: UnboundedReceiver<Command>, tx:
                 let result = Store::open(&db, false).map_err(|e| e.to_string()).and_then(|mut store| {
                     let now = time::OffsetDateTime::now_utc().unix_timestamp();
                     let session = store.login(&user, &password, now).map_err(|e| e.to_string())?;
-                    let proxy = proxy::from_settings(&store, &session.vault, Some(home.join("templates")))
-                        .unwrap_or(AnyProxy::None(proxy::NoProxy));
-                    Ok(Ctx { store, session, proxy, template_dir: home.join("templates") })
+                    Ok(Ctx { store, session, template_dir: home.join("templates") })
                 });
                 match result {
                     Ok(c) => {
@@ -378,6 +416,13 @@ async fn watch_docker(tx: UnboundedSender<Event>) {
     }
 }
 
+fn send_settings(c: &Ctx, tx: &UnboundedSender<Event>) {
+    let _ = tx.send(match (c.store.settings_view(), c.store.users()) {
+        (Ok(rows), Ok(users)) => Event::Settings { rows, users },
+        (Err(e), _) | (_, Err(e)) => Event::Error(e.to_string()),
+    });
+}
+
 fn send_customers(c: &Ctx, tx: &UnboundedSender<Event>) {
     let _ = tx.send(match c.store.customer_rows() {
         Ok(rows) => Event::Customers(rows),
@@ -450,6 +495,49 @@ fn handle(c: Rc<Ctx>, cmd: Command, tx: &UnboundedSender<Event>, logs: &Rc<RefCe
             }
             let _ = tx.send(Event::Credentials { customer_id, result });
         }
+        Command::LoadSettings => send_settings(&c, &tx),
+        Command::SetSetting { key, value } => {
+            if let Err(e) = c.store.set_setting(&c.session, &key, &value) {
+                let message = match e {
+                    crate::store::StoreError::Invalid(v) => v.rule,
+                    other => other.to_string(),
+                };
+                let _ = tx.send(Event::SettingFailed { key, message });
+            }
+            send_settings(&c, &tx);
+        }
+        Command::TestStoredNpm => {
+            tokio::task::spawn_local(async move {
+                let result = match proxy::from_settings(&c.store, &c.session.vault, None) {
+                    Ok(AnyProxy::Npm(p)) => {
+                        async {
+                            let version = p.client.version().await.map_err(|e| e.to_string())?;
+                            p.client.login().await.map_err(|e| e.to_string())?;
+                            let hosts = p.client.hosts(None).await.map_err(|e| e.to_string())?;
+                            Ok(format!("Nginx Proxy Manager {version}: login ok, {} proxy hosts", hosts.len()))
+                        }
+                        .await
+                    }
+                    Ok(AnyProxy::None(_)) => Err("proxy = none: nothing to test".to_string()),
+                    Err(e) => Err(e.to_string()),
+                };
+                let _ = tx.send(Event::NpmTested(result));
+            });
+        }
+        Command::ChangeOwnPassword { password } => {
+            let own = c.session.user.username.clone();
+            let r =
+                c.store.change_password(&c.session, &own, &password).map(|()| "your password was changed".to_string());
+            let _ = tx.send(Event::AccountDone(r.map_err(|e| e.to_string())));
+        }
+        Command::AddUser { username, password, role } => {
+            let r = c
+                .store
+                .add_user(&c.session, &username, &password, role)
+                .map(|u| format!("user {} added as {}", u.username, u.role));
+            let _ = tx.send(Event::AccountDone(r.map_err(|e| e.to_string())));
+            send_settings(&c, &tx);
+        }
         Command::Create(new) => {
             let _ = tx.send(match c.store.create_customer(&c.session.user.username, &new) {
                 Ok(cust) => Event::Saved { customer_id: cust.id, subdomain: cust.subdomain, created: true },
@@ -468,13 +556,16 @@ fn handle(c: Rc<Ctx>, cmd: Command, tx: &UnboundedSender<Event>, logs: &Rc<RefCe
 }
 
 async fn with_ops<T>(c: &Ctx, f: impl AsyncFnOnce(&Ops<'_, AnyProxy>) -> Result<T, String>) -> Result<T, String> {
+    // Built per operation: the settings may have changed since the last one.
+    let proxy =
+        proxy::from_settings(&c.store, &c.session.vault, Some(c.template_dir.clone())).map_err(|e| e.to_string())?;
     let docker = DockerEngine::connect().await.map_err(|e| e.to_string())?;
     let ops = Ops {
         store: &c.store,
         vault: &c.session.vault,
         actor: &c.session.user.username,
         docker: &docker,
-        proxy: &c.proxy,
+        proxy: &proxy,
         template_dir: Some(c.template_dir.clone()),
     };
     f(&ops).await

@@ -175,30 +175,30 @@ impl Store {
     }
 
     /// Adds a user (admins only); the new user gets their own wrap of the data key.
-    pub fn add_user(&mut self, session: &Session, username: &str, password: &str, role: Role) -> Result<User> {
+    pub fn add_user(&self, session: &Session, username: &str, password: &str, role: Role) -> Result<User> {
         session.require_admin("add users")?;
         validate::username(username)?;
         validate::password(password)?;
         let hash = crypto::hash_password(password)?;
         let wrap = WrappedKey::new(password, session.vault.key())?;
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let t = fmt_time(now());
-        let inserted = tx.execute(
-            "INSERT INTO users (username, password_hash, role, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4) ON CONFLICT (username) DO NOTHING",
-            params![username, hash, role.as_str(), t],
-        )?;
-        if inserted == 0 {
-            return Err(StoreError::Conflict(format!("user '{username}' already exists")));
-        }
-        wrap.store(&tx, tx.last_insert_rowid())?;
-        tx.commit()?;
+        self.immediate(|conn| {
+            let t = fmt_time(now());
+            let inserted = conn.execute(
+                "INSERT INTO users (username, password_hash, role, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4) ON CONFLICT (username) DO NOTHING",
+                params![username, hash, role.as_str(), t],
+            )?;
+            if inserted == 0 {
+                return Err(StoreError::Conflict(format!("user '{username}' already exists")));
+            }
+            wrap.store(conn, conn.last_insert_rowid())
+        })?;
         self.audit_system(&session.user.username, "user.add", username, &format!("user '{username}' added as {role}"))?;
         self.user(username)?.ok_or_else(|| StoreError::NotFound(format!("user '{username}' vanished")))
     }
 
     /// Sets a new password for `username` and re-wraps the data key under it. Users change their
     /// own; admins may reset anyone's.
-    pub fn change_password(&mut self, session: &Session, username: &str, new_password: &str) -> Result<()> {
+    pub fn change_password(&self, session: &Session, username: &str, new_password: &str) -> Result<()> {
         if session.user.username != username {
             session.require_admin("change another user's password")?;
         }
@@ -206,14 +206,15 @@ impl Store {
         let user = self.user(username)?.ok_or_else(|| StoreError::NotFound(format!("no user '{username}'")))?;
         let hash = crypto::hash_password(new_password)?;
         let wrap = WrappedKey::new(new_password, session.vault.key())?;
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.execute(
-            "UPDATE users SET password_hash = ?1, updated_at = ?2 WHERE id = ?3",
-            params![hash, fmt_time(now()), user.id],
-        )?;
-        wrap.store(&tx, user.id)?;
-        tx.execute("DELETE FROM login_attempts WHERE username = ?1", params![username])?;
-        tx.commit()?;
+        self.immediate(|conn| {
+            conn.execute(
+                "UPDATE users SET password_hash = ?1, updated_at = ?2 WHERE id = ?3",
+                params![hash, fmt_time(now()), user.id],
+            )?;
+            wrap.store(conn, user.id)?;
+            conn.execute("DELETE FROM login_attempts WHERE username = ?1", params![username])?;
+            Ok(())
+        })?;
         self.audit_system(&session.user.username, "user.passwd", username, &format!("password of '{username}' changed"))
     }
 }

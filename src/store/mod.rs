@@ -146,6 +146,22 @@ impl Store {
         Ok(WriteLock { store: self })
     }
 
+    /// Runs `f` inside an IMMEDIATE transaction (the write lock is taken at once, so concurrent
+    /// writers in other processes queue instead of failing half-way), committing on `Ok`.
+    pub(crate) fn immediate<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        match f(&self.conn) {
+            Ok(v) => {
+                self.conn.execute_batch("COMMIT")?;
+                Ok(v)
+            }
+            Err(e) => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                Err(e)
+            }
+        }
+    }
+
     /// SQLite's own consistency check; `Ok(())` or the first problem it reports.
     pub fn integrity_check(&self) -> Result<std::result::Result<(), String>> {
         let r: String = self.conn.query_row("PRAGMA quick_check", [], |r| r.get(0))?;

@@ -46,6 +46,7 @@ pub static DASHBOARD: &[Binding] = &[
     b(&[Char('r')], "r", "restart", Action::Operate(Operation::Restart), true),
     b(&[Char('d')], "d", "delete", Action::Operate(Operation::Delete), true),
     b(&[Char('R')], "R", "reload", Action::Refresh, false),
+    b(&[Char('C')], "C", "settings", Action::OpenSettings, false),
     b(&[Esc], "Esc", "clear filter", Action::Back, false),
     b(&[Char(':')], ":", "command", Action::CommandLine, true),
     b(&[Char('?')], "?", "help", Action::ToggleHelp, true),
@@ -78,6 +79,25 @@ pub static DETAIL: &[Binding] = &[
     b(&[Char('R')], "R", "reload", Action::Refresh, false),
     b(&[Char(':')], ":", "command", Action::CommandLine, false),
     b(&[Char('?')], "?", "help", Action::ToggleHelp, true),
+    b(&[Esc, Char('q')], "Esc", "back", Action::Back, true),
+];
+
+/// The settings editor.
+pub static SETTINGS: &[Binding] = &[
+    b(&[Tab], "Tab", "next tab", Action::NextTab(1), true),
+    b(&[BackTab], "S-Tab", "previous tab", Action::NextTab(-1), false),
+    b(&[Char('1')], "1", "system", Action::GoTab(0), false),
+    b(&[Char('2')], "2", "NPM", Action::GoTab(1), false),
+    b(&[Char('3')], "3", "images", Action::GoTab(2), false),
+    b(&[Char('4')], "4", "security", Action::GoTab(3), false),
+    b(&[Char('j'), Down], "j/k", "move", Action::Move(1), false),
+    b(&[Char('k'), Up], "k", "up", Action::Move(-1), false),
+    b(&[Enter], "Enter", "edit", Action::Open, true),
+    b(&[Char('t')], "t", "test NPM", Action::TestNpm, true),
+    b(&[Char('P')], "P", "my password", Action::ChangePassword, true),
+    b(&[Char('a')], "a", "add user", Action::AddUser, true),
+    b(&[Char('R')], "R", "reload", Action::Refresh, false),
+    b(&[Char('?')], "?", "help", Action::ToggleHelp, false),
     b(&[Esc, Char('q')], "Esc", "back", Action::Back, true),
 ];
 
@@ -128,6 +148,8 @@ pub fn bindings(state: &AppState) -> &'static [Binding] {
         FORM
     } else if state.text_input() {
         TEXT
+    } else if state.screen == Screen::Settings {
+        SETTINGS
     } else if state.screen == Screen::Detail {
         DETAIL
     } else {
@@ -169,7 +191,7 @@ mod tests {
 
     #[test]
     fn no_key_is_bound_twice_in_one_mode() {
-        for table in [DASHBOARD, DETAIL, HELP, LOGIN, TEXT, FORM, SETUP] {
+        for table in [DASHBOARD, DETAIL, HELP, LOGIN, TEXT, FORM, SETUP, SETTINGS] {
             let mut seen = Vec::new();
             for b in table {
                 for k in b.keys {

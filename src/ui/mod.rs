@@ -6,6 +6,7 @@ mod form;
 pub mod keymap;
 mod login;
 mod overlays;
+mod settings;
 mod setup;
 #[cfg(test)]
 mod tests;
@@ -48,6 +49,7 @@ pub fn render(state: &AppState, frame: &mut Frame) {
             }
             form::render(state, &theme, frame, body);
         }
+        Screen::Settings => settings::render(state, &theme, frame, body),
         Screen::Login | Screen::Setup => {}
     }
     overlays::notice(state, &theme, frame, notice);

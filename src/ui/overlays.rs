@@ -57,6 +57,7 @@ fn capitalise(s: &str) -> String {
 fn help(state: &AppState, t: &Theme, frame: &mut Frame, body: Rect) {
     let table = match state.screen {
         Screen::Detail => keymap::DETAIL,
+        Screen::Settings => keymap::SETTINGS,
         _ => keymap::DASHBOARD,
     };
     let mut lines: Vec<Line> = table
@@ -64,7 +65,7 @@ fn help(state: &AppState, t: &Theme, frame: &mut Frame, body: Rect) {
         .map(|b| Line::from(vec![Span::styled(format!("{:>7}  ", b.label), t.key()), Span::raw(b.what)]))
         .collect();
     lines.push(Line::raw(""));
-    lines.push(Line::styled("  :q quit  :customers  :deploy  :redeploy  :retry-cert", t.dim()));
+    lines.push(Line::styled("  :q quit  :customers  :new  :settings  :deploy  :redeploy  :retry-cert", t.dim()));
     let h = u16::try_from(lines.len()).unwrap_or(u16::MAX).saturating_add(2);
     let area = centered(body, 60, h);
     frame.render_widget(Clear, area);

@@ -247,3 +247,33 @@ fn first_run_wizard() {
     w.validate();
     snap("setup_wizard_npm", &s);
 }
+
+#[test]
+fn settings_editor() {
+    use crate::store::settings::SettingView;
+    let mut s = dashboard();
+    update(&mut s, Action::OpenSettings);
+    let rows: Vec<SettingView> = crate::domain::settings::SETTINGS
+        .iter()
+        .map(|d| SettingView {
+            key: d.key,
+            value: if d.is_secret() { "unset".into() } else { d.default.to_string() },
+            secret: d.is_secret(),
+            help: d.help,
+        })
+        .collect();
+    let users = vec![crate::domain::user::User {
+        id: 1,
+        username: "admin".into(),
+        role: crate::domain::user::Role::Admin,
+        created_at: time::macros::datetime!(2026-03-01 09:00 UTC),
+    }];
+    update(&mut s, Action::Engine(Event::Settings { rows, users }));
+    snap("settings_system", &s);
+    update(&mut s, Action::GoTab(1));
+    update(&mut s, Action::Engine(Event::NpmTested(Err("proxy = none: nothing to test".into()))));
+    snap("settings_npm", &s);
+    update(&mut s, Action::GoTab(3));
+    update(&mut s, Action::ChangePassword);
+    snap("settings_security", &s);
+}

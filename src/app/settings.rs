@@ -1,0 +1,146 @@
+//! The settings editor: the registry's keys in tabs, inline editing with the store's own rules,
+//! an NPM test, and the Security tab (own password, users).
+
+use super::TextKey;
+use crate::domain::user::{Role, User};
+use crate::store::settings::SettingView;
+
+/// Settings tabs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SettingsTab {
+    /// Domains, dirs, network, ports, layout, proxy, timeouts.
+    System,
+    /// Nginx Proxy Manager.
+    Npm,
+    /// Container images.
+    Images,
+    /// Own password and users.
+    Security,
+}
+
+impl SettingsTab {
+    /// All tabs.
+    pub const ALL: [SettingsTab; 4] =
+        [SettingsTab::System, SettingsTab::Npm, SettingsTab::Images, SettingsTab::Security];
+
+    /// Title.
+    pub fn title(self) -> &'static str {
+        match self {
+            SettingsTab::System => "System",
+            SettingsTab::Npm => "NPM",
+            SettingsTab::Images => "Images",
+            SettingsTab::Security => "Security",
+        }
+    }
+
+    /// Whether `key` belongs on this tab.
+    pub fn has(self, key: &str) -> bool {
+        match self {
+            SettingsTab::System => !key.starts_with("npm.") && !key.starts_with("images."),
+            SettingsTab::Npm => key.starts_with("npm."),
+            SettingsTab::Images => key.starts_with("images."),
+            SettingsTab::Security => false,
+        }
+    }
+}
+
+/// A small form on the Security tab.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccountForm {
+    /// Username (adding a user only).
+    pub username: String,
+    /// New password.
+    pub password: String,
+    /// Repeated.
+    pub repeat: String,
+    /// Admin role (adding only).
+    pub admin: bool,
+    /// Focused field: 0 username, 1 password, 2 repeat.
+    pub field: usize,
+    /// Adding a user (else changing one's own password).
+    pub adding: bool,
+}
+
+impl AccountForm {
+    /// The problem with the current values, if any.
+    pub fn problem(&self) -> Option<String> {
+        if self.adding
+            && let Err(e) = crate::domain::validate::username(&self.username)
+        {
+            return Some(e.to_string());
+        }
+        if let Err(e) = crate::domain::validate::password(&self.password) {
+            return Some(e.to_string());
+        }
+        (self.password != self.repeat).then(|| "the passwords differ".to_string())
+    }
+
+    /// The role chosen.
+    pub fn role(&self) -> Role {
+        if self.admin { Role::Admin } else { Role::Operator }
+    }
+
+    /// Applies a key.
+    pub fn key(&mut self, k: TextKey) {
+        let first = if self.adding { 0 } else { 1 };
+        match k {
+            TextKey::Tab | TextKey::Down => self.field = if self.field >= 2 { first } else { self.field + 1 },
+            TextKey::BackTab | TextKey::Up => self.field = if self.field <= first { 2 } else { self.field - 1 },
+            TextKey::Char(' ') if self.adding && self.field == 0 && self.username.is_empty() => {
+                self.admin = !self.admin
+            }
+            TextKey::Char(c) => match self.field {
+                0 => self.username.push(c),
+                1 => self.password.push(c),
+                _ => self.repeat.push(c),
+            },
+            TextKey::Backspace => {
+                match self.field {
+                    0 => self.username.pop(),
+                    1 => self.password.pop(),
+                    _ => self.repeat.pop(),
+                };
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The editor's state.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SettingsState {
+    /// Every setting as the store shows it (secrets as set/unset).
+    pub rows: Vec<SettingView>,
+    /// Users (Security tab).
+    pub users: Vec<User>,
+    /// Current tab (index into [`SettingsTab::ALL`]).
+    pub tab: usize,
+    /// Selected row on the tab.
+    pub selected: usize,
+    /// The value being typed for the selected key.
+    pub editing: Option<String>,
+    /// The last refusal: (key, the rule broken).
+    pub error: Option<(String, String)>,
+    /// The NPM test's answer.
+    pub npm_test: Option<Result<String, String>>,
+    /// The open Security form.
+    pub account: Option<AccountForm>,
+}
+
+impl SettingsState {
+    /// The tab shown.
+    pub fn current_tab(&self) -> SettingsTab {
+        SettingsTab::ALL[self.tab.min(SettingsTab::ALL.len() - 1)]
+    }
+
+    /// The rows of the current tab.
+    pub fn tab_rows(&self) -> Vec<&SettingView> {
+        let tab = self.current_tab();
+        self.rows.iter().filter(|r| tab.has(r.key)).collect()
+    }
+
+    /// The selected setting.
+    pub fn selected_row(&self) -> Option<&SettingView> {
+        self.tab_rows().get(self.selected).copied()
+    }
+}
