@@ -92,6 +92,18 @@ pub struct DetailState {
     pub health: Option<Result<HealthReport, String>>,
     /// A health check is running.
     pub health_running: bool,
+    /// The log search being typed.
+    pub log_search: Option<String>,
+    /// The active log search (highlighted; n/N jump between matches).
+    pub log_query: String,
+    /// Which match n/N last jumped to.
+    pub log_match: usize,
+    /// Wrap long log lines.
+    pub wrap: bool,
+    /// Show timestamps.
+    pub timestamps: bool,
+    /// Only this service's lines.
+    pub service_filter: Option<String>,
     /// Owner credentials, once asked for (shown until the view closes).
     pub credentials: Option<Result<crate::engine::netbird::OwnerCredentials, String>>,
 }
@@ -109,8 +121,62 @@ impl DetailState {
             log_scroll: 0,
             health: None,
             health_running: false,
+            log_search: None,
+            log_query: String::new(),
+            log_match: 0,
+            wrap: false,
+            timestamps: true,
+            service_filter: None,
             credentials: None,
         }
+    }
+}
+
+impl DetailState {
+    /// The log lines shown (after the service filter), oldest first.
+    pub fn visible_logs(&self) -> Vec<&LogLine> {
+        self.logs.lines.iter().filter(|l| self.service_filter.as_ref().is_none_or(|s| &l.service == s)).collect()
+    }
+
+    /// Positions in [`DetailState::visible_logs`] of lines matching the search (case-insensitive).
+    pub fn log_matches(&self) -> Vec<usize> {
+        if self.log_query.is_empty() {
+            return Vec::new();
+        }
+        let q = self.log_query.to_lowercase();
+        self.visible_logs()
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| l.text.to_lowercase().contains(&q))
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    /// Jumps to the next (`+1`) or previous (`-1`) match, scrolling it to the bottom line.
+    pub fn jump(&mut self, dir: isize) {
+        let matches = self.log_matches();
+        if matches.is_empty() {
+            return;
+        }
+        let n = matches.len() as isize;
+        // From following (at the bottom), "previous" is the newest match.
+        self.log_match =
+            if self.follow { (n - 1) as usize } else { (self.log_match as isize + dir).rem_euclid(n) as usize };
+        self.follow = false;
+        let total = self.visible_logs().len();
+        self.log_scroll = total - 1 - matches[self.log_match];
+    }
+
+    /// Cycles the service filter through the services seen in the buffer.
+    pub fn cycle_service(&mut self) {
+        let mut services: Vec<&str> = self.logs.lines.iter().map(|l| l.service.as_str()).collect();
+        services.sort_unstable();
+        services.dedup();
+        self.service_filter = match &self.service_filter {
+            None => services.first().map(|s| (*s).to_string()),
+            Some(cur) => services.iter().skip_while(|s| *s != cur).nth(1).map(|s| (*s).to_string()),
+        };
+        self.log_scroll = 0;
     }
 }
 
@@ -126,6 +192,30 @@ mod tests {
         assert_eq!(b.lines.len(), LOG_CAPACITY);
         assert_eq!(b.dropped, 500);
         assert_eq!(b.lines.front().unwrap().text, "line 500");
+    }
+
+    #[test]
+    fn search_jumps_between_matches_and_services_filter() {
+        let mut d = DetailState::new(1, "acme".into());
+        let l = |svc: &str, text: &str| LogLine { service: svc.into(), timestamp: None, text: text.into() };
+        d.logs.extend(vec![
+            l("server", "relay up"),
+            l("dashboard", "GET /"),
+            l("server", "RELAY peer"),
+            l("server", "other"),
+        ]);
+        d.log_query = "relay".into();
+        assert_eq!(d.log_matches(), [0, 2]);
+        d.jump(-1);
+        assert_eq!((d.follow, d.log_scroll), (false, 1), "newest match at the bottom");
+        d.jump(-1);
+        assert_eq!(d.log_scroll, 3);
+        d.cycle_service();
+        assert_eq!(d.service_filter.as_deref(), Some("dashboard"));
+        assert_eq!(d.visible_logs().len(), 1);
+        d.cycle_service();
+        d.cycle_service();
+        assert_eq!(d.service_filter, None, "after the last service: all again");
     }
 
     #[test]

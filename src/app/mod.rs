@@ -110,6 +110,18 @@ pub enum Action {
     CheckHealth,
     /// Logs: follow on/off.
     ToggleFollow,
+    /// Logs: start a search.
+    LogSearch,
+    /// Logs: next (+1) / previous (-1) match.
+    LogJump(isize),
+    /// Logs: wrap on/off.
+    ToggleWrap,
+    /// Logs: timestamps on/off.
+    ToggleTimestamps,
+    /// Logs: cycle the service filter.
+    CycleService,
+    /// Logs: write the shown lines to a file.
+    ExportLogs,
     /// Reload from the database.
     Refresh,
     /// Copy the setup URL to the clipboard (OSC 52: works over SSH and tmux).
@@ -291,6 +303,7 @@ impl AppState {
         matches!(self.screen, Screen::Login | Screen::Form | Screen::Setup)
             || self.dashboard.filtering
             || self.settings.as_ref().is_some_and(|x| x.editing.is_some() || x.account.is_some())
+            || self.detail.as_ref().is_some_and(|d| d.log_search.is_some())
             || self.command.is_some()
             || self.confirm.is_some()
     }

@@ -428,3 +428,39 @@ fn the_settings_editor_edits_with_the_store_rules_and_manages_accounts() {
     update(&mut s, Action::Back);
     assert_eq!(s.screen, Screen::Dashboard);
 }
+
+#[test]
+fn log_search_wrap_filter_and_export() {
+    let mut s = logged_in();
+    update(&mut s, Action::Open);
+    update(&mut s, Action::GoTab(2));
+    let l = |svc: &str, text: &str| crate::domain::deployment::LogLine {
+        service: svc.into(),
+        timestamp: None,
+        text: text.into(),
+    };
+    update(
+        &mut s,
+        Action::Engine(Event::Logs {
+            customer_id: 1,
+            lines: vec![l("server", "relay up"), l("dashboard", "GET /"), l("server", "relay peer")],
+        }),
+    );
+    update(&mut s, Action::LogSearch);
+    assert!(s.text_input());
+    typed(&mut s, "relay");
+    update(&mut s, Action::Text(TextKey::Enter));
+    let d = s.detail.as_ref().unwrap();
+    assert_eq!((d.log_query.as_str(), d.follow, d.log_match), ("relay", false, 1));
+    update(&mut s, Action::LogJump(1));
+    assert_eq!(s.detail.as_ref().unwrap().log_match, 0, "wraps around");
+    update(&mut s, Action::ToggleWrap);
+    update(&mut s, Action::ToggleTimestamps);
+    update(&mut s, Action::CycleService);
+    let d = s.detail.as_ref().unwrap();
+    assert!(d.wrap && !d.timestamps);
+    assert_eq!(d.service_filter.as_deref(), Some("dashboard"));
+    let cmds = update(&mut s, Action::ExportLogs);
+    let [Command::ExportLogs { subdomain, lines }] = cmds.as_slice() else { panic!("{cmds:?}") };
+    assert_eq!((subdomain.as_str(), lines.len()), ("acme", 1), "exports what is shown");
+}

@@ -177,6 +177,10 @@ fn on_event(s: &mut AppState, ev: Event) -> Vec<Command> {
                 st.error = Some((key, message));
             }
         }
+        Event::Exported(r) => match r {
+            Ok(m) => notice(s, m, false),
+            Err(e) => notice(s, e, true),
+        },
         Event::AccountDone(r) => match r {
             Ok(m) => notice(s, m, false),
             Err(e) => notice(s, e, true),
@@ -410,6 +414,26 @@ fn on_text(s: &mut AppState, k: TextKey) -> Vec<Command> {
         }
         let height = s.table_height();
         s.dashboard.scroll_into_view(height);
+        return Vec::new();
+    }
+    if let Some(d) = s.detail.as_mut().filter(|d| d.log_search.is_some()) {
+        match k {
+            TextKey::Esc => d.log_search = None,
+            TextKey::Enter => {
+                d.log_query = d.log_search.take().unwrap_or_default();
+                d.follow = true;
+                d.jump(-1);
+                if !d.log_query.is_empty() && d.log_matches().is_empty() {
+                    let q = d.log_query.clone();
+                    notice(s, format!("no log line contains \"{q}\""), true);
+                }
+            }
+            k => {
+                if let Some(q) = d.log_search.as_mut() {
+                    edit(q, k);
+                }
+            }
+        }
         return Vec::new();
     }
     match s.screen {
@@ -719,6 +743,30 @@ fn on_detail(s: &mut AppState, action: Action) -> Vec<Command> {
             s.confirm =
                 Some(Confirm { customer_id: id, subdomain: sub, op: Operation::ShowCredentials, typed: String::new() });
             Vec::new()
+        }
+        Action::LogSearch if d.tab == Tab::Logs => {
+            d.log_search = Some(String::new());
+            Vec::new()
+        }
+        Action::LogJump(dir) if d.tab == Tab::Logs => {
+            d.jump(dir);
+            Vec::new()
+        }
+        Action::ToggleWrap if d.tab == Tab::Logs => {
+            d.wrap = !d.wrap;
+            Vec::new()
+        }
+        Action::ToggleTimestamps if d.tab == Tab::Logs => {
+            d.timestamps = !d.timestamps;
+            Vec::new()
+        }
+        Action::CycleService if d.tab == Tab::Logs => {
+            d.cycle_service();
+            Vec::new()
+        }
+        Action::ExportLogs if d.tab == Tab::Logs => {
+            let lines: Vec<_> = d.visible_logs().into_iter().cloned().collect();
+            vec![Command::ExportLogs { subdomain: d.subdomain.clone(), lines }]
         }
         Action::ToggleFollow if d.tab == Tab::Logs => {
             d.follow = !d.follow;

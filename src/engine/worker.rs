@@ -97,6 +97,13 @@ pub enum Command {
         /// Role.
         role: crate::domain::user::Role,
     },
+    /// Write log lines to a file under the data home's `exports/`.
+    ExportLogs {
+        /// Whose (for the file name).
+        subdomain: String,
+        /// The lines, as shown.
+        lines: Vec<LogLine>,
+    },
     /// Create a customer and deploy it.
     Create(crate::domain::customer::NewCustomer),
     /// Change a customer.
@@ -229,6 +236,8 @@ pub enum Event {
     },
     /// A password change or user addition ended.
     AccountDone(Result<String, String>),
+    /// An export ended: the file written, or why not.
+    Exported(Result<String, String>),
     /// A customer was created or changed.
     Saved {
         /// Which customer.
@@ -537,6 +546,19 @@ fn handle(c: Rc<Ctx>, cmd: Command, tx: &UnboundedSender<Event>, logs: &Rc<RefCe
                 .map(|u| format!("user {} added as {}", u.username, u.role));
             let _ = tx.send(Event::AccountDone(r.map_err(|e| e.to_string())));
             send_settings(&c, &tx);
+        }
+        Command::ExportLogs { subdomain, lines } => {
+            let dir = c.template_dir.parent().map(|h| h.join("exports")).unwrap_or_else(|| PathBuf::from("exports"));
+            let file = dir.join(format!("{subdomain}-{}.log", time::OffsetDateTime::now_utc().unix_timestamp()));
+            let text: String = lines
+                .iter()
+                .map(|l| format!("{} {} {}\n", l.timestamp.as_deref().unwrap_or("-"), l.service, l.text))
+                .collect();
+            let r = std::fs::create_dir_all(&dir)
+                .and_then(|()| std::fs::write(&file, text))
+                .map(|()| format!("{} lines written to {}", lines.len(), file.display()))
+                .map_err(|e| format!("cannot write {}: {e}", file.display()));
+            let _ = tx.send(Event::Exported(r));
         }
         Command::Create(new) => {
             let _ = tx.send(match c.store.create_customer(&c.session.user.username, &new) {

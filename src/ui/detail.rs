@@ -210,28 +210,59 @@ fn progress(run: &crate::app::Running, t: &Theme, frame: &mut Frame, area: Rect)
 
 fn logs(d: &DetailState, t: &Theme, frame: &mut Frame, area: Rect) {
     let height = usize::from(area.height.saturating_sub(2));
-    let total = d.logs.lines.len();
-    let end = total.saturating_sub(if d.follow { 0 } else { d.log_scroll });
-    let start = end.saturating_sub(height);
-    let width = usize::from(area.width.saturating_sub(2));
-    let lines: Vec<Line> = d
-        .logs
-        .lines
-        .range(start..end)
+    let width = usize::from(area.width.saturating_sub(2)).max(1);
+    let shown = d.visible_logs();
+    let matches = d.log_matches();
+    let end = shown.len().saturating_sub(if d.follow { 0 } else { d.log_scroll });
+    // With wrapping a line may take several rows: walk back until the window is full.
+    let mut start = end;
+    let mut rows = 0;
+    while start > 0 && rows < height {
+        let len = shown[start - 1].text.chars().count() + 20;
+        rows += if d.wrap { len.div_ceil(width) } else { 1 };
+        start -= 1;
+    }
+    let q = d.log_query.to_lowercase();
+    let lines: Vec<Line> = shown[start..end]
+        .iter()
         .map(|l| {
-            let time = l.timestamp.as_deref().and_then(|ts| ts.get(11..19)).unwrap_or("");
-            let text = format!("{time} {:<10} {}", l.service, l.text);
-            Line::raw(fit(&text, width))
+            let time = if d.timestamps {
+                l.timestamp.as_deref().and_then(|ts| ts.get(11..19)).unwrap_or("        ")
+            } else {
+                ""
+            };
+            let prefix =
+                if d.timestamps { format!("{time} {:<10} ", l.service) } else { format!("{:<10} ", l.service) };
+            let text = if d.wrap { l.text.clone() } else { fit(&l.text, width.saturating_sub(prefix.chars().count())) };
+            let hit = !q.is_empty() && l.text.to_lowercase().contains(&q);
+            let body = if hit { Span::styled(text, t.selected()) } else { Span::raw(text) };
+            Line::from(vec![Span::styled(prefix, t.dim()), body])
         })
         .collect();
-    let follow = if d.follow { "●" } else { "○" };
-    let title = format!(" Logs · all services · follow {follow} ");
-    let bottom = format!(" {total} of {LOG_CAPACITY}-line buffer · {} dropped ", d.logs.dropped);
-    let body = if lines.is_empty() { vec![Line::styled(" waiting for log lines…", t.dim())] } else { lines };
-    frame.render_widget(
-        Paragraph::new(body).block(Block::bordered().title(title).title_bottom(Line::from(bottom).right_aligned())),
-        area,
+    let onoff = |b: bool| if b { "●" } else { "○" };
+    let service = d.service_filter.clone().unwrap_or_else(|| "all services".into());
+    let mut title = format!(
+        " Logs · {service} · follow {} · wrap {} · time {} ",
+        onoff(d.follow),
+        onoff(d.wrap),
+        onoff(d.timestamps)
     );
+    if let Some(s) = &d.log_search {
+        title.push_str(&format!("· /{s}▏ "));
+    } else if !d.log_query.is_empty() {
+        let at = if matches.is_empty() { 0 } else { d.log_match + 1 };
+        title.push_str(&format!("· /{} ({at} of {}) ", d.log_query, matches.len()));
+    }
+    let bottom = format!(" {}-line buffer · {} dropped ", LOG_CAPACITY, d.logs.dropped);
+    let body = if lines.is_empty() { vec![Line::styled(" waiting for log lines…", t.dim())] } else { lines };
+    let mut p =
+        Paragraph::new(body).block(Block::bordered().title(title).title_bottom(Line::from(bottom).right_aligned()));
+    if d.wrap {
+        p = p.wrap(Wrap { trim: false });
+        let total: usize = shown[start..end].iter().map(|l| (l.text.chars().count() + 20).div_ceil(width)).sum();
+        p = p.scroll((u16::try_from(total.saturating_sub(height)).unwrap_or(0), 0));
+    }
+    frame.render_widget(p, area);
 }
 
 fn health(d: &DetailState, data: &Detail, t: &Theme, frame: &mut Frame, area: Rect) {

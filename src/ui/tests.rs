@@ -277,3 +277,19 @@ fn settings_editor() {
     update(&mut s, Action::ChangePassword);
     snap("settings_security", &s);
 }
+
+#[test]
+fn logs_with_search_and_service_filter() {
+    let mut s = detail(Tab::Logs);
+    let d = s.detail.as_mut().unwrap();
+    d.log_query = "203.0.113.1".into();
+    d.follow = true;
+    d.jump(-1);
+    snap("detail_logs_search", &s);
+    let d = s.detail.as_mut().unwrap();
+    d.cycle_service();
+    d.timestamps = false;
+    d.wrap = true;
+    d.follow = true;
+    snap("detail_logs_dashboard_only", &s);
+}
