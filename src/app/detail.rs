@@ -92,6 +92,8 @@ pub struct DetailState {
     pub health: Option<Result<HealthReport, String>>,
     /// A health check is running.
     pub health_running: bool,
+    /// CPU and memory from the last check.
+    pub stats: Option<Result<Vec<crate::domain::deployment::ContainerStats>, String>>,
     /// The log search being typed.
     pub log_search: Option<String>,
     /// The active log search (highlighted; n/N jump between matches).
@@ -121,6 +123,7 @@ impl DetailState {
             log_scroll: 0,
             health: None,
             health_running: false,
+            stats: None,
             log_search: None,
             log_query: String::new(),
             log_match: 0,

@@ -61,6 +61,13 @@ fn on_event(s: &mut AppState, ev: Event) -> Vec<Command> {
             s.dirty = s.docker != new;
             s.docker = new;
         }
+        Event::Stats { customer_id, stats } => match s.detail.as_mut().filter(|d| d.customer_id == customer_id) {
+            Some(d) => {
+                d.stats = Some(stats);
+                s.dirty = d.tab == Tab::Health;
+            }
+            None => s.dirty = false,
+        },
         Event::Credentials { customer_id, result } => {
             if let Some(d) = s.detail.as_mut().filter(|d| d.customer_id == customer_id) {
                 d.credentials = Some(result);

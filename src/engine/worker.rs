@@ -280,6 +280,13 @@ pub enum Event {
         /// The report or the error.
         report: Result<HealthReport, String>,
     },
+    /// Resource samples of the customer's containers.
+    Stats {
+        /// Which customer.
+        customer_id: i64,
+        /// The samples or the error.
+        stats: Result<Vec<crate::domain::deployment::ContainerStats>, String>,
+    },
     /// New log lines (batched so a chatty container does not cause a redraw per line).
     Logs {
         /// Which customer.
@@ -464,6 +471,9 @@ fn handle(c: Rc<Ctx>, cmd: Command, tx: &UnboundedSender<Event>, logs: &Rc<RefCe
             tokio::task::spawn_local(async move {
                 let report = with_ops(&c, async |ops| ops.health(customer_id).await.map_err(|e| e.to_string())).await;
                 let _ = tx.send(Event::Health { customer_id, report });
+                // One resource sample per container, after the check (Docker needs about a second).
+                let stats = with_ops(&c, async |ops| ops.stats(customer_id).await.map_err(|e| e.to_string())).await;
+                let _ = tx.send(Event::Stats { customer_id, stats });
             });
         }
         Command::FollowLogs { customer_id } => {

@@ -301,6 +301,23 @@ fn health(d: &DetailState, data: &Detail, t: &Theme, frame: &mut Frame, area: Re
             }
             l.push(Line::raw(""));
             l.push(if r.healthy { Line::styled(" healthy", t.ok()) } else { Line::styled(" NOT healthy", t.error()) });
+            match &d.stats {
+                Some(Ok(stats)) => {
+                    l.push(Line::raw(""));
+                    l.extend(stats.iter().map(|x| {
+                        Line::raw(format!(
+                            "   {:<11} cpu {:>5.1}%   mem {:>7.1} MiB   net in {:>8.1} KiB   out {:>8.1} KiB",
+                            x.service,
+                            x.cpu_percent,
+                            x.memory_bytes as f64 / 1_048_576.0,
+                            x.net_rx_bytes as f64 / 1024.0,
+                            x.net_tx_bytes as f64 / 1024.0
+                        ))
+                    }));
+                }
+                Some(Err(e)) => l.push(Line::styled(format!(" ✗ stats: {e}"), t.error())),
+                None => l.push(Line::styled(" measuring CPU and memory…", t.dim())),
+            }
             l
         }
     };

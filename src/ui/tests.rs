@@ -130,6 +130,15 @@ fn detail(tab: Tab) -> AppState {
         }),
         healthy: false,
     }));
+    d.stats = Some(Ok(vec![crate::domain::deployment::ContainerStats {
+        name: "netbird-acme-server".into(),
+        service: "server".into(),
+        cpu_percent: 1.5,
+        memory_bytes: 48 * 1_048_576,
+        memory_limit_bytes: 0,
+        net_rx_bytes: 20_480,
+        net_tx_bytes: 10_240,
+    }]));
     s.detail = Some(d);
     s.screen = Screen::Detail;
     s
