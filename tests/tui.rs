@@ -37,6 +37,43 @@ impl Tmux {
     }
 }
 
+/// Starts `nbmsp` for data home `home` in a detached tmux session of `cols` x `rows`; its exit
+/// code lands in the returned file. Docker is made unreachable so the screens do not depend on it.
+fn start(h: &Home, home: &std::path::Path, tag: &str, cols: u16, rows: u16) -> (Tmux, std::path::PathBuf) {
+    let session = format!("nbmsp-{tag}-{}", std::process::id());
+    let exit_file = h.path().join(format!("exit-code-{tag}"));
+    let cmd = format!(
+        "NBMSP_HOME='{}' DOCKER_HOST=tcp://127.0.0.1:1 NO_COLOR=1 '{}'; echo $? > '{}'; sleep 30",
+        home.display(),
+        env!("CARGO_BIN_EXE_nbmsp"),
+        exit_file.display()
+    );
+    let (c, r) = (cols.to_string(), rows.to_string());
+    let st =
+        Command::new("tmux").args(["new-session", "-d", "-s", &session, "-x", &c, "-y", &r, &cmd]).status().unwrap();
+    assert!(st.success());
+    (Tmux { session }, exit_file)
+}
+
+/// Waits for the app to exit and returns its exit code.
+fn exit_code(t: &Tmux, exit_file: &std::path::Path) -> String {
+    let start = Instant::now();
+    while !exit_file.exists() {
+        assert!(start.elapsed() < Duration::from_secs(10), "nbmsp did not exit; screen:\n{}", t.screen());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::fs::read_to_string(exit_file).unwrap().trim().to_string()
+}
+
+fn tmux_missing() -> bool {
+    if Command::new("tmux").arg("-V").output().is_ok() {
+        return false;
+    }
+    assert_ne!(std::env::var("CI").as_deref(), Ok("true"), "tmux is missing in CI (.ci/run installs it)");
+    eprintln!("SKIPPED: tmux is not installed here");
+    true
+}
+
 impl Drop for Tmux {
     fn drop(&mut self) {
         let _ = Command::new("tmux").args(["kill-session", "-t", &self.session]).output();
@@ -45,9 +82,7 @@ impl Drop for Tmux {
 
 #[test]
 fn log_in_find_a_customer_open_it_switch_tabs_get_help_and_quit() {
-    if Command::new("tmux").arg("-V").output().is_err() {
-        assert_ne!(std::env::var("CI").as_deref(), Ok("true"), "tmux is missing in CI (.ci/run installs it)");
-        eprintln!("SKIPPED: tmux is not installed here");
+    if tmux_missing() {
         return;
     }
     let h = Home::initialised();
@@ -58,21 +93,7 @@ fn log_in_find_a_customer_open_it_switch_tabs_get_help_and_quit() {
             0
         );
     }
-    let session = format!("nbmsp-e2e-{}", std::process::id());
-    let exit_file = h.path().join("exit-code");
-    // Docker is not needed for these screens; an unusable DOCKER_HOST keeps the test independent of it.
-    let cmd = format!(
-        "NBMSP_HOME='{}' DOCKER_HOST=tcp://127.0.0.1:1 NO_COLOR=1 '{}'; echo $? > '{}'; sleep 30",
-        h.path().display(),
-        env!("CARGO_BIN_EXE_nbmsp"),
-        exit_file.display()
-    );
-    let st = Command::new("tmux")
-        .args(["new-session", "-d", "-s", &session, "-x", "100", "-y", "30", &cmd])
-        .status()
-        .unwrap();
-    assert!(st.success());
-    let t = Tmux { session };
+    let (t, exit_file) = start(&h, h.path(), "e2e", 100, 30);
 
     let login = t.wait_for("log in");
     assert!(login.contains("User      admin"), "{login}");
@@ -134,41 +155,19 @@ fn log_in_find_a_customer_open_it_switch_tabs_get_help_and_quit() {
     t.keys(&["Escape"]);
     t.wait_for("Customers (4)");
     t.keys(&["q"]);
-    let start = Instant::now();
-    while !exit_file.exists() {
-        assert!(start.elapsed() < Duration::from_secs(10), "nbmsp did not exit; screen:\n{}", t.screen());
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    assert_eq!(std::fs::read_to_string(&exit_file).unwrap().trim(), "0");
+    assert_eq!(exit_code(&t, &exit_file), "0");
     let after = t.screen();
     assert!(!after.contains("Customers (3)"), "the terminal was restored (alternate screen left): {after}");
 }
 
 #[test]
 fn the_first_run_offers_setup_then_login() {
-    if Command::new("tmux").arg("-V").output().is_err() {
-        assert_ne!(std::env::var("CI").as_deref(), Ok("true"), "tmux is missing in CI (.ci/run installs it)");
-        eprintln!("SKIPPED: tmux is not installed here");
+    if tmux_missing() {
         return;
     }
     let h = Home::empty();
     let home = h.path().join("fresh");
-    let session = format!("nbmsp-setup-{}", std::process::id());
-    let exit_file = h.path().join("exit-code");
-    let cmd = format!(
-        "NBMSP_HOME='{}' DOCKER_HOST=tcp://127.0.0.1:1 NO_COLOR=1 '{}'; echo $? > '{}'; sleep 30",
-        home.display(),
-        env!("CARGO_BIN_EXE_nbmsp"),
-        exit_file.display()
-    );
-    assert!(
-        Command::new("tmux")
-            .args(["new-session", "-d", "-s", &session, "-x", "110", "-y", "32", &cmd])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let t = Tmux { session };
+    let (t, exit_file) = start(&h, &home, "setup", 110, 32);
     t.wait_for("first-run setup");
     t.keys(&["-l", ADMIN_PASSWORD]);
     t.keys(&["Tab"]);
@@ -184,12 +183,7 @@ fn the_first_run_offers_setup_then_login() {
     t.keys(&["Enter"]);
     t.wait_for("No customers yet");
     t.keys(&["q"]);
-    let start = Instant::now();
-    while !exit_file.exists() {
-        assert!(start.elapsed() < Duration::from_secs(10), "nbmsp did not exit; screen:\n{}", t.screen());
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    assert_eq!(std::fs::read_to_string(&exit_file).unwrap().trim(), "0");
+    assert_eq!(exit_code(&t, &exit_file), "0");
     // The wizard wrote a real installation: the CLI can use it.
     let r = h.run_with(
         &["settings", "show", "--json"],

@@ -36,3 +36,20 @@ pub fn rows() -> Vec<CustomerRow> {
         row(4, "Beta Labs", "beta", CustomerStatus::Active, Some(3482)),
     ]
 }
+
+/// A state logged in as admin with [`rows`] loaded and Docker up.
+pub fn logged_in() -> crate::app::AppState {
+    use crate::app::{Action, AppState, Event, update};
+    let mut s = AppState::new("msp-host".into(), "admin".into(), false);
+    update(
+        &mut s,
+        Action::Engine(Event::LoggedIn {
+            user: "admin".into(),
+            base_domain: "msp.example".into(),
+            layout: Layout::Combined,
+        }),
+    );
+    update(&mut s, Action::Engine(Event::Docker(Ok("20.10.24".into()))));
+    update(&mut s, Action::Engine(Event::Customers(rows())));
+    s
+}

@@ -1,21 +1,10 @@
 //! `update()` driven by Action sequences: state and emitted commands, no sleeps, no IO.
 
-use super::fixtures::rows;
 use super::*;
 use crate::app::detail::Tab;
 
 fn logged_in() -> AppState {
-    let mut s = AppState::new("host".into(), "admin".into(), true);
-    update(
-        &mut s,
-        Action::Engine(Event::LoggedIn {
-            user: "admin".into(),
-            base_domain: "msp.example".into(),
-            layout: crate::domain::customer::Layout::Combined,
-        }),
-    );
-    update(&mut s, Action::Engine(Event::Customers(rows())));
-    s
+    super::fixtures::logged_in()
 }
 
 fn typed(s: &mut AppState, text: &str) -> Vec<Command> {

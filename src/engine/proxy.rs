@@ -184,20 +184,9 @@ impl Proxy for NpmProxy {
                 (id, true)
             }
             None => {
-                let body = NewProxyHost {
-                    domain_names: vec![req.domain.clone()],
-                    forward_scheme: "http",
-                    forward_host: dashboard.clone(),
-                    forward_port: 80,
-                    certificate_id: 0,
-                    ssl_forced: false,
-                    hsts_enabled: false,
-                    http2_support: true,
-                    block_exploits: true,
-                    allow_websocket_upgrade: true,
-                    advanced_config: advanced,
-                    meta: serde_json::json!({ "nbmsp_installation": req.installation, "nbmsp_customer": req.customer_id }),
-                };
+                let meta =
+                    serde_json::json!({ "nbmsp_installation": req.installation, "nbmsp_customer": req.customer_id });
+                let body = NewProxyHost::netbird(&req.domain, &dashboard, advanced, meta);
                 match self.client.create_host(&body).await {
                     Ok(h) => (h.id, false),
                     // Created by someone else a moment ago: adopt it if it is ours to adopt.

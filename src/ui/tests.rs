@@ -32,18 +32,7 @@ fn snap(name: &str, state: &AppState) {
 }
 
 fn dashboard() -> AppState {
-    let mut s = AppState::new("msp-host".into(), "admin".into(), false);
-    update(
-        &mut s,
-        Action::Engine(Event::LoggedIn {
-            user: "admin".into(),
-            base_domain: "msp.example".into(),
-            layout: crate::domain::customer::Layout::Combined,
-        }),
-    );
-    update(&mut s, Action::Engine(Event::Docker(Ok("20.10.24".into()))));
-    update(&mut s, Action::Engine(Event::Customers(rows())));
-    s
+    crate::app::fixtures::logged_in()
 }
 
 fn detail(tab: Tab) -> AppState {

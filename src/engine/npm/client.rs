@@ -136,6 +136,27 @@ pub struct NewProxyHost {
     pub meta: Value,
 }
 
+impl NewProxyHost {
+    /// A host for a NetBird customer: `/` to the dashboard on port 80, HTTP/2 (gRPC needs it),
+    /// websockets and NPM's exploit filter on; certificate and HTTPS are attached afterwards.
+    pub fn netbird(domain: &str, dashboard: &str, advanced_config: String, meta: Value) -> Self {
+        Self {
+            domain_names: vec![domain.to_string()],
+            forward_scheme: "http",
+            forward_host: dashboard.to_string(),
+            forward_port: 80,
+            certificate_id: 0,
+            ssl_forced: false,
+            hsts_enabled: false,
+            http2_support: true,
+            block_exploits: true,
+            allow_websocket_upgrade: true,
+            advanced_config,
+            meta,
+        }
+    }
+}
+
 /// Body of `PUT /api/nginx/proxy-hosts/{id}`: only the fields being changed.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ProxyHostUpdate {
@@ -449,20 +470,7 @@ mod tests {
 
     #[test]
     fn bodies_carry_only_schema_fields() {
-        let h = NewProxyHost {
-            domain_names: vec!["a.b".into()],
-            forward_scheme: "http",
-            forward_host: "c".into(),
-            forward_port: 80,
-            certificate_id: 0,
-            ssl_forced: false,
-            hsts_enabled: false,
-            http2_support: true,
-            block_exploits: true,
-            allow_websocket_upgrade: true,
-            advanced_config: String::new(),
-            meta: serde_json::json!({}),
-        };
+        let h = NewProxyHost::netbird("a.b", "c", String::new(), serde_json::json!({}));
         let v = serde_json::to_value(&h).unwrap();
         let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
         for k in keys {
