@@ -70,6 +70,14 @@ pub async fn run(opts: Options) -> io::Result<()> {
     } else {
         AppState::first_run(opts.host.clone(), &opts.home.display().to_string(), opts.color)
     };
+    // Rebindings from $NBMSP_HOME/keys.toml; problems are shown, the defaults used for them.
+    if let Ok(text) = std::fs::read_to_string(opts.home.join("keys.toml")) {
+        let (keys, problems) = keymap::Keymap::load(&text);
+        state.keys = std::sync::Arc::new(keys);
+        if !problems.is_empty() {
+            state.notice = Some(app::Notice { text: problems.join("; "), error: true });
+        }
+    }
     if let (true, Some(password)) = (opts.db.exists(), opts.password.clone()) {
         state.login.busy = true;
         let _ = commands.send(Command::Login { user: opts.user.clone(), password });

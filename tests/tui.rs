@@ -93,6 +93,8 @@ fn log_in_find_a_customer_open_it_switch_tabs_get_help_and_quit() {
             0
         );
     }
+    // A rebinding from keys.toml: quit is Q instead of q (and the footer says so).
+    std::fs::write(h.path().join("keys.toml"), "[dashboard]\nquit = \"Q\"\n").unwrap();
     let (t, exit_file) = start(&h, h.path(), "e2e", 100, 30);
 
     let login = t.wait_for("log in");
@@ -153,8 +155,12 @@ fn log_in_find_a_customer_open_it_switch_tabs_get_help_and_quit() {
     let failed = t.wait_for("deploy failed");
     assert!(failed.contains("unreachable"), "{failed}");
     t.keys(&["Escape"]);
-    t.wait_for("Customers (4)");
+    let dash = t.wait_for("Customers (4)");
+    assert!(dash.contains(" Q quit"), "the footer shows the rebound key: {dash}");
     t.keys(&["q"]);
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(!exit_file.exists(), "q no longer quits");
+    t.keys(&["Q"]);
     assert_eq!(exit_code(&t, &exit_file), "0");
     let after = t.screen();
     assert!(!after.contains("Customers (3)"), "the terminal was restored (alternate screen left): {after}");

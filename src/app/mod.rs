@@ -253,6 +253,8 @@ pub struct AppState {
     pub size: (u16, u16),
     /// Colour allowed (`NO_COLOR` unset).
     pub color: bool,
+    /// The key tables in force (defaults plus `keys.toml`); shared, never changed by `update`.
+    pub keys: std::sync::Arc<crate::ui::keymap::Keymap>,
     /// Text waiting to be put on the clipboard by the terminal layer (OSC 52).
     pub clipboard: Option<String>,
     /// Set once the user asked to leave.
@@ -292,6 +294,7 @@ impl AppState {
             host,
             size: (80, 24),
             color,
+            keys: std::sync::Arc::default(),
             clipboard: None,
             should_quit: false,
             dirty: true,

@@ -1,5 +1,8 @@
 //! Keys per mode, in one table each: the event loop maps keys with them, and the footer and the
-//! help overlay are generated from the same tables, so they can never disagree.
+//! help overlay are generated from the same tables, so they can never disagree. The defaults
+//! below can be rebound in `$NBMSP_HOME/keys.toml` (see [`Keymap::load`]).
+
+use std::borrow::Cow;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -9,9 +12,9 @@ use crate::app::{Action, AppState, Operation, Screen, TextKey};
 #[derive(Debug, Clone, PartialEq)]
 pub struct Binding {
     /// The keys (any of them).
-    pub keys: &'static [KeyCode],
+    pub keys: Cow<'static, [KeyCode]>,
     /// How the keys are written in help and footer.
-    pub label: &'static str,
+    pub label: Cow<'static, str>,
     /// What it does, in two or three words.
     pub what: &'static str,
     /// The action.
@@ -21,7 +24,14 @@ pub struct Binding {
 }
 
 const fn b(keys: &'static [KeyCode], label: &'static str, what: &'static str, action: Action, footer: bool) -> Binding {
-    Binding { keys, label, what, action, footer }
+    Binding { keys: Cow::Borrowed(keys), label: Cow::Borrowed(label), what, action, footer }
+}
+
+impl Binding {
+    /// The name used in keys.toml: the help text with underscores (`next tab` -> `next_tab`).
+    pub fn id(&self) -> String {
+        self.what.replace([' ', '/'], "_")
+    }
 }
 
 use KeyCode::{BackTab, Char, Down, End, Enter, Esc, Home, PageDown, PageUp, Tab, Up};
@@ -143,25 +153,167 @@ pub static LOGIN: &[Binding] = &[
     b(&[Esc], "Esc", "quit", Action::Text(TextKey::Esc), true),
 ];
 
-/// The bindings in force for `state`.
-pub fn bindings(state: &AppState) -> &'static [Binding] {
-    if state.help_open {
-        HELP
-    } else if state.screen == Screen::Login {
-        LOGIN
-    } else if state.screen == Screen::Setup {
-        SETUP
-    } else if state.screen == Screen::Form && state.command.is_none() && state.confirm.is_none() {
-        FORM
-    } else if state.text_input() {
-        TEXT
-    } else if state.screen == Screen::Settings {
-        SETTINGS
-    } else if state.screen == Screen::Detail {
-        DETAIL
-    } else {
-        DASHBOARD
+/// The modes that have their own table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// The dashboard.
+    Dashboard,
+    /// Customer detail.
+    Detail,
+    /// Settings editor.
+    Settings,
+    /// Help overlay.
+    Help,
+    /// Login.
+    Login,
+    /// Text entry.
+    Text,
+    /// Customer form.
+    Form,
+    /// First-run wizard.
+    Setup,
+}
+
+impl Mode {
+    /// The modes keys.toml may rebind, with their section names.
+    pub const REBINDABLE: [(Mode, &'static str); 3] =
+        [(Mode::Dashboard, "dashboard"), (Mode::Detail, "detail"), (Mode::Settings, "settings")];
+}
+
+/// The key tables in force: the defaults with the user's rebindings applied.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Keymap {
+    tables: Vec<(Mode, Vec<Binding>)>,
+}
+
+impl Default for Keymap {
+    fn default() -> Self {
+        let t = |m: Mode, b: &'static [Binding]| (m, b.to_vec());
+        Self {
+            tables: vec![
+                t(Mode::Dashboard, DASHBOARD),
+                t(Mode::Detail, DETAIL),
+                t(Mode::Settings, SETTINGS),
+                t(Mode::Help, HELP),
+                t(Mode::Login, LOGIN),
+                t(Mode::Text, TEXT),
+                t(Mode::Form, FORM),
+                t(Mode::Setup, SETUP),
+            ],
+        }
     }
+}
+
+/// Parses a key name from keys.toml: one character, or Enter, Esc, Tab, BackTab, Backspace, Up,
+/// Down, Left, Right, Home, End, PageUp, PageDown, Space, F1-F12.
+pub fn parse_key(name: &str) -> Option<KeyCode> {
+    let mut chars = name.chars();
+    if let (Some(c), None) = (chars.next(), chars.next()) {
+        return Some(KeyCode::Char(c));
+    }
+    Some(match name.to_ascii_lowercase().as_str() {
+        "enter" => Enter,
+        "esc" | "escape" => Esc,
+        "tab" => Tab,
+        "backtab" | "shift-tab" => BackTab,
+        "backspace" => KeyCode::Backspace,
+        "up" => Up,
+        "down" => Down,
+        "left" => KeyCode::Left,
+        "right" => KeyCode::Right,
+        "home" => Home,
+        "end" => End,
+        "pageup" => PageUp,
+        "pagedown" => PageDown,
+        "space" => Char(' '),
+        f if f.starts_with('f') => KeyCode::F(f[1..].parse().ok().filter(|n| (1..=12).contains(n))?),
+        _ => return None,
+    })
+}
+
+impl Keymap {
+    /// The table of `mode`.
+    pub fn table(&self, mode: Mode) -> &[Binding] {
+        self.tables.iter().find(|(m, _)| *m == mode).map_or(&[], |(_, t)| t.as_slice())
+    }
+
+    /// The defaults with the rebindings in `toml` applied, and every problem found (unknown
+    /// sections, actions or keys), which are skipped rather than fatal:
+    ///
+    /// ```toml
+    /// [dashboard]
+    /// deploy = "p"
+    /// move = ["j", "Down"]
+    /// ```
+    pub fn load(toml_text: &str) -> (Self, Vec<String>) {
+        let mut map = Self::default();
+        let mut problems = Vec::new();
+        let doc: toml::Table = match toml_text.parse() {
+            Ok(d) => d,
+            Err(e) => return (map, vec![format!("keys.toml is not valid TOML: {}", e.message())]),
+        };
+        for (section, value) in doc {
+            let Some((mode, _)) = Mode::REBINDABLE.iter().find(|(_, name)| *name == section) else {
+                problems.push(format!("keys.toml: unknown section [{section}] (use dashboard, detail, settings)"));
+                continue;
+            };
+            let Some(entries) = value.as_table() else { continue };
+            for (id, keys) in entries {
+                let names: Vec<&str> = match keys {
+                    toml::Value::String(s) => vec![s.as_str()],
+                    toml::Value::Array(a) => a.iter().filter_map(toml::Value::as_str).collect(),
+                    _ => Vec::new(),
+                };
+                let parsed: Vec<KeyCode> = names.iter().filter_map(|n| parse_key(n)).collect();
+                if parsed.is_empty() || parsed.len() != names.len() {
+                    problems.push(format!("keys.toml [{section}] {id}: {keys} is not a key name"));
+                    continue;
+                }
+                let Some(table) = map.tables.iter_mut().find(|(m, _)| m == mode).map(|(_, t)| t) else { continue };
+                if !table.iter().any(|b| b.id() == *id) {
+                    problems.push(format!("keys.toml [{section}]: unknown action {id}"));
+                    continue;
+                }
+                // A key moved to this action stops meaning anything else in the mode.
+                for other in table.iter_mut().filter(|b| b.id() != *id) {
+                    if other.keys.iter().any(|k| parsed.contains(k)) {
+                        other.keys = Cow::Owned(other.keys.iter().filter(|k| !parsed.contains(k)).copied().collect());
+                    }
+                }
+                if let Some(b) = table.iter_mut().find(|b| b.id() == *id) {
+                    b.label = Cow::Owned(names.join("/"));
+                    b.keys = Cow::Owned(parsed);
+                }
+            }
+        }
+        (map, problems)
+    }
+}
+
+/// The mode `state` is in.
+pub fn mode(state: &AppState) -> Mode {
+    if state.help_open {
+        Mode::Help
+    } else if state.screen == Screen::Login {
+        Mode::Login
+    } else if state.screen == Screen::Setup {
+        Mode::Setup
+    } else if state.screen == Screen::Form && state.command.is_none() && state.confirm.is_none() {
+        Mode::Form
+    } else if state.text_input() {
+        Mode::Text
+    } else if state.screen == Screen::Settings {
+        Mode::Settings
+    } else if state.screen == Screen::Detail {
+        Mode::Detail
+    } else {
+        Mode::Dashboard
+    }
+}
+
+/// The bindings in force for `state`.
+pub fn bindings(state: &AppState) -> &[Binding] {
+    state.keys.table(mode(state))
 }
 
 /// The action for `key` in `state`; Ctrl-C always quits.
@@ -197,11 +349,32 @@ mod tests {
     use super::*;
 
     #[test]
+    fn rebinding_moves_keys_and_reports_problems() {
+        let (map, problems) = Keymap::load(
+            "[dashboard]\ndeploy = \"p\"\nquit = [\"Q\", \"F10\"]\nfly = \"x\"\n[nowhere]\na = \"b\"\n[detail]\nback = \"nokey\"\n",
+        );
+        let dash = map.table(Mode::Dashboard);
+        let find = |id: &str| dash.iter().find(|b| b.id() == id).unwrap();
+        assert_eq!(find("deploy").keys.as_ref(), [Char('p')]);
+        assert_eq!(find("quit").keys.as_ref(), [Char('Q'), KeyCode::F(10)]);
+        assert_eq!(find("quit").label, "Q/F10");
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        assert!(problems.iter().any(|p| p.contains("unknown action fly")));
+        assert!(problems.iter().any(|p| p.contains("[nowhere]")));
+        assert!(problems.iter().any(|p| p.contains("nokey")));
+        // Taking a key from another action: "o" (sort) rebound to deploy leaves sort without it.
+        let (map, _) = Keymap::load("[dashboard]\ndeploy = \"o\"\n");
+        let sort = map.table(Mode::Dashboard).iter().find(|b| b.id() == "sort").unwrap();
+        assert!(sort.keys.is_empty());
+        assert_eq!(Keymap::load("not toml [").1.len(), 1);
+    }
+
+    #[test]
     fn no_key_is_bound_twice_in_one_mode() {
         for table in [DASHBOARD, DETAIL, HELP, LOGIN, TEXT, FORM, SETUP, SETTINGS] {
             let mut seen = Vec::new();
             for b in table {
-                for k in b.keys {
+                for k in b.keys.iter() {
                     assert!(!seen.contains(k), "{k:?} bound twice");
                     seen.push(*k);
                 }

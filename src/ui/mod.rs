@@ -34,7 +34,7 @@ pub fn render(state: &AppState, frame: &mut Frame) {
             setup::render(state, &theme, frame, area);
         }
         overlays::notice(state, &theme, frame, notice);
-        frame.render_widget(footer_line(state, &theme), footer);
+        frame.render_widget(footer_line(state, &theme, footer.width), footer);
         return;
     }
     frame.render_widget(header_line(state, &theme, header.width), header);
@@ -53,7 +53,7 @@ pub fn render(state: &AppState, frame: &mut Frame) {
         Screen::Login | Screen::Setup => {}
     }
     overlays::notice(state, &theme, frame, notice);
-    frame.render_widget(footer_line(state, &theme), footer);
+    frame.render_widget(footer_line(state, &theme, footer.width), footer);
     overlays::render(state, &theme, frame, body);
 }
 
@@ -75,9 +75,23 @@ fn header_line(state: &AppState, t: &Theme, width: u16) -> Paragraph<'static> {
     Paragraph::new(Line::from(left))
 }
 
-fn footer_line(state: &AppState, t: &Theme) -> Paragraph<'static> {
+/// The footer: the current mode's bindings marked for it, fitted to `width`. Help, back and
+/// quit are always kept (at the end, where people look for them); others drop from the right.
+fn footer_line(state: &AppState, t: &Theme, width: u16) -> Paragraph<'static> {
+    let essential = |what: &str| matches!(what, "help" | "quit" | "back" | "cancel" | "close help");
+    let entries: Vec<&keymap::Binding> =
+        keymap::bindings(state).iter().filter(|b| b.footer && !b.keys.is_empty()).collect();
+    let cost = |b: &keymap::Binding| b.label.chars().count() + b.what.chars().count() + 3;
+    let mut budget =
+        usize::from(width).saturating_sub(entries.iter().filter(|b| essential(b.what)).map(|b| cost(b)).sum());
     let mut spans = Vec::new();
-    for b in keymap::bindings(state).iter().filter(|b| b.footer) {
+    for b in entries {
+        if !essential(b.what) {
+            if cost(b) > budget {
+                continue;
+            }
+            budget -= cost(b);
+        }
         spans.push(Span::styled(format!(" {}", b.label), t.key()));
         spans.push(Span::raw(format!(" {} ", b.what)));
     }

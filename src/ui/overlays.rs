@@ -55,11 +55,11 @@ fn capitalise(s: &str) -> String {
 }
 
 fn help(state: &AppState, t: &Theme, frame: &mut Frame, body: Rect) {
-    let table = match state.screen {
-        Screen::Detail => keymap::DETAIL,
-        Screen::Settings => keymap::SETTINGS,
-        _ => keymap::DASHBOARD,
-    };
+    let table = state.keys.table(match state.screen {
+        Screen::Detail => keymap::Mode::Detail,
+        Screen::Settings => keymap::Mode::Settings,
+        _ => keymap::Mode::Dashboard,
+    });
     let mut lines: Vec<Line> = table
         .iter()
         .map(|b| Line::from(vec![Span::styled(format!("{:>7}  ", b.label), t.key()), Span::raw(b.what)]))
