@@ -245,6 +245,8 @@ pub struct AppState {
     pub notice: Option<Notice>,
     /// Docker as last seen.
     pub docker: DockerState,
+    /// NPM as last seen (`None`: `proxy = none`, not shown).
+    pub npm: Option<DockerState>,
     /// Operations under way, by customer.
     pub running: BTreeMap<i64, Running>,
     /// This host's name (header).
@@ -290,6 +292,7 @@ impl AppState {
             confirm: None,
             notice: None,
             docker: DockerState::Unknown,
+            npm: None,
             running: BTreeMap::new(),
             host,
             size: (80, 24),

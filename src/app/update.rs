@@ -68,6 +68,11 @@ fn on_event(s: &mut AppState, ev: Event) -> Vec<Command> {
             }
             None => s.dirty = false,
         },
+        Event::Npm(r) => {
+            let new = r.map(|r| r.map_or_else(DockerState::Down, DockerState::Up));
+            s.dirty = s.npm != new;
+            s.npm = new;
+        }
         Event::Credentials { customer_id, result } => {
             if let Some(d) = s.detail.as_mut().filter(|d| d.customer_id == customer_id) {
                 d.credentials = Some(result);

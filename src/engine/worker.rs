@@ -218,6 +218,8 @@ pub enum Event {
         /// The credentials.
         result: Result<super::netbird::OwnerCredentials, String>,
     },
+    /// NPM's state for the header: `None` with `proxy = none`, else its version or the error.
+    Npm(Option<Result<String, String>>),
     /// The NPM test's outcome.
     NpmTested(Result<String, String>),
     /// Settings and users.
@@ -367,6 +369,7 @@ async fn run(db: PathBuf, home: PathBuf, mut rx: UnboundedReceiver<Command>, tx:
                         let c = Rc::new(c);
                         send_customers(&c, &tx);
                         tokio::task::spawn_local(watch_docker(tx.clone()));
+                        probe_npm(&c, &tx);
                         ctx = Some(c);
                     }
                     Err(e) => {
@@ -402,6 +405,31 @@ fn initialise(db: &std::path::Path, home: &std::path::Path, req: &InitRequest) -
         store.set_setting(&session, k, v).map_err(|e| e.to_string())?;
     }
     Ok(())
+}
+
+/// Asks NPM (when it is the proxy) for its version, for the header.
+fn probe_npm(c: &Ctx, tx: &UnboundedSender<Event>) {
+    let settings = match c.store.settings() {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = tx.send(Event::Npm(Some(Err(e.to_string()))));
+            return;
+        }
+    };
+    if settings.proxy == crate::domain::settings::ProxyKind::None || settings.npm_url.is_empty() {
+        let _ = tx.send(Event::Npm(None));
+        return;
+    }
+    let tx = tx.clone();
+    tokio::task::spawn_local(async move {
+        let r = match super::npm::http_client() {
+            Ok(client) => {
+                super::npm::probe(&client, &settings.npm_url).await.map(|s| s.version).map_err(|e| e.to_string())
+            }
+            Err(e) => Err(e.to_string()),
+        };
+        let _ = tx.send(Event::Npm(Some(r)));
+    });
 }
 
 /// Reports the Docker engine's state when it changes: re-checked every minute while up, and
@@ -524,6 +552,7 @@ fn handle(c: Rc<Ctx>, cmd: Command, tx: &UnboundedSender<Event>, logs: &Rc<RefCe
                 let _ = tx.send(Event::SettingFailed { key, message });
             }
             send_settings(&c, &tx);
+            probe_npm(&c, &tx);
         }
         Command::TestStoredNpm => {
             tokio::task::spawn_local(async move {

@@ -64,6 +64,11 @@ fn header_line(state: &AppState, t: &Theme, width: u16) -> Paragraph<'static> {
         DockerState::Down(_) => Span::styled("docker ✗ unreachable", t.error()),
     };
     let mut left = vec![Span::styled(" nbmsp ", t.bold()), Span::raw(format!(" {} · ", state.host)), docker];
+    match &state.npm {
+        Some(DockerState::Up(v)) => left.push(Span::styled(format!(" · NPM {v} ✓"), t.ok())),
+        Some(DockerState::Down(_)) => left.push(Span::styled(" · NPM ✗ unreachable", t.error())),
+        Some(DockerState::Unknown) | None => {}
+    }
     if !state.running.is_empty() {
         left.push(Span::styled(format!(" · ◐ {} running", state.running.len()), t.warn()));
     }

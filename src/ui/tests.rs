@@ -145,6 +145,9 @@ fn login_screens() {
 #[test]
 fn dashboard_screens() {
     snap("dashboard", &dashboard());
+    let mut npm = dashboard();
+    update(&mut npm, Action::Engine(Event::Npm(Some(Ok("2.15.1".into())))));
+    insta::assert_snapshot!("dashboard_npm_header_120x40", draw(&npm, 120, 40).lines().next().unwrap_or_default());
     let mut empty = dashboard();
     update(&mut empty, Action::Engine(Event::Customers(vec![])));
     empty.docker = DockerState::Down("unreachable".into());
