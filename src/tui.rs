@@ -41,7 +41,8 @@ pub struct Options {
 /// Puts the terminal back as it was. Safe to call more than once.
 pub fn restore() {
     let _ = disable_raw_mode();
-    let _ = execute!(io::stdout(), LeaveAlternateScreen, crossterm::cursor::Show);
+    let _ =
+        execute!(io::stdout(), crossterm::event::DisableMouseCapture, LeaveAlternateScreen, crossterm::cursor::Show);
 }
 
 /// Makes panics restore the terminal before the report is printed, so the report is readable.
@@ -103,6 +104,7 @@ async fn event_loop(
     send(app::update(state, Action::Resize(size.width, size.height)));
     let mut input = EventStream::new();
     let mut engine_alive = true;
+    let mut mouse_on = false;
     loop {
         if state.dirty {
             term.draw(|f| ui::render(state, f))?;
@@ -112,6 +114,7 @@ async fn event_loop(
             ev = input.next() => match ev {
                 Some(Ok(Event::Key(k))) if k.kind != KeyEventKind::Release => keymap::map(state, k),
                 Some(Ok(Event::Resize(w, h))) => Some(Action::Resize(w, h)),
+                Some(Ok(Event::Mouse(m))) => keymap::mouse(state, m),
                 Some(Ok(_)) => None,
                 Some(Err(e)) => return Err(e),
                 None => break,
@@ -130,6 +133,14 @@ async fn event_loop(
         // Everything already queued is applied before the next frame.
         while let Ok(ev) = events.try_recv() {
             send(app::update(state, Action::Engine(ev)));
+        }
+        if state.mouse != mouse_on {
+            mouse_on = state.mouse;
+            if mouse_on {
+                execute!(io::stdout(), crossterm::event::EnableMouseCapture)?;
+            } else {
+                execute!(io::stdout(), crossterm::event::DisableMouseCapture)?;
+            }
         }
         if let Some(text) = state.clipboard.take() {
             copy_to_clipboard(&text)?;

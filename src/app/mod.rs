@@ -124,6 +124,10 @@ pub enum Action {
     ExportLogs,
     /// Reload from the database.
     Refresh,
+    /// Mouse capture on/off (off by default: it takes text selection away from the terminal).
+    ToggleMouse,
+    /// A mouse click at a cell (column, row).
+    Click(u16, u16),
     /// Copy the setup URL to the clipboard (OSC 52: works over SSH and tmux).
     CopySetupUrl,
     /// Show the NetBird owner credentials (after a confirmation).
@@ -259,6 +263,8 @@ pub struct AppState {
     pub keys: std::sync::Arc<crate::ui::keymap::Keymap>,
     /// Text waiting to be put on the clipboard by the terminal layer (OSC 52).
     pub clipboard: Option<String>,
+    /// Mouse capture wanted (the terminal layer applies it).
+    pub mouse: bool,
     /// Set once the user asked to leave.
     pub should_quit: bool,
     /// Something visible changed since the last draw.
@@ -299,6 +305,7 @@ impl AppState {
             color,
             keys: std::sync::Arc::default(),
             clipboard: None,
+            mouse: false,
             should_quit: false,
             dirty: true,
         }
@@ -314,11 +321,19 @@ impl AppState {
             || self.confirm.is_some()
     }
 
+    fn cards_height(&self) -> usize {
+        let (w, h) = self.size;
+        if w >= 100 && h >= 30 { 3 } else { 1 }
+    }
+
     /// Rows the customers table can show at the current size (shared with the renderer).
     pub fn table_height(&self) -> usize {
-        let (w, h) = self.size;
         // header + cards + table borders and heading + notice + footer
-        let cards = if w >= 100 && h >= 30 { 3 } else { 1 };
-        usize::from(h).saturating_sub(1 + cards + 3 + 1 + 1)
+        usize::from(self.size.1).saturating_sub(1 + self.cards_height() + 3 + 1 + 1)
+    }
+
+    /// The screen row of the table's first customer (same layout as the renderer).
+    pub fn table_first_row(&self) -> usize {
+        1 + self.cards_height() + 2
     }
 }

@@ -453,3 +453,19 @@ fn log_search_wrap_filter_and_export() {
     let [Command::ExportLogs { subdomain, lines }] = cmds.as_slice() else { panic!("{cmds:?}") };
     assert_eq!((subdomain.as_str(), lines.len()), ("acme", 1), "exports what is shown");
 }
+
+#[test]
+fn mouse_is_off_by_default_and_a_click_selects_a_row() {
+    let mut s = logged_in();
+    assert!(!s.mouse);
+    update(&mut s, Action::ToggleMouse);
+    assert!(s.mouse);
+    update(&mut s, Action::Resize(120, 40));
+    let first = s.table_first_row() as u16;
+    update(&mut s, Action::Click(10, first + 2));
+    assert_eq!(s.dashboard.selected, 2);
+    s.dirty = false;
+    update(&mut s, Action::Click(10, 0));
+    assert!(!s.dirty, "a click outside the rows changes nothing");
+    assert_eq!(s.dashboard.selected, 2);
+}

@@ -608,6 +608,19 @@ fn on_key(s: &mut AppState, action: Action) -> Vec<Command> {
         Action::Quit => s.should_quit = true,
         Action::ToggleHelp => s.help_open = true,
         Action::CommandLine => s.command = Some(String::new()),
+        Action::ToggleMouse => {
+            s.mouse = !s.mouse;
+            notice(s, if s.mouse { "mouse on (M turns it off)" } else { "mouse off" }, false);
+        }
+        Action::Click(_, y) if s.screen == Screen::Dashboard => {
+            let (first, y) = (s.table_first_row(), usize::from(y));
+            let row = s.dashboard.offset + y.saturating_sub(first);
+            if y >= first && y < first + s.table_height() && row < s.dashboard.visible.len() {
+                s.dashboard.selected = row;
+            } else {
+                s.dirty = false;
+            }
+        }
         Action::Refresh => {
             let mut cmds = vec![Command::LoadCustomers];
             if let Some(d) = &s.detail {

@@ -57,6 +57,7 @@ pub static DASHBOARD: &[Binding] = &[
     b(&[Char('d')], "d", "delete", Action::Operate(Operation::Delete), true),
     b(&[Char('R')], "R", "reload", Action::Refresh, false),
     b(&[Char('C')], "C", "settings", Action::OpenSettings, false),
+    b(&[Char('M')], "M", "mouse on/off", Action::ToggleMouse, false),
     b(&[Esc], "Esc", "clear filter", Action::Back, false),
     b(&[Char(':')], ":", "command", Action::CommandLine, true),
     b(&[Char('?')], "?", "help", Action::ToggleHelp, true),
@@ -94,6 +95,7 @@ pub static DETAIL: &[Binding] = &[
     b(&[Char('c')], "c", "retry certificate", Action::Operate(Operation::RetryCert), false),
     b(&[Char('d')], "d", "delete", Action::Operate(Operation::Delete), false),
     b(&[Char('R')], "R", "reload", Action::Refresh, false),
+    b(&[Char('M')], "M", "mouse on/off", Action::ToggleMouse, false),
     b(&[Char(':')], ":", "command", Action::CommandLine, false),
     b(&[Char('?')], "?", "help", Action::ToggleHelp, true),
     b(&[Esc, Char('q')], "Esc", "back", Action::Back, true),
@@ -314,6 +316,19 @@ pub fn mode(state: &AppState) -> Mode {
 /// The bindings in force for `state`.
 pub fn bindings(state: &AppState) -> &[Binding] {
     state.keys.table(mode(state))
+}
+
+/// The action for a mouse event (only delivered while mouse capture is on): the wheel moves
+/// like j/k (scrolling logs in the Logs tab), a left click selects.
+pub fn mouse(state: &AppState, ev: crossterm::event::MouseEvent) -> Option<Action> {
+    use crossterm::event::{MouseButton, MouseEventKind};
+    let logs = state.screen == Screen::Detail;
+    match ev.kind {
+        MouseEventKind::ScrollDown => Some(Action::Move(if logs { -1 } else { 1 })),
+        MouseEventKind::ScrollUp => Some(Action::Move(if logs { 1 } else { -1 })),
+        MouseEventKind::Down(MouseButton::Left) if !state.text_input() => Some(Action::Click(ev.column, ev.row)),
+        _ => None,
+    }
 }
 
 /// The action for `key` in `state`; Ctrl-C always quits.
