@@ -8,6 +8,8 @@
 #   tui_rss_1k          peak memory of that run (target <= 40 MB)
 #   tui_idle_bytes_10s  bytes written to the terminal in 10 s at rest (target 0)
 #   filter_10k_per_key  incremental filter over 10,000 customers, per keystroke (target <= 5 ms)
+#   tui_key_latency_logs_5k  key to screen while the shown container logs 5,000 lines/s (target <= 30 ms)
+#   tui_rss_logs_5k     peak memory of that run (bounded by the log ring buffer)
 #
 # Needs a Docker engine and docker-compose; uses the stand-in images (scripts/standin-images.sh).
 # Usage: scripts/bench.sh [runs]   (default 5; medians are reported)
@@ -99,3 +101,24 @@ print(f"bench tui_rss_1k {rss_kb / 1024:.1f} MB")
 print(f"bench tui_idle_bytes_10s {d['idle_bytes']} bytes")
 PY
 rm -rf "$tuihome"
+
+# --- TUI under a chatty container ------------------------------------------------------------
+# A customer whose server logs 5,000 lines/s (a template override passes STANDIN_LOG_RATE), the
+# Logs tab open, then tab switches timed from key to screen.
+chatty="bench-chatty"
+mkdir -p "$home/templates/combined"
+sed 's/      NB_SETUP_PAT_ENABLED: "true"/      NB_SETUP_PAT_ENABLED: "true"\n      STANDIN_LOG_RATE: "5000"/' \
+  "$root/templates/combined/docker-compose.yml" > "$home/templates/combined/docker-compose.yml"
+"$bin" customer create --name "Chatty" --subdomain "$chatty" --email "c@chatty.example" >/dev/null 2>&1
+result="$(DOCKER_HOST= python3 "$meter" --cols 120 --rows 40 --ready "Customers (" \
+  --script 'key:Enter,expect:Audit log,key:3,wait:3000,key:4,expect:Health ·,key:3,expect:Logs ·,key:4,expect:Health ·,key:3,expect:Logs ·,wait:5000,key:Esc,key:q' \
+  -- /usr/bin/time -f '%M' -o "$home/rss-chatty" "$bin")"
+python3 - "$result" "$home/rss-chatty" <<'PY'
+import json, statistics, sys
+d = json.loads(sys.argv[1])
+ms = [s["ms"] for s in d["steps"] if s["step"].startswith("expect:") and s["step"] != "expect:Audit log" and "ms" in s]
+rss_kb = int(open(sys.argv[2]).read().split()[-1])
+print(f"bench tui_key_latency_logs_5k {statistics.median(ms):.0f} ms")
+print(f"bench tui_rss_logs_5k {rss_kb / 1024:.1f} MB")
+PY
+"$bin" customer delete "$chatty" --yes --purge-data >/dev/null 2>&1 || true

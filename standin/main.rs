@@ -46,6 +46,23 @@ fn main() {
         log(&role, "FATAL", &e);
         process::exit(1);
     }
+    // STANDIN_LOG_RATE=N adds N log lines per second (for benchmarks of chatty containers).
+    if let Some(rate) = env::var("STANDIN_LOG_RATE").ok().and_then(|r| r.parse::<u64>().ok()).filter(|r| *r > 0) {
+        let role = role.clone();
+        thread::spawn(move || {
+            let mut i = 0u64;
+            loop {
+                let out = std::io::stdout();
+                let mut lock = out.lock();
+                for _ in 0..rate / 10 {
+                    i += 1;
+                    let _ = writeln!(lock, "INFO {role}: relay: new connection from 203.0.113.{} n={i}", i % 250);
+                }
+                drop(lock);
+                thread::sleep(Duration::from_millis(100));
+            }
+        });
+    }
     // Serving threads run forever; the main thread logs a heartbeat.
     let mut n = 0u64;
     loop {
