@@ -190,6 +190,8 @@ pub struct Detail {
     pub audit: Vec<AuditEntry>,
     /// Its containers, or why they could not be listed.
     pub containers: Result<Vec<ContainerInfo>, String>,
+    /// When this was loaded (uptimes are shown as of then: the screen does not tick).
+    pub loaded_at: crate::domain::Timestamp,
 }
 
 /// What the engine reports.
@@ -642,7 +644,7 @@ async fn load_detail(c: &Ctx, customer_id: i64) -> Result<Detail, String> {
     } else {
         Ok(Vec::new())
     };
-    Ok(Detail { customer, fqdn, deployment, audit, containers })
+    Ok(Detail { customer, fqdn, deployment, audit, containers, loaded_at: crate::store::now() })
 }
 
 async fn operate(c: &Ctx, customer_id: i64, op: Operation, tx: &UnboundedSender<Event>) -> Result<String, String> {

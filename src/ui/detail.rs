@@ -164,12 +164,14 @@ fn deployment(state: &AppState, d: &DetailState, data: &Detail, t: &Theme, frame
                 Row::new(vec![
                     Cell::from(c.service.clone()),
                     Cell::from(Span::styled(format!("{mark} {}", c.state), state_style)),
-                    Cell::from(c.started_at.map_or("—".into(), crate::store::fmt_time)),
+                    Cell::from(c.started_at.filter(|_| c.is_up()).map_or("—".into(), |s| {
+                        crate::cli::deploy::human_duration((data.loaded_at - s).whole_seconds())
+                    })),
                     Cell::from(fit(&c.image, 40)),
                 ])
             });
             let widths = [Constraint::Length(11), Constraint::Length(13), Constraint::Length(21), Constraint::Min(10)];
-            let header = Row::new(["Service", "State", "Since", "Image"]).style(t.bold());
+            let header = Row::new(["Service", "State", "Uptime", "Image"]).style(t.bold());
             frame.render_widget(
                 Table::new(rows, widths).header(header).block(Block::bordered().title(" Containers ")),
                 containers,

@@ -55,6 +55,7 @@ pub fn render(state: &AppState, frame: &mut Frame) {
     overlays::notice(state, &theme, frame, notice);
     frame.render_widget(footer_line(state, &theme, footer.width), footer);
     overlays::render(state, &theme, frame, body);
+    overlays::error_panel(state, &theme, frame, body);
 }
 
 fn header_line(state: &AppState, t: &Theme, width: u16) -> Paragraph<'static> {

@@ -91,3 +91,24 @@ pub fn notice(state: &AppState, t: &Theme, frame: &mut Frame, area: Rect) {
         frame.render_widget(Paragraph::new(Line::styled(super::fit(&text, usize::from(area.width)), t.error())), area);
     }
 }
+
+/// An error too long for the notice line gets a panel at the bottom of the body, so the engine's
+/// whole actionable message (often with a container's last log lines) can be read.
+pub fn error_panel(state: &AppState, t: &Theme, frame: &mut Frame, body: Rect) {
+    let Some(n) = state.notice.as_ref().filter(|n| n.error) else { return };
+    let width = usize::from(body.width.saturating_sub(4)).max(1);
+    let rows: usize = n.text.lines().map(|l| l.chars().count().div_ceil(width).max(1)).sum();
+    if rows <= 1 && n.text.chars().count() + 4 <= usize::from(body.width) {
+        return;
+    }
+    let h = u16::try_from(rows + 2).unwrap_or(u16::MAX).min(body.height / 2).max(3);
+    let area = Rect { y: body.y + body.height - h, height: h, ..body };
+    frame.render_widget(Clear, area);
+    frame.render_widget(
+        Paragraph::new(n.text.clone())
+            .wrap(Wrap { trim: false })
+            .style(t.error())
+            .block(Block::bordered().title(" Error (any key closes) ")),
+        area,
+    );
+}
