@@ -149,7 +149,7 @@ fn print_health(r: &HealthReport) {
     let now = crate::store::now();
     for c in &r.containers {
         let uptime =
-            c.started_at.filter(|_| c.is_up()).map(|t| human_duration((now - t).whole_seconds())).unwrap_or_default();
+            c.started_at.filter(|_| c.is_up()).map(|t| crate::domain::human_duration((now - t).whole_seconds())).unwrap_or_default();
         let mark = if c.is_up() { "ok  " } else { "FAIL" };
         println!("{mark} container {:<11} {:<10} {uptime:<8} {}", c.service, c.state, c.image);
     }
@@ -161,17 +161,6 @@ fn print_health(r: &HealthReport) {
     }
     if let Some(s) = &r.stun {
         println!("{} stun      {:<24} {}", if s.ok { "ok  " } else { "FAIL" }, s.target, s.detail);
-    }
-}
-
-/// `3d 4h`, `5m 2s`: uptime for people.
-pub fn human_duration(secs: i64) -> String {
-    let s = secs.max(0);
-    match s {
-        0..60 => format!("{s}s"),
-        60..3600 => format!("{}m {}s", s / 60, s % 60),
-        3600..86400 => format!("{}h {}m", s / 3600, (s % 3600) / 60),
-        _ => format!("{}d {}h", s / 86400, (s % 86400) / 3600),
     }
 }
 

@@ -14,6 +14,17 @@ pub use validate::ValidationError;
 /// A point in time, always UTC; serialised as RFC 3339.
 pub type Timestamp = time::OffsetDateTime;
 
+/// `3d 4h`, `5m 2s`: a duration in seconds for people (uptimes).
+pub fn human_duration(secs: i64) -> String {
+    let s = secs.max(0);
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m {}s", s / 60, s % 60),
+        3600..86400 => format!("{}h {}m", s / 3600, (s % 3600) / 60),
+        _ => format!("{}d {}h", s / 86400, (s % 86400) / 3600),
+    }
+}
+
 /// Declares a fieldless enum stored and typed as a fixed lowercase word, with `as_str`, `ALL`,
 /// `Display` and `FromStr` (whose error lists the valid words). One macro so the database, CLI
 /// and JSON spellings can never drift apart.

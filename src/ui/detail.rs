@@ -165,7 +165,7 @@ fn deployment(state: &AppState, d: &DetailState, data: &Detail, t: &Theme, frame
                     Cell::from(c.service.clone()),
                     Cell::from(Span::styled(format!("{mark} {}", c.state), state_style)),
                     Cell::from(c.started_at.filter(|_| c.is_up()).map_or("—".into(), |s| {
-                        crate::cli::deploy::human_duration((data.loaded_at - s).whole_seconds())
+                        crate::domain::human_duration((data.loaded_at - s).whole_seconds())
                     })),
                     Cell::from(fit(&c.image, 40)),
                 ])
