@@ -7,9 +7,11 @@
 
 pub mod dashboard;
 pub mod detail;
+mod events;
 #[cfg(test)]
 pub(crate) mod fixtures;
 pub mod form;
+mod forms;
 pub mod settings;
 pub mod setup;
 #[cfg(test)]

@@ -1,10 +1,11 @@
-//! `update`: the only place the state changes. Split by what an action concerns, so no single
-//! match grows long: engine events, text entry, then keys per screen.
+//! `update`: the entry point for every state change. Engine events are handled in `events`,
+//! forms in `forms`; here: dispatch, text entry, confirmations and keys per screen.
 
 use super::detail::{DetailState, Tab};
-use super::{Action, AppState, Command, Confirm, DockerState, Event, Notice, Operation, Running, Screen, TextKey};
+use super::events::on_event;
+use super::forms::{on_form, on_settings, on_settings_text, on_setup};
+use super::{Action, AppState, Command, Confirm, Notice, Operation, Running, Screen, TextKey};
 use crate::domain::customer::CustomerStatus;
-use crate::engine::lifecycle::Progress;
 
 /// Applies `action` to `state` and returns the engine commands it causes.
 pub fn update(s: &mut AppState, action: Action) -> Vec<Command> {
@@ -25,367 +26,8 @@ pub fn update(s: &mut AppState, action: Action) -> Vec<Command> {
     }
 }
 
-fn notice(s: &mut AppState, text: impl Into<String>, error: bool) {
+pub(super) fn notice(s: &mut AppState, text: impl Into<String>, error: bool) {
     s.notice = Some(Notice { text: text.into(), error });
-}
-
-fn on_event(s: &mut AppState, ev: Event) -> Vec<Command> {
-    match ev {
-        Event::LoggedIn { user, base_domain, layout } => {
-            s.user = Some(user);
-            s.base_domain = base_domain;
-            s.default_layout = layout;
-            s.screen = Screen::Dashboard;
-            s.login.password.clear();
-            s.login.busy = false;
-            s.login.message = None;
-        }
-        Event::LoginFailed(msg) => {
-            s.login.message = Some(msg);
-            s.login.password.clear();
-            s.login.busy = false;
-        }
-        Event::Customers(rows) => {
-            s.dashboard.set_rows(rows);
-            let height = s.table_height();
-            s.dashboard.scroll_into_view(height);
-        }
-        Event::Detail(d) => {
-            if let Some(det) = s.detail.as_mut().filter(|det| det.customer_id == d.customer.id) {
-                det.subdomain = d.customer.subdomain.clone();
-                det.data = Some(*d);
-            }
-        }
-        Event::Docker(r) => {
-            let new = r.map_or_else(DockerState::Down, DockerState::Up);
-            s.dirty = s.docker != new;
-            s.docker = new;
-        }
-        Event::Stats { customer_id, stats } => match s.detail.as_mut().filter(|d| d.customer_id == customer_id) {
-            Some(d) => {
-                d.stats = Some(stats);
-                s.dirty = d.tab == Tab::Health;
-            }
-            None => s.dirty = false,
-        },
-        Event::Npm(r) => {
-            let new = r.map(|r| r.map_or_else(DockerState::Down, DockerState::Up));
-            s.dirty = s.npm != new;
-            s.npm = new;
-        }
-        Event::Credentials { customer_id, result } => {
-            if let Some(d) = s.detail.as_mut().filter(|d| d.customer_id == customer_id) {
-                d.credentials = Some(result);
-            }
-        }
-        Event::Progress { customer_id, progress } => {
-            if let Some(run) = s.running.get_mut(&customer_id) {
-                match progress {
-                    Progress::Started { step } => run.current = Some(step.label().to_string()),
-                    Progress::Done { step, detail } => {
-                        run.current = None;
-                        run.done.push((step.label().to_string(), detail));
-                    }
-                    Progress::Failed { step, error } => {
-                        run.current = None;
-                        run.done.push((step.label().to_string(), format!("FAILED: {error}")));
-                    }
-                    Progress::Note { .. } => s.dirty = false,
-                }
-            }
-        }
-        Event::Finished { customer_id, op, result } => {
-            let name =
-                s.running.remove(&customer_id).map_or_else(|| format!("customer {customer_id}"), |r| r.subdomain);
-            match result {
-                Ok(msg) => notice(s, format!("{name}: {} done: {msg}", op.verb()), false),
-                Err(e) => notice(s, format!("{name}: {} failed: {e}", op.verb()), true),
-            }
-            if s.detail.as_ref().is_some_and(|d| d.customer_id == customer_id) {
-                if op == Operation::Delete {
-                    s.detail = None;
-                    s.screen = Screen::Dashboard;
-                    return vec![Command::StopLogs];
-                }
-                return vec![Command::LoadDetail { customer_id }];
-            }
-        }
-        Event::Health { customer_id, report } => {
-            if let Some(d) = s.detail.as_mut().filter(|d| d.customer_id == customer_id) {
-                d.health = Some(report);
-                d.health_running = false;
-                // The check stamped "last checked" in the database.
-                return vec![Command::LoadDetail { customer_id }];
-            }
-        }
-        Event::Logs { customer_id, lines } => match s.detail.as_mut().filter(|d| d.customer_id == customer_id) {
-            Some(d) => {
-                d.logs.extend(lines);
-                // Lines for a hidden tab change nothing on screen.
-                s.dirty = d.tab == Tab::Logs;
-            }
-            None => s.dirty = false,
-        },
-        Event::Saved { customer_id, subdomain, created } => {
-            s.form = None;
-            if created {
-                // A new customer is deployed at once; its Deployment tab shows the progress.
-                s.detail = Some(DetailState::new(customer_id, subdomain.clone()));
-                s.screen = Screen::Detail;
-                let mut cmds = vec![Command::LoadDetail { customer_id }];
-                cmds.extend(start(s, customer_id, subdomain, Operation::Deploy));
-                if let Some(d) = s.detail.as_mut() {
-                    d.tab = Tab::Deployment;
-                }
-                return cmds;
-            }
-            notice(s, format!("{subdomain}: saved (layout and limits apply on the next redeploy)"), false);
-            s.screen = if s.detail.is_some() { Screen::Detail } else { Screen::Dashboard };
-            return vec![Command::LoadDetail { customer_id }];
-        }
-        Event::SaveFailed(msg) => {
-            if let Some(f) = s.form.as_mut() {
-                f.busy = false;
-                f.server_error = Some(msg);
-            } else {
-                notice(s, msg, true);
-            }
-        }
-        Event::Initialised { user } => {
-            s.setup = None;
-            s.screen = Screen::Login;
-            s.login = super::LoginState { user, field: 1, ..Default::default() };
-        }
-        Event::InitFailed(msg) => match s.setup.as_mut() {
-            Some(w) => {
-                w.busy = false;
-                w.server_error = Some(msg);
-            }
-            None => notice(s, msg, true),
-        },
-        Event::NpmTested(r) => {
-            if let Some(w) = s.setup.as_mut() {
-                w.npm_test = Some(r);
-            } else if let Some(st) = s.settings.as_mut() {
-                st.npm_test = Some(r);
-            }
-        }
-        Event::Settings { rows, users } => {
-            if let Some(get) = rows.iter().find(|r| r.key == "base_domain") {
-                s.base_domain.clone_from(&get.value);
-            }
-            if let Some(l) = rows.iter().find(|r| r.key == "layout").and_then(|r| r.value.parse().ok()) {
-                s.default_layout = l;
-            }
-            if let Some(st) = s.settings.as_mut() {
-                st.rows = rows;
-                st.users = users;
-                let n = st.tab_rows().len();
-                st.selected = st.selected.min(n.saturating_sub(1));
-            }
-        }
-        Event::SettingFailed { key, message } => {
-            if let Some(st) = s.settings.as_mut() {
-                st.error = Some((key, message));
-            }
-        }
-        Event::Exported(r) => match r {
-            Ok(m) => notice(s, m, false),
-            Err(e) => notice(s, e, true),
-        },
-        Event::AccountDone(r) => match r {
-            Ok(m) => notice(s, m, false),
-            Err(e) => notice(s, e, true),
-        },
-        Event::Error(msg) => notice(s, msg, true),
-    }
-    Vec::new()
-}
-
-fn on_settings_text(s: &mut AppState, k: TextKey) -> Vec<Command> {
-    let Some(st) = s.settings.as_mut() else { return Vec::new() };
-    if let Some(form) = st.account.as_mut() {
-        match k {
-            TextKey::Esc => st.account = None,
-            TextKey::Enter | TextKey::Submit => {
-                if let Some(p) = form.problem() {
-                    notice(s, p, true);
-                    return Vec::new();
-                }
-                let f = st.account.take().unwrap_or_default();
-                return vec![if f.adding {
-                    Command::AddUser { username: f.username.clone(), password: f.password.clone(), role: f.role() }
-                } else {
-                    Command::ChangeOwnPassword { password: f.password }
-                }];
-            }
-            k => form.key(k),
-        }
-        return Vec::new();
-    }
-    let Some(value) = st.editing.as_mut() else { return Vec::new() };
-    match k {
-        TextKey::Esc => st.editing = None,
-        TextKey::Enter | TextKey::Submit => {
-            let value = st.editing.take().unwrap_or_default();
-            let Some(key) = st.selected_row().map(|r| r.key.to_string()) else { return Vec::new() };
-            st.error = None;
-            return vec![Command::SetSetting { key, value }];
-        }
-        k => edit(value, k),
-    }
-    Vec::new()
-}
-
-fn on_settings(s: &mut AppState, action: Action) -> Vec<Command> {
-    use super::settings::{AccountForm, SettingsTab};
-    let Some(st) = s.settings.as_mut() else { return go_dashboard(s) };
-    match action {
-        Action::Back => return go_dashboard(s),
-        Action::NextTab(n) => {
-            st.tab = (st.tab as isize + n).rem_euclid(SettingsTab::ALL.len() as isize) as usize;
-            st.selected = 0;
-        }
-        Action::GoTab(i) if i < SettingsTab::ALL.len() => {
-            st.tab = i;
-            st.selected = 0;
-        }
-        Action::Move(n) => {
-            let count = st.tab_rows().len();
-            st.selected = st.selected.saturating_add_signed(n.signum()).min(count.saturating_sub(1));
-        }
-        Action::Open => match st.selected_row() {
-            // Secrets start empty: their value is never shown, only replaced.
-            Some(r) => st.editing = Some(if r.secret { String::new() } else { r.value.clone() }),
-            None => s.dirty = false,
-        },
-        Action::TestNpm => {
-            st.npm_test = None;
-            return vec![Command::TestStoredNpm];
-        }
-        Action::ChangePassword => st.account = Some(AccountForm { field: 1, ..Default::default() }),
-        Action::AddUser => st.account = Some(AccountForm { adding: true, ..Default::default() }),
-        Action::Refresh => return vec![Command::LoadSettings],
-        _ => s.dirty = false,
-    }
-    Vec::new()
-}
-
-fn on_setup(s: &mut AppState, k: TextKey) -> Vec<Command> {
-    use super::setup::SetupField as F;
-    let Some(w) = s.setup.as_mut() else { return Vec::new() };
-    if w.busy {
-        s.dirty = false;
-        return Vec::new();
-    }
-    match k {
-        TextKey::Esc => s.should_quit = true,
-        TextKey::Tab | TextKey::Down => w.move_focus(1),
-        TextKey::BackTab | TextKey::Up => w.move_focus(-1),
-        TextKey::Test => {
-            if !w.npm() {
-                w.npm_test = Some(Err("choose proxy npm first (Space on the Proxy field)".into()));
-                return Vec::new();
-            }
-            w.npm_test = None;
-            return vec![Command::TestNpm {
-                url: w.get(F::NpmUrl).trim().trim_end_matches('/').to_string(),
-                identity: w.get(F::NpmIdentity).trim().to_string(),
-                secret: w.get(F::NpmSecret).to_string(),
-            }];
-        }
-        TextKey::Enter | TextKey::Submit => {
-            w.validate();
-            if let Some((f, e)) = w.errors.first() {
-                let msg = format!("{}: {e}", f.label());
-                w.focus = *f;
-                notice(s, msg, true);
-                return Vec::new();
-            }
-            w.busy = true;
-            let mut settings: Vec<(String, String)> = [
-                ("layout", F::Layout),
-                ("proxy", F::Proxy),
-                ("data_dir", F::DataDir),
-                ("relay_base_port", F::BasePort),
-                ("relay_port_count", F::PortCount),
-            ]
-            .iter()
-            .map(|(k, f)| ((*k).to_string(), w.get(*f).trim().to_string()))
-            .collect();
-            if w.npm() {
-                settings.push(("npm.url".into(), w.get(F::NpmUrl).trim().to_string()));
-                settings.push(("npm.identity".into(), w.get(F::NpmIdentity).trim().to_string()));
-                settings.push(("npm.secret".into(), w.get(F::NpmSecret).to_string()));
-            }
-            return vec![Command::Init(crate::engine::worker::InitRequest {
-                admin_user: w.get(F::User).trim().to_string(),
-                password: w.get(F::Password).to_string(),
-                base_domain: w.get(F::BaseDomain).trim().to_string(),
-                admin_email: w.get(F::Email).trim().to_string(),
-                settings,
-            })];
-        }
-        k => w.key(k),
-    }
-    Vec::new()
-}
-
-fn taken(s: &AppState) -> Vec<(String, String)> {
-    s.dashboard.rows.iter().map(|r| (r.customer.subdomain.clone(), r.customer.name.clone())).collect()
-}
-
-fn on_form(s: &mut AppState, k: TextKey) -> Vec<Command> {
-    let taken = taken(s);
-    let Some(f) = s.form.as_mut() else { return Vec::new() };
-    if f.busy {
-        s.dirty = false;
-        return Vec::new();
-    }
-    let notes = f.focus == super::form::Field::Notes;
-    match k {
-        TextKey::Esc => {
-            s.form = None;
-            s.screen = if s.detail.is_some() { Screen::Detail } else { Screen::Dashboard };
-        }
-        TextKey::Tab => f.move_focus(1),
-        TextKey::BackTab => f.move_focus(-1),
-        TextKey::Up | TextKey::Down if !notes => f.move_focus(if k == TextKey::Up { -1 } else { 1 }),
-        TextKey::Submit => return submit(s),
-        TextKey::Enter if !notes => return submit(s),
-        k => {
-            f.key(k);
-            f.server_error = None;
-            f.validate(&taken);
-        }
-    }
-    Vec::new()
-}
-
-fn submit(s: &mut AppState) -> Vec<Command> {
-    let taken = taken(s);
-    let Some(f) = s.form.as_mut() else { return Vec::new() };
-    f.validate(&taken);
-    if let Some(e) = f.errors.first() {
-        let msg = format!("fix the marked fields first ({e})");
-        notice(s, msg, true);
-        return Vec::new();
-    }
-    f.busy = true;
-    match f.editing {
-        Some(customer_id) => vec![Command::Update { customer_id, patch: f.patch() }],
-        None => vec![Command::Create(f.new_customer_value())],
-    }
-}
-
-fn edit(text: &mut String, k: TextKey) {
-    match k {
-        TextKey::Char(c) => text.push(c),
-        TextKey::Backspace => {
-            text.pop();
-        }
-        _ => {}
-    }
 }
 
 fn on_text(s: &mut AppState, k: TextKey) -> Vec<Command> {
@@ -509,7 +151,7 @@ fn on_confirm(s: &mut AppState, k: TextKey, mut c: Confirm) -> Vec<Command> {
     start(s, c.customer_id, c.subdomain, c.op)
 }
 
-fn start(s: &mut AppState, customer_id: i64, subdomain: String, op: Operation) -> Vec<Command> {
+pub(super) fn start(s: &mut AppState, customer_id: i64, subdomain: String, op: Operation) -> Vec<Command> {
     if let Some(r) = s.running.get(&customer_id) {
         notice(s, format!("{subdomain}: {} is still running", r.op.verb()), true);
         return Vec::new();
@@ -590,7 +232,7 @@ fn run_command_line(s: &mut AppState, line: &str) -> Vec<Command> {
     }
 }
 
-fn go_dashboard(s: &mut AppState) -> Vec<Command> {
+pub(super) fn go_dashboard(s: &mut AppState) -> Vec<Command> {
     s.settings = None;
     let was_detail = s.detail.take().is_some();
     s.screen = Screen::Dashboard;
@@ -808,5 +450,15 @@ fn on_detail(s: &mut AppState, action: Action) -> Vec<Command> {
             s.dirty = false;
             Vec::new()
         }
+    }
+}
+
+pub(super) fn edit(text: &mut String, k: TextKey) {
+    match k {
+        TextKey::Char(c) => text.push(c),
+        TextKey::Backspace => {
+            text.pop();
+        }
+        _ => {}
     }
 }

@@ -148,8 +148,11 @@ pub async fn health(g: &GlobalArgs, store: &Store, session: &Session, c: &Custom
 fn print_health(r: &HealthReport) {
     let now = crate::store::now();
     for c in &r.containers {
-        let uptime =
-            c.started_at.filter(|_| c.is_up()).map(|t| crate::domain::human_duration((now - t).whole_seconds())).unwrap_or_default();
+        let uptime = c
+            .started_at
+            .filter(|_| c.is_up())
+            .map(|t| crate::domain::human_duration((now - t).whole_seconds()))
+            .unwrap_or_default();
         let mark = if c.is_up() { "ok  " } else { "FAIL" };
         println!("{mark} container {:<11} {:<10} {uptime:<8} {}", c.service, c.state, c.image);
     }

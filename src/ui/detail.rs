@@ -158,18 +158,19 @@ fn deployment(state: &AppState, d: &DetailState, data: &Detail, t: &Theme, frame
             containers,
         ),
         Ok(list) => {
-            let rows = list.iter().map(|c| {
-                let state_style = if c.is_up() { t.ok() } else { t.error() };
-                let mark = if c.is_up() { "●" } else { "✗" };
-                Row::new(vec![
-                    Cell::from(c.service.clone()),
-                    Cell::from(Span::styled(format!("{mark} {}", c.state), state_style)),
-                    Cell::from(c.started_at.filter(|_| c.is_up()).map_or("—".into(), |s| {
-                        crate::domain::human_duration((data.loaded_at - s).whole_seconds())
-                    })),
-                    Cell::from(fit(&c.image, 40)),
-                ])
-            });
+            let rows =
+                list.iter().map(|c| {
+                    let state_style = if c.is_up() { t.ok() } else { t.error() };
+                    let mark = if c.is_up() { "●" } else { "✗" };
+                    Row::new(vec![
+                        Cell::from(c.service.clone()),
+                        Cell::from(Span::styled(format!("{mark} {}", c.state), state_style)),
+                        Cell::from(c.started_at.filter(|_| c.is_up()).map_or("—".into(), |s| {
+                            crate::domain::human_duration((data.loaded_at - s).whole_seconds())
+                        })),
+                        Cell::from(fit(&c.image, 40)),
+                    ])
+                });
             let widths = [Constraint::Length(11), Constraint::Length(13), Constraint::Length(21), Constraint::Min(10)];
             let header = Row::new(["Service", "State", "Uptime", "Image"]).style(t.bold());
             frame.render_widget(

@@ -1,0 +1,179 @@
+//! `update` for what the engine reports: login results, tables, detail data, progress, logs.
+
+use super::detail::{DetailState, Tab};
+use super::update::{notice, start};
+use super::{AppState, Command, DockerState, Event, Operation, Screen};
+use crate::engine::lifecycle::Progress;
+
+pub(super) fn on_event(s: &mut AppState, ev: Event) -> Vec<Command> {
+    match ev {
+        Event::LoggedIn { user, base_domain, layout } => {
+            s.user = Some(user);
+            s.base_domain = base_domain;
+            s.default_layout = layout;
+            s.screen = Screen::Dashboard;
+            s.login.password.clear();
+            s.login.busy = false;
+            s.login.message = None;
+        }
+        Event::LoginFailed(msg) => {
+            s.login.message = Some(msg);
+            s.login.password.clear();
+            s.login.busy = false;
+        }
+        Event::Customers(rows) => {
+            s.dashboard.set_rows(rows);
+            let height = s.table_height();
+            s.dashboard.scroll_into_view(height);
+        }
+        Event::Detail(d) => {
+            if let Some(det) = s.detail.as_mut().filter(|det| det.customer_id == d.customer.id) {
+                det.subdomain = d.customer.subdomain.clone();
+                det.data = Some(*d);
+            }
+        }
+        Event::Docker(r) => {
+            let new = r.map_or_else(DockerState::Down, DockerState::Up);
+            s.dirty = s.docker != new;
+            s.docker = new;
+        }
+        Event::Stats { customer_id, stats } => match s.detail.as_mut().filter(|d| d.customer_id == customer_id) {
+            Some(d) => {
+                d.stats = Some(stats);
+                s.dirty = d.tab == Tab::Health;
+            }
+            None => s.dirty = false,
+        },
+        Event::Npm(r) => {
+            let new = r.map(|r| r.map_or_else(DockerState::Down, DockerState::Up));
+            s.dirty = s.npm != new;
+            s.npm = new;
+        }
+        Event::Credentials { customer_id, result } => {
+            if let Some(d) = s.detail.as_mut().filter(|d| d.customer_id == customer_id) {
+                d.credentials = Some(result);
+            }
+        }
+        Event::Progress { customer_id, progress } => {
+            if let Some(run) = s.running.get_mut(&customer_id) {
+                match progress {
+                    Progress::Started { step } => run.current = Some(step.label().to_string()),
+                    Progress::Done { step, detail } => {
+                        run.current = None;
+                        run.done.push((step.label().to_string(), detail));
+                    }
+                    Progress::Failed { step, error } => {
+                        run.current = None;
+                        run.done.push((step.label().to_string(), format!("FAILED: {error}")));
+                    }
+                    Progress::Note { .. } => s.dirty = false,
+                }
+            }
+        }
+        Event::Finished { customer_id, op, result } => {
+            let name =
+                s.running.remove(&customer_id).map_or_else(|| format!("customer {customer_id}"), |r| r.subdomain);
+            match result {
+                Ok(msg) => notice(s, format!("{name}: {} done: {msg}", op.verb()), false),
+                Err(e) => notice(s, format!("{name}: {} failed: {e}", op.verb()), true),
+            }
+            if s.detail.as_ref().is_some_and(|d| d.customer_id == customer_id) {
+                if op == Operation::Delete {
+                    s.detail = None;
+                    s.screen = Screen::Dashboard;
+                    return vec![Command::StopLogs];
+                }
+                return vec![Command::LoadDetail { customer_id }];
+            }
+        }
+        Event::Health { customer_id, report } => {
+            if let Some(d) = s.detail.as_mut().filter(|d| d.customer_id == customer_id) {
+                d.health = Some(report);
+                d.health_running = false;
+                // The check stamped "last checked" in the database.
+                return vec![Command::LoadDetail { customer_id }];
+            }
+        }
+        Event::Logs { customer_id, lines } => match s.detail.as_mut().filter(|d| d.customer_id == customer_id) {
+            Some(d) => {
+                d.logs.extend(lines);
+                // Lines for a hidden tab change nothing on screen.
+                s.dirty = d.tab == Tab::Logs;
+            }
+            None => s.dirty = false,
+        },
+        Event::Saved { customer_id, subdomain, created } => {
+            s.form = None;
+            if created {
+                // A new customer is deployed at once; its Deployment tab shows the progress.
+                s.detail = Some(DetailState::new(customer_id, subdomain.clone()));
+                s.screen = Screen::Detail;
+                let mut cmds = vec![Command::LoadDetail { customer_id }];
+                cmds.extend(start(s, customer_id, subdomain, Operation::Deploy));
+                if let Some(d) = s.detail.as_mut() {
+                    d.tab = Tab::Deployment;
+                }
+                return cmds;
+            }
+            notice(s, format!("{subdomain}: saved (layout and limits apply on the next redeploy)"), false);
+            s.screen = if s.detail.is_some() { Screen::Detail } else { Screen::Dashboard };
+            return vec![Command::LoadDetail { customer_id }];
+        }
+        Event::SaveFailed(msg) => {
+            if let Some(f) = s.form.as_mut() {
+                f.busy = false;
+                f.server_error = Some(msg);
+            } else {
+                notice(s, msg, true);
+            }
+        }
+        Event::Initialised { user } => {
+            s.setup = None;
+            s.screen = Screen::Login;
+            s.login = super::LoginState { user, field: 1, ..Default::default() };
+        }
+        Event::InitFailed(msg) => match s.setup.as_mut() {
+            Some(w) => {
+                w.busy = false;
+                w.server_error = Some(msg);
+            }
+            None => notice(s, msg, true),
+        },
+        Event::NpmTested(r) => {
+            if let Some(w) = s.setup.as_mut() {
+                w.npm_test = Some(r);
+            } else if let Some(st) = s.settings.as_mut() {
+                st.npm_test = Some(r);
+            }
+        }
+        Event::Settings { rows, users } => {
+            if let Some(get) = rows.iter().find(|r| r.key == "base_domain") {
+                s.base_domain.clone_from(&get.value);
+            }
+            if let Some(l) = rows.iter().find(|r| r.key == "layout").and_then(|r| r.value.parse().ok()) {
+                s.default_layout = l;
+            }
+            if let Some(st) = s.settings.as_mut() {
+                st.rows = rows;
+                st.users = users;
+                let n = st.tab_rows().len();
+                st.selected = st.selected.min(n.saturating_sub(1));
+            }
+        }
+        Event::SettingFailed { key, message } => {
+            if let Some(st) = s.settings.as_mut() {
+                st.error = Some((key, message));
+            }
+        }
+        Event::Exported(r) => match r {
+            Ok(m) => notice(s, m, false),
+            Err(e) => notice(s, e, true),
+        },
+        Event::AccountDone(r) => match r {
+            Ok(m) => notice(s, m, false),
+            Err(e) => notice(s, e, true),
+        },
+        Event::Error(msg) => notice(s, msg, true),
+    }
+    Vec::new()
+}

@@ -1,0 +1,181 @@
+//! `update` for the screens that are forms: the customer form, the first-run wizard and the
+//! settings editor.
+
+use super::update::{edit, go_dashboard, notice};
+use super::{Action, AppState, Command, Screen, TextKey};
+
+pub(super) fn on_settings_text(s: &mut AppState, k: TextKey) -> Vec<Command> {
+    let Some(st) = s.settings.as_mut() else { return Vec::new() };
+    if let Some(form) = st.account.as_mut() {
+        match k {
+            TextKey::Esc => st.account = None,
+            TextKey::Enter | TextKey::Submit => {
+                if let Some(p) = form.problem() {
+                    notice(s, p, true);
+                    return Vec::new();
+                }
+                let f = st.account.take().unwrap_or_default();
+                return vec![if f.adding {
+                    Command::AddUser { username: f.username.clone(), password: f.password.clone(), role: f.role() }
+                } else {
+                    Command::ChangeOwnPassword { password: f.password }
+                }];
+            }
+            k => form.key(k),
+        }
+        return Vec::new();
+    }
+    let Some(value) = st.editing.as_mut() else { return Vec::new() };
+    match k {
+        TextKey::Esc => st.editing = None,
+        TextKey::Enter | TextKey::Submit => {
+            let value = st.editing.take().unwrap_or_default();
+            let Some(key) = st.selected_row().map(|r| r.key.to_string()) else { return Vec::new() };
+            st.error = None;
+            return vec![Command::SetSetting { key, value }];
+        }
+        k => edit(value, k),
+    }
+    Vec::new()
+}
+
+pub(super) fn on_settings(s: &mut AppState, action: Action) -> Vec<Command> {
+    use super::settings::{AccountForm, SettingsTab};
+    let Some(st) = s.settings.as_mut() else { return go_dashboard(s) };
+    match action {
+        Action::Back => return go_dashboard(s),
+        Action::NextTab(n) => {
+            st.tab = (st.tab as isize + n).rem_euclid(SettingsTab::ALL.len() as isize) as usize;
+            st.selected = 0;
+        }
+        Action::GoTab(i) if i < SettingsTab::ALL.len() => {
+            st.tab = i;
+            st.selected = 0;
+        }
+        Action::Move(n) => {
+            let count = st.tab_rows().len();
+            st.selected = st.selected.saturating_add_signed(n.signum()).min(count.saturating_sub(1));
+        }
+        Action::Open => match st.selected_row() {
+            // Secrets start empty: their value is never shown, only replaced.
+            Some(r) => st.editing = Some(if r.secret { String::new() } else { r.value.clone() }),
+            None => s.dirty = false,
+        },
+        Action::TestNpm => {
+            st.npm_test = None;
+            return vec![Command::TestStoredNpm];
+        }
+        Action::ChangePassword => st.account = Some(AccountForm { field: 1, ..Default::default() }),
+        Action::AddUser => st.account = Some(AccountForm { adding: true, ..Default::default() }),
+        Action::Refresh => return vec![Command::LoadSettings],
+        _ => s.dirty = false,
+    }
+    Vec::new()
+}
+
+pub(super) fn on_setup(s: &mut AppState, k: TextKey) -> Vec<Command> {
+    use super::setup::SetupField as F;
+    let Some(w) = s.setup.as_mut() else { return Vec::new() };
+    if w.busy {
+        s.dirty = false;
+        return Vec::new();
+    }
+    match k {
+        TextKey::Esc => s.should_quit = true,
+        TextKey::Tab | TextKey::Down => w.move_focus(1),
+        TextKey::BackTab | TextKey::Up => w.move_focus(-1),
+        TextKey::Test => {
+            if !w.npm() {
+                w.npm_test = Some(Err("choose proxy npm first (Space on the Proxy field)".into()));
+                return Vec::new();
+            }
+            w.npm_test = None;
+            return vec![Command::TestNpm {
+                url: w.get(F::NpmUrl).trim().trim_end_matches('/').to_string(),
+                identity: w.get(F::NpmIdentity).trim().to_string(),
+                secret: w.get(F::NpmSecret).to_string(),
+            }];
+        }
+        TextKey::Enter | TextKey::Submit => {
+            w.validate();
+            if let Some((f, e)) = w.errors.first() {
+                let msg = format!("{}: {e}", f.label());
+                w.focus = *f;
+                notice(s, msg, true);
+                return Vec::new();
+            }
+            w.busy = true;
+            let mut settings: Vec<(String, String)> = [
+                ("layout", F::Layout),
+                ("proxy", F::Proxy),
+                ("data_dir", F::DataDir),
+                ("relay_base_port", F::BasePort),
+                ("relay_port_count", F::PortCount),
+            ]
+            .iter()
+            .map(|(k, f)| ((*k).to_string(), w.get(*f).trim().to_string()))
+            .collect();
+            if w.npm() {
+                settings.push(("npm.url".into(), w.get(F::NpmUrl).trim().to_string()));
+                settings.push(("npm.identity".into(), w.get(F::NpmIdentity).trim().to_string()));
+                settings.push(("npm.secret".into(), w.get(F::NpmSecret).to_string()));
+            }
+            return vec![Command::Init(crate::engine::worker::InitRequest {
+                admin_user: w.get(F::User).trim().to_string(),
+                password: w.get(F::Password).to_string(),
+                base_domain: w.get(F::BaseDomain).trim().to_string(),
+                admin_email: w.get(F::Email).trim().to_string(),
+                settings,
+            })];
+        }
+        k => w.key(k),
+    }
+    Vec::new()
+}
+
+fn taken(s: &AppState) -> Vec<(String, String)> {
+    s.dashboard.rows.iter().map(|r| (r.customer.subdomain.clone(), r.customer.name.clone())).collect()
+}
+
+pub(super) fn on_form(s: &mut AppState, k: TextKey) -> Vec<Command> {
+    let taken = taken(s);
+    let Some(f) = s.form.as_mut() else { return Vec::new() };
+    if f.busy {
+        s.dirty = false;
+        return Vec::new();
+    }
+    let notes = f.focus == super::form::Field::Notes;
+    match k {
+        TextKey::Esc => {
+            s.form = None;
+            s.screen = if s.detail.is_some() { Screen::Detail } else { Screen::Dashboard };
+        }
+        TextKey::Tab => f.move_focus(1),
+        TextKey::BackTab => f.move_focus(-1),
+        TextKey::Up | TextKey::Down if !notes => f.move_focus(if k == TextKey::Up { -1 } else { 1 }),
+        TextKey::Submit => return submit(s),
+        TextKey::Enter if !notes => return submit(s),
+        k => {
+            f.key(k);
+            f.server_error = None;
+            f.validate(&taken);
+        }
+    }
+    Vec::new()
+}
+
+fn submit(s: &mut AppState) -> Vec<Command> {
+    let taken = taken(s);
+    let Some(f) = s.form.as_mut() else { return Vec::new() };
+    f.validate(&taken);
+    if let Some(e) = f.errors.first() {
+        let msg = format!("fix the marked fields first ({e})");
+        notice(s, msg, true);
+        return Vec::new();
+    }
+    f.busy = true;
+    match f.editing {
+        Some(customer_id) => vec![Command::Update { customer_id, patch: f.patch() }],
+        None => vec![Command::Create(f.new_customer_value())],
+    }
+}
