@@ -322,7 +322,7 @@ pub async fn credentials(g: &GlobalArgs, store: &Store, session: &Session, c: &C
             return Err(CliError::usage("not confirmed"));
         }
     }
-    let Some(o) = lifecycle::owner_credentials(store, &session.vault, c.id)? else {
+    let Some(o) = crate::engine::owner::owner_credentials(store, &session.vault, c.id)? else {
         return Err(CliError::new(
             super::ErrorKind::NotFound,
             match c.layout {

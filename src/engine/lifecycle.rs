@@ -9,14 +9,14 @@ use serde::Serialize;
 
 use super::apply;
 use super::docker::DockerEngine;
-use super::health::{self, HealthReport};
-use super::netbird::{self, DeviceCount, OwnerCredentials};
+use super::health;
+use super::netbird::OwnerCredentials;
 use super::proxy::{Proxy, ProxyRecord, ProxyRequest};
 use super::render::{self, RenderInput, RenderedStack};
 use super::{EngineError, instance, ports};
 use crate::domain::audit::AuditStatus;
 use crate::domain::customer::{Customer, CustomerStatus};
-use crate::domain::deployment::{ContainerInfo, ContainerStats, DeploymentStatus};
+use crate::domain::deployment::{ContainerInfo, DeploymentStatus};
 use crate::store::{Store, Vault};
 
 /// The steps of a deploy, in order; progress events name them.
@@ -130,21 +130,6 @@ pub struct DeployOutcome {
     pub owner: Option<OwnerCredentials>,
 }
 
-/// Devices in use against the customer's limit.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct DeviceUsage {
-    /// Registered and connected peers.
-    #[serde(flatten)]
-    pub count: DeviceCount,
-    /// The customer's limit.
-    pub max_devices: i64,
-    /// More devices than allowed.
-    pub over_limit: bool,
-}
-
-/// Secret names of the owner account.
-const OWNER_SECRETS: [&str; 3] = ["owner_email", "owner_password", "owner_pat"];
-
 /// Everything an operation needs, borrowed from the caller.
 pub struct Ops<'a, P: Proxy> {
     /// The database.
@@ -191,22 +176,6 @@ pub fn preview_port(store: &Store, customer: &Customer) -> Result<u16, EngineErr
     let s = store.settings()?;
     crate::domain::ports::choose(s.relay_base_port, s.relay_port_count, &store.allocated_ports()?, ports::udp_port_free)
         .map_err(|e| EngineError::Store(crate::store::StoreError::Conflict(e.to_string())))
-}
-
-/// The stored NetBird owner credentials of a customer, if nbmsp created the owner (no Docker needed).
-pub fn owner_credentials(
-    store: &Store,
-    vault: &Vault,
-    customer_id: i64,
-) -> Result<Option<OwnerCredentials>, EngineError> {
-    let scope = crate::store::vault::customer_scope(customer_id);
-    let get = |n: &str| store.secret(vault, &scope, n).map(|v| v.map(|s| s.to_string()));
-    let (Some(email), Some(password)) = (get(OWNER_SECRETS[0])?, get(OWNER_SECRETS[1])?) else { return Ok(None) };
-    Ok(Some(OwnerCredentials { email, password, pat: get(OWNER_SECRETS[2])? }))
-}
-
-fn stop_grace() -> Duration {
-    Duration::from_secs(10)
 }
 
 impl<P: Proxy> Ops<'_, P> {
@@ -513,7 +482,7 @@ impl<P: Proxy> Ops<'_, P> {
         Ok(())
     }
 
-    fn proxy_request(
+    pub(super) fn proxy_request(
         &self,
         customer: &Customer,
         settings: &crate::domain::settings::Settings,
@@ -528,7 +497,7 @@ impl<P: Proxy> Ops<'_, P> {
     }
 
     /// What the proxy registered for the customer, as stored.
-    fn proxy_record(&self, customer_id: i64) -> ProxyRecord {
+    pub(super) fn proxy_record(&self, customer_id: i64) -> ProxyRecord {
         self.store
             .deployment(customer_id)
             .ok()
@@ -565,71 +534,6 @@ impl<P: Proxy> Ops<'_, P> {
         Ok(record)
     }
 
-    /// The combined server's management API, reached on the Docker network.
-    async fn management_url(&self, customer: &Customer, network: &str) -> Result<String, EngineError> {
-        let name = render::container_name(&render::prefix(customer), "server");
-        let ip = self
-            .docker
-            .inspect(&name, Some(network))
-            .await?
-            .and_then(|c| c.ip)
-            .ok_or_else(|| EngineError::Unhealthy(format!("{name} has no address on network {network}")))?;
-        Ok(format!("http://{ip}:80"))
-    }
-
-    /// Creates the NetBird owner with a PAT on a combined-layout instance that needs setup, and
-    /// stores the credentials encrypted. `None` when nothing was created.
-    async fn bootstrap(&self, customer: &Customer, network: &str) -> Result<Option<OwnerCredentials>, EngineError> {
-        if customer.layout != crate::domain::customer::Layout::Combined || self.credentials(customer.id)?.is_some() {
-            return Ok(None);
-        }
-        let base = self.management_url(customer, network).await?;
-        let client = super::npm::http_client()?;
-        let owner = netbird::bootstrap(&client, &base, &customer.email, &customer.name).await?;
-        if let Some(o) = &owner {
-            let scope = crate::store::vault::customer_scope(customer.id);
-            self.store.put_secret(self.vault, &scope, OWNER_SECRETS[0], &o.email)?;
-            self.store.put_secret(self.vault, &scope, OWNER_SECRETS[1], &o.password)?;
-            if let Some(pat) = &o.pat {
-                self.store.put_secret(self.vault, &scope, OWNER_SECRETS[2], pat)?;
-            }
-            self.store.log_customer(
-                self.actor,
-                customer,
-                "bootstrap",
-                AuditStatus::Success,
-                &format!("NetBird owner {} created", o.email),
-            )?;
-        }
-        Ok(owner)
-    }
-
-    /// The stored NetBird owner credentials, if nbmsp created the owner.
-    pub fn credentials(&self, customer_id: i64) -> Result<Option<OwnerCredentials>, EngineError> {
-        owner_credentials(self.store, self.vault, customer_id)
-    }
-
-    /// Counts the customer's devices through NetBird's API (with the owner's PAT) and stores the count.
-    pub async fn devices(&self, customer_id: i64) -> Result<DeviceUsage, EngineError> {
-        let customer = self.store.customer(customer_id)?;
-        self.require_deployed(&customer)?;
-        let pat = self.credentials(customer_id)?.and_then(|c| c.pat).ok_or_else(|| {
-            EngineError::Files(format!(
-                "customer '{}' has no NetBird access token in nbmsp (legacy layout, or set up outside nbmsp): devices cannot be counted",
-                customer.subdomain
-            ))
-        })?;
-        let network = self.store.settings()?.docker_network;
-        let base = self.management_url(&customer, &network).await?;
-        let count = netbird::devices(&super::npm::http_client()?, &base, &pat).await?;
-        self.store.set_devices(customer_id, count.total, count.connected)?;
-        Ok(DeviceUsage {
-            count,
-            max_devices: customer.max_devices,
-            over_limit: i64::from(count.total) > customer.max_devices,
-        })
-    }
-
     /// Names of the customer's containers on the engine, found by label (so containers of a
     /// half-finished operation are found too).
     pub async fn container_names(&self, customer: &Customer) -> Result<Vec<String>, EngineError> {
@@ -657,143 +561,10 @@ impl<P: Proxy> Ops<'_, P> {
         Ok(out)
     }
 
-    fn require_deployed(&self, customer: &Customer) -> Result<(), EngineError> {
+    pub(super) fn require_deployed(&self, customer: &Customer) -> Result<(), EngineError> {
         if self.store.deployment(customer.id)?.is_none() {
             return Err(EngineError::Files(format!("customer '{}' is not deployed", customer.subdomain)));
         }
         Ok(())
-    }
-
-    /// Starts every container of the customer and waits for health.
-    pub async fn start(&self, customer_id: i64) -> Result<HealthReport, EngineError> {
-        let customer = self.store.customer(customer_id)?;
-        self.require_deployed(&customer)?;
-        let names = self.container_names(&customer).await?;
-        if names.is_empty() {
-            return Err(EngineError::Files(format!(
-                "customer '{}' has no containers; run `nbmsp customer redeploy {}`",
-                customer.subdomain, customer.id
-            )));
-        }
-        // Servers first, dashboard last, as at deploy.
-        for name in self.ordered(&customer, names) {
-            self.docker.start(&name).await?;
-        }
-        self.after_start(&customer, "start").await
-    }
-
-    fn ordered(&self, customer: &Customer, mut names: Vec<String>) -> Vec<String> {
-        let order = |n: &String| {
-            render::services(customer.layout)
-                .iter()
-                .position(|s| *n == render::container_name(&render::prefix(customer), s))
-                .unwrap_or(usize::MAX)
-        };
-        names.sort_by_key(order);
-        names
-    }
-
-    async fn after_start(&self, customer: &Customer, action: &str) -> Result<HealthReport, EngineError> {
-        let settings = self.store.settings()?;
-        let timeout = Duration::from_secs(settings.health_timeout_s);
-        let result = health::wait_healthy(
-            self.docker,
-            &render::prefix(customer),
-            customer.layout,
-            &settings.docker_network,
-            timeout,
-        )
-        .await;
-        match result {
-            Ok(report) => {
-                self.store.set_deployment_status(customer.id, DeploymentStatus::Running, None)?;
-                self.store.set_health_checked(customer.id)?;
-                let pending = self.store.deployment(customer.id)?.and_then(|d| d.proxy_pending);
-                self.store.set_customer_status(customer.id, CustomerStatus::Active, pending.as_deref())?;
-                self.store.log_customer(
-                    self.actor,
-                    customer,
-                    action,
-                    AuditStatus::Success,
-                    &format!("{action}: healthy"),
-                )?;
-                Ok(report)
-            }
-            Err(e) => {
-                let reason = format!("{action} failed: {e}");
-                self.store.set_customer_status(customer.id, CustomerStatus::Error, Some(&reason))?;
-                self.store.log_customer(self.actor, customer, action, AuditStatus::Error, &reason)?;
-                Err(e)
-            }
-        }
-    }
-
-    /// Stops every container of the customer (they keep their data and config).
-    pub async fn stop(&self, customer_id: i64) -> Result<(), EngineError> {
-        let customer = self.store.customer(customer_id)?;
-        self.require_deployed(&customer)?;
-        let mut names = self.ordered(&customer, self.container_names(&customer).await?);
-        names.reverse();
-        for name in names {
-            self.docker.stop(&name, stop_grace()).await?;
-        }
-        self.store.set_deployment_status(customer_id, DeploymentStatus::Stopped, None)?;
-        self.store.set_customer_status(customer_id, CustomerStatus::Inactive, Some("stopped"))?;
-        self.store.log_customer(self.actor, &customer, "stop", AuditStatus::Success, "stopped")?;
-        Ok(())
-    }
-
-    /// Stops, then starts, then waits for health.
-    pub async fn restart(&self, customer_id: i64) -> Result<HealthReport, EngineError> {
-        let customer = self.store.customer(customer_id)?;
-        self.require_deployed(&customer)?;
-        let names = self.ordered(&customer, self.container_names(&customer).await?);
-        for name in names.iter().rev() {
-            self.docker.stop(name, stop_grace()).await?;
-        }
-        for name in &names {
-            self.docker.start(name).await?;
-        }
-        self.after_start(&customer, "restart").await
-    }
-
-    /// Removes the customer: containers, proxy entry, instance dir, port, secrets, row. The
-    /// customer's data is archived unless `purge_data`; the archive path is returned.
-    pub async fn delete(&self, customer_id: i64, purge_data: bool) -> Result<Option<PathBuf>, EngineError> {
-        let customer = self.store.customer(customer_id)?;
-        for name in self.container_names(&customer).await? {
-            self.docker.remove(&name).await?;
-        }
-        self.proxy.unregister(&self.proxy_record(customer_id)).await?;
-        let settings = self.store.settings()?;
-        let archived = instance::remove(&render::instance_dir(&settings, &customer), purge_data)?;
-        self.store.delete_deployment(customer_id)?;
-        self.store.delete_customer(self.actor, customer_id)?;
-        Ok(archived)
-    }
-
-    /// One health check, including the STUN test on the public port.
-    pub async fn health(&self, customer_id: i64) -> Result<HealthReport, EngineError> {
-        let customer = self.store.customer(customer_id)?;
-        let deployment = self.store.deployment(customer_id)?;
-        let settings = self.store.settings()?;
-        let port = deployment.and_then(|d| d.relay_udp_port);
-        let report =
-            health::check(self.docker, &render::prefix(&customer), customer.layout, &settings.docker_network, port)
-                .await?;
-        if port.is_some() {
-            self.store.set_health_checked(customer_id)?;
-        }
-        Ok(report)
-    }
-
-    /// One-shot resource samples of the customer's containers (all at once: a handful per customer).
-    pub async fn stats(&self, customer_id: i64) -> Result<Vec<ContainerStats>, EngineError> {
-        let customer = self.store.customer(customer_id)?;
-        let containers: Vec<ContainerInfo> =
-            self.containers(&customer).await?.into_iter().filter(ContainerInfo::is_up).collect();
-        let samples =
-            futures_util::future::join_all(containers.iter().map(|c| self.docker.stats(&c.name, &c.service))).await;
-        samples.into_iter().collect()
     }
 }

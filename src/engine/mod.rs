@@ -11,6 +11,8 @@ pub mod instance;
 pub mod lifecycle;
 pub mod netbird;
 pub mod npm;
+pub mod operations;
+pub mod owner;
 pub mod ports;
 pub mod proxy;
 pub mod render;

@@ -523,7 +523,7 @@ fn handle(c: Rc<Ctx>, cmd: Command, tx: &UnboundedSender<Event>, logs: &Rc<RefCe
             }
         }
         Command::ShowCredentials { customer_id } => {
-            let result = super::lifecycle::owner_credentials(&c.store, &c.session.vault, customer_id)
+            let result = super::owner::owner_credentials(&c.store, &c.session.vault, customer_id)
                 .map_err(|e| e.to_string())
                 .and_then(|o| {
                     o.ok_or_else(|| {

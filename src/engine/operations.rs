@@ -1,0 +1,152 @@
+//! Day-to-day operations on a deployed customer: start, stop, restart, delete, health, stats.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::EngineError;
+use super::health::{self, HealthReport};
+use super::lifecycle::Ops;
+use super::proxy::Proxy;
+use super::{instance, render};
+use crate::domain::audit::AuditStatus;
+use crate::domain::customer::{Customer, CustomerStatus};
+use crate::domain::deployment::{ContainerInfo, ContainerStats, DeploymentStatus};
+
+fn stop_grace() -> Duration {
+    Duration::from_secs(10)
+}
+
+impl<P: Proxy> Ops<'_, P> {
+    /// Starts every container of the customer and waits for health.
+    pub async fn start(&self, customer_id: i64) -> Result<HealthReport, EngineError> {
+        let customer = self.store.customer(customer_id)?;
+        self.require_deployed(&customer)?;
+        let names = self.container_names(&customer).await?;
+        if names.is_empty() {
+            return Err(EngineError::Files(format!(
+                "customer '{}' has no containers; run `nbmsp customer redeploy {}`",
+                customer.subdomain, customer.id
+            )));
+        }
+        // Servers first, dashboard last, as at deploy.
+        for name in self.ordered(&customer, names) {
+            self.docker.start(&name).await?;
+        }
+        self.after_start(&customer, "start").await
+    }
+
+    fn ordered(&self, customer: &Customer, mut names: Vec<String>) -> Vec<String> {
+        let order = |n: &String| {
+            render::services(customer.layout)
+                .iter()
+                .position(|s| *n == render::container_name(&render::prefix(customer), s))
+                .unwrap_or(usize::MAX)
+        };
+        names.sort_by_key(order);
+        names
+    }
+
+    async fn after_start(&self, customer: &Customer, action: &str) -> Result<HealthReport, EngineError> {
+        let settings = self.store.settings()?;
+        let timeout = Duration::from_secs(settings.health_timeout_s);
+        let result = health::wait_healthy(
+            self.docker,
+            &render::prefix(customer),
+            customer.layout,
+            &settings.docker_network,
+            timeout,
+        )
+        .await;
+        match result {
+            Ok(report) => {
+                self.store.set_deployment_status(customer.id, DeploymentStatus::Running, None)?;
+                self.store.set_health_checked(customer.id)?;
+                let pending = self.store.deployment(customer.id)?.and_then(|d| d.proxy_pending);
+                self.store.set_customer_status(customer.id, CustomerStatus::Active, pending.as_deref())?;
+                self.store.log_customer(
+                    self.actor,
+                    customer,
+                    action,
+                    AuditStatus::Success,
+                    &format!("{action}: healthy"),
+                )?;
+                Ok(report)
+            }
+            Err(e) => {
+                let reason = format!("{action} failed: {e}");
+                self.store.set_customer_status(customer.id, CustomerStatus::Error, Some(&reason))?;
+                self.store.log_customer(self.actor, customer, action, AuditStatus::Error, &reason)?;
+                Err(e)
+            }
+        }
+    }
+
+    /// Stops every container of the customer (they keep their data and config).
+    pub async fn stop(&self, customer_id: i64) -> Result<(), EngineError> {
+        let customer = self.store.customer(customer_id)?;
+        self.require_deployed(&customer)?;
+        let mut names = self.ordered(&customer, self.container_names(&customer).await?);
+        names.reverse();
+        for name in names {
+            self.docker.stop(&name, stop_grace()).await?;
+        }
+        self.store.set_deployment_status(customer_id, DeploymentStatus::Stopped, None)?;
+        self.store.set_customer_status(customer_id, CustomerStatus::Inactive, Some("stopped"))?;
+        self.store.log_customer(self.actor, &customer, "stop", AuditStatus::Success, "stopped")?;
+        Ok(())
+    }
+
+    /// Stops, then starts, then waits for health.
+    pub async fn restart(&self, customer_id: i64) -> Result<HealthReport, EngineError> {
+        let customer = self.store.customer(customer_id)?;
+        self.require_deployed(&customer)?;
+        let names = self.ordered(&customer, self.container_names(&customer).await?);
+        for name in names.iter().rev() {
+            self.docker.stop(name, stop_grace()).await?;
+        }
+        for name in &names {
+            self.docker.start(name).await?;
+        }
+        self.after_start(&customer, "restart").await
+    }
+
+    /// Removes the customer: containers, proxy entry, instance dir, port, secrets, row. The
+    /// customer's data is archived unless `purge_data`; the archive path is returned.
+    pub async fn delete(&self, customer_id: i64, purge_data: bool) -> Result<Option<PathBuf>, EngineError> {
+        let customer = self.store.customer(customer_id)?;
+        for name in self.container_names(&customer).await? {
+            self.docker.remove(&name).await?;
+        }
+        self.proxy.unregister(&self.proxy_record(customer_id)).await?;
+        let settings = self.store.settings()?;
+        let archived = instance::remove(&render::instance_dir(&settings, &customer), purge_data)?;
+        self.store.delete_deployment(customer_id)?;
+        self.store.delete_customer(self.actor, customer_id)?;
+        Ok(archived)
+    }
+
+    /// One health check, including the STUN test on the public port.
+    pub async fn health(&self, customer_id: i64) -> Result<HealthReport, EngineError> {
+        let customer = self.store.customer(customer_id)?;
+        let deployment = self.store.deployment(customer_id)?;
+        let settings = self.store.settings()?;
+        let port = deployment.and_then(|d| d.relay_udp_port);
+        let report =
+            health::check(self.docker, &render::prefix(&customer), customer.layout, &settings.docker_network, port)
+                .await?;
+        if port.is_some() {
+            self.store.set_health_checked(customer_id)?;
+        }
+        Ok(report)
+    }
+
+    /// One-shot resource samples of the customer's containers (all at once: a handful per customer).
+    pub async fn stats(&self, customer_id: i64) -> Result<Vec<ContainerStats>, EngineError> {
+        let customer = self.store.customer(customer_id)?;
+        let containers: Vec<ContainerInfo> =
+            self.containers(&customer).await?.into_iter().filter(ContainerInfo::is_up).collect();
+        let samples =
+            futures_util::future::join_all(containers.iter().map(|c| self.docker.stats(&c.name, &c.service))).await;
+        samples.into_iter().collect()
+    }
+}
