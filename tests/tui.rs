@@ -131,7 +131,9 @@ fn log_in_find_a_customer_open_it_switch_tabs_get_help_and_quit() {
     t.keys(&["C"]);
     t.wait_for("[3 Images]");
     t.keys(&["3"]);
+    t.wait_for("images.server ");
     t.keys(&["Enter"]);
+    t.wait_for("latest▏");
     t.keys(&["BSpace", "BSpace", "BSpace", "BSpace", "BSpace", "BSpace"]);
     t.keys(&["-l", "0.77.1"]);
     t.keys(&["Enter"]);

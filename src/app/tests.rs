@@ -469,3 +469,13 @@ fn mouse_is_off_by_default_and_a_click_selects_a_row() {
     assert!(!s.dirty, "a click outside the rows changes nothing");
     assert_eq!(s.dashboard.selected, 2);
 }
+
+#[test]
+fn a_quiet_event_does_not_hide_an_earlier_change_before_the_next_frame() {
+    let mut s = logged_in();
+    s.dirty = false;
+    update(&mut s, Action::Engine(Event::Customers(super::fixtures::rows()[..2].to_vec())));
+    // Applied in the same frame: nothing visible changes with this one.
+    update(&mut s, Action::Engine(Event::Npm(None)));
+    assert!(s.dirty, "the table change must still be drawn");
+}

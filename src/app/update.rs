@@ -9,8 +9,11 @@ use crate::domain::customer::CustomerStatus;
 
 /// Applies `action` to `state` and returns the engine commands it causes.
 pub fn update(s: &mut AppState, action: Action) -> Vec<Command> {
+    // Handlers clear `dirty` when nothing visible changed; a change from an earlier update not
+    // yet drawn (several engine events are applied per frame) must survive that.
+    let pending = s.dirty;
     s.dirty = true;
-    match action {
+    let cmds = match action {
         Action::Engine(ev) => on_event(s, ev),
         Action::Resize(w, h) => {
             s.size = (w, h);
@@ -23,7 +26,9 @@ pub fn update(s: &mut AppState, action: Action) -> Vec<Command> {
             s.notice = None;
             on_key(s, other)
         }
-    }
+    };
+    s.dirty |= pending;
+    cmds
 }
 
 pub(super) fn notice(s: &mut AppState, text: impl Into<String>, error: bool) {

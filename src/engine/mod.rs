@@ -14,6 +14,7 @@ pub mod npm;
 pub mod operations;
 pub mod owner;
 pub mod ports;
+pub mod protocol;
 pub mod proxy;
 pub mod render;
 pub mod stun;

@@ -1,0 +1,291 @@
+//! The messages between the TUI and the engine worker: [`Command`]s in, [`Event`]s out. Plain
+//! data in domain types, so the UI never sees bollard, reqwest or SQL types.
+
+use super::health::HealthReport;
+use super::lifecycle::Progress;
+use crate::domain::audit::AuditEntry;
+use crate::domain::customer::Customer;
+use crate::domain::deployment::{ContainerInfo, Deployment, LogLine};
+use crate::store::customers::CustomerRow;
+
+/// Work the UI asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Check a password and unlock the secrets.
+    Login {
+        /// Username.
+        user: String,
+        /// Password.
+        password: String,
+    },
+    /// Reload the customers table.
+    LoadCustomers,
+    /// Load everything the detail view shows.
+    LoadDetail {
+        /// Which customer.
+        customer_id: i64,
+    },
+    /// Run an operation on a customer.
+    Operate {
+        /// Which customer.
+        customer_id: i64,
+        /// What to do.
+        op: Operation,
+    },
+    /// Run a health check (with STUN).
+    CheckHealth {
+        /// Which customer.
+        customer_id: i64,
+    },
+    /// Stream the customer's logs until [`Command::StopLogs`].
+    FollowLogs {
+        /// Which customer.
+        customer_id: i64,
+    },
+    /// Stop streaming logs.
+    StopLogs,
+    /// Load the NetBird owner credentials nbmsp stored for a customer.
+    ShowCredentials {
+        /// Which customer.
+        customer_id: i64,
+    },
+    /// First run: create the database, the admin and the settings.
+    Init(InitRequest),
+    /// Log in to NPM with these values and report its version.
+    TestNpm {
+        /// Admin URL.
+        url: String,
+        /// Login.
+        identity: String,
+        /// Password.
+        secret: String,
+    },
+    /// Load the settings and users.
+    LoadSettings,
+    /// Change one setting.
+    SetSetting {
+        /// Key.
+        key: String,
+        /// New value.
+        value: String,
+    },
+    /// Test the stored NPM configuration.
+    TestStoredNpm,
+    /// Change the logged-in user's password.
+    ChangeOwnPassword {
+        /// The new password.
+        password: String,
+    },
+    /// Add a user.
+    AddUser {
+        /// Login.
+        username: String,
+        /// Password.
+        password: String,
+        /// Role.
+        role: crate::domain::user::Role,
+    },
+    /// Write log lines to a file under the data home's `exports/`.
+    ExportLogs {
+        /// Whose (for the file name).
+        subdomain: String,
+        /// The lines, as shown.
+        lines: Vec<LogLine>,
+    },
+    /// Create a customer and deploy it.
+    Create(crate::domain::customer::NewCustomer),
+    /// Change a customer.
+    Update {
+        /// Which customer.
+        customer_id: i64,
+        /// The change.
+        patch: crate::domain::customer::CustomerPatch,
+    },
+}
+
+/// What the setup wizard collected.
+#[derive(Clone, PartialEq, Eq)]
+pub struct InitRequest {
+    /// First admin.
+    pub admin_user: String,
+    /// Its password.
+    pub password: String,
+    /// Base domain.
+    pub base_domain: String,
+    /// The MSP's email.
+    pub admin_email: String,
+    /// Further settings to store (key, value), secrets included.
+    pub settings: Vec<(String, String)>,
+}
+
+impl std::fmt::Debug for InitRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print the passwords, not even in test failure output.
+        f.debug_struct("InitRequest")
+            .field("admin_user", &self.admin_user)
+            .field("base_domain", &self.base_domain)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Operations on a customer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    /// Deploy (or redeploy when deployed).
+    Deploy,
+    /// Redeploy.
+    Redeploy,
+    /// Start.
+    Start,
+    /// Stop.
+    Stop,
+    /// Restart.
+    Restart,
+    /// Delete (data archived).
+    Delete,
+    /// Retry the certificate.
+    RetryCert,
+    /// Not an engine operation: confirming that secrets may be shown.
+    ShowCredentials,
+}
+
+impl Operation {
+    /// The verb shown to users.
+    pub fn verb(self) -> &'static str {
+        match self {
+            Operation::Deploy => "deploy",
+            Operation::Redeploy => "redeploy",
+            Operation::Start => "start",
+            Operation::Stop => "stop",
+            Operation::Restart => "restart",
+            Operation::Delete => "delete",
+            Operation::RetryCert => "retry certificate",
+            Operation::ShowCredentials => "show the owner password of",
+        }
+    }
+}
+
+/// What the detail view shows about one customer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Detail {
+    /// The customer.
+    pub customer: Customer,
+    /// Its public domain.
+    pub fqdn: String,
+    /// Its deployment.
+    pub deployment: Option<Deployment>,
+    /// Its newest audit entries.
+    pub audit: Vec<AuditEntry>,
+    /// Its containers, or why they could not be listed.
+    pub containers: Result<Vec<ContainerInfo>, String>,
+    /// When this was loaded (uptimes are shown as of then: the screen does not tick).
+    pub loaded_at: crate::domain::Timestamp,
+}
+
+/// What the engine reports.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// Login worked.
+    LoggedIn {
+        /// Who.
+        user: String,
+        /// The base domain setting (for FQDN previews).
+        base_domain: String,
+        /// The default layout setting.
+        layout: crate::domain::customer::Layout,
+    },
+    /// The first-run setup finished; log in now.
+    Initialised {
+        /// The admin created.
+        user: String,
+    },
+    /// The first-run setup failed.
+    InitFailed(String),
+    /// The owner credentials, or why there are none.
+    Credentials {
+        /// Which customer.
+        customer_id: i64,
+        /// The credentials.
+        result: Result<super::netbird::OwnerCredentials, String>,
+    },
+    /// NPM's state for the header: `None` with `proxy = none`, else its version or the error.
+    Npm(Option<Result<String, String>>),
+    /// The NPM test's outcome.
+    NpmTested(Result<String, String>),
+    /// Settings and users.
+    Settings {
+        /// Every setting (secrets masked).
+        rows: Vec<crate::store::settings::SettingView>,
+        /// Users.
+        users: Vec<crate::domain::user::User>,
+    },
+    /// A setting change was refused.
+    SettingFailed {
+        /// Key.
+        key: String,
+        /// Why.
+        message: String,
+    },
+    /// A password change or user addition ended.
+    AccountDone(Result<String, String>),
+    /// An export ended: the file written, or why not.
+    Exported(Result<String, String>),
+    /// A customer was created or changed.
+    Saved {
+        /// Which customer.
+        customer_id: i64,
+        /// Its subdomain.
+        subdomain: String,
+        /// Newly created (a deploy follows).
+        created: bool,
+    },
+    /// The store refused to save (validation, a taken subdomain).
+    SaveFailed(String),
+    /// Login refused; the store's sentence (wrong password, lockout with the wait).
+    LoginFailed(String),
+    /// The customers table.
+    Customers(Vec<CustomerRow>),
+    /// Detail data.
+    Detail(Box<Detail>),
+    /// Docker's state: its version, or why it is unreachable.
+    Docker(Result<String, String>),
+    /// A step of a running operation.
+    Progress {
+        /// Which customer.
+        customer_id: i64,
+        /// The step event.
+        progress: Progress,
+    },
+    /// An operation ended.
+    Finished {
+        /// Which customer.
+        customer_id: i64,
+        /// What ran.
+        op: Operation,
+        /// Its outcome, as one sentence.
+        result: Result<String, String>,
+    },
+    /// A health check ended.
+    Health {
+        /// Which customer.
+        customer_id: i64,
+        /// The report or the error.
+        report: Result<HealthReport, String>,
+    },
+    /// Resource samples of the customer's containers.
+    Stats {
+        /// Which customer.
+        customer_id: i64,
+        /// The samples or the error.
+        stats: Result<Vec<crate::domain::deployment::ContainerStats>, String>,
+    },
+    /// New log lines (batched so a chatty container does not cause a redraw per line).
+    Logs {
+        /// Which customer.
+        customer_id: i64,
+        /// The lines.
+        lines: Vec<LogLine>,
+    },
+    /// Something failed outside an operation.
+    Error(String),
+}
