@@ -209,6 +209,13 @@ pub const SETTINGS: &[SettingDef] = &[
         help: "Seconds a deploy waits for a healthy stack",
         required: true,
     },
+    SettingDef {
+        key: "refresh_interval_s",
+        kind: SettingKind::Int { min: 2, max: 3600 },
+        default: "10",
+        help: "Seconds between refreshes of the app's customer table (only changes are drawn)",
+        required: true,
+    },
 ];
 
 /// The definition of `key`, or an error listing the valid keys.
@@ -315,6 +322,8 @@ pub struct Settings {
     pub images: BTreeMap<String, String>,
     /// See [`SETTINGS`].
     pub health_timeout_s: u64,
+    /// See [`SETTINGS`].
+    pub refresh_interval_s: u64,
 }
 
 impl Settings {
@@ -354,6 +363,7 @@ impl Settings {
             npm_certificate_id: if cert.is_empty() { None } else { cert.parse().ok() },
             images,
             health_timeout_s: u64::try_from(int("health_timeout_s")?).unwrap_or(60),
+            refresh_interval_s: u64::try_from(int("refresh_interval_s")?).unwrap_or(10),
         })
     }
 }

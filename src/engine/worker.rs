@@ -86,6 +86,7 @@ async fn run(db: PathBuf, home: PathBuf, mut rx: UnboundedReceiver<Command>, tx:
                         let c = Rc::new(c);
                         send_customers(&c, &tx);
                         tokio::task::spawn_local(watch_docker(tx.clone()));
+                        tokio::task::spawn_local(refresh_customers(c.clone(), tx.clone()));
                         probe_npm(&c, &tx);
                         ctx = Some(c);
                     }
@@ -122,6 +123,23 @@ fn initialise(db: &std::path::Path, home: &std::path::Path, req: &InitRequest) -
         store.set_setting(&session, k, v).map_err(|e| e.to_string())?;
     }
     Ok(())
+}
+
+/// Re-reads the customer table every `refresh_interval_s` (other nbmsp processes, the CLI and
+/// the monitor change it) and reports it only when it differs, so a steady fleet costs no redraw.
+async fn refresh_customers(c: Rc<Ctx>, tx: UnboundedSender<Event>) {
+    let mut last = c.store.customer_rows().ok();
+    loop {
+        let secs = c.store.settings().map(|s| s.refresh_interval_s).unwrap_or(10);
+        tokio::time::sleep(Duration::from_secs(secs)).await;
+        let Ok(rows) = c.store.customer_rows() else { continue };
+        if last.as_ref() != Some(&rows) {
+            if tx.send(Event::Customers(rows.clone())).is_err() {
+                return;
+            }
+            last = Some(rows);
+        }
+    }
 }
 
 /// Asks NPM (when it is the proxy) for its version, for the header.
