@@ -27,7 +27,7 @@ use crate::store::{self, Store};
 ///
 /// Without a command it opens the full-screen app.
 #[derive(Debug, Parser)]
-#[command(name = "nbmsp", version, about, long_about = None, propagate_version = true)]
+#[command(name = "nbmsp", version, about, long_about = None, propagate_version = true, after_help = "Without a command, nbmsp opens the full-screen app (a setup wizard on the first run).")]
 pub struct Cli {
     /// Options every command takes.
     #[command(flatten)]
