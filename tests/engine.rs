@@ -317,3 +317,26 @@ fn combined_deploy_creates_the_netbird_owner_once_and_counts_devices() {
     assert!(r.json().get("owner").is_none());
     assert_eq!(env.home.run(&["customer", "credentials", &sub, "--yes", "--json"]).json(), owner);
 }
+
+#[test]
+fn a_second_operation_on_a_busy_customer_is_refused_across_processes() {
+    let Some(env) = DockerEnv::new("a_second_operation_on_a_busy_customer") else { return };
+    let sub = env.subdomain("lock");
+    let r = create(&env, &sub, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let id = r.json()["id"].as_i64().unwrap();
+    // This test process plays another nbmsp in the middle of a deploy.
+    let store = nbmsp::store::Store::open(&env.home.path().join("nbmsp.db"), false).unwrap();
+    let now = || time::OffsetDateTime::now_utc().unix_timestamp();
+    store.acquire_lock(id, "deploy", "tester", std::process::id(), now()).unwrap();
+    let r = env.home.run(&["customer", "restart", &sub]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("busy: deploy by tester since "), "{}", r.stderr);
+    store.release_lock(id, std::process::id()).unwrap();
+    assert_eq!(env.home.run(&["customer", "restart", &sub]).code, 0, "free again");
+    // A lock left by a process that died is taken over.
+    store.acquire_lock(id, "deploy", "crashed", u32::MAX - 3, now()).unwrap();
+    let r = env.home.run(&["customer", "stop", &sub]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(store.lock_holder(id).unwrap().is_none(), "released after the operation");
+}

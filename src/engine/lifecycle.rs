@@ -179,9 +179,30 @@ pub fn preview_port(store: &Store, customer: &Customer) -> Result<u16, EngineErr
 }
 
 impl<P: Proxy> Ops<'_, P> {
-    /// Renders the customer's files with `udp_port` (secrets are created and stored if new).
-    pub fn render(&self, customer: &Customer, udp_port: u16) -> Result<RenderedStack, EngineError> {
-        render_customer(self.store, self.vault, customer, udp_port, self.template_dir.clone())
+    /// Runs `fut` holding the customer's operation lock (one operation per customer across all
+    /// processes), with a heartbeat every 30 s so a crashed holder's lock goes stale.
+    pub(crate) async fn locked<T>(
+        &self,
+        customer_id: i64,
+        operation: &str,
+        fut: impl Future<Output = Result<T, EngineError>>,
+    ) -> Result<T, EngineError> {
+        let pid = std::process::id();
+        let now = || time::OffsetDateTime::now_utc().unix_timestamp();
+        self.store.acquire_lock(customer_id, operation, self.actor, pid, now())?;
+        let mut beat = tokio::time::interval(Duration::from_secs(30));
+        beat.tick().await;
+        tokio::pin!(fut);
+        let result = loop {
+            tokio::select! {
+                r = &mut fut => break r,
+                _ = beat.tick() => {
+                    let _ = self.store.heartbeat_lock(customer_id, pid, now());
+                }
+            }
+        };
+        let _ = self.store.release_lock(customer_id, pid);
+        result
     }
 
     /// Deploys the customer; when it is already deployed this is a redeploy.
@@ -190,10 +211,38 @@ impl<P: Proxy> Ops<'_, P> {
         customer_id: i64,
         progress: &mut dyn FnMut(Progress),
     ) -> Result<DeployOutcome, EngineError> {
+        self.locked(customer_id, "deploy", self.deploy_unlocked(customer_id, progress)).await
+    }
+
+    /// Applies changed settings, images or layout (see `redeploy_unlocked`).
+    pub async fn redeploy(
+        &self,
+        customer_id: i64,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<DeployOutcome, EngineError> {
+        self.locked(customer_id, "redeploy", self.redeploy_unlocked(customer_id, progress)).await
+    }
+
+    /// Tries again to get the customer's certificate.
+    pub async fn retry_certificate(&self, customer_id: i64) -> Result<ProxyRecord, EngineError> {
+        self.locked(customer_id, "retry-cert", self.retry_certificate_unlocked(customer_id)).await
+    }
+
+    /// Renders the customer's files with `udp_port` (secrets are created and stored if new).
+    pub fn render(&self, customer: &Customer, udp_port: u16) -> Result<RenderedStack, EngineError> {
+        render_customer(self.store, self.vault, customer, udp_port, self.template_dir.clone())
+    }
+
+    /// Deploys the customer; when it is already deployed this is a redeploy.
+    async fn deploy_unlocked(
+        &self,
+        customer_id: i64,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<DeployOutcome, EngineError> {
         let existing = self.store.deployment(customer_id)?;
         if existing.as_ref().is_some_and(|d| matches!(d.status, DeploymentStatus::Running | DeploymentStatus::Stopped))
         {
-            return self.redeploy(customer_id, progress).await;
+            return self.redeploy_unlocked(customer_id, progress).await;
         }
         let customer = self.store.customer(customer_id)?;
         self.store.set_customer_status(customer_id, CustomerStatus::Deploying, None)?;
@@ -407,7 +456,7 @@ impl<P: Proxy> Ops<'_, P> {
 
     /// Applies changed settings, images or layout to a deployed customer, recreating only what
     /// changed. On failure the previous files and containers come back; data is never touched.
-    pub async fn redeploy(
+    async fn redeploy_unlocked(
         &self,
         customer_id: i64,
         progress: &mut dyn FnMut(Progress),
@@ -513,7 +562,7 @@ impl<P: Proxy> Ops<'_, P> {
     }
 
     /// Tries again to get the customer's certificate (after DNS was fixed, a rate limit passed).
-    pub async fn retry_certificate(&self, customer_id: i64) -> Result<ProxyRecord, EngineError> {
+    async fn retry_certificate_unlocked(&self, customer_id: i64) -> Result<ProxyRecord, EngineError> {
         let customer = self.store.customer(customer_id)?;
         self.require_deployed(&customer)?;
         let settings = self.store.settings()?;

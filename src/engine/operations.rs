@@ -19,6 +19,27 @@ fn stop_grace() -> Duration {
 impl<P: Proxy> Ops<'_, P> {
     /// Starts every container of the customer and waits for health.
     pub async fn start(&self, customer_id: i64) -> Result<HealthReport, EngineError> {
+        self.locked(customer_id, "start", self.start_unlocked(customer_id)).await
+    }
+
+    /// Stops every container of the customer (they keep their data and config).
+    pub async fn stop(&self, customer_id: i64) -> Result<(), EngineError> {
+        self.locked(customer_id, "stop", self.stop_unlocked(customer_id)).await
+    }
+
+    /// Stops, then starts, then waits for health.
+    pub async fn restart(&self, customer_id: i64) -> Result<HealthReport, EngineError> {
+        self.locked(customer_id, "restart", self.restart_unlocked(customer_id)).await
+    }
+
+    /// Removes the customer: containers, proxy entry, instance dir, port, secrets, row. The
+    /// customer's data is archived unless `purge_data`; the archive path is returned.
+    pub async fn delete(&self, customer_id: i64, purge_data: bool) -> Result<Option<PathBuf>, EngineError> {
+        self.locked(customer_id, "delete", self.delete_unlocked(customer_id, purge_data)).await
+    }
+
+    /// Starts every container of the customer and waits for health.
+    async fn start_unlocked(&self, customer_id: i64) -> Result<HealthReport, EngineError> {
         let customer = self.store.customer(customer_id)?;
         self.require_deployed(&customer)?;
         let names = self.container_names(&customer).await?;
@@ -82,7 +103,7 @@ impl<P: Proxy> Ops<'_, P> {
     }
 
     /// Stops every container of the customer (they keep their data and config).
-    pub async fn stop(&self, customer_id: i64) -> Result<(), EngineError> {
+    async fn stop_unlocked(&self, customer_id: i64) -> Result<(), EngineError> {
         let customer = self.store.customer(customer_id)?;
         self.require_deployed(&customer)?;
         let mut names = self.ordered(&customer, self.container_names(&customer).await?);
@@ -97,7 +118,7 @@ impl<P: Proxy> Ops<'_, P> {
     }
 
     /// Stops, then starts, then waits for health.
-    pub async fn restart(&self, customer_id: i64) -> Result<HealthReport, EngineError> {
+    async fn restart_unlocked(&self, customer_id: i64) -> Result<HealthReport, EngineError> {
         let customer = self.store.customer(customer_id)?;
         self.require_deployed(&customer)?;
         let names = self.ordered(&customer, self.container_names(&customer).await?);
@@ -112,7 +133,7 @@ impl<P: Proxy> Ops<'_, P> {
 
     /// Removes the customer: containers, proxy entry, instance dir, port, secrets, row. The
     /// customer's data is archived unless `purge_data`; the archive path is returned.
-    pub async fn delete(&self, customer_id: i64, purge_data: bool) -> Result<Option<PathBuf>, EngineError> {
+    async fn delete_unlocked(&self, customer_id: i64, purge_data: bool) -> Result<Option<PathBuf>, EngineError> {
         let customer = self.store.customer(customer_id)?;
         for name in self.container_names(&customer).await? {
             self.docker.remove(&name).await?;

@@ -105,6 +105,18 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE deployments ADD COLUMN devices_connected INTEGER;
     ALTER TABLE deployments ADD COLUMN devices_checked_at TEXT;
     "#,
+    // 6: one running operation per customer, across processes (TUIs and CLIs on one database).
+    r#"
+    CREATE TABLE operation_locks (
+        customer_id  INTEGER PRIMARY KEY REFERENCES customers(id) ON DELETE CASCADE,
+        operation    TEXT NOT NULL,
+        owner        TEXT NOT NULL,
+        pid          INTEGER NOT NULL,
+        host         TEXT NOT NULL,
+        started_at   TEXT NOT NULL,
+        heartbeat_at INTEGER NOT NULL
+    );
+    "#,
 ];
 
 /// The schema version this build writes.
