@@ -30,9 +30,10 @@ pub(super) fn on_settings_text(s: &mut AppState, k: TextKey) -> Vec<Command> {
         TextKey::Esc => st.editing = None,
         TextKey::Enter | TextKey::Submit => {
             let value = st.editing.take().unwrap_or_default();
-            let Some(key) = st.selected_row().map(|r| r.key.to_string()) else { return Vec::new() };
+            let Some(row) = st.selected_row() else { return Vec::new() };
+            let (key, expected) = (row.key.to_string(), (!row.secret).then(|| row.value.clone()));
             st.error = None;
-            return vec![Command::SetSetting { key, value }];
+            return vec![Command::SetSetting { key, value, expected }];
         }
         k => edit(value, k),
     }

@@ -377,7 +377,14 @@ fn the_settings_editor_edits_with_the_store_rules_and_manages_accounts() {
     update(&mut s, Action::Text(TextKey::Backspace));
     typed(&mut s, "0");
     let cmds = update(&mut s, Action::Text(TextKey::Enter));
-    assert_eq!(cmds, vec![Command::SetSetting { key: "relay_base_port".into(), value: "3470".into() }]);
+    assert_eq!(
+        cmds,
+        vec![Command::SetSetting {
+            key: "relay_base_port".into(),
+            value: "3470".into(),
+            expected: Some("3478".into())
+        }]
+    );
     update(
         &mut s,
         Action::Engine(Event::SettingFailed {

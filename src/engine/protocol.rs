@@ -68,6 +68,8 @@ pub enum Command {
         key: String,
         /// New value.
         value: String,
+        /// The value the editor showed (a concurrent change is refused, not overwritten).
+        expected: Option<String>,
     },
     /// Test the stored NPM configuration.
     TestStoredNpm,

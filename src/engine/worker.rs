@@ -278,8 +278,8 @@ fn handle(c: Rc<Ctx>, cmd: Command, tx: &UnboundedSender<Event>, logs: &Rc<RefCe
             let _ = tx.send(Event::Credentials { customer_id, result });
         }
         Command::LoadSettings => send_settings(&c, &tx),
-        Command::SetSetting { key, value } => {
-            if let Err(e) = c.store.set_setting(&c.session, &key, &value) {
+        Command::SetSetting { key, value, expected } => {
+            if let Err(e) = c.store.set_setting_if(&c.session, &key, &value, expected.as_deref()) {
                 let message = match e {
                     crate::store::StoreError::Invalid(v) => v.rule,
                     other => other.to_string(),

@@ -55,6 +55,13 @@ impl Store {
     /// keys (the port range) are checked against the other stored values. Returns the value as
     /// stored (normalised), or `set` for a secret.
     pub fn set_setting(&self, session: &Session, key: &str, value: &str) -> Result<String> {
+        self.set_setting_if(session, key, value, None)
+    }
+
+    /// Like [`Store::set_setting`], but refuses when the stored value is no longer `expected` (the
+    /// value the editor showed): another admin changed it meanwhile, and overwriting it silently
+    /// would lose their update. Secrets are not compared (their values are never shown).
+    pub fn set_setting_if(&self, session: &Session, key: &str, value: &str, expected: Option<&str>) -> Result<String> {
         session.require_admin("change settings")?;
         let def = settings::def(key)?;
         let value = settings::normalise(key, value)?;
@@ -68,15 +75,59 @@ impl Store {
             self.audit_system(actor, "settings.set", key, &format!("secret setting {key} changed"))?;
             return Ok(if value.is_empty() { "unset" } else { "set" }.to_string());
         }
-        let mut map = self.settings_map()?;
-        map.insert(key.to_string(), value.clone());
-        Settings::from_map(&map).map_err(StoreError::from)?;
-        self.conn.execute(
-            "INSERT INTO settings (key, value, updated_at, updated_by) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at, updated_by = excluded.updated_by",
-            params![key, value, fmt_time(now()), actor],
-        )?;
+        self.immediate(|conn| {
+            let mut map = self.settings_map()?;
+            let current = map.get(key).cloned().unwrap_or_else(|| def.default.to_string());
+            if let Some(exp) = expected
+                && exp != current
+            {
+                let (by, at): (String, String) = conn
+                    .query_row("SELECT updated_by, updated_at FROM settings WHERE key = ?1", params![key], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .unwrap_or_else(|_| ("someone".into(), "just now".into()));
+                return Err(StoreError::Conflict(format!(
+                    "{key} was changed by {by} at {at} to {current:?} while you edited it; yours was not saved (reload with R and try again)"
+                )));
+            }
+            map.insert(key.to_string(), value.clone());
+            Settings::from_map(&map).map_err(StoreError::from)?;
+            conn.execute(
+                "INSERT INTO settings (key, value, updated_at, updated_by) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+                params![key, value, fmt_time(now()), actor],
+            )?;
+            Ok(())
+        })?;
         self.audit_system(actor, "settings.set", key, &format!("{key} set to {value:?}"))?;
         Ok(value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::store::auth::InitParams;
+    use crate::store::{Store, StoreError};
+
+    #[test]
+    fn a_concurrent_change_is_detected_not_overwritten() {
+        let mut store = Store::open_in_memory().unwrap();
+        let p = InitParams {
+            home: Path::new("/h"),
+            admin_user: "admin",
+            password: "admin-password-1",
+            admin_email: "a@b.example",
+            base_domain: "b.example",
+        };
+        let s = store.initialise(&p).unwrap();
+        // Two editors saw 3478; the first saves 4000.
+        store.set_setting_if(&s, "relay_base_port", "4000", Some("3478")).unwrap();
+        let e = store.set_setting_if(&s, "relay_base_port", "5000", Some("3478")).unwrap_err();
+        assert!(matches!(e, StoreError::Conflict(_)));
+        assert!(e.to_string().contains("was changed by admin"), "{e}");
+        assert_eq!(store.settings().unwrap().relay_base_port, 4000, "the first change survives");
+        // Without an expectation (the CLI), the last write wins as asked.
+        store.set_setting_if(&s, "relay_base_port", "5000", None).unwrap();
+        assert_eq!(store.settings().unwrap().relay_base_port, 5000);
     }
 }
