@@ -57,8 +57,7 @@ fn run_tui(g: &cli::GlobalArgs, runtime: &tokio::runtime::Runtime) -> color_eyre
         Some(f) => Some(cli::auth::read_secret_file(f).map_err(|e| color_eyre::eyre::eyre!(e.message))?),
         None => std::env::var(cli::auth::PASSWORD_ENV).ok(),
     };
-    let host =
-        std::fs::read_to_string("/etc/hostname").map(|h| h.trim().to_string()).unwrap_or_else(|_| "localhost".into());
+    let host = store::locks::host_name();
     let opts = tui::Options {
         db: store::home::db_path(&home),
         home,

@@ -10,7 +10,7 @@ use crate::domain::customer::Customer;
 use crate::domain::deployment::LogLine;
 use crate::engine::docker::DockerEngine;
 use crate::engine::health::HealthReport;
-use crate::engine::lifecycle::{self, Ops, Progress};
+use crate::engine::lifecycle::{Ops, Progress};
 use crate::engine::netbird::OwnerCredentials;
 use crate::engine::proxy::AnyProxy;
 use crate::engine::{instance, render};
@@ -249,8 +249,8 @@ pub fn render_files(
     home: &Path,
     out: &Path,
 ) -> CliResult<(u16, PathBuf)> {
-    let port = lifecycle::preview_port(store, c)?;
-    let stack = lifecycle::render_customer(store, &session.vault, c, port, Some(home.join("templates")))?;
+    let port = render::preview_port(store, c)?;
+    let stack = render::render_customer(store, &session.vault, c, port, Some(home.join("templates")))?;
     std::fs::create_dir_all(out).map_err(|e| CliError::runtime(format!("cannot create {}: {e}", out.display())))?;
     for f in &stack.files {
         instance::write_atomic(&out.join(f.name), f.content.as_bytes(), if f.secret { 0o600 } else { 0o644 })?;

@@ -12,7 +12,7 @@ use super::docker::DockerEngine;
 use super::health;
 use super::netbird::OwnerCredentials;
 use super::proxy::{Proxy, ProxyRecord, ProxyRequest};
-use super::render::{self, RenderInput, RenderedStack};
+use super::render::{self, RenderedStack};
 use super::{EngineError, instance, ports};
 use crate::domain::audit::AuditStatus;
 use crate::domain::customer::{Customer, CustomerStatus};
@@ -146,38 +146,6 @@ pub struct Ops<'a, P: Proxy> {
     pub template_dir: Option<PathBuf>,
 }
 
-/// Renders `customer`'s files with `udp_port`; needs the store and the vault, not Docker.
-pub fn render_customer(
-    store: &Store,
-    vault: &Vault,
-    customer: &Customer,
-    udp_port: u16,
-    template_dir: Option<PathBuf>,
-) -> Result<RenderedStack, EngineError> {
-    let settings = store.settings()?;
-    let secrets = render::ensure_secrets(store, vault, customer.id)?;
-    let installation = store.installation_id()?;
-    Ok(render::render(&RenderInput {
-        customer,
-        settings: &settings,
-        udp_port,
-        installation: &installation,
-        secrets: &secrets,
-        template_dir,
-    })?)
-}
-
-/// The port a dry-run render should use: the allocated one, or the one a deploy would most
-/// likely get, without reserving it.
-pub fn preview_port(store: &Store, customer: &Customer) -> Result<u16, EngineError> {
-    if let Some(p) = store.deployment(customer.id)?.and_then(|d| d.relay_udp_port) {
-        return Ok(p);
-    }
-    let s = store.settings()?;
-    crate::domain::ports::choose(s.relay_base_port, s.relay_port_count, &store.allocated_ports()?, ports::udp_port_free)
-        .map_err(|e| EngineError::Store(crate::store::StoreError::Conflict(e.to_string())))
-}
-
 impl<P: Proxy> Ops<'_, P> {
     /// Runs `fut` holding the customer's operation lock (one operation per customer across all
     /// processes), with a heartbeat every 30 s so a crashed holder's lock goes stale.
@@ -230,7 +198,7 @@ impl<P: Proxy> Ops<'_, P> {
 
     /// Renders the customer's files with `udp_port` (secrets are created and stored if new).
     pub fn render(&self, customer: &Customer, udp_port: u16) -> Result<RenderedStack, EngineError> {
-        render_customer(self.store, self.vault, customer, udp_port, self.template_dir.clone())
+        render::render_customer(self.store, self.vault, customer, udp_port, self.template_dir.clone())
     }
 
     /// Deploys the customer; when it is already deployed this is a redeploy.

@@ -7,6 +7,7 @@ use base64::Engine as _;
 use serde::Serialize;
 
 use super::compose::{self, ComposeFile};
+use super::{EngineError, ports};
 use crate::domain::customer::{Customer, Layout};
 use crate::domain::settings::Settings;
 use crate::store::crypto;
@@ -299,6 +300,38 @@ fn check(layout: Layout, files: &[RenderedFile], labels: &BTreeMap<&str, String>
         }
     }
     compose.ok_or_else(|| invalid("docker-compose.yml", "missing".into()))
+}
+
+/// Renders `customer`'s files with `udp_port`; needs the store and the vault, not Docker.
+pub fn render_customer(
+    store: &Store,
+    vault: &Vault,
+    customer: &Customer,
+    udp_port: u16,
+    template_dir: Option<PathBuf>,
+) -> Result<RenderedStack, EngineError> {
+    let settings = store.settings()?;
+    let secrets = ensure_secrets(store, vault, customer.id)?;
+    let installation = store.installation_id()?;
+    Ok(render(&RenderInput {
+        customer,
+        settings: &settings,
+        udp_port,
+        installation: &installation,
+        secrets: &secrets,
+        template_dir,
+    })?)
+}
+
+/// The port a dry-run render should use: the allocated one, or the one a deploy would most
+/// likely get, without reserving it.
+pub fn preview_port(store: &Store, customer: &Customer) -> Result<u16, EngineError> {
+    if let Some(p) = store.deployment(customer.id)?.and_then(|d| d.relay_udp_port) {
+        return Ok(p);
+    }
+    let s = store.settings()?;
+    crate::domain::ports::choose(s.relay_base_port, s.relay_port_count, &store.allocated_ports()?, ports::udp_port_free)
+        .map_err(|e| EngineError::Store(crate::store::StoreError::Conflict(e.to_string())))
 }
 
 /// Container names nginx routes a customer's paths to, by role.
