@@ -101,11 +101,14 @@ impl DashboardState {
             SortKey::Name => {}
             SortKey::Subdomain => visible.sort_by(|a, b| rows[*a].customer.subdomain.cmp(&rows[*b].customer.subdomain)),
             SortKey::Status => visible.sort_by_key(|i| {
+                // Trouble first.
                 let rank = match rows[*i].customer.status {
                     CustomerStatus::Error => 0,
-                    CustomerStatus::Deploying => 1,
-                    CustomerStatus::Inactive => 2,
-                    CustomerStatus::Active => 3,
+                    CustomerStatus::Degraded => 1,
+                    CustomerStatus::Deploying => 2,
+                    CustomerStatus::Stopped => 3,
+                    CustomerStatus::Inactive => 4,
+                    CustomerStatus::Active => 5,
                 };
                 (rank, rows[*i].customer.name.to_lowercase())
             }),
@@ -138,16 +141,17 @@ impl DashboardState {
         self.offset = self.offset.min(self.visible.len().saturating_sub(height));
     }
 
-    /// Counts by status: (total, active, inactive, deploying, error).
-    pub fn counts(&self) -> (usize, usize, usize, usize, usize) {
+    /// Counts by status for the cards.
+    pub fn counts(&self) -> StatusCounts {
         let n = |s| self.rows.iter().filter(|r| r.customer.status == s).count();
-        (
-            self.rows.len(),
-            n(CustomerStatus::Active),
-            n(CustomerStatus::Inactive),
-            n(CustomerStatus::Deploying),
-            n(CustomerStatus::Error),
-        )
+        StatusCounts {
+            total: self.rows.len(),
+            active: n(CustomerStatus::Active),
+            degraded: n(CustomerStatus::Degraded),
+            inactive: n(CustomerStatus::Inactive) + n(CustomerStatus::Stopped),
+            deploying: n(CustomerStatus::Deploying),
+            error: n(CustomerStatus::Error),
+        }
     }
 
     /// Devices used (last counts) and allowed, over all customers.
@@ -156,4 +160,21 @@ impl DashboardState {
         let allowed = self.rows.iter().map(|r| r.customer.max_devices).sum();
         (used, allowed)
     }
+}
+
+/// Customers per status, as the cards show them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct StatusCounts {
+    /// All customers.
+    pub total: usize,
+    /// Active.
+    pub active: usize,
+    /// Degraded.
+    pub degraded: usize,
+    /// Inactive or stopped on purpose.
+    pub inactive: usize,
+    /// An operation runs.
+    pub deploying: usize,
+    /// Error.
+    pub error: usize,
 }

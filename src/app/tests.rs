@@ -59,7 +59,7 @@ fn status_filter_and_sort_cycle() {
     let mut s = logged_in();
     update(&mut s, Action::CycleStatus);
     assert_eq!(s.dashboard.visible.len(), 2, "active only");
-    for _ in 0..3 {
+    for _ in 0..5 {
         update(&mut s, Action::CycleStatus);
     }
     assert_eq!(s.dashboard.status_filter, Some(crate::domain::customer::CustomerStatus::Error));

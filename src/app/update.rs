@@ -327,12 +327,11 @@ fn on_dashboard(s: &mut AppState, action: Action) -> Vec<Command> {
             d.recompute();
         }
         Action::CycleStatus => {
+            // all → each status in declaration order → all.
+            let all = CustomerStatus::ALL;
             d.status_filter = match d.status_filter {
-                None => Some(CustomerStatus::Active),
-                Some(CustomerStatus::Active) => Some(CustomerStatus::Inactive),
-                Some(CustomerStatus::Inactive) => Some(CustomerStatus::Deploying),
-                Some(CustomerStatus::Deploying) => Some(CustomerStatus::Error),
-                Some(CustomerStatus::Error) => None,
+                None => all.first().copied(),
+                Some(s) => all.iter().position(|x| *x == s).and_then(|i| all.get(i + 1)).copied(),
             };
             d.selected = 0;
             d.recompute();

@@ -10,11 +10,17 @@ word_enum! {
     pub enum CustomerStatus {
         /// Deployed and running.
         Active = "active",
-        /// Created but not deployed, or stopped on purpose.
+        /// Running, but something is off (dashboard down, STUN failing, certificate pending,
+        /// over the device limit); the reason says what.
+        Degraded = "degraded",
+        /// Created but not deployed yet.
         Inactive = "inactive",
+        /// Stopped on purpose; its containers and data are kept.
+        Stopped = "stopped",
         /// An operation is under way.
         Deploying = "deploying",
-        /// The last operation failed; see the status reason and the log.
+        /// Down or failed: an operation failed or a core container or health check is down;
+        /// see the status reason and the log.
         Error = "error",
     }
 }
@@ -223,7 +229,7 @@ mod tests {
         for s in CustomerStatus::ALL {
             assert_eq!(s.as_str().parse::<CustomerStatus>(), Ok(*s));
         }
-        assert!("paused".parse::<CustomerStatus>().unwrap_err().contains("active, inactive, deploying, error"));
+        assert!("paused".parse::<CustomerStatus>().unwrap_err().contains("active, degraded, inactive, stopped, deploying, error"));
         assert_eq!("legacy".parse::<Layout>(), Ok(Layout::Legacy));
     }
 

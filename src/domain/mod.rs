@@ -1,9 +1,11 @@
 //! Pure types and rules: customers, deployments, settings, users, validation and port choice.
 //! Nothing in here does IO, so everything here is tested with plain tables.
 
+pub mod alerts;
 pub mod audit;
 pub mod customer;
 pub mod deployment;
+pub mod fleet;
 pub mod ports;
 pub mod settings;
 pub mod user;

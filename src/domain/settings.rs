@@ -216,6 +216,83 @@ pub const SETTINGS: &[SettingDef] = &[
         help: "Seconds between refreshes of the app's customer table (only changes are drawn)",
         required: true,
     },
+    SettingDef {
+        key: "monitor.containers_s",
+        kind: SettingKind::Int { min: 2, max: 3600 },
+        default: "15",
+        help: "Monitor: seconds between container-state lists (Docker events also trigger one)",
+        required: true,
+    },
+    SettingDef {
+        key: "monitor.health_s",
+        kind: SettingKind::Int { min: 10, max: 86_400 },
+        default: "120",
+        help: "Monitor: seconds between health probes (HTTP + STUN) of each customer",
+        required: true,
+    },
+    SettingDef {
+        key: "monitor.stats_s",
+        kind: SettingKind::Int { min: 10, max: 86_400 },
+        default: "600",
+        help: "Monitor: seconds between CPU/memory samples of customers not on screen",
+        required: true,
+    },
+    SettingDef {
+        key: "monitor.devices_s",
+        kind: SettingKind::Int { min: 60, max: 86_400 },
+        default: "900",
+        help: "Monitor: seconds between device counts from each NetBird API",
+        required: true,
+    },
+    SettingDef {
+        key: "monitor.concurrency",
+        kind: SettingKind::Int { min: 1, max: 64 },
+        default: "4",
+        help: "Monitor and bulk actions: customers worked on at once",
+        required: true,
+    },
+    SettingDef {
+        key: "alerts.webhook_url",
+        kind: SettingKind::Url,
+        default: "",
+        help: "Alerts: POST a JSON body to this URL on every alert and recovery; empty: off",
+        required: false,
+    },
+    SettingDef {
+        key: "alerts.gotify_url",
+        kind: SettingKind::Url,
+        default: "",
+        help: "Alerts: Gotify server URL, e.g. https://push.msp.example; empty: off",
+        required: false,
+    },
+    SettingDef {
+        key: "alerts.gotify_token",
+        kind: SettingKind::Secret,
+        default: "",
+        help: "Alerts: Gotify application token (stored encrypted)",
+        required: false,
+    },
+    SettingDef {
+        key: "alerts.per_hour",
+        kind: SettingKind::Int { min: 1, max: 1000 },
+        default: "6",
+        help: "Alerts: at most this many notices per customer and hour (a flapping one is held back)",
+        required: true,
+    },
+    SettingDef {
+        key: "alerts.cert_pending_min",
+        kind: SettingKind::Int { min: 1, max: 100_000 },
+        default: "60",
+        help: "Alerts: minutes a certificate may stay pending before an alert",
+        required: true,
+    },
+    SettingDef {
+        key: "alerts.disk_percent",
+        kind: SettingKind::Int { min: 50, max: 100 },
+        default: "90",
+        help: "Alerts: alert when the data dir's disk is this full (percent)",
+        required: true,
+    },
 ];
 
 /// The definition of `key`, or an error listing the valid keys.
@@ -324,6 +401,40 @@ pub struct Settings {
     pub health_timeout_s: u64,
     /// See [`SETTINGS`].
     pub refresh_interval_s: u64,
+    /// The monitor's intervals and limits.
+    pub monitor: MonitorSettings,
+    /// Where and how alerts go (the Gotify token comes from the vault).
+    pub alerts: AlertSettings,
+}
+
+/// The `monitor.*` settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MonitorSettings {
+    /// See [`SETTINGS`].
+    pub containers_s: u64,
+    /// See [`SETTINGS`].
+    pub health_s: u64,
+    /// See [`SETTINGS`].
+    pub stats_s: u64,
+    /// See [`SETTINGS`].
+    pub devices_s: u64,
+    /// See [`SETTINGS`].
+    pub concurrency: usize,
+}
+
+/// The `alerts.*` settings (without the secret token).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlertSettings {
+    /// See [`SETTINGS`].
+    pub webhook_url: String,
+    /// See [`SETTINGS`].
+    pub gotify_url: String,
+    /// See [`SETTINGS`].
+    pub per_hour: u32,
+    /// See [`SETTINGS`].
+    pub cert_pending_min: i64,
+    /// See [`SETTINGS`].
+    pub disk_percent: u8,
 }
 
 impl Settings {
@@ -364,6 +475,20 @@ impl Settings {
             images,
             health_timeout_s: u64::try_from(int("health_timeout_s")?).unwrap_or(60),
             refresh_interval_s: u64::try_from(int("refresh_interval_s")?).unwrap_or(10),
+            monitor: MonitorSettings {
+                containers_s: u64::try_from(int("monitor.containers_s")?).unwrap_or(15),
+                health_s: u64::try_from(int("monitor.health_s")?).unwrap_or(120),
+                stats_s: u64::try_from(int("monitor.stats_s")?).unwrap_or(600),
+                devices_s: u64::try_from(int("monitor.devices_s")?).unwrap_or(900),
+                concurrency: usize::try_from(int("monitor.concurrency")?).unwrap_or(4),
+            },
+            alerts: AlertSettings {
+                webhook_url: get("alerts.webhook_url")?,
+                gotify_url: get("alerts.gotify_url")?,
+                per_hour: u32::try_from(int("alerts.per_hour")?).unwrap_or(6),
+                cert_pending_min: int("alerts.cert_pending_min")?,
+                disk_percent: u8::try_from(int("alerts.disk_percent")?).unwrap_or(90),
+            },
         })
     }
 }

@@ -112,7 +112,7 @@ impl<P: Proxy> Ops<'_, P> {
             self.docker.stop(&name, stop_grace()).await?;
         }
         self.store.set_deployment_status(customer_id, DeploymentStatus::Stopped, None)?;
-        self.store.set_customer_status(customer_id, CustomerStatus::Inactive, Some("stopped"))?;
+        self.store.set_customer_status(customer_id, CustomerStatus::Stopped, None)?;
         self.store.log_customer(self.actor, &customer, "stop", AuditStatus::Success, "stopped")?;
         Ok(())
     }

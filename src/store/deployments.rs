@@ -76,6 +76,7 @@ impl Store {
     ) -> Result<()> {
         self.conn.execute(
             "UPDATE deployments SET npm_proxy_id = ?1, npm_certificate_id = ?2, npm_certificate_owned = ?3, proxy_pending = ?4,
+                    proxy_pending_since = CASE WHEN ?4 IS NULL THEN NULL ELSE COALESCE(proxy_pending_since, ?5) END,
                     updated_at = ?5 WHERE customer_id = ?6",
             params![proxy_id, certificate_id, certificate_owned, pending, fmt_time(now()), customer_id],
         )?;

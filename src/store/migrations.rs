@@ -117,7 +117,61 @@ pub const MIGRATIONS: &[&str] = &[
         heartbeat_at INTEGER NOT NULL
     );
     "#,
+    // 7: the fleet monitor: what it last saw per customer, when a certificate became pending,
+    // and which alerts are firing (so a restarted monitor does not notify twice). The widened
+    // status CHECK (degraded, stopped) is applied by `widen_status_check` first.
+    r#"
+    UPDATE customers SET status = 'stopped' WHERE status = 'inactive' AND status_reason = 'stopped';
+    ALTER TABLE deployments ADD COLUMN proxy_pending_since TEXT;
+    UPDATE deployments SET proxy_pending_since = updated_at WHERE proxy_pending IS NOT NULL;
+    CREATE TABLE customer_checks (
+        customer_id       INTEGER PRIMARY KEY REFERENCES customers(id) ON DELETE CASCADE,
+        checked_at        TEXT NOT NULL,
+        containers_up     INTEGER NOT NULL,
+        containers_total  INTEGER NOT NULL,
+        health_ok         INTEGER,
+        stun_ok           INTEGER,
+        health_reason     TEXT,
+        health_checked_at TEXT,
+        cpu_percent       REAL,
+        memory_bytes      INTEGER,
+        stats_at          TEXT
+    );
+    CREATE TABLE alert_state (
+        key      TEXT PRIMARY KEY,
+        scope    TEXT NOT NULL,
+        kind     TEXT NOT NULL,
+        message  TEXT NOT NULL,
+        since    TEXT NOT NULL,
+        notified INTEGER NOT NULL
+    );
+    "#,
 ];
+
+/// Before migration 7: lets `customers.status` hold `degraded` and `stopped`. SQLite cannot
+/// alter a CHECK, and rebuilding the table would cascade-delete its children, so the stored
+/// definition is edited in place: SQLite documents this for loosening a constraint, which is
+/// all this does (every existing row still satisfies it).
+fn widen_status_check(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
+    const OLD: &str = "CHECK (status IN ('active', 'inactive', 'deploying', 'error'))";
+    const NEW: &str =
+        "CHECK (status IN ('active', 'degraded', 'inactive', 'stopped', 'deploying', 'error'))";
+    let sql: String =
+        tx.query_row("SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'customers'", [], |r| r.get(0))?;
+    if !sql.contains(OLD) {
+        return Ok(());
+    }
+    let version: i64 = tx.query_row("PRAGMA schema_version", [], |r| r.get(0))?;
+    tx.pragma_update(None, "writable_schema", true)?;
+    tx.execute(
+        "UPDATE sqlite_schema SET sql = ?1 WHERE type = 'table' AND name = 'customers'",
+        [sql.replace(OLD, NEW)],
+    )?;
+    // A new schema version makes every connection re-read the definition.
+    tx.pragma_update(None, "schema_version", version + 1)?;
+    tx.pragma_update(None, "writable_schema", false)?;
+    Ok(())
+}
 
 /// The schema version this build writes.
 pub const LATEST: usize = MIGRATIONS.len();
@@ -137,6 +191,9 @@ pub fn migrate_to(conn: &mut Connection, target: usize) -> Result<(), StoreError
     }
     for (i, sql) in MIGRATIONS.iter().enumerate().take(target).skip(current) {
         let tx = conn.transaction()?;
+        if i == 6 {
+            widen_status_check(&tx)?;
+        }
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", i64::try_from(i + 1).unwrap_or(i64::MAX))?;
         tx.commit()?;

@@ -11,6 +11,7 @@ pub mod deployments;
 pub mod home;
 pub mod locks;
 pub mod migrations;
+pub mod monitor;
 pub mod settings;
 pub mod users;
 pub mod vault;
@@ -229,6 +230,30 @@ mod tests {
             }
             assert_eq!(store.integrity_check().unwrap(), Ok(()));
         }
+    }
+
+    #[test]
+    fn version_7_widens_the_status_and_names_stopped_customers() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(DB_FILE);
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            migrations::migrate_to(&mut conn, 6).unwrap();
+            conn.execute_batch(
+                "INSERT INTO customers (name, subdomain, email, status, status_reason, created_at, updated_at)
+                 VALUES ('Old', 'old', 'o@old.example', 'inactive', 'stopped', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
+            )
+            .unwrap();
+            let err = conn.execute("UPDATE customers SET status = 'degraded'", []).unwrap_err();
+            assert!(err.to_string().contains("CHECK"), "{err}");
+        }
+        let store = Store::open(&path, false).unwrap();
+        let c = store.find_customer("old").unwrap();
+        assert_eq!(c.status, crate::domain::customer::CustomerStatus::Stopped);
+        store.set_customer_status(c.id, crate::domain::customer::CustomerStatus::Degraded, Some("x")).unwrap();
+        let bad = store.conn.execute("UPDATE customers SET status = 'paused'", []).unwrap_err();
+        assert!(bad.to_string().contains("CHECK"), "the constraint still holds: {bad}");
+        assert_eq!(store.integrity_check().unwrap(), Ok(()));
     }
 
     #[test]

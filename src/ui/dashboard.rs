@@ -25,38 +25,45 @@ pub fn render(state: &AppState, t: &Theme, frame: &mut Frame, area: Rect) {
 }
 
 fn cards_boxes(state: &AppState, t: &Theme, frame: &mut Frame, area: Rect) {
-    let (total, active, inactive, _deploying, error) = state.dashboard.counts();
+    let n = state.dashboard.counts();
     let (used, allowed) = state.dashboard.devices();
     let cells =
-        Layout::horizontal([Constraint::Length(16); 4].into_iter().chain([Constraint::Length(20), Constraint::Min(0)]))
+        Layout::horizontal([Constraint::Length(16); 5].into_iter().chain([Constraint::Length(20), Constraint::Min(0)]))
             .split(area);
     let card = |title: &str, value: Line<'static>| {
         Paragraph::new(value).centered().block(Block::bordered().title(format!(" {title} ")))
     };
-    frame.render_widget(card("Total", Line::styled(total.to_string(), t.bold())), cells[0]);
-    let (m, s) = t.status(CustomerStatus::Active);
-    frame.render_widget(card("Active", Line::styled(format!("{m} {active}"), s)), cells[1]);
-    let (m, s) = t.status(CustomerStatus::Inactive);
-    frame.render_widget(card("Inactive", Line::styled(format!("{m} {inactive}"), s)), cells[2]);
-    let (m, s) = t.status(CustomerStatus::Error);
-    frame.render_widget(card("Error", Line::styled(format!("{m} {error}"), s)), cells[3]);
-    frame.render_widget(card("Devices", Line::raw(format!("{used} / {allowed}"))), cells[4]);
+    frame.render_widget(card("Total", Line::styled(n.total.to_string(), t.bold())), cells[0]);
+    let cards = [
+        ("Active", CustomerStatus::Active, n.active),
+        ("Degraded", CustomerStatus::Degraded, n.degraded),
+        ("Inactive", CustomerStatus::Inactive, n.inactive),
+        ("Error", CustomerStatus::Error, n.error),
+    ];
+    for (i, (title, status, count)) in cards.into_iter().enumerate() {
+        let (m, s) = t.status(status);
+        frame.render_widget(card(title, Line::styled(format!("{m} {count}"), s)), cells[i + 1]);
+    }
+    frame.render_widget(card("Devices", Line::raw(format!("{used} / {allowed}"))), cells[5]);
 }
 
 fn cards_line(state: &AppState, t: &Theme, frame: &mut Frame, area: Rect) {
-    let (total, active, inactive, _deploying, error) = state.dashboard.counts();
+    let n = state.dashboard.counts();
     let (used, allowed) = state.dashboard.devices();
     let (ma, sa) = t.status(CustomerStatus::Active);
+    let (md, sd) = t.status(CustomerStatus::Degraded);
     let (mi, si) = t.status(CustomerStatus::Inactive);
     let (me, se) = t.status(CustomerStatus::Error);
     let line = Line::from(vec![
-        Span::styled(format!(" Total {total}"), t.bold()),
+        Span::styled(format!(" Total {}", n.total), t.bold()),
         Span::raw(" · "),
-        Span::styled(format!("{ma} {active} active"), sa),
+        Span::styled(format!("{ma} {} active", n.active), sa),
         Span::raw(" · "),
-        Span::styled(format!("{mi} {inactive} inactive"), si),
+        Span::styled(format!("{md} {} degr.", n.degraded), sd),
         Span::raw(" · "),
-        Span::styled(format!("{me} {error} error"), se),
+        Span::styled(format!("{mi} {} inactive", n.inactive), si),
+        Span::raw(" · "),
+        Span::styled(format!("{me} {} error", n.error), se),
         Span::raw(format!(" · dev {used}/{allowed}")),
     ]);
     frame.render_widget(Paragraph::new(line), area);

@@ -64,7 +64,9 @@ impl Theme {
     pub fn status(&self, s: CustomerStatus) -> (&'static str, Style) {
         match s {
             CustomerStatus::Active => ("●", self.ok()),
+            CustomerStatus::Degraded => ("▲", self.warn()),
             CustomerStatus::Inactive => ("○", self.dim()),
+            CustomerStatus::Stopped => ("■", self.dim()),
             CustomerStatus::Deploying => ("◐", self.warn()),
             CustomerStatus::Error => ("✗", self.error()),
         }

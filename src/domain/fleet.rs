@@ -1,0 +1,410 @@
+//! The fleet monitor's rules: from what Docker, the health probes and NetBird last said about a
+//! customer to its status, its reason and the conditions alerts are raised for. No IO: the
+//! engine gathers observations, these functions judge them.
+
+use serde::Serialize;
+
+use super::Timestamp;
+use super::customer::{CustomerStatus, Layout};
+
+/// One container as the monitor's single list call saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContainerSeen {
+    /// Compose service (`server`, `dashboard`, ...).
+    pub service: String,
+    /// Docker's state word (`running`, `restarting`, `exited`, ...).
+    pub state: String,
+    /// Docker's health word when the container has a health check (`healthy`, `unhealthy`, `starting`).
+    pub health: Option<String>,
+    /// The image it runs.
+    pub image: String,
+}
+
+impl ContainerSeen {
+    /// Running and not reported unhealthy by Docker.
+    pub fn is_up(&self) -> bool {
+        self.state == "running" && self.health.as_deref() != Some("unhealthy")
+    }
+}
+
+/// The last health probe of a customer (HTTP endpoints and STUN).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProbeSeen {
+    /// Every HTTP endpoint answered.
+    pub http_ok: bool,
+    /// The STUN binding request on the public port was answered (`None`: not tested).
+    pub stun_ok: Option<bool>,
+    /// What failed, in words.
+    pub reason: Option<String>,
+}
+
+/// Everything the monitor knows about one customer at a moment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Observation<'a> {
+    /// Status as stored (set by operations and by earlier monitor rounds).
+    pub stored: CustomerStatus,
+    /// Reason as stored.
+    pub stored_reason: Option<&'a str>,
+    /// True when the customer has a deployment record (it was deployed and not deleted).
+    pub deployed: bool,
+    /// True while an operation holds the customer's lock: the operation owns the status then.
+    pub busy: bool,
+    /// Layout: says which services must exist.
+    pub layout: Layout,
+    /// Its containers as listed now.
+    pub containers: &'a [ContainerSeen],
+    /// The last health probe, if one ran since the containers last changed.
+    pub probe: Option<&'a ProbeSeen>,
+    /// Why the certificate is pending, with how long it has been, in seconds.
+    pub cert_pending: Option<(&'a str, i64)>,
+    /// Devices at the last count and the customer's limit.
+    pub devices: Option<(u32, i64)>,
+}
+
+/// Something wrong that an alert is raised for while it lasts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Condition {
+    /// A service's container is missing or not running.
+    ContainerDown {
+        /// The service.
+        service: String,
+    },
+    /// Docker keeps restarting a container.
+    Restarting {
+        /// The service.
+        service: String,
+    },
+    /// An HTTP health endpoint fails.
+    HealthFailing {
+        /// What failed.
+        reason: String,
+    },
+    /// The public STUN port does not answer.
+    StunFailing,
+    /// The certificate has been pending longer than allowed.
+    CertPending {
+        /// Why it is pending.
+        reason: String,
+        /// Minutes pending.
+        minutes: i64,
+    },
+    /// More devices than the customer's limit.
+    DevicesOver {
+        /// Devices counted.
+        devices: u32,
+        /// The limit.
+        max: i64,
+    },
+    /// The data dir's disk is nearly full (a host condition, not a customer's).
+    DiskFull {
+        /// Percent used.
+        percent: u8,
+    },
+}
+
+impl Condition {
+    /// A stable key: one alert per key while the condition lasts (dedupe).
+    pub fn key(&self) -> String {
+        match self {
+            Condition::ContainerDown { service } => format!("down:{service}"),
+            Condition::Restarting { service } => format!("restarting:{service}"),
+            Condition::HealthFailing { .. } => "health".into(),
+            Condition::StunFailing => "stun".into(),
+            Condition::CertPending { .. } => "cert".into(),
+            Condition::DevicesOver { .. } => "devices".into(),
+            Condition::DiskFull { .. } => "disk".into(),
+        }
+    }
+
+    /// One sentence for people.
+    pub fn describe(&self) -> String {
+        match self {
+            Condition::ContainerDown { service } => format!("{service} container is down"),
+            Condition::Restarting { service } => format!("{service} container keeps restarting"),
+            Condition::HealthFailing { reason } => format!("health check failing: {reason}"),
+            Condition::StunFailing => "STUN does not answer on the public UDP port".into(),
+            Condition::CertPending { reason, minutes } => {
+                format!("certificate pending for {minutes} min: {reason}")
+            }
+            Condition::DevicesOver { devices, max } => format!("{devices} devices, over the limit of {max}"),
+            Condition::DiskFull { percent } => format!("data disk {percent}% full"),
+        }
+    }
+
+    /// True when the customer's VPN cannot work while this lasts (its status becomes `error`);
+    /// otherwise it still works but needs attention (`degraded`).
+    pub fn is_outage(&self) -> bool {
+        match self {
+            Condition::ContainerDown { service } | Condition::Restarting { service } => service != "dashboard",
+            Condition::HealthFailing { .. } => true,
+            _ => false,
+        }
+    }
+}
+
+/// What the monitor concludes about a customer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    /// The status to store.
+    pub status: CustomerStatus,
+    /// Its reason (`None` when all is well).
+    pub reason: Option<String>,
+    /// What is wrong, for alerts.
+    pub conditions: Vec<Condition>,
+}
+
+/// The services a layout runs.
+pub fn services(layout: Layout) -> &'static [&'static str] {
+    match layout {
+        Layout::Combined => &["server", "dashboard"],
+        Layout::Legacy => &["management", "signal", "relay", "dashboard"],
+    }
+}
+
+/// Judges one customer. Operations own the status while they run (`busy`, `deploying`); a
+/// customer never deployed stays `inactive`; one stopped on purpose stays `stopped` while its
+/// containers are down. A failed operation's `error` is kept (with its reason) until the
+/// containers run again.
+pub fn judge(o: &Observation<'_>, cert_pending_limit_s: i64) -> Verdict {
+    let keep = |conditions| Verdict {
+        status: o.stored,
+        reason: o.stored_reason.map(str::to_string),
+        conditions,
+    };
+    if o.busy || o.stored == CustomerStatus::Deploying || !o.deployed {
+        return keep(Vec::new());
+    }
+    let any_running = o.containers.iter().any(|c| c.state == "running" || c.state == "restarting");
+    if o.stored == CustomerStatus::Stopped && !any_running {
+        return keep(Vec::new());
+    }
+    if o.stored == CustomerStatus::Error && o.containers.is_empty() {
+        let down = services(o.layout).iter().map(|s| Condition::ContainerDown { service: (*s).to_string() });
+        return keep(down.collect());
+    }
+    let mut conditions = Vec::new();
+    for service in services(o.layout) {
+        let seen = o.containers.iter().find(|c| c.service == *service);
+        match seen {
+            Some(c) if c.state == "restarting" => {
+                conditions.push(Condition::Restarting { service: (*service).to_string() });
+            }
+            Some(c) if c.is_up() => {}
+            _ => conditions.push(Condition::ContainerDown { service: (*service).to_string() }),
+        }
+    }
+    // A probe only says something about containers that run; otherwise it is stale.
+    if let Some(p) = o.probe.filter(|_| conditions.is_empty()) {
+        if !p.http_ok {
+            conditions.push(Condition::HealthFailing {
+                reason: p.reason.clone().unwrap_or_else(|| "no answer".to_string()),
+            });
+        }
+        if p.stun_ok == Some(false) {
+            conditions.push(Condition::StunFailing);
+        }
+    }
+    if let Some((reason, secs)) = o.cert_pending
+        && secs >= cert_pending_limit_s
+    {
+        conditions.push(Condition::CertPending { reason: reason.to_string(), minutes: secs / 60 });
+    }
+    if let Some((devices, max)) = o.devices
+        && i64::from(devices) > max
+    {
+        conditions.push(Condition::DevicesOver { devices, max });
+    }
+    let status = if conditions.iter().any(Condition::is_outage) {
+        CustomerStatus::Error
+    } else if !conditions.is_empty() {
+        CustomerStatus::Degraded
+    } else {
+        CustomerStatus::Active
+    };
+    let mut reason = conditions.iter().map(Condition::describe).collect::<Vec<_>>().join("; ");
+    // A pending certificate below the alert threshold is still worth showing as the reason.
+    if reason.is_empty()
+        && let Some((pending, _)) = o.cert_pending
+    {
+        reason = format!("certificate pending: {pending}");
+    }
+    Verdict { status, reason: Some(reason).filter(|r| !r.is_empty()), conditions }
+}
+
+/// Host resources for the dashboard header and the disk alert.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+pub struct HostStats {
+    /// CPU busy since the previous sample, percent of all cores.
+    pub cpu_percent: Option<f64>,
+    /// Memory in use, percent (MemAvailable based).
+    pub memory_percent: Option<f64>,
+    /// Disk of the data dir used, percent.
+    pub disk_percent: Option<f64>,
+    /// Bytes free on the data dir's disk.
+    pub disk_free_bytes: Option<u64>,
+    /// Containers Docker has (all states).
+    pub containers: Option<u64>,
+}
+
+/// One monitor round's summary, for `nbmsp monitor --once --json` and benchmarks.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RoundReport {
+    /// When it ran.
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: Timestamp,
+    /// Customers judged.
+    pub customers: usize,
+    /// Containers seen.
+    pub containers: usize,
+    /// Customers whose status changed.
+    pub changed: usize,
+    /// Docker API calls the round made.
+    pub docker_calls: u64,
+    /// Milliseconds the round took.
+    pub millis: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn up(service: &str) -> ContainerSeen {
+        ContainerSeen { service: service.into(), state: "running".into(), health: None, image: "x".into() }
+    }
+
+    fn with_state(service: &str, state: &str) -> ContainerSeen {
+        ContainerSeen { state: state.into(), ..up(service) }
+    }
+
+    fn obs<'a>(stored: CustomerStatus, containers: &'a [ContainerSeen]) -> Observation<'a> {
+        Observation {
+            stored,
+            stored_reason: None,
+            deployed: true,
+            busy: false,
+            layout: Layout::Combined,
+            containers,
+            probe: None,
+            cert_pending: None,
+            devices: None,
+        }
+    }
+
+    #[test]
+    fn all_up_is_active_and_recovers_from_error() {
+        let cs = [up("server"), up("dashboard")];
+        for stored in [CustomerStatus::Active, CustomerStatus::Error, CustomerStatus::Degraded] {
+            let v = judge(&obs(stored, &cs), 3600);
+            assert_eq!((v.status, v.reason, v.conditions.len()), (CustomerStatus::Active, None, 0), "{stored}");
+        }
+    }
+
+    #[test]
+    fn core_down_is_error_dashboard_down_is_degraded() {
+        let cs = [with_state("server", "exited"), up("dashboard")];
+        let v = judge(&obs(CustomerStatus::Active, &cs), 3600);
+        assert_eq!(v.status, CustomerStatus::Error);
+        assert_eq!(v.reason.as_deref(), Some("server container is down"));
+        let cs = [up("server"), with_state("dashboard", "exited")];
+        assert_eq!(judge(&obs(CustomerStatus::Active, &cs), 3600).status, CustomerStatus::Degraded);
+        let cs = [up("server")];
+        let v = judge(&obs(CustomerStatus::Active, &cs), 3600);
+        assert_eq!(v.conditions, vec![Condition::ContainerDown { service: "dashboard".into() }]);
+    }
+
+    #[test]
+    fn restarting_and_unhealthy_count_as_down() {
+        let cs = [with_state("server", "restarting"), up("dashboard")];
+        let v = judge(&obs(CustomerStatus::Active, &cs), 3600);
+        assert_eq!(v.conditions, vec![Condition::Restarting { service: "server".into() }]);
+        assert_eq!(v.status, CustomerStatus::Error);
+        let sick = ContainerSeen { health: Some("unhealthy".into()), ..up("server") };
+        let cs = [sick, up("dashboard")];
+        assert_eq!(judge(&obs(CustomerStatus::Active, &cs), 3600).status, CustomerStatus::Error);
+    }
+
+    #[test]
+    fn operations_own_the_status_while_they_run() {
+        let cs: [ContainerSeen; 0] = [];
+        let mut o = obs(CustomerStatus::Deploying, &cs);
+        assert_eq!(judge(&o, 3600).status, CustomerStatus::Deploying);
+        o.stored = CustomerStatus::Active;
+        o.busy = true;
+        assert_eq!(judge(&o, 3600), Verdict { status: CustomerStatus::Active, reason: None, conditions: vec![] });
+        o.busy = false;
+        o.deployed = false;
+        o.stored = CustomerStatus::Inactive;
+        assert_eq!(judge(&o, 3600).status, CustomerStatus::Inactive);
+    }
+
+    #[test]
+    fn stopped_on_purpose_stays_stopped_until_something_runs() {
+        let cs = [with_state("server", "exited"), with_state("dashboard", "exited")];
+        let v = judge(&obs(CustomerStatus::Stopped, &cs), 3600);
+        assert_eq!((v.status, v.conditions.len()), (CustomerStatus::Stopped, 0));
+        let cs = [up("server"), up("dashboard")];
+        assert_eq!(judge(&obs(CustomerStatus::Stopped, &cs), 3600).status, CustomerStatus::Active);
+    }
+
+    #[test]
+    fn failed_operation_keeps_its_reason_while_nothing_exists() {
+        let cs: [ContainerSeen; 0] = [];
+        let mut o = obs(CustomerStatus::Error, &cs);
+        o.stored_reason = Some("deploy failed: image missing");
+        let v = judge(&o, 3600);
+        assert_eq!(v.status, CustomerStatus::Error);
+        assert_eq!(v.reason.as_deref(), Some("deploy failed: image missing"));
+        assert_eq!(v.conditions.len(), 2);
+        // An active customer whose containers vanished is an outage, not "kept".
+        o.stored = CustomerStatus::Active;
+        let v = judge(&o, 3600);
+        assert_eq!(v.status, CustomerStatus::Error);
+        assert!(v.reason.unwrap().contains("server container is down"));
+    }
+
+    #[test]
+    fn probes_certificates_and_devices() {
+        let cs = [up("server"), up("dashboard")];
+        let bad_stun = ProbeSeen { http_ok: true, stun_ok: Some(false), reason: None };
+        let mut o = obs(CustomerStatus::Active, &cs);
+        o.probe = Some(&bad_stun);
+        assert_eq!(judge(&o, 3600).status, CustomerStatus::Degraded);
+        let bad_http = ProbeSeen { http_ok: false, stun_ok: Some(true), reason: Some("/ answered 502".into()) };
+        o.probe = Some(&bad_http);
+        let v = judge(&o, 3600);
+        assert_eq!(v.status, CustomerStatus::Error);
+        assert_eq!(v.reason.as_deref(), Some("health check failing: / answered 502"));
+        o.probe = None;
+        o.cert_pending = Some(("DNS not pointing here", 120));
+        let v = judge(&o, 3600);
+        assert_eq!(v.status, CustomerStatus::Active, "pending below the limit is no alert");
+        assert_eq!(v.reason.as_deref(), Some("certificate pending: DNS not pointing here"));
+        o.cert_pending = Some(("DNS not pointing here", 7200));
+        assert_eq!(judge(&o, 3600).status, CustomerStatus::Degraded);
+        o.cert_pending = None;
+        o.devices = Some((21, 20));
+        let v = judge(&o, 3600);
+        assert_eq!(v.conditions, vec![Condition::DevicesOver { devices: 21, max: 20 }]);
+        o.devices = Some((20, 20));
+        assert_eq!(judge(&o, 3600).status, CustomerStatus::Active);
+    }
+
+    #[test]
+    fn a_probe_of_down_containers_is_ignored() {
+        let cs = [with_state("server", "exited"), up("dashboard")];
+        let p = ProbeSeen { http_ok: false, stun_ok: Some(false), reason: Some("x".into()) };
+        let mut o = obs(CustomerStatus::Active, &cs);
+        o.probe = Some(&p);
+        assert_eq!(judge(&o, 3600).conditions.len(), 1);
+    }
+
+    #[test]
+    fn legacy_layout_needs_four_services() {
+        let cs = [up("management"), up("signal"), up("dashboard")];
+        let mut o = obs(CustomerStatus::Active, &cs);
+        o.layout = Layout::Legacy;
+        let v = judge(&o, 3600);
+        assert_eq!(v.conditions, vec![Condition::ContainerDown { service: "relay".into() }]);
+    }
+}
