@@ -10,6 +10,7 @@ pub mod deploy;
 pub mod doctor;
 pub mod error;
 pub mod init;
+pub mod monitor;
 pub mod npm;
 pub mod output;
 pub mod settings;
@@ -90,6 +91,11 @@ pub enum Command {
     /// Nginx Proxy Manager checks
     #[command(subcommand)]
     Npm(npm::NpmCommand),
+    /// Watch the fleet and send alerts, in the foreground (what the systemd unit runs)
+    Monitor(monitor::MonitorArgs),
+    /// Firing alerts, and a test notification to the configured channels
+    #[command(subcommand)]
+    Alerts(monitor::AlertsCommand),
 }
 
 /// Runs one command.
@@ -102,6 +108,8 @@ pub async fn run(g: &GlobalArgs, command: Command) -> CliResult {
         Command::Doctor => doctor::run(g).await,
         Command::Backup(a) => backup::run(g, a),
         Command::Npm(c) => npm::run(g, c).await,
+        Command::Monitor(a) => monitor::run(g, a).await,
+        Command::Alerts(c) => monitor::alerts(g, c).await,
     }
 }
 

@@ -138,7 +138,9 @@ impl AlertBook {
                     if let Some(a) = self.active.get_mut(&format!("{prefix}{kind}")) {
                         a.notified = true;
                     }
-                    let late = if now > since { format!(" (since {})", super::human_duration(now - since)) } else {
+                    let late = if now > since {
+                        format!(" (since {})", super::human_duration(now - since))
+                    } else {
                         String::new()
                     };
                     out.push(Notice {

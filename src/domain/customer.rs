@@ -229,7 +229,12 @@ mod tests {
         for s in CustomerStatus::ALL {
             assert_eq!(s.as_str().parse::<CustomerStatus>(), Ok(*s));
         }
-        assert!("paused".parse::<CustomerStatus>().unwrap_err().contains("active, degraded, inactive, stopped, deploying, error"));
+        assert!(
+            "paused"
+                .parse::<CustomerStatus>()
+                .unwrap_err()
+                .contains("active, degraded, inactive, stopped, deploying, error")
+        );
         assert_eq!("legacy".parse::<Layout>(), Ok(Layout::Legacy));
     }
 

@@ -30,8 +30,10 @@ impl ContainerSeen {
 /// The last health probe of a customer (HTTP endpoints and STUN).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProbeSeen {
-    /// Every HTTP endpoint answered.
+    /// The core HTTP endpoints (management/server, relay) answered.
     pub http_ok: bool,
+    /// The dashboard answered.
+    pub dashboard_ok: bool,
     /// The STUN binding request on the public port was answered (`None`: not tested).
     pub stun_ok: Option<bool>,
     /// What failed, in words.
@@ -80,6 +82,8 @@ pub enum Condition {
         /// What failed.
         reason: String,
     },
+    /// The dashboard container runs but its web page fails.
+    DashboardFailing,
     /// The public STUN port does not answer.
     StunFailing,
     /// The certificate has been pending longer than allowed.
@@ -110,6 +114,7 @@ impl Condition {
             Condition::ContainerDown { service } => format!("down:{service}"),
             Condition::Restarting { service } => format!("restarting:{service}"),
             Condition::HealthFailing { .. } => "health".into(),
+            Condition::DashboardFailing => "dashboard".into(),
             Condition::StunFailing => "stun".into(),
             Condition::CertPending { .. } => "cert".into(),
             Condition::DevicesOver { .. } => "devices".into(),
@@ -123,6 +128,7 @@ impl Condition {
             Condition::ContainerDown { service } => format!("{service} container is down"),
             Condition::Restarting { service } => format!("{service} container keeps restarting"),
             Condition::HealthFailing { reason } => format!("health check failing: {reason}"),
+            Condition::DashboardFailing => "dashboard web page fails".into(),
             Condition::StunFailing => "STUN does not answer on the public UDP port".into(),
             Condition::CertPending { reason, minutes } => {
                 format!("certificate pending for {minutes} min: {reason}")
@@ -167,11 +173,7 @@ pub fn services(layout: Layout) -> &'static [&'static str] {
 /// containers are down. A failed operation's `error` is kept (with its reason) until the
 /// containers run again.
 pub fn judge(o: &Observation<'_>, cert_pending_limit_s: i64) -> Verdict {
-    let keep = |conditions| Verdict {
-        status: o.stored,
-        reason: o.stored_reason.map(str::to_string),
-        conditions,
-    };
+    let keep = |conditions| Verdict { status: o.stored, reason: o.stored_reason.map(str::to_string), conditions };
     if o.busy || o.stored == CustomerStatus::Deploying || !o.deployed {
         return keep(Vec::new());
     }
@@ -197,9 +199,11 @@ pub fn judge(o: &Observation<'_>, cert_pending_limit_s: i64) -> Verdict {
     // A probe only says something about containers that run; otherwise it is stale.
     if let Some(p) = o.probe.filter(|_| conditions.is_empty()) {
         if !p.http_ok {
-            conditions.push(Condition::HealthFailing {
-                reason: p.reason.clone().unwrap_or_else(|| "no answer".to_string()),
-            });
+            conditions
+                .push(Condition::HealthFailing { reason: p.reason.clone().unwrap_or_else(|| "no answer".to_string()) });
+        }
+        if !p.dashboard_ok {
+            conditions.push(Condition::DashboardFailing);
         }
         if p.stun_ok == Some(false) {
             conditions.push(Condition::StunFailing);
@@ -366,11 +370,16 @@ mod tests {
     #[test]
     fn probes_certificates_and_devices() {
         let cs = [up("server"), up("dashboard")];
-        let bad_stun = ProbeSeen { http_ok: true, stun_ok: Some(false), reason: None };
+        let bad_stun = ProbeSeen { http_ok: true, dashboard_ok: true, stun_ok: Some(false), reason: None };
         let mut o = obs(CustomerStatus::Active, &cs);
         o.probe = Some(&bad_stun);
         assert_eq!(judge(&o, 3600).status, CustomerStatus::Degraded);
-        let bad_http = ProbeSeen { http_ok: false, stun_ok: Some(true), reason: Some("/ answered 502".into()) };
+        let bad_http = ProbeSeen {
+            http_ok: false,
+            dashboard_ok: true,
+            stun_ok: Some(true),
+            reason: Some("/ answered 502".into()),
+        };
         o.probe = Some(&bad_http);
         let v = judge(&o, 3600);
         assert_eq!(v.status, CustomerStatus::Error);
@@ -393,7 +402,7 @@ mod tests {
     #[test]
     fn a_probe_of_down_containers_is_ignored() {
         let cs = [with_state("server", "exited"), up("dashboard")];
-        let p = ProbeSeen { http_ok: false, stun_ok: Some(false), reason: Some("x".into()) };
+        let p = ProbeSeen { http_ok: false, dashboard_ok: false, stun_ok: Some(false), reason: Some("x".into()) };
         let mut o = obs(CustomerStatus::Active, &cs);
         o.probe = Some(&p);
         assert_eq!(judge(&o, 3600).conditions.len(), 1);

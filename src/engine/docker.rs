@@ -31,6 +31,19 @@ pub const LABEL_SERVICE: &str = "com.docker.compose.service";
 pub struct DockerEngine {
     docker: Docker,
     host: String,
+    /// API requests made through this connection (shared by clones), for the monitor's figures.
+    calls: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+/// One container of the fleet as a single list call reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FleetContainer {
+    /// The customer id from its label.
+    pub customer_id: i64,
+    /// Container name.
+    pub name: String,
+    /// State, health, service and image.
+    pub seen: crate::domain::fleet::ContainerSeen,
 }
 
 /// What the engine says about itself.
@@ -104,11 +117,73 @@ impl DockerEngine {
             .await
             .map_err(|_| unreachable("no answer within 10 s".into()))?
             .map_err(|e| unreachable(e.to_string()))?;
-        Ok(Self { docker, host })
+        Ok(Self { docker, host, calls: Default::default() })
+    }
+
+    /// API requests made through this connection so far (list, inspect, stats, info, events).
+    pub fn api_calls(&self) -> u64 {
+        self.calls.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn count(&self) {
+        self.calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Every container of this installation (all states) in ONE list call, so the cost of a
+    /// fleet refresh does not grow with the number of customers.
+    pub async fn list_fleet(&self, installation: &str) -> Result<Vec<FleetContainer>, EngineError> {
+        use super::render::{LABEL_CUSTOMER, LABEL_INSTALLATION};
+        self.count();
+        let filters = HashMap::from([("label".to_string(), vec![format!("{LABEL_INSTALLATION}={installation}")])]);
+        let opts = ListContainersOptions { all: true, filters: Some(filters), ..Default::default() };
+        let list = self.docker.list_containers(Some(opts)).await.map_err(api)?;
+        Ok(list
+            .into_iter()
+            .filter_map(|c| {
+                let labels = c.labels.unwrap_or_default();
+                let customer_id = labels.get(LABEL_CUSTOMER)?.parse().ok()?;
+                // The list reports health only inside the status text: "Up 5 minutes (unhealthy)".
+                let status = c.status.unwrap_or_default();
+                let health = ["unhealthy", "healthy", "health: starting"]
+                    .into_iter()
+                    .find(|h| status.contains(&format!("({h})")))
+                    .map(|h| h.trim_start_matches("health: ").to_string());
+                Some(FleetContainer {
+                    customer_id,
+                    name: c.names?.into_iter().next()?.trim_start_matches('/').to_string(),
+                    seen: crate::domain::fleet::ContainerSeen {
+                        service: labels.get(LABEL_SERVICE).cloned().unwrap_or_default(),
+                        state: c.state.map(|s| s.to_string()).unwrap_or_default(),
+                        health,
+                        image: c.image.unwrap_or_default(),
+                    },
+                })
+            })
+            .collect())
+    }
+
+    /// Container lifecycle events of this installation (start, die, health changes, ...): the
+    /// monitor re-lists when one arrives instead of polling fast. Yields the action words.
+    pub fn fleet_events(&self, installation: &str) -> impl Stream<Item = Result<String, EngineError>> + 'static {
+        self.count();
+        let filters = HashMap::from([
+            ("type".to_string(), vec!["container".to_string()]),
+            ("label".to_string(), vec![format!("{}={installation}", super::render::LABEL_INSTALLATION)]),
+        ]);
+        let opts = bollard::query_parameters::EventsOptions { filters: Some(filters), ..Default::default() };
+        self.docker.events(Some(opts)).map(|e| e.map(|m| m.action.unwrap_or_default()).map_err(api))
+    }
+
+    /// How many containers the engine has (all states, all owners).
+    pub async fn container_count(&self) -> Result<u64, EngineError> {
+        self.count();
+        let info = self.docker.info().await.map_err(api)?;
+        Ok(info.containers.and_then(|n| u64::try_from(n).ok()).unwrap_or(0))
     }
 
     /// Engine release and API versions.
     pub async fn info(&self) -> Result<EngineInfo, EngineError> {
+        self.count();
         let v = self.docker.version().await.map_err(api)?;
         let negotiated = self.docker.client_version();
         Ok(EngineInfo {
@@ -289,6 +364,7 @@ impl DockerEngine {
 
     /// The container called `name`, if it exists.
     pub async fn inspect(&self, name: &str, network: Option<&str>) -> Result<Option<ContainerInfo>, EngineError> {
+        self.count();
         let c =
             match self.docker.inspect_container(name, None::<bollard::query_parameters::InspectContainerOptions>).await
             {
@@ -374,6 +450,7 @@ impl DockerEngine {
 
     /// One resource sample of a container (Docker takes about a second to measure CPU).
     pub async fn stats(&self, name: &str, service: &str) -> Result<ContainerStats, EngineError> {
+        self.count();
         let mut s = self.docker.stats(name, Some(StatsOptions { stream: false, one_shot: false }));
         let st = s.next().await.ok_or_else(|| EngineError::Docker(format!("no stats for {name}")))?.map_err(api)?;
         let cpu = st.cpu_stats.as_ref();

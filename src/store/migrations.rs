@@ -131,6 +131,7 @@ pub const MIGRATIONS: &[&str] = &[
         containers_total  INTEGER NOT NULL,
         health_ok         INTEGER,
         stun_ok           INTEGER,
+        dashboard_ok      INTEGER,
         health_reason     TEXT,
         health_checked_at TEXT,
         cpu_percent       REAL,
@@ -154,8 +155,7 @@ pub const MIGRATIONS: &[&str] = &[
 /// all this does (every existing row still satisfies it).
 fn widen_status_check(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
     const OLD: &str = "CHECK (status IN ('active', 'inactive', 'deploying', 'error'))";
-    const NEW: &str =
-        "CHECK (status IN ('active', 'degraded', 'inactive', 'stopped', 'deploying', 'error'))";
+    const NEW: &str = "CHECK (status IN ('active', 'degraded', 'inactive', 'stopped', 'deploying', 'error'))";
     let sql: String =
         tx.query_row("SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'customers'", [], |r| r.get(0))?;
     if !sql.contains(OLD) {

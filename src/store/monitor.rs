@@ -34,6 +34,7 @@ type ExtrasRow = (
     Option<String>,
     Option<bool>,
     Option<bool>,
+    Option<bool>,
     Option<String>,
     Option<String>,
     Option<f64>,
@@ -45,7 +46,7 @@ impl Store {
     /// Monitor data of every deployed customer, keyed by customer id, in one query.
     pub fn fleet_extras(&self) -> Result<BTreeMap<i64, FleetExtras>> {
         let mut stmt = self.conn.prepare(
-            "SELECT d.customer_id, d.proxy_pending_since, k.health_ok, k.stun_ok, k.health_reason, k.health_checked_at,
+            "SELECT d.customer_id, d.proxy_pending_since, k.health_ok, k.stun_ok, k.dashboard_ok, k.health_reason, k.health_checked_at,
                     k.cpu_percent, k.memory_bytes, k.stats_at
              FROM deployments d LEFT JOIN customer_checks k ON k.customer_id = d.customer_id",
         )?;
@@ -61,13 +62,19 @@ impl Store {
                     r.get(6)?,
                     r.get(7)?,
                     r.get(8)?,
+                    r.get(9)?,
                 ))
             })?
             .collect::<rusqlite::Result<_>>()?;
         let time = |s: Option<String>| s.map(|s| parse_time("customer_checks", &s)).transpose();
         rows.into_iter()
-            .map(|(id, since, ok, stun_ok, reason, at, cpu, mem, stats_at)| {
-                let probe = ok.map(|http_ok| ProbeSeen { http_ok, stun_ok, reason: reason.clone() });
+            .map(|(id, since, ok, stun_ok, dashboard_ok, reason, at, cpu, mem, stats_at)| {
+                let probe = ok.map(|http_ok| ProbeSeen {
+                    http_ok,
+                    dashboard_ok: dashboard_ok.unwrap_or(true),
+                    stun_ok,
+                    reason: reason.clone(),
+                });
                 Ok((
                     id,
                     FleetExtras {
@@ -124,9 +131,9 @@ impl Store {
     pub fn record_probe(&self, customer_id: i64, probe: &ProbeSeen) -> Result<()> {
         self.ensure_check_row(customer_id)?;
         self.conn.execute(
-            "UPDATE customer_checks SET health_ok = ?1, stun_ok = ?2, health_reason = ?3, health_checked_at = ?4
-             WHERE customer_id = ?5",
-            params![probe.http_ok, probe.stun_ok, probe.reason, fmt_time(now()), customer_id],
+            "UPDATE customer_checks SET health_ok = ?1, stun_ok = ?2, dashboard_ok = ?3, health_reason = ?4,
+                    health_checked_at = ?5 WHERE customer_id = ?6",
+            params![probe.http_ok, probe.stun_ok, probe.dashboard_ok, probe.reason, fmt_time(now()), customer_id],
         )?;
         Ok(())
     }
@@ -134,7 +141,8 @@ impl Store {
     /// Forgets the last probe (the containers changed: it says nothing about the new ones).
     pub fn clear_probe(&self, customer_id: i64) -> Result<()> {
         self.conn.execute(
-            "UPDATE customer_checks SET health_ok = NULL, stun_ok = NULL, health_reason = NULL WHERE customer_id = ?1",
+            "UPDATE customer_checks SET health_ok = NULL, stun_ok = NULL, dashboard_ok = NULL, health_reason = NULL
+             WHERE customer_id = ?1",
             params![customer_id],
         )?;
         Ok(())
@@ -208,6 +216,34 @@ impl Store {
         })
     }
 
+    /// Takes or renews the right to send alerts for `ttl_s` seconds. Several monitors (the
+    /// headless one, open apps) may run on one database; only the holder sends, so nothing
+    /// is announced twice. True when `holder` has it.
+    pub fn claim_alert_lease(&self, holder: &str, now_s: i64, ttl_s: i64) -> Result<bool> {
+        self.immediate(|conn| {
+            let current: Option<String> =
+                conn.query_row("SELECT value FROM meta WHERE key = 'alert_lease'", [], |r| r.get(0)).optional()?;
+            let free = current.as_deref().is_none_or(|v| {
+                let (who, until) = v.rsplit_once('|').unwrap_or((v, "0"));
+                who == holder || until.parse::<i64>().unwrap_or(0) < now_s
+            });
+            if free {
+                conn.execute(
+                    "INSERT INTO meta (key, value) VALUES ('alert_lease', ?1)
+                     ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    params![format!("{holder}|{}", now_s + ttl_s)],
+                )?;
+            }
+            Ok(free)
+        })
+    }
+
+    /// Gives the alert lease up (a monitor that stops), so another may take it at once.
+    pub fn release_alert_lease(&self, holder: &str) -> Result<()> {
+        self.conn.execute("DELETE FROM meta WHERE key = 'alert_lease' AND value LIKE ?1 || '|%'", params![holder])?;
+        Ok(())
+    }
+
     /// The last probe time of a customer (for the detail view).
     pub fn last_check(&self, customer_id: i64) -> Result<Option<String>> {
         Ok(self
@@ -270,6 +306,17 @@ mod tests {
     }
 
     #[test]
+    fn one_alert_sender_at_a_time() {
+        let (s, _) = store_with_customer();
+        assert!(s.claim_alert_lease("host:1", 100, 60).unwrap());
+        assert!(!s.claim_alert_lease("host:2", 120, 60).unwrap(), "held by host:1");
+        assert!(s.claim_alert_lease("host:1", 150, 60).unwrap(), "renewed");
+        assert!(s.claim_alert_lease("host:2", 211, 60).unwrap(), "expired, taken over");
+        s.release_alert_lease("host:2").unwrap();
+        assert!(s.claim_alert_lease("host:1", 212, 60).unwrap(), "released");
+    }
+
+    #[test]
     fn alerts_round_trip() {
         let (s, _) = store_with_customer();
         let a = ActiveAlert {
@@ -291,7 +338,12 @@ mod tests {
         let (s, c) = store_with_customer();
         s.allocate_deployment(c.id, "nb-acme", 3478, 10, |_| true).unwrap();
         s.record_containers(c.id, 2, 2).unwrap();
-        let probe = ProbeSeen { http_ok: true, stun_ok: Some(false), reason: Some("STUN: no answer".into()) };
+        let probe = ProbeSeen {
+            http_ok: true,
+            dashboard_ok: true,
+            stun_ok: Some(false),
+            reason: Some("STUN: no answer".into()),
+        };
         s.record_probe(c.id, &probe).unwrap();
         s.record_stats(c.id, 12.5, 1 << 20).unwrap();
         let x = &s.fleet_extras().unwrap()[&c.id];

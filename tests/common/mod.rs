@@ -3,6 +3,7 @@
 
 pub mod docker;
 pub mod npm_standin;
+pub mod receiver;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

@@ -1,0 +1,110 @@
+//! The host's own resources for the dashboard header and the disk alert: CPU and memory from
+//! `/proc`, the data dir's disk from statvfs. Cheap enough to read every few seconds.
+
+use std::path::Path;
+
+use crate::domain::fleet::HostStats;
+
+/// Cumulative CPU jiffies (busy, total) from `/proc/stat`'s first line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CpuTimes {
+    busy: u64,
+    total: u64,
+}
+
+/// Parses the aggregate `cpu` line of `/proc/stat`.
+pub fn parse_cpu(stat: &str) -> Option<CpuTimes> {
+    let line = stat.lines().find(|l| l.starts_with("cpu "))?;
+    let v: Vec<u64> = line.split_whitespace().skip(1).filter_map(|x| x.parse().ok()).collect();
+    if v.len() < 4 {
+        return None;
+    }
+    // user nice system idle iowait irq softirq steal (guest time is already in user).
+    let idle = v[3] + v.get(4).copied().unwrap_or(0);
+    let total: u64 = v.iter().take(8).sum();
+    Some(CpuTimes { busy: total.saturating_sub(idle), total })
+}
+
+/// Busy percent between two samples.
+pub fn cpu_percent(prev: CpuTimes, now: CpuTimes) -> Option<f64> {
+    let total = now.total.checked_sub(prev.total)?;
+    (total > 0).then(|| now.busy.saturating_sub(prev.busy) as f64 * 100.0 / total as f64)
+}
+
+/// Memory in use in percent, from `/proc/meminfo` (MemTotal − MemAvailable).
+pub fn parse_memory_percent(meminfo: &str) -> Option<f64> {
+    let field =
+        |name: &str| meminfo.lines().find_map(|l| l.strip_prefix(name)?.split_whitespace().next()?.parse::<u64>().ok());
+    let total = field("MemTotal:")?;
+    let available = field("MemAvailable:")?;
+    (total > 0).then(|| total.saturating_sub(available) as f64 * 100.0 / total as f64)
+}
+
+/// (percent used, bytes free for unprivileged users) of the filesystem holding `path`; the
+/// nearest existing ancestor is measured when `path` does not exist yet.
+pub fn disk_usage(path: &Path) -> Option<(f64, u64)> {
+    let existing = path.ancestors().find(|p| p.exists())?;
+    let s = rustix::fs::statvfs(existing).ok()?;
+    let frsize = if s.f_frsize > 0 { s.f_frsize } else { s.f_bsize };
+    let used = s.f_blocks.saturating_sub(s.f_bfree);
+    // As df computes it: used / (used + available to users).
+    let denom = used + s.f_bavail;
+    let percent = if denom > 0 { used as f64 * 100.0 / denom as f64 } else { 0.0 };
+    Some((percent, s.f_bavail.saturating_mul(frsize)))
+}
+
+/// Samples the host; `prev` carries the last CPU reading between calls.
+pub fn sample(data_dir: &Path, prev: &mut Option<CpuTimes>) -> HostStats {
+    let cpu_now = std::fs::read_to_string("/proc/stat").ok().as_deref().and_then(parse_cpu);
+    let cpu_percent = match (*prev, cpu_now) {
+        (Some(p), Some(n)) => cpu_percent(p, n),
+        _ => None,
+    };
+    if cpu_now.is_some() {
+        *prev = cpu_now;
+    }
+    let disk = disk_usage(data_dir);
+    HostStats {
+        cpu_percent,
+        memory_percent: std::fs::read_to_string("/proc/meminfo").ok().as_deref().and_then(parse_memory_percent),
+        disk_percent: disk.map(|d| d.0),
+        disk_free_bytes: disk.map(|d| d.1),
+        containers: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpu_between_samples() {
+        let a = parse_cpu("cpu  100 0 100 800 0 0 0 0 0 0\ncpu0 1 2 3 4\n").unwrap();
+        let b = parse_cpu("cpu  150 0 150 900 0 0 0 0 0 0\n").unwrap();
+        assert_eq!(cpu_percent(a, b), Some(50.0));
+        assert_eq!(cpu_percent(a, a), None, "no time passed");
+        assert_eq!(parse_cpu("intr 1 2 3"), None);
+    }
+
+    #[test]
+    fn memory_from_meminfo() {
+        let m = "MemTotal:       1000 kB\nMemFree:         100 kB\nMemAvailable:    250 kB\n";
+        assert_eq!(parse_memory_percent(m), Some(75.0));
+        assert_eq!(parse_memory_percent("MemTotal: 0 kB\nMemAvailable: 0 kB"), None);
+    }
+
+    #[test]
+    fn disk_of_a_missing_dir_is_its_parents() {
+        let dir = tempfile::tempdir().unwrap();
+        let (p, free) = disk_usage(&dir.path().join("not/yet")).unwrap();
+        assert!((0.0..=100.0).contains(&p) && free > 0);
+    }
+
+    #[test]
+    fn samples_this_host() {
+        let mut prev = None;
+        let first = sample(Path::new("/"), &mut prev);
+        assert!(first.memory_percent.is_some() && first.disk_percent.is_some());
+        assert!(prev.is_some());
+    }
+}
