@@ -44,6 +44,10 @@ pub(super) fn on_event(s: &mut AppState, ev: Event) -> Vec<Command> {
             }
             None => s.dirty = false,
         },
+        Event::Host(h) => {
+            s.dirty = s.host_stats != Some(h);
+            s.host_stats = Some(h);
+        }
         Event::Npm(r) => {
             let new = r.map(|r| r.map_or_else(DockerState::Down, DockerState::Up));
             s.dirty = s.npm != new;

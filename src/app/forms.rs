@@ -64,7 +64,11 @@ pub(super) fn on_settings(s: &mut AppState, action: Action) -> Vec<Command> {
         },
         Action::TestNpm => {
             st.npm_test = None;
-            return vec![Command::TestStoredNpm];
+            return vec![if st.current_tab() == SettingsTab::Alerts {
+                Command::TestAlerts
+            } else {
+                Command::TestStoredNpm
+            }];
         }
         Action::ChangePassword => st.account = Some(AccountForm { field: 1, ..Default::default() }),
         Action::AddUser => st.account = Some(AccountForm { adding: true, ..Default::default() }),

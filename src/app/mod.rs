@@ -253,6 +253,8 @@ pub struct AppState {
     pub docker: DockerState,
     /// NPM as last seen (`None`: `proxy = none`, not shown).
     pub npm: Option<DockerState>,
+    /// Host gauges from the monitor (header, on wide screens).
+    pub host_stats: Option<crate::domain::fleet::HostStats>,
     /// Operations under way, by customer.
     pub running: BTreeMap<i64, Running>,
     /// This host's name (header).
@@ -301,6 +303,7 @@ impl AppState {
             notice: None,
             docker: DockerState::Unknown,
             npm: None,
+            host_stats: None,
             running: BTreeMap::new(),
             host,
             size: (80, 24),

@@ -14,14 +14,16 @@ pub enum SettingsTab {
     Npm,
     /// Container images.
     Images,
+    /// The fleet monitor's intervals and the alert channels.
+    Alerts,
     /// Own password and users.
     Security,
 }
 
 impl SettingsTab {
     /// All tabs.
-    pub const ALL: [SettingsTab; 4] =
-        [SettingsTab::System, SettingsTab::Npm, SettingsTab::Images, SettingsTab::Security];
+    pub const ALL: [SettingsTab; 5] =
+        [SettingsTab::System, SettingsTab::Npm, SettingsTab::Images, SettingsTab::Alerts, SettingsTab::Security];
 
     /// Title.
     pub fn title(self) -> &'static str {
@@ -29,6 +31,7 @@ impl SettingsTab {
             SettingsTab::System => "System",
             SettingsTab::Npm => "NPM",
             SettingsTab::Images => "Images",
+            SettingsTab::Alerts => "Monitor+alerts",
             SettingsTab::Security => "Security",
         }
     }
@@ -36,9 +39,10 @@ impl SettingsTab {
     /// Whether `key` belongs on this tab.
     pub fn has(self, key: &str) -> bool {
         match self {
-            SettingsTab::System => !key.starts_with("npm.") && !key.starts_with("images."),
+            SettingsTab::System => !["npm.", "images.", "monitor.", "alerts."].iter().any(|p| key.starts_with(p)),
             SettingsTab::Npm => key.starts_with("npm."),
             SettingsTab::Images => key.starts_with("images."),
+            SettingsTab::Alerts => key.starts_with("monitor.") || key.starts_with("alerts."),
             SettingsTab::Security => false,
         }
     }
@@ -121,7 +125,7 @@ pub struct SettingsState {
     pub editing: Option<String>,
     /// The last refusal: (key, the rule broken).
     pub error: Option<(String, String)>,
-    /// The NPM test's answer.
+    /// The last test's answer (NPM on the NPM tab, a test notification elsewhere).
     pub npm_test: Option<Result<String, String>>,
     /// The open Security form.
     pub account: Option<AccountForm>,

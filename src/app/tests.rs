@@ -400,8 +400,11 @@ fn the_settings_editor_edits_with_the_store_rules_and_manages_accounts() {
     assert_eq!(s.settings.as_ref().unwrap().editing.as_deref(), Some(""));
     update(&mut s, Action::Text(TextKey::Esc));
     assert_eq!(update(&mut s, Action::TestNpm), vec![Command::TestStoredNpm]);
-    // Security: add a user; a weak password is refused before anything is sent.
+    // On the monitor+alerts tab, `t` sends a test notification instead.
     update(&mut s, Action::GoTab(3));
+    assert_eq!(update(&mut s, Action::TestNpm), vec![Command::TestAlerts]);
+    // Security: add a user; a weak password is refused before anything is sent.
+    update(&mut s, Action::GoTab(4));
     update(&mut s, Action::AddUser);
     typed(&mut s, "ops");
     update(&mut s, Action::Text(TextKey::Tab));

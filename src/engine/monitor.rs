@@ -27,7 +27,10 @@ use crate::store::{Store, Vault};
 /// How often the customer on screen gets a resource sample.
 const FOCUS_STATS: Duration = Duration::from_secs(5);
 /// How often the host gauges are read.
-const HOST_EVERY: Duration = Duration::from_secs(5);
+const HOST_EVERY: Duration = Duration::from_secs(10);
+/// A gauge change smaller than this (percentage points) is not reported: a resting dashboard
+/// must not redraw because the CPU went from 3% to 4%.
+const HOST_STEP: f64 = 5.0;
 /// Undelivered notices kept for a retry (the oldest go first when full).
 const PENDING_MAX: usize = 200;
 
@@ -75,6 +78,7 @@ pub struct Monitor<'a> {
     focus: Option<i64>,
     cpu_prev: Option<CpuTimes>,
     host: HostStats,
+    reported: HostStats,
     next_host: Instant,
     next_count: Instant,
 }
@@ -100,6 +104,7 @@ impl<'a> Monitor<'a> {
             focus: None,
             cpu_prev: None,
             host: HostStats::default(),
+            reported: HostStats::default(),
             next_host: Instant::now(),
             next_count: Instant::now(),
         })
@@ -223,16 +228,17 @@ impl<'a> Monitor<'a> {
             return;
         }
         self.next_host = Instant::now() + HOST_EVERY;
-        let before = self.host;
+        let before = self.reported;
         let mut h = host::sample(&PathBuf::from(&settings.data_dir), &mut self.cpu_prev);
         // The container count costs an API call: once a minute is plenty.
-        h.containers = before.containers;
+        h.containers = self.host.containers;
         if Instant::now() >= self.next_count {
             self.next_count = Instant::now() + Duration::from_secs(60);
             h.containers = self.docker.container_count().await.ok();
         }
         self.host = h;
-        if rounded(&h) != rounded(&before) {
+        if moved_enough(&before, &h) {
+            self.reported = h;
             sink(MonitorEvent::Host(h));
         }
     }
@@ -602,10 +608,16 @@ fn probe_of(r: &super::health::HealthReport) -> ProbeSeen {
     }
 }
 
-/// Host gauges rounded to whole percent: the header only redraws when a shown figure changes.
-fn rounded(h: &HostStats) -> (Option<i64>, Option<i64>, Option<i64>, Option<u64>) {
-    let r = |v: Option<f64>| v.map(|x| x.round() as i64);
-    (r(h.cpu_percent), r(h.memory_percent), r(h.disk_percent), h.containers)
+/// True when a gauge appeared or moved by [`HOST_STEP`] points since it was last reported.
+fn moved_enough(before: &HostStats, now: &HostStats) -> bool {
+    let moved = |a: Option<f64>, b: Option<f64>| match (a, b) {
+        (Some(a), Some(b)) => (a - b).abs() >= HOST_STEP,
+        (a, b) => a.is_some() != b.is_some(),
+    };
+    moved(before.cpu_percent, now.cpu_percent)
+        || moved(before.memory_percent, now.memory_percent)
+        || moved(before.disk_percent, now.disk_percent)
+        || before.containers != now.containers
 }
 
 #[cfg(test)]
@@ -622,6 +634,16 @@ mod tests {
         distinct.dedup();
         assert!(distinct.len() > 90, "customers get their own slots");
         assert_eq!(spread(7, every), spread(7, every));
+    }
+
+    #[test]
+    fn small_gauge_wobble_is_not_reported() {
+        let a = HostStats { cpu_percent: Some(3.0), memory_percent: Some(40.0), ..HostStats::default() };
+        let b = HostStats { cpu_percent: Some(6.9), ..a };
+        assert!(!moved_enough(&a, &b));
+        assert!(moved_enough(&a, &HostStats { cpu_percent: Some(8.0), ..a }));
+        assert!(moved_enough(&HostStats::default(), &a), "first reading");
+        assert!(moved_enough(&a, &HostStats { containers: Some(3), ..a }));
     }
 
     #[test]

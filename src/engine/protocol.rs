@@ -18,9 +18,10 @@ pub enum Command {
         /// Password.
         password: String,
     },
-    /// Reload the customers table.
+    /// Reload the customers table (back on the dashboard: the monitor's focus is cleared).
     LoadCustomers,
-    /// Load everything the detail view shows.
+    /// Load everything the detail view shows; the customer becomes the monitor's focus (live
+    /// resource samples every few seconds).
     LoadDetail {
         /// Which customer.
         customer_id: i64,
@@ -73,6 +74,8 @@ pub enum Command {
     },
     /// Test the stored NPM configuration.
     TestStoredNpm,
+    /// Send a test notification to the configured alert channels.
+    TestAlerts,
     /// Change the logged-in user's password.
     ChangeOwnPassword {
         /// The new password.
@@ -212,7 +215,7 @@ pub enum Event {
     },
     /// NPM's state for the header: `None` with `proxy = none`, else its version or the error.
     Npm(Option<Result<String, String>>),
-    /// The NPM test's outcome.
+    /// The outcome of a test from the settings or setup screen (NPM, or a test notification).
     NpmTested(Result<String, String>),
     /// Settings and users.
     Settings {
@@ -251,6 +254,8 @@ pub enum Event {
     Detail(Box<Detail>),
     /// Docker's state: its version, or why it is unreachable.
     Docker(Result<String, String>),
+    /// Host gauges from the monitor (sent when a shown figure changes).
+    Host(crate::domain::fleet::HostStats),
     /// A step of a running operation.
     Progress {
         /// Which customer.

@@ -47,6 +47,7 @@ pub fn spawn(db: PathBuf, home: PathBuf) -> (UnboundedSender<Command>, Unbounded
 async fn run(db: PathBuf, home: PathBuf, mut rx: UnboundedReceiver<Command>, tx: UnboundedSender<Event>) {
     let mut ctx: Option<Rc<Ctx>> = None;
     let logs: Rc<RefCell<Option<tokio::task::AbortHandle>>> = Rc::new(RefCell::new(None));
+    let (focus_tx, focus_rx) = tokio::sync::watch::channel(None);
     while let Some(cmd) = rx.recv().await {
         match cmd {
             Command::Init(req) => {
@@ -87,6 +88,7 @@ async fn run(db: PathBuf, home: PathBuf, mut rx: UnboundedReceiver<Command>, tx:
                         send_customers(&c, &tx);
                         tokio::task::spawn_local(watch_docker(tx.clone()));
                         tokio::task::spawn_local(refresh_customers(c.clone(), tx.clone()));
+                        tokio::task::spawn_local(monitor(c.clone(), tx.clone(), focus_rx.clone()));
                         probe_npm(&c, &tx);
                         ctx = Some(c);
                     }
@@ -99,6 +101,11 @@ async fn run(db: PathBuf, home: PathBuf, mut rx: UnboundedReceiver<Command>, tx:
                 let Some(c) = ctx.clone() else {
                     let _ = tx.send(Event::Error("not logged in".into()));
                     continue;
+                };
+                match &cmd {
+                    Command::LoadDetail { customer_id } => focus_tx.send_replace(Some(*customer_id)),
+                    Command::LoadCustomers => focus_tx.send_replace(None),
+                    _ => None,
                 };
                 handle(c, cmd, &tx, &logs);
             }
@@ -140,6 +147,48 @@ async fn refresh_customers(c: Rc<Ctx>, tx: UnboundedSender<Event>) {
             last = Some(rows);
         }
     }
+}
+
+/// Runs the fleet monitor for the app: statuses change in the table as containers die or
+/// recover, the header gets host gauges, the customer on screen gets live resource samples.
+/// Waits (with backoff) while Docker is unreachable; `watch_docker` tells the user.
+async fn monitor(c: Rc<Ctx>, tx: UnboundedSender<Event>, focus: tokio::sync::watch::Receiver<Option<i64>>) {
+    let mut backoff = Duration::from_secs(1);
+    let docker = loop {
+        match DockerEngine::connect().await {
+            Ok(d) => break d,
+            Err(_) => {
+                if tx.is_closed() {
+                    return;
+                }
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(30));
+            }
+        }
+    };
+    let mut m = match super::monitor::Monitor::new(&c.store, &docker, &c.session.vault) {
+        Ok(m) => m,
+        Err(e) => {
+            let _ = tx.send(Event::Error(format!("monitor: {e}")));
+            return;
+        }
+    };
+    let forward = |e: super::monitor::MonitorEvent| {
+        use super::monitor::MonitorEvent as M;
+        match e {
+            M::Round(r) if r.changed > 0 => send_customers(&c, &tx),
+            M::Host(h) => {
+                let _ = tx.send(Event::Host(h));
+            }
+            M::Stats { customer_id, stats } => {
+                let _ = tx.send(Event::Stats { customer_id, stats });
+            }
+            M::Error(e) => tracing::warn!("monitor: {e}"),
+            M::Round(_) | M::Notice { .. } => {}
+        }
+        !tx.is_closed()
+    };
+    m.run(focus, std::future::pending(), forward).await;
 }
 
 /// Asks NPM (when it is the proxy) for its version, for the header.
@@ -304,6 +353,19 @@ fn handle(c: Rc<Ctx>, cmd: Command, tx: &UnboundedSender<Event>, logs: &Rc<RefCe
                     Ok(AnyProxy::None(_)) => Err("proxy = none: nothing to test".to_string()),
                     Err(e) => Err(e.to_string()),
                 };
+                let _ = tx.send(Event::NpmTested(result));
+            });
+        }
+        Command::TestAlerts => {
+            tokio::task::spawn_local(async move {
+                let result = async {
+                    let n = super::notify::Notifier::from_settings(&c.store, &c.session.vault)
+                        .map_err(|e| e.to_string())?
+                        .ok_or("no alert channel is configured: set alerts.webhook_url or alerts.gotify_url")?;
+                    n.send(&super::notify::test_notice(&c.session.user.username)).await.map_err(|e| e.to_string())?;
+                    Ok(format!("test notification sent to {}", n.channels()))
+                }
+                .await;
                 let _ = tx.send(Event::NpmTested(result));
             });
         }

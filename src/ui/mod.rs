@@ -70,6 +70,12 @@ fn header_line(state: &AppState, t: &Theme, width: u16) -> Paragraph<'static> {
         Some(DockerState::Down(_)) => left.push(Span::styled(" · NPM ✗ unreachable", t.error())),
         Some(DockerState::Unknown) | None => {}
     }
+    if let Some(h) = state.host_stats.filter(|_| width >= 110) {
+        let pct = |v: Option<f64>| v.map_or_else(|| "—".to_string(), |p| format!("{p:.0}%"));
+        let disk_style = if h.disk_percent.is_some_and(|d| d >= 90.0) { t.error() } else { t.dim() };
+        left.push(Span::styled(format!(" · host cpu {} mem {} ", pct(h.cpu_percent), pct(h.memory_percent)), t.dim()));
+        left.push(Span::styled(format!("disk {}", pct(h.disk_percent)), disk_style));
+    }
     if !state.running.is_empty() {
         left.push(Span::styled(format!(" · ◐ {} running", state.running.len()), t.warn()));
     }

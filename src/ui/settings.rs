@@ -35,7 +35,7 @@ pub fn render(state: &AppState, t: &Theme, frame: &mut Frame, area: Rect) {
     }
     match &st.npm_test {
         Some(Ok(m)) => lines.push(Line::styled(format!(" ✓ {m}"), t.ok())),
-        Some(Err(e)) => lines.push(Line::styled(format!(" ✗ NPM test: {e}"), t.error())),
+        Some(Err(e)) => lines.push(Line::styled(format!(" ✗ test: {e}"), t.error())),
         None => {}
     }
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), foot);
@@ -43,6 +43,9 @@ pub fn render(state: &AppState, t: &Theme, frame: &mut Frame, area: Rect) {
 
 fn keys(st: &SettingsState, t: &Theme, frame: &mut Frame, area: Rect) {
     let width = usize::from(area.width).saturating_sub(4);
+    // Keys are never cut (they are what `nbmsp settings set` takes); values get what is left.
+    let key_w = st.tab_rows().iter().map(|r| r.key.len()).max().unwrap_or(10).max(10);
+    let value_w = 38.min(width.saturating_sub(key_w) / 2).max(12);
     let rows = st.tab_rows().into_iter().enumerate().map(|(i, r)| {
         let selected = i == st.selected;
         let value = match (&st.editing, selected) {
@@ -57,11 +60,16 @@ fn keys(st: &SettingsState, t: &Theme, frame: &mut Frame, area: Rect) {
             Cell::from(if selected { "▶" } else { " " }),
             Cell::from(r.key),
             Cell::from(Line::from(err.into_iter().chain([value]).collect::<Vec<_>>())),
-            Cell::from(Span::styled(fit(r.help, width.saturating_sub(60)), t.dim())),
+            Cell::from(Span::styled(fit(r.help, width.saturating_sub(key_w + value_w + 3)), t.dim())),
         ]);
         if selected && st.editing.is_none() { row.style(t.selected()) } else { row }
     });
-    let widths = [Constraint::Length(1), Constraint::Length(19), Constraint::Length(38), Constraint::Min(10)];
+    let widths = [
+        Constraint::Length(1),
+        Constraint::Length(key_w as u16),
+        Constraint::Length(value_w as u16),
+        Constraint::Min(10),
+    ];
     frame.render_widget(Table::new(rows, widths).block(Block::bordered().title(" Settings ")), area);
 }
 

@@ -8,6 +8,7 @@ use crate::app::detail::{DetailState, Tab};
 use crate::app::fixtures::rows;
 use crate::app::{Action, AppState, Confirm, DockerState, Event, Notice, Operation, Running, Screen, update};
 use crate::domain::audit::{AuditEntry, AuditStatus};
+use crate::domain::customer::CustomerStatus;
 use crate::domain::deployment::{ContainerInfo, Deployment, DeploymentStatus, LogLine};
 use crate::engine::health::{EndpointCheck, HealthReport, StunCheck};
 use crate::engine::worker::Detail;
@@ -159,6 +160,39 @@ fn dashboard_screens() {
         update(&mut filtered, Action::Text(crate::app::TextKey::Char(c)));
     }
     snap("dashboard_filter_no_match", &filtered);
+    // Every status the monitor can give, and the host gauges on a wide screen.
+    let mut fleet = dashboard();
+    let statuses = [
+        ("Active Co", CustomerStatus::Active),
+        ("Degraded Co", CustomerStatus::Degraded),
+        ("Stopped Co", CustomerStatus::Stopped),
+        ("Deploying Co", CustomerStatus::Deploying),
+        ("Error Co", CustomerStatus::Error),
+        ("Inactive Co", CustomerStatus::Inactive),
+    ];
+    let rows = statuses
+        .iter()
+        .enumerate()
+        .map(|(i, (name, st))| {
+            crate::app::fixtures::row(
+                i as i64 + 1,
+                name,
+                &name.to_lowercase().replace(' ', ""),
+                *st,
+                Some(3481 + i as u16),
+            )
+        })
+        .collect();
+    update(&mut fleet, Action::Engine(Event::Customers(rows)));
+    let host = crate::domain::fleet::HostStats {
+        cpu_percent: Some(12.4),
+        memory_percent: Some(41.0),
+        disk_percent: Some(93.2),
+        disk_free_bytes: Some(1 << 30),
+        containers: Some(12),
+    };
+    update(&mut fleet, Action::Engine(Event::Host(host)));
+    snap("dashboard_every_status", &fleet);
 }
 
 #[test]
@@ -276,6 +310,9 @@ fn settings_editor() {
     update(&mut s, Action::Engine(Event::NpmTested(Err("proxy = none: nothing to test".into()))));
     snap("settings_npm", &s);
     update(&mut s, Action::GoTab(3));
+    update(&mut s, Action::Engine(Event::NpmTested(Ok("test notification sent to webhook, Gotify".into()))));
+    snap("settings_alerts", &s);
+    update(&mut s, Action::GoTab(4));
     update(&mut s, Action::ChangePassword);
     snap("settings_security", &s);
 }
