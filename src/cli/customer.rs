@@ -6,6 +6,7 @@ use serde::Serialize;
 use super::{CliError, CliResult, GlobalArgs, auth, deploy, output};
 use crate::domain::customer::{Customer, CustomerPatch, CustomerStatus, DEFAULT_MAX_DEVICES, Layout, NewCustomer};
 use crate::domain::deployment::{ContainerInfo, Deployment};
+use crate::engine::protocol::Operation;
 use crate::store::Store;
 use crate::store::customers::CustomerQuery;
 
@@ -14,12 +15,15 @@ use crate::store::customers::CustomerQuery;
 pub enum CustomerCommand {
     /// Create a customer and deploy its stack (--no-deploy only records it)
     Create(CreateArgs),
+    /// Create many customers from a JSON file and deploy them in parallel; nothing is created
+    /// unless every entry is valid
+    Import(ImportArgs),
     /// List customers
     List {
         /// Only customers whose name, subdomain, email or company contains this text
         #[arg(long, value_name = "TEXT")]
         search: Option<String>,
-        /// Only customers with this status (active, inactive, deploying, error)
+        /// Only customers with this status (active, degraded, inactive, stopped, deploying, error)
         #[arg(long, value_name = "STATUS")]
         status: Option<CustomerStatus>,
     },
@@ -42,30 +46,15 @@ pub enum CustomerCommand {
         purge_data: bool,
     },
     /// Deploy the customer's stack (a redeploy when already deployed)
-    Deploy {
-        /// Customer id or subdomain
-        customer: String,
-    },
+    Deploy(Targets),
     /// Apply changed settings, images or layout; recreates only what changed
-    Redeploy {
-        /// Customer id or subdomain
-        customer: String,
-    },
+    Redeploy(Targets),
     /// Start the customer's containers and wait for health
-    Start {
-        /// Customer id or subdomain
-        customer: String,
-    },
+    Start(Targets),
     /// Stop the customer's containers
-    Stop {
-        /// Customer id or subdomain
-        customer: String,
-    },
+    Stop(Targets),
     /// Restart the customer's containers and wait for health
-    Restart {
-        /// Customer id or subdomain
-        customer: String,
-    },
+    Restart(Targets),
     /// Show the merged logs of the customer's containers
     Logs {
         /// Customer id or subdomain
@@ -123,6 +112,24 @@ pub enum CustomerCommand {
     },
 }
 
+/// Which customers an operation runs on: one or more ids/subdomains, or `--all` (optionally
+/// only those with `--status`); several run in parallel, each reported, with a summary.
+#[derive(Debug, Args)]
+pub struct Targets {
+    /// Customer ids or subdomains
+    #[arg(required_unless_present = "all", value_name = "CUSTOMER")]
+    pub customers: Vec<String>,
+    /// Every customer (with --status: every customer in that status)
+    #[arg(long, conflicts_with = "customers")]
+    pub all: bool,
+    /// With --all: only customers in this status, e.g. error
+    #[arg(long, requires = "all", value_name = "STATUS")]
+    pub status: Option<CustomerStatus>,
+    /// Customers worked on at once [default: the monitor.concurrency setting]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub parallel: Option<u16>,
+}
+
 /// Arguments of `customer create`.
 #[derive(Debug, Args)]
 pub struct CreateArgs {
@@ -150,6 +157,41 @@ pub struct CreateArgs {
     /// Only record the customer; do not deploy
     #[arg(long)]
     pub no_deploy: bool,
+}
+
+/// Arguments of `customer import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// JSON array of {"name", "subdomain", "email", and optionally "company", "max_devices",
+    /// "notes", "layout"} ('-' for stdin)
+    #[arg(long, value_name = "FILE")]
+    pub file: std::path::PathBuf,
+    /// Only record the customers; do not deploy
+    #[arg(long)]
+    pub no_deploy: bool,
+    /// Customers deployed at once [default: the monitor.concurrency setting]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub parallel: Option<u16>,
+}
+
+/// One entry of an import file.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ImportEntry {
+    name: String,
+    subdomain: String,
+    email: String,
+    #[serde(default)]
+    company: String,
+    #[serde(default = "default_max_devices")]
+    max_devices: i64,
+    #[serde(default)]
+    notes: String,
+    layout: Option<Layout>,
+}
+
+fn default_max_devices() -> i64 {
+    DEFAULT_MAX_DEVICES
 }
 
 /// Arguments of `customer update`.
@@ -280,6 +322,7 @@ pub async fn run(g: &GlobalArgs, cmd: CustomerCommand) -> CliResult {
                 Ok(())
             }
         }
+        CustomerCommand::Import(a) => import(g, &store, &session, a).await,
         CustomerCommand::List { search, status } => {
             let list = store.customers(&CustomerQuery { search, status })?;
             let views =
@@ -353,21 +396,26 @@ pub async fn run(g: &GlobalArgs, cmd: CustomerCommand) -> CliResult {
             }
             deploy::delete(g, &store, &session, &c, purge_data).await
         }
-        CustomerCommand::Deploy { customer } => {
-            deploy::deploy(g, &store, &session, &store.find_customer(&customer)?, false).await
-        }
-        CustomerCommand::Redeploy { customer } => {
-            deploy::deploy(g, &store, &session, &store.find_customer(&customer)?, true).await
-        }
-        CustomerCommand::Start { customer } => {
-            deploy::power(g, &store, &session, &store.find_customer(&customer)?, deploy::Power::Start).await
-        }
-        CustomerCommand::Stop { customer } => {
-            deploy::power(g, &store, &session, &store.find_customer(&customer)?, deploy::Power::Stop).await
-        }
-        CustomerCommand::Restart { customer } => {
-            deploy::power(g, &store, &session, &store.find_customer(&customer)?, deploy::Power::Restart).await
-        }
+        CustomerCommand::Deploy(t) => match single(&store, &t)? {
+            Some(c) => deploy::deploy(g, &store, &session, &c, false).await,
+            None => deploy::bulk(g, &store, &session, &t, Operation::Deploy).await,
+        },
+        CustomerCommand::Redeploy(t) => match single(&store, &t)? {
+            Some(c) => deploy::deploy(g, &store, &session, &c, true).await,
+            None => deploy::bulk(g, &store, &session, &t, Operation::Redeploy).await,
+        },
+        CustomerCommand::Start(t) => match single(&store, &t)? {
+            Some(c) => deploy::power(g, &store, &session, &c, deploy::Power::Start).await,
+            None => deploy::bulk(g, &store, &session, &t, Operation::Start).await,
+        },
+        CustomerCommand::Stop(t) => match single(&store, &t)? {
+            Some(c) => deploy::power(g, &store, &session, &c, deploy::Power::Stop).await,
+            None => deploy::bulk(g, &store, &session, &t, Operation::Stop).await,
+        },
+        CustomerCommand::Restart(t) => match single(&store, &t)? {
+            Some(c) => deploy::power(g, &store, &session, &c, deploy::Power::Restart).await,
+            None => deploy::bulk(g, &store, &session, &t, Operation::Restart).await,
+        },
         CustomerCommand::Logs { customer, follow, tail, service } => {
             deploy::logs(g, &store, &session, &store.find_customer(&customer)?, tail, follow, service).await
         }
@@ -448,4 +496,84 @@ fn print_customer(v: &CustomerView) {
             println!("  {line}");
         }
     }
+}
+
+/// The one customer named, when exactly one is named (the single-customer output), else `None`.
+fn single(store: &Store, t: &Targets) -> CliResult<Option<Customer>> {
+    match (t.all, t.customers.as_slice()) {
+        (false, [one]) => Ok(Some(store.find_customer(one)?)),
+        _ => Ok(None),
+    }
+}
+
+/// The customers `t` names, each once, in the order given (or by name for `--all`).
+pub fn resolve(store: &Store, t: &Targets) -> CliResult<Vec<Customer>> {
+    if t.all {
+        return Ok(store.customers(&CustomerQuery { search: None, status: t.status })?);
+    }
+    let mut out: Vec<Customer> = Vec::new();
+    for name in &t.customers {
+        let c = store.find_customer(name)?;
+        if !out.iter().any(|x| x.id == c.id) {
+            out.push(c);
+        }
+    }
+    Ok(out)
+}
+
+/// `customer import`: validates every entry (fields, duplicates in the file, subdomains taken),
+/// creates them all, then deploys them in parallel.
+async fn import(g: &GlobalArgs, store: &Store, session: &crate::store::Session, a: ImportArgs) -> CliResult {
+    let text = if a.file.as_os_str() == "-" {
+        std::io::read_to_string(std::io::stdin()).map_err(|e| CliError::usage(format!("cannot read stdin: {e}")))?
+    } else {
+        std::fs::read_to_string(&a.file)
+            .map_err(|e| CliError::usage(format!("cannot read {}: {e}", a.file.display())))?
+    };
+    let entries: Vec<ImportEntry> =
+        serde_json::from_str(&text).map_err(|e| CliError::usage(format!("{}: {e}", a.file.display())))?;
+    let layout = store.settings()?.layout;
+    let news: Vec<NewCustomer> = entries
+        .into_iter()
+        .map(|e| NewCustomer {
+            name: e.name,
+            company: e.company,
+            subdomain: e.subdomain.trim().to_ascii_lowercase(),
+            email: e.email,
+            max_devices: e.max_devices,
+            notes: e.notes,
+            layout: e.layout.unwrap_or(layout),
+        })
+        .collect();
+    let mut problems = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for (i, n) in news.iter().enumerate() {
+        for e in n.validate() {
+            problems.push(format!("entry {} ({}): {e}", i + 1, n.subdomain));
+        }
+        if !seen.insert(n.subdomain.clone()) {
+            problems.push(format!("entry {} ({}): subdomain appears twice in the file", i + 1, n.subdomain));
+        }
+        if store.find_customer(&n.subdomain).is_ok() {
+            problems.push(format!("entry {} ({}): subdomain already taken", i + 1, n.subdomain));
+        }
+    }
+    if !problems.is_empty() {
+        return Err(CliError::usage(format!("nothing imported; fix these first:\n  {}", problems.join("\n  "))));
+    }
+    let mut ids = Vec::with_capacity(news.len());
+    for n in &news {
+        ids.push(store.create_customer(&session.user.username, n)?.id);
+    }
+    eprintln!("created {} customers", ids.len());
+    if a.no_deploy {
+        if g.json {
+            return output::json(&serde_json::json!({ "created": ids.len(), "deployed": 0 }));
+        }
+        println!("created {} customers; not deployed", ids.len());
+        return Ok(());
+    }
+    let targets =
+        Targets { customers: ids.iter().map(i64::to_string).collect(), all: false, status: None, parallel: a.parallel };
+    deploy::bulk(g, store, session, &targets, Operation::Deploy).await
 }

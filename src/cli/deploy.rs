@@ -72,6 +72,57 @@ pub async fn deploy(g: &GlobalArgs, store: &Store, session: &Session, c: &Custom
     }
 }
 
+/// An operation on several customers (`customer restart a b c`, `--all --status error`): each
+/// customer's outcome on stderr as it ends, a summary (or JSON) on stdout; exit 1 if any failed.
+pub async fn bulk(
+    g: &GlobalArgs,
+    store: &Store,
+    session: &Session,
+    t: &super::customer::Targets,
+    op: crate::engine::protocol::Operation,
+) -> CliResult {
+    let customers = super::customer::resolve(store, t)?;
+    if customers.is_empty() {
+        if g.json {
+            return output::json(&crate::engine::bulk::BulkSummary {
+                operation: op.verb(),
+                ok: 0,
+                failed: 0,
+                results: vec![],
+            });
+        }
+        println!("no customers match");
+        return Ok(());
+    }
+    let parallel = t.parallel.map_or(store.settings()?.monitor.concurrency, usize::from);
+    let ids: Vec<i64> = customers.iter().map(|c| c.id).collect();
+    let names: std::collections::HashMap<i64, String> = customers.iter().map(|c| (c.id, c.subdomain.clone())).collect();
+    eprintln!("{} {} customers, {parallel} at a time", op.verb(), ids.len());
+    let progress = |id: i64, p: Progress| {
+        if let Progress::Failed { step, error } = p {
+            eprintln!("  {}: {} failed: {error}", names.get(&id).map_or("?", String::as_str), step.label());
+        }
+    };
+    let mut done = |r: &crate::engine::bulk::BulkResult| match &r.result {
+        Ok(m) => eprintln!("ok     {}: {m}", r.subdomain),
+        Err(e) => eprintln!("FAILED {}: {e}", r.subdomain),
+    };
+    let summary = with_ops(g, store, session, async |ops| {
+        Ok(crate::engine::bulk::run(ops, &ids, op, parallel, &progress, &mut done).await?)
+    })
+    .await?;
+    if g.json {
+        output::json(&summary)?;
+    } else {
+        println!("{}", summary.sentence());
+    }
+    if summary.failed > 0 {
+        // The details are already printed; exit 1 without repeating them.
+        return Err(CliError::runtime(""));
+    }
+    Ok(())
+}
+
 /// What `customer start|stop|restart` do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Power {

@@ -130,6 +130,10 @@ pub struct DeployOutcome {
     pub owner: Option<OwnerCredentials>,
 }
 
+/// Serialises network creation among operations of this process (Docker API 1.41 happily
+/// creates two networks of one name); `exclusive_file_lock` does the same across processes.
+static NETWORK_LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// Everything an operation needs, borrowed from the caller.
 pub struct Ops<'a, P: Proxy> {
     /// The database.
@@ -295,7 +299,13 @@ impl<P: Proxy> Ops<'_, P> {
 
         progress(Progress::Started { step: Step::Network });
         let created = {
-            let _lock = self.store.write_lock().map_err(|e| (Step::Network, e.into()))?;
+            // In-process first, then across processes with a file lock polled asynchronously:
+            // nothing here may block the thread, or concurrent operations in one app would stall.
+            let _local = NETWORK_LOCK.lock().await;
+            let _file = match self.store.path().and_then(|p| p.parent()) {
+                Some(dir) => Some(exclusive_file_lock(&dir.join("network.lock")).await.map_err(at(Step::Network))?),
+                None => None,
+            };
             self.docker.ensure_network(&settings.docker_network).await.map_err(at(Step::Network))?
         };
         let verb = if created { "created" } else { "exists" };
@@ -583,5 +593,27 @@ impl<P: Proxy> Ops<'_, P> {
             return Err(EngineError::Files(format!("customer '{}' is not deployed", customer.subdomain)));
         }
         Ok(())
+    }
+}
+
+/// Takes an exclusive `flock` on `path` (created if missing), waiting without blocking the
+/// thread; released when the returned file is dropped (or the process dies).
+async fn exclusive_file_lock(path: &std::path::Path) -> Result<std::fs::File, EngineError> {
+    use rustix::fs::{FlockOperation, flock};
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .map_err(|e| EngineError::Files(format!("cannot open {}: {e}", path.display())))?;
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        match flock(&file, FlockOperation::NonBlockingLockExclusive) {
+            Ok(()) => return Ok(file),
+            Err(e) if e == rustix::io::Errno::WOULDBLOCK && std::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(e) => return Err(EngineError::Files(format!("cannot lock {}: {e}", path.display()))),
+        }
     }
 }

@@ -4,6 +4,7 @@
 //! [`EngineError`] only.
 
 pub mod apply;
+pub mod bulk;
 pub mod compose;
 pub mod docker;
 pub mod health;

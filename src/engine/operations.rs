@@ -42,18 +42,25 @@ impl<P: Proxy> Ops<'_, P> {
     async fn start_unlocked(&self, customer_id: i64) -> Result<HealthReport, EngineError> {
         let customer = self.store.customer(customer_id)?;
         self.require_deployed(&customer)?;
-        let names = self.container_names(&customer).await?;
+        let names = self.existing_names(&customer).await?;
+        // Servers first, dashboard last, as at deploy.
+        for name in self.ordered(&customer, names) {
+            self.docker.start(&name).await?;
+        }
+        self.after_start(&customer, "start").await
+    }
+
+    /// The customer's container names, or an error saying how to recreate them: starting
+    /// nothing and then waiting out the health timeout would only delay the bad news.
+    async fn existing_names(&self, customer: &Customer) -> Result<Vec<String>, EngineError> {
+        let names = self.container_names(customer).await?;
         if names.is_empty() {
             return Err(EngineError::Files(format!(
                 "customer '{}' has no containers; run `nbmsp customer redeploy {}`",
                 customer.subdomain, customer.id
             )));
         }
-        // Servers first, dashboard last, as at deploy.
-        for name in self.ordered(&customer, names) {
-            self.docker.start(&name).await?;
-        }
-        self.after_start(&customer, "start").await
+        Ok(names)
     }
 
     fn ordered(&self, customer: &Customer, mut names: Vec<String>) -> Vec<String> {
@@ -121,7 +128,7 @@ impl<P: Proxy> Ops<'_, P> {
     async fn restart_unlocked(&self, customer_id: i64) -> Result<HealthReport, EngineError> {
         let customer = self.store.customer(customer_id)?;
         self.require_deployed(&customer)?;
-        let names = self.ordered(&customer, self.container_names(&customer).await?);
+        let names = self.ordered(&customer, self.existing_names(&customer).await?);
         for name in names.iter().rev() {
             self.docker.stop(name, stop_grace()).await?;
         }

@@ -140,14 +140,6 @@ impl Store {
         migrations::version(&self.conn)
     }
 
-    /// Holds the database's write lock until the guard drops, serialising a short critical
-    /// section across every process using this database (e.g. creating a Docker network, which
-    /// an engine speaking API 1.41 would otherwise happily create twice under one name).
-    pub fn write_lock(&self) -> Result<WriteLock<'_>> {
-        self.conn.execute_batch("BEGIN IMMEDIATE")?;
-        Ok(WriteLock { store: self })
-    }
-
     /// Runs `f` inside an IMMEDIATE transaction (the write lock is taken at once, so concurrent
     /// writers in other processes queue instead of failing half-way), committing on `Ok`.
     pub(crate) fn immediate<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
@@ -168,17 +160,6 @@ impl Store {
     pub fn integrity_check(&self) -> Result<std::result::Result<(), String>> {
         let r: String = self.conn.query_row("PRAGMA quick_check", [], |r| r.get(0))?;
         Ok(if r == "ok" { Ok(()) } else { Err(r) })
-    }
-}
-
-/// See [`Store::write_lock`]. Nothing is written under it; dropping it ends the transaction.
-pub struct WriteLock<'a> {
-    store: &'a Store,
-}
-
-impl Drop for WriteLock<'_> {
-    fn drop(&mut self) {
-        let _ = self.store.conn.execute_batch("ROLLBACK");
     }
 }
 

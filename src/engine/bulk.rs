@@ -1,0 +1,128 @@
+//! One operation over many customers with bounded parallelism: bulk start, stop, restart,
+//! deploy and redeploy from the app's marked rows or the CLI's id list / `--all --status`.
+//! Each customer's outcome is reported as it ends; one failing does not stop the others.
+
+use futures_util::{StreamExt, stream};
+use serde::Serialize;
+
+use super::EngineError;
+use super::lifecycle::{Ops, Progress};
+use super::protocol::Operation;
+use super::proxy::Proxy;
+
+/// One customer's outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BulkResult {
+    /// Which customer.
+    pub customer_id: i64,
+    /// Its subdomain.
+    pub subdomain: String,
+    /// What happened, in one sentence, or why it failed.
+    #[serde(serialize_with = "ser_result")]
+    pub result: Result<String, String>,
+}
+
+fn ser_result<S: serde::Serializer>(r: &Result<String, String>, s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeStruct;
+    let mut st = s.serialize_struct("Result", 2)?;
+    st.serialize_field("ok", &r.is_ok())?;
+    st.serialize_field("message", r.as_ref().unwrap_or_else(|e| e))?;
+    st.end()
+}
+
+/// The whole run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BulkSummary {
+    /// The operation.
+    pub operation: &'static str,
+    /// Customers that succeeded.
+    pub ok: usize,
+    /// Customers that failed.
+    pub failed: usize,
+    /// Every outcome, in the order they ended.
+    pub results: Vec<BulkResult>,
+}
+
+impl BulkSummary {
+    /// "restart of 8: 7 ok, 1 failed (acme: …)".
+    pub fn sentence(&self) -> String {
+        let total = self.ok + self.failed;
+        let mut s = format!("{} of {total}: {} ok", self.operation, self.ok);
+        if self.failed > 0 {
+            let first: Vec<String> = self
+                .results
+                .iter()
+                .filter_map(|r| r.result.as_ref().err().map(|e| format!("{}: {e}", r.subdomain)))
+                .take(3)
+                .collect();
+            s.push_str(&format!(", {} failed ({})", self.failed, first.join("; ")));
+        }
+        s
+    }
+}
+
+/// Whether `op` may run in bulk (delete never does: it is confirmed customer by customer).
+pub fn allowed(op: Operation) -> bool {
+    matches!(op, Operation::Deploy | Operation::Redeploy | Operation::Start | Operation::Stop | Operation::Restart)
+}
+
+/// Runs `op` on every customer in `ids`, at most `parallel` at a time, calling `progress` with
+/// each customer's steps and `done` as each ends.
+pub async fn run<P: Proxy>(
+    ops: &Ops<'_, P>,
+    ids: &[i64],
+    op: Operation,
+    parallel: usize,
+    progress: &dyn Fn(i64, Progress),
+    done: &mut dyn FnMut(&BulkResult),
+) -> Result<BulkSummary, EngineError> {
+    if !allowed(op) {
+        return Err(EngineError::Files(format!("{} works on one customer at a time", op.verb())));
+    }
+    let mut results = Vec::with_capacity(ids.len());
+    let mut runs = stream::iter(ids.iter().copied())
+        .map(|id| async move {
+            let subdomain = ops.store.customer(id).map(|c| c.subdomain).unwrap_or_else(|_| format!("#{id}"));
+            let mut p = |step: Progress| progress(id, step);
+            let result = one(ops, id, op, &mut p).await.map_err(|e| e.to_string());
+            BulkResult { customer_id: id, subdomain, result }
+        })
+        .buffer_unordered(parallel.max(1));
+    while let Some(r) = runs.next().await {
+        done(&r);
+        results.push(r);
+    }
+    let ok = results.iter().filter(|r| r.result.is_ok()).count();
+    Ok(BulkSummary { operation: op.verb(), ok, failed: results.len() - ok, results })
+}
+
+async fn one<P: Proxy>(
+    ops: &Ops<'_, P>,
+    id: i64,
+    op: Operation,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<String, EngineError> {
+    Ok(match op {
+        Operation::Deploy => format!("up on UDP {}", ops.deploy(id, progress).await?.udp_port),
+        Operation::Redeploy => {
+            let o = ops.redeploy(id, progress).await?;
+            let changed = o.changes.iter().filter(|(_, what)| what != "kept").count();
+            format!("redeployed, {changed} container(s) changed")
+        }
+        Operation::Start => {
+            ops.start(id).await?;
+            "started, healthy".into()
+        }
+        Operation::Stop => {
+            ops.stop(id).await?;
+            "stopped".into()
+        }
+        Operation::Restart => {
+            ops.restart(id).await?;
+            "restarted, healthy".into()
+        }
+        Operation::Delete | Operation::RetryCert | Operation::ShowCredentials => {
+            return Err(EngineError::Files(format!("{} works on one customer at a time", op.verb())));
+        }
+    })
+}
