@@ -65,11 +65,14 @@ pub struct DashboardState {
     pub offset: usize,
     /// Rows have arrived at least once.
     pub loaded: bool,
+    /// Customer ids marked for a bulk action (kept across reloads while the customer exists).
+    pub marked: std::collections::BTreeSet<i64>,
 }
 
 impl DashboardState {
     /// Replaces the rows, keeping the selection on the same customer when it still exists.
     pub fn set_rows(&mut self, rows: Vec<CustomerRow>) {
+        self.marked.retain(|id| rows.iter().any(|r| r.customer.id == *id));
         let keep = self.selected_row().map(|r| r.customer.id);
         self.haystacks = rows
             .iter()
@@ -117,6 +120,36 @@ impl DashboardState {
         }
         self.visible = visible;
         self.selected = self.selected.min(self.visible.len().saturating_sub(1));
+    }
+
+    /// Marks or unmarks the selected row.
+    pub fn toggle_mark(&mut self) {
+        if let Some(id) = self.selected_row().map(|r| r.customer.id)
+            && !self.marked.remove(&id)
+        {
+            self.marked.insert(id);
+        }
+    }
+
+    /// Marks every row the filter shows, or unmarks them when all already are.
+    pub fn toggle_mark_visible(&mut self) {
+        let ids: Vec<i64> = self.visible.iter().map(|i| self.rows[*i].customer.id).collect();
+        if ids.iter().all(|id| self.marked.contains(id)) {
+            for id in ids {
+                self.marked.remove(&id);
+            }
+        } else {
+            self.marked.extend(ids);
+        }
+    }
+
+    /// The marked customers as (id, subdomain), in table order.
+    pub fn marked_rows(&self) -> Vec<(i64, String)> {
+        self.rows
+            .iter()
+            .filter(|r| self.marked.contains(&r.customer.id))
+            .map(|r| (r.customer.id, r.customer.subdomain.clone()))
+            .collect()
     }
 
     /// The selected row.

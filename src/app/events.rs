@@ -90,6 +90,7 @@ pub(super) fn on_event(s: &mut AppState, ev: Event) -> Vec<Command> {
                 return vec![Command::LoadDetail { customer_id }];
             }
         }
+        Event::BulkDone(summary) => notice(s, summary.sentence(), summary.failed > 0),
         Event::Health { customer_id, report } => {
             if let Some(d) = s.detail.as_mut().filter(|d| d.customer_id == customer_id) {
                 d.health = Some(report);

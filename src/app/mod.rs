@@ -78,6 +78,10 @@ pub enum TextKey {
 pub enum Action {
     /// Leave the app.
     Quit,
+    /// Mark or unmark the selected customer for a bulk action.
+    ToggleMark,
+    /// Mark every customer the filter shows (or unmark them all).
+    MarkVisible,
     /// Open or close the help overlay.
     ToggleHelp,
     /// Close the overlay or go back a screen.
@@ -181,6 +185,8 @@ pub struct Confirm {
     pub op: Operation,
     /// What the user typed so far.
     pub typed: String,
+    /// For a bulk action: every customer (id, subdomain) it runs on; empty for one customer.
+    pub bulk: Vec<(i64, String)>,
 }
 
 impl Confirm {

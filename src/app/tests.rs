@@ -489,3 +489,64 @@ fn a_quiet_event_does_not_hide_an_earlier_change_before_the_next_frame() {
     update(&mut s, Action::Engine(Event::Npm(None)));
     assert!(s.dirty, "the table change must still be drawn");
 }
+
+#[test]
+fn marked_customers_get_one_confirmed_bulk_action() {
+    let mut s = logged_in();
+    update(&mut s, Action::ToggleMark);
+    assert_eq!(s.dashboard.selected, 1, "marking moves down, like k9s");
+    update(&mut s, Action::ToggleMark);
+    assert_eq!(s.dashboard.marked.len(), 2);
+    // Delete is never bulk.
+    assert!(update(&mut s, Action::Operate(Operation::Delete)).is_empty());
+    assert!(s.confirm.is_none());
+    assert!(s.notice.as_ref().unwrap().text.contains("one customer at a time"));
+    assert!(update(&mut s, Action::Operate(Operation::Restart)).is_empty(), "asks first");
+    let c = s.confirm.clone().unwrap();
+    assert_eq!(c.bulk.iter().map(|(_, n)| n.as_str()).collect::<Vec<_>>(), ["acme", "acmebakery"]);
+    let cmds = update(&mut s, Action::Text(TextKey::Char('y')));
+    assert_eq!(cmds, vec![Command::Bulk { customer_ids: vec![1, 2], op: Operation::Restart }]);
+    assert!(s.dashboard.marked.is_empty(), "marks are used up");
+    assert_eq!(s.running.len(), 2);
+    // Per-customer ends, then the summary.
+    update(&mut s, Action::Engine(Event::Finished { customer_id: 1, op: Operation::Restart, result: Ok("ok".into()) }));
+    update(
+        &mut s,
+        Action::Engine(Event::Finished { customer_id: 2, op: Operation::Restart, result: Err("no containers".into()) }),
+    );
+    assert!(s.running.is_empty());
+    let summary = crate::engine::bulk::BulkSummary {
+        operation: "restart",
+        ok: 1,
+        failed: 1,
+        results: vec![crate::engine::bulk::BulkResult {
+            customer_id: 2,
+            subdomain: "acmebakery".into(),
+            result: Err("no containers".into()),
+        }],
+    };
+    update(&mut s, Action::Engine(Event::BulkDone(summary)));
+    let n = s.notice.clone().unwrap();
+    assert!(n.error && n.text.contains("restart of 2: 1 ok, 1 failed (acmebakery: no containers)"), "{n:?}");
+}
+
+#[test]
+fn mark_all_shown_respects_the_filter_and_esc_clears_marks_first() {
+    let mut s = logged_in();
+    update(&mut s, Action::Filter);
+    typed(&mut s, "acme");
+    update(&mut s, Action::Text(TextKey::Enter));
+    update(&mut s, Action::MarkVisible);
+    assert_eq!(s.dashboard.marked.len(), 2);
+    update(&mut s, Action::Back);
+    assert!(s.dashboard.marked.is_empty());
+    assert_eq!(s.dashboard.filter, "acme", "the filter stays until the next Esc");
+    update(&mut s, Action::MarkVisible);
+    update(&mut s, Action::MarkVisible);
+    assert!(s.dashboard.marked.is_empty(), "toggles");
+    // A reload keeps marks of customers that still exist.
+    update(&mut s, Action::MarkVisible);
+    let rows: Vec<_> = crate::app::fixtures::rows().into_iter().filter(|r| r.customer.id != 2).collect();
+    update(&mut s, Action::Engine(Event::Customers(rows)));
+    assert_eq!(s.dashboard.marked.iter().copied().collect::<Vec<_>>(), [1]);
+}

@@ -147,6 +147,9 @@ fn on_confirm(s: &mut AppState, k: TextKey, mut c: Confirm) -> Vec<Command> {
         return Vec::new();
     }
     s.confirm = None;
+    if !c.bulk.is_empty() {
+        return start_bulk(s, c.bulk, c.op);
+    }
     if c.op == Operation::ShowCredentials {
         if let Some(d) = s.detail.as_mut() {
             d.tab = Tab::Deployment;
@@ -175,6 +178,25 @@ pub(super) fn start(s: &mut AppState, customer_id: i64, subdomain: String, op: O
     cmds
 }
 
+/// Starts `op` on the marked customers (those already busy are left out and named).
+fn start_bulk(s: &mut AppState, targets: Vec<(i64, String)>, op: Operation) -> Vec<Command> {
+    let (busy, free): (Vec<_>, Vec<_>) = targets.into_iter().partition(|(id, _)| s.running.contains_key(id));
+    for (id, subdomain) in &free {
+        s.running.insert(*id, Running { op, subdomain: subdomain.clone(), done: Vec::new(), current: None });
+    }
+    s.dashboard.marked.clear();
+    let mut msg = format!("{} of {} customers started", op.verb(), free.len());
+    if !busy.is_empty() {
+        let names: Vec<&str> = busy.iter().map(|(_, n)| n.as_str()).collect();
+        msg.push_str(&format!("; skipped, still busy: {}", names.join(", ")));
+    }
+    notice(s, msg, !busy.is_empty());
+    if free.is_empty() {
+        return Vec::new();
+    }
+    vec![Command::Bulk { customer_ids: free.into_iter().map(|(id, _)| id).collect(), op }]
+}
+
 /// The customer an operation applies to: the open one, else the selected row.
 fn target(s: &AppState) -> Option<(i64, String)> {
     match (&s.screen, &s.detail) {
@@ -184,12 +206,22 @@ fn target(s: &AppState) -> Option<(i64, String)> {
 }
 
 fn operate(s: &mut AppState, op: Operation) -> Vec<Command> {
+    if s.screen == Screen::Dashboard && !s.dashboard.marked.is_empty() {
+        if !crate::engine::bulk::allowed(op) {
+            notice(s, format!("{} works on one customer at a time; Esc clears the marks", op.verb()), true);
+            return Vec::new();
+        }
+        let bulk = s.dashboard.marked_rows();
+        let (id, subdomain) = bulk[0].clone();
+        s.confirm = Some(Confirm { customer_id: id, subdomain, op, typed: String::new(), bulk });
+        return Vec::new();
+    }
     let Some((id, subdomain)) = target(s) else {
         notice(s, "no customer selected", true);
         return Vec::new();
     };
     if matches!(op, Operation::Stop | Operation::Restart | Operation::Delete | Operation::Redeploy) {
-        s.confirm = Some(Confirm { customer_id: id, subdomain, op, typed: String::new() });
+        s.confirm = Some(Confirm { customer_id: id, subdomain, op, typed: String::new(), bulk: Vec::new() });
         return Vec::new();
     }
     start(s, id, subdomain, op)
@@ -322,6 +354,12 @@ fn on_dashboard(s: &mut AppState, action: Action) -> Vec<Command> {
         Action::Top => d.selected = 0,
         Action::Bottom => d.selected = d.visible.len().saturating_sub(1),
         Action::Filter => d.filtering = true,
+        Action::ToggleMark => {
+            d.toggle_mark();
+            d.move_by(1);
+        }
+        Action::MarkVisible => d.toggle_mark_visible(),
+        Action::Back if !d.marked.is_empty() => d.marked.clear(),
         Action::Back if !d.filter.is_empty() => {
             d.filter.clear();
             d.recompute();
@@ -411,8 +449,13 @@ fn on_detail(s: &mut AppState, action: Action) -> Vec<Command> {
                 return Vec::new();
             }
             let (id, sub) = (d.customer_id, d.subdomain.clone());
-            s.confirm =
-                Some(Confirm { customer_id: id, subdomain: sub, op: Operation::ShowCredentials, typed: String::new() });
+            s.confirm = Some(Confirm {
+                customer_id: id,
+                subdomain: sub,
+                op: Operation::ShowCredentials,
+                typed: String::new(),
+                bulk: Vec::new(),
+            });
             Vec::new()
         }
         Action::LogSearch if d.tab == Tab::Logs => {

@@ -33,6 +33,13 @@ pub enum Command {
         /// What to do.
         op: Operation,
     },
+    /// Run an operation on several customers, a few at a time.
+    Bulk {
+        /// Which customers.
+        customer_ids: Vec<i64>,
+        /// What to do (start, stop, restart, deploy, redeploy).
+        op: Operation,
+    },
     /// Run a health check (with STUN).
     CheckHealth {
         /// Which customer.
@@ -272,6 +279,8 @@ pub enum Event {
         /// Its outcome, as one sentence.
         result: Result<String, String>,
     },
+    /// A bulk operation ended (each customer also got its own [`Event::Finished`]).
+    BulkDone(crate::engine::bulk::BulkSummary),
     /// A health check ended.
     Health {
         /// Which customer.

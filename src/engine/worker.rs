@@ -279,6 +279,35 @@ fn handle(c: Rc<Ctx>, cmd: Command, tx: &UnboundedSender<Event>, logs: &Rc<RefCe
                 send_customers(&c, &tx);
             });
         }
+        Command::Bulk { customer_ids, op } => {
+            tokio::task::spawn_local(async move {
+                let parallel = c.store.settings().map(|s| s.monitor.concurrency).unwrap_or(4);
+                let progress = |customer_id: i64, p: Progress| {
+                    let _ = tx.send(Event::Progress { customer_id, progress: p });
+                };
+                let mut done = |r: &super::bulk::BulkResult| {
+                    let _ = tx.send(Event::Finished { customer_id: r.customer_id, op, result: r.result.clone() });
+                };
+                let summary = with_ops(&c, async |ops| {
+                    super::bulk::run(ops, &customer_ids, op, parallel, &progress, &mut done)
+                        .await
+                        .map_err(|e| e.to_string())
+                })
+                .await;
+                match summary {
+                    Ok(s) => {
+                        let _ = tx.send(Event::BulkDone(s));
+                    }
+                    Err(e) => {
+                        // Nothing ran (Docker or the proxy could not be set up): end each one.
+                        for customer_id in customer_ids {
+                            let _ = tx.send(Event::Finished { customer_id, op, result: Err(e.clone()) });
+                        }
+                    }
+                }
+                send_customers(&c, &tx);
+            });
+        }
         Command::CheckHealth { customer_id } => {
             tokio::task::spawn_local(async move {
                 let report = with_ops(&c, async |ops| ops.health(customer_id).await.map_err(|e| e.to_string())).await;

@@ -82,6 +82,9 @@ fn customers(state: &AppState, t: &Theme, frame: &mut Frame, area: Rect) {
     }
     title.push(Span::raw(format!("─ status: {} ", d.status_filter.map_or("all".to_string(), |s| s.to_string()))));
     title.push(Span::raw(format!("─ sort: {} ", d.sort.map_or("name", |s| s.label()))));
+    if !d.marked.is_empty() {
+        title.push(Span::styled(format!("─ ✓ {} marked ", d.marked.len()), t.warn()));
+    }
     let height = state.table_height();
     let shown = d.visible.len().min(d.offset + height).saturating_sub(d.offset);
     let range = if d.visible.is_empty() {
@@ -137,7 +140,12 @@ fn customers(state: &AppState, t: &Theme, frame: &mut Frame, area: Rect) {
             _ => Cell::from(c.created_at.date().to_string()),
         });
         let selected = d.offset + i == d.selected;
-        let prefix = if selected { "▶ " } else { "  " };
+        let prefix = match (selected, d.marked.contains(&c.id)) {
+            (true, true) => "▶✓",
+            (true, false) => "▶ ",
+            (false, true) => " ✓",
+            (false, false) => "  ",
+        };
         let mut all = vec![Cell::from(prefix)];
         all.extend(cells);
         let row = Row::new(all);

@@ -25,6 +25,19 @@ pub fn render(state: &AppState, t: &Theme, frame: &mut Frame, body: Rect) {
                     Span::styled(format!("{}▏", c.typed), t.bold()),
                 ]),
             ]
+        } else if !c.bulk.is_empty() {
+            let names: Vec<&str> = c.bulk.iter().map(|(_, n)| n.as_str()).take(6).collect();
+            let more = if c.bulk.len() > names.len() {
+                format!(" and {} more", c.bulk.len() - names.len())
+            } else {
+                String::new()
+            };
+            vec![
+                Line::raw(format!("{} {} marked customers?", capitalise(c.op.verb()), c.bulk.len())),
+                Line::styled(format!("{}{more}", names.join(", ")), t.dim()),
+                Line::raw("A few run at a time (monitor.concurrency); each is reported."),
+                Line::raw("y yes   n no"),
+            ]
         } else {
             vec![
                 Line::raw(format!("{} {}?", capitalise(c.op.verb()), c.subdomain)),

@@ -201,9 +201,23 @@ fn overlays() {
     update(&mut help, Action::ToggleHelp);
     snap("help_dashboard", &help);
     let mut confirm = dashboard();
-    confirm.confirm =
-        Some(Confirm { customer_id: 1, subdomain: "acme".into(), op: Operation::Delete, typed: "ac".into() });
+    confirm.confirm = Some(Confirm {
+        customer_id: 1,
+        subdomain: "acme".into(),
+        op: Operation::Delete,
+        typed: "ac".into(),
+        bulk: vec![],
+    });
     snap("confirm_delete", &confirm);
+    let mut bulk = dashboard();
+    update(&mut bulk, Action::MarkVisible);
+    update(&mut bulk, Action::Operate(Operation::Restart));
+    snap("confirm_bulk_restart", &bulk);
+    let mut marked = dashboard();
+    update(&mut marked, Action::ToggleMark);
+    update(&mut marked, Action::Move(1));
+    update(&mut marked, Action::ToggleMark);
+    snap("dashboard_marked", &marked);
     let mut err = dashboard();
     err.notice = Some(Notice {
         text: "acme: deploy failed: the Docker engine at unix:///var/run/docker.sock is unreachable".into(),
