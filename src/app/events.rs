@@ -91,6 +91,27 @@ pub(super) fn on_event(s: &mut AppState, ev: Event) -> Vec<Command> {
             }
         }
         Event::BulkDone(summary) => notice(s, summary.sentence(), summary.failed > 0),
+        Event::Rollout(u) => {
+            use crate::engine::protocol::RolloutUpdate as U;
+            match *u {
+                U::Wave(n, who) => {
+                    let what = if n == 1 { "canary".to_string() } else { format!("wave {n}") };
+                    notice(s, format!("rollout {what}: {}", who.join(", ")), false);
+                }
+                U::Customer(r) => match r.result {
+                    Ok(m) => notice(s, format!("rollout: {} {m}", r.subdomain), false),
+                    Err(e) => notice(s, format!("rollout: {} failed: {e}", r.subdomain), true),
+                },
+                U::Finished(Ok((report, reverted))) => {
+                    let mut text = report.sentence();
+                    if let Some(r) = reverted {
+                        text.push_str(&format!("; {r}"));
+                    }
+                    notice(s, text, report.failed.is_some());
+                }
+                U::Finished(Err(e)) => notice(s, format!("rollout failed: {e}"), true),
+            }
+        }
         Event::Health { customer_id, report } => {
             if let Some(d) = s.detail.as_mut().filter(|d| d.customer_id == customer_id) {
                 d.health = Some(report);

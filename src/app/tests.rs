@@ -550,3 +550,25 @@ fn mark_all_shown_respects_the_filter_and_esc_clears_marks_first() {
     update(&mut s, Action::Engine(Event::Customers(rows)));
     assert_eq!(s.dashboard.marked.iter().copied().collect::<Vec<_>>(), [1]);
 }
+
+#[test]
+fn a_rollout_is_confirmed_then_reports_waves_and_the_outcome() {
+    let mut s = logged_in();
+    update(&mut s, Action::CommandLine);
+    typed(&mut s, "rollout");
+    assert!(update(&mut s, Action::Text(TextKey::Enter)).is_empty(), "asks first");
+    assert_eq!(s.confirm.as_ref().map(|c| c.op), Some(Operation::Rollout));
+    assert_eq!(update(&mut s, Action::Text(TextKey::Char('y'))), vec![Command::Rollout]);
+    use crate::engine::protocol::RolloutUpdate;
+    update(&mut s, Action::Engine(Event::Rollout(Box::new(RolloutUpdate::Wave(1, vec!["acme".into()])))));
+    assert_eq!(s.notice.as_ref().unwrap().text, "rollout canary: acme");
+    let report = crate::engine::rollout::RolloutReport {
+        failed: Some(("acme".into(), "server exited".into())),
+        not_started: vec!["beta".into()],
+        ..Default::default()
+    };
+    let done = RolloutUpdate::Finished(Ok((report, Some("settings put back: images.server = a:1".into()))));
+    update(&mut s, Action::Engine(Event::Rollout(Box::new(done))));
+    let n = s.notice.clone().unwrap();
+    assert!(n.error && n.text.contains("STOPPED at acme") && n.text.contains("settings put back"), "{n:?}");
+}

@@ -150,6 +150,10 @@ fn on_confirm(s: &mut AppState, k: TextKey, mut c: Confirm) -> Vec<Command> {
     if !c.bulk.is_empty() {
         return start_bulk(s, c.bulk, c.op);
     }
+    if c.op == Operation::Rollout {
+        notice(s, "rollout started: canary first, then batches", false);
+        return vec![Command::Rollout];
+    }
     if c.op == Operation::ShowCredentials {
         if let Some(d) = s.detail.as_mut() {
             d.tab = Tab::Deployment;
@@ -206,6 +210,16 @@ fn target(s: &AppState) -> Option<(i64, String)> {
 }
 
 fn operate(s: &mut AppState, op: Operation) -> Vec<Command> {
+    if op == Operation::Rollout {
+        s.confirm = Some(Confirm {
+            customer_id: 0,
+            subdomain: "every running customer".into(),
+            op,
+            typed: String::new(),
+            bulk: Vec::new(),
+        });
+        return Vec::new();
+    }
     if s.screen == Screen::Dashboard && !s.dashboard.marked.is_empty() {
         if !crate::engine::bulk::allowed(op) {
             notice(s, format!("{} works on one customer at a time; Esc clears the marks", op.verb()), true);
@@ -236,6 +250,7 @@ fn run_command_line(s: &mut AppState, line: &str) -> Vec<Command> {
         "restart" => Some(Operation::Restart),
         "delete" => Some(Operation::Delete),
         "retry-cert" => Some(Operation::RetryCert),
+        "rollout" => Some(Operation::Rollout),
         _ => None,
     };
     match line {
@@ -259,7 +274,7 @@ fn run_command_line(s: &mut AppState, line: &str) -> Vec<Command> {
                 notice(
                     s,
                     format!(
-                        "unknown command :{other} (commands: customers, deploy, redeploy, start, stop, restart, delete, retry-cert, health, help, q)"
+                        "unknown command :{other} (commands: customers, deploy, redeploy, start, stop, restart, delete, retry-cert, rollout, health, help, q)"
                     ),
                     true,
                 );

@@ -13,6 +13,7 @@ pub mod init;
 pub mod monitor;
 pub mod npm;
 pub mod output;
+pub mod rollout;
 pub mod settings;
 pub mod user;
 
@@ -91,6 +92,8 @@ pub enum Command {
     /// Nginx Proxy Manager checks
     #[command(subcommand)]
     Npm(npm::NpmCommand),
+    /// Upgrade the fleet's images in waves: a canary first, then batches; stops at the first failure
+    Rollout(rollout::RolloutArgs),
     /// Watch the fleet and send alerts, in the foreground (what the systemd unit runs)
     Monitor(monitor::MonitorArgs),
     /// Firing alerts, and a test notification to the configured channels
@@ -109,6 +112,7 @@ pub async fn run(g: &GlobalArgs, command: Command) -> CliResult {
         Command::Backup(a) => backup::run(g, a),
         Command::Npm(c) => npm::run(g, c).await,
         Command::Monitor(a) => monitor::run(g, a).await,
+        Command::Rollout(a) => rollout::run(g, a).await,
         Command::Alerts(c) => monitor::alerts(g, c).await,
     }
 }

@@ -40,6 +40,8 @@ pub enum Command {
         /// What to do (start, stop, restart, deploy, redeploy).
         op: Operation,
     },
+    /// Roll the images in settings out to the fleet: a canary, then batches.
+    Rollout,
     /// Run a health check (with STUN).
     CheckHealth {
         /// Which customer.
@@ -159,6 +161,8 @@ pub enum Operation {
     RetryCert,
     /// Not an engine operation: confirming that secrets may be shown.
     ShowCredentials,
+    /// The fleet, not one customer: roll the images in settings out in waves.
+    Rollout,
 }
 
 impl Operation {
@@ -173,6 +177,7 @@ impl Operation {
             Operation::Delete => "delete",
             Operation::RetryCert => "retry certificate",
             Operation::ShowCredentials => "show the owner password of",
+            Operation::Rollout => "roll the images in settings out to",
         }
     }
 }
@@ -281,6 +286,8 @@ pub enum Event {
     },
     /// A bulk operation ended (each customer also got its own [`Event::Finished`]).
     BulkDone(crate::engine::bulk::BulkSummary),
+    /// A rollout moved on: a wave started, a customer ended, or it finished.
+    Rollout(Box<RolloutUpdate>),
     /// A health check ended.
     Health {
         /// Which customer.
@@ -304,4 +311,15 @@ pub enum Event {
     },
     /// Something failed outside an operation.
     Error(String),
+}
+
+/// Rollout progress for the app.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RolloutUpdate {
+    /// Wave `n` (1 = the canary) starts with these customers.
+    Wave(usize, Vec<String>),
+    /// A customer ended.
+    Customer(crate::engine::bulk::BulkResult),
+    /// The rollout ended: its report, and what was done about the settings after a failure.
+    Finished(Result<(crate::engine::rollout::RolloutReport, Option<String>), String>),
 }

@@ -308,6 +308,13 @@ fn handle(c: Rc<Ctx>, cmd: Command, tx: &UnboundedSender<Event>, logs: &Rc<RefCe
                 send_customers(&c, &tx);
             });
         }
+        Command::Rollout => {
+            tokio::task::spawn_local(async move {
+                let r = rollout(&c, &tx).await;
+                let _ = tx.send(Event::Rollout(Box::new(super::protocol::RolloutUpdate::Finished(r))));
+                send_customers(&c, &tx);
+            });
+        }
         Command::CheckHealth { customer_id } => {
             tokio::task::spawn_local(async move {
                 let report = with_ops(&c, async |ops| ops.health(customer_id).await.map_err(|e| e.to_string())).await;
@@ -489,7 +496,7 @@ async fn operate(c: &Ctx, customer_id: i64, op: Operation, tx: &UnboundedSender<
                 None => "deleted".to_string(),
             }),
             Operation::RetryCert => ops.retry_certificate(customer_id).await.map(|r| r.detail),
-            Operation::ShowCredentials => Ok(String::new()),
+            Operation::ShowCredentials | Operation::Rollout => Ok(String::new()),
         };
         r.map_err(|e| e.to_string())
     })
@@ -525,4 +532,40 @@ async fn follow_logs(c: &Ctx, customer_id: i64, tx: &UnboundedSender<Event>) -> 
         let _ = tx.send(Event::Logs { customer_id, lines: batch });
     }
     Ok(())
+}
+
+/// A rollout from the app: waves as configured, and on a failure the image settings go back to
+/// what customers ran before, so nothing else picks the failing image up.
+async fn rollout(
+    c: &Ctx,
+    tx: &UnboundedSender<Event>,
+) -> Result<(super::rollout::RolloutReport, Option<String>), String> {
+    use super::protocol::RolloutUpdate;
+    use super::rollout::RolloutEvent;
+    let batch = c.store.settings().map(|s| s.monitor.concurrency).unwrap_or(4);
+    let on = |e: RolloutEvent| {
+        let u = match e {
+            RolloutEvent::Wave(n, who) => RolloutUpdate::Wave(n, who),
+            RolloutEvent::Done(r) => RolloutUpdate::Customer(r),
+            RolloutEvent::Step(..) => return,
+        };
+        let _ = tx.send(Event::Rollout(Box::new(u)));
+    };
+    let report = with_ops(c, async |ops| {
+        super::rollout::run(ops, super::rollout::RolloutPlan { canary: None, batch }, &on)
+            .await
+            .map_err(|e| e.to_string())
+    })
+    .await?;
+    let mut reverted = None;
+    if report.failed.is_some() && !report.previous.is_empty() {
+        let mut done = Vec::new();
+        for (svc, image) in &report.previous {
+            let key = format!("images.{svc}");
+            c.store.set_setting(&c.session, &key, image).map_err(|e| e.to_string())?;
+            done.push(format!("{key} = {image}"));
+        }
+        reverted = Some(format!("settings put back: {}", done.join(", ")));
+    }
+    Ok((report, reverted))
 }

@@ -1,0 +1,143 @@
+//! Image upgrades across the fleet in waves: one canary customer first, then batches; each
+//! customer is redeployed and must come back healthy (a failed redeploy restores that
+//! customer's previous stack by itself). The rollout stops at the first failure and says who
+//! is upgraded, who failed and who was not touched; the caller puts the image settings back.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::EngineError;
+use super::bulk::{self, BulkResult};
+use super::lifecycle::{Ops, Progress};
+use super::protocol::Operation;
+use super::proxy::Proxy;
+use super::render;
+use crate::domain::customer::CustomerStatus;
+
+/// How to roll out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RolloutPlan {
+    /// The customer to go first, alone (else the first one that needs the upgrade).
+    pub canary: Option<i64>,
+    /// Customers redeployed at once after the canary.
+    pub batch: usize,
+}
+
+/// What a rollout did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RolloutReport {
+    /// Service → image the settings name (the target).
+    pub target: BTreeMap<String, String>,
+    /// Service → image customers ran before (read off the first customer upgraded).
+    pub previous: BTreeMap<String, String>,
+    /// Customers now on the target images.
+    pub upgraded: Vec<String>,
+    /// Customers that already were.
+    pub already: Vec<String>,
+    /// The customer that failed and why (its previous stack was restored by the redeploy).
+    pub failed: Option<(String, String)>,
+    /// Other customers of the failing wave that failed too (each restored like the first).
+    pub also_failed: Vec<(String, String)>,
+    /// Customers not reached because the rollout stopped.
+    pub not_started: Vec<String>,
+    /// Customers left out, with their status (stopped, error, ...): redeploy them yourself.
+    pub left_out: Vec<(String, String)>,
+}
+
+impl RolloutReport {
+    /// One paragraph for people.
+    pub fn sentence(&self) -> String {
+        let mut s = format!(
+            "rollout: {} upgraded, {} already on the images, {} left out",
+            self.upgraded.len(),
+            self.already.len(),
+            self.left_out.len()
+        );
+        if let Some((who, why)) = &self.failed {
+            s.push_str(&format!(
+                "; STOPPED at {who} ({why}); {} not started; {who} runs its previous images again",
+                self.not_started.len()
+            ));
+        }
+        s
+    }
+}
+
+/// Progress of a rollout.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RolloutEvent {
+    /// A wave starts: its number (1 is the canary) and customers.
+    Wave(usize, Vec<String>),
+    /// A customer's step.
+    Step(i64, Progress),
+    /// A customer ended.
+    Done(BulkResult),
+}
+
+/// Rolls the images in the settings out to every running customer not yet on them.
+pub async fn run<P: Proxy>(
+    ops: &Ops<'_, P>,
+    plan: RolloutPlan,
+    on: &dyn Fn(RolloutEvent),
+) -> Result<RolloutReport, EngineError> {
+    let settings = ops.store.settings()?;
+    let installation = ops.store.installation_id()?;
+    let containers = ops.docker.list_fleet(&installation).await?;
+    let mut report = RolloutReport::default();
+    let mut pending = Vec::new();
+    for c in ops.store.customers(&Default::default())? {
+        if ops.store.deployment(c.id)?.is_none() {
+            continue;
+        }
+        if !matches!(c.status, CustomerStatus::Active | CustomerStatus::Degraded) {
+            report.left_out.push((c.subdomain.clone(), c.status.to_string()));
+            continue;
+        }
+        let mut behind = false;
+        for svc in render::services(c.layout) {
+            let want = settings.images.get(*svc).cloned().unwrap_or_default();
+            report.target.insert((*svc).to_string(), want.clone());
+            let running = containers.iter().find(|x| x.customer_id == c.id && x.seen.service == *svc);
+            if running.is_none_or(|x| x.seen.image != want) {
+                behind = true;
+                if let Some(x) = running
+                    && !report.previous.contains_key(*svc)
+                {
+                    report.previous.insert((*svc).to_string(), x.seen.image.clone());
+                }
+            }
+        }
+        if behind { pending.push((c.id, c.subdomain)) } else { report.already.push(c.subdomain) }
+    }
+    // The canary first, alone; then batches.
+    if let Some(pos) = plan.canary.and_then(|id| pending.iter().position(|(x, _)| *x == id)) {
+        let canary = pending.remove(pos);
+        pending.insert(0, canary);
+    }
+    let mut waves: Vec<Vec<(i64, String)>> = Vec::new();
+    if !pending.is_empty() {
+        waves.push(vec![pending.remove(0)]);
+    }
+    waves.extend(pending.chunks(plan.batch.max(1)).map(<[_]>::to_vec));
+    let progress = |id: i64, p: Progress| on(RolloutEvent::Step(id, p));
+    let mut waves = waves.into_iter().enumerate();
+    for (n, wave) in waves.by_ref() {
+        on(RolloutEvent::Wave(n + 1, wave.iter().map(|(_, s)| s.clone()).collect()));
+        let ids: Vec<i64> = wave.iter().map(|(id, _)| *id).collect();
+        let mut done = |r: &BulkResult| on(RolloutEvent::Done(r.clone()));
+        let summary = bulk::run(ops, &ids, Operation::Redeploy, plan.batch, &progress, &mut done).await?;
+        for r in summary.results {
+            match r.result {
+                Ok(_) => report.upgraded.push(r.subdomain),
+                Err(e) if report.failed.is_none() => report.failed = Some((r.subdomain, e)),
+                Err(e) => report.also_failed.push((r.subdomain, e)),
+            }
+        }
+        if report.failed.is_some() {
+            break;
+        }
+    }
+    report.not_started.extend(waves.flat_map(|(_, w)| w.into_iter().map(|(_, s)| s)));
+    Ok(report)
+}

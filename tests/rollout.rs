@@ -1,0 +1,72 @@
+//! Image rollout in waves on the real Docker engine: canary first, batches after, stop at the
+//! first failure with that customer restored and the image settings put back.
+
+mod common;
+
+use std::process::Command;
+
+use common::docker::DockerEnv;
+
+fn server_images(env: &DockerEnv) -> Vec<String> {
+    let list = env.home.run(&["customer", "list", "--json"]).json();
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let show = env.home.run(&["customer", "show", c["subdomain"].as_str().unwrap(), "--json"]).json();
+            let server = show["containers"].as_array().unwrap().iter().find(|x| x["service"] == "server").cloned();
+            server.map_or("-".into(), |s| s["image"].as_str().unwrap().to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn rollout_goes_canary_first_then_batches_and_stops_at_the_first_failure() {
+    let Some(env) = DockerEnv::new("rollout_goes_canary_first_then_batches") else { return };
+    // A "new release": the same stand-in under another tag.
+    let tag = "nbmsp-standin/netbird-server:rollout-test";
+    let out = Command::new("docker").args(["tag", "nbmsp-standin/netbird-server:latest", tag]).output().unwrap();
+    assert!(out.status.success());
+    let subs: Vec<String> = (0..4).map(|i| env.subdomain(&format!("roll{i}"))).collect();
+    let entries: Vec<_> = subs
+        .iter()
+        .map(|s| serde_json::json!({"name": s, "subdomain": s, "email": format!("it@{s}.example")}))
+        .collect();
+    let file = env.home.file("c.json", &serde_json::to_string(&entries).unwrap());
+    assert_eq!(env.home.run(&["customer", "import", "--file", file.to_str().unwrap()]).code, 0);
+
+    let set = format!("images.server={tag}");
+    let r = env.home.run(&["rollout", "--set", &set, "--canary", &subs[2], "--batch", "2", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let report = r.json();
+    assert_eq!(report["upgraded"].as_array().unwrap().len(), 4, "{report}");
+    assert_eq!(report["upgraded"][0], subs[2].as_str(), "the canary goes first");
+    let first_line = r.stderr.lines().next().unwrap();
+    assert_eq!(first_line, format!("canary: {}", subs[2]));
+    assert!(r.stderr.contains("wave 2: ") && r.stderr.contains("wave 3: "), "{}", r.stderr);
+    assert!(server_images(&env).iter().all(|i| i == tag));
+
+    // Nothing left to do: a second run touches nobody.
+    let r = env.home.run(&["rollout", "--json"]);
+    assert_eq!(r.code, 0);
+    assert_eq!(r.json()["already"].as_array().unwrap().len(), 4);
+
+    // A stopped customer is left out; a broken image stops the rollout at the canary.
+    assert_eq!(env.home.run(&["customer", "stop", &subs[3]]).code, 0);
+    let r = env.home.run(&["rollout", "--set", "images.server=nbmsp-standin/relay:latest", "--json"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let report = r.json();
+    let failed = report["failed"][0].as_str().unwrap().to_string();
+    assert!(report["failed"][1].as_str().unwrap().contains("NB_LISTEN_ADDRESS"), "the container's words: {report}");
+    assert_eq!(report["upgraded"].as_array().unwrap().len(), 0);
+    assert_eq!(report["not_started"].as_array().unwrap().len(), 2, "{report}");
+    assert_eq!(report["left_out"][0][0], subs[3].as_str());
+    assert!(r.stderr.contains(&format!("settings: images.server set back to {tag}")), "{}", r.stderr);
+    let settings = env.home.run(&["settings", "show"]);
+    assert!(settings.stdout.lines().any(|l| l.starts_with("images.server") && l.contains(tag)), "{}", settings.stdout);
+    let show = env.home.run(&["customer", "show", &failed, "--json"]).json();
+    assert!(show["status_reason"].as_str().unwrap().contains("previous version was restored"), "{show}");
+    let server = show["containers"].as_array().unwrap().iter().find(|x| x["service"] == "server").unwrap().clone();
+    assert_eq!(server["image"], tag, "the failed canary runs its previous image again");
+    assert_eq!(server["state"], "running");
+}
