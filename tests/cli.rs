@@ -379,11 +379,12 @@ fn doctor_reports_one_line_per_check() {
     let r = h.run(&["doctor", "--json"]);
     let doc = r.json();
     let names: Vec<&str> = doc["checks"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["database", "docker", "proxy", "data_dir", "ports"]);
+    assert_eq!(names, ["database", "docker", "proxy", "data_dir", "ports", "monitor"]);
+    assert!(doc["checks"][5]["detail"].as_str().unwrap().contains("no monitor has run yet"), "{doc}");
     let ok = doc["ok"].as_bool().unwrap();
     assert_eq!(r.code, if ok { 0 } else { 1 });
     let text = h.run(&["doctor"]);
-    assert_eq!(text.stdout.lines().count(), 5, "{}", text.stdout);
+    assert_eq!(text.stdout.lines().count(), 6, "{}", text.stdout);
     // A proxy that is selected but not configured fails its check and the exit code.
     assert_eq!(h.run(&["settings", "set", "proxy", "npm"]).code, 0);
     let r = h.run(&["doctor", "--json"]);

@@ -37,6 +37,8 @@ pub async fn run(g: &GlobalArgs) -> CliResult {
         check("proxy", proxy(&settings).await),
         check("data_dir", data_dir(Path::new(&settings.data_dir))),
         check("ports", port_range(&store, &settings)),
+        // Informational: the fleet works without a monitor, only alerts and live statuses stop.
+        check("monitor", Ok(monitor(&store))),
     ];
     let all_ok = checks.iter().all(|c| c.ok);
     if g.json {
@@ -51,6 +53,22 @@ pub async fn run(g: &GlobalArgs) -> CliResult {
     } else {
         // The per-check lines (or the JSON document) already said everything.
         Err(CliError::runtime(""))
+    }
+}
+
+fn monitor(store: &Store) -> String {
+    let last = store.meta("monitor_round_at").ok().flatten();
+    let age = last
+        .as_deref()
+        .and_then(|t| time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok())
+        .map(|t| (crate::store::now() - t).whole_seconds());
+    match (last, age) {
+        (Some(t), Some(a)) if a < 300 => format!("last fleet check {t} ({a} s ago)"),
+        (Some(t), _) => format!(
+            "last fleet check {t}: no monitor is running now; alerts are off (systemctl start nbmsp-monitor)"
+        ),
+        _ => "no monitor has run yet: alerts are off until `nbmsp monitor` runs (install.sh sets up a systemd unit)"
+            .to_string(),
     }
 }
 

@@ -190,7 +190,8 @@ impl<'a> Monitor<'a> {
                 devices: row.devices.map(|d| (d, c.max_devices)),
             };
             let v = fleet::judge(&o, cert_limit);
-            if x.is_some() && !o.busy {
+            // Counts are written when they change: a steady fleet costs no writes per round.
+            if x.is_some() && !o.busy && (moved || !self.seen.contains_key(&c.id)) {
                 let up = seen.iter().filter(|s| s.is_up()).count();
                 self.store.record_containers(c.id, up, seen.len())?;
             }
@@ -205,6 +206,7 @@ impl<'a> Monitor<'a> {
             self.seen.insert(c.id, seen);
         }
         self.seen.retain(|id, _| rows.iter().any(|r| r.customer.id == *id));
+        self.store.set_meta("monitor_round_at", &crate::store::fmt_time(now))?;
         self.host_sample(&settings, sink).await;
         let disk = self
             .host

@@ -244,14 +244,18 @@ impl Store {
         Ok(())
     }
 
-    /// The last probe time of a customer (for the detail view).
-    pub fn last_check(&self, customer_id: i64) -> Result<Option<String>> {
-        Ok(self
-            .conn
-            .query_row("SELECT checked_at FROM customer_checks WHERE customer_id = ?1", params![customer_id], |r| {
-                r.get(0)
-            })
-            .optional()?)
+    /// Stores a small fact in `meta` (e.g. when the monitor last judged the fleet).
+    pub fn set_meta(&self, key: &str, value: &str) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            params![key, value],
+        )?;
+        Ok(())
+    }
+
+    /// A fact from `meta`.
+    pub fn meta(&self, key: &str) -> Result<Option<String>> {
+        Ok(self.conn.query_row("SELECT value FROM meta WHERE key = ?1", params![key], |r| r.get(0)).optional()?)
     }
 }
 
