@@ -1,22 +1,26 @@
 #!/usr/bin/env bash
 # Installs nbmsp for production on Ubuntu 22.04/24.04 (other Debian-likes work too):
-# checks Docker, builds the binary (or installs one you give), creates the data home.
+# checks Docker, builds the binary (or installs one you give), creates the data home, and
+# installs + enables the nbmsp-monitor systemd unit (fleet monitor and alerts).
 #
 #   sudo ./install.sh                      # build from this checkout with cargo
 #   sudo ./install.sh --binary ./nbmsp     # install a binary built elsewhere
 #   sudo ./install.sh --home /srv/nbmsp    # another data home (default /var/lib/nbmsp)
+#   sudo ./install.sh --no-systemd         # skip the monitor unit
 set -euo pipefail
 
 prefix=/usr/local
 home=/var/lib/nbmsp
 binary=""
+systemd=1
 
 while [ $# -gt 0 ]; do
   case "$1" in
     --binary) binary="$2"; shift 2 ;;
     --home) home="$2"; shift 2 ;;
     --prefix) prefix="$2"; shift 2 ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    --no-systemd) systemd=0; shift ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
     *) echo "install.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -63,4 +67,48 @@ if [ -e "$home/nbmsp.db" ]; then
   say "existing installation kept; run: nbmsp doctor"
 else
   say "next: nbmsp init --admin-email you@example.com --base-domain msp.example.com"
+fi
+
+# --- the monitor as a service ---------------------------------------------------------------
+# `nbmsp monitor` unlocks secrets (device tokens, the Gotify token) like any nbmsp user, so it
+# runs as an nbmsp user whose name and password live in a root-only environment file. The unit
+# is enabled now and starts once that file exists.
+if [ "$systemd" = 1 ] && command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+  install -d -m 0700 /etc/nbmsp
+  cat > /etc/systemd/system/nbmsp-monitor.service <<UNIT
+[Unit]
+Description=nbmsp fleet monitor and alerts
+Documentation=man:nbmsp(1)
+After=docker.service network-online.target
+Wants=docker.service network-online.target
+ConditionPathExists=/etc/nbmsp/monitor.env
+
+[Service]
+Environment=NBMSP_HOME=$home
+EnvironmentFile=/etc/nbmsp/monitor.env
+ExecStart=$prefix/lib/nbmsp/nbmsp monitor
+Restart=always
+RestartSec=10
+NoNewPrivileges=yes
+ProtectSystem=full
+ProtectHome=yes
+PrivateTmp=yes
+ReadWritePaths=$home
+
+[Install]
+WantedBy=multi-user.target
+UNIT
+  systemctl daemon-reload
+  systemctl enable nbmsp-monitor.service >/dev/null
+  if [ -e /etc/nbmsp/monitor.env ]; then
+    systemctl restart nbmsp-monitor.service
+    say "nbmsp-monitor enabled and (re)started"
+  else
+    say "nbmsp-monitor enabled; it starts once /etc/nbmsp/monitor.env exists:"
+    say "  nbmsp user add monitor --role operator"
+    say "  printf 'NBMSP_USER=monitor\\nNBMSP_PASSWORD=<its password>\\n' > /etc/nbmsp/monitor.env; chmod 600 /etc/nbmsp/monitor.env"
+    say "  systemctl start nbmsp-monitor; journalctl -u nbmsp-monitor -f"
+  fi
+elif [ "$systemd" = 1 ]; then
+  say "no systemd here: run \`nbmsp monitor\` under your own supervisor for alerts"
 fi
