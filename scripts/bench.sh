@@ -10,6 +10,10 @@
 #   filter_10k_per_key  incremental filter over 10,000 customers, per keystroke (target <= 5 ms)
 #   tui_key_latency_logs_5k  key to screen while the shown container logs 5,000 lines/s (target <= 30 ms)
 #   tui_rss_logs_5k     peak memory of that run (bounded by the log ring buffer)
+#   bulk_create_50_s    nbmsp customer import of 50 customers, created and deployed to healthy (target <= 60 s)
+#   fleet_refresh_calls_{50,100}  Docker API calls of one monitor round at 50 and 100 customers (target: constant)
+#   fleet_refresh_ms_100          duration of that round at 100 customers (target <= 200 ms)
+#   tui_idle_bytes_fleet_100      bytes written in 10 s at rest with 100 live customers and the monitor on (target 0)
 #
 # Needs a Docker engine and docker-compose; uses the stand-in images (scripts/standin-images.sh).
 # Usage: scripts/bench.sh [runs]   (default 5; medians are reported)
@@ -36,7 +40,7 @@ trap cleanup EXIT
 
 "$bin" init --admin-email bench@msp.example --base-domain msp.example >/dev/null
 for kv in images.server=nbmsp-standin/netbird-server:latest images.dashboard=nbmsp-standin/dashboard:latest \
-          docker_network=$net relay_base_port=47000 relay_port_count=50; do
+          docker_network=$net relay_base_port=47000 relay_port_count=200; do
   "$bin" settings set "${kv%%=*}" "${kv#*=}" >/dev/null
 done
 
@@ -71,6 +75,30 @@ echo "bench deploy_healthy_s $d s"
 echo "bench compose_up_s $c s"
 echo "bench deploy_vs_compose $(python3 -c "print(f'{$d / $c:.2f}')") ratio"
 
+# --- Fleet: bulk create, monitor rounds ---------------------------------------------------------
+entries() {  # entries FROM TO: an import file for customers fleetFROM..fleetTO
+  python3 -c 'import json,sys; a,b=int(sys.argv[1]),int(sys.argv[2]); print(json.dumps([{"name":f"Fleet {i}","subdomain":f"fleet{i}","email":f"it@fleet{i}.example"} for i in range(a,b)]))' "$1" "$2"
+}
+entries 0 50 > "$home/fleet-a.json"
+t0=$(now)
+"$bin" customer import --file "$home/fleet-a.json" >/dev/null 2>"$home/import.err" || { cat "$home/import.err" >&2; exit 1; }
+t1=$(now)
+echo "bench bulk_create_50_s $(python3 -c "print(f'{$t1 - $t0:.1f}')") s"
+round() {  # the second round of `monitor --once` (the first warms the caches), as "calls ms"
+  "$bin" monitor --once --json | python3 -c 'import json,sys; r=json.load(sys.stdin)["round"]; print(r["docker_calls"], r["millis"], r["customers"])'
+}
+read -r calls50 _ n50 <<<"$(round)"
+echo "bench fleet_refresh_calls_50 $calls50 calls ($n50 customers)"
+entries 50 100 > "$home/fleet-b.json"
+"$bin" customer import --file "$home/fleet-b.json" >/dev/null 2>"$home/import.err" || { cat "$home/import.err" >&2; exit 1; }
+ms=()
+for i in $(seq 1 "$runs"); do
+  read -r calls100 m n100 <<<"$(round)"
+  ms+=("$m")
+done
+echo "bench fleet_refresh_calls_100 $calls100 calls ($n100 customers)"
+echo "bench fleet_refresh_ms_100 $(median "${ms[@]}") ms"
+
 # --- TUI -------------------------------------------------------------------------------------
 cargo bench --quiet --bench filter 2>/dev/null | grep '^bench '
 meter="$root/../shared/tools/tuimeter.py"
@@ -101,6 +129,10 @@ print(f"bench tui_rss_1k {rss_kb / 1024:.1f} MB")
 print(f"bench tui_idle_bytes_10s {d['idle_bytes']} bytes")
 PY
 rm -rf "$tuihome"
+
+# The same at rest, but with the 100 live customers above and the monitor running in the app.
+result="$(python3 "$meter" --cols 120 --rows 40 --ready "Customers (100)" --script 'wait:3000,idle:10,key:q' -- "$bin")"
+python3 -c 'import json,sys; print(f"bench tui_idle_bytes_fleet_100 {json.loads(sys.argv[1])[\"idle_bytes\"]} bytes")' "$result"
 
 # --- TUI under a chatty container ------------------------------------------------------------
 # A customer whose server logs 5,000 lines/s (a template override passes STANDIN_LOG_RATE), the

@@ -64,9 +64,9 @@ fn monitor(store: &Store) -> String {
         .map(|t| (crate::store::now() - t).whole_seconds());
     match (last, age) {
         (Some(t), Some(a)) if a < 300 => format!("last fleet check {t} ({a} s ago)"),
-        (Some(t), _) => format!(
-            "last fleet check {t}: no monitor is running now; alerts are off (systemctl start nbmsp-monitor)"
-        ),
+        (Some(t), _) => {
+            format!("last fleet check {t}: no monitor is running now; alerts are off (systemctl start nbmsp-monitor)")
+        }
         _ => "no monitor has run yet: alerts are off until `nbmsp monitor` runs (install.sh sets up a systemd unit)"
             .to_string(),
     }

@@ -13,6 +13,7 @@ pub mod init;
 pub mod monitor;
 pub mod npm;
 pub mod output;
+pub mod reconcile;
 pub mod rollout;
 pub mod settings;
 pub mod user;
@@ -92,6 +93,8 @@ pub enum Command {
     /// Nginx Proxy Manager checks
     #[command(subcommand)]
     Npm(npm::NpmCommand),
+    /// Compare the database with Docker, the instance dirs and NPM; --yes applies the safe fixes
+    Reconcile(reconcile::ReconcileArgs),
     /// Upgrade the fleet's images in waves: a canary first, then batches; stops at the first failure
     Rollout(rollout::RolloutArgs),
     /// Watch the fleet and send alerts, in the foreground (what the systemd unit runs)
@@ -113,6 +116,7 @@ pub async fn run(g: &GlobalArgs, command: Command) -> CliResult {
         Command::Npm(c) => npm::run(g, c).await,
         Command::Monitor(a) => monitor::run(g, a).await,
         Command::Rollout(a) => rollout::run(g, a).await,
+        Command::Reconcile(a) => reconcile::run(g, a).await,
         Command::Alerts(c) => monitor::alerts(g, c).await,
     }
 }

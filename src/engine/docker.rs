@@ -44,6 +44,8 @@ pub struct FleetContainer {
     pub name: String,
     /// State, health, service and image.
     pub seen: crate::domain::fleet::ContainerSeen,
+    /// UDP ports it publishes on the host (while it runs).
+    pub public_udp: Vec<u16>,
 }
 
 /// What the engine says about itself.
@@ -148,8 +150,18 @@ impl DockerEngine {
                     .into_iter()
                     .find(|h| status.contains(&format!("({h})")))
                     .map(|h| h.trim_start_matches("health: ").to_string());
+                let public_udp = c
+                    .ports
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|p| p.typ.is_some_and(|t| t.to_string() == "udp"))
+                    .filter_map(|p| p.public_port)
+                    .collect::<std::collections::BTreeSet<u16>>()
+                    .into_iter()
+                    .collect();
                 Some(FleetContainer {
                     customer_id,
+                    public_udp,
                     name: c.names?.into_iter().next()?.trim_start_matches('/').to_string(),
                     seen: crate::domain::fleet::ContainerSeen {
                         service: labels.get(LABEL_SERVICE).cloned().unwrap_or_default(),

@@ -62,6 +62,33 @@ pub fn snapshot(dir: &Path, names: &[&'static str]) -> Vec<(&'static str, Vec<u8
     names.iter().filter_map(|n| fs::read(dir.join(n)).ok().map(|c| (*n, c))).collect()
 }
 
+/// Where a redeploy keeps the previous files while it runs, so that after a crash the
+/// recovery can still put them back.
+const PREVIOUS: &str = ".nbmsp-previous";
+
+/// Saves a snapshot on disk beside the instance files (see [`load_previous`]).
+pub fn save_previous(dir: &Path, saved: &[(&'static str, Vec<u8>)]) -> Result<(), EngineError> {
+    let keep = dir.join(PREVIOUS);
+    fs::create_dir_all(&keep).map_err(io(format!("cannot create {}", keep.display())))?;
+    set_mode(&keep, 0o700)?;
+    for (name, content) in saved {
+        write_atomic(&keep.join(name), content, 0o600)?;
+    }
+    Ok(())
+}
+
+/// The snapshot an interrupted redeploy left, if any: these are the files to go back to,
+/// not the half-new ones in the instance dir.
+pub fn load_previous(dir: &Path, names: &[&'static str]) -> Option<Vec<(&'static str, Vec<u8>)>> {
+    let keep = dir.join(PREVIOUS);
+    keep.is_dir().then(|| snapshot(&keep, names)).filter(|s| !s.is_empty())
+}
+
+/// Drops the on-disk snapshot once the redeploy ended either way.
+pub fn drop_previous(dir: &Path) {
+    let _ = fs::remove_dir_all(dir.join(PREVIOUS));
+}
+
 /// Puts snapshotted files back.
 pub fn restore(dir: &Path, saved: &[(&'static str, Vec<u8>)]) -> Result<(), EngineError> {
     for (name, content) in saved {

@@ -217,18 +217,40 @@ impl<P: Proxy> Ops<'_, P> {
             return self.redeploy_unlocked(customer_id, progress).await;
         }
         let customer = self.store.customer(customer_id)?;
+        // Journal first: from here on a crash leaves a trace reconcile can act on.
+        let journal = self.store.journal_begin(customer_id, &customer.subdomain, "deploy", self.actor)?;
         self.store.set_customer_status(customer_id, CustomerStatus::Deploying, None)?;
         self.store.log_customer(self.actor, &customer, "deploy", AuditStatus::Info, "deploy started")?;
-        match self.first_deploy(&customer, progress).await {
-            Ok(outcome) => Ok(outcome),
+        let result = {
+            let mut journaled = self.journaled(journal, progress);
+            self.first_deploy(&customer, &mut journaled).await
+        };
+        match result {
+            Ok(outcome) => {
+                self.store.journal_end(journal, "done", &format!("deployed on UDP {}", outcome.udp_port))?;
+                Ok(outcome)
+            }
             Err((step, e)) => {
                 progress(Progress::Failed { step, error: e.to_string() });
                 self.rollback_first_deploy(&customer, progress).await;
                 let reason = format!("deploy failed at {}: {e}", step.label());
                 self.store.set_customer_status(customer_id, CustomerStatus::Error, Some(&reason))?;
                 self.store.log_customer(self.actor, &customer, "deploy", AuditStatus::Error, &reason)?;
+                self.store.journal_end(journal, "failed", &reason)?;
                 Err(e)
             }
+        }
+    }
+
+    /// Wraps `progress` so every step started is also written to journal entry `id`.
+    pub(super) fn journaled<'p>(&'p self, id: i64, progress: &'p mut dyn FnMut(Progress)) -> impl FnMut(Progress) + 'p {
+        move |p: Progress| {
+            if let Progress::Started { step } = &p
+                && let Err(e) = self.store.journal_step(id, step.label())
+            {
+                tracing::warn!("journal: {e}");
+            }
+            progress(p);
         }
     }
 
@@ -407,6 +429,20 @@ impl<P: Proxy> Ops<'_, P> {
         })
     }
 
+    /// Undoes a first deploy a crash interrupted (the caller holds the lock).
+    pub(crate) async fn undo_first_deploy(&self, customer: &Customer, progress: &mut dyn FnMut(Progress)) {
+        self.rollback_first_deploy(customer, progress).await;
+    }
+
+    /// A redeploy for a caller that already holds the customer's lock (crash recovery).
+    pub(crate) async fn redeploy_now(
+        &self,
+        customer_id: i64,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<DeployOutcome, EngineError> {
+        self.redeploy_unlocked(customer_id, progress).await
+    }
+
     /// Undoes a failed first deploy: containers, proxy entry, instance dir (there is no
     /// customer data yet), and the port. Best effort: every part is tried, failures are noted.
     async fn rollback_first_deploy(&self, customer: &Customer, progress: &mut dyn FnMut(Progress)) {
@@ -452,13 +488,25 @@ impl<P: Proxy> Ops<'_, P> {
                 .iter()
                 .flat_map(|l| render::files(*l).iter().map(|(n, _)| *n))
                 .collect();
-        let saved = instance::snapshot(&dir, &all_files);
+        // An interrupted redeploy left the files it replaced on disk: those are the ones to go
+        // back to, not the half-new ones in the instance dir.
+        let saved = instance::load_previous(&dir, &all_files).unwrap_or_else(|| instance::snapshot(&dir, &all_files));
+        let journal = self.store.journal_begin(customer_id, &customer.subdomain, "redeploy", self.actor)?;
+        instance::save_previous(&dir, &saved)?;
         self.store.set_customer_status(customer_id, CustomerStatus::Deploying, None)?;
         self.store.log_customer(self.actor, &customer, "redeploy", AuditStatus::Info, "redeploy started")?;
         progress(Progress::Done { step: Step::Validate, detail: customer.fqdn(&settings.base_domain) });
         progress(Progress::Done { step: Step::AllocatePort, detail: format!("UDP {port} (kept)") });
-        match self.apply_stack(&customer, port, progress).await {
-            Ok(o) => Ok(o),
+        let result = {
+            let mut journaled = self.journaled(journal, progress);
+            self.apply_stack(&customer, port, &mut journaled).await
+        };
+        match result {
+            Ok(o) => {
+                instance::drop_previous(&dir);
+                self.store.journal_end(journal, "done", "redeployed")?;
+                Ok(o)
+            }
             Err((step, e)) => {
                 progress(Progress::Failed { step, error: e.to_string() });
                 progress(Progress::Note { text: "restoring the previous files and containers".into() });
@@ -472,8 +520,12 @@ impl<P: Proxy> Ops<'_, P> {
                 };
                 progress(Progress::Note { text: reason.clone() });
                 let status = if restored.is_ok() { CustomerStatus::Active } else { CustomerStatus::Error };
+                if restored.is_ok() {
+                    instance::drop_previous(&dir);
+                }
                 self.store.set_customer_status(customer_id, status, Some(&reason))?;
                 self.store.log_customer(self.actor, &customer, "redeploy", AuditStatus::Error, &reason)?;
+                self.store.journal_end(journal, "failed", &reason)?;
                 Err(e)
             }
         }

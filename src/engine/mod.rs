@@ -20,6 +20,7 @@ pub mod owner;
 pub mod ports;
 pub mod protocol;
 pub mod proxy;
+pub mod reconcile;
 pub mod render;
 pub mod rollout;
 pub mod stun;

@@ -38,6 +38,11 @@ impl<P: Proxy> Ops<'_, P> {
         self.locked(customer_id, "delete", self.delete_unlocked(customer_id, purge_data)).await
     }
 
+    /// A delete (data archived) for a caller that already holds the lock (crash recovery).
+    pub(crate) async fn delete_now(&self, customer_id: i64) -> Result<Option<PathBuf>, EngineError> {
+        self.delete_unlocked(customer_id, false).await
+    }
+
     /// Starts every container of the customer and waits for health.
     async fn start_unlocked(&self, customer_id: i64) -> Result<HealthReport, EngineError> {
         let customer = self.store.customer(customer_id)?;
@@ -142,15 +147,37 @@ impl<P: Proxy> Ops<'_, P> {
     /// customer's data is archived unless `purge_data`; the archive path is returned.
     async fn delete_unlocked(&self, customer_id: i64, purge_data: bool) -> Result<Option<PathBuf>, EngineError> {
         let customer = self.store.customer(customer_id)?;
-        for name in self.container_names(&customer).await? {
-            self.docker.remove(&name).await?;
+        let journal = self.store.journal_begin(customer_id, &customer.subdomain, "delete", self.actor)?;
+        let result = async {
+            self.store.journal_step(journal, "remove containers")?;
+            for name in self.container_names(&customer).await? {
+                self.docker.remove(&name).await?;
+            }
+            self.store.journal_step(journal, "remove proxy host")?;
+            self.proxy.unregister(&self.proxy_record(customer_id)).await?;
+            self.store.journal_step(
+                journal,
+                if purge_data { "remove files and data" } else { "remove files, archive data" },
+            )?;
+            let settings = self.store.settings()?;
+            let archived = instance::remove(&render::instance_dir(&settings, &customer), purge_data)?;
+            self.store.journal_step(journal, "remove records")?;
+            self.store.delete_deployment(customer_id)?;
+            self.store.delete_customer(self.actor, customer_id)?;
+            Ok::<_, EngineError>(archived)
         }
-        self.proxy.unregister(&self.proxy_record(customer_id)).await?;
-        let settings = self.store.settings()?;
-        let archived = instance::remove(&render::instance_dir(&settings, &customer), purge_data)?;
-        self.store.delete_deployment(customer_id)?;
-        self.store.delete_customer(self.actor, customer_id)?;
-        Ok(archived)
+        .await;
+        match &result {
+            Ok(a) => self.store.journal_end(
+                journal,
+                "done",
+                &a.as_ref().map_or("deleted".to_string(), |p| format!("deleted; data archived in {}", p.display())),
+            )?,
+            // Half-deleted but this process knows it: the user hears it and runs delete again
+            // (each step is idempotent). Only a crash leaves the entry `running` for reconcile.
+            Err(e) => self.store.journal_end(journal, "failed", &format!("delete failed: {e}; run it again"))?,
+        }
+        result
     }
 
     /// One health check, including the STUN test on the public port.

@@ -147,6 +147,26 @@ pub const MIGRATIONS: &[&str] = &[
         notified INTEGER NOT NULL
     );
     "#,
+    // 8: a journal of deploy, redeploy and delete steps, so that after a crash the next start
+    // knows what an interrupted operation did and can finish or undo it. No foreign key: the
+    // entry of a delete must outlive the customer row.
+    r#"
+    CREATE TABLE journal (
+        id          INTEGER PRIMARY KEY,
+        customer_id INTEGER NOT NULL,
+        subdomain   TEXT NOT NULL,
+        operation   TEXT NOT NULL CHECK (operation IN ('deploy', 'redeploy', 'delete')),
+        step        TEXT NOT NULL,
+        state       TEXT NOT NULL CHECK (state IN ('running', 'done', 'failed', 'recovered')),
+        actor       TEXT NOT NULL,
+        pid         INTEGER NOT NULL,
+        host        TEXT NOT NULL,
+        started_at  TEXT NOT NULL,
+        updated_at  TEXT NOT NULL,
+        outcome     TEXT
+    );
+    CREATE INDEX journal_running ON journal (state) WHERE state = 'running';
+    "#,
 ];
 
 /// Before migration 7: lets `customers.status` hold `degraded` and `stopped`. SQLite cannot

@@ -9,6 +9,7 @@ pub mod crypto;
 pub mod customers;
 pub mod deployments;
 pub mod home;
+pub mod journal;
 pub mod locks;
 pub mod migrations;
 pub mod monitor;

@@ -1,0 +1,428 @@
+//! Reconcile: compare what the database says with what Docker, the instance dirs and NPM hold,
+//! report every difference with its fix, and apply the safe fixes on request. Also the crash
+//! recovery of operations the journal shows as interrupted (their process is gone).
+//!
+//! "Safe" fixes restore the state the database describes (remove containers nobody owns, start
+//! or redeploy a customer that should run, finish or undo an interrupted operation). Deleting a
+//! directory that may hold a customer's data is never safe: it needs the directory named.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use super::EngineError;
+use super::lifecycle::{Ops, Progress};
+use super::proxy::{AnyProxy, Proxy};
+use super::render;
+use crate::domain::audit::AuditStatus;
+use crate::domain::customer::{Customer, CustomerStatus};
+use crate::domain::fleet;
+use crate::store::journal::JournalEntry;
+
+/// One difference between the database and the world.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// What kind (`interrupted`, `orphan_container`, `missing_containers`, ...).
+    pub kind: &'static str,
+    /// What it is about: a subdomain, container, directory or proxy host.
+    pub subject: String,
+    /// What is wrong.
+    pub detail: String,
+    /// The fix, in words.
+    pub fix: String,
+    /// Whether `--yes` applies it.
+    pub safe: bool,
+    /// The fix as something to run.
+    #[serde(skip)]
+    pub action: Option<Fix>,
+}
+
+/// A fix reconcile can apply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fix {
+    /// Finish or undo an interrupted operation.
+    Recover(Box<JournalEntry>),
+    /// Remove a container.
+    RemoveContainer(String),
+    /// Start the customer's containers.
+    Start(i64),
+    /// Redeploy the customer (recreates what is missing, re-registers the proxy host).
+    Redeploy(i64),
+    /// Set the status from what runs (a status left `deploying` by a crash).
+    ResetStatus(i64),
+    /// Delete an NPM proxy host no customer owns.
+    DeleteProxyHost(i64),
+    /// Delete a directory (and the data in it); only when the user named it.
+    PurgeDir(PathBuf),
+}
+
+/// What applying a fix did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Applied {
+    /// The finding's subject.
+    pub subject: String,
+    /// Its kind.
+    pub kind: &'static str,
+    /// Whether it worked.
+    pub ok: bool,
+    /// What happened.
+    pub message: String,
+}
+
+fn finding(kind: &'static str, subject: impl Into<String>, detail: String, fix: &str, action: Fix) -> Finding {
+    let safe = !matches!(action, Fix::PurgeDir(_));
+    Finding { kind, subject: subject.into(), detail, fix: fix.to_string(), safe, action: Some(action) }
+}
+
+/// Operations the journal shows as interrupted: still `running` with their process gone.
+pub fn interrupted(store: &crate::store::Store) -> Result<Vec<Finding>, EngineError> {
+    let now_s = crate::store::now().unix_timestamp();
+    let mut out = Vec::new();
+    for e in store.journal_running()? {
+        let lock = store.lock_holder(e.customer_id)?;
+        if !e.is_abandoned(lock.as_ref(), now_s) {
+            continue;
+        }
+        let fix = match e.operation.as_str() {
+            "deploy" => "undo the deploy (containers, proxy host, files, port), status error",
+            "redeploy" => "finish the redeploy (the previous version comes back if it fails)",
+            _ => "finish the delete (data archived)",
+        };
+        let detail = format!(
+            "{} by {} (pid {} on {}) stopped at '{}' since {}",
+            e.operation, e.actor, e.pid, e.host, e.step, e.updated_at
+        );
+        out.push(finding("interrupted", e.subdomain.clone(), detail, fix, Fix::Recover(Box::new(e))));
+    }
+    Ok(out)
+}
+
+/// Every difference, with its fix. `purge` names directories the user allows deleting.
+pub async fn check(ops: &Ops<'_, AnyProxy>, purge: &[String]) -> Result<Vec<Finding>, EngineError> {
+    let store = ops.store;
+    let settings = store.settings()?;
+    let mut out = interrupted(store)?;
+    let recovering: BTreeSet<i64> = out
+        .iter()
+        .filter_map(|f| match &f.action {
+            Some(Fix::Recover(e)) => Some(e.customer_id),
+            _ => None,
+        })
+        .collect();
+    // Operations under way elsewhere are left alone.
+    let busy = store.busy_customers()?;
+    let under_way: BTreeSet<i64> = store.journal_running()?.iter().map(|e| e.customer_id).collect();
+    let skip = |id: i64| recovering.contains(&id) || busy.contains(&id) || under_way.contains(&id);
+
+    let customers: BTreeMap<i64, Customer> =
+        store.customers(&Default::default())?.into_iter().map(|c| (c.id, c)).collect();
+    let containers = ops.docker.list_fleet(&store.installation_id()?).await?;
+    let mut by_customer: BTreeMap<i64, Vec<super::docker::FleetContainer>> = BTreeMap::new();
+    for c in containers {
+        by_customer.entry(c.customer_id).or_default().push(c);
+    }
+    for (id, list) in &by_customer {
+        if skip(*id) {
+            continue;
+        }
+        let owner = customers.get(id);
+        let deployed = owner.is_some() && store.deployment(*id)?.is_some();
+        if !deployed {
+            let why = match owner {
+                None => format!("customer #{id} does not exist"),
+                Some(c) => format!("customer '{}' is not deployed", c.subdomain),
+            };
+            for c in list {
+                out.push(finding(
+                    "orphan_container",
+                    c.name.clone(),
+                    format!("{why}; the container is {}", c.seen.state),
+                    "remove the container",
+                    Fix::RemoveContainer(c.name.clone()),
+                ));
+            }
+        }
+    }
+    for c in customers.values() {
+        if skip(c.id) {
+            continue;
+        }
+        let Some(d) = store.deployment(c.id)? else {
+            if c.status == CustomerStatus::Deploying {
+                out.push(finding(
+                    "stuck_status",
+                    c.subdomain.clone(),
+                    "status 'deploying' but no operation runs".into(),
+                    "set the status from what runs",
+                    Fix::ResetStatus(c.id),
+                ));
+            }
+            continue;
+        };
+        let list = by_customer.get(&c.id).map(Vec::as_slice).unwrap_or_default();
+        if c.status == CustomerStatus::Deploying {
+            out.push(finding(
+                "stuck_status",
+                c.subdomain.clone(),
+                "status 'deploying' but no operation runs".into(),
+                "set the status from what runs",
+                Fix::ResetStatus(c.id),
+            ));
+            continue;
+        }
+        let dir = render::instance_dir(&settings, c);
+        let missing: Vec<&str> =
+            fleet::services(c.layout).iter().copied().filter(|s| !list.iter().any(|x| x.seen.service == *s)).collect();
+        if !dir.join("docker-compose.yml").exists() {
+            out.push(finding(
+                "missing_files",
+                c.subdomain.clone(),
+                format!("{} has no docker-compose.yml", dir.display()),
+                "redeploy (renders the files again; data is kept)",
+                Fix::Redeploy(c.id),
+            ));
+        } else if !missing.is_empty() {
+            out.push(finding(
+                "missing_containers",
+                c.subdomain.clone(),
+                format!("no container for {}", missing.join(", ")),
+                "redeploy (recreates them; data is kept)",
+                Fix::Redeploy(c.id),
+            ));
+        } else if c.status != CustomerStatus::Stopped && list.iter().any(|x| x.seen.state != "running") {
+            let down: Vec<String> = list
+                .iter()
+                .filter(|x| x.seen.state != "running")
+                .map(|x| format!("{} {}", x.seen.service, x.seen.state))
+                .collect();
+            out.push(finding(
+                "stopped_containers",
+                c.subdomain.clone(),
+                format!("{} while the customer is {}", down.join(", "), c.status),
+                "start them",
+                Fix::Start(c.id),
+            ));
+        } else if let Some(port) = d.relay_udp_port {
+            let published: BTreeSet<u16> = list.iter().flat_map(|x| x.public_udp.iter().copied()).collect();
+            let running = list.iter().all(|x| x.seen.state == "running");
+            if running && (!published.contains(&port) || published.len() > 1) {
+                let shown: Vec<String> = published.iter().map(u16::to_string).collect();
+                out.push(finding(
+                    "port_mismatch",
+                    c.subdomain.clone(),
+                    format!("the database gives UDP {port}, the containers publish [{}]", shown.join(", ")),
+                    "redeploy (publishes the recorded port)",
+                    Fix::Redeploy(c.id),
+                ));
+            }
+        }
+    }
+    // Instance dirs nobody owns (the data of a customer deleted outside nbmsp, a restore, ...).
+    let known: BTreeSet<PathBuf> = customers.values().map(|c| render::instance_dir(&settings, c)).collect();
+    if let Ok(entries) = std::fs::read_dir(&settings.data_dir) {
+        for e in entries.flatten() {
+            let path = e.path();
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') || !path.is_dir() || known.contains(&path) {
+                continue;
+            }
+            let named = purge.contains(&name);
+            out.push(Finding {
+                kind: "orphan_dir",
+                subject: name.clone(),
+                detail: format!("{} belongs to no customer (it may hold a customer's data)", path.display()),
+                fix: if named {
+                    "delete it with its data (named by --purge-dir)".into()
+                } else {
+                    format!("look inside; delete it only by naming it: nbmsp reconcile --purge-dir {name}")
+                },
+                safe: named,
+                action: Some(Fix::PurgeDir(path)),
+            });
+        }
+    }
+    if let AnyProxy::Npm(npm) = ops.proxy {
+        out.extend(proxy_findings(store, &npm.client, &customers, &settings.base_domain, &skip).await?);
+    }
+    Ok(out)
+}
+
+async fn proxy_findings(
+    store: &crate::store::Store,
+    client: &super::npm::client::NpmClient,
+    customers: &BTreeMap<i64, Customer>,
+    base_domain: &str,
+    skip: &dyn Fn(i64) -> bool,
+) -> Result<Vec<Finding>, EngineError> {
+    let npm = |e: super::npm::client::NpmError| EngineError::Proxy(e.to_string());
+    let hosts = client.hosts(None).await.map_err(npm)?;
+    let mut out = Vec::new();
+    let domains: BTreeMap<String, &Customer> = customers.values().map(|c| (c.fqdn(base_domain), c)).collect();
+    for h in &hosts {
+        // Only hosts nbmsp makes: a customer domain routed to a customer container.
+        let ours = h.forward_host.starts_with("netbird-")
+            && h.domain_names.iter().any(|d| d.ends_with(&format!(".{base_domain}")));
+        if !ours {
+            continue;
+        }
+        let owner = h.domain_names.iter().find_map(|d| domains.get(d));
+        let recorded = match owner {
+            Some(c) => store.deployment(c.id)?.and_then(|d| d.npm_proxy_id) == Some(h.id),
+            None => false,
+        };
+        if owner.is_none() || (!recorded && owner.is_some_and(|c| store.deployment(c.id).ok().flatten().is_none())) {
+            if owner.is_some_and(|c| skip(c.id)) {
+                continue;
+            }
+            out.push(finding(
+                "orphan_proxy_host",
+                h.domain_names.join(", "),
+                format!("NPM proxy host {} routes to {} but no deployed customer owns it", h.id, h.forward_host),
+                "delete the proxy host",
+                Fix::DeleteProxyHost(h.id),
+            ));
+        }
+    }
+    for c in customers.values() {
+        if skip(c.id) {
+            continue;
+        }
+        let Some(d) = store.deployment(c.id)? else { continue };
+        let present = d.npm_proxy_id.is_some_and(|id| hosts.iter().any(|h| h.id == id));
+        if !present {
+            out.push(finding(
+                "missing_proxy_host",
+                c.subdomain.clone(),
+                format!("{} has no proxy host in NPM", c.fqdn(base_domain)),
+                "redeploy (registers it again)",
+                Fix::Redeploy(c.id),
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// Applies the fixes of `findings` (only the safe ones unless named), in a safe order:
+/// recoveries first, then removals, then starts and redeploys.
+pub async fn apply(ops: &Ops<'_, AnyProxy>, findings: &[Finding]) -> Vec<Applied> {
+    let rank = |f: &Finding| match f.action {
+        Some(Fix::Recover(_)) => 0,
+        Some(Fix::RemoveContainer(_) | Fix::DeleteProxyHost(_)) => 1,
+        Some(Fix::ResetStatus(_)) => 2,
+        _ => 3,
+    };
+    let mut todo: Vec<&Finding> = findings.iter().filter(|f| f.safe && f.action.is_some()).collect();
+    todo.sort_by_key(|f| rank(f));
+    let mut redeployed = BTreeSet::new();
+    let mut out = Vec::new();
+    for f in todo {
+        let Some(action) = &f.action else { continue };
+        if let Fix::Redeploy(id) = action
+            && !redeployed.insert(*id)
+        {
+            continue;
+        }
+        let r = run_fix(ops, action).await;
+        out.push(Applied {
+            subject: f.subject.clone(),
+            kind: f.kind,
+            ok: r.is_ok(),
+            message: r.unwrap_or_else(|e| e.to_string()),
+        });
+    }
+    out
+}
+
+async fn run_fix(ops: &Ops<'_, AnyProxy>, fix: &Fix) -> Result<String, EngineError> {
+    let mut quiet = |_: Progress| {};
+    match fix {
+        Fix::Recover(e) => recover(ops, e).await,
+        Fix::RemoveContainer(name) => ops.docker.remove(name).await.map(|()| "removed".to_string()),
+        Fix::Start(id) => ops.start(*id).await.map(|_| "started, healthy".to_string()),
+        Fix::Redeploy(id) => ops.redeploy(*id, &mut quiet).await.map(|_| "redeployed".to_string()),
+        Fix::ResetStatus(id) => reset_status(ops, *id).await,
+        Fix::DeleteProxyHost(id) => match ops.proxy {
+            AnyProxy::Npm(npm) => {
+                npm.client.delete_host(*id).await.map_err(|e| EngineError::Proxy(e.to_string()))?;
+                Ok(format!("proxy host {id} deleted"))
+            }
+            AnyProxy::None(_) => Err(EngineError::Proxy("proxy = none".into())),
+        },
+        Fix::PurgeDir(path) => std::fs::remove_dir_all(path)
+            .map(|()| format!("{} deleted", path.display()))
+            .map_err(|e| EngineError::Files(format!("cannot delete {}: {e}", path.display()))),
+    }
+}
+
+/// Finishes or undoes an operation a crash interrupted, under the customer's lock (which the
+/// dead process's stale lock gives up to us).
+pub async fn recover<P: Proxy>(ops: &Ops<'_, P>, e: &JournalEntry) -> Result<String, EngineError> {
+    let Ok(customer) = ops.store.customer(e.customer_id) else {
+        // The delete got as far as removing the rows: it had finished.
+        let msg = "the customer is gone: the delete had finished".to_string();
+        ops.store.journal_end(e.id, "recovered", &msg)?;
+        return Ok(msg);
+    };
+    let result = ops.locked(customer.id, "recover", recover_unlocked(ops, e, &customer)).await;
+    let outcome = match &result {
+        Ok(m) => m.clone(),
+        Err(err) => format!("recovery failed: {err}"),
+    };
+    ops.store.journal_end(e.id, "recovered", &outcome)?;
+    ops.store.log_customer(
+        ops.actor,
+        &customer,
+        "recover",
+        if result.is_ok() { AuditStatus::Success } else { AuditStatus::Error },
+        &format!("{} interrupted at '{}': {outcome}", e.operation, e.step),
+    )?;
+    result
+}
+
+async fn recover_unlocked<P: Proxy>(ops: &Ops<'_, P>, e: &JournalEntry, c: &Customer) -> Result<String, EngineError> {
+    let mut quiet = |_: Progress| {};
+    match e.operation.as_str() {
+        "deploy" => {
+            let done = ops
+                .store
+                .deployment(c.id)?
+                .is_some_and(|d| d.status == crate::domain::deployment::DeploymentStatus::Running);
+            if done {
+                // It crashed after recording success: nothing to undo.
+                ops.store.set_customer_status(c.id, CustomerStatus::Active, None)?;
+                return Ok("the deploy had finished".into());
+            }
+            ops.undo_first_deploy(c, &mut quiet).await;
+            let reason = format!("deploy interrupted at '{}' (nbmsp was stopped) and undone; deploy again", e.step);
+            ops.store.set_customer_status(c.id, CustomerStatus::Error, Some(&reason))?;
+            Ok("deploy undone: no containers, files or port left".into())
+        }
+        "redeploy" => {
+            ops.redeploy_now(c.id, &mut quiet).await?;
+            Ok("redeploy finished".into())
+        }
+        _ => {
+            let archived = ops.delete_now(c.id).await?;
+            Ok(match archived {
+                Some(p) => format!("delete finished; data archived in {}", p.display()),
+                None => "delete finished".into(),
+            })
+        }
+    }
+}
+
+async fn reset_status(ops: &Ops<'_, AnyProxy>, id: i64) -> Result<String, EngineError> {
+    let c = ops.store.customer(id)?;
+    let containers = ops.container_names(&c).await?;
+    let (status, reason) = if ops.store.deployment(id)?.is_none() {
+        (CustomerStatus::Inactive, None)
+    } else if containers.is_empty() {
+        (CustomerStatus::Error, Some("an operation was interrupted; redeploy"))
+    } else {
+        // The monitor refines this on its next round.
+        (CustomerStatus::Active, None)
+    };
+    ops.store.set_customer_status(id, status, reason)?;
+    Ok(format!("status set to {status}"))
+}
