@@ -90,6 +90,31 @@ pub(super) fn on_event(s: &mut AppState, ev: Event) -> Vec<Command> {
                 return vec![Command::LoadDetail { customer_id }];
             }
         }
+        Event::Reconciled { applied, findings } => {
+            let fixed = applied.iter().filter(|a| a.ok).count();
+            let failed: Vec<String> =
+                applied.iter().filter(|a| !a.ok).map(|a| format!("{}: {}", a.subject, a.message)).collect();
+            let mut text = String::from("reconcile: ");
+            if !applied.is_empty() {
+                text.push_str(&format!("{fixed} fixed"));
+                if !failed.is_empty() {
+                    text.push_str(&format!(", {} failed ({})", failed.len(), failed.join("; ")));
+                }
+                text.push_str("; ");
+            }
+            if findings.is_empty() {
+                text.push_str("consistent");
+            } else {
+                let first: Vec<String> =
+                    findings.iter().take(3).map(|f| format!("{} {}", f.kind.replace('_', " "), f.subject)).collect();
+                text.push_str(&format!(
+                    "{} problem(s): {} (:reconcile fixes the safe ones; `nbmsp reconcile` lists all)",
+                    findings.len(),
+                    first.join(", ")
+                ));
+            }
+            notice(s, text, !failed.is_empty() || !findings.is_empty());
+        }
         Event::BulkDone(summary) => notice(s, summary.sentence(), summary.failed > 0),
         Event::Rollout(u) => {
             use crate::engine::protocol::RolloutUpdate as U;

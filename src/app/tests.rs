@@ -572,3 +572,31 @@ fn a_rollout_is_confirmed_then_reports_waves_and_the_outcome() {
     let n = s.notice.clone().unwrap();
     assert!(n.error && n.text.contains("STOPPED at acme") && n.text.contains("settings put back"), "{n:?}");
 }
+
+#[test]
+fn reconcile_findings_at_start_are_announced_and_fixed_on_request() {
+    let mut s = logged_in();
+    let finding = crate::engine::reconcile::Finding {
+        kind: "orphan_container",
+        subject: "netbird-gone-server".into(),
+        detail: "customer #9 does not exist".into(),
+        fix: "remove the container".into(),
+        safe: true,
+        action: None,
+    };
+    let applied = vec![crate::engine::reconcile::Applied {
+        subject: "acme".into(),
+        kind: "interrupted",
+        ok: true,
+        message: "redeploy finished".into(),
+    }];
+    update(&mut s, Action::Engine(Event::Reconciled { applied, findings: vec![finding] }));
+    let n = s.notice.clone().unwrap();
+    assert!(n.error && n.text.contains("1 fixed; 1 problem(s): orphan container netbird-gone-server"), "{n:?}");
+    update(&mut s, Action::CommandLine);
+    typed(&mut s, "reconcile");
+    update(&mut s, Action::Text(TextKey::Enter));
+    assert_eq!(update(&mut s, Action::Text(TextKey::Char('y'))), vec![Command::Reconcile]);
+    update(&mut s, Action::Engine(Event::Reconciled { applied: vec![], findings: vec![] }));
+    assert_eq!(s.notice.as_ref().unwrap().text, "reconcile: consistent");
+}

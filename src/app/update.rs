@@ -154,6 +154,10 @@ fn on_confirm(s: &mut AppState, k: TextKey, mut c: Confirm) -> Vec<Command> {
         notice(s, "rollout started: canary first, then batches", false);
         return vec![Command::Rollout];
     }
+    if c.op == Operation::Reconcile {
+        notice(s, "reconcile started", false);
+        return vec![Command::Reconcile];
+    }
     if c.op == Operation::ShowCredentials {
         if let Some(d) = s.detail.as_mut() {
             d.tab = Tab::Deployment;
@@ -210,10 +214,10 @@ fn target(s: &AppState) -> Option<(i64, String)> {
 }
 
 fn operate(s: &mut AppState, op: Operation) -> Vec<Command> {
-    if op == Operation::Rollout {
+    if matches!(op, Operation::Rollout | Operation::Reconcile) {
         s.confirm = Some(Confirm {
             customer_id: 0,
-            subdomain: "every running customer".into(),
+            subdomain: if op == Operation::Rollout { "every running customer" } else { "the fleet" }.into(),
             op,
             typed: String::new(),
             bulk: Vec::new(),
@@ -251,6 +255,7 @@ fn run_command_line(s: &mut AppState, line: &str) -> Vec<Command> {
         "delete" => Some(Operation::Delete),
         "retry-cert" => Some(Operation::RetryCert),
         "rollout" => Some(Operation::Rollout),
+        "reconcile" => Some(Operation::Reconcile),
         _ => None,
     };
     match line {
@@ -274,7 +279,7 @@ fn run_command_line(s: &mut AppState, line: &str) -> Vec<Command> {
                 notice(
                     s,
                     format!(
-                        "unknown command :{other} (commands: customers, deploy, redeploy, start, stop, restart, delete, retry-cert, rollout, health, help, q)"
+                        "unknown command :{other} (commands: customers, deploy, redeploy, start, stop, restart, delete, retry-cert, rollout, reconcile, health, help, q)"
                     ),
                     true,
                 );

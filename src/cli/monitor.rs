@@ -107,6 +107,20 @@ pub async fn run(g: &GlobalArgs, a: MonitorArgs) -> CliResult {
                 continue;
             }
         };
+        // A crash (of this service, an app, a CLI) may have left operations half done.
+        let recovered = super::deploy::with_ops(g, &store, &session, async |ops| {
+            let interrupted = crate::engine::reconcile::interrupted(&store)?;
+            Ok(crate::engine::reconcile::apply(ops, &interrupted).await)
+        })
+        .await;
+        match recovered {
+            Ok(done) => {
+                for a in done {
+                    println!("recovered {}: {}", a.subject, a.message);
+                }
+            }
+            Err(e) => eprintln!("nbmsp monitor: recovery of interrupted operations: {}", e.message),
+        }
         let mut m = Monitor::new(&store, &docker, &session.vault)?;
         let (_focus_tx, focus_rx) = tokio::sync::watch::channel(None);
         m.run(focus_rx, &mut stop, print_event).await;

@@ -42,6 +42,8 @@ pub enum Command {
     },
     /// Roll the images in settings out to the fleet: a canary, then batches.
     Rollout,
+    /// Apply reconcile's safe fixes.
+    Reconcile,
     /// Run a health check (with STUN).
     CheckHealth {
         /// Which customer.
@@ -163,6 +165,8 @@ pub enum Operation {
     ShowCredentials,
     /// The fleet, not one customer: roll the images in settings out in waves.
     Rollout,
+    /// The fleet: apply reconcile's safe fixes.
+    Reconcile,
 }
 
 impl Operation {
@@ -178,6 +182,7 @@ impl Operation {
             Operation::RetryCert => "retry certificate",
             Operation::ShowCredentials => "show the owner password of",
             Operation::Rollout => "roll the images in settings out to",
+            Operation::Reconcile => "apply reconcile's safe fixes to",
         }
     }
 }
@@ -288,6 +293,13 @@ pub enum Event {
     BulkDone(crate::engine::bulk::BulkSummary),
     /// A rollout moved on: a wave started, a customer ended, or it finished.
     Rollout(Box<RolloutUpdate>),
+    /// Reconcile ran (at start, or on request): what it fixed and what is (still) wrong.
+    Reconciled {
+        /// Fixes applied.
+        applied: Vec<crate::engine::reconcile::Applied>,
+        /// Findings left.
+        findings: Vec<crate::engine::reconcile::Finding>,
+    },
     /// A health check ended.
     Health {
         /// Which customer.

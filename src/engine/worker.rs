@@ -89,6 +89,7 @@ async fn run(db: PathBuf, home: PathBuf, mut rx: UnboundedReceiver<Command>, tx:
                         tokio::task::spawn_local(watch_docker(tx.clone()));
                         tokio::task::spawn_local(refresh_customers(c.clone(), tx.clone()));
                         tokio::task::spawn_local(monitor(c.clone(), tx.clone(), focus_rx.clone()));
+                        tokio::task::spawn_local(startup_reconcile(c.clone(), tx.clone()));
                         probe_npm(&c, &tx);
                         ctx = Some(c);
                     }
@@ -189,6 +190,24 @@ async fn monitor(c: Rc<Ctx>, tx: UnboundedSender<Event>, focus: tokio::sync::wat
         !tx.is_closed()
     };
     m.run(focus, std::future::pending(), forward).await;
+}
+
+/// At start: finishes or undoes operations a crash interrupted, then tells the user what else
+/// reconcile found (fixing that is their call: `:reconcile`).
+async fn startup_reconcile(c: Rc<Ctx>, tx: UnboundedSender<Event>) {
+    let r = with_ops(&c, async |ops| {
+        let interrupted = super::reconcile::interrupted(&c.store).map_err(|e| e.to_string())?;
+        let applied = super::reconcile::apply(ops, &interrupted).await;
+        let findings = super::reconcile::check(ops, &[]).await.map_err(|e| e.to_string())?;
+        Ok((applied, findings))
+    })
+    .await;
+    if let Ok((applied, findings)) = r
+        && (!applied.is_empty() || !findings.is_empty())
+    {
+        let _ = tx.send(Event::Reconciled { applied, findings });
+        send_customers(&c, &tx);
+    }
 }
 
 /// Asks NPM (when it is the proxy) for its version, for the header.
@@ -305,6 +324,22 @@ fn handle(c: Rc<Ctx>, cmd: Command, tx: &UnboundedSender<Event>, logs: &Rc<RefCe
                         }
                     }
                 }
+                send_customers(&c, &tx);
+            });
+        }
+        Command::Reconcile => {
+            tokio::task::spawn_local(async move {
+                let r = with_ops(&c, async |ops| {
+                    let findings = super::reconcile::check(ops, &[]).await.map_err(|e| e.to_string())?;
+                    let applied = super::reconcile::apply(ops, &findings).await;
+                    let left = super::reconcile::check(ops, &[]).await.map_err(|e| e.to_string())?;
+                    Ok((applied, left))
+                })
+                .await;
+                let _ = tx.send(match r {
+                    Ok((applied, findings)) => Event::Reconciled { applied, findings },
+                    Err(e) => Event::Error(format!("reconcile: {e}")),
+                });
                 send_customers(&c, &tx);
             });
         }
@@ -496,7 +531,7 @@ async fn operate(c: &Ctx, customer_id: i64, op: Operation, tx: &UnboundedSender<
                 None => "deleted".to_string(),
             }),
             Operation::RetryCert => ops.retry_certificate(customer_id).await.map(|r| r.detail),
-            Operation::ShowCredentials | Operation::Rollout => Ok(String::new()),
+            Operation::ShowCredentials | Operation::Rollout | Operation::Reconcile => Ok(String::new()),
         };
         r.map_err(|e| e.to_string())
     })
