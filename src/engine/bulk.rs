@@ -121,7 +121,11 @@ async fn one<P: Proxy>(
             ops.restart(id).await?;
             "restarted, healthy".into()
         }
-        Operation::Delete | Operation::RetryCert | Operation::ShowCredentials | Operation::Rollout | Operation::Reconcile => {
+        Operation::Delete
+        | Operation::RetryCert
+        | Operation::ShowCredentials
+        | Operation::Rollout
+        | Operation::Reconcile => {
             return Err(EngineError::Files(format!("{} works on one customer at a time", op.verb())));
         }
     })

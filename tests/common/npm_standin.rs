@@ -166,6 +166,30 @@ impl NpmStandin {
             .collect()
     }
 
+    /// Adds a host as another admin would in NPM's UI (for reconcile tests); returns its id.
+    pub fn insert_host(&self, domain: &str, forward_host: &str) -> i64 {
+        let mut st = self.state.lock().unwrap();
+        let id = st.next_host;
+        st.next_host += 1;
+        let h = json!({
+            "id": id, "domain_names": [domain], "forward_scheme": "http", "forward_host": forward_host,
+            "forward_port": 80, "access_list_id": 0, "certificate_id": 0, "ssl_forced": false,
+            "caching_enabled": false, "block_exploits": false, "advanced_config": "",
+            "meta": {"nginx_online": true, "nginx_err": null}, "allow_websocket_upgrade": false,
+            "http2_support": false, "enabled": true, "locations": null, "hsts_enabled": false,
+            "hsts_subdomains": false, "trust_forwarded_proto": false,
+        });
+        st.hosts.insert(id, (h.as_object().unwrap().clone(), false));
+        id
+    }
+
+    /// Deletes a host behind nbmsp's back.
+    pub fn remove_host(&self, id: i64) {
+        if let Some(h) = self.state.lock().unwrap().hosts.get_mut(&id) {
+            h.1 = true;
+        }
+    }
+
     /// Live certificates.
     pub fn certificates(&self) -> Vec<Value> {
         self.state.lock().unwrap().certs.values().filter(|(_, d)| !d).map(|(c, _)| c.clone()).collect()
