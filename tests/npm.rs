@@ -425,3 +425,31 @@ fn a_failed_certificate_leaves_the_customer_degraded_until_retry_cert() {
     assert_eq!(c["status_reason"], Value::Null);
     assert_eq!(standin.hosts()[0]["ssl_forced"], true);
 }
+
+#[test]
+fn a_hung_npm_times_out_the_deploy_rolls_back_and_reconcile_cleans_up_later() {
+    let behaviour = Behaviour {
+        resolve: Resolve::DockerContainers,
+        delay: std::time::Duration::from_secs(3),
+        ..Default::default()
+    };
+    let Some((env, standin)) = npm_env("a_hung_npm_times_out_the_deploy", behaviour) else { return };
+    assert_eq!(env.home.run(&["settings", "set", "npm.timeout_s", "1"]).code, 0);
+    let sub = env.subdomain("slow");
+    let r = create(&env, &sub);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let msg = r.json()["error"]["message"].as_str().unwrap().to_string();
+    assert!(msg.contains("no answer within 1 s (npm.timeout_s)"), "{msg}");
+    assert!(env.containers().is_empty(), "rolled back");
+    let c = env.home.run(&["customer", "show", &sub, "--json"]).json();
+    assert_eq!((c["status"].as_str(), c["relay_udp_port"].as_u64()), (Some("error"), None));
+    // NPM recovers; whatever it did late is found and removed, and the deploy goes through.
+    standin.set_behaviour(|b| b.delay = std::time::Duration::ZERO);
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let r = env.home.run(&["reconcile", "--yes", "--json"]);
+    assert!(r.json()["applied"].as_array().unwrap().iter().all(|a| a["ok"] == true), "{}", r.stdout);
+    assert!(standin.hosts().is_empty(), "no orphan proxy host: {:?}", standin.hosts());
+    let r = env.home.run(&["customer", "deploy", &sub, "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(standin.hosts().len(), 1);
+}

@@ -168,6 +168,13 @@ pub const SETTINGS: &[SettingDef] = &[
         required: false,
     },
     SettingDef {
+        key: "npm.timeout_s",
+        kind: SettingKind::Int { min: 1, max: 300 },
+        default: "30",
+        help: "Seconds to wait for each Nginx Proxy Manager answer before giving up",
+        required: true,
+    },
+    SettingDef {
         key: "images.server",
         kind: SettingKind::Image,
         default: "netbirdio/netbird-server:latest",
@@ -395,6 +402,8 @@ pub struct Settings {
     pub npm_identity: String,
     /// See [`SETTINGS`].
     pub npm_certificate_id: Option<i64>,
+    /// See [`SETTINGS`].
+    pub npm_timeout_s: u64,
     /// Images by service name (`server`, `dashboard`, `management`, `signal`, `relay`).
     pub images: BTreeMap<String, String>,
     /// See [`SETTINGS`].
@@ -472,6 +481,7 @@ impl Settings {
             npm_url: get("npm.url")?,
             npm_identity: get("npm.identity")?,
             npm_certificate_id: if cert.is_empty() { None } else { cert.parse().ok() },
+            npm_timeout_s: u64::try_from(int("npm.timeout_s")?).unwrap_or(30),
             images,
             health_timeout_s: u64::try_from(int("health_timeout_s")?).unwrap_or(60),
             refresh_interval_s: u64::try_from(int("refresh_interval_s")?).unwrap_or(10),

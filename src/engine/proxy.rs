@@ -311,7 +311,9 @@ pub fn from_settings(
             let secret = store
                 .secret(vault, crate::store::vault::SCOPE_SETTINGS, "npm.secret")?
                 .ok_or_else(|| missing("npm.secret"))?;
-            let client = NpmClient::new(&settings.npm_url, &settings.npm_identity, &secret).map_err(npm)?;
+            let client = NpmClient::new(&settings.npm_url, &settings.npm_identity, &secret)
+                .and_then(|c| c.with_timeout(std::time::Duration::from_secs(settings.npm_timeout_s)))
+                .map_err(npm)?;
             Ok(AnyProxy::Npm(Box::new(NpmProxy { client, certificate_id: settings.npm_certificate_id, template_dir })))
         }
     }

@@ -208,6 +208,7 @@ pub struct NpmClient {
     identity: String,
     secret: Zeroizing<String>,
     token: Mutex<Option<Token>>,
+    timeout_s: u64,
 }
 
 impl std::fmt::Debug for NpmClient {
@@ -272,7 +273,27 @@ impl NpmClient {
             identity: identity.to_string(),
             secret: Zeroizing::new(secret.to_string()),
             token: Mutex::new(None),
+            timeout_s: 30,
         })
+    }
+
+    /// The same client with another per-request timeout.
+    pub fn with_timeout(mut self, timeout: std::time::Duration) -> Result<Self, NpmError> {
+        self.http = super::http_client_with(timeout)
+            .map_err(|e| NpmError::Unreachable { url: self.base.clone(), detail: e.to_string() })?;
+        self.timeout_s = timeout.as_secs();
+        Ok(self)
+    }
+
+    fn unreachable(&self, e: &reqwest::Error) -> NpmError {
+        let detail = if e.is_timeout() {
+            format!("no answer within {} s (npm.timeout_s); NPM is overloaded or hung", self.timeout_s)
+        } else if e.is_connect() {
+            format!("cannot connect ({e})")
+        } else {
+            e.to_string()
+        };
+        NpmError::Unreachable { url: self.base.clone(), detail }
     }
 
     /// The base URL.
@@ -299,7 +320,7 @@ impl NpmClient {
             .json(&Login { identity: &self.identity, secret: &self.secret })
             .send()
             .await
-            .map_err(|e| NpmError::Unreachable { url: self.base.clone(), detail: e.to_string() })?;
+            .map_err(|e| self.unreachable(&e))?;
         let status = resp.status().as_u16();
         let body: Value = resp.json().await.unwrap_or(Value::Null);
         if status != 200 {
@@ -335,10 +356,7 @@ impl NpmClient {
             if let Some(b) = body {
                 req = req.json(b);
             }
-            let resp = req
-                .send()
-                .await
-                .map_err(|e| NpmError::Unreachable { url: self.base.clone(), detail: e.to_string() })?;
+            let resp = req.send().await.map_err(|e| self.unreachable(&e))?;
             let status = resp.status().as_u16();
             let text = resp.text().await.unwrap_or_default();
             let value: Value = serde_json::from_str(&text).unwrap_or(Value::String(text));

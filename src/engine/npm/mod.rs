@@ -34,10 +34,15 @@ struct ApiVersion {
 
 /// An HTTP client with nbmsp's timeouts: proxies must answer quickly or be reported as down.
 pub fn http_client() -> Result<reqwest::Client, EngineError> {
+    http_client_with(Duration::from_secs(30))
+}
+
+/// [`http_client`] with another per-request timeout (`npm.timeout_s`).
+pub fn http_client_with(timeout: Duration) -> Result<reqwest::Client, EngineError> {
     crate::engine::install_crypto_provider();
     reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(5))
-        .timeout(Duration::from_secs(30))
+        .connect_timeout(Duration::from_secs(5).min(timeout))
+        .timeout(timeout)
         .user_agent(concat!("nbmsp/", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(|e| EngineError::Npm { url: String::new(), detail: format!("cannot build an HTTP client: {e}") })
@@ -46,11 +51,13 @@ pub fn http_client() -> Result<reqwest::Client, EngineError> {
 /// Asks NPM at `url` (the admin URL, e.g. `http://127.0.0.1:81`) whether it is up.
 pub async fn probe(client: &reqwest::Client, url: &str) -> Result<NpmStatus, EngineError> {
     let err = |detail: String| EngineError::Npm { url: url.to_string(), detail };
-    let resp = client
-        .get(format!("{}/api/", url.trim_end_matches('/')))
-        .send()
-        .await
-        .map_err(|e| err(format!("unreachable ({e})")))?;
+    let resp = client.get(format!("{}/api/", url.trim_end_matches('/'))).send().await.map_err(|e| {
+        err(if e.is_timeout() {
+            "no answer in time (npm.timeout_s); NPM is overloaded or hung".to_string()
+        } else {
+            format!("unreachable ({e})")
+        })
+    })?;
     let status = resp.status();
     let body: ApiRoot = resp
         .json()
