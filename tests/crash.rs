@@ -147,3 +147,38 @@ fn kill_9_during_redeploys_and_deletes_then_reconcile_finishes_them() {
         assert!(!env.containers().iter().any(|n| n.contains(&del)), "no container of {del} left");
     }
 }
+
+#[test]
+fn docker_going_away_mid_deploy_fails_clearly_and_reconcile_cleans_up_when_it_is_back() {
+    let Some(env) = DockerEnv::new("docker_going_away_mid_deploy") else { return };
+    let link = common::docker::DockerLink::start();
+    let mut failed_inside = 0;
+    for (i, d) in delays().into_iter().enumerate() {
+        let sub = env.subdomain(&format!("dl{i}"));
+        let email = format!("it@{sub}.example");
+        let mut c = env.home.command();
+        c.args(["customer", "create", "--name", "L", "--subdomain", &sub, "--email", &email, "--json"])
+            .env("NBMSP_PASSWORD", ADMIN_PASSWORD)
+            .env("DOCKER_HOST", &link.host)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let child = c.spawn().unwrap();
+        std::thread::sleep(d);
+        link.cut();
+        let out = child.wait_with_output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        if !out.status.success() {
+            failed_inside += 1;
+            let j: serde_json::Value = serde_json::from_str(&stdout).expect("a JSON error");
+            let msg = j["error"]["message"].as_str().unwrap();
+            eprintln!("cut after {d:?}: {msg}");
+            assert!(msg.contains("Docker"), "the error names Docker: {msg}");
+            assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
+            let show = env.home.run(&["customer", "show", &sub, "--json"]).json();
+            assert_ne!(show["status"], "deploying", "a truthful status right away: {show}");
+        }
+        link.restore();
+        reconcile_and_check(&env, &format!("Docker cut after {d:?}"));
+    }
+    assert!(failed_inside >= 2, "the cuts must land inside deploys: {failed_inside}");
+}

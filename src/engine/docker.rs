@@ -92,12 +92,21 @@ pub fn docker_host() -> String {
 }
 
 fn api(e: bollard::errors::Error) -> EngineError {
-    EngineError::Docker(match e {
-        bollard::errors::Error::DockerResponseServerError { status_code, message } => {
-            format!("{message} (HTTP {status_code})")
-        }
+    EngineError::Docker(api_text(e))
+}
+
+/// A Docker error as a sentence; a lost connection says so (a restarting daemon looks like
+/// this) and what to do once the engine is back.
+fn api_text(e: bollard::errors::Error) -> String {
+    use bollard::errors::Error as E;
+    match e {
+        E::DockerResponseServerError { status_code, message } => format!("{message} (HTTP {status_code})"),
+        E::HyperLegacyError { .. } | E::IOError { .. } | E::RequestTimeoutError => format!(
+            "the Docker engine stopped answering ({e}); is it restarting? Once it is back, \
+             `nbmsp reconcile --yes` removes what this operation left"
+        ),
         other => other.to_string(),
-    })
+    }
 }
 
 fn is_not_found(e: &bollard::errors::Error) -> bool {
@@ -274,7 +283,7 @@ impl DockerEngine {
                         progress(format!("{image}:{layer} {status}"));
                     }
                 }
-                Err(e) => return Err(EngineError::Docker(format!("cannot pull image {image}: {}", api(e)))),
+                Err(e) => return Err(EngineError::Docker(format!("cannot pull image {image}: {}", api_text(e)))),
             }
         }
         if self.has_image(image).await? {
@@ -335,11 +344,11 @@ impl DockerEngine {
         self.docker
             .create_container(Some(opts), body)
             .await
-            .map_err(|e| EngineError::Docker(format!("cannot create container {}: {}", spec.name, api(e))))?;
+            .map_err(|e| EngineError::Docker(format!("cannot create container {}: {}", spec.name, api_text(e))))?;
         self.docker
             .start_container(&spec.name, None::<bollard::query_parameters::StartContainerOptions>)
             .await
-            .map_err(|e| EngineError::Docker(format!("cannot start container {}: {}", spec.name, api(e))))
+            .map_err(|e| EngineError::Docker(format!("cannot start container {}: {}", spec.name, api_text(e))))
     }
 
     /// Starts an existing container (already running is fine).
@@ -347,7 +356,7 @@ impl DockerEngine {
         match self.docker.start_container(name, None::<bollard::query_parameters::StartContainerOptions>).await {
             Ok(()) => Ok(()),
             Err(bollard::errors::Error::DockerResponseServerError { status_code: 304, .. }) => Ok(()),
-            Err(e) => Err(EngineError::Docker(format!("cannot start {name}: {}", api(e)))),
+            Err(e) => Err(EngineError::Docker(format!("cannot start {name}: {}", api_text(e)))),
         }
     }
 
@@ -358,7 +367,7 @@ impl DockerEngine {
             Ok(()) => Ok(()),
             Err(bollard::errors::Error::DockerResponseServerError { status_code: 304, .. }) => Ok(()),
             Err(e) if is_not_found(&e) => Ok(()),
-            Err(e) => Err(EngineError::Docker(format!("cannot stop {name}: {}", api(e)))),
+            Err(e) => Err(EngineError::Docker(format!("cannot stop {name}: {}", api_text(e)))),
         }
     }
 
@@ -370,7 +379,7 @@ impl DockerEngine {
             Err(e) if is_not_found(&e) => Ok(()),
             // Docker is already removing it (a concurrent delete).
             Err(e) if e.to_string().contains("already in progress") => Ok(()),
-            Err(e) => Err(EngineError::Docker(format!("cannot remove {name}: {}", api(e)))),
+            Err(e) => Err(EngineError::Docker(format!("cannot remove {name}: {}", api_text(e)))),
         }
     }
 

@@ -137,3 +137,58 @@ impl Drop for DockerEnv {
         let _ = Command::new("docker").args(["network", "rm", &self.network]).output();
     }
 }
+
+/// A TCP forwarder to the local Docker socket that can be cut and restored, to take the
+/// engine away from nbmsp in the middle of an operation (what a Docker restart looks like to a
+/// client) without touching the engine other tests use.
+pub struct DockerLink {
+    /// `tcp://127.0.0.1:<port>`, for `DOCKER_HOST`.
+    pub host: String,
+    cut: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    conns: std::sync::Arc<std::sync::Mutex<Vec<std::net::TcpStream>>>,
+}
+
+impl DockerLink {
+    pub fn start() -> Self {
+        use std::sync::atomic::Ordering;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let host = format!("tcp://{}", listener.local_addr().unwrap());
+        let cut = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let conns = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (c2, k2) = (cut.clone(), conns.clone());
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                if c2.load(Ordering::SeqCst) {
+                    let _ = client.shutdown(std::net::Shutdown::Both);
+                    continue;
+                }
+                let Ok(engine) = std::os::unix::net::UnixStream::connect("/var/run/docker.sock") else { continue };
+                k2.lock().unwrap().push(client.try_clone().unwrap());
+                let (mut c_in, mut c_out) = (client.try_clone().unwrap(), client);
+                let (mut e_in, mut e_out) = (engine.try_clone().unwrap(), engine);
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut c_in, &mut e_out);
+                    let _ = e_out.shutdown(std::net::Shutdown::Both);
+                });
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut e_in, &mut c_out);
+                    let _ = c_out.shutdown(std::net::Shutdown::Both);
+                });
+            }
+        });
+        Self { host, cut, conns }
+    }
+
+    /// Drops every connection and refuses new ones.
+    pub fn cut(&self) {
+        self.cut.store(true, std::sync::atomic::Ordering::SeqCst);
+        for c in self.conns.lock().unwrap().drain(..) {
+            let _ = c.shutdown(std::net::Shutdown::Both);
+        }
+    }
+
+    /// Lets connections through again.
+    pub fn restore(&self) {
+        self.cut.store(false, std::sync::atomic::Ordering::SeqCst);
+    }
+}
