@@ -340,3 +340,27 @@ fn a_second_operation_on_a_busy_customer_is_refused_across_processes() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(store.lock_holder(id).unwrap().is_none(), "released after the operation");
 }
+
+#[test]
+fn a_full_disk_during_a_redeploy_fails_cleanly_and_keeps_the_running_stack() {
+    let Some(env) = DockerEnv::new("a_full_disk_during_a_redeploy") else { return };
+    let sub = env.subdomain("full");
+    assert_eq!(create(&env, &sub, &[]).code, 0);
+    let dir = env.data_dir().join(&sub);
+    let before = std::fs::read_to_string(dir.join("docker-compose.yml")).unwrap();
+    // A change to apply, and a disk that is full for the compose file's temp copy.
+    assert_eq!(env.home.run(&["settings", "set", "health_timeout_s", "33"]).code, 0);
+    assert_eq!(env.home.run(&["settings", "set", "images.dashboard", "nbmsp-standin/dashboard"]).code, 0);
+    std::os::unix::fs::symlink("/dev/full", dir.join("docker-compose.nbmsp-tmp")).unwrap();
+    let r = env.home.run(&["customer", "redeploy", &sub]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("No space left on device"), "{}", r.stderr);
+    assert_eq!(std::fs::read_to_string(dir.join("docker-compose.yml")).unwrap(), before, "previous file intact");
+    let c = env.home.run(&["customer", "show", &sub, "--json"]).json();
+    assert_eq!(c["status"], "active", "{c}");
+    assert!(c["containers"].as_array().unwrap().iter().all(|x| x["state"] == "running"));
+    assert!(c["status_reason"].as_str().unwrap().contains("previous version was restored"), "{c}");
+    // Space again: the redeploy goes through.
+    std::fs::remove_file(dir.join("docker-compose.nbmsp-tmp")).ok();
+    assert_eq!(env.home.run(&["customer", "redeploy", &sub]).code, 0);
+}

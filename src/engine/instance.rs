@@ -35,8 +35,20 @@ pub fn create_dirs(dir: &Path) -> Result<(), EngineError> {
 pub fn write_atomic(path: &Path, content: &[u8], mode: u32) -> Result<(), EngineError> {
     let tmp = path.with_extension("nbmsp-tmp");
     let result = (|| {
-        let mut f = fs::File::create(&tmp).map_err(io(format!("cannot write {}", tmp.display())))?;
-        set_mode(&tmp, mode)?;
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        // Created with its final mode, so a secret is never readable by others, not even briefly.
+        let mut f = fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(mode)
+            .open(&tmp)
+            .map_err(io(format!("cannot write {}", tmp.display())))?;
+        // Exact mode despite the umask; only on the regular file we made.
+        if f.metadata().is_ok_and(|m| m.is_file()) {
+            f.set_permissions(fs::Permissions::from_mode(mode))
+                .map_err(io(format!("cannot set permissions of {}", tmp.display())))?;
+        }
         f.write_all(content).map_err(io(format!("cannot write {}", tmp.display())))?;
         f.sync_all().map_err(io(format!("cannot flush {}", tmp.display())))?;
         fs::rename(&tmp, path).map_err(io(format!("cannot replace {}", path.display())))
@@ -160,5 +172,22 @@ mod tests {
         fs::write(dir.join("data/store.db"), "x").unwrap();
         assert_eq!(remove(&dir, true).unwrap(), None);
         assert!(!dir.exists());
+    }
+
+    #[test]
+    fn a_full_disk_fails_the_write_and_keeps_the_old_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.yaml");
+        fs::write(&path, "old: true\n").unwrap();
+        // The temp file lands on /dev/full: every write fails with ENOSPC, as on a full disk.
+        std::os::unix::fs::symlink("/dev/full", dir.path().join("config.nbmsp-tmp")).unwrap();
+        let err = write_atomic(&path, b"new: true\n", 0o600).unwrap_err().to_string();
+        assert!(err.contains("No space left on device"), "{err}");
+        assert_eq!(fs::read_to_string(&path).unwrap(), "old: true\n", "the previous file is intact");
+        assert!(!dir.path().join("config.nbmsp-tmp").exists(), "no temp file left");
+        write_atomic(&path, b"new: true\n", 0o600).unwrap();
+        assert_eq!(fs::read_to_string(&path).unwrap(), "new: true\n");
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
     }
 }
