@@ -172,7 +172,7 @@ fn host_bound_port_is_skipped_and_concurrent_creates_get_different_ports() {
 fn hostile_names_deploy_and_docker_compose_reads_the_files() {
     let Some(env) = DockerEnv::new("hostile_names_deploy_and_docker_compose_reads") else { return };
     let sub = env.subdomain("hos");
-    let name = "ACME \"quoted\" #hash {{ x }} ${HOME} &a *a !!tag: 'q' 🚀";
+    let name = "ACME \"quoted\" #hash {{ x }} ${HOME} &a *a !!tag: 'q' 🚀 line\u{2028}sep";
     let email = format!("it@{sub}.example");
     let r = env.home.run(&["customer", "create", "--name", name, "--subdomain", &sub, "--email", &email, "--json"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
@@ -193,6 +193,16 @@ fn hostile_names_deploy_and_docker_compose_reads_the_files() {
         let mut services: Vec<String> = String::from_utf8_lossy(&out.stdout).lines().map(str::to_string).collect();
         services.sort();
         assert_eq!(services, ["dashboard", "server"]);
+    }
+    // And PyYAML reads the label back exactly (no folding of the Unicode line separator).
+    let check = "import sys, yaml; d = yaml.safe_load(open(sys.argv[1])); \
+                 print(d['services']['server']['labels']['nbmsp.customer.name'] == sys.argv[2])";
+    if let Ok(out) = Command::new("/usr/bin/python3")
+        .args(["-c", check, dir.join("docker-compose.yml").to_str().unwrap(), name])
+        .output()
+        && out.status.success()
+    {
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "True");
     }
 }
 

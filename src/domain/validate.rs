@@ -217,6 +217,38 @@ pub fn password(value: &str) -> Result<(), ValidationError> {
 mod tests {
     use super::*;
 
+    proptest::proptest! {
+        /// Whatever is typed, the validators answer (never panic), and what they accept is
+        /// clean: no control characters, bounded, and for names of things, their alphabet.
+        #[test]
+        fn validators_accept_only_clean_bounded_text(s in proptest::prelude::any::<String>()) {
+            if name(&s).is_ok() || company(&s).is_ok() {
+                proptest::prop_assert!(!s.chars().any(char::is_control) && s.chars().count() <= NAME_MAX);
+            }
+            if notes(&s).is_ok() {
+                proptest::prop_assert!(s.chars().all(|c| !c.is_control() || c == '\n' || c == '\t'));
+            }
+            if subdomain(&s).is_ok() {
+                proptest::prop_assert!(s.len() <= 63 && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'));
+            }
+            if email(&s).is_ok() {
+                proptest::prop_assert!(s.is_ascii() && !s.contains(|c: char| c.is_whitespace() || c == '"' || c == '\\'));
+                proptest::prop_assert_eq!(s.matches('@').count(), 1);
+            }
+            if let Err(e) = name(&s) {
+                proptest::prop_assert_eq!(e.field.as_str(), "name", "errors name their field");
+            }
+        }
+
+        /// Addresses of the usual shape are accepted.
+        #[test]
+        fn ordinary_addresses_are_accepted(local in "[a-z0-9][a-z0-9._+-]{0,20}[a-z0-9]", host in "[a-z][a-z0-9-]{0,20}[a-z0-9]") {
+            proptest::prop_assume!(!local.contains(".."));
+            let addr = format!("{local}@{host}.example");
+            proptest::prop_assert!(email(&addr).is_ok(), "{}", addr);
+        }
+    }
+
     #[test]
     fn subdomain_table() {
         let long = "a".repeat(63);

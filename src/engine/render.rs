@@ -566,4 +566,94 @@ mod tests {
         assert!(a.auth_secret.len() >= 43);
         assert_ne!(ensure_secrets(&store, &session.vault, 2).unwrap(), a);
     }
+
+    /// Text built from the characters that matter to YAML, JSON, env files, nginx and Jinja,
+    /// plus arbitrary Unicode (control characters included: the renderer must hold even where
+    /// a validator was bypassed).
+    fn hostile_text() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let special = prop::sample::select(vec![
+            '"', '\'', '\\', '\n', '\r', '\t', ':', '#', '{', '}', '[', ']', '%', '$', '`', '&', '*', '!', '|', '>',
+            '-', '?', ',', ';', '=', '@', '\u{0}', '\u{85}', '\u{2028}', '\u{feff}', ' ',
+        ]);
+        prop::collection::vec(
+            prop_oneof![3 => special, 1 => any::<char>(), 2 => proptest::char::range('a', 'z')],
+            0..80,
+        )
+        .prop_map(|v| v.into_iter().collect())
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 96, ..Default::default() })]
+
+        /// For any customer text the generated compose, YAML, JSON and env files parse and keep
+        /// exactly their structure, and the text round-trips exactly where it is used.
+        #[test]
+        fn any_customer_text_keeps_every_file_structure(text in hostile_text()) {
+            for layout in [Layout::Combined, Layout::Legacy] {
+                let plain = render_with("plain", layout);
+                let stack = render_with(&text, layout);
+                for (svc, s) in &stack.compose.services {
+                    proptest::prop_assert_eq!(&s.labels["nbmsp.customer.name"], &text, "{} {}", layout, svc);
+                    proptest::prop_assert_eq!(s.labels.len(), 5);
+                    proptest::prop_assert_eq!(&s.image, &plain.compose.services[svc].image);
+                    proptest::prop_assert_eq!(&s.ports, &plain.compose.services[svc].ports);
+                    proptest::prop_assert_eq!(&s.environment, &plain.compose.services[svc].environment);
+                }
+                proptest::prop_assert_eq!(stack.compose.services.len(), plain.compose.services.len());
+                for (f, p) in stack.files.iter().zip(&plain.files) {
+                    proptest::prop_assert_eq!(f.content.lines().count(), p.content.lines().count(), "{}", f.name);
+                    if f.name.ends_with(".json") {
+                        let a: serde_json::Value = serde_json::from_str(&f.content).unwrap();
+                        let b: serde_json::Value = serde_json::from_str(&p.content).unwrap();
+                        proptest::prop_assert_eq!(keys(&a), keys(&b));
+                    } else if f.name.ends_with(".yaml") || f.name.ends_with(".yml") {
+                        let a: serde_json::Value = serde_saphyr::from_str(&f.content).unwrap();
+                        let b: serde_json::Value = serde_saphyr::from_str(&p.content).unwrap();
+                        proptest::prop_assert_eq!(keys(&a), keys(&b));
+                    } else if f.name.ends_with(".env") {
+                        let a: Vec<String> = compose::parse_env_file(&f.content).into_iter().map(|(k, _)| k).collect();
+                        let b: Vec<String> = compose::parse_env_file(&p.content).into_iter().map(|(k, _)| k).collect();
+                        proptest::prop_assert_eq!(a, b);
+                    }
+                }
+            }
+        }
+
+        /// Every domain the validators accept renders nginx blocks of the same shape.
+        #[test]
+        fn any_valid_subdomain_renders_nginx_of_the_same_shape(sub in "[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?") {
+            proptest::prop_assume!(crate::domain::validate::subdomain(&sub).is_ok());
+            let domain = crate::domain::customer::fqdn(&sub, "msp.example");
+            for layout in [Layout::Combined, Layout::Legacy] {
+                let base = render_nginx(NginxKind::Server, "a.msp.example", "a", layout, None).unwrap();
+                let conf = render_nginx(NginxKind::Server, &domain, &sub, layout, None).unwrap();
+                proptest::prop_assert_eq!(conf.lines().count(), base.lines().count());
+                proptest::prop_assert_eq!(conf.matches('{').count(), base.matches('{').count());
+                proptest::prop_assert_eq!(conf.matches(';').count(), base.matches(';').count());
+            }
+        }
+    }
+
+    /// Every key path of a JSON/YAML document (structure without the values).
+    fn keys(v: &serde_json::Value) -> Vec<String> {
+        fn walk(v: &serde_json::Value, at: String, out: &mut Vec<String>) {
+            match v {
+                serde_json::Value::Object(m) => {
+                    for (k, x) in m {
+                        walk(x, format!("{at}.{k}"), out);
+                    }
+                }
+                serde_json::Value::Array(a) => {
+                    for (i, x) in a.iter().enumerate() {
+                        walk(x, format!("{at}[{i}]"), out);
+                    }
+                }
+                _ => out.push(at),
+            }
+        }
+        let mut out = Vec::new();
+        walk(v, String::new(), &mut out);
+        out
+    }
 }

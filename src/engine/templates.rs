@@ -26,10 +26,11 @@ pub const EMBEDDED: &[(&str, &str)] = &[
 
 const ENV: &str = "env";
 const NGINX: &str = "nginx";
+const JSON: &str = "json";
 
 fn escape_for(name: &str) -> AutoEscape {
     match name.rsplit('.').next() {
-        Some("yml" | "yaml" | "json") => AutoEscape::Json,
+        Some("yml" | "yaml" | "json") => AutoEscape::Custom(JSON),
         Some("env") => AutoEscape::Custom(ENV),
         Some("conf") => AutoEscape::Custom(NGINX),
         _ => AutoEscape::None,
@@ -41,6 +42,27 @@ fn plain(value: &Value) -> Result<Cow<'_, str>, Error> {
         return Err(Error::new(ErrorKind::UndefinedError, "a template printed a missing value"));
     }
     Ok(value.as_str().map_or_else(|| Cow::Owned(value.to_string()), Cow::Borrowed))
+}
+
+/// A JSON value that is also a valid YAML 1.1 and 1.2 double-quoted scalar with the same
+/// meaning: JSON leaves DEL, C1 controls and some Unicode separators raw, which YAML forbids
+/// (DEL, C1) or folds into spaces (PyYAML, i.e. docker-compose v1, reads NEL, LS and PS as line
+/// breaks). Those are written as `\uXXXX` escapes, which both languages read back exactly.
+fn json_value(value: &Value) -> Result<String, Error> {
+    if value.is_undefined() {
+        return Err(Error::new(ErrorKind::UndefinedError, "a template printed a missing value"));
+    }
+    let json = serde_json::to_string(value)
+        .map_err(|e| Error::new(ErrorKind::InvalidOperation, format!("cannot write a value as JSON: {e}")))?;
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        if matches!(c, '\u{7f}'..='\u{9f}' | '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}') {
+            out.push_str(&format!("\\u{:04x}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    Ok(out)
 }
 
 /// Docker reads env files line by line, taking everything after `=` literally: a value is safe
@@ -73,6 +95,7 @@ pub fn environment(override_dir: Option<PathBuf>) -> Environment<'static> {
     env.set_formatter(|out, state, value| match state.auto_escape() {
         AutoEscape::Custom(ENV) => out.write_str(&env_value(value)?).map_err(Error::from),
         AutoEscape::Custom(NGINX) => out.write_str(&nginx_value(value)?).map_err(Error::from),
+        AutoEscape::Custom(JSON) => out.write_str(&json_value(value)?).map_err(Error::from),
         _ => minijinja::escape_formatter(out, state, value),
     });
     env.set_loader(move |name| {
