@@ -75,6 +75,9 @@ fn header_line(state: &AppState, t: &Theme, width: u16) -> Paragraph<'static> {
         let disk_style = if h.disk_percent.is_some_and(|d| d >= 90.0) { t.error() } else { t.dim() };
         left.push(Span::styled(format!(" · host cpu {} mem {} ", pct(h.cpu_percent), pct(h.memory_percent)), t.dim()));
         left.push(Span::styled(format!("disk {}", pct(h.disk_percent)), disk_style));
+        if let Some(n) = h.containers {
+            left.push(Span::styled(format!(" · {n} containers"), t.dim()));
+        }
     }
     if !state.running.is_empty() {
         left.push(Span::styled(format!(" · ◐ {} running", state.running.len()), t.warn()));
