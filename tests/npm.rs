@@ -323,16 +323,7 @@ fn generated_nginx_config_passes_a_real_nginx_test() {
 fn npm_env(test: &str, behaviour: Behaviour) -> Option<(common::docker::DockerEnv, NpmStandin)> {
     let env = common::docker::DockerEnv::new(test)?;
     let standin = NpmStandin::start(behaviour);
-    let secret = env.home.file("npm-secret", SECRET);
-    for args in [
-        vec!["settings", "set", "proxy", "npm"],
-        vec!["settings", "set", "npm.url", &standin.url],
-        vec!["settings", "set", "npm.identity", IDENTITY],
-        vec!["settings", "set", "npm.secret", "--value-file", secret.to_str().unwrap()],
-    ] {
-        let r = env.home.run(&args);
-        assert_eq!(r.code, 0, "{args:?}: {}", r.stderr);
-    }
+    common::npm_standin::use_in(&env.home, &standin);
     Some((env, standin))
 }
 

@@ -7,7 +7,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::process::Command;
 
-use common::npm_standin::{Behaviour, IDENTITY, NpmStandin, Resolve, SECRET};
+use common::npm_standin::{Behaviour, NpmStandin, Resolve};
 
 fn docker(args: &[&str]) -> String {
     let out = Command::new("docker").args(args).output().expect("docker");
@@ -23,16 +23,8 @@ fn kinds(report: &serde_json::Value) -> BTreeSet<String> {
 fn reconcile_reports_every_drift_and_fixes_the_safe_ones() {
     let Some(env) = common::docker::DockerEnv::new("reconcile_reports_every_drift") else { return };
     let standin = NpmStandin::start(Behaviour { resolve: Resolve::DockerContainers, ..Default::default() });
-    let secret = env.home.file("npm-secret", SECRET);
-    for args in [
-        vec!["settings", "set", "proxy", "npm"],
-        vec!["settings", "set", "npm.url", &standin.url],
-        vec!["settings", "set", "npm.identity", IDENTITY],
-        vec!["settings", "set", "npm.secret", "--value-file", secret.to_str().unwrap()],
-        vec!["settings", "set", "npm.certificate_id", "1"],
-    ] {
-        assert_eq!(env.home.run(&args).code, 0, "{args:?}");
-    }
+    common::npm_standin::use_in(&env.home, &standin);
+    assert_eq!(env.home.run(&["settings", "set", "npm.certificate_id", "1"]).code, 0);
     let subs: Vec<String> = (0..3).map(|i| env.subdomain(&format!("rc{i}"))).collect();
     for s in &subs {
         let email = format!("it@{s}.example");

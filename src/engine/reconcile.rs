@@ -148,19 +148,7 @@ pub async fn check(ops: &Ops<'_, AnyProxy>, purge: &[String]) -> Result<Vec<Find
         if skip(c.id) {
             continue;
         }
-        let Some(d) = store.deployment(c.id)? else {
-            if c.status == CustomerStatus::Deploying {
-                out.push(finding(
-                    "stuck_status",
-                    c.subdomain.clone(),
-                    "status 'deploying' but no operation runs".into(),
-                    "set the status from what runs",
-                    Fix::ResetStatus(c.id),
-                ));
-            }
-            continue;
-        };
-        let list = by_customer.get(&c.id).map(Vec::as_slice).unwrap_or_default();
+        // No operation runs (skip() above), so a `deploying` status is a leftover.
         if c.status == CustomerStatus::Deploying {
             out.push(finding(
                 "stuck_status",
@@ -171,6 +159,8 @@ pub async fn check(ops: &Ops<'_, AnyProxy>, purge: &[String]) -> Result<Vec<Find
             ));
             continue;
         }
+        let Some(d) = store.deployment(c.id)? else { continue };
+        let list = by_customer.get(&c.id).map(Vec::as_slice).unwrap_or_default();
         let dir = render::instance_dir(&settings, c);
         let missing: Vec<&str> =
             fleet::services(c.layout).iter().copied().filter(|s| !list.iter().any(|x| x.seen.service == *s)).collect();

@@ -683,3 +683,17 @@ fn post_certificate(req: &Req, st: &mut State, b: &Behaviour) -> (u16, Value) {
         _ => err_debug(400, "data/provider must be equal to one of the allowed values", &["Error"]),
     }
 }
+
+/// Points the data home of `home` at `standin` as its Nginx Proxy Manager.
+pub fn use_in(home: &super::Home, standin: &NpmStandin) {
+    let secret = home.file("npm-secret", SECRET);
+    for args in [
+        vec!["settings", "set", "proxy", "npm"],
+        vec!["settings", "set", "npm.url", &standin.url],
+        vec!["settings", "set", "npm.identity", IDENTITY],
+        vec!["settings", "set", "npm.secret", "--value-file", secret.to_str().unwrap()],
+    ] {
+        let r = home.run(&args);
+        assert_eq!(r.code, 0, "{args:?}: {}", r.stderr);
+    }
+}
