@@ -86,7 +86,7 @@ async fn run(db: PathBuf, home: PathBuf, mut rx: UnboundedReceiver<Command>, tx:
                         let _ = tx.send(Event::LoggedIn { user: c.session.user.username.clone(), base_domain, layout });
                         let c = Rc::new(c);
                         send_customers(&c, &tx);
-                        tokio::task::spawn_local(watch_docker(tx.clone()));
+                        tokio::task::spawn_local(watch_docker(c.clone(), tx.clone()));
                         tokio::task::spawn_local(refresh_customers(c.clone(), tx.clone()));
                         tokio::task::spawn_local(monitor(c.clone(), tx.clone(), focus_rx.clone()));
                         tokio::task::spawn_local(startup_reconcile(c.clone(), tx.clone()));
@@ -236,8 +236,10 @@ fn probe_npm(c: &Ctx, tx: &UnboundedSender<Event>) {
 }
 
 /// Reports the Docker engine's state when it changes: re-checked every minute while up, and
-/// with backoff (1 s doubling to 30 s) while down, so the UI reconnects by itself.
-async fn watch_docker(tx: UnboundedSender<Event>) {
+/// with backoff (1 s doubling to 30 s) while down, so the UI reconnects by itself. When the
+/// engine comes back after an outage, reconcile runs again: operations the outage broke are
+/// finished or undone, and what is left is reported.
+async fn watch_docker(c: Rc<Ctx>, tx: UnboundedSender<Event>) {
     let mut last: Option<Result<String, String>> = None;
     let mut backoff = Duration::from_secs(1);
     loop {
@@ -256,6 +258,9 @@ async fn watch_docker(tx: UnboundedSender<Event>) {
         if last.as_ref() != Some(&status) {
             if tx.send(Event::Docker(status.clone())).is_err() {
                 return;
+            }
+            if status.is_ok() && last.as_ref().is_some_and(Result::is_err) {
+                tokio::task::spawn_local(startup_reconcile(c.clone(), tx.clone()));
             }
             last = Some(status);
         }
