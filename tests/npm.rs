@@ -444,3 +444,20 @@ fn a_hung_npm_times_out_the_deploy_rolls_back_and_reconcile_cleans_up_later() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(standin.hosts().len(), 1);
 }
+
+#[test]
+fn npm_down_fails_the_deploy_with_a_clear_message_and_leaves_nothing() {
+    let Some((env, _standin)) = npm_env("npm_down_fails_the_deploy", Behaviour::default()) else { return };
+    // A port nothing listens on: NPM is down.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    assert_eq!(env.home.run(&["settings", "set", "npm.url", &format!("http://{closed}")]).code, 0);
+    let sub = env.subdomain("down");
+    let r = create(&env, &sub);
+    assert_eq!(r.code, 1);
+    let msg = r.json()["error"]["message"].as_str().unwrap().to_string();
+    assert!(msg.contains("unreachable") && msg.contains("cannot connect"), "{msg}");
+    assert!(env.containers().is_empty(), "rolled back");
+    let c = env.home.run(&["customer", "show", &sub, "--json"]).json();
+    assert_eq!(c["status"], "error");
+    assert!(c["status_reason"].as_str().unwrap().contains("proxy"), "{c}");
+}
