@@ -13,7 +13,7 @@
 #   bulk_create_50_s    nbmsp customer import of 50 customers, created and deployed to healthy (target <= 60 s)
 #   fleet_refresh_calls_{50,100}  Docker API calls of one monitor round at 50 and 100 customers (target: constant)
 #   fleet_refresh_ms_100          duration of that round at 100 customers (target <= 200 ms)
-#   tui_idle_bytes_fleet_100      bytes written in 10 s at rest with 100 live customers and the monitor on (target 0)
+#   tui_idle_bytes_fleet_100      bytes written in 10 s at rest (from 20 s after start) with 100 live customers and the monitor on (target 0)
 #
 # Needs a Docker engine and docker-compose; uses the stand-in images (scripts/standin-images.sh).
 # Usage: scripts/bench.sh [runs]   (default 5; medians are reported)
@@ -131,7 +131,7 @@ PY
 rm -rf "$tuihome"
 
 # The same at rest, but with the 100 live customers above and the monitor running in the app.
-result="$(python3 "$meter" --cols 120 --rows 40 --ready "Customers (100)" --script 'wait:3000,idle:10,key:q' -- "$bin")"
+result="$(python3 "$meter" --cols 120 --rows 40 --ready "Customers (100)" --script 'wait:20000,idle:10,key:q' -- "$bin")"
 python3 - "$result" <<'PY'
 import json, sys
 print(f"bench tui_idle_bytes_fleet_100 {json.loads(sys.argv[1])['idle_bytes']} bytes")

@@ -40,10 +40,22 @@ impl Tmux {
 /// Starts `nbmsp` for data home `home` in a detached tmux session of `cols` x `rows`; its exit
 /// code lands in the returned file. Docker is made unreachable so the screens do not depend on it.
 fn start(h: &Home, home: &std::path::Path, tag: &str, cols: u16, rows: u16) -> (Tmux, std::path::PathBuf) {
+    start_with(h, home, tag, cols, rows, "DOCKER_HOST=tcp://127.0.0.1:1")
+}
+
+/// [`start`] with other environment assignments (`env`, e.g. none: the local Docker engine).
+fn start_with(
+    h: &Home,
+    home: &std::path::Path,
+    tag: &str,
+    cols: u16,
+    rows: u16,
+    env: &str,
+) -> (Tmux, std::path::PathBuf) {
     let session = format!("nbmsp-{tag}-{}", std::process::id());
     let exit_file = h.path().join(format!("exit-code-{tag}"));
     let cmd = format!(
-        "NBMSP_HOME='{}' DOCKER_HOST=tcp://127.0.0.1:1 NO_COLOR=1 '{}'; echo $? > '{}'; sleep 30",
+        "NBMSP_HOME='{}' {env} NO_COLOR=1 '{}'; echo $? > '{}'; sleep 30",
         home.display(),
         env!("CARGO_BIN_EXE_nbmsp"),
         exit_file.display()
@@ -217,4 +229,40 @@ fn the_first_run_offers_setup_then_login() {
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.json()["base_domain"], "msp.example");
+}
+
+#[test]
+fn live_status_from_the_monitor_and_a_bulk_restart_of_marked_customers() {
+    if tmux_missing() {
+        return;
+    }
+    let Some(env) = common::docker::DockerEnv::new("live_status_from_the_monitor_and_a_bulk_restart") else { return };
+    let subs: Vec<String> = (0..2).map(|i| env.subdomain(&format!("tui{i}"))).collect();
+    for s in &subs {
+        let email = format!("it@{s}.example");
+        assert_eq!(env.home.run(&["customer", "create", "--name", s, "--subdomain", s, "--email", &email]).code, 0);
+    }
+    let (t, exit_file) = start_with(&env.home, env.home.path(), "live", 120, 30, "");
+    t.wait_for("log in");
+    t.keys(&["-l", ADMIN_PASSWORD]);
+    t.keys(&["Enter"]);
+    let dash = t.wait_for("Customers (2)");
+    assert_eq!(dash.matches("● active").count(), 2, "{dash}");
+    // A container dies behind the app's back: Docker's event makes the monitor judge at once.
+    let out =
+        Command::new("docker").args(["stop", "-t", "1", &format!("netbird-{}-server", subs[0])]).output().unwrap();
+    assert!(out.status.success());
+    let dash = t.wait_for("✗ error");
+    assert!(dash.contains("✗ 1"), "the error card counts it: {dash}");
+    // Mark both, restart them in one go.
+    t.keys(&["Space", "Space"]);
+    t.wait_for("✓ 2 marked");
+    t.keys(&["r"]);
+    t.wait_for("Restart 2 marked customers?");
+    t.keys(&["y"]);
+    t.wait_for("restart of 2: 2 ok");
+    let dash = t.wait_for("● 2");
+    assert!(!dash.contains("✗ error"), "{dash}");
+    t.keys(&["q"]);
+    assert_eq!(exit_code(&t, &exit_file), "0");
 }

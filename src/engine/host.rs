@@ -53,16 +53,34 @@ pub fn disk_usage(path: &Path) -> Option<(f64, u64)> {
     Some((percent, s.f_bavail.saturating_mul(frsize)))
 }
 
-/// Samples the host; `prev` carries the last CPU reading between calls.
-pub fn sample(data_dir: &Path, prev: &mut Option<CpuTimes>) -> HostStats {
-    let cpu_now = std::fs::read_to_string("/proc/stat").ok().as_deref().and_then(parse_cpu);
-    let cpu_percent = match (*prev, cpu_now) {
-        (Some(p), Some(n)) => cpu_percent(p, n),
-        _ => None,
-    };
-    if cpu_now.is_some() {
-        *prev = cpu_now;
+/// Recent CPU readings, so the gauge shows the last minute's average: steadier (and more
+/// telling) than the last few seconds, which jump with every probe round.
+#[derive(Debug, Clone, Default)]
+pub struct CpuHistory {
+    readings: std::collections::VecDeque<(std::time::Instant, CpuTimes)>,
+}
+
+/// The window the CPU gauge averages over.
+pub const CPU_WINDOW: std::time::Duration = std::time::Duration::from_secs(60);
+
+impl CpuHistory {
+    /// Adds a reading taken at `at` and returns the busy percent since the oldest reading
+    /// inside the window (`None` until there are two).
+    pub fn push(&mut self, at: std::time::Instant, now: CpuTimes) -> Option<f64> {
+        while self.readings.len() > 1 && self.readings.get(1).is_some_and(|(t, _)| at.duration_since(*t) >= CPU_WINDOW)
+        {
+            self.readings.pop_front();
+        }
+        let oldest = self.readings.front().map(|(_, c)| *c);
+        self.readings.push_back((at, now));
+        oldest.and_then(|o| cpu_percent(o, now))
     }
+}
+
+/// Samples the host; `history` carries the CPU readings between calls.
+pub fn sample(data_dir: &Path, history: &mut CpuHistory) -> HostStats {
+    let cpu_now = std::fs::read_to_string("/proc/stat").ok().as_deref().and_then(parse_cpu);
+    let cpu_percent = cpu_now.and_then(|c| history.push(std::time::Instant::now(), c));
     let disk = disk_usage(data_dir);
     HostStats {
         cpu_percent,
@@ -102,9 +120,23 @@ mod tests {
 
     #[test]
     fn samples_this_host() {
-        let mut prev = None;
-        let first = sample(Path::new("/"), &mut prev);
+        let mut history = CpuHistory::default();
+        let first = sample(Path::new("/"), &mut history);
         assert!(first.memory_percent.is_some() && first.disk_percent.is_some());
-        assert!(prev.is_some());
+        assert_eq!(first.cpu_percent, None, "one reading is no rate yet");
+    }
+
+    #[test]
+    fn cpu_is_averaged_over_the_last_minute() {
+        let t0 = std::time::Instant::now();
+        let at = |s: u64| t0 + std::time::Duration::from_secs(s);
+        let mut h = CpuHistory::default();
+        assert_eq!(h.push(at(0), CpuTimes { busy: 0, total: 0 }), None);
+        // 10 s at 100 %, then 10 s idle: the average since the start is 50 %.
+        assert_eq!(h.push(at(10), CpuTimes { busy: 100, total: 100 }), Some(100.0));
+        assert_eq!(h.push(at(20), CpuTimes { busy: 100, total: 200 }), Some(50.0));
+        // Later readings drop the ones older than the window.
+        h.push(at(70), CpuTimes { busy: 100, total: 700 });
+        assert_eq!(h.push(at(80), CpuTimes { busy: 100, total: 800 }), Some(0.0));
     }
 }

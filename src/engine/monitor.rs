@@ -14,7 +14,7 @@ use futures_util::{StreamExt, stream};
 
 use super::EngineError;
 use super::docker::{DockerEngine, FleetContainer};
-use super::host::{self, CpuTimes};
+use super::host::{self, CpuHistory};
 use super::notify::Notifier;
 use crate::domain::alerts::{AlertBook, HOST_SCOPE, Judged, Notice};
 use crate::domain::customer::CustomerStatus;
@@ -76,7 +76,7 @@ pub struct Monitor<'a> {
     next_stats: HashMap<i64, Instant>,
     next_devices: HashMap<i64, Instant>,
     focus: Option<i64>,
-    cpu_prev: Option<CpuTimes>,
+    cpu: CpuHistory,
     host: HostStats,
     reported: HostStats,
     next_host: Instant,
@@ -102,7 +102,7 @@ impl<'a> Monitor<'a> {
             next_stats: HashMap::new(),
             next_devices: HashMap::new(),
             focus: None,
-            cpu_prev: None,
+            cpu: CpuHistory::default(),
             host: HostStats::default(),
             reported: HostStats::default(),
             next_host: Instant::now(),
@@ -231,7 +231,7 @@ impl<'a> Monitor<'a> {
         }
         self.next_host = Instant::now() + HOST_EVERY;
         let before = self.reported;
-        let mut h = host::sample(&PathBuf::from(&settings.data_dir), &mut self.cpu_prev);
+        let mut h = host::sample(&PathBuf::from(&settings.data_dir), &mut self.cpu);
         // The container count costs an API call: once a minute is plenty.
         h.containers = self.host.containers;
         if Instant::now() >= self.next_count {
