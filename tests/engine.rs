@@ -374,3 +374,26 @@ fn a_full_disk_during_a_redeploy_fails_cleanly_and_keeps_the_running_stack() {
     std::fs::remove_file(dir.join("docker-compose.nbmsp-tmp")).ok();
     assert_eq!(env.home.run(&["customer", "redeploy", &sub]).code, 0);
 }
+
+#[test]
+fn a_foreign_container_with_a_customers_name_is_never_removed() {
+    let Some(env) = DockerEnv::new("a_foreign_container_with_a_customers_name") else { return };
+    let sub = env.subdomain("for");
+    let name = format!("netbird-{sub}-server");
+    let out = Command::new("docker")
+        .args(["create", "--name", &name, "--label", "owner=someone-else", "nbmsp-standin/dashboard:latest"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let r = create(&env, &sub, &[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("nbmsp did not create for this customer"), "{}", r.stderr);
+    let still = Command::new("docker")
+        .args(["inspect", "--format", "{{ index .Config.Labels \"owner\" }}", &name])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&still.stdout).trim(), "someone-else", "left alone");
+    let _ = Command::new("docker").args(["rm", "-f", &name]).output();
+    // Gone: the customer deploys.
+    assert_eq!(env.home.run(&["customer", "deploy", &sub]).code, 0);
+}

@@ -120,6 +120,13 @@ async fn apply_one(docker: &DockerEngine, spec: &ContainerSpec) -> Result<Change
                 Change::Started
             }
         }
+        Some(_) if docker.same_owner(&spec.name, &spec.labels).await? == Some(false) => {
+            return Err(EngineError::Docker(format!(
+                "a container named {} exists that nbmsp did not create for this customer; \
+                 remove or rename it (nbmsp never removes containers it does not own)",
+                spec.name
+            )));
+        }
         Some(_) => {
             docker.remove(&spec.name).await?;
             docker.create_and_start(spec).await?;

@@ -341,14 +341,53 @@ impl DockerEngine {
             ..Default::default()
         };
         let opts = CreateContainerOptions { name: Some(spec.name.clone()), ..Default::default() };
-        self.docker
-            .create_container(Some(opts), body)
-            .await
-            .map_err(|e| EngineError::Docker(format!("cannot create container {}: {}", spec.name, api_text(e))))?;
+        let mut attempt = 0;
+        loop {
+            match self.docker.create_container(Some(opts.clone()), body.clone()).await {
+                Ok(_) => break,
+                // The name is taken. When the holder is ours for the same customer (a create or
+                // remove that a killed process had in flight landed after it died), it is debris:
+                // replace it, waiting out a removal already in progress.
+                Err(bollard::errors::Error::DockerResponseServerError { status_code: 409, .. })
+                    if attempt < 10 && self.same_owner(&spec.name, &spec.labels).await? != Some(false) =>
+                {
+                    attempt += 1;
+                    self.remove(&spec.name).await?;
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                Err(e) => {
+                    return Err(EngineError::Docker(format!("cannot create container {}: {}", spec.name, api_text(e))));
+                }
+            }
+        }
         self.docker
             .start_container(&spec.name, None::<bollard::query_parameters::StartContainerOptions>)
             .await
             .map_err(|e| EngineError::Docker(format!("cannot start container {}: {}", spec.name, api_text(e))))
+    }
+
+    /// Whether container `name` carries the same installation and customer labels as `labels`;
+    /// `None` when it does not exist (any more: a killed process's remove may land late).
+    pub(crate) async fn same_owner(
+        &self,
+        name: &str,
+        labels: &HashMap<String, String>,
+    ) -> Result<Option<bool>, EngineError> {
+        use super::render::{LABEL_CUSTOMER, LABEL_INSTALLATION};
+        self.count();
+        let c =
+            match self.docker.inspect_container(name, None::<bollard::query_parameters::InspectContainerOptions>).await
+            {
+                Ok(c) => c,
+                Err(e) if is_not_found(&e) => return Ok(None),
+                Err(e) => return Err(api(e)),
+            };
+        let theirs = c.config.and_then(|cfg| cfg.labels).unwrap_or_default();
+        Ok(Some(
+            [LABEL_INSTALLATION, LABEL_CUSTOMER]
+                .iter()
+                .all(|k| labels.get(*k).is_some_and(|v| theirs.get(*k) == Some(v))),
+        ))
     }
 
     /// Starts an existing container (already running is fine).
