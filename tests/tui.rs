@@ -266,3 +266,83 @@ fn live_status_from_the_monitor_and_a_bulk_restart_of_marked_customers() {
     t.keys(&["q"]);
     assert_eq!(exit_code(&t, &exit_file), "0");
 }
+
+#[test]
+fn a_deploy_is_cancelled_from_its_progress_view_and_rolled_back() {
+    if tmux_missing() {
+        return;
+    }
+    let Some(env) = common::docker::DockerEnv::new("a_deploy_is_cancelled_from_its_progress_view") else { return };
+    // A server that runs but never answers its health endpoint: the deploy waits for health.
+    assert_eq!(env.home.run(&["settings", "set", "images.server", "nbmsp-standin/dashboard:latest"]).code, 0);
+    let sub = env.subdomain("cancel");
+    let email = format!("it@{sub}.example");
+    let r = env.home.run(&[
+        "customer",
+        "create",
+        "--no-deploy",
+        "--name",
+        "Cancel Me",
+        "--subdomain",
+        &sub,
+        "--email",
+        &email,
+    ]);
+    assert_eq!(r.code, 0);
+    let (t, exit_file) = start_with(&env.home, env.home.path(), "cancel", 120, 30, "");
+    t.wait_for("log in");
+    t.keys(&["-l", ADMIN_PASSWORD]);
+    t.keys(&["Enter"]);
+    t.wait_for("Customers (1)");
+    t.keys(&["Enter"]);
+    t.wait_for(&format!("{sub}.msp.example"));
+    t.keys(&["D"]);
+    let progress = t.wait_for("wait for health");
+    assert!(progress.contains("X cancel (rolls back)"), "{progress}");
+    t.keys(&["X"]);
+    t.wait_for("rolled back");
+    let c = env.home.run(&["customer", "show", &sub, "--json"]).json();
+    assert_eq!(c["status"], "inactive", "{c}");
+    assert!(c["status_reason"].as_str().unwrap().contains("cancelled"), "{c}");
+    assert_eq!(c["relay_udp_port"], serde_json::Value::Null, "port freed");
+    assert!(env.containers().is_empty(), "no containers left: {:?}", env.containers());
+    assert!(env.home.run(&["reconcile"]).stdout.starts_with("consistent"));
+    t.keys(&["Escape"]);
+    t.keys(&["q"]);
+    assert_eq!(exit_code(&t, &exit_file), "0");
+}
+
+#[test]
+fn a_redeploy_is_cancelled_and_the_previous_version_comes_back() {
+    if tmux_missing() {
+        return;
+    }
+    let Some(env) = common::docker::DockerEnv::new("a_redeploy_is_cancelled_and_the_previous") else { return };
+    let sub = env.subdomain("cancr");
+    let email = format!("it@{sub}.example");
+    assert_eq!(env.home.run(&["customer", "create", "--name", "R", "--subdomain", &sub, "--email", &email]).code, 0);
+    // The new server image never gets healthy, so the redeploy waits.
+    assert_eq!(env.home.run(&["settings", "set", "images.server", "nbmsp-standin/dashboard:latest"]).code, 0);
+    let (t, exit_file) = start_with(&env.home, env.home.path(), "cancr", 120, 30, "");
+    t.wait_for("log in");
+    t.keys(&["-l", ADMIN_PASSWORD]);
+    t.keys(&["Enter"]);
+    t.wait_for("Customers (1)");
+    t.keys(&["Enter"]);
+    t.wait_for(&format!("{sub}.msp.example"));
+    t.keys(&["U"]);
+    t.wait_for("Redeploy");
+    t.keys(&["y"]);
+    t.wait_for("wait for health");
+    t.keys(&["X"]);
+    t.wait_for("redeploy cancelled by admin");
+    let c = env.home.run(&["customer", "show", &sub, "--json"]).json();
+    assert_eq!(c["status"], "active", "{c}");
+    let server = c["containers"].as_array().unwrap().iter().find(|x| x["service"] == "server").unwrap().clone();
+    assert_eq!(server["image"], "nbmsp-standin/netbird-server:latest", "{c}");
+    assert_eq!(server["state"], "running");
+    assert!(env.home.run(&["reconcile"]).stdout.starts_with("consistent"));
+    t.keys(&["Escape"]);
+    t.keys(&["q"]);
+    assert_eq!(exit_code(&t, &exit_file), "0");
+}

@@ -136,6 +136,8 @@ pub enum Action {
     Click(u16, u16),
     /// Copy the setup URL to the clipboard (OSC 52: works over SSH and tmux).
     CopySetupUrl,
+    /// Cancel the open customer's running deploy or redeploy (it is rolled back).
+    CancelOperation,
     /// Show the NetBird owner credentials (after a confirmation).
     ShowCredentials,
     /// Open the settings editor.

@@ -600,3 +600,25 @@ fn reconcile_findings_at_start_are_announced_and_fixed_on_request() {
     update(&mut s, Action::Engine(Event::Reconciled { applied: vec![], findings: vec![] }));
     assert_eq!(s.notice.as_ref().unwrap().text, "reconcile: consistent");
 }
+
+#[test]
+fn a_running_deploy_can_be_cancelled_from_its_progress_view() {
+    let mut s = logged_in();
+    update(&mut s, Action::Open);
+    assert!(s.detail.is_some());
+    update(&mut s, Action::CancelOperation);
+    assert_eq!(s.notice.as_ref().unwrap().text, "nothing is running for this customer");
+    let cmds = update(&mut s, Action::Operate(Operation::Deploy));
+    assert!(cmds.contains(&Command::Operate { customer_id: 1, op: Operation::Deploy }), "{cmds:?}");
+    assert_eq!(update(&mut s, Action::CancelOperation), vec![Command::Cancel { customer_id: 1 }]);
+    update(
+        &mut s,
+        Action::Engine(Event::Finished {
+            customer_id: 1,
+            op: Operation::Deploy,
+            result: Err("cancelled: deploy cancelled by admin at 'wait for health' and rolled back".into()),
+        }),
+    );
+    assert!(s.running.is_empty());
+    assert!(s.notice.as_ref().unwrap().text.contains("rolled back"));
+}

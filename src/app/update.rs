@@ -452,6 +452,18 @@ fn on_detail(s: &mut AppState, action: Action) -> Vec<Command> {
             }
             vec![Command::CheckHealth { customer_id: d.customer_id }]
         }
+        Action::CancelOperation => {
+            let id = d.customer_id;
+            match s.running.get(&id).map(|r| r.op) {
+                Some(op @ (Operation::Deploy | Operation::Redeploy)) => {
+                    notice(s, format!("cancelling the {}: rolling back…", op.verb()), false);
+                    return vec![Command::Cancel { customer_id: id }];
+                }
+                Some(op) => notice(s, format!("a {} cannot be cancelled; it ends by itself", op.verb()), true),
+                None => notice(s, "nothing is running for this customer", true),
+            }
+            Vec::new()
+        }
         Action::CopySetupUrl => {
             let url = d.data.as_ref().and_then(|x| x.deployment.as_ref()).and_then(|x| x.setup_url.clone());
             match url {

@@ -434,6 +434,22 @@ impl<P: Proxy> Ops<'_, P> {
         self.rollback_first_deploy(customer, progress).await;
     }
 
+    /// Puts back the files and containers a cancelled redeploy replaced (kept on disk while it
+    /// ran), then drops that copy.
+    pub(crate) async fn restore_interrupted_redeploy(&self, customer: &Customer) -> Result<(), EngineError> {
+        let dir = render::instance_dir(&self.store.settings()?, customer);
+        let all_files: Vec<&'static str> =
+            [crate::domain::customer::Layout::Combined, crate::domain::customer::Layout::Legacy]
+                .iter()
+                .flat_map(|l| render::files(*l).iter().map(|(n, _)| *n))
+                .collect();
+        let saved = instance::load_previous(&dir, &all_files)
+            .ok_or_else(|| EngineError::Files(format!("{} holds no copy of the previous files", dir.display())))?;
+        self.restore_previous(customer, &dir, &saved).await?;
+        instance::drop_previous(&dir);
+        Ok(())
+    }
+
     /// A redeploy for a caller that already holds the customer's lock (crash recovery).
     pub(crate) async fn redeploy_now(
         &self,

@@ -33,6 +33,11 @@ pub enum Command {
         /// What to do.
         op: Operation,
     },
+    /// Cancel the customer's running deploy or redeploy; what it did is undone.
+    Cancel {
+        /// Which customer.
+        customer_id: i64,
+    },
     /// Run an operation on several customers, a few at a time.
     Bulk {
         /// Which customers.

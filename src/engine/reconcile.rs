@@ -416,3 +416,50 @@ async fn reset_status(ops: &Ops<'_, AnyProxy>, id: i64) -> Result<String, Engine
     ops.store.set_customer_status(id, status, reason)?;
     Ok(format!("status set to {status}"))
 }
+
+/// Undoes a deploy or redeploy of this process that was cancelled (its task dropped mid-step):
+/// a first deploy is rolled back, a redeploy goes back to the files and containers it replaced.
+/// The dropped task could not release its lock or close its journal entry; this does both.
+pub async fn undo_cancelled<P: Proxy>(ops: &Ops<'_, P>, customer_id: i64) -> Result<String, EngineError> {
+    let me = std::process::id();
+    let entry = ops
+        .store
+        .journal_running()?
+        .into_iter()
+        .rev()
+        .find(|e| e.customer_id == customer_id && e.pid == me && e.host == crate::store::locks::host_name());
+    let Some(e) = entry else {
+        let _ = ops.store.release_lock(customer_id, me);
+        return Ok("nothing to undo: the operation had not started a step".into());
+    };
+    let c = ops.store.customer(customer_id)?;
+    let mut quiet = |_: Progress| {};
+    let result = match e.operation.as_str() {
+        "deploy" => {
+            ops.undo_first_deploy(&c, &mut quiet).await;
+            // A Docker request the dropped task had in flight may land just after: look again.
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            for name in ops.container_names(&c).await? {
+                ops.docker.remove(&name).await?;
+            }
+            let reason = format!("deploy cancelled by {} at '{}' and rolled back", ops.actor, e.step);
+            ops.store.set_customer_status(c.id, CustomerStatus::Inactive, Some(&reason))?;
+            Ok(reason)
+        }
+        _ => {
+            ops.restore_interrupted_redeploy(&c).await?;
+            let reason =
+                format!("redeploy cancelled by {} at '{}'; the previous version was restored", ops.actor, e.step);
+            ops.store.set_customer_status(c.id, CustomerStatus::Active, Some(&reason))?;
+            Ok(reason)
+        }
+    };
+    let outcome = match &result {
+        Ok(m) => m.clone(),
+        Err(err) => format!("cancelled; undoing failed: {err} (nbmsp reconcile --yes finishes it)"),
+    };
+    ops.store.journal_end(e.id, "failed", &outcome)?;
+    ops.store.log_customer(ops.actor, &c, &e.operation, AuditStatus::Error, &outcome)?;
+    ops.store.release_lock(customer_id, me)?;
+    result
+}

@@ -21,6 +21,8 @@ struct Ctx {
     store: Store,
     session: Session,
     template_dir: PathBuf,
+    /// Deploys and redeploys under way, so they can be cancelled.
+    tasks: Rc<RefCell<std::collections::HashMap<i64, (Operation, tokio::task::AbortHandle)>>>,
 }
 
 /// Starts the worker thread for the database at `db` (templates overrides under `home`).
@@ -74,7 +76,7 @@ async fn run(db: PathBuf, home: PathBuf, mut rx: UnboundedReceiver<Command>, tx:
                 let result = Store::open(&db, false).map_err(|e| e.to_string()).and_then(|mut store| {
                     let now = time::OffsetDateTime::now_utc().unix_timestamp();
                     let session = store.login(&user, &password, now).map_err(|e| e.to_string())?;
-                    Ok(Ctx { store, session, template_dir: home.join("templates") })
+                    Ok(Ctx { store, session, template_dir: home.join("templates"), tasks: Default::default() })
                 });
                 match result {
                     Ok(c) => {
@@ -297,8 +299,32 @@ fn handle(c: Rc<Ctx>, cmd: Command, tx: &UnboundedSender<Event>, logs: &Rc<RefCe
             });
         }
         Command::Operate { customer_id, op } => {
+            let tasks = c.tasks.clone();
+            let (c2, tx2) = (c.clone(), tx.clone());
+            let handle = tokio::task::spawn_local(async move {
+                let result = operate(&c2, customer_id, op, &tx2).await;
+                c2.tasks.borrow_mut().remove(&customer_id);
+                let _ = tx2.send(Event::Finished { customer_id, op, result });
+                send_customers(&c2, &tx2);
+            });
+            if matches!(op, Operation::Deploy | Operation::Redeploy) {
+                tasks.borrow_mut().insert(customer_id, (op, handle.abort_handle()));
+            }
+        }
+        Command::Cancel { customer_id } => {
+            let Some((op, handle)) = c.tasks.borrow_mut().remove(&customer_id) else {
+                let _ = tx.send(Event::Error("nothing to cancel: the operation already ended".into()));
+                return;
+            };
+            // Dropping the task stops it at its current await, like a crash in this process;
+            // then the journal says what to undo.
+            handle.abort();
             tokio::task::spawn_local(async move {
-                let result = operate(&c, customer_id, op, &tx).await;
+                let result = with_ops(&c, async |ops| {
+                    super::reconcile::undo_cancelled(ops, customer_id).await.map_err(|e| e.to_string())
+                })
+                .await
+                .and_then(|m| Err(format!("cancelled: {m}")));
                 let _ = tx.send(Event::Finished { customer_id, op, result });
                 send_customers(&c, &tx);
             });

@@ -195,8 +195,17 @@ fn progress(run: &crate::app::Running, t: &Theme, frame: &mut Frame, area: Rect)
     if let Some(cur) = &run.current {
         lines.push(Line::styled(format!(" ● {cur}…"), t.warn()));
     }
+    let cancel = if matches!(run.op, crate::app::Operation::Deploy | crate::app::Operation::Redeploy) {
+        " X cancel (rolls back) "
+    } else {
+        ""
+    };
     frame.render_widget(
-        Paragraph::new(lines).block(Block::bordered().title(format!(" {} {} ", run.op.verb(), run.subdomain))),
+        Paragraph::new(lines).block(
+            Block::bordered()
+                .title(format!(" {} {} ", run.op.verb(), run.subdomain))
+                .title_bottom(Line::from(cancel).right_aligned()),
+        ),
         steps,
     );
     let total = Step::ALL.len();
