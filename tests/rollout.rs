@@ -70,3 +70,35 @@ fn rollout_goes_canary_first_then_batches_and_stops_at_the_first_failure() {
     assert_eq!(server["image"], tag, "the failed canary runs its previous image again");
     assert_eq!(server["state"], "running");
 }
+
+#[test]
+fn a_canary_whose_stun_port_stays_silent_is_rolled_back() {
+    let Some(env) = DockerEnv::new("a_canary_whose_stun_port_stays_silent") else { return };
+    let tag = "nbmsp-standin/netbird-server:rollout-stun";
+    let out = Command::new("docker").args(["tag", "nbmsp-standin/netbird-server:latest", tag]).output().unwrap();
+    assert!(out.status.success());
+    let sub = env.subdomain("stun");
+    let email = format!("it@{sub}.example");
+    assert_eq!(env.home.run(&["customer", "create", "--name", "S", "--subdomain", &sub, "--email", &email]).code, 0);
+    let config = env.data_dir().join(&sub).join("config.yaml");
+    let before = std::fs::read_to_string(&config).unwrap();
+    // The "new release" listens for STUN on the wrong port: HTTP health passes, STUN does not.
+    let tpl = env.home.path().join("templates/combined");
+    std::fs::create_dir_all(&tpl).unwrap();
+    let original =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/templates/combined/config.yaml")).unwrap();
+    let broken = original.replace("stunPorts: [{{ udp_port }}]", "stunPorts: [{{ udp_port + 1 }}]");
+    assert_ne!(broken, original, "the template still names stunPorts this way");
+    std::fs::write(tpl.join("config.yaml"), broken).unwrap();
+    let r = env.home.run(&["rollout", "--set", &format!("images.server={tag}"), "--json"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let report = r.json();
+    assert_eq!(report["failed"][0], sub.as_str());
+    assert!(report["failed"][1].as_str().unwrap().contains("STUN"), "{report}");
+    let show = env.home.run(&["customer", "show", &sub, "--json"]).json();
+    let server = show["containers"].as_array().unwrap().iter().find(|x| x["service"] == "server").unwrap().clone();
+    assert_eq!(server["image"], "nbmsp-standin/netbird-server:latest", "the previous image runs again: {show}");
+    assert_eq!(std::fs::read_to_string(&config).unwrap(), before, "the previous files are back");
+    assert!(show["status_reason"].as_str().unwrap().contains("previous version was restored"), "{show}");
+    assert_eq!(env.home.run(&["customer", "health", &sub]).code, 0, "healthy again, STUN included");
+}

@@ -438,11 +438,7 @@ impl<P: Proxy> Ops<'_, P> {
     /// ran), then drops that copy.
     pub(crate) async fn restore_interrupted_redeploy(&self, customer: &Customer) -> Result<(), EngineError> {
         let dir = render::instance_dir(&self.store.settings()?, customer);
-        let all_files: Vec<&'static str> =
-            [crate::domain::customer::Layout::Combined, crate::domain::customer::Layout::Legacy]
-                .iter()
-                .flat_map(|l| render::files(*l).iter().map(|(n, _)| *n))
-                .collect();
+        let all_files = render::all_file_names();
         let saved = instance::load_previous(&dir, &all_files)
             .ok_or_else(|| EngineError::Files(format!("{} holds no copy of the previous files", dir.display())))?;
         self.restore_previous(customer, &dir, &saved).await?;
@@ -499,11 +495,7 @@ impl<P: Proxy> Ops<'_, P> {
             deployment.relay_udp_port.ok_or_else(|| EngineError::Files("the deployment has no UDP port".into()))?;
         let settings = self.store.settings()?;
         let dir = render::instance_dir(&settings, &customer);
-        let all_files: Vec<&'static str> =
-            [crate::domain::customer::Layout::Combined, crate::domain::customer::Layout::Legacy]
-                .iter()
-                .flat_map(|l| render::files(*l).iter().map(|(n, _)| *n))
-                .collect();
+        let all_files = render::all_file_names();
         // An interrupted redeploy left the files it replaced on disk: those are the ones to go
         // back to, not the half-new ones in the instance dir.
         let saved = instance::load_previous(&dir, &all_files).unwrap_or_else(|| instance::snapshot(&dir, &all_files));
@@ -547,7 +539,7 @@ impl<P: Proxy> Ops<'_, P> {
         }
     }
 
-    async fn restore_previous(
+    pub(crate) async fn restore_previous(
         &self,
         customer: &Customer,
         dir: &std::path::Path,

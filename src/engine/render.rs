@@ -148,6 +148,16 @@ pub fn files(layout: Layout) -> &'static [(&'static str, bool)] {
     }
 }
 
+/// Every file name either layout writes (what a redeploy snapshots: a layout switch replaces
+/// one set with the other).
+pub fn all_file_names() -> Vec<&'static str> {
+    let mut names: Vec<&'static str> =
+        [Layout::Combined, Layout::Legacy].iter().flat_map(|l| files(*l).iter().map(|(n, _)| *n)).collect();
+    names.sort_unstable();
+    names.dedup();
+    names
+}
+
 /// Prefix of a customer's container names, instance dir and compose project.
 pub fn prefix(customer: &Customer) -> String {
     customer.subdomain.clone()

@@ -8,11 +8,13 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::EngineError;
-use super::bulk::{self, BulkResult};
+use futures_util::{StreamExt, stream};
+
+use super::bulk::BulkResult;
 use super::lifecycle::{Ops, Progress};
-use super::protocol::Operation;
 use super::proxy::Proxy;
-use super::render;
+use super::{instance, render};
+use crate::domain::audit::AuditStatus;
 use crate::domain::customer::CustomerStatus;
 
 /// How to roll out.
@@ -120,14 +122,22 @@ pub async fn run<P: Proxy>(
         waves.push(vec![pending.remove(0)]);
     }
     waves.extend(pending.chunks(plan.batch.max(1)).map(<[_]>::to_vec));
-    let progress = |id: i64, p: Progress| on(RolloutEvent::Step(id, p));
     let mut waves = waves.into_iter().enumerate();
     for (n, wave) in waves.by_ref() {
         on(RolloutEvent::Wave(n + 1, wave.iter().map(|(_, s)| s.clone()).collect()));
-        let ids: Vec<i64> = wave.iter().map(|(id, _)| *id).collect();
-        let mut done = |r: &BulkResult| on(RolloutEvent::Done(r.clone()));
-        let summary = bulk::run(ops, &ids, Operation::Redeploy, plan.batch, &progress, &mut done).await?;
-        for r in summary.results {
+        let mut results = Vec::new();
+        let mut runs = stream::iter(wave)
+            .map(|(id, subdomain)| async move {
+                let mut p = |step: Progress| on(RolloutEvent::Step(id, step));
+                let result = upgrade_one(ops, id, &mut p).await.map_err(|e| e.to_string());
+                BulkResult { customer_id: id, subdomain, result }
+            })
+            .buffer_unordered(plan.batch.max(1));
+        while let Some(r) = runs.next().await {
+            on(RolloutEvent::Done(r.clone()));
+            results.push(r);
+        }
+        for r in results {
             match r.result {
                 Ok(_) => report.upgraded.push(r.subdomain),
                 Err(e) if report.failed.is_none() => report.failed = Some((r.subdomain, e)),
@@ -140,4 +150,42 @@ pub async fn run<P: Proxy>(
     }
     report.not_started.extend(waves.flat_map(|(_, w)| w.into_iter().map(|(_, s)| s)));
     Ok(report)
+}
+
+/// Upgrades one customer: redeploy (which waits for containers and HTTP endpoints and restores
+/// the previous version itself when that fails), then a full health check including STUN on
+/// the public port; a customer the new images leave unhealthy goes back to its previous files
+/// and containers.
+async fn upgrade_one<P: Proxy>(
+    ops: &Ops<'_, P>,
+    id: i64,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<String, EngineError> {
+    let c = ops.store.customer(id)?;
+    let dir = render::instance_dir(&ops.store.settings()?, &c);
+    let saved = instance::snapshot(&dir, &render::all_file_names());
+    ops.redeploy(id, progress).await?;
+    let report = ops.health(id).await?;
+    if report.healthy {
+        return Ok("upgraded; healthy, STUN answers".into());
+    }
+    let mut why: Vec<String> =
+        report.endpoints.iter().filter(|e| !e.ok).map(|e| format!("{}: {}", e.name, e.detail)).collect();
+    if let Some(s) = report.stun.as_ref().filter(|s| !s.ok) {
+        why.push(format!("STUN {}: {}", s.target, s.detail));
+    }
+    if why.is_empty() {
+        why.push("a container is not up".into());
+    }
+    let restored = ops.locked(id, "rollout-restore", ops.restore_previous(&c, &dir, &saved)).await;
+    let reason = match &restored {
+        Ok(()) => {
+            format!("rollout: unhealthy on the new images ({}); the previous version was restored", why.join("; "))
+        }
+        Err(e) => format!("rollout: unhealthy on the new images ({}); restoring failed too: {e}", why.join("; ")),
+    };
+    let status = if restored.is_ok() { CustomerStatus::Active } else { CustomerStatus::Error };
+    ops.store.set_customer_status(id, status, Some(&reason))?;
+    ops.store.log_customer(ops.actor, &c, "rollout", AuditStatus::Error, &reason)?;
+    Err(EngineError::Unhealthy(reason))
 }
