@@ -38,9 +38,9 @@ impl<P: Proxy> Ops<'_, P> {
         self.locked(customer_id, "delete", self.delete_unlocked(customer_id, purge_data)).await
     }
 
-    /// A delete (data archived) for a caller that already holds the lock (crash recovery).
-    pub(crate) async fn delete_now(&self, customer_id: i64) -> Result<Option<PathBuf>, EngineError> {
-        self.delete_unlocked(customer_id, false).await
+    /// A delete for a caller that already holds the lock (crash recovery).
+    pub(crate) async fn delete_now(&self, customer_id: i64, purge_data: bool) -> Result<Option<PathBuf>, EngineError> {
+        self.delete_unlocked(customer_id, purge_data).await
     }
 
     /// Starts every container of the customer and waits for health.
@@ -147,7 +147,8 @@ impl<P: Proxy> Ops<'_, P> {
     /// customer's data is archived unless `purge_data`; the archive path is returned.
     async fn delete_unlocked(&self, customer_id: i64, purge_data: bool) -> Result<Option<PathBuf>, EngineError> {
         let customer = self.store.customer(customer_id)?;
-        let journal = self.store.journal_begin(customer_id, &customer.subdomain, "delete", self.actor)?;
+        let journal =
+            self.store.journal_begin_with(customer_id, &customer.subdomain, "delete", self.actor, purge_data)?;
         let result = async {
             self.store.journal_step(journal, "remove containers")?;
             for name in self.container_names(&customer).await? {

@@ -87,6 +87,7 @@ pub fn interrupted(store: &crate::store::Store) -> Result<Vec<Finding>, EngineEr
         let fix = match e.operation.as_str() {
             "deploy" => "undo the deploy (containers, proxy host, files, port), status error",
             "redeploy" => "finish the redeploy (the previous version comes back if it fails)",
+            _ if e.purge_data => "finish the delete (data deleted, as asked)",
             _ => "finish the delete (data archived)",
         };
         let detail = format!(
@@ -393,7 +394,7 @@ async fn recover_unlocked<P: Proxy>(ops: &Ops<'_, P>, e: &JournalEntry, c: &Cust
             Ok("redeploy finished".into())
         }
         _ => {
-            let archived = ops.delete_now(c.id).await?;
+            let archived = ops.delete_now(c.id, e.purge_data).await?;
             Ok(match archived {
                 Some(p) => format!("delete finished; data archived in {}", p.display()),
                 None => "delete finished".into(),

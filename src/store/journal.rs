@@ -18,6 +18,8 @@ pub struct JournalEntry {
     pub subdomain: String,
     /// `deploy` (a first deploy), `redeploy` or `delete`.
     pub operation: String,
+    /// For a delete: the customer's data goes too (else it is archived).
+    pub purge_data: bool,
     /// The last step started.
     pub step: String,
     /// `running`, `done`, `failed` or `recovered`.
@@ -46,7 +48,7 @@ impl JournalEntry {
 }
 
 const COLUMNS: &str =
-    "id, customer_id, subdomain, operation, step, state, actor, pid, host, started_at, updated_at, outcome";
+    "id, customer_id, subdomain, operation, step, state, actor, pid, host, started_at, updated_at, outcome, purge_data";
 
 fn entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<JournalEntry> {
     Ok(JournalEntry {
@@ -62,17 +64,32 @@ fn entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<JournalEntry> {
         started_at: r.get(9)?,
         updated_at: r.get(10)?,
         outcome: r.get(11)?,
+        purge_data: r.get(12)?,
     })
 }
 
 impl Store {
     /// Opens a journal entry for an operation this process starts.
     pub fn journal_begin(&self, customer_id: i64, subdomain: &str, operation: &str, actor: &str) -> Result<i64> {
+        self.journal_begin_with(customer_id, subdomain, operation, actor, false)
+    }
+
+    /// [`Store::journal_begin`] for a delete that also removes the data (`purge_data`), so a
+    /// recovery finishes it the way it was asked for.
+    pub fn journal_begin_with(
+        &self,
+        customer_id: i64,
+        subdomain: &str,
+        operation: &str,
+        actor: &str,
+        purge_data: bool,
+    ) -> Result<i64> {
         let t = fmt_time(now());
         self.conn.execute(
-            "INSERT INTO journal (customer_id, subdomain, operation, step, state, actor, pid, host, started_at, updated_at)
-             VALUES (?1, ?2, ?3, 'start', 'running', ?4, ?5, ?6, ?7, ?7)",
-            params![customer_id, subdomain, operation, actor, std::process::id(), host_name(), t],
+            "INSERT INTO journal (customer_id, subdomain, operation, purge_data, step, state, actor, pid, host,
+                                  started_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, 'start', 'running', ?5, ?6, ?7, ?8, ?8)",
+            params![customer_id, subdomain, operation, purge_data, actor, std::process::id(), host_name(), t],
         )?;
         Ok(self.conn.last_insert_rowid())
     }
@@ -141,6 +158,9 @@ mod tests {
         s.journal_end(id, "done", "deployed").unwrap();
         assert!(s.journal_running().unwrap().is_empty());
         assert_eq!(s.journal_of(7, 5).unwrap()[0].outcome.as_deref(), Some("deployed"));
+        let purge = s.journal_begin_with(7, "acme", "delete", "admin", true).unwrap();
+        assert!(s.journal_entry(purge).unwrap().unwrap().purge_data, "a recovery deletes the data as asked");
+        assert!(!s.journal_entry(id).unwrap().unwrap().purge_data);
         let bad = s.conn.execute("UPDATE journal SET operation = 'dance'", []);
         assert!(bad.is_err(), "operations are a closed list");
     }

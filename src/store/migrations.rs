@@ -156,6 +156,7 @@ pub const MIGRATIONS: &[&str] = &[
         customer_id INTEGER NOT NULL,
         subdomain   TEXT NOT NULL,
         operation   TEXT NOT NULL CHECK (operation IN ('deploy', 'redeploy', 'delete')),
+        purge_data  INTEGER NOT NULL DEFAULT 0,
         step        TEXT NOT NULL,
         state       TEXT NOT NULL CHECK (state IN ('running', 'done', 'failed', 'recovered')),
         actor       TEXT NOT NULL,
