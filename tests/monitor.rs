@@ -109,3 +109,55 @@ fn monitor_judges_the_fleet_and_alerts_once_with_recovery() {
     assert_eq!(t.code, 1);
     assert!(t.stderr.contains("HTTP 401") && t.stderr.contains("valid access token"), "{}", t.stderr);
 }
+
+#[test]
+fn after_a_docker_outage_the_monitor_reports_what_needs_reconciling() {
+    let Some(env) = DockerEnv::new("after_a_docker_outage_the_monitor_reports") else { return };
+    let hook = Receiver::webhook();
+    assert_eq!(env.home.run(&["settings", "set", "alerts.webhook_url", &hook.url]).code, 0);
+    assert_eq!(env.home.run(&["settings", "set", "monitor.containers_s", "2"]).code, 0);
+    let sub = env.subdomain("out");
+    create(&env, &sub);
+    let link = common::docker::DockerLink::start();
+    let mut monitor = env
+        .home
+        .command()
+        .args(["monitor"])
+        .env("NBMSP_PASSWORD", common::ADMIN_PASSWORD)
+        .env("DOCKER_HOST", &link.host)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(4));
+    link.cut();
+    std::thread::sleep(std::time::Duration::from_secs(5));
+    // While the monitor cannot see the engine, something is left behind.
+    let installation =
+        nbmsp::store::Store::open(&env.home.path().join("nbmsp.db"), false).unwrap().installation_id().unwrap();
+    let orphan = format!("netbird-{}-server", env.subdomain("left"));
+    docker(&[
+        "create",
+        "--name",
+        &orphan,
+        "--label",
+        &format!("nbmsp.installation={installation}"),
+        "--label",
+        "nbmsp.customer=999",
+        "nbmsp-standin/dashboard:latest",
+    ]);
+    link.restore();
+    let start = std::time::Instant::now();
+    let drift = loop {
+        if let Some(h) = hook.received().into_iter().find(|h| h.body["kind"] == "drift") {
+            break h;
+        }
+        assert!(start.elapsed() < std::time::Duration::from_secs(30), "no drift notice: {:?}", hook.received());
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    };
+    let _ = monitor.kill();
+    let _ = monitor.wait();
+    let msg = drift.body["message"].as_str().unwrap();
+    assert!(msg.contains(&orphan) && msg.contains("nbmsp reconcile --yes"), "{msg}");
+    assert_eq!(drift.body["scope"], "host");
+}

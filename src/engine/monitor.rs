@@ -508,6 +508,7 @@ impl<'a> Monitor<'a> {
         let mut next_round = Instant::now();
         let mut next_events_retry = Instant::now();
         let mut backoff = Duration::from_secs(1);
+        let mut docker_was_down = false;
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -546,8 +547,14 @@ impl<'a> Monitor<'a> {
                     Ok(r) => {
                         backoff = Duration::from_secs(1);
                         emit(MonitorEvent::Round(r));
+                        if std::mem::take(&mut docker_was_down) {
+                            self.after_outage(&mut emit).await;
+                        }
                     }
-                    Err(e) => emit(MonitorEvent::Error(e.to_string())),
+                    Err(e) => {
+                        docker_was_down |= matches!(e, EngineError::Docker(_) | EngineError::DockerUnreachable { .. });
+                        emit(MonitorEvent::Error(e.to_string()));
+                    }
                 }
             }
             match self.probe_due().await {
@@ -568,6 +575,56 @@ impl<'a> Monitor<'a> {
             }
         }
         self.finish();
+    }
+
+    /// Docker is back after an outage: finish or undo operations a crash interrupted, and tell
+    /// the MSP what else an outage may have left (operations that failed half-way while the
+    /// engine was gone) — fixing that stays a person's call (`nbmsp reconcile --yes`).
+    async fn after_outage(&mut self, sink: &mut impl FnMut(MonitorEvent)) {
+        let templates = self.store.path().and_then(|p| p.parent()).map(|h| h.join("templates"));
+        let proxy = match super::proxy::from_settings(self.store, self.vault, templates.clone()) {
+            Ok(p) => p,
+            Err(e) => return sink(MonitorEvent::Error(format!("after the Docker outage: {e}"))),
+        };
+        let ops = super::lifecycle::Ops {
+            store: self.store,
+            vault: self.vault,
+            actor: "monitor",
+            docker: self.docker,
+            proxy: &proxy,
+            template_dir: templates,
+        };
+        let recovered = match super::reconcile::interrupted(self.store) {
+            Ok(found) => super::reconcile::apply(&ops, &found).await,
+            Err(e) => return sink(MonitorEvent::Error(format!("after the Docker outage: {e}"))),
+        };
+        let findings = match super::reconcile::check(&ops, &[]).await {
+            Ok(f) => f,
+            Err(e) => return sink(MonitorEvent::Error(format!("after the Docker outage: {e}"))),
+        };
+        if recovered.is_empty() && findings.is_empty() {
+            return;
+        }
+        let mut lines: Vec<String> =
+            recovered.iter().map(|a| format!("recovered {}: {}", a.subject, a.message)).collect();
+        lines.extend(findings.iter().map(|f| format!("{} {}: {}", f.kind.replace('_', " "), f.subject, f.detail)));
+        let notice = Notice {
+            state: crate::domain::alerts::NoticeState::Firing,
+            scope: HOST_SCOPE.to_string(),
+            kind: "drift".into(),
+            title: format!("nbmsp: {} problem(s) after a Docker outage", findings.len()),
+            message: format!("{}; `nbmsp reconcile --yes` applies the safe fixes", lines.join("; ")),
+            at: crate::store::now().unix_timestamp(),
+        };
+        tracing::warn!("{}: {}", notice.title, notice.message);
+        if self.alerting {
+            self.pending.push(notice);
+            if let Ok(settings) = self.store.settings() {
+                self.deliver(&settings, sink).await;
+            }
+        } else {
+            sink(MonitorEvent::Notice { notice, delivered: Err("another monitor sends the alerts".into()) });
+        }
     }
 
     /// Gives up the alert lease, so the next monitor (another `--once`, the daemon) sends at once.
