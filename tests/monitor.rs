@@ -133,19 +133,7 @@ fn after_a_docker_outage_the_monitor_reports_what_needs_reconciling() {
     link.cut();
     std::thread::sleep(std::time::Duration::from_secs(5));
     // While the monitor cannot see the engine, something is left behind.
-    let installation =
-        nbmsp::store::Store::open(&env.home.path().join("nbmsp.db"), false).unwrap().installation_id().unwrap();
-    let orphan = format!("netbird-{}-server", env.subdomain("left"));
-    docker(&[
-        "create",
-        "--name",
-        &orphan,
-        "--label",
-        &format!("nbmsp.installation={installation}"),
-        "--label",
-        "nbmsp.customer=999",
-        "nbmsp-standin/dashboard:latest",
-    ]);
+    let orphan = env.create_orphan("left");
     link.restore();
     let start = std::time::Instant::now();
     let drift = loop {

@@ -38,19 +38,7 @@ fn reconcile_reports_every_drift_and_fixes_the_safe_ones() {
     // Drift, behind nbmsp's back.
     docker(&["stop", "-t", "1", &format!("netbird-{}-server", subs[0])]);
     docker(&["rm", "-f", &format!("netbird-{}-dashboard", subs[1])]);
-    let installation =
-        nbmsp::store::Store::open(&env.home.path().join("nbmsp.db"), false).unwrap().installation_id().unwrap();
-    let orphan = format!("netbird-{}-server", env.subdomain("ghost"));
-    docker(&[
-        "create",
-        "--name",
-        &orphan,
-        "--label",
-        &format!("nbmsp.installation={installation}"),
-        "--label",
-        "nbmsp.customer=999",
-        "nbmsp-standin/dashboard:latest",
-    ]);
+    let orphan = env.create_orphan("ghost");
     let leftover = env.data_dir().join("leftover");
     std::fs::create_dir_all(leftover.join("data")).unwrap();
     std::fs::write(leftover.join("data/store.db"), "precious").unwrap();

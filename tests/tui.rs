@@ -77,6 +77,13 @@ fn exit_code(t: &Tmux, exit_file: &std::path::Path) -> String {
     std::fs::read_to_string(exit_file).unwrap().trim().to_string()
 }
 
+/// Types the admin password at the login screen.
+fn log_in(t: &Tmux) {
+    t.wait_for("log in");
+    t.keys(&["-l", ADMIN_PASSWORD]);
+    t.keys(&["Enter"]);
+}
+
 fn tmux_missing() -> bool {
     if Command::new("tmux").arg("-V").output().is_ok() {
         return false;
@@ -243,9 +250,7 @@ fn live_status_from_the_monitor_and_a_bulk_restart_of_marked_customers() {
         assert_eq!(env.home.run(&["customer", "create", "--name", s, "--subdomain", s, "--email", &email]).code, 0);
     }
     let (t, exit_file) = start_with(&env.home, env.home.path(), "live", 120, 30, "");
-    t.wait_for("log in");
-    t.keys(&["-l", ADMIN_PASSWORD]);
-    t.keys(&["Enter"]);
+    log_in(&t);
     let dash = t.wait_for("Customers (2)");
     assert_eq!(dash.matches("● active").count(), 2, "{dash}");
     // A container dies behind the app's back: Docker's event makes the monitor judge at once.
@@ -290,9 +295,7 @@ fn a_deploy_is_cancelled_from_its_progress_view_and_rolled_back() {
     ]);
     assert_eq!(r.code, 0);
     let (t, exit_file) = start_with(&env.home, env.home.path(), "cancel", 120, 30, "");
-    t.wait_for("log in");
-    t.keys(&["-l", ADMIN_PASSWORD]);
-    t.keys(&["Enter"]);
+    log_in(&t);
     t.wait_for("Customers (1)");
     t.keys(&["Enter"]);
     t.wait_for(&format!("{sub}.msp.example"));
@@ -324,9 +327,7 @@ fn a_redeploy_is_cancelled_and_the_previous_version_comes_back() {
     // The new server image never gets healthy, so the redeploy waits.
     assert_eq!(env.home.run(&["settings", "set", "images.server", "nbmsp-standin/dashboard:latest"]).code, 0);
     let (t, exit_file) = start_with(&env.home, env.home.path(), "cancr", 120, 30, "");
-    t.wait_for("log in");
-    t.keys(&["-l", ADMIN_PASSWORD]);
-    t.keys(&["Enter"]);
+    log_in(&t);
     t.wait_for("Customers (1)");
     t.keys(&["Enter"]);
     t.wait_for(&format!("{sub}.msp.example"));

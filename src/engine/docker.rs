@@ -375,13 +375,7 @@ impl DockerEngine {
     ) -> Result<Option<bool>, EngineError> {
         use super::render::{LABEL_CUSTOMER, LABEL_INSTALLATION};
         self.count();
-        let c =
-            match self.docker.inspect_container(name, None::<bollard::query_parameters::InspectContainerOptions>).await
-            {
-                Ok(c) => c,
-                Err(e) if is_not_found(&e) => return Ok(None),
-                Err(e) => return Err(api(e)),
-            };
+        let Some(c) = self.inspect_raw(name).await? else { return Ok(None) };
         let theirs = c.config.and_then(|cfg| cfg.labels).unwrap_or_default();
         Ok(Some(
             [LABEL_INSTALLATION, LABEL_CUSTOMER]
@@ -422,16 +416,19 @@ impl DockerEngine {
         }
     }
 
+    /// Docker's own view of container `name`, or `None` when there is no such container.
+    async fn inspect_raw(&self, name: &str) -> Result<Option<bollard::models::ContainerInspectResponse>, EngineError> {
+        match self.docker.inspect_container(name, None::<bollard::query_parameters::InspectContainerOptions>).await {
+            Ok(c) => Ok(Some(c)),
+            Err(e) if is_not_found(&e) => Ok(None),
+            Err(e) => Err(api(e)),
+        }
+    }
+
     /// The container called `name`, if it exists.
     pub async fn inspect(&self, name: &str, network: Option<&str>) -> Result<Option<ContainerInfo>, EngineError> {
         self.count();
-        let c =
-            match self.docker.inspect_container(name, None::<bollard::query_parameters::InspectContainerOptions>).await
-            {
-                Ok(c) => c,
-                Err(e) if is_not_found(&e) => return Ok(None),
-                Err(e) => return Err(api(e)),
-            };
+        let Some(c) = self.inspect_raw(name).await? else { return Ok(None) };
         let labels = c.config.as_ref().and_then(|cfg| cfg.labels.clone()).unwrap_or_default();
         let state = c.state.as_ref();
         let ip = c.network_settings.as_ref().and_then(|n| n.networks.as_ref()).and_then(|nets| {

@@ -122,6 +122,27 @@ impl DockerEnv {
         String::from_utf8_lossy(&out.stdout).split_whitespace().map(str::to_string).collect()
     }
 
+    /// Creates a container that carries this installation's labels for a customer that does not
+    /// exist (what a crash or an outage can leave behind); returns its name.
+    pub fn create_orphan(&self, tag: &str) -> String {
+        let name = format!("netbird-{}-server", self.subdomain(tag));
+        let out = Command::new("docker")
+            .args([
+                "create",
+                "--name",
+                &name,
+                "--label",
+                &format!("nbmsp.installation={}", self.installation),
+                "--label",
+                "nbmsp.customer=999",
+                "nbmsp-standin/dashboard:latest",
+            ])
+            .output()
+            .expect("docker create");
+        assert!(out.status.success(), "docker create: {}", String::from_utf8_lossy(&out.stderr));
+        name
+    }
+
     /// Where instance dirs go.
     pub fn data_dir(&self) -> PathBuf {
         self.home.path().join("instances")
