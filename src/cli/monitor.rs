@@ -43,7 +43,7 @@ pub async fn run(g: &GlobalArgs, a: MonitorArgs) -> CliResult {
             }
         };
         m.round(&mut sink).await?;
-        m.probe_all().await?;
+        m.probe_all(&store.settings()?).await?;
         let report = m.round(&mut sink).await;
         m.finish();
         let report = report?;

@@ -1,0 +1,387 @@
+//! The fleet monitor, shared by the app and the headless `nbmsp monitor`.
+//!
+//! Cost model (what keeps 100+ customers cheap): container state comes from ONE list call per
+//! round, filtered by this installation's label, and rounds are triggered by Docker's event
+//! stream plus a slow timer; health probes, resource samples and device counts each run on
+//! their own interval, spread over it per customer, with bounded concurrency. Verdicts are
+//! written only when they change; alerts go out from one monitor at a time (a DB lease).
+
+use std::collections::{BTreeMap, HashMap};
+
+mod alerting;
+mod samplers;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+
+use super::EngineError;
+use super::docker::{DockerEngine, FleetContainer};
+use super::host::{self, CpuHistory};
+use super::notify::Notifier;
+use crate::domain::alerts::{AlertBook, HOST_SCOPE, Judged, Notice};
+use crate::domain::customer::CustomerStatus;
+use crate::domain::deployment::ContainerStats;
+use crate::domain::fleet::{self, Condition, ContainerSeen, HostStats, Observation, ProbeSeen, RoundReport};
+use crate::domain::settings::Settings;
+use crate::store::customers::CustomerRow;
+use crate::store::{Store, Vault};
+
+/// How often the customer on screen gets a resource sample.
+const FOCUS_STATS: Duration = Duration::from_secs(5);
+/// How often the host gauges are read.
+const HOST_EVERY: Duration = Duration::from_secs(10);
+/// A gauge change smaller than this (percentage points) is not reported: a resting dashboard
+/// must not redraw because the CPU went from 3% to 4%.
+const HOST_STEP: f64 = 5.0;
+/// Undelivered notices kept for a retry (the oldest go first when full).
+const PENDING_MAX: usize = 200;
+
+/// What the monitor reports as it works.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MonitorEvent {
+    /// A round judged the fleet.
+    Round(RoundReport),
+    /// Host gauges.
+    Host(HostStats),
+    /// Resource samples of one customer (always for the focused one).
+    Stats {
+        /// Which customer.
+        customer_id: i64,
+        /// The samples or why not.
+        stats: Result<Vec<ContainerStats>, String>,
+    },
+    /// A notice was sent (or failed to be).
+    Notice {
+        /// The notice.
+        notice: Notice,
+        /// Delivery outcome.
+        delivered: Result<(), String>,
+    },
+    /// Something failed; the monitor carries on.
+    Error(String),
+}
+
+/// The monitor's state between rounds.
+pub struct Monitor<'a> {
+    store: &'a Store,
+    docker: &'a DockerEngine,
+    vault: &'a Vault,
+    installation: String,
+    holder: String,
+    alerting: bool,
+    book: AlertBook,
+    notifier: Option<Notifier>,
+    notifier_key: Option<(String, String)>,
+    pending: Vec<Notice>,
+    seen: HashMap<i64, Vec<ContainerSeen>>,
+    /// The customer rows the last round read: the samplers schedule from these instead of
+    /// querying the database every tick.
+    rows: Vec<CustomerRow>,
+    /// The last probe of every deployed customer (`None`: none since its containers changed).
+    probes: HashMap<i64, Option<ProbeSeen>>,
+    next_probe: HashMap<i64, Instant>,
+    next_stats: HashMap<i64, Instant>,
+    next_devices: HashMap<i64, Instant>,
+    focus: Option<i64>,
+    cpu: CpuHistory,
+    host: HostStats,
+    reported: HostStats,
+    next_host: Instant,
+    next_count: Instant,
+}
+
+impl<'a> Monitor<'a> {
+    /// A monitor over `store` and `docker`; `vault` unlocks device tokens and the Gotify token.
+    pub fn new(store: &'a Store, docker: &'a DockerEngine, vault: &'a Vault) -> Result<Self, EngineError> {
+        Ok(Self {
+            store,
+            docker,
+            vault,
+            installation: store.installation_id()?,
+            holder: format!("{}:{}", crate::store::locks::host_name(), std::process::id()),
+            alerting: false,
+            book: AlertBook::default(),
+            notifier: None,
+            notifier_key: None,
+            pending: Vec::new(),
+            seen: HashMap::new(),
+            rows: Vec::new(),
+            probes: HashMap::new(),
+            next_probe: HashMap::new(),
+            next_stats: HashMap::new(),
+            next_devices: HashMap::new(),
+            focus: None,
+            cpu: CpuHistory::default(),
+            host: HostStats::default(),
+            reported: HostStats::default(),
+            next_host: Instant::now(),
+            next_count: Instant::now(),
+        })
+    }
+
+    /// Sets the customer on screen: it gets resource samples every few seconds.
+    pub fn set_focus(&mut self, customer_id: Option<i64>) {
+        self.focus = customer_id;
+        if let Some(id) = customer_id {
+            self.next_stats.insert(id, Instant::now());
+        }
+    }
+
+    /// One round: list the fleet's containers once, judge every customer, store what changed,
+    /// raise and resolve alerts. Docker being unreachable is an error for the round, never a
+    /// verdict: customers keep their status rather than all turning `error`.
+    pub async fn round(&mut self, sink: &mut impl FnMut(MonitorEvent)) -> Result<RoundReport, EngineError> {
+        let t0 = Instant::now();
+        let calls0 = self.docker.api_calls();
+        let settings = self.store.settings()?;
+        let containers = self.docker.list_fleet(&self.installation).await?;
+        let rows = self.store.customer_rows()?;
+        let extras = self.store.fleet_extras()?;
+        let busy = self.store.busy_customers()?;
+        let mut by_customer: BTreeMap<i64, Vec<FleetContainer>> = BTreeMap::new();
+        let total_containers = containers.len();
+        for c in containers {
+            by_customer.entry(c.customer_id).or_default().push(c);
+        }
+        let now = crate::store::now();
+        let cert_limit = settings.alerts.cert_pending_min * 60;
+        let mut judged: Vec<Judged> = Vec::with_capacity(rows.len() + 1);
+        let mut probes = HashMap::new();
+        let mut changed = 0;
+        for row in &rows {
+            let c = &row.customer;
+            let seen: Vec<ContainerSeen> =
+                by_customer.remove(&c.id).unwrap_or_default().into_iter().map(|f| f.seen).collect();
+            let x = extras.get(&c.id);
+            // A probe of other containers than these says nothing, nor does one of a stack
+            // that is (partly) down: forget it and probe soon after it is up again.
+            let moved = self.seen.get(&c.id).is_some_and(|before| *before != seen);
+            let down = seen.iter().any(|s| !s.is_up()) || seen.is_empty();
+            let mut probe = x.and_then(|x| x.probe.clone());
+            if (moved || down) && probe.is_some() {
+                self.store.clear_probe(c.id)?;
+                probe = None;
+                self.next_probe.insert(c.id, Instant::now() + Duration::from_secs(3));
+            }
+            if x.is_some() {
+                probes.insert(c.id, probe.clone());
+            }
+            let pending = row.proxy_pending.as_deref().map(|p| {
+                let since = x.and_then(|x| x.pending_since).unwrap_or(now);
+                (p, (now - since).whole_seconds())
+            });
+            let o = Observation {
+                stored: c.status,
+                stored_reason: c.status_reason.as_deref(),
+                deployed: x.is_some(),
+                busy: busy.contains(&c.id),
+                layout: c.layout,
+                containers: &seen,
+                probe: probe.as_ref(),
+                cert_pending: pending,
+                devices: row.devices.map(|d| (d, c.max_devices)),
+            };
+            let v = fleet::judge(&o, cert_limit);
+            // Counts are written when they change: a steady fleet costs no writes per round.
+            if x.is_some() && !o.busy && (moved || !self.seen.contains_key(&c.id)) {
+                let up = seen.iter().filter(|s| s.is_up()).count();
+                self.store.record_containers(c.id, up, seen.len())?;
+            }
+            if (v.status != c.status || v.reason.as_deref() != c.status_reason.as_deref())
+                && self.store.apply_verdict(c, v.status, v.reason.as_deref())?
+            {
+                changed += 1;
+            }
+            if !o.busy && o.stored != CustomerStatus::Deploying {
+                judged.push((c.subdomain.clone(), v.conditions.iter().map(|k| (k.key(), k.describe())).collect()));
+            }
+            self.seen.insert(c.id, seen);
+        }
+        self.seen.retain(|id, _| rows.iter().any(|r| r.customer.id == *id));
+        self.probes = probes;
+        self.store.set_meta("monitor_round_at", &crate::store::fmt_time(now))?;
+        self.host_sample(&settings, sink).await;
+        let disk = self
+            .host
+            .disk_percent
+            .filter(|p| *p >= f64::from(settings.alerts.disk_percent))
+            .map(|p| Condition::DiskFull { percent: p.round().clamp(0.0, 100.0) as u8 });
+        judged.push((HOST_SCOPE.to_string(), disk.iter().map(|k| (k.key(), k.describe())).collect()));
+        self.alerts(&settings, &rows, &judged, sink).await;
+        let customers = rows.len();
+        self.rows = rows;
+        Ok(RoundReport {
+            at: now,
+            customers,
+            containers: total_containers,
+            changed,
+            docker_calls: self.docker.api_calls() - calls0,
+            millis: u64::try_from(t0.elapsed().as_millis()).unwrap_or(u64::MAX),
+        })
+    }
+
+    async fn host_sample(&mut self, settings: &Settings, sink: &mut impl FnMut(MonitorEvent)) {
+        if Instant::now() < self.next_host {
+            return;
+        }
+        self.next_host = Instant::now() + HOST_EVERY;
+        let before = self.reported;
+        let mut h = host::sample(&PathBuf::from(&settings.data_dir), &mut self.cpu);
+        // The container count costs an API call: once a minute is plenty.
+        h.containers = self.host.containers;
+        if Instant::now() >= self.next_count {
+            self.next_count = Instant::now() + Duration::from_secs(60);
+            h.containers = self.docker.container_count().await.ok();
+        }
+        self.host = h;
+        if moved_enough(&before, &h) {
+            self.reported = h;
+            sink(MonitorEvent::Host(h));
+        }
+    }
+
+    /// Runs until `sink` is closed (returns false) or `stop` resolves: a round at start, on
+    /// Docker events (debounced) and every `monitor.containers_s`; probes, samples and counts
+    /// as they fall due. `focus` carries the customer on screen (the app's detail view).
+    pub async fn run(
+        &mut self,
+        mut focus: tokio::sync::watch::Receiver<Option<i64>>,
+        stop: impl std::future::Future<Output = ()>,
+        mut sink: impl FnMut(MonitorEvent) -> bool,
+    ) {
+        let open = std::cell::Cell::new(true);
+        let mut emit = |e: MonitorEvent| {
+            if !sink(e) {
+                open.set(false);
+            }
+        };
+        tokio::pin!(stop);
+        let mut events = Box::pin(self.docker.fleet_events(&self.installation));
+        let mut events_ok = true;
+        let mut next_round = Instant::now();
+        let mut next_events_retry = Instant::now();
+        let mut backoff = Duration::from_secs(1);
+        let mut docker_was_down = false;
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                () = &mut stop => break,
+                ev = events.next(), if events_ok => match ev {
+                    Some(Ok(action)) => {
+                        if relevant(&action) {
+                            // Debounced: a deploy's burst of events makes one round.
+                            next_round = next_round.min(Instant::now() + Duration::from_millis(300));
+                        }
+                    }
+                    Some(Err(_)) | None => {
+                        events_ok = false;
+                        next_events_retry = Instant::now() + backoff;
+                        backoff = (backoff * 2).min(Duration::from_secs(30));
+                    }
+                },
+                r = focus.changed() => {
+                    if r.is_err() { break; }
+                    let f = *focus.borrow_and_update();
+                    self.set_focus(f);
+                }
+                _ = tick.tick() => {}
+            }
+            if !events_ok && Instant::now() >= next_events_retry {
+                events = Box::pin(self.docker.fleet_events(&self.installation));
+                events_ok = true;
+                // Events missed while unsubscribed: look now.
+                next_round = Instant::now();
+            }
+            // Read once per tick and handed to every step (settings may change while it runs).
+            let settings = match self.store.settings() {
+                Ok(s) => s,
+                Err(e) => {
+                    emit(MonitorEvent::Error(e.to_string()));
+                    continue;
+                }
+            };
+            if Instant::now() >= next_round {
+                next_round = Instant::now() + Duration::from_secs(settings.monitor.containers_s);
+                match self.round(&mut emit).await {
+                    Ok(r) => {
+                        backoff = Duration::from_secs(1);
+                        emit(MonitorEvent::Round(r));
+                        if std::mem::take(&mut docker_was_down) {
+                            self.after_outage(&mut emit).await;
+                        }
+                    }
+                    Err(e) => {
+                        docker_was_down |= matches!(e, EngineError::Docker(_) | EngineError::DockerUnreachable { .. });
+                        emit(MonitorEvent::Error(e.to_string()));
+                    }
+                }
+            }
+            match self.probe_due(&settings).await {
+                Ok(true) => next_round = Instant::now(),
+                Ok(false) => {}
+                Err(e) => emit(MonitorEvent::Error(e.to_string())),
+            }
+            if let Err(e) = self.stats_due(&settings, &mut emit).await {
+                emit(MonitorEvent::Error(e.to_string()));
+            }
+            match self.devices_due(&settings).await {
+                Ok(true) => next_round = Instant::now(),
+                Ok(false) => {}
+                Err(e) => emit(MonitorEvent::Error(e.to_string())),
+            }
+            if !open.get() {
+                break;
+            }
+        }
+        self.finish();
+    }
+
+    /// Gives up the alert lease, so the next monitor (another `--once`, the daemon) sends at once.
+    pub fn finish(&mut self) {
+        if self.alerting {
+            let _ = self.store.release_alert_lease(&self.holder);
+            self.alerting = false;
+        }
+    }
+}
+
+/// Docker event actions that can change a verdict.
+fn relevant(action: &str) -> bool {
+    ["start", "die", "stop", "kill", "restart", "destroy", "create", "oom", "pause", "unpause"].contains(&action)
+        || action.starts_with("health_status")
+}
+
+/// True when a gauge appeared or moved by [`HOST_STEP`] points since it was last reported.
+fn moved_enough(before: &HostStats, now: &HostStats) -> bool {
+    let moved = |a: Option<f64>, b: Option<f64>| match (a, b) {
+        (Some(a), Some(b)) => (a - b).abs() >= HOST_STEP,
+        (a, b) => a.is_some() != b.is_some(),
+    };
+    moved(before.cpu_percent, now.cpu_percent)
+        || moved(before.memory_percent, now.memory_percent)
+        || moved(before.disk_percent, now.disk_percent)
+        || before.containers != now.containers
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn small_gauge_wobble_is_not_reported() {
+        let a = HostStats { cpu_percent: Some(3.0), memory_percent: Some(40.0), ..HostStats::default() };
+        let b = HostStats { cpu_percent: Some(6.9), ..a };
+        assert!(!moved_enough(&a, &b));
+        assert!(moved_enough(&a, &HostStats { cpu_percent: Some(8.0), ..a }));
+        assert!(moved_enough(&HostStats::default(), &a), "first reading");
+        assert!(moved_enough(&a, &HostStats { containers: Some(3), ..a }));
+    }
+
+    #[test]
+    fn only_state_changing_events_trigger_a_round() {
+        assert!(relevant("die") && relevant("health_status: unhealthy") && relevant("start"));
+        assert!(!relevant("exec_start: sh") && !relevant("attach") && !relevant("top"));
+    }
+}

@@ -1,0 +1,230 @@
+//! The monitor's samplers: health probes, resource samples and device counts, each on its own
+//! interval, each customer at a fixed slot inside it, a few at a time.
+
+use std::time::{Duration, Instant};
+
+use futures_util::{StreamExt, stream};
+
+use super::{FOCUS_STATS, Monitor, MonitorEvent};
+use crate::domain::customer::CustomerStatus;
+use crate::domain::deployment::ContainerStats;
+use crate::domain::fleet::ProbeSeen;
+use crate::domain::settings::Settings;
+use crate::engine::EngineError;
+
+impl Monitor<'_> {
+    /// Probes (HTTP + STUN) the customers whose turn it is, at most `concurrency` at a time;
+    /// each customer's first turn is spread over the interval so probes do not come in bursts.
+    /// True when a result differs from the stored one (a round should judge again).
+    pub async fn probe_due(&mut self, settings: &Settings) -> Result<bool, EngineError> {
+        self.probe_batch(settings).await.map(|(_, differs)| differs)
+    }
+
+    /// One bounded batch of due probes: (how many ran, whether a result differs).
+    async fn probe_batch(&mut self, settings: &Settings) -> Result<(usize, bool), EngineError> {
+        let every = Duration::from_secs(settings.monitor.health_s);
+        let now = Instant::now();
+        let mut due = Vec::new();
+        for row in &self.rows {
+            let c = &row.customer;
+            let watch = matches!(c.status, CustomerStatus::Active | CustomerStatus::Degraded | CustomerStatus::Error);
+            // Down containers are already judged from the list; probing them adds nothing.
+            let down = self.seen.get(&c.id).is_some_and(|s| s.is_empty() || s.iter().any(|x| !x.is_up()));
+            if !watch || down || !self.probes.contains_key(&c.id) {
+                continue;
+            }
+            let next = *self.next_probe.entry(c.id).or_insert_with(|| now + spread(c.id, every));
+            if next <= now {
+                due.push(row.clone());
+            }
+        }
+        // A bounded batch per call keeps the caller's loop responsive to Docker events.
+        due.truncate(settings.monitor.concurrency * 4);
+        let network = settings.docker_network.clone();
+        let docker = self.docker;
+        let results: Vec<(i64, Result<ProbeSeen, EngineError>)> = stream::iter(due)
+            .map(|row| {
+                let network = network.clone();
+                async move {
+                    let c = &row.customer;
+                    let r = crate::engine::health::check(
+                        docker,
+                        &crate::engine::render::prefix(c),
+                        c.layout,
+                        &network,
+                        row.udp_port,
+                    )
+                    .await
+                    .map(|rep| probe_of(&rep));
+                    (c.id, r)
+                }
+            })
+            .buffer_unordered(settings.monitor.concurrency)
+            .collect()
+            .await;
+        let ran = results.len();
+        let mut differs = false;
+        for (id, r) in results {
+            self.next_probe.insert(id, Instant::now() + every);
+            match r {
+                Ok(p) => {
+                    differs |= self.probes.get(&id).and_then(Option::as_ref) != Some(&p);
+                    self.store.record_probe(id, &p)?;
+                    self.probes.insert(id, Some(p));
+                }
+                Err(e) => tracing::warn!(customer = id, "health probe failed: {e}"),
+            }
+        }
+        Ok((ran, differs))
+    }
+
+    /// Makes every watched customer due for a health probe now and probes them all, batch by
+    /// batch (`monitor --once`; a round must have run first).
+    pub async fn probe_all(&mut self, settings: &Settings) -> Result<(), EngineError> {
+        for row in &self.rows {
+            self.next_probe.insert(row.customer.id, Instant::now());
+        }
+        while self.probe_batch(settings).await?.0 > 0 {}
+        Ok(())
+    }
+
+    /// Samples CPU and memory of the focused customer (every few seconds) and of the others
+    /// (every `monitor.stats_s`, spread), at most `concurrency` at a time.
+    pub async fn stats_due(
+        &mut self,
+        settings: &Settings,
+        sink: &mut impl FnMut(MonitorEvent),
+    ) -> Result<(), EngineError> {
+        let every = Duration::from_secs(settings.monitor.stats_s);
+        let now = Instant::now();
+        let mut due = Vec::new();
+        for (id, seen) in &self.seen {
+            if !seen.iter().any(|s| s.state == "running") {
+                continue;
+            }
+            let next = *self.next_stats.entry(*id).or_insert_with(|| now + spread(*id, every));
+            if next <= now {
+                due.push(*id);
+            }
+        }
+        due.truncate(settings.monitor.concurrency * 2);
+        let docker = self.docker;
+        let due: Vec<&crate::domain::customer::Customer> =
+            self.rows.iter().map(|r| &r.customer).filter(|c| due.contains(&c.id)).collect();
+        let results: Vec<(i64, Result<Vec<ContainerStats>, EngineError>)> = stream::iter(due)
+            .map(|c| async move {
+                let prefix = crate::engine::render::prefix(c);
+                let mut out = Vec::new();
+                for svc in crate::engine::render::services(c.layout) {
+                    let name = crate::engine::render::container_name(&prefix, svc);
+                    if let Ok(s) = docker.stats(&name, svc).await {
+                        out.push(s);
+                    }
+                }
+                (c.id, Ok(out))
+            })
+            .buffer_unordered(settings.monitor.concurrency)
+            .collect()
+            .await;
+        for (id, r) in results {
+            let focused = self.focus == Some(id);
+            self.next_stats.insert(id, Instant::now() + if focused { FOCUS_STATS } else { every });
+            if let Ok(samples) = &r {
+                let cpu = samples.iter().map(|s| s.cpu_percent).sum();
+                let mem = samples.iter().map(|s| s.memory_bytes).sum();
+                self.store.record_stats(id, cpu, mem)?;
+            }
+            if focused {
+                sink(MonitorEvent::Stats { customer_id: id, stats: r.map_err(|e| e.to_string()) });
+            }
+        }
+        Ok(())
+    }
+
+    /// Counts devices through each NetBird API whose turn it is (combined layout with the
+    /// owner's token), at most `concurrency` at a time. True when a count changed.
+    pub async fn devices_due(&mut self, settings: &Settings) -> Result<bool, EngineError> {
+        let every = Duration::from_secs(settings.monitor.devices_s);
+        let now = Instant::now();
+        let mut due = Vec::new();
+        for row in &self.rows {
+            if !matches!(row.customer.status, CustomerStatus::Active | CustomerStatus::Degraded) {
+                continue;
+            }
+            let id = row.customer.id;
+            let next = *self.next_devices.entry(id).or_insert_with(|| now + spread(id, every));
+            if next <= now {
+                due.push(row);
+            }
+        }
+        due.truncate(settings.monitor.concurrency * 2);
+        let ops = crate::engine::lifecycle::Ops {
+            store: self.store,
+            vault: self.vault,
+            actor: "monitor",
+            docker: self.docker,
+            proxy: &crate::engine::proxy::NoProxy,
+            template_dir: None,
+        };
+        let ids: Vec<(i64, Option<u32>)> = due.iter().map(|r| (r.customer.id, r.devices)).collect();
+        let results: Vec<(i64, Option<u32>, Result<u32, EngineError>)> = stream::iter(ids)
+            .map(|(id, before)| {
+                let ops = &ops;
+                async move { (id, before, ops.devices(id).await.map(|u| u.count.total)) }
+            })
+            .buffer_unordered(settings.monitor.concurrency)
+            .collect()
+            .await;
+        let mut changed = false;
+        for (id, before, r) in results {
+            self.next_devices.insert(id, Instant::now() + every);
+            match r {
+                Ok(n) => changed |= before != Some(n),
+                Err(e) => tracing::debug!(customer = id, "devices not counted: {e}"),
+            }
+        }
+        Ok(changed)
+    }
+}
+
+/// A customer's fixed offset into an interval, so first probes spread evenly (jitter without
+/// randomness: the same customer keeps its slot).
+fn spread(id: i64, every: Duration) -> Duration {
+    let slots = every.as_millis().max(1) as u64;
+    let h = (id as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 11;
+    Duration::from_millis(h % slots)
+}
+
+fn probe_of(r: &crate::engine::health::HealthReport) -> ProbeSeen {
+    let failing: Vec<String> =
+        r.endpoints.iter().filter(|e| !e.ok).map(|e| format!("{}: {}", e.name, e.detail)).collect();
+    let core_ok = r.endpoints.iter().filter(|e| !e.name.starts_with("dashboard")).all(|e| e.ok);
+    let dashboard_ok = r.endpoints.iter().filter(|e| e.name.starts_with("dashboard")).all(|e| e.ok);
+    let mut reasons = failing;
+    if let Some(s) = r.stun.as_ref().filter(|s| !s.ok) {
+        reasons.push(format!("STUN {}: {}", s.target, s.detail));
+    }
+    ProbeSeen {
+        http_ok: core_ok,
+        dashboard_ok,
+        stun_ok: r.stun.as_ref().map(|s| s.ok),
+        reason: Some(reasons.join("; ")).filter(|s| !s.is_empty()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spread_stays_inside_the_interval_and_differs_per_customer() {
+        let every = Duration::from_secs(120);
+        let slots: Vec<Duration> = (1..=100).map(|id| spread(id, every)).collect();
+        assert!(slots.iter().all(|d| *d < every));
+        let mut distinct = slots.clone();
+        distinct.sort();
+        distinct.dedup();
+        assert!(distinct.len() > 90, "customers get their own slots");
+        assert_eq!(spread(7, every), spread(7, every));
+    }
+}
