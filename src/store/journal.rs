@@ -2,7 +2,7 @@
 //! crash (kill -9, power loss) leaves a `running` entry naming the operation and its last step.
 //! Reconcile finds such entries whose process is gone and finishes or undoes the operation.
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 
 use super::locks::{LockHolder, host_name};
 use super::{Result, Store, fmt_time, now};
@@ -120,8 +120,9 @@ impl Store {
         Ok(stmt.query_map([], entry)?.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// The newest entries of a customer (for the detail view and tests).
-    pub fn journal_of(&self, customer_id: i64, limit: usize) -> Result<Vec<JournalEntry>> {
+    /// The newest entries of a customer.
+    #[cfg(test)]
+    fn journal_of(&self, customer_id: i64, limit: usize) -> Result<Vec<JournalEntry>> {
         let mut stmt = self
             .conn
             .prepare(&format!("SELECT {COLUMNS} FROM journal WHERE customer_id = ?1 ORDER BY id DESC LIMIT ?2"))?;
@@ -131,7 +132,9 @@ impl Store {
     }
 
     /// One entry.
-    pub fn journal_entry(&self, id: i64) -> Result<Option<JournalEntry>> {
+    #[cfg(test)]
+    fn journal_entry(&self, id: i64) -> Result<Option<JournalEntry>> {
+        use rusqlite::OptionalExtension;
         Ok(self
             .conn
             .query_row(&format!("SELECT {COLUMNS} FROM journal WHERE id = ?1"), params![id], entry)
