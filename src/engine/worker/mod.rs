@@ -11,9 +11,12 @@ use futures_util::StreamExt;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
 use super::docker::DockerEngine;
-use super::lifecycle::{Ops, Progress};
+use super::lifecycle::Ops;
 use super::proxy::{self, AnyProxy};
 use crate::store::{Session, Store};
+
+mod background;
+mod fleet;
 
 pub use super::protocol::{Command, Detail, Event, InitRequest, Operation};
 
@@ -88,11 +91,11 @@ async fn run(db: PathBuf, home: PathBuf, mut rx: UnboundedReceiver<Command>, tx:
                         let _ = tx.send(Event::LoggedIn { user: c.session.user.username.clone(), base_domain, layout });
                         let c = Rc::new(c);
                         send_customers(&c, &tx);
-                        tokio::task::spawn_local(watch_docker(c.clone(), tx.clone()));
-                        tokio::task::spawn_local(refresh_customers(c.clone(), tx.clone()));
-                        tokio::task::spawn_local(monitor(c.clone(), tx.clone(), focus_rx.clone()));
-                        tokio::task::spawn_local(startup_reconcile(c.clone(), tx.clone()));
-                        probe_npm(&c, &tx);
+                        tokio::task::spawn_local(background::watch_docker(c.clone(), tx.clone()));
+                        tokio::task::spawn_local(background::refresh_customers(c.clone(), tx.clone()));
+                        tokio::task::spawn_local(background::monitor(c.clone(), tx.clone(), focus_rx.clone()));
+                        tokio::task::spawn_local(background::startup_reconcile(c.clone(), tx.clone()));
+                        background::probe_npm(&c, &tx);
                         ctx = Some(c);
                     }
                     Err(e) => {
@@ -135,141 +138,6 @@ fn initialise(db: &std::path::Path, home: &std::path::Path, req: &InitRequest) -
     Ok(())
 }
 
-/// Re-reads the customer table every `refresh_interval_s` (other nbmsp processes, the CLI and
-/// the monitor change it) and reports it only when it differs, so a steady fleet costs no redraw.
-async fn refresh_customers(c: Rc<Ctx>, tx: UnboundedSender<Event>) {
-    let mut last = c.store.customer_rows().ok();
-    loop {
-        let secs = c.store.settings().map(|s| s.refresh_interval_s).unwrap_or(10);
-        tokio::time::sleep(Duration::from_secs(secs)).await;
-        let Ok(rows) = c.store.customer_rows() else { continue };
-        if last.as_ref() != Some(&rows) {
-            if tx.send(Event::Customers(rows.clone())).is_err() {
-                return;
-            }
-            last = Some(rows);
-        }
-    }
-}
-
-/// Runs the fleet monitor for the app: statuses change in the table as containers die or
-/// recover, the header gets host gauges, the customer on screen gets live resource samples.
-/// Waits (with backoff) while Docker is unreachable; `watch_docker` tells the user.
-async fn monitor(c: Rc<Ctx>, tx: UnboundedSender<Event>, focus: tokio::sync::watch::Receiver<Option<i64>>) {
-    let mut backoff = Duration::from_secs(1);
-    let docker = loop {
-        match DockerEngine::connect().await {
-            Ok(d) => break d,
-            Err(_) => {
-                if tx.is_closed() {
-                    return;
-                }
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_secs(30));
-            }
-        }
-    };
-    let mut m = match super::monitor::Monitor::new(&c.store, &docker, &c.session.vault) {
-        Ok(m) => m,
-        Err(e) => {
-            let _ = tx.send(Event::Error(format!("monitor: {e}")));
-            return;
-        }
-    };
-    let forward = |e: super::monitor::MonitorEvent| {
-        use super::monitor::MonitorEvent as M;
-        match e {
-            M::Round(r) if r.changed > 0 => send_customers(&c, &tx),
-            M::Host(h) => {
-                let _ = tx.send(Event::Host(h));
-            }
-            M::Stats { customer_id, stats } => {
-                let _ = tx.send(Event::Stats { customer_id, stats });
-            }
-            M::Error(e) => tracing::warn!("monitor: {e}"),
-            M::Round(_) | M::Notice { .. } => {}
-        }
-        !tx.is_closed()
-    };
-    m.run(focus, std::future::pending(), forward).await;
-}
-
-/// At start: finishes or undoes operations a crash interrupted, then tells the user what else
-/// reconcile found (fixing that is their call: `:reconcile`).
-async fn startup_reconcile(c: Rc<Ctx>, tx: UnboundedSender<Event>) {
-    let r = with_ops(&c, async |ops| {
-        let interrupted = super::reconcile::interrupted(&c.store).map_err(|e| e.to_string())?;
-        let applied = super::reconcile::apply(ops, &interrupted).await;
-        let findings = super::reconcile::check(ops, &[]).await.map_err(|e| e.to_string())?;
-        Ok((applied, findings))
-    })
-    .await;
-    if let Ok((applied, findings)) = r
-        && (!applied.is_empty() || !findings.is_empty())
-    {
-        let _ = tx.send(Event::Reconciled { applied, findings });
-        send_customers(&c, &tx);
-    }
-}
-
-/// Asks NPM (when it is the proxy) for its version, for the header.
-fn probe_npm(c: &Ctx, tx: &UnboundedSender<Event>) {
-    let settings = match c.store.settings() {
-        Ok(s) => s,
-        Err(e) => {
-            let _ = tx.send(Event::Npm(Some(Err(e.to_string()))));
-            return;
-        }
-    };
-    if settings.proxy == crate::domain::settings::ProxyKind::None || settings.npm_url.is_empty() {
-        let _ = tx.send(Event::Npm(None));
-        return;
-    }
-    let tx = tx.clone();
-    tokio::task::spawn_local(async move {
-        let r = match super::npm::http_client() {
-            Ok(client) => {
-                super::npm::probe(&client, &settings.npm_url).await.map(|s| s.version).map_err(|e| e.to_string())
-            }
-            Err(e) => Err(e.to_string()),
-        };
-        let _ = tx.send(Event::Npm(Some(r)));
-    });
-}
-
-/// Reports the Docker engine's state when it changes: re-checked every minute while up, and
-/// with backoff (1 s doubling to 30 s) while down, so the UI reconnects by itself. When the
-/// engine comes back after an outage, reconcile runs again: operations the outage broke are
-/// finished or undone, and what is left is reported.
-async fn watch_docker(c: Rc<Ctx>, tx: UnboundedSender<Event>) {
-    let mut last: Option<Result<String, String>> = None;
-    let mut backoff = Duration::from_secs(1);
-    loop {
-        let status = match DockerEngine::connect().await {
-            Ok(d) => d.info().await.map(|i| i.version).map_err(|e| e.to_string()),
-            Err(e) => Err(e.to_string()),
-        };
-        let wait = if status.is_ok() {
-            backoff = Duration::from_secs(1);
-            Duration::from_secs(60)
-        } else {
-            let w = backoff;
-            backoff = (backoff * 2).min(Duration::from_secs(30));
-            w
-        };
-        if last.as_ref() != Some(&status) {
-            if tx.send(Event::Docker(status.clone())).is_err() {
-                return;
-            }
-            if status.is_ok() && last.as_ref().is_some_and(Result::is_err) {
-                tokio::task::spawn_local(startup_reconcile(c.clone(), tx.clone()));
-            }
-            last = Some(status);
-        }
-        tokio::time::sleep(wait).await;
-    }
-}
-
 fn send_settings(c: &Ctx, tx: &UnboundedSender<Event>) {
     let _ = tx.send(match (c.store.settings_view(), c.store.users()) {
         (Ok(rows), Ok(users)) => Event::Settings { rows, users },
@@ -298,89 +166,11 @@ fn handle(c: Rc<Ctx>, cmd: Command, tx: &UnboundedSender<Event>, logs: &Rc<RefCe
                 let _ = tx.send(ev);
             });
         }
-        Command::Operate { customer_id, op } => {
-            let tasks = c.tasks.clone();
-            let (c2, tx2) = (c.clone(), tx.clone());
-            let handle = tokio::task::spawn_local(async move {
-                let result = operate(&c2, customer_id, op, &tx2).await;
-                c2.tasks.borrow_mut().remove(&customer_id);
-                let _ = tx2.send(Event::Finished { customer_id, op, result });
-                send_customers(&c2, &tx2);
-            });
-            if matches!(op, Operation::Deploy | Operation::Redeploy) {
-                tasks.borrow_mut().insert(customer_id, (op, handle.abort_handle()));
-            }
-        }
-        Command::Cancel { customer_id } => {
-            let Some((op, handle)) = c.tasks.borrow_mut().remove(&customer_id) else {
-                let _ = tx.send(Event::Error("nothing to cancel: the operation already ended".into()));
-                return;
-            };
-            // Dropping the task stops it at its current await, like a crash in this process;
-            // then the journal says what to undo.
-            handle.abort();
-            tokio::task::spawn_local(async move {
-                let result = with_ops(&c, async |ops| {
-                    super::reconcile::undo_cancelled(ops, customer_id).await.map_err(|e| e.to_string())
-                })
-                .await
-                .and_then(|m| Err(format!("cancelled: {m}")));
-                let _ = tx.send(Event::Finished { customer_id, op, result });
-                send_customers(&c, &tx);
-            });
-        }
-        Command::Bulk { customer_ids, op } => {
-            tokio::task::spawn_local(async move {
-                let parallel = c.store.settings().map(|s| s.monitor.concurrency).unwrap_or(4);
-                let progress = |customer_id: i64, p: Progress| {
-                    let _ = tx.send(Event::Progress { customer_id, progress: p });
-                };
-                let mut done = |r: &super::bulk::BulkResult| {
-                    let _ = tx.send(Event::Finished { customer_id: r.customer_id, op, result: r.result.clone() });
-                };
-                let summary = with_ops(&c, async |ops| {
-                    super::bulk::run(ops, &customer_ids, op, parallel, &progress, &mut done)
-                        .await
-                        .map_err(|e| e.to_string())
-                })
-                .await;
-                match summary {
-                    Ok(s) => {
-                        let _ = tx.send(Event::BulkDone(s));
-                    }
-                    Err(e) => {
-                        // Nothing ran (Docker or the proxy could not be set up): end each one.
-                        for customer_id in customer_ids {
-                            let _ = tx.send(Event::Finished { customer_id, op, result: Err(e.clone()) });
-                        }
-                    }
-                }
-                send_customers(&c, &tx);
-            });
-        }
-        Command::Reconcile => {
-            tokio::task::spawn_local(async move {
-                let r = with_ops(&c, async |ops| {
-                    let findings = super::reconcile::check(ops, &[]).await.map_err(|e| e.to_string())?;
-                    let applied = super::reconcile::apply(ops, &findings).await;
-                    let left = super::reconcile::check(ops, &[]).await.map_err(|e| e.to_string())?;
-                    Ok((applied, left))
-                })
-                .await;
-                let _ = tx.send(match r {
-                    Ok((applied, findings)) => Event::Reconciled { applied, findings },
-                    Err(e) => Event::Error(format!("reconcile: {e}")),
-                });
-                send_customers(&c, &tx);
-            });
-        }
-        Command::Rollout => {
-            tokio::task::spawn_local(async move {
-                let r = rollout(&c, &tx).await;
-                let _ = tx.send(Event::Rollout(Box::new(super::protocol::RolloutUpdate::Finished(r))));
-                send_customers(&c, &tx);
-            });
-        }
+        Command::Operate { customer_id, op } => fleet::operate_command(c, tx, customer_id, op),
+        Command::Cancel { customer_id } => fleet::cancel(c, tx, customer_id),
+        Command::Bulk { customer_ids, op } => fleet::bulk(c, tx, customer_ids, op),
+        Command::Reconcile => fleet::reconcile(c, tx),
+        Command::Rollout => fleet::rollout_command(c, tx),
         Command::CheckHealth { customer_id } => {
             tokio::task::spawn_local(async move {
                 let report = with_ops(&c, async |ops| ops.health(customer_id).await.map_err(|e| e.to_string())).await;
@@ -438,7 +228,7 @@ fn handle(c: Rc<Ctx>, cmd: Command, tx: &UnboundedSender<Event>, logs: &Rc<RefCe
                 let _ = tx.send(Event::SettingFailed { key, message });
             }
             send_settings(&c, &tx);
-            probe_npm(&c, &tx);
+            background::probe_npm(&c, &tx);
         }
         Command::TestStoredNpm => {
             tokio::task::spawn_local(async move {
@@ -544,31 +334,6 @@ async fn load_detail(c: &Ctx, customer_id: i64) -> Result<Detail, String> {
     Ok(Detail { customer, fqdn, deployment, audit, containers, loaded_at: crate::store::now() })
 }
 
-async fn operate(c: &Ctx, customer_id: i64, op: Operation, tx: &UnboundedSender<Event>) -> Result<String, String> {
-    with_ops(c, async |ops| {
-        let mut progress = |p: Progress| {
-            let _ = tx.send(Event::Progress { customer_id, progress: p });
-        };
-        let r = match op {
-            Operation::Deploy => {
-                ops.deploy(customer_id, &mut progress).await.map(|o| format!("up on UDP {}", o.udp_port))
-            }
-            Operation::Redeploy => ops.redeploy(customer_id, &mut progress).await.map(|_| "redeployed".to_string()),
-            Operation::Start => ops.start(customer_id).await.map(|_| "started, healthy".to_string()),
-            Operation::Stop => ops.stop(customer_id).await.map(|()| "stopped".to_string()),
-            Operation::Restart => ops.restart(customer_id).await.map(|_| "restarted, healthy".to_string()),
-            Operation::Delete => ops.delete(customer_id, false).await.map(|a| match a {
-                Some(p) => format!("deleted; data kept in {}", p.display()),
-                None => "deleted".to_string(),
-            }),
-            Operation::RetryCert => ops.retry_certificate(customer_id).await.map(|r| r.detail),
-            Operation::ShowCredentials | Operation::Rollout | Operation::Reconcile => Ok(String::new()),
-        };
-        r.map_err(|e| e.to_string())
-    })
-    .await
-}
-
 /// Streams the customer's container logs, merged, in batches of at most 100 ms.
 async fn follow_logs(c: &Ctx, customer_id: i64, tx: &UnboundedSender<Event>) -> Result<(), String> {
     let customer = c.store.customer(customer_id).map_err(|e| e.to_string())?;
@@ -598,40 +363,4 @@ async fn follow_logs(c: &Ctx, customer_id: i64, tx: &UnboundedSender<Event>) -> 
         let _ = tx.send(Event::Logs { customer_id, lines: batch });
     }
     Ok(())
-}
-
-/// A rollout from the app: waves as configured, and on a failure the image settings go back to
-/// what customers ran before, so nothing else picks the failing image up.
-async fn rollout(
-    c: &Ctx,
-    tx: &UnboundedSender<Event>,
-) -> Result<(super::rollout::RolloutReport, Option<String>), String> {
-    use super::protocol::RolloutUpdate;
-    use super::rollout::RolloutEvent;
-    let batch = c.store.settings().map(|s| s.monitor.concurrency).unwrap_or(4);
-    let on = |e: RolloutEvent| {
-        let u = match e {
-            RolloutEvent::Wave(n, who) => RolloutUpdate::Wave(n, who),
-            RolloutEvent::Done(r) => RolloutUpdate::Customer(r),
-            RolloutEvent::Step(..) => return,
-        };
-        let _ = tx.send(Event::Rollout(Box::new(u)));
-    };
-    let report = with_ops(c, async |ops| {
-        super::rollout::run(ops, super::rollout::RolloutPlan { canary: None, batch }, &on)
-            .await
-            .map_err(|e| e.to_string())
-    })
-    .await?;
-    let mut reverted = None;
-    if report.failed.is_some() && !report.previous.is_empty() {
-        let mut done = Vec::new();
-        for (svc, image) in &report.previous {
-            let key = format!("images.{svc}");
-            c.store.set_setting(&c.session, &key, image).map_err(|e| e.to_string())?;
-            done.push(format!("{key} = {image}"));
-        }
-        reverted = Some(format!("settings put back: {}", done.join(", ")));
-    }
-    Ok((report, reverted))
 }

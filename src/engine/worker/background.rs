@@ -1,0 +1,146 @@
+//! The worker's background tasks: the customer table refresh, the fleet monitor, reconcile at
+//! start and after an outage, and the Docker and NPM state for the header.
+
+use std::rc::Rc;
+use std::time::Duration;
+
+use tokio::sync::mpsc::UnboundedSender;
+
+use super::{Ctx, Event, send_customers, with_ops};
+use crate::engine::docker::DockerEngine;
+
+/// Re-reads the customer table every `refresh_interval_s` (other nbmsp processes, the CLI and
+/// the monitor change it) and reports it only when it differs, so a steady fleet costs no redraw.
+pub(super) async fn refresh_customers(c: Rc<Ctx>, tx: UnboundedSender<Event>) {
+    let mut last = c.store.customer_rows().ok();
+    loop {
+        let secs = c.store.settings().map(|s| s.refresh_interval_s).unwrap_or(10);
+        tokio::time::sleep(Duration::from_secs(secs)).await;
+        let Ok(rows) = c.store.customer_rows() else { continue };
+        if last.as_ref() != Some(&rows) {
+            if tx.send(Event::Customers(rows.clone())).is_err() {
+                return;
+            }
+            last = Some(rows);
+        }
+    }
+}
+
+/// Runs the fleet monitor for the app: statuses change in the table as containers die or
+/// recover, the header gets host gauges, the customer on screen gets live resource samples.
+/// Waits (with backoff) while Docker is unreachable; `watch_docker` tells the user.
+pub(super) async fn monitor(c: Rc<Ctx>, tx: UnboundedSender<Event>, focus: tokio::sync::watch::Receiver<Option<i64>>) {
+    let mut backoff = Duration::from_secs(1);
+    let docker = loop {
+        match DockerEngine::connect().await {
+            Ok(d) => break d,
+            Err(_) => {
+                if tx.is_closed() {
+                    return;
+                }
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(30));
+            }
+        }
+    };
+    let mut m = match crate::engine::monitor::Monitor::new(&c.store, &docker, &c.session.vault) {
+        Ok(m) => m,
+        Err(e) => {
+            let _ = tx.send(Event::Error(format!("monitor: {e}")));
+            return;
+        }
+    };
+    let forward = |e: crate::engine::monitor::MonitorEvent| {
+        use crate::engine::monitor::MonitorEvent as M;
+        match e {
+            M::Round(r) if r.changed > 0 => send_customers(&c, &tx),
+            M::Host(h) => {
+                let _ = tx.send(Event::Host(h));
+            }
+            M::Stats { customer_id, stats } => {
+                let _ = tx.send(Event::Stats { customer_id, stats });
+            }
+            M::Error(e) => tracing::warn!("monitor: {e}"),
+            M::Round(_) | M::Notice { .. } => {}
+        }
+        !tx.is_closed()
+    };
+    m.run(focus, std::future::pending(), forward).await;
+}
+
+/// At start: finishes or undoes operations a crash interrupted, then tells the user what else
+/// reconcile found (fixing that is their call: `:reconcile`).
+pub(super) async fn startup_reconcile(c: Rc<Ctx>, tx: UnboundedSender<Event>) {
+    let r = with_ops(&c, async |ops| {
+        let interrupted = crate::engine::reconcile::interrupted(&c.store).map_err(|e| e.to_string())?;
+        let applied = crate::engine::reconcile::apply(ops, &interrupted).await;
+        let findings = crate::engine::reconcile::check(ops, &[]).await.map_err(|e| e.to_string())?;
+        Ok((applied, findings))
+    })
+    .await;
+    if let Ok((applied, findings)) = r
+        && (!applied.is_empty() || !findings.is_empty())
+    {
+        let _ = tx.send(Event::Reconciled { applied, findings });
+        send_customers(&c, &tx);
+    }
+}
+
+/// Asks NPM (when it is the proxy) for its version, for the header.
+pub(super) fn probe_npm(c: &Ctx, tx: &UnboundedSender<Event>) {
+    let settings = match c.store.settings() {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = tx.send(Event::Npm(Some(Err(e.to_string()))));
+            return;
+        }
+    };
+    if settings.proxy == crate::domain::settings::ProxyKind::None || settings.npm_url.is_empty() {
+        let _ = tx.send(Event::Npm(None));
+        return;
+    }
+    let tx = tx.clone();
+    tokio::task::spawn_local(async move {
+        let r = match crate::engine::npm::http_client() {
+            Ok(client) => crate::engine::npm::probe(&client, &settings.npm_url)
+                .await
+                .map(|s| s.version)
+                .map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        let _ = tx.send(Event::Npm(Some(r)));
+    });
+}
+
+/// Reports the Docker engine's state when it changes: re-checked every minute while up, and
+/// with backoff (1 s doubling to 30 s) while down, so the UI reconnects by itself. When the
+/// engine comes back after an outage, reconcile runs again: operations the outage broke are
+/// finished or undone, and what is left is reported.
+pub(super) async fn watch_docker(c: Rc<Ctx>, tx: UnboundedSender<Event>) {
+    let mut last: Option<Result<String, String>> = None;
+    let mut backoff = Duration::from_secs(1);
+    loop {
+        let status = match DockerEngine::connect().await {
+            Ok(d) => d.info().await.map(|i| i.version).map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        let wait = if status.is_ok() {
+            backoff = Duration::from_secs(1);
+            Duration::from_secs(60)
+        } else {
+            let w = backoff;
+            backoff = (backoff * 2).min(Duration::from_secs(30));
+            w
+        };
+        if last.as_ref() != Some(&status) {
+            if tx.send(Event::Docker(status.clone())).is_err() {
+                return;
+            }
+            if status.is_ok() && last.as_ref().is_some_and(Result::is_err) {
+                tokio::task::spawn_local(startup_reconcile(c.clone(), tx.clone()));
+            }
+            last = Some(status);
+        }
+        tokio::time::sleep(wait).await;
+    }
+}

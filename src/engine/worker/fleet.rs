@@ -1,0 +1,163 @@
+//! Commands on many customers or on running operations: operate (cancellable), cancel, bulk,
+//! reconcile and rollout.
+
+use std::rc::Rc;
+
+use tokio::sync::mpsc::UnboundedSender;
+
+use super::{Ctx, Event, Operation, send_customers, with_ops};
+use crate::engine::lifecycle::Progress;
+
+/// Runs one operation; deploys and redeploys are remembered so they can be cancelled.
+pub(super) fn operate_command(c: Rc<Ctx>, tx: UnboundedSender<Event>, customer_id: i64, op: Operation) {
+    let task = {
+        let c = c.clone();
+        tokio::task::spawn_local(async move {
+            let result = operate(&c, customer_id, op, &tx).await;
+            c.tasks.borrow_mut().remove(&customer_id);
+            let _ = tx.send(Event::Finished { customer_id, op, result });
+            send_customers(&c, &tx);
+        })
+    };
+    if matches!(op, Operation::Deploy | Operation::Redeploy) {
+        c.tasks.borrow_mut().insert(customer_id, (op, task.abort_handle()));
+    }
+}
+
+/// Cancels a running deploy or redeploy: the task is dropped (like a crash in this process),
+/// then the journal says what to undo.
+pub(super) fn cancel(c: Rc<Ctx>, tx: UnboundedSender<Event>, customer_id: i64) {
+    let Some((op, handle)) = c.tasks.borrow_mut().remove(&customer_id) else {
+        let _ = tx.send(Event::Error("nothing to cancel: the operation already ended".into()));
+        return;
+    };
+    handle.abort();
+    tokio::task::spawn_local(async move {
+        let result = with_ops(&c, async |ops| {
+            crate::engine::reconcile::undo_cancelled(ops, customer_id).await.map_err(|e| e.to_string())
+        })
+        .await
+        .and_then(|m| Err(format!("cancelled: {m}")));
+        let _ = tx.send(Event::Finished { customer_id, op, result });
+        send_customers(&c, &tx);
+    });
+}
+
+/// Runs an operation over several customers, a few at a time, each reported as it ends.
+pub(super) fn bulk(c: Rc<Ctx>, tx: UnboundedSender<Event>, customer_ids: Vec<i64>, op: Operation) {
+    tokio::task::spawn_local(async move {
+        let parallel = c.store.settings().map(|s| s.monitor.concurrency).unwrap_or(4);
+        let progress = |customer_id: i64, p: Progress| {
+            let _ = tx.send(Event::Progress { customer_id, progress: p });
+        };
+        let mut done = |r: &crate::engine::bulk::BulkResult| {
+            let _ = tx.send(Event::Finished { customer_id: r.customer_id, op, result: r.result.clone() });
+        };
+        let summary = with_ops(&c, async |ops| {
+            crate::engine::bulk::run(ops, &customer_ids, op, parallel, &progress, &mut done)
+                .await
+                .map_err(|e| e.to_string())
+        })
+        .await;
+        match summary {
+            Ok(s) => {
+                let _ = tx.send(Event::BulkDone(s));
+            }
+            Err(e) => {
+                // Nothing ran (Docker or the proxy could not be set up): end each one.
+                for customer_id in customer_ids {
+                    let _ = tx.send(Event::Finished { customer_id, op, result: Err(e.clone()) });
+                }
+            }
+        }
+        send_customers(&c, &tx);
+    });
+}
+
+/// Applies reconcile's safe fixes and reports what is left.
+pub(super) fn reconcile(c: Rc<Ctx>, tx: UnboundedSender<Event>) {
+    tokio::task::spawn_local(async move {
+        let r = with_ops(&c, async |ops| {
+            let findings = crate::engine::reconcile::check(ops, &[]).await.map_err(|e| e.to_string())?;
+            let applied = crate::engine::reconcile::apply(ops, &findings).await;
+            let left = crate::engine::reconcile::check(ops, &[]).await.map_err(|e| e.to_string())?;
+            Ok((applied, left))
+        })
+        .await;
+        let _ = tx.send(match r {
+            Ok((applied, findings)) => Event::Reconciled { applied, findings },
+            Err(e) => Event::Error(format!("reconcile: {e}")),
+        });
+        send_customers(&c, &tx);
+    });
+}
+
+/// Rolls the images in settings out to the fleet.
+pub(super) fn rollout_command(c: Rc<Ctx>, tx: UnboundedSender<Event>) {
+    tokio::task::spawn_local(async move {
+        let r = rollout(&c, &tx).await;
+        let _ = tx.send(Event::Rollout(Box::new(crate::engine::protocol::RolloutUpdate::Finished(r))));
+        send_customers(&c, &tx);
+    });
+}
+
+async fn operate(c: &Ctx, customer_id: i64, op: Operation, tx: &UnboundedSender<Event>) -> Result<String, String> {
+    with_ops(c, async |ops| {
+        let mut progress = |p: Progress| {
+            let _ = tx.send(Event::Progress { customer_id, progress: p });
+        };
+        let r = match op {
+            Operation::Deploy => {
+                ops.deploy(customer_id, &mut progress).await.map(|o| format!("up on UDP {}", o.udp_port))
+            }
+            Operation::Redeploy => ops.redeploy(customer_id, &mut progress).await.map(|_| "redeployed".to_string()),
+            Operation::Start => ops.start(customer_id).await.map(|_| "started, healthy".to_string()),
+            Operation::Stop => ops.stop(customer_id).await.map(|()| "stopped".to_string()),
+            Operation::Restart => ops.restart(customer_id).await.map(|_| "restarted, healthy".to_string()),
+            Operation::Delete => ops.delete(customer_id, false).await.map(|a| match a {
+                Some(p) => format!("deleted; data kept in {}", p.display()),
+                None => "deleted".to_string(),
+            }),
+            Operation::RetryCert => ops.retry_certificate(customer_id).await.map(|r| r.detail),
+            Operation::ShowCredentials | Operation::Rollout | Operation::Reconcile => Ok(String::new()),
+        };
+        r.map_err(|e| e.to_string())
+    })
+    .await
+}
+
+/// A rollout from the app: waves as configured, and on a failure the image settings go back to
+/// what customers ran before, so nothing else picks the failing image up.
+async fn rollout(
+    c: &Ctx,
+    tx: &UnboundedSender<Event>,
+) -> Result<(crate::engine::rollout::RolloutReport, Option<String>), String> {
+    use crate::engine::protocol::RolloutUpdate;
+    use crate::engine::rollout::RolloutEvent;
+    let batch = c.store.settings().map(|s| s.monitor.concurrency).unwrap_or(4);
+    let on = |e: RolloutEvent| {
+        let u = match e {
+            RolloutEvent::Wave(n, who) => RolloutUpdate::Wave(n, who),
+            RolloutEvent::Done(r) => RolloutUpdate::Customer(r),
+            RolloutEvent::Step(..) => return,
+        };
+        let _ = tx.send(Event::Rollout(Box::new(u)));
+    };
+    let report = with_ops(c, async |ops| {
+        crate::engine::rollout::run(ops, crate::engine::rollout::RolloutPlan { canary: None, batch }, &on)
+            .await
+            .map_err(|e| e.to_string())
+    })
+    .await?;
+    let mut reverted = None;
+    if report.failed.is_some() && !report.previous.is_empty() {
+        let mut done = Vec::new();
+        for (svc, image) in &report.previous {
+            let key = format!("images.{svc}");
+            c.store.set_setting(&c.session, &key, image).map_err(|e| e.to_string())?;
+            done.push(format!("{key} = {image}"));
+        }
+        reverted = Some(format!("settings put back: {}", done.join(", ")));
+    }
+    Ok((report, reverted))
+}
