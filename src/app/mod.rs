@@ -10,6 +10,8 @@ pub mod detail;
 mod events;
 #[cfg(test)]
 pub(crate) mod fixtures;
+#[cfg(test)]
+mod fleet_tests;
 pub mod form;
 mod forms;
 pub mod settings;

@@ -302,7 +302,7 @@ impl<P: Proxy> Ops<'_, P> {
 
     /// Steps shared by deploy and redeploy: render → write → network → images → containers →
     /// health → proxy → record.
-    async fn apply_stack(
+    pub(super) async fn apply_stack(
         &self,
         customer: &Customer,
         port: u16,
@@ -434,27 +434,6 @@ impl<P: Proxy> Ops<'_, P> {
         self.rollback_first_deploy(customer, progress).await;
     }
 
-    /// Puts back the files and containers a cancelled redeploy replaced (kept on disk while it
-    /// ran), then drops that copy.
-    pub(crate) async fn restore_interrupted_redeploy(&self, customer: &Customer) -> Result<(), EngineError> {
-        let dir = render::instance_dir(&self.store.settings()?, customer);
-        let all_files = render::all_file_names();
-        let saved = instance::load_previous(&dir, &all_files)
-            .ok_or_else(|| EngineError::Files(format!("{} holds no copy of the previous files", dir.display())))?;
-        self.restore_previous(customer, &dir, &saved).await?;
-        instance::drop_previous(&dir);
-        Ok(())
-    }
-
-    /// A redeploy for a caller that already holds the customer's lock (crash recovery).
-    pub(crate) async fn redeploy_now(
-        &self,
-        customer_id: i64,
-        progress: &mut dyn FnMut(Progress),
-    ) -> Result<DeployOutcome, EngineError> {
-        self.redeploy_unlocked(customer_id, progress).await
-    }
-
     /// Undoes a failed first deploy: containers, proxy entry, instance dir (there is no
     /// customer data yet), and the port. Best effort: every part is tried, failures are noted.
     async fn rollback_first_deploy(&self, customer: &Customer, progress: &mut dyn FnMut(Progress)) {
@@ -478,95 +457,6 @@ impl<P: Proxy> Ops<'_, P> {
             progress(Progress::Note { text: format!("rollback: {e}") });
         }
         progress(Progress::Note { text: "rolled back: no containers, files or port left".into() });
-    }
-
-    /// Applies changed settings, images or layout to a deployed customer, recreating only what
-    /// changed. On failure the previous files and containers come back; data is never touched.
-    async fn redeploy_unlocked(
-        &self,
-        customer_id: i64,
-        progress: &mut dyn FnMut(Progress),
-    ) -> Result<DeployOutcome, EngineError> {
-        let customer = self.store.customer(customer_id)?;
-        let deployment = self.store.deployment(customer_id)?.ok_or_else(|| {
-            EngineError::Files(format!("customer '{}' is not deployed; deploy it first", customer.subdomain))
-        })?;
-        let port =
-            deployment.relay_udp_port.ok_or_else(|| EngineError::Files("the deployment has no UDP port".into()))?;
-        let settings = self.store.settings()?;
-        let dir = render::instance_dir(&settings, &customer);
-        let all_files = render::all_file_names();
-        // An interrupted redeploy left the files it replaced on disk: those are the ones to go
-        // back to, not the half-new ones in the instance dir.
-        let saved = instance::load_previous(&dir, &all_files).unwrap_or_else(|| instance::snapshot(&dir, &all_files));
-        let journal = self.store.journal_begin(customer_id, &customer.subdomain, "redeploy", self.actor)?;
-        instance::save_previous(&dir, &saved)?;
-        self.store.set_customer_status(customer_id, CustomerStatus::Deploying, None)?;
-        self.store.log_customer(self.actor, &customer, "redeploy", AuditStatus::Info, "redeploy started")?;
-        progress(Progress::Done { step: Step::Validate, detail: customer.fqdn(&settings.base_domain) });
-        progress(Progress::Done { step: Step::AllocatePort, detail: format!("UDP {port} (kept)") });
-        let result = {
-            let mut journaled = self.journaled(journal, progress);
-            self.apply_stack(&customer, port, &mut journaled).await
-        };
-        match result {
-            Ok(o) => {
-                instance::drop_previous(&dir);
-                self.store.journal_end(journal, "done", "redeployed")?;
-                Ok(o)
-            }
-            Err((step, e)) => {
-                progress(Progress::Failed { step, error: e.to_string() });
-                progress(Progress::Note { text: "restoring the previous files and containers".into() });
-                let restored = self.restore_previous(&customer, &dir, &saved).await;
-                let reason = match &restored {
-                    Ok(()) => format!("redeploy failed at {}: {e}; the previous version was restored", step.label()),
-                    Err(r) => format!(
-                        "redeploy failed at {}: {e}; restoring the previous version also failed: {r}",
-                        step.label()
-                    ),
-                };
-                progress(Progress::Note { text: reason.clone() });
-                let status = if restored.is_ok() { CustomerStatus::Active } else { CustomerStatus::Error };
-                if restored.is_ok() {
-                    instance::drop_previous(&dir);
-                }
-                self.store.set_customer_status(customer_id, status, Some(&reason))?;
-                self.store.log_customer(self.actor, &customer, "redeploy", AuditStatus::Error, &reason)?;
-                self.store.journal_end(journal, "failed", &reason)?;
-                Err(e)
-            }
-        }
-    }
-
-    pub(crate) async fn restore_previous(
-        &self,
-        customer: &Customer,
-        dir: &std::path::Path,
-        saved: &[(&'static str, Vec<u8>)],
-    ) -> Result<(), EngineError> {
-        instance::restore(dir, saved)?;
-        let compose = saved
-            .iter()
-            .find(|(n, _)| *n == "docker-compose.yml")
-            .map(|(_, c)| String::from_utf8_lossy(c).into_owned())
-            .ok_or_else(|| EngineError::Files("no previous docker-compose.yml to restore".into()))?;
-        let file = super::compose::ComposeFile::parse(&compose).map_err(EngineError::Files)?;
-        // The previous layout is whatever the previous compose file describes.
-        let layout = if file.services.contains_key("server") {
-            crate::domain::customer::Layout::Combined
-        } else {
-            crate::domain::customer::Layout::Legacy
-        };
-        // Containers of the other layout (a failed layout switch) must go first.
-        for name in self.container_names(customer).await? {
-            if !file.services.values().any(|s| s.container_name == name) {
-                self.docker.remove(&name).await?;
-            }
-        }
-        let project = format!("nbmsp-{}", render::prefix(customer));
-        apply::apply(self.docker, &file, &project, layout, dir).await?;
-        Ok(())
     }
 
     pub(super) fn proxy_request(

@@ -21,6 +21,7 @@ pub mod ports;
 pub mod protocol;
 pub mod proxy;
 pub mod reconcile;
+mod redeploy;
 pub mod render;
 pub mod rollout;
 pub mod stun;
