@@ -170,6 +170,11 @@ pub const MIGRATIONS: &[&str] = &[
     "#,
 ];
 
+/// Steps in Rust that run inside a migration's transaction before its SQL, by the version the
+/// migration produces (for what SQL alone cannot say).
+type PreStep = fn(&rusqlite::Transaction<'_>) -> Result<(), StoreError>;
+const PRE_STEPS: &[(usize, PreStep)] = &[(7, widen_status_check)];
+
 /// Before migration 7: lets `customers.status` hold `degraded` and `stopped`. SQLite cannot
 /// alter a CHECK, and rebuilding the table would cascade-delete its children, so the stored
 /// definition is edited in place: SQLite documents this for loosening a constraint, which is
@@ -212,8 +217,8 @@ pub fn migrate_to(conn: &mut Connection, target: usize) -> Result<(), StoreError
     }
     for (i, sql) in MIGRATIONS.iter().enumerate().take(target).skip(current) {
         let tx = conn.transaction()?;
-        if i == 6 {
-            widen_status_check(&tx)?;
+        for (_, step) in PRE_STEPS.iter().filter(|(version, _)| *version == i + 1) {
+            step(&tx)?;
         }
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", i64::try_from(i + 1).unwrap_or(i64::MAX))?;
