@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the local stand-in images nbmsp's tests deploy instead of NetBird's (no registry here):
 #   nbmsp-standin/{netbird-server,dashboard,management,signal,relay}:latest
-# from standin/main.rs, a std-only program compiled as a static binary into FROM-scratch images.
+# from standin/*.rs, a std-only program compiled as a static binary into FROM-scratch images.
 # Idempotent and safe to run concurrently: images already built from the same source are kept.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -12,7 +12,7 @@ mkdir -p "$out"
 exec 9>"$out/.lock"
 flock 9
 
-hash="$(sha256sum "$src" | cut -c1-16)"
+hash="$(cat "$root"/standin/*.rs "$0" | sha256sum | cut -c1-16)"
 declare -A roles=([netbird-server]=server [dashboard]=dashboard [management]=management [signal]=signal [relay]=relay)
 
 uptodate=1
@@ -29,7 +29,10 @@ echo "standin-images: compiling $src"
 rustc --edition 2021 -O -C target-feature=+crt-static -C strip=symbols "$src" -o "$out/standin"
 for image in "${!roles[@]}"; do
   role="${roles[$image]}"
-  printf 'FROM scratch\nCOPY standin /standin\nLABEL nbmsp.standin.hash="%s"\nENTRYPOINT ["/standin", "%s"]\n' "$hash" "$role" \
+  # CMD as upstream's image has it (combined/Dockerfile passes the config path).
+  cmd='[]'
+  [ "$role" = server ] && cmd='["--config", "/etc/netbird/config.yaml"]'
+  printf 'FROM scratch\nCOPY standin /standin\nLABEL nbmsp.standin.hash="%s"\nENTRYPOINT ["/standin", "%s"]\nCMD %s\n' "$hash" "$role" "$cmd" \
     | docker build -q -t "nbmsp-standin/$image:latest" -f - "$out" >/dev/null 2>"$out/build.err" \
     || { cat "$out/build.err" >&2; exit 1; }
   echo "standin-images: built nbmsp-standin/$image:latest"

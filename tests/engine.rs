@@ -116,9 +116,12 @@ fn legacy_stack_is_healthy_and_answers_stun() {
         h["containers"].as_array().unwrap().iter().map(|c| c["service"].as_str().unwrap()).collect();
     assert_eq!(services, ["management", "signal", "relay", "dashboard"]);
     assert_eq!(h["stun"]["ok"], true);
+    // Legacy management with the embedded IdP is bootstrapped like the combined server.
     let r = env.home.run(&["customer", "credentials", &sub, "--yes", "--json"]);
-    assert_eq!(r.code, 1, "legacy instances have no owner created by nbmsp");
-    assert!(r.json()["error"]["message"].as_str().unwrap().contains("legacy layout"));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.json()["pat"].as_str().is_some_and(|p| p.starts_with("nbp_")), "{}", r.stdout);
+    let compose = std::fs::read_to_string(env.data_dir().join(&sub).join("docker-compose.yml")).unwrap();
+    assert!(!compose.contains("--dns-domain"), "peers resolve under upstream's default netbird.selfhosted");
     let r = env.home.run(&["customer", "delete", &sub, "--yes"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(env.containers().is_empty());
@@ -134,10 +137,10 @@ fn failing_image_rolls_back_everything() {
     let r = create(&env, &sub, &[]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(r.stderr.contains("-server exited"), "{}", r.stderr);
-    assert!(r.stderr.contains("NB_LISTEN_ADDRESS"), "the container's own error is shown: {}", r.stderr);
+    assert!(r.stderr.contains("exposed address is required"), "the container's own error is shown: {}", r.stderr);
     let c = env.home.run(&["customer", "show", &sub, "--json"]).json();
     assert_eq!(c["status"], "error");
-    assert!(c["status_reason"].as_str().unwrap().contains("wait for health"), "{c}");
+    assert!(c["status_reason"].as_str().unwrap().contains("wait until ready"), "{c}");
     assert_eq!(c["relay_udp_port"], serde_json::Value::Null, "port freed");
     assert!(env.containers().is_empty(), "no containers left: {:?}", env.containers());
     assert!(!env.data_dir().join(&sub).exists(), "no files left");

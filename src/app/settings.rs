@@ -12,7 +12,7 @@ pub enum SettingsTab {
     System,
     /// Nginx Proxy Manager.
     Npm,
-    /// Container images.
+    /// NetBird: container images, pulls and owner tokens.
     Images,
     /// The fleet monitor's intervals and the alert channels.
     Alerts,
@@ -30,7 +30,7 @@ impl SettingsTab {
         match self {
             SettingsTab::System => "System",
             SettingsTab::Npm => "NPM",
-            SettingsTab::Images => "Images",
+            SettingsTab::Images => "NetBird",
             SettingsTab::Alerts => "Monitor+alerts",
             SettingsTab::Security => "Security",
         }
@@ -39,9 +39,11 @@ impl SettingsTab {
     /// Whether `key` belongs on this tab.
     pub fn has(self, key: &str) -> bool {
         match self {
-            SettingsTab::System => !["npm.", "images.", "monitor.", "alerts."].iter().any(|p| key.starts_with(p)),
+            SettingsTab::System => {
+                !["npm.", "images.", "netbird.", "monitor.", "alerts."].iter().any(|p| key.starts_with(p))
+            }
             SettingsTab::Npm => key.starts_with("npm."),
-            SettingsTab::Images => key.starts_with("images."),
+            SettingsTab::Images => key.starts_with("images.") || key.starts_with("netbird."),
             SettingsTab::Alerts => key.starts_with("monitor.") || key.starts_with("alerts."),
             SettingsTab::Security => false,
         }

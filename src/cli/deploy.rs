@@ -373,19 +373,13 @@ pub async fn credentials(g: &GlobalArgs, store: &Store, session: &Session, c: &C
             return Err(CliError::usage("not confirmed"));
         }
     }
-    let Some(o) = crate::engine::owner::owner_credentials(store, &session.vault, c.id)? else {
+    let Some(o) = crate::engine::netbird::owner_credentials(store, &session.vault, c.id)? else {
         return Err(CliError::new(
             super::ErrorKind::NotFound,
-            match c.layout {
-                crate::domain::customer::Layout::Legacy => format!(
-                    "'{}' runs the legacy layout: its owner signs up at the setup URL, nbmsp holds no credentials",
-                    c.subdomain
-                ),
-                crate::domain::customer::Layout::Combined => format!(
-                    "nbmsp holds no NetBird owner credentials for '{}' (not deployed yet, or set up outside nbmsp)",
-                    c.subdomain
-                ),
-            },
+            format!(
+                "nbmsp holds no NetBird owner credentials for '{}' (not deployed yet, or set up outside nbmsp)",
+                c.subdomain
+            ),
         ));
     };
     store.log_customer(

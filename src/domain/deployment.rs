@@ -49,17 +49,30 @@ pub struct Deployment {
     /// When health was last checked.
     #[serde(with = "time::serde::rfc3339::option")]
     pub last_health_check: Option<Timestamp>,
+    /// The NetBird owner's user id, when nbmsp created the owner.
+    pub owner_user_id: Option<String>,
+    /// When the owner's stored access token expires (renewed before then).
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub pat_expires_at: Option<Timestamp>,
+    /// The image id each service ran at the last deploy or redeploy (service → `sha256:…`).
+    pub image_ids: std::collections::BTreeMap<String, String>,
 }
 
 /// One of a customer's containers as the engine last saw it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ContainerInfo {
+    /// Docker's container id (changes when the container is recreated).
+    #[serde(skip)]
+    pub id: String,
     /// Container name.
     pub name: String,
     /// Compose service (`server`, `dashboard`, ...).
     pub service: String,
     /// Image reference it was created from.
     pub image: String,
+    /// The id of the image it runs (`sha256:…`): what a re-pointed tag changes.
+    #[serde(skip_serializing_if = "String::is_empty", default)]
+    pub image_id: String,
     /// Docker's state word: `running`, `exited`, `restarting`, `created`, ...
     pub state: String,
     /// When it last started, if it ever did.

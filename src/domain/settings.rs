@@ -10,6 +10,16 @@ use super::validate::{self, ValidationError};
 use super::word_enum;
 
 word_enum! {
+    /// When deploys pull images.
+    pub enum ImagePull {
+        /// Only images not present on the engine.
+        Missing = "missing",
+        /// Every time: a tag that was re-pointed upstream arrives.
+        Always = "always",
+    }
+}
+
+word_enum! {
     /// How customers' domains are published.
     pub enum ProxyKind {
         /// Nginx Proxy Manager over its REST API.
@@ -177,36 +187,57 @@ pub const SETTINGS: &[SettingDef] = &[
     SettingDef {
         key: "images.server",
         kind: SettingKind::Image,
-        default: "netbirdio/netbird-server:latest",
+        default: "netbirdio/netbird-server:0.77.1",
         help: "Combined layout server image",
         required: true,
     },
     SettingDef {
         key: "images.dashboard",
         kind: SettingKind::Image,
-        default: "netbirdio/dashboard:latest",
+        default: "netbirdio/dashboard:v2.90.9",
         help: "Dashboard image (both layouts)",
         required: true,
     },
     SettingDef {
         key: "images.management",
         kind: SettingKind::Image,
-        default: "netbirdio/management:latest",
+        default: "netbirdio/management:0.77.1",
         help: "Legacy layout management image",
         required: true,
     },
     SettingDef {
         key: "images.signal",
         kind: SettingKind::Image,
-        default: "netbirdio/signal:latest",
+        default: "netbirdio/signal:0.77.1",
         help: "Legacy layout signal image",
         required: true,
     },
     SettingDef {
         key: "images.relay",
         kind: SettingKind::Image,
-        default: "netbirdio/relay:latest",
+        default: "netbirdio/relay:0.77.1",
         help: "Legacy layout relay image",
+        required: true,
+    },
+    SettingDef {
+        key: "images.pull",
+        kind: SettingKind::Choice(&["missing", "always"]),
+        default: "missing",
+        help: "When to pull images: only when missing, or always on deploy, redeploy and rollout (a re-pointed tag arrives)",
+        required: true,
+    },
+    SettingDef {
+        key: "netbird.pat_days",
+        kind: SettingKind::Int { min: 1, max: 365 },
+        default: "365",
+        help: "Days each NetBird owner access token nbmsp creates stays valid (NetBird allows 1-365)",
+        required: true,
+    },
+    SettingDef {
+        key: "netbird.pat_renew_days",
+        kind: SettingKind::Int { min: 1, max: 364 },
+        default: "30",
+        help: "The monitor renews an owner access token this many days before it expires",
         required: true,
     },
     SettingDef {
@@ -407,6 +438,12 @@ pub struct Settings {
     /// Images by service name (`server`, `dashboard`, `management`, `signal`, `relay`).
     pub images: BTreeMap<String, String>,
     /// See [`SETTINGS`].
+    pub images_pull: ImagePull,
+    /// See [`SETTINGS`]: days an owner access token is valid.
+    pub pat_days: u32,
+    /// See [`SETTINGS`]: days before expiry the token is renewed.
+    pub pat_renew_days: u32,
+    /// See [`SETTINGS`].
     pub health_timeout_s: u64,
     /// See [`SETTINGS`].
     pub refresh_interval_s: u64,
@@ -483,6 +520,9 @@ impl Settings {
             npm_certificate_id: if cert.is_empty() { None } else { cert.parse().ok() },
             npm_timeout_s: u64::try_from(int("npm.timeout_s")?).unwrap_or(30),
             images,
+            images_pull: get("images.pull")?.parse().map_err(|e: String| ValidationError::new("images.pull", e))?,
+            pat_days: u32::try_from(int("netbird.pat_days")?).unwrap_or(365),
+            pat_renew_days: u32::try_from(int("netbird.pat_renew_days")?).unwrap_or(30),
             health_timeout_s: u64::try_from(int("health_timeout_s")?).unwrap_or(60),
             refresh_interval_s: u64::try_from(int("refresh_interval_s")?).unwrap_or(10),
             monitor: MonitorSettings {
@@ -567,7 +607,9 @@ mod tests {
         assert_eq!(s.relay_base_port, 3478);
         assert_eq!(s.layout, Layout::Combined);
         assert_eq!(s.proxy, ProxyKind::None);
-        assert_eq!(s.images["dashboard"], "netbirdio/dashboard:latest");
+        assert_eq!(s.images["dashboard"], "netbirdio/dashboard:v2.90.9");
+        assert_eq!(s.images["server"], "netbirdio/netbird-server:0.77.1");
+        assert_eq!(s.images_pull, ImagePull::Missing);
         map.insert("relay_base_port".to_string(), "65500".to_string());
         assert_eq!(Settings::from_map(&map).unwrap_err().field, "relay_port_count");
     }

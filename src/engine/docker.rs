@@ -435,9 +435,11 @@ impl DockerEngine {
             network.and_then(|net| nets.get(net)).or_else(|| nets.values().next()).and_then(|e| e.ip_address.clone())
         });
         Ok(Some(ContainerInfo {
+            id: c.id.clone().unwrap_or_default(),
             name: c.name.unwrap_or_default().trim_start_matches('/').to_string(),
             service: labels.get(LABEL_SERVICE).cloned().unwrap_or_default(),
             image: c.config.as_ref().and_then(|cfg| cfg.image.clone()).unwrap_or_default(),
+            image_id: c.image.clone().unwrap_or_default(),
             state: state.and_then(|s| s.status).map(|s| s.to_string()).unwrap_or_default(),
             started_at: state.and_then(|s| s.started_at.as_deref()).and_then(parse_docker_time),
             restart_count: c.restart_count.unwrap_or(0),

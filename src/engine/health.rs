@@ -1,6 +1,10 @@
-//! Health of a customer's stack: container states, HTTP endpoints reached on the Docker network
-//! from this host (no public DNS needed), and a real STUN exchange on the public UDP port.
+//! Readiness and health of a customer's stack, judged the way NetBird serves it: container
+//! states, the management API, identity provider, signal and relay WebSockets and the dashboard
+//! reached on the Docker network from this host (no public DNS needed), and a real STUN
+//! exchange on the public UDP port. The app's Health tab, `customer health`, deploys and the
+//! fleet monitor all use these checks.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -51,15 +55,55 @@ pub struct HealthReport {
     pub healthy: bool,
 }
 
-/// The HTTP checks of a layout: (service, port, path, any answer is enough).
-fn endpoints(layout: Layout) -> &'static [(&'static str, u16, &'static str, bool)] {
+/// How an endpoint proves it is ready.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Probe {
+    /// `GET` answers 200 with NetBird's instance status (`{"setup_required": …}`).
+    InstanceApi,
+    /// `GET` answers 200.
+    Page,
+    /// A WebSocket opening handshake is accepted (101).
+    WebSocket,
+}
+
+/// One readiness check: which service, port and path, how it is judged, and what it stands for.
+struct Endpoint {
+    service: &'static str,
+    port: u16,
+    path: &'static str,
+    probe: Probe,
+    what: &'static str,
+}
+
+const fn ep(service: &'static str, path: &'static str, probe: Probe, what: &'static str) -> Endpoint {
+    Endpoint { service, port: 80, path, probe, what }
+}
+
+/// What "ready" means per layout, as NetBird serves it (netbirdio/netbird v0.77.1). Never the
+/// `:9000/health` endpoints: the combined server's is 503 by design (the relay is multiplexed on
+/// the management port and has no listener of its own, `combined/cmd/root.go`), and both it and
+/// the standalone relay's dial the public `wss://<domain>/relay` (`relay/healthcheck/ws.go`), which
+/// exists only after the proxy, its certificate and DNS do. The management API and OIDC discovery
+/// come up seconds after the container starts (store migrations, embedded IdP); upstream's own e2e
+/// harness waits on them too.
+fn endpoints(layout: Layout) -> &'static [Endpoint] {
+    const COMBINED: [Endpoint; 5] = [
+        ep("server", "/api/instance", Probe::InstanceApi, "management API"),
+        ep("server", "/oauth2/.well-known/openid-configuration", Probe::Page, "identity provider"),
+        ep("server", "/ws-proxy/signal", Probe::WebSocket, "signal"),
+        ep("server", "/relay", Probe::WebSocket, "relay"),
+        ep("dashboard", "/", Probe::Page, "dashboard"),
+    ];
+    const LEGACY: [Endpoint; 5] = [
+        ep("management", "/api/instance", Probe::InstanceApi, "management API"),
+        ep("management", "/oauth2/.well-known/openid-configuration", Probe::Page, "identity provider"),
+        ep("signal", "/ws-proxy/signal", Probe::WebSocket, "signal"),
+        ep("relay", "/relay", Probe::WebSocket, "relay"),
+        ep("dashboard", "/", Probe::Page, "dashboard"),
+    ];
     match layout {
-        Layout::Combined => &[("server", 9000, "/health", false), ("dashboard", 80, "/", false)],
-        Layout::Legacy => &[
-            ("relay", 9000, "/health", false),
-            ("management", 80, "/api/instance", true),
-            ("dashboard", 80, "/", false),
-        ],
+        Layout::Combined => &COMBINED,
+        Layout::Legacy => &LEGACY,
     }
 }
 
@@ -72,15 +116,19 @@ pub fn stun_host() -> String {
         .unwrap_or_else(|| "127.0.0.1".to_string())
 }
 
-/// Checks the customer's containers once.
+/// How long each probe may take.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Checks the customer's containers once. `stun` names the public UDP port and how long the
+/// STUN exchange may take.
 pub async fn check(
     docker: &DockerEngine,
     prefix: &str,
     layout: Layout,
     network: &str,
-    stun_port: Option<u16>,
+    stun: Option<(u16, Duration)>,
 ) -> Result<HealthReport, EngineError> {
-    let client = super::npm::http_client()?;
+    let client = super::npm::http_client_with(PROBE_TIMEOUT)?;
     let mut containers = Vec::new();
     let mut missing = Vec::new();
     for svc in super::render::services(layout) {
@@ -92,42 +140,30 @@ pub async fn check(
             None => missing.push((*svc).to_string()),
         }
     }
-    let mut checks = Vec::new();
-    for (svc, port, path, any_answer) in endpoints(layout) {
-        let Some(c) = containers.iter().find(|c| c.service == *svc) else { continue };
-        let Some(ip) = &c.ip else {
-            checks.push(EndpointCheck {
-                name: format!("{svc} {path}"),
-                url: String::new(),
-                ok: false,
-                detail: "no address on the network".into(),
-            });
-            continue;
-        };
-        let url = format!("http://{ip}:{port}{path}");
-        let (ok, detail) = match client.get(&url).timeout(Duration::from_secs(2)).send().await {
-            Ok(r) if r.status().is_success() || (*any_answer && r.status().as_u16() < 500) => {
-                (true, r.status().to_string())
-            }
-            Ok(r) => (false, r.status().to_string()),
-            Err(e) => (false, if e.is_timeout() { "no answer within 2 s".into() } else { "not answering".into() }),
-        };
-        checks.push(EndpointCheck { name: format!("{svc} {path}"), url, ok, detail });
-    }
-    let stun = match stun_port {
-        Some(port) => {
-            let target = format!("{}:{port}", stun_host());
-            let result = match target.parse::<SocketAddr>() {
-                Ok(addr) => super::stun::probe(addr, Duration::from_secs(3)).await,
-                Err(_) => Err(format!("cannot use {target} as a UDP address")),
+    let probes = endpoints(layout).iter().map(|e| {
+        let ip = containers.iter().find(|c| c.service == e.service).and_then(|c| c.ip.clone());
+        let client = &client;
+        async move {
+            let name = format!("{} ({} {})", e.what, e.service, e.path);
+            let Some(ip) = ip else {
+                return EndpointCheck {
+                    name,
+                    url: String::new(),
+                    ok: false,
+                    detail: "no address on the network".into(),
+                };
             };
-            Some(match result {
-                Ok(mapped) => {
-                    StunCheck { target, ok: true, detail: format!("Binding Success, mapped address {mapped}") }
-                }
-                Err(e) => StunCheck { target, ok: false, detail: e },
-            })
+            let url = format!("http://{ip}:{}{}", e.port, e.path);
+            let (ok, detail) = match e.probe {
+                Probe::WebSocket => websocket(&ip, e.port, e.path).await,
+                Probe::Page | Probe::InstanceApi => page(client, &url, e.probe).await,
+            };
+            EndpointCheck { name, url, ok, detail }
         }
+    });
+    let checks = futures_util::future::join_all(probes).await;
+    let stun = match stun {
+        Some((port, timeout)) => Some(stun_check(port, timeout).await),
         None => None,
     };
     let healthy = missing.is_empty()
@@ -137,23 +173,125 @@ pub async fn check(
     Ok(HealthReport { containers, missing, endpoints: checks, stun, healthy })
 }
 
-/// Polls until the stack is healthy or `timeout` passes. A container that exits or restarts
-/// fails at once, with its last log lines, instead of waiting out the timeout.
-pub async fn wait_healthy(
+/// A Binding Request to the customer's public UDP port on the Docker host.
+pub async fn stun_check(port: u16, timeout: Duration) -> StunCheck {
+    let target = format!("{}:{port}", stun_host());
+    let result = match target.parse::<SocketAddr>() {
+        Ok(addr) => super::stun::probe(addr, timeout).await,
+        Err(_) => Err(format!("cannot use {target} as a UDP address")),
+    };
+    match result {
+        Ok(mapped) => StunCheck { target, ok: true, detail: format!("Binding Success, mapped address {mapped}") },
+        Err(e) => StunCheck { target, ok: false, detail: e },
+    }
+}
+
+async fn page(client: &reqwest::Client, url: &str, probe: Probe) -> (bool, String) {
+    #[derive(serde::Deserialize)]
+    struct Instance {
+        setup_required: bool,
+    }
+    let resp = match client.get(url).send().await {
+        Ok(r) => r,
+        Err(e) if e.is_timeout() => return (false, format!("no answer within {} s", PROBE_TIMEOUT.as_secs())),
+        Err(_) => return (false, "not answering (still starting?)".into()),
+    };
+    let status = resp.status();
+    if !status.is_success() {
+        return (false, status.to_string());
+    }
+    if probe != Probe::InstanceApi {
+        return (true, status.to_string());
+    }
+    match resp.json::<Instance>().await {
+        Ok(i) if i.setup_required => (true, "ready; no owner yet".into()),
+        Ok(_) => (true, "ready; owner exists".into()),
+        Err(e) => (false, format!("{status} but not NetBird's instance status: {e}")),
+    }
+}
+
+/// Opens a WebSocket handshake on `ip:port` `path` and reports whether it was accepted (101).
+/// Written out by hand: it is a dozen lines of HTTP/1.1 and needs no WebSocket client.
+async fn websocket(ip: &str, port: u16, path: &str) -> (bool, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let attempt = async {
+        let mut s = tokio::net::TcpStream::connect((ip, port)).await.map_err(|_| "not answering (still starting?)")?;
+        let key = base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            crate::store::crypto::random_bytes::<16>().map_err(|_| "no randomness")?,
+        );
+        let req = format!(
+            "GET {path} HTTP/1.1\r\nHost: {ip}:{port}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
+             Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: {key}\r\n\r\n"
+        );
+        s.write_all(req.as_bytes()).await.map_err(|_| "connection closed")?;
+        let mut buf = Vec::with_capacity(512);
+        let mut chunk = [0u8; 512];
+        while !buf.windows(4).any(|w| w == b"\r\n\r\n") && buf.len() < 8192 {
+            let n = s.read(&mut chunk).await.map_err(|_| "connection closed")?;
+            if n == 0 {
+                break;
+            }
+            buf.extend_from_slice(&chunk[..n]);
+        }
+        let head = String::from_utf8_lossy(&buf);
+        let status = head.lines().next().unwrap_or("").split_whitespace().nth(1).unwrap_or("").to_string();
+        Ok::<String, &str>(status)
+    };
+    match tokio::time::timeout(PROBE_TIMEOUT, attempt).await {
+        Ok(Ok(s)) if s == "101" => (true, "WebSocket accepted".into()),
+        Ok(Ok(s)) if s.is_empty() => (false, "no HTTP answer".into()),
+        Ok(Ok(s)) => (false, format!("answered {s} instead of accepting the WebSocket")),
+        Ok(Err(e)) => (false, e.to_string()),
+        Err(_) => (false, format!("no answer within {} s", PROBE_TIMEOUT.as_secs())),
+    }
+}
+
+/// Restart counts of the customer's containers by container id, taken when an operation starts:
+/// a container restarted before that (an old crash) is judged against its count then, and a
+/// recreated container (a new id) against zero.
+pub async fn restart_baseline(
+    docker: &DockerEngine,
+    prefix: &str,
+    layout: Layout,
+) -> Result<HashMap<String, i64>, EngineError> {
+    let mut out = HashMap::new();
+    for svc in super::render::services(layout) {
+        if let Some(c) = docker.inspect(&super::render::container_name(prefix, svc), None).await? {
+            out.insert(c.id, c.restart_count);
+        }
+    }
+    Ok(out)
+}
+
+/// Polls until the stack is ready — every endpoint above and, with `stun_port`, a Binding
+/// Success on the public UDP port — or `timeout` passes. A container that exits, or restarts
+/// more often than `baseline` says it had, fails at once with its last log lines.
+pub async fn wait_ready(
     docker: &DockerEngine,
     prefix: &str,
     layout: Layout,
     network: &str,
+    stun_port: Option<u16>,
+    baseline: &HashMap<String, i64>,
     timeout: Duration,
 ) -> Result<HealthReport, EngineError> {
     let start = Instant::now();
     loop {
-        let report = check(docker, prefix, layout, network, None).await?;
+        let mut report = check(docker, prefix, layout, network, None).await?;
+        // STUN only once the HTTP side is ready: upstream serves it from the same start-up.
+        if report.healthy
+            && let Some(port) = stun_port
+        {
+            let stun = stun_check(port, Duration::from_secs(1)).await;
+            report.healthy = stun.ok;
+            report.stun = Some(stun);
+        }
         if report.healthy {
             return Ok(report);
         }
-        if let Some(dead) =
-            report.containers.iter().find(|c| c.state == "exited" || c.state == "dead" || c.restart_count > 0)
+        let restarted = |c: &ContainerInfo| c.restart_count > baseline.get(&c.id).copied().unwrap_or(0);
+        if let Some(dead) = report.containers.iter().find(|c| c.state == "exited" || c.state == "dead" || restarted(c))
         {
             let tail = last_lines(docker, &dead.name, 8).await;
             let how = match (dead.exit_code, dead.state.as_str()) {
@@ -177,14 +315,15 @@ pub async fn wait_healthy(
                 .chain(
                     report.endpoints.iter().filter(|e| !e.ok).map(|e| format!("{} ({}): {}", e.name, e.url, e.detail)),
                 )
+                .chain(report.stun.iter().filter(|s| !s.ok).map(|s| format!("STUN on {}: {}", s.target, s.detail)))
                 .collect();
             return Err(EngineError::Unhealthy(format!(
-                "not healthy after {} s (setting health_timeout_s): {}",
+                "not ready after {} s (setting health_timeout_s): {}",
                 timeout.as_secs(),
                 failing.join("; ")
             )));
         }
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        tokio::time::sleep(Duration::from_millis(250)).await;
     }
 }
 

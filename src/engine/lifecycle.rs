@@ -11,6 +11,7 @@ use super::apply;
 use super::docker::DockerEngine;
 use super::health;
 use super::netbird::OwnerCredentials;
+use super::netbird::owner::OwnerOutcome;
 use super::proxy::{Proxy, ProxyRecord, ProxyRequest};
 use super::render::{self, RenderedStack};
 use super::{EngineError, instance, ports};
@@ -37,12 +38,12 @@ pub enum Step {
     Images,
     /// Create and start the containers.
     Containers,
-    /// Wait until the stack answers.
+    /// Wait until the stack is ready (management API, signal, relay, dashboard, STUN).
     Health,
+    /// Create the NetBird owner account and its access token, before anything is public.
+    Bootstrap,
     /// Register the domain in the proxy.
     Proxy,
-    /// Create the NetBird owner account and its access token.
-    Bootstrap,
     /// Record the result.
     Record,
 }
@@ -58,8 +59,8 @@ impl Step {
         Step::Images,
         Step::Containers,
         Step::Health,
-        Step::Proxy,
         Step::Bootstrap,
+        Step::Proxy,
         Step::Record,
     ];
 
@@ -73,7 +74,7 @@ impl Step {
             Step::Network => "network",
             Step::Images => "images",
             Step::Containers => "start containers",
-            Step::Health => "wait for health",
+            Step::Health => "wait until ready",
             Step::Proxy => "proxy host",
             Step::Bootstrap => "NetBird owner",
             Step::Record => "record",
@@ -296,16 +297,19 @@ impl<P: Proxy> Ops<'_, P> {
             .map_err(|e| (Step::AllocatePort, e.into()))?;
         progress(Progress::Done { step: Step::AllocatePort, detail: format!("UDP {port}") });
 
-        let outcome = self.apply_stack(customer, port, progress).await?;
+        let outcome = self.apply_stack(customer, port, true, progress).await?;
         Ok(outcome)
     }
 
     /// Steps shared by deploy and redeploy: render → write → network → images → containers →
-    /// health → proxy → record.
+    /// ready → owner → proxy → record. The owner is created while the instance is reachable only
+    /// on the Docker network: `/api/setup` needs no authentication, so whoever reaches it first
+    /// owns the instance.
     pub(super) async fn apply_stack(
         &self,
         customer: &Customer,
         port: u16,
+        first_deploy: bool,
         progress: &mut dyn FnMut(Progress),
     ) -> Result<DeployOutcome, (Step, EngineError)> {
         let at = |step: Step| move |e: EngineError| (step, e);
@@ -334,23 +338,13 @@ impl<P: Proxy> Ops<'_, P> {
         progress(Progress::Done { step: Step::Network, detail: format!("{} {verb}", settings.docker_network) });
 
         progress(Progress::Started { step: Step::Images });
-        let mut images: Vec<&str> = stack.compose.services.values().map(|s| s.image.as_str()).collect();
-        images.sort_unstable();
-        images.dedup();
-        let mut pulled = 0;
-        for image in &images {
-            if !self.docker.has_image(image).await.map_err(at(Step::Images))? {
-                progress(Progress::Note { text: format!("pulling {image}") });
-                self.docker
-                    .pull(image, |line| progress(Progress::Note { text: line }))
-                    .await
-                    .map_err(at(Step::Images))?;
-                pulled += 1;
-            }
-        }
-        progress(Progress::Done { step: Step::Images, detail: format!("{} present, {pulled} pulled", images.len()) });
+        let pulled = self.ensure_images(customer, &stack, &settings, progress).await.map_err(at(Step::Images))?;
+        progress(Progress::Done { step: Step::Images, detail: pulled });
 
         progress(Progress::Started { step: Step::Containers });
+        let prefix = render::prefix(customer);
+        let baseline =
+            health::restart_baseline(self.docker, &prefix, customer.layout).await.map_err(at(Step::Containers))?;
         let mut notes = Vec::new();
         // After a layout switch the other layout's containers still hold the UDP port: remove
         // every container of this customer that the new compose file does not name.
@@ -368,11 +362,30 @@ impl<P: Proxy> Ops<'_, P> {
 
         progress(Progress::Started { step: Step::Health });
         let timeout = Duration::from_secs(settings.health_timeout_s);
-        let prefix = render::prefix(customer);
-        health::wait_healthy(self.docker, &prefix, customer.layout, &settings.docker_network, timeout)
+        let network = &settings.docker_network;
+        health::wait_ready(self.docker, &prefix, customer.layout, network, Some(port), &baseline, timeout)
             .await
             .map_err(at(Step::Health))?;
-        progress(Progress::Done { step: Step::Health, detail: "all containers up, endpoints answer".into() });
+        progress(Progress::Done {
+            step: Step::Health,
+            detail: "management API, signal, relay, dashboard and STUN answer".into(),
+        });
+
+        progress(Progress::Started { step: Step::Bootstrap });
+        let owner = self.bootstrap(customer, network, first_deploy).await.map_err(at(Step::Bootstrap))?;
+        let detail = match &owner {
+            OwnerOutcome::Created(o) if o.pat.is_some() => format!("owner {} created with an access token", o.email),
+            OwnerOutcome::Created(o) => {
+                format!("owner {} created, but the server issued no access token (needs NB_SETUP_PAT_ENABLED)", o.email)
+            }
+            OwnerOutcome::Exists => "owner exists".to_string(),
+            OwnerOutcome::Foreign => "set up outside nbmsp: no credentials stored".to_string(),
+        };
+        progress(Progress::Done { step: Step::Bootstrap, detail });
+        let owner = match owner {
+            OwnerOutcome::Created(o) => Some(o),
+            _ => None,
+        };
 
         progress(Progress::Started { step: Step::Proxy });
         let domain = customer.fqdn(&settings.base_domain);
@@ -395,23 +408,12 @@ impl<P: Proxy> Ops<'_, P> {
             .map_err(|e| (Step::Proxy, e.into()))?;
         progress(Progress::Done { step: Step::Proxy, detail: record.detail.clone() });
 
-        progress(Progress::Started { step: Step::Bootstrap });
-        let owner = self.bootstrap(customer, &settings.docker_network).await.map_err(at(Step::Bootstrap))?;
-        let detail = match (&owner, customer.layout) {
-            (_, crate::domain::customer::Layout::Legacy) => {
-                "legacy layout: the owner signs up at the setup URL".to_string()
-            }
-            (Some(o), _) => format!("owner {} created with an access token", o.email),
-            (None, _) if self.credentials(customer.id).map_err(at(Step::Bootstrap))?.is_some() => {
-                "owner exists".to_string()
-            }
-            (None, _) => "already set up outside nbmsp: no credentials stored".to_string(),
-        };
-        progress(Progress::Done { step: Step::Bootstrap, detail });
-
         progress(Progress::Started { step: Step::Record });
         let setup_url = format!("https://{domain}");
         let rec = |e: crate::store::StoreError| (Step::Record, EngineError::from(e));
+        let running = self.containers(customer).await.map_err(at(Step::Record))?;
+        let image_ids = running.iter().map(|c| (c.service.clone(), c.image_id.clone())).collect();
+        self.store.set_image_ids(customer.id, &image_ids).map_err(rec)?;
         self.store.set_deployment_status(customer.id, DeploymentStatus::Running, Some(&setup_url)).map_err(rec)?;
         self.store.set_health_checked(customer.id).map_err(rec)?;
         self.store.set_customer_status(customer.id, CustomerStatus::Active, record.pending.as_deref()).map_err(rec)?;
@@ -427,6 +429,60 @@ impl<P: Proxy> Ops<'_, P> {
             changes: changes.into_iter().map(|(s, c)| (s, format!("{c:?}").to_lowercase())).collect(),
             owner,
         })
+    }
+
+    /// Makes sure every image of the stack is on the engine: pulled when missing, or every time
+    /// under `images.pull = always`. An image that is missing and cannot be pulled names the
+    /// setting that chose it. Refuses a management image older than the first release that can
+    /// be bootstrapped safely.
+    pub(super) async fn ensure_images(
+        &self,
+        customer: &Customer,
+        stack: &RenderedStack,
+        settings: &crate::domain::settings::Settings,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<String, EngineError> {
+        let management = match customer.layout {
+            crate::domain::customer::Layout::Combined => "server",
+            crate::domain::customer::Layout::Legacy => "management",
+        };
+        let mut wanted: Vec<(&str, &str)> =
+            stack.compose.services.iter().map(|(svc, s)| (svc.as_str(), s.image.as_str())).collect();
+        wanted.sort_unstable_by_key(|(_, image)| *image);
+        wanted.dedup_by_key(|(_, image)| *image);
+        if let Some((svc, image)) = wanted.iter().find(|(svc, _)| *svc == management)
+            && let Some(why) = crate::domain::images::too_old_for_setup(&format!("images.{svc}"), image)
+        {
+            return Err(EngineError::Files(why));
+        }
+        let always = settings.images_pull == crate::domain::settings::ImagePull::Always;
+        let (mut pulled, mut kept) = (0, 0);
+        for (svc, image) in &wanted {
+            let present = self.docker.has_image(image).await?;
+            if present && !always {
+                continue;
+            }
+            progress(Progress::Note { text: format!("pulling {image}") });
+            match self.docker.pull(image, |line| progress(Progress::Note { text: line })).await {
+                Ok(()) => pulled += 1,
+                Err(e) if present => {
+                    progress(Progress::Note { text: format!("{image}: pull failed ({e}); using the local image") });
+                    kept += 1;
+                }
+                Err(e) => {
+                    return Err(EngineError::Files(format!(
+                        "image {image} is not on the Docker engine and could not be pulled ({e}): set images.{svc} \
+                         (Settings → Images, or `nbmsp settings set images.{svc} …`) to an image that is present, \
+                         or load it with `docker load`"
+                    )));
+                }
+            }
+        }
+        let mut detail = format!("{} present, {pulled} pulled", wanted.len());
+        if kept > 0 {
+            detail.push_str(&format!(", {kept} kept (pull failed)"));
+        }
+        Ok(detail)
     }
 
     /// Undoes a first deploy a crash interrupted (the caller holds the lock).

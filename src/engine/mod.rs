@@ -16,7 +16,6 @@ pub mod netbird;
 pub mod notify;
 pub mod npm;
 pub mod operations;
-pub mod owner;
 pub mod ports;
 pub mod protocol;
 pub mod proxy;
@@ -59,6 +58,9 @@ pub enum EngineError {
     /// The proxy step failed.
     #[error("proxy: {0}")]
     Proxy(String),
+    /// A customer's NetBird management API could not be reached or refused.
+    #[error("NetBird {0}")]
+    NetBird(String),
     /// Nginx Proxy Manager could not be reached or answered badly.
     #[error("Nginx Proxy Manager at {url}: {detail}")]
     Npm {

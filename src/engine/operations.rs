@@ -48,11 +48,12 @@ impl<P: Proxy> Ops<'_, P> {
         let customer = self.store.customer(customer_id)?;
         self.require_deployed(&customer)?;
         let names = self.existing_names(&customer).await?;
+        let baseline = health::restart_baseline(self.docker, &render::prefix(&customer), customer.layout).await?;
         // Servers first, dashboard last, as at deploy.
         for name in self.ordered(&customer, names) {
             self.docker.start(&name).await?;
         }
-        self.after_start(&customer, "start").await
+        self.after_start(&customer, "start", &baseline).await
     }
 
     /// The customer's container names, or an error saying how to recreate them: starting
@@ -79,14 +80,22 @@ impl<P: Proxy> Ops<'_, P> {
         names
     }
 
-    async fn after_start(&self, customer: &Customer, action: &str) -> Result<HealthReport, EngineError> {
+    async fn after_start(
+        &self,
+        customer: &Customer,
+        action: &str,
+        baseline: &std::collections::HashMap<String, i64>,
+    ) -> Result<HealthReport, EngineError> {
         let settings = self.store.settings()?;
         let timeout = Duration::from_secs(settings.health_timeout_s);
-        let result = health::wait_healthy(
+        let port = self.store.deployment(customer.id)?.and_then(|d| d.relay_udp_port);
+        let result = health::wait_ready(
             self.docker,
             &render::prefix(customer),
             customer.layout,
             &settings.docker_network,
+            port,
+            baseline,
             timeout,
         )
         .await;
@@ -134,13 +143,14 @@ impl<P: Proxy> Ops<'_, P> {
         let customer = self.store.customer(customer_id)?;
         self.require_deployed(&customer)?;
         let names = self.ordered(&customer, self.existing_names(&customer).await?);
+        let baseline = health::restart_baseline(self.docker, &render::prefix(&customer), customer.layout).await?;
         for name in names.iter().rev() {
             self.docker.stop(name, stop_grace()).await?;
         }
         for name in &names {
             self.docker.start(name).await?;
         }
-        self.after_start(&customer, "restart").await
+        self.after_start(&customer, "restart", &baseline).await
     }
 
     /// Removes the customer: containers, proxy entry, instance dir, port, secrets, row. The
@@ -187,9 +197,14 @@ impl<P: Proxy> Ops<'_, P> {
         let deployment = self.store.deployment(customer_id)?;
         let settings = self.store.settings()?;
         let port = deployment.and_then(|d| d.relay_udp_port);
-        let report =
-            health::check(self.docker, &render::prefix(&customer), customer.layout, &settings.docker_network, port)
-                .await?;
+        let report = health::check(
+            self.docker,
+            &render::prefix(&customer),
+            customer.layout,
+            &settings.docker_network,
+            port.map(|p| (p, Duration::from_secs(3))),
+        )
+        .await?;
         if port.is_some() {
             self.store.set_health_checked(customer_id)?;
         }

@@ -103,11 +103,11 @@ impl NpmProxy {
         host_id: i64,
         mut record: ProxyRecord,
     ) -> Result<ProxyRecord, EngineError> {
-        let (cert, owned) = match (self.certificate_id, record.certificate_id) {
-            (Some(id), _) => (id, false),
-            (None, Some(id)) if record.certificate_owned => (id, true),
+        let (cert, owned, requested_now) = match (self.certificate_id, record.certificate_id) {
+            (Some(id), _) => (id, false, false),
+            (None, Some(id)) if record.certificate_owned => (id, true, false),
             (None, _) => match self.client.request_certificate(domain).await {
-                Ok(id) => (id, true),
+                Ok(id) => (id, true, true),
                 Err(e) => {
                     record.pending = Some(format!("certificate pending: {e}"));
                     return Ok(record);
@@ -123,7 +123,16 @@ impl NpmProxy {
             http2_support: Some(true),
             ..Default::default()
         };
-        let host = self.client.update_host(host_id, &update).await.map_err(npm)?;
+        let host = match self.client.update_host(host_id, &update).await {
+            Ok(h) => h,
+            Err(e) => {
+                // The certificate this call requested would be left behind, unrecorded.
+                if requested_now && let Err(del) = self.client.delete_certificate(cert).await {
+                    tracing::warn!("could not remove certificate #{cert} after a failed update: {del}");
+                }
+                return Err(npm(e));
+            }
+        };
         if host.nginx_online() == Some(false) {
             // Keep the domain reachable over HTTP rather than leave a broken config behind.
             let revert = ProxyHostUpdate {
@@ -140,6 +149,42 @@ impl NpmProxy {
         } else {
             record.pending = None;
         }
+        Ok(record)
+    }
+}
+
+impl NpmProxy {
+    /// After the host exists: read nginx's verdict back, then attach a certificate. The caller
+    /// removes a host it created when this fails.
+    async fn finish_register(&self, req: &ProxyRequest, id: i64, adopted: bool) -> Result<ProxyRecord, EngineError> {
+        // NPM answered before nginx tested the config; the truth is in the host's meta now.
+        let host = self.client.host(id).await.map_err(npm)?;
+        if host.nginx_online() != Some(true) {
+            let err = host.nginx_err().unwrap_or_else(|| "nginx did not report the host online".into());
+            return Err(EngineError::Proxy(format!(
+                "nginx rejected the configuration for {}: {}",
+                req.domain,
+                err.trim()
+            )));
+        }
+        let certificate_id = host.certificate();
+        let base = ProxyRecord {
+            proxy_id: Some(id),
+            certificate_id,
+            certificate_owned: false,
+            pending: None,
+            detail: String::new(),
+        };
+        let mut record = if certificate_id.is_some() && host.ssl_forced {
+            base
+        } else {
+            self.attach_certificate(&req.domain, id, base).await?
+        };
+        record.detail = format!(
+            "{} host #{id}{}",
+            if adopted { "adopted" } else { "created" },
+            record.pending.as_ref().map_or_else(|| ", HTTPS on".to_string(), |p| format!(", {p}"))
+        );
         Ok(record)
     }
 }
@@ -198,42 +243,28 @@ impl Proxy for NpmProxy {
                         }
                         None => return Err(npm(e)),
                     },
-                    Err(e) => return Err(npm(e)),
+                    // NPM stores the row before it configures nginx, and keeps it when that
+                    // fails (a 500): remove what this request created, so nothing is left behind.
+                    Err(e) => {
+                        if let Ok(Some(h)) = find().await
+                            && h.forward_host == dashboard
+                            && let Err(del) = self.client.delete_host(h.id).await
+                        {
+                            tracing::warn!("could not remove the half-created proxy host #{}: {del}", h.id);
+                        }
+                        return Err(npm(e));
+                    }
                 }
             }
         };
-        // NPM answered before nginx tested the config; the truth is in the host's meta now.
-        let host = self.client.host(id).await.map_err(npm)?;
-        if host.nginx_online() != Some(true) {
-            let err = host.nginx_err().unwrap_or_else(|| "nginx did not report the host online".into());
-            if !adopted {
-                let _ = self.client.delete_host(id).await;
+        let result = self.finish_register(req, id, adopted).await;
+        if result.is_err() && !adopted {
+            // Nothing of a failed registration stays in NPM: the host this call created goes.
+            if let Err(e) = self.client.delete_host(id).await {
+                tracing::warn!("could not remove proxy host #{id} after a failed registration: {e}");
             }
-            return Err(EngineError::Proxy(format!(
-                "nginx rejected the configuration for {}: {}",
-                req.domain,
-                err.trim()
-            )));
         }
-        let certificate_id = host.certificate();
-        let base = ProxyRecord {
-            proxy_id: Some(id),
-            certificate_id,
-            certificate_owned: false,
-            pending: None,
-            detail: String::new(),
-        };
-        let mut record = if certificate_id.is_some() && host.ssl_forced {
-            base
-        } else {
-            self.attach_certificate(&req.domain, id, base).await?
-        };
-        record.detail = format!(
-            "{} host #{id}{}",
-            if adopted { "adopted" } else { "created" },
-            record.pending.as_ref().map_or_else(|| ", HTTPS on".to_string(), |p| format!(", {p}"))
-        );
-        Ok(record)
+        result
     }
 
     async fn unregister(&self, record: &ProxyRecord) -> Result<(), EngineError> {

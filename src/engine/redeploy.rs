@@ -57,7 +57,7 @@ impl<P: Proxy> Ops<'_, P> {
         progress(Progress::Done { step: Step::AllocatePort, detail: format!("UDP {port} (kept)") });
         let result = {
             let mut journaled = self.journaled(journal, progress);
-            self.apply_stack(&customer, port, &mut journaled).await
+            self.apply_stack(&customer, port, false, &mut journaled).await
         };
         match result {
             Ok(o) => {
@@ -114,8 +114,16 @@ impl<P: Proxy> Ops<'_, P> {
                 self.docker.remove(&name).await?;
             }
         }
-        let project = format!("nbmsp-{}", render::prefix(customer));
+        let prefix = render::prefix(customer);
+        let baseline = super::health::restart_baseline(self.docker, &prefix, layout).await?;
+        let project = format!("nbmsp-{prefix}");
         apply::apply(self.docker, &file, &project, layout, dir).await?;
+        // "Restored" means answering again, not just started: NetBird takes seconds to come up.
+        let settings = self.store.settings()?;
+        let port = self.store.deployment(customer.id)?.and_then(|d| d.relay_udp_port);
+        let timeout = std::time::Duration::from_secs(settings.health_timeout_s);
+        super::health::wait_ready(self.docker, &prefix, layout, &settings.docker_network, port, &baseline, timeout)
+            .await?;
         Ok(())
     }
 }

@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use rusqlite::{OptionalExtension, params};
 
 use super::{Result, Store, StoreError, fmt_time, now, parse_time, parse_word};
+use crate::domain::Timestamp;
 use crate::domain::deployment::{Deployment, DeploymentStatus};
 use crate::domain::ports;
 
@@ -16,7 +17,8 @@ impl Store {
             .query_row(
                 "SELECT customer_id, container_prefix, relay_udp_port, npm_proxy_id, setup_url, status, last_health_check,
                         npm_certificate_id, npm_certificate_owned, proxy_pending,
-                        devices_total, devices_connected, devices_checked_at
+                        devices_total, devices_connected, devices_checked_at,
+                        owner_user_id, pat_expires_at, image_ids
                  FROM deployments WHERE customer_id = ?1",
                 params![customer_id],
                 |r| {
@@ -25,6 +27,7 @@ impl Store {
                         (r.get::<_, Option<String>>(4)?, r.get::<_, String>(5)?, r.get::<_, Option<String>>(6)?),
                         (r.get::<_, Option<i64>>(7)?, r.get::<_, bool>(8)?, r.get::<_, Option<String>>(9)?),
                         (r.get::<_, Option<u32>>(10)?, r.get::<_, Option<u32>>(11)?, r.get::<_, Option<String>>(12)?),
+                        (r.get::<_, Option<String>>(13)?, r.get::<_, Option<String>>(14)?, r.get::<_, String>(15)?),
                     ))
                 },
             )
@@ -35,6 +38,7 @@ impl Store {
                 (setup_url, status, checked),
                 (cert, owned, pending),
                 (total, connected, counted),
+                (owner_user_id, pat_expires, image_ids),
             )| {
                 Ok(Deployment {
                     customer_id,
@@ -50,10 +54,32 @@ impl Store {
                     setup_url,
                     status: parse_word("deployments", &status)?,
                     last_health_check: checked.map(|t| parse_time("deployments", &t)).transpose()?,
+                    owner_user_id,
+                    pat_expires_at: pat_expires.map(|t| parse_time("deployments", &t)).transpose()?,
+                    image_ids: serde_json::from_str(&image_ids).unwrap_or_default(),
                 })
             },
         )
         .transpose()
+    }
+
+    /// Records the NetBird owner nbmsp created (or renewed a token for) and when its token expires.
+    pub fn set_owner(&self, customer_id: i64, user_id: &str, pat_expires_at: Option<Timestamp>) -> Result<()> {
+        self.conn.execute(
+            "UPDATE deployments SET owner_user_id = ?1, pat_expires_at = ?2, updated_at = ?3 WHERE customer_id = ?4",
+            params![user_id, pat_expires_at.map(fmt_time), fmt_time(now()), customer_id],
+        )?;
+        Ok(())
+    }
+
+    /// Records the image id each service of the customer runs.
+    pub fn set_image_ids(&self, customer_id: i64, ids: &std::collections::BTreeMap<String, String>) -> Result<()> {
+        let json = serde_json::to_string(ids).map_err(|e| StoreError::Conflict(e.to_string()))?;
+        self.conn.execute(
+            "UPDATE deployments SET image_ids = ?1, updated_at = ?2 WHERE customer_id = ?3",
+            params![json, fmt_time(now()), customer_id],
+        )?;
+        Ok(())
     }
 
     /// Records a device count.

@@ -168,6 +168,13 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX journal_running ON journal (state) WHERE state = 'running';
     "#,
+    // 9: the NetBird owner's user id and when its access token expires (renewed before then),
+    // and the image ids each service runs (a re-pointed tag is a different image).
+    r#"
+    ALTER TABLE deployments ADD COLUMN owner_user_id TEXT;
+    ALTER TABLE deployments ADD COLUMN pat_expires_at TEXT;
+    ALTER TABLE deployments ADD COLUMN image_ids TEXT NOT NULL DEFAULT '{}';
+    "#,
 ];
 
 /// Steps in Rust that run inside a migration's transaction before its SQL, by the version the

@@ -41,9 +41,11 @@ fn detail(tab: Tab) -> AppState {
     let row = rows().remove(0);
     let t = time::macros::datetime!(2026-03-03 10:00 UTC);
     let container = |service: &str, image: &str| ContainerInfo {
+        id: format!("id-{service}"),
         name: format!("netbird-acme-{service}"),
         service: service.into(),
         image: image.into(),
+        image_id: String::new(),
         state: "running".into(),
         started_at: Some(t),
         restart_count: 0,
@@ -68,6 +70,9 @@ fn detail(tab: Tab) -> AppState {
             setup_url: Some("https://acme.msp.example".into()),
             status: DeploymentStatus::Running,
             last_health_check: Some(t),
+            owner_user_id: Some("owner-1".into()),
+            pat_expires_at: None,
+            image_ids: Default::default(),
         }),
         audit: vec![AuditEntry {
             id: 1,

@@ -4,6 +4,15 @@
 //! "configured" with the verdict in a later GET's `meta`, soft delete, duplicate domains,
 //! certificate failures as 500 with certbot's words in `debug.stack`. Plus switches for the
 //! failure modes nbmsp must survive.
+//!
+//! nginx is modelled as NPM drives it (`backend/internal/nginx.js`, `configure`, at
+//! NginxProxyManager/nginx-proxy-manager a62c2a6d): `nginx -t` covers the WHOLE config (every
+//! host whose file is on disk), once before a host's file is written and once after. A failing
+//! first test aborts the request with a 500 and keeps whatever row was already stored; a failing
+//! second test marks this host offline and removes its file. Literal upstream names in
+//! `proxy_pass`/`grpc_pass` are resolved at test time (nginx's rule); names in variables are
+//! not. With `Resolve::DockerContainers` a name resolves while a running container has it, as
+//! on Docker's DNS, so a stopped customer's literal names break every later test.
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
@@ -47,6 +56,8 @@ impl Default for Behaviour {
 struct State {
     tokens: BTreeMap<String, u64>,
     hosts: BTreeMap<i64, (Map<String, Value>, bool)>,
+    /// Hosts whose nginx file is on disk (enabled and accepted by the last test).
+    files: std::collections::BTreeSet<i64>,
     certs: BTreeMap<i64, (Value, bool)>,
     next_host: i64,
     next_cert: i64,
@@ -180,6 +191,7 @@ impl NpmStandin {
             "hsts_subdomains": false, "trust_forwarded_proto": false,
         });
         st.hosts.insert(id, (h.as_object().unwrap().clone(), false));
+        st.files.insert(id);
         id
     }
 
@@ -208,6 +220,27 @@ impl NpmStandin {
 
     pub fn request_log(&self) -> Vec<(String, String, u16)> {
         self.state.lock().unwrap().log.clone()
+    }
+
+    /// Restarts NPM: nginx starts only if the whole config passes `nginx -t`, then every enabled
+    /// host is configured again. Returns nginx's verdict on start.
+    pub fn restart(&self) -> Result<(), String> {
+        let b = self.behaviour.lock().unwrap().clone();
+        let mut st = self.state.lock().unwrap();
+        st.tokens.clear();
+        let start = fleet_test(&st, b.resolve);
+        let ids: Vec<i64> =
+            st.hosts.iter().filter(|(_, (h, d))| !d && h["enabled"] == json!(true)).map(|(id, _)| *id).collect();
+        for id in ids {
+            configure(&mut st, id, &b).map_err(|e| format!("host #{id}: {e}"))?;
+        }
+        start
+    }
+
+    /// Whether `nginx -t` over the whole config passes now.
+    pub fn whole_config_test(&self) -> Result<(), String> {
+        let b = self.behaviour.lock().unwrap().clone();
+        fleet_test(&self.state.lock().unwrap(), b.resolve)
     }
 }
 
@@ -368,7 +401,11 @@ fn route(req: &Req, state: &Mutex<State>, b: &Behaviour) -> (u16, Value) {
                 ("PUT", []) => update_host(req, &mut st, id, b),
                 ("DELETE", []) => {
                     st.hosts.get_mut(&id).unwrap().1 = true;
-                    (200, json!(true))
+                    st.files.remove(&id);
+                    match reload(&st, b) {
+                        Ok(()) => (200, json!(true)),
+                        Err(_) => err(500, "Internal Error"),
+                    }
                 }
                 ("POST", ["disable"]) | ("POST", ["enable"]) => {
                     let want = rest == ["enable"];
@@ -377,7 +414,16 @@ fn route(req: &Req, state: &Mutex<State>, b: &Behaviour) -> (u16, Value) {
                         return err(400, "Host is already disabled");
                     }
                     h.insert("enabled".into(), json!(want));
-                    (200, json!(true))
+                    let verdict = if want {
+                        configure(&mut st, id, b).map(|_| ())
+                    } else {
+                        st.files.remove(&id);
+                        reload(&st, b)
+                    };
+                    match verdict {
+                        Ok(()) => (200, json!(true)),
+                        Err(_) => err(500, "Internal Error"),
+                    }
                 }
                 _ => err(404, &format!("Not Found - {}", req.path.trim_start_matches("/api"))),
             }
@@ -497,22 +543,27 @@ fn domain_taken(st: &State, domains: &Value, except: Option<i64>) -> Option<Stri
     None
 }
 
-/// The stand-in's `nginx -t`: unknown directives and unresolvable upstream hosts fail it.
+/// The stand-in's `nginx -t` of one host's `advanced_config`: unknown directives and literal
+/// upstream hosts that do not resolve fail it.
 fn nginx_test(advanced: &str, resolve: Resolve) -> Result<(), String> {
     for stmt in advanced.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
         let word = stmt.split_whitespace().next().unwrap_or("");
         if !KNOWN_DIRECTIVES.contains(&word) {
             return Err(format!("nginx: [emerg] unknown directive \"{word}\" in /data/nginx/proxy_host/1.conf"));
         }
-        if word == "grpc_pass" {
-            let host = stmt.split("://").nth(1).unwrap_or("").split([':', ';']).next().unwrap_or("");
+        if word == "grpc_pass" || word == "proxy_pass" {
+            let host = stmt.split("://").nth(1).unwrap_or("").split([':', ';', '/']).next().unwrap_or("");
+            // A variable is resolved per request, through the resolver (NPM's resolvers.conf).
+            if host.starts_with('$') {
+                continue;
+            }
             let ok = match resolve {
                 Resolve::Everything => true,
                 Resolve::Nothing => false,
                 Resolve::DockerContainers => std::process::Command::new("docker")
-                    .args(["inspect", "--type", "container", host])
+                    .args(["inspect", "--type", "container", "--format", "{{.State.Running}}", host])
                     .output()
-                    .is_ok_and(|o| o.status.success()),
+                    .is_ok_and(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).trim() == "true"),
             };
             if !ok {
                 return Err(format!(
@@ -524,15 +575,38 @@ fn nginx_test(advanced: &str, resolve: Resolve) -> Result<(), String> {
     Ok(())
 }
 
-fn configure(h: &mut Map<String, Value>, b: &Behaviour) -> Value {
-    let advanced = h.get("advanced_config").and_then(Value::as_str).unwrap_or("").to_string();
-    let verdict = nginx_test(&advanced, b.resolve);
+/// `nginx -t` over every host file on disk.
+fn fleet_test(st: &State, resolve: Resolve) -> Result<(), String> {
+    for id in &st.files {
+        if let Some((h, false)) = st.hosts.get(id) {
+            nginx_test(h.get("advanced_config").and_then(Value::as_str).unwrap_or(""), resolve)?;
+        }
+    }
+    Ok(())
+}
+
+/// NPM's `internalNginx.configure`: test, write this host's file, test again, record the verdict
+/// in the host's meta (removing the file when it failed). `Err` when the first test fails: NPM
+/// then answers the request with a 500.
+fn configure(st: &mut State, id: i64, b: &Behaviour) -> Result<Value, String> {
+    fleet_test(st, b.resolve)?;
+    st.files.insert(id);
+    let verdict = fleet_test(st, b.resolve);
+    if verdict.is_err() {
+        st.files.remove(&id);
+    }
+    let h = &mut st.hosts.get_mut(&id).expect("configured host exists").0;
     let meta = h.entry("meta").or_insert_with(|| json!({}));
     if let Some(m) = meta.as_object_mut() {
         m.insert("nginx_online".into(), json!(verdict.is_ok()));
         m.insert("nginx_err".into(), verdict.err().map_or(Value::Null, Value::String));
     }
-    Value::Object(h.clone())
+    Ok(Value::Object(h.clone()))
+}
+
+/// NPM's `reload` after removing a host's file: `nginx -t` of what is left.
+fn reload(st: &State, b: &Behaviour) -> Result<(), String> {
+    fleet_test(st, b.resolve)
 }
 
 fn create_host(req: &Req, st: &mut State, b: &Behaviour) -> (u16, Value) {
@@ -578,8 +652,10 @@ fn create_host(req: &Req, st: &mut State, b: &Behaviour) -> (u16, Value) {
         st.hosts.insert(id, (h, false));
         return err(500, "Internal Error");
     }
-    configure(&mut h, b);
     st.hosts.insert(id, (h, false));
+    if configure(st, id, b).is_err() {
+        return err(500, "Internal Error");
+    }
     // The POST answer shows meta as sent: nginx is configured after the row is read.
     (201, answer)
 }
@@ -603,7 +679,10 @@ fn update_host(req: &Req, st: &mut State, id: i64, b: &Behaviour) -> (u16, Value
             h.insert(k, v);
         }
     }
-    (200, configure(h, b))
+    match configure(st, id, b) {
+        Ok(v) => (200, v),
+        Err(_) => err(500, "Internal Error"),
+    }
 }
 
 fn post_certificate(req: &Req, st: &mut State, b: &Behaviour) -> (u16, Value) {

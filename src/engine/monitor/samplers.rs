@@ -52,7 +52,7 @@ impl Monitor<'_> {
                         &crate::engine::render::prefix(c),
                         c.layout,
                         &network,
-                        row.udp_port,
+                        row.udp_port.map(|p| (p, std::time::Duration::from_secs(3))),
                     )
                     .await
                     .map(|rep| probe_of(&rep));

@@ -197,11 +197,11 @@ fn handle(c: Rc<Ctx>, cmd: Command, tx: &UnboundedSender<Event>, logs: &Rc<RefCe
             }
         }
         Command::ShowCredentials { customer_id } => {
-            let result = super::owner::owner_credentials(&c.store, &c.session.vault, customer_id)
+            let result = super::netbird::owner_credentials(&c.store, &c.session.vault, customer_id)
                 .map_err(|e| e.to_string())
                 .and_then(|o| {
                     o.ok_or_else(|| {
-                        "nbmsp holds no owner credentials for this customer (legacy layout, or set up outside nbmsp)"
+                        "nbmsp holds no owner credentials for this customer (not deployed yet, or set up outside nbmsp)"
                             .to_string()
                     })
                 });

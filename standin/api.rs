@@ -1,0 +1,284 @@
+//! The part of NetBird's management HTTP API nbmsp touches, with upstream's status codes and
+//! error texts (netbirdio/netbird v0.77.1):
+//!
+//! - `GET /api/instance`, `POST /api/setup`: `management/server/http/handlers/instance/instance_handler.go`,
+//!   `management/server/instance/manager.go` (validation, "setup already completed" as 412) and
+//!   `setup_service.go` (a PAT only with `NB_SETUP_PAT_ENABLED=true`, `pat_expire_in` 1..365, default 1).
+//! - Token auth: `management/server/http/middleware/auth_middleware.go` (`Authorization: Token …`;
+//!   unknown or expired tokens are 401 "token invalid", no header is 401 "no valid authentication provided").
+//! - `/api/users/{id}/tokens`: `management/server/http/handlers/users/pat_handler.go`.
+//! - Errors: `shared/management/http/util/util.go` (`{"message","code"}`, messages lower-cased).
+//!
+//! State lives in the data dir, so it survives restarts and follows the volume like the real store.
+
+use std::fs;
+use std::sync::Mutex;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::http::{Request, Response, error, json};
+use crate::json::Json;
+
+const DAY: u64 = 86_400;
+
+struct Token {
+    id: String,
+    name: String,
+    plain: String,
+    created: u64,
+    expires: u64,
+}
+
+/// One instance's accounts as the stand-in keeps them.
+pub struct Store {
+    file: String,
+    /// Whether the embedded IdP is on (setup works only then).
+    embedded_idp: bool,
+    /// `NB_SETUP_PAT_ENABLED=true` in the environment.
+    setup_pat: bool,
+    issuer: String,
+    owner: Option<(String, String)>,
+    tokens: Vec<Token>,
+    counter: u64,
+}
+
+fn now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+/// A random-looking id from the clock, the pid and a counter (no RNG in std).
+fn fresh(counter: &mut u64, len: usize) -> String {
+    *counter += 1;
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    let mut out = String::new();
+    let mut seed = crate::fnv(format!("{nanos}{}{counter}", std::process::id()).as_bytes());
+    while out.len() < len {
+        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        out.push_str(&format!("{:016x}", seed));
+    }
+    out.truncate(len);
+    out
+}
+
+fn iso(secs: u64) -> String {
+    // Civil-from-days (Howard Hinnant's algorithm), so RFC 3339 needs no crate.
+    let days = (secs / DAY) as i64;
+    let rem = secs % DAY;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, (rem / 60) % 60, rem % 60)
+}
+
+impl Store {
+    pub fn load(data_dir: &str, embedded_idp: bool, issuer: &str) -> Store {
+        let file = format!("{data_dir}/standin-store.txt");
+        let mut s = Store {
+            file,
+            embedded_idp,
+            setup_pat: std::env::var("NB_SETUP_PAT_ENABLED").as_deref() == Ok("true"),
+            issuer: issuer.to_string(),
+            owner: None,
+            tokens: Vec::new(),
+            counter: 0,
+        };
+        for line in fs::read_to_string(&s.file).unwrap_or_default().lines() {
+            let f: Vec<&str> = line.split('\t').collect();
+            match f.as_slice() {
+                ["owner", id, email] => s.owner = Some((id.to_string(), email.to_string())),
+                ["token", id, name, plain, created, expires] => s.tokens.push(Token {
+                    id: id.to_string(),
+                    name: name.to_string(),
+                    plain: plain.to_string(),
+                    created: created.parse().unwrap_or(0),
+                    expires: expires.parse().unwrap_or(0),
+                }),
+                _ => {}
+            }
+        }
+        s
+    }
+
+    fn save(&self) {
+        let mut out = String::new();
+        if let Some((id, email)) = &self.owner {
+            out.push_str(&format!("owner\t{id}\t{email}\n"));
+        }
+        for t in &self.tokens {
+            out.push_str(&format!("token\t{}\t{}\t{}\t{}\t{}\n", t.id, t.name, t.plain, t.created, t.expires));
+        }
+        if let Err(e) = fs::write(&self.file, out) {
+            crate::log("management", "ERROR", &format!("cannot write {}: {e}", self.file));
+        }
+    }
+
+    fn setup_required(&self) -> bool {
+        self.embedded_idp && self.owner.is_none()
+    }
+
+    fn new_token(&mut self, name: &str, days: u64) -> &Token {
+        let created = now();
+        let plain = format!("nbp_{}", fresh(&mut self.counter, 36));
+        let id = fresh(&mut self.counter, 20);
+        self.tokens.push(Token { id, name: name.to_string(), plain, created, expires: created + days * DAY });
+        self.save();
+        self.tokens.last().expect("just pushed")
+    }
+
+    fn token_json(t: &Token, owner: &str) -> String {
+        format!(
+            r#"{{"id":"{}","name":{},"expiration_date":"{}","created_by":"{owner}","created_at":"{}"}}"#,
+            t.id,
+            Json::quote(&t.name),
+            iso(t.expires),
+            iso(t.created)
+        )
+    }
+}
+
+/// Routes a request to the management API; `None` for paths the API does not own.
+pub fn route(store: &Mutex<Store>, req: &Request) -> Option<Response> {
+    let mut st = match store.lock() {
+        Ok(s) => s,
+        Err(p) => p.into_inner(),
+    };
+    let path = req.path.as_str();
+    let answer = match (req.method.as_str(), path) {
+        ("GET", "/api/instance") => json(200, &format!(r#"{{"setup_required":{}}}"#, st.setup_required())),
+        ("POST", "/api/setup") => setup(&mut st, req),
+        ("GET", "/oauth2/.well-known/openid-configuration") => json(
+            200,
+            &format!(
+                r#"{{"issuer":{0},"authorization_endpoint":{1},"token_endpoint":{2},"jwks_uri":{3}}}"#,
+                Json::quote(&st.issuer),
+                Json::quote(&format!("{}/auth", st.issuer)),
+                Json::quote(&format!("{}/token", st.issuer)),
+                Json::quote(&format!("{}/keys", st.issuer)),
+            ),
+        ),
+        (_, p) if p.starts_with("/api/") => authenticated(&mut st, req)?,
+        _ => return None,
+    };
+    Some(answer)
+}
+
+fn setup(st: &mut Store, req: &Request) -> Response {
+    let Ok(body) = Json::parse(&req.body) else { return error(400, "invalid request body") };
+    let text = |k: &str| body.get(k).and_then(Json::as_str).unwrap_or("").to_string();
+    let (email, password, name) = (text("email"), text("password"), text("name"));
+    let create_pat = body.get("create_pat").and_then(Json::as_bool).unwrap_or(false) && st.setup_pat;
+    let expire_in = body.get("pat_expire_in").filter(|v| !v.is_null()).map(|v| v.as_i64().unwrap_or(0));
+    if create_pat && expire_in.is_some_and(|d| !(1..=365).contains(&d)) {
+        return error(422, "pat_expire_in must be between 1 and 365");
+    }
+    if !st.embedded_idp {
+        return error(500, "internal server error");
+    }
+    let invalid = if email.is_empty() {
+        Some("email is required")
+    } else if !valid_email(&email) {
+        Some("invalid email format")
+    } else if name.is_empty() {
+        Some("name is required")
+    } else if password.is_empty() {
+        Some("password is required")
+    } else if password.len() < 8 {
+        Some("password must be at least 8 characters")
+    } else if password.len() > 72 {
+        Some("password must be at most 72 characters")
+    } else {
+        None
+    };
+    if let Some(msg) = invalid {
+        return error(422, msg);
+    }
+    if !st.setup_required() {
+        return error(412, "setup already completed");
+    }
+    let user_id = fresh(&mut st.counter, 24);
+    st.owner = Some((user_id.clone(), email.clone()));
+    st.save();
+    let pat = if create_pat {
+        let days = expire_in.unwrap_or(1) as u64;
+        format!(r#","personal_access_token":{}"#, Json::quote(&st.new_token("setup-token", days).plain.clone()))
+    } else {
+        String::new()
+    };
+    crate::log("management", "INFO", &format!("instance setup completed: created user {email}"));
+    json(200, &format!(r#"{{"user_id":"{user_id}","email":{}{pat}}}"#, Json::quote(&email)))
+}
+
+/// Roughly Go's `mail.ParseAddress` for plain addresses: one `@`, both sides present, no spaces.
+fn valid_email(e: &str) -> bool {
+    let mut parts = e.split('@');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(l), Some(d), None) => !l.is_empty() && !d.is_empty() && !e.contains(char::is_whitespace),
+        _ => false,
+    }
+}
+
+fn authenticated(st: &mut Store, req: &Request) -> Option<Response> {
+    let Some(auth) = req.header("authorization") else {
+        return Some(error(401, "no valid authentication provided"));
+    };
+    let valid = auth
+        .strip_prefix("Token ")
+        .and_then(|pat| st.tokens.iter().find(|t| t.plain == pat.trim()))
+        .is_some_and(|t| t.expires > now());
+    if !valid {
+        return Some(error(401, "token invalid"));
+    }
+    let owner_id = st.owner.as_ref().map(|o| o.0.clone()).unwrap_or_default();
+    let segs: Vec<&str> = req.path.trim_start_matches("/api/").split('/').collect();
+    let answer = match (req.method.as_str(), segs.as_slice()) {
+        ("GET", ["peers"]) => json(200, &crate::peers_json()),
+        ("GET", ["users", "current"]) => {
+            let email = st.owner.as_ref().map(|o| o.1.clone()).unwrap_or_default();
+            json(
+                200,
+                &format!(
+                    r#"{{"id":"{owner_id}","email":{},"name":"","role":"owner","status":"active","auto_groups":[],"is_service_user":false,"is_blocked":false}}"#,
+                    Json::quote(&email)
+                ),
+            )
+        }
+        (_, ["users", uid, "tokens", ..]) if *uid != owner_id => error(404, &format!("user: {uid} not found")),
+        ("GET", ["users", _, "tokens"]) => {
+            let list: Vec<String> = st.tokens.iter().map(|t| Store::token_json(t, &owner_id)).collect();
+            json(200, &format!("[{}]", list.join(",")))
+        }
+        ("POST", ["users", _, "tokens"]) => {
+            let Ok(body) = Json::parse(&req.body) else { return Some(error(400, "couldn't parse JSON request")) };
+            let name = body.get("name").and_then(Json::as_str).unwrap_or("").to_string();
+            let days = body.get("expires_in").and_then(Json::as_i64).unwrap_or(0);
+            if name.is_empty() {
+                error(422, "token name can't be empty")
+            } else if !(1..=365).contains(&days) {
+                error(422, "expiration has to be between 1 and 365")
+            } else {
+                let t = st.new_token(&name, days as u64);
+                let generated = format!(
+                    r#"{{"plain_token":{},"personal_access_token":{}}}"#,
+                    Json::quote(&t.plain),
+                    Store::token_json(t, &owner_id)
+                );
+                json(200, &generated)
+            }
+        }
+        ("DELETE", ["users", _, "tokens", tid]) => match st.tokens.iter().position(|t| t.id == *tid) {
+            Some(i) => {
+                st.tokens.remove(i);
+                st.save();
+                json(200, "{}")
+            }
+            None => error(404, &format!("pat: {tid} not found")),
+        },
+        _ => Response::Body { status: 404, ctype: "text/plain", body: "404 page not found\n".into() },
+    };
+    Some(answer)
+}
