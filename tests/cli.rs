@@ -476,7 +476,8 @@ fn proxy_config_prints_a_server_block_for_your_own_proxy() {
     let r = h.run(&["customer", "proxy-config", "p"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("server_name p.msp.example;"));
-    assert!(r.stdout.contains("grpc_pass grpc://netbird-p-signal:10000;"));
+    assert!(r.stdout.contains(r#"set $nb_signal_grpc "netbird-p-signal:10000";"#), "{}", r.stdout);
+    assert!(r.stdout.contains("resolver 127.0.0.11"), "names are resolved per request: {}", r.stdout);
     let r = h.run(&["npm", "test"]);
     assert_eq!(r.code, 2, "proxy = none: nothing to test");
 }

@@ -83,7 +83,11 @@ fn monitor_judges_the_fleet_and_alerts_once_with_recovery() {
 
     // Back up: active again and one recovery notice.
     docker(&["start", &format!("netbird-{a}-server")]);
-    std::thread::sleep(std::time::Duration::from_millis(500));
+    // NetBird's management API takes seconds to come back after a start: wait until it answers.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while env.home.run(&["customer", "health", &a]).code != 0 {
+        assert!(std::time::Instant::now() < deadline, "{a} did not come back");
+    }
     let r = once(&env);
     assert_eq!(status_of(&r, &a).0, "active", "{r}");
     let hooks = hook.received();

@@ -141,7 +141,9 @@ fn register_creates_exactly_one_host_with_the_netbird_routes() {
         assert_eq!(h[flag], true, "{flag}");
     }
     let adv = h["advanced_config"].as_str().unwrap();
-    assert!(adv.contains("grpc_pass grpc://netbird-acme-server:80;"), "{adv}");
+    assert!(adv.contains(r#"set $nb_management "netbird-acme-server";"#), "{adv}");
+    assert!(adv.contains("grpc_pass grpc://$nb_management:80;"), "resolved per request: {adv}");
+    assert!(adv.contains("grpc_set_header X-Real-IP $remote_addr;"), "peers keep their address: {adv}");
     assert!(adv.contains("grpc_read_timeout 1d;") && adv.contains("client_header_timeout 1d;"));
     assert!(adv.contains("location ~ ^/(api|oauth2)/"));
     assert_eq!(record.proxy_id, h["id"].as_i64());
@@ -162,19 +164,61 @@ fn legacy_routes_go_to_the_right_containers() {
     let standin = NpmStandin::start(Behaviour::default());
     rt().block_on(proxy(&standin, Some(3)).register(&request(Layout::Legacy))).unwrap();
     let adv = standin.hosts()[0]["advanced_config"].as_str().unwrap().to_string();
-    assert!(adv.contains("grpc_pass grpc://netbird-acme-signal:10000;"), "{adv}");
-    assert!(adv.contains("grpc_pass grpc://netbird-acme-management:80;"));
-    assert!(adv.contains("proxy_pass http://netbird-acme-relay:80;"));
+    assert!(adv.contains(r#"set $nb_signal_grpc "netbird-acme-signal:10000";"#), "{adv}");
+    assert!(adv.contains(r#"set $nb_management "netbird-acme-management";"#));
+    assert!(adv.contains(r#"set $nb_relay "netbird-acme-relay";"#));
+    assert!(adv.contains("grpc_pass grpc://$nb_signal_grpc;") && adv.contains("proxy_pass http://$nb_relay:80;"));
     assert_eq!(standin.hosts()[0]["certificate_id"], 3, "the configured wildcard certificate is attached");
 }
 
 #[test]
 fn nginx_rejecting_the_config_is_an_error_and_leaves_no_host() {
+    // An operator's template override with a literal upstream name that does not resolve.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("nginx")).unwrap();
+    std::fs::write(
+        dir.path().join("nginx/locations.conf"),
+        "location /x {\n    grpc_pass grpc://nowhere-{{ domain }}:80;\n}\n",
+    )
+    .unwrap();
     let standin = NpmStandin::start(Behaviour { resolve: Resolve::Nothing, ..Default::default() });
-    let err = rt().block_on(proxy(&standin, None).register(&request(Layout::Combined))).unwrap_err().to_string();
+    let p = NpmProxy { template_dir: Some(dir.path().to_path_buf()), ..proxy(&standin, None) };
+    let err = rt().block_on(p.register(&request(Layout::Combined))).unwrap_err().to_string();
     assert!(err.contains("nginx rejected the configuration for acme.msp.example"), "{err}");
-    assert!(err.contains("host not found in upstream \"netbird-acme-server\""), "nginx's words reach the user: {err}");
+    assert!(
+        err.contains("host not found in upstream \"nowhere-acme.msp.example\""),
+        "nginx's words reach the user: {err}"
+    );
     assert!(standin.hosts().is_empty(), "the rejected host was removed");
+}
+
+/// NPM tests the WHOLE config before it writes a host: one broken host elsewhere makes every
+/// change a 500, and NPM keeps the row it had stored. Nothing of nbmsp's may stay behind.
+#[test]
+fn a_broken_host_elsewhere_fails_registration_and_leaves_nothing_of_ours() {
+    let standin = NpmStandin::start(Behaviour { resolve: Resolve::Nothing, ..Default::default() });
+    let broken =
+        standin.insert_host_with("old.msp.example", "x", "location /g {\n    grpc_pass grpc://gone-server:80;\n}\n");
+    assert!(standin.whole_config_test().unwrap_err().contains("gone-server"));
+    let err = rt().block_on(proxy(&standin, None).register(&request(Layout::Combined))).unwrap_err().to_string();
+    assert!(err.contains("answered 500"), "{err}");
+    let ids: Vec<i64> = standin.hosts().iter().map(|h| h["id"].as_i64().unwrap()).collect();
+    assert_eq!(ids, [broken], "the row NPM kept for our failed create was removed");
+}
+
+/// A certificate was issued, then attaching it failed: the certificate and the host go.
+#[test]
+fn a_failed_proxy_update_leaves_no_host_or_certificate() {
+    let standin = NpmStandin::start(Behaviour { letsencrypt_ok: true, fail_update: Some(500), ..Default::default() });
+    let err = rt().block_on(proxy(&standin, None).register(&request(Layout::Combined))).unwrap_err().to_string();
+    assert!(err.contains("answered 500"), "{err}");
+    assert!(standin.hosts().is_empty(), "{:?}", standin.hosts());
+    assert!(standin.certificates().is_empty(), "{:?}", standin.certificates());
+    let log = standin.request_log();
+    assert!(
+        log.iter().any(|(m, p, s)| m == "POST" && p == "/api/nginx/certificates" && *s == 201),
+        "one was issued: {log:?}"
+    );
 }
 
 #[test]
@@ -220,8 +264,10 @@ fn the_client_logs_in_again_when_npm_drops_its_token() {
     assert!(e.contains("refused the login of admin@example.com: Invalid email or password"), "{e}");
 }
 
-/// nginx's real parser on the generated config: the locations inside a server block, with
-/// upstream blocks standing in for the container names (nginx resolves names at test time).
+/// nginx's real parser on a whole fleet's config, as NPM lays it out: one server block per
+/// customer (both layouts) with the generated locations, NPM's resolver in `http`, and NONE of
+/// the container names resolvable here: the config must pass because every upstream is
+/// resolved per request. A literal name, as a negative control, must fail the same test.
 #[test]
 fn generated_nginx_config_passes_a_real_nginx_test() {
     let nginx = ["/usr/sbin/nginx", "/usr/local/sbin/nginx"].into_iter().map(PathBuf::from).find(|p| p.exists());
@@ -232,27 +278,10 @@ fn generated_nginx_config_passes_a_real_nginx_test() {
         eprintln!("SKIPPED: nginx is not installed here");
         return;
     };
-    for layout in [Layout::Combined, Layout::Legacy] {
+    let nginx_t = |servers: &str| {
         let dir = tempfile::tempdir().unwrap();
-        let locations = nbmsp::engine::render::render_nginx(
-            nbmsp::engine::render::NginxKind::Locations,
-            "acme.msp.example",
-            "acme",
-            layout,
-            None,
-        )
-        .unwrap();
-        // nginx resolves upstream names when it tests a config; here the containers do not
-        // exist, so each container name is mapped to the loopback address before the test.
-        let mut mapped = locations.clone();
-        for svc in ["server", "dashboard", "management", "signal", "relay"] {
-            mapped = mapped.replace(&format!("netbird-acme-{svc}"), "127.0.0.1");
-        }
-        assert_ne!(mapped, locations, "the config names the containers");
-        let locations = mapped;
-        let upstreams = "";
         let conf = format!(
-            "pid {d}/nginx.pid;\nerror_log {d}/error.log;\nevents {{}}\nhttp {{\n access_log off;\n{upstreams}\n server {{\n  listen 127.0.0.1:18999;\n  server_name acme.msp.example;\n{locations}\n  location / {{ proxy_pass http://127.0.0.1:80; }}\n }}\n}}\n",
+            "pid {d}/nginx.pid;\nerror_log {d}/error.log;\nevents {{}}\nhttp {{\n access_log off;\n resolver 127.0.0.11 valid=10s;\n{servers}\n}}\n",
             d = dir.path().display()
         );
         std::fs::write(dir.path().join("nginx.conf"), &conf).unwrap();
@@ -260,8 +289,33 @@ fn generated_nginx_config_passes_a_real_nginx_test() {
             .args(["-t", "-p", dir.path().to_str().unwrap(), "-c", dir.path().join("nginx.conf").to_str().unwrap()])
             .output()
             .unwrap();
-        assert!(out.status.success(), "{layout}: nginx -t failed:\n{}\n{conf}", String::from_utf8_lossy(&out.stderr));
+        (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned(), conf)
+    };
+    let mut servers = String::new();
+    for (i, (prefix, layout)) in
+        [("acme", Layout::Combined), ("beta", Layout::Legacy), ("gone", Layout::Combined)].into_iter().enumerate()
+    {
+        let domain = format!("{prefix}.msp.example");
+        let locations = nbmsp::engine::render::render_nginx(
+            nbmsp::engine::render::NginxKind::Locations,
+            &domain,
+            prefix,
+            layout,
+            None,
+        )
+        .unwrap();
+        servers.push_str(&format!(
+            " server {{\n  listen 127.0.0.1:{};\n  server_name {domain};\n  set $server \"netbird-{prefix}-dashboard\";\n{locations}\n  location / {{ proxy_pass http://$server:80; }}\n }}\n",
+            18990 + i
+        ));
     }
+    let (ok, err, conf) = nginx_t(&servers);
+    assert!(ok, "nginx -t failed on a fleet whose containers do not resolve:\n{err}\n{conf}");
+    let literal = format!(
+        "{servers} server {{\n  listen 127.0.0.1:18989;\n  location /g {{ grpc_pass grpc://netbird-gone-server:80; }}\n }}\n"
+    );
+    let (ok, err, _) = nginx_t(&literal);
+    assert!(!ok && err.contains("host not found in upstream"), "a literal name must fail the test: {err}");
     // The full server block for operators' own proxies must parse too, with a throwaway
     // certificate in place of theirs.
     let dir = tempfile::tempdir().unwrap();
@@ -385,13 +439,73 @@ fn npm_failing_mid_deploy_rolls_everything_back() {
 fn nginx_rejecting_the_host_rolls_the_deploy_back() {
     let behaviour = Behaviour { resolve: Resolve::Nothing, ..Default::default() };
     let Some((env, standin)) = npm_env("nginx_rejecting_the_host_rolls_the_deploy_back", behaviour) else { return };
+    // Another host in NPM no longer resolves: NPM's whole-config test fails every change.
+    standin.insert_host_with("old.msp.example", "x", "location /g {\n    grpc_pass grpc://gone-server:80;\n}\n");
     let sub = env.subdomain("off");
     let r = create(&env, &sub);
     assert_eq!(r.code, 1);
     let msg = r.json()["error"]["message"].as_str().unwrap().to_string();
-    assert!(msg.contains("nginx rejected the configuration") && msg.contains("host not found in upstream"), "{msg}");
-    assert!(standin.hosts().is_empty());
+    assert!(msg.contains("Nginx Proxy Manager answered 500"), "{msg}");
+    assert_eq!(standin.hosts().len(), 1, "only the foreign host is left: {:?}", standin.hosts());
     assert!(env.containers().is_empty());
+}
+
+/// One stopped customer must never block the proxy for the others: its containers leave
+/// Docker's DNS, and NPM tests every host's config on every change and at start.
+#[test]
+fn a_stopped_customer_never_blocks_the_proxy_for_the_others() {
+    let behaviour = Behaviour { resolve: Resolve::DockerContainers, letsencrypt_ok: true, ..Default::default() };
+    let Some((env, standin)) = npm_env("a_stopped_customer_never_blocks_the_proxy", behaviour) else { return };
+    let a = env.subdomain("a");
+    assert_eq!(create(&env, &a).code, 0);
+    assert_eq!(env.home.run(&["customer", "stop", &a]).code, 0);
+    // The problem is real in this model: a literal upstream of A's, as nbmsp once wrote, breaks it.
+    let literal = format!("location /g {{\n    grpc_pass grpc://netbird-{a}-server:80;\n}}\n");
+    let probe = standin.insert_host_with("probe.msp.example", "x", &literal);
+    let broken = standin.whole_config_test().unwrap_err();
+    assert!(broken.contains(&format!("netbird-{a}-server")), "{broken}");
+    standin.remove_host(probe);
+    standin.restart().unwrap();
+    // With A stopped, B deploys through NPM, and NPM restarts with every host online.
+    let b = env.subdomain("b");
+    let r = create(&env, &b);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    standin.whole_config_test().unwrap();
+    standin.restart().expect("nginx starts with A stopped");
+    let hosts = standin.hosts();
+    assert_eq!(hosts.len(), 2);
+    assert!(hosts.iter().all(|h| h["meta"]["nginx_online"] == true), "{hosts:?}");
+    // And A comes back.
+    assert_eq!(env.home.run(&["customer", "start", &a]).code, 0);
+}
+
+/// The owner exists before anything is public: `/api/setup` needs no authentication.
+#[test]
+fn the_owner_is_created_before_the_proxy_host_both_layouts() {
+    let behaviour = Behaviour { resolve: Resolve::DockerContainers, observe_instance: true, ..Default::default() };
+    let Some((env, standin)) = npm_env("the_owner_is_created_before_the_proxy_host", behaviour) else { return };
+    for layout in ["combined", "legacy"] {
+        let sub = env.subdomain(&layout[..3]);
+        let email = format!("it@{sub}.example");
+        let r = env.home.run(&[
+            "customer",
+            "create",
+            "--name",
+            "N",
+            "--subdomain",
+            &sub,
+            "--email",
+            &email,
+            "--layout",
+            layout,
+            "--json",
+        ]);
+        assert_eq!(r.code, 0, "{layout}: {}", r.stderr);
+        let creds = env.home.run(&["customer", "credentials", &sub, "--yes", "--json"]).json();
+        assert!(creds["pat"].as_str().is_some_and(|p| p.starts_with("nbp_")), "{layout}: {creds}");
+    }
+    let seen = standin.observed();
+    assert_eq!(seen, [r#"{"setup_required":false}"#; 2], "when each proxy host was created the owner existed");
 }
 
 #[test]

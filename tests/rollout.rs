@@ -57,7 +57,10 @@ fn rollout_goes_canary_first_then_batches_and_stops_at_the_first_failure() {
     assert_eq!(r.code, 1, "{}", r.stderr);
     let report = r.json();
     let failed = report["failed"][0].as_str().unwrap().to_string();
-    assert!(report["failed"][1].as_str().unwrap().contains("NB_LISTEN_ADDRESS"), "the container's words: {report}");
+    assert!(
+        report["failed"][1].as_str().unwrap().contains("exposed address is required"),
+        "the container's words: {report}"
+    );
     assert_eq!(report["upgraded"].as_array().unwrap().len(), 0);
     assert_eq!(report["not_started"].as_array().unwrap().len(), 2, "{report}");
     assert_eq!(report["left_out"][0][0], subs[3].as_str());

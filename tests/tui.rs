@@ -278,8 +278,8 @@ fn a_deploy_is_cancelled_from_its_progress_view_and_rolled_back() {
         return;
     }
     let Some(env) = common::docker::DockerEnv::new("a_deploy_is_cancelled_from_its_progress_view") else { return };
-    // A server that runs but never answers its health endpoint: the deploy waits for health.
-    assert_eq!(env.home.run(&["settings", "set", "images.server", "nbmsp-standin/dashboard:latest"]).code, 0);
+    // A server that runs but never becomes ready (the signal stand-in answers 404 on /api): the deploy waits.
+    assert_eq!(env.home.run(&["settings", "set", "images.server", "nbmsp-standin/signal:latest"]).code, 0);
     let sub = env.subdomain("cancel");
     let email = format!("it@{sub}.example");
     let r = env.home.run(&[
@@ -300,7 +300,7 @@ fn a_deploy_is_cancelled_from_its_progress_view_and_rolled_back() {
     t.keys(&["Enter"]);
     t.wait_for(&format!("{sub}.msp.example"));
     t.keys(&["D"]);
-    let progress = t.wait_for("wait for health");
+    let progress = t.wait_for("wait until ready");
     assert!(progress.contains("X cancel (rolls back)"), "{progress}");
     t.keys(&["X"]);
     t.wait_for("rolled back");
@@ -325,7 +325,7 @@ fn a_redeploy_is_cancelled_and_the_previous_version_comes_back() {
     let email = format!("it@{sub}.example");
     assert_eq!(env.home.run(&["customer", "create", "--name", "R", "--subdomain", &sub, "--email", &email]).code, 0);
     // The new server image never gets healthy, so the redeploy waits.
-    assert_eq!(env.home.run(&["settings", "set", "images.server", "nbmsp-standin/dashboard:latest"]).code, 0);
+    assert_eq!(env.home.run(&["settings", "set", "images.server", "nbmsp-standin/signal:latest"]).code, 0);
     let (t, exit_file) = start_with(&env.home, env.home.path(), "cancr", 120, 30, "");
     log_in(&t);
     t.wait_for("Customers (1)");
@@ -334,7 +334,7 @@ fn a_redeploy_is_cancelled_and_the_previous_version_comes_back() {
     t.keys(&["U"]);
     t.wait_for("Redeploy");
     t.keys(&["y"]);
-    t.wait_for("wait for health");
+    t.wait_for("wait until ready");
     t.keys(&["X"]);
     t.wait_for("redeploy cancelled by admin");
     let c = env.home.run(&["customer", "show", &sub, "--json"]).json();

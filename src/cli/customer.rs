@@ -92,6 +92,12 @@ pub enum CustomerCommand {
         /// Customer id or subdomain
         customer: String,
     },
+    /// Replace the NetBird owner's access token with a new one and revoke the old (the monitor
+    /// does this `netbird.pat_renew_days` before expiry)
+    RenewToken {
+        /// Customer id or subdomain
+        customer: String,
+    },
     /// Try again to get and attach the customer's certificate (proxy = npm)
     RetryCert {
         /// Customer id or subdomain
@@ -233,6 +239,11 @@ pub struct CustomerView {
     proxy_pending: Option<String>,
     devices_total: Option<u32>,
     devices_connected: Option<u32>,
+    owner_user_id: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pat_expires_at: Option<crate::domain::Timestamp>,
+    /// The image id each service ran at the last deploy (a re-pointed tag shows here).
+    image_ids: std::collections::BTreeMap<String, String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     containers: Option<Vec<ContainerInfo>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -253,6 +264,9 @@ impl CustomerView {
             proxy_pending: deployment.as_ref().and_then(|d| d.proxy_pending.clone()),
             devices_total: deployment.as_ref().and_then(|d| d.devices_total),
             devices_connected: deployment.as_ref().and_then(|d| d.devices_connected),
+            owner_user_id: deployment.as_ref().and_then(|d| d.owner_user_id.clone()),
+            pat_expires_at: deployment.as_ref().and_then(|d| d.pat_expires_at),
+            image_ids: deployment.as_ref().map(|d| d.image_ids.clone()).unwrap_or_default(),
             deployment_status: deployment.map(|d| d.status.to_string()),
             customer,
             containers: None,
@@ -431,6 +445,9 @@ pub async fn run(g: &GlobalArgs, cmd: CustomerCommand) -> CliResult {
         CustomerCommand::Devices { customer } => {
             deploy::devices(g, &store, &session, &store.find_customer(&customer)?).await
         }
+        CustomerCommand::RenewToken { customer } => {
+            deploy::renew_token(g, &store, &session, &store.find_customer(&customer)?).await
+        }
         CustomerCommand::RetryCert { customer } => {
             deploy::retry_cert(g, &store, &session, &store.find_customer(&customer)?).await
         }
@@ -478,6 +495,10 @@ fn print_customer(v: &CustomerView) {
         ("max devices", c.max_devices.to_string()),
         ("udp port", v.relay_udp_port.map_or("-".into(), |p| p.to_string())),
         ("setup url", v.setup_url.clone().unwrap_or_else(|| "-".into())),
+        (
+            "owner token",
+            v.pat_expires_at.map_or("-".into(), |t| format!("valid until {} (renewed ahead by the monitor)", t.date())),
+        ),
         ("created", crate::store::fmt_time(c.created_at)),
         ("updated", crate::store::fmt_time(c.updated_at)),
     ];
@@ -485,7 +506,8 @@ fn print_customer(v: &CustomerView) {
         println!("{k:<12} {val}");
     }
     for x in v.containers.iter().flatten() {
-        println!("{:<12} {} {} ({})", format!("  {}", x.service), x.name, x.state, x.image);
+        let id = x.image_id.strip_prefix("sha256:").map(|i| format!(" {}", &i[..i.len().min(12)])).unwrap_or_default();
+        println!("{:<12} {} {} ({}{id})", format!("  {}", x.service), x.name, x.state, x.image);
     }
     if let Some(e) = &v.containers_error {
         println!("containers   unknown: {e}");

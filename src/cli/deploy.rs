@@ -309,6 +309,22 @@ pub fn render_files(
     Ok((port, stack.instance_dir))
 }
 
+/// `customer renew-token`.
+pub async fn renew_token(g: &GlobalArgs, store: &Store, session: &Session, c: &Customer) -> CliResult {
+    let r = with_ops(g, store, session, async |ops| Ok(ops.renew_token(c.id).await?)).await?;
+    if g.json {
+        output::json(&serde_json::json!({"customer": c.subdomain, "expires_at": r.expires_at, "revoked": r.revoked}))?;
+    } else {
+        println!(
+            "{}: new access token valid until {}; {} older token(s) revoked",
+            c.subdomain,
+            r.expires_at.date(),
+            r.revoked
+        );
+    }
+    Ok(())
+}
+
 /// `customer retry-cert`.
 pub async fn retry_cert(g: &GlobalArgs, store: &Store, session: &Session, c: &Customer) -> CliResult {
     let record = with_ops(g, store, session, async |ops| Ok(ops.retry_certificate(c.id).await?)).await?;

@@ -131,7 +131,7 @@ pub struct CustomerPatch {
     pub max_devices: Option<i64>,
     /// New notes.
     pub notes: Option<String>,
-    /// New layout (takes effect on the next redeploy).
+    /// New layout (only before the first deploy: the layouts keep NetBird's data in different places).
     pub layout: Option<Layout>,
 }
 

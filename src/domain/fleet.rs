@@ -61,6 +61,8 @@ pub struct Observation<'a> {
     pub cert_pending: Option<(&'a str, i64)>,
     /// Devices at the last count and the customer's limit.
     pub devices: Option<(u32, i64)>,
+    /// Why the last renewal of the owner's access token failed, while it keeps failing.
+    pub token_renewal_failed: Option<&'a str>,
 }
 
 /// Something wrong that an alert is raised for while it lasts.
@@ -100,6 +102,11 @@ pub enum Condition {
         /// The limit.
         max: i64,
     },
+    /// The owner's access token could not be renewed (device counts stop when it expires).
+    TokenRenewalFailed {
+        /// What went wrong.
+        reason: String,
+    },
     /// The data dir's disk is nearly full (a host condition, not a customer's).
     DiskFull {
         /// Percent used.
@@ -118,6 +125,7 @@ impl Condition {
             Condition::StunFailing => "stun".into(),
             Condition::CertPending { .. } => "cert".into(),
             Condition::DevicesOver { .. } => "devices".into(),
+            Condition::TokenRenewalFailed { .. } => "token".into(),
             Condition::DiskFull { .. } => "disk".into(),
         }
     }
@@ -134,6 +142,7 @@ impl Condition {
                 format!("certificate pending for {minutes} min: {reason}")
             }
             Condition::DevicesOver { devices, max } => format!("{devices} devices, over the limit of {max}"),
+            Condition::TokenRenewalFailed { reason } => format!("NetBird access token renewal failed: {reason}"),
             Condition::DiskFull { percent } => format!("data disk {percent}% full"),
         }
     }
@@ -219,6 +228,9 @@ pub fn judge(o: &Observation<'_>, cert_pending_limit_s: i64) -> Verdict {
     {
         conditions.push(Condition::DevicesOver { devices, max });
     }
+    if let Some(reason) = o.token_renewal_failed {
+        conditions.push(Condition::TokenRenewalFailed { reason: reason.to_string() });
+    }
     let status = if conditions.iter().any(Condition::is_outage) {
         CustomerStatus::Error
     } else if !conditions.is_empty() {
@@ -292,6 +304,7 @@ mod tests {
             probe: None,
             cert_pending: None,
             devices: None,
+            token_renewal_failed: None,
         }
     }
 
@@ -395,6 +408,10 @@ mod tests {
         o.devices = Some((21, 20));
         let v = judge(&o, 3600);
         assert_eq!(v.conditions, vec![Condition::DevicesOver { devices: 21, max: 20 }]);
+        let failed = Observation { token_renewal_failed: Some("token invalid"), devices: None, ..o.clone() };
+        let v = judge(&failed, 3600);
+        assert_eq!(v.status, CustomerStatus::Degraded, "the VPN works; nbmsp's view of it is ending");
+        assert_eq!(v.conditions[0].key(), "token");
         o.devices = Some((20, 20));
         assert_eq!(judge(&o, 3600).status, CustomerStatus::Active);
     }

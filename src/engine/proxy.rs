@@ -154,6 +154,24 @@ impl NpmProxy {
 }
 
 impl NpmProxy {
+    /// Removes every host for `domain` forwarding to `dashboard`: what a create NPM answered
+    /// with an error still stored (the client's retry after an ambiguous 500 can store two).
+    async fn remove_half_created(&self, domain: &str, dashboard: &str) {
+        let hosts = match self.client.hosts(Some(domain)).await {
+            Ok(h) => h,
+            Err(e) => return tracing::warn!("could not look for half-created proxy hosts of {domain}: {e}"),
+        };
+        let ours = hosts.into_iter().filter(|h| {
+            h.forward_host == dashboard
+                && h.domain_names.iter().any(|d| d.trim_end_matches('.').eq_ignore_ascii_case(domain))
+        });
+        for h in ours {
+            if let Err(e) = self.client.delete_host(h.id).await {
+                tracing::warn!("could not remove the half-created proxy host #{}: {e}", h.id);
+            }
+        }
+    }
+
     /// After the host exists: read nginx's verdict back, then attach a certificate. The caller
     /// removes a host it created when this fails.
     async fn finish_register(&self, req: &ProxyRequest, id: i64, adopted: bool) -> Result<ProxyRecord, EngineError> {
@@ -235,10 +253,14 @@ impl Proxy for NpmProxy {
                 match self.client.create_host(&body).await {
                     Ok(h) => (h.id, false),
                     // Created by someone else a moment ago: adopt it if it is ours to adopt.
+                    // (Also what the client's retry of an ambiguous 500 meets: NPM kept the row.)
                     Err(e) if e.is_domain_in_use() => match find().await? {
                         Some(h) => {
                             let id = adopt_or_refuse(&h)?;
-                            self.client.update_host(id, &update).await.map_err(npm)?;
+                            if let Err(e) = self.client.update_host(id, &update).await {
+                                self.remove_half_created(&req.domain, &dashboard).await;
+                                return Err(npm(e));
+                            }
                             (id, true)
                         }
                         None => return Err(npm(e)),
@@ -246,12 +268,7 @@ impl Proxy for NpmProxy {
                     // NPM stores the row before it configures nginx, and keeps it when that
                     // fails (a 500): remove what this request created, so nothing is left behind.
                     Err(e) => {
-                        if let Ok(Some(h)) = find().await
-                            && h.forward_host == dashboard
-                            && let Err(del) = self.client.delete_host(h.id).await
-                        {
-                            tracing::warn!("could not remove the half-created proxy host #{}: {del}", h.id);
-                        }
+                        self.remove_half_created(&req.domain, &dashboard).await;
                         return Err(npm(e));
                     }
                 }

@@ -163,7 +163,18 @@ impl Store {
             return Err(e.into());
         }
         let mut c = self.customer(id)?;
+        let before = c.layout;
         patch.apply(&mut c);
+        if c.layout != before && self.deployment(id)?.is_some() {
+            // The layouts keep NetBird's store in different places (data/server, data/management):
+            // a switch would start an empty instance whose owner anyone could claim.
+            return Err(StoreError::Conflict(format!(
+                "'{}' is deployed with the {before} layout: switching to {} would start NetBird on an empty data \
+                 dir (its data stays in the {before} layout's), so it is refused; keep the layout, or back up, delete \
+                 and create the customer again",
+                c.subdomain, c.layout
+            )));
+        }
         self.conn.execute(
             "UPDATE customers SET name = ?1, company = ?2, email = ?3, max_devices = ?4, notes = ?5, layout = ?6, updated_at = ?7 WHERE id = ?8",
             params![c.name, c.company, c.email, c.max_devices, c.notes, c.layout.as_str(), fmt_time(now()), id],
@@ -269,6 +280,23 @@ mod tests {
             ["customer.delete", "customer.update", "customer.create"]
         );
         assert!(log.iter().all(|e| e.subject == "acme"));
+    }
+
+    #[test]
+    fn a_deployed_customer_keeps_its_layout() {
+        let s = Store::open_in_memory().unwrap();
+        let c = s.create_customer("admin", &new("acme", "ACME")).unwrap();
+        let legacy = CustomerPatch { layout: Some(Layout::Legacy), ..Default::default() };
+        // Not deployed yet: free to choose.
+        assert_eq!(s.update_customer("admin", c.id, &legacy).unwrap().layout, Layout::Legacy);
+        s.allocate_deployment(c.id, "acme", 3478, 10, |_| true).unwrap();
+        let back = CustomerPatch { layout: Some(Layout::Combined), ..Default::default() };
+        let e = s.update_customer("admin", c.id, &back).unwrap_err().to_string();
+        assert!(e.contains("would start NetBird on an empty data dir"), "{e}");
+        assert_eq!(s.customer(c.id).unwrap().layout, Layout::Legacy, "nothing changed");
+        // Other edits still work.
+        let more = CustomerPatch { max_devices: Some(9), layout: Some(Layout::Legacy), ..Default::default() };
+        assert_eq!(s.update_customer("admin", c.id, &more).unwrap().max_devices, 9);
     }
 
     #[test]

@@ -44,11 +44,23 @@ pub struct Behaviour {
     pub fail_create: Option<u16>,
     /// Each request is delayed this long (a slow NPM).
     pub delay: Duration,
+    /// Every proxy-host PUT answers this status with "Internal Error".
+    pub fail_update: Option<u16>,
+    /// On each proxy-host POST, ask the customer's NetBird management (found from the dashboard
+    /// container's name) for `/api/instance` and keep the answer: proof of what was public when.
+    pub observe_instance: bool,
 }
 
 impl Default for Behaviour {
     fn default() -> Self {
-        Self { resolve: Resolve::Everything, letsencrypt_ok: false, fail_create: None, delay: Duration::ZERO }
+        Self {
+            resolve: Resolve::Everything,
+            letsencrypt_ok: false,
+            fail_create: None,
+            delay: Duration::ZERO,
+            fail_update: None,
+            observe_instance: false,
+        }
     }
 }
 
@@ -56,14 +68,17 @@ impl Default for Behaviour {
 struct State {
     tokens: BTreeMap<String, u64>,
     hosts: BTreeMap<i64, (Map<String, Value>, bool)>,
-    /// Hosts whose nginx file is on disk (enabled and accepted by the last test).
-    files: std::collections::BTreeSet<i64>,
+    /// The nginx files on disk: host id → the `advanced_config` they were generated from (NPM
+    /// writes a file when it configures a host; a row changed since still has the old file).
+    files: BTreeMap<i64, String>,
     certs: BTreeMap<i64, (Value, bool)>,
     next_host: i64,
     next_cert: i64,
     next_token: u64,
     /// Every request: (method, path, status).
     pub log: Vec<(String, String, u16)>,
+    /// What `/api/instance` answered when each proxy host was created (`observe_instance`).
+    pub observed: Vec<String>,
 }
 
 /// A running stand-in; stops serving when dropped (the listener thread ends with the process).
@@ -191,8 +206,23 @@ impl NpmStandin {
             "hsts_subdomains": false, "trust_forwarded_proto": false,
         });
         st.hosts.insert(id, (h.as_object().unwrap().clone(), false));
-        st.files.insert(id);
+        st.files.insert(id, String::new());
         id
+    }
+
+    /// Adds an enabled, online host whose `advanced_config` is `advanced` (what an older nbmsp,
+    /// or another admin, left in NPM); returns its id.
+    pub fn insert_host_with(&self, domain: &str, forward_host: &str, advanced: &str) -> i64 {
+        let id = self.insert_host(domain, forward_host);
+        let mut st = self.state.lock().unwrap();
+        st.hosts.get_mut(&id).unwrap().0.insert("advanced_config".into(), json!(advanced));
+        st.files.insert(id, advanced.to_string());
+        id
+    }
+
+    /// What `/api/instance` answered at each proxy-host creation (see `observe_instance`).
+    pub fn observed(&self) -> Vec<String> {
+        self.state.lock().unwrap().observed.clone()
     }
 
     /// Deletes a host behind nbmsp's back.
@@ -386,6 +416,10 @@ fn route(req: &Req, state: &Mutex<State>, b: &Behaviour) -> (u16, Value) {
             if let Some(status) = b.fail_create {
                 return err(status, "Internal Error");
             }
+            if b.observe_instance {
+                let seen = observe_instance(req);
+                st.observed.push(seen);
+            }
             create_host(req, &mut st, b)
         }
         (m, ["nginx", "proxy-hosts", id, rest @ ..]) => {
@@ -398,6 +432,7 @@ fn route(req: &Req, state: &Mutex<State>, b: &Behaviour) -> (u16, Value) {
             }
             match (m, rest) {
                 ("GET", []) => (200, Value::Object(st.hosts[&id].0.clone())),
+                ("PUT", []) if b.fail_update.is_some() => err(b.fail_update.unwrap_or(500), "Internal Error"),
                 ("PUT", []) => update_host(req, &mut st, id, b),
                 ("DELETE", []) => {
                     st.hosts.get_mut(&id).unwrap().1 = true;
@@ -577,12 +612,7 @@ fn nginx_test(advanced: &str, resolve: Resolve) -> Result<(), String> {
 
 /// `nginx -t` over every host file on disk.
 fn fleet_test(st: &State, resolve: Resolve) -> Result<(), String> {
-    for id in &st.files {
-        if let Some((h, false)) = st.hosts.get(id) {
-            nginx_test(h.get("advanced_config").and_then(Value::as_str).unwrap_or(""), resolve)?;
-        }
-    }
-    Ok(())
+    st.files.values().try_for_each(|advanced| nginx_test(advanced, resolve))
 }
 
 /// NPM's `internalNginx.configure`: test, write this host's file, test again, record the verdict
@@ -590,7 +620,8 @@ fn fleet_test(st: &State, resolve: Resolve) -> Result<(), String> {
 /// then answers the request with a 500.
 fn configure(st: &mut State, id: i64, b: &Behaviour) -> Result<Value, String> {
     fleet_test(st, b.resolve)?;
-    st.files.insert(id);
+    let advanced = st.hosts[&id].0.get("advanced_config").and_then(Value::as_str).unwrap_or("").to_string();
+    st.files.insert(id, advanced);
     let verdict = fleet_test(st, b.resolve);
     if verdict.is_err() {
         st.files.remove(&id);
@@ -761,6 +792,30 @@ fn post_certificate(req: &Req, st: &mut State, b: &Behaviour) -> (u16, Value) {
         }
         _ => err_debug(400, "data/provider must be equal to one of the allowed values", &["Error"]),
     }
+}
+
+/// Asks the NetBird management behind a proxy-host body (its `forward_host` is the customer's
+/// dashboard container) for `/api/instance`, over the Docker network from this host.
+fn observe_instance(req: &Req) -> String {
+    let body: Value = req.body.as_deref().and_then(|b| serde_json::from_str(b).ok()).unwrap_or(Value::Null);
+    let dashboard = body["forward_host"].as_str().unwrap_or("").to_string();
+    for svc in ["-server", "-management"] {
+        let name = dashboard.replace("-dashboard", svc);
+        let out = std::process::Command::new("docker")
+            .args(["inspect", "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}", &name])
+            .output();
+        let Some(ip) =
+            out.ok().and_then(|o| String::from_utf8_lossy(&o.stdout).split_whitespace().next().map(str::to_string))
+        else {
+            continue;
+        };
+        let Ok(mut s) = TcpStream::connect(format!("{ip}:80")) else { continue };
+        let _ = write!(s, "GET /api/instance HTTP/1.1\r\nHost: {ip}\r\nConnection: close\r\n\r\n");
+        let mut out = String::new();
+        let _ = s.read_to_string(&mut out);
+        return out.split_once("\r\n\r\n").map(|(_, b)| b.trim().to_string()).unwrap_or(out);
+    }
+    format!("no management container next to {dashboard}")
 }
 
 /// Points the data home of `home` at `standin` as its Nginx Proxy Manager.

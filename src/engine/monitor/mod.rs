@@ -83,6 +83,8 @@ pub struct Monitor<'a> {
     next_probe: HashMap<i64, Instant>,
     next_stats: HashMap<i64, Instant>,
     next_devices: HashMap<i64, Instant>,
+    /// Why the owner's token of a customer could not be renewed, while that lasts.
+    token_failures: HashMap<i64, String>,
     focus: Option<i64>,
     cpu: CpuHistory,
     host: HostStats,
@@ -111,6 +113,7 @@ impl<'a> Monitor<'a> {
             next_probe: HashMap::new(),
             next_stats: HashMap::new(),
             next_devices: HashMap::new(),
+            token_failures: HashMap::new(),
             focus: None,
             cpu: CpuHistory::default(),
             host: HostStats::default(),
@@ -181,6 +184,7 @@ impl<'a> Monitor<'a> {
                 probe: probe.as_ref(),
                 cert_pending: pending,
                 devices: row.devices.map(|d| (d, c.max_devices)),
+                token_renewal_failed: self.token_failures.get(&c.id).map(String::as_str),
             };
             let v = fleet::judge(&o, cert_limit);
             // Counts are written when they change: a steady fleet costs no writes per round.

@@ -167,17 +167,30 @@ impl Monitor<'_> {
             template_dir: None,
         };
         let ids: Vec<(i64, Option<u32>)> = due.iter().map(|r| (r.customer.id, r.devices)).collect();
-        let results: Vec<(i64, Option<u32>, Result<u32, EngineError>)> = stream::iter(ids)
-            .map(|(id, before)| {
-                let ops = &ops;
-                async move { (id, before, ops.devices(id).await.map(|u| u.count.total)) }
-            })
-            .buffer_unordered(settings.monitor.concurrency)
-            .collect()
-            .await;
+        let renew_days = settings.pat_renew_days;
+        let results: Vec<(i64, Option<u32>, Option<Result<(), EngineError>>, Result<u32, EngineError>)> =
+            stream::iter(ids)
+                .map(|(id, before)| {
+                    let ops = &ops;
+                    async move {
+                        // The token is renewed on the devices schedule, which uses it anyway.
+                        let renewal = renewal_due(ops, id, renew_days).then_some(());
+                        let renewed = match renewal {
+                            Some(()) => Some(ops.renew_token(id).await.map(|_| ())),
+                            None => None,
+                        };
+                        (id, before, renewed, ops.devices(id).await.map(|u| u.count.total))
+                    }
+                })
+                .buffer_unordered(settings.monitor.concurrency)
+                .collect()
+                .await;
         let mut changed = false;
-        for (id, before, r) in results {
+        for (id, before, renewed, r) in results {
             self.next_devices.insert(id, Instant::now() + every);
+            if let Some(result) = renewed {
+                changed |= self.note_renewal(id, result);
+            }
             match r {
                 Ok(n) => changed |= before != Some(n),
                 Err(e) => tracing::debug!(customer = id, "devices not counted: {e}"),
@@ -185,6 +198,50 @@ impl Monitor<'_> {
         }
         Ok(changed)
     }
+}
+
+impl Monitor<'_> {
+    /// Renews every owner token that is due now (for `nbmsp monitor --once`; the running monitor
+    /// does this on the device-count schedule). True when a failure started or ended.
+    pub async fn renew_due_tokens(&mut self, settings: &Settings) -> Result<bool, EngineError> {
+        let ops = crate::engine::lifecycle::Ops {
+            store: self.store,
+            vault: self.vault,
+            actor: "monitor",
+            docker: self.docker,
+            proxy: &crate::engine::proxy::NoProxy,
+            template_dir: None,
+        };
+        let ids: Vec<i64> = self.rows.iter().map(|r| r.customer.id).collect();
+        let mut changed = false;
+        for id in ids {
+            if renewal_due(&ops, id, settings.pat_renew_days) {
+                let result = ops.renew_token(id).await.map(|_| ());
+                changed |= self.note_renewal(id, result);
+            }
+        }
+        Ok(changed)
+    }
+
+    /// Remembers how a renewal went (a busy customer is tried again later, not a failure).
+    fn note_renewal(&mut self, id: i64, result: Result<(), EngineError>) -> bool {
+        match result {
+            Ok(()) => self.token_failures.remove(&id).is_some(),
+            Err(EngineError::Store(crate::store::StoreError::Conflict(m))) if m.starts_with("busy:") => false,
+            Err(e) => self.token_failures.insert(id, e.to_string()).is_none(),
+        }
+    }
+}
+
+/// Whether the customer's owner token expires within `renew_days` (read from the database, only
+/// for the few customers whose device count is due).
+fn renewal_due<P: crate::engine::proxy::Proxy>(
+    ops: &crate::engine::lifecycle::Ops<'_, P>,
+    id: i64,
+    renew_days: u32,
+) -> bool {
+    let expires = ops.store.deployment(id).ok().flatten().and_then(|d| d.pat_expires_at);
+    crate::engine::netbird::owner::renewal_due(expires, renew_days, crate::store::now())
 }
 
 /// A customer's fixed offset into an interval, so first probes spread evenly (jitter without

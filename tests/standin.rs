@@ -1,0 +1,230 @@
+//! The NetBird stand-in images must answer what upstream (netbirdio/netbird v0.77.1) answers,
+//! inconvenient parts included: these tests run each image on the real engine and hold it to
+//! the behaviours listed in `standin/README.md`. A stand-in that answered what nbmsp hopes for
+//! (a 200 health, an API up at once, a setup that works twice) fails here.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// A container removed when the test ends, however it ends.
+struct Container(String);
+
+impl Drop for Container {
+    fn drop(&mut self) {
+        let _ = Command::new("docker").args(["rm", "-f", &self.0]).output();
+    }
+}
+
+fn unique(tag: &str) -> String {
+    let n = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+    format!("nbmsp-standin-{tag}-{:x}{n:x}", std::process::id())
+}
+
+/// `docker run -d` of a stand-in image; returns the guard and the container's bridge address.
+fn run(image: &str, tag: &str, args: &[&str], cmd: &[&str]) -> (Container, String) {
+    let name = unique(tag);
+    let out = Command::new("docker")
+        .args(["run", "-d", "--name", &name])
+        .args(args)
+        .arg(format!("nbmsp-standin/{image}:latest"))
+        .args(cmd)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "docker run: {}", String::from_utf8_lossy(&out.stderr));
+    let guard = Container(name.clone());
+    let ip = ip_of(&name);
+    (guard, ip)
+}
+
+fn ip_of(name: &str) -> String {
+    let ip = Command::new("docker")
+        .args(["inspect", "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", name])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&ip.stdout).trim().to_string()
+}
+
+/// Waits for the container to exit and returns its exit code and logs.
+fn exited(c: &Container) -> (i64, String) {
+    let out = Command::new("docker").args(["wait", &c.0]).output().unwrap();
+    let code = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
+    let logs = Command::new("docker").args(["logs", &c.0]).output().unwrap();
+    (code, String::from_utf8_lossy(&logs.stdout).into_owned() + &String::from_utf8_lossy(&logs.stderr))
+}
+
+/// One HTTP/1.1 request; `Err` when nothing listens.
+fn http(
+    ip: &str,
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> std::io::Result<(u16, String)> {
+    let mut s = TcpStream::connect_timeout(&format!("{ip}:{port}").parse().unwrap(), Duration::from_secs(2))?;
+    s.set_read_timeout(Some(Duration::from_secs(5)))?;
+    let extra: String = headers.iter().map(|(k, v)| format!("{k}: {v}\r\n")).collect();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {ip}\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )?;
+    let mut out = String::new();
+    s.read_to_string(&mut out)?;
+    let status = out.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let body = out.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    Ok((status, body))
+}
+
+/// Polls `f` until it returns `Some` or `limit` passes (the stand-in's start-up is the event).
+fn until<T>(limit: Duration, mut f: impl FnMut() -> Option<T>) -> T {
+    let end = Instant::now() + limit;
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(Instant::now() < end, "condition not reached within {limit:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn config(dir: &std::path::Path, body: &str) -> String {
+    let path = dir.join("config.yaml");
+    std::fs::write(&path, body).unwrap();
+    format!("{}:/etc/netbird/config.yaml:ro", path.display())
+}
+
+const COMBINED: &str = "server:\n  listenAddress: \":80\"\n  exposedAddress: \"https://nb.example:443\"\n  stunPorts: [3478]\n  authSecret: \"s3cret\"\n  dataDir: \"/var/lib/netbird\"\n  store:\n    encryptionKey: \"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=\"\n";
+
+#[test]
+fn combined_server_comes_up_late_reports_503_health_and_sets_up_once() {
+    if !common::docker::available("combined_server_standin") {
+        return;
+    }
+    common::docker::standin_images();
+    let dir = tempfile::tempdir().unwrap();
+    let vol = config(dir.path(), COMBINED);
+    let (c, ip) = run(
+        "netbird-server",
+        "late",
+        &["-v", &vol, "-e", "NB_SETUP_PAT_ENABLED=true", "-e", "STANDIN_STARTUP_DELAY_MS=4000"],
+        &[],
+    );
+    // The management API is not there while the server starts (store migrations, embedded IdP).
+    assert!(http(&ip, 80, "GET", "/api/instance", &[], "").is_err(), "the API answered before its start-up delay");
+    let (status, body) = until(Duration::from_secs(20), || http(&ip, 80, "GET", "/api/instance", &[], "").ok());
+    assert_eq!((status, body.trim()), (200, r#"{"setup_required":true}"#));
+    // Health is 503 by design in combined mode: the relay has no listener of its own.
+    let (status, body) = http(&ip, 9000, "GET", "/health", &[], "").unwrap();
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains(r#""status":"unhealthy""#), "{body}");
+    // Setup validates like upstream and works once.
+    let (status, body) =
+        http(&ip, 80, "POST", "/api/setup", &[], r#"{"email":"a@b.example","password":"longenough"}"#).unwrap();
+    assert_eq!((status, body.trim()), (422, r#"{"message":"name is required","code":422}"#));
+    let setup = r#"{"email":"a@b.example","password":"longenough","name":"A","create_pat":true,"pat_expire_in":1}"#;
+    let (status, body) = http(&ip, 80, "POST", "/api/setup", &[], setup).unwrap();
+    assert_eq!(status, 200, "{body}");
+    let answer: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let pat = answer["personal_access_token"].as_str().unwrap().to_string();
+    assert!(pat.starts_with("nbp_") && answer["user_id"].as_str().is_some_and(|u| !u.is_empty()), "{body}");
+    let (status, body) = http(&ip, 80, "POST", "/api/setup", &[], setup).unwrap();
+    assert_eq!((status, body.trim()), (412, r#"{"message":"setup already completed","code":412}"#));
+    // Tokens: `Token` scheme only; anything else is 401.
+    let auth = format!("Token {pat}");
+    assert_eq!(http(&ip, 80, "GET", "/api/peers", &[("Authorization", &auth)], "").unwrap().0, 200);
+    let (status, body) = http(&ip, 80, "GET", "/api/peers", &[("Authorization", "Token nbp_nope")], "").unwrap();
+    assert_eq!((status, body.trim()), (401, r#"{"message":"token invalid","code":401}"#));
+    assert_eq!(http(&ip, 80, "GET", "/api/peers", &[], "").unwrap().0, 401);
+    // The relay is a WebSocket on the management port: a plain GET is refused, a handshake accepted.
+    assert_eq!(http(&ip, 80, "GET", "/relay", &[], "").unwrap().0, 426);
+    let ws = [
+        ("Connection", "Upgrade"),
+        ("Upgrade", "websocket"),
+        ("Sec-WebSocket-Version", "13"),
+        ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
+    ];
+    let mut s = TcpStream::connect(format!("{ip}:80")).unwrap();
+    let extra: String = ws.iter().map(|(k, v)| format!("{k}: {v}\r\n")).collect();
+    write!(s, "GET /relay HTTP/1.1\r\nHost: x\r\n{extra}\r\n").unwrap();
+    let mut head = [0u8; 256];
+    let n = s.read(&mut head).unwrap();
+    let head = String::from_utf8_lossy(&head[..n]);
+    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+    assert!(head.contains("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo="), "RFC 6455's example key: {head}");
+    // The owner survives a restart (it lives in the data dir).
+    assert!(Command::new("docker").args(["restart", "-t", "1", &c.0]).status().unwrap().success());
+    let ip = ip_of(&c.0);
+    let (_, body) = until(Duration::from_secs(20), || http(&ip, 80, "GET", "/api/instance", &[], "").ok());
+    assert_eq!(body.trim(), r#"{"setup_required":false}"#);
+}
+
+#[test]
+fn setup_issues_no_token_without_nb_setup_pat_enabled() {
+    if !common::docker::available("setup_without_pat") {
+        return;
+    }
+    common::docker::standin_images();
+    let dir = tempfile::tempdir().unwrap();
+    let vol = config(dir.path(), COMBINED);
+    let (_c, ip) = run("netbird-server", "nopat", &["-v", &vol, "-e", "STANDIN_STARTUP_DELAY_MS=500"], &[]);
+    until(Duration::from_secs(20), || http(&ip, 80, "GET", "/api/instance", &[], "").ok());
+    let setup = r#"{"email":"a@b.example","password":"longenough","name":"A","create_pat":true,"pat_expire_in":30}"#;
+    let (status, body) = http(&ip, 80, "POST", "/api/setup", &[], setup).unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert!(!body.contains("personal_access_token"), "upstream ignores create_pat unless enabled: {body}");
+}
+
+#[test]
+fn invalid_configs_stop_the_containers_with_upstreams_words() {
+    if !common::docker::available("invalid_configs") {
+        return;
+    }
+    common::docker::standin_images();
+    let dir = tempfile::tempdir().unwrap();
+    let no_secret = COMBINED.replace("  authSecret: \"s3cret\"\n", "");
+    let vol = config(dir.path(), &no_secret);
+    let (c, _) = run("netbird-server", "nosecret", &["-v", &vol], &[]);
+    let (code, logs) = exited(&c);
+    assert_eq!(code, 1);
+    assert!(logs.contains("invalid config: server.authSecret is required when running local relay"), "{logs}");
+    let dir2 = tempfile::tempdir().unwrap();
+    let dup = COMBINED.replace("stunPorts: [3478]", "stunPorts: [3478, 3478]");
+    let vol = config(dir2.path(), &dup);
+    let (c, _) = run("netbird-server", "dup", &["-v", &vol], &[]);
+    let (code, logs) = exited(&c);
+    assert_eq!(code, 1);
+    assert!(logs.contains("duplicate STUN port 3478 in server.stunPorts"), "{logs}");
+    let (c, _) = run("netbird-server", "noflag", &[], &["--log-level", "info"]);
+    assert!(exited(&c).1.contains("required flag(s) \"config\" not set"));
+    let (c, _) = run("dashboard", "noauth", &["-e", "NETBIRD_MGMT_API_ENDPOINT=https://x"], &[]);
+    let (code, logs) = exited(&c);
+    assert_eq!(code, 1);
+    assert!(logs.contains("AUTH_AUTHORITY or AUTH0_DOMAIN environment variable must be set"), "{logs}");
+}
+
+#[test]
+fn legacy_relay_health_is_503_until_its_public_address_answers() {
+    if !common::docker::available("legacy_relay_health") {
+        return;
+    }
+    common::docker::standin_images();
+    let env = [
+        "-e",
+        "NB_LISTEN_ADDRESS=:80",
+        "-e",
+        "NB_EXPOSED_ADDRESS=rels://nb-nowhere.invalid:443",
+        "-e",
+        "NB_AUTH_SECRET=s",
+    ];
+    let (_c, ip) = run("relay", "health", &env, &[]);
+    let (status, body) = until(Duration::from_secs(10), || http(&ip, 9000, "GET", "/health", &[], "").ok());
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains(r#""listeners":["ws"]"#) && body.contains(r#""certificate_valid":false"#), "{body}");
+    let (c, _) = run("relay", "noexposed", &["-e", "NB_AUTH_SECRET=s"], &[]);
+    assert!(exited(&c).1.contains("invalid config: exposed address is required"));
+}
