@@ -168,23 +168,22 @@ impl Monitor<'_> {
         };
         let ids: Vec<(i64, Option<u32>)> = due.iter().map(|r| (r.customer.id, r.devices)).collect();
         let renew_days = settings.pat_renew_days;
-        let results: Vec<(i64, Option<u32>, Option<Result<(), EngineError>>, Result<u32, EngineError>)> =
-            stream::iter(ids)
-                .map(|(id, before)| {
-                    let ops = &ops;
-                    async move {
-                        // The token is renewed on the devices schedule, which uses it anyway.
-                        let renewal = renewal_due(ops, id, renew_days).then_some(());
-                        let renewed = match renewal {
-                            Some(()) => Some(ops.renew_token(id).await.map(|_| ())),
-                            None => None,
-                        };
-                        (id, before, renewed, ops.devices(id).await.map(|u| u.count.total))
-                    }
-                })
-                .buffer_unordered(settings.monitor.concurrency)
-                .collect()
-                .await;
+        let results: Vec<DeviceRound> = stream::iter(ids)
+            .map(|(id, before)| {
+                let ops = &ops;
+                async move {
+                    // The token is renewed on the devices schedule, which uses it anyway.
+                    let renewal = renewal_due(ops, id, renew_days).then_some(());
+                    let renewed = match renewal {
+                        Some(()) => Some(ops.renew_token(id).await.map(|_| ())),
+                        None => None,
+                    };
+                    (id, before, renewed, ops.devices(id).await.map(|u| u.count.total))
+                }
+            })
+            .buffer_unordered(settings.monitor.concurrency)
+            .collect()
+            .await;
         let mut changed = false;
         for (id, before, renewed, r) in results {
             self.next_devices.insert(id, Instant::now() + every);
@@ -199,6 +198,9 @@ impl Monitor<'_> {
         Ok(changed)
     }
 }
+
+/// One customer's device turn: id, the count before, how a due token renewal went, the new count.
+type DeviceRound = (i64, Option<u32>, Option<Result<(), EngineError>>, Result<u32, EngineError>);
 
 impl Monitor<'_> {
     /// Renews every owner token that is due now (for `nbmsp monitor --once`; the running monitor
