@@ -143,6 +143,11 @@ fn deployment(state: &AppState, d: &DetailState, data: &Detail, t: &Theme, frame
                 dep.devices_total.map_or("not counted".into(), |n| format!("{n} of {}", data.customer.max_devices)),
                 t,
             ));
+            l.push(kv(
+                "owner token",
+                dep.pat_expires_at.map_or("— (none held by nbmsp)".into(), |e| format!("valid until {}", e.date())),
+                t,
+            ));
             l
         }
     };

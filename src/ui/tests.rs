@@ -71,7 +71,7 @@ fn detail(tab: Tab) -> AppState {
             status: DeploymentStatus::Running,
             last_health_check: Some(t),
             owner_user_id: Some("owner-1".into()),
-            pat_expires_at: None,
+            pat_expires_at: Some(time::macros::datetime!(2027-11-30 12:00 UTC)),
             image_ids: Default::default(),
         }),
         audit: vec![AuditEntry {
