@@ -158,14 +158,7 @@ impl Monitor<'_> {
             }
         }
         due.truncate(settings.monitor.concurrency * 2);
-        let ops = crate::engine::lifecycle::Ops {
-            store: self.store,
-            vault: self.vault,
-            actor: "monitor",
-            docker: self.docker,
-            proxy: &crate::engine::proxy::NoProxy,
-            template_dir: None,
-        };
+        let ops = self.ops();
         let ids: Vec<(i64, Option<u32>)> = due.iter().map(|r| (r.customer.id, r.devices)).collect();
         let renew_days = settings.pat_renew_days;
         let results: Vec<DeviceRound> = stream::iter(ids)
@@ -199,6 +192,20 @@ impl Monitor<'_> {
     }
 }
 
+impl<'a> Monitor<'a> {
+    /// Operations as the monitor runs them (audited as `monitor`; it never touches the proxy).
+    fn ops(&self) -> crate::engine::lifecycle::Ops<'a, crate::engine::proxy::NoProxy> {
+        crate::engine::lifecycle::Ops {
+            store: self.store,
+            vault: self.vault,
+            actor: "monitor",
+            docker: self.docker,
+            proxy: &crate::engine::proxy::NoProxy,
+            template_dir: None,
+        }
+    }
+}
+
 /// One customer's device turn: id, the count before, how a due token renewal went, the new count.
 type DeviceRound = (i64, Option<u32>, Option<Result<(), EngineError>>, Result<u32, EngineError>);
 
@@ -206,14 +213,7 @@ impl Monitor<'_> {
     /// Renews every owner token that is due now (for `nbmsp monitor --once`; the running monitor
     /// does this on the device-count schedule). True when a failure started or ended.
     pub async fn renew_due_tokens(&mut self, settings: &Settings) -> Result<bool, EngineError> {
-        let ops = crate::engine::lifecycle::Ops {
-            store: self.store,
-            vault: self.vault,
-            actor: "monitor",
-            docker: self.docker,
-            proxy: &crate::engine::proxy::NoProxy,
-            template_dir: None,
-        };
+        let ops = self.ops();
         let ids: Vec<i64> = self.rows.iter().map(|r| r.customer.id).collect();
         let mut changed = false;
         for id in ids {
