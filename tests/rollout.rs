@@ -105,3 +105,41 @@ fn a_canary_whose_stun_port_stays_silent_is_rolled_back() {
     assert!(show["status_reason"].as_str().unwrap().contains("previous version was restored"), "{show}");
     assert_eq!(env.home.run(&["customer", "health", &sub]).code, 0, "healthy again, STUN included");
 }
+
+/// A tag re-pointed to another image (what `:latest` or a moved release tag does) is a new
+/// version: rollout compares image ids, not names.
+#[test]
+fn a_re_pointed_tag_is_rolled_out() {
+    let Some(env) = DockerEnv::new("a_re_pointed_tag_is_rolled_out") else { return };
+    let tag = format!("nbmsp-standin/netbird-server:{}", env.subdomain("moving"));
+    let build = |label: &str| {
+        let mut child = Command::new("docker")
+            .args(["build", "-q", "-t", &tag, "-"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        write!(child.stdin.take().unwrap(), "FROM nbmsp-standin/netbird-server:latest\nLABEL nbmsp.test={label}\n")
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success());
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    let first = build("one");
+    assert_eq!(env.home.run(&["settings", "set", "images.server", &tag]).code, 0);
+    let sub = env.subdomain("mv");
+    let email = format!("it@{sub}.example");
+    assert_eq!(env.home.run(&["customer", "create", "--name", "M", "--subdomain", &sub, "--email", &email]).code, 0);
+    let r = env.home.run(&["rollout", "--json"]);
+    assert_eq!(r.json()["already"].as_array().unwrap().len(), 1, "same tag, same image: {}", r.stdout);
+    let second = build("two");
+    assert_ne!(first, second);
+    let r = env.home.run(&["rollout", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["upgraded"], serde_json::json!([sub]), "{}", r.stdout);
+    let show = env.home.run(&["customer", "show", &sub, "--json"]).json();
+    let server = show["containers"].as_array().unwrap().iter().find(|x| x["service"] == "server").unwrap().clone();
+    assert_eq!(server["image_id"], second, "{show}");
+    let _ = Command::new("docker").args(["rmi", "-f", &tag]).output();
+}

@@ -107,12 +107,17 @@ pub fn spec(
 
 async fn apply_one(docker: &DockerEngine, spec: &ContainerSpec) -> Result<Change, EngineError> {
     let want = spec.labels.get(LABEL_CONFIG_HASH).cloned();
+    // The same name can mean another image: a tag re-pointed (pulled, loaded or rebuilt) since.
+    let want_image = docker.image_id(&spec.image).await?;
+    let same_image = |c: &crate::domain::deployment::ContainerInfo| {
+        c.image == spec.image && want_image.as_ref().is_none_or(|id| c.image_id.is_empty() || c.image_id == *id)
+    };
     Ok(match docker.inspect(&spec.name, None).await? {
         None => {
             docker.create_and_start(spec).await?;
             Change::Created
         }
-        Some(c) if c.config_hash == want && c.image == spec.image => {
+        Some(c) if c.config_hash == want && same_image(&c) => {
             if c.state == "running" {
                 Change::Kept
             } else {

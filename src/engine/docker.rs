@@ -46,6 +46,8 @@ pub struct FleetContainer {
     pub seen: crate::domain::fleet::ContainerSeen,
     /// UDP ports it publishes on the host (while it runs).
     pub public_udp: Vec<u16>,
+    /// The id of the image it runs (`sha256:…`).
+    pub image_id: String,
 }
 
 /// What the engine says about itself.
@@ -171,6 +173,7 @@ impl DockerEngine {
                 Some(FleetContainer {
                     customer_id,
                     public_udp,
+                    image_id: c.image_id.clone().unwrap_or_default(),
                     name: c.names?.into_iter().next()?.trim_start_matches('/').to_string(),
                     seen: crate::domain::fleet::ContainerSeen {
                         service: labels.get(LABEL_SERVICE).cloned().unwrap_or_default(),
@@ -262,6 +265,15 @@ impl DockerEngine {
         match self.docker.inspect_image(image).await {
             Ok(_) => Ok(true),
             Err(e) if is_not_found(&e) => Ok(false),
+            Err(e) => Err(api(e)),
+        }
+    }
+
+    /// The id (`sha256:…`) of the local image `image` names, if it is present.
+    pub async fn image_id(&self, image: &str) -> Result<Option<String>, EngineError> {
+        match self.docker.inspect_image(image).await {
+            Ok(i) => Ok(i.id),
+            Err(e) if is_not_found(&e) => Ok(None),
             Err(e) => Err(api(e)),
         }
     }

@@ -86,6 +86,17 @@ pub async fn run<P: Proxy>(
     let settings = ops.store.settings()?;
     let installation = ops.store.installation_id()?;
     let containers = ops.docker.list_fleet(&installation).await?;
+    // Compare image ids, not names: a tag re-pointed upstream names another image. Under
+    // `images.pull = always` the targets are pulled first so such a tag is seen.
+    let mut target_ids = std::collections::BTreeMap::new();
+    for image in settings.images.values() {
+        if settings.images_pull == crate::domain::settings::ImagePull::Always
+            && let Err(e) = ops.docker.pull(image, |_| {}).await
+        {
+            tracing::warn!("rollout: pulling {image} failed ({e}); comparing with the local image");
+        }
+        target_ids.insert(image.clone(), ops.docker.image_id(image).await?);
+    }
     let mut report = RolloutReport::default();
     let mut pending = Vec::new();
     for c in ops.store.customers(&Default::default())? {
@@ -101,7 +112,11 @@ pub async fn run<P: Proxy>(
             let want = settings.images.get(*svc).cloned().unwrap_or_default();
             report.target.insert((*svc).to_string(), want.clone());
             let running = containers.iter().find(|x| x.customer_id == c.id && x.seen.service == *svc);
-            if running.is_none_or(|x| x.seen.image != want) {
+            let want_id = target_ids.get(&want).cloned().flatten();
+            let differs = |x: &&crate::engine::docker::FleetContainer| {
+                x.seen.image != want || want_id.as_ref().is_some_and(|id| !x.image_id.is_empty() && x.image_id != *id)
+            };
+            if running.is_none_or(|x| differs(&x)) {
                 behind = true;
                 if let Some(x) = running
                     && !report.previous.contains_key(*svc)
