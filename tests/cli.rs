@@ -379,12 +379,23 @@ fn doctor_reports_one_line_per_check() {
     let r = h.run(&["doctor", "--json"]);
     let doc = r.json();
     let names: Vec<&str> = doc["checks"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["database", "docker", "proxy", "data_dir", "ports", "monitor"]);
-    assert!(doc["checks"][5]["detail"].as_str().unwrap().contains("no monitor has run yet"), "{doc}");
+    assert_eq!(names, ["database", "docker", "proxy", "data_dir", "ports", "images", "monitor"]);
+    assert!(doc["checks"][6]["detail"].as_str().unwrap().contains("no monitor has run yet"), "{doc}");
     let ok = doc["ok"].as_bool().unwrap();
     assert_eq!(r.code, if ok { 0 } else { 1 });
     let text = h.run(&["doctor"]);
-    assert_eq!(text.stdout.lines().count(), 6, "{}", text.stdout);
+    assert_eq!(text.stdout.lines().count(), 7, "{}", text.stdout);
+    // An image that is neither present nor pullable is named with the setting to change; one
+    // too old to be bootstrapped safely is refused.
+    assert_eq!(h.run(&["settings", "set", "images.dashboard", "nbmsp-test/absent:never"]).code, 0);
+    assert_eq!(h.run(&["settings", "set", "images.server", "netbirdio/netbird-server:0.65.0"]).code, 0);
+    let images = &h.run(&["doctor", "--json"]).json()["checks"][5];
+    assert_eq!(images["ok"], false, "{images}");
+    let detail = images["detail"].as_str().unwrap();
+    if std::env::var("CI").as_deref() == Ok("true") || !detail.contains("Docker engine") {
+        assert!(detail.contains("images.dashboard = nbmsp-test/absent:never is not on the engine"), "{detail}");
+        assert!(detail.contains("older than 0.70.5"), "{detail}");
+    }
     // A proxy that is selected but not configured fails its check and the exit code.
     assert_eq!(h.run(&["settings", "set", "proxy", "npm"]).code, 0);
     let r = h.run(&["doctor", "--json"]);

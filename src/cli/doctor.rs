@@ -37,6 +37,7 @@ pub async fn run(g: &GlobalArgs) -> CliResult {
         check("proxy", proxy(&settings).await),
         check("data_dir", data_dir(Path::new(&settings.data_dir))),
         check("ports", port_range(&store, &settings)),
+        check("images", images(&settings).await),
         // Informational: the fleet works without a monitor, only alerts and live statuses stop.
         check("monitor", Ok(monitor(&store))),
     ];
@@ -53,6 +54,38 @@ pub async fn run(g: &GlobalArgs) -> CliResult {
     } else {
         // The per-check lines (or the JSON document) already said everything.
         Err(CliError::runtime(""))
+    }
+}
+
+/// Every configured image is on the engine, or is pulled now; a management image too old to be
+/// bootstrapped safely is named.
+async fn images(settings: &crate::domain::settings::Settings) -> Result<String, String> {
+    let engine = DockerEngine::connect().await.map_err(|e| e.to_string())?;
+    let mut problems = Vec::new();
+    let mut pulled = 0;
+    for (svc, image) in &settings.images {
+        if matches!(svc.as_str(), "server" | "management")
+            && let Some(why) = crate::domain::images::too_old_for_setup(&format!("images.{svc}"), image)
+        {
+            problems.push(why);
+            continue;
+        }
+        match engine.has_image(image).await {
+            Ok(true) => {}
+            Ok(false) => match engine.pull(image, |_| {}).await {
+                Ok(()) => pulled += 1,
+                Err(e) => problems.push(format!(
+                    "images.{svc} = {image} is not on the engine and cannot be pulled ({e}): set images.{svc} or load \
+                     it with `docker load`"
+                )),
+            },
+            Err(e) => problems.push(e.to_string()),
+        }
+    }
+    if problems.is_empty() {
+        Ok(format!("{} images present ({pulled} pulled now)", settings.images.len()))
+    } else {
+        Err(problems.join("; "))
     }
 }
 

@@ -86,7 +86,7 @@ pub enum Command {
     /// Manage nbmsp's own users
     #[command(subcommand)]
     User(user::UserCommand),
-    /// Check the database, Docker, the proxy, the data dir, the port range and whether a monitor runs
+    /// Check the database, Docker, the proxy, the data dir, the port range, the configured images and whether a monitor runs
     Doctor,
     /// Write a consistent copy of the database (safe while nbmsp runs)
     Backup(backup::BackupArgs),
