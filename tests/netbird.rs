@@ -77,8 +77,12 @@ fn the_owner_token_is_renewed_and_the_old_one_revoked() {
     assert_eq!(peers_status(&env, &sub, &second), 200);
     assert!(expires(&env) >= 364);
     assert_eq!(env.home.run(&["customer", "devices", &sub]).code, 0, "nbmsp works with the new token");
-    // The monitor renews a token inside `netbird.pat_renew_days` of its expiry.
-    assert_eq!(env.home.run(&["settings", "set", "netbird.pat_renew_days", "364"]).code, 0);
+    // The monitor renews a token inside `netbird.pat_renew_days` (30) of its expiry: make the
+    // current one a one-day token again, then let the monitor look.
+    assert_eq!(env.home.run(&["settings", "set", "netbird.pat_days", "1"]).code, 0);
+    assert_eq!(env.home.run(&["customer", "renew-token", &sub]).code, 0);
+    let second = pat(&env);
+    assert_eq!(env.home.run(&["settings", "set", "netbird.pat_days", "365"]).code, 0);
     let r = env.home.run(&["monitor", "--once", "--json"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let third = pat(&env);
@@ -93,6 +97,6 @@ fn the_owner_token_is_renewed_and_the_old_one_revoked() {
         .filter(|e| e.action == "renew-token")
         .map(|e| format!("{} {}", e.actor, e.message))
         .collect();
-    assert_eq!(renewals.len(), 2, "{renewals:?}");
+    assert_eq!(renewals.len(), 3, "{renewals:?}");
     assert!(renewals[0].starts_with("monitor access token renewed"), "{renewals:?}");
 }

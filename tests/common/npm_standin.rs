@@ -227,9 +227,11 @@ impl NpmStandin {
 
     /// Deletes a host behind nbmsp's back.
     pub fn remove_host(&self, id: i64) {
-        if let Some(h) = self.state.lock().unwrap().hosts.get_mut(&id) {
+        let mut st = self.state.lock().unwrap();
+        if let Some(h) = st.hosts.get_mut(&id) {
             h.1 = true;
         }
+        st.files.remove(&id);
     }
 
     /// Live certificates.
