@@ -151,9 +151,14 @@ fn combined_server_comes_up_late_reports_503_health_and_sets_up_once() {
     let mut s = TcpStream::connect(format!("{ip}:80")).unwrap();
     let extra: String = ws.iter().map(|(k, v)| format!("{k}: {v}\r\n")).collect();
     write!(s, "GET /relay HTTP/1.1\r\nHost: x\r\n{extra}\r\n").unwrap();
-    let mut head = [0u8; 256];
-    let n = s.read(&mut head).unwrap();
-    let head = String::from_utf8_lossy(&head[..n]);
+    let mut head = Vec::new();
+    let mut buf = [0u8; 256];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = s.read(&mut buf).unwrap();
+        assert!(n > 0, "connection closed before the headers ended");
+        head.extend_from_slice(&buf[..n]);
+    }
+    let head = String::from_utf8_lossy(&head);
     assert!(head.starts_with("HTTP/1.1 101"), "{head}");
     assert!(head.contains("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo="), "RFC 6455's example key: {head}");
     // The owner survives a restart (it lives in the data dir).
