@@ -60,13 +60,13 @@ pub async fn run(g: &GlobalArgs) -> CliResult {
 /// Every configured image is on the engine, or is pulled now; a management image too old to be
 /// bootstrapped safely is named.
 async fn images(settings: &crate::domain::settings::Settings) -> Result<String, String> {
+    use crate::domain::customer::Layout;
     let engine = DockerEngine::connect().await.map_err(|e| e.to_string())?;
     let mut problems = Vec::new();
     let mut pulled = 0;
     for (svc, image) in &settings.images {
-        if matches!(svc.as_str(), "server" | "management")
-            && let Some(why) = crate::domain::images::too_old_for_setup(&format!("images.{svc}"), image)
-        {
+        let management = [Layout::Combined, Layout::Legacy].iter().any(|l| l.management_service() == svc);
+        if management && let Some(why) = crate::domain::images::too_old_for_setup(&format!("images.{svc}"), image) {
             problems.push(why);
             continue;
         }

@@ -35,6 +35,16 @@ word_enum! {
     }
 }
 
+impl Layout {
+    /// The service that serves NetBird's management API (`/api`, `/oauth2`) in this layout.
+    pub fn management_service(self) -> &'static str {
+        match self {
+            Layout::Combined => "server",
+            Layout::Legacy => "management",
+        }
+    }
+}
+
 /// Devices allowed when the user gives no limit.
 pub const DEFAULT_MAX_DEVICES: i64 = 20;
 

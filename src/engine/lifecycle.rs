@@ -431,60 +431,6 @@ impl<P: Proxy> Ops<'_, P> {
         })
     }
 
-    /// Makes sure every image of the stack is on the engine: pulled when missing, or every time
-    /// under `images.pull = always`. An image that is missing and cannot be pulled names the
-    /// setting that chose it. Refuses a management image older than the first release that can
-    /// be bootstrapped safely.
-    pub(super) async fn ensure_images(
-        &self,
-        customer: &Customer,
-        stack: &RenderedStack,
-        settings: &crate::domain::settings::Settings,
-        progress: &mut dyn FnMut(Progress),
-    ) -> Result<String, EngineError> {
-        let management = match customer.layout {
-            crate::domain::customer::Layout::Combined => "server",
-            crate::domain::customer::Layout::Legacy => "management",
-        };
-        let mut wanted: Vec<(&str, &str)> =
-            stack.compose.services.iter().map(|(svc, s)| (svc.as_str(), s.image.as_str())).collect();
-        wanted.sort_unstable_by_key(|(_, image)| *image);
-        wanted.dedup_by_key(|(_, image)| *image);
-        if let Some((svc, image)) = wanted.iter().find(|(svc, _)| *svc == management)
-            && let Some(why) = crate::domain::images::too_old_for_setup(&format!("images.{svc}"), image)
-        {
-            return Err(EngineError::Files(why));
-        }
-        let always = settings.images_pull == crate::domain::settings::ImagePull::Always;
-        let (mut pulled, mut kept) = (0, 0);
-        for (svc, image) in &wanted {
-            let present = self.docker.has_image(image).await?;
-            if present && !always {
-                continue;
-            }
-            progress(Progress::Note { text: format!("pulling {image}") });
-            match self.docker.pull(image, |line| progress(Progress::Note { text: line })).await {
-                Ok(()) => pulled += 1,
-                Err(e) if present => {
-                    progress(Progress::Note { text: format!("{image}: pull failed ({e}); using the local image") });
-                    kept += 1;
-                }
-                Err(e) => {
-                    return Err(EngineError::Files(format!(
-                        "image {image} is not on the Docker engine and could not be pulled ({e}): set images.{svc} \
-                         (Settings → Images, or `nbmsp settings set images.{svc} …`) to an image that is present, \
-                         or load it with `docker load`"
-                    )));
-                }
-            }
-        }
-        let mut detail = format!("{} present, {pulled} pulled", wanted.len());
-        if kept > 0 {
-            detail.push_str(&format!(", {kept} kept (pull failed)"));
-        }
-        Ok(detail)
-    }
-
     /// Undoes a first deploy a crash interrupted (the caller holds the lock).
     pub(crate) async fn undo_first_deploy(&self, customer: &Customer, progress: &mut dyn FnMut(Progress)) {
         self.rollback_first_deploy(customer, progress).await;

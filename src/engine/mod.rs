@@ -9,6 +9,7 @@ pub mod compose;
 pub mod docker;
 pub mod health;
 pub mod host;
+mod images;
 pub mod instance;
 pub mod lifecycle;
 pub mod monitor;

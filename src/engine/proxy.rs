@@ -151,9 +151,7 @@ impl NpmProxy {
         }
         Ok(record)
     }
-}
 
-impl NpmProxy {
     /// Removes every host for `domain` forwarding to `dashboard`: what a create NPM answered
     /// with an error still stored (the client's retry after an ambiguous 500 can store two).
     async fn remove_half_created(&self, domain: &str, dashboard: &str) {
@@ -161,10 +159,7 @@ impl NpmProxy {
             Ok(h) => h,
             Err(e) => return tracing::warn!("could not look for half-created proxy hosts of {domain}: {e}"),
         };
-        let ours = hosts.into_iter().filter(|h| {
-            h.forward_host == dashboard
-                && h.domain_names.iter().any(|d| d.trim_end_matches('.').eq_ignore_ascii_case(domain))
-        });
+        let ours = hosts.into_iter().filter(|h| h.forward_host == dashboard && h.serves(domain));
         for h in ours {
             if let Err(e) = self.client.delete_host(h.id).await {
                 tracing::warn!("could not remove the half-created proxy host #{}: {e}", h.id);
@@ -219,9 +214,7 @@ impl Proxy for NpmProxy {
         let dashboard = render::container_name(&req.prefix, "dashboard");
         let find = async || -> Result<Option<super::npm::client::ProxyHost>, EngineError> {
             let hosts = self.client.hosts(Some(&req.domain)).await.map_err(npm)?;
-            Ok(hosts
-                .into_iter()
-                .find(|h| h.domain_names.iter().any(|d| d.trim_end_matches('.').eq_ignore_ascii_case(&req.domain))))
+            Ok(hosts.into_iter().find(|h| h.serves(&req.domain)))
         };
         let adopt_or_refuse = |h: &super::npm::client::ProxyHost| {
             if h.forward_host == dashboard {

@@ -77,6 +77,21 @@ pub enum RolloutEvent {
     Done(BulkResult),
 }
 
+/// The id of the image `image` names now; under `images.pull = always` it is pulled first, so a
+/// tag re-pointed upstream is seen.
+async fn target_image_id<P: Proxy>(
+    ops: &Ops<'_, P>,
+    settings: &crate::domain::settings::Settings,
+    image: &str,
+) -> Result<Option<String>, EngineError> {
+    if settings.images_pull == crate::domain::settings::ImagePull::Always
+        && let Err(e) = ops.docker.pull(image, |_| {}).await
+    {
+        tracing::warn!("rollout: pulling {image} failed ({e}); comparing with the local image");
+    }
+    ops.docker.image_id(image).await
+}
+
 /// Rolls the images in the settings out to every running customer not yet on them.
 pub async fn run<P: Proxy>(
     ops: &Ops<'_, P>,
@@ -86,17 +101,9 @@ pub async fn run<P: Proxy>(
     let settings = ops.store.settings()?;
     let installation = ops.store.installation_id()?;
     let containers = ops.docker.list_fleet(&installation).await?;
-    // Compare image ids, not names: a tag re-pointed upstream names another image. Under
-    // `images.pull = always` the targets are pulled first so such a tag is seen.
-    let mut target_ids = std::collections::BTreeMap::new();
-    for image in settings.images.values() {
-        if settings.images_pull == crate::domain::settings::ImagePull::Always
-            && let Err(e) = ops.docker.pull(image, |_| {}).await
-        {
-            tracing::warn!("rollout: pulling {image} failed ({e}); comparing with the local image");
-        }
-        target_ids.insert(image.clone(), ops.docker.image_id(image).await?);
-    }
+    // Compare image ids, not names: a tag re-pointed upstream names another image. Each target
+    // is looked up once, and only when a customer's layout uses it.
+    let mut target_ids: std::collections::BTreeMap<String, Option<String>> = std::collections::BTreeMap::new();
     let mut report = RolloutReport::default();
     let mut pending = Vec::new();
     for c in ops.store.customers(&Default::default())? {
@@ -112,7 +119,10 @@ pub async fn run<P: Proxy>(
             let want = settings.images.get(*svc).cloned().unwrap_or_default();
             report.target.insert((*svc).to_string(), want.clone());
             let running = containers.iter().find(|x| x.customer_id == c.id && x.seen.service == *svc);
-            let want_id = target_ids.get(&want).cloned().flatten();
+            if !target_ids.contains_key(&want) {
+                target_ids.insert(want.clone(), target_image_id(ops, &settings, &want).await?);
+            }
+            let want_id = target_ids[&want].clone();
             let differs = |x: &&crate::engine::docker::FleetContainer| {
                 x.seen.image != want || want_id.as_ref().is_some_and(|id| !x.image_id.is_empty() && x.image_id != *id)
             };

@@ -192,6 +192,9 @@ impl Monitor<'_> {
     }
 }
 
+/// One customer's device turn: id, the count before, how a due token renewal went, the new count.
+type DeviceRound = (i64, Option<u32>, Option<Result<(), EngineError>>, Result<u32, EngineError>);
+
 impl<'a> Monitor<'a> {
     /// Operations as the monitor runs them (audited as `monitor`; it never touches the proxy).
     fn ops(&self) -> crate::engine::lifecycle::Ops<'a, crate::engine::proxy::NoProxy> {
@@ -204,12 +207,7 @@ impl<'a> Monitor<'a> {
             template_dir: None,
         }
     }
-}
 
-/// One customer's device turn: id, the count before, how a due token renewal went, the new count.
-type DeviceRound = (i64, Option<u32>, Option<Result<(), EngineError>>, Result<u32, EngineError>);
-
-impl Monitor<'_> {
     /// Renews every owner token that is due now (for `nbmsp monitor --once`; the running monitor
     /// does this on the device-count schedule). True when a failure started or ended.
     pub async fn renew_due_tokens(&mut self, settings: &Settings) -> Result<bool, EngineError> {

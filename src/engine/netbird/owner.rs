@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::api::{self, ApiRefusal, DeviceCount, OwnerCredentials};
 use crate::domain::Timestamp;
 use crate::domain::audit::AuditStatus;
-use crate::domain::customer::{Customer, Layout};
+use crate::domain::customer::Customer;
 use crate::engine::EngineError;
 use crate::engine::lifecycle::Ops;
 use crate::engine::proxy::Proxy;
@@ -68,14 +68,6 @@ pub fn owner_credentials(
     Ok(Some(OwnerCredentials { email, password, pat: get(OWNER_SECRETS[2])? }))
 }
 
-/// The management service of a layout: where `/api` lives.
-fn management_service(layout: Layout) -> &'static str {
-    match layout {
-        Layout::Combined => "server",
-        Layout::Legacy => "management",
-    }
-}
-
 fn days_from_now(days: u32) -> Timestamp {
     time::OffsetDateTime::now_utc() + time::Duration::days(i64::from(days))
 }
@@ -83,7 +75,7 @@ fn days_from_now(days: u32) -> Timestamp {
 impl<P: Proxy> Ops<'_, P> {
     /// The customer's management API, reached on the Docker network.
     async fn management_url(&self, customer: &Customer, network: &str) -> Result<String, EngineError> {
-        let name = render::container_name(&render::prefix(customer), management_service(customer.layout));
+        let name = render::container_name(&render::prefix(customer), customer.layout.management_service());
         let ip = self
             .docker
             .inspect(&name, Some(network))

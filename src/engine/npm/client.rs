@@ -91,6 +91,11 @@ pub struct ProxyHost {
 }
 
 impl ProxyHost {
+    /// Whether the host serves `domain` (NPM compares case-insensitively and accepts a trailing dot).
+    pub fn serves(&self, domain: &str) -> bool {
+        self.domain_names.iter().any(|d| d.trim_end_matches('.').eq_ignore_ascii_case(domain))
+    }
+
     /// `Some(true)` when nginx accepted the host's config; `None` before nginx was configured.
     pub fn nginx_online(&self) -> Option<bool> {
         self.meta.get("nginx_online").and_then(Value::as_bool)

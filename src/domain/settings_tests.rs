@@ -1,0 +1,70 @@
+//! Tests of the settings registry and typed settings.
+
+use super::*;
+
+#[test]
+fn defaults_are_valid() {
+    for d in SETTINGS {
+        if !d.default.is_empty() {
+            assert_eq!(normalise(d.key, d.default).as_deref(), Ok(d.default), "{}", d.key);
+        }
+    }
+}
+
+#[test]
+fn unknown_key_lists_valid_keys() {
+    let e = normalise("npm.password", "x").unwrap_err();
+    assert!(e.rule.contains("npm.secret") && e.rule.contains("base_domain"), "{e}");
+}
+
+#[test]
+fn values_table() {
+    let cases: &[(&str, &str, Result<&str, ()>)] = &[
+        ("base_domain", "MSP.Example.com", Ok("msp.example.com")),
+        ("base_domain", "localhost", Err(())),
+        ("base_domain", "", Err(())),
+        ("relay_base_port", " 4000 ", Ok("4000")),
+        ("relay_base_port", "80", Err(())),
+        ("relay_base_port", "abc", Err(())),
+        ("layout", "legacy", Ok("legacy")),
+        ("layout", "k8s", Err(())),
+        ("proxy", "npm", Ok("npm")),
+        ("npm.url", "http://127.0.0.1:81/", Ok("http://127.0.0.1:81")),
+        ("npm.url", "ftp://x", Err(())),
+        ("npm.url", "", Ok("")),
+        ("npm.certificate_id", "", Ok("")),
+        ("npm.certificate_id", "7", Ok("7")),
+        ("npm.certificate_id", "0", Err(())),
+        ("images.server", "registry.local:5000/nb/server:1.2", Ok("registry.local:5000/nb/server:1.2")),
+        ("images.server", "bad image", Err(())),
+        ("data_dir", "relative/dir", Err(())),
+        ("data_dir", "/var/lib/nbmsp/instances", Ok("/var/lib/nbmsp/instances")),
+        ("docker_network", "npm_default", Ok("npm_default")),
+        ("docker_network", "-x", Err(())),
+        ("admin_email", "ops@msp.example", Ok("ops@msp.example")),
+        ("health_timeout_s", "0", Err(())),
+    ];
+    for (key, value, want) in cases {
+        let got = normalise(key, value);
+        match want {
+            Ok(v) => assert_eq!(got.as_deref(), Ok(*v), "{key}={value:?}"),
+            Err(()) => assert!(got.is_err(), "{key}={value:?} should fail, got {got:?}"),
+        }
+    }
+}
+
+#[test]
+fn typed_settings_from_defaults_and_range_check() {
+    let mut map = BTreeMap::new();
+    map.insert("base_domain".to_string(), "msp.example".to_string());
+    map.insert("data_dir".to_string(), "/srv/nb".to_string());
+    let s = Settings::from_map(&map).unwrap();
+    assert_eq!(s.relay_base_port, 3478);
+    assert_eq!(s.layout, Layout::Combined);
+    assert_eq!(s.proxy, ProxyKind::None);
+    assert_eq!(s.images["dashboard"], "netbirdio/dashboard:v2.90.9");
+    assert_eq!(s.images["server"], "netbirdio/netbird-server:0.77.1");
+    assert_eq!(s.images_pull, ImagePull::Missing);
+    map.insert("relay_base_port".to_string(), "65500".to_string());
+    assert_eq!(Settings::from_map(&map).unwrap_err().field, "relay_port_count");
+}
