@@ -136,11 +136,10 @@ pub fn refused(base: &str, what: &str, r: ApiRefusal) -> EngineError {
         base,
         match r {
             ApiRefusal::AlreadySetUp => format!("{what}: setup already completed (the instance has an owner)"),
-            ApiRefusal::TokenRejected => {
-                format!(
-                    "{what}: the stored access token was rejected (revoked or expired); renew it with `nbmsp customer renew-token`"
-                )
-            }
+            ApiRefusal::TokenRejected => format!(
+                "{what}: the stored access token was rejected (revoked or expired); a renewal needs a working \
+                 token, so sign in to the customer's dashboard as the owner (`nbmsp customer credentials ID --yes`)"
+            ),
             ApiRefusal::Other(status, msg) => format!("{what} answered {status}: {msg}"),
         },
     )
