@@ -40,6 +40,21 @@ pub struct ProbeSeen {
     pub reason: Option<String>,
 }
 
+impl ProbeSeen {
+    /// Something the probe checks did not answer.
+    pub fn failing(&self) -> bool {
+        !self.http_ok || !self.dashboard_ok || self.stun_ok == Some(false)
+    }
+}
+
+/// Whether a scheduled probe's result is recorded now, or checked again first: a failure that
+/// starts is recorded only when the following probe fails too (NetBird answers nothing for
+/// seconds after a restart, which a container list between two rounds may never show).
+/// `rechecking`: this probe is already the check again.
+pub fn record_probe_now(previous: Option<&ProbeSeen>, now: &ProbeSeen, rechecking: bool) -> bool {
+    !now.failing() || previous.is_some_and(ProbeSeen::failing) || rechecking
+}
+
 /// Everything the monitor knows about one customer at a moment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Observation<'a> {
@@ -408,6 +423,13 @@ mod tests {
         o.devices = Some((21, 20));
         let v = judge(&o, 3600);
         assert_eq!(v.conditions, vec![Condition::DevicesOver { devices: 21, max: 20 }]);
+        let ok = ProbeSeen { http_ok: true, dashboard_ok: true, stun_ok: Some(true), reason: None };
+        let bad = ProbeSeen { http_ok: false, reason: Some("not answering".into()), ..ok.clone() };
+        assert!(record_probe_now(None, &ok, false), "good news is recorded at once");
+        assert!(!record_probe_now(Some(&ok), &bad, false), "a first failure is checked again");
+        assert!(!record_probe_now(None, &bad, false), "also right after the containers changed");
+        assert!(record_probe_now(Some(&ok), &bad, true), "a failure seen twice is recorded");
+        assert!(record_probe_now(Some(&bad), &bad, false), "an ongoing failure is recorded");
         let failed = Observation { token_renewal_failed: Some("token invalid"), devices: None, ..o.clone() };
         let v = judge(&failed, 3600);
         assert_eq!(v.status, CustomerStatus::Degraded, "the VPN works; nbmsp's view of it is ending");

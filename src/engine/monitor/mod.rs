@@ -83,6 +83,8 @@ pub struct Monitor<'a> {
     next_probe: HashMap<i64, Instant>,
     next_stats: HashMap<i64, Instant>,
     next_devices: HashMap<i64, Instant>,
+    /// Customers whose last probe failed for the first time: recorded only if the next fails too.
+    unconfirmed: std::collections::HashSet<i64>,
     /// Why the owner's token of a customer could not be renewed, while that lasts.
     token_failures: HashMap<i64, String>,
     focus: Option<i64>,
@@ -113,6 +115,7 @@ impl<'a> Monitor<'a> {
             next_probe: HashMap::new(),
             next_stats: HashMap::new(),
             next_devices: HashMap::new(),
+            unconfirmed: Default::default(),
             token_failures: HashMap::new(),
             focus: None,
             cpu: CpuHistory::default(),

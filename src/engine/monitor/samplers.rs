@@ -17,11 +17,19 @@ impl Monitor<'_> {
     /// each customer's first turn is spread over the interval so probes do not come in bursts.
     /// True when a result differs from the stored one (a round should judge again).
     pub async fn probe_due(&mut self, settings: &Settings) -> Result<bool, EngineError> {
-        self.probe_batch(settings).await.map(|(_, differs)| differs)
+        let confirm = Duration::from_secs(settings.health_timeout_s);
+        self.probe_batch(settings, Some(confirm)).await.map(|(_, differs)| differs)
     }
 
-    /// One bounded batch of due probes: (how many ran, whether a result differs).
-    async fn probe_batch(&mut self, settings: &Settings) -> Result<(usize, bool), EngineError> {
+    /// One bounded batch of due probes: (how many ran, whether a result differs). With
+    /// `confirm_after`, a probe that starts failing is only recorded when a second probe that
+    /// much later fails too: NetBird answers nothing for seconds after a (re)start, and a
+    /// restart between two container lists looks like no change at all.
+    async fn probe_batch(
+        &mut self,
+        settings: &Settings,
+        confirm_after: Option<Duration>,
+    ) -> Result<(usize, bool), EngineError> {
         let every = Duration::from_secs(settings.monitor.health_s);
         let now = Instant::now();
         let mut due = Vec::new();
@@ -68,6 +76,15 @@ impl Monitor<'_> {
             self.next_probe.insert(id, Instant::now() + every);
             match r {
                 Ok(p) => {
+                    let previous = self.probes.get(&id).and_then(Option::as_ref);
+                    let rechecking = self.unconfirmed.remove(&id);
+                    if let Some(wait) = confirm_after
+                        && !crate::domain::fleet::record_probe_now(previous, &p, rechecking)
+                    {
+                        self.unconfirmed.insert(id);
+                        self.next_probe.insert(id, Instant::now() + wait);
+                        continue;
+                    }
                     differs |= self.probes.get(&id).and_then(Option::as_ref) != Some(&p);
                     self.store.record_probe(id, &p)?;
                     self.probes.insert(id, Some(p));
@@ -79,12 +96,13 @@ impl Monitor<'_> {
     }
 
     /// Makes every watched customer due for a health probe now and probes them all, batch by
-    /// batch (`monitor --once`; a round must have run first).
+    /// batch (`monitor --once`, asked for a verdict now: failures count at once; a round must
+    /// have run first).
     pub async fn probe_all(&mut self, settings: &Settings) -> Result<(), EngineError> {
         for row in &self.rows {
             self.next_probe.insert(row.customer.id, Instant::now());
         }
-        while self.probe_batch(settings).await?.0 > 0 {}
+        while self.probe_batch(settings, None).await?.0 > 0 {}
         Ok(())
     }
 
