@@ -166,7 +166,7 @@ fn log_in_find_a_customer_open_it_switch_tabs_get_help_and_quit() {
 
     // Settings: change an image on the Images tab; the CLI sees the new value.
     t.keys(&["C"]);
-    t.wait_for("[3 Images]");
+    t.wait_for("[3 NetBird]");
     t.keys(&["3"]);
     t.wait_for("images.server ");
     t.keys(&["Enter"]);
