@@ -28,6 +28,7 @@ fn rows(n: usize) -> Vec<CustomerRow> {
             udp_port: Some(3478),
             devices: Some(3),
             proxy_pending: None,
+            proxied: false,
         })
         .collect()
 }

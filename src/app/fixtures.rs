@@ -17,13 +17,14 @@ pub fn row(id: i64, name: &str, sub: &str, status: CustomerStatus, port: Option<
             notes: String::new(),
             layout: Layout::Combined,
             status,
-            status_reason: (status == CustomerStatus::Error).then(|| "deploy failed at wait for health".to_string()),
+            status_reason: (status == CustomerStatus::Error).then(|| "deploy failed at wait until ready".to_string()),
             created_at: t,
             updated_at: t,
         },
         udp_port: port,
         devices: port.map(|_| 3),
         proxy_pending: None,
+        proxied: port.is_some(),
     }
 }
 

@@ -40,9 +40,9 @@ impl SettingsTab {
     pub fn has(self, key: &str) -> bool {
         match self {
             SettingsTab::System => {
-                !["npm.", "images.", "netbird.", "monitor.", "alerts."].iter().any(|p| key.starts_with(p))
+                !["npm.", "proxy.", "images.", "netbird.", "monitor.", "alerts."].iter().any(|p| key.starts_with(p))
             }
-            SettingsTab::Npm => key.starts_with("npm."),
+            SettingsTab::Npm => key.starts_with("npm.") || key.starts_with("proxy."),
             SettingsTab::Images => key.starts_with("images.") || key.starts_with("netbird."),
             SettingsTab::Alerts => key.starts_with("monitor.") || key.starts_with("alerts."),
             SettingsTab::Security => false,

@@ -216,6 +216,14 @@ fn print_health(r: &HealthReport) {
     if let Some(s) = &r.stun {
         println!("{} stun      {:<24} {}", if s.ok { "ok  " } else { "FAIL" }, s.target, s.detail);
     }
+    if let Some(p) = &r.public {
+        let mark = |ok: bool| if ok { "ok  " } else { "WARN" };
+        println!("{} public    {:<24} via {}", mark(p.api_ok), "https /api/instance", p.target);
+        println!("{} public    {:<24} via {}", mark(p.relay_ok), "wss /relay", p.target);
+        for n in &p.notes {
+            println!("WARN public    {n}");
+        }
+    }
 }
 
 /// `customer stats`.

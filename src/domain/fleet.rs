@@ -38,12 +38,15 @@ pub struct ProbeSeen {
     pub stun_ok: Option<bool>,
     /// What failed, in words.
     pub reason: Option<String>,
+    /// What stands between users and the instance on the public path through the proxy (DNS,
+    /// certificate, proxy), when it was checked and something did.
+    pub public: Option<String>,
 }
 
 impl ProbeSeen {
     /// Something the probe checks did not answer.
     pub fn failing(&self) -> bool {
-        !self.http_ok || !self.dashboard_ok || self.stun_ok == Some(false)
+        !self.http_ok || !self.dashboard_ok || self.stun_ok == Some(false) || self.public.is_some()
     }
 }
 
@@ -117,6 +120,11 @@ pub enum Condition {
         /// The limit.
         max: i64,
     },
+    /// Users cannot reach the instance through the proxy yet, or no longer (DNS, certificate, proxy).
+    PublicPath {
+        /// What the public-path check found.
+        reason: String,
+    },
     /// The owner's access token could not be renewed (device counts stop when it expires).
     TokenRenewalFailed {
         /// What went wrong.
@@ -140,6 +148,7 @@ impl Condition {
             Condition::StunFailing => "stun".into(),
             Condition::CertPending { .. } => "cert".into(),
             Condition::DevicesOver { .. } => "devices".into(),
+            Condition::PublicPath { .. } => "public".into(),
             Condition::TokenRenewalFailed { .. } => "token".into(),
             Condition::DiskFull { .. } => "disk".into(),
         }
@@ -157,6 +166,7 @@ impl Condition {
                 format!("certificate pending for {minutes} min: {reason}")
             }
             Condition::DevicesOver { devices, max } => format!("{devices} devices, over the limit of {max}"),
+            Condition::PublicPath { reason } => reason.clone(),
             Condition::TokenRenewalFailed { reason } => format!("NetBird access token renewal failed: {reason}"),
             Condition::DiskFull { percent } => format!("data disk {percent}% full"),
         }
@@ -231,6 +241,9 @@ pub fn judge(o: &Observation<'_>, cert_pending_limit_s: i64) -> Verdict {
         }
         if p.stun_ok == Some(false) {
             conditions.push(Condition::StunFailing);
+        }
+        if let Some(reason) = &p.public {
+            conditions.push(Condition::PublicPath { reason: reason.clone() });
         }
     }
     if let Some((reason, secs)) = o.cert_pending
@@ -398,7 +411,8 @@ mod tests {
     #[test]
     fn probes_certificates_and_devices() {
         let cs = [up("server"), up("dashboard")];
-        let bad_stun = ProbeSeen { http_ok: true, dashboard_ok: true, stun_ok: Some(false), reason: None };
+        let bad_stun =
+            ProbeSeen { http_ok: true, dashboard_ok: true, stun_ok: Some(false), reason: None, public: None };
         let mut o = obs(CustomerStatus::Active, &cs);
         o.probe = Some(&bad_stun);
         assert_eq!(judge(&o, 3600).status, CustomerStatus::Degraded);
@@ -407,6 +421,7 @@ mod tests {
             dashboard_ok: true,
             stun_ok: Some(true),
             reason: Some("/ answered 502".into()),
+            public: None,
         };
         o.probe = Some(&bad_http);
         let v = judge(&o, 3600);
@@ -423,13 +438,19 @@ mod tests {
         o.devices = Some((21, 20));
         let v = judge(&o, 3600);
         assert_eq!(v.conditions, vec![Condition::DevicesOver { devices: 21, max: 20 }]);
-        let ok = ProbeSeen { http_ok: true, dashboard_ok: true, stun_ok: Some(true), reason: None };
+        let ok = ProbeSeen { http_ok: true, dashboard_ok: true, stun_ok: Some(true), reason: None, public: None };
         let bad = ProbeSeen { http_ok: false, reason: Some("not answering".into()), ..ok.clone() };
         assert!(record_probe_now(None, &ok, false), "good news is recorded at once");
         assert!(!record_probe_now(Some(&ok), &bad, false), "a first failure is checked again");
         assert!(!record_probe_now(None, &bad, false), "also right after the containers changed");
         assert!(record_probe_now(Some(&ok), &bad, true), "a failure seen twice is recorded");
         assert!(record_probe_now(Some(&bad), &bad, false), "an ongoing failure is recorded");
+        let no_dns = ProbeSeen { public: Some("DNS: acme.msp.example does not resolve yet".into()), ..ok.clone() };
+        o.probe = Some(&no_dns);
+        let v = judge(&o, 3600);
+        assert_eq!(v.status, CustomerStatus::Degraded, "reachable inside, not yet for users");
+        assert_eq!(v.conditions[0].key(), "public");
+        o.probe = None;
         let failed = Observation { token_renewal_failed: Some("token invalid"), devices: None, ..o.clone() };
         let v = judge(&failed, 3600);
         assert_eq!(v.status, CustomerStatus::Degraded, "the VPN works; nbmsp's view of it is ending");
@@ -441,7 +462,13 @@ mod tests {
     #[test]
     fn a_probe_of_down_containers_is_ignored() {
         let cs = [with_state("server", "exited"), up("dashboard")];
-        let p = ProbeSeen { http_ok: false, dashboard_ok: false, stun_ok: Some(false), reason: Some("x".into()) };
+        let p = ProbeSeen {
+            http_ok: false,
+            dashboard_ok: false,
+            stun_ok: Some(false),
+            reason: Some("x".into()),
+            public: None,
+        };
         let mut o = obs(CustomerStatus::Active, &cs);
         o.probe = Some(&p);
         assert_eq!(judge(&o, 3600).conditions.len(), 1);

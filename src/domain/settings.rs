@@ -62,6 +62,8 @@ pub enum SettingKind {
     Text,
     /// A Docker image reference.
     Image,
+    /// `host:port` (a name or an address; IPv6 in brackets), or empty.
+    HostPort,
     /// A secret: stored encrypted, never shown.
     Secret,
 }
@@ -178,6 +180,13 @@ pub const SETTINGS: &[SettingDef] = &[
         required: false,
     },
     SettingDef {
+        key: "proxy.https_address",
+        kind: SettingKind::HostPort,
+        default: "",
+        help: "Where the proxy serves customers' domains over HTTPS (host:port), for the public-path check; empty: npm.url's host on 443",
+        required: false,
+    },
+    SettingDef {
         key: "npm.timeout_s",
         kind: SettingKind::Int { min: 1, max: 300 },
         default: "30",
@@ -244,7 +253,7 @@ pub const SETTINGS: &[SettingDef] = &[
         key: "health_timeout_s",
         kind: SettingKind::Int { min: 5, max: 3600 },
         default: "60",
-        help: "Seconds a deploy waits for a healthy stack",
+        help: "Seconds a deploy, start or restart waits for the stack to be ready",
         required: true,
     },
     SettingDef {
@@ -398,6 +407,15 @@ pub fn normalise(key: &str, value: &str) -> Result<String, ValidationError> {
             }
         }
         SettingKind::Text => validate::line(key, &v, false, 1000).map(|()| v),
+        SettingKind::HostPort => {
+            let ok = v.rsplit_once(':').is_some_and(|(host, port)| {
+                let host = host.trim_start_matches('[').trim_end_matches(']');
+                !host.is_empty()
+                    && host.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:".contains(&b))
+                    && port.parse::<u16>().is_ok_and(|p| p > 0)
+            });
+            if ok { Ok(v) } else { err("must be host:port, e.g. 203.0.113.10:443".into()) }
+        }
         SettingKind::Image => {
             let ok = v.len() <= 255
                 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-/:@".contains(&b))
@@ -435,6 +453,8 @@ pub struct Settings {
     pub npm_certificate_id: Option<i64>,
     /// See [`SETTINGS`].
     pub npm_timeout_s: u64,
+    /// Where the proxy serves HTTPS, for the public-path check (`None`: not known, no check).
+    pub https_address: Option<String>,
     /// Images by service name (`server`, `dashboard`, `management`, `signal`, `relay`).
     pub images: BTreeMap<String, String>,
     /// See [`SETTINGS`].
@@ -483,6 +503,19 @@ pub struct AlertSettings {
     pub disk_percent: u8,
 }
 
+/// The proxy's HTTPS address: the setting, or with NPM the host of its admin URL on 443.
+fn https_address(setting: &str, proxy: &str, npm_url: &str) -> Option<String> {
+    if !setting.is_empty() {
+        return Some(setting.to_string());
+    }
+    let host = npm_url.split("://").nth(1)?.split('/').next()?;
+    let host = match host.rsplit_once(':') {
+        Some((h, port)) if port.parse::<u16>().is_ok() => h,
+        _ => host,
+    };
+    (proxy == "npm" && !host.is_empty()).then(|| format!("{host}:443"))
+}
+
 impl Settings {
     /// Builds typed settings from stored key/value pairs; a key missing from `map` takes its
     /// default, a stored value that breaks its rule is an error naming the key.
@@ -519,6 +552,7 @@ impl Settings {
             npm_identity: get("npm.identity")?,
             npm_certificate_id: if cert.is_empty() { None } else { cert.parse().ok() },
             npm_timeout_s: u64::try_from(int("npm.timeout_s")?).unwrap_or(30),
+            https_address: https_address(&get("proxy.https_address")?, &get("proxy")?, &get("npm.url")?),
             images,
             images_pull: get("images.pull")?.parse().map_err(|e: String| ValidationError::new("images.pull", e))?,
             pat_days: u32::try_from(int("netbird.pat_days")?).unwrap_or(365),

@@ -43,6 +43,10 @@ fn values_table() {
         ("docker_network", "-x", Err(())),
         ("admin_email", "ops@msp.example", Ok("ops@msp.example")),
         ("health_timeout_s", "0", Err(())),
+        ("proxy.https_address", "203.0.113.10:443", Ok("203.0.113.10:443")),
+        ("proxy.https_address", "[2001:db8::1]:8443", Ok("[2001:db8::1]:8443")),
+        ("proxy.https_address", "npm.internal", Err(())),
+        ("proxy.https_address", "", Ok("")),
     ];
     for (key, value, want) in cases {
         let got = normalise(key, value);
@@ -65,6 +69,11 @@ fn typed_settings_from_defaults_and_range_check() {
     assert_eq!(s.images["dashboard"], "netbirdio/dashboard:v2.90.9");
     assert_eq!(s.images["server"], "netbirdio/netbird-server:0.77.1");
     assert_eq!(s.images_pull, ImagePull::Missing);
+    assert_eq!(s.https_address, None, "proxy = none and nothing set: no public check");
+    let mut npm = map.clone();
+    npm.insert("proxy".into(), "npm".into());
+    npm.insert("npm.url".into(), "http://10.0.0.5:81".into());
+    assert_eq!(Settings::from_map(&npm).unwrap().https_address.as_deref(), Some("10.0.0.5:443"));
     map.insert("relay_base_port".to_string(), "65500".to_string());
     assert_eq!(Settings::from_map(&map).unwrap_err().field, "relay_port_count");
 }

@@ -19,7 +19,7 @@ use crate::domain::deployment::ContainerInfo;
 /// One HTTP check.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct EndpointCheck {
-    /// What is checked, e.g. `server /health`.
+    /// What is checked, e.g. `management API` (where: `url`).
     pub name: String,
     /// The URL used.
     pub url: String,
@@ -51,6 +51,10 @@ pub struct HealthReport {
     pub endpoints: Vec<EndpointCheck>,
     /// STUN test, when asked for.
     pub stun: Option<StunCheck>,
+    /// The path users take, through the proxy (a warning at most: DNS or the certificate may
+    /// not be in place yet). `None` before the proxy host exists or when its address is unknown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public: Option<super::public::PublicCheck>,
     /// All containers up, all checks passed.
     pub healthy: bool,
 }
@@ -144,7 +148,7 @@ pub async fn check(
         let ip = containers.iter().find(|c| c.service == e.service).and_then(|c| c.ip.clone());
         let client = &client;
         async move {
-            let name = format!("{} ({} {})", e.what, e.service, e.path);
+            let name = e.what.to_string();
             let Some(ip) = ip else {
                 return EndpointCheck {
                     name,
@@ -170,7 +174,7 @@ pub async fn check(
         && containers.iter().all(ContainerInfo::is_up)
         && checks.iter().all(|c| c.ok)
         && stun.as_ref().is_none_or(|s| s.ok);
-    Ok(HealthReport { containers, missing, endpoints: checks, stun, healthy })
+    Ok(HealthReport { containers, missing, endpoints: checks, stun, public: None, healthy })
 }
 
 /// A Binding Request to the customer's public UDP port on the Docker host.

@@ -407,6 +407,11 @@ impl<P: Proxy> Ops<'_, P> {
             )
             .map_err(|e| (Step::Proxy, e.into()))?;
         progress(Progress::Done { step: Step::Proxy, detail: record.detail.clone() });
+        // Whether users can get there yet (DNS, certificate) is worth a word, never a failure.
+        let deployment = self.store.deployment(customer.id).map_err(|e| (Step::Proxy, e.into()))?;
+        if let Some(w) = self.public_check(customer, deployment.as_ref(), &settings).await.and_then(|p| p.warning()) {
+            progress(Progress::Note { text: format!("warning: {w}") });
+        }
 
         progress(Progress::Started { step: Step::Record });
         let setup_url = format!("https://{domain}");

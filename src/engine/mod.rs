@@ -20,6 +20,7 @@ pub mod operations;
 pub mod ports;
 pub mod protocol;
 pub mod proxy;
+pub mod public;
 pub mod reconcile;
 mod redeploy;
 pub mod render;

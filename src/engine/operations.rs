@@ -191,13 +191,14 @@ impl<P: Proxy> Ops<'_, P> {
         result
     }
 
-    /// One health check, including the STUN test on the public port.
+    /// One health check, including the STUN test on the public port and, once the proxy host
+    /// exists, the public path through the proxy.
     pub async fn health(&self, customer_id: i64) -> Result<HealthReport, EngineError> {
         let customer = self.store.customer(customer_id)?;
         let deployment = self.store.deployment(customer_id)?;
         let settings = self.store.settings()?;
-        let port = deployment.and_then(|d| d.relay_udp_port);
-        let report = health::check(
+        let port = deployment.as_ref().and_then(|d| d.relay_udp_port);
+        let mut report = health::check(
             self.docker,
             &render::prefix(&customer),
             customer.layout,
@@ -205,10 +206,25 @@ impl<P: Proxy> Ops<'_, P> {
             port.map(|p| (p, Duration::from_secs(3))),
         )
         .await?;
+        report.public = self.public_check(&customer, deployment.as_ref(), &settings).await;
         if port.is_some() {
             self.store.set_health_checked(customer_id)?;
         }
         Ok(report)
+    }
+
+    /// The public path through the proxy, when there is one to check: a proxy host was
+    /// registered (or the operator runs the proxy) and its HTTPS address is known.
+    pub(crate) async fn public_check(
+        &self,
+        customer: &Customer,
+        deployment: Option<&crate::domain::deployment::Deployment>,
+        settings: &crate::domain::settings::Settings,
+    ) -> Option<super::public::PublicCheck> {
+        let registered = deployment.is_some_and(|d| d.npm_proxy_id.is_some())
+            || (settings.proxy == crate::domain::settings::ProxyKind::None && deployment.is_some());
+        let target = settings.https_address.as_deref().filter(|_| registered)?;
+        Some(super::public::check(&customer.fqdn(&settings.base_domain), target).await)
     }
 
     /// One-shot resource samples of the customer's containers (all at once: a handful per customer).

@@ -339,6 +339,8 @@ pub struct CustomerRow {
     pub devices: Option<u32>,
     /// Why the certificate is pending, if it is.
     pub proxy_pending: Option<String>,
+    /// A proxy host was registered for it (its public path can be checked).
+    pub proxied: bool,
 }
 
 impl Store {
@@ -346,7 +348,7 @@ impl Store {
     pub fn customer_rows(&self) -> Result<Vec<CustomerRow>> {
         let cols = COLUMNS.split(", ").map(|c| format!("c.{c}")).collect::<Vec<_>>().join(", ");
         let mut stmt = self.conn.prepare(&format!(
-            "SELECT {cols}, d.relay_udp_port, d.devices_total, d.proxy_pending
+            "SELECT {cols}, d.relay_udp_port, d.devices_total, d.proxy_pending, d.npm_proxy_id IS NOT NULL
              FROM customers c LEFT JOIN deployments d ON d.customer_id = c.id ORDER BY c.name COLLATE NOCASE, c.id"
         ))?;
         let rows = stmt
@@ -356,12 +358,13 @@ impl Store {
                     r.get::<_, Option<u16>>(12)?,
                     r.get::<_, Option<u32>>(13)?,
                     r.get::<_, Option<String>>(14)?,
+                    r.get::<_, Option<bool>>(15)?.unwrap_or(false),
                 ))
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         rows.into_iter()
-            .map(|(c, udp_port, devices, proxy_pending)| {
-                Ok(CustomerRow { customer: c.try_into()?, udp_port, devices, proxy_pending })
+            .map(|(c, udp_port, devices, proxy_pending, proxied)| {
+                Ok(CustomerRow { customer: c.try_into()?, udp_port, devices, proxy_pending, proxied })
             })
             .collect()
     }

@@ -169,8 +169,10 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX journal_running ON journal (state) WHERE state = 'running';
     "#,
     // 9: the NetBird owner's user id and when its access token expires (renewed before then),
-    // and the image ids each service runs (a re-pointed tag is a different image).
+    // the image ids each service runs (a re-pointed tag is a different image), and what the
+    // last public-path check through the proxy found.
     r#"
+    ALTER TABLE customer_checks ADD COLUMN public_reason TEXT;
     ALTER TABLE deployments ADD COLUMN owner_user_id TEXT;
     ALTER TABLE deployments ADD COLUMN pat_expires_at TEXT;
     ALTER TABLE deployments ADD COLUMN image_ids TEXT NOT NULL DEFAULT '{}';

@@ -40,6 +40,7 @@ type ExtrasRow = (
     Option<f64>,
     Option<i64>,
     Option<String>,
+    Option<String>,
 );
 
 impl Store {
@@ -47,7 +48,7 @@ impl Store {
     pub fn fleet_extras(&self) -> Result<BTreeMap<i64, FleetExtras>> {
         let mut stmt = self.conn.prepare(
             "SELECT d.customer_id, d.proxy_pending_since, k.health_ok, k.stun_ok, k.dashboard_ok, k.health_reason, k.health_checked_at,
-                    k.cpu_percent, k.memory_bytes, k.stats_at
+                    k.cpu_percent, k.memory_bytes, k.stats_at, k.public_reason
              FROM deployments d LEFT JOIN customer_checks k ON k.customer_id = d.customer_id",
         )?;
         let rows: Vec<ExtrasRow> = stmt
@@ -63,17 +64,19 @@ impl Store {
                     r.get(7)?,
                     r.get(8)?,
                     r.get(9)?,
+                    r.get(10)?,
                 ))
             })?
             .collect::<rusqlite::Result<_>>()?;
         let time = |s: Option<String>| s.map(|s| parse_time("customer_checks", &s)).transpose();
         rows.into_iter()
-            .map(|(id, since, ok, stun_ok, dashboard_ok, reason, at, cpu, mem, stats_at)| {
+            .map(|(id, since, ok, stun_ok, dashboard_ok, reason, at, cpu, mem, stats_at, public)| {
                 let probe = ok.map(|http_ok| ProbeSeen {
                     http_ok,
                     dashboard_ok: dashboard_ok.unwrap_or(true),
                     stun_ok,
                     reason: reason.clone(),
+                    public,
                 });
                 Ok((
                     id,
@@ -132,8 +135,16 @@ impl Store {
         self.ensure_check_row(customer_id)?;
         self.conn.execute(
             "UPDATE customer_checks SET health_ok = ?1, stun_ok = ?2, dashboard_ok = ?3, health_reason = ?4,
-                    health_checked_at = ?5 WHERE customer_id = ?6",
-            params![probe.http_ok, probe.stun_ok, probe.dashboard_ok, probe.reason, fmt_time(now()), customer_id],
+                    health_checked_at = ?5, public_reason = ?6 WHERE customer_id = ?7",
+            params![
+                probe.http_ok,
+                probe.stun_ok,
+                probe.dashboard_ok,
+                probe.reason,
+                fmt_time(now()),
+                probe.public,
+                customer_id
+            ],
         )?;
         Ok(())
     }
@@ -141,8 +152,8 @@ impl Store {
     /// Forgets the last probe (the containers changed: it says nothing about the new ones).
     pub fn clear_probe(&self, customer_id: i64) -> Result<()> {
         self.conn.execute(
-            "UPDATE customer_checks SET health_ok = NULL, stun_ok = NULL, dashboard_ok = NULL, health_reason = NULL
-             WHERE customer_id = ?1",
+            "UPDATE customer_checks SET health_ok = NULL, stun_ok = NULL, dashboard_ok = NULL, health_reason = NULL,
+                    public_reason = NULL WHERE customer_id = ?1",
             params![customer_id],
         )?;
         Ok(())
@@ -347,6 +358,7 @@ mod tests {
             dashboard_ok: true,
             stun_ok: Some(false),
             reason: Some("STUN: no answer".into()),
+            public: Some("DNS: acme.msp.example does not resolve yet".into()),
         };
         s.record_probe(c.id, &probe).unwrap();
         s.record_stats(c.id, 12.5, 1 << 20).unwrap();

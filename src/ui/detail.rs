@@ -316,6 +316,18 @@ fn health(d: &DetailState, data: &Detail, t: &Theme, frame: &mut Frame, area: Re
                     Span::raw(format!(" stun      {:<24} {}", s.target, s.detail)),
                 ]));
             }
+            if let Some(p) = &r.public {
+                let warn =
+                    |ok: bool| if ok { Span::styled("✓ ok  ", t.ok()) } else { Span::styled("▲ warn", t.warn()) };
+                for (ok, what) in [(p.api_ok, "https /api/instance"), (p.relay_ok, "wss /relay")] {
+                    l.push(Line::from(vec![
+                        Span::raw(" "),
+                        warn(ok),
+                        Span::raw(format!(" public    {what:<24} via {}", p.target)),
+                    ]));
+                }
+                l.extend(p.notes.iter().map(|n| Line::styled(format!(" ▲ {n}"), t.warn())));
+            }
             l.push(Line::raw(""));
             l.push(if r.healthy { Line::styled(" healthy", t.ok()) } else { Line::styled(" NOT healthy", t.error()) });
             match &d.stats {

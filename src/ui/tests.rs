@@ -112,17 +112,34 @@ fn detail(tab: Tab) -> AppState {
         missing: vec![],
         endpoints: vec![
             EndpointCheck {
-                name: "server /health".into(),
-                url: "http://172.18.0.2:9000/health".into(),
+                name: "management API".into(),
+                url: "http://172.18.0.2:80/api/instance".into(),
                 ok: true,
-                detail: "200 OK".into(),
+                detail: "ready; owner exists".into(),
             },
-            EndpointCheck { name: "dashboard /".into(), url: String::new(), ok: false, detail: "not answering".into() },
+            EndpointCheck {
+                name: "relay".into(),
+                url: "http://172.18.0.2:80/relay".into(),
+                ok: true,
+                detail: "WebSocket accepted".into(),
+            },
+            EndpointCheck {
+                name: "dashboard".into(),
+                url: String::new(),
+                ok: false,
+                detail: "not answering (still starting?)".into(),
+            },
         ],
         stun: Some(StunCheck {
             target: "127.0.0.1:3481".into(),
             ok: true,
             detail: "Binding Success, mapped address 172.18.0.1:40000".into(),
+        }),
+        public: Some(crate::engine::public::PublicCheck {
+            target: "203.0.113.10:443".into(),
+            api_ok: true,
+            relay_ok: true,
+            notes: vec!["DNS: acme.msp.example does not resolve yet; point it at the proxy".into()],
         }),
         healthy: false,
     }));

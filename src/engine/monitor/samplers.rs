@@ -50,21 +50,30 @@ impl Monitor<'_> {
         due.truncate(settings.monitor.concurrency * 4);
         let network = settings.docker_network.clone();
         let docker = self.docker;
+        let proxy_none = settings.proxy == crate::domain::settings::ProxyKind::None;
         let results: Vec<(i64, Result<ProbeSeen, EngineError>)> = stream::iter(due)
             .map(|row| {
                 let network = network.clone();
+                // The path users take, once there is one (the same rule as `customer health`).
+                let public = settings
+                    .https_address
+                    .clone()
+                    .filter(|_| row.proxied || (proxy_none && row.udp_port.is_some()))
+                    .map(|target| (row.customer.fqdn(&settings.base_domain), target));
                 async move {
                     let c = &row.customer;
-                    let r = crate::engine::health::check(
+                    let mut r = crate::engine::health::check(
                         docker,
                         &crate::engine::render::prefix(c),
                         c.layout,
                         &network,
                         row.udp_port.map(|p| (p, std::time::Duration::from_secs(3))),
                     )
-                    .await
-                    .map(|rep| probe_of(&rep));
-                    (c.id, r)
+                    .await;
+                    if let (Ok(rep), Some((domain, target))) = (&mut r, public) {
+                        rep.public = Some(crate::engine::public::check(&domain, &target).await);
+                    }
+                    (c.id, r.map(|rep| probe_of(&rep)))
                 }
             })
             .buffer_unordered(settings.monitor.concurrency)
@@ -273,8 +282,8 @@ fn spread(id: i64, every: Duration) -> Duration {
 fn probe_of(r: &crate::engine::health::HealthReport) -> ProbeSeen {
     let failing: Vec<String> =
         r.endpoints.iter().filter(|e| !e.ok).map(|e| format!("{}: {}", e.name, e.detail)).collect();
-    let core_ok = r.endpoints.iter().filter(|e| !e.name.starts_with("dashboard")).all(|e| e.ok);
-    let dashboard_ok = r.endpoints.iter().filter(|e| e.name.starts_with("dashboard")).all(|e| e.ok);
+    let core_ok = r.endpoints.iter().filter(|e| e.name != "dashboard").all(|e| e.ok);
+    let dashboard_ok = r.endpoints.iter().filter(|e| e.name == "dashboard").all(|e| e.ok);
     let mut reasons = failing;
     if let Some(s) = r.stun.as_ref().filter(|s| !s.ok) {
         reasons.push(format!("STUN {}: {}", s.target, s.detail));
@@ -284,6 +293,7 @@ fn probe_of(r: &crate::engine::health::HealthReport) -> ProbeSeen {
         dashboard_ok,
         stun_ok: r.stun.as_ref().map(|s| s.ok),
         reason: Some(reasons.join("; ")).filter(|s| !s.is_empty()),
+        public: r.public.as_ref().and_then(crate::engine::public::PublicCheck::warning),
     }
 }
 
