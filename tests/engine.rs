@@ -122,6 +122,10 @@ fn legacy_stack_is_healthy_and_answers_stun() {
     assert!(r.json()["pat"].as_str().is_some_and(|p| p.starts_with("nbp_")), "{}", r.stdout);
     let compose = std::fs::read_to_string(env.data_dir().join(&sub).join("docker-compose.yml")).unwrap();
     assert!(!compose.contains("--dns-domain"), "peers resolve under upstream's default netbird.selfhosted");
+    // A restart waits until NetBird answers again (seconds after its containers start).
+    let r = env.home.run(&["customer", "restart", &sub, "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(env.home.run(&["customer", "health", &sub]).code, 0, "ready right after the restart");
     let r = env.home.run(&["customer", "delete", &sub, "--yes"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(env.containers().is_empty());
