@@ -130,6 +130,16 @@ async fn call<T: serde::de::DeserializeOwned>(
     }))
 }
 
+/// A call with the owner's token whose every refusal is an error naming the call.
+async fn with_token<T: serde::de::DeserializeOwned>(
+    base: &str,
+    what: &str,
+    pat: &str,
+    req: reqwest::RequestBuilder,
+) -> Result<T, EngineError> {
+    call(base, what, req.header("Authorization", format!("Token {pat}"))).await?.map_err(|r| refused(base, what, r))
+}
+
 /// Turns a refusal into an error naming the call.
 pub fn refused(base: &str, what: &str, r: ApiRefusal) -> EngineError {
     api(
@@ -169,7 +179,7 @@ pub async fn setup_required(client: &reqwest::Client, base: &str) -> Result<bool
 }
 
 /// Creates the owner (`POST /api/setup`, unauthenticated, works once) with a token valid
-/// `pat_days`. `Err(Ok(ApiRefusal::AlreadySetUp))`-style refusals come back as the inner `Err`.
+/// `pat_days`. NetBird's refusals (already set up, invalid input) are the inner `Err`.
 pub async fn setup(
     client: &reqwest::Client,
     base: &str,
@@ -187,13 +197,7 @@ pub async fn setup(
 /// The id of the user a token belongs to (`GET /api/users/current`).
 pub async fn current_user(client: &reqwest::Client, base: &str, pat: &str) -> Result<String, EngineError> {
     let what = "GET /api/users/current";
-    let u: CurrentUser = call(
-        base,
-        what,
-        client.get(format!("{base}/api/users/current")).header("Authorization", format!("Token {pat}")),
-    )
-    .await?
-    .map_err(|r| refused(base, what, r))?;
+    let u: CurrentUser = with_token(base, what, pat, client.get(format!("{base}/api/users/current"))).await?;
     Ok(u.id)
 }
 
@@ -208,16 +212,9 @@ pub async fn create_token(
     days: u32,
 ) -> Result<(String, TokenInfo), EngineError> {
     let what = "POST /api/users/{id}/tokens";
-    let g: Generated = call(
-        base,
-        what,
-        client
-            .post(format!("{base}/api/users/{user_id}/tokens"))
-            .header("Authorization", format!("Token {pat}"))
-            .json(&serde_json::json!({"name": name, "expires_in": days})),
-    )
-    .await?
-    .map_err(|r| refused(base, what, r))?;
+    let body = serde_json::json!({"name": name, "expires_in": days});
+    let req = client.post(format!("{base}/api/users/{user_id}/tokens")).json(&body);
+    let g: Generated = with_token(base, what, pat, req).await?;
     Ok((g.plain_token, g.personal_access_token))
 }
 
@@ -229,13 +226,7 @@ pub async fn list_tokens(
     user_id: &str,
 ) -> Result<Vec<TokenInfo>, EngineError> {
     let what = "GET /api/users/{id}/tokens";
-    call(
-        base,
-        what,
-        client.get(format!("{base}/api/users/{user_id}/tokens")).header("Authorization", format!("Token {pat}")),
-    )
-    .await?
-    .map_err(|r| refused(base, what, r))
+    with_token(base, what, pat, client.get(format!("{base}/api/users/{user_id}/tokens"))).await
 }
 
 /// Revokes one access token (`DELETE /api/users/{id}/tokens/{tokenId}`).
@@ -247,25 +238,15 @@ pub async fn delete_token(
     token_id: &str,
 ) -> Result<(), EngineError> {
     let what = "DELETE /api/users/{id}/tokens/{tokenId}";
-    let _: serde_json::Value = call(
-        base,
-        what,
-        client
-            .delete(format!("{base}/api/users/{user_id}/tokens/{token_id}"))
-            .header("Authorization", format!("Token {pat}")),
-    )
-    .await?
-    .map_err(|r| refused(base, what, r))?;
+    let req = client.delete(format!("{base}/api/users/{user_id}/tokens/{token_id}"));
+    let _: serde_json::Value = with_token(base, what, pat, req).await?;
     Ok(())
 }
 
 /// Counts the customer's peers with the owner's PAT.
 pub async fn devices(client: &reqwest::Client, base: &str, pat: &str) -> Result<DeviceCount, EngineError> {
     let what = "GET /api/peers";
-    let peers: Vec<Peer> =
-        call(base, what, client.get(format!("{base}/api/peers")).header("Authorization", format!("Token {pat}")))
-            .await?
-            .map_err(|r| refused(base, what, r))?;
+    let peers: Vec<Peer> = with_token(base, what, pat, client.get(format!("{base}/api/peers"))).await?;
     let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
     Ok(DeviceCount { total: count(peers.len()), connected: count(peers.iter().filter(|p| p.connected).count()) })
 }
