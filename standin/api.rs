@@ -222,7 +222,24 @@ fn valid_email(e: &str) -> bool {
     }
 }
 
+/// The authenticated paths the stand-in knows (a subset of upstream's router).
+fn known(method: &str, segs: &[&str]) -> bool {
+    matches!(
+        (method, segs),
+        ("GET", ["peers"])
+            | ("GET", ["users", "current"])
+            | ("GET" | "POST", ["users", _, "tokens"])
+            | ("DELETE", ["users", _, "tokens", _])
+    )
+}
+
 fn authenticated(st: &mut Store, req: &Request) -> Option<Response> {
+    // gorilla/mux runs the auth middleware only for a matched route: an unknown path is a 404
+    // whatever the token.
+    let segs: Vec<&str> = req.path.trim_start_matches("/api/").split('/').collect();
+    if !known(&req.method, &segs) {
+        return Some(Response::Body { status: 404, ctype: "text/plain", body: "404 page not found\n".into() });
+    }
     let Some(auth) = req.header("authorization") else {
         return Some(error(401, "no valid authentication provided"));
     };
@@ -234,7 +251,6 @@ fn authenticated(st: &mut Store, req: &Request) -> Option<Response> {
         return Some(error(401, "token invalid"));
     }
     let owner_id = st.owner.as_ref().map(|o| o.0.clone()).unwrap_or_default();
-    let segs: Vec<&str> = req.path.trim_start_matches("/api/").split('/').collect();
     let answer = match (req.method.as_str(), segs.as_slice()) {
         ("GET", ["peers"]) => json(200, &crate::peers_json()),
         ("GET", ["users", "current"]) => {
