@@ -4,8 +4,6 @@
 
 mod common;
 
-use std::io::{Read, Write};
-
 use common::docker::DockerEnv;
 
 fn create(env: &DockerEnv, sub: &str, extra: &[&str]) -> common::Run {
@@ -20,12 +18,8 @@ fn peers_status(env: &DockerEnv, sub: &str, pat: &str) -> u16 {
     let c = env.home.run(&["customer", "show", sub, "--json"]).json();
     let server = c["containers"].as_array().unwrap().iter().find(|x| x["service"] == "server").unwrap().clone();
     let ip = server["ip"].as_str().unwrap();
-    let mut s = std::net::TcpStream::connect(format!("{ip}:80")).unwrap();
-    write!(s, "GET /api/peers HTTP/1.1\r\nHost: {ip}\r\nAuthorization: Token {pat}\r\nConnection: close\r\n\r\n")
-        .unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
-    out.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0)
+    let auth = format!("Token {pat}");
+    common::http::request(&format!("{ip}:80"), "GET", "/api/peers", &[("Authorization", &auth)], None).unwrap().0
 }
 
 #[test]

@@ -4,8 +4,6 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::PathBuf;
 
 use common::npm_standin::{Behaviour, IDENTITY, NpmStandin, Resolve, SECRET};
@@ -14,28 +12,15 @@ use nbmsp::engine::npm::client::NpmClient;
 use nbmsp::engine::proxy::{NpmProxy, Proxy, ProxyRequest};
 use serde_json::Value;
 
-/// One raw HTTP/1.1 request (the transcripts hold bodies no typed client would send).
+/// One raw request (the transcripts hold bodies no typed client would send), its body as JSON.
 fn raw(url: &str, method: &str, path: &str, auth: Option<&str>, body: Option<&str>) -> (u16, Value) {
-    let addr = url.trim_start_matches("http://");
-    let mut s = TcpStream::connect(addr).unwrap();
-    let mut head =
-        format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nAccept: application/json\r\n");
+    let mut headers = vec![("Accept", "application/json")];
     if let Some(a) = auth {
-        head.push_str(&format!("Authorization: {a}\r\n"));
+        headers.push(("Authorization", a));
     }
-    if let Some(b) = body {
-        head.push_str(&format!("Content-Type: application/json\r\nContent-Length: {}\r\n", b.len()));
-    }
-    head.push_str("\r\n");
-    s.write_all(head.as_bytes()).unwrap();
-    if let Some(b) = body {
-        s.write_all(b.as_bytes()).unwrap();
-    }
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
-    let status = out.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
-    let body = out.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
-    (status, serde_json::from_str(body).unwrap_or(Value::Null))
+    let (status, body) =
+        common::http::request(url.trim_start_matches("http://"), method, path, &headers, body).unwrap();
+    (status, serde_json::from_str(&body).unwrap_or(Value::Null))
 }
 
 fn transcripts() -> Option<Vec<Value>> {

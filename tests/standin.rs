@@ -56,7 +56,7 @@ fn exited(c: &Container) -> (i64, String) {
     (code, String::from_utf8_lossy(&logs.stdout).into_owned() + &String::from_utf8_lossy(&logs.stderr))
 }
 
-/// One HTTP/1.1 request; `Err` when nothing listens.
+/// One request to the container at `ip`; `Err` when nothing listens.
 fn http(
     ip: &str,
     port: u16,
@@ -65,19 +65,7 @@ fn http(
     headers: &[(&str, &str)],
     body: &str,
 ) -> std::io::Result<(u16, String)> {
-    let mut s = TcpStream::connect_timeout(&format!("{ip}:{port}").parse().unwrap(), Duration::from_secs(2))?;
-    s.set_read_timeout(Some(Duration::from_secs(5)))?;
-    let extra: String = headers.iter().map(|(k, v)| format!("{k}: {v}\r\n")).collect();
-    write!(
-        s,
-        "{method} {path} HTTP/1.1\r\nHost: {ip}\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )?;
-    let mut out = String::new();
-    s.read_to_string(&mut out)?;
-    let status = out.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
-    let body = out.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
-    Ok((status, body))
+    common::http::request(&format!("{ip}:{port}"), method, path, headers, Some(body).filter(|b| !b.is_empty()))
 }
 
 /// Polls `f` until it returns `Some` or `limit` passes (the stand-in's start-up is the event).

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod docker;
+pub mod http;
 pub mod npm_standin;
 pub mod receiver;
 
