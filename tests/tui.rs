@@ -164,21 +164,21 @@ fn log_in_find_a_customer_open_it_switch_tabs_get_help_and_quit() {
     t.keys(&["Escape"]);
     t.wait_for("Customers (4)");
 
-    // Settings: change an image on the Images tab; the CLI sees the new value.
+    // Settings: change an image on the NetBird tab; the CLI sees the new value.
     t.keys(&["C"]);
     t.wait_for("[3 NetBird]");
     t.keys(&["3"]);
     t.wait_for("images.server ");
     t.keys(&["Enter"]);
-    t.wait_for("latest▏");
+    t.wait_for("0.77.1▏");
     t.keys(&["BSpace", "BSpace", "BSpace", "BSpace", "BSpace", "BSpace"]);
-    t.keys(&["-l", "0.77.1"]);
+    t.keys(&["-l", "0.77.0"]);
     t.keys(&["Enter"]);
-    t.wait_for("netbirdio/netbird-server:0.77.1");
+    t.wait_for("netbirdio/netbird-server:0.77.0");
     t.keys(&["Escape"]);
     t.wait_for("Customers (4)");
     let shown = h.run(&["settings", "show", "--json"]).json();
-    assert_eq!(shown["images.server"], "netbirdio/netbird-server:0.77.1");
+    assert_eq!(shown["images.server"], "netbirdio/netbird-server:0.77.0");
 
     // A new customer through the form: saved, then its deploy fails clearly (no Docker here).
     t.keys(&["Escape"]);
