@@ -73,7 +73,6 @@ impl DashboardState {
     /// Replaces the rows, keeping the selection on the same customer when it still exists.
     pub fn set_rows(&mut self, rows: Vec<CustomerRow>) {
         self.marked.retain(|id| rows.iter().any(|r| r.customer.id == *id));
-        let keep = self.selected_row().map(|r| r.customer.id);
         self.haystacks = rows
             .iter()
             .map(|r| {
@@ -81,18 +80,20 @@ impl DashboardState {
                 format!("{}\u{1}{}\u{1}{}\u{1}{}", c.name, c.subdomain, c.email, c.company).to_lowercase()
             })
             .collect();
+        let keep = self.selected_row().map(|r| r.customer.id);
         self.rows = rows;
         self.loaded = true;
-        self.recompute();
-        if let Some(id) = keep
-            && let Some(pos) = self.visible.iter().position(|i| self.rows[*i].customer.id == id)
-        {
-            self.selected = pos;
-        }
+        self.recompute_keeping(keep);
     }
 
-    /// Re-applies filter and sort.
+    /// Re-applies filter and sort. The selection stays on the same customer wherever it moves
+    /// (an action confirmed right after a re-sort must hit the customer that was marked).
     pub fn recompute(&mut self) {
+        let keep = self.selected_row().map(|r| r.customer.id);
+        self.recompute_keeping(keep);
+    }
+
+    fn recompute_keeping(&mut self, keep: Option<i64>) {
         let needle = self.filter.to_lowercase();
         let mut visible: Vec<usize> = (0..self.rows.len())
             .filter(|i| needle.is_empty() || self.haystacks[*i].contains(&needle))
@@ -119,7 +120,10 @@ impl DashboardState {
             SortKey::Created => visible.sort_by(|a, b| rows[*b].customer.created_at.cmp(&rows[*a].customer.created_at)),
         }
         self.visible = visible;
-        self.selected = self.selected.min(self.visible.len().saturating_sub(1));
+        match keep.and_then(|id| self.visible.iter().position(|i| self.rows[*i].customer.id == id)) {
+            Some(pos) => self.selected = pos,
+            None => self.selected = self.selected.min(self.visible.len().saturating_sub(1)),
+        }
     }
 
     /// Marks or unmarks the selected row.

@@ -2,6 +2,7 @@
 
 use super::tests::{logged_in, typed};
 use super::*;
+use crate::domain::customer::CustomerRef;
 
 #[test]
 fn marked_customers_get_one_confirmed_bulk_action() {
@@ -18,7 +19,13 @@ fn marked_customers_get_one_confirmed_bulk_action() {
     let c = s.confirm.clone().unwrap();
     assert_eq!(c.bulk.iter().map(|(_, n)| n.as_str()).collect::<Vec<_>>(), ["acme", "acmebakery"]);
     let cmds = update(&mut s, Action::Text(TextKey::Char('y')));
-    assert_eq!(cmds, vec![Command::Bulk { customer_ids: vec![1, 2], op: Operation::Restart }]);
+    assert_eq!(
+        cmds,
+        vec![Command::Bulk {
+            targets: vec![CustomerRef::new(1, "acme"), CustomerRef::new(2, "acmebakery")],
+            op: Operation::Restart
+        }]
+    );
     assert!(s.dashboard.marked.is_empty(), "marks are used up");
     assert_eq!(s.running.len(), 2);
     // Per-customer ends, then the summary.
@@ -122,7 +129,10 @@ fn a_running_deploy_can_be_cancelled_from_its_progress_view() {
     update(&mut s, Action::CancelOperation);
     assert_eq!(s.notice.as_ref().unwrap().text, "nothing is running for this customer");
     let cmds = update(&mut s, Action::Operate(Operation::Deploy));
-    assert!(cmds.contains(&Command::Operate { customer_id: 1, op: Operation::Deploy }), "{cmds:?}");
+    assert!(
+        cmds.contains(&Command::Operate { target: CustomerRef::new(1, "acme"), op: Operation::Deploy }),
+        "{cmds:?}"
+    );
     assert_eq!(update(&mut s, Action::CancelOperation), vec![Command::Cancel { customer_id: 1 }]);
     update(
         &mut s,

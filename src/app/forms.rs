@@ -3,6 +3,7 @@
 
 use super::update::{edit, go_dashboard, notice};
 use super::{Action, AppState, Command, Screen, TextKey};
+use crate::domain::customer::CustomerRef;
 
 pub(super) fn on_settings_text(s: &mut AppState, k: TextKey) -> Vec<Command> {
     let Some(st) = s.settings.as_mut() else { return Vec::new() };
@@ -180,7 +181,9 @@ fn submit(s: &mut AppState) -> Vec<Command> {
     }
     f.busy = true;
     match f.editing {
-        Some(customer_id) => vec![Command::Update { customer_id, patch: f.patch() }],
+        Some(customer_id) => {
+            vec![Command::Update { target: CustomerRef::new(customer_id, f.subdomain.clone()), patch: f.patch() }]
+        }
         None => vec![Command::Create(f.new_customer_value())],
     }
 }

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::app::detail::Tab;
+use crate::domain::customer::CustomerRef;
 
 pub(super) fn logged_in() -> AppState {
     super::fixtures::logged_in()
@@ -76,6 +77,37 @@ fn status_filter_and_sort_cycle() {
 }
 
 #[test]
+fn selection_stays_on_the_customer_through_sort_filter_and_refresh() {
+    let mut s = logged_in();
+    update(&mut s, Action::Move(3));
+    let selected = |s: &AppState| s.dashboard.selected_row().unwrap().customer.subdomain.clone();
+    assert_eq!(selected(&s), "beta");
+    update(&mut s, Action::CycleSort);
+    assert_eq!(selected(&s), "beta", "by subdomain it is row 3, and still selected");
+    update(&mut s, Action::CycleSort);
+    assert_eq!(selected(&s), "beta", "by status");
+    update(&mut s, Action::Filter);
+    typed(&mut s, "b");
+    assert_eq!(selected(&s), "beta", "the filter keeps it");
+    update(&mut s, Action::Text(TextKey::Esc));
+    // Another process deleted acme and added a customer: the rows shift, the selection does not.
+    let mut rows = super::fixtures::rows();
+    rows.remove(0);
+    rows.insert(
+        0,
+        super::fixtures::row(5, "Aardvark", "aardvark", crate::domain::customer::CustomerStatus::Active, None),
+    );
+    update(&mut s, Action::Engine(Event::Customers(rows)));
+    assert_eq!(selected(&s), "beta");
+    update(&mut s, Action::Operate(Operation::Stop));
+    assert_eq!(
+        update(&mut s, Action::Text(TextKey::Char('y'))),
+        vec![Command::Operate { target: CustomerRef::new(4, "beta"), op: Operation::Stop }],
+        "the action names the customer the operator saw"
+    );
+}
+
+#[test]
 fn selection_scrolls_a_long_table_and_survives_reloads() {
     let mut s = logged_in();
     let many: Vec<_> = (1..=1000)
@@ -143,7 +175,7 @@ fn delete_needs_the_subdomain_typed() {
     assert!(s.notice.as_ref().unwrap().error);
     typed(&mut s, "e");
     let cmds = update(&mut s, Action::Text(TextKey::Enter));
-    assert_eq!(cmds, vec![Command::Operate { customer_id: 1, op: Operation::Delete }]);
+    assert_eq!(cmds, vec![Command::Operate { target: CustomerRef::new(1, "acme"), op: Operation::Delete }]);
     assert!(s.confirm.is_none());
     assert!(s.running.contains_key(&1));
     // A second operation on the same customer waits for the first.
@@ -165,12 +197,12 @@ fn stop_asks_yes_or_no_and_deploy_does_not_ask() {
     update(&mut s, Action::Operate(Operation::Stop));
     assert_eq!(
         update(&mut s, Action::Text(TextKey::Char('y'))),
-        vec![Command::Operate { customer_id: 1, op: Operation::Stop }]
+        vec![Command::Operate { target: CustomerRef::new(1, "acme"), op: Operation::Stop }]
     );
     update(&mut s, Action::Move(1));
     assert_eq!(
         update(&mut s, Action::Operate(Operation::Deploy)),
-        vec![Command::Operate { customer_id: 2, op: Operation::Deploy }]
+        vec![Command::Operate { target: CustomerRef::new(2, "acmebakery"), op: Operation::Deploy }]
     );
 }
 
@@ -270,7 +302,10 @@ fn the_new_customer_form_validates_live_and_creates_then_deploys() {
         update(&mut s, Action::Engine(Event::Saved { customer_id: 9, subdomain: "acgamma".into(), created: true }));
     assert_eq!(
         cmds,
-        vec![Command::LoadDetail { customer_id: 9 }, Command::Operate { customer_id: 9, op: Operation::Deploy }]
+        vec![
+            Command::LoadDetail { customer_id: 9 },
+            Command::Operate { target: CustomerRef::new(9, "acgamma"), op: Operation::Deploy }
+        ]
     );
     assert_eq!(s.screen, Screen::Detail);
     assert_eq!(s.detail.as_ref().unwrap().tab, Tab::Deployment);
@@ -287,7 +322,8 @@ fn editing_keeps_the_subdomain_and_sends_a_patch() {
     update(&mut s, Action::Text(TextKey::Tab));
     assert_eq!(s.form.as_ref().unwrap().focus, form::Field::Email, "the subdomain is skipped");
     let cmds = update(&mut s, Action::Text(TextKey::Enter));
-    let [Command::Update { customer_id: 1, patch }] = cmds.as_slice() else { panic!("{cmds:?}") };
+    let [Command::Update { target, patch }] = cmds.as_slice() else { panic!("{cmds:?}") };
+    assert_eq!(target, &CustomerRef::new(1, "acme"));
     assert_eq!(patch.name.as_deref(), Some("ACME Logistics"));
     update(&mut s, Action::Engine(Event::Saved { customer_id: 1, subdomain: "acme".into(), created: false }));
     assert_eq!(s.screen, Screen::Dashboard);
@@ -337,7 +373,10 @@ fn setup_url_copy_and_credentials_need_no_io_in_update() {
     assert!(s.notice.as_ref().unwrap().error);
     // Showing the owner password asks first, then asks the engine.
     assert!(update(&mut s, Action::ShowCredentials).is_empty());
-    assert_eq!(update(&mut s, Action::Text(TextKey::Char('y'))), vec![Command::ShowCredentials { customer_id: 1 }]);
+    assert_eq!(
+        update(&mut s, Action::Text(TextKey::Char('y'))),
+        vec![Command::ShowCredentials { target: CustomerRef::new(1, "acme") }]
+    );
     update(&mut s, Action::Engine(Event::Credentials { customer_id: 1, result: Err("none".into()) }));
     assert!(s.detail.as_ref().unwrap().credentials.is_some());
     update(&mut s, Action::ShowCredentials);

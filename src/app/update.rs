@@ -5,7 +5,7 @@ use super::detail::{DetailState, Tab};
 use super::events::on_event;
 use super::forms::{on_form, on_settings, on_settings_text, on_setup};
 use super::{Action, AppState, Command, Confirm, Notice, Operation, Running, Screen, TextKey};
-use crate::domain::customer::CustomerStatus;
+use crate::domain::customer::{CustomerRef, CustomerStatus};
 
 /// Applies `action` to `state` and returns the engine commands it causes.
 pub fn update(s: &mut AppState, action: Action) -> Vec<Command> {
@@ -67,8 +67,12 @@ fn on_text(s: &mut AppState, k: TextKey) -> Vec<Command> {
             }
             k => {
                 edit(&mut s.dashboard.filter, k);
-                s.dashboard.selected = 0;
+                let before = s.dashboard.selected_row().map(|r| r.customer.id);
                 s.dashboard.recompute();
+                // The selected customer stays selected while it matches; else the best match.
+                if s.dashboard.selected_row().map(|r| r.customer.id) != before {
+                    s.dashboard.selected = 0;
+                }
             }
         }
         let height = s.table_height();
@@ -162,7 +166,7 @@ fn on_confirm(s: &mut AppState, k: TextKey, mut c: Confirm) -> Vec<Command> {
         if let Some(d) = s.detail.as_mut() {
             d.tab = Tab::Deployment;
         }
-        return vec![Command::ShowCredentials { customer_id: c.customer_id }];
+        return vec![Command::ShowCredentials { target: CustomerRef::new(c.customer_id, c.subdomain) }];
     }
     start(s, c.customer_id, c.subdomain, c.op)
 }
@@ -174,7 +178,7 @@ pub(super) fn start(s: &mut AppState, customer_id: i64, subdomain: String, op: O
     }
     s.running.insert(customer_id, Running { op, subdomain: subdomain.clone(), done: Vec::new(), current: None });
     notice(s, format!("{subdomain}: {} started", op.verb()), false);
-    let mut cmds = vec![Command::Operate { customer_id, op }];
+    let mut cmds = vec![Command::Operate { target: CustomerRef::new(customer_id, subdomain), op }];
     if let Some(d) = s.detail.as_mut().filter(|d| d.customer_id == customer_id)
         && matches!(op, Operation::Deploy | Operation::Redeploy)
     {
@@ -202,7 +206,7 @@ fn start_bulk(s: &mut AppState, targets: Vec<(i64, String)>, op: Operation) -> V
     if free.is_empty() {
         return Vec::new();
     }
-    vec![Command::Bulk { customer_ids: free.into_iter().map(|(id, _)| id).collect(), op }]
+    vec![Command::Bulk { targets: free.into_iter().map(|(id, sub)| CustomerRef::new(id, sub)).collect(), op }]
 }
 
 /// The customer an operation applies to: the open one, else the selected row.

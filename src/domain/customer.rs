@@ -79,7 +79,30 @@ pub struct Customer {
     pub updated_at: Timestamp,
 }
 
+/// The customer an operator saw when asking for an operation: its id (never reused) and the
+/// subdomain shown beside it. The engine checks both before acting, so a screen that is out of
+/// date is refused instead of hitting whoever holds that id now.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct CustomerRef {
+    /// Database id.
+    pub id: i64,
+    /// Subdomain as shown.
+    pub subdomain: String,
+}
+
+impl CustomerRef {
+    /// A reference to `id` shown as `subdomain`.
+    pub fn new(id: i64, subdomain: impl Into<String>) -> Self {
+        Self { id, subdomain: subdomain.into() }
+    }
+}
+
 impl Customer {
+    /// The reference an operation on this customer carries.
+    pub fn as_ref(&self) -> CustomerRef {
+        CustomerRef::new(self.id, self.subdomain.clone())
+    }
+
     /// The customer's public domain under `base_domain`.
     pub fn fqdn(&self, base_domain: &str) -> String {
         fqdn(&self.subdomain, base_domain)

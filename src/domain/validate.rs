@@ -40,8 +40,22 @@ pub const MAX_DEVICES_RANGE: std::ops::RangeInclusive<i64> = 1..=100_000;
 /// Ports nbmsp may publish: unprivileged ones only.
 pub const PORT_RANGE: std::ops::RangeInclusive<i64> = 1024..=65_535;
 
-/// One DNS label: lowercase a-z, 0-9 and hyphen, 1-63 chars, no hyphen at either end.
+/// A customer's subdomain: one DNS label (lowercase a-z, 0-9 and hyphen, 1-63 chars, no hyphen
+/// at either end) that is not all digits, because bare digits on a command line name a
+/// customer id.
 pub fn subdomain(value: &str) -> Result<(), ValidationError> {
+    dns_label(value)?;
+    if value.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ValidationError::new(
+            "subdomain",
+            "must contain a letter or hyphen (all digits would read as a customer id)",
+        ));
+    }
+    Ok(())
+}
+
+/// One DNS label: lowercase a-z, 0-9 and hyphen, 1-63 chars, no hyphen at either end.
+fn dns_label(value: &str) -> Result<(), ValidationError> {
     let err = |rule: &str| Err(ValidationError::new("subdomain", rule));
     if value.is_empty() {
         return err("must not be empty");
@@ -74,7 +88,7 @@ pub fn base_domain(value: &str) -> Result<(), ValidationError> {
         return err("must be a fully qualified domain such as msp.example.com");
     }
     for label in &labels {
-        if subdomain(label).is_err() {
+        if dns_label(label).is_err() {
             return err(
                 "each dot-separated part must be 1-63 lowercase letters, digits or hyphens, not starting or ending with a hyphen",
             );
@@ -256,7 +270,9 @@ mod tests {
         let cases: &[(&str, bool)] = &[
             ("acme", true),
             ("a", true),
-            ("0", true),
+            ("0", false),
+            ("123", false),
+            ("1a", true),
             ("acme-2", true),
             ("a1b2", true),
             (&long, true),

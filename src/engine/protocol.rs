@@ -4,7 +4,7 @@
 use super::health::HealthReport;
 use super::lifecycle::Progress;
 use crate::domain::audit::AuditEntry;
-use crate::domain::customer::Customer;
+use crate::domain::customer::{Customer, CustomerRef};
 use crate::domain::deployment::{ContainerInfo, Deployment, LogLine};
 use crate::store::customers::CustomerRow;
 
@@ -26,10 +26,11 @@ pub enum Command {
         /// Which customer.
         customer_id: i64,
     },
-    /// Run an operation on a customer.
+    /// Run an operation on a customer (refused when that id no longer holds the customer the
+    /// operator saw).
     Operate {
-        /// Which customer.
-        customer_id: i64,
+        /// Which customer, as shown.
+        target: CustomerRef,
         /// What to do.
         op: Operation,
     },
@@ -40,8 +41,8 @@ pub enum Command {
     },
     /// Run an operation on several customers, a few at a time.
     Bulk {
-        /// Which customers.
-        customer_ids: Vec<i64>,
+        /// Which customers, as shown (any that changed since are left out and reported).
+        targets: Vec<CustomerRef>,
         /// What to do (start, stop, restart, deploy, redeploy).
         op: Operation,
     },
@@ -63,8 +64,8 @@ pub enum Command {
     StopLogs,
     /// Load the NetBird owner credentials nbmsp stored for a customer.
     ShowCredentials {
-        /// Which customer.
-        customer_id: i64,
+        /// Which customer, as shown.
+        target: CustomerRef,
     },
     /// First run: create the database, the admin and the settings.
     Init(InitRequest),
@@ -117,8 +118,8 @@ pub enum Command {
     Create(crate::domain::customer::NewCustomer),
     /// Change a customer.
     Update {
-        /// Which customer.
-        customer_id: i64,
+        /// Which customer, as shown.
+        target: CustomerRef,
         /// The change.
         patch: crate::domain::customer::CustomerPatch,
     },

@@ -4,7 +4,7 @@ use rusqlite::{OptionalExtension, Row, params};
 
 use super::{Result, Store, StoreError, fmt_time, now, parse_time, parse_word};
 use crate::domain::audit::{AuditStatus, NewAuditEntry};
-use crate::domain::customer::{Customer, CustomerPatch, CustomerStatus, NewCustomer};
+use crate::domain::customer::{Customer, CustomerPatch, CustomerRef, CustomerStatus, NewCustomer};
 
 const COLUMNS: &str =
     "id, name, company, subdomain, email, max_devices, notes, layout, status, status_reason, created_at, updated_at";
@@ -98,8 +98,8 @@ impl Store {
         }
         let t = fmt_time(now());
         self.conn.execute(
-            "INSERT INTO customers (name, company, subdomain, email, max_devices, notes, layout, status, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'inactive', ?8, ?8)",
+            "INSERT INTO customers (id, name, company, subdomain, email, max_devices, notes, layout, status, created_at, updated_at)
+             VALUES ((SELECT last + 1 FROM id_sequence WHERE name = 'customers'), ?1, ?2, ?3, ?4, ?5, ?6, ?7, 'inactive', ?8, ?8)",
             params![new.name, new.company, new.subdomain, new.email, new.max_devices, new.notes, new.layout.as_str(), t],
         )?;
         let c = self.customer(self.conn.last_insert_rowid())?;
@@ -130,16 +130,48 @@ impl Store {
             .transpose()
     }
 
-    /// A customer by id (all digits) or subdomain. Digits that match no id are tried as a
-    /// subdomain, since `123` is a valid DNS label too.
+    /// A customer named on a command line: `#12` is always id 12; other text is a subdomain.
+    /// Bare digits are an id too (new subdomains cannot be all digits); when a customer made
+    /// before that rule has such a subdomain and another customer has that id, the lookup is
+    /// refused as ambiguous instead of guessing.
     pub fn find_customer(&self, id_or_subdomain: &str) -> Result<Customer> {
-        if let Ok(id) = id_or_subdomain.parse::<i64>()
-            && let Ok(c) = self.customer(id)
-        {
-            return Ok(c);
+        if let Some(digits) = id_or_subdomain.strip_prefix('#') {
+            let id = digits
+                .parse::<i64>()
+                .map_err(|_| StoreError::NotFound(format!("'{id_or_subdomain}' is not a customer id (#12 is)")))?;
+            return self.customer(id);
         }
-        self.customer_by_subdomain(id_or_subdomain)?
-            .ok_or_else(|| StoreError::NotFound(format!("no customer with id or subdomain '{id_or_subdomain}'")))
+        let by_subdomain = self.customer_by_subdomain(id_or_subdomain)?;
+        let by_id = match id_or_subdomain.parse::<i64>() {
+            Ok(id) => self.customer(id).ok(),
+            Err(_) => None,
+        };
+        match (by_id, by_subdomain) {
+            (Some(a), Some(b)) if a.id != b.id => Err(StoreError::Conflict(format!(
+                "'{id_or_subdomain}' is ambiguous: customer #{} has that id and customer #{} that subdomain; \
+                 write #{} for the first",
+                a.id, b.id, a.id
+            ))),
+            (Some(c), _) | (None, Some(c)) => Ok(c),
+            (None, None) => Err(StoreError::NotFound(format!("no customer with id or subdomain '{id_or_subdomain}'"))),
+        }
+    }
+
+    /// The customer `target` names, refused when that id now holds another customer or none:
+    /// what an operator confirmed on a screen must be what the engine acts on.
+    pub fn expect_customer(&self, target: &CustomerRef) -> Result<Customer> {
+        let stale = |now: &str| {
+            StoreError::Stale(format!(
+                "customer #{} '{}' changed since you looked ({now}); refresh and try again",
+                target.id, target.subdomain
+            ))
+        };
+        match self.customer(target.id) {
+            Ok(c) if c.subdomain == target.subdomain => Ok(c),
+            Ok(c) => Err(stale(&format!("#{} is now '{}'", c.id, c.subdomain))),
+            Err(StoreError::NotFound(_)) => Err(stale("it was deleted")),
+            Err(e) => Err(e),
+        }
     }
 
     /// Customers matching `q`, by name then id.
@@ -300,10 +332,63 @@ mod tests {
     }
 
     #[test]
-    fn numeric_subdomain_is_found_when_no_id_matches() {
+    fn ids_are_never_handed_out_twice() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(super::super::DB_FILE);
+        let s = Store::open(&path, true).unwrap();
+        let a = s.create_customer("admin", &new("acme", "ACME")).unwrap();
+        let b = s.create_customer("admin", &new("beta", "Beta")).unwrap();
+        s.delete_customer("admin", b.id).unwrap();
+        drop(s);
+        let s = Store::open(&path, false).unwrap();
+        let c = s.create_customer("admin", &new("gamma", "Gamma")).unwrap();
+        assert_eq!((a.id, b.id, c.id), (a.id, a.id + 1, a.id + 2), "the deleted id stays retired after a reopen");
+        let stale = s.expect_customer(&b.as_ref()).unwrap_err().to_string();
+        assert!(stale.contains("it was deleted") && stale.contains("refresh"), "{stale}");
+        assert_eq!(s.expect_customer(&c.as_ref()).unwrap().subdomain, "gamma");
+        let renamed = CustomerRef::new(c.id, "beta");
+        let e = s.expect_customer(&renamed).unwrap_err().to_string();
+        assert!(e.contains("is now 'gamma'"), "{e}");
+    }
+
+    #[test]
+    fn the_high_water_mark_starts_above_ids_a_journal_still_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(super::super::DB_FILE);
+        {
+            let mut conn = rusqlite::Connection::open(&path).unwrap();
+            super::super::migrations::migrate_to(&mut conn, 9).unwrap();
+            // A customer 7 was deleted while its journal entry stayed behind.
+            conn.execute_batch(
+                "INSERT INTO journal (customer_id, subdomain, operation, step, state, actor, pid, host, started_at, updated_at)
+                 VALUES (7, 'gone', 'redeploy', 'start', 'running', 'admin', 1, 'h', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
+            )
+            .unwrap();
+        }
+        let s = Store::open(&path, false).unwrap();
+        assert_eq!(s.create_customer("admin", &new("acme", "ACME")).unwrap().id, 8);
+    }
+
+    #[test]
+    fn lookups_by_argument_are_unambiguous() {
         let s = Store::open_in_memory().unwrap();
-        s.create_customer("admin", &new("4711", "Numeric")).unwrap();
-        assert_eq!(s.find_customer("4711").unwrap().name, "Numeric");
+        let e = s.create_customer("admin", &new("4711", "Numeric")).unwrap_err().to_string();
+        assert!(e.contains("all digits would read as a customer id"), "{e}");
+        let a = s.create_customer("admin", &new("acme", "ACME")).unwrap();
+        assert_eq!(s.find_customer(&format!("#{}", a.id)).unwrap().subdomain, "acme");
+        assert_eq!(s.find_customer(&a.id.to_string()).unwrap().subdomain, "acme");
+        assert!(s.find_customer("#acme").unwrap_err().to_string().contains("#12 is"));
+        // A numeric subdomain from before the rule, equal to another customer's id.
+        s.conn
+            .execute(
+                "INSERT INTO customers (name, subdomain, email, created_at, updated_at)
+                 VALUES ('Old', ?1, 'o@old.example', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
+                params![a.id.to_string()],
+            )
+            .unwrap();
+        let e = s.find_customer(&a.id.to_string()).unwrap_err().to_string();
+        assert!(e.contains("ambiguous") && e.contains(&format!("write #{}", a.id)), "{e}");
+        assert_eq!(s.find_customer(&format!("#{}", a.id)).unwrap().subdomain, "acme");
     }
 
     #[test]

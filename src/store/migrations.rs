@@ -177,6 +177,24 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE deployments ADD COLUMN pat_expires_at TEXT;
     ALTER TABLE deployments ADD COLUMN image_ids TEXT NOT NULL DEFAULT '{}';
     "#,
+    // 10: customer ids are never handed out twice. `INTEGER PRIMARY KEY` reuses the highest id
+    // after a delete, so a screen or a journal entry still naming the deleted customer would
+    // act on the new one. Rebuilding the table as AUTOINCREMENT would cascade-delete its
+    // children, so the high-water mark is kept here instead (seeded from every table that may
+    // still name a deleted customer) and inserts take the next id from it.
+    r#"
+    CREATE TABLE id_sequence (
+        name TEXT PRIMARY KEY,
+        last INTEGER NOT NULL
+    );
+    INSERT INTO id_sequence (name, last) VALUES ('customers', max(
+        coalesce((SELECT max(id) FROM customers), 0),
+        coalesce((SELECT max(customer_id) FROM journal), 0),
+        coalesce((SELECT max(customer_id) FROM audit_log), 0)));
+    CREATE TRIGGER customers_id_high_water AFTER INSERT ON customers BEGIN
+        UPDATE id_sequence SET last = max(last, NEW.id) WHERE name = 'customers';
+    END;
+    "#,
 ];
 
 /// Steps in Rust that run inside a migration's transaction before its SQL, by the version the

@@ -58,6 +58,9 @@ pub enum StoreError {
     /// A uniqueness rule would break (subdomain taken, user exists).
     #[error("{0}")]
     Conflict(String),
+    /// The customer an operation was meant for is no longer the one at that id.
+    #[error("{0}")]
+    Stale(String),
     /// A value broke a domain rule.
     #[error(transparent)]
     Invalid(#[from] ValidationError),
@@ -155,6 +158,12 @@ impl Store {
                 Err(e)
             }
         }
+    }
+
+    /// A number that changes whenever another connection (another nbmsp process) commits to the
+    /// database: a cheap way to notice outside changes without re-reading tables.
+    pub fn data_version(&self) -> Result<i64> {
+        Ok(self.conn.query_row("PRAGMA data_version", [], |r| r.get(0))?)
     }
 
     /// SQLite's own consistency check; `Ok(())` or the first problem it reports.

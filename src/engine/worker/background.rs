@@ -9,13 +9,25 @@ use tokio::sync::mpsc::UnboundedSender;
 use super::{Ctx, Event, send_customers, with_ops};
 use crate::engine::docker::DockerEngine;
 
-/// Re-reads the customer table every `refresh_interval_s` (other nbmsp processes, the CLI and
-/// the monitor change it) and reports it only when it differs, so a steady fleet costs no redraw.
+/// Re-reads the customer table as soon as another process (the CLI, the monitor, another
+/// operator's app) commits to the database, and every `refresh_interval_s` regardless; reports
+/// it only when it differs, so a steady fleet costs no redraw. Noticing a commit costs one
+/// `PRAGMA data_version` per half second.
 pub(super) async fn refresh_customers(c: Rc<Ctx>, tx: UnboundedSender<Event>) {
+    const POLL: Duration = Duration::from_millis(500);
     let mut last = c.store.customer_rows().ok();
+    let mut seen = c.store.data_version().ok();
+    let mut since_read = Duration::ZERO;
     loop {
-        let secs = c.store.settings().map(|s| s.refresh_interval_s).unwrap_or(10);
-        tokio::time::sleep(Duration::from_secs(secs)).await;
+        tokio::time::sleep(POLL).await;
+        since_read += POLL;
+        let version = c.store.data_version().ok();
+        let interval = Duration::from_secs(c.store.settings().map(|s| s.refresh_interval_s).unwrap_or(10));
+        if version == seen && since_read < interval {
+            continue;
+        }
+        seen = version;
+        since_read = Duration::ZERO;
         let Ok(rows) = c.store.customer_rows() else { continue };
         if last.as_ref() != Some(&rows) {
             if tx.send(Event::Customers(rows.clone())).is_err() {

@@ -166,9 +166,26 @@ fn handle(c: Rc<Ctx>, cmd: Command, tx: &UnboundedSender<Event>, logs: &Rc<RefCe
                 let _ = tx.send(ev);
             });
         }
-        Command::Operate { customer_id, op } => fleet::operate_command(c, tx, customer_id, op),
+        Command::Operate { target, op } => match c.store.expect_customer(&target) {
+            Ok(_) => fleet::operate_command(c, tx, target.id, op),
+            Err(e) => {
+                let _ = tx.send(Event::Finished { customer_id: target.id, op, result: Err(e.to_string()) });
+                send_customers(&c, &tx);
+            }
+        },
         Command::Cancel { customer_id } => fleet::cancel(c, tx, customer_id),
-        Command::Bulk { customer_ids, op } => fleet::bulk(c, tx, customer_ids, op),
+        Command::Bulk { targets, op } => {
+            let mut ids = Vec::new();
+            for t in targets {
+                match c.store.expect_customer(&t) {
+                    Ok(_) => ids.push(t.id),
+                    Err(e) => {
+                        let _ = tx.send(Event::Finished { customer_id: t.id, op, result: Err(e.to_string()) });
+                    }
+                }
+            }
+            fleet::bulk(c, tx, ids, op);
+        }
         Command::Reconcile => fleet::reconcile(c, tx),
         Command::Rollout => fleet::rollout_command(c, tx),
         Command::CheckHealth { customer_id } => {
@@ -196,9 +213,16 @@ fn handle(c: Rc<Ctx>, cmd: Command, tx: &UnboundedSender<Event>, logs: &Rc<RefCe
                 h.abort();
             }
         }
-        Command::ShowCredentials { customer_id } => {
-            let result = super::netbird::owner_credentials(&c.store, &c.session.vault, customer_id)
+        Command::ShowCredentials { target } => {
+            let customer_id = target.id;
+            let result = c
+                .store
+                .expect_customer(&target)
                 .map_err(|e| e.to_string())
+                .and_then(|_| {
+                    super::netbird::owner_credentials(&c.store, &c.session.vault, customer_id)
+                        .map_err(|e| e.to_string())
+                })
                 .and_then(|o| {
                     o.ok_or_else(|| {
                         "nbmsp holds no owner credentials for this customer (not deployed yet, or set up outside nbmsp)"
@@ -295,9 +319,13 @@ fn handle(c: Rc<Ctx>, cmd: Command, tx: &UnboundedSender<Event>, logs: &Rc<RefCe
             });
             send_customers(&c, &tx);
         }
-        Command::Update { customer_id, patch } => {
-            let _ = tx.send(match c.store.update_customer(&c.session.user.username, customer_id, &patch) {
-                Ok(cust) => Event::Saved { customer_id, subdomain: cust.subdomain, created: false },
+        Command::Update { target, patch } => {
+            let updated = c
+                .store
+                .expect_customer(&target)
+                .and_then(|_| c.store.update_customer(&c.session.user.username, target.id, &patch));
+            let _ = tx.send(match updated {
+                Ok(cust) => Event::Saved { customer_id: cust.id, subdomain: cust.subdomain, created: false },
                 Err(e) => Event::SaveFailed(e.to_string()),
             });
             send_customers(&c, &tx);
