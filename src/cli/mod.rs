@@ -11,6 +11,7 @@ pub mod deploy;
 pub mod doctor;
 pub mod error;
 pub mod init;
+pub mod migrate;
 pub mod monitor;
 pub mod npm;
 pub mod output;
@@ -91,6 +92,9 @@ pub enum Command {
     Doctor,
     /// Write a consistent copy of the database (safe while nbmsp runs)
     Backup(backup::BackupArgs),
+    /// Move deployed customers to a new data_dir or Docker network (settings that hold their data)
+    #[command(subcommand)]
+    Migrate(migrate::MigrateCommand),
     /// Nginx Proxy Manager checks
     #[command(subcommand)]
     Npm(npm::NpmCommand),
@@ -115,6 +119,7 @@ pub async fn run(g: &GlobalArgs, command: Command) -> CliResult {
         Command::Doctor => doctor::run(g).await,
         Command::Backup(a) => backup::run(g, a),
         Command::Npm(c) => npm::run(g, c).await,
+        Command::Migrate(c) => migrate::run(g, c).await,
         Command::Monitor(a) => monitor::run(g, a).await,
         Command::Rollout(a) => rollout::run(g, a).await,
         Command::Reconcile(a) => reconcile::run(g, a).await,

@@ -46,7 +46,8 @@ pub async fn run(g: &GlobalArgs, cmd: NpmCommand) -> CliResult {
 }
 
 /// Is NPM's container (when it runs on this engine) attached to the customers' network?
-async fn network_check(network: &str) -> (bool, String) {
+/// Whether NPM's container is attached to `network` (it reaches customers there by name).
+pub(super) async fn network_check(network: &str) -> (bool, String) {
     let docker = match DockerEngine::connect().await {
         Ok(d) => d,
         Err(e) => return (false, format!("cannot tell: {e}")),

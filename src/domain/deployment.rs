@@ -90,6 +90,10 @@ pub struct ContainerInfo {
     /// Hash of the definition it was created from (for redeploys).
     #[serde(skip)]
     pub config_hash: Option<String>,
+    /// Docker networks it is attached to (the compose file's network is defined outside the
+    /// service, so a change of it shows here, not in the hash).
+    #[serde(skip)]
+    pub networks: Vec<String>,
 }
 
 impl ContainerInfo {

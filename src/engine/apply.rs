@@ -117,7 +117,11 @@ async fn apply_one(docker: &DockerEngine, spec: &ContainerSpec) -> Result<Change
             docker.create_and_start(spec).await?;
             Change::Created
         }
-        Some(c) if c.config_hash == want && same_image(&c) => {
+        Some(c)
+            if c.config_hash == want
+                && same_image(&c)
+                && spec.network.as_ref().is_none_or(|(net, _)| c.networks.contains(net)) =>
+        {
             if c.state == "running" {
                 Change::Kept
             } else {

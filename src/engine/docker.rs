@@ -463,6 +463,12 @@ impl DockerEngine {
                 .map(|h| h.to_string())
                 .filter(|h| h != "none"),
             config_hash: labels.get(LABEL_CONFIG_HASH).cloned(),
+            networks: c
+                .network_settings
+                .as_ref()
+                .and_then(|n| n.networks.as_ref())
+                .map(|nets| nets.keys().cloned().collect())
+                .unwrap_or_default(),
         }))
     }
 

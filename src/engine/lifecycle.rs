@@ -220,11 +220,15 @@ impl<P: Proxy> Ops<'_, P> {
         let customer = self.store.customer(customer_id)?;
         // Journal first: from here on a crash leaves a trace reconcile can act on.
         let journal = self.store.journal_begin(customer_id, &customer.subdomain, "deploy", self.actor)?;
-        self.store.set_customer_status(customer_id, CustomerStatus::Deploying, None)?;
-        self.store.log_customer(self.actor, &customer, "deploy", AuditStatus::Info, "deploy started")?;
-        let result = {
-            let mut journaled = self.journaled(journal, progress);
-            self.first_deploy(&customer, &mut journaled).await
+        let result = match self.store.set_customer_status(customer_id, CustomerStatus::Deploying, None).and_then(|()| {
+            self.store.log_customer(self.actor, &customer, "deploy", AuditStatus::Info, "deploy started")
+        }) {
+            // Every way out below closes the entry: a leaked `running` entry is replayed later.
+            Err(e) => Err((Step::Validate, e.into())),
+            Ok(()) => {
+                let mut journaled = self.journaled(journal, progress);
+                self.first_deploy(&customer, &mut journaled).await
+            }
         };
         match result {
             Ok(outcome) => {
@@ -235,9 +239,9 @@ impl<P: Proxy> Ops<'_, P> {
                 progress(Progress::Failed { step, error: e.to_string() });
                 self.rollback_first_deploy(&customer, progress).await;
                 let reason = format!("deploy failed at {}: {e}", step.label());
+                self.store.journal_end(journal, "failed", &reason)?;
                 self.store.set_customer_status(customer_id, CustomerStatus::Error, Some(&reason))?;
                 self.store.log_customer(self.actor, &customer, "deploy", AuditStatus::Error, &reason)?;
-                self.store.journal_end(journal, "failed", &reason)?;
                 Err(e)
             }
         }

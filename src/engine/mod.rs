@@ -6,6 +6,7 @@
 pub mod apply;
 pub mod bulk;
 pub mod compose;
+pub mod data;
 pub mod docker;
 pub mod health;
 pub mod host;

@@ -69,7 +69,8 @@ impl<P: Proxy> Ops<'_, P> {
         Ok(names)
     }
 
-    fn ordered(&self, customer: &Customer, mut names: Vec<String>) -> Vec<String> {
+    /// `names` in start order: servers before the dashboard that points at them.
+    pub(crate) fn ordered(&self, customer: &Customer, mut names: Vec<String>) -> Vec<String> {
         let order = |n: &String| {
             render::services(customer.layout)
                 .iter()

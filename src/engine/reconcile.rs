@@ -165,6 +165,27 @@ pub async fn check(ops: &Ops<'_, AnyProxy>, purge: &[String]) -> Result<Vec<Find
         let dir = render::instance_dir(&settings, c);
         let missing: Vec<&str> =
             fleet::services(c.layout).iter().copied().filter(|s| !list.iter().any(|x| x.seen.service == *s)).collect();
+        let store_dir = render::store_dir(&settings, c);
+        if d.status != crate::domain::deployment::DeploymentStatus::Pending && !render::has_files(&store_dir) {
+            // A redeploy here would start NetBird empty (its owner claimable by anyone) and
+            // bury the real data wherever it went: never offered, whatever else is wrong.
+            out.push(Finding {
+                kind: "data_missing",
+                subject: c.subdomain.clone(),
+                detail: format!(
+                    "deployed, but NetBird's data at {} is missing or empty",
+                    store_dir.display()
+                ),
+                fix: format!(
+                    "find the data: if data_dir ({}) was changed by hand, set it back and use `nbmsp migrate data-dir`; \
+                     if it is lost, `nbmsp customer restore FILE` from a backup",
+                    settings.data_dir
+                ),
+                safe: false,
+                action: None,
+            });
+            continue;
+        }
         if !dir.join("docker-compose.yml").exists() {
             out.push(finding(
                 "missing_files",
@@ -355,6 +376,19 @@ pub async fn recover<P: Proxy>(ops: &Ops<'_, P>, e: &JournalEntry) -> Result<Str
         ops.store.journal_end(e.id, "recovered", &msg)?;
         return Ok(msg);
     };
+    // An entry acts only on the customer instance it was written for (ids are not reused, but a
+    // database restored from an older backup could hand one out again).
+    if customer.subdomain != e.subdomain || crate::store::fmt_time(customer.created_at) > e.started_at {
+        let msg = format!(
+            "written for '{}', but #{} is now '{}' (created {}): nothing done",
+            e.subdomain,
+            customer.id,
+            customer.subdomain,
+            crate::store::fmt_time(customer.created_at)
+        );
+        ops.store.journal_end(e.id, "recovered", &msg)?;
+        return Ok(msg);
+    }
     let result = ops.locked(customer.id, "recover", recover_unlocked(ops, e, &customer)).await;
     let outcome = match &result {
         Ok(m) => m.clone(),

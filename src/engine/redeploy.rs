@@ -45,14 +45,35 @@ impl<P: Proxy> Ops<'_, P> {
             deployment.relay_udp_port.ok_or_else(|| EngineError::Files("the deployment has no UDP port".into()))?;
         let settings = self.store.settings()?;
         let dir = render::instance_dir(&settings, &customer);
+        let store_dir = render::store_dir(&settings, &customer);
+        if !render::has_files(&store_dir) {
+            // Rendering again would point NetBird at an empty store: a fresh instance whose
+            // owner anyone could claim, the real data orphaned wherever it went.
+            return Err(EngineError::Files(format!(
+                "'{}' is deployed but NetBird's data at {} is missing or empty; refusing to redeploy it empty \
+                 (was data_dir changed? `nbmsp migrate data-dir` moves stacks; `nbmsp customer restore` brings a \
+                 backup back)",
+                customer.subdomain,
+                store_dir.display()
+            )));
+        }
         let all_files = render::all_file_names();
         // An interrupted redeploy left the files it replaced on disk: those are the ones to go
         // back to, not the half-new ones in the instance dir.
         let saved = instance::load_previous(&dir, &all_files).unwrap_or_else(|| instance::snapshot(&dir, &all_files));
         let journal = self.store.journal_begin(customer_id, &customer.subdomain, "redeploy", self.actor)?;
-        instance::save_previous(&dir, &saved)?;
-        self.store.set_customer_status(customer_id, CustomerStatus::Deploying, None)?;
-        self.store.log_customer(self.actor, &customer, "redeploy", AuditStatus::Info, "redeploy started")?;
+        // From here every way out closes the entry: a leaked `running` entry would be replayed
+        // at the next start.
+        let started = instance::save_previous(&dir, &saved).and_then(|()| {
+            self.store.set_customer_status(customer_id, CustomerStatus::Deploying, None)?;
+            self.store.log_customer(self.actor, &customer, "redeploy", AuditStatus::Info, "redeploy started")?;
+            Ok(())
+        });
+        if let Err(e) = started {
+            instance::drop_previous(&dir);
+            self.store.journal_end(journal, "failed", &format!("redeploy could not start: {e}"))?;
+            return Err(e);
+        }
         progress(Progress::Done { step: Step::Validate, detail: customer.fqdn(&settings.base_domain) });
         progress(Progress::Done { step: Step::AllocatePort, detail: format!("UDP {port} (kept)") });
         let result = {
@@ -81,9 +102,9 @@ impl<P: Proxy> Ops<'_, P> {
                 if restored.is_ok() {
                     instance::drop_previous(&dir);
                 }
+                self.store.journal_end(journal, "failed", &reason)?;
                 self.store.set_customer_status(customer_id, status, Some(&reason))?;
                 self.store.log_customer(self.actor, &customer, "redeploy", AuditStatus::Error, &reason)?;
-                self.store.journal_end(journal, "failed", &reason)?;
                 Err(e)
             }
         }

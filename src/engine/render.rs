@@ -173,6 +173,17 @@ pub fn instance_dir(settings: &Settings, customer: &Customer) -> PathBuf {
     Path::new(&settings.data_dir).join(prefix(customer))
 }
 
+/// Where the customer's NetBird keeps its store (peers, users, keys): the management
+/// service's data dir, `data/server` or `data/management` by layout.
+pub fn store_dir(settings: &Settings, customer: &Customer) -> PathBuf {
+    instance_dir(settings, customer).join("data").join(customer.layout.management_service())
+}
+
+/// True when `dir` exists and holds at least one entry.
+pub fn has_files(dir: &Path) -> bool {
+    std::fs::read_dir(dir).map(|mut d| d.next().is_some()).unwrap_or(false)
+}
+
 #[derive(Serialize)]
 struct Context<'a> {
     customer: CustomerContext<'a>,

@@ -238,6 +238,13 @@ impl Store {
         let tx = self.conn.unchecked_transaction()?;
         tx.execute("DELETE FROM secrets WHERE scope = ?1", params![super::vault::customer_scope(id)])?;
         tx.execute("DELETE FROM customers WHERE id = ?1", params![id])?;
+        // Entries of earlier deploys and redeploys die with the customer: nothing may replay them
+        // (the delete's own entry is closed by the delete).
+        tx.execute(
+            "UPDATE journal SET state = 'failed', outcome = 'closed: the customer was deleted', updated_at = ?2
+             WHERE customer_id = ?1 AND state = 'running' AND operation <> 'delete'",
+            params![id, fmt_time(now())],
+        )?;
         tx.commit()?;
         self.audit(&NewAuditEntry {
             customer_id: None,

@@ -11,6 +11,7 @@ pub mod deployments;
 pub mod home;
 pub mod journal;
 pub mod locks;
+pub mod meta;
 pub mod migrations;
 pub mod monitor;
 pub mod settings;

@@ -22,6 +22,16 @@ pub struct SettingView {
     pub help: &'static str,
 }
 
+/// Settings whose change moves customers' data or networks, with the `nbmsp migrate`
+/// subcommand that does that; a plain edit of them is refused while customers are deployed.
+pub fn moves_data(key: &str) -> Option<&'static str> {
+    match key {
+        "data_dir" => Some("data-dir"),
+        "docker_network" => Some("network"),
+        _ => None,
+    }
+}
+
 impl Store {
     /// Stored plain settings, by key.
     pub fn settings_map(&self) -> Result<BTreeMap<String, String>> {
@@ -87,6 +97,18 @@ impl Store {
                 return Err(StoreError::Conflict(format!(
                     "{key} was changed by {by} at {at} to {current:?} while you edited it; yours was not saved (reload with R and try again)"
                 )));
+            }
+            if let Some(command) = moves_data(key)
+                && value != current
+            {
+                let deployed: i64 = conn.query_row("SELECT count(*) FROM deployments", [], |r| r.get(0))?;
+                if deployed > 0 {
+                    return Err(StoreError::Conflict(format!(
+                        "{key} cannot be edited while {deployed} customer(s) are deployed: their stacks use {current:?} \
+                         and would come back without their data; run `nbmsp migrate {command} {value}`, which moves \
+                         each stack and checks it"
+                    )));
+                }
             }
             map.insert(key.to_string(), value.clone());
             Settings::from_map(&map).map_err(StoreError::from)?;

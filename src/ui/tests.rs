@@ -53,6 +53,7 @@ fn detail(tab: Tab) -> AppState {
         ip: Some("172.18.0.2".into()),
         health: None,
         config_hash: None,
+        networks: vec!["npm_default".into()],
     };
     let data = Detail {
         fqdn: "acme.msp.example".into(),

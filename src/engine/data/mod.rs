@@ -1,0 +1,5 @@
+//! Customer data as something to keep: moving stacks to a new data dir or network, backups a
+//! customer can be restored from, and the file-tree work both need.
+
+pub mod migrate;
+pub mod tree;

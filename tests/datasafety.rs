@@ -1,0 +1,159 @@
+//! Data safety on the real Docker engine with the stand-in images: journals that cannot be
+//! replayed against the wrong customer, settings that move data only by migration, and
+//! reconcile that never offers to start a customer's NetBird empty.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::docker::DockerEnv;
+
+fn create(env: &DockerEnv, sub: &str, extra: &[&str]) -> serde_json::Value {
+    let email = format!("it@{sub}.example");
+    let mut args =
+        vec!["customer", "create", "--name", "Data Customer", "--subdomain", sub, "--email", &email, "--json"];
+    args.extend_from_slice(extra);
+    let r = env.home.run(&args);
+    assert_eq!(r.code, 0, "create {sub}: {}", r.stderr);
+    r.json()
+}
+
+fn kinds(report: &serde_json::Value) -> Vec<String> {
+    report["findings"].as_array().unwrap().iter().map(|f| f["kind"].as_str().unwrap().to_string()).collect()
+}
+
+/// What NetBird keeps and a migration or restore must not change: the stand-in's store and the
+/// fingerprint of the key it was first started with (the `boots` counter changes on every start).
+fn netbird_state(store_dir: &Path) -> (String, String) {
+    let read =
+        |n: &str| std::fs::read_to_string(store_dir.join(n)).unwrap_or_else(|e| panic!("{n} in {store_dir:?}: {e}"));
+    (read("standin-store.txt"), read("store-key.fingerprint"))
+}
+
+/// Removes a Docker network when the test ends, passed or failed.
+struct NetworkGuard(String);
+impl Drop for NetworkGuard {
+    fn drop(&mut self) {
+        let _ = Command::new("docker").args(["network", "rm", &self.0]).output();
+    }
+}
+
+#[test]
+fn a_redeploy_that_cannot_start_leaves_nothing_to_replay_on_a_later_customer() {
+    let Some(env) = DockerEnv::new("a_redeploy_that_cannot_start_leaves") else { return };
+    let sub = env.subdomain("jr");
+    let first = create(&env, &sub, &[]);
+    // The disk is full for the copy of the previous files the redeploy keeps before it starts.
+    let keep = env.data_dir().join(&sub).join(".nbmsp-previous");
+    std::fs::create_dir_all(&keep).unwrap();
+    std::os::unix::fs::symlink("/dev/full", keep.join("docker-compose.nbmsp-tmp")).unwrap();
+    let r = env.home.run(&["customer", "redeploy", &sub]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(r.stderr.contains("No space left on device"), "{}", r.stderr);
+    let store = nbmsp::store::Store::open(&env.home.path().join("nbmsp.db"), false).unwrap();
+    assert!(store.journal_running().unwrap().is_empty(), "the failed redeploy closed its entry");
+    assert!(!kinds(&env.home.run(&["reconcile", "--json"]).json()).contains(&"interrupted".to_string()));
+
+    assert_eq!(env.home.run(&["customer", "delete", &sub, "--yes"]).code, 0);
+    let again = create(&env, &sub, &["--no-deploy"]);
+    assert_ne!(again["id"], first["id"], "a new customer, a new id");
+    let report = env.home.run(&["reconcile", "--json"]).json();
+    assert!(kinds(&report).is_empty(), "nothing to replay: {report:#}");
+    let shown = env.home.run(&["customer", "show", &sub, "--json"]).json();
+    assert_eq!((shown["status"].as_str(), shown["status_reason"].as_str()), (Some("inactive"), None), "{shown}");
+}
+
+#[test]
+fn moving_data_dir_and_network_is_a_migration_that_keeps_owner_pat_and_data() {
+    let Some(env) = DockerEnv::new("moving_data_dir_and_network_is_a_migration") else { return };
+    let (c, l) = (env.subdomain("mc"), env.subdomain("ml"));
+    create(&env, &c, &[]);
+    create(&env, &l, &["--layout", "legacy"]);
+    let creds = |s: &str| env.home.run(&["customer", "credentials", s, "--yes", "--json"]).json();
+    let owners = (creds(&c), creds(&l));
+    let before_c = netbird_state(&env.data_dir().join(&c).join("data/server"));
+    let before_l = netbird_state(&env.data_dir().join(&l).join("data/management"));
+
+    // Another filesystem, so the stacks are copied and compared, not renamed.
+    let new_dir = tempfile::tempdir_in("/dev/shm").unwrap();
+    let target = new_dir.path().join("instances");
+    let r = env.home.run(&["settings", "set", "data_dir", target.to_str().unwrap()]);
+    assert_ne!(r.code, 0);
+    assert!(r.stderr.contains("nbmsp migrate data-dir"), "{}", r.stderr);
+    let r = env.home.run(&["settings", "set", "docker_network", "elsewhere"]);
+    assert!(r.stderr.contains("nbmsp migrate network"), "{}", r.stderr);
+
+    let r = env.home.run(&["migrate", "data-dir", target.to_str().unwrap(), "--json"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(r.json()["migration"]["customers"].as_array().unwrap().len(), 2, "{}", r.stdout);
+    let settings = env.home.run(&["settings", "show", "--json"]).json();
+    assert_eq!(settings["data_dir"].as_str(), target.to_str());
+    assert!(!env.data_dir().join(&c).exists() && !env.data_dir().join(&l).exists(), "no links left behind");
+    assert_eq!(netbird_state(&target.join(&c).join("data/server")), before_c);
+    assert_eq!(netbird_state(&target.join(&l).join("data/management")), before_l);
+    let migrated = |s: &str| {
+        assert_eq!(env.home.run(&["customer", "health", s]).code, 0, "{s} healthy");
+        // The owner's token still opens the instance's API: its store came along.
+        let d = env.home.run(&["customer", "devices", s, "--json"]);
+        assert_eq!(d.code, 0, "{s}: {}", d.stderr);
+        assert_eq!(creds(s), if s == c { owners.0.clone() } else { owners.1.clone() });
+    };
+    migrated(&c);
+    migrated(&l);
+    let again = env.home.run(&["migrate", "data-dir", target.to_str().unwrap()]);
+    assert!(again.stdout.contains("nothing to move"), "{}", again.stdout);
+
+    let net = format!("{}-b", env.network);
+    let _guard = NetworkGuard(net.clone());
+    let r = env.home.run(&["migrate", "network", &net, "--json"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let out = Command::new("docker")
+        .args(["network", "inspect", &net, "--format", "{{range .Containers}}{{.Name}} {{end}}"])
+        .output()
+        .unwrap();
+    let members = String::from_utf8_lossy(&out.stdout).to_string();
+    for name in [format!("netbird-{c}-server"), format!("netbird-{l}-management"), format!("netbird-{l}-dashboard")] {
+        assert!(members.contains(&name), "{name} on {net}: {members}");
+    }
+    migrated(&c);
+    migrated(&l);
+    assert_eq!(netbird_state(&target.join(&c).join("data/server")), before_c);
+    // Leave no containers holding the /dev/shm dir when the env is dropped.
+    for s in [&c, &l] {
+        assert_eq!(env.home.run(&["customer", "delete", s, "--yes", "--purge-data"]).code, 0);
+    }
+}
+
+#[test]
+fn reconcile_never_offers_to_start_a_customer_without_its_data() {
+    let Some(env) = DockerEnv::new("reconcile_never_offers_to_start") else { return };
+    let sub = env.subdomain("dm");
+    create(&env, &sub, &[]);
+    // The data went somewhere (a hand-edited data_dir, a wrong mount), and the containers too.
+    let store_dir = env.data_dir().join(&sub).join("data/server");
+    let elsewhere = env.home.path().join("moved-away");
+    std::fs::rename(&store_dir, &elsewhere).unwrap();
+    let names: Vec<String> = ["server", "dashboard"].iter().map(|s| format!("netbird-{sub}-{s}")).collect();
+    let out = Command::new("docker").args(["rm", "-f"]).args(&names).output().unwrap();
+    assert!(out.status.success());
+
+    let r = env.home.run(&["reconcile", "--json"]);
+    let report = r.json();
+    assert_eq!(kinds(&report), ["data_missing"], "no redeploy is offered: {report:#}");
+    let f = &report["findings"][0];
+    assert_eq!(f["safe"], false);
+    assert!(f["detail"].as_str().unwrap().contains(store_dir.to_str().unwrap()), "{f}");
+    let r = env.home.run(&["reconcile", "--yes", "--json"]);
+    assert_eq!(r.code, 1, "left for the operator");
+    assert!(r.json()["applied"].as_array().unwrap().is_empty());
+    let r = env.home.run(&["customer", "redeploy", &sub]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("refusing to redeploy it empty"), "{}", r.stderr);
+    let left =
+        Command::new("docker").args(["ps", "-aq", "--filter", &format!("name=netbird-{sub}-")]).output().unwrap();
+    assert!(left.stdout.is_empty(), "nothing was started empty");
+    // Back where it belongs, reconcile offers the redeploy again.
+    std::fs::rename(&elsewhere, &store_dir).unwrap();
+    assert_eq!(kinds(&env.home.run(&["reconcile", "--json"]).json()), ["missing_containers"]);
+}
