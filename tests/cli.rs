@@ -21,7 +21,7 @@ fn init_validates_and_refuses_twice() {
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("base_domain"), "{}", r.stderr);
     let r = h.run_with(
-        &["init", "--admin-email", "ops@msp.example", "--base-domain", "msp.example"],
+        &["init", "--admin-email", "ops@msp.example", "--base-domain", "msp.example", "--beside-foreign"],
         &[("NBMSP_PASSWORD", "short")],
     );
     assert_eq!(r.code, 2);
@@ -42,7 +42,15 @@ fn init_validates_and_refuses_twice() {
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.json()["admin_user"], "admin");
-    let r = h.run(&["init", "--admin-email", "ops@msp.example", "--base-domain", "msp.example", "--json"]);
+    let r = h.run(&[
+        "init",
+        "--admin-email",
+        "ops@msp.example",
+        "--base-domain",
+        "msp.example",
+        "--beside-foreign",
+        "--json",
+    ]);
     assert_eq!(r.code, 1);
     assert_eq!(r.json()["error"]["kind"], "conflict");
     #[cfg(unix)]

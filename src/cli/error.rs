@@ -21,6 +21,8 @@ pub enum ErrorKind {
     Conflict,
     /// nbmsp has not been set up here.
     NotInitialised,
+    /// The database file is damaged (restore a backup).
+    DamagedDatabase,
     /// Anything else that went wrong while running.
     Runtime,
 }
@@ -72,7 +74,8 @@ impl From<StoreError> for CliError {
         let kind = match &e {
             StoreError::Invalid(_) => ErrorKind::Validation,
             StoreError::NotFound(_) => ErrorKind::NotFound,
-            StoreError::Conflict(_) | StoreError::AlreadyInitialised(_) => ErrorKind::Conflict,
+            StoreError::Conflict(_) | StoreError::AlreadyInitialised(_) | StoreError::Stale(_) => ErrorKind::Conflict,
+            StoreError::Damaged { .. } | StoreError::Malformed(_) => ErrorKind::DamagedDatabase,
             StoreError::NotInitialised(_) => ErrorKind::NotInitialised,
             StoreError::Auth(_) => ErrorKind::Auth,
             _ => ErrorKind::Runtime,

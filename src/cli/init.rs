@@ -2,6 +2,9 @@
 
 use clap::Args;
 
+use std::collections::BTreeMap;
+
+use super::error::{CliError, ErrorKind};
 use super::{CliResult, GlobalArgs, auth, output, show_path};
 use crate::store::{self, Store, auth::InitParams};
 
@@ -17,10 +20,18 @@ pub struct InitArgs {
     /// Domain under which customers get <subdomain>.<base-domain>
     #[arg(long, value_name = "DOMAIN")]
     pub base_domain: String,
+    /// Start a new installation although containers of another nbmsp installation run on this
+    /// Docker engine (they stay untouched: nbmsp only acts on its own installation's labels)
+    #[arg(long, conflicts_with = "adopt")]
+    pub beside_foreign: bool,
+    /// Take over the installation id of the containers found on this engine (when its database
+    /// is lost and no backup exists); reconcile then lists them against the new database
+    #[arg(long, value_name = "INSTALLATION_ID")]
+    pub adopt: Option<String>,
 }
 
 /// Runs `nbmsp init`.
-pub fn run(g: &GlobalArgs, a: InitArgs) -> CliResult {
+pub async fn run(g: &GlobalArgs, a: InitArgs) -> CliResult {
     let home = g.home()?;
     let db = store::home::db_path(&home);
     if db.exists() && Store::open(&db, false)?.is_initialised()? {
@@ -30,6 +41,34 @@ pub fn run(g: &GlobalArgs, a: InitArgs) -> CliResult {
     crate::domain::settings::normalise("admin_email", &a.admin_email)?;
     crate::domain::settings::normalise("base_domain", &a.base_domain)?;
     crate::domain::validate::username(&a.admin_user)?;
+    let foreign = foreign_installations().await;
+    match (&foreign, &a.adopt) {
+        (Ok(found), None) if !found.is_empty() && !a.beside_foreign => {
+            let mut list: Vec<String> = found
+                .iter()
+                .take(5)
+                .map(|(id, names)| format!("{id} ({} containers, e.g. {})", names.len(), names[0]))
+                .collect();
+            if found.len() > 5 {
+                list.push(format!("and {} more installations", found.len() - 5));
+            }
+            return Err(CliError::new(
+                ErrorKind::Conflict,
+                format!(
+                    "this Docker engine runs containers of another nbmsp installation: {}. If that installation's \
+                     database is lost, put a backup back with `nbmsp backup restore FILE` instead of starting over. \
+                     To start a separate installation beside them pass --beside-foreign; to take over their id pass \
+                     --adopt ID",
+                    list.join("; ")
+                ),
+            ));
+        }
+        (Ok(found), Some(id)) if !found.contains_key(id) => {
+            return Err(CliError::usage(format!("no containers of installation {id} run on this engine")));
+        }
+        (Err(e), _) => eprintln!("WARN could not check the Docker engine for other installations: {e}"),
+        _ => {}
+    }
     let password = auth::new_password(g.password_file.as_deref(), Some(auth::PASSWORD_ENV), &a.admin_user)?;
     crate::domain::validate::password(&password)?;
     store::home::ensure_private_dir(&home)?;
@@ -41,6 +80,9 @@ pub fn run(g: &GlobalArgs, a: InitArgs) -> CliResult {
         admin_email: &a.admin_email,
         base_domain: &a.base_domain,
     })?;
+    if let Some(id) = &a.adopt {
+        st.adopt_installation_id(id)?;
+    }
     let settings = st.settings()?;
     if g.json {
         output::json(&serde_json::json!({
@@ -61,4 +103,12 @@ pub fn run(g: &GlobalArgs, a: InitArgs) -> CliResult {
         );
         Ok(())
     }
+}
+
+/// Containers labelled by nbmsp installations on this engine, by installation id.
+async fn foreign_installations() -> Result<BTreeMap<String, Vec<String>>, crate::engine::EngineError> {
+    let docker = crate::engine::docker::DockerEngine::connect().await?;
+    let mut found = docker.by_label_value(crate::engine::render::LABEL_INSTALLATION).await?;
+    found.retain(|id, _| !id.is_empty());
+    Ok(found)
 }

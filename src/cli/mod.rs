@@ -112,7 +112,7 @@ pub enum Command {
 /// Runs one command.
 pub async fn run(g: &GlobalArgs, command: Command) -> CliResult {
     match command {
-        Command::Init(a) => init::run(g, a),
+        Command::Init(a) => init::run(g, a).await,
         Command::Customer(c) => customer::run(g, c).await,
         Command::Settings(c) => settings::run(g, c),
         Command::User(c) => user::run(g, c),

@@ -1,6 +1,6 @@
 //! The Docker engine through bollard. Everything leaves this module as domain types.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use bollard::Docker;
@@ -483,6 +483,19 @@ impl DockerEngine {
             .filter_map(|c| c.names.and_then(|n| n.into_iter().next()))
             .map(|n| n.trim_start_matches('/').to_string())
             .collect())
+    }
+
+    /// Containers (any state) carrying label `key`, by the label's value.
+    pub async fn by_label_value(&self, key: &str) -> Result<BTreeMap<String, Vec<String>>, EngineError> {
+        let filters = HashMap::from([("label".to_string(), vec![key.to_string()])]);
+        let opts = ListContainersOptions { all: true, filters: Some(filters), ..Default::default() };
+        let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for c in self.docker.list_containers(Some(opts)).await.map_err(api)? {
+            let value = c.labels.as_ref().and_then(|l| l.get(key)).cloned().unwrap_or_default();
+            let name = c.names.and_then(|n| n.into_iter().next()).unwrap_or_default();
+            out.entry(value).or_default().push(name.trim_start_matches('/').to_string());
+        }
+        Ok(out)
     }
 
     /// Names of running containers whose image name contains `needle`.

@@ -192,6 +192,16 @@ impl Store {
     pub fn installation_id(&self) -> Result<String> {
         Ok(self.conn.query_row("SELECT value FROM meta WHERE key = 'installation_id'", [], |r| r.get(0))?)
     }
+
+    /// Takes over another installation's id (`init --adopt`): its containers count as this
+    /// installation's from now on.
+    pub fn adopt_installation_id(&self, id: &str) -> Result<()> {
+        if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+            return Err(StoreError::Conflict(format!("{id:?} is not an installation id")));
+        }
+        self.conn.execute("UPDATE meta SET value = ?1 WHERE key = 'installation_id'", params![id])?;
+        Ok(())
+    }
 }
 
 #[cfg(test)]

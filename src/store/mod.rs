@@ -36,7 +36,13 @@ pub const DB_FILE: &str = "nbmsp.db";
 pub enum StoreError {
     /// SQLite itself failed.
     #[error("database error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Sqlite(rusqlite::Error),
+    /// SQLite found the file damaged in the middle of its work.
+    #[error(
+        "the database is damaged ({0}); restore it with `nbmsp backup restore FILE` (from a file `nbmsp backup \
+         create` wrote)"
+    )]
+    Malformed(String),
     /// The database was written by a newer nbmsp.
     #[error(
         "the database is at schema version {found} but this nbmsp knows only up to {known}; upgrade nbmsp (or restore a backup)"
@@ -50,6 +56,18 @@ pub enum StoreError {
     /// No database at the data home yet.
     #[error("nbmsp is not initialised in {0}: run `nbmsp init` first (or pass --home)")]
     NotInitialised(PathBuf),
+    /// The database file exists but is not a usable nbmsp database. Never recreated in place:
+    /// that would orphan every customer's containers and secrets.
+    #[error(
+        "damaged database at {path}: {detail}; nothing was changed. Restore it with `nbmsp backup restore FILE` \
+         (from a file `nbmsp backup create` wrote)"
+    )]
+    Damaged {
+        /// The database file.
+        path: PathBuf,
+        /// What is wrong with it.
+        detail: String,
+    },
     /// `init` on a database that already has users.
     #[error("nbmsp is already initialised in {0}")]
     AlreadyInitialised(PathBuf),
@@ -89,6 +107,19 @@ pub enum StoreError {
     },
 }
 
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        match &e {
+            rusqlite::Error::SqliteFailure(f, _)
+                if matches!(f.code, rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase) =>
+            {
+                StoreError::Malformed(e.to_string())
+            }
+            _ => StoreError::Sqlite(e),
+        }
+    }
+}
+
 /// Shorthand for store results.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
@@ -106,13 +137,32 @@ impl Store {
         if !create && !path.exists() {
             return Err(StoreError::NotInitialised(path.parent().unwrap_or(path).to_path_buf()));
         }
+        if path.exists() {
+            check_file(path)?;
+        }
         let mut flags =
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
         if create {
             flags |= OpenFlags::SQLITE_OPEN_CREATE;
         }
-        let conn = Connection::open_with_flags(path, flags)?;
-        Self::setup(conn, Some(path.to_path_buf()))
+        let damaged = |e: StoreError| match e {
+            StoreError::Malformed(detail) => StoreError::Damaged { path: path.to_path_buf(), detail },
+            e => e,
+        };
+        let existed = path.exists();
+        let conn = Connection::open_with_flags(path, flags).map_err(|e| damaged(e.into()))?;
+        if existed && !create {
+            // An initialised database is at version 1 or later: version 0 here means the schema
+            // is gone (a file emptied or replaced), and migrating would start over on it.
+            let v = migrations::version(&conn).map_err(damaged)?;
+            if v == 0 {
+                return Err(StoreError::Damaged {
+                    path: path.to_path_buf(),
+                    detail: "it holds no nbmsp schema".into(),
+                });
+            }
+        }
+        Self::setup(conn, Some(path.to_path_buf())).map_err(damaged)
     }
 
     /// A private in-memory database, for tests.
@@ -174,6 +224,31 @@ impl Store {
     }
 }
 
+/// Refuses files that cannot be an SQLite database before SQLite sees them: SQLite treats an
+/// empty file as a new database and would let the schema be created again over it.
+pub fn check_file(path: &Path) -> Result<()> {
+    use std::io::Read;
+    let damaged = |detail: &str| StoreError::Damaged { path: path.to_path_buf(), detail: detail.into() };
+    let mut f = std::fs::File::open(path)
+        .map_err(|source| StoreError::Io { context: format!("cannot open {}", path.display()), source })?;
+    let mut header = [0u8; 16];
+    let mut read = 0;
+    while read < header.len() {
+        match f.read(&mut header[read..]) {
+            Ok(0) => break,
+            Ok(n) => read += n,
+            Err(source) => return Err(StoreError::Io { context: format!("cannot read {}", path.display()), source }),
+        }
+    }
+    if read == 0 {
+        return Err(damaged("the file is empty"));
+    }
+    if read < header.len() || &header != b"SQLite format 3\0" {
+        return Err(damaged("the file is not an SQLite database"));
+    }
+    Ok(())
+}
+
 /// Current time, UTC, truncated to whole seconds so stored and compared values agree.
 pub fn now() -> Timestamp {
     let t = time::OffsetDateTime::now_utc();
@@ -213,6 +288,12 @@ mod tests {
                     )
                     .unwrap();
                 }
+            }
+            if start == 0 {
+                // No schema at all is not an old database but a lost one.
+                let err = Store::open(&path, false).err().unwrap();
+                assert!(matches!(err, StoreError::Damaged { .. }), "{err}");
+                continue;
             }
             let store = Store::open(&path, false).unwrap();
             assert_eq!(store.schema_version().unwrap(), migrations::LATEST, "from {start}");

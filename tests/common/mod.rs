@@ -52,7 +52,7 @@ impl Home {
     pub fn initialised() -> Self {
         let h = Self::empty();
         let r = h.run_with(
-            &["init", "--admin-email", "ops@msp.example", "--base-domain", "msp.example"],
+            &["init", "--admin-email", "ops@msp.example", "--base-domain", "msp.example", "--beside-foreign"],
             &[("NBMSP_PASSWORD", ADMIN_PASSWORD)],
         );
         assert_eq!(r.code, 0, "init failed: {}", r.stderr);
