@@ -157,3 +157,112 @@ fn reconcile_never_offers_to_start_a_customer_without_its_data() {
     std::fs::rename(&elsewhere, &store_dir).unwrap();
     assert_eq!(kinds(&env.home.run(&["reconcile", "--json"]).json()), ["missing_containers"]);
 }
+
+/// Every file under `dir` with its content, except the stand-in's start counter (it counts the
+/// start a restore does, as NetBird's own logs would).
+fn data_files(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if e.file_name() != "boots" {
+                out.insert(p.strip_prefix(dir).unwrap().display().to_string(), std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn backup_delete_restore_brings_back_the_same_instance_on_both_layouts() {
+    let Some(env) = DockerEnv::new("backup_delete_restore_brings_back") else { return };
+    let pass = env.home.file("passphrase", "correct horse battery staple\n");
+    for (tag, layout, store) in [("bc", "combined", "data/server"), ("bl", "legacy", "data/management")] {
+        let sub = env.subdomain(tag);
+        let created = create(&env, &sub, &["--layout", layout]);
+        let port = created["relay_udp_port"].as_u64().unwrap_or_else(|| panic!("port in {created}"));
+        let owner = env.home.run(&["customer", "credentials", &sub, "--yes", "--json"]).json();
+        let data = data_files(&env.data_dir().join(&sub).join("data"));
+        assert!(data.keys().any(|k| k.starts_with(store.trim_start_matches("data/"))), "{:?}", data.keys());
+
+        let file = env.home.path().join(format!("{sub}.nbmsp-backup"));
+        let r = env.home.run(&[
+            "customer",
+            "backup",
+            &sub,
+            "--out",
+            file.to_str().unwrap(),
+            "--passphrase-file",
+            pass.to_str().unwrap(),
+            "--json",
+        ]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert_eq!(r.json()["sealed_with"], "passphrase");
+        assert_eq!(env.home.run(&["customer", "health", &sub]).code, 0, "the paused stack runs on");
+        let listed = env.home.run(&["customer", "backups", &sub, "--json"]).json();
+        assert_eq!(listed[0]["path"].as_str(), file.to_str(), "{listed}");
+
+        let r = env.home.run(&["customer", "delete", &sub, "--yes", "--json"]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let kept = std::path::PathBuf::from(r.json()["backup_kept_in"].as_str().expect("delete keeps a backup"));
+        assert!(kept.exists());
+
+        let r = env.home.run(&["customer", "restore", file.to_str().unwrap()]);
+        assert_eq!(r.code, 1, "the passphrase is needed");
+        assert!(r.stderr.contains("--passphrase-file"), "{}", r.stderr);
+        let r = env.home.run(&[
+            "customer",
+            "restore",
+            file.to_str().unwrap(),
+            "--passphrase-file",
+            pass.to_str().unwrap(),
+            "--json",
+        ]);
+        assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+        assert_eq!(r.json()["udp_port"].as_u64(), Some(port), "the same port, it was free");
+        assert_eq!(env.home.run(&["customer", "health", &sub]).code, 0, "{layout}: healthy after the restore");
+        assert_eq!(env.home.run(&["customer", "credentials", &sub, "--yes", "--json"]).json(), owner);
+        let d = env.home.run(&["customer", "devices", &sub, "--json"]);
+        assert_eq!(d.code, 0, "{layout}: the restored token opens the restored instance: {}", d.stderr);
+        assert_eq!(data_files(&env.data_dir().join(&sub).join("data")), data, "{layout}: the same data");
+
+        // The backup kept at delete restores too (sealed with this installation's key).
+        assert_eq!(env.home.run(&["customer", "delete", &sub, "--yes", "--purge-data"]).code, 0);
+        let r = env.home.run(&["customer", "restore", kept.to_str().unwrap()]);
+        assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+        assert_eq!(env.home.run(&["customer", "devices", &sub]).code, 0);
+        assert_eq!(env.home.run(&["customer", "delete", &sub, "--yes", "--purge-data"]).code, 0);
+    }
+}
+
+#[test]
+fn a_damaged_customer_backup_is_refused_before_anything_is_created() {
+    let Some(env) = DockerEnv::new("a_damaged_customer_backup_is_refused") else { return };
+    let sub = env.subdomain("bt");
+    create(&env, &sub, &[]);
+    let file = env.home.path().join("good.nbmsp-backup");
+    assert_eq!(env.home.run(&["customer", "backup", &sub, "--out", file.to_str().unwrap()]).code, 0);
+    let r = env.home.run(&["customer", "restore", file.to_str().unwrap()]);
+    assert_eq!(r.code, 1, "the subdomain is taken");
+    assert!(r.stderr.contains("already taken"), "{}", r.stderr);
+    let mut bytes = std::fs::read(&file).unwrap();
+    let at = bytes.len() / 2;
+    bytes[at] ^= 0x40;
+    let bad = env.home.path().join("bad.nbmsp-backup");
+    std::fs::write(&bad, bytes).unwrap();
+    let other = env.subdomain("bt2");
+    let r = env.home.run(&["customer", "restore", bad.to_str().unwrap(), "--subdomain", &other]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("not a usable customer backup"), "{}", r.stderr);
+    assert_eq!(env.home.run(&["customer", "show", &other]).code, 1, "no customer was created");
+    assert!(!env.data_dir().join(&other).exists());
+    let leftovers: Vec<_> = std::fs::read_dir(env.data_dir())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".restore"))
+        .collect();
+    assert!(leftovers.is_empty(), "no scratch left: {leftovers:?}");
+}

@@ -129,7 +129,7 @@ fn legacy_stack_is_healthy_and_answers_stun() {
     let r = env.home.run(&["customer", "delete", &sub, "--yes"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(env.containers().is_empty());
-    assert!(r.stdout.contains(".archive"), "data is archived unless purged: {}", r.stdout);
+    assert!(r.stdout.contains("nbmsp customer restore"), "a backup is kept unless purged: {}", r.stdout);
 }
 
 #[test]

@@ -33,14 +33,14 @@ pub enum CustomerCommand {
     },
     /// Change a customer's fields
     Update(UpdateArgs),
-    /// Delete a customer: containers, proxy entry, files, port (data is archived unless --purge-data)
+    /// Delete a customer: containers, proxy entry, files, port (a restorable backup is kept unless --purge-data)
     Delete {
         /// Customer id or subdomain
         customer: String,
         /// Confirm the deletion (required)
         #[arg(long)]
         yes: bool,
-        /// Also delete the customer's NetBird data instead of archiving it
+        /// Keep no backup: the customer's NetBird data goes too
         #[arg(long)]
         purge_data: bool,
     },
@@ -115,6 +115,8 @@ pub enum CustomerCommand {
         #[arg(long, value_name = "DIR")]
         out: std::path::PathBuf,
     },
+    #[command(flatten)]
+    Data(super::customer_data::DataCommand),
 }
 
 /// Which customers an operation runs on: one or more ids/subdomains, or `--all` (optionally
@@ -394,6 +396,7 @@ pub async fn run(g: &GlobalArgs, cmd: CustomerCommand) -> CliResult {
         CustomerCommand::RetryCert { customer } => {
             deploy::retry_cert(g, &store, &session, &store.find_customer(&customer)?).await
         }
+        CustomerCommand::Data(c) => super::customer_data::run(g, &store, &session, c).await,
         CustomerCommand::ProxyConfig { customer } => deploy::proxy_config(g, &store, &store.find_customer(&customer)?),
         CustomerCommand::Render { customer, out } => {
             let c = store.find_customer(&customer)?;

@@ -174,12 +174,16 @@ pub async fn delete(g: &GlobalArgs, store: &Store, session: &Session, c: &Custom
     if g.json {
         output::json(&serde_json::json!({
             "deleted": { "id": c.id, "subdomain": c.subdomain },
-            "data_archived_to": archived.as_ref().map(|p| p.display().to_string()),
+            "backup_kept_in": archived.as_ref().map(|p| p.display().to_string()),
         }))
     } else {
         println!("deleted customer '{}' (id {})", c.subdomain, c.id);
         if let Some(p) = archived {
-            println!("its data was kept in {} (delete with --purge-data to remove it too)", p.display());
+            println!(
+                "a backup was kept in {} (`nbmsp customer restore {}` brings it back; --purge-data keeps none)",
+                p.display(),
+                p.display()
+            );
         }
         Ok(())
     }

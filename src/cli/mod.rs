@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod backup;
 pub mod customer;
+mod customer_data;
 mod customer_view;
 pub mod deploy;
 pub mod doctor;

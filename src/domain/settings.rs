@@ -264,6 +264,27 @@ pub const SETTINGS: &[SettingDef] = &[
         required: true,
     },
     SettingDef {
+        key: "backup.dir",
+        kind: SettingKind::Path,
+        default: "",
+        help: "Where customer backups go (scheduled, and the one kept at delete); empty: backups/ in the data home",
+        required: false,
+    },
+    SettingDef {
+        key: "backup.schedule_h",
+        kind: SettingKind::OptionalInt { min: 1, max: 8760 },
+        default: "",
+        help: "The monitor backs every deployed customer up every this many hours; empty: no scheduled backups",
+        required: false,
+    },
+    SettingDef {
+        key: "backup.keep",
+        kind: SettingKind::Int { min: 1, max: 1000 },
+        default: "7",
+        help: "Scheduled backups kept per customer (older ones are deleted)",
+        required: true,
+    },
+    SettingDef {
         key: "monitor.containers_s",
         kind: SettingKind::Int { min: 2, max: 3600 },
         default: "15",
@@ -467,6 +488,12 @@ pub struct Settings {
     pub health_timeout_s: u64,
     /// See [`SETTINGS`].
     pub refresh_interval_s: u64,
+    /// Where backups go (empty: `backups/` in the data home).
+    pub backup_dir: String,
+    /// Hours between scheduled backups (`None`: none).
+    pub backup_schedule_h: Option<u64>,
+    /// Scheduled backups kept per customer.
+    pub backup_keep: usize,
     /// The monitor's intervals and limits.
     pub monitor: MonitorSettings,
     /// Where and how alerts go (the Gotify token comes from the vault).
@@ -559,6 +586,9 @@ impl Settings {
             pat_renew_days: u32::try_from(int("netbird.pat_renew_days")?).unwrap_or(30),
             health_timeout_s: u64::try_from(int("health_timeout_s")?).unwrap_or(60),
             refresh_interval_s: u64::try_from(int("refresh_interval_s")?).unwrap_or(10),
+            backup_dir: get("backup.dir")?,
+            backup_schedule_h: get("backup.schedule_h")?.parse().ok(),
+            backup_keep: usize::try_from(int("backup.keep")?).unwrap_or(7),
             monitor: MonitorSettings {
                 containers_s: u64::try_from(int("monitor.containers_s")?).unwrap_or(15),
                 health_s: u64::try_from(int("monitor.health_s")?).unwrap_or(120),

@@ -416,6 +416,16 @@ impl DockerEngine {
         }
     }
 
+    /// Freezes (`true`) or thaws (`false`) a running container's processes: files stay still
+    /// while a backup copies them, and no connection is dropped.
+    pub async fn set_paused(&self, name: &str, paused: bool) -> Result<(), EngineError> {
+        let r =
+            if paused { self.docker.pause_container(name).await } else { self.docker.unpause_container(name).await };
+        r.map_err(|e| {
+            EngineError::Docker(format!("cannot {} {name}: {}", if paused { "pause" } else { "unpause" }, api_text(e)))
+        })
+    }
+
     /// Removes a container, running or not; missing is fine.
     pub async fn remove(&self, name: &str) -> Result<(), EngineError> {
         let opts = RemoveContainerOptions { force: true, v: false, link: false };

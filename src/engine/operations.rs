@@ -38,6 +38,11 @@ impl<P: Proxy> Ops<'_, P> {
         self.locked(customer_id, "delete", self.delete_unlocked(customer_id, purge_data)).await
     }
 
+    /// A stop for a caller that already holds the lock (a restore of a stopped customer).
+    pub(crate) async fn stop_now(&self, customer_id: i64) -> Result<(), EngineError> {
+        self.stop_unlocked(customer_id).await
+    }
+
     /// A delete for a caller that already holds the lock (crash recovery).
     pub(crate) async fn delete_now(&self, customer_id: i64, purge_data: bool) -> Result<Option<PathBuf>, EngineError> {
         self.delete_unlocked(customer_id, purge_data).await
@@ -161,29 +166,37 @@ impl<P: Proxy> Ops<'_, P> {
         let journal =
             self.store.journal_begin_with(customer_id, &customer.subdomain, "delete", self.actor, purge_data)?;
         let result = async {
+            let settings = self.store.settings()?;
+            let dir = render::instance_dir(&settings, &customer);
+            // What is kept is a backup that can be restored (config, data and the secrets that
+            // open the data), taken before anything is removed.
+            let kept = if !purge_data && dir.exists() {
+                self.store.journal_step(journal, "back up")?;
+                let out =
+                    crate::engine::data::customer_backup::backup_file(self.store, &settings, &customer, "deleted")?;
+                Some(self.backup_unlocked(customer_id, &out, None, "delete").await?.path)
+            } else {
+                None
+            };
             self.store.journal_step(journal, "remove containers")?;
             for name in self.container_names(&customer).await? {
                 self.docker.remove(&name).await?;
             }
             self.store.journal_step(journal, "remove proxy host")?;
             self.proxy.unregister(&self.proxy_record(customer_id)).await?;
-            self.store.journal_step(
-                journal,
-                if purge_data { "remove files and data" } else { "remove files, archive data" },
-            )?;
-            let settings = self.store.settings()?;
-            let archived = instance::remove(&render::instance_dir(&settings, &customer), purge_data)?;
+            self.store.journal_step(journal, "remove files and data")?;
+            instance::remove(&dir, true)?;
             self.store.journal_step(journal, "remove records")?;
             self.store.delete_deployment(customer_id)?;
             self.store.delete_customer(self.actor, customer_id)?;
-            Ok::<_, EngineError>(archived)
+            Ok::<_, EngineError>(kept)
         }
         .await;
         match &result {
             Ok(a) => self.store.journal_end(
                 journal,
                 "done",
-                &a.as_ref().map_or("deleted".to_string(), |p| format!("deleted; data archived in {}", p.display())),
+                &a.as_ref().map_or("deleted".to_string(), |p| format!("deleted; backup kept in {}", p.display())),
             )?,
             // Half-deleted but this process knows it: the user hears it and runs delete again
             // (each step is idempotent). Only a crash leaves the entry `running` for reconcile.

@@ -88,7 +88,7 @@ pub fn interrupted(store: &crate::store::Store) -> Result<Vec<Finding>, EngineEr
             "deploy" => "undo the deploy (containers, proxy host, files, port), status error",
             "redeploy" => "finish the redeploy (the previous version comes back if it fails)",
             _ if e.purge_data => "finish the delete (data deleted, as asked)",
-            _ => "finish the delete (data archived)",
+            _ => "finish the delete (a restorable backup is kept)",
         };
         let detail = format!(
             "{} by {} (pid {} on {}) stopped at '{}' since {}",
@@ -430,7 +430,7 @@ async fn recover_unlocked<P: Proxy>(ops: &Ops<'_, P>, e: &JournalEntry, c: &Cust
         _ => {
             let archived = ops.delete_now(c.id, e.purge_data).await?;
             Ok(match archived {
-                Some(p) => format!("delete finished; data archived in {}", p.display()),
+                Some(p) => format!("delete finished; backup kept in {}", p.display()),
                 None => "delete finished".into(),
             })
         }

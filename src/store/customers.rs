@@ -122,7 +122,8 @@ impl Store {
             .try_into()
     }
 
-    fn customer_by_subdomain(&self, subdomain: &str) -> Result<Option<Customer>> {
+    /// The customer with exactly this subdomain, if any.
+    pub fn customer_by_subdomain(&self, subdomain: &str) -> Result<Option<Customer>> {
         self.conn
             .query_row(&format!("SELECT {COLUMNS} FROM customers WHERE subdomain = ?1"), params![subdomain], raw)
             .optional()?

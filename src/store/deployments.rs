@@ -128,6 +128,20 @@ impl Store {
         count: u16,
         is_free_on_host: impl FnMut(u16) -> bool,
     ) -> Result<u16> {
+        self.allocate_deployment_preferring(customer_id, prefix, None, base, count, is_free_on_host)
+    }
+
+    /// [`Store::allocate_deployment`] that takes `preferred` when no customer has it and the
+    /// host reports it free (a restored customer keeps the port its users' firewalls know).
+    pub fn allocate_deployment_preferring(
+        &self,
+        customer_id: i64,
+        prefix: &str,
+        preferred: Option<u16>,
+        base: u16,
+        count: u16,
+        mut is_free_on_host: impl FnMut(u16) -> bool,
+    ) -> Result<u16> {
         self.conn.execute_batch("BEGIN IMMEDIATE")?;
         let result = (|| {
             let existing: Option<Option<u16>> = self
@@ -140,8 +154,11 @@ impl Store {
                 return Ok(port);
             }
             let taken = self.allocated_ports()?;
-            let port =
-                ports::choose(base, count, &taken, is_free_on_host).map_err(|e| StoreError::Conflict(e.to_string()))?;
+            let port = match preferred {
+                Some(p) if p >= 1024 && !taken.contains(&p) && is_free_on_host(p) => p,
+                _ => ports::choose(base, count, &taken, is_free_on_host)
+                    .map_err(|e| StoreError::Conflict(e.to_string()))?,
+            };
             let t = fmt_time(now());
             self.conn.execute(
                 "INSERT INTO deployments (customer_id, container_prefix, relay_udp_port, status, created_at, updated_at)

@@ -195,6 +195,22 @@ pub const MIGRATIONS: &[&str] = &[
         UPDATE id_sequence SET last = max(last, NEW.id) WHERE name = 'customers';
     END;
     "#,
+    // 11: customer backups written (by hand, at delete, or on schedule): the Deployment tab
+    // shows the last one, retention prunes the scheduled ones. No foreign key: the backup
+    // taken at delete outlives the customer.
+    r#"
+    CREATE TABLE customer_backups (
+        id          INTEGER PRIMARY KEY,
+        customer_id INTEGER NOT NULL,
+        subdomain   TEXT NOT NULL,
+        path        TEXT NOT NULL,
+        bytes       INTEGER NOT NULL,
+        kind        TEXT NOT NULL CHECK (kind IN ('manual', 'delete', 'scheduled')),
+        actor       TEXT NOT NULL,
+        created_at  TEXT NOT NULL
+    );
+    CREATE INDEX customer_backups_customer ON customer_backups (customer_id, id);
+    "#,
 ];
 
 /// Steps in Rust that run inside a migration's transaction before its SQL, by the version the

@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod auth;
 pub mod backup;
+pub mod backups;
 pub mod crypto;
 pub mod customers;
 pub mod deployments;

@@ -77,6 +77,26 @@ impl Store {
         )?)
     }
 
+    /// Every secret of `scope`, decrypted (what a customer backup carries).
+    pub fn secrets_of(
+        &self,
+        vault: &Vault,
+        scope: &str,
+    ) -> Result<std::collections::BTreeMap<String, Zeroizing<String>>> {
+        let names: Vec<String> = self
+            .conn
+            .prepare("SELECT name FROM secrets WHERE scope = ?1 ORDER BY name")?
+            .query_map(params![scope], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut out = std::collections::BTreeMap::new();
+        for n in names {
+            if let Some(v) = self.secret(vault, scope, &n)? {
+                out.insert(n, v);
+            }
+        }
+        Ok(out)
+    }
+
     /// Removes one secret.
     pub fn delete_secret(&self, scope: &str, name: &str) -> Result<()> {
         self.conn.execute("DELETE FROM secrets WHERE scope = ?1 AND name = ?2", params![scope, name])?;

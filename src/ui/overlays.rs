@@ -18,7 +18,7 @@ pub fn render(state: &AppState, t: &Theme, frame: &mut Frame, body: Rect) {
         let text = if c.needs_typing() {
             vec![
                 Line::raw(format!("Delete customer {}?", c.subdomain)),
-                Line::raw("Its containers, proxy host, files and port go; its data is archived."),
+                Line::raw("Its containers, proxy host, files and port go; a backup is kept."),
                 Line::raw(""),
                 Line::from(vec![
                     Span::raw("Type the subdomain to confirm: "),

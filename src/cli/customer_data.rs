@@ -1,0 +1,116 @@
+//! `nbmsp customer backup|restore|backups`: one customer's config, data and secrets as a file,
+//! and the customer recreated from it (here or on another installation).
+
+use std::path::{Path, PathBuf};
+
+use clap::Subcommand;
+
+use super::{CliResult, GlobalArgs, auth, deploy, output, show_path};
+use crate::store::{Session, Store};
+
+/// Customer backup commands.
+#[derive(Debug, Subcommand)]
+pub enum DataCommand {
+    /// Write a consistent backup of one customer: its record, NetBird's data (copied with the
+    /// stack paused), config, and secrets sealed with a passphrase or this installation's key
+    Backup {
+        /// Customer id (#12) or subdomain
+        customer: String,
+        /// File to write (must not exist yet)
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// Seal the secrets with the passphrase in FILE (needed to restore on another
+        /// installation); without it, only this installation can open them
+        #[arg(long, value_name = "FILE")]
+        passphrase_file: Option<PathBuf>,
+    },
+    /// Recreate a customer and its stack from a backup: same owner, access token and data, the
+    /// same UDP port when it is free
+    Restore {
+        /// A file `customer backup` (or `customer delete`) wrote
+        file: PathBuf,
+        /// Restore under this subdomain instead of the one in the backup
+        #[arg(long, value_name = "SUBDOMAIN")]
+        subdomain: Option<String>,
+        /// The passphrase the backup's secrets were sealed with
+        #[arg(long, value_name = "FILE")]
+        passphrase_file: Option<PathBuf>,
+    },
+    /// List the backups nbmsp wrote for a customer, newest first
+    Backups {
+        /// Customer id (#12) or subdomain
+        customer: String,
+    },
+}
+
+fn passphrase(file: Option<&Path>) -> CliResult<Option<zeroize::Zeroizing<String>>> {
+    file.map(|f| auth::read_secret_file(f).map(zeroize::Zeroizing::new)).transpose()
+}
+
+/// Runs a customer backup command.
+pub async fn run(g: &GlobalArgs, store: &Store, session: &Session, c: DataCommand) -> CliResult {
+    match c {
+        DataCommand::Backup { customer, out, passphrase_file } => {
+            session.require_admin("back customers up")?;
+            let c = store.find_customer(&customer)?;
+            let pass = passphrase(passphrase_file.as_deref())?;
+            let s = deploy::with_ops(g, store, session, async |ops| {
+                Ok(ops.backup(c.id, &out, pass.as_deref().map(String::as_str), "manual").await?)
+            })
+            .await?;
+            if g.json {
+                return output::json(&s);
+            }
+            println!(
+                "backup of '{}' written to {} ({} bytes, {} files; secrets sealed with the {})",
+                c.subdomain,
+                show_path(&s.path),
+                s.bytes,
+                s.files,
+                if s.sealed_with == "passphrase" { "passphrase" } else { "installation's key" }
+            );
+            Ok(())
+        }
+        DataCommand::Restore { file, subdomain, passphrase_file } => {
+            session.require_admin("restore customers")?;
+            let pass = passphrase(passphrase_file.as_deref())?;
+            let json = g.json;
+            let s = deploy::with_ops(g, store, session, async |ops| {
+                let mut progress = |p| {
+                    if !json {
+                        deploy::print_progress(p);
+                    }
+                };
+                Ok(ops.restore(&file, subdomain.as_deref(), pass.as_deref().map(String::as_str), &mut progress).await?)
+            })
+            .await?;
+            if g.json {
+                return output::json(&s);
+            }
+            match s.udp_port {
+                Some(p) => println!("restored '{}' as customer #{} on UDP {p}", s.subdomain, s.customer_id),
+                None => println!("restored '{}' as customer #{} (it was not deployed)", s.subdomain, s.customer_id),
+            }
+            if let Some(old) = s.port_changed_from {
+                println!(
+                    "WARN its old UDP port {old} was taken: tell the customer's firewall about UDP {:?}",
+                    s.udp_port
+                );
+            }
+            Ok(())
+        }
+        DataCommand::Backups { customer } => {
+            let c = store.find_customer(&customer)?;
+            let list = store.backups_of(c.id, 100)?;
+            if g.json {
+                return output::json(&list);
+            }
+            let rows: Vec<Vec<String>> = list
+                .iter()
+                .map(|b| vec![b.created_at.clone(), b.kind.clone(), b.bytes.to_string(), b.path.clone()])
+                .collect();
+            println!("{}", output::table(&["WHEN", "KIND", "BYTES", "FILE"], &rows));
+            Ok(())
+        }
+    }
+}
