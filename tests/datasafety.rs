@@ -266,3 +266,52 @@ fn a_damaged_customer_backup_is_refused_before_anything_is_created() {
         .collect();
     assert!(leftovers.is_empty(), "no scratch left: {leftovers:?}");
 }
+
+#[test]
+fn the_monitor_backs_up_on_schedule_keeps_the_newest_and_alerts_on_failure() {
+    let Some(env) = DockerEnv::new("the_monitor_backs_up_on_schedule") else { return };
+    let sub = env.subdomain("sb");
+    create(&env, &sub, &[]);
+    let dir = env.home.path().join("scheduled");
+    for (k, v) in [("backup.dir", dir.to_str().unwrap()), ("backup.schedule_h", "24"), ("backup.keep", "1")] {
+        assert_eq!(env.home.run(&["settings", "set", k, v]).code, 0);
+    }
+    let once = || {
+        let r = env.home.run(&["monitor", "--once", "--json"]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        r.json()
+    };
+    let backups = || env.home.run(&["customer", "backups", &sub, "--json"]).json().as_array().unwrap().clone();
+    once();
+    let first = backups();
+    assert_eq!(first.len(), 1, "{first:?}");
+    assert_eq!(first[0]["kind"], "scheduled");
+    let first_file = std::path::PathBuf::from(first[0]["path"].as_str().unwrap());
+    assert!(first_file.starts_with(&dir) && first_file.exists());
+    once();
+    assert_eq!(backups().len(), 1, "not due again within 24 h");
+
+    // A day later the next one is written and the first, beyond backup.keep, goes.
+    backdate(&env);
+    once();
+    let second = backups();
+    assert_eq!(second.len(), 1, "{second:?}");
+    assert_ne!(second[0]["path"], first[0]["path"]);
+    assert!(!first_file.exists(), "pruned");
+
+    // A backup that cannot be written is an alert on the customer, until one works again.
+    std::fs::write(env.home.path().join("not-a-dir"), "").unwrap();
+    let blocked = env.home.path().join("not-a-dir").join("sub");
+    assert_eq!(env.home.run(&["settings", "set", "backup.dir", blocked.to_str().unwrap()]).code, 0);
+    backdate(&env);
+    let report = once();
+    let c = report["customers"].as_array().unwrap().iter().find(|c| c["subdomain"] == sub.as_str()).unwrap().clone();
+    assert_eq!(c["status"], "degraded", "{report:#}");
+    assert!(c["reason"].as_str().unwrap().contains("scheduled backup failed"), "{c}");
+}
+
+/// Makes every recorded backup look years old (the test's stand-in for time passing).
+fn backdate(env: &DockerEnv) {
+    let conn = rusqlite::Connection::open(env.home.path().join("nbmsp.db")).unwrap();
+    conn.execute("UPDATE customer_backups SET created_at = '2020-01-01T00:00:00Z'", []).unwrap();
+}

@@ -12,8 +12,9 @@ use crate::engine::monitor::{Monitor, MonitorEvent};
 /// `nbmsp monitor` options.
 #[derive(Debug, Args)]
 pub struct MonitorArgs {
-    /// Judge the fleet once (containers, then a health probe of every customer, and renew owner
-    /// tokens that are due), print the result and exit, instead of running until stopped
+    /// Judge the fleet once (containers, then a health probe of every customer, renew owner
+    /// tokens and write scheduled backups that are due), print the result and exit, instead of
+    /// running until stopped
     #[arg(long)]
     pub once: bool,
 }
@@ -45,6 +46,7 @@ pub async fn run(g: &GlobalArgs, a: MonitorArgs) -> CliResult {
         m.round(&mut sink).await?;
         m.probe_all(&store.settings()?).await?;
         m.renew_due_tokens(&store.settings()?).await?;
+        m.backups_due(&store.settings()?, true).await?;
         let report = m.round(&mut sink).await;
         m.finish();
         let report = report?;

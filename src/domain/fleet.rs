@@ -81,6 +81,8 @@ pub struct Observation<'a> {
     pub devices: Option<(u32, i64)>,
     /// Why the last renewal of the owner's access token failed, while it keeps failing.
     pub token_renewal_failed: Option<&'a str>,
+    /// Why the last scheduled backup failed, until one succeeds.
+    pub backup_failed: Option<&'a str>,
 }
 
 /// Something wrong that an alert is raised for while it lasts.
@@ -130,6 +132,11 @@ pub enum Condition {
         /// What went wrong.
         reason: String,
     },
+    /// The scheduled backup failed (the customer has no fresh backup to restore from).
+    BackupFailed {
+        /// What went wrong.
+        reason: String,
+    },
     /// The data dir's disk is nearly full (a host condition, not a customer's).
     DiskFull {
         /// Percent used.
@@ -150,6 +157,7 @@ impl Condition {
             Condition::DevicesOver { .. } => "devices".into(),
             Condition::PublicPath { .. } => "public".into(),
             Condition::TokenRenewalFailed { .. } => "token".into(),
+            Condition::BackupFailed { .. } => "backup".into(),
             Condition::DiskFull { .. } => "disk".into(),
         }
     }
@@ -168,6 +176,7 @@ impl Condition {
             Condition::DevicesOver { devices, max } => format!("{devices} devices, over the limit of {max}"),
             Condition::PublicPath { reason } => reason.clone(),
             Condition::TokenRenewalFailed { reason } => format!("NetBird access token renewal failed: {reason}"),
+            Condition::BackupFailed { reason } => format!("scheduled backup failed: {reason}"),
             Condition::DiskFull { percent } => format!("data disk {percent}% full"),
         }
     }
@@ -259,6 +268,9 @@ pub fn judge(o: &Observation<'_>, cert_pending_limit_s: i64) -> Verdict {
     if let Some(reason) = o.token_renewal_failed {
         conditions.push(Condition::TokenRenewalFailed { reason: reason.to_string() });
     }
+    if let Some(reason) = o.backup_failed {
+        conditions.push(Condition::BackupFailed { reason: reason.to_string() });
+    }
     let status = if conditions.iter().any(Condition::is_outage) {
         CustomerStatus::Error
     } else if !conditions.is_empty() {
@@ -333,6 +345,7 @@ mod tests {
             cert_pending: None,
             devices: None,
             token_renewal_failed: None,
+            backup_failed: None,
         }
     }
 
@@ -455,6 +468,9 @@ mod tests {
         let v = judge(&failed, 3600);
         assert_eq!(v.status, CustomerStatus::Degraded, "the VPN works; nbmsp's view of it is ending");
         assert_eq!(v.conditions[0].key(), "token");
+        let no_backup = Observation { backup_failed: Some("disk full"), devices: None, ..o.clone() };
+        let v = judge(&no_backup, 3600);
+        assert_eq!((v.status, v.conditions[0].key()), (CustomerStatus::Degraded, "backup".to_string()));
         o.devices = Some((20, 20));
         assert_eq!(judge(&o, 3600).status, CustomerStatus::Active);
     }

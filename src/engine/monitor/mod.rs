@@ -9,6 +9,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 mod alerting;
+mod backups;
 mod samplers;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -87,6 +88,9 @@ pub struct Monitor<'a> {
     unconfirmed: std::collections::HashSet<i64>,
     /// Why the owner's token of a customer could not be renewed, while that lasts.
     token_failures: HashMap<i64, String>,
+    /// Why the last scheduled backup of a customer failed, until one succeeds.
+    backup_failures: HashMap<i64, String>,
+    next_backup_check: Instant,
     focus: Option<i64>,
     cpu: CpuHistory,
     host: HostStats,
@@ -117,6 +121,8 @@ impl<'a> Monitor<'a> {
             next_devices: HashMap::new(),
             unconfirmed: Default::default(),
             token_failures: HashMap::new(),
+            backup_failures: HashMap::new(),
+            next_backup_check: Instant::now(),
             focus: None,
             cpu: CpuHistory::default(),
             host: HostStats::default(),
@@ -188,6 +194,7 @@ impl<'a> Monitor<'a> {
                 cert_pending: pending,
                 devices: row.devices.map(|d| (d, c.max_devices)),
                 token_renewal_failed: self.token_failures.get(&c.id).map(String::as_str),
+                backup_failed: self.backup_failures.get(&c.id).map(String::as_str),
             };
             let v = fleet::judge(&o, cert_limit);
             // Counts are written when they change: a steady fleet costs no writes per round.
@@ -334,6 +341,11 @@ impl<'a> Monitor<'a> {
                 emit(MonitorEvent::Error(e.to_string()));
             }
             match self.devices_due(&settings).await {
+                Ok(true) => next_round = Instant::now(),
+                Ok(false) => {}
+                Err(e) => emit(MonitorEvent::Error(e.to_string())),
+            }
+            match self.backups_due(&settings, false).await {
                 Ok(true) => next_round = Instant::now(),
                 Ok(false) => {}
                 Err(e) => emit(MonitorEvent::Error(e.to_string())),

@@ -224,7 +224,7 @@ type DeviceRound = (i64, Option<u32>, Option<Result<(), EngineError>>, Result<u3
 
 impl<'a> Monitor<'a> {
     /// Operations as the monitor runs them (audited as `monitor`; it never touches the proxy).
-    fn ops(&self) -> crate::engine::lifecycle::Ops<'a, crate::engine::proxy::NoProxy> {
+    pub(super) fn ops(&self) -> crate::engine::lifecycle::Ops<'a, crate::engine::proxy::NoProxy> {
         crate::engine::lifecycle::Ops {
             store: self.store,
             vault: self.vault,
