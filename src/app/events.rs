@@ -216,7 +216,7 @@ pub(super) fn on_event(s: &mut AppState, ev: Event) -> Vec<Command> {
                 st.error = Some((key, message));
             }
         }
-        Event::Exported(r) => match r {
+        Event::Exported(r) | Event::Restored(r) => match r {
             Ok(m) => notice(s, m, false),
             Err(e) => notice(s, e, true),
         },

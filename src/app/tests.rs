@@ -246,6 +246,21 @@ fn command_line_runs_commands_and_reports_unknown_ones() {
 }
 
 #[test]
+fn backup_runs_at_once_and_restore_takes_a_file() {
+    let mut s = logged_in();
+    update(&mut s, Action::Open);
+    let cmds = update(&mut s, Action::Operate(Operation::Backup));
+    assert_eq!(cmds, vec![Command::Operate { target: CustomerRef::new(1, "acme"), op: Operation::Backup }]);
+    update(&mut s, Action::Back);
+    update(&mut s, Action::CommandLine);
+    typed(&mut s, "restore /var/lib/nbmsp/backups/acme.nbmsp-backup");
+    let cmds = update(&mut s, Action::Text(TextKey::Enter));
+    assert_eq!(cmds, vec![Command::Restore { file: "/var/lib/nbmsp/backups/acme.nbmsp-backup".into() }]);
+    update(&mut s, Action::Engine(Event::Restored(Err("subdomain 'acme' is already taken".into()))));
+    assert!(s.notice.as_ref().unwrap().error);
+}
+
+#[test]
 fn help_swallows_keys_until_closed() {
     let mut s = logged_in();
     update(&mut s, Action::ToggleHelp);

@@ -258,6 +258,7 @@ fn run_command_line(s: &mut AppState, line: &str) -> Vec<Command> {
         "restart" => Some(Operation::Restart),
         "delete" => Some(Operation::Delete),
         "retry-cert" => Some(Operation::RetryCert),
+        "backup" => Some(Operation::Backup),
         "rollout" => Some(Operation::Rollout),
         "reconcile" => Some(Operation::Reconcile),
         _ => None,
@@ -277,13 +278,18 @@ fn run_command_line(s: &mut AppState, line: &str) -> Vec<Command> {
         }
         "health" => on_key(s, Action::CheckHealth),
         "" => Vec::new(),
+        other if other.starts_with("restore ") => {
+            let file = other.trim_start_matches("restore ").trim().to_string();
+            notice(s, format!("restoring a customer from {file}"), false);
+            vec![Command::Restore { file: file.into() }]
+        }
         other => match op(other) {
             Some(op) => operate(s, op),
             None => {
                 notice(
                     s,
                     format!(
-                        "unknown command :{other} (commands: customers, deploy, redeploy, start, stop, restart, delete, retry-cert, rollout, reconcile, health, help, q)"
+                        "unknown command :{other} (commands: customers, deploy, redeploy, start, stop, restart, delete, backup, restore FILE, retry-cert, rollout, reconcile, health, help, q)"
                     ),
                     true,
                 );

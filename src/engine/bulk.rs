@@ -63,7 +63,24 @@ impl BulkSummary {
 
 /// Whether `op` may run in bulk (delete never does: it is confirmed customer by customer).
 pub fn allowed(op: Operation) -> bool {
-    matches!(op, Operation::Deploy | Operation::Redeploy | Operation::Start | Operation::Stop | Operation::Restart)
+    matches!(
+        op,
+        Operation::Deploy
+            | Operation::Redeploy
+            | Operation::Start
+            | Operation::Stop
+            | Operation::Restart
+            | Operation::Backup
+    )
+}
+
+/// A manual backup of one customer into the backup dir; says where it went.
+pub async fn backup<P: Proxy>(ops: &Ops<'_, P>, id: i64) -> Result<String, EngineError> {
+    let settings = ops.store.settings()?;
+    let customer = ops.store.customer(id)?;
+    let out = crate::engine::data::customer_backup::backup_file(ops.store, &settings, &customer, "manual")?;
+    let s = ops.backup(id, &out, None, "manual").await?;
+    Ok(format!("backup written to {} ({} bytes)", s.path.display(), s.bytes))
 }
 
 /// Runs `op` on every customer in `ids`, at most `parallel` at a time, calling `progress` with
@@ -121,6 +138,7 @@ async fn one<P: Proxy>(
             ops.restart(id).await?;
             "restarted, healthy".into()
         }
+        Operation::Backup => backup(ops, id).await?,
         Operation::Delete
         | Operation::RetryCert
         | Operation::ShowCredentials

@@ -116,6 +116,12 @@ pub enum Command {
     },
     /// Create a customer and deploy it.
     Create(crate::domain::customer::NewCustomer),
+    /// Recreate a customer and its stack from a backup file (sealed with this installation's
+    /// key; passphrase-sealed backups are restored with the CLI).
+    Restore {
+        /// The backup file.
+        file: std::path::PathBuf,
+    },
     /// Change a customer.
     Update {
         /// Which customer, as shown.
@@ -163,8 +169,10 @@ pub enum Operation {
     Stop,
     /// Restart.
     Restart,
-    /// Delete (data archived).
+    /// Delete (a restorable backup is kept).
     Delete,
+    /// Write a backup into the backup dir.
+    Backup,
     /// Retry the certificate.
     RetryCert,
     /// Not an engine operation: confirming that secrets may be shown.
@@ -185,6 +193,7 @@ impl Operation {
             Operation::Stop => "stop",
             Operation::Restart => "restart",
             Operation::Delete => "delete",
+            Operation::Backup => "back up",
             Operation::RetryCert => "retry certificate",
             Operation::ShowCredentials => "show the owner password of",
             Operation::Rollout => "roll the images in settings out to",
@@ -206,6 +215,8 @@ pub struct Detail {
     pub audit: Vec<AuditEntry>,
     /// Its containers, or why they could not be listed.
     pub containers: Result<Vec<ContainerInfo>, String>,
+    /// Its newest backup nbmsp wrote, if any.
+    pub last_backup: Option<crate::store::backups::BackupRecord>,
     /// When this was loaded (uptimes are shown as of then: the screen does not tick).
     pub loaded_at: crate::domain::Timestamp,
 }
@@ -256,6 +267,8 @@ pub enum Event {
     },
     /// A password change or user addition ended.
     AccountDone(Result<String, String>),
+    /// A restore ended: what it made, or why it failed.
+    Restored(Result<String, String>),
     /// An export ended: the file written, or why not.
     Exported(Result<String, String>),
     /// A customer was created or changed.

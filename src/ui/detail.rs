@@ -101,7 +101,7 @@ fn deployment(state: &AppState, d: &DetailState, data: &Detail, t: &Theme, frame
     }
     let creds_height = if d.credentials.is_some() { 5 } else { 0 };
     let [top, creds, containers] =
-        Layout::vertical([Constraint::Length(9), Constraint::Length(creds_height), Constraint::Min(3)]).areas(area);
+        Layout::vertical([Constraint::Length(11), Constraint::Length(creds_height), Constraint::Min(3)]).areas(area);
     if let Some(c) = &d.credentials {
         let lines = match c {
             Ok(o) => vec![
@@ -146,6 +146,18 @@ fn deployment(state: &AppState, d: &DetailState, data: &Detail, t: &Theme, frame
             l.push(kv(
                 "owner token",
                 dep.pat_expires_at.map_or("— (none held by nbmsp)".into(), |e| format!("valid until {}", e.date())),
+                t,
+            ));
+            l.push(kv(
+                "last backup",
+                data.last_backup.as_ref().map_or("none yet (b backs up now)".into(), |b| {
+                    // The file is in `nbmsp customer backups`; the when and why fit on one line.
+                    format!(
+                        "{} UTC ({}) · b backs up now",
+                        b.created_at.replace('T', " ").trim_end_matches('Z'),
+                        b.kind
+                    )
+                }),
                 t,
             ));
             l

@@ -90,6 +90,16 @@ fn detail(tab: Tab) -> AppState {
             container("server", "netbirdio/netbird-server:0.77.1"),
             container("dashboard", "netbirdio/dashboard:v2.9"),
         ]),
+        last_backup: Some(crate::store::backups::BackupRecord {
+            id: 3,
+            customer_id: 1,
+            subdomain: "acme".into(),
+            path: "/var/lib/nbmsp/backups/acme-20260303-020000-scheduled.nbmsp-backup".into(),
+            bytes: 48_213,
+            kind: "scheduled".into(),
+            actor: "monitor".into(),
+            created_at: "2026-03-03T02:00:00Z".into(),
+        }),
         loaded_at: t + time::Duration::minutes(185),
         customer: row.customer,
     };

@@ -115,9 +115,10 @@ async fn operate(c: &Ctx, customer_id: i64, op: Operation, tx: &UnboundedSender<
             Operation::Stop => ops.stop(customer_id).await.map(|()| "stopped".to_string()),
             Operation::Restart => ops.restart(customer_id).await.map(|_| "restarted, healthy".to_string()),
             Operation::Delete => ops.delete(customer_id, false).await.map(|a| match a {
-                Some(p) => format!("deleted; data kept in {}", p.display()),
+                Some(p) => format!("deleted; backup kept in {}", p.display()),
                 None => "deleted".to_string(),
             }),
+            Operation::Backup => crate::engine::bulk::backup(ops, customer_id).await,
             Operation::RetryCert => ops.retry_certificate(customer_id).await.map(|r| r.detail),
             Operation::ShowCredentials | Operation::Rollout | Operation::Reconcile => Ok(String::new()),
         };

@@ -319,6 +319,21 @@ fn handle(c: Rc<Ctx>, cmd: Command, tx: &UnboundedSender<Event>, logs: &Rc<RefCe
             });
             send_customers(&c, &tx);
         }
+        Command::Restore { file } => {
+            tokio::task::spawn_local(async move {
+                let r = with_ops(&c, async |ops| {
+                    let mut quiet = |_| {};
+                    ops.restore(&file, None, None, &mut quiet).await.map_err(|e| e.to_string())
+                })
+                .await
+                .map(|s| match s.udp_port {
+                    Some(p) => format!("restored '{}' as #{} on UDP {p}", s.subdomain, s.customer_id),
+                    None => format!("restored '{}' as #{} (it was not deployed)", s.subdomain, s.customer_id),
+                });
+                let _ = tx.send(Event::Restored(r));
+                send_customers(&c, &tx);
+            });
+        }
         Command::Update { target, patch } => {
             let updated = c
                 .store
@@ -359,7 +374,8 @@ async fn load_detail(c: &Ctx, customer_id: i64) -> Result<Detail, String> {
     } else {
         Ok(Vec::new())
     };
-    Ok(Detail { customer, fqdn, deployment, audit, containers, loaded_at: crate::store::now() })
+    let last_backup = c.store.backups_of(customer_id, 1).map_err(|e| e.to_string())?.into_iter().next();
+    Ok(Detail { customer, fqdn, deployment, audit, containers, last_backup, loaded_at: crate::store::now() })
 }
 
 /// Streams the customer's container logs, merged, in batches of at most 100 ms.
