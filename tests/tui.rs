@@ -212,7 +212,10 @@ fn the_first_run_offers_setup_then_login() {
     }
     let h = Home::empty();
     let home = h.path().join("fresh");
-    let (t, exit_file) = start(&h, &home, "setup", 110, 32);
+    // Another installation's container on the engine: the wizard warns once, then goes ahead.
+    let _foreign = common::docker::available("the_first_run_offers_setup").then(foreign_container);
+    let docker = if _foreign.is_some() { "" } else { "DOCKER_HOST=tcp://127.0.0.1:1" };
+    let (t, exit_file) = start_with(&h, &home, "setup", 110, 32, docker);
     t.wait_for("first-run setup");
     t.keys(&["-l", ADMIN_PASSWORD]);
     t.keys(&["Tab"]);
@@ -222,6 +225,10 @@ fn the_first_run_offers_setup_then_login() {
     t.keys(&["Tab"]);
     t.keys(&["-l", "ops@msp.example"]);
     t.keys(&["Enter"]);
+    if _foreign.is_some() {
+        t.wait_for("another nbmsp installation");
+        t.keys(&["Enter"]);
+    }
     let login = t.wait_for("log in");
     assert!(login.contains("User      admin"), "{login}");
     t.keys(&["-l", ADMIN_PASSWORD]);
@@ -346,4 +353,25 @@ fn a_redeploy_is_cancelled_and_the_previous_version_comes_back() {
     t.keys(&["Escape"]);
     t.keys(&["q"]);
     assert_eq!(exit_code(&t, &exit_file), "0");
+}
+
+/// A container labelled as another installation's, removed when dropped.
+struct Foreign(String);
+
+impl Drop for Foreign {
+    fn drop(&mut self) {
+        let _ = Command::new("docker").args(["rm", "-f", &self.0]).output();
+    }
+}
+
+fn foreign_container() -> Foreign {
+    common::docker::standin_images();
+    let name = format!("netbird-tuiforeign{}-server", std::process::id());
+    let out = Command::new("docker")
+        .args(["create", "--name", &name, "--label", "nbmsp.installation=feedfacefeedface"])
+        .args(["nbmsp-standin/dashboard:latest"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    Foreign(name)
 }

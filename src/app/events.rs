@@ -183,6 +183,14 @@ pub(super) fn on_event(s: &mut AppState, ev: Event) -> Vec<Command> {
             s.screen = Screen::Login;
             s.login = super::LoginState { user, field: 1, ..Default::default() };
         }
+        Event::InitForeign(msg) => match s.setup.as_mut() {
+            Some(w) => {
+                w.busy = false;
+                w.beside_foreign = true;
+                w.server_error = Some(format!("{msg}. Or press Enter again to set up a separate installation here."));
+            }
+            None => notice(s, msg, true),
+        },
         Event::InitFailed(msg) => match s.setup.as_mut() {
             Some(w) => {
                 w.busy = false;

@@ -132,6 +132,7 @@ pub(super) fn on_setup(s: &mut AppState, k: TextKey) -> Vec<Command> {
                 base_domain: w.get(F::BaseDomain).trim().to_string(),
                 admin_email: w.get(F::Email).trim().to_string(),
                 settings,
+                beside_foreign: w.beside_foreign,
             })];
         }
         k => w.key(k),

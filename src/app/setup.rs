@@ -99,6 +99,9 @@ pub struct SetupState {
     pub busy: bool,
     /// The engine's refusal.
     pub server_error: Option<String>,
+    /// The operator saw the warning about another installation's containers and submits again
+    /// to go ahead beside them.
+    pub beside_foreign: bool,
 }
 
 /// Password strength for the hint: 0 weak, 1 fair, 2 strong.
@@ -132,6 +135,7 @@ impl SetupState {
             npm_test: None,
             busy: false,
             server_error: None,
+            beside_foreign: false,
         };
         s.validate();
         s

@@ -2,8 +2,6 @@
 
 use clap::Args;
 
-use std::collections::BTreeMap;
-
 use super::error::{CliError, ErrorKind};
 use super::{CliResult, GlobalArgs, auth, output, show_path};
 use crate::store::{self, Store, auth::InitParams};
@@ -41,27 +39,10 @@ pub async fn run(g: &GlobalArgs, a: InitArgs) -> CliResult {
     crate::domain::settings::normalise("admin_email", &a.admin_email)?;
     crate::domain::settings::normalise("base_domain", &a.base_domain)?;
     crate::domain::validate::username(&a.admin_user)?;
-    let foreign = foreign_installations().await;
+    let foreign = crate::engine::host::foreign_installations().await;
     match (&foreign, &a.adopt) {
         (Ok(found), None) if !found.is_empty() && !a.beside_foreign => {
-            let mut list: Vec<String> = found
-                .iter()
-                .take(5)
-                .map(|(id, names)| format!("{id} ({} containers, e.g. {})", names.len(), names[0]))
-                .collect();
-            if found.len() > 5 {
-                list.push(format!("and {} more installations", found.len() - 5));
-            }
-            return Err(CliError::new(
-                ErrorKind::Conflict,
-                format!(
-                    "this Docker engine runs containers of another nbmsp installation: {}. If that installation's \
-                     database is lost, put a backup back with `nbmsp backup restore FILE` instead of starting over. \
-                     To start a separate installation beside them pass --beside-foreign; to take over their id pass \
-                     --adopt ID",
-                    list.join("; ")
-                ),
-            ));
+            return Err(CliError::new(ErrorKind::Conflict, crate::engine::host::foreign_refusal(found)));
         }
         (Ok(found), Some(id)) if !found.contains_key(id) => {
             return Err(CliError::usage(format!("no containers of installation {id} run on this engine")));
@@ -103,12 +84,4 @@ pub async fn run(g: &GlobalArgs, a: InitArgs) -> CliResult {
         );
         Ok(())
     }
-}
-
-/// Containers labelled by nbmsp installations on this engine, by installation id.
-async fn foreign_installations() -> Result<BTreeMap<String, Vec<String>>, crate::engine::EngineError> {
-    let docker = crate::engine::docker::DockerEngine::connect().await?;
-    let mut found = docker.by_label_value(crate::engine::render::LABEL_INSTALLATION).await?;
-    found.retain(|id, _| !id.is_empty());
-    Ok(found)
 }

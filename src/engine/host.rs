@@ -1,6 +1,8 @@
 //! The host's own resources for the dashboard header and the disk alert: CPU and memory from
 //! `/proc`, the data dir's disk from statvfs. Cheap enough to read every few seconds.
+//! Also: which other nbmsp installations have containers on this engine.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::domain::fleet::HostStats;
@@ -89,6 +91,33 @@ pub fn sample(data_dir: &Path, history: &mut CpuHistory) -> HostStats {
         disk_free_bytes: disk.map(|d| d.1),
         containers: None,
     }
+}
+
+/// Containers of nbmsp installations on this Docker engine, by installation id: before a new
+/// installation is made, these tell of one whose database may have been lost.
+pub async fn foreign_installations() -> Result<BTreeMap<String, Vec<String>>, super::EngineError> {
+    let docker = super::docker::DockerEngine::connect().await?;
+    let mut found = docker.by_label_value(super::render::LABEL_INSTALLATION).await?;
+    found.retain(|id, _| !id.is_empty());
+    Ok(found)
+}
+
+/// Why a new installation is refused beside `found`, and what to do instead.
+pub fn foreign_refusal(found: &BTreeMap<String, Vec<String>>) -> String {
+    let mut list: Vec<String> = found
+        .iter()
+        .take(5)
+        .map(|(id, names)| format!("{id} ({} containers, e.g. {})", names.len(), names.first().map_or("", |n| n)))
+        .collect();
+    if found.len() > 5 {
+        list.push(format!("and {} more installations", found.len() - 5));
+    }
+    format!(
+        "this Docker engine runs containers of another nbmsp installation: {}. If that installation's database is \
+         lost, put a backup back with `nbmsp backup restore FILE` instead of starting over. To start a separate \
+         installation beside them run `nbmsp init --beside-foreign`; to take over their id, `nbmsp init --adopt ID`",
+        list.join("; ")
+    )
 }
 
 #[cfg(test)]

@@ -144,6 +144,9 @@ pub struct InitRequest {
     pub admin_email: String,
     /// Further settings to store (key, value), secrets included.
     pub settings: Vec<(String, String)>,
+    /// Go ahead although another installation's containers run on the engine (asked after a
+    /// first refusal).
+    pub beside_foreign: bool,
 }
 
 impl std::fmt::Debug for InitRequest {
@@ -267,6 +270,9 @@ pub enum Event {
     },
     /// A password change or user addition ended.
     AccountDone(Result<String, String>),
+    /// The wizard's setup was refused because another installation's containers run on the
+    /// engine (the operator may confirm and go ahead).
+    InitForeign(String),
     /// A restore ended: what it made, or why it failed.
     Restored(Result<String, String>),
     /// An export ended: the file written, or why not.

@@ -56,9 +56,16 @@ async fn run(db: PathBuf, home: PathBuf, mut rx: UnboundedReceiver<Command>, tx:
     while let Some(cmd) = rx.recv().await {
         match cmd {
             Command::Init(req) => {
-                let _ = tx.send(match initialise(&db, &home, &req) {
-                    Ok(()) => Event::Initialised { user: req.admin_user.clone() },
-                    Err(e) => Event::InitFailed(e),
+                // Starting over next to another installation's containers usually means its
+                // database was lost: the wizard refuses, the CLI names the ways on.
+                let found = super::host::foreign_installations().await.unwrap_or_default();
+                let _ = tx.send(if !found.is_empty() && !req.beside_foreign {
+                    Event::InitForeign(super::host::foreign_refusal(&found))
+                } else {
+                    match initialise(&db, &home, &req) {
+                        Ok(()) => Event::Initialised { user: req.admin_user.clone() },
+                        Err(e) => Event::InitFailed(e),
+                    }
                 });
             }
             Command::TestNpm { url, identity, secret } => {
