@@ -9,8 +9,11 @@ use nbmsp::cli::{self, Cli, CliError};
 use nbmsp::{store, tui};
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().collect();
-    let cli = match Cli::try_parse_from(&args) {
+    quiet_on_broken_pipe();
+    // `args_os`: a non-UTF-8 argument is clap's usage error (exit 2), not a panic.
+    let args_os: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let args: Vec<String> = args_os.iter().map(|a| a.to_string_lossy().into_owned()).collect();
+    let cli = match Cli::try_parse_from(&args_os) {
         Ok(c) => c,
         Err(e) if cli::wants_json(&args) && e.use_stderr() => {
             let msg = e.kind().to_string();
@@ -67,6 +70,25 @@ fn run_tui(g: &cli::GlobalArgs, runtime: &tokio::runtime::Runtime) -> color_eyre
         color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
     };
     runtime.block_on(tui::run(opts)).wrap_err("the terminal failed")
+}
+
+/// A reader that went away (`nbmsp customer list | head -1`) ends the command quietly, as
+/// coreutils do, with the status a SIGPIPE death would give (141). Rust ignores SIGPIPE, so
+/// the write fails and `println!` panics: this hook turns exactly that panic into the exit.
+fn quiet_on_broken_pipe() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let text = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if text.contains("failed printing to stdout") && text.contains("Broken pipe") {
+            std::process::exit(141);
+        }
+        previous(info);
+    }));
 }
 
 fn exit(code: i32) -> ExitCode {

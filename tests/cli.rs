@@ -84,7 +84,7 @@ fn lockout_is_persisted_across_processes() {
     let err = &r.json()["error"];
     assert_eq!(err["kind"], "auth");
     let msg = err["message"].as_str().unwrap();
-    assert!(msg.starts_with("too many failed logins for 'admin': try again in "), "{msg}");
+    assert!(msg.starts_with("too many failed logins: try again in "), "{msg}");
 }
 
 #[test]

@@ -19,7 +19,7 @@ pub(super) fn on_settings_text(s: &mut AppState, k: TextKey) -> Vec<Command> {
                 return vec![if f.adding {
                     Command::AddUser { username: f.username.clone(), password: f.password.clone(), role: f.role() }
                 } else {
-                    Command::ChangeOwnPassword { password: f.password }
+                    Command::ChangeOwnPassword { current: f.username, password: f.password }
                 }];
             }
             k => form.key(k),
@@ -71,7 +71,7 @@ pub(super) fn on_settings(s: &mut AppState, action: Action) -> Vec<Command> {
                 Command::TestStoredNpm
             }];
         }
-        Action::ChangePassword => st.account = Some(AccountForm { field: 1, ..Default::default() }),
+        Action::ChangePassword => st.account = Some(AccountForm { field: 0, ..Default::default() }),
         Action::AddUser => st.account = Some(AccountForm { adding: true, ..Default::default() }),
         Action::Refresh => return vec![Command::LoadSettings],
         _ => s.dirty = false,

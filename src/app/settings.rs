@@ -53,7 +53,7 @@ impl SettingsTab {
 /// A small form on the Security tab.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AccountForm {
-    /// Username (adding a user only).
+    /// Username when adding a user; the current password when changing one's own.
     pub username: String,
     /// New password.
     pub password: String,
@@ -75,6 +75,9 @@ impl AccountForm {
         {
             return Some(e.to_string());
         }
+        if !self.adding && self.username.is_empty() {
+            return Some("type your current password first".into());
+        }
         if let Err(e) = crate::domain::validate::password(&self.password) {
             return Some(e.to_string());
         }
@@ -88,7 +91,7 @@ impl AccountForm {
 
     /// Applies a key.
     pub fn key(&mut self, k: TextKey) {
-        let first = if self.adding { 0 } else { 1 };
+        let first = 0;
         match k {
             TextKey::Tab | TextKey::Down => self.field = if self.field >= 2 { first } else { self.field + 1 },
             TextKey::BackTab | TextKey::Up => self.field = if self.field <= first { 2 } else { self.field - 1 },

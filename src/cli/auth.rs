@@ -10,17 +10,24 @@ use crate::store::{Session, Store};
 /// Environment variable holding the password for non-interactive use.
 pub const PASSWORD_ENV: &str = "NBMSP_PASSWORD";
 
-/// Reads a secret from `path` (`-` for stdin), dropping one trailing newline.
+/// Largest secret file read: passwords and tokens are short, and `/dev/zero` must not fill memory.
+pub const SECRET_FILE_MAX: u64 = 64 * 1024;
+
+/// Reads a secret from `path` (`-` for stdin), dropping one trailing newline; at most
+/// [`SECRET_FILE_MAX`] bytes.
 pub fn read_secret_file(path: &Path) -> CliResult<String> {
-    let mut s = String::new();
-    if path == Path::new("-") {
-        std::io::stdin()
-            .read_to_string(&mut s)
-            .map_err(|e| CliError::runtime(format!("cannot read standard input: {e}")))?;
+    let mut bytes = Vec::new();
+    let name = if path == Path::new("-") { "standard input".to_string() } else { path.display().to_string() };
+    let read = if path == Path::new("-") {
+        std::io::stdin().take(SECRET_FILE_MAX + 1).read_to_end(&mut bytes)
     } else {
-        s = std::fs::read_to_string(path)
-            .map_err(|e| CliError::new(ErrorKind::Usage, format!("cannot read {}: {e}", path.display())))?;
+        std::fs::File::open(path).and_then(|f| f.take(SECRET_FILE_MAX + 1).read_to_end(&mut bytes))
+    };
+    read.map_err(|e| CliError::new(ErrorKind::Usage, format!("cannot read {name}: {e}")))?;
+    if bytes.len() as u64 > SECRET_FILE_MAX {
+        return Err(CliError::usage(format!("{name} is larger than {SECRET_FILE_MAX} bytes: not a password file")));
     }
+    let mut s = String::from_utf8(bytes).map_err(|_| CliError::usage(format!("{name} is not UTF-8 text")))?;
     if s.ends_with('\n') {
         s.pop();
         if s.ends_with('\r') {
@@ -69,14 +76,20 @@ pub fn new_password(file: Option<&Path>, env: Option<&str>, who: &str) -> CliRes
 
 /// Opens the store and logs in as `--user`.
 pub fn login(g: &GlobalArgs) -> CliResult<(Store, Session)> {
+    login_keeping_password(g).map(|(store, session, _)| (store, session))
+}
+
+/// [`login`] that also hands back the password it was given (the proof of the current
+/// password that changing one's own needs).
+pub fn login_keeping_password(g: &GlobalArgs) -> CliResult<(Store, Session, zeroize::Zeroizing<String>)> {
     let mut store = g.open_store()?;
     // Check the lockout before asking, so a locked user is not made to type for nothing.
     if let Some(wait_s) = store.lockout_remaining(&g.user, unix_now())? {
         return Err(crate::store::AuthError::Throttled { username: g.user.clone(), wait_s }.into());
     }
-    let pw = password(g.password_file.as_deref(), &format!("Password for {}: ", g.user))?;
+    let pw = zeroize::Zeroizing::new(password(g.password_file.as_deref(), &format!("Password for {}: ", g.user))?);
     let session = store.login(&g.user, &pw, unix_now())?;
-    Ok((store, session))
+    Ok((store, session, pw))
 }
 
 /// Seconds since the Unix epoch.

@@ -8,6 +8,7 @@ use futures_util::StreamExt;
 use super::{CliError, CliResult, GlobalArgs, output};
 use crate::domain::customer::Customer;
 use crate::domain::deployment::LogLine;
+use crate::domain::sanitize::terminal_safe;
 use crate::engine::docker::DockerEngine;
 use crate::engine::health::HealthReport;
 use crate::engine::lifecycle::{Ops, Progress};
@@ -48,9 +49,13 @@ pub fn print_progress(event: Progress) {
     let total = Step::ALL.len();
     match event {
         Progress::Started { step } => eprintln!("[{}/{total}] {} ...", step.number(), step.label()),
-        Progress::Done { step, detail } => eprintln!("[{}/{total}] {}: ok, {detail}", step.number(), step.label()),
-        Progress::Failed { step, error } => eprintln!("[{}/{total}] {}: FAILED: {error}", step.number(), step.label()),
-        Progress::Note { text } => eprintln!("      {text}"),
+        Progress::Done { step, detail } => {
+            eprintln!("[{}/{total}] {}: ok, {}", step.number(), step.label(), terminal_safe(&detail))
+        }
+        Progress::Failed { step, error } => {
+            eprintln!("[{}/{total}] {}: FAILED: {}", step.number(), step.label(), terminal_safe(&error))
+        }
+        Progress::Note { text } => eprintln!("      {}", terminal_safe(&text)),
     }
 }
 
@@ -100,12 +105,17 @@ pub async fn bulk(
     eprintln!("{} {} customers, {parallel} at a time", op.verb(), ids.len());
     let progress = |id: i64, p: Progress| {
         if let Progress::Failed { step, error } = p {
-            eprintln!("  {}: {} failed: {error}", names.get(&id).map_or("?", String::as_str), step.label());
+            eprintln!(
+                "  {}: {} failed: {}",
+                names.get(&id).map_or("?", String::as_str),
+                step.label(),
+                terminal_safe(&error)
+            );
         }
     };
     let mut done = |r: &crate::engine::bulk::BulkResult| match &r.result {
-        Ok(m) => eprintln!("ok     {}: {m}", r.subdomain),
-        Err(e) => eprintln!("FAILED {}: {e}", r.subdomain),
+        Ok(m) => eprintln!("ok     {}: {}", r.subdomain, terminal_safe(m)),
+        Err(e) => eprintln!("FAILED {}: {}", r.subdomain, terminal_safe(e)),
     };
     let summary = with_ops(g, store, session, async |ops| {
         Ok(crate::engine::bulk::run(ops, &ids, op, parallel, &progress, &mut done).await?)
@@ -215,10 +225,16 @@ fn print_health(r: &HealthReport) {
         println!("FAIL container {m:<11} missing");
     }
     for e in &r.endpoints {
-        println!("{} http      {:<24} {} {}", if e.ok { "ok  " } else { "FAIL" }, e.name, e.detail, e.url);
+        println!(
+            "{} http      {:<24} {} {}",
+            if e.ok { "ok  " } else { "FAIL" },
+            e.name,
+            terminal_safe(&e.detail),
+            e.url
+        );
     }
     if let Some(s) = &r.stun {
-        println!("{} stun      {:<24} {}", if s.ok { "ok  " } else { "FAIL" }, s.target, s.detail);
+        println!("{} stun      {:<24} {}", if s.ok { "ok  " } else { "FAIL" }, s.target, terminal_safe(&s.detail));
     }
     if let Some(p) = &r.public {
         let mark = |ok: bool| if ok { "ok  " } else { "WARN" };

@@ -135,7 +135,8 @@ pub fn report(err: &CliError, json: bool) -> i32 {
     } else if json {
         println!("{}", err.to_json());
     } else {
-        eprintln!("nbmsp: {}", err.message);
+        // Error texts carry what Docker, NPM, NetBird or an import file said.
+        eprintln!("nbmsp: {}", crate::domain::sanitize::terminal_safe(&err.message));
     }
     err.kind.exit_code()
 }

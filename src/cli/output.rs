@@ -7,13 +7,33 @@ use super::{CliError, CliResult};
 /// Prints `value` as one JSON document on stdout.
 pub fn json<T: Serialize + ?Sized>(value: &T) -> CliResult {
     let s = serde_json::to_string_pretty(value).map_err(|e| CliError::runtime(format!("cannot encode JSON: {e}")))?;
-    println!("{s}");
+    println!("{}", json_terminal_safe(&s));
     Ok(())
 }
 
+/// serde_json escapes C0 controls but writes DEL and C1 (U+0080-U+009F, which some terminals
+/// obey) as they are. They can only occur inside strings, where `\uXXXX` is the same value.
+pub fn json_terminal_safe(json: &str) -> String {
+    if !json.chars().any(|c| c == '\u{7f}' || ('\u{80}'..='\u{9f}').contains(&c)) {
+        return json.to_string();
+    }
+    json.chars()
+        .map(|c| {
+            if c == '\u{7f}' || ('\u{80}'..='\u{9f}').contains(&c) {
+                format!("\\u{:04x}", c as u32)
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 /// Formats rows as columns separated by two spaces, padded by character count (names may hold
-/// any Unicode letter; control characters are rejected at input, so every cell is safe to print).
+/// any Unicode letter). Cells pass the terminal sanitiser: some hold what other software said.
 pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let rows: Vec<Vec<String>> =
+        rows.iter().map(|r| r.iter().map(|c| crate::domain::sanitize::terminal_safe(c)).collect()).collect();
+    let rows = &rows;
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {
@@ -46,5 +66,16 @@ mod tests {
     fn table_pads_by_characters() {
         let t = super::table(&["A", "B"], &[vec!["é".into(), "x".into()], vec!["long".into(), "y".into()]]);
         assert_eq!(t, "A     B\né     x\nlong  y");
+        let hostile = super::table(&["A"], &[vec!["x\u{1b}]52;c;aGk=\u{7}".into()]]);
+        assert_eq!(hostile, "A\nx\\x1b]52;c;aGk=\\x07");
+    }
+
+    #[test]
+    fn json_output_escapes_del_and_c1() {
+        let raw = serde_json::to_string(&serde_json::json!({ "t": "a\u{9b}31m\u{7f}\u{1b}" })).unwrap();
+        let safe = super::json_terminal_safe(&raw);
+        assert!(!safe.chars().any(char::is_control), "{safe:?}");
+        let back: serde_json::Value = serde_json::from_str(&safe).unwrap();
+        assert_eq!(back["t"], "a\u{9b}31m\u{7f}\u{1b}", "the same value");
     }
 }

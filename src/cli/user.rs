@@ -38,7 +38,7 @@ pub enum UserCommand {
 
 /// Runs a user command.
 pub fn run(g: &GlobalArgs, cmd: UserCommand) -> CliResult {
-    let (store, session) = auth::login(g)?;
+    let (store, session, current) = auth::login_keeping_password(g)?;
     match cmd {
         UserCommand::Add { username, role, new_password_file } => {
             session.require_admin("add users")?;
@@ -49,7 +49,7 @@ pub fn run(g: &GlobalArgs, cmd: UserCommand) -> CliResult {
         UserCommand::Passwd { username, new_password_file } => {
             let who = username.unwrap_or_else(|| session.user.username.clone());
             let pw = auth::new_password(new_password_file.as_deref(), Some(NEW_PASSWORD_ENV), &who)?;
-            store.change_password(&session, &who, &pw)?;
+            store.change_password(&session, &who, Some(&current), &pw)?;
             if g.json {
                 output::json(&serde_json::json!({ "user": who, "password": "changed" }))
             } else {

@@ -197,7 +197,8 @@ impl ComposeFile {
     /// Parses and checks a rendered compose file: every port, mount and network reference must
     /// make sense before anything touches Docker.
     pub fn parse(text: &str) -> Result<Self, String> {
-        let file: ComposeFile = serde_saphyr::from_str(text).map_err(|e| format!("docker-compose.yml: {e}"))?;
+        let mut file: ComposeFile = serde_saphyr::from_str(text).map_err(|e| format!("docker-compose.yml: {e}"))?;
+        file.uninterpolate()?;
         for (name, svc) in &file.services {
             for p in &svc.ports {
                 PortMapping::parse(p).map_err(|e| format!("service {name}: {e}"))?;
@@ -217,10 +218,57 @@ impl ComposeFile {
         Ok(file)
     }
 
+    /// Reads every value as docker-compose does: `$$` is a literal `$`. Interpolation of
+    /// variables (`$VAR`, `${VAR}`) is refused: nbmsp and docker-compose would read the file
+    /// differently (the renderer writes every `$` of a value as `$$`).
+    fn uninterpolate(&mut self) -> Result<(), String> {
+        for (name, svc) in &mut self.services {
+            let at = |e: String| format!("docker-compose.yml, service {name}: {e}");
+            let one = |s: &mut String| literal(s).map(|v| *s = v).map_err(at);
+            for s in [&mut svc.image, &mut svc.container_name].into_iter().chain(svc.restart.as_mut()) {
+                one(s)?;
+            }
+            for s in svc.command.iter_mut().flatten().chain(svc.env_file.iter_mut()).chain(svc.volumes.iter_mut()) {
+                one(s)?;
+            }
+            for s in svc.ports.iter_mut().chain(svc.environment.values_mut()).chain(svc.labels.values_mut()) {
+                one(s)?;
+            }
+            for s in svc.healthcheck.iter_mut().flat_map(|h| h.test.iter_mut()) {
+                one(s)?;
+            }
+        }
+        for n in self.networks.values_mut() {
+            n.name = literal(&n.name).map_err(|e| format!("docker-compose.yml, networks: {e}"))?;
+        }
+        Ok(())
+    }
+
     /// The Docker network name behind compose-local key `key`.
     pub fn network_name(&self, key: &str) -> Option<&str> {
         self.networks.get(key).map(|n| n.name.as_str())
     }
+}
+
+/// `value` with compose's escape `$$` read as `$`; any other `$` is interpolation, refused.
+pub fn literal(value: &str) -> Result<String, String> {
+    if !value.contains('$') {
+        return Ok(value.to_string());
+    }
+    let mut out = String::with_capacity(value.len());
+    let mut chars = value.chars();
+    while let Some(c) = chars.next() {
+        if c != '$' {
+            out.push(c);
+        } else if chars.next() == Some('$') {
+            out.push('$');
+        } else {
+            return Err(format!(
+                "{value:?} uses $-interpolation, which nbmsp does not apply; write $$ for a literal $"
+            ));
+        }
+    }
+    Ok(out)
 }
 
 /// Parses a Docker env file: `KEY=VALUE` per line, `#` comments and blank lines skipped, the

@@ -544,7 +544,8 @@ impl DockerEngine {
                 }
                 _ => (None, raw),
             };
-            Ok(LogLine { service: service.clone(), timestamp, text })
+            // Anyone on the internet can put escapes into a request path that lands here.
+            Ok(LogLine { service: service.clone(), timestamp, text: crate::domain::sanitize::terminal_safe(&text) })
         })
     }
 

@@ -30,6 +30,11 @@ pub fn create_dirs(dir: &Path) -> Result<(), EngineError> {
     set_mode(&dir.join("data"), 0o700)
 }
 
+/// Writes a file only its owner can read (exports of logs and the like), atomically.
+pub fn write_private(path: &Path, content: &[u8]) -> std::io::Result<()> {
+    write_atomic(path, content, 0o600).map_err(|e| std::io::Error::other(e.to_string()))
+}
+
 /// Writes `content` to `path` so that readers see the old or the new file, never half of one:
 /// a temp file beside it, fsync, rename. A full disk fails here and leaves the old file intact.
 pub fn write_atomic(path: &Path, content: &[u8], mode: u32) -> Result<(), EngineError> {

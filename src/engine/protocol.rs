@@ -95,6 +95,8 @@ pub enum Command {
     TestAlerts,
     /// Change the logged-in user's password.
     ChangeOwnPassword {
+        /// The current password (required: an open session alone does not change it).
+        current: String,
         /// The new password.
         password: String,
     },

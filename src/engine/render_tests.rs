@@ -61,6 +61,7 @@ pub(crate) fn hostile_values() -> Vec<String> {
         "# comment".into(),
         "{{ secrets.auth_secret }} {% if true %}x{% endif %}".into(),
         "${HOME} $(id) `id`".into(),
+        "${X:?boom} $$ $ $HOME$".into(),
         "&anchor *alias !!python/object:os.system".into(),
         "- list item".into(),
         "key: value".into(),

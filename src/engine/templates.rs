@@ -27,8 +27,13 @@ pub const EMBEDDED: &[(&str, &str)] = &[
 const ENV: &str = "env";
 const NGINX: &str = "nginx";
 const JSON: &str = "json";
+const COMPOSE: &str = "compose";
 
 fn escape_for(name: &str) -> AutoEscape {
+    // docker-compose interpolates `$` in every value of its file: a customer's name must not.
+    if name.rsplit('/').next() == Some("docker-compose.yml") {
+        return AutoEscape::Custom(COMPOSE);
+    }
     match name.rsplit('.').next() {
         Some("yml" | "yaml" | "json") => AutoEscape::Custom(JSON),
         Some("env") => AutoEscape::Custom(ENV),
@@ -96,6 +101,7 @@ pub fn environment(override_dir: Option<PathBuf>) -> Environment<'static> {
         AutoEscape::Custom(ENV) => out.write_str(&env_value(value)?).map_err(Error::from),
         AutoEscape::Custom(NGINX) => out.write_str(&nginx_value(value)?).map_err(Error::from),
         AutoEscape::Custom(JSON) => out.write_str(&json_value(value)?).map_err(Error::from),
+        AutoEscape::Custom(COMPOSE) => out.write_str(&json_value(value)?.replace('$', "$$")).map_err(Error::from),
         _ => minijinja::escape_formatter(out, state, value),
     });
     env.set_loader(move |name| {

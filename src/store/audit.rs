@@ -10,7 +10,16 @@ impl Store {
     pub fn audit(&self, e: &NewAuditEntry) -> Result<()> {
         self.conn.execute(
             "INSERT INTO audit_log (customer_id, subject, actor, action, status, message, details, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![e.customer_id, e.subject, e.actor, e.action, e.status.as_str(), e.message, e.details, fmt_time(now())],
+            params![
+                e.customer_id,
+                e.subject,
+                e.actor,
+                e.action,
+                e.status.as_str(),
+                crate::domain::sanitize::terminal_safe(&e.message),
+                e.details,
+                fmt_time(now())
+            ],
         )?;
         Ok(())
     }

@@ -17,8 +17,15 @@ pub enum AuthError {
     /// Unknown user or wrong password; deliberately the same message for both.
     #[error("wrong username or password")]
     BadCredentials,
-    /// Too many failures: no attempt is checked until the wait is over.
-    #[error("too many failed logins for '{username}': try again in {wait_s} s")]
+    /// An empty password: refused before any check, and not counted as a failed attempt.
+    #[error("the password is empty")]
+    EmptyPassword,
+    /// Changing one's own password needs the current one.
+    #[error("the current password is wrong")]
+    WrongCurrentPassword,
+    /// Too many failures: no attempt is checked until the wait is over. The message does not
+    /// name the user, so it confirms nothing about who exists.
+    #[error("too many failed logins: try again in {wait_s} s")]
     Throttled {
         /// Who is locked.
         username: String,
@@ -115,6 +122,9 @@ impl Store {
     /// Checks the password, honouring and updating the persisted throttle, and unlocks the
     /// secrets. `now_s` is the Unix time (a parameter so tests can move the clock).
     pub fn login(&mut self, username: &str, password: &str, now_s: i64) -> Result<Session> {
+        if password.is_empty() {
+            return Err(AuthError::EmptyPassword.into());
+        }
         if let Some(wait_s) = self.lockout_remaining(username, now_s)? {
             return Err(AuthError::Throttled { username: username.to_string(), wait_s }.into());
         }
@@ -124,13 +134,17 @@ impl Store {
                 Ok((r.get(0)?, r.get(1)?))
             })
             .optional()?;
-        // An unknown user costs the same hash as a known one, so timing does not tell them apart.
-        let dummy;
+        // An unknown user is checked against a real hash made with the same parameters (the
+        // first user's): one verification either way, so timing does not tell them apart.
+        let dummy: Option<String>;
         let phc = match &row {
             Some((_, h)) => h.as_str(),
             None => {
-                dummy = crypto::hash_password("nbmsp-timing-equaliser")?;
-                dummy.as_str()
+                dummy = self
+                    .conn
+                    .query_row("SELECT password_hash FROM users ORDER BY id LIMIT 1", [], |r| r.get(0))
+                    .optional()?;
+                dummy.as_deref().unwrap_or("")
             }
         };
         let ok = crypto::verify_password(password, phc) && row.is_some();
@@ -198,9 +212,24 @@ impl Store {
 
     /// Sets a new password for `username` and re-wraps the data key under it. Users change their
     /// own; admins may reset anyone's.
-    pub fn change_password(&self, session: &Session, username: &str, new_password: &str) -> Result<()> {
+    pub fn change_password(
+        &self,
+        session: &Session,
+        username: &str,
+        current: Option<&str>,
+        new_password: &str,
+    ) -> Result<()> {
         if session.user.username != username {
             session.require_admin("change another user's password")?;
+        } else {
+            // A session left open at a desk must not be enough to take the account over.
+            let stored: String =
+                self.conn.query_row("SELECT password_hash FROM users WHERE username = ?1", params![username], |r| {
+                    r.get(0)
+                })?;
+            if !current.is_some_and(|c| crypto::verify_password(c, &stored)) {
+                return Err(AuthError::WrongCurrentPassword.into());
+            }
         }
         validate::password(new_password)?;
         let user = self.user(username)?.ok_or_else(|| StoreError::NotFound(format!("no user '{username}'")))?;
@@ -326,7 +355,7 @@ mod tests {
             assert!(matches!(e, StoreError::Auth(AuthError::BadCredentials)), "attempt {i}: {e}");
         }
         let e = store.login("admin", "admin-password-1", t0 + 5).err().unwrap();
-        assert_eq!(e.to_string(), "too many failed logins for 'admin': try again in 29 s");
+        assert_eq!(e.to_string(), "too many failed logins: try again in 29 s");
         // After the wait one more failure locks for twice as long.
         let e = store.login("admin", "wrong-password", t0 + 40).err().unwrap();
         assert!(matches!(e, StoreError::Auth(AuthError::BadCredentials)));
@@ -345,12 +374,46 @@ mod tests {
     }
 
     #[test]
+    fn unknown_users_and_wrong_passwords_take_the_same_time() {
+        let mut store = Store::open_in_memory().unwrap();
+        init(&mut store);
+        // Interleaved, so load on the machine hits both alike; the fastest of each, because
+        // other work on the machine only ever adds time (the minimum is the cost itself).
+        let (mut unknown, mut wrong) = (std::time::Duration::MAX, std::time::Duration::MAX);
+        for i in 0..15 {
+            let t = std::time::Instant::now();
+            assert!(store.login(&format!("nobody{i}"), "whatever-pass", 1).is_err());
+            unknown = unknown.min(t.elapsed());
+            let t = std::time::Instant::now();
+            assert!(store.login("admin", "whatever-pass", 1).is_err());
+            wrong = wrong.min(t.elapsed());
+            store.conn.execute("DELETE FROM login_attempts", []).unwrap();
+        }
+        let (u, w) = (unknown.as_secs_f64(), wrong.as_secs_f64());
+        assert!((u / w - 1.0).abs() < 0.2, "unknown user {u:.3} s, wrong password {w:.3} s");
+    }
+
+    #[test]
+    fn an_empty_password_is_refused_without_counting() {
+        let mut store = Store::open_in_memory().unwrap();
+        init(&mut store);
+        for _ in 0..8 {
+            let e = store.login("admin", "", 1).err().unwrap();
+            assert_eq!(e.to_string(), "the password is empty");
+        }
+        assert!(store.login("admin", "admin-password-1", 1).is_ok(), "no lockout from empty attempts");
+    }
+
+    #[test]
     fn secrets_survive_password_change_and_other_users_share_them() {
         let mut store = Store::open_in_memory().unwrap();
         let admin = init(&mut store);
         store.put_secret(&admin.vault, SCOPE_SETTINGS, "npm.secret", "npm-pass").unwrap();
         store.add_user(&admin, "ops", "ops-password-1", Role::Operator).unwrap();
-        store.change_password(&admin, "admin", "new-admin-pass-2").unwrap();
+        let e = store.change_password(&admin, "admin", Some("not-the-password"), "new-admin-pass-2").unwrap_err();
+        assert!(e.to_string().contains("current password is wrong"), "{e}");
+        assert!(store.change_password(&admin, "admin", None, "new-admin-pass-2").is_err());
+        store.change_password(&admin, "admin", Some("admin-password-1"), "new-admin-pass-2").unwrap();
         assert!(store.login("admin", "admin-password-1", 1).is_err(), "old password no longer works");
         let admin2 = store.login("admin", "new-admin-pass-2", 2).unwrap();
         assert_eq!(store.secret(&admin2.vault, SCOPE_SETTINGS, "npm.secret").unwrap().unwrap().as_str(), "npm-pass");
@@ -358,7 +421,7 @@ mod tests {
         assert_eq!(store.secret(&ops.vault, SCOPE_SETTINGS, "npm.secret").unwrap().unwrap().as_str(), "npm-pass");
         let e = store.add_user(&ops, "eve", "eve-password-1", Role::Admin).err().unwrap();
         assert_eq!(e.to_string(), "only an admin may add users");
-        assert!(store.change_password(&ops, "admin", "hijacked-pass-1").is_err());
+        assert!(store.change_password(&ops, "admin", None, "hijacked-pass-1").is_err());
         assert!(matches!(
             store.add_user(&admin2, "ops", "ops-password-1", Role::Operator),
             Err(StoreError::Conflict(_))

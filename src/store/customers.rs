@@ -227,7 +227,7 @@ impl Store {
     pub fn set_customer_status(&self, id: i64, status: CustomerStatus, reason: Option<&str>) -> Result<()> {
         let n = self.conn.execute(
             "UPDATE customers SET status = ?1, status_reason = ?2, updated_at = ?3 WHERE id = ?4",
-            params![status.as_str(), reason, fmt_time(now()), id],
+            params![status.as_str(), reason.map(crate::domain::sanitize::terminal_safe), fmt_time(now()), id],
         )?;
         if n == 0 { Err(StoreError::NotFound(format!("no customer with id {id}"))) } else { Ok(()) }
     }

@@ -179,7 +179,7 @@ impl Store {
              WHERE id = ?3 AND status = ?4 AND status != 'deploying'
                AND (status != ?1 OR status_reason IS NOT ?2)
                AND NOT EXISTS (SELECT 1 FROM operation_locks WHERE customer_id = ?3)",
-            params![status.as_str(), reason, c.id, c.status.as_str()],
+            params![status.as_str(), reason.map(crate::domain::sanitize::terminal_safe), c.id, c.status.as_str()],
         )? > 0;
         if changed && status != c.status {
             let level = match status {

@@ -74,7 +74,7 @@ fn keys(st: &SettingsState, t: &Theme, frame: &mut Frame, area: Rect) {
 }
 
 fn security(st: &SettingsState, t: &Theme, frame: &mut Frame, area: Rect) {
-    let [form, users] = Layout::vertical([Constraint::Length(6), Constraint::Min(3)]).areas(area);
+    let [form, users] = Layout::vertical([Constraint::Length(7), Constraint::Min(3)]).areas(area);
     let lines = match &st.account {
         None => vec![Line::styled(" P changes your password · a adds a user (admins)", t.dim())],
         Some(f) => {
@@ -89,6 +89,9 @@ fn security(st: &SettingsState, t: &Theme, frame: &mut Frame, area: Rect) {
                 ])
             };
             let mut l = Vec::new();
+            if !f.adding {
+                l.push(field(0, "Current", "•".repeat(f.username.chars().count())));
+            }
             if f.adding {
                 l.push(field(
                     0,

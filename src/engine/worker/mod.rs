@@ -292,10 +292,12 @@ fn handle(c: Rc<Ctx>, cmd: Command, tx: &UnboundedSender<Event>, logs: &Rc<RefCe
                 let _ = tx.send(Event::NpmTested(result));
             });
         }
-        Command::ChangeOwnPassword { password } => {
+        Command::ChangeOwnPassword { current, password } => {
             let own = c.session.user.username.clone();
-            let r =
-                c.store.change_password(&c.session, &own, &password).map(|()| "your password was changed".to_string());
+            let r = c
+                .store
+                .change_password(&c.session, &own, Some(&current), &password)
+                .map(|()| "your password was changed".to_string());
             let _ = tx.send(Event::AccountDone(r.map_err(|e| e.to_string())));
         }
         Command::AddUser { username, password, role } => {
@@ -314,7 +316,7 @@ fn handle(c: Rc<Ctx>, cmd: Command, tx: &UnboundedSender<Event>, logs: &Rc<RefCe
                 .map(|l| format!("{} {} {}\n", l.timestamp.as_deref().unwrap_or("-"), l.service, l.text))
                 .collect();
             let r = std::fs::create_dir_all(&dir)
-                .and_then(|()| std::fs::write(&file, text))
+                .and_then(|()| crate::engine::instance::write_private(&file, text.as_bytes()))
                 .map(|()| format!("{} lines written to {}", lines.len(), file.display()))
                 .map_err(|e| format!("cannot write {}: {e}", file.display()));
             let _ = tx.send(Event::Exported(r));
