@@ -1,6 +1,7 @@
 //! How `customer show`, `list` and `create` present a customer: the stored fields plus its
 //! deployment's, as JSON or as aligned text.
 
+use crate::domain::sanitize::terminal_safe;
 use serde::Serialize;
 
 use super::CliResult;
@@ -96,19 +97,20 @@ pub(super) fn print_customer(v: &CustomerView) {
         ("updated", crate::store::fmt_time(c.updated_at)),
     ];
     for (k, val) in fields {
-        println!("{k:<12} {val}");
+        // A reason is what a container, NPM or NetBird said: shown, never obeyed.
+        println!("{k:<12} {}", terminal_safe(&val));
     }
     for x in v.containers.iter().flatten() {
         let id = x.image_id.strip_prefix("sha256:").map(|i| format!(" {}", &i[..i.len().min(12)])).unwrap_or_default();
         println!("{:<12} {} {} ({}{id})", format!("  {}", x.service), x.name, x.state, x.image);
     }
     if let Some(e) = &v.containers_error {
-        println!("containers   unknown: {e}");
+        println!("containers   unknown: {}", terminal_safe(e));
     }
     if !c.notes.is_empty() {
         println!("notes");
         for line in c.notes.lines() {
-            println!("  {line}");
+            println!("  {}", terminal_safe(line));
         }
     }
 }
