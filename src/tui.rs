@@ -83,18 +83,77 @@ pub async fn run(opts: Options) -> io::Result<()> {
         state.login.busy = true;
         let _ = commands.send(Command::Login { user: opts.user.clone(), password });
     }
+    // What finished after the last session's screen was gone (a signal, a dropped SSH link).
+    let report = opts.home.join(AFTER_EXIT_REPORT);
+    if let Ok(text) = std::fs::read_to_string(&report) {
+        let text = crate::domain::sanitize::terminal_safe(text.trim());
+        state.notice = Some(app::Notice { text: format!("after the last session closed: {text}"), error: false });
+        if let Err(e) = std::fs::remove_file(&report) {
+            tracing::warn!("cannot remove {}: {e}", report.display());
+        }
+    }
     let mut term = setup()?;
-    let result = event_loop(&mut term, &mut state, &commands, events).await;
+    let mut events = events;
+    let result = event_loop(&mut term, &mut state, &commands, &mut events).await;
     restore();
+    finish_running(&mut state, &commands, &mut events, &report).await;
     result
+}
+
+/// Where operations that finished after the screen was gone are written for the next start.
+const AFTER_EXIT_REPORT: &str = "after-exit.txt";
+
+/// After the screen is gone (quit confirmed, SIGTERM, SIGHUP), lets the operations still running
+/// finish or roll back on their own timeouts instead of dying with the process: each end is
+/// written to stderr (when there still is one) and to a file the next start shows.
+async fn finish_running(
+    state: &mut AppState,
+    commands: &tokio::sync::mpsc::UnboundedSender<Command>,
+    events: &mut tokio::sync::mpsc::UnboundedReceiver<worker::Event>,
+    report: &std::path::Path,
+) {
+    use std::io::Write;
+    if state.running.is_empty() {
+        return;
+    }
+    let list: Vec<String> = state.running.values().map(|r| format!("{} ({})", r.subdomain, r.op.verb())).collect();
+    // A hung-up terminal makes these writes fail: that is fine, the file still gets the story.
+    let _ = writeln!(io::stderr(), "nbmsp: waiting for {} to finish or roll back ...", list.join(", "));
+    let mut lines = Vec::new();
+    while !state.running.is_empty() {
+        let Some(ev) = events.recv().await else { break };
+        if let worker::Event::Finished { customer_id, op, result } = &ev {
+            let who = state.running.get(customer_id).map_or_else(|| format!("#{customer_id}"), |r| r.subdomain.clone());
+            let line = match result {
+                Ok(m) => format!("{who}: {} done: {m}", op.verb()),
+                Err(e) => format!("{who}: {} failed: {e}", op.verb()),
+            };
+            let _ = writeln!(io::stderr(), "nbmsp: {}", crate::domain::sanitize::terminal_safe(&line));
+            lines.push(line);
+        }
+        for c in app::update(state, Action::Engine(ev)) {
+            let _ = commands.send(c);
+        }
+    }
+    if !lines.is_empty()
+        && let Err(e) = std::fs::write(report, lines.join("; "))
+    {
+        tracing::warn!("cannot write {}: {e}", report.display());
+    }
 }
 
 async fn event_loop(
     term: &mut Term,
     state: &mut AppState,
     commands: &tokio::sync::mpsc::UnboundedSender<Command>,
-    mut events: tokio::sync::mpsc::UnboundedReceiver<worker::Event>,
+    events: &mut tokio::sync::mpsc::UnboundedReceiver<worker::Event>,
 ) -> io::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    // SIGTERM, SIGHUP (the SSH link dropped) and SIGINT from outside leave like a confirmed quit:
+    // the terminal is restored and running operations finish first.
+    let mut term_sig = signal(SignalKind::terminate())?;
+    let mut hup_sig = signal(SignalKind::hangup())?;
+    let mut int_sig = signal(SignalKind::interrupt())?;
     let send = |cmds: Vec<Command>| {
         for c in cmds {
             let _ = commands.send(c);
@@ -119,6 +178,9 @@ async fn event_loop(
                 Some(Err(e)) => return Err(e),
                 None => break,
             },
+            _ = term_sig.recv() => break,
+            _ = hup_sig.recv() => break,
+            _ = int_sig.recv() => break,
             ev = events.recv(), if engine_alive => match ev {
                 Some(ev) => Some(Action::Engine(ev)),
                 None => {

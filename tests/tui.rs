@@ -375,3 +375,69 @@ fn foreign_container() -> Foreign {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     Foreign(name)
 }
+
+/// The pid of the nbmsp process in the session (the child of the pane's shell).
+fn app_pid(t: &Tmux) -> String {
+    let pane = Command::new("tmux").args(["display", "-p", "-t", &t.session, "#{pane_pid}"]).output().unwrap();
+    let shell = String::from_utf8_lossy(&pane.stdout).trim().to_string();
+    let child = Command::new("pgrep").args(["-P", &shell]).output().unwrap();
+    let pid = String::from_utf8_lossy(&child.stdout).lines().next().unwrap_or_default().to_string();
+    assert!(!pid.is_empty(), "no nbmsp under the pane's shell {shell}");
+    pid
+}
+
+#[test]
+fn sigterm_and_sighup_during_a_deploy_restore_the_terminal_and_let_it_finish() {
+    if tmux_missing() {
+        return;
+    }
+    let Some(env) = common::docker::DockerEnv::new("sigterm_and_sighup_during_a_deploy") else { return };
+    let subs: Vec<String> = ["sigt", "sigh"].iter().map(|t| env.subdomain(t)).collect();
+    for sub in &subs {
+        let email = format!("it@{sub}.example");
+        let r =
+            env.home.run(&["customer", "create", "--no-deploy", "--name", sub, "--subdomain", sub, "--email", &email]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
+    let deploy_then = |tag: &str, sub: &str, signal: &str| {
+        let (t, exit_file) = start_with(&env.home, env.home.path(), tag, 120, 30, "");
+        log_in(&t);
+        t.wait_for("Customers (2)");
+        t.keys(&["/"]);
+        t.keys(&["-l", sub]);
+        t.keys(&["Enter"]);
+        t.keys(&["Enter"]);
+        t.wait_for(&format!("{sub}.msp.example"));
+        t.keys(&["D"]);
+        t.wait_for("wait until ready");
+        let killed = Command::new("kill").args([signal, &app_pid(&t)]).status().unwrap();
+        assert!(killed.success());
+        // The process stays until the deploy has ended, then exits on its own.
+        let start = Instant::now();
+        while !exit_file.exists() {
+            assert!(start.elapsed() < Duration::from_secs(60), "nbmsp did not exit; screen:\n{}", t.screen());
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        t
+    };
+    let t = deploy_then("sigterm", &subs[0], "-TERM");
+    let screen = t.screen();
+    assert!(screen.contains(&format!("waiting for {} (deploy)", subs[0])), "{screen}");
+    assert!(screen.contains("deploy done"), "the ending was told: {screen}");
+    assert!(!screen.contains("Customers ("), "the terminal was restored (alternate screen left): {screen}");
+    drop(t);
+
+    let t = deploy_then("sighup", &subs[1], "-HUP");
+    drop(t);
+    for sub in &subs {
+        let c = env.home.run(&["customer", "show", sub, "--json"]).json();
+        assert_eq!(c["status"], "active", "the deploy finished after the signal: {c}");
+    }
+    // The next start tells what finished after the screen was gone.
+    let (t, exit_file) = start_with(&env.home, env.home.path(), "after", 160, 30, "");
+    log_in(&t);
+    let screen = t.wait_for("Customers (2)");
+    assert!(screen.contains(&format!("after the last session closed: {}: deploy done", subs[1])), "{screen}");
+    t.keys(&["q"]);
+    assert_eq!(exit_code(&t, &exit_file), "0");
+}

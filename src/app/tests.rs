@@ -261,6 +261,21 @@ fn backup_runs_at_once_and_restore_takes_a_file() {
 }
 
 #[test]
+fn quitting_with_operations_running_asks_and_names_them() {
+    let mut s = logged_in();
+    update(&mut s, Action::Operate(Operation::Deploy));
+    assert!(update(&mut s, Action::Quit).is_empty());
+    assert!(!s.should_quit, "asked first");
+    let c = s.confirm.clone().unwrap();
+    assert_eq!((c.op, c.subdomain.as_str()), (Operation::Quit, "acme (deploy)"));
+    update(&mut s, Action::Text(TextKey::Char('n')));
+    assert!(!s.should_quit && s.confirm.is_none());
+    update(&mut s, Action::Quit);
+    update(&mut s, Action::Text(TextKey::Char('y')));
+    assert!(s.should_quit, "leaves; the terminal loop lets the deploy finish before exiting");
+}
+
+#[test]
 fn help_swallows_keys_until_closed() {
     let mut s = logged_in();
     update(&mut s, Action::ToggleHelp);

@@ -154,6 +154,10 @@ fn on_confirm(s: &mut AppState, k: TextKey, mut c: Confirm) -> Vec<Command> {
     if !c.bulk.is_empty() {
         return start_bulk(s, c.bulk, c.op);
     }
+    if c.op == Operation::Quit {
+        s.should_quit = true;
+        return Vec::new();
+    }
     if c.op == Operation::Rollout {
         notice(s, "rollout started: canary first, then batches", false);
         return vec![Command::Rollout];
@@ -264,10 +268,7 @@ fn run_command_line(s: &mut AppState, line: &str) -> Vec<Command> {
         _ => None,
     };
     match line {
-        "q" | "quit" => {
-            s.should_quit = true;
-            Vec::new()
-        }
+        "q" | "quit" => on_key(s, Action::Quit),
         "customers" | "c" => go_dashboard(s),
         "new" => on_key(s, Action::NewCustomer),
         "settings" => on_key(s, Action::OpenSettings),
@@ -314,6 +315,17 @@ fn on_key(s: &mut AppState, action: Action) -> Vec<Command> {
         return Vec::new();
     }
     match action {
+        Action::Quit if !s.running.is_empty() => {
+            // Quitting does not abandon work: it is asked, and what runs finishes first.
+            let list: Vec<String> = s.running.values().map(|r| format!("{} ({})", r.subdomain, r.op.verb())).collect();
+            s.confirm = Some(Confirm {
+                customer_id: 0,
+                subdomain: list.join(", "),
+                op: Operation::Quit,
+                typed: String::new(),
+                bulk: Vec::new(),
+            });
+        }
         Action::Quit => s.should_quit = true,
         Action::ToggleHelp => s.help_open = true,
         Action::CommandLine => s.command = Some(String::new()),

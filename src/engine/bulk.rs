@@ -142,6 +142,7 @@ async fn one<P: Proxy>(
         Operation::Delete
         | Operation::RetryCert
         | Operation::ShowCredentials
+        | Operation::Quit
         | Operation::Rollout
         | Operation::Reconcile => {
             return Err(EngineError::Files(format!("{} works on one customer at a time", op.verb())));

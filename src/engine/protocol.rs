@@ -186,6 +186,8 @@ pub enum Operation {
     Rollout,
     /// The fleet: apply reconcile's safe fixes.
     Reconcile,
+    /// Not an engine operation: leaving the app while operations run (they finish first).
+    Quit,
 }
 
 impl Operation {
@@ -203,6 +205,7 @@ impl Operation {
             Operation::ShowCredentials => "show the owner password of",
             Operation::Rollout => "roll the images in settings out to",
             Operation::Reconcile => "apply reconcile's safe fixes to",
+            Operation::Quit => "quit while these run:",
         }
     }
 }

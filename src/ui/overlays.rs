@@ -38,6 +38,12 @@ pub fn render(state: &AppState, t: &Theme, frame: &mut Frame, body: Rect) {
                 Line::raw("A few run at a time (monitor.concurrency); each is reported."),
                 Line::raw("y yes   n no"),
             ]
+        } else if c.op == crate::engine::protocol::Operation::Quit {
+            vec![
+                Line::raw(format!("Still running: {}.", c.subdomain)),
+                Line::raw("Quit now? nbmsp leaves the screen and exits once they have finished or rolled back."),
+                Line::raw("y quit when done   n stay"),
+            ]
         } else {
             vec![
                 Line::raw(format!("{} {}?", capitalise(c.op.verb()), c.subdomain)),

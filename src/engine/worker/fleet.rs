@@ -120,7 +120,9 @@ async fn operate(c: &Ctx, customer_id: i64, op: Operation, tx: &UnboundedSender<
             }),
             Operation::Backup => crate::engine::bulk::backup(ops, customer_id).await,
             Operation::RetryCert => ops.retry_certificate(customer_id).await.map(|r| r.detail),
-            Operation::ShowCredentials | Operation::Rollout | Operation::Reconcile => Ok(String::new()),
+            Operation::ShowCredentials | Operation::Rollout | Operation::Reconcile | Operation::Quit => {
+                Ok(String::new())
+            }
         };
         r.map_err(|e| e.to_string())
     })
