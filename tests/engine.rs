@@ -346,11 +346,11 @@ fn a_second_operation_on_a_busy_customer_is_refused_across_processes() {
     // This test process plays another nbmsp in the middle of a deploy.
     let store = nbmsp::store::Store::open(&env.home.path().join("nbmsp.db"), false).unwrap();
     let now = || time::OffsetDateTime::now_utc().unix_timestamp();
-    store.acquire_lock(id, "deploy", "tester", std::process::id(), now()).unwrap();
+    let token = store.acquire_lock(id, "deploy", "tester", std::process::id(), now()).unwrap();
     let r = env.home.run(&["customer", "restart", &sub]);
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("busy: deploy by tester since "), "{}", r.stderr);
-    store.release_lock(id, std::process::id()).unwrap();
+    store.release_lock(id, &token).unwrap();
     assert_eq!(env.home.run(&["customer", "restart", &sub]).code, 0, "free again");
     // A lock left by a process that died is taken over.
     store.acquire_lock(id, "deploy", "crashed", u32::MAX - 3, now()).unwrap();

@@ -5,10 +5,10 @@ mod common;
 
 use std::time::Duration;
 
-use common::{ADMIN_PASSWORD, Home};
+use common::Home;
+use common::worker::next;
 use nbmsp::domain::customer::CustomerRef;
 use nbmsp::engine::protocol::{Command, Event, Operation};
-use tokio::sync::mpsc::UnboundedReceiver;
 
 fn create(h: &Home, sub: &str) -> i64 {
     let email = format!("it@{sub}.example");
@@ -18,28 +18,12 @@ fn create(h: &Home, sub: &str) -> i64 {
     r.json()["id"].as_i64().expect("id")
 }
 
-/// The next event that `pick` accepts; other events are passed over. The deadline only bounds a
-/// failure: the test goes on the moment the event arrives.
-async fn next<T>(rx: &mut UnboundedReceiver<Event>, what: &str, mut pick: impl FnMut(Event) -> Option<T>) -> T {
-    let wait = async {
-        while let Some(ev) = rx.recv().await {
-            if let Some(v) = pick(ev) {
-                return v;
-            }
-        }
-        panic!("the worker stopped before {what}");
-    };
-    tokio::time::timeout(Duration::from_secs(30), wait).await.unwrap_or_else(|_| panic!("no {what} within 30 s"))
-}
-
 #[tokio::test]
 async fn a_screen_naming_a_deleted_customer_cannot_hit_the_one_created_after_it() {
     let h = Home::initialised();
     create(&h, "acme");
     let x = create(&h, "xray");
-    let (tx, mut rx) = nbmsp::engine::worker::spawn(h.path().join("nbmsp.db"), h.path().to_path_buf());
-    tx.send(Command::Login { user: "admin".into(), password: ADMIN_PASSWORD.into() }).unwrap();
-    next(&mut rx, "login", |e| matches!(e, Event::LoggedIn { .. }).then_some(())).await;
+    let (tx, mut rx) = common::worker::logged_in(&h).await;
     // The operator looks at xray (the highest id) ...
     let seen = next(&mut rx, "the customer table", |e| match e {
         Event::Customers(rows) => Some(rows),

@@ -143,3 +143,47 @@ fn a_re_pointed_tag_is_rolled_out() {
     assert_eq!(server["image_id"], second, "{show}");
     let _ = Command::new("docker").args(["rmi", "-f", &tag]).output();
 }
+
+#[tokio::test]
+async fn a_stop_during_a_rollouts_redeploy_in_the_same_app_is_refused_as_busy() {
+    use nbmsp::domain::customer::CustomerRef;
+    use nbmsp::engine::protocol::{Command as Cmd, Event, Operation, RolloutUpdate};
+    let Some(env) = DockerEnv::new("a_stop_during_a_rollouts_redeploy") else { return };
+    let tag = "nbmsp-standin/netbird-server:rollout-busy";
+    let out = Command::new("docker").args(["tag", "nbmsp-standin/netbird-server:latest", tag]).output().unwrap();
+    assert!(out.status.success());
+    let sub = env.subdomain("rbusy");
+    let email = format!("it@{sub}.example");
+    let created =
+        env.home.run(&["customer", "create", "--name", "B", "--subdomain", &sub, "--email", &email, "--json"]);
+    assert_eq!(created.code, 0, "{}", created.stderr);
+    let id = created.json()["id"].as_i64().unwrap();
+    assert_eq!(env.home.run(&["settings", "set", "images.server", tag]).code, 0);
+    let (tx, mut rx) = common::worker::logged_in(&env.home).await;
+    tx.send(Cmd::Rollout).unwrap();
+    common::worker::next(&mut rx, "the canary wave", |e| match e {
+        Event::Rollout(u) if matches!(*u, RolloutUpdate::Wave(1, _)) => Some(()),
+        _ => None,
+    })
+    .await;
+    // Same process, same database connection: the lock is the rollout's, not the process's.
+    tx.send(Cmd::Operate { target: CustomerRef::new(id, sub.clone()), op: Operation::Stop }).unwrap();
+    let stop = common::worker::next(&mut rx, "the stop's answer", |e| match e {
+        Event::Finished { customer_id, op: Operation::Stop, result } if customer_id == id => Some(result),
+        _ => None,
+    })
+    .await;
+    let e = stop.expect_err("refused while the rollout holds the customer");
+    assert!(e.starts_with("busy: rollout by admin"), "{e}");
+    let done = common::worker::next(&mut rx, "the rollout's end", |e| match e {
+        Event::Rollout(u) => match *u {
+            RolloutUpdate::Finished(r) => Some(r),
+            _ => None,
+        },
+        _ => None,
+    })
+    .await;
+    assert!(done.is_ok(), "{done:?}");
+    let show = env.home.run(&["customer", "show", &sub, "--json"]).json();
+    assert_eq!(show["status"], "active", "the rollout was not disturbed: {show}");
+}

@@ -162,7 +162,7 @@ impl<P: Proxy> Ops<'_, P> {
     ) -> Result<T, EngineError> {
         let pid = std::process::id();
         let now = || time::OffsetDateTime::now_utc().unix_timestamp();
-        self.store.acquire_lock(customer_id, operation, self.actor, pid, now())?;
+        let token = self.store.acquire_lock(customer_id, operation, self.actor, pid, now())?;
         let mut beat = tokio::time::interval(Duration::from_secs(30));
         beat.tick().await;
         tokio::pin!(fut);
@@ -170,11 +170,16 @@ impl<P: Proxy> Ops<'_, P> {
             tokio::select! {
                 r = &mut fut => break r,
                 _ = beat.tick() => {
-                    let _ = self.store.heartbeat_lock(customer_id, pid, now());
+                    if let Err(e) = self.store.heartbeat_lock(customer_id, &token, now()) {
+                        tracing::warn!("lock heartbeat: {e}");
+                    }
                 }
             }
         };
-        let _ = self.store.release_lock(customer_id, pid);
+        if let Err(e) = self.store.release_lock(customer_id, &token) {
+            // It goes stale after STALE_AFTER_S and is taken over then.
+            tracing::warn!("cannot release the lock on customer {customer_id}: {e}");
+        }
         result
     }
 

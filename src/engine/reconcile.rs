@@ -464,7 +464,7 @@ pub async fn undo_cancelled<P: Proxy>(ops: &Ops<'_, P>, customer_id: i64) -> Res
         .rev()
         .find(|e| e.customer_id == customer_id && e.pid == me && e.host == crate::store::locks::host_name());
     let Some(e) = entry else {
-        let _ = ops.store.release_lock(customer_id, me);
+        ops.store.release_cancelled_lock(customer_id, me)?;
         return Ok("nothing to undo: the operation had not started a step".into());
     };
     let c = ops.store.customer(customer_id)?;
@@ -495,6 +495,6 @@ pub async fn undo_cancelled<P: Proxy>(ops: &Ops<'_, P>, customer_id: i64) -> Res
     };
     ops.store.journal_end(e.id, "failed", &outcome)?;
     ops.store.log_customer(ops.actor, &c, &e.operation, AuditStatus::Error, &outcome)?;
-    ops.store.release_lock(customer_id, me)?;
+    ops.store.release_cancelled_lock(customer_id, me)?;
     result
 }

@@ -177,11 +177,20 @@ pub async fn run<P: Proxy>(
     Ok(report)
 }
 
-/// Upgrades one customer: redeploy (which waits for containers and HTTP endpoints and restores
-/// the previous version itself when that fails), then a full health check including STUN on
-/// the public port; a customer the new images leave unhealthy goes back to its previous files
-/// and containers.
+/// Upgrades one customer under one hold of its lock, so no other operation slips in between
+/// the steps: redeploy (which waits for containers and HTTP endpoints and restores the previous
+/// version itself when that fails), then a full health check including STUN on the public
+/// port; a customer the new images leave unhealthy goes back to its previous files and
+/// containers.
 async fn upgrade_one<P: Proxy>(
+    ops: &Ops<'_, P>,
+    id: i64,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<String, EngineError> {
+    ops.locked(id, "rollout", upgrade_locked(ops, id, progress)).await
+}
+
+async fn upgrade_locked<P: Proxy>(
     ops: &Ops<'_, P>,
     id: i64,
     progress: &mut dyn FnMut(Progress),
@@ -189,7 +198,7 @@ async fn upgrade_one<P: Proxy>(
     let c = ops.store.customer(id)?;
     let dir = render::instance_dir(&ops.store.settings()?, &c);
     let saved = instance::snapshot(&dir, &render::all_file_names());
-    ops.redeploy(id, progress).await?;
+    ops.redeploy_now(id, progress).await?;
     let report = ops.health(id).await?;
     if report.healthy {
         return Ok("upgraded; healthy, STUN answers".into());
@@ -202,7 +211,7 @@ async fn upgrade_one<P: Proxy>(
     if why.is_empty() {
         why.push("a container is not up".into());
     }
-    let restored = ops.locked(id, "rollout-restore", ops.restore_previous(&c, &dir, &saved)).await;
+    let restored = ops.restore_previous(&c, &dir, &saved).await;
     let reason = match &restored {
         Ok(()) => {
             format!("rollout: unhealthy on the new images ({}); the previous version was restored", why.join("; "))

@@ -64,39 +64,57 @@ impl Store {
             .optional()?)
     }
 
-    /// Takes the lock on `customer_id` for `operation`, or says who holds it:
-    /// `busy: deploy by admin since 2026-11-23T12:00:01Z`. A stale lock is taken over.
-    pub fn acquire_lock(&self, customer_id: i64, operation: &str, owner: &str, pid: u32, now_s: i64) -> Result<()> {
+    /// Takes the lock on `customer_id` for `operation` and returns its token (heartbeats and the
+    /// release name it), or says who holds it: `busy: deploy by admin since
+    /// 2026-11-23T12:00:01Z`. A stale lock is taken over. Another operation of the same process
+    /// is refused like any other: the lock is the operation's.
+    pub fn acquire_lock(&self, customer_id: i64, operation: &str, owner: &str, pid: u32, now_s: i64) -> Result<String> {
+        let token: String = super::crypto::random_bytes::<8>()?.iter().map(|b| format!("{b:02x}")).collect();
         self.immediate(|conn| {
             let holder = self.lock_holder(customer_id)?;
-            if let Some(h) = holder.filter(|h| !h.is_stale(now_s) && h.pid != pid) {
+            if let Some(h) = holder.filter(|h| !h.is_stale(now_s)) {
                 let place = if h.host == host_name() { String::new() } else { format!(" on {}", h.host) };
                 return Err(StoreError::Conflict(format!("busy: {} by {}{place} since {}", h.operation, h.owner, h.started_at)));
             }
             conn.execute(
-                "INSERT INTO operation_locks (customer_id, operation, owner, pid, host, started_at, heartbeat_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                "INSERT INTO operation_locks (customer_id, operation, owner, pid, host, started_at, heartbeat_at, token)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
                  ON CONFLICT (customer_id) DO UPDATE SET operation = excluded.operation, owner = excluded.owner, pid = excluded.pid,
-                     host = excluded.host, started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at",
-                params![customer_id, operation, owner, pid, host_name(), fmt_time(now()), now_s],
+                     host = excluded.host, started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at,
+                     token = excluded.token",
+                params![customer_id, operation, owner, pid, host_name(), fmt_time(now()), now_s, token],
             )?;
             Ok(())
-        })
+        })?;
+        Ok(token)
     }
 
-    /// Proves the holder is alive.
-    pub fn heartbeat_lock(&self, customer_id: i64, pid: u32, now_s: i64) -> Result<()> {
+    /// Proves the holder of `token` is alive.
+    pub fn heartbeat_lock(&self, customer_id: i64, token: &str, now_s: i64) -> Result<()> {
         self.conn.execute(
-            "UPDATE operation_locks SET heartbeat_at = ?1 WHERE customer_id = ?2 AND pid = ?3",
-            params![now_s, customer_id, pid],
+            "UPDATE operation_locks SET heartbeat_at = ?1 WHERE customer_id = ?2 AND token = ?3",
+            params![now_s, customer_id, token],
         )?;
         Ok(())
     }
 
-    /// Releases the lock if `pid` holds it.
-    pub fn release_lock(&self, customer_id: i64, pid: u32) -> Result<()> {
-        self.conn
-            .execute("DELETE FROM operation_locks WHERE customer_id = ?1 AND pid = ?2", params![customer_id, pid])?;
+    /// Releases the lock if the operation holding `token` still holds it.
+    pub fn release_lock(&self, customer_id: i64, token: &str) -> Result<()> {
+        self.conn.execute(
+            "DELETE FROM operation_locks WHERE customer_id = ?1 AND token = ?2",
+            params![customer_id, token],
+        )?;
+        Ok(())
+    }
+
+    /// Releases the lock of a deploy or redeploy of process `pid` whose task was dropped (a
+    /// cancel: the dropped task cannot release it, and its token went with it).
+    pub fn release_cancelled_lock(&self, customer_id: i64, pid: u32) -> Result<()> {
+        self.conn.execute(
+            "DELETE FROM operation_locks
+             WHERE customer_id = ?1 AND operation IN ('deploy', 'redeploy') AND pid = ?2 AND host = ?3",
+            params![customer_id, pid, host_name()],
+        )?;
         Ok(())
     }
 }
@@ -125,12 +143,17 @@ mod tests {
     fn a_live_lock_refuses_a_second_operation_and_names_it() {
         let (s, id) = store_with_customer();
         let me = std::process::id();
-        s.acquire_lock(id, "deploy", "admin", me, 1000).unwrap();
+        let token = s.acquire_lock(id, "deploy", "admin", me, 1000).unwrap();
         // Another process (our parent is alive on this host) wants it.
         let other = std::os::unix::process::parent_id();
         let e = s.acquire_lock(id, "delete", "ops", other, 1010).unwrap_err().to_string();
         assert!(e.starts_with("busy: deploy by admin since "), "{e}");
-        s.release_lock(id, me).unwrap();
+        // So does another operation of this very process (a stop during a rollout's redeploy).
+        let e = s.acquire_lock(id, "stop", "admin", me, 1010).unwrap_err().to_string();
+        assert!(e.starts_with("busy: deploy by admin"), "{e}");
+        s.release_lock(id, "not-the-token").unwrap();
+        assert!(s.lock_holder(id).unwrap().is_some(), "only the holder's token releases");
+        s.release_lock(id, &token).unwrap();
         s.acquire_lock(id, "delete", "ops", other, 1011).unwrap();
     }
 
@@ -140,10 +163,10 @@ mod tests {
         let parent = std::os::unix::process::parent_id();
         s.acquire_lock(id, "deploy", "admin", parent, 1000).unwrap();
         // No heartbeat for longer than the limit.
-        s.acquire_lock(id, "stop", "ops", std::process::id(), 1000 + STALE_AFTER_S + 1).unwrap();
+        let t = s.acquire_lock(id, "stop", "ops", std::process::id(), 1000 + STALE_AFTER_S + 1).unwrap();
         assert_eq!(s.lock_holder(id).unwrap().unwrap().operation, "stop");
         // A holder whose process is gone from this host.
-        s.release_lock(id, std::process::id()).unwrap();
+        s.release_lock(id, &t).unwrap();
         s.acquire_lock(id, "deploy", "admin", u32::MAX - 7, 2000).unwrap();
         s.acquire_lock(id, "stop", "ops", std::process::id(), 2001).unwrap();
     }
@@ -152,8 +175,8 @@ mod tests {
     fn heartbeats_keep_a_lock_alive() {
         let (s, id) = store_with_customer();
         let parent = std::os::unix::process::parent_id();
-        s.acquire_lock(id, "deploy", "admin", parent, 1000).unwrap();
-        s.heartbeat_lock(id, parent, 1000 + STALE_AFTER_S).unwrap();
+        let t = s.acquire_lock(id, "deploy", "admin", parent, 1000).unwrap();
+        s.heartbeat_lock(id, &t, 1000 + STALE_AFTER_S).unwrap();
         assert!(s.acquire_lock(id, "stop", "ops", std::process::id(), 1000 + STALE_AFTER_S + 10).is_err());
     }
 }

@@ -211,6 +211,11 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX customer_backups_customer ON customer_backups (customer_id, id);
     "#,
+    // 12: a lock belongs to one operation (its token), not to a process: a stop in the app
+    // must not pass a rollout's redeploy in the same app, nor release its lock.
+    r#"
+    ALTER TABLE operation_locks ADD COLUMN token TEXT NOT NULL DEFAULT '';
+    "#,
 ];
 
 /// Steps in Rust that run inside a migration's transaction before its SQL, by the version the
