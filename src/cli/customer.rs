@@ -5,6 +5,7 @@ use clap::{Args, Subcommand};
 use super::customer_view::{CustomerView, print_customer};
 use super::{CliError, CliResult, GlobalArgs, auth, deploy, output};
 use crate::domain::customer::{Customer, CustomerPatch, CustomerStatus, DEFAULT_MAX_DEVICES, Layout, NewCustomer};
+use crate::domain::user::Permission;
 use crate::engine::protocol::Operation;
 use crate::store::Store;
 use crate::store::customers::CustomerQuery;
@@ -229,6 +230,9 @@ pub struct UpdateArgs {
 /// Runs a customer command.
 pub async fn run(g: &GlobalArgs, cmd: CustomerCommand) -> CliResult {
     let (store, session) = auth::login(g)?;
+    if let Some((needed, what)) = needed(&cmd) {
+        session.require(needed, what)?;
+    }
     let actor = session.user.username.clone();
     let base_domain = store.settings()?.base_domain;
     match cmd {
@@ -416,6 +420,25 @@ pub async fn run(g: &GlobalArgs, cmd: CustomerCommand) -> CliResult {
             }
         }
     }
+}
+
+/// What a customer command needs beyond reading, when its engine operation does not check it
+/// itself (lifecycle operations are checked where their lock is taken).
+fn needed(cmd: &CustomerCommand) -> Option<(Permission, &'static str)> {
+    use super::customer_data::DataCommand;
+    Some(match cmd {
+        CustomerCommand::Create(_) | CustomerCommand::Import(_) | CustomerCommand::Update(_) => {
+            (Permission::Operate, "create or change customers")
+        }
+        CustomerCommand::Delete { .. } => (Permission::Admin, "delete customers"),
+        CustomerCommand::Credentials { .. } => (Permission::Admin, "see owner credentials"),
+        CustomerCommand::Render { .. } => (Permission::Admin, "write files that hold secrets"),
+        CustomerCommand::Data(DataCommand::Backup { passphrase_file: Some(_), .. }) => {
+            (Permission::Admin, "seal a customer's secrets with a passphrase of their own")
+        }
+        CustomerCommand::Data(DataCommand::Restore { .. }) => (Permission::Admin, "restore customers"),
+        _ => return None,
+    })
 }
 
 /// The one customer named, when exactly one is named (the single-customer output), else `None`.

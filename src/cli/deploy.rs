@@ -36,6 +36,7 @@ pub async fn with_ops<T>(
         store,
         vault: &session.vault,
         actor: &session.user.username,
+        role: session.role(),
         docker: &docker,
         proxy: &proxy,
         template_dir: Some(g.home()?.join("templates")),

@@ -32,6 +32,8 @@ pub enum AlertsCommand {
 /// status changes and notices also to stdout (journald keeps them under systemd).
 pub async fn run(g: &GlobalArgs, a: MonitorArgs) -> CliResult {
     let (store, session) = auth::login(g)?;
+    // It records verdicts, renews tokens and writes backups: an operator's work.
+    session.require(crate::domain::user::Permission::Operate, "run the monitor")?;
     if a.once {
         let docker = DockerEngine::connect().await?;
         let mut m = Monitor::new(&store, &docker, &session.vault)?;

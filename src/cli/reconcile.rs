@@ -4,6 +4,7 @@
 use clap::Args;
 
 use super::{CliError, CliResult, GlobalArgs, auth, deploy, output};
+use crate::domain::user::Permission;
 use crate::engine::reconcile;
 
 /// `nbmsp reconcile` options.
@@ -22,6 +23,11 @@ pub struct ReconcileArgs {
 /// Reports, and with `--yes` fixes. Exit 0 when nothing is (left) wrong, 1 otherwise.
 pub async fn run(g: &GlobalArgs, a: ReconcileArgs) -> CliResult {
     let (store, session) = auth::login(g)?;
+    if !a.purge_dir.is_empty() {
+        session.require(Permission::Admin, "delete directories that may hold customer data")?;
+    } else if a.yes {
+        session.require(Permission::Operate, "apply reconcile's fixes")?;
+    }
     let (findings, applied) = deploy::with_ops(g, &store, &session, async |ops| {
         let findings = reconcile::check(ops, &a.purge_dir).await?;
         let applied = if a.yes { reconcile::apply(ops, &findings).await } else { Vec::new() };

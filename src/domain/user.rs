@@ -5,12 +5,48 @@ use serde::Serialize;
 use super::{Timestamp, word_enum};
 
 word_enum! {
-    /// What a user may do.
+    /// What a user may do (see [`Permission`] and the README's table).
     pub enum Role {
-        /// Everything, including users and settings.
+        /// Everything, including users, settings, secrets and deleting customers.
         Admin = "admin",
-        /// Customers and deployments, not users or settings.
+        /// Runs customers (create, deploy, start, stop, restart, redeploy, rollout) and reads
+        /// health and logs; no secrets, deletes, settings or users.
         Operator = "operator",
+        /// Reads: the fleet, health, logs, audit. Never a secret, never a change.
+        Viewer = "viewer",
+    }
+}
+
+/// What an action needs, from least to most.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Permission {
+    /// Looking: lists, health, logs, stats, audit.
+    Read,
+    /// Running customers: lifecycle operations, create and edit, rollouts, fixes.
+    Operate,
+    /// Secrets, deletes, settings, users, migrations and restores.
+    Admin,
+}
+
+impl Role {
+    /// Whether this role may do what `needed` covers.
+    pub fn allows(self, needed: Permission) -> bool {
+        let has = match self {
+            Role::Admin => Permission::Admin,
+            Role::Operator => Permission::Operate,
+            Role::Viewer => Permission::Read,
+        };
+        has >= needed
+    }
+}
+
+/// What an engine operation (by the name its customer lock carries) needs. Unknown names need
+/// the most: a new operation is admin-only until someone decides otherwise.
+pub fn needed_for(operation: &str) -> Permission {
+    match operation {
+        "deploy" | "redeploy" | "start" | "stop" | "restart" | "retry-cert" | "renew-token" | "rollout" | "recover"
+        | "backup" => Permission::Operate,
+        _ => Permission::Admin,
     }
 }
 
@@ -46,6 +82,16 @@ pub fn lockout_seconds(failures: u32) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn roles_nest_and_unknown_operations_need_an_admin() {
+        assert!(Role::Viewer.allows(Permission::Read) && !Role::Viewer.allows(Permission::Operate));
+        assert!(Role::Operator.allows(Permission::Operate) && !Role::Operator.allows(Permission::Admin));
+        assert!(Role::Admin.allows(Permission::Admin));
+        assert_eq!(needed_for("stop"), Permission::Operate);
+        assert_eq!(needed_for("delete"), Permission::Admin);
+        assert_eq!(needed_for("something-new"), Permission::Admin);
+    }
 
     #[test]
     fn lockout_starts_at_five_and_doubles() {

@@ -143,6 +143,8 @@ pub struct Ops<'a, P: Proxy> {
     pub vault: &'a Vault,
     /// Who acts (for the audit log).
     pub actor: &'a str,
+    /// What the actor may do: every customer operation is checked against it.
+    pub role: crate::domain::user::Role,
     /// The Docker engine.
     pub docker: &'a DockerEngine,
     /// The proxy.
@@ -160,6 +162,12 @@ impl<P: Proxy> Ops<'_, P> {
         operation: &str,
         fut: impl Future<Output = Result<T, EngineError>>,
     ) -> Result<T, EngineError> {
+        // The one gate every customer operation passes, whichever door (CLI, app, monitor) it came in by.
+        crate::store::auth::require_role(
+            self.role,
+            crate::domain::user::needed_for(operation),
+            &format!("{operation} customers"),
+        )?;
         let pid = std::process::id();
         let now = || time::OffsetDateTime::now_utc().unix_timestamp();
         let token = self.store.acquire_lock(customer_id, operation, self.actor, pid, now())?;
@@ -392,7 +400,17 @@ impl<P: Proxy> Ops<'_, P> {
         };
         progress(Progress::Done { step: Step::Bootstrap, detail });
         let owner = match owner {
-            OwnerOutcome::Created(o) => Some(o),
+            // Credentials are shown to admins only; the rest learn where to ask.
+            OwnerOutcome::Created(o) if self.role.allows(crate::domain::user::Permission::Admin) => Some(o),
+            OwnerOutcome::Created(o) => {
+                progress(Progress::Note {
+                    text: format!(
+                        "owner {} created; an admin can show its credentials (customer credentials)",
+                        o.email
+                    ),
+                });
+                None
+            }
             _ => None,
         };
 

@@ -35,6 +35,16 @@ pub enum AuthError {
     /// The action needs an admin.
     #[error("only an admin may {0}")]
     NotAdmin(&'static str),
+    /// The user's role does not cover the action.
+    #[error("{} {role} may not {what} (it needs {needed})", if *role == Role::Viewer { "a" } else { "an" })]
+    NotAllowed {
+        /// The user's role.
+        role: Role,
+        /// What was tried.
+        what: String,
+        /// The least role that may.
+        needed: &'static str,
+    },
     /// The user has no wrapped data key (database edited by hand?).
     #[error("user '{0}' has no key to the secrets; an admin must reset their password")]
     NoKeyWrap(String),
@@ -53,6 +63,32 @@ impl Session {
     /// Fails unless the user is an admin.
     pub fn require_admin(&self, what: &'static str) -> Result<()> {
         if self.user.role == Role::Admin { Ok(()) } else { Err(AuthError::NotAdmin(what).into()) }
+    }
+
+    /// Fails unless the user's role covers `needed`, naming what was tried.
+    pub fn require(&self, needed: crate::domain::user::Permission, what: &str) -> Result<()> {
+        require_role(self.user.role, needed, what)
+    }
+}
+
+/// Fails unless `role` covers `needed` (for callers that hold a role, not a session).
+pub fn require_role(role: Role, needed: crate::domain::user::Permission, what: &str) -> Result<()> {
+    use crate::domain::user::Permission;
+    if role.allows(needed) {
+        return Ok(());
+    }
+    let needed = match needed {
+        Permission::Read => "a viewer",
+        Permission::Operate => "an operator or admin",
+        Permission::Admin => "an admin",
+    };
+    Err(AuthError::NotAllowed { role, what: what.to_string(), needed }.into())
+}
+
+impl Session {
+    /// The user's role.
+    pub fn role(&self) -> Role {
+        self.user.role
     }
 }
 

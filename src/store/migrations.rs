@@ -216,30 +216,47 @@ pub const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE operation_locks ADD COLUMN token TEXT NOT NULL DEFAULT '';
     "#,
+    // 13: the read-only `viewer` role (the CHECK on users.role is widened by `widen_role_check`).
+    r#"
+    SELECT 1;
+    "#,
 ];
 
 /// Steps in Rust that run inside a migration's transaction before its SQL, by the version the
 /// migration produces (for what SQL alone cannot say).
 type PreStep = fn(&rusqlite::Transaction<'_>) -> Result<(), StoreError>;
-const PRE_STEPS: &[(usize, PreStep)] = &[(7, widen_status_check)];
+const PRE_STEPS: &[(usize, PreStep)] = &[(7, widen_status_check), (13, widen_role_check)];
 
 /// Before migration 7: lets `customers.status` hold `degraded` and `stopped`. SQLite cannot
 /// alter a CHECK, and rebuilding the table would cascade-delete its children, so the stored
 /// definition is edited in place: SQLite documents this for loosening a constraint, which is
 /// all this does (every existing row still satisfies it).
 fn widen_status_check(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
-    const OLD: &str = "CHECK (status IN ('active', 'inactive', 'deploying', 'error'))";
-    const NEW: &str = "CHECK (status IN ('active', 'degraded', 'inactive', 'stopped', 'deploying', 'error'))";
+    widen_check(
+        tx,
+        "customers",
+        "CHECK (status IN ('active', 'inactive', 'deploying', 'error'))",
+        "CHECK (status IN ('active', 'degraded', 'inactive', 'stopped', 'deploying', 'error'))",
+    )
+}
+
+/// Before migration 13: lets `users.role` hold `viewer` (the same in-place loosening).
+fn widen_role_check(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
+    widen_check(tx, "users", "CHECK (role IN ('admin', 'operator'))", "CHECK (role IN ('admin', 'operator', 'viewer'))")
+}
+
+/// Replaces CHECK clause `old` of `table` by the looser `new` in the stored definition.
+fn widen_check(tx: &rusqlite::Transaction<'_>, table: &str, old: &str, new: &str) -> Result<(), StoreError> {
     let sql: String =
-        tx.query_row("SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'customers'", [], |r| r.get(0))?;
-    if !sql.contains(OLD) {
+        tx.query_row("SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = ?1", [table], |r| r.get(0))?;
+    if !sql.contains(old) {
         return Ok(());
     }
     let version: i64 = tx.query_row("PRAGMA schema_version", [], |r| r.get(0))?;
     tx.pragma_update(None, "writable_schema", true)?;
     tx.execute(
-        "UPDATE sqlite_schema SET sql = ?1 WHERE type = 'table' AND name = 'customers'",
-        [sql.replace(OLD, NEW)],
+        "UPDATE sqlite_schema SET sql = ?1 WHERE type = 'table' AND name = ?2",
+        [sql.replace(old, new), table.to_string()],
     )?;
     // A new schema version makes every connection re-read the definition.
     tx.pragma_update(None, "schema_version", version + 1)?;

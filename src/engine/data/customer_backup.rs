@@ -237,6 +237,7 @@ impl<P: Proxy> Ops<'_, P> {
         passphrase: Option<&str>,
         progress: &mut dyn FnMut(Progress),
     ) -> Result<RestoreSummary, EngineError> {
+        crate::store::auth::require_role(self.role, crate::domain::user::needed_for("restore"), "restore customers")?;
         let settings = self.store.settings()?;
         let scratch = Scratch::new(&settings.data_dir, "restore")?;
         let manifest = archive::unpack(file, &scratch.0)?;

@@ -52,6 +52,7 @@ pub async fn run<P: Proxy>(
     to: &str,
     say: &mut dyn FnMut(String),
 ) -> Result<MigrationReport, EngineError> {
+    crate::store::auth::require_role(ops.role, crate::domain::user::needed_for("migrate"), "migrate customers' data")?;
     let Some(command) = crate::store::settings::moves_data(key) else {
         return Err(EngineError::Files(format!("{key} is not a setting that migrates")));
     };

@@ -103,10 +103,16 @@ impl Monitor<'_> {
             Ok(p) => p,
             Err(e) => return sink(MonitorEvent::Error(format!("after the Docker outage: {e}"))),
         };
+        if !self.acting {
+            return;
+        }
         let ops = crate::engine::lifecycle::Ops {
             store: self.store,
             vault: self.vault,
             actor: "monitor",
+            // The monitor renews tokens, takes backups and finishes interrupted work: an
+            // operator's share, whoever started it.
+            role: crate::domain::user::Role::Operator,
             docker: self.docker,
             proxy: &proxy,
             template_dir: templates,

@@ -19,7 +19,7 @@ impl Monitor<'_> {
     /// failure started or ended.
     pub async fn backups_due(&mut self, settings: &Settings, force: bool) -> Result<bool, EngineError> {
         let Some(hours) = settings.backup_schedule_h else { return Ok(false) };
-        if !self.alerting || (!force && Instant::now() < self.next_backup_check) {
+        if !self.acting || !self.alerting || (!force && Instant::now() < self.next_backup_check) {
             return Ok(false);
         }
         self.next_backup_check = Instant::now() + CHECK_EVERY;

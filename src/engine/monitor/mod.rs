@@ -91,6 +91,8 @@ pub struct Monitor<'a> {
     /// Why the last scheduled backup of a customer failed, until one succeeds.
     backup_failures: HashMap<i64, String>,
     next_backup_check: Instant,
+    /// False in a viewer's app: it watches and alerts, but renews, backs up and recovers nothing.
+    acting: bool,
     focus: Option<i64>,
     cpu: CpuHistory,
     host: HostStats,
@@ -123,6 +125,7 @@ impl<'a> Monitor<'a> {
             token_failures: HashMap::new(),
             backup_failures: HashMap::new(),
             next_backup_check: Instant::now(),
+            acting: true,
             focus: None,
             cpu: CpuHistory::default(),
             host: HostStats::default(),
@@ -130,6 +133,11 @@ impl<'a> Monitor<'a> {
             next_host: Instant::now(),
             next_count: Instant::now(),
         })
+    }
+
+    /// Watches only: no token renewals, backups or recoveries (the app of a viewer).
+    pub fn observe_only(&mut self) {
+        self.acting = false;
     }
 
     /// Sets the customer on screen: it gets resource samples every few seconds.

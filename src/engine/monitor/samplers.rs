@@ -188,12 +188,13 @@ impl Monitor<'_> {
         let ops = self.ops();
         let ids: Vec<(i64, Option<u32>)> = due.iter().map(|r| (r.customer.id, r.devices)).collect();
         let renew_days = settings.pat_renew_days;
+        let acting = self.acting;
         let results: Vec<DeviceRound> = stream::iter(ids)
             .map(|(id, before)| {
                 let ops = &ops;
                 async move {
                     // The token is renewed on the devices schedule, which uses it anyway.
-                    let renewal = renewal_due(ops, id, renew_days).then_some(());
+                    let renewal = (acting && renewal_due(ops, id, renew_days)).then_some(());
                     let renewed = match renewal {
                         Some(()) => Some(ops.renew_token(id).await.map(|_| ())),
                         None => None,
@@ -229,6 +230,9 @@ impl<'a> Monitor<'a> {
             store: self.store,
             vault: self.vault,
             actor: "monitor",
+            // The monitor renews tokens, takes backups and finishes interrupted work: an
+            // operator's share, whoever started it.
+            role: crate::domain::user::Role::Operator,
             docker: self.docker,
             proxy: &crate::engine::proxy::NoProxy,
             template_dir: None,
@@ -238,6 +242,9 @@ impl<'a> Monitor<'a> {
     /// Renews every owner token that is due now (for `nbmsp monitor --once`; the running monitor
     /// does this on the device-count schedule). True when a failure started or ended.
     pub async fn renew_due_tokens(&mut self, settings: &Settings) -> Result<bool, EngineError> {
+        if !self.acting {
+            return Ok(false);
+        }
         let ops = self.ops();
         let ids: Vec<i64> = self.rows.iter().map(|r| r.customer.id).collect();
         let mut changed = false;

@@ -62,6 +62,9 @@ pub(super) async fn monitor(c: Rc<Ctx>, tx: UnboundedSender<Event>, focus: tokio
             return;
         }
     };
+    if !c.session.role().allows(crate::domain::user::Permission::Operate) {
+        m.observe_only();
+    }
     let forward = |e: crate::engine::monitor::MonitorEvent| {
         use crate::engine::monitor::MonitorEvent as M;
         match e {
@@ -84,7 +87,12 @@ pub(super) async fn monitor(c: Rc<Ctx>, tx: UnboundedSender<Event>, focus: tokio
 /// reconcile found (fixing that is their call: `:reconcile`).
 pub(super) async fn startup_reconcile(c: Rc<Ctx>, tx: UnboundedSender<Event>) {
     let r = with_ops(&c, async |ops| {
-        let interrupted = crate::engine::reconcile::interrupted(&c.store).map_err(|e| e.to_string())?;
+        // A viewer's app reports interrupted work; finishing it is for whoever may.
+        let interrupted = if ops.role.allows(crate::domain::user::Permission::Operate) {
+            crate::engine::reconcile::interrupted(&c.store).map_err(|e| e.to_string())?
+        } else {
+            Vec::new()
+        };
         let applied = crate::engine::reconcile::apply(ops, &interrupted).await;
         let findings = crate::engine::reconcile::check(ops, &[]).await.map_err(|e| e.to_string())?;
         Ok((applied, findings))

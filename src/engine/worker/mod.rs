@@ -13,6 +13,7 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use super::docker::DockerEngine;
 use super::lifecycle::Ops;
 use super::proxy::{self, AnyProxy};
+use crate::domain::user::Permission;
 use crate::store::{Session, Store};
 
 mod background;
@@ -193,7 +194,12 @@ fn handle(c: Rc<Ctx>, cmd: Command, tx: &UnboundedSender<Event>, logs: &Rc<RefCe
             }
             fleet::bulk(c, tx, ids, op);
         }
-        Command::Reconcile => fleet::reconcile(c, tx),
+        Command::Reconcile => match c.session.require(Permission::Operate, "apply reconcile's fixes") {
+            Ok(()) => fleet::reconcile(c, tx),
+            Err(e) => {
+                let _ = tx.send(Event::Error(e.to_string()));
+            }
+        },
         Command::Rollout => fleet::rollout_command(c, tx),
         Command::CheckHealth { customer_id } => {
             tokio::task::spawn_local(async move {
@@ -223,8 +229,9 @@ fn handle(c: Rc<Ctx>, cmd: Command, tx: &UnboundedSender<Event>, logs: &Rc<RefCe
         Command::ShowCredentials { target } => {
             let customer_id = target.id;
             let result = c
-                .store
-                .expect_customer(&target)
+                .session
+                .require(Permission::Admin, "see owner credentials")
+                .and_then(|()| c.store.expect_customer(&target))
                 .map_err(|e| e.to_string())
                 .and_then(|_| {
                     super::netbird::owner_credentials(&c.store, &c.session.vault, customer_id)
@@ -322,7 +329,11 @@ fn handle(c: Rc<Ctx>, cmd: Command, tx: &UnboundedSender<Event>, logs: &Rc<RefCe
             let _ = tx.send(Event::Exported(r));
         }
         Command::Create(new) => {
-            let _ = tx.send(match c.store.create_customer(&c.session.user.username, &new) {
+            let created = c
+                .session
+                .require(Permission::Operate, "create customers")
+                .and_then(|()| c.store.create_customer(&c.session.user.username, &new));
+            let _ = tx.send(match created {
                 Ok(cust) => Event::Saved { customer_id: cust.id, subdomain: cust.subdomain, created: true },
                 Err(e) => Event::SaveFailed(e.to_string()),
             });
@@ -345,8 +356,9 @@ fn handle(c: Rc<Ctx>, cmd: Command, tx: &UnboundedSender<Event>, logs: &Rc<RefCe
         }
         Command::Update { target, patch } => {
             let updated = c
-                .store
-                .expect_customer(&target)
+                .session
+                .require(Permission::Operate, "change customers")
+                .and_then(|()| c.store.expect_customer(&target))
                 .and_then(|_| c.store.update_customer(&c.session.user.username, target.id, &patch));
             let _ = tx.send(match updated {
                 Ok(cust) => Event::Saved { customer_id: cust.id, subdomain: cust.subdomain, created: false },
@@ -366,6 +378,7 @@ async fn with_ops<T>(c: &Ctx, f: impl AsyncFnOnce(&Ops<'_, AnyProxy>) -> Result<
         store: &c.store,
         vault: &c.session.vault,
         actor: &c.session.user.username,
+        role: c.session.role(),
         docker: &docker,
         proxy: &proxy,
         template_dir: Some(c.template_dir.clone()),
