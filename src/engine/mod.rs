@@ -79,3 +79,14 @@ pub enum EngineError {
 pub fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
+
+/// Runs file work that may take long (copying or removing a customer's data, packing a backup)
+/// on a blocking thread, so the runtime it is called from keeps streaming logs, running the
+/// monitor and beating lock heartbeats meanwhile.
+pub async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, EngineError> + Send + 'static,
+) -> Result<T, EngineError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| EngineError::Files(format!("file work stopped unexpectedly: {e}")))?
+}

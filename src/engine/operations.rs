@@ -185,7 +185,8 @@ impl<P: Proxy> Ops<'_, P> {
             self.store.journal_step(journal, "remove proxy host")?;
             self.proxy.unregister(&self.proxy_record(customer_id)).await?;
             self.store.journal_step(journal, "remove files and data")?;
-            instance::remove(&dir, true)?;
+            let gone = dir.clone();
+            super::blocking(move || instance::remove(&gone, true)).await?;
             self.store.journal_step(journal, "remove records")?;
             self.store.delete_deployment(customer_id)?;
             self.store.delete_customer(self.actor, customer_id)?;

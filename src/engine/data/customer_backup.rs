@@ -154,7 +154,7 @@ impl<P: Proxy> Ops<'_, P> {
             .into_iter()
             .map(|c| (c.service, c.image))
             .collect::<BTreeMap<_, _>>();
-        let mut manifest = Manifest {
+        let manifest = Manifest {
             format: archive::FORMAT.into(),
             format_version: archive::FORMAT_VERSION,
             nbmsp_version: env!("CARGO_PKG_VERSION").into(),
@@ -181,7 +181,12 @@ impl<P: Proxy> Ops<'_, P> {
             secrets: secrets_record,
             files: BTreeMap::new(),
         };
-        let bytes = archive::write(out, &mut manifest, &sealed, &copy)?;
+        let (file, copy_dir) = (out.to_path_buf(), copy.clone());
+        let (bytes, manifest) = crate::engine::blocking(move || {
+            let mut manifest = manifest;
+            archive::write(&file, &mut manifest, &sealed, &copy_dir).map(|b| (b, manifest))
+        })
+        .await?;
         let shown = out.display().to_string();
         self.store.record_backup(customer_id, &customer.subdomain, &shown, bytes, kind, self.actor)?;
         self.store.log_customer(
@@ -216,7 +221,8 @@ impl<P: Proxy> Ops<'_, P> {
             }
         }
         if result.is_ok() {
-            result = tree::copy_tree(dir, to);
+            let (from, into) = (dir.to_path_buf(), to.to_path_buf());
+            result = crate::engine::blocking(move || tree::copy_tree(&from, &into)).await;
         }
         for name in paused {
             if let Err(e) = self.docker.set_paused(name, false).await {
@@ -240,7 +246,8 @@ impl<P: Proxy> Ops<'_, P> {
         crate::store::auth::require_role(self.role, crate::domain::user::needed_for("restore"), "restore customers")?;
         let settings = self.store.settings()?;
         let scratch = Scratch::new(&settings.data_dir, "restore")?;
-        let manifest = archive::unpack(file, &scratch.0)?;
+        let (from, into) = (file.to_path_buf(), scratch.0.clone());
+        let manifest = crate::engine::blocking(move || archive::unpack(&from, &into)).await?;
         let secrets = archive::open_secrets(&scratch.0, &manifest.secrets, passphrase, self.vault.key())?;
         let m = &manifest.customer;
         let new = NewCustomer {
@@ -280,7 +287,8 @@ impl<P: Proxy> Ops<'_, P> {
                     port_changed_from: None,
                 });
             };
-            tree::move_dir(&scratch.0.join("instance"), &dir)?;
+            let (from, into) = (scratch.0.join("instance"), dir.clone());
+            crate::engine::blocking(move || tree::move_dir(&from, &into)).await?;
             let port = self.locked(customer.id, "restore", self.restore_stack(&customer, d, progress)).await?;
             Ok(RestoreSummary {
                 customer_id: customer.id,

@@ -179,7 +179,8 @@ async fn move_stack<P: Proxy>(ops: &Ops<'_, P>, c: &Customer, plan: &MigrationPl
     for name in &names {
         ops.docker.stop(name, Duration::from_secs(10)).await?;
     }
-    tree::move_dir(&src, &dst)?;
+    let (from, into) = (src.clone(), dst.clone());
+    crate::engine::blocking(move || tree::move_dir(&from, &into)).await?;
     link_back(&src, &dst)?;
     if running {
         for name in ops.ordered(c, names) {

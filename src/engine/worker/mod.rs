@@ -322,11 +322,19 @@ fn handle(c: Rc<Ctx>, cmd: Command, tx: &UnboundedSender<Event>, logs: &Rc<RefCe
                 .iter()
                 .map(|l| format!("{} {} {}\n", l.timestamp.as_deref().unwrap_or("-"), l.service, l.text))
                 .collect();
-            let r = std::fs::create_dir_all(&dir)
-                .and_then(|()| crate::engine::instance::write_private(&file, text.as_bytes()))
-                .map(|()| format!("{} lines written to {}", lines.len(), file.display()))
-                .map_err(|e| format!("cannot write {}: {e}", file.display()));
-            let _ = tx.send(Event::Exported(r));
+            let n = lines.len();
+            tokio::task::spawn_local(async move {
+                let shown = file.display().to_string();
+                let r = super::blocking(move || {
+                    std::fs::create_dir_all(&dir)
+                        .and_then(|()| crate::engine::instance::write_private(&file, text.as_bytes()))
+                        .map_err(|e| super::EngineError::Files(format!("cannot write {}: {e}", file.display())))
+                })
+                .await
+                .map(|()| format!("{n} lines written to {shown}"))
+                .map_err(|e| e.to_string());
+                let _ = tx.send(Event::Exported(r));
+            });
         }
         Command::Create(new) => {
             let created = c
