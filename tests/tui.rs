@@ -441,3 +441,35 @@ fn sigterm_and_sighup_during_a_deploy_restore_the_terminal_and_let_it_finish() {
     t.keys(&["q"]);
     assert_eq!(exit_code(&t, &exit_file), "0");
 }
+
+#[test]
+fn keys_answer_at_once_while_another_process_holds_the_database_write_lock() {
+    if tmux_missing() {
+        return;
+    }
+    let h = Home::initialised();
+    let entries: Vec<serde_json::Value> = (0..30)
+        .map(|i| serde_json::json!({ "name": format!("Customer {i:02}"), "subdomain": format!("c{i:02}"), "email": format!("it@c{i}.example") }))
+        .collect();
+    let file = h.file("many.json", &serde_json::to_string(&entries).unwrap());
+    assert_eq!(h.run(&["customer", "import", "--no-deploy", "--file", file.to_str().unwrap()]).code, 0);
+    let (t, exit_file) = start(&h, h.path(), "locked", 120, 30);
+    log_in(&t);
+    t.wait_for("Customers (30)");
+    // Another nbmsp (a restore, a long migration) holds the write lock: the app's engine waits
+    // on it for up to 10 s per write, the screen must not.
+    let conn = rusqlite::Connection::open(h.path().join("nbmsp.db")).unwrap();
+    conn.execute_batch("BEGIN IMMEDIATE; UPDATE settings SET value = value WHERE key = 'base_domain';").unwrap();
+    for key in ["j", "j", "k", "G", "g"] {
+        let before = t.screen();
+        let sent = Instant::now();
+        t.keys(&[key]);
+        while t.screen() == before {
+            assert!(sent.elapsed() < Duration::from_millis(1500), "key {key} not drawn while the database is locked");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+    conn.execute_batch("ROLLBACK").unwrap();
+    t.keys(&["q"]);
+    assert_eq!(exit_code(&t, &exit_file), "0");
+}
