@@ -84,10 +84,22 @@ async fn run(db: PathBuf, home: PathBuf, mut rx: UnboundedReceiver<Command>, tx:
                 });
             }
             Command::Login { user, password } => {
-                let result = Store::open(&db, false).map_err(|e| e.to_string()).and_then(|mut store| {
+                // argon2 twice (verify, unwrap the key): on a blocking thread, not this runtime.
+                let (db, home) = (db.clone(), home.clone());
+                let result = tokio::task::spawn_blocking(move || {
+                    let mut store = Store::open(&db, false).map_err(|e| e.to_string())?;
                     let now = time::OffsetDateTime::now_utc().unix_timestamp();
                     let session = store.login(&user, &password, now).map_err(|e| e.to_string())?;
-                    Ok(Ctx { store, session, template_dir: home.join("templates"), tasks: Default::default() })
+                    Ok::<_, String>((store, session))
+                })
+                .await
+                .map_err(|e| format!("login stopped unexpectedly: {e}"))
+                .and_then(|r| r)
+                .map(|(store, session)| Ctx {
+                    store,
+                    session,
+                    template_dir: home.join("templates"),
+                    tasks: Default::default(),
                 });
                 match result {
                     Ok(c) => {
