@@ -97,7 +97,7 @@ impl DashboardState {
         let needle = self.filter.to_lowercase();
         let mut visible: Vec<usize> = (0..self.rows.len())
             .filter(|i| needle.is_empty() || self.haystacks[*i].contains(&needle))
-            .filter(|i| self.status_filter.is_none_or(|s| self.rows[*i].customer.status == s))
+            .filter(|i| self.status_filter.is_none_or(|s| same_card(self.rows[*i].customer.status, s)))
             .collect();
         let rows = &self.rows;
         match self.sort.unwrap_or(SortKey::Name) {
@@ -197,6 +197,12 @@ impl DashboardState {
         let allowed = self.rows.iter().map(|r| r.customer.max_devices).sum();
         (used, allowed)
     }
+}
+
+/// Whether `status` belongs under the status filter `filter`: the Inactive card counts the
+/// stopped ones too, so its filter shows them.
+fn same_card(status: CustomerStatus, filter: CustomerStatus) -> bool {
+    status == filter || (filter == CustomerStatus::Inactive && status == CustomerStatus::Stopped)
 }
 
 /// Customers per status, as the cards show them.

@@ -147,9 +147,16 @@ pub(super) fn on_event(s: &mut AppState, ev: Event) -> Vec<Command> {
         }
         Event::Logs { customer_id, lines } => match s.detail.as_mut().filter(|d| d.customer_id == customer_id) {
             Some(d) => {
+                // With follow off the view stays on the lines it shows (a search hit must not
+                // drift away): it is counted from the end, so it moves back by what arrived.
+                let shown_new =
+                    lines.iter().filter(|l| d.service_filter.as_ref().is_none_or(|s| &l.service == s)).count();
                 d.logs.extend(lines);
-                // Lines for a hidden tab change nothing on screen.
-                s.dirty = d.tab == Tab::Logs;
+                if !d.follow {
+                    d.log_scroll = d.log_scroll.saturating_add(shown_new);
+                }
+                // Lines for a hidden tab, or behind a paused view, change nothing on screen.
+                s.dirty = d.tab == Tab::Logs && d.follow;
             }
             None => s.dirty = false,
         },
@@ -221,6 +228,10 @@ pub(super) fn on_event(s: &mut AppState, ev: Event) -> Vec<Command> {
         }
         Event::SettingFailed { key, message } => {
             if let Some(st) = s.settings.as_mut() {
+                // What was typed comes back into the field, to be fixed rather than retyped.
+                if let Some(v) = st.submitted.take().filter(|(k, _)| *k == key).map(|(_, v)| v) {
+                    st.editing = Some(v);
+                }
                 st.error = Some((key, message));
             }
         }

@@ -113,6 +113,9 @@ fn reconcile_findings_at_start_are_announced_and_fixed_on_request() {
     update(&mut s, Action::Engine(Event::Reconciled { applied, findings: vec![finding] }));
     let n = s.notice.clone().unwrap();
     assert!(n.error && n.text.contains("1 fixed; 1 problem(s): orphan container netbird-gone-server"), "{n:?}");
+    if n.panel_rows(s.size.0).is_some() {
+        update(&mut s, Action::Back); // the first key closes the error panel, and only that
+    }
     update(&mut s, Action::CommandLine);
     typed(&mut s, "reconcile");
     update(&mut s, Action::Text(TextKey::Enter));

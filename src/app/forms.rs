@@ -34,6 +34,7 @@ pub(super) fn on_settings_text(s: &mut AppState, k: TextKey) -> Vec<Command> {
             let Some(row) = st.selected_row() else { return Vec::new() };
             let (key, expected) = (row.key.to_string(), (!row.secret).then(|| row.value.clone()));
             st.error = None;
+            st.submitted = Some((key.clone(), value.clone()));
             return vec![Command::SetSetting { key, value, expected }];
         }
         k => edit(value, k),
@@ -71,8 +72,15 @@ pub(super) fn on_settings(s: &mut AppState, action: Action) -> Vec<Command> {
                 Command::TestStoredNpm
             }];
         }
-        Action::ChangePassword => st.account = Some(AccountForm { field: 0, ..Default::default() }),
-        Action::AddUser => st.account = Some(AccountForm { adding: true, ..Default::default() }),
+        // The account forms live on the Security tab: shown there, wherever the key was pressed.
+        Action::ChangePassword | Action::AddUser => {
+            st.tab = SettingsTab::ALL.iter().position(|t| *t == SettingsTab::Security).unwrap_or(0);
+            st.account = Some(if action == Action::AddUser {
+                AccountForm { adding: true, ..Default::default() }
+            } else {
+                AccountForm { field: 0, ..Default::default() }
+            });
+        }
         Action::Refresh => return vec![Command::LoadSettings],
         _ => s.dirty = false,
     }

@@ -5,6 +5,7 @@
 //! [`Action::Engine`]. `update` sets `dirty` when something visible changed; the event loop
 //! draws only then.
 
+pub mod command_line;
 pub mod dashboard;
 pub mod detail;
 mod events;
@@ -19,6 +20,8 @@ pub mod setup;
 #[cfg(test)]
 mod tests;
 mod update;
+#[cfg(test)]
+mod ux_tests;
 
 use std::collections::BTreeMap;
 
@@ -178,6 +181,19 @@ pub struct Notice {
     pub error: bool,
 }
 
+impl Notice {
+    /// Rows an error needs in its own panel at `width` columns, or `None` when it fits the notice
+    /// line. A panel is dismissed by the next key, which does nothing else.
+    pub fn panel_rows(&self, width: u16) -> Option<usize> {
+        if !self.error || width == 0 {
+            return None;
+        }
+        let inner = usize::from(width.saturating_sub(4)).max(1);
+        let rows: usize = self.text.lines().map(|l| l.chars().count().div_ceil(inner).max(1)).sum();
+        (rows > 1 || self.text.chars().count() + 4 > usize::from(width)).then_some(rows)
+    }
+}
+
 /// An operation asking for confirmation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Confirm {
@@ -253,6 +269,8 @@ pub struct AppState {
     pub default_layout: crate::domain::customer::Layout,
     /// Help overlay open.
     pub help_open: bool,
+    /// Lines the help overlay is scrolled by (it is longer than a small terminal).
+    pub help_scroll: u16,
     /// The `:` command line, while typed.
     pub command: Option<String>,
     /// A confirmation being asked.
@@ -308,6 +326,7 @@ impl AppState {
             base_domain: String::new(),
             default_layout: crate::domain::customer::Layout::Combined,
             help_open: false,
+            help_scroll: 0,
             command: None,
             confirm: None,
             notice: None,

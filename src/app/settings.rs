@@ -130,6 +130,8 @@ pub struct SettingsState {
     pub editing: Option<String>,
     /// The last refusal: (key, the rule broken).
     pub error: Option<(String, String)>,
+    /// The last value sent (key, value): a refusal puts it back in the field to fix.
+    pub submitted: Option<(String, String)>,
     /// The last test's answer (NPM on the NPM tab, a test notification elsewhere).
     pub npm_test: Option<Result<String, String>>,
     /// The open Security form.

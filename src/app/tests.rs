@@ -60,7 +60,7 @@ fn status_filter_and_sort_cycle() {
     let mut s = logged_in();
     update(&mut s, Action::CycleStatus);
     assert_eq!(s.dashboard.visible.len(), 2, "active only");
-    for _ in 0..5 {
+    for _ in 0..4 {
         update(&mut s, Action::CycleStatus);
     }
     assert_eq!(s.dashboard.status_filter, Some(crate::domain::customer::CustomerStatus::Error));
@@ -462,6 +462,8 @@ fn the_settings_editor_edits_with_the_store_rules_and_manages_accounts() {
         }),
     );
     assert_eq!(s.settings.as_ref().unwrap().error.as_ref().unwrap().0, "relay_base_port");
+    assert_eq!(s.settings.as_ref().unwrap().editing.as_deref(), Some("3470"), "what was typed comes back to fix");
+    update(&mut s, Action::Text(TextKey::Esc));
     // A secret is replaced, never shown: editing starts empty.
     update(&mut s, Action::GoTab(1));
     update(&mut s, Action::Move(1));

@@ -21,6 +21,11 @@ pub fn update(s: &mut AppState, action: Action) -> Vec<Command> {
             s.dashboard.scroll_into_view(height);
             Vec::new()
         }
+        // An error panel says "any key closes": that key closes it and does nothing else.
+        _ if s.notice.as_ref().is_some_and(|n| n.panel_rows(s.size.0).is_some()) => {
+            s.notice = None;
+            Vec::new()
+        }
         Action::Text(k) => on_text(s, k),
         other => {
             s.notice = None;
@@ -43,7 +48,7 @@ fn on_text(s: &mut AppState, k: TextKey) -> Vec<Command> {
         return match k {
             TextKey::Enter => {
                 let line = s.command.take().unwrap_or_default();
-                run_command_line(s, line.trim())
+                super::command_line::run(s, line.trim())
             }
             TextKey::Esc => {
                 s.command = None;
@@ -181,7 +186,7 @@ pub(super) fn start(s: &mut AppState, customer_id: i64, subdomain: String, op: O
         return Vec::new();
     }
     s.running.insert(customer_id, Running { op, subdomain: subdomain.clone(), done: Vec::new(), current: None });
-    notice(s, format!("{subdomain}: {} started", op.verb()), false);
+    notice(s, format!("{subdomain}: {} under way", op.verb()), false);
     let mut cmds = vec![Command::Operate { target: CustomerRef::new(customer_id, subdomain), op }];
     if let Some(d) = s.detail.as_mut().filter(|d| d.customer_id == customer_id)
         && matches!(op, Operation::Deploy | Operation::Redeploy)
@@ -214,14 +219,14 @@ fn start_bulk(s: &mut AppState, targets: Vec<(i64, String)>, op: Operation) -> V
 }
 
 /// The customer an operation applies to: the open one, else the selected row.
-fn target(s: &AppState) -> Option<(i64, String)> {
+pub(super) fn target(s: &AppState) -> Option<(i64, String)> {
     match (&s.screen, &s.detail) {
         (Screen::Detail, Some(d)) => Some((d.customer_id, d.subdomain.clone())),
         _ => s.dashboard.selected_row().map(|r| (r.customer.id, r.customer.subdomain.clone())),
     }
 }
 
-fn operate(s: &mut AppState, op: Operation) -> Vec<Command> {
+pub(super) fn operate(s: &mut AppState, op: Operation) -> Vec<Command> {
     if matches!(op, Operation::Rollout | Operation::Reconcile) {
         s.confirm = Some(Confirm {
             customer_id: 0,
@@ -253,53 +258,6 @@ fn operate(s: &mut AppState, op: Operation) -> Vec<Command> {
     start(s, id, subdomain, op)
 }
 
-fn run_command_line(s: &mut AppState, line: &str) -> Vec<Command> {
-    let op = |name: &str| match name {
-        "deploy" => Some(Operation::Deploy),
-        "redeploy" => Some(Operation::Redeploy),
-        "start" => Some(Operation::Start),
-        "stop" => Some(Operation::Stop),
-        "restart" => Some(Operation::Restart),
-        "delete" => Some(Operation::Delete),
-        "retry-cert" => Some(Operation::RetryCert),
-        "backup" => Some(Operation::Backup),
-        "rollout" => Some(Operation::Rollout),
-        "reconcile" => Some(Operation::Reconcile),
-        _ => None,
-    };
-    match line {
-        "q" | "quit" => on_key(s, Action::Quit),
-        "customers" | "c" => go_dashboard(s),
-        "new" => on_key(s, Action::NewCustomer),
-        "settings" => on_key(s, Action::OpenSettings),
-        "edit" => on_key(s, Action::EditCustomer),
-        "help" => {
-            s.help_open = true;
-            Vec::new()
-        }
-        "health" => on_key(s, Action::CheckHealth),
-        "" => Vec::new(),
-        other if other.starts_with("restore ") => {
-            let file = other.trim_start_matches("restore ").trim().to_string();
-            notice(s, format!("restoring a customer from {file}"), false);
-            vec![Command::Restore { file: file.into() }]
-        }
-        other => match op(other) {
-            Some(op) => operate(s, op),
-            None => {
-                notice(
-                    s,
-                    format!(
-                        "unknown command :{other} (commands: customers, deploy, redeploy, start, stop, restart, delete, backup, restore FILE, retry-cert, rollout, reconcile, health, help, q)"
-                    ),
-                    true,
-                );
-                Vec::new()
-            }
-        },
-    }
-}
-
 pub(super) fn go_dashboard(s: &mut AppState) -> Vec<Command> {
     s.settings = None;
     let was_detail = s.detail.take().is_some();
@@ -307,10 +265,19 @@ pub(super) fn go_dashboard(s: &mut AppState) -> Vec<Command> {
     if was_detail { vec![Command::StopLogs, Command::LoadCustomers] } else { Vec::new() }
 }
 
-fn on_key(s: &mut AppState, action: Action) -> Vec<Command> {
+pub(super) fn on_key(s: &mut AppState, action: Action) -> Vec<Command> {
     if s.help_open {
-        if matches!(action, Action::Back | Action::ToggleHelp | Action::Quit) {
-            s.help_open = false;
+        match action {
+            Action::Back | Action::ToggleHelp | Action::Quit => {
+                s.help_open = false;
+                s.help_scroll = 0;
+            }
+            // Up is negative in the table's terms, and the help scrolls the same way.
+            Action::Move(n) => {
+                s.help_scroll = s.help_scroll.saturating_add_signed(n.signum() as i16 * n.unsigned_abs().min(10) as i16)
+            }
+            Action::Top => s.help_scroll = 0,
+            _ => s.dirty = false,
         }
         return Vec::new();
     }
@@ -408,7 +375,9 @@ fn on_dashboard(s: &mut AppState, action: Action) -> Vec<Command> {
         }
         Action::CycleStatus => {
             // all → each status in declaration order → all.
-            let all = CustomerStatus::ALL;
+            // Stopped customers are shown under the Inactive card's filter.
+            let all: Vec<CustomerStatus> =
+                CustomerStatus::ALL.iter().copied().filter(|s| *s != CustomerStatus::Stopped).collect();
             d.status_filter = match d.status_filter {
                 None => all.first().copied(),
                 Some(s) => all.iter().position(|x| *x == s).and_then(|i| all.get(i + 1)).copied(),
@@ -434,7 +403,7 @@ fn on_dashboard(s: &mut AppState, action: Action) -> Vec<Command> {
     Vec::new()
 }
 
-fn switch_tab(d: &mut DetailState, tab: Tab) -> Vec<Command> {
+pub(super) fn switch_tab(d: &mut DetailState, tab: Tab) -> Vec<Command> {
     let from = d.tab;
     d.tab = tab;
     let mut cmds = Vec::new();

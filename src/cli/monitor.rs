@@ -76,7 +76,7 @@ pub async fn run(g: &GlobalArgs, a: MonitorArgs) -> CliResult {
                 ]
             })
             .collect();
-        print!("{}", output::table(&["SUBDOMAIN", "STATUS", "REASON"], &table));
+        println!("{}", output::table(&["SUBDOMAIN", "STATUS", "REASON"], &table));
         println!(
             "{} customers, {} containers, {} changed; {} Docker API calls, {} ms",
             report.customers, report.containers, report.changed, report.docker_calls, report.millis
@@ -180,7 +180,7 @@ pub async fn alerts(g: &GlobalArgs, cmd: AlertsCommand) -> CliResult {
                     vec![a.scope.clone(), a.kind.clone(), since.unwrap_or_default(), a.message.clone()]
                 })
                 .collect();
-            print!("{}", output::table(&["SCOPE", "KIND", "SINCE", "MESSAGE"], &rows));
+            println!("{}", output::table(&["SCOPE", "KIND", "SINCE", "MESSAGE"], &rows));
             Ok(())
         }
         AlertsCommand::Test => {

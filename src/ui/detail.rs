@@ -175,21 +175,31 @@ fn deployment(state: &AppState, d: &DetailState, data: &Detail, t: &Theme, frame
             containers,
         ),
         Ok(list) => {
-            let rows =
-                list.iter().map(|c| {
-                    let state_style = if c.is_up() { t.ok() } else { t.error() };
-                    let mark = if c.is_up() { "●" } else { "✗" };
-                    Row::new(vec![
-                        Cell::from(c.service.clone()),
-                        Cell::from(Span::styled(format!("{mark} {}", c.state), state_style)),
-                        Cell::from(c.started_at.filter(|_| c.is_up()).map_or("—".into(), |s| {
+            // Stopped on purpose is not an error; the screen does not tick, so "up since" is a
+            // time (true until the next look), not a count that would freeze at 0s.
+            let stopped_on_purpose = data.customer.status == crate::domain::customer::CustomerStatus::Stopped;
+            let rows = list.iter().map(|c| {
+                let (mark, state_style) = match (c.is_up(), stopped_on_purpose) {
+                    (true, _) => ("●", t.ok()),
+                    (false, true) => ("■", t.dim()),
+                    (false, false) => ("✗", t.error()),
+                };
+                Row::new(vec![
+                    Cell::from(c.service.clone()),
+                    Cell::from(Span::styled(format!("{mark} {}", c.state), state_style)),
+                    Cell::from(c.started_at.filter(|_| c.is_up()).map_or("—".into(), |s| {
+                        format!(
+                            "{} UTC ({} ago)",
+                            s.format(time::macros::format_description!("[month]-[day] [hour]:[minute]"))
+                                .unwrap_or_default(),
                             crate::domain::human_duration((data.loaded_at - s).whole_seconds())
-                        })),
-                        Cell::from(fit(&c.image, 40)),
-                    ])
-                });
-            let widths = [Constraint::Length(11), Constraint::Length(13), Constraint::Length(21), Constraint::Min(10)];
-            let header = Row::new(["Service", "State", "Uptime", "Image"]).style(t.bold());
+                        )
+                    })),
+                    Cell::from(fit(&c.image, 40)),
+                ])
+            });
+            let widths = [Constraint::Length(11), Constraint::Length(13), Constraint::Length(26), Constraint::Min(10)];
+            let header = Row::new(["Service", "State", "Up since", "Image"]).style(t.bold());
             frame.render_widget(
                 Table::new(rows, widths).header(header).block(Block::bordered().title(" Containers ")),
                 containers,
@@ -199,6 +209,13 @@ fn deployment(state: &AppState, d: &DetailState, data: &Detail, t: &Theme, frame
 }
 
 fn progress(run: &crate::app::Running, t: &Theme, frame: &mut Frame, area: Rect) {
+    // Only deploys and redeploys go through the numbered steps; the rest is one line.
+    if !matches!(run.op, crate::app::Operation::Deploy | crate::app::Operation::Redeploy) {
+        let text =
+            format!(" ◐ {} {}: {}…", run.op.verb(), run.subdomain, run.current.as_deref().unwrap_or("under way"));
+        frame.render_widget(Paragraph::new(Line::styled(text, t.warn())).block(Block::bordered()), area);
+        return;
+    }
     let [steps, gauge] = Layout::vertical([Constraint::Min(3), Constraint::Length(3)]).areas(area);
     let mut lines: Vec<Line> = run
         .done

@@ -84,11 +84,25 @@ fn help(state: &AppState, t: &Theme, frame: &mut Frame, body: Rect) {
         .map(|b| Line::from(vec![Span::styled(format!("{:>7}  ", b.label), t.key()), Span::raw(b.what)]))
         .collect();
     lines.push(Line::raw(""));
-    lines.push(Line::styled("  :q quit  :customers  :new  :settings  :deploy  :redeploy  :retry-cert", t.dim()));
-    let h = u16::try_from(lines.len()).unwrap_or(u16::MAX).saturating_add(2);
-    let area = centered(body, 60, h);
+    lines.push(Line::styled("  : commands (CUSTOMER is a subdomain or #id):", t.dim()));
+    for (cmd, what) in crate::app::command_line::COMMANDS {
+        lines.push(Line::from(vec![Span::styled(format!("  :{cmd}"), t.key()), Span::raw(format!("  {what}"))]));
+    }
+    let total = u16::try_from(lines.len()).unwrap_or(u16::MAX);
+    let h = total.saturating_add(2).min(body.height);
+    let inner = h.saturating_sub(2);
+    let scroll = state.help_scroll.min(total.saturating_sub(inner));
+    let title = if total > inner {
+        format!(" Keys · lines {}-{} of {total} · j/k scroll ", scroll + 1, (scroll + inner).min(total))
+    } else {
+        " Keys ".to_string()
+    };
+    let area = centered(body, 76, h);
     frame.render_widget(Clear, area);
-    frame.render_widget(Paragraph::new(lines).block(Block::bordered().title(" Keys ")), area);
+    frame.render_widget(
+        Paragraph::new(lines).wrap(Wrap { trim: false }).scroll((scroll, 0)).block(Block::bordered().title(title)),
+        area,
+    );
 }
 
 /// The notice line above the footer.
@@ -114,12 +128,8 @@ pub fn notice(state: &AppState, t: &Theme, frame: &mut Frame, area: Rect) {
 /// An error too long for the notice line gets a panel at the bottom of the body, so the engine's
 /// whole actionable message (often with a container's last log lines) can be read.
 pub fn error_panel(state: &AppState, t: &Theme, frame: &mut Frame, body: Rect) {
-    let Some(n) = state.notice.as_ref().filter(|n| n.error) else { return };
-    let width = usize::from(body.width.saturating_sub(4)).max(1);
-    let rows: usize = n.text.lines().map(|l| l.chars().count().div_ceil(width).max(1)).sum();
-    if rows <= 1 && n.text.chars().count() + 4 <= usize::from(body.width) {
-        return;
-    }
+    let Some(n) = state.notice.as_ref() else { return };
+    let Some(rows) = n.panel_rows(body.width) else { return };
     let h = u16::try_from(rows + 2).unwrap_or(u16::MAX).min(body.height / 2).max(3);
     let area = Rect { y: body.y + body.height - h, height: h, ..body };
     frame.render_widget(Clear, area);

@@ -18,6 +18,7 @@ pub(super) async fn refresh_customers(c: Rc<Ctx>, tx: UnboundedSender<Event>) {
     let mut last = c.store.customer_rows().ok();
     let mut seen = c.store.data_version().ok();
     let mut since_read = Duration::ZERO;
+    let mut last_settings = None;
     loop {
         tokio::time::sleep(POLL).await;
         since_read += POLL;
@@ -28,6 +29,16 @@ pub(super) async fn refresh_customers(c: Rc<Ctx>, tx: UnboundedSender<Event>) {
         }
         seen = version;
         since_read = Duration::ZERO;
+        // Settings changed by the CLI or another app show in an open editor too.
+        if let (Ok(view), Ok(users)) = (c.store.settings_view(), c.store.users())
+            && last_settings.as_ref() != Some(&(view.clone(), users.clone()))
+        {
+            if last_settings.is_some() && tx.send(Event::Settings { rows: view.clone(), users: users.clone() }).is_err()
+            {
+                return;
+            }
+            last_settings = Some((view, users));
+        }
         let Ok(rows) = c.store.customer_rows() else { continue };
         if last.as_ref() != Some(&rows) {
             if tx.send(Event::Customers(rows.clone())).is_err() {

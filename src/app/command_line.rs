@@ -1,0 +1,137 @@
+//! The `:` command line: `:VERB` acts on the open or selected customer, `:VERB SUBDOMAIN` (or
+//! `:VERB #ID`) on that customer, `:restore FILE` on a backup file. The list here is the one
+//! the help overlay shows.
+
+use super::detail::{DetailState, Tab};
+use super::update::{go_dashboard, notice, on_key, operate, switch_tab, target};
+use super::{Action, AppState, Command, Operation, Screen};
+
+/// Every command with its arguments, for help and errors.
+pub const COMMANDS: &[(&str, &str)] = &[
+    ("customers", "back to the table"),
+    ("new", "a new customer"),
+    ("edit [CUSTOMER]", "edit"),
+    ("deploy|redeploy|start|stop|restart|delete|backup|retry-cert [CUSTOMER]", "run on the customer"),
+    ("info|deployment|logs|health [CUSTOMER]", "open the customer on that tab"),
+    ("restore FILE", "recreate a customer from a backup"),
+    ("rollout", "roll the images in settings out"),
+    ("reconcile", "apply reconcile's safe fixes"),
+    ("settings", "the settings editor"),
+    ("help", "this help"),
+    ("q", "quit"),
+];
+
+fn operation(verb: &str) -> Option<Operation> {
+    Some(match verb {
+        "deploy" => Operation::Deploy,
+        "redeploy" => Operation::Redeploy,
+        "start" => Operation::Start,
+        "stop" => Operation::Stop,
+        "restart" => Operation::Restart,
+        "delete" => Operation::Delete,
+        "retry-cert" => Operation::RetryCert,
+        "backup" => Operation::Backup,
+        "rollout" => Operation::Rollout,
+        "reconcile" => Operation::Reconcile,
+        _ => return None,
+    })
+}
+
+fn tab(verb: &str) -> Option<Tab> {
+    Some(match verb {
+        "info" => Tab::Info,
+        "deployment" => Tab::Deployment,
+        "logs" => Tab::Logs,
+        "health" => Tab::Health,
+        _ => return None,
+    })
+}
+
+/// Runs one command line.
+pub fn run(s: &mut AppState, line: &str) -> Vec<Command> {
+    let (verb, arg) = match line.split_once(' ') {
+        Some((v, a)) => (v, Some(a.trim()).filter(|a| !a.is_empty())),
+        None => (line, None),
+    };
+    match (verb, arg) {
+        ("", _) => Vec::new(),
+        ("q" | "quit", None) => on_key(s, Action::Quit),
+        ("customers" | "c", None) => go_dashboard(s),
+        ("new", None) => on_key(s, Action::NewCustomer),
+        ("settings", None) => on_key(s, Action::OpenSettings),
+        ("help", None) => {
+            s.help_open = true;
+            Vec::new()
+        }
+        ("restore", Some(file)) => {
+            notice(s, format!("restoring a customer from {file}"), false);
+            vec![Command::Restore { file: file.into() }]
+        }
+        ("rollout" | "reconcile", None) => operate(s, operation(verb).unwrap_or(Operation::Reconcile)),
+        (v, arg) if operation(v).is_some() || tab(v).is_some() || v == "edit" => {
+            let mut cmds = Vec::new();
+            if let Some(name) = arg {
+                match select(s, name) {
+                    Some(leaving) => cmds = leaving,
+                    None => {
+                        notice(s, format!("no customer {name} (give a subdomain or #id)"), true);
+                        return Vec::new();
+                    }
+                }
+            }
+            cmds.extend(match (operation(v), tab(v)) {
+                (Some(op), _) => operate(s, op),
+                (None, Some(t)) => open_on(s, t),
+                (None, None) => on_key(s, Action::EditCustomer),
+            });
+            cmds
+        }
+        (other, _) => {
+            notice(s, format!("unknown command :{other} (? lists the commands)"), true);
+            Vec::new()
+        }
+    }
+}
+
+/// Selects `name` (a subdomain or `#id`) in the table, leaving any other open customer; the
+/// commands leaving it needs, or `None` when there is no such customer.
+fn select(s: &mut AppState, name: &str) -> Option<Vec<Command>> {
+    let id = name.strip_prefix('#').and_then(|n| n.parse::<i64>().ok());
+    let row_id = s
+        .dashboard
+        .rows
+        .iter()
+        .find(|r| Some(r.customer.id) == id || r.customer.subdomain == name)
+        .map(|r| r.customer.id)?;
+    let mut leaving = Vec::new();
+    let other_open = s.screen == Screen::Detail && s.detail.as_ref().is_some_and(|d| d.customer_id != row_id);
+    if other_open || matches!(s.screen, Screen::Settings | Screen::Form) {
+        // Back to the table first, so the command acts on the named customer.
+        leaving = go_dashboard(s);
+    }
+    s.dashboard.filter.clear();
+    s.dashboard.status_filter = None;
+    s.dashboard.recompute();
+    if let Some(pos) = s.dashboard.visible.iter().position(|i| s.dashboard.rows[*i].customer.id == row_id) {
+        s.dashboard.selected = pos;
+    }
+    Some(leaving)
+}
+
+/// Opens the customer the command is about (the open one, else the selected row) on `t`.
+fn open_on(s: &mut AppState, t: Tab) -> Vec<Command> {
+    let Some((id, sub)) = target(s) else {
+        notice(s, "no customer selected", true);
+        return Vec::new();
+    };
+    let mut cmds = Vec::new();
+    if s.detail.as_ref().is_none_or(|d| d.customer_id != id) {
+        s.detail = Some(DetailState::new(id, sub));
+        cmds.push(Command::LoadDetail { customer_id: id });
+    }
+    s.screen = Screen::Detail;
+    if let Some(d) = s.detail.as_mut() {
+        cmds.extend(switch_tab(d, t));
+    }
+    cmds
+}

@@ -1,0 +1,104 @@
+//! `update()` for the operator's rough edges: each test failed before its fix.
+
+use super::tests::{logged_in, typed};
+use super::*;
+use crate::domain::customer::{CustomerRef, CustomerStatus};
+
+#[test]
+fn the_key_that_closes_an_error_panel_does_nothing_else() {
+    let mut s = logged_in();
+    update(&mut s, Action::Resize(80, 24));
+    let long = "cannot pull image netbirdio/dashboard:v2.90.9: no such host; set images.dashboard or load the image with docker load".repeat(2);
+    update(&mut s, Action::Engine(Event::Error(long)));
+    assert!(update(&mut s, Action::ToggleHelp).is_empty());
+    assert!(!s.help_open && s.notice.is_none(), "? only closed the panel");
+    // A short error on the notice line does not take the key.
+    update(&mut s, Action::Engine(Event::Error("short".into())));
+    update(&mut s, Action::ToggleHelp);
+    assert!(s.help_open);
+}
+
+#[test]
+fn account_keys_open_their_form_where_it_is_shown() {
+    let mut s = logged_in();
+    update(&mut s, Action::OpenSettings);
+    update(&mut s, Action::Engine(Event::Settings { rows: Vec::new(), users: Vec::new() }));
+    update(&mut s, Action::ChangePassword);
+    let st = s.settings.as_ref().unwrap();
+    assert_eq!(st.current_tab(), settings::SettingsTab::Security, "not an invisible form on tab 1");
+    assert!(st.account.is_some());
+}
+
+#[test]
+fn commands_take_a_customer_and_health_opens_it() {
+    let mut s = logged_in();
+    update(&mut s, Action::CommandLine);
+    typed(&mut s, "health");
+    let cmds = update(&mut s, Action::Text(TextKey::Enter));
+    assert_eq!(s.screen, Screen::Detail, "the selected customer's Health tab");
+    assert!(cmds.contains(&Command::CheckHealth { customer_id: 1 }), "{cmds:?}");
+    assert!(s.command.is_none());
+    update(&mut s, Action::Back);
+    update(&mut s, Action::CommandLine);
+    typed(&mut s, "start beta");
+    let cmds = update(&mut s, Action::Text(TextKey::Enter));
+    assert_eq!(cmds, vec![Command::Operate { target: CustomerRef::new(4, "beta"), op: Operation::Start }]);
+    assert_eq!(s.notice.as_ref().unwrap().text, "beta: start under way");
+    update(&mut s, Action::CommandLine);
+    typed(&mut s, "stop nobody");
+    update(&mut s, Action::Text(TextKey::Enter));
+    assert!(s.notice.as_ref().unwrap().text.starts_with("no customer nobody"));
+    update(&mut s, Action::CommandLine);
+    typed(&mut s, "frob");
+    update(&mut s, Action::Text(TextKey::Enter));
+    assert_eq!(s.notice.as_ref().unwrap().text, "unknown command :frob (? lists the commands)");
+}
+
+#[test]
+fn help_scrolls_and_closes_back_at_the_top() {
+    let mut s = logged_in();
+    update(&mut s, Action::ToggleHelp);
+    update(&mut s, Action::Move(1));
+    update(&mut s, Action::Move(1));
+    assert_eq!(s.help_scroll, 2);
+    update(&mut s, Action::Move(-1));
+    assert_eq!(s.help_scroll, 1);
+    update(&mut s, Action::Back);
+    assert_eq!((s.help_open, s.help_scroll), (false, 0));
+}
+
+#[test]
+fn the_inactive_filter_shows_what_the_inactive_card_counts() {
+    let mut s = logged_in();
+    let mut rows = fixtures::rows();
+    rows.push(fixtures::row(5, "Paused Co", "paused", CustomerStatus::Stopped, Some(3483)));
+    update(&mut s, Action::Engine(Event::Customers(rows)));
+    assert_eq!(s.dashboard.counts().inactive, 2);
+    let mut seen = Vec::new();
+    for _ in 0..CustomerStatus::ALL.len() {
+        update(&mut s, Action::CycleStatus);
+        seen.push(s.dashboard.status_filter);
+        if s.dashboard.status_filter == Some(CustomerStatus::Inactive) {
+            assert_eq!(s.dashboard.visible.len(), 2, "inactive and stopped, as the card");
+        }
+    }
+    assert!(!seen.contains(&Some(CustomerStatus::Stopped)), "no separate stopped filter: {seen:?}");
+}
+
+#[test]
+fn a_paused_log_view_stays_on_its_lines() {
+    let mut s = logged_in();
+    update(&mut s, Action::Open);
+    update(&mut s, Action::GoTab(2));
+    let l = |t: &str| crate::domain::deployment::LogLine { service: "server".into(), timestamp: None, text: t.into() };
+    update(&mut s, Action::Engine(Event::Logs { customer_id: 1, lines: vec![l("a"), l("b"), l("c")] }));
+    update(&mut s, Action::ToggleFollow);
+    let d = s.detail.as_ref().unwrap();
+    assert!(!d.follow);
+    let before = d.log_scroll;
+    s.dirty = false;
+    update(&mut s, Action::Engine(Event::Logs { customer_id: 1, lines: vec![l("d"), l("e")] }));
+    let d = s.detail.as_ref().unwrap();
+    assert_eq!(d.log_scroll, before + 2, "anchored to the same lines");
+    assert!(!s.dirty, "nothing on screen moved");
+}
