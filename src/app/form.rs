@@ -214,9 +214,13 @@ impl FormState {
                 TextKey::Down => Key::Down,
                 TextKey::Left => Key::Left,
                 TextKey::Right => Key::Right,
+                // The text area's own Ctrl-U / Ctrl-W (to the line start, the word before).
+                TextKey::ClearLine => Key::Char('u'),
+                TextKey::DeleteWord => Key::Char('w'),
                 _ => return false,
             };
-            self.notes.input(Input { key: input, ctrl: false, alt: false, shift: false });
+            let ctrl = matches!(k, TextKey::ClearLine | TextKey::DeleteWord);
+            self.notes.input(Input { key: input, ctrl, alt: false, shift: false });
             return true;
         }
         if self.focus == Field::Layout {
@@ -233,13 +237,6 @@ impl FormState {
             Field::Email => &mut self.email,
             _ => &mut self.max_devices,
         };
-        match k {
-            TextKey::Char(c) => text.push(c),
-            TextKey::Backspace => {
-                text.pop();
-            }
-            _ => return false,
-        }
-        true
+        super::text::edit(text, k)
     }
 }

@@ -19,6 +19,7 @@ pub mod settings;
 pub mod setup;
 #[cfg(test)]
 mod tests;
+mod text;
 mod update;
 #[cfg(test)]
 mod ux_tests;
@@ -56,6 +57,10 @@ pub enum TextKey {
     Char(char),
     /// Delete the last character.
     Backspace,
+    /// Ctrl-U: empty the field.
+    ClearLine,
+    /// Ctrl-W: delete the last word.
+    DeleteWord,
     /// Submit.
     Enter,
     /// Cancel.

@@ -98,19 +98,14 @@ impl AccountForm {
             TextKey::Char(' ') if self.adding && self.field == 0 && self.username.is_empty() => {
                 self.admin = !self.admin
             }
-            TextKey::Char(c) => match self.field {
-                0 => self.username.push(c),
-                1 => self.password.push(c),
-                _ => self.repeat.push(c),
-            },
-            TextKey::Backspace => {
-                match self.field {
-                    0 => self.username.pop(),
-                    1 => self.password.pop(),
-                    _ => self.repeat.pop(),
+            k => {
+                let text = match self.field {
+                    0 => &mut self.username,
+                    1 => &mut self.password,
+                    _ => &mut self.repeat,
                 };
+                super::text::edit(text, k);
             }
-            _ => {}
         }
     }
 }

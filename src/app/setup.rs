@@ -242,13 +242,9 @@ impl SetupState {
                     .to_string();
                 }
             }
-            _ => match k {
-                TextKey::Char(c) => self.values[i].push(c),
-                TextKey::Backspace => {
-                    self.values[i].pop();
-                }
-                _ => {}
-            },
+            _ => {
+                super::text::edit(&mut self.values[i], k);
+            }
         }
         self.npm_test = None;
         self.server_error = None;

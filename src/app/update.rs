@@ -524,11 +524,5 @@ fn on_detail(s: &mut AppState, action: Action) -> Vec<Command> {
 }
 
 pub(super) fn edit(text: &mut String, k: TextKey) {
-    match k {
-        TextKey::Char(c) => text.push(c),
-        TextKey::Backspace => {
-            text.pop();
-        }
-        _ => {}
-    }
+    super::text::edit(text, k);
 }

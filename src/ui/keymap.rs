@@ -345,6 +345,8 @@ pub fn map(state: &AppState, key: KeyEvent) -> Option<Action> {
         return match key.code {
             Char('c') => Some(Action::Quit),
             Char('s') if state.text_input() => Some(Action::Text(TextKey::Submit)),
+            Char('u') if state.text_input() => Some(Action::Text(TextKey::ClearLine)),
+            Char('w') if state.text_input() => Some(Action::Text(TextKey::DeleteWord)),
             Char('t') if state.screen == Screen::Setup => Some(Action::Text(TextKey::Test)),
             _ => None,
         };

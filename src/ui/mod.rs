@@ -20,9 +20,23 @@ use ratatui::widgets::Paragraph;
 use crate::app::{AppState, DockerState, Screen};
 use theme::Theme;
 
+/// The smallest terminal every screen is laid out for.
+pub const MIN_SIZE: (u16, u16) = (80, 24);
+
 /// Draws the whole screen for `state`.
 pub fn render(state: &AppState, frame: &mut Frame) {
     let theme = Theme::new(state.color);
+    let area = frame.area();
+    if area.width < MIN_SIZE.0 || area.height < MIN_SIZE.1 {
+        // Better said than typed into blind: fields and keys would be off screen.
+        let text = vec![
+            Line::styled("terminal too small", theme.error()),
+            Line::raw(format!("need {}×{}, have {}×{}", MIN_SIZE.0, MIN_SIZE.1, area.width, area.height)),
+            Line::styled("enlarge the window (q still quits)", theme.dim()),
+        ];
+        frame.render_widget(Paragraph::new(text).wrap(ratatui::widgets::Wrap { trim: true }), area);
+        return;
+    }
     let [header, body, notice, footer] =
         Layout::vertical([Constraint::Length(1), Constraint::Min(1), Constraint::Length(1), Constraint::Length(1)])
             .areas(frame.area());

@@ -379,3 +379,10 @@ fn logs_with_search_and_service_filter() {
     d.follow = true;
     snap("detail_logs_dashboard_only", &s);
 }
+
+#[test]
+fn a_terminal_below_the_minimum_says_so() {
+    let screen = draw(&dashboard(), 60, 20);
+    assert!(screen.contains("terminal too small") && screen.contains("need 80×24, have 60×20"), "{screen}");
+    insta::assert_snapshot!("too_small_60x20", screen);
+}
