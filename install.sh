@@ -63,6 +63,15 @@ chmod 0755 "$prefix/bin/nbmsp"
 
 install -d -m 0700 "$home"
 say "installed $prefix/bin/nbmsp; data home $home"
+# Completions and the man page come from the binary's own command definitions.
+bin="$prefix/lib/nbmsp/nbmsp"
+install -d -m 0755 "$prefix/share/man/man1" /usr/share/bash-completion/completions \
+  /usr/share/zsh/vendor-completions /usr/share/fish/vendor_completions.d
+"$bin" man > "$prefix/share/man/man1/nbmsp.1"
+"$bin" completions bash > /usr/share/bash-completion/completions/nbmsp
+"$bin" completions zsh > /usr/share/zsh/vendor-completions/_nbmsp
+"$bin" completions fish > /usr/share/fish/vendor_completions.d/nbmsp.fish
+say "installed the man page (man nbmsp) and bash/zsh/fish completions"
 if [ -e "$home/nbmsp.db" ]; then
   say "existing installation kept; run: nbmsp doctor"
 else

@@ -500,3 +500,22 @@ fn proxy_config_prints_a_server_block_for_your_own_proxy() {
     let r = h.run(&["npm", "test"]);
     assert_eq!(r.code, 2, "proxy = none: nothing to test");
 }
+
+#[test]
+fn completions_and_the_man_page_come_from_the_commands_themselves() {
+    let h = Home::empty();
+    for shell in ["bash", "zsh", "fish"] {
+        let r = h.run(&["completions", shell]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        for word in ["customer", "migrate", "restore", "--purge-data"] {
+            assert!(r.stdout.contains(word), "{shell} completions lack {word}");
+        }
+    }
+    let bash = h.run(&["completions", "bash"]);
+    let script = h.file("nbmsp.bash", &bash.stdout);
+    let check = std::process::Command::new("bash").arg("-n").arg(&script).output().unwrap();
+    assert!(check.status.success(), "bash reads it: {}", String::from_utf8_lossy(&check.stderr));
+    let man = h.run(&["man"]);
+    assert_eq!(man.code, 0);
+    assert!(man.stdout.starts_with(".ie") && man.stdout.contains(".TH nbmsp 1"), "{}", &man.stdout[..200]);
+}

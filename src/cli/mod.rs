@@ -19,6 +19,7 @@ pub mod output;
 pub mod reconcile;
 pub mod rollout;
 pub mod settings;
+pub mod shell;
 pub mod user;
 
 use std::path::{Path, PathBuf};
@@ -108,6 +109,13 @@ pub enum Command {
     /// Firing alerts, and a test notification to the configured channels
     #[command(subcommand)]
     Alerts(monitor::AlertsCommand),
+    /// Print shell completions for bash, zsh or fish (install.sh installs them)
+    Completions {
+        /// The shell
+        shell: shell::Shell,
+    },
+    /// Print the man page (roff): `nbmsp man | man -l -`
+    Man,
 }
 
 /// Runs one command.
@@ -125,6 +133,8 @@ pub async fn run(g: &GlobalArgs, command: Command) -> CliResult {
         Command::Rollout(a) => rollout::run(g, a).await,
         Command::Reconcile(a) => reconcile::run(g, a).await,
         Command::Alerts(c) => monitor::alerts(g, c).await,
+        Command::Completions { shell } => shell::completions(shell),
+        Command::Man => shell::man(),
     }
 }
 
