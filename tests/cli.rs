@@ -519,3 +519,27 @@ fn completions_and_the_man_page_come_from_the_commands_themselves() {
     assert_eq!(man.code, 0);
     assert!(man.stdout.starts_with(".ie") && man.stdout.contains(".TH nbmsp 1"), "{}", &man.stdout[..200]);
 }
+
+#[test]
+fn the_try_without_a_registry_script_points_every_image_at_a_stand_in() {
+    if !common::docker::available("the_try_without_a_registry_script") {
+        return;
+    }
+    let h = Home::initialised();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/try-without-registry.sh");
+    let out = std::process::Command::new("bash")
+        .arg(script)
+        .env("NBMSP_HOME", h.path())
+        .env("NBMSP_PASSWORD", ADMIN_PASSWORD)
+        .env("NBMSP_BIN", env!("CARGO_BIN_EXE_nbmsp"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let settings = h.run(&["settings", "show", "--json"]).json();
+    for svc in ["server", "dashboard", "management", "signal", "relay"] {
+        let image = settings[format!("images.{svc}")].as_str().unwrap();
+        assert!(image.starts_with("nbmsp-standin/"), "images.{svc} = {image}");
+        let present = std::process::Command::new("docker").args(["image", "inspect", image]).output().unwrap();
+        assert!(present.status.success(), "{image} was built");
+    }
+}
