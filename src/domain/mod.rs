@@ -1,6 +1,7 @@
 //! Pure types and rules: customers, deployments, settings, users, validation and port choice.
 //! Nothing in here does IO, so everything here is tested with plain tables.
 
+pub mod advice;
 pub mod alerts;
 pub mod audit;
 pub mod customer;

@@ -92,8 +92,17 @@ fn customers(state: &AppState, t: &Theme, frame: &mut Frame, area: Rect) {
     } else {
         format!("{}-{} of {}", d.offset + 1, d.offset + shown, d.visible.len())
     };
-    let block =
+    let mut block =
         Block::bordered().title(Line::from(title)).title_bottom(Line::from(format!(" {range} ")).right_aligned());
+    // Why the selected customer is in trouble, where the eye already is (the whole text and
+    // what to do are on its Info tab).
+    if let Some(c) = d.selected_row().map(|r| &r.customer)
+        && let Some(reason) = c.status_reason.as_deref()
+    {
+        let room = usize::from(area.width).saturating_sub(range.chars().count() + 8);
+        let text = crate::domain::sanitize::terminal_safe(&format!("{}: {reason}", c.subdomain));
+        block = block.title_bottom(Line::styled(format!(" {} ", fit(&text, room)), t.status(c.status).1));
+    }
 
     if d.visible.is_empty() {
         let msg = if !d.loaded {

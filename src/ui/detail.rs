@@ -53,9 +53,61 @@ fn kv(key: &str, value: String, t: &Theme) -> Line<'static> {
     Line::from(vec![Span::styled(format!(" {key:<14}"), t.dim()), Span::raw(value)])
 }
 
+/// A stored reason in full and what to do about it when nbmsp knows, as (label, text, style).
+fn reason_items(reason: &str, t: &Theme) -> Vec<(&'static str, String, ratatui::style::Style)> {
+    let mut l = vec![("reason", crate::domain::sanitize::terminal_safe(reason), t.warn())];
+    if let Some(fix) = crate::domain::advice::for_reason(reason) {
+        l.push(("what to do", fix.to_string(), ratatui::style::Style::default()));
+    }
+    l
+}
+
+/// Width of the label column of key/value lines.
+const LABEL: u16 = 15;
+
+/// Rows the wrapped `items` take in a box `width` wide (for sizing it to its text): greedy
+/// word wrap, as the paragraph does it.
+fn item_rows(items: &[(&'static str, String, ratatui::style::Style)], width: u16) -> u16 {
+    let w = usize::from(width.saturating_sub(2 + LABEL)).max(1);
+    let rows: usize = items.iter().map(|(_, text, _)| word_wrap_rows(text, w)).sum();
+    u16::try_from(rows).unwrap_or(u16::MAX)
+}
+
+fn word_wrap_rows(text: &str, width: usize) -> usize {
+    let (mut rows, mut used) = (1, 0);
+    for word in text.split_whitespace() {
+        let n = word.chars().count();
+        if used > 0 && used + 1 + n > width {
+            rows += 1;
+            used = 0;
+        }
+        used += if used == 0 { n } else { n + 1 };
+        while used > width {
+            rows += 1;
+            used -= width;
+        }
+    }
+    rows
+}
+
+/// Draws `items` as label + text wrapped under itself (the label column stays clear).
+fn wrapped_items(items: &[(&'static str, String, ratatui::style::Style)], t: &Theme, frame: &mut Frame, area: Rect) {
+    let mut y = area.y;
+    for (label, text, style) in items {
+        if y >= area.y + area.height {
+            break;
+        }
+        let rows = item_rows(&[(label, text.clone(), *style)], area.width + 2).min(area.y + area.height - y);
+        let [key, value] =
+            Layout::horizontal([Constraint::Length(LABEL), Constraint::Min(1)]).areas(Rect { y, height: rows, ..area });
+        frame.render_widget(Paragraph::new(Span::styled(format!(" {label:<14}"), t.dim())), key);
+        frame.render_widget(Paragraph::new(Span::styled(text.clone(), *style)).wrap(Wrap { trim: true }), value);
+        y += rows;
+    }
+}
+
 fn info(data: &Detail, t: &Theme, frame: &mut Frame, area: Rect) {
     let c = &data.customer;
-    let [fields, log] = Layout::vertical([Constraint::Length(11), Constraint::Min(3)]).areas(area);
     let dash = |s: &str| if s.is_empty() { "—".to_string() } else { s.to_string() };
     let mut lines = vec![
         kv("name", c.name.clone(), t),
@@ -64,13 +116,23 @@ fn info(data: &Detail, t: &Theme, frame: &mut Frame, area: Rect) {
         kv("email", c.email.clone(), t),
         kv("max devices", c.max_devices.to_string(), t),
         kv("layout", c.layout.to_string(), t),
-        kv("status", c.status_reason.as_ref().map_or(c.status.to_string(), |r| format!("{} ({r})", c.status)), t),
+        kv("status", c.status.to_string(), t),
         kv("created", crate::store::fmt_time(c.created_at), t),
     ];
     if !c.notes.is_empty() {
         lines.push(kv("notes", c.notes.lines().next().unwrap_or("").to_string(), t));
     }
-    frame.render_widget(Paragraph::new(lines).block(Block::bordered().title(" Info ")), fields);
+    let items = c.status_reason.as_deref().map(|r| reason_items(r, t)).unwrap_or_default();
+    // The box grows with the reason (wrapped in full), leaving the audit log a few rows.
+    let plain = u16::try_from(lines.len()).unwrap_or(u16::MAX);
+    let height = (plain + item_rows(&items, area.width) + 2).max(11).min(area.height.saturating_sub(3));
+    let [fields, log] = Layout::vertical([Constraint::Length(height), Constraint::Min(3)]).areas(area);
+    let block = Block::bordered().title(" Info ");
+    let inner = block.inner(fields);
+    frame.render_widget(block, fields);
+    let [top, rest] = Layout::vertical([Constraint::Length(plain), Constraint::Min(0)]).areas(inner);
+    frame.render_widget(Paragraph::new(lines), top);
+    wrapped_items(&items, t, frame, rest);
     let rows = data.audit.iter().map(|e| {
         let mark = match e.status {
             crate::domain::audit::AuditStatus::Success => Span::styled("✓", t.ok()),
@@ -119,7 +181,17 @@ fn deployment(state: &AppState, d: &DetailState, data: &Detail, t: &Theme, frame
         );
     }
     let lines = match &data.deployment {
-        None => vec![Line::styled(" Not deployed. Press D to deploy.", t.dim())],
+        None => {
+            let block = Block::bordered().title(" Deployment ");
+            let inner = block.inner(top);
+            frame.render_widget(block, top);
+            let [first, rest] = Layout::vertical([Constraint::Length(2), Constraint::Min(0)]).areas(inner);
+            frame.render_widget(Paragraph::new(Line::styled(" Not deployed. Press D to deploy.", t.dim())), first);
+            if let Some(r) = data.customer.status_reason.as_deref() {
+                wrapped_items(&reason_items(r, t), t, frame, rest);
+            }
+            Vec::new()
+        }
         Some(dep) => {
             let mut l = vec![
                 kv("status", dep.status.to_string(), t),
@@ -163,10 +235,12 @@ fn deployment(state: &AppState, d: &DetailState, data: &Detail, t: &Theme, frame
             l
         }
     };
-    frame.render_widget(
-        Paragraph::new(lines).wrap(Wrap { trim: false }).block(Block::bordered().title(" Deployment ")),
-        top,
-    );
+    if data.deployment.is_some() {
+        frame.render_widget(
+            Paragraph::new(lines).wrap(Wrap { trim: false }).block(Block::bordered().title(" Deployment ")),
+            top,
+        );
+    }
     match &data.containers {
         Err(e) => frame.render_widget(
             Paragraph::new(Line::styled(format!(" ✗ {e}"), t.error()))

@@ -386,3 +386,30 @@ fn a_terminal_below_the_minimum_says_so() {
     assert!(screen.contains("terminal too small") && screen.contains("need 80×24, have 60×20"), "{screen}");
     insta::assert_snapshot!("too_small_60x20", screen);
 }
+
+#[test]
+fn a_failed_pull_is_explained_where_the_operator_looks() {
+    let reason = "deploy failed at images: cannot pull image netbirdio/dashboard:v2.90.9: Get \
+                  \"https://registry-1.docker.io/v2/\": dial tcp: lookup registry-1.docker.io: no such host";
+    let mut s = dashboard();
+    s.dashboard.rows[1].customer.status_reason = Some(reason.into());
+    crate::app::update(&mut s, crate::app::Action::Move(1));
+    let screen = draw(&s, 120, 40);
+    assert!(screen.contains("acmebakery: deploy failed at images: cannot pull image"), "{screen}");
+    snap("dashboard_failed_pull", &s);
+    let mut d = detail(Tab::Info);
+    if let Some(data) = d.detail.as_mut().and_then(|x| x.data.as_mut()) {
+        data.customer.status = crate::domain::customer::CustomerStatus::Error;
+        data.customer.status_reason = Some(reason.into());
+        data.deployment = None;
+    }
+    let info = draw(&d, 80, 24);
+    assert!(info.contains("no such host") && info.contains("docker load"), "whole reason and the fix: {info}");
+    snap("detail_info_failed_pull", &d);
+    if let Some(x) = d.detail.as_mut() {
+        x.tab = Tab::Deployment;
+    }
+    let dep = draw(&d, 120, 40);
+    assert!(dep.contains("Not deployed") && dep.contains("what to do"), "{dep}");
+    snap("detail_deployment_failed_pull", &d);
+}
