@@ -28,16 +28,17 @@ pub fn json_terminal_safe(json: &str) -> String {
         .collect()
 }
 
-/// Formats rows as columns separated by two spaces, padded by character count (names may hold
-/// any Unicode letter). Cells pass the terminal sanitiser: some hold what other software said.
+/// Formats rows as columns separated by two spaces, padded by display width (a CJK character
+/// or an emoji takes two columns). Cells pass the terminal sanitiser: some hold what other software said.
 pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     let rows: Vec<Vec<String>> =
         rows.iter().map(|r| r.iter().map(|c| crate::domain::sanitize::terminal_safe(c)).collect()).collect();
     let rows = &rows;
-    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    use unicode_width::UnicodeWidthStr;
+    let mut widths: Vec<usize> = header.iter().map(|h| h.width()).collect();
     for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
+            *w = (*w).max(cell.width());
         }
     }
     let line = |cells: Vec<&str>| {
@@ -47,7 +48,7 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
                 out.push_str(cell);
             } else {
                 out.push_str(cell);
-                out.extend(std::iter::repeat_n(' ', w - cell.chars().count() + 2));
+                out.extend(std::iter::repeat_n(' ', w - cell.width() + 2));
             }
         }
         out.trim_end().to_string()
@@ -66,6 +67,8 @@ mod tests {
     fn table_pads_by_characters() {
         let t = super::table(&["A", "B"], &[vec!["é".into(), "x".into()], vec!["long".into(), "y".into()]]);
         assert_eq!(t, "A     B\né     x\nlong  y");
+        let wide = super::table(&["N", "B"], &[vec!["東京".into(), "x".into()], vec!["ab".into(), "y".into()]]);
+        assert_eq!(wide, "N     B\n東京  x\nab    y", "two columns per CJK character");
         let hostile = super::table(&["A"], &[vec!["x\u{1b}]52;c;aGk=\u{7}".into()]]);
         assert_eq!(hostile, "A\nx\\x1b]52;c;aGk=\\x07");
     }

@@ -137,6 +137,27 @@ pub static TEXT: &[Binding] = &[
     b(&[Esc], "Esc", "cancel", Action::Text(TextKey::Esc), true),
 ];
 
+/// A yes/no confirmation: the footer says what the dialog says.
+pub static CONFIRM: &[Binding] = &[
+    b(&[Char('y'), Enter], "y", "yes", Action::Text(TextKey::Char('y')), true),
+    b(&[Char('n')], "n", "no", Action::Text(TextKey::Char('n')), true),
+    b(&[Esc], "Esc", "cancel", Action::Text(TextKey::Esc), true),
+];
+
+/// A confirmation by typing the subdomain (delete).
+pub static CONFIRM_TYPED: &[Binding] = &[
+    b(&[Enter], "Enter", "delete once typed", Action::Text(TextKey::Enter), true),
+    b(&[Esc], "Esc", "cancel", Action::Text(TextKey::Esc), true),
+];
+
+/// The form while the notes field has the keyboard: Enter is a new line there.
+pub static NOTES: &[Binding] = &[
+    b(&[Tab], "Tab", "next field", Action::Text(TextKey::Tab), true),
+    b(&[Enter], "Enter", "new line", Action::Text(TextKey::Enter), true),
+    b(&[], "C-s", "save", Action::Text(TextKey::Submit), true),
+    b(&[Esc], "Esc", "cancel", Action::Text(TextKey::Esc), true),
+];
+
 /// The new/edit customer form.
 pub static FORM: &[Binding] = &[
     b(&[Tab], "Tab", "next field", Action::Text(TextKey::Tab), true),
@@ -178,6 +199,12 @@ pub enum Mode {
     Login,
     /// Text entry.
     Text,
+    /// A yes/no confirmation.
+    Confirm,
+    /// A confirmation by typing.
+    ConfirmTyped,
+    /// The form's notes field.
+    Notes,
     /// Customer form.
     Form,
     /// First-run wizard.
@@ -207,6 +234,9 @@ impl Default for Keymap {
                 t(Mode::Help, HELP),
                 t(Mode::Login, LOGIN),
                 t(Mode::Text, TEXT),
+                t(Mode::Confirm, CONFIRM),
+                t(Mode::ConfirmTyped, CONFIRM_TYPED),
+                t(Mode::Notes, NOTES),
                 t(Mode::Form, FORM),
                 t(Mode::Setup, SETUP),
             ],
@@ -308,8 +338,14 @@ pub fn mode(state: &AppState) -> Mode {
         Mode::Login
     } else if state.screen == Screen::Setup {
         Mode::Setup
-    } else if state.screen == Screen::Form && state.command.is_none() && state.confirm.is_none() {
-        Mode::Form
+    } else if let Some(c) = &state.confirm {
+        if c.needs_typing() { Mode::ConfirmTyped } else { Mode::Confirm }
+    } else if state.screen == Screen::Form && state.command.is_none() {
+        if state.form.as_ref().is_some_and(|f| f.focus == crate::app::form::Field::Notes) {
+            Mode::Notes
+        } else {
+            Mode::Form
+        }
     } else if state.text_input() {
         Mode::Text
     } else if state.screen == Screen::Settings {

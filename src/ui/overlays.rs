@@ -36,7 +36,7 @@ pub fn render(state: &AppState, t: &Theme, frame: &mut Frame, body: Rect) {
                 Line::raw(format!("{} {} marked customers?", capitalise(c.op.verb()), c.bulk.len())),
                 Line::styled(format!("{}{more}", names.join(", ")), t.dim()),
                 Line::raw("A few run at a time (monitor.concurrency); each is reported."),
-                Line::raw("y yes   n no"),
+                Line::raw("y yes   n no   Esc cancel"),
             ]
         } else if c.op == crate::engine::protocol::Operation::Quit {
             vec![
@@ -48,7 +48,7 @@ pub fn render(state: &AppState, t: &Theme, frame: &mut Frame, body: Rect) {
             vec![
                 Line::raw(format!("{} {}?", capitalise(c.op.verb()), c.subdomain)),
                 Line::raw(""),
-                Line::raw("y yes   n no"),
+                Line::raw("y yes   n no   Esc cancel"),
             ]
         };
         let area = centered(body, 72, 6);

@@ -413,3 +413,10 @@ fn a_failed_pull_is_explained_where_the_operator_looks() {
     assert!(dep.contains("Not deployed") && dep.contains("what to do"), "{dep}");
     snap("detail_deployment_failed_pull", &d);
 }
+
+#[test]
+fn wide_characters_are_measured_in_columns() {
+    assert_eq!(super::fit("東京ロジスティクス", 7), "東京ロ…");
+    assert_eq!(super::fit("🚀🚀🚀", 4), "🚀…");
+    assert_eq!(super::fit("plain", 5), "plain");
+}
