@@ -6,8 +6,12 @@ mod form;
 pub mod keymap;
 mod login;
 mod overlays;
+#[cfg(test)]
+mod screenshots;
 mod settings;
 mod setup;
+#[cfg(test)]
+mod svg;
 #[cfg(test)]
 mod tests;
 pub mod theme;

@@ -32,11 +32,11 @@ fn snap(name: &str, state: &AppState) {
     }
 }
 
-fn dashboard() -> AppState {
+pub(super) fn dashboard() -> AppState {
     crate::app::fixtures::logged_in()
 }
 
-fn detail(tab: Tab) -> AppState {
+pub(super) fn detail(tab: Tab) -> AppState {
     let mut s = dashboard();
     let row = rows().remove(0);
     let t = time::macros::datetime!(2026-03-03 10:00 UTC);
