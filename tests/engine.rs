@@ -43,10 +43,15 @@ fn combined_stack_full_lifecycle() {
 
     // Logs stream from both containers, prefixed with their service.
     std::thread::sleep(std::time::Duration::from_millis(1200));
-    let logs = env.home.run(&["customer", "logs", &sub, "--tail", "3"]);
+    let logs = env.home.run(&["customer", "logs", &sub]);
     assert_eq!(logs.code, 0, "{}", logs.stderr);
     assert!(logs.stdout.lines().any(|l| l.starts_with("server    | ") && l.contains("heartbeat")), "{}", logs.stdout);
     assert!(logs.stdout.lines().any(|l| l.starts_with("dashboard | ") && l.contains("heartbeat")), "{}", logs.stdout);
+    // --tail N is the last N lines of the merged log, not N per service.
+    let all = logs.stdout.lines().count();
+    assert!(all > 3, "{}", logs.stdout);
+    let tail = env.home.run(&["customer", "logs", &sub, "--tail", "3"]);
+    assert_eq!(tail.stdout.lines().count(), 3, "{}", tail.stdout);
 
     // docker-compose sees the stack as its own project.
     let dir = env.data_dir().join(&sub);

@@ -62,7 +62,7 @@ pub enum CustomerCommand {
         /// Keep printing new lines
         #[arg(long, short)]
         follow: bool,
-        /// Lines per container to start with [default: all; 20 with --follow]
+        /// The last N lines of the merged log [default: all; 20 per container with --follow]
         #[arg(long, value_name = "N")]
         tail: Option<usize>,
         /// Only this service (server, dashboard, management, signal, relay)

@@ -308,9 +308,11 @@ pub async fn logs(
                 lines.push(l?);
             }
         }
-        // Docker's RFC 3339 timestamps sort as text.
+        // Docker's RFC 3339 timestamps sort as text. Each container gave its last `tail`; the
+        // merged view keeps the last `tail` of all, as `--tail N` reads.
         lines.sort_by(|a, b| a.timestamp.cmp(&b.timestamp));
-        lines.iter().for_each(print);
+        let skip = tail.map_or(0, |n| lines.len().saturating_sub(n));
+        lines.iter().skip(skip).for_each(print);
         return Ok(());
     }
     let streams = containers.iter().map(|x| Box::pin(docker.logs(&x.name, x.service.clone(), tail.or(Some(20)), true)));
