@@ -70,7 +70,14 @@ fn keys(st: &SettingsState, t: &Theme, frame: &mut Frame, area: Rect) {
         Constraint::Length(value_w as u16),
         Constraint::Min(10),
     ];
-    frame.render_widget(Table::new(rows, widths).block(Block::bordered().title(" Settings ")), area);
+    // A local table state: ratatui scrolls the window to the selected row (the list is longer
+    // than a small terminal), and render stays free of app state changes.
+    let mut scroll = ratatui::widgets::TableState::default().with_selected(Some(st.selected));
+    frame.render_stateful_widget(
+        Table::new(rows, widths).block(Block::bordered().title(" Settings ")),
+        area,
+        &mut scroll,
+    );
 }
 
 fn security(st: &SettingsState, t: &Theme, frame: &mut Frame, area: Rect) {

@@ -420,3 +420,24 @@ fn wide_characters_are_measured_in_columns() {
     assert_eq!(super::fit("🚀🚀🚀", 4), "🚀…");
     assert_eq!(super::fit("plain", 5), "plain");
 }
+
+#[test]
+fn the_settings_list_scrolls_to_the_selected_key() {
+    use crate::store::settings::SettingView;
+    let mut s = dashboard();
+    update(&mut s, Action::OpenSettings);
+    let rows: Vec<SettingView> = crate::domain::settings::SETTINGS
+        .iter()
+        .map(|d| SettingView { key: d.key, value: d.default.to_string(), secret: d.is_secret(), help: d.help })
+        .collect();
+    update(&mut s, Action::Engine(crate::app::Event::Settings { rows, users: Vec::new() }));
+    for _ in 0..30 {
+        update(&mut s, Action::Move(1));
+    }
+    let last = s.settings.as_ref().unwrap().tab_rows().last().map(|r| r.key).unwrap();
+    let screen = draw(&s, 80, 24);
+    assert!(
+        screen.contains(&format!("▶ {last}")) || screen.contains(&format!("▶{last}")),
+        "{last} on screen:\n{screen}"
+    );
+}
