@@ -193,6 +193,9 @@ fn log_in_find_a_customer_open_it_switch_tabs_get_help_and_quit() {
     t.keys(&["Enter"]);
     let failed = t.wait_for("deploy failed");
     assert!(failed.contains("unreachable"), "{failed}");
+    assert!(failed.contains("Error (any key closes)"), "a long error gets its panel: {failed}");
+    // The first Escape closes the error panel and does nothing else; the second leaves.
+    t.keys(&["Escape"]);
     t.keys(&["Escape"]);
     let dash = t.wait_for("Customers (5)");
     assert!(dash.contains(" Q quit"), "the footer shows the rebound key: {dash}");
@@ -317,7 +320,11 @@ fn a_deploy_is_cancelled_from_its_progress_view_and_rolled_back() {
     assert_eq!(c["relay_udp_port"], serde_json::Value::Null, "port freed");
     assert!(env.containers().is_empty(), "no containers left: {:?}", env.containers());
     assert!(env.home.run(&["reconcile"]).stdout.starts_with("consistent"));
+    // A long error shows in a panel whose closing key does nothing else: Escape twice (the
+    // second is harmless on the table when the notice was short).
     t.keys(&["Escape"]);
+    t.keys(&["Escape"]);
+    t.wait_for("Customers (1)");
     t.keys(&["q"]);
     assert_eq!(exit_code(&t, &exit_file), "0");
 }
@@ -350,7 +357,11 @@ fn a_redeploy_is_cancelled_and_the_previous_version_comes_back() {
     assert_eq!(server["image"], "nbmsp-standin/netbird-server:latest", "{c}");
     assert_eq!(server["state"], "running");
     assert!(env.home.run(&["reconcile"]).stdout.starts_with("consistent"));
+    // A long error shows in a panel whose closing key does nothing else: Escape twice (the
+    // second is harmless on the table when the notice was short).
     t.keys(&["Escape"]);
+    t.keys(&["Escape"]);
+    t.wait_for("Customers (1)");
     t.keys(&["q"]);
     assert_eq!(exit_code(&t, &exit_file), "0");
 }
