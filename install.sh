@@ -84,29 +84,8 @@ fi
 # is enabled now and starts once that file exists.
 if [ "$systemd" = 1 ] && command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
   install -d -m 0700 /etc/nbmsp
-  cat > /etc/systemd/system/nbmsp-monitor.service <<UNIT
-[Unit]
-Description=nbmsp fleet monitor and alerts
-Documentation=man:nbmsp(1)
-After=docker.service network-online.target
-Wants=docker.service network-online.target
-ConditionPathExists=/etc/nbmsp/monitor.env
-
-[Service]
-Environment=NBMSP_HOME=$home
-EnvironmentFile=/etc/nbmsp/monitor.env
-ExecStart=$prefix/lib/nbmsp/nbmsp monitor
-Restart=always
-RestartSec=10
-NoNewPrivileges=yes
-ProtectSystem=full
-ProtectHome=yes
-PrivateTmp=yes
-ReadWritePaths=$home
-
-[Install]
-WantedBy=multi-user.target
-UNIT
+  sed -e "s|@HOME@|$home|g" -e "s|@BIN@|$prefix/lib/nbmsp/nbmsp|g" \
+    "$src_dir/packaging/nbmsp-monitor.service.in" > /etc/systemd/system/nbmsp-monitor.service
   systemctl daemon-reload
   systemctl enable nbmsp-monitor.service >/dev/null
   if [ -e /etc/nbmsp/monitor.env ]; then
