@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Installs nbmsp for production on Ubuntu 22.04/24.04 (other Debian-likes work too):
-# checks Docker, builds the binary (or installs one you give), creates the data home, and
-# installs + enables the nbmsp-monitor systemd unit (fleet monitor and alerts).
+# Installs nbmsp for production on Ubuntu 22.04/24.04 and Debian 12: checks Docker, then
+# installs the Debian package when one is given or built (target/debian/*.deb), else a given
+# binary, else builds from source when a new enough Rust is here (never the distribution's
+# too-old cargo); creates the data home and the nbmsp-monitor systemd unit.
 #
-#   sudo ./install.sh                      # build from this checkout with cargo
+#   sudo ./install.sh --deb nbmsp_0.1.0_amd64.deb   # the package (scripts/package.sh makes it)
+#   sudo ./install.sh                      # a package in target/debian/, else build with cargo
 #   sudo ./install.sh --binary ./nbmsp     # install a binary built elsewhere
 #   sudo ./install.sh --home /srv/nbmsp    # another data home (default /var/lib/nbmsp)
 #   sudo ./install.sh --no-systemd         # skip the monitor unit
@@ -12,15 +14,17 @@ set -euo pipefail
 prefix=/usr/local
 home=/var/lib/nbmsp
 binary=""
+deb=""
 systemd=1
 
 while [ $# -gt 0 ]; do
   case "$1" in
     --binary) binary="$2"; shift 2 ;;
+    --deb) deb="$2"; shift 2 ;;
     --home) home="$2"; shift 2 ;;
     --prefix) prefix="$2"; shift 2 ;;
     --no-systemd) systemd=0; shift ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) echo "install.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -43,8 +47,33 @@ docker info >/dev/null 2>&1 || die "Docker is installed but not answering: syste
 say "Docker engine $(docker version --format '{{.Server.Version}}' 2>/dev/null || echo '?') found"
 
 src_dir="$(cd "$(dirname "$0")" && pwd)"
+# The package is the way in: dpkg knows the files, upgrades keep the data, apt checks Docker.
+if [ -z "$deb" ] && [ -z "$binary" ]; then
+  deb="$(ls -1t "$src_dir"/target/debian/nbmsp_*_amd64.deb 2>/dev/null | head -1 || true)"
+fi
+if [ -n "$deb" ]; then
+  [ -r "$deb" ] || die "$deb is not readable"
+  case "$deb" in /*) ;; *) deb="$PWD/$deb" ;; esac
+  say "installing the package $deb"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y "$deb"
+  say "installed; data home /var/lib/nbmsp; see: man nbmsp"
+  exit 0
+fi
+# Rust 1.90 or newer builds this crate (edition 2024); Debian's and Ubuntu's packaged cargo
+# is older, so it is never suggested.
+rust_ok() {
+  command -v cargo >/dev/null || return 1
+  v="$(rustc --version 2>/dev/null | awk '{print $2}')"
+  [ "$(printf '%s\n%s\n' "$v" 1.90.0 | sort -V | head -1)" = 1.90.0 ]
+}
 if [ -z "$binary" ]; then
-  command -v cargo >/dev/null || die "cargo is not installed: install Rust (rustup or apt-get install cargo), or pass --binary PATH"
+  if ! rust_ok; then
+    die "no package given and no Rust 1.90+ here ($(rustc --version 2>/dev/null || echo 'no rustc')). Either
+  build the package elsewhere (scripts/package.sh) and run: sudo ./install.sh --deb nbmsp_*.deb
+  or install Rust with rustup (the distribution's cargo is too old for this crate):
+    curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh
+  then run this again"
+  fi
   say "building nbmsp (release) in $src_dir"
   (cd "$src_dir" && cargo build --release --locked)
   binary="$src_dir/target/release/nbmsp"

@@ -9,12 +9,16 @@
 #
 #   scripts/package.sh                  # cargo build --release, then package
 #   scripts/package.sh --binary FILE    # package a binary built elsewhere
+# Environment: NBMSP_DEB_VERSION (default: Cargo.toml's), NBMSP_DEB_OUT (default target/debian),
+# NBMSP_DEB_COMPRESSION (gzip, or none for a quick local build).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 binary=""
 if [ "${1:-}" = "--binary" ]; then binary="$2"; fi
-version="$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)"
+version="${NBMSP_DEB_VERSION:-$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)}"
+outdir="${NBMSP_DEB_OUT:-target/debian}"
+compression="${NBMSP_DEB_COMPRESSION:-gzip}"
 if [ -z "$binary" ]; then
   cargo build --release --locked
   binary="target/release/nbmsp"
@@ -29,8 +33,10 @@ if [ "$(printf '%s\n%s\n' "$needs" "$oldest" | sort -V | tail -1)" != "$oldest" 
 fi
 echo "package.sh: $binary needs glibc $needs (fine for Ubuntu 22.04/24.04, Debian 12)"
 
-stage="target/debian/stage"
-rm -rf "$stage"
+mkdir -p "$outdir"
+stage="$(mktemp -d "$outdir/.stage-XXXXXX")"
+trap 'rm -rf "$stage"' EXIT
+chmod 0755 "$stage"
 install -d "$stage/DEBIAN" "$stage/usr/bin" "$stage/usr/lib/nbmsp" "$stage/usr/share/man/man1" \
   "$stage/usr/share/bash-completion/completions" "$stage/usr/share/zsh/vendor-completions" \
   "$stage/usr/share/fish/vendor_completions.d" "$stage/lib/systemd/system" "$stage/usr/share/doc/nbmsp"
@@ -66,6 +72,6 @@ Description: run many self-hosted NetBird control planes from one host
  The package keeps its database and every customer's data in /var/lib/nbmsp;
  upgrading keeps them, and removing or purging the package never deletes them.
 CONTROL
-out="target/debian/nbmsp_${version}_amd64.deb"
-dpkg-deb --root-owner-group -Zgzip --build "$stage" "$out" >/dev/null
+out="$outdir/nbmsp_${version}_amd64.deb"
+dpkg-deb --root-owner-group "-Z$compression" --build "$stage" "$out" >/dev/null
 echo "package.sh: wrote $out"
