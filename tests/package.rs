@@ -152,3 +152,56 @@ cat /tmp/purge.log
     assert!(stdout.lines().any(|l| l.starts_with("nbmsp 0.1.0")), "{stdout}");
     assert!(stdout.contains("kept /var/lib/nbmsp"), "purge says what it leaves: {stdout}");
 }
+
+#[test]
+fn install_sh_installs_a_package_and_never_offers_the_distributions_cargo() {
+    if !common::docker::available("install_sh_installs_a_package") {
+        return;
+    }
+    if !tool("debootstrap") {
+        assert_ne!(std::env::var("CI").as_deref(), Ok("true"), "debootstrap is missing in CI (.ci/run installs it)");
+        eprintln!("SKIPPED install_sh_installs_a_package: no debootstrap here");
+        return;
+    }
+    debian_root();
+    let out = tempfile::tempdir().unwrap();
+    let deb = package(out.path(), "0.1.0");
+    docker_stand_in(out.path());
+    // install.sh checks the Docker CLI answers; the root has none, so a shim answers for the
+    // host's engine (the checks are install.sh's own, which is what is tested).
+    let script = format!(
+        r#"set -e
+mkdir -p /shim && printf '#!/bin/sh\necho 20.10.24\n' > /shim/docker && chmod +x /shim/docker
+export PATH=/shim:$PATH
+cp -r /src /tmp/checkout && cd /tmp/checkout
+if ./install.sh >/tmp/norust.log 2>&1; then echo "NO-RUST-ACCEPTED"; fi
+grep -q rustup /tmp/norust.log && echo SAYS-RUSTUP
+grep -q "apt-get install cargo" /tmp/norust.log && echo OFFERS-DISTRO-CARGO || true
+apt-get install -y -q --no-install-recommends /debs/docker-ce.deb >/dev/null 2>&1
+./install.sh --deb /debs/{deb} >/tmp/deb.log 2>&1 || {{ cat /tmp/deb.log; exit 1; }}
+command -v nbmsp && nbmsp --version
+"#,
+        deb = deb.file_name().unwrap().to_string_lossy()
+    );
+    let checkout = tempfile::tempdir().unwrap();
+    std::fs::copy(concat!(env!("CARGO_MANIFEST_DIR"), "/install.sh"), checkout.path().join("install.sh")).unwrap();
+    std::fs::create_dir_all(checkout.path().join("packaging")).unwrap();
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/packaging/nbmsp-monitor.service.in"),
+        checkout.path().join("packaging/nbmsp-monitor.service.in"),
+    )
+    .unwrap();
+    let r = Command::new("docker")
+        .args(["run", "--rm", "-v"])
+        .arg(format!("{}:/debs:ro", out.path().display()))
+        .arg("-v")
+        .arg(format!("{}:/src:ro", checkout.path().display()))
+        .args([ROOT_IMAGE, "sh", "-c", &script])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&r.stdout);
+    assert!(r.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&r.stderr));
+    assert!(!stdout.contains("NO-RUST-ACCEPTED"), "without a package or Rust it stops: {stdout}");
+    assert!(stdout.contains("SAYS-RUSTUP") && !stdout.contains("OFFERS-DISTRO-CARGO"), "{stdout}");
+    assert!(stdout.contains("/usr/bin/nbmsp") && stdout.contains("nbmsp 0.1.0"), "{stdout}");
+}
