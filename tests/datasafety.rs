@@ -31,14 +31,6 @@ fn netbird_state(store_dir: &Path) -> (String, String) {
     (read("standin-store.txt"), read("store-key.fingerprint"))
 }
 
-/// Removes a Docker network when the test ends, passed or failed.
-struct NetworkGuard(String);
-impl Drop for NetworkGuard {
-    fn drop(&mut self) {
-        let _ = Command::new("docker").args(["network", "rm", &self.0]).output();
-    }
-}
-
 #[test]
 fn a_redeploy_that_cannot_start_leaves_nothing_to_replay_on_a_later_customer() {
     let Some(env) = DockerEnv::new("a_redeploy_that_cannot_start_leaves") else { return };
@@ -105,7 +97,7 @@ fn moving_data_dir_and_network_is_a_migration_that_keeps_owner_pat_and_data() {
     assert!(again.stdout.contains("nothing to move"), "{}", again.stdout);
 
     let net = format!("{}-b", env.network);
-    let _guard = NetworkGuard(net.clone());
+    let _cleanup = common::docker::OnDrop::network(&net);
     let r = env.home.run(&["migrate", "network", &net, "--json"]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     let out = Command::new("docker")

@@ -104,14 +104,6 @@ fn restoring_over_a_healthy_database_needs_its_admin() {
     assert_eq!(h.run(&["backup", "restore", backup.to_str().unwrap()]).code, 0);
 }
 
-/// Removes a container when the test ends, passed or failed.
-struct ContainerGuard(String);
-impl Drop for ContainerGuard {
-    fn drop(&mut self) {
-        let _ = Command::new("docker").args(["rm", "-f", &self.0]).output();
-    }
-}
-
 #[test]
 fn init_does_not_start_over_beside_another_installations_containers() {
     if !common::docker::available("init_does_not_start_over") {
@@ -120,7 +112,7 @@ fn init_does_not_start_over_beside_another_installations_containers() {
     common::docker::standin_images();
     let id = format!("{:016x}", std::process::id() as u64 * 7919 + 17);
     let name = format!("netbird-foreign{}-server", std::process::id());
-    let _guard = ContainerGuard(name.clone());
+    let _cleanup = common::docker::OnDrop::container(&name);
     let out = Command::new("docker")
         .args(["create", "--name", &name, "--label", &format!("nbmsp.installation={id}")])
         .args(["--label", "nbmsp.customer=1", "nbmsp-standin/dashboard:latest"])

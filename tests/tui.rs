@@ -367,15 +367,7 @@ fn a_redeploy_is_cancelled_and_the_previous_version_comes_back() {
 }
 
 /// A container labelled as another installation's, removed when dropped.
-struct Foreign(String);
-
-impl Drop for Foreign {
-    fn drop(&mut self) {
-        let _ = Command::new("docker").args(["rm", "-f", &self.0]).output();
-    }
-}
-
-fn foreign_container() -> Foreign {
+fn foreign_container() -> common::docker::OnDrop {
     common::docker::standin_images();
     let name = format!("netbird-tuiforeign{}-server", std::process::id());
     let out = Command::new("docker")
@@ -384,7 +376,7 @@ fn foreign_container() -> Foreign {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    Foreign(name)
+    common::docker::OnDrop::container(&name)
 }
 
 /// The pid of the nbmsp process in the session (the child of the pane's shell).

@@ -213,3 +213,25 @@ impl DockerLink {
         self.cut.store(false, std::sync::atomic::Ordering::SeqCst);
     }
 }
+
+/// Runs `docker ARGS` when dropped, pass or fail: removes what a test made outside a
+/// [`DockerEnv`] (a second network, a foreign container).
+pub struct OnDrop(pub Vec<String>);
+
+impl OnDrop {
+    /// `docker rm -f NAME` at the end.
+    pub fn container(name: &str) -> Self {
+        Self(vec!["rm".into(), "-f".into(), name.into()])
+    }
+
+    /// `docker network rm NAME` at the end.
+    pub fn network(name: &str) -> Self {
+        Self(vec!["network".into(), "rm".into(), name.into()])
+    }
+}
+
+impl Drop for OnDrop {
+    fn drop(&mut self) {
+        let _ = Command::new("docker").args(&self.0).output();
+    }
+}
