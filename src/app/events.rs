@@ -90,6 +90,31 @@ pub(super) fn on_event(s: &mut AppState, ev: Event) -> Vec<Command> {
                 return vec![Command::LoadDetail { customer_id }];
             }
         }
+        Event::Reconciled { applied, findings } if std::mem::take(&mut s.reconcile_asked) && applied.is_empty() => {
+            let fixes: Vec<(i64, String)> = findings
+                .iter()
+                .filter(|f| f.safe)
+                .map(|f| (0, format!("{} {}: {}", f.kind.replace('_', " "), f.subject, f.fix)))
+                .collect();
+            let needs_you = findings.len() - fixes.len();
+            if fixes.is_empty() {
+                let text = if needs_you == 0 {
+                    "reconcile: consistent, nothing to fix".to_string()
+                } else {
+                    format!("reconcile: nothing it may fix alone; {needs_you} finding(s) need you (`nbmsp reconcile`)")
+                };
+                notice(s, text, needs_you > 0);
+            } else {
+                s.notice = None;
+                s.confirm = Some(super::Confirm {
+                    customer_id: 0,
+                    subdomain: "the fleet".into(),
+                    op: Operation::Reconcile,
+                    typed: String::new(),
+                    bulk: fixes,
+                });
+            }
+        }
         Event::Reconciled { applied, findings } => {
             let fixed = applied.iter().filter(|a| a.ok).count();
             let failed: Vec<String> =

@@ -118,7 +118,19 @@ fn reconcile_findings_at_start_are_announced_and_fixed_on_request() {
     }
     update(&mut s, Action::CommandLine);
     typed(&mut s, "reconcile");
-    update(&mut s, Action::Text(TextKey::Enter));
+    assert_eq!(update(&mut s, Action::Text(TextKey::Enter)), vec![Command::CheckReconcile], "asks what it would fix");
+    assert!(s.confirm.is_none());
+    let orphan = crate::engine::reconcile::Finding {
+        kind: "orphan_container",
+        subject: "netbird-gone-server".into(),
+        detail: "customer #9 does not exist".into(),
+        fix: "remove the container".into(),
+        safe: true,
+        action: None,
+    };
+    update(&mut s, Action::Engine(Event::Reconciled { applied: vec![], findings: vec![orphan] }));
+    let c = s.confirm.clone().expect("the confirmation lists the fixes");
+    assert_eq!(c.bulk, vec![(0, "orphan container netbird-gone-server: remove the container".to_string())]);
     assert_eq!(update(&mut s, Action::Text(TextKey::Char('y'))), vec![Command::Reconcile]);
     update(&mut s, Action::Engine(Event::Reconciled { applied: vec![], findings: vec![] }));
     assert_eq!(s.notice.as_ref().unwrap().text, "reconcile: consistent");

@@ -210,7 +210,8 @@ pub struct Confirm {
     pub op: Operation,
     /// What the user typed so far.
     pub typed: String,
-    /// For a bulk action: every customer (id, subdomain) it runs on; empty for one customer.
+    /// For a bulk action: every customer (id, subdomain) it runs on; for a reconcile: each fix
+    /// it will apply (0, text); empty for one customer.
     pub bulk: Vec<(i64, String)>,
 }
 
@@ -275,6 +276,8 @@ pub struct AppState {
     /// Help overlay open.
     pub help_open: bool,
     /// Lines the help overlay is scrolled by (it is longer than a small terminal).
+    /// `:reconcile` asked the engine what it would fix; the answer opens the confirmation.
+    pub reconcile_asked: bool,
     pub help_scroll: u16,
     /// The `:` command line, while typed.
     pub command: Option<String>,
@@ -332,6 +335,7 @@ impl AppState {
             default_layout: crate::domain::customer::Layout::Combined,
             help_open: false,
             help_scroll: 0,
+            reconcile_asked: false,
             command: None,
             confirm: None,
             notice: None,

@@ -156,7 +156,7 @@ fn on_confirm(s: &mut AppState, k: TextKey, mut c: Confirm) -> Vec<Command> {
         return Vec::new();
     }
     s.confirm = None;
-    if !c.bulk.is_empty() {
+    if !c.bulk.is_empty() && c.op != Operation::Reconcile {
         return start_bulk(s, c.bulk, c.op);
     }
     if c.op == Operation::Quit {
@@ -227,7 +227,13 @@ pub(super) fn target(s: &AppState) -> Option<(i64, String)> {
 }
 
 pub(super) fn operate(s: &mut AppState, op: Operation) -> Vec<Command> {
-    if matches!(op, Operation::Rollout | Operation::Reconcile) {
+    if op == Operation::Reconcile {
+        // What would be fixed is asked first: the confirmation lists it.
+        s.reconcile_asked = true;
+        notice(s, "reconcile: looking for what to fix…", false);
+        return vec![Command::CheckReconcile];
+    }
+    if op == Operation::Rollout {
         s.confirm = Some(Confirm {
             customer_id: 0,
             subdomain: if op == Operation::Rollout { "every running customer" } else { "the fleet" }.into(),

@@ -50,6 +50,8 @@ pub enum Command {
     Rollout,
     /// Apply reconcile's safe fixes.
     Reconcile,
+    /// Find what reconcile would fix, changing nothing (answered with `Event::Reconciled`).
+    CheckReconcile,
     /// Run a health check (with STUN).
     CheckHealth {
         /// Which customer.

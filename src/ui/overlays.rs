@@ -25,6 +25,14 @@ pub fn render(state: &AppState, t: &Theme, frame: &mut Frame, body: Rect) {
                     Span::styled(format!("{}▏", c.typed), t.bold()),
                 ]),
             ]
+        } else if c.op == crate::engine::protocol::Operation::Reconcile {
+            let mut l = vec![Line::raw(format!("Apply these {} fix(es)?", c.bulk.len()))];
+            l.extend(c.bulk.iter().take(8).map(|(_, f)| Line::styled(format!("· {f}"), t.dim())));
+            if c.bulk.len() > 8 {
+                l.push(Line::styled(format!("and {} more (`nbmsp reconcile` lists all)", c.bulk.len() - 8), t.dim()));
+            }
+            l.push(Line::raw("y yes   n no   Esc cancel"));
+            l
         } else if !c.bulk.is_empty() {
             let names: Vec<&str> = c.bulk.iter().map(|(_, n)| n.as_str()).take(6).collect();
             let more = if c.bulk.len() > names.len() {
@@ -51,7 +59,8 @@ pub fn render(state: &AppState, t: &Theme, frame: &mut Frame, body: Rect) {
                 Line::raw("y yes   n no   Esc cancel"),
             ]
         };
-        let area = centered(body, 72, 6);
+        let rows = u16::try_from(text.len()).unwrap_or(u16::MAX).saturating_add(2).max(6);
+        let area = centered(body, 76, rows);
         frame.render_widget(Clear, area);
         frame.render_widget(
             Paragraph::new(text).wrap(Wrap { trim: false }).block(Block::bordered().title(" Confirm ")),

@@ -213,6 +213,18 @@ fn handle(c: Rc<Ctx>, cmd: Command, tx: &UnboundedSender<Event>, logs: &Rc<RefCe
             }
         },
         Command::Rollout => fleet::rollout_command(c, tx),
+        Command::CheckReconcile => {
+            tokio::task::spawn_local(async move {
+                let r = with_ops(&c, async |ops| {
+                    crate::engine::reconcile::check(ops, &[]).await.map_err(|e| e.to_string())
+                })
+                .await;
+                let _ = tx.send(match r {
+                    Ok(findings) => Event::Reconciled { applied: Vec::new(), findings },
+                    Err(e) => Event::Error(format!("reconcile: {e}")),
+                });
+            });
+        }
         Command::CheckHealth { customer_id } => {
             tokio::task::spawn_local(async move {
                 let report = with_ops(&c, async |ops| ops.health(customer_id).await.map_err(|e| e.to_string())).await;
