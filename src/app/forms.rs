@@ -123,6 +123,7 @@ pub(super) fn on_setup(s: &mut AppState, k: TextKey) -> Vec<Command> {
                 ("layout", F::Layout),
                 ("proxy", F::Proxy),
                 ("data_dir", F::DataDir),
+                ("docker_network", F::Network),
                 ("relay_base_port", F::BasePort),
                 ("relay_port_count", F::PortCount),
             ]

@@ -30,6 +30,8 @@ pub enum SetupField {
     NpmSecret,
     /// Data dir.
     DataDir,
+    /// The Docker network customers' containers and the proxy share.
+    Network,
     /// First UDP port.
     BasePort,
     /// Number of UDP ports.
@@ -38,7 +40,7 @@ pub enum SetupField {
 
 impl SetupField {
     /// All fields in order.
-    pub const ALL: [SetupField; 13] = [
+    pub const ALL: [SetupField; 14] = [
         SetupField::User,
         SetupField::Password,
         SetupField::Repeat,
@@ -50,6 +52,7 @@ impl SetupField {
         SetupField::NpmIdentity,
         SetupField::NpmSecret,
         SetupField::DataDir,
+        SetupField::Network,
         SetupField::BasePort,
         SetupField::PortCount,
     ];
@@ -68,6 +71,7 @@ impl SetupField {
             SetupField::NpmIdentity => "NPM login",
             SetupField::NpmSecret => "NPM password",
             SetupField::DataDir => "Data dir",
+            SetupField::Network => "Network",
             SetupField::BasePort => "UDP from",
             SetupField::PortCount => "UDP ports",
         }
@@ -126,8 +130,23 @@ pub fn strength(pw: &str) -> u8 {
 impl SetupState {
     /// Defaults for a data home at `home`.
     pub fn new(home: &str) -> Self {
-        let defaults =
-            ["admin", "", "", "", "", "combined", "none", "", "", "", &format!("{home}/instances"), "3478", "100"];
+        let network = settings::def("docker_network").map(|d| d.default).unwrap_or_default();
+        let defaults = [
+            "admin",
+            "",
+            "",
+            "",
+            "",
+            "combined",
+            "none",
+            "",
+            "",
+            "",
+            &format!("{home}/instances"),
+            network,
+            "3478",
+            "100",
+        ];
         let mut s = Self {
             values: defaults.iter().map(|v| (*v).to_string()).collect(),
             focus: SetupField::Password,
@@ -188,6 +207,7 @@ impl SetupState {
             (SetupField::BaseDomain, "base_domain"),
             (SetupField::Email, "admin_email"),
             (SetupField::DataDir, "data_dir"),
+            (SetupField::Network, "docker_network"),
             (SetupField::BasePort, "relay_base_port"),
             (SetupField::PortCount, "relay_port_count"),
         ] {
@@ -274,6 +294,6 @@ mod tests {
         let s = SetupState::new("/var/lib/nbmsp");
         let missing: Vec<SetupField> = s.errors.iter().map(|(f, _)| *f).collect();
         assert_eq!(missing, [SetupField::Password, SetupField::BaseDomain, SetupField::Email]);
-        assert_eq!(s.fields().len(), 10, "NPM fields hidden with proxy = none");
+        assert_eq!(s.fields().len(), 11, "NPM fields hidden with proxy = none");
     }
 }

@@ -385,6 +385,7 @@ fn the_first_run_wizard_checks_everything_then_initialises() {
     let [Command::Init(req)] = cmds.as_slice() else { panic!("{cmds:?}") };
     assert_eq!((req.admin_user.as_str(), req.base_domain.as_str()), ("admin", "MSP.example"));
     assert!(req.settings.contains(&("proxy".to_string(), "none".to_string())));
+    assert!(req.settings.contains(&("docker_network".to_string(), "nbmsp".to_string())), "the wizard asks for it");
     assert!(!req.settings.iter().any(|(k, _)| k.starts_with("npm.")));
     assert!(!format!("{req:?}").contains("horse"), "passwords never reach debug output");
     update(&mut s, Action::Engine(Event::InitFailed("nbmsp is already initialised in /x".into())));
