@@ -3,7 +3,7 @@
 use super::detail::{DetailState, Tab};
 use super::update::{notice, start};
 use super::{AppState, Command, DockerState, Event, Operation, Screen};
-use crate::engine::lifecycle::Progress;
+use crate::engine::ops::lifecycle::Progress;
 
 pub(super) fn on_event(s: &mut AppState, ev: Event) -> Vec<Command> {
     match ev {

@@ -35,11 +35,11 @@ fn marked_customers_get_one_confirmed_bulk_action() {
         Action::Engine(Event::Finished { customer_id: 2, op: Operation::Restart, result: Err("no containers".into()) }),
     );
     assert!(s.running.is_empty());
-    let summary = crate::engine::bulk::BulkSummary {
+    let summary = crate::engine::fleet::bulk::BulkSummary {
         operation: "restart",
         ok: 1,
         failed: 1,
-        results: vec![crate::engine::bulk::BulkResult {
+        results: vec![crate::engine::fleet::bulk::BulkResult {
             customer_id: 2,
             subdomain: "acmebakery".into(),
             result: Err("no containers".into()),
@@ -82,7 +82,7 @@ fn a_rollout_is_confirmed_then_reports_waves_and_the_outcome() {
     use crate::engine::protocol::RolloutUpdate;
     update(&mut s, Action::Engine(Event::Rollout(Box::new(RolloutUpdate::Wave(1, vec!["acme".into()])))));
     assert_eq!(s.notice.as_ref().unwrap().text, "rollout canary: acme");
-    let report = crate::engine::rollout::RolloutReport {
+    let report = crate::engine::fleet::rollout::RolloutReport {
         failed: Some(("acme".into(), "server exited".into())),
         not_started: vec!["beta".into()],
         ..Default::default()
@@ -96,7 +96,7 @@ fn a_rollout_is_confirmed_then_reports_waves_and_the_outcome() {
 #[test]
 fn reconcile_findings_at_start_are_announced_and_fixed_on_request() {
     let mut s = logged_in();
-    let finding = crate::engine::reconcile::Finding {
+    let finding = crate::engine::fleet::reconcile::Finding {
         kind: "orphan_container",
         subject: "netbird-gone-server".into(),
         detail: "customer #9 does not exist".into(),
@@ -104,7 +104,7 @@ fn reconcile_findings_at_start_are_announced_and_fixed_on_request() {
         safe: true,
         action: None,
     };
-    let applied = vec![crate::engine::reconcile::Applied {
+    let applied = vec![crate::engine::fleet::reconcile::Applied {
         subject: "acme".into(),
         kind: "interrupted",
         ok: true,
@@ -120,7 +120,7 @@ fn reconcile_findings_at_start_are_announced_and_fixed_on_request() {
     typed(&mut s, "reconcile");
     assert_eq!(update(&mut s, Action::Text(TextKey::Enter)), vec![Command::CheckReconcile], "asks what it would fix");
     assert!(s.confirm.is_none());
-    let orphan = crate::engine::reconcile::Finding {
+    let orphan = crate::engine::fleet::reconcile::Finding {
         kind: "orphan_container",
         subject: "netbird-gone-server".into(),
         detail: "customer #9 does not exist".into(),

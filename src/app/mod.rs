@@ -26,7 +26,7 @@ mod ux_tests;
 
 use std::collections::BTreeMap;
 
-pub use crate::engine::lifecycle::Progress;
+pub use crate::engine::ops::lifecycle::Progress;
 pub use crate::engine::worker::{Command, Event, Operation};
 pub use update::update;
 

@@ -210,7 +210,7 @@ fn stop_asks_yes_or_no_and_deploy_does_not_ask() {
 fn deploy_progress_is_tracked_per_step() {
     let mut s = logged_in();
     update(&mut s, Action::Operate(Operation::Deploy));
-    use crate::engine::lifecycle::Step;
+    use crate::engine::ops::lifecycle::Step;
     update(
         &mut s,
         Action::Engine(Event::Progress { customer_id: 1, progress: Progress::Started { step: Step::Validate } }),

@@ -244,7 +244,7 @@ pub(super) fn operate(s: &mut AppState, op: Operation) -> Vec<Command> {
         return Vec::new();
     }
     if s.screen == Screen::Dashboard && !s.dashboard.marked.is_empty() {
-        if !crate::engine::bulk::allowed(op) {
+        if !crate::engine::fleet::bulk::allowed(op) {
             notice(s, format!("{} works on one customer at a time; Esc clears the marks", op.verb()), true);
             return Vec::new();
         }

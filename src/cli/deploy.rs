@@ -11,8 +11,8 @@ use crate::domain::deployment::LogLine;
 use crate::domain::sanitize::terminal_safe;
 use crate::engine::docker::DockerEngine;
 use crate::engine::health::HealthReport;
-use crate::engine::lifecycle::{Ops, Progress};
 use crate::engine::netbird::OwnerCredentials;
+use crate::engine::ops::lifecycle::{Ops, Progress};
 use crate::engine::proxy::AnyProxy;
 use crate::engine::{instance, render};
 use crate::store::{Session, Store};
@@ -46,7 +46,7 @@ pub async fn with_ops<T>(
 
 /// Prints progress events on stderr, one line each (stdout stays for results and JSON).
 pub fn print_progress(event: Progress) {
-    use crate::engine::lifecycle::Step;
+    use crate::engine::ops::lifecycle::Step;
     let total = Step::ALL.len();
     match event {
         Progress::Started { step } => eprintln!("[{}/{total}] {} ...", step.number(), step.label()),
@@ -90,7 +90,7 @@ pub async fn bulk(
     let customers = super::customer::resolve(store, t)?;
     if customers.is_empty() {
         if g.json {
-            return output::json(&crate::engine::bulk::BulkSummary {
+            return output::json(&crate::engine::fleet::bulk::BulkSummary {
                 operation: op.verb(),
                 ok: 0,
                 failed: 0,
@@ -114,12 +114,12 @@ pub async fn bulk(
             );
         }
     };
-    let mut done = |r: &crate::engine::bulk::BulkResult| match &r.result {
+    let mut done = |r: &crate::engine::fleet::bulk::BulkResult| match &r.result {
         Ok(m) => eprintln!("ok     {}: {}", r.subdomain, terminal_safe(m)),
         Err(e) => eprintln!("FAILED {}: {}", r.subdomain, terminal_safe(e)),
     };
     let summary = with_ops(g, store, session, async |ops| {
-        Ok(crate::engine::bulk::run(ops, &ids, op, parallel, &progress, &mut done).await?)
+        Ok(crate::engine::fleet::bulk::run(ops, &ids, op, parallel, &progress, &mut done).await?)
     })
     .await?;
     if g.json {

@@ -7,7 +7,7 @@ use clap::{Args, Subcommand};
 
 use super::{CliError, CliResult, GlobalArgs, auth, output};
 use crate::engine::docker::DockerEngine;
-use crate::engine::monitor::{Monitor, MonitorEvent};
+use crate::engine::fleet::monitor::{Monitor, MonitorEvent};
 
 /// `nbmsp monitor` options.
 #[derive(Debug, Args)]
@@ -114,8 +114,8 @@ pub async fn run(g: &GlobalArgs, a: MonitorArgs) -> CliResult {
         };
         // A crash (of this service, an app, a CLI) may have left operations half done.
         let recovered = super::deploy::with_ops(g, &store, &session, async |ops| {
-            let interrupted = crate::engine::reconcile::interrupted(&store)?;
-            Ok(crate::engine::reconcile::apply(ops, &interrupted).await)
+            let interrupted = crate::engine::fleet::reconcile::interrupted(&store)?;
+            Ok(crate::engine::fleet::reconcile::apply(ops, &interrupted).await)
         })
         .await;
         match recovered {

@@ -5,7 +5,7 @@ use clap::Args;
 
 use super::{CliError, CliResult, GlobalArgs, auth, deploy, output};
 use crate::domain::user::Permission;
-use crate::engine::reconcile;
+use crate::engine::fleet::reconcile;
 
 /// `nbmsp reconcile` options.
 #[derive(Debug, Args)]

@@ -4,7 +4,7 @@
 use clap::Args;
 
 use super::{CliError, CliResult, GlobalArgs, auth, deploy, output};
-use crate::engine::rollout::{self, RolloutEvent, RolloutPlan};
+use crate::engine::fleet::rollout::{self, RolloutEvent, RolloutPlan};
 
 /// `nbmsp rollout` options.
 #[derive(Debug, Args)]

@@ -4,28 +4,22 @@
 //! [`EngineError`] only.
 
 pub mod apply;
-pub mod bulk;
 pub mod compose;
 pub mod data;
 pub mod docker;
+pub mod fleet;
 pub mod health;
 pub mod host;
-mod images;
 pub mod instance;
-pub mod lifecycle;
-pub mod monitor;
 pub mod netbird;
 pub mod notify;
 pub mod npm;
-pub mod operations;
+pub mod ops;
 pub mod ports;
 pub mod protocol;
 pub mod proxy;
 pub mod public;
-pub mod reconcile;
-mod redeploy;
 pub mod render;
-pub mod rollout;
 pub mod stun;
 pub mod templates;
 pub mod worker;

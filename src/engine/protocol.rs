@@ -2,7 +2,7 @@
 //! data in domain types, so the UI never sees bollard, reqwest or SQL types.
 
 use super::health::HealthReport;
-use super::lifecycle::Progress;
+use super::ops::lifecycle::Progress;
 use crate::domain::audit::AuditEntry;
 use crate::domain::customer::{Customer, CustomerRef};
 use crate::domain::deployment::{ContainerInfo, Deployment, LogLine};
@@ -322,15 +322,15 @@ pub enum Event {
         result: Result<String, String>,
     },
     /// A bulk operation ended (each customer also got its own [`Event::Finished`]).
-    BulkDone(crate::engine::bulk::BulkSummary),
+    BulkDone(crate::engine::fleet::bulk::BulkSummary),
     /// A rollout moved on: a wave started, a customer ended, or it finished.
     Rollout(Box<RolloutUpdate>),
     /// Reconcile ran (at start, or on request): what it fixed and what is (still) wrong.
     Reconciled {
         /// Fixes applied.
-        applied: Vec<crate::engine::reconcile::Applied>,
+        applied: Vec<crate::engine::fleet::reconcile::Applied>,
         /// Findings left.
-        findings: Vec<crate::engine::reconcile::Finding>,
+        findings: Vec<crate::engine::fleet::reconcile::Finding>,
     },
     /// A health check ended.
     Health {
@@ -363,7 +363,7 @@ pub enum RolloutUpdate {
     /// Wave `n` (1 = the canary) starts with these customers.
     Wave(usize, Vec<String>),
     /// A customer ended.
-    Customer(crate::engine::bulk::BulkResult),
+    Customer(crate::engine::fleet::bulk::BulkResult),
     /// The rollout ended: its report, and what was done about the settings after a failure.
-    Finished(Result<(crate::engine::rollout::RolloutReport, Option<String>), String>),
+    Finished(Result<(crate::engine::fleet::rollout::RolloutReport, Option<String>), String>),
 }

@@ -9,7 +9,7 @@ use super::fit;
 use super::theme::Theme;
 use crate::app::AppState;
 use crate::app::detail::{DetailState, LOG_CAPACITY, Tab};
-use crate::engine::lifecycle::Step;
+use crate::engine::ops::lifecycle::Step;
 use crate::engine::worker::Detail;
 
 /// Draws the detail view of the open customer into `area`.

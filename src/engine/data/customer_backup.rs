@@ -10,7 +10,7 @@ use crate::domain::audit::AuditStatus;
 use crate::domain::customer::{Customer, NewCustomer};
 use crate::domain::deployment::DeploymentStatus;
 use crate::domain::settings::Settings;
-use crate::engine::lifecycle::{Ops, Progress};
+use crate::engine::ops::lifecycle::{Ops, Progress};
 use crate::engine::proxy::Proxy;
 use crate::engine::{EngineError, ports, render};
 use crate::store::vault::customer_scope;

@@ -15,7 +15,7 @@ use crate::domain::customer::Customer;
 use crate::domain::deployment::DeploymentStatus;
 use crate::domain::settings;
 use crate::engine::EngineError;
-use crate::engine::lifecycle::{Ops, Progress};
+use crate::engine::ops::lifecycle::{Ops, Progress};
 use crate::engine::proxy::Proxy;
 use crate::engine::render;
 use crate::store::meta::MigrationPlan;

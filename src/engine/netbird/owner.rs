@@ -12,7 +12,7 @@ use crate::domain::Timestamp;
 use crate::domain::audit::AuditStatus;
 use crate::domain::customer::Customer;
 use crate::engine::EngineError;
-use crate::engine::lifecycle::Ops;
+use crate::engine::ops::lifecycle::Ops;
 use crate::engine::proxy::Proxy;
 use crate::engine::render;
 use crate::store::{Store, Vault};

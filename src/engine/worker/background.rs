@@ -66,7 +66,7 @@ pub(super) async fn monitor(c: Rc<Ctx>, tx: UnboundedSender<Event>, focus: tokio
             }
         }
     };
-    let mut m = match crate::engine::monitor::Monitor::new(&c.store, &docker, &c.session.vault) {
+    let mut m = match crate::engine::fleet::monitor::Monitor::new(&c.store, &docker, &c.session.vault) {
         Ok(m) => m,
         Err(e) => {
             let _ = tx.send(Event::Error(format!("monitor: {e}")));
@@ -76,8 +76,8 @@ pub(super) async fn monitor(c: Rc<Ctx>, tx: UnboundedSender<Event>, focus: tokio
     if !c.session.role().allows(crate::domain::user::Permission::Operate) {
         m.observe_only();
     }
-    let forward = |e: crate::engine::monitor::MonitorEvent| {
-        use crate::engine::monitor::MonitorEvent as M;
+    let forward = |e: crate::engine::fleet::monitor::MonitorEvent| {
+        use crate::engine::fleet::monitor::MonitorEvent as M;
         match e {
             M::Round(r) if r.changed > 0 => send_customers(&c, &tx),
             M::Host(h) => {
@@ -100,12 +100,12 @@ pub(super) async fn startup_reconcile(c: Rc<Ctx>, tx: UnboundedSender<Event>) {
     let r = with_ops(&c, async |ops| {
         // A viewer's app reports interrupted work; finishing it is for whoever may.
         let interrupted = if ops.role.allows(crate::domain::user::Permission::Operate) {
-            crate::engine::reconcile::interrupted(&c.store).map_err(|e| e.to_string())?
+            crate::engine::fleet::reconcile::interrupted(&c.store).map_err(|e| e.to_string())?
         } else {
             Vec::new()
         };
-        let applied = crate::engine::reconcile::apply(ops, &interrupted).await;
-        let findings = crate::engine::reconcile::check(ops, &[]).await.map_err(|e| e.to_string())?;
+        let applied = crate::engine::fleet::reconcile::apply(ops, &interrupted).await;
+        let findings = crate::engine::fleet::reconcile::check(ops, &[]).await.map_err(|e| e.to_string())?;
         Ok((applied, findings))
     })
     .await;

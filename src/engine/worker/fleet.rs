@@ -6,7 +6,7 @@ use std::rc::Rc;
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::{Ctx, Event, Operation, send_customers, with_ops};
-use crate::engine::lifecycle::Progress;
+use crate::engine::ops::lifecycle::Progress;
 
 /// Runs one operation; deploys and redeploys are remembered so they can be cancelled.
 pub(super) fn operate_command(c: Rc<Ctx>, tx: UnboundedSender<Event>, customer_id: i64, op: Operation) {
@@ -34,7 +34,7 @@ pub(super) fn cancel(c: Rc<Ctx>, tx: UnboundedSender<Event>, customer_id: i64) {
     handle.abort();
     tokio::task::spawn_local(async move {
         let result = with_ops(&c, async |ops| {
-            crate::engine::reconcile::undo_cancelled(ops, customer_id).await.map_err(|e| e.to_string())
+            crate::engine::fleet::reconcile::undo_cancelled(ops, customer_id).await.map_err(|e| e.to_string())
         })
         .await
         .and_then(|m| Err(format!("cancelled: {m}")));
@@ -50,11 +50,11 @@ pub(super) fn bulk(c: Rc<Ctx>, tx: UnboundedSender<Event>, customer_ids: Vec<i64
         let progress = |customer_id: i64, p: Progress| {
             let _ = tx.send(Event::Progress { customer_id, progress: p });
         };
-        let mut done = |r: &crate::engine::bulk::BulkResult| {
+        let mut done = |r: &crate::engine::fleet::bulk::BulkResult| {
             let _ = tx.send(Event::Finished { customer_id: r.customer_id, op, result: r.result.clone() });
         };
         let summary = with_ops(&c, async |ops| {
-            crate::engine::bulk::run(ops, &customer_ids, op, parallel, &progress, &mut done)
+            crate::engine::fleet::bulk::run(ops, &customer_ids, op, parallel, &progress, &mut done)
                 .await
                 .map_err(|e| e.to_string())
         })
@@ -78,9 +78,9 @@ pub(super) fn bulk(c: Rc<Ctx>, tx: UnboundedSender<Event>, customer_ids: Vec<i64
 pub(super) fn reconcile(c: Rc<Ctx>, tx: UnboundedSender<Event>) {
     tokio::task::spawn_local(async move {
         let r = with_ops(&c, async |ops| {
-            let findings = crate::engine::reconcile::check(ops, &[]).await.map_err(|e| e.to_string())?;
-            let applied = crate::engine::reconcile::apply(ops, &findings).await;
-            let left = crate::engine::reconcile::check(ops, &[]).await.map_err(|e| e.to_string())?;
+            let findings = crate::engine::fleet::reconcile::check(ops, &[]).await.map_err(|e| e.to_string())?;
+            let applied = crate::engine::fleet::reconcile::apply(ops, &findings).await;
+            let left = crate::engine::fleet::reconcile::check(ops, &[]).await.map_err(|e| e.to_string())?;
             Ok((applied, left))
         })
         .await;
@@ -118,7 +118,7 @@ async fn operate(c: &Ctx, customer_id: i64, op: Operation, tx: &UnboundedSender<
                 Some(p) => format!("deleted; backup kept in {}", p.display()),
                 None => "deleted".to_string(),
             }),
-            Operation::Backup => crate::engine::bulk::backup(ops, customer_id).await,
+            Operation::Backup => crate::engine::fleet::bulk::backup(ops, customer_id).await,
             Operation::RetryCert => ops.retry_certificate(customer_id).await.map(|r| r.detail),
             Operation::ShowCredentials | Operation::Rollout | Operation::Reconcile | Operation::Quit => {
                 Ok(String::new())
@@ -134,9 +134,9 @@ async fn operate(c: &Ctx, customer_id: i64, op: Operation, tx: &UnboundedSender<
 async fn rollout(
     c: &Ctx,
     tx: &UnboundedSender<Event>,
-) -> Result<(crate::engine::rollout::RolloutReport, Option<String>), String> {
+) -> Result<(crate::engine::fleet::rollout::RolloutReport, Option<String>), String> {
+    use crate::engine::fleet::rollout::RolloutEvent;
     use crate::engine::protocol::RolloutUpdate;
-    use crate::engine::rollout::RolloutEvent;
     let batch = c.store.settings().map(|s| s.monitor.concurrency).unwrap_or(4);
     let on = |e: RolloutEvent| {
         let u = match e {
@@ -147,7 +147,7 @@ async fn rollout(
         let _ = tx.send(Event::Rollout(Box::new(u)));
     };
     let report = with_ops(c, async |ops| {
-        crate::engine::rollout::run(ops, crate::engine::rollout::RolloutPlan { canary: None, batch }, &on)
+        crate::engine::fleet::rollout::run(ops, crate::engine::fleet::rollout::RolloutPlan { canary: None, batch }, &on)
             .await
             .map_err(|e| e.to_string())
     })

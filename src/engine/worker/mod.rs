@@ -11,7 +11,7 @@ use futures_util::StreamExt;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
 use super::docker::DockerEngine;
-use super::lifecycle::Ops;
+use super::ops::lifecycle::Ops;
 use super::proxy::{self, AnyProxy};
 use crate::domain::user::Permission;
 use crate::store::{Session, Store};
@@ -216,7 +216,7 @@ fn handle(c: Rc<Ctx>, cmd: Command, tx: &UnboundedSender<Event>, logs: &Rc<RefCe
         Command::CheckReconcile => {
             tokio::task::spawn_local(async move {
                 let r = with_ops(&c, async |ops| {
-                    crate::engine::reconcile::check(ops, &[]).await.map_err(|e| e.to_string())
+                    crate::engine::fleet::reconcile::check(ops, &[]).await.map_err(|e| e.to_string())
                 })
                 .await;
                 let _ = tx.send(match r {

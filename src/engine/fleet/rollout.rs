@@ -7,15 +7,15 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::EngineError;
+use crate::engine::EngineError;
 use futures_util::{StreamExt, stream};
 
-use super::bulk::BulkResult;
-use super::lifecycle::{Ops, Progress};
-use super::proxy::Proxy;
-use super::{instance, render};
 use crate::domain::audit::AuditStatus;
 use crate::domain::customer::CustomerStatus;
+use crate::engine::fleet::bulk::BulkResult;
+use crate::engine::ops::lifecycle::{Ops, Progress};
+use crate::engine::proxy::Proxy;
+use crate::engine::{instance, render};
 
 /// How to roll out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

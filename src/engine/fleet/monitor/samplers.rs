@@ -225,8 +225,8 @@ type DeviceRound = (i64, Option<u32>, Option<Result<(), EngineError>>, Result<u3
 
 impl<'a> Monitor<'a> {
     /// Operations as the monitor runs them (audited as `monitor`; it never touches the proxy).
-    pub(super) fn ops(&self) -> crate::engine::lifecycle::Ops<'a, crate::engine::proxy::NoProxy> {
-        crate::engine::lifecycle::Ops {
+    pub(super) fn ops(&self) -> crate::engine::ops::lifecycle::Ops<'a, crate::engine::proxy::NoProxy> {
+        crate::engine::ops::lifecycle::Ops {
             store: self.store,
             vault: self.vault,
             actor: "monitor",
@@ -270,7 +270,7 @@ impl<'a> Monitor<'a> {
 /// Whether the customer's owner token expires within `renew_days` (read from the database, only
 /// for the few customers whose device count is due).
 fn renewal_due<P: crate::engine::proxy::Proxy>(
-    ops: &crate::engine::lifecycle::Ops<'_, P>,
+    ops: &crate::engine::ops::lifecycle::Ops<'_, P>,
     id: i64,
     renew_days: u32,
 ) -> bool {

@@ -16,15 +16,15 @@ use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 
-use super::EngineError;
-use super::docker::{DockerEngine, FleetContainer};
-use super::host::{self, CpuHistory};
-use super::notify::Notifier;
 use crate::domain::alerts::{AlertBook, HOST_SCOPE, Judged, Notice};
 use crate::domain::customer::CustomerStatus;
 use crate::domain::deployment::ContainerStats;
 use crate::domain::fleet::{self, Condition, ContainerSeen, HostStats, Observation, ProbeSeen, RoundReport};
 use crate::domain::settings::Settings;
+use crate::engine::EngineError;
+use crate::engine::docker::{DockerEngine, FleetContainer};
+use crate::engine::host::{self, CpuHistory};
+use crate::engine::notify::Notifier;
 use crate::store::customers::CustomerRow;
 use crate::store::{Store, Vault};
 

@@ -3,14 +3,14 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::EngineError;
-use super::health::{self, HealthReport};
 use super::lifecycle::Ops;
-use super::proxy::Proxy;
-use super::{instance, render};
 use crate::domain::audit::AuditStatus;
 use crate::domain::customer::{Customer, CustomerStatus};
 use crate::domain::deployment::{ContainerInfo, ContainerStats, DeploymentStatus};
+use crate::engine::EngineError;
+use crate::engine::health::{self, HealthReport};
+use crate::engine::proxy::Proxy;
+use crate::engine::{instance, render};
 
 fn stop_grace() -> Duration {
     Duration::from_secs(10)
@@ -186,7 +186,7 @@ impl<P: Proxy> Ops<'_, P> {
             self.proxy.unregister(&self.proxy_record(customer_id)).await?;
             self.store.journal_step(journal, "remove files and data")?;
             let gone = dir.clone();
-            super::blocking(move || instance::remove(&gone, true)).await?;
+            crate::engine::blocking(move || instance::remove(&gone, true)).await?;
             self.store.journal_step(journal, "remove records")?;
             self.store.delete_deployment(customer_id)?;
             self.store.delete_customer(self.actor, customer_id)?;
@@ -235,11 +235,11 @@ impl<P: Proxy> Ops<'_, P> {
         customer: &Customer,
         deployment: Option<&crate::domain::deployment::Deployment>,
         settings: &crate::domain::settings::Settings,
-    ) -> Option<super::public::PublicCheck> {
+    ) -> Option<crate::engine::public::PublicCheck> {
         let registered = deployment.is_some_and(|d| d.npm_proxy_id.is_some())
             || (settings.proxy == crate::domain::settings::ProxyKind::None && deployment.is_some());
         let target = settings.https_address.as_deref().filter(|_| registered)?;
-        Some(super::public::check(&customer.fqdn(&settings.base_domain), target).await)
+        Some(crate::engine::public::check(&customer.fqdn(&settings.base_domain), target).await)
     }
 
     /// One-shot resource samples of the customer's containers (all at once: a handful per customer).

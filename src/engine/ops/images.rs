@@ -2,13 +2,13 @@
 //! (pulled when missing, or every time under `images.pull = always`), and never a management
 //! image too old to be bootstrapped safely.
 
-use super::EngineError;
 use super::lifecycle::{Ops, Progress};
-use super::proxy::Proxy;
-use super::render::RenderedStack;
 use crate::domain::customer::Customer;
 use crate::domain::images::too_old_for_setup;
 use crate::domain::settings::{ImagePull, Settings};
+use crate::engine::EngineError;
+use crate::engine::proxy::Proxy;
+use crate::engine::render::RenderedStack;
 
 impl<P: Proxy> Ops<'_, P> {
     /// Makes sure every image of the stack is on the engine: pulled when missing, or every time

@@ -7,17 +7,17 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::apply;
-use super::docker::DockerEngine;
-use super::health;
-use super::netbird::OwnerCredentials;
-use super::netbird::owner::OwnerOutcome;
-use super::proxy::{Proxy, ProxyRecord, ProxyRequest};
-use super::render::{self, RenderedStack};
-use super::{EngineError, instance, ports};
 use crate::domain::audit::AuditStatus;
 use crate::domain::customer::{Customer, CustomerStatus};
 use crate::domain::deployment::{ContainerInfo, DeploymentStatus};
+use crate::engine::apply;
+use crate::engine::docker::DockerEngine;
+use crate::engine::health;
+use crate::engine::netbird::OwnerCredentials;
+use crate::engine::netbird::owner::OwnerOutcome;
+use crate::engine::proxy::{Proxy, ProxyRecord, ProxyRequest};
+use crate::engine::render::{self, RenderedStack};
+use crate::engine::{EngineError, instance, ports};
 use crate::store::{Store, Vault};
 
 /// The steps of a deploy, in order; progress events name them.
@@ -261,7 +261,7 @@ impl<P: Proxy> Ops<'_, P> {
     }
 
     /// Wraps `progress` so every step started is also written to journal entry `id`.
-    pub(super) fn journaled<'p>(&'p self, id: i64, progress: &'p mut dyn FnMut(Progress)) -> impl FnMut(Progress) + 'p {
+    pub(crate) fn journaled<'p>(&'p self, id: i64, progress: &'p mut dyn FnMut(Progress)) -> impl FnMut(Progress) + 'p {
         move |p: Progress| {
             if let Progress::Started { step } = &p
                 && let Err(e) = self.store.journal_step(id, step.label())
@@ -322,7 +322,7 @@ impl<P: Proxy> Ops<'_, P> {
     /// ready → owner → proxy → record. The owner is created while the instance is reachable only
     /// on the Docker network: `/api/setup` needs no authentication, so whoever reaches it first
     /// owns the instance.
-    pub(super) async fn apply_stack(
+    pub(crate) async fn apply_stack(
         &self,
         customer: &Customer,
         port: u16,
@@ -493,7 +493,7 @@ impl<P: Proxy> Ops<'_, P> {
         progress(Progress::Note { text: "rolled back: no containers, files or port left".into() });
     }
 
-    pub(super) fn proxy_request(
+    pub(crate) fn proxy_request(
         &self,
         customer: &Customer,
         settings: &crate::domain::settings::Settings,
@@ -508,7 +508,7 @@ impl<P: Proxy> Ops<'_, P> {
     }
 
     /// What the proxy registered for the customer, as stored.
-    pub(super) fn proxy_record(&self, customer_id: i64) -> ProxyRecord {
+    pub(crate) fn proxy_record(&self, customer_id: i64) -> ProxyRecord {
         self.store
             .deployment(customer_id)
             .ok()
@@ -572,7 +572,7 @@ impl<P: Proxy> Ops<'_, P> {
         Ok(out)
     }
 
-    pub(super) fn require_deployed(&self, customer: &Customer) -> Result<(), EngineError> {
+    pub(crate) fn require_deployed(&self, customer: &Customer) -> Result<(), EngineError> {
         if self.store.deployment(customer.id)?.is_none() {
             return Err(EngineError::Files(format!("customer '{}' is not deployed", customer.subdomain)));
         }

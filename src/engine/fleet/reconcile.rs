@@ -11,13 +11,13 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use super::EngineError;
-use super::lifecycle::{Ops, Progress};
-use super::proxy::{AnyProxy, Proxy};
-use super::render;
 use crate::domain::audit::AuditStatus;
 use crate::domain::customer::{Customer, CustomerStatus};
 use crate::domain::fleet;
+use crate::engine::EngineError;
+use crate::engine::ops::lifecycle::{Ops, Progress};
+use crate::engine::proxy::{AnyProxy, Proxy};
+use crate::engine::render;
 use crate::store::journal::JournalEntry;
 
 /// One difference between the database and the world.
@@ -119,7 +119,7 @@ pub async fn check(ops: &Ops<'_, AnyProxy>, purge: &[String]) -> Result<Vec<Find
     let customers: BTreeMap<i64, Customer> =
         store.customers(&Default::default())?.into_iter().map(|c| (c.id, c)).collect();
     let containers = ops.docker.list_fleet(&store.installation_id()?).await?;
-    let mut by_customer: BTreeMap<i64, Vec<super::docker::FleetContainer>> = BTreeMap::new();
+    let mut by_customer: BTreeMap<i64, Vec<crate::engine::docker::FleetContainer>> = BTreeMap::new();
     for c in containers {
         by_customer.entry(c.customer_id).or_default().push(c);
     }
@@ -262,12 +262,12 @@ pub async fn check(ops: &Ops<'_, AnyProxy>, purge: &[String]) -> Result<Vec<Find
 
 async fn proxy_findings(
     store: &crate::store::Store,
-    client: &super::npm::client::NpmClient,
+    client: &crate::engine::npm::client::NpmClient,
     customers: &BTreeMap<i64, Customer>,
     base_domain: &str,
     skip: &dyn Fn(i64) -> bool,
 ) -> Result<Vec<Finding>, EngineError> {
-    let npm = |e: super::npm::client::NpmError| EngineError::Proxy(e.to_string());
+    let npm = |e: crate::engine::npm::client::NpmError| EngineError::Proxy(e.to_string());
     let hosts = client.hosts(None).await.map_err(npm)?;
     let mut out = Vec::new();
     let domains: BTreeMap<String, &Customer> = customers.values().map(|c| (c.fqdn(base_domain), c)).collect();

@@ -1,12 +1,12 @@
 //! Redeploys: apply changed settings, images or layout to a deployed customer, recreating only
 //! what changed; on failure, cancel or crash the previous files and containers come back.
 
-use super::EngineError;
 use super::lifecycle::{DeployOutcome, Ops, Progress, Step};
-use super::proxy::Proxy;
-use super::{apply, instance, render};
 use crate::domain::audit::AuditStatus;
 use crate::domain::customer::{Customer, CustomerStatus};
+use crate::engine::EngineError;
+use crate::engine::proxy::Proxy;
+use crate::engine::{apply, instance, render};
 
 impl<P: Proxy> Ops<'_, P> {
     /// Puts back the files and containers a cancelled redeploy replaced (kept on disk while it
@@ -32,7 +32,7 @@ impl<P: Proxy> Ops<'_, P> {
 
     /// Applies changed settings, images or layout to a deployed customer, recreating only what
     /// changed. On failure the previous files and containers come back; data is never touched.
-    pub(super) async fn redeploy_unlocked(
+    pub(crate) async fn redeploy_unlocked(
         &self,
         customer_id: i64,
         progress: &mut dyn FnMut(Progress),
@@ -122,7 +122,7 @@ impl<P: Proxy> Ops<'_, P> {
             .find(|(n, _)| *n == "docker-compose.yml")
             .map(|(_, c)| String::from_utf8_lossy(c).into_owned())
             .ok_or_else(|| EngineError::Files("no previous docker-compose.yml to restore".into()))?;
-        let file = super::compose::ComposeFile::parse(&compose).map_err(EngineError::Files)?;
+        let file = crate::engine::compose::ComposeFile::parse(&compose).map_err(EngineError::Files)?;
         // The previous layout is whatever the previous compose file describes.
         let layout = if file.services.contains_key("server") {
             crate::domain::customer::Layout::Combined
@@ -136,15 +136,23 @@ impl<P: Proxy> Ops<'_, P> {
             }
         }
         let prefix = render::prefix(customer);
-        let baseline = super::health::restart_baseline(self.docker, &prefix, layout).await?;
+        let baseline = crate::engine::health::restart_baseline(self.docker, &prefix, layout).await?;
         let project = format!("nbmsp-{prefix}");
         apply::apply(self.docker, &file, &project, layout, dir).await?;
         // "Restored" means answering again, not just started: NetBird takes seconds to come up.
         let settings = self.store.settings()?;
         let port = self.store.deployment(customer.id)?.and_then(|d| d.relay_udp_port);
         let timeout = std::time::Duration::from_secs(settings.health_timeout_s);
-        super::health::wait_ready(self.docker, &prefix, layout, &settings.docker_network, port, &baseline, timeout)
-            .await?;
+        crate::engine::health::wait_ready(
+            self.docker,
+            &prefix,
+            layout,
+            &settings.docker_network,
+            port,
+            &baseline,
+            timeout,
+        )
+        .await?;
         Ok(())
     }
 }

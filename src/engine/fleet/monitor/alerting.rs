@@ -106,7 +106,7 @@ impl Monitor<'_> {
         if !self.acting {
             return;
         }
-        let ops = crate::engine::lifecycle::Ops {
+        let ops = crate::engine::ops::lifecycle::Ops {
             store: self.store,
             vault: self.vault,
             actor: "monitor",
@@ -117,11 +117,11 @@ impl Monitor<'_> {
             proxy: &proxy,
             template_dir: templates,
         };
-        let recovered = match crate::engine::reconcile::interrupted(self.store) {
-            Ok(found) => crate::engine::reconcile::apply(&ops, &found).await,
+        let recovered = match crate::engine::fleet::reconcile::interrupted(self.store) {
+            Ok(found) => crate::engine::fleet::reconcile::apply(&ops, &found).await,
             Err(e) => return sink(MonitorEvent::Error(format!("after the Docker outage: {e}"))),
         };
-        let findings = match crate::engine::reconcile::check(&ops, &[]).await {
+        let findings = match crate::engine::fleet::reconcile::check(&ops, &[]).await {
             Ok(f) => f,
             Err(e) => return sink(MonitorEvent::Error(format!("after the Docker outage: {e}"))),
         };

@@ -5,10 +5,10 @@
 use futures_util::{StreamExt, stream};
 use serde::Serialize;
 
-use super::EngineError;
-use super::lifecycle::{Ops, Progress};
-use super::protocol::Operation;
-use super::proxy::Proxy;
+use crate::engine::EngineError;
+use crate::engine::ops::lifecycle::{Ops, Progress};
+use crate::engine::protocol::Operation;
+use crate::engine::proxy::Proxy;
 
 /// One customer's outcome.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -1,0 +1,7 @@
+//! Operations on one customer: deploy (lifecycle.rs, with the images it needs), redeploy, and
+//! start, stop, restart, delete, health and stats (operations.rs), all as methods of `Ops`.
+
+mod images;
+pub mod lifecycle;
+pub mod operations;
+mod redeploy;
