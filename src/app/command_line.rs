@@ -135,3 +135,38 @@ fn open_on(s: &mut AppState, t: Tab) -> Vec<Command> {
     }
     cmds
 }
+
+/// Completes the word being typed on the command line (Tab): a command, or a customer's
+/// subdomain after one. A unique match is filled in with a space; several fill in what they
+/// share and are listed.
+pub fn complete(s: &mut AppState) {
+    let Some(line) = s.command.clone() else { return };
+    let (head, word) = match line.rsplit_once(' ') {
+        Some((h, w)) => (format!("{h} "), w.to_string()),
+        None => (String::new(), line.clone()),
+    };
+    let candidates: Vec<String> = if head.is_empty() {
+        COMMANDS
+            .iter()
+            .flat_map(|(cmd, _)| cmd.split(' ').next().unwrap_or("").split('|'))
+            .map(str::to_string)
+            .collect()
+    } else {
+        s.dashboard.rows.iter().map(|r| r.customer.subdomain.clone()).collect()
+    };
+    let matching: Vec<&String> = candidates.iter().filter(|c| c.starts_with(&word)).collect();
+    match matching.as_slice() {
+        [] => notice(s, format!("nothing starts with {word}"), true),
+        [one] => s.command = Some(format!("{head}{one} ")),
+        many => {
+            let first = many[0].as_str();
+            let shared = many
+                .iter()
+                .fold(first.len(), |n, c| first.chars().zip(c.chars()).take_while(|(a, b)| a == b).count().min(n));
+            s.command =
+                Some(format!("{head}{}", &first[..first.char_indices().nth(shared).map_or(first.len(), |(i, _)| i)]));
+            let shown: Vec<&str> = many.iter().take(8).map(|c| c.as_str()).collect();
+            notice(s, shown.join("  "), false);
+        }
+    }
+}

@@ -54,6 +54,10 @@ fn on_text(s: &mut AppState, k: TextKey) -> Vec<Command> {
                 s.command = None;
                 Vec::new()
             }
+            TextKey::Tab => {
+                super::command_line::complete(s);
+                Vec::new()
+            }
             k => {
                 if let Some(cmd) = s.command.as_mut() {
                     edit(cmd, k);

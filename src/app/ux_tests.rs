@@ -102,3 +102,22 @@ fn a_paused_log_view_stays_on_its_lines() {
     assert_eq!(d.log_scroll, before + 2, "anchored to the same lines");
     assert!(!s.dirty, "nothing on screen moved");
 }
+
+#[test]
+fn tab_completes_commands_and_subdomains() {
+    let mut s = logged_in();
+    update(&mut s, Action::CommandLine);
+    typed(&mut s, "rest");
+    update(&mut s, Action::Text(TextKey::Tab));
+    assert_eq!(s.command.as_deref(), Some("rest"), "restart and restore share it");
+    assert!(s.notice.as_ref().unwrap().text.contains("restart") && s.notice.as_ref().unwrap().text.contains("restore"));
+    typed(&mut s, "ar");
+    update(&mut s, Action::Text(TextKey::Tab));
+    assert_eq!(s.command.as_deref(), Some("restart "));
+    typed(&mut s, "acme");
+    update(&mut s, Action::Text(TextKey::Tab));
+    assert_eq!(s.command.as_deref(), Some("restart acme"), "acme and acmebakery share it");
+    typed(&mut s, "b");
+    update(&mut s, Action::Text(TextKey::Tab));
+    assert_eq!(s.command.as_deref(), Some("restart acmebakery "));
+}

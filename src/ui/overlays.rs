@@ -93,7 +93,7 @@ fn help(state: &AppState, t: &Theme, frame: &mut Frame, body: Rect) {
         .map(|b| Line::from(vec![Span::styled(format!("{:>7}  ", b.label), t.key()), Span::raw(b.what)]))
         .collect();
     lines.push(Line::raw(""));
-    lines.push(Line::styled("  : commands (CUSTOMER is a subdomain or #id):", t.dim()));
+    lines.push(Line::styled("  : commands (CUSTOMER is a subdomain or #id; Tab completes):", t.dim()));
     for (cmd, what) in crate::app::command_line::COMMANDS {
         lines.push(Line::from(vec![Span::styled(format!("  :{cmd}"), t.key()), Span::raw(format!("  {what}"))]));
     }
