@@ -19,14 +19,17 @@ pub(super) async fn refresh_customers(c: Rc<Ctx>, tx: UnboundedSender<Event>) {
     let mut seen = c.store.data_version().ok();
     let mut since_read = Duration::ZERO;
     let mut last_settings = None;
+    let read_interval = || Duration::from_secs(c.store.settings().map(|s| s.refresh_interval_s).unwrap_or(10));
+    let mut interval = read_interval();
     loop {
         tokio::time::sleep(POLL).await;
         since_read += POLL;
         let version = c.store.data_version().ok();
-        let interval = Duration::from_secs(c.store.settings().map(|s| s.refresh_interval_s).unwrap_or(10));
         if version == seen && since_read < interval {
             continue;
         }
+        // The interval is re-read with the rest, not on every poll.
+        interval = read_interval();
         seen = version;
         since_read = Duration::ZERO;
         // Settings changed by the CLI or another app show in an open editor too.
