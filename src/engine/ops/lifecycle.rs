@@ -15,7 +15,7 @@ use crate::engine::docker::DockerEngine;
 use crate::engine::health;
 use crate::engine::netbird::OwnerCredentials;
 use crate::engine::netbird::owner::OwnerOutcome;
-use crate::engine::proxy::{Proxy, ProxyRecord, ProxyRequest};
+use crate::engine::proxy::Proxy;
 use crate::engine::render::{self, RenderedStack};
 use crate::engine::{EngineError, instance, ports};
 use crate::store::{Store, Vault};
@@ -207,11 +207,6 @@ impl<P: Proxy> Ops<'_, P> {
         progress: &mut dyn FnMut(Progress),
     ) -> Result<DeployOutcome, EngineError> {
         self.locked(customer_id, "redeploy", self.redeploy_unlocked(customer_id, progress)).await
-    }
-
-    /// Tries again to get the customer's certificate.
-    pub async fn retry_certificate(&self, customer_id: i64) -> Result<ProxyRecord, EngineError> {
-        self.locked(customer_id, "retry-cert", self.retry_certificate_unlocked(customer_id)).await
     }
 
     /// Renders the customer's files with `udp_port` (secrets are created and stored if new).
@@ -491,58 +486,6 @@ impl<P: Proxy> Ops<'_, P> {
             progress(Progress::Note { text: format!("rollback: {e}") });
         }
         progress(Progress::Note { text: "rolled back: no containers, files or port left".into() });
-    }
-
-    pub(crate) fn proxy_request(
-        &self,
-        customer: &Customer,
-        settings: &crate::domain::settings::Settings,
-    ) -> Result<ProxyRequest, EngineError> {
-        Ok(ProxyRequest {
-            customer_id: customer.id,
-            domain: customer.fqdn(&settings.base_domain),
-            layout: customer.layout,
-            prefix: render::prefix(customer),
-            installation: self.store.installation_id()?,
-        })
-    }
-
-    /// What the proxy registered for the customer, as stored.
-    pub(crate) fn proxy_record(&self, customer_id: i64) -> ProxyRecord {
-        self.store
-            .deployment(customer_id)
-            .ok()
-            .flatten()
-            .map(|d| ProxyRecord {
-                proxy_id: d.npm_proxy_id,
-                certificate_id: d.npm_certificate_id,
-                certificate_owned: d.npm_certificate_owned,
-                pending: d.proxy_pending,
-                detail: String::new(),
-            })
-            .unwrap_or_default()
-    }
-
-    /// Tries again to get the customer's certificate (after DNS was fixed, a rate limit passed).
-    async fn retry_certificate_unlocked(&self, customer_id: i64) -> Result<ProxyRecord, EngineError> {
-        let customer = self.store.customer(customer_id)?;
-        self.require_deployed(&customer)?;
-        let settings = self.store.settings()?;
-        let req = self.proxy_request(&customer, &settings)?;
-        let record = self.proxy.retry_certificate(&req, &self.proxy_record(customer_id)).await?;
-        self.store.set_proxy_state(
-            customer_id,
-            record.proxy_id,
-            record.certificate_id,
-            record.certificate_owned,
-            record.pending.as_deref(),
-        )?;
-        let status = if record.pending.is_some() { AuditStatus::Error } else { AuditStatus::Success };
-        self.store.log_customer(self.actor, &customer, "retry-cert", status, &record.detail)?;
-        if record.pending.is_none() && customer.status == CustomerStatus::Active {
-            self.store.set_customer_status(customer_id, CustomerStatus::Active, None)?;
-        }
-        Ok(record)
     }
 
     /// Names of the customer's containers on the engine, found by label (so containers of a

@@ -4,4 +4,5 @@
 mod images;
 pub mod lifecycle;
 pub mod operations;
+mod proxying;
 mod redeploy;
