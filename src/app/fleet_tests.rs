@@ -96,14 +96,7 @@ fn a_rollout_is_confirmed_then_reports_waves_and_the_outcome() {
 #[test]
 fn reconcile_findings_at_start_are_announced_and_fixed_on_request() {
     let mut s = logged_in();
-    let finding = crate::engine::fleet::reconcile::Finding {
-        kind: "orphan_container",
-        subject: "netbird-gone-server".into(),
-        detail: "customer #9 does not exist".into(),
-        fix: "remove the container".into(),
-        safe: true,
-        action: None,
-    };
+    let finding = orphan();
     let applied = vec![crate::engine::fleet::reconcile::Applied {
         subject: "acme".into(),
         kind: "interrupted",
@@ -120,14 +113,7 @@ fn reconcile_findings_at_start_are_announced_and_fixed_on_request() {
     typed(&mut s, "reconcile");
     assert_eq!(update(&mut s, Action::Text(TextKey::Enter)), vec![Command::CheckReconcile], "asks what it would fix");
     assert!(s.confirm.is_none());
-    let orphan = crate::engine::fleet::reconcile::Finding {
-        kind: "orphan_container",
-        subject: "netbird-gone-server".into(),
-        detail: "customer #9 does not exist".into(),
-        fix: "remove the container".into(),
-        safe: true,
-        action: None,
-    };
+    let orphan = orphan();
     update(&mut s, Action::Engine(Event::Reconciled { applied: vec![], findings: vec![orphan] }));
     let c = s.confirm.clone().expect("the confirmation lists the fixes");
     assert_eq!(c.bulk, vec![(0, "orphan container netbird-gone-server: remove the container".to_string())]);
@@ -159,4 +145,16 @@ fn a_running_deploy_can_be_cancelled_from_its_progress_view() {
     );
     assert!(s.running.is_empty());
     assert!(s.notice.as_ref().unwrap().text.contains("rolled back"));
+}
+
+/// A safe finding reconcile reports: a container of a customer that does not exist.
+fn orphan() -> crate::engine::fleet::reconcile::Finding {
+    crate::engine::fleet::reconcile::Finding {
+        kind: "orphan_container",
+        subject: "netbird-gone-server".into(),
+        detail: "customer #9 does not exist".into(),
+        fix: "remove the container".into(),
+        safe: true,
+        action: None,
+    }
 }
