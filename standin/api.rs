@@ -15,6 +15,7 @@ use std::fs;
 use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use crate::account::Account;
 use crate::http::{Request, Response, error, json};
 use crate::json::Json;
 
@@ -36,17 +37,20 @@ pub struct Store {
     /// `NB_SETUP_PAT_ENABLED=true` in the environment.
     setup_pat: bool,
     issuer: String,
-    owner: Option<(String, String)>,
+    /// The owner's user id and email.
+    pub owner: Option<(String, String)>,
     tokens: Vec<Token>,
-    counter: u64,
+    pub counter: u64,
+    /// Peers, setup keys, users and groups (`account.rs`).
+    pub account: Account,
 }
 
-fn now() -> u64 {
+pub fn now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 
 /// A random-looking id from the clock, the pid and a counter (no RNG in std).
-fn fresh(counter: &mut u64, len: usize) -> String {
+pub fn fresh(counter: &mut u64, len: usize) -> String {
     *counter += 1;
     let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
     let mut out = String::new();
@@ -59,7 +63,7 @@ fn fresh(counter: &mut u64, len: usize) -> String {
     out
 }
 
-fn iso(secs: u64) -> String {
+pub fn iso(secs: u64) -> String {
     // Civil-from-days (Howard Hinnant's algorithm), so RFC 3339 needs no crate.
     let days = (secs / DAY) as i64;
     let rem = secs % DAY;
@@ -86,6 +90,7 @@ impl Store {
             owner: None,
             tokens: Vec::new(),
             counter: 0,
+            account: Account::default(),
         };
         for line in fs::read_to_string(&s.file).unwrap_or_default().lines() {
             let f: Vec<&str> = line.split('\t').collect();
@@ -98,13 +103,21 @@ impl Store {
                     created: created.parse().unwrap_or(0),
                     expires: expires.parse().unwrap_or(0),
                 }),
+                [kind, rest] => {
+                    s.account.load_line(kind, rest);
+                }
                 _ => {}
             }
+        }
+        // A data dir from before accounts were kept: give the owner the account setup makes.
+        if let (Some((id, email)), None) = (s.owner.clone(), s.account.all_group()) {
+            crate::admin::seed(&mut s.account, &id, &email, "", &mut s.counter);
+            s.save();
         }
         s
     }
 
-    fn save(&self) {
+    pub fn save(&self) {
         let mut out = String::new();
         if let Some((id, email)) = &self.owner {
             out.push_str(&format!("owner\t{id}\t{email}\n"));
@@ -112,6 +125,7 @@ impl Store {
         for t in &self.tokens {
             out.push_str(&format!("token\t{}\t{}\t{}\t{}\t{}\n", t.id, t.name, t.plain, t.created, t.expires));
         }
+        out.push_str(&self.account.lines());
         if let Err(e) = fs::write(&self.file, out) {
             crate::log("management", "ERROR", &format!("cannot write {}: {e}", self.file));
         }
@@ -202,6 +216,7 @@ fn setup(st: &mut Store, req: &Request) -> Response {
     }
     let user_id = fresh(&mut st.counter, 24);
     st.owner = Some((user_id.clone(), email.clone()));
+    crate::admin::seed(&mut st.account, &user_id, &email, &name, &mut st.counter);
     st.save();
     let pat = if create_pat {
         let days = expire_in.unwrap_or(1) as u64;
@@ -226,8 +241,7 @@ fn valid_email(e: &str) -> bool {
 fn known(method: &str, segs: &[&str]) -> bool {
     matches!(
         (method, segs),
-        ("GET", ["peers"])
-            | ("GET", ["users", "current"])
+        ("GET", ["users", "current"])
             | ("GET" | "POST", ["users", _, "tokens"])
             | ("DELETE", ["users", _, "tokens", _])
     )
@@ -237,7 +251,7 @@ fn authenticated(st: &mut Store, req: &Request) -> Option<Response> {
     // gorilla/mux runs the auth middleware only for a matched route: an unknown path is a 404
     // whatever the token.
     let segs: Vec<&str> = req.path.trim_start_matches("/api/").split('/').collect();
-    if !known(&req.method, &segs) {
+    if !known(&req.method, &segs) && !crate::admin::known(&req.method, &segs) {
         return Some(Response::Body { status: 404, ctype: "text/plain", body: "404 page not found\n".into() });
     }
     let Some(auth) = req.header("authorization") else {
@@ -251,8 +265,10 @@ fn authenticated(st: &mut Store, req: &Request) -> Option<Response> {
         return Some(error(401, "token invalid"));
     }
     let owner_id = st.owner.as_ref().map(|o| o.0.clone()).unwrap_or_default();
+    if !known(&req.method, &segs) {
+        return crate::admin::route(st, &req.method, &segs, &req.body);
+    }
     let answer = match (req.method.as_str(), segs.as_slice()) {
-        ("GET", ["peers"]) => json(200, &crate::peers_json()),
         ("GET", ["users", "current"]) => {
             let email = st.owner.as_ref().map(|o| o.1.clone()).unwrap_or_default();
             json(

@@ -45,6 +45,12 @@ impl Json {
             _ => None,
         }
     }
+    pub fn as_array(&self) -> Option<&[Json]> {
+        match self {
+            Json::Arr(a) => Some(a),
+            _ => None,
+        }
+    }
     pub fn is_null(&self) -> bool {
         matches!(self, Json::Null)
     }

@@ -11,6 +11,8 @@
 //! Knobs for tests (environment): STANDIN_STARTUP_DELAY_MS (default 5000: how long the
 //! management API takes to come up), STANDIN_PEERS ("total,connected"), STANDIN_LOG_RATE.
 
+mod account;
+mod admin;
 mod api;
 mod http;
 mod json;
@@ -400,14 +402,4 @@ pub fn fnv(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf29ce484222325u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x100000001b3))
 }
 
-/// Peers for metering tests: STANDIN_PEERS="total,connected" (default 0,0).
-pub fn peers_json() -> String {
-    let spec = env::var("STANDIN_PEERS").unwrap_or_default();
-    let mut it = spec.split(',').map(|n| n.trim().parse::<usize>().unwrap_or(0));
-    let (total, connected) = (it.next().unwrap_or(0), it.next().unwrap_or(0));
-    let peers: Vec<String> = (0..total)
-        .map(|i| format!(r#"{{"id":"peer-{i}","name":"device-{i}","connected":{},"last_seen":"2026-11-23T10:00:00Z","os":"linux","version":"0.77.1"}}"#, i < connected))
-        .collect();
-    format!("[{}]", peers.join(","))
-}
 

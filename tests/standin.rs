@@ -221,3 +221,110 @@ fn legacy_relay_health_is_503_until_its_public_address_answers() {
     let (c, _) = run("relay", "noexposed", &["-e", "NB_AUTH_SECRET=s"], &[]);
     assert!(exited(&c).1.contains("invalid config: exposed address is required"));
 }
+
+/// The administration endpoints replace whole records and refuse what upstream refuses
+/// (standin/admin.rs names the handlers): a client that sends only the field it changes loses
+/// the others, exactly as against a real NetBird.
+#[test]
+fn admin_endpoints_replace_whole_records_and_refuse_like_upstream() {
+    if !common::docker::available("admin_endpoints_standin") {
+        return;
+    }
+    common::docker::standin_images();
+    let dir = tempfile::tempdir().unwrap();
+    let vol = config(dir.path(), COMBINED);
+    let env = [
+        "-v",
+        &vol,
+        "-e",
+        "NB_SETUP_PAT_ENABLED=true",
+        "-e",
+        "STANDIN_STARTUP_DELAY_MS=300",
+        "-e",
+        "STANDIN_PEERS=2,1",
+    ];
+    let (_c, ip) = run("netbird-server", "admin", &env, &[]);
+    until(Duration::from_secs(20), || http(&ip, 80, "GET", "/api/instance", &[], "").ok());
+    let setup = r#"{"email":"a@b.example","password":"longenough","name":"A","create_pat":true,"pat_expire_in":1}"#;
+    let (_, body) = http(&ip, 80, "POST", "/api/setup", &[], setup).unwrap();
+    let pat = serde_json::from_str::<serde_json::Value>(&body).unwrap()["personal_access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let auth = format!("Token {pat}");
+    let call = |method: &str, path: &str, body: &str| {
+        let (status, text) = http(&ip, 80, method, path, &[("Authorization", &auth)], body).unwrap();
+        (status, serde_json::from_str::<serde_json::Value>(&text).unwrap_or(serde_json::Value::String(text)))
+    };
+
+    // Peers: device-1 was added with SSO and has login expiration on; a PUT with only a name
+    // switches it off (PeerRequest's bools are not optional).
+    let (_, peers) = call("GET", "/api/peers", "");
+    let sso = peers.as_array().unwrap().iter().find(|p| p["name"] == "device-1").unwrap().clone();
+    assert_eq!(sso["login_expiration_enabled"], true);
+    let id = sso["id"].as_str().unwrap();
+    let (status, renamed) = call("PUT", &format!("/api/peers/{id}"), r#"{"name":"renamed"}"#);
+    assert_eq!((status, renamed["login_expiration_enabled"].as_bool()), (200, Some(false)), "{renamed}");
+    let key_peer =
+        peers.as_array().unwrap().iter().find(|p| p["name"] == "device-0").unwrap()["id"].as_str().unwrap().to_string();
+    let (status, err) =
+        call("PUT", &format!("/api/peers/{key_peer}"), r#"{"name":"x","login_expiration_enabled":true}"#);
+    assert_eq!(status, 412, "{err}");
+    assert_eq!(
+        err["message"],
+        "this peer hasn't been added with the sso login, therefore the login expiration can't be updated"
+    );
+    assert_eq!(call("DELETE", "/api/peers/nope", "").1["message"], "peer nope account not found");
+
+    // Groups: a group without peers lists `peers: null`; a PUT without `peers` empties it.
+    let (status, g) = call("POST", "/api/groups", &format!(r#"{{"name":"ops","peers":["{key_peer}"]}}"#));
+    assert_eq!((status, g["peers_count"].as_i64()), (200, Some(1)), "{g}");
+    let gid = g["id"].as_str().unwrap().to_string();
+    assert_eq!(call("POST", "/api/groups", r#"{"name":"ops"}"#).0, 409);
+    let (_, g) = call("PUT", &format!("/api/groups/{gid}"), r#"{"name":"ops2"}"#);
+    assert_eq!((g["peers_count"].as_i64(), g["peers"].is_null()), (Some(0), true), "{g}");
+    let (_, groups) = call("GET", "/api/groups", "");
+    let all =
+        groups.as_array().unwrap().iter().find(|g| g["name"] == "All").unwrap()["id"].as_str().unwrap().to_string();
+    let (status, err) = call("DELETE", &format!("/api/groups/{all}"), "");
+    assert_eq!(
+        (status, err["message"].as_str()),
+        (400, Some("deleting group ALL is not allowed")),
+        "raw, not lower-cased"
+    );
+
+    // Setup keys: the secret only in the create answer; one-off keys take no limit above 1;
+    // PUT needs auto_groups; no un-revoking.
+    let one_off = r#"{"name":"k","type":"one-off","expires_in":3600,"auto_groups":[],"usage_limit":2}"#;
+    assert_eq!(call("POST", "/api/setup-keys", one_off).0, 422);
+    let (status, k) = call(
+        "POST",
+        "/api/setup-keys",
+        &format!(
+            r#"{{"name":"k","type":"reusable","expires_in":3600,"auto_groups":["{gid}"],"usage_limit":0,"unknown_field":1}}"#
+        ),
+    );
+    assert_eq!(status, 200, "unknown fields are ignored by Go's decoder: {k}");
+    let plain = k["key"].as_str().unwrap().to_string();
+    let kid = k["id"].as_str().unwrap().to_string();
+    let (_, listed) = call("GET", &format!("/api/setup-keys/{kid}"), "");
+    assert_eq!(listed["key"], format!("{}****", &plain[..5]));
+    let (status, err) = call("PUT", &format!("/api/setup-keys/{kid}"), r#"{"revoked":true}"#);
+    assert_eq!((status, err["message"].as_str()), (422, Some("setup key autogroups field is invalid")));
+    let revoke = format!(r#"{{"auto_groups":["{gid}"],"revoked":true}}"#);
+    assert_eq!(call("PUT", &format!("/api/setup-keys/{kid}"), &revoke).1["state"], "revoked");
+    let unrevoke = format!(r#"{{"auto_groups":["{gid}"],"revoked":false}}"#);
+    assert_eq!(call("PUT", &format!("/api/setup-keys/{kid}"), &unrevoke).0, 422);
+    let (status, err) = call("DELETE", &format!("/api/groups/{gid}"), "");
+    assert_eq!((status, err["message"].as_str()), (400, Some("group has been linked to setup key: k")));
+
+    // Users: PUT needs auto_groups; the owner cannot block itself.
+    let (_, me) = call("GET", "/api/users/current", "");
+    let me = me["id"].as_str().unwrap().to_string();
+    let (status, err) = call("PUT", &format!("/api/users/{me}"), r#"{"role":"owner","is_blocked":false}"#);
+    assert_eq!((status, err["message"].as_str()), (400, Some("auto_groups field can't be absent")));
+    let (status, err) =
+        call("PUT", &format!("/api/users/{me}"), r#"{"role":"owner","is_blocked":true,"auto_groups":[]}"#);
+    assert_eq!((status, err["message"].as_str()), (403, Some("admins can't block or unblock themselves")));
+    assert_eq!(call("POST", "/api/users", r#"{"name":"bot","role":"owner","is_service_user":true}"#).0, 422);
+}

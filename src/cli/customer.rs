@@ -32,6 +32,14 @@ pub enum CustomerCommand {
         /// Customer id or subdomain
         customer: String,
     },
+    /// The customer's audit log, newest first: who did what, and how it ended
+    Audit {
+        /// Customer id or subdomain
+        customer: String,
+        /// How many entries
+        #[arg(long, value_name = "N", default_value_t = 50)]
+        limit: usize,
+    },
     /// Change a customer's fields
     Update(UpdateArgs),
     /// Delete a customer: containers, proxy entry, files, port (a restorable backup is kept unless --purge-data)
@@ -118,6 +126,8 @@ pub enum CustomerCommand {
     },
     #[command(flatten)]
     Data(super::customer_data::DataCommand),
+    #[command(flatten)]
+    NetBird(super::netbird::NetBirdCommand),
 }
 
 /// Which customers an operation runs on: one or more ids/subdomains, or `--all` (optionally
@@ -311,6 +321,10 @@ pub async fn run(g: &GlobalArgs, cmd: CustomerCommand) -> CliResult {
             println!("{}", output::table(&["ID", "NAME", "SUBDOMAIN", "STATUS", "MAX DEV", "UDP", "EMAIL"], &rows));
             Ok(())
         }
+        CustomerCommand::Audit { customer, limit } => {
+            let c = store.find_customer(&customer)?;
+            super::customer_view::print_audit(g, &store.audit_log(Some(c.id), limit)?)
+        }
         CustomerCommand::Show { customer } => {
             let c = store.find_customer(&customer)?;
             let deployed = store.deployment(c.id)?.is_some();
@@ -401,6 +415,7 @@ pub async fn run(g: &GlobalArgs, cmd: CustomerCommand) -> CliResult {
             deploy::retry_cert(g, &store, &session, &store.find_customer(&customer)?).await
         }
         CustomerCommand::Data(c) => super::customer_data::run(g, &store, &session, c).await,
+        CustomerCommand::NetBird(c) => super::netbird::run(g, &store, &session, c).await,
         CustomerCommand::ProxyConfig { customer } => deploy::proxy_config(g, &store, &store.find_customer(&customer)?),
         CustomerCommand::Render { customer, out } => {
             let c = store.find_customer(&customer)?;

@@ -114,3 +114,25 @@ pub(super) fn print_customer(v: &CustomerView) {
         }
     }
 }
+
+/// `customer audit`: entries newest first, as JSON or a table.
+pub fn print_audit(g: &super::GlobalArgs, entries: &[crate::domain::audit::AuditEntry]) -> CliResult {
+    if g.json {
+        return super::output::json(entries);
+    }
+    let rows: Vec<Vec<String>> = entries
+        .iter()
+        .map(|e| {
+            let t = e.created_at;
+            vec![
+                format!("{} {:02}:{:02}:{:02}", t.date(), t.hour(), t.minute(), t.second()),
+                e.actor.clone(),
+                e.action.clone(),
+                e.status.to_string(),
+                e.message.clone(),
+            ]
+        })
+        .collect();
+    println!("{}", super::output::table(&["WHEN", "WHO", "ACTION", "STATUS", "WHAT"], &rows));
+    Ok(())
+}

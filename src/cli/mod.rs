@@ -14,6 +14,7 @@ pub mod error;
 pub mod init;
 pub mod migrate;
 pub mod monitor;
+mod netbird;
 pub mod npm;
 pub mod output;
 pub mod reconcile;

@@ -45,3 +45,34 @@ fn write_out(bytes: &[u8]) -> CliResult {
         r => r.map_err(|e| CliError::runtime(format!("cannot write to standard output: {e}"))),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// An argument of a subcommand whose id equals a global option's (`user`, `home`, `json`)
+    /// is the same argument to clap: `customer users acme role ci-bot admin` once logged in
+    /// as `ci-bot`. No command may reuse a global id.
+    #[test]
+    fn no_subcommand_argument_shadows_a_global_option() {
+        let root = super::Cli::command();
+        let globals: Vec<String> =
+            root.get_arguments().filter(|a| a.is_global_set()).map(|a| a.get_id().to_string()).collect();
+        assert!(globals.contains(&"user".to_string()), "{globals:?}");
+        let mut stack: Vec<(String, clap::Command)> =
+            root.get_subcommands().map(|c| (c.get_name().to_string(), c.clone())).collect();
+        let mut seen = 0;
+        while let Some((path, cmd)) = stack.pop() {
+            for a in cmd.get_arguments().filter(|a| !a.is_global_set()) {
+                assert!(
+                    !globals.contains(&a.get_id().to_string()),
+                    "`{path}` has an argument `{}` that is also a global option",
+                    a.get_id()
+                );
+                seen += 1;
+            }
+            stack.extend(cmd.get_subcommands().map(|c| (format!("{path} {}", c.get_name()), c.clone())));
+        }
+        assert!(seen > 50, "walked the whole tree ({seen} arguments)");
+    }
+}

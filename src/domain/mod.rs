@@ -8,6 +8,7 @@ pub mod customer;
 pub mod deployment;
 pub mod fleet;
 pub mod images;
+pub mod netbird;
 pub mod ports;
 pub mod sanitize;
 pub mod settings;

@@ -58,6 +58,9 @@ pub enum EngineError {
     /// A customer's NetBird management API could not be reached or refused.
     #[error("NetBird {0}")]
     NetBird(String),
+    /// NetBird refused nbmsp's stored access token; the text says how to renew it.
+    #[error("{0}")]
+    TokenRejected(String),
     /// Nginx Proxy Manager could not be reached or answered badly.
     #[error("Nginx Proxy Manager at {url}: {detail}")]
     Npm {

@@ -109,7 +109,7 @@ fn api(base: &str, e: impl std::fmt::Display) -> EngineError {
 }
 
 /// Sends `req`, then reads a JSON answer or NetBird's error body.
-async fn call<T: serde::de::DeserializeOwned>(
+pub(super) async fn call<T: serde::de::DeserializeOwned>(
     base: &str,
     what: &str,
     req: reqwest::RequestBuilder,
@@ -124,14 +124,13 @@ async fn call<T: serde::de::DeserializeOwned>(
         .map(|b| b.message)
         .unwrap_or_else(|_| text.chars().take(200).collect());
     Ok(Err(match status {
-        412 => ApiRefusal::AlreadySetUp,
         401 => ApiRefusal::TokenRejected,
         _ => ApiRefusal::Other(status, crate::domain::sanitize::terminal_safe(&message)),
     }))
 }
 
 /// A call with the owner's token whose every refusal is an error naming the call.
-async fn with_token<T: serde::de::DeserializeOwned>(
+pub(super) async fn with_token<T: serde::de::DeserializeOwned>(
     base: &str,
     what: &str,
     pat: &str,
@@ -191,7 +190,11 @@ pub async fn setup(
     let body = SetupBody { email, password, name, create_pat: true, pat_expire_in: pat_days };
     let answer: Result<SetupAnswer, ApiRefusal> =
         call(base, "POST /api/setup", client.post(format!("{base}/api/setup")).json(&body)).await?;
-    Ok(answer.map(|a| Setup { user_id: a.user_id, pat: a.personal_access_token }))
+    // 412 here is `instance/manager.go`'s "setup already completed"; elsewhere it means other things.
+    Ok(answer.map(|a| Setup { user_id: a.user_id, pat: a.personal_access_token }).map_err(|r| match r {
+        ApiRefusal::Other(412, _) => ApiRefusal::AlreadySetUp,
+        other => other,
+    }))
 }
 
 /// The id of the user a token belongs to (`GET /api/users/current`).

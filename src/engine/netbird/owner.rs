@@ -74,7 +74,7 @@ fn days_from_now(days: u32) -> Timestamp {
 
 impl<P: Proxy> Ops<'_, P> {
     /// The customer's management API, reached on the Docker network.
-    async fn management_url(&self, customer: &Customer, network: &str) -> Result<String, EngineError> {
+    pub(crate) async fn management_url(&self, customer: &Customer, network: &str) -> Result<String, EngineError> {
         let name = render::container_name(&render::prefix(customer), customer.layout.management_service());
         let ip = self
             .docker
@@ -159,7 +159,7 @@ impl<P: Proxy> Ops<'_, P> {
         owner_credentials(self.store, self.vault, customer_id)
     }
 
-    fn stored_pat(&self, customer: &Customer) -> Result<String, EngineError> {
+    pub(crate) fn stored_pat(&self, customer: &Customer) -> Result<String, EngineError> {
         self.credentials(customer.id)?.and_then(|c| c.pat).ok_or_else(|| {
             EngineError::Files(format!(
                 "customer '{}' has no NetBird access token in nbmsp (set up outside nbmsp, or by a server without \
@@ -209,6 +209,35 @@ impl<P: Proxy> Ops<'_, P> {
         };
         self.store.log_customer(self.actor, &customer, "renew-token", status, &message)?;
         result
+    }
+
+    /// Takes a token an admin made in the customer's dashboard when nbmsp's own is dead
+    /// (expired or revoked: a dead token cannot renew itself), checks NetBird accepts it, then
+    /// renews from it so nbmsp again holds a token of its own whose expiry it knows.
+    pub async fn set_token(&self, customer_id: i64, token: &str) -> Result<TokenRenewal, EngineError> {
+        self.locked(customer_id, "set-token", async {
+            let customer = self.store.customer(customer_id)?;
+            self.require_deployed(&customer)?;
+            let token = token.trim();
+            if token.is_empty() || token.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                return Err(EngineError::NetBird("the token file must hold one token on one line".into()));
+            }
+            let network = self.store.settings()?.docker_network;
+            let base = self.management_url(&customer, &network).await?;
+            let user = api::current_user(&crate::engine::npm::http_client()?, &base, token).await?;
+            let scope = crate::store::vault::customer_scope(customer_id);
+            self.store.put_secret(self.vault, &scope, OWNER_SECRETS[2], token)?;
+            self.store.set_owner(customer_id, &user, None)?;
+            self.store.log_customer(
+                self.actor,
+                &customer,
+                "set-token",
+                AuditStatus::Success,
+                "access token replaced with one made in NetBird's dashboard",
+            )?;
+            self.renew_token_unlocked(customer_id).await
+        })
+        .await
     }
 
     /// Counts the customer's devices through NetBird's API (with the owner's PAT) and stores the count.

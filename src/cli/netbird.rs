@@ -1,0 +1,394 @@
+//! `nbmsp customer peers|keys|users|groups|set-token`: a customer's NetBird administered from
+//! the shell, as its owner, every change in nbmsp's audit log.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+
+use super::{CliError, CliResult, GlobalArgs, auth, deploy, output};
+use crate::domain::Timestamp;
+use crate::domain::netbird::{AdminAction, AdminAnswer, NewSetupKey, NewUser, older_than};
+use crate::domain::sanitize::terminal_safe;
+use crate::store::{Session, Store};
+
+/// NetBird administration commands.
+#[derive(Debug, Subcommand)]
+pub enum NetBirdCommand {
+    /// The customer's devices: list (default), rename, login-expiration, delete
+    Peers(PeersArgs),
+    /// The customer's setup keys: list (default), create, revoke, delete
+    Keys(KeysArgs),
+    /// The customer's NetBird users: list (default), create, role, block, unblock, delete
+    Users(UsersArgs),
+    /// The customer's groups: list (default), create, rename, delete
+    Groups(GroupsArgs),
+    /// Store an access token made in the customer's NetBird dashboard when nbmsp's own expired
+    /// or was revoked; nbmsp then renews from it
+    SetToken {
+        /// Customer id (#12) or subdomain
+        customer: String,
+        /// File holding the token (`-` reads stdin)
+        #[arg(long, value_name = "FILE")]
+        token_file: PathBuf,
+    },
+}
+
+/// `customer peers`.
+#[derive(Debug, Args)]
+pub struct PeersArgs {
+    /// Customer id (#12) or subdomain
+    customer: String,
+    #[command(subcommand)]
+    cmd: Option<PeerCmd>,
+}
+
+/// What to do with devices.
+#[derive(Debug, Subcommand)]
+enum PeerCmd {
+    /// List devices
+    List {
+        /// Only devices whose name, IP, OS or group contains TEXT
+        #[arg(long, value_name = "TEXT")]
+        search: Option<String>,
+        /// Only devices whose client is older than VERSION (e.g. 0.70.0)
+        #[arg(long, value_name = "VERSION")]
+        older_than: Option<String>,
+    },
+    /// Rename a device (PEER: id or name)
+    Rename { peer: String, name: String },
+    /// Turn a device's login expiration on or off (devices added with SSO only)
+    LoginExpiration {
+        peer: String,
+        #[arg(value_parser = ["on", "off"])]
+        state: String,
+    },
+    /// Remove a device from the customer's network
+    Delete {
+        peer: String,
+        /// Confirm (required)
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+/// `customer keys`.
+#[derive(Debug, Args)]
+pub struct KeysArgs {
+    /// Customer id (#12) or subdomain
+    customer: String,
+    #[command(subcommand)]
+    cmd: Option<KeyCmd>,
+}
+
+/// What to do with setup keys.
+#[derive(Debug, Subcommand)]
+enum KeyCmd {
+    /// List setup keys
+    List,
+    /// Create a setup key; its secret and the `netbird up` line are shown once (admins only)
+    Create {
+        /// Name of the key
+        name: String,
+        /// Usable for many devices (default: once)
+        #[arg(long)]
+        reusable: bool,
+        /// Days until it expires (0: never)
+        #[arg(long, value_name = "DAYS", default_value_t = 7)]
+        expires_days: u32,
+        /// Uses allowed for a reusable key (0: unlimited)
+        #[arg(long, value_name = "N", default_value_t = 0, requires = "reusable")]
+        usage_limit: u32,
+        /// Group given to devices that join with it (name or id; repeat for more)
+        #[arg(long = "group", value_name = "GROUP")]
+        groups: Vec<String>,
+        /// Devices that join with it are removed when they go offline
+        #[arg(long)]
+        ephemeral: bool,
+    },
+    /// Revoke a setup key (KEY: id or name; cannot be undone)
+    Revoke { key: String },
+    /// Delete a setup key
+    Delete {
+        key: String,
+        /// Confirm (required)
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+/// `customer users`.
+#[derive(Debug, Args)]
+pub struct UsersArgs {
+    /// Customer id (#12) or subdomain
+    customer: String,
+    #[command(subcommand)]
+    cmd: Option<UserCmd>,
+}
+
+/// What to do with NetBird users.
+#[derive(Debug, Subcommand)]
+enum UserCmd {
+    /// List users
+    List,
+    /// Create a person (with --email; NetBird's embedded login makes a password, shown once)
+    /// or a service user (--service)
+    Create {
+        /// Name
+        name: String,
+        /// Email of a person who logs in
+        #[arg(long, value_name = "EMAIL", required_unless_present = "service")]
+        email: Option<String>,
+        /// A service user: API access only, no login
+        #[arg(long, conflicts_with = "email")]
+        service: bool,
+        /// NetBird role: admin, user, auditor, network_admin, billing_admin
+        #[arg(long, default_value = "user")]
+        role: String,
+    },
+    /// Change a user's role (USER: id, email or name)
+    Role {
+        // Not `user`: that id is the global --user (who logs in to nbmsp).
+        #[arg(value_name = "USER")]
+        target: String,
+        role: String,
+    },
+    /// Block a user from logging in
+    Block {
+        #[arg(value_name = "USER")]
+        target: String,
+    },
+    /// Let a blocked user log in again
+    Unblock {
+        #[arg(value_name = "USER")]
+        target: String,
+    },
+    /// Delete a user (a person's devices go with them)
+    Delete {
+        #[arg(value_name = "USER")]
+        target: String,
+        /// Confirm (required)
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+/// `customer groups`.
+#[derive(Debug, Args)]
+pub struct GroupsArgs {
+    /// Customer id (#12) or subdomain
+    customer: String,
+    #[command(subcommand)]
+    cmd: Option<GroupCmd>,
+}
+
+/// What to do with groups.
+#[derive(Debug, Subcommand)]
+enum GroupCmd {
+    /// List groups with their device counts
+    List,
+    /// Create a group
+    Create { name: String },
+    /// Rename a group (its devices stay in it)
+    Rename { group: String, name: String },
+    /// Delete a group nothing uses
+    Delete {
+        group: String,
+        /// Confirm (required)
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+fn confirmed(yes: bool, what: &str) -> CliResult {
+    if yes { Ok(()) } else { Err(CliError::usage(format!("refusing to delete {what} without --yes"))) }
+}
+
+fn when(t: Option<Timestamp>) -> String {
+    t.map(|t| format!("{} {:02}:{:02}", t.date(), t.hour(), t.minute())).unwrap_or_else(|| "never".into())
+}
+
+/// The customer and the action a command asks for, plus a filter for device lists.
+fn action(cmd: NetBirdCommand) -> CliResult<(String, AdminAction, Option<PeerFilter>)> {
+    Ok(match cmd {
+        NetBirdCommand::Peers(a) => match a.cmd.unwrap_or(PeerCmd::List { search: None, older_than: None }) {
+            PeerCmd::List { search, older_than } => {
+                (a.customer, AdminAction::Peers, Some(PeerFilter { search, older_than }))
+            }
+            PeerCmd::Rename { peer, name } => (a.customer, AdminAction::RenamePeer { peer, name }, None),
+            PeerCmd::LoginExpiration { peer, state } => {
+                (a.customer, AdminAction::PeerLoginExpiration { peer, enabled: state == "on" }, None)
+            }
+            PeerCmd::Delete { peer, yes } => {
+                confirmed(yes, &format!("device '{peer}'"))?;
+                (a.customer, AdminAction::DeletePeer { peer }, None)
+            }
+        },
+        NetBirdCommand::Keys(a) => match a.cmd.unwrap_or(KeyCmd::List) {
+            KeyCmd::List => (a.customer, AdminAction::Keys, None),
+            KeyCmd::Create { name, reusable, expires_days, usage_limit, groups, ephemeral } => {
+                let key = NewSetupKey { name, reusable, expires_days, usage_limit, auto_groups: groups, ephemeral };
+                (a.customer, AdminAction::CreateKey(key), None)
+            }
+            KeyCmd::Revoke { key } => (a.customer, AdminAction::RevokeKey { key }, None),
+            KeyCmd::Delete { key, yes } => {
+                confirmed(yes, &format!("setup key '{key}'"))?;
+                (a.customer, AdminAction::DeleteKey { key }, None)
+            }
+        },
+        NetBirdCommand::Users(a) => match a.cmd.unwrap_or(UserCmd::List) {
+            UserCmd::List => (a.customer, AdminAction::Users, None),
+            UserCmd::Create { name, email, service, role } => {
+                let user = NewUser { service, name, email: email.unwrap_or_default(), role };
+                (a.customer, AdminAction::CreateUser(user), None)
+            }
+            UserCmd::Role { target, role } => (a.customer, AdminAction::SetUserRole { user: target, role }, None),
+            UserCmd::Block { target } => (a.customer, AdminAction::BlockUser { user: target, blocked: true }, None),
+            UserCmd::Unblock { target } => (a.customer, AdminAction::BlockUser { user: target, blocked: false }, None),
+            UserCmd::Delete { target, yes } => {
+                confirmed(yes, &format!("user '{target}'"))?;
+                (a.customer, AdminAction::DeleteUser { user: target }, None)
+            }
+        },
+        NetBirdCommand::Groups(a) => match a.cmd.unwrap_or(GroupCmd::List) {
+            GroupCmd::List => (a.customer, AdminAction::Groups, None),
+            GroupCmd::Create { name } => (a.customer, AdminAction::CreateGroup { name }, None),
+            GroupCmd::Rename { group, name } => (a.customer, AdminAction::RenameGroup { group, name }, None),
+            GroupCmd::Delete { group, yes } => {
+                confirmed(yes, &format!("group '{group}'"))?;
+                (a.customer, AdminAction::DeleteGroup { group }, None)
+            }
+        },
+        NetBirdCommand::SetToken { .. } => return Err(CliError::usage("set-token takes no action")),
+    })
+}
+
+/// Which devices a list shows.
+struct PeerFilter {
+    search: Option<String>,
+    older_than: Option<String>,
+}
+
+impl PeerFilter {
+    fn keeps(&self, p: &crate::domain::netbird::Peer) -> bool {
+        let text = self.search.as_ref().is_none_or(|s| {
+            let s = s.to_lowercase();
+            [&p.name, &p.ip, &p.os].iter().any(|f| f.to_lowercase().contains(&s))
+                || p.groups.iter().any(|g| g.to_lowercase().contains(&s))
+        });
+        text && self.older_than.as_ref().is_none_or(|v| older_than(&p.version, v))
+    }
+}
+
+/// Runs a NetBird administration command.
+pub async fn run(g: &GlobalArgs, store: &Store, session: &Session, cmd: NetBirdCommand) -> CliResult {
+    if let NetBirdCommand::SetToken { customer, token_file } = cmd {
+        let c = store.find_customer(&customer)?;
+        let token = zeroize::Zeroizing::new(auth::read_secret_file(&token_file)?);
+        let r = deploy::with_ops(g, store, session, async |ops| Ok(ops.set_token(c.id, &token).await?)).await?;
+        return if g.json {
+            output::json(&serde_json::json!({"customer": c.subdomain, "expires_at": r.expires_at}))
+        } else {
+            println!(
+                "{}: token accepted; nbmsp's own token is valid until {} (the one you made can be deleted in the dashboard)",
+                c.subdomain,
+                r.expires_at.date()
+            );
+            Ok(())
+        };
+    }
+    let (customer, act, filter) = action(cmd)?;
+    let c = store.find_customer(&customer)?;
+    let answer = deploy::with_ops(g, store, session, async |ops| Ok(ops.netbird(c.id, act).await?)).await?;
+    let answer = match (answer, filter) {
+        (AdminAnswer::Peers(p), Some(f)) => AdminAnswer::Peers(p.into_iter().filter(|p| f.keeps(p)).collect()),
+        (a, _) => a,
+    };
+    if g.json {
+        return output::json(&answer);
+    }
+    print_answer(&answer);
+    Ok(())
+}
+
+fn print_answer(answer: &AdminAnswer) {
+    let yes = |b: bool| if b { "yes" } else { "no" }.to_string();
+    match answer {
+        AdminAnswer::Peers(peers) => {
+            let rows: Vec<Vec<String>> = peers
+                .iter()
+                .map(|p| {
+                    vec![
+                        p.name.clone(),
+                        p.ip.clone(),
+                        if p.connected { "online".into() } else { "offline".into() },
+                        when(p.last_seen),
+                        p.os.clone(),
+                        p.version.clone(),
+                        p.groups.join(","),
+                        if p.approval_required { "waiting".into() } else { "approved".into() },
+                        yes(p.login_expiration_enabled),
+                        p.id.clone(),
+                    ]
+                })
+                .collect();
+            let header =
+                ["NAME", "IP", "STATE", "LAST SEEN", "OS", "VERSION", "GROUPS", "APPROVAL", "LOGIN EXPIRY", "ID"];
+            println!("{}", output::table(&header, &rows));
+        }
+        AdminAnswer::Keys(keys) => {
+            let rows: Vec<Vec<String>> = keys
+                .iter()
+                .map(|k| {
+                    let limit = if k.usage_limit == 0 { "∞".to_string() } else { k.usage_limit.to_string() };
+                    vec![
+                        k.name.clone(),
+                        k.kind.clone(),
+                        k.state.clone(),
+                        format!("{}/{limit}", k.used_times),
+                        k.expires.map(|e| e.date().to_string()).unwrap_or_else(|| "never".into()),
+                        k.auto_groups.join(","),
+                        yes(k.ephemeral),
+                        k.id.clone(),
+                    ]
+                })
+                .collect();
+            let header = ["NAME", "TYPE", "STATE", "USED", "EXPIRES", "GROUPS", "EPHEMERAL", "ID"];
+            println!("{}", output::table(&header, &rows));
+        }
+        AdminAnswer::Users(users) => {
+            let rows: Vec<Vec<String>> = users
+                .iter()
+                .map(|u| {
+                    vec![
+                        u.name.clone(),
+                        u.email.clone(),
+                        u.role.clone(),
+                        if u.blocked { "blocked".into() } else { u.status.clone() },
+                        if u.service { "service".into() } else { "person".into() },
+                        when(u.last_login),
+                        u.id.clone(),
+                    ]
+                })
+                .collect();
+            println!("{}", output::table(&["NAME", "EMAIL", "ROLE", "STATUS", "KIND", "LAST LOGIN", "ID"], &rows));
+        }
+        AdminAnswer::Groups(groups) => {
+            let rows: Vec<Vec<String>> =
+                groups.iter().map(|g| vec![g.name.clone(), g.peers_count.to_string(), g.id.clone()]).collect();
+            println!("{}", output::table(&["NAME", "DEVICES", "ID"], &rows));
+        }
+        AdminAnswer::KeyCreated(k) => {
+            println!("setup key '{}' created ({}); its secret is shown only now:", k.key.name, k.key.kind);
+            println!("  {}", terminal_safe(&k.secret));
+            println!("on the device:");
+            println!("  {}", terminal_safe(&k.command));
+        }
+        AdminAnswer::UserCreated(u) => {
+            println!("NetBird user '{}' created with role {}", u.user.name, u.user.role);
+            if let Some(p) = &u.password {
+                println!("password (shown only now; they change it at first login): {}", terminal_safe(p));
+            }
+        }
+        AdminAnswer::Done(m) => println!("{m}"),
+    }
+}

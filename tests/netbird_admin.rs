@@ -1,0 +1,251 @@
+//! Administering a customer's NetBird through nbmsp, on the real engine with the stand-in,
+//! which answers with upstream's shapes, status codes and texts (standin/admin.rs names the
+//! upstream handlers): setup keys, devices, users and groups; roles; the audit log; a dead
+//! access token and a stopped instance.
+
+mod common;
+
+use common::docker::DockerEnv;
+use serde_json::Value;
+
+const PASSWORD: &str = "role-password-1";
+
+/// A deployed customer whose stand-in reports `peers` ("total,connected") devices.
+fn deployed(env: &DockerEnv, tag: &str, peers: &str) -> String {
+    let embedded =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/templates/combined/docker-compose.yml")).unwrap();
+    let overridden = embedded.replace(
+        "      NB_SETUP_PAT_ENABLED: \"true\"\n",
+        &format!("      NB_SETUP_PAT_ENABLED: \"true\"\n      STANDIN_PEERS: \"{peers}\"\n"),
+    );
+    assert_ne!(overridden, embedded, "the template still sets NB_SETUP_PAT_ENABLED");
+    std::fs::create_dir_all(env.home.path().join("templates/combined")).unwrap();
+    std::fs::write(env.home.path().join("templates/combined/docker-compose.yml"), overridden).unwrap();
+    let sub = env.subdomain(tag);
+    let email = format!("owner@{sub}.example");
+    let r = env.home.run(&["customer", "create", "--name", "N", "--subdomain", &sub, "--email", &email, "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    sub
+}
+
+fn ok(r: common::Run) -> Value {
+    assert_eq!(r.code, 0, "stdout: {}\nstderr: {}", r.stdout, r.stderr);
+    r.json()
+}
+
+fn failed(r: &common::Run) -> String {
+    assert_ne!(r.code, 0, "expected a failure, got: {}", r.stdout);
+    r.stderr.clone()
+}
+
+fn names(list: &Value) -> Vec<String> {
+    list["data"].as_array().unwrap().iter().map(|x| x["name"].as_str().unwrap().to_string()).collect()
+}
+
+fn add_user(env: &DockerEnv, user: &str, role: &str) {
+    let pw = env.home.file(&format!("pw-{user}"), PASSWORD);
+    let r = env.home.run(&["user", "add", user, "--role", role, "--new-password-file", pw.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}
+
+fn as_user(env: &DockerEnv, user: &str, args: &[&str]) -> common::Run {
+    env.home.run_with(&[&["--user", user][..], args].concat(), &[("NBMSP_PASSWORD", PASSWORD)])
+}
+
+#[test]
+fn a_reusable_key_with_expiry_and_group_is_created_listed_and_revoked_by_role() {
+    let Some(env) = DockerEnv::new("a_reusable_key_with_expiry_and_group") else { return };
+    let sub = deployed(&env, "keys", "0,0");
+    let run = |args: &[&str]| env.home.run(&[&["customer"][..], args].concat());
+
+    ok(run(&["groups", &sub, "create", "laptops", "--json"]));
+    let groups = ok(run(&["groups", &sub, "--json"]));
+    assert_eq!(names(&groups), ["All", "laptops"]);
+
+    let created = ok(run(&[
+        "keys",
+        &sub,
+        "create",
+        "onboarding",
+        "--reusable",
+        "--expires-days",
+        "30",
+        "--usage-limit",
+        "5",
+        "--group",
+        "laptops",
+        "--json",
+    ]));
+    let data = &created["data"];
+    let secret = data["secret"].as_str().unwrap();
+    // NetBird's key is an upper-case UUID (types.GenerateSetupKey).
+    assert_eq!(secret.len(), 36, "{secret}");
+    assert_eq!(secret, secret.to_uppercase());
+    assert_eq!(data["command"], format!("netbird up --management-url https://{sub}.msp.example --setup-key {secret}"));
+    assert_eq!(data["key"]["auto_groups"], serde_json::json!(["laptops"]), "group names, not ids");
+
+    let keys = ok(run(&["keys", &sub, "--json"]));
+    let key = &keys["data"][0];
+    assert_eq!((key["name"].as_str(), key["kind"].as_str()), (Some("onboarding"), Some("reusable")));
+    assert_eq!((key["state"].as_str(), key["usage_limit"].as_i64()), (Some("valid"), Some(5)));
+    let expires =
+        time::OffsetDateTime::parse(key["expires"].as_str().unwrap(), &time::format_description::well_known::Rfc3339)
+            .unwrap();
+    assert_eq!((expires - time::OffsetDateTime::now_utc()).whole_days(), 29, "30 days, less the seconds since");
+    let text = run(&["keys", &sub]);
+    assert!(!text.stdout.contains(secret), "a listing never shows the secret:\n{}", text.stdout);
+
+    // NetBird refuses to delete a group a key uses: the text and status come through.
+    let err = failed(&run(&["groups", &sub, "delete", "laptops", "--yes"]));
+    assert!(err.contains("group has been linked to setup key: onboarding") && err.contains("HTTP 400"), "{err}");
+
+    // Roles: a viewer lists but may not create or revoke; an operator revokes but may not
+    // create (a new key's secret is for admins only).
+    add_user(&env, "view", "viewer");
+    add_user(&env, "ops", "operator");
+    assert_eq!(as_user(&env, "view", &["customer", "keys", &sub, "--json"]).json()["data"][0]["name"], "onboarding");
+    for who in ["view", "ops"] {
+        let err = failed(&as_user(&env, who, &["customer", "keys", &sub, "create", "more"]));
+        assert!(err.contains("may not create a setup key"), "{who}: {err}");
+    }
+    let err = failed(&as_user(&env, "view", &["customer", "keys", &sub, "revoke", "onboarding"]));
+    assert!(err.contains("may not revoke a setup key"), "{err}");
+    let r = as_user(&env, "ops", &["customer", "keys", &sub, "revoke", "onboarding"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let keys = ok(run(&["keys", &sub, "--json"]));
+    assert_eq!(
+        (keys["data"][0]["state"].as_str(), keys["data"][0]["revoked"].as_bool()),
+        (Some("revoked"), Some(true))
+    );
+    assert_eq!(keys["data"][0]["auto_groups"], serde_json::json!(["laptops"]), "revoking kept the key's groups");
+
+    // Every change is in the customer's audit log, with who did it; a refusal too.
+    let audit = ok(run(&["audit", &sub, "--json"]));
+    let netbird: Vec<(String, String, String)> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "netbird")
+        .map(|e| {
+            (
+                e["actor"].as_str().unwrap().into(),
+                e["status"].as_str().unwrap().into(),
+                e["message"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    let has = |who: &str, status: &str, text: &str| {
+        netbird.iter().any(|(a, s, m)| a == who && s == status && m.contains(text))
+    };
+    assert!(has("ops", "success", "setup key 'onboarding' revoked"), "{netbird:?}");
+    assert!(has("admin", "success", "setup key 'onboarding' created (reusable, groups: laptops)"), "{netbird:?}");
+    assert!(has("admin", "success", "group 'laptops' created"), "{netbird:?}");
+    assert!(has("admin", "error", "group has been linked to setup key"), "{netbird:?}");
+    assert!(!netbird.iter().any(|(_, _, m)| m.contains(secret)), "the secret is never logged");
+}
+
+#[test]
+fn devices_are_listed_renamed_and_deleted_and_users_managed() {
+    let Some(env) = DockerEnv::new("devices_are_listed_renamed_and_deleted") else { return };
+    let sub = deployed(&env, "peers", "4,2");
+    let run = |args: &[&str]| env.home.run(&[&["customer"][..], args].concat());
+
+    let peers = ok(run(&["peers", &sub, "--json"]));
+    assert_eq!(names(&peers), ["device-0", "device-1", "device-2", "device-3"]);
+    let p1 = &peers["data"][1];
+    assert_eq!((p1["connected"].as_bool(), p1["os"].as_str()), (Some(true), Some("darwin")));
+    assert_eq!(p1["groups"], serde_json::json!(["All"]));
+    assert_eq!(peers["data"][3]["connected"], false);
+    assert!(peers["data"][3]["last_seen"].as_str().is_some(), "offline devices say when they were last seen");
+    let old = ok(run(&["peers", &sub, "list", "--older-than", "0.70.0", "--json"]));
+    assert_eq!(names(&old), ["device-2"], "clients older than a chosen version");
+
+    // Renaming sends the whole record back: device-1 (added with SSO) keeps its login expiration.
+    ok(run(&["peers", &sub, "rename", "device-1", "ceo-laptop", "--json"]));
+    let peers = ok(run(&["peers", &sub, "--json"]));
+    let renamed = peers["data"].as_array().unwrap().iter().find(|p| p["name"] == "ceo-laptop").unwrap().clone();
+    assert_eq!(renamed["login_expiration_enabled"], true, "a rename must not switch login expiration off");
+    // A device added with a setup key cannot have login expiration: NetBird says so (412).
+    let err = failed(&run(&["peers", &sub, "login-expiration", "device-0", "on"]));
+    assert!(err.contains("hasn't been added with the sso login") && err.contains("HTTP 412"), "{err}");
+    ok(run(&["peers", &sub, "login-expiration", "ceo-laptop", "off", "--json"]));
+
+    assert_eq!(run(&["peers", &sub, "delete", "device-3"]).code, 2, "deleting needs --yes");
+    ok(run(&["peers", &sub, "delete", "device-3", "--yes", "--json"]));
+    let peers = ok(run(&["peers", &sub, "--json"]));
+    assert_eq!(names(&peers), ["device-0", "ceo-laptop", "device-2"]);
+    let all = ok(run(&["groups", &sub, "--json"]));
+    assert_eq!(all["data"][0]["peers_count"], 3, "the group lost the device too");
+    let err = failed(&run(&["peers", &sub, "rename", "device-9", "x"]));
+    assert!(err.contains("no device 'device-9'"), "{err}");
+
+    // Users: a service user, its role changed, then deleted; a person gets a password once.
+    let u = ok(run(&["users", &sub, "create", "ci-bot", "--service", "--json"]));
+    assert_eq!((u["data"]["user"]["service"].as_bool(), u["data"]["password"].as_str()), (Some(true), None));
+    ok(run(&["users", &sub, "role", "ci-bot", "admin", "--json"]));
+    let users = ok(run(&["users", &sub, "--json"]));
+    let bot = users["data"].as_array().unwrap().iter().find(|x| x["name"] == "ci-bot").unwrap().clone();
+    assert_eq!(bot["role"], "admin");
+    let err = failed(&run(&["users", &sub, "role", "ci-bot", "owner"]));
+    assert!(err.contains("not a role nbmsp gives"), "{err}");
+    ok(run(&["users", &sub, "delete", "ci-bot", "--yes", "--json"]));
+    let person = ok(run(&["users", &sub, "create", "Ann", "--email", "ann@example.com", "--json"]));
+    assert_eq!(person["data"]["password"].as_str().map(str::len), Some(16), "the embedded IdP's password, once");
+    ok(run(&["users", &sub, "block", "ann@example.com", "--json"]));
+    let users = ok(run(&["users", &sub, "--json"]));
+    let ann = users["data"].as_array().unwrap().iter().find(|x| x["email"] == "ann@example.com").unwrap().clone();
+    assert_eq!(ann["blocked"], true);
+    let err = failed(&run(&["users", &sub, "delete", &format!("owner@{sub}.example"), "--yes"]));
+    assert!(err.contains("self deletion is not allowed") && err.contains("HTTP 422"), "{err}");
+}
+
+#[test]
+fn a_dead_token_names_the_way_back_and_a_stopped_instance_says_so() {
+    let Some(env) = DockerEnv::new("a_dead_token_names_the_way_back") else { return };
+    let sub = deployed(&env, "dead", "1,1");
+    let creds = ok(env.home.run(&["customer", "credentials", &sub, "--yes", "--json"]));
+    let pat = creds["pat"].as_str().unwrap().to_string();
+    let show = ok(env.home.run(&["customer", "show", &sub, "--json"]));
+    let owner = show["owner_user_id"].as_str().unwrap().to_string();
+    let ip = show["containers"].as_array().unwrap().iter().find(|c| c["service"] == "server").unwrap()["ip"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let api = |method: &str, path: &str, token: &str, body: Option<&str>| {
+        let auth = format!("Token {token}");
+        let (status, text) = common::http::request(
+            &format!("{ip}:80"),
+            method,
+            path,
+            &[("Authorization", &auth), ("Content-Type", "application/json")],
+            body,
+        )
+        .unwrap();
+        assert_eq!(status, 200, "{method} {path}: {text}");
+        serde_json::from_str::<Value>(&text).unwrap()
+    };
+    // As someone would in the dashboard: make a token of their own, then revoke nbmsp's.
+    let tokens_path = format!("/api/users/{owner}/tokens");
+    let made = api("POST", &tokens_path, &pat, Some(r#"{"name":"by-hand","expires_in":2}"#));
+    let by_hand = made["plain_token"].as_str().unwrap().to_string();
+    for t in api("GET", &tokens_path, &by_hand, None).as_array().unwrap() {
+        if t["name"] != "by-hand" {
+            api("DELETE", &format!("{tokens_path}/{}", t["id"].as_str().unwrap()), &by_hand, None);
+        }
+    }
+    let err = failed(&env.home.run(&["customer", "peers", &sub]));
+    assert!(err.contains("refused nbmsp's access token") && err.contains("was revoked"), "{err}");
+    assert!(err.contains(&format!("nbmsp customer set-token {sub} --token-file FILE")), "{err}");
+
+    let file = env.home.file("token", &format!("{by_hand}\n"));
+    let r = env.home.run(&["customer", "set-token", &sub, "--token-file", file.to_str().unwrap(), "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(names(&ok(env.home.run(&["customer", "peers", &sub, "--json"]))), ["device-0"], "working again");
+    let stored =
+        ok(env.home.run(&["customer", "credentials", &sub, "--yes", "--json"]))["pat"].as_str().unwrap().to_string();
+    assert_ne!(stored, by_hand, "nbmsp renewed from it and keeps a token of its own");
+
+    ok(env.home.run(&["customer", "stop", &sub, "--json"]));
+    let err = failed(&env.home.run(&["customer", "keys", &sub]));
+    assert!(err.contains("is not running") && err.contains(&format!("nbmsp customer start {sub}")), "{err}");
+}
