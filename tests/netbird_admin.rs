@@ -249,3 +249,38 @@ fn a_dead_token_names_the_way_back_and_a_stopped_instance_says_so() {
     let err = failed(&env.home.run(&["customer", "keys", &sub]));
     assert!(err.contains("is not running") && err.contains(&format!("nbmsp customer start {sub}")), "{err}");
 }
+
+/// The full-screen app on the real engine: the NetBird tab lists the customer's devices, a new
+/// setup key made from its form shows the `netbird up` line once, and the change is audited.
+#[test]
+fn the_app_lists_devices_and_creates_a_key_from_its_form() {
+    use common::tmux::{log_in, start_with, tmux_missing};
+    if tmux_missing() {
+        return;
+    }
+    let Some(env) = DockerEnv::new("the_app_lists_devices_and_creates_a_key") else { return };
+    let sub = deployed(&env, "tuinb", "2,1");
+    let (t, _exit) = start_with(&env.home, env.home.path(), "netbird", 120, 32, "");
+    log_in(&t);
+    t.wait_for("Customers (1)");
+    t.keys(&["Enter"]);
+    t.wait_for("[5 NetBird]");
+    t.keys(&["5"]);
+    let screen = t.wait_for("device-1");
+    assert!(screen.contains("device-0") && screen.contains("● online"), "{screen}");
+    t.keys(&["Right"]);
+    t.wait_for("no setup keys: n creates one");
+    t.keys(&["n"]);
+    t.wait_for("New setup key");
+    t.keys(&["-l", "front-desk"]);
+    t.keys(&["Enter"]);
+    let screen = t.wait_for("shown only now");
+    let line = screen.lines().find(|l| l.contains("--setup-key")).unwrap_or_else(|| panic!("{screen}"));
+    assert!(line.contains(&format!("netbird up --management-url https://{sub}.msp.example")), "{screen}");
+    t.wait_for("front-desk  ");
+    let keys = ok(env.home.run(&["customer", "keys", &sub, "--json"]));
+    assert_eq!(names(&keys), ["front-desk"], "the key exists in NetBird");
+    let audit = ok(env.home.run(&["customer", "audit", &sub, "--json"]));
+    assert!(audit.as_array().unwrap().iter().any(|e| e["action"] == "netbird" && e["actor"] == "admin"), "{audit}");
+    t.keys(&["q"]);
+}

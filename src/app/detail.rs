@@ -17,11 +17,13 @@ pub enum Tab {
     Logs,
     /// Containers, endpoints, STUN.
     Health,
+    /// The customer's NetBird: devices, setup keys, users, groups.
+    NetBird,
 }
 
 impl Tab {
     /// All tabs in order.
-    pub const ALL: [Tab; 4] = [Tab::Info, Tab::Deployment, Tab::Logs, Tab::Health];
+    pub const ALL: [Tab; 5] = [Tab::Info, Tab::Deployment, Tab::Logs, Tab::Health, Tab::NetBird];
 
     /// Tab title.
     pub fn title(self) -> &'static str {
@@ -30,6 +32,7 @@ impl Tab {
             Tab::Deployment => "Deployment",
             Tab::Logs => "Logs",
             Tab::Health => "Health",
+            Tab::NetBird => "NetBird",
         }
     }
 
@@ -108,6 +111,8 @@ pub struct DetailState {
     pub service_filter: Option<String>,
     /// Owner credentials, once asked for (shown until the view closes).
     pub credentials: Option<Result<crate::engine::netbird::OwnerCredentials, String>>,
+    /// The NetBird tab.
+    pub netbird: super::netbird::NetBirdView,
 }
 
 impl DetailState {
@@ -131,6 +136,7 @@ impl DetailState {
             timestamps: true,
             service_filter: None,
             credentials: None,
+            netbird: super::netbird::NetBirdView::default(),
         }
     }
 }
@@ -223,7 +229,7 @@ mod tests {
 
     #[test]
     fn tabs_wrap() {
-        assert_eq!(Tab::Info.step(-1), Tab::Health);
-        assert_eq!(Tab::Health.step(1), Tab::Info);
+        assert_eq!(Tab::Info.step(-1), Tab::NetBird);
+        assert_eq!(Tab::NetBird.step(1), Tab::Info);
     }
 }

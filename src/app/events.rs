@@ -7,8 +7,9 @@ use crate::engine::ops::lifecycle::Progress;
 
 pub(super) fn on_event(s: &mut AppState, ev: Event) -> Vec<Command> {
     match ev {
-        Event::LoggedIn { user, base_domain, layout } => {
+        Event::LoggedIn { user, role, base_domain, layout } => {
             s.user = Some(user);
+            s.role = role;
             s.base_domain = base_domain;
             s.default_layout = layout;
             s.screen = Screen::Dashboard;
@@ -53,6 +54,7 @@ pub(super) fn on_event(s: &mut AppState, ev: Event) -> Vec<Command> {
             s.dirty = s.npm != new;
             s.npm = new;
         }
+        Event::NetBird(r) => return super::netbird_keys::answered(s, r.customer_id, r.action, r.result),
         Event::Credentials { customer_id, result } => {
             if let Some(d) = s.detail.as_mut().filter(|d| d.customer_id == customer_id) {
                 d.credentials = Some(result);

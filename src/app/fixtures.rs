@@ -46,6 +46,7 @@ pub fn logged_in() -> crate::app::AppState {
         &mut s,
         Action::Engine(Event::LoggedIn {
             user: "admin".into(),
+            role: crate::domain::user::Role::Admin,
             base_domain: "msp.example".into(),
             layout: Layout::Combined,
         }),

@@ -15,6 +15,10 @@ pub(crate) mod fixtures;
 mod fleet_tests;
 pub mod form;
 mod forms;
+pub mod netbird;
+mod netbird_keys;
+#[cfg(test)]
+mod netbird_tests;
 pub mod settings;
 pub mod setup;
 #[cfg(test)]
@@ -150,6 +154,12 @@ pub enum Action {
     CancelOperation,
     /// Show the NetBird owner credentials (after a confirmation).
     ShowCredentials,
+    /// NetBird tab: the previous (-1) or next (+1) list.
+    Section(isize),
+    /// NetBird tab: a change to the selected record, or a new one.
+    NetBird(netbird::Key),
+    /// NetBird tab: copy the `netbird up` line of the key just created (OSC 52).
+    CopySecret,
     /// Open the settings editor.
     OpenSettings,
     /// Settings: test the stored NPM configuration.
@@ -259,6 +269,8 @@ pub struct AppState {
     pub login: LoginState,
     /// Logged-in user.
     pub user: Option<String>,
+    /// Their role: keys it may not use are left out of the footer and help.
+    pub role: crate::domain::user::Role,
     /// The customers table.
     pub dashboard: DashboardState,
     /// The open customer.
@@ -276,9 +288,9 @@ pub struct AppState {
     /// Help overlay open.
     pub help_open: bool,
     /// Lines the help overlay is scrolled by (it is longer than a small terminal).
+    pub help_scroll: u16,
     /// `:reconcile` asked the engine what it would fix; the answer opens the confirmation.
     pub reconcile_asked: bool,
-    pub help_scroll: u16,
     /// The `:` command line, while typed.
     pub command: Option<String>,
     /// A confirmation being asked.
@@ -326,6 +338,7 @@ impl AppState {
             screen: Screen::Login,
             login: LoginState { user, field: 1, ..Default::default() },
             user: None,
+            role: crate::domain::user::Role::Viewer,
             dashboard: DashboardState::default(),
             detail: None,
             form: None,
@@ -359,9 +372,33 @@ impl AppState {
         matches!(self.screen, Screen::Login | Screen::Form | Screen::Setup)
             || self.dashboard.filtering
             || self.settings.as_ref().is_some_and(|x| x.editing.is_some() || x.account.is_some())
-            || self.detail.as_ref().is_some_and(|d| d.log_search.is_some())
+            || self.detail.as_ref().is_some_and(|d| d.log_search.is_some() || d.netbird.typing())
             || self.command.is_some()
             || self.confirm.is_some()
+    }
+
+    /// Whether the logged-in role may do what `action` asks (the engine checks it again; this
+    /// only decides what the footer and help offer).
+    pub fn may(&self, action: &Action) -> bool {
+        use crate::domain::user::{Permission, needed_for};
+        let need = match action {
+            Action::Operate(Operation::ShowCredentials) | Action::ShowCredentials | Action::AddUser => {
+                Permission::Admin
+            }
+            Action::Operate(Operation::Rollout | Operation::Reconcile) => Permission::Operate,
+            Action::Operate(Operation::Quit) => Permission::Read,
+            Action::Operate(op) => needed_for(match op {
+                Operation::Backup => "backup",
+                Operation::RetryCert => "retry-cert",
+                other => other.verb(),
+            }),
+            Action::NewCustomer | Action::EditCustomer | Action::CancelOperation | Action::ToggleMark => {
+                Permission::Operate
+            }
+            Action::NetBird(key) => self.detail.as_ref().map_or(Permission::Admin, |d| d.netbird.needs(*key)),
+            _ => Permission::Read,
+        };
+        self.role.allows(need)
     }
 
     fn cards_height(&self) -> usize {

@@ -27,6 +27,7 @@ fn login_sends_the_typed_password_and_shows_refusals() {
         &mut s,
         Action::Engine(Event::LoggedIn {
             user: "admin".into(),
+            role: crate::domain::user::Role::Admin,
             base_domain: "msp.example".into(),
             layout: crate::domain::customer::Layout::Combined,
         }),
@@ -143,7 +144,9 @@ fn opening_a_customer_loads_it_and_tabs_drive_logs_and_health() {
     assert_eq!(update(&mut s, Action::GoTab(2)), vec![Command::FollowLogs { customer_id: 1 }]);
     assert_eq!(update(&mut s, Action::NextTab(1)), vec![Command::StopLogs, Command::CheckHealth { customer_id: 1 }]);
     assert_eq!(s.detail.as_ref().unwrap().tab, Tab::Health);
-    assert!(update(&mut s, Action::NextTab(1)).is_empty(), "Health -> Info");
+    let cmds = update(&mut s, Action::NextTab(1));
+    assert!(matches!(cmds.as_slice(), [Command::NetBird { .. }]), "Health -> NetBird asks for its list: {cmds:?}");
+    assert!(update(&mut s, Action::NextTab(1)).is_empty(), "NetBird -> Info");
     // Leaving the detail stops the logs and reloads the table.
     update(&mut s, Action::GoTab(2));
     assert_eq!(update(&mut s, Action::Back), vec![Command::StopLogs, Command::LoadCustomers]);

@@ -44,6 +44,11 @@ fn on_text(s: &mut AppState, k: TextKey) -> Vec<Command> {
     if let Some(c) = s.confirm.clone() {
         return on_confirm(s, k, c);
     }
+    if s.command.is_none()
+        && let Some(cmds) = super::netbird_keys::on_text(s, k)
+    {
+        return cmds;
+    }
     if s.command.is_some() {
         return match k {
             TextKey::Enter => {
@@ -321,8 +326,9 @@ pub(super) fn on_key(s: &mut AppState, action: Action) -> Vec<Command> {
         }
         Action::Refresh => {
             let mut cmds = vec![Command::LoadCustomers];
-            if let Some(d) = &s.detail {
+            if let Some(d) = s.detail.as_mut() {
                 cmds.push(Command::LoadDetail { customer_id: d.customer_id });
+                cmds.extend(super::netbird_keys::refreshed(d));
             }
             return cmds;
         }
@@ -427,10 +433,16 @@ pub(super) fn switch_tab(d: &mut DetailState, tab: Tab) -> Vec<Command> {
         d.health_running = true;
         cmds.push(Command::CheckHealth { customer_id: d.customer_id });
     }
+    if tab == Tab::NetBird {
+        cmds.extend(super::netbird_keys::opened(d));
+    }
     cmds
 }
 
 fn on_detail(s: &mut AppState, action: Action) -> Vec<Command> {
+    if let Some(cmds) = super::netbird_keys::on_key(s, &action) {
+        return cmds;
+    }
     let Some(d) = s.detail.as_mut() else { return go_dashboard(s) };
     match action {
         Action::Back => go_dashboard(s),

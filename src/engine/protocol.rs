@@ -69,6 +69,13 @@ pub enum Command {
         /// Which customer, as shown.
         target: CustomerRef,
     },
+    /// Ask something of the customer's NetBird as its owner (lists, or an audited change).
+    NetBird {
+        /// Which customer, as shown.
+        target: CustomerRef,
+        /// What to do.
+        action: crate::domain::netbird::AdminAction,
+    },
     /// First run: create the database, the admin and the settings.
     Init(InitRequest),
     /// Log in to NPM with these values and report its version.
@@ -133,6 +140,28 @@ pub enum Command {
         /// The change.
         patch: crate::domain::customer::CustomerPatch,
     },
+}
+
+/// The answer to a [`Command::NetBird`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetBirdReply {
+    /// Which customer.
+    pub customer_id: i64,
+    /// What was asked.
+    pub action: crate::domain::netbird::AdminAction,
+    /// The answer, or why there is none.
+    pub result: Result<crate::domain::netbird::AdminAnswer, String>,
+}
+
+impl Event {
+    /// A [`Event::NetBird`] reply.
+    pub fn netbird(
+        customer_id: i64,
+        action: crate::domain::netbird::AdminAction,
+        result: Result<crate::domain::netbird::AdminAnswer, String>,
+    ) -> Event {
+        Event::NetBird(Box::new(NetBirdReply { customer_id, action, result }))
+    }
 }
 
 /// What the setup wizard collected.
@@ -238,6 +267,8 @@ pub enum Event {
     LoggedIn {
         /// Who.
         user: String,
+        /// Their role (the app hides keys the role may not use).
+        role: crate::domain::user::Role,
         /// The base domain setting (for FQDN previews).
         base_domain: String,
         /// The default layout setting.
@@ -257,6 +288,8 @@ pub enum Event {
         /// The credentials.
         result: Result<super::netbird::OwnerCredentials, String>,
     },
+    /// What the customer's NetBird answered to a [`Command::NetBird`] (boxed: lists are large).
+    NetBird(Box<NetBirdReply>),
     /// NPM's state for the header: `None` with `proxy = none`, else its version or the error.
     Npm(Option<Result<String, String>>),
     /// The outcome of a test from the settings or setup screen (NPM, or a test notification).

@@ -33,6 +33,7 @@ pub fn render(state: &AppState, t: &Theme, frame: &mut Frame, area: Rect) {
         Tab::Deployment => deployment(state, d, data, t, frame, body),
         Tab::Logs => logs(d, t, frame, body),
         Tab::Health => health(d, data, t, frame, body),
+        Tab::NetBird => super::netbird::render(&d.netbird, t, frame, body),
     }
 }
 

@@ -34,7 +34,9 @@ impl Binding {
     }
 }
 
-use KeyCode::{BackTab, Char, Down, End, Enter, Esc, Home, PageDown, PageUp, Tab, Up};
+use KeyCode::{BackTab, Char, Down, End, Enter, Esc, Home, Left, PageDown, PageUp, Right, Tab, Up};
+
+use crate::app::netbird::Key as NbKey;
 
 /// The dashboard.
 pub static DASHBOARD: &[Binding] = &[
@@ -76,6 +78,7 @@ pub static DETAIL: &[Binding] = &[
     b(&[Char('2')], "2", "deployment", Action::GoTab(1), false),
     b(&[Char('3')], "3", "logs", Action::GoTab(2), false),
     b(&[Char('4')], "4", "health", Action::GoTab(3), false),
+    b(&[Char('5')], "5", "netbird", Action::GoTab(4), false),
     b(&[Char('f')], "f", "follow logs", Action::ToggleFollow, true),
     b(&[Char('/')], "/", "search logs", Action::LogSearch, false),
     b(&[Char('n')], "n", "next match", Action::LogJump(1), false),
@@ -103,6 +106,36 @@ pub static DETAIL: &[Binding] = &[
     b(&[Char('b')], "b", "back up", Action::Operate(Operation::Backup), false),
     b(&[Char('R')], "R", "reload", Action::Refresh, false),
     b(&[Char('M')], "M", "mouse on/off", Action::ToggleMouse, false),
+    b(&[Char(':')], ":", "command", Action::CommandLine, false),
+    b(&[Char('?')], "?", "help", Action::ToggleHelp, true),
+    b(&[Esc, Char('q')], "Esc", "back", Action::Back, true),
+];
+
+/// The NetBird tab of the customer detail (its own table: the log keys mean nothing there).
+pub static NETBIRD: &[Binding] = &[
+    b(&[Tab], "Tab", "next tab", Action::NextTab(1), true),
+    b(&[BackTab], "S-Tab", "previous tab", Action::NextTab(-1), false),
+    b(&[Char('1')], "1", "info", Action::GoTab(0), false),
+    b(&[Char('2')], "2", "deployment", Action::GoTab(1), false),
+    b(&[Char('3')], "3", "logs", Action::GoTab(2), false),
+    b(&[Char('4')], "4", "health", Action::GoTab(3), false),
+    b(&[Left, Char('h')], "←/→", "previous list", Action::Section(-1), false),
+    b(&[Right, Char('l')], "→", "next list", Action::Section(1), false),
+    b(&[Char('j'), Down], "j/k", "move", Action::Move(1), false),
+    b(&[Char('k'), Up], "k", "up", Action::Move(-1), false),
+    b(&[PageDown], "PgDn", "page down", Action::Move(2), false),
+    b(&[PageUp], "PgUp", "page up", Action::Move(-2), false),
+    b(&[Char('g'), Home], "g", "first", Action::Top, false),
+    b(&[Char('G'), End], "G", "last", Action::Bottom, false),
+    b(&[Char('/')], "/", "search", Action::Filter, true),
+    b(&[Char('n')], "n", "new", Action::NetBird(NbKey::New), true),
+    b(&[Char('e')], "e", "rename device/group", Action::NetBird(NbKey::Rename), false),
+    b(&[Char('x')], "x", "revoke/block", Action::NetBird(NbKey::Toggle), true),
+    b(&[Char('E')], "E", "login expiration", Action::NetBird(NbKey::LoginExpiry), false),
+    b(&[Char('o')], "o", "user role", Action::NetBird(NbKey::Role), false),
+    b(&[Char('d')], "d", "delete", Action::NetBird(NbKey::Delete), true),
+    b(&[Char('y')], "y", "copy netbird up line", Action::CopySecret, false),
+    b(&[Char('R')], "R", "reload", Action::Refresh, false),
     b(&[Char(':')], ":", "command", Action::CommandLine, false),
     b(&[Char('?')], "?", "help", Action::ToggleHelp, true),
     b(&[Esc, Char('q')], "Esc", "back", Action::Back, true),
@@ -191,6 +224,8 @@ pub enum Mode {
     Dashboard,
     /// Customer detail.
     Detail,
+    /// The detail's NetBird tab.
+    NetBird,
     /// Settings editor.
     Settings,
     /// Help overlay.
@@ -213,8 +248,12 @@ pub enum Mode {
 
 impl Mode {
     /// The modes keys.toml may rebind, with their section names.
-    pub const REBINDABLE: [(Mode, &'static str); 3] =
-        [(Mode::Dashboard, "dashboard"), (Mode::Detail, "detail"), (Mode::Settings, "settings")];
+    pub const REBINDABLE: [(Mode, &'static str); 4] = [
+        (Mode::Dashboard, "dashboard"),
+        (Mode::Detail, "detail"),
+        (Mode::NetBird, "netbird"),
+        (Mode::Settings, "settings"),
+    ];
 }
 
 /// The key tables in force: the defaults with the user's rebindings applied.
@@ -230,6 +269,7 @@ impl Default for Keymap {
             tables: vec![
                 t(Mode::Dashboard, DASHBOARD),
                 t(Mode::Detail, DETAIL),
+                t(Mode::NetBird, NETBIRD),
                 t(Mode::Settings, SETTINGS),
                 t(Mode::Help, HELP),
                 t(Mode::Login, LOGIN),
@@ -294,7 +334,8 @@ impl Keymap {
         };
         for (section, value) in doc {
             let Some((mode, _)) = Mode::REBINDABLE.iter().find(|(_, name)| *name == section) else {
-                problems.push(format!("keys.toml: unknown section [{section}] (use dashboard, detail, settings)"));
+                problems
+                    .push(format!("keys.toml: unknown section [{section}] (use dashboard, detail, netbird, settings)"));
                 continue;
             };
             let Some(entries) = value.as_table() else { continue };
@@ -340,6 +381,8 @@ pub fn mode(state: &AppState) -> Mode {
         Mode::Setup
     } else if let Some(c) = &state.confirm {
         if c.needs_typing() { Mode::ConfirmTyped } else { Mode::Confirm }
+    } else if state.detail.as_ref().is_some_and(|d| d.netbird.confirm.is_some()) && state.screen == Screen::Detail {
+        Mode::Confirm
     } else if state.screen == Screen::Form && state.command.is_none() {
         if state.form.as_ref().is_some_and(|f| f.focus == crate::app::form::Field::Notes) {
             Mode::Notes
@@ -351,7 +394,11 @@ pub fn mode(state: &AppState) -> Mode {
     } else if state.screen == Screen::Settings {
         Mode::Settings
     } else if state.screen == Screen::Detail {
-        Mode::Detail
+        if state.detail.as_ref().is_some_and(|d| d.tab == crate::app::detail::Tab::NetBird) {
+            Mode::NetBird
+        } else {
+            Mode::Detail
+        }
     } else {
         Mode::Dashboard
     }
@@ -360,6 +407,12 @@ pub fn mode(state: &AppState) -> Mode {
 /// The bindings in force for `state`.
 pub fn bindings(state: &AppState) -> &[Binding] {
     state.keys.table(mode(state))
+}
+
+/// The bindings shown in the footer and help: those the logged-in role may use (the others
+/// still answer, with the engine's reason, if pressed).
+pub fn usable(state: &AppState) -> impl Iterator<Item = &Binding> {
+    bindings(state).iter().filter(|b| state.may(&b.action))
 }
 
 /// The action for a mouse event (only delivered while mouse capture is on): the wheel moves
@@ -432,7 +485,7 @@ mod tests {
 
     #[test]
     fn no_key_is_bound_twice_in_one_mode() {
-        for table in [DASHBOARD, DETAIL, HELP, LOGIN, TEXT, FORM, SETUP, SETTINGS] {
+        for table in [DASHBOARD, DETAIL, NETBIRD, HELP, LOGIN, TEXT, FORM, SETUP, SETTINGS] {
             let mut seen = Vec::new();
             for b in table {
                 for k in b.keys.iter() {

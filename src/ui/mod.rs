@@ -5,6 +5,9 @@ mod detail;
 mod form;
 pub mod keymap;
 mod login;
+mod netbird;
+#[cfg(test)]
+mod netbird_tests;
 mod overlays;
 #[cfg(test)]
 mod screenshots;
@@ -112,8 +115,7 @@ fn header_line(state: &AppState, t: &Theme, width: u16) -> Paragraph<'static> {
 /// quit are always kept (at the end, where people look for them); others drop from the right.
 fn footer_line(state: &AppState, t: &Theme, width: u16) -> Paragraph<'static> {
     let essential = |what: &str| matches!(what, "help" | "quit" | "back" | "cancel" | "close help");
-    let entries: Vec<&keymap::Binding> =
-        keymap::bindings(state).iter().filter(|b| b.footer && !b.keys.is_empty()).collect();
+    let entries: Vec<&keymap::Binding> = keymap::usable(state).filter(|b| b.footer && !b.keys.is_empty()).collect();
     let cost = |b: &keymap::Binding| b.label.chars().count() + b.what.chars().count() + 3;
     let mut budget =
         usize::from(width).saturating_sub(entries.iter().filter(|b| essential(b.what)).map(|b| cost(b)).sum());

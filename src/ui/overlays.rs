@@ -83,13 +83,16 @@ fn capitalise(s: &str) -> String {
 }
 
 fn help(state: &AppState, t: &Theme, frame: &mut Frame, body: Rect) {
+    let netbird = state.detail.as_ref().is_some_and(|d| d.tab == crate::app::detail::Tab::NetBird);
     let table = state.keys.table(match state.screen {
+        Screen::Detail if netbird => keymap::Mode::NetBird,
         Screen::Detail => keymap::Mode::Detail,
         Screen::Settings => keymap::Mode::Settings,
         _ => keymap::Mode::Dashboard,
     });
     let mut lines: Vec<Line> = table
         .iter()
+        .filter(|b| state.may(&b.action))
         .map(|b| Line::from(vec![Span::styled(format!("{:>7}  ", b.label), t.key()), Span::raw(b.what)]))
         .collect();
     lines.push(Line::raw(""));

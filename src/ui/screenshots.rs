@@ -6,7 +6,7 @@ use ratatui::backend::TestBackend;
 
 use super::tests::{dashboard, detail};
 use crate::app::detail::Tab;
-use crate::app::{Action, AppState, update};
+use crate::app::{Action, AppState, Event, update};
 
 fn picture(state: &AppState) -> String {
     let mut state = state.clone();
@@ -32,8 +32,13 @@ fn screens() -> Vec<(&'static str, AppState)> {
         })
         .collect();
     update(&mut settings, Action::Engine(crate::app::Event::Settings { rows, users: Vec::new() }));
+    let mut netbird = detail(Tab::NetBird);
+    let peers = super::netbird_tests::peers();
+    let action = crate::domain::netbird::AdminAction::Peers;
+    update(&mut netbird, Action::Engine(Event::netbird(1, action, Ok(peers))));
     vec![
         ("dashboard", dashboard()),
+        ("detail-netbird", netbird),
         ("detail-logs", detail(Tab::Logs)),
         ("detail-health", detail(Tab::Health)),
         ("detail-deployment", detail(Tab::Deployment)),

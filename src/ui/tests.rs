@@ -15,7 +15,7 @@ use crate::engine::worker::Detail;
 
 const SIZES: [(u16, u16); 2] = [(80, 24), (120, 40)];
 
-fn draw(state: &AppState, w: u16, h: u16) -> String {
+pub(super) fn draw(state: &AppState, w: u16, h: u16) -> String {
     let mut state = state.clone();
     state.size = (w, h);
     let height = state.table_height();

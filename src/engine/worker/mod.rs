@@ -108,7 +108,12 @@ async fn run(db: PathBuf, home: PathBuf, mut rx: UnboundedReceiver<Command>, tx:
                             .settings()
                             .map(|s| (s.base_domain, s.layout))
                             .unwrap_or((String::new(), crate::domain::customer::Layout::Combined));
-                        let _ = tx.send(Event::LoggedIn { user: c.session.user.username.clone(), base_domain, layout });
+                        let _ = tx.send(Event::LoggedIn {
+                            user: c.session.user.username.clone(),
+                            role: c.session.role(),
+                            base_domain,
+                            layout,
+                        });
                         let c = Rc::new(c);
                         send_customers(&c, &tx);
                         tokio::task::spawn_local(background::watch_docker(c.clone(), tx.clone()));
@@ -279,6 +284,19 @@ fn handle(c: Rc<Ctx>, cmd: Command, tx: &UnboundedSender<Event>, logs: &Rc<RefCe
                 );
             }
             let _ = tx.send(Event::Credentials { customer_id, result });
+        }
+        Command::NetBird { target, action } => {
+            tokio::task::spawn_local(async move {
+                let result = match c.store.expect_customer(&target) {
+                    Ok(_) => {
+                        let act = action.clone();
+                        with_ops(&c, async |ops| ops.netbird(target.id, act).await.map_err(|e| e.to_string())).await
+                    }
+                    Err(e) => Err(e.to_string()),
+                };
+                let reply = super::protocol::NetBirdReply { customer_id: target.id, action, result };
+                let _ = tx.send(Event::NetBird(Box::new(reply)));
+            });
         }
         Command::LoadSettings => send_settings(&c, &tx),
         Command::SetSetting { key, value, expected } => {

@@ -1,0 +1,593 @@
+//! The NetBird tab of the customer detail: one section at a time (devices, setup keys, users,
+//! groups) listed fresh from the instance, a search, and the changes an operator makes there.
+//! Nothing is kept as true when the instance did not answer: a failed load shows the failure,
+//! not the previous list.
+
+use super::TextKey;
+use super::text::edit;
+use crate::domain::netbird::{AdminAction, AdminAnswer, CreatedKey, CreatedUser, NewSetupKey, NewUser};
+
+/// The four lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    /// Devices.
+    Peers,
+    /// Setup keys.
+    Keys,
+    /// NetBird users.
+    Users,
+    /// Groups.
+    Groups,
+}
+
+impl Section {
+    /// In tab order.
+    pub const ALL: [Section; 4] = [Section::Peers, Section::Keys, Section::Users, Section::Groups];
+
+    /// Title.
+    pub fn title(self) -> &'static str {
+        match self {
+            Section::Peers => "Devices",
+            Section::Keys => "Setup keys",
+            Section::Users => "Users",
+            Section::Groups => "Groups",
+        }
+    }
+
+    /// The action that lists it.
+    pub fn list(self) -> AdminAction {
+        match self {
+            Section::Peers => AdminAction::Peers,
+            Section::Keys => AdminAction::Keys,
+            Section::Users => AdminAction::Users,
+            Section::Groups => AdminAction::Groups,
+        }
+    }
+
+    fn step(self, delta: isize) -> Section {
+        let i = Section::ALL.iter().position(|s| *s == self).unwrap_or(0) as isize;
+        Section::ALL[(i + delta).rem_euclid(4) as usize]
+    }
+}
+
+/// What a one-line prompt is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Purpose {
+    /// New name for the device with this id.
+    RenamePeer(String),
+    /// New name for the group with this id.
+    RenameGroup(String),
+    /// A new group's name.
+    NewGroup,
+    /// A new user: a name (service user), or a name and an email (a person).
+    NewUser,
+    /// A new role for the user with this id.
+    Role(String),
+}
+
+impl Purpose {
+    /// The prompt's label.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Purpose::RenamePeer(_) => "new device name",
+            Purpose::RenameGroup(_) => "new group name",
+            Purpose::NewGroup => "group name",
+            Purpose::NewUser => "name (a service user), or name and email (a person who logs in)",
+            Purpose::Role(_) => "role: admin, user, auditor, network_admin or billing_admin",
+        }
+    }
+}
+
+/// A one-line prompt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prompt {
+    /// What the text becomes.
+    pub purpose: Purpose,
+    /// Typed so far.
+    pub text: String,
+}
+
+/// The fields of a new setup key, in focus order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyForm {
+    /// Name.
+    pub name: String,
+    /// Reusable (Space toggles).
+    pub reusable: bool,
+    /// Days until it expires ("0": never).
+    pub days: String,
+    /// Uses allowed, reusable keys only ("0": unlimited).
+    pub limit: String,
+    /// Group names, comma-separated.
+    pub groups: String,
+    /// Ephemeral devices (Space toggles).
+    pub ephemeral: bool,
+    /// Focused field, 0..6.
+    pub focus: usize,
+    /// Why the last submit was refused.
+    pub error: Option<String>,
+}
+
+impl KeyForm {
+    /// Field labels in focus order.
+    pub const LABELS: [&'static str; 6] = ["Name", "Reusable", "Expires in days", "Usage limit", "Groups", "Ephemeral"];
+
+    fn new() -> Self {
+        Self {
+            name: String::new(),
+            reusable: true,
+            days: "7".into(),
+            limit: "0".into(),
+            groups: String::new(),
+            ephemeral: false,
+            focus: 0,
+            error: None,
+        }
+    }
+
+    /// The key asked for, or why not.
+    pub fn request(&self) -> Result<NewSetupKey, String> {
+        let name = self.name.trim();
+        if name.is_empty() {
+            return Err("a setup key needs a name".into());
+        }
+        let num = |v: &str, what: &str| v.trim().parse::<u32>().map_err(|_| format!("{what} must be a whole number"));
+        Ok(NewSetupKey {
+            name: name.to_string(),
+            reusable: self.reusable,
+            expires_days: num(&self.days, "expires in days")?,
+            usage_limit: if self.reusable { num(&self.limit, "usage limit")? } else { 0 },
+            auto_groups: self.groups.split(',').map(str::trim).filter(|g| !g.is_empty()).map(String::from).collect(),
+            ephemeral: self.ephemeral,
+        })
+    }
+
+    fn text_mut(&mut self) -> Option<&mut String> {
+        match self.focus {
+            0 => Some(&mut self.name),
+            2 => Some(&mut self.days),
+            3 => Some(&mut self.limit),
+            4 => Some(&mut self.groups),
+            _ => None,
+        }
+    }
+}
+
+/// A secret NetBird returned once, shown until dismissed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Secret {
+    /// A new setup key with its `netbird up` line.
+    Key(CreatedKey),
+    /// A new user, with a password for a person.
+    User(CreatedUser),
+}
+
+/// The tab's state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NetBirdView {
+    /// Which list.
+    pub section: Section,
+    /// The last answer for the section: a list, or why it could not be had.
+    pub list: Option<Result<AdminAnswer, String>>,
+    /// A request is out (list or change).
+    pub busy: bool,
+    /// Selected row among the shown ones.
+    pub selected: usize,
+    /// The search being typed.
+    pub search: Option<String>,
+    /// The active search.
+    pub query: String,
+    /// A one-line prompt.
+    pub prompt: Option<Prompt>,
+    /// The new-key form.
+    pub key_form: Option<KeyForm>,
+    /// A change waiting for y/n, in words.
+    pub confirm: Option<(String, AdminAction)>,
+    /// A secret to show once.
+    pub secret: Option<Secret>,
+}
+
+impl Default for NetBirdView {
+    fn default() -> Self {
+        Self {
+            section: Section::Peers,
+            list: None,
+            busy: false,
+            selected: 0,
+            search: None,
+            query: String::new(),
+            prompt: None,
+            key_form: None,
+            confirm: None,
+            secret: None,
+        }
+    }
+}
+
+/// One shown row: NetBird's id, a name for prompts, and the text the search looks in.
+pub struct Row {
+    /// NetBird id.
+    pub id: String,
+    /// Name (email for people).
+    pub name: String,
+    haystack: String,
+}
+
+impl NetBirdView {
+    /// True while typing (search, prompt, key form, confirmation).
+    pub fn typing(&self) -> bool {
+        self.search.is_some() || self.prompt.is_some() || self.key_form.is_some() || self.confirm.is_some()
+    }
+
+    /// The rows of the current list that match the search, in NetBird's order.
+    pub fn rows(&self) -> Vec<Row> {
+        let all: Vec<Row> = match &self.list {
+            Some(Ok(AdminAnswer::Peers(p))) => p
+                .iter()
+                .map(|p| Row {
+                    id: p.id.clone(),
+                    name: p.name.clone(),
+                    haystack: format!("{} {} {} {} {}", p.name, p.ip, p.os, p.version, p.groups.join(" ")),
+                })
+                .collect(),
+            Some(Ok(AdminAnswer::Keys(k))) => k
+                .iter()
+                .map(|k| Row {
+                    id: k.id.clone(),
+                    name: k.name.clone(),
+                    haystack: format!("{} {} {}", k.name, k.state, k.auto_groups.join(" ")),
+                })
+                .collect(),
+            Some(Ok(AdminAnswer::Users(u))) => u
+                .iter()
+                .map(|u| Row {
+                    id: u.id.clone(),
+                    name: if u.email.is_empty() { u.name.clone() } else { u.email.clone() },
+                    haystack: format!("{} {} {}", u.name, u.email, u.role),
+                })
+                .collect(),
+            Some(Ok(AdminAnswer::Groups(g))) => {
+                g.iter().map(|g| Row { id: g.id.clone(), name: g.name.clone(), haystack: g.name.clone() }).collect()
+            }
+            _ => Vec::new(),
+        };
+        let q = self.query.to_lowercase();
+        all.into_iter().filter(|r| q.is_empty() || r.haystack.to_lowercase().contains(&q)).collect()
+    }
+
+    /// Indexes into the current list of the rows shown (for the renderer).
+    pub fn shown(&self) -> Vec<usize> {
+        let ids: Vec<String> = self.rows().into_iter().map(|r| r.id).collect();
+        let all_ids: Vec<&str> = match &self.list {
+            Some(Ok(AdminAnswer::Peers(p))) => p.iter().map(|x| x.id.as_str()).collect(),
+            Some(Ok(AdminAnswer::Keys(k))) => k.iter().map(|x| x.id.as_str()).collect(),
+            Some(Ok(AdminAnswer::Users(u))) => u.iter().map(|x| x.id.as_str()).collect(),
+            Some(Ok(AdminAnswer::Groups(g))) => g.iter().map(|x| x.id.as_str()).collect(),
+            _ => Vec::new(),
+        };
+        all_ids.iter().enumerate().filter(|(_, id)| ids.iter().any(|x| x == *id)).map(|(i, _)| i).collect()
+    }
+
+    fn selected_row(&self) -> Option<Row> {
+        self.rows().into_iter().nth(self.selected)
+    }
+
+    /// Asks for the current section again.
+    pub fn reload(&mut self) -> AdminAction {
+        self.busy = true;
+        self.section.list()
+    }
+
+    /// Switches section and asks for its list.
+    pub fn switch(&mut self, delta: isize) -> AdminAction {
+        self.section = self.section.step(delta);
+        self.list = None;
+        self.selected = 0;
+        self.query.clear();
+        self.reload()
+    }
+
+    /// Moves the selection.
+    pub fn move_by(&mut self, n: isize) {
+        let len = self.rows().len();
+        self.selected = self.selected.saturating_add_signed(n).min(len.saturating_sub(1));
+    }
+
+    /// What the tab's `key` needs in the current list (as [`AdminAction::permission`] says for
+    /// the change it leads to).
+    pub fn needs(&self, key: Key) -> crate::domain::user::Permission {
+        use crate::domain::user::Permission;
+        match (key, self.section) {
+            (Key::New, Section::Groups) | (Key::Rename, _) | (Key::Toggle, _) | (Key::LoginExpiry, _) => {
+                Permission::Operate
+            }
+            _ => Permission::Admin,
+        }
+    }
+
+    /// What a key of the tab asks for (`None`: not for this section or nothing selected).
+    pub fn start(&mut self, key: Key) -> Option<AdminAction> {
+        let row = self.selected_row();
+        let user = |v: &Self, id: &str| match &v.list {
+            Some(Ok(AdminAnswer::Users(u))) => u.iter().find(|x| x.id == id).cloned(),
+            _ => None,
+        };
+        match (key, self.section) {
+            (Key::New, Section::Keys) => self.key_form = Some(KeyForm::new()),
+            (Key::New, Section::Groups) => {
+                self.prompt = Some(Prompt { purpose: Purpose::NewGroup, text: String::new() })
+            }
+            (Key::New, Section::Users) => self.prompt = Some(Prompt { purpose: Purpose::NewUser, text: String::new() }),
+            (Key::Rename, Section::Peers) => {
+                let r = row?;
+                self.prompt = Some(Prompt { purpose: Purpose::RenamePeer(r.id), text: r.name });
+            }
+            (Key::Rename, Section::Groups) => {
+                let r = row?;
+                self.prompt = Some(Prompt { purpose: Purpose::RenameGroup(r.id), text: r.name });
+            }
+            (Key::Role, Section::Users) => {
+                let r = row?;
+                let current = user(self, &r.id).map(|u| u.role).unwrap_or_default();
+                self.prompt = Some(Prompt { purpose: Purpose::Role(r.id), text: current });
+            }
+            (Key::Toggle, Section::Keys) => {
+                let r = row?;
+                self.confirm = Some((
+                    format!("revoke setup key '{}'? (cannot be undone)", r.name),
+                    AdminAction::RevokeKey { key: r.id },
+                ));
+            }
+            (Key::Toggle, Section::Users) => {
+                let r = row?;
+                let blocked = user(self, &r.id).is_some_and(|u| u.blocked);
+                let verb = if blocked { "unblock" } else { "block" };
+                self.confirm =
+                    Some((format!("{verb} '{}'?", r.name), AdminAction::BlockUser { user: r.id, blocked: !blocked }));
+            }
+            (Key::LoginExpiry, Section::Peers) => {
+                let r = row?;
+                let on = match &self.list {
+                    Some(Ok(AdminAnswer::Peers(p))) => p.iter().any(|x| x.id == r.id && x.login_expiration_enabled),
+                    _ => false,
+                };
+                return Some(AdminAction::PeerLoginExpiration { peer: r.id, enabled: !on });
+            }
+            (Key::Delete, section) => {
+                let r = row?;
+                let (what, action) = match section {
+                    Section::Peers => ("device", AdminAction::DeletePeer { peer: r.id }),
+                    Section::Keys => ("setup key", AdminAction::DeleteKey { key: r.id }),
+                    Section::Users => ("user (and their devices)", AdminAction::DeleteUser { user: r.id }),
+                    Section::Groups => ("group", AdminAction::DeleteGroup { group: r.id }),
+                };
+                self.confirm = Some((format!("delete {what} '{}'?", r.name), action));
+            }
+            _ => {}
+        }
+        None
+    }
+
+    /// A key while typing; returns a change to send when one is submitted.
+    pub fn on_text(&mut self, k: TextKey) -> Option<AdminAction> {
+        if let Some((_, action)) = self.confirm.clone() {
+            match k {
+                TextKey::Char('y') | TextKey::Enter => {
+                    self.confirm = None;
+                    return Some(action);
+                }
+                TextKey::Char('n') | TextKey::Esc => self.confirm = None,
+                _ => {}
+            }
+            return None;
+        }
+        if let Some(q) = self.search.as_mut() {
+            match k {
+                TextKey::Enter => {
+                    self.query = self.search.take().unwrap_or_default();
+                    self.selected = 0;
+                }
+                TextKey::Esc => self.search = None,
+                k => {
+                    edit(q, k);
+                }
+            }
+            return None;
+        }
+        if let Some(f) = self.key_form.as_mut() {
+            match k {
+                TextKey::Esc => self.key_form = None,
+                TextKey::Tab | TextKey::Down => f.focus = (f.focus + 1) % 6,
+                TextKey::BackTab | TextKey::Up => f.focus = (f.focus + 5) % 6,
+                TextKey::Char(' ') if f.focus == 1 => f.reusable = !f.reusable,
+                TextKey::Char(' ') if f.focus == 5 => f.ephemeral = !f.ephemeral,
+                TextKey::Enter | TextKey::Submit => match f.request() {
+                    Ok(key) => {
+                        self.key_form = None;
+                        return Some(AdminAction::CreateKey(key));
+                    }
+                    Err(e) => f.error = Some(e),
+                },
+                k => {
+                    if let Some(t) = f.text_mut() {
+                        edit(t, k);
+                    }
+                }
+            }
+            return None;
+        }
+        let p = self.prompt.as_mut()?;
+        match k {
+            TextKey::Esc => self.prompt = None,
+            TextKey::Enter => {
+                let Prompt { purpose, text } = self.prompt.take()?;
+                let text = text.trim().to_string();
+                if text.is_empty() {
+                    return None;
+                }
+                return Some(match purpose {
+                    Purpose::RenamePeer(peer) => AdminAction::RenamePeer { peer, name: text },
+                    Purpose::RenameGroup(group) => AdminAction::RenameGroup { group, name: text },
+                    Purpose::NewGroup => AdminAction::CreateGroup { name: text },
+                    Purpose::Role(user) => AdminAction::SetUserRole { user, role: text },
+                    Purpose::NewUser => {
+                        let (name, email) = match text.rsplit_once(' ') {
+                            Some((n, e)) if e.contains('@') => (n.trim().to_string(), e.to_string()),
+                            _ => (text, String::new()),
+                        };
+                        let service = email.is_empty();
+                        AdminAction::CreateUser(NewUser { service, name, email, role: "user".into() })
+                    }
+                });
+            }
+            k => {
+                edit(&mut p.text, k);
+            }
+        }
+        None
+    }
+
+    /// Takes in what the engine answered for `action`; returns the list to ask for next, if any.
+    pub fn answered(&mut self, action: &AdminAction, result: Result<AdminAnswer, String>) -> Option<AdminAction> {
+        self.busy = false;
+        let is_list = !action.changes();
+        match result {
+            Ok(answer) if is_list => {
+                if action == &self.section.list() {
+                    self.list = Some(Ok(answer));
+                    self.move_by(0);
+                }
+                None
+            }
+            Ok(AdminAnswer::KeyCreated(k)) => {
+                self.secret = Some(Secret::Key(k));
+                Some(self.reload())
+            }
+            Ok(AdminAnswer::UserCreated(u)) => {
+                self.secret = Some(Secret::User(u));
+                Some(self.reload())
+            }
+            Ok(_) => Some(self.reload()),
+            Err(e) if is_list => {
+                if action == &self.section.list() {
+                    self.list = Some(Err(e));
+                }
+                None
+            }
+            Err(_) => None,
+        }
+    }
+}
+
+/// The tab's own keys, beyond moving and searching.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Key {
+    /// New key, group or user.
+    New,
+    /// Rename the device or group.
+    Rename,
+    /// Revoke the key, or block/unblock the user.
+    Toggle,
+    /// Login expiration on/off for the device.
+    LoginExpiry,
+    /// Change the user's role.
+    Role,
+    /// Delete the selected record.
+    Delete,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::netbird::Group;
+
+    fn groups() -> AdminAnswer {
+        let g = |id: &str, name: &str| Group { id: id.into(), name: name.into(), peers_count: 1 };
+        AdminAnswer::Groups(vec![g("g1", "All"), g("g2", "laptops"), g("g3", "servers")])
+    }
+
+    #[test]
+    fn a_key_form_refuses_bad_numbers_and_sends_names() {
+        let mut v = NetBirdView { section: Section::Keys, ..Default::default() };
+        v.start(Key::New);
+        for c in "onboard".chars() {
+            assert_eq!(v.on_text(TextKey::Char(c)), None);
+        }
+        v.on_text(TextKey::Tab);
+        v.on_text(TextKey::Tab);
+        v.on_text(TextKey::ClearLine);
+        v.on_text(TextKey::Char('x'));
+        assert_eq!(v.on_text(TextKey::Enter), None);
+        assert_eq!(v.key_form.as_ref().unwrap().error.as_deref(), Some("expires in days must be a whole number"));
+        v.on_text(TextKey::Backspace);
+        for c in "30".chars() {
+            v.on_text(TextKey::Char(c));
+        }
+        v.on_text(TextKey::Tab);
+        v.on_text(TextKey::Tab);
+        for c in "laptops, servers".chars() {
+            v.on_text(TextKey::Char(c));
+        }
+        let sent = v.on_text(TextKey::Enter).unwrap();
+        let AdminAction::CreateKey(k) = sent else { panic!("{sent:?}") };
+        assert_eq!((k.name.as_str(), k.reusable, k.expires_days), ("onboard", true, 30));
+        assert_eq!(k.auto_groups, ["laptops", "servers"]);
+        assert!(v.key_form.is_none());
+    }
+
+    #[test]
+    fn a_failed_list_replaces_the_old_one_and_search_filters() {
+        let mut v = NetBirdView { section: Section::Groups, ..Default::default() };
+        assert_eq!(v.answered(&AdminAction::Groups, Ok(groups())), None);
+        v.search = Some(String::new());
+        for c in "LAP".chars() {
+            v.on_text(TextKey::Char(c));
+        }
+        v.on_text(TextKey::Enter);
+        assert_eq!(v.rows().iter().map(|r| r.name.as_str()).collect::<Vec<_>>(), ["laptops"]);
+        assert_eq!(v.shown(), [1]);
+        v.answered(&AdminAction::Groups, Err("instance stopped".into()));
+        assert_eq!(v.list, Some(Err("instance stopped".into())), "nothing stale is kept as true");
+        assert!(v.rows().is_empty());
+    }
+
+    #[test]
+    fn delete_and_rename_act_on_the_selected_row_by_id() {
+        let mut v = NetBirdView { section: Section::Groups, ..Default::default() };
+        v.answered(&AdminAction::Groups, Ok(groups()));
+        v.move_by(1);
+        assert_eq!(v.start(Key::Delete), None);
+        let (question, _) = v.confirm.clone().unwrap();
+        assert_eq!(question, "delete group 'laptops'?");
+        assert_eq!(v.on_text(TextKey::Char('y')), Some(AdminAction::DeleteGroup { group: "g2".into() }));
+        v.start(Key::Rename);
+        assert_eq!(v.prompt.as_ref().unwrap().text, "laptops", "the prompt starts from the current name");
+        v.on_text(TextKey::ClearLine);
+        for c in "notebooks".chars() {
+            v.on_text(TextKey::Char(c));
+        }
+        assert_eq!(
+            v.on_text(TextKey::Enter),
+            Some(AdminAction::RenameGroup { group: "g2".into(), name: "notebooks".into() })
+        );
+        let next = v.answered(&AdminAction::CreateGroup { name: "x".into() }, Ok(AdminAnswer::Done("ok".into())));
+        assert_eq!(next, Some(AdminAction::Groups), "a change reloads the list");
+    }
+
+    #[test]
+    fn a_new_user_is_a_person_when_an_email_follows_the_name() {
+        let mut v = NetBirdView { section: Section::Users, ..Default::default() };
+        v.start(Key::New);
+        for c in "Ann Lee ann@example.com".chars() {
+            v.on_text(TextKey::Char(c));
+        }
+        let Some(AdminAction::CreateUser(u)) = v.on_text(TextKey::Enter) else { panic!() };
+        assert_eq!((u.name.as_str(), u.email.as_str(), u.service), ("Ann Lee", "ann@example.com", false));
+        v.start(Key::New);
+        for c in "ci bot".chars() {
+            v.on_text(TextKey::Char(c));
+        }
+        let Some(AdminAction::CreateUser(u)) = v.on_text(TextKey::Enter) else { panic!() };
+        assert_eq!((u.name.as_str(), u.service), ("ci bot", true));
+    }
+}

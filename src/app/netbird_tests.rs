@@ -1,0 +1,124 @@
+//! The NetBird tab through `update()`: which commands each key sends, what an answer does,
+//! and what a role is refused before anything is sent.
+
+use super::detail::Tab;
+use super::netbird::{Key, Secret, Section};
+use super::{Action, AppState, Command, Event, TextKey, update};
+use crate::domain::customer::CustomerRef;
+use crate::domain::netbird::{AdminAction, AdminAnswer, CreatedKey, SetupKey};
+
+fn on_detail() -> AppState {
+    let mut s = super::fixtures::logged_in();
+    update(&mut s, Action::Open);
+    s
+}
+
+fn sent(cmds: &[Command]) -> Vec<AdminAction> {
+    cmds.iter()
+        .filter_map(|c| match c {
+            Command::NetBird { target, action } => {
+                assert_eq!(target, &CustomerRef::new(1, "acme"), "the customer as shown");
+                Some(action.clone())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+fn typed(s: &mut AppState, text: &str) {
+    for c in text.chars() {
+        assert!(update(s, Action::Text(TextKey::Char(c))).is_empty());
+    }
+}
+
+fn key() -> SetupKey {
+    SetupKey {
+        id: "k1".into(),
+        name: "laptops".into(),
+        kind: "reusable".into(),
+        state: "valid".into(),
+        revoked: false,
+        used_times: 0,
+        usage_limit: 0,
+        expires: None,
+        auto_groups: vec![],
+        ephemeral: false,
+    }
+}
+
+#[test]
+fn opening_the_tab_lists_devices_and_arrows_change_the_list() {
+    let mut s = on_detail();
+    assert_eq!(sent(&update(&mut s, Action::GoTab(4))), [AdminAction::Peers]);
+    assert_eq!(s.detail.as_ref().unwrap().tab, Tab::NetBird);
+    assert!(sent(&update(&mut s, Action::GoTab(4))).is_empty(), "asked once while the answer is out");
+    assert_eq!(sent(&update(&mut s, Action::Section(1))), [AdminAction::Keys]);
+    assert_eq!(sent(&update(&mut s, Action::Section(-2))), [AdminAction::Groups], "wraps");
+    assert_eq!(sent(&update(&mut s, Action::Refresh)), [AdminAction::Groups]);
+}
+
+#[test]
+fn a_key_is_created_shown_once_copied_and_hidden() {
+    let mut s = on_detail();
+    update(&mut s, Action::GoTab(4));
+    update(&mut s, Action::Section(1));
+    let list = AdminAction::Keys;
+    update(&mut s, Action::Engine(Event::netbird(1, list, Ok(AdminAnswer::Keys(vec![key()])))));
+    assert!(update(&mut s, Action::NetBird(Key::New)).is_empty());
+    assert!(s.text_input(), "the form has the keyboard: n or d typed there are text");
+    typed(&mut s, "ann-laptop");
+    let cmds = update(&mut s, Action::Text(TextKey::Enter));
+    let asked = sent(&cmds);
+    let [AdminAction::CreateKey(new)] = asked.as_slice() else { panic!("{cmds:?}") };
+    assert_eq!((new.name.as_str(), new.reusable, new.expires_days), ("ann-laptop", true, 7));
+    let created = CreatedKey { key: key(), secret: "SECRET".into(), command: "netbird up … SECRET".into() };
+    let cmds = update(
+        &mut s,
+        Action::Engine(Event::netbird(1, AdminAction::CreateKey(new.clone()), Ok(AdminAnswer::KeyCreated(created)))),
+    );
+    assert_eq!(sent(&cmds), [AdminAction::Keys], "the list is asked for again");
+    assert!(matches!(s.detail.as_ref().unwrap().netbird.secret, Some(Secret::Key(_))));
+    update(&mut s, Action::CopySecret);
+    assert_eq!(s.clipboard.as_deref(), Some("netbird up … SECRET"));
+    update(&mut s, Action::Back);
+    assert!(s.detail.as_ref().unwrap().netbird.secret.is_none(), "Esc hides the secret first");
+    assert_eq!(s.screen, super::Screen::Detail);
+    update(&mut s, Action::Back);
+    assert_eq!(s.screen, super::Screen::Dashboard);
+}
+
+#[test]
+fn revoking_asks_first_and_a_refusal_is_shown_with_the_list_kept() {
+    let mut s = on_detail();
+    update(&mut s, Action::GoTab(4));
+    s.detail.as_mut().unwrap().netbird.section = Section::Keys;
+    let answer = Ok(AdminAnswer::Keys(vec![key()]));
+    update(&mut s, Action::Engine(Event::netbird(1, AdminAction::Keys, answer)));
+    assert!(update(&mut s, Action::NetBird(Key::Toggle)).is_empty(), "nothing sent before the answer");
+    assert_eq!(crate::ui::keymap::mode(&s), crate::ui::keymap::Mode::Confirm);
+    let cmds = update(&mut s, Action::Text(TextKey::Char('y')));
+    assert_eq!(sent(&cmds), [AdminAction::RevokeKey { key: "k1".into() }]);
+    let refused = "refused to revoke the setup key: setup key: k1 not found (HTTP 404)";
+    update(&mut s, Action::Engine(Event::netbird(1, AdminAction::RevokeKey { key: "k1".into() }, Err(refused.into()))));
+    let n = s.notice.clone().unwrap();
+    assert!(n.error && n.text.contains("HTTP 404"), "{n:?}");
+    assert_eq!(s.detail.as_ref().unwrap().netbird.rows().len(), 1, "a refused change leaves the list as it was");
+}
+
+#[test]
+fn a_viewer_is_told_why_before_anything_is_sent() {
+    let mut s = on_detail();
+    s.role = crate::domain::user::Role::Viewer;
+    update(&mut s, Action::GoTab(4));
+    s.detail.as_mut().unwrap().netbird.section = Section::Keys;
+    update(&mut s, Action::Engine(Event::netbird(1, AdminAction::Keys, Ok(AdminAnswer::Keys(vec![key()])))));
+    assert!(update(&mut s, Action::NetBird(Key::New)).is_empty());
+    assert!(s.detail.as_ref().unwrap().netbird.key_form.is_none());
+    assert_eq!(s.notice.clone().unwrap().text, "a viewer may not do that here (it needs an admin)");
+    assert!(update(&mut s, Action::NetBird(Key::Toggle)).is_empty());
+    assert!(s.notice.clone().unwrap().text.contains("needs an operator or admin"));
+    // Answers for a customer no longer shown change nothing.
+    let before = s.detail.clone();
+    update(&mut s, Action::Engine(Event::netbird(99, AdminAction::Keys, Ok(AdminAnswer::Keys(vec![])))));
+    assert_eq!(s.detail, before);
+}

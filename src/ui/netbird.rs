@@ -1,0 +1,278 @@
+//! The NetBird tab: the section bar, a secret shown once, the list with as many columns as
+//! fit, and the prompt, form or question the tab has open.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Row, Table, Wrap};
+
+use super::fit;
+use super::theme::Theme;
+use crate::app::netbird::{KeyForm, NetBirdView, Secret, Section};
+use crate::domain::Timestamp;
+use crate::domain::netbird::AdminAnswer;
+
+fn when(t: Option<Timestamp>) -> String {
+    t.map_or("never".into(), |t| format!("{} {:02}:{:02}", t.date(), t.hour(), t.minute()))
+}
+
+/// Draws the tab into `area`.
+pub fn render(v: &NetBirdView, t: &Theme, frame: &mut Frame, area: Rect) {
+    let secret_rows = if v.secret.is_some() { 5 } else { 0 };
+    let bottom_rows = if v.key_form.is_some() {
+        9
+    } else if v.prompt.is_some() || v.confirm.is_some() {
+        3
+    } else {
+        0
+    };
+    let [bar, secret, list, bottom] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(secret_rows),
+        Constraint::Min(3),
+        Constraint::Length(bottom_rows),
+    ])
+    .areas(area);
+    frame.render_widget(section_bar(v, t), bar);
+    if let Some(s) = &v.secret {
+        secret_box(s, t, frame, secret);
+    }
+    table(v, t, frame, list);
+    if let Some(f) = &v.key_form {
+        key_form(f, t, frame, bottom);
+    } else if let Some(p) = &v.prompt {
+        let line = Line::from(vec![Span::raw(" "), Span::raw(p.text.clone()), Span::styled("▏", t.key())]);
+        let title = format!(" {} (Enter save · Esc cancel) ", p.purpose.label());
+        frame.render_widget(
+            Paragraph::new(line).block(Block::bordered().title(fit(&title, usize::from(area.width)))),
+            bottom,
+        );
+    } else if let Some((question, _)) = &v.confirm {
+        let line = Line::styled(format!(" {question}  y yes · n no"), t.warn());
+        frame.render_widget(Paragraph::new(line).block(Block::bordered()), bottom);
+    }
+}
+
+fn section_bar(v: &NetBirdView, t: &Theme) -> Paragraph<'static> {
+    let mut spans = vec![Span::styled(" ←", t.dim())];
+    for s in Section::ALL {
+        let label = format!(" {} ", s.title());
+        spans.push(if s == v.section { Span::styled(label, t.selected()) } else { Span::raw(label) });
+    }
+    spans.push(Span::styled("→ ", t.dim()));
+    if v.busy {
+        spans.push(Span::styled("asking NetBird…", t.warn()));
+    }
+    if let Some(q) = &v.search {
+        spans.push(Span::raw(format!(" /{q}▏")));
+    } else if !v.query.is_empty() {
+        spans.push(Span::raw(format!(" /{} (Esc clears)", v.query)));
+    }
+    Paragraph::new(Line::from(spans))
+}
+
+fn secret_box(s: &Secret, t: &Theme, frame: &mut Frame, area: Rect) {
+    let (title, lines) = match s {
+        Secret::Key(k) => (
+            format!(" Setup key '{}' — shown only now · y copy the line · Esc hide ", k.key.name),
+            vec![
+                Line::from(vec![Span::styled(" key  ", t.dim()), Span::styled(k.secret.clone(), t.bold())]),
+                Line::from(vec![Span::styled(" run  ", t.dim()), Span::raw(k.command.clone())]),
+            ],
+        ),
+        Secret::User(u) => (
+            format!(" NetBird user '{}' created · Esc hide ", u.user.name),
+            vec![match &u.password {
+                Some(p) => Line::from(vec![
+                    Span::styled(" password  ", t.dim()),
+                    Span::styled(p.clone(), t.bold()),
+                    Span::styled("  (shown only now)", t.dim()),
+                ]),
+                None => Line::styled(" a service user: give it an access token in NetBird's dashboard", t.dim()),
+            }],
+        ),
+    };
+    let title = fit(&title, usize::from(area.width.saturating_sub(2)));
+    frame.render_widget(
+        Paragraph::new(lines).wrap(Wrap { trim: false }).block(Block::bordered().border_style(t.ok()).title(title)),
+        area,
+    );
+}
+
+/// Header and cells of the current list, columns in priority order.
+fn columns(v: &NetBirdView) -> (Vec<(&'static str, u16)>, Vec<Vec<String>>) {
+    let shown = v.shown();
+    let pick = |len: usize| shown.iter().copied().filter(move |i| *i < len);
+    match &v.list {
+        Some(Ok(AdminAnswer::Peers(p))) => (
+            vec![
+                ("Name", 16),
+                ("IP", 15),
+                ("State", 18),
+                ("OS", 8),
+                ("Version", 8),
+                ("Groups", 14),
+                ("Login exp.", 10),
+            ],
+            pick(p.len())
+                .map(|i| &p[i])
+                .map(|p| {
+                    // Waiting for approval matters more than when it was last seen.
+                    let state = if p.approval_required {
+                        "⚠ needs approval".to_string()
+                    } else if p.connected {
+                        "● online".to_string()
+                    } else {
+                        format!("○ {}", when(p.last_seen))
+                    };
+                    let exp = if !p.added_with_sso {
+                        "—".to_string()
+                    } else if p.login_expiration_enabled {
+                        "on".into()
+                    } else {
+                        "off".into()
+                    };
+                    vec![p.name.clone(), p.ip.clone(), state, p.os.clone(), p.version.clone(), p.groups.join(","), exp]
+                })
+                .collect(),
+        ),
+        Some(Ok(AdminAnswer::Keys(k))) => (
+            vec![
+                ("Name", 16),
+                ("Type", 9),
+                ("State", 8),
+                ("Used", 6),
+                ("Expires", 10),
+                ("Groups", 14),
+                ("Ephemeral", 9),
+            ],
+            pick(k.len())
+                .map(|i| &k[i])
+                .map(|k| {
+                    let limit = if k.usage_limit == 0 { "∞".to_string() } else { k.usage_limit.to_string() };
+                    vec![
+                        k.name.clone(),
+                        k.kind.clone(),
+                        k.state.clone(),
+                        format!("{}/{limit}", k.used_times),
+                        k.expires.map_or("never".into(), |e| e.date().to_string()),
+                        k.auto_groups.join(","),
+                        if k.ephemeral { "yes".into() } else { "no".into() },
+                    ]
+                })
+                .collect(),
+        ),
+        Some(Ok(AdminAnswer::Users(u))) => (
+            vec![("Name", 14), ("Email", 22), ("Role", 13), ("Status", 8), ("Kind", 7), ("Last login", 16)],
+            pick(u.len())
+                .map(|i| &u[i])
+                .map(|u| {
+                    vec![
+                        u.name.clone(),
+                        if u.email.is_empty() { "—".into() } else { u.email.clone() },
+                        u.role.clone(),
+                        if u.blocked { "blocked".into() } else { u.status.clone() },
+                        if u.service { "service".into() } else { "person".into() },
+                        when(u.last_login),
+                    ]
+                })
+                .collect(),
+        ),
+        Some(Ok(AdminAnswer::Groups(g))) => (
+            vec![("Name", 24), ("Devices", 8)],
+            pick(g.len()).map(|i| &g[i]).map(|g| vec![g.name.clone(), g.peers_count.to_string()]).collect(),
+        ),
+        _ => (Vec::new(), Vec::new()),
+    }
+}
+
+fn table(v: &NetBirdView, t: &Theme, frame: &mut Frame, area: Rect) {
+    let title = format!(" {} ", v.section.title());
+    let block = Block::bordered().title(Line::styled(title, t.bold()));
+    let message = match &v.list {
+        None => Some((" loading…".to_string(), t.dim())),
+        Some(Err(e)) => Some((format!(" ✗ {e}"), t.error())),
+        Some(Ok(_)) if v.rows().is_empty() && !v.query.is_empty() => {
+            Some((" nothing matches the search (Esc clears it)".into(), t.dim()))
+        }
+        Some(Ok(_)) if v.rows().is_empty() => Some((empty_hint(v.section).into(), t.dim())),
+        Some(Ok(_)) => None,
+    };
+    if let Some((text, style)) = message {
+        frame.render_widget(Paragraph::new(Line::styled(text, style)).wrap(Wrap { trim: false }).block(block), area);
+        return;
+    }
+    let (cols, rows) = columns(v);
+    // Keep columns by priority while they fit; the first takes what is left.
+    let inner = area.width.saturating_sub(2);
+    let mut used = 0;
+    let mut keep = 0;
+    for (_, w) in &cols {
+        if used + w + 1 > inner && keep > 0 {
+            break;
+        }
+        used += w + 1;
+        keep += 1;
+    }
+    let extra = inner.saturating_sub(used);
+    let widths: Vec<u16> =
+        cols.iter().take(keep).enumerate().map(|(i, (_, w))| if i == 0 { w + extra } else { *w }).collect();
+    let header = Row::new(cols.iter().take(keep).map(|(h, _)| *h)).style(t.bold());
+    let height = usize::from(area.height.saturating_sub(3)).max(1);
+    let offset = v.selected.saturating_sub(height - 1);
+    let body: Vec<Row> = rows
+        .iter()
+        .enumerate()
+        .skip(offset)
+        .take(height)
+        .map(|(i, cells)| {
+            let cells: Vec<String> = cells.iter().zip(&widths).map(|(c, w)| fit(c, usize::from(*w))).collect();
+            let row = Row::new(cells);
+            if i == v.selected { row.style(t.selected()) } else { row }
+        })
+        .collect();
+    let count = format!(" {} of {} ", rows.len().min(v.selected + 1), rows.len());
+    let block = block.title_bottom(Line::from(count).right_aligned());
+    let constraints: Vec<Constraint> = widths.iter().map(|w| Constraint::Length(*w)).collect();
+    frame.render_widget(Table::new(body, constraints).header(header).block(block), area);
+}
+
+fn empty_hint(s: Section) -> &'static str {
+    match s {
+        Section::Peers => " no devices yet: create a setup key (→ Setup keys, n) and run its `netbird up` line",
+        Section::Keys => " no setup keys: n creates one",
+        Section::Users => " no users",
+        Section::Groups => " no groups: n creates one",
+    }
+}
+
+fn key_form(f: &KeyForm, t: &Theme, frame: &mut Frame, area: Rect) {
+    frame.render_widget(Clear, area);
+    let check = |b: bool| if b { "[x]" } else { "[ ]" }.to_string();
+    let values = [
+        f.name.clone(),
+        check(f.reusable),
+        f.days.clone(),
+        if f.reusable { f.limit.clone() } else { "1 (one-off)".into() },
+        f.groups.clone(),
+        check(f.ephemeral),
+    ];
+    let mut lines: Vec<Line> = KeyForm::LABELS
+        .iter()
+        .zip(values)
+        .enumerate()
+        .map(|(i, (label, value))| {
+            let focus = i == f.focus;
+            let cursor = if focus && ![1, 5].contains(&i) { "▏" } else { "" };
+            let style = if focus { t.selected() } else { t.dim() };
+            Line::from(vec![Span::styled(format!(" {label:<16}"), style), Span::raw(format!("{value}{cursor}"))])
+        })
+        .collect();
+    if let Some(e) = &f.error {
+        lines.push(Line::styled(format!(" ✗ {e}"), t.error()));
+    }
+    let title = " New setup key · Tab next · Space toggle · Enter create · Esc cancel ";
+    let [form] = Layout::vertical([Constraint::Min(1)]).areas(area);
+    frame
+        .render_widget(Paragraph::new(lines).block(Block::bordered().title(fit(title, usize::from(area.width)))), form);
+}

@@ -1,0 +1,148 @@
+//! Snapshots of the NetBird tab at 80x24 and 120x40: each list, a secret shown once, the
+//! new-key form, an instance that did not answer, and what a viewer is offered.
+
+use super::tests::{detail, draw};
+use crate::app::detail::Tab;
+use crate::app::netbird::{Key, Section};
+use crate::app::{Action, Event, TextKey, update};
+use crate::domain::netbird::{AdminAction, AdminAnswer, CreatedKey, Group, NbUser, Peer, SetupKey};
+
+fn snap(name: &str, state: &crate::app::AppState) {
+    for (w, h) in [(80, 24), (120, 40)] {
+        insta::assert_snapshot!(format!("{name}_{w}x{h}"), draw(state, w, h));
+    }
+}
+
+fn t(h: u8) -> Option<crate::domain::Timestamp> {
+    Some(time::macros::datetime!(2026-03-03 00:00 UTC) + time::Duration::hours(i64::from(h)))
+}
+
+pub(crate) fn peers() -> AdminAnswer {
+    let p = |i: u8, name: &str, connected: bool, os: &str, version: &str| Peer {
+        id: format!("p{i}"),
+        name: name.into(),
+        ip: format!("100.64.0.{i}"),
+        connected,
+        last_seen: t(i),
+        os: os.into(),
+        version: version.into(),
+        groups: vec!["All".into(), "laptops".into()],
+        approval_required: i == 4,
+        login_expiration_enabled: i % 2 == 1,
+        added_with_sso: i % 2 == 1,
+        ssh_enabled: false,
+        inactivity_expiration_enabled: false,
+    };
+    AdminAnswer::Peers(vec![
+        p(1, "ceo-laptop", true, "darwin", "0.77.1"),
+        p(2, "build-server-with-a-very-long-name", false, "linux", "0.60.2"),
+        p(3, "reception 東京", true, "windows", "0.77.1"),
+        p(4, "new-phone", false, "ios", "0.77.0"),
+    ])
+}
+
+fn keys() -> AdminAnswer {
+    AdminAnswer::Keys(vec![SetupKey {
+        id: "k1".into(),
+        name: "onboarding".into(),
+        kind: "reusable".into(),
+        state: "valid".into(),
+        revoked: false,
+        used_times: 2,
+        usage_limit: 5,
+        expires: t(24 * 7),
+        auto_groups: vec!["laptops".into()],
+        ephemeral: false,
+    }])
+}
+
+fn with(tab_list: AdminAnswer, section: Section) -> crate::app::AppState {
+    let mut s = detail(Tab::NetBird);
+    let d = s.detail.as_mut().unwrap();
+    d.netbird.section = section;
+    let action = section.list();
+    update(&mut s, Action::Engine(Event::netbird(1, action, Ok(tab_list))));
+    s
+}
+
+#[test]
+fn netbird_tab_lists() {
+    snap("netbird_peers", &with(peers(), Section::Peers));
+    snap("netbird_keys", &with(keys(), Section::Keys));
+    let users = AdminAnswer::Users(vec![
+        NbUser {
+            id: "u1".into(),
+            email: "owner@acme.example".into(),
+            name: "Acme Owner".into(),
+            role: "owner".into(),
+            status: "active".into(),
+            blocked: false,
+            service: false,
+            last_login: t(9),
+        },
+        NbUser {
+            id: "u2".into(),
+            email: String::new(),
+            name: "ci-bot".into(),
+            role: "user".into(),
+            status: "active".into(),
+            blocked: true,
+            service: true,
+            last_login: None,
+        },
+    ]);
+    snap("netbird_users", &with(users, Section::Users));
+    let groups = AdminAnswer::Groups(vec![
+        Group { id: "g1".into(), name: "All".into(), peers_count: 4 },
+        Group { id: "g2".into(), name: "laptops".into(), peers_count: 2 },
+    ]);
+    snap("netbird_groups", &with(groups, Section::Groups));
+}
+
+#[test]
+fn netbird_tab_states() {
+    let mut s = detail(Tab::NetBird);
+    let err =
+        "'acme' is not running (netbird-acme-server is stopped or missing): start it with `nbmsp customer start acme`";
+    update(&mut s, Action::Engine(Event::netbird(1, AdminAction::Peers, Err(err.into()))));
+    snap("netbird_stopped", &s);
+
+    let mut s = with(keys(), Section::Keys);
+    update(&mut s, Action::NetBird(Key::New));
+    for c in "laptop-ann".chars() {
+        update(&mut s, Action::Text(TextKey::Char(c)));
+    }
+    snap("netbird_key_form", &s);
+
+    let mut s = with(keys(), Section::Keys);
+    let key = match keys() {
+        AdminAnswer::Keys(k) => k[0].clone(),
+        _ => unreachable!(),
+    };
+    let secret = "A1B2C3D4-0000-4000-8000-00000000CAFE".to_string();
+    let created =
+        CreatedKey { command: crate::domain::netbird::join_command("acme.msp.example", &secret), key, secret };
+    let action = AdminAction::CreateKey(crate::domain::netbird::NewSetupKey {
+        name: "onboarding".into(),
+        reusable: true,
+        expires_days: 7,
+        usage_limit: 5,
+        auto_groups: vec![],
+        ephemeral: false,
+    });
+    update(&mut s, Action::Engine(Event::netbird(1, action, Ok(AdminAnswer::KeyCreated(created)))));
+    snap("netbird_new_key", &s);
+}
+
+#[test]
+fn a_viewer_is_not_offered_what_it_may_not_do() {
+    let mut s = with(keys(), Section::Keys);
+    s.role = crate::domain::user::Role::Viewer;
+    let screen = draw(&s, 120, 40);
+    let footer = screen.lines().last().unwrap().to_string();
+    assert!(!footer.contains("new key") && !footer.contains("delete") && !footer.contains("revoke"), "{footer}");
+    assert!(footer.contains("search") && footer.contains("help"), "{footer}");
+    s.role = crate::domain::user::Role::Operator;
+    let footer = draw(&s, 120, 40).lines().last().unwrap().to_string();
+    assert!(footer.contains("revoke") && !footer.contains("new key"), "operators revoke, admins create: {footer}");
+}
