@@ -27,6 +27,8 @@ fn rows(n: usize) -> Vec<CustomerRow> {
             },
             udp_port: Some(3478),
             devices: Some(3),
+            online: None,
+            outdated: None,
             proxy_pending: None,
             proxied: false,
         })

@@ -159,6 +159,17 @@ fn devices_are_listed_renamed_and_deleted_and_users_managed() {
     assert!(peers["data"][3]["last_seen"].as_str().is_some(), "offline devices say when they were last seen");
     let old = ok(run(&["peers", &sub, "list", "--older-than", "0.70.0", "--json"]));
     assert_eq!(names(&old), ["device-2"], "clients older than a chosen version");
+    // The fleet's view counts old clients against the configured minimum.
+    assert_eq!(env.home.run(&["settings", "set", "netbird.min_client_version", "0.70.0"]).code, 0);
+    let counted = ok(run(&["devices", &sub, "--json"]));
+    assert_eq!((counted["total"].as_u64(), counted["outdated"].as_u64()), (Some(4), Some(1)), "{counted}");
+    let fleet = ok(env.home.run(&["devices", "--json"]));
+    let mine = fleet.as_array().unwrap().iter().find(|l| l["subdomain"] == sub.as_str()).unwrap().clone();
+    assert_eq!(
+        (mine["devices"].as_u64(), mine["online"].as_u64(), mine["outdated"].as_u64()),
+        (Some(4), Some(2), Some(1))
+    );
+    assert_eq!(mine["over_limit"], false);
 
     // Renaming sends the whole record back: device-1 (added with SSO) keeps its login expiration.
     ok(run(&["peers", &sub, "rename", "device-1", "ceo-laptop", "--json"]));

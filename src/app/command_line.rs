@@ -12,7 +12,8 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("new", "a new customer"),
     ("edit [CUSTOMER]", "edit"),
     ("deploy|redeploy|start|stop|restart|delete|backup|retry-cert [CUSTOMER]", "run on the customer"),
-    ("info|deployment|logs|health [CUSTOMER]", "open the customer on that tab"),
+    ("info|deployment|logs|health|netbird [CUSTOMER]", "open the customer on that tab"),
+    ("devices", "the fleet's devices: over the limit first, online, old clients"),
     ("restore FILE", "recreate a customer from a backup"),
     ("rollout", "roll the images in settings out"),
     ("reconcile", "apply reconcile's safe fixes"),
@@ -43,6 +44,7 @@ fn tab(verb: &str) -> Option<Tab> {
         "deployment" => Tab::Deployment,
         "logs" => Tab::Logs,
         "health" => Tab::Health,
+        "netbird" => Tab::NetBird,
         _ => return None,
     })
 }
@@ -61,6 +63,10 @@ pub fn run(s: &mut AppState, line: &str) -> Vec<Command> {
         ("settings", None) => on_key(s, Action::OpenSettings),
         ("help", None) => {
             s.help_open = true;
+            Vec::new()
+        }
+        ("devices", None) => {
+            s.devices_view = Some(0);
             Vec::new()
         }
         ("restore", Some(file)) => {

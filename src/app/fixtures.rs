@@ -23,6 +23,8 @@ pub fn row(id: i64, name: &str, sub: &str, status: CustomerStatus, port: Option<
         },
         udp_port: port,
         devices: port.map(|_| 3),
+        online: port.map(|_| 2),
+        outdated: None,
         proxy_pending: None,
         proxied: port.is_some(),
     }

@@ -289,6 +289,8 @@ pub struct AppState {
     pub help_open: bool,
     /// Lines the help overlay is scrolled by (it is longer than a small terminal).
     pub help_scroll: u16,
+    /// The fleet's devices view (`:devices`), open with its scroll offset.
+    pub devices_view: Option<u16>,
     /// `:reconcile` asked the engine what it would fix; the answer opens the confirmation.
     pub reconcile_asked: bool,
     /// The `:` command line, while typed.
@@ -348,6 +350,7 @@ impl AppState {
             default_layout: crate::domain::customer::Layout::Combined,
             help_open: false,
             help_scroll: 0,
+            devices_view: None,
             reconcile_asked: false,
             command: None,
             confirm: None,

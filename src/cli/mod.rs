@@ -9,6 +9,7 @@ pub mod customer;
 mod customer_data;
 mod customer_view;
 pub mod deploy;
+mod devices;
 pub mod doctor;
 pub mod error;
 pub mod init;
@@ -107,6 +108,9 @@ pub enum Command {
     Rollout(rollout::RolloutArgs),
     /// Watch the fleet and send alerts, in the foreground (what the systemd unit runs)
     Monitor(monitor::MonitorArgs),
+    /// The fleet's devices per customer (over the limit first, online, on old clients), as the
+    /// monitor last counted them
+    Devices(devices::DevicesArgs),
     /// Firing alerts, and a test notification to the configured channels
     #[command(subcommand)]
     Alerts(monitor::AlertsCommand),
@@ -134,6 +138,7 @@ pub async fn run(g: &GlobalArgs, command: Command) -> CliResult {
         Command::Rollout(a) => rollout::run(g, a).await,
         Command::Reconcile(a) => reconcile::run(g, a).await,
         Command::Alerts(c) => monitor::alerts(g, c).await,
+        Command::Devices(a) => devices::run(g, a),
         Command::Completions { shell } => shell::completions(shell),
         Command::Man => shell::man(),
     }

@@ -56,6 +56,8 @@ pub enum SettingKind {
     },
     /// One word out of a fixed list.
     Choice(&'static [&'static str]),
+    /// A dotted version such as 0.70.0, or empty.
+    Version,
     /// An http(s) URL, or empty.
     Url,
     /// Free text on one line, possibly empty.
@@ -175,6 +177,12 @@ pub fn normalise(key: &str, value: &str) -> Result<String, ValidationError> {
             if ok { Ok(v) } else { err("must be a Docker image reference such as netbirdio/dashboard:v2.9.0".into()) }
         }
         SettingKind::Secret => validate::line(key, &v, false, 4096).map(|()| v),
+        SettingKind::Version => {
+            let v = v.trim_start_matches('v').to_string();
+            let parts: Vec<&str> = v.split('.').collect();
+            let ok = parts.len() <= 4 && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+            if ok { Ok(v) } else { err("must be a version such as 0.70.0".into()) }
+        }
     }
 }
 
@@ -215,6 +223,8 @@ pub struct Settings {
     pub pat_days: u32,
     /// See [`SETTINGS`]: days before expiry the token is renewed.
     pub pat_renew_days: u32,
+    /// See [`SETTINGS`]: devices on an older NetBird client are counted as outdated (`None`: not checked).
+    pub min_client_version: Option<String>,
     /// See [`SETTINGS`].
     pub health_timeout_s: u64,
     /// See [`SETTINGS`].
@@ -315,6 +325,7 @@ impl Settings {
             images_pull: get("images.pull")?.parse().map_err(|e: String| ValidationError::new("images.pull", e))?,
             pat_days: u32::try_from(int("netbird.pat_days")?).unwrap_or(365),
             pat_renew_days: u32::try_from(int("netbird.pat_renew_days")?).unwrap_or(30),
+            min_client_version: Some(get("netbird.min_client_version")?).filter(|v| !v.is_empty()),
             health_timeout_s: u64::try_from(int("health_timeout_s")?).unwrap_or(60),
             refresh_interval_s: u64::try_from(int("refresh_interval_s")?).unwrap_or(10),
             backup_dir: get("backup.dir")?,

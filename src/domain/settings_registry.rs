@@ -163,6 +163,13 @@ pub const SETTINGS: &[SettingDef] = &[
         required: true,
     },
     SettingDef {
+        key: "netbird.min_client_version",
+        kind: SettingKind::Version,
+        default: "",
+        help: "Devices on a NetBird client older than this (e.g. 0.70.0) are counted as outdated per customer; empty: not checked",
+        required: false,
+    },
+    SettingDef {
         key: "health_timeout_s",
         kind: SettingKind::Int { min: 5, max: 3600 },
         default: "60",

@@ -77,3 +77,12 @@ fn typed_settings_from_defaults_and_range_check() {
     map.insert("relay_base_port".to_string(), "65500".to_string());
     assert_eq!(Settings::from_map(&map).unwrap_err().field, "relay_port_count");
 }
+
+#[test]
+fn the_minimum_client_version_is_a_dotted_version_or_unset() {
+    assert_eq!(normalise("netbird.min_client_version", " v0.70.0 ").unwrap(), "0.70.0");
+    assert_eq!(normalise("netbird.min_client_version", "").unwrap(), "");
+    for bad in ["latest", "0..1", "1.2.3.4.5", "0.7a"] {
+        assert!(normalise("netbird.min_client_version", bad).is_err(), "{bad}");
+    }
+}

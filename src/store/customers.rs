@@ -430,10 +430,26 @@ pub struct CustomerRow {
     pub udp_port: Option<u16>,
     /// Devices at the last count.
     pub devices: Option<u32>,
+    /// Of those, connected at the last count.
+    pub online: Option<u32>,
+    /// Of those, on a client older than `netbird.min_client_version` (`None`: not checked).
+    pub outdated: Option<u32>,
     /// Why the certificate is pending, if it is.
     pub proxy_pending: Option<String>,
     /// A proxy host was registered for it (its public path can be checked).
     pub proxied: bool,
+}
+
+/// Customers ordered for the fleet's devices view and `nbmsp devices`: those over their limit
+/// first, then by how full they are (most first), then by name.
+pub fn by_device_use(rows: &[CustomerRow]) -> Vec<&CustomerRow> {
+    let mut out: Vec<_> = rows.iter().collect();
+    let fill = |r: &CustomerRow| {
+        let used = i64::from(r.devices.unwrap_or(0));
+        (used > r.customer.max_devices, used * 1000 / r.customer.max_devices.max(1))
+    };
+    out.sort_by(|a, b| fill(b).cmp(&fill(a)).then_with(|| a.customer.name.cmp(&b.customer.name)));
+    out
 }
 
 impl Store {
@@ -441,7 +457,8 @@ impl Store {
     pub fn customer_rows(&self) -> Result<Vec<CustomerRow>> {
         let cols = COLUMNS.split(", ").map(|c| format!("c.{c}")).collect::<Vec<_>>().join(", ");
         let mut stmt = self.conn.prepare(&format!(
-            "SELECT {cols}, d.relay_udp_port, d.devices_total, d.proxy_pending, d.npm_proxy_id IS NOT NULL
+            "SELECT {cols}, d.relay_udp_port, d.devices_total, d.proxy_pending, d.npm_proxy_id IS NOT NULL,
+                    d.devices_connected, d.devices_outdated
              FROM customers c LEFT JOIN deployments d ON d.customer_id = c.id ORDER BY c.name COLLATE NOCASE, c.id"
         ))?;
         let rows = stmt
@@ -452,12 +469,13 @@ impl Store {
                     r.get::<_, Option<u32>>(13)?,
                     r.get::<_, Option<String>>(14)?,
                     r.get::<_, Option<bool>>(15)?.unwrap_or(false),
+                    (r.get::<_, Option<u32>>(16)?, r.get::<_, Option<u32>>(17)?),
                 ))
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         rows.into_iter()
-            .map(|(c, udp_port, devices, proxy_pending, proxied)| {
-                Ok(CustomerRow { customer: c.try_into()?, udp_port, devices, proxy_pending, proxied })
+            .map(|(c, udp_port, devices, proxy_pending, proxied, (online, outdated))| {
+                Ok(CustomerRow { customer: c.try_into()?, udp_port, devices, online, outdated, proxy_pending, proxied })
             })
             .collect()
     }

@@ -82,11 +82,13 @@ impl Store {
         Ok(())
     }
 
-    /// Records a device count.
-    pub fn set_devices(&self, customer_id: i64, total: u32, connected: u32) -> Result<()> {
+    /// Records a device count (`outdated`: on a client older than the configured minimum, when
+    /// one is configured).
+    pub fn set_devices(&self, customer_id: i64, total: u32, connected: u32, outdated: Option<u32>) -> Result<()> {
         self.conn.execute(
-            "UPDATE deployments SET devices_total = ?1, devices_connected = ?2, devices_checked_at = ?3 WHERE customer_id = ?4",
-            params![total, connected, fmt_time(now()), customer_id],
+            "UPDATE deployments SET devices_total = ?1, devices_connected = ?2, devices_outdated = ?3,
+                    devices_checked_at = ?4 WHERE customer_id = ?5",
+            params![total, connected, outdated, fmt_time(now()), customer_id],
         )?;
         Ok(())
     }

@@ -220,6 +220,11 @@ pub const MIGRATIONS: &[&str] = &[
     r#"
     SELECT 1;
     "#,
+    // 14: devices on a client older than `netbird.min_client_version`, counted with the others
+    // (the fleet's devices view shows them per customer).
+    r#"
+    ALTER TABLE deployments ADD COLUMN devices_outdated INTEGER;
+    "#,
 ];
 
 /// Steps in Rust that run inside a migration's transaction before its SQL, by the version the

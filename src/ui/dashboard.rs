@@ -70,8 +70,16 @@ fn cards_line(state: &AppState, t: &Theme, frame: &mut Frame, area: Rect) {
 }
 
 /// Columns by priority; narrower screens drop them from the end of this list.
-const COLUMNS: [(&str, u16); 7] =
-    [("Name", 20), ("Subdomain", 14), ("Status", 12), ("Devices", 8), ("UDP", 6), ("Company", 18), ("Created", 10)];
+const COLUMNS: [(&str, u16); 8] = [
+    ("Name", 20),
+    ("Subdomain", 14),
+    ("Status", 12),
+    ("Devices", 8),
+    ("UDP", 6),
+    ("Online", 6),
+    ("Company", 18),
+    ("Created", 10),
+];
 
 fn customers(state: &AppState, t: &Theme, frame: &mut Frame, area: Rect) {
     let d = &state.dashboard;
@@ -140,8 +148,14 @@ fn customers(state: &AppState, t: &Theme, frame: &mut Frame, area: Rect) {
             "Subdomain" => Cell::from(fit(&c.subdomain, usize::from(*w))),
             "Status" => Cell::from(Span::styled(format!("{marker} {}", c.status), style)),
             "Devices" => {
-                Cell::from(format!("{}/{}", r.devices.map_or("—".to_string(), |n| n.to_string()), c.max_devices))
+                let text = format!("{}/{}", r.devices.map_or("—".to_string(), |n| n.to_string()), c.max_devices);
+                // Over the allowance is flagged in words too, not only in colour.
+                match r.devices {
+                    Some(n) if i64::from(n) > c.max_devices => Cell::from(Span::styled(format!("{text}!"), t.warn())),
+                    _ => Cell::from(text),
+                }
             }
+            "Online" => Cell::from(r.online.map_or("—".to_string(), |n| format!("● {n}"))),
             "UDP" => Cell::from(r.udp_port.map_or("—".to_string(), |p| p.to_string())),
             "Company" => {
                 Cell::from(if c.company.is_empty() { "—".to_string() } else { fit(&c.company, usize::from(*w)) })

@@ -161,6 +161,16 @@ pub static SETTINGS: &[Binding] = &[
     b(&[Esc, Char('q')], "Esc", "back", Action::Back, true),
 ];
 
+/// The fleet's devices view.
+pub static DEVICES: &[Binding] = &[
+    b(&[Char('j'), Down], "j/k", "scroll", Action::Move(1), true),
+    b(&[Char('k'), Up], "k", "scroll up", Action::Move(-1), false),
+    b(&[PageDown], "PgDn", "page down", Action::Move(10), false),
+    b(&[PageUp], "PgUp", "page up", Action::Move(-10), false),
+    b(&[Char('g'), Home], "g", "top", Action::Top, false),
+    b(&[Esc, Char('q')], "Esc", "close", Action::Back, true),
+];
+
 /// The help overlay.
 pub static HELP: &[Binding] = &[b(&[Esc, Char('?'), Char('q')], "Esc", "close help", Action::Back, true)];
 
@@ -230,6 +240,8 @@ pub enum Mode {
     Settings,
     /// Help overlay.
     Help,
+    /// The fleet's devices view.
+    Devices,
     /// Login.
     Login,
     /// Text entry.
@@ -272,6 +284,7 @@ impl Default for Keymap {
                 t(Mode::NetBird, NETBIRD),
                 t(Mode::Settings, SETTINGS),
                 t(Mode::Help, HELP),
+                t(Mode::Devices, DEVICES),
                 t(Mode::Login, LOGIN),
                 t(Mode::Text, TEXT),
                 t(Mode::Confirm, CONFIRM),
@@ -375,6 +388,8 @@ impl Keymap {
 pub fn mode(state: &AppState) -> Mode {
     if state.help_open {
         Mode::Help
+    } else if state.devices_view.is_some() && state.command.is_none() {
+        Mode::Devices
     } else if state.screen == Screen::Login {
         Mode::Login
     } else if state.screen == Screen::Setup {
@@ -485,7 +500,7 @@ mod tests {
 
     #[test]
     fn no_key_is_bound_twice_in_one_mode() {
-        for table in [DASHBOARD, DETAIL, NETBIRD, HELP, LOGIN, TEXT, FORM, SETUP, SETTINGS] {
+        for table in [DASHBOARD, DETAIL, NETBIRD, DEVICES, HELP, LOGIN, TEXT, FORM, SETUP, SETTINGS] {
             let mut seen = Vec::new();
             for b in table {
                 for k in b.keys.iter() {

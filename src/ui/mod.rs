@@ -2,6 +2,7 @@
 
 mod dashboard;
 mod detail;
+mod devices;
 mod form;
 pub mod keymap;
 mod login;

@@ -146,3 +146,30 @@ fn a_viewer_is_not_offered_what_it_may_not_do() {
     let footer = draw(&s, 120, 40).lines().last().unwrap().to_string();
     assert!(footer.contains("revoke") && !footer.contains("new key"), "operators revoke, admins create: {footer}");
 }
+
+#[test]
+fn the_fleet_devices_view_puts_customers_over_their_limit_first() {
+    let mut s = super::tests::dashboard();
+    // acme at 25 of 20 (over), beta at 19 of 20, the rest as the fixtures have them.
+    for r in &mut s.dashboard.rows {
+        match r.customer.subdomain.as_str() {
+            "acme" => (r.devices, r.online, r.outdated) = (Some(25), Some(20), Some(3)),
+            "beta" => (r.devices, r.online, r.outdated) = (Some(19), Some(4), Some(0)),
+            _ => {}
+        }
+    }
+    let order: Vec<&str> = crate::store::customers::by_device_use(&s.dashboard.rows)
+        .iter()
+        .map(|r| r.customer.subdomain.as_str())
+        .collect();
+    assert_eq!(&order[..2], ["acme", "beta"], "{order:?}");
+    assert!(update(&mut s, Action::CommandLine).is_empty());
+    for c in "devices".chars() {
+        update(&mut s, Action::Text(TextKey::Char(c)));
+    }
+    update(&mut s, Action::Text(TextKey::Enter));
+    assert_eq!(crate::ui::keymap::mode(&s), crate::ui::keymap::Mode::Devices);
+    snap("fleet_devices", &s);
+    update(&mut s, Action::Back);
+    assert_eq!(s.devices_view, None);
+}

@@ -27,6 +27,8 @@ pub struct DeviceCount {
     pub total: u32,
     /// Peers connected now.
     pub connected: u32,
+    /// Peers on a client older than the minimum asked for (`None`: none asked for).
+    pub outdated: Option<u32>,
 }
 
 /// What a successful `POST /api/setup` created.
@@ -102,6 +104,8 @@ struct CurrentUser {
 struct Peer {
     #[serde(default)]
     connected: bool,
+    #[serde(default)]
+    version: String,
 }
 
 fn api(base: &str, e: impl std::fmt::Display) -> EngineError {
@@ -246,12 +250,23 @@ pub async fn delete_token(
     Ok(())
 }
 
-/// Counts the customer's peers with the owner's PAT.
-pub async fn devices(client: &reqwest::Client, base: &str, pat: &str) -> Result<DeviceCount, EngineError> {
+/// Counts the customer's peers with the owner's PAT, and those on a client older than
+/// `min_version` when one is given.
+pub async fn devices(
+    client: &reqwest::Client,
+    base: &str,
+    pat: &str,
+    min_version: Option<&str>,
+) -> Result<DeviceCount, EngineError> {
     let what = "GET /api/peers";
     let peers: Vec<Peer> = with_token(base, what, pat, client.get(format!("{base}/api/peers"))).await?;
     let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
-    Ok(DeviceCount { total: count(peers.len()), connected: count(peers.iter().filter(|p| p.connected).count()) })
+    Ok(DeviceCount {
+        total: count(peers.len()),
+        connected: count(peers.iter().filter(|p| p.connected).count()),
+        outdated: min_version
+            .map(|m| count(peers.iter().filter(|p| crate::domain::netbird::older_than(&p.version, m)).count())),
+    })
 }
 
 #[cfg(test)]

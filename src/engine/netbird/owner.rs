@@ -245,10 +245,11 @@ impl<P: Proxy> Ops<'_, P> {
         let customer = self.store.customer(customer_id)?;
         self.require_deployed(&customer)?;
         let pat = self.stored_pat(&customer)?;
-        let network = self.store.settings()?.docker_network;
-        let base = self.management_url(&customer, &network).await?;
-        let count = api::devices(&crate::engine::npm::http_client()?, &base, &pat).await?;
-        self.store.set_devices(customer_id, count.total, count.connected)?;
+        let settings = self.store.settings()?;
+        let base = self.management_url(&customer, &settings.docker_network).await?;
+        let client = crate::engine::npm::http_client()?;
+        let count = api::devices(&client, &base, &pat, settings.min_client_version.as_deref()).await?;
+        self.store.set_devices(customer_id, count.total, count.connected, count.outdated)?;
         Ok(DeviceUsage {
             count,
             max_devices: customer.max_devices,

@@ -186,7 +186,7 @@ impl Monitor<'_> {
         }
         due.truncate(settings.monitor.concurrency * 2);
         let ops = self.ops();
-        let ids: Vec<(i64, Option<u32>)> = due.iter().map(|r| (r.customer.id, r.devices)).collect();
+        let ids: Vec<(i64, Figures)> = due.iter().map(|r| (r.customer.id, (r.devices, r.online, r.outdated))).collect();
         let renew_days = settings.pat_renew_days;
         let acting = self.acting;
         let results: Vec<DeviceRound> = stream::iter(ids)
@@ -199,7 +199,9 @@ impl Monitor<'_> {
                         Some(()) => Some(ops.renew_token(id).await.map(|_| ())),
                         None => None,
                     };
-                    (id, before, renewed, ops.devices(id).await.map(|u| u.count.total))
+                    let counted =
+                        ops.devices(id).await.map(|u| (Some(u.count.total), Some(u.count.connected), u.count.outdated));
+                    (id, before, renewed, counted)
                 }
             })
             .buffer_unordered(settings.monitor.concurrency)
@@ -212,7 +214,8 @@ impl Monitor<'_> {
                 changed |= self.note_renewal(id, result);
             }
             match r {
-                Ok(n) => changed |= before != Some(n),
+                // Online and outdated counts are on the dashboard too: any change redraws it.
+                Ok(now) => changed |= before != now,
                 Err(e) => tracing::debug!(customer = id, "devices not counted: {e}"),
             }
         }
@@ -220,8 +223,11 @@ impl Monitor<'_> {
     }
 }
 
-/// One customer's device turn: id, the count before, how a due token renewal went, the new count.
-type DeviceRound = (i64, Option<u32>, Option<Result<(), EngineError>>, Result<u32, EngineError>);
+/// A customer's devices: registered, connected, on an outdated client.
+type Figures = (Option<u32>, Option<u32>, Option<u32>);
+
+/// One customer's device turn: id, the figures before, how a due token renewal went, the new figures.
+type DeviceRound = (i64, Figures, Option<Result<(), EngineError>>, Result<Figures, EngineError>);
 
 impl<'a> Monitor<'a> {
     /// Operations as the monitor runs them (audited as `monitor`; it never touches the proxy).
