@@ -214,31 +214,66 @@ fn devices_are_listed_renamed_and_deleted_and_users_managed() {
 fn a_dead_token_names_the_way_back_and_a_stopped_instance_says_so() {
     let Some(env) = DockerEnv::new("a_dead_token_names_the_way_back") else { return };
     let sub = deployed(&env, "dead", "1,1");
-    let creds = ok(env.home.run(&["customer", "credentials", &sub, "--yes", "--json"]));
-    let pat = creds["pat"].as_str().unwrap().to_string();
+    let pat = |env: &DockerEnv| {
+        ok(env.home.run(&["customer", "credentials", &sub, "--yes", "--json"]))["pat"].as_str().unwrap().to_string()
+    };
     let show = ok(env.home.run(&["customer", "show", &sub, "--json"]));
     let owner = show["owner_user_id"].as_str().unwrap().to_string();
-    let ip = show["containers"].as_array().unwrap().iter().find(|c| c["service"] == "server").unwrap()["ip"]
-        .as_str()
-        .unwrap()
-        .to_string();
     let api = |method: &str, path: &str, token: &str, body: Option<&str>| {
+        let show = ok(env.home.run(&["customer", "show", &sub, "--json"]));
+        let server = show["containers"].as_array().unwrap().iter().find(|c| c["service"] == "server").unwrap().clone();
         let auth = format!("Token {token}");
-        let (status, text) = common::http::request(
-            &format!("{ip}:80"),
-            method,
-            path,
-            &[("Authorization", &auth), ("Content-Type", "application/json")],
-            body,
-        )
-        .unwrap();
+        let headers = [("Authorization", auth.as_str()), ("Content-Type", "application/json")];
+        let ip = server["ip"].as_str().unwrap();
+        let (status, text) = common::http::request(&format!("{ip}:80"), method, path, &headers, body).unwrap();
         assert_eq!(status, 200, "{method} {path}: {text}");
         serde_json::from_str::<Value>(&text).unwrap()
     };
-    // As someone would in the dashboard: make a token of their own, then revoke nbmsp's.
+    // As someone would in the dashboard: a token of their own, while nbmsp's still works.
     let tokens_path = format!("/api/users/{owner}/tokens");
-    let made = api("POST", &tokens_path, &pat, Some(r#"{"name":"by-hand","expires_in":2}"#));
+    let made = api("POST", &tokens_path, &pat(&env), Some(r#"{"name":"by-hand","expires_in":2}"#));
     let by_hand = made["plain_token"].as_str().unwrap().to_string();
+
+    // Time passes: nbmsp's token expires (in NetBird's store and in nbmsp's record of it), and
+    // no monitor ran to renew it.
+    let yesterday = time::OffsetDateTime::now_utc() - time::Duration::days(1);
+    let store_file = env.data_dir().join(&sub).join("data/server/standin-store.txt");
+    let mine = pat(&env);
+    let text = std::fs::read_to_string(&store_file).unwrap();
+    let aged: Vec<String> = text
+        .lines()
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            if f.first() == Some(&"token") && f.get(3) == Some(&mine.as_str()) {
+                format!("{}\t{}", f[..5].join("\t"), yesterday.unix_timestamp())
+            } else {
+                l.to_string()
+            }
+        })
+        .collect();
+    assert_ne!(aged.join("\n"), text.trim_end(), "nbmsp's token is in NetBird's store");
+    std::fs::write(&store_file, aged.join("\n") + "\n").unwrap();
+    let db = rusqlite::Connection::open(env.home.path().join("nbmsp.db")).unwrap();
+    let when = yesterday.format(&time::format_description::well_known::Rfc3339).unwrap();
+    db.execute("UPDATE deployments SET pat_expires_at = ?1", [&when]).unwrap();
+    ok(env.home.run(&["customer", "restart", &sub, "--json"]));
+    let err = failed(&env.home.run(&["customer", "peers", &sub]));
+    assert!(
+        err.contains("refused nbmsp's access token") && err.contains(&format!("expired on {}", yesterday.date())),
+        "{err}"
+    );
+    assert!(err.contains(&format!("nbmsp customer set-token {sub} --token-file FILE")), "{err}");
+    let err = failed(&env.home.run(&["customer", "renew-token", &sub]));
+    assert!(err.contains("rejected"), "a dead token cannot renew itself: {err}");
+
+    let file = env.home.file("token", &format!("{by_hand}\n"));
+    let r = env.home.run(&["customer", "set-token", &sub, "--token-file", file.to_str().unwrap(), "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(names(&ok(env.home.run(&["customer", "peers", &sub, "--json"]))), ["device-0"], "working again");
+    let stored = pat(&env);
+    assert_ne!(stored, by_hand, "nbmsp renewed from it and keeps a token of its own");
+
+    // Someone revokes nbmsp's token in the dashboard.
     for t in api("GET", &tokens_path, &by_hand, None).as_array().unwrap() {
         if t["name"] != "by-hand" {
             api("DELETE", &format!("{tokens_path}/{}", t["id"].as_str().unwrap()), &by_hand, None);
@@ -246,15 +281,6 @@ fn a_dead_token_names_the_way_back_and_a_stopped_instance_says_so() {
     }
     let err = failed(&env.home.run(&["customer", "peers", &sub]));
     assert!(err.contains("refused nbmsp's access token") && err.contains("was revoked"), "{err}");
-    assert!(err.contains(&format!("nbmsp customer set-token {sub} --token-file FILE")), "{err}");
-
-    let file = env.home.file("token", &format!("{by_hand}\n"));
-    let r = env.home.run(&["customer", "set-token", &sub, "--token-file", file.to_str().unwrap(), "--json"]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    assert_eq!(names(&ok(env.home.run(&["customer", "peers", &sub, "--json"]))), ["device-0"], "working again");
-    let stored =
-        ok(env.home.run(&["customer", "credentials", &sub, "--yes", "--json"]))["pat"].as_str().unwrap().to_string();
-    assert_ne!(stored, by_hand, "nbmsp renewed from it and keeps a token of its own");
 
     ok(env.home.run(&["customer", "stop", &sub, "--json"]));
     let err = failed(&env.home.run(&["customer", "keys", &sub]));
