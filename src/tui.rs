@@ -15,9 +15,10 @@ use futures_util::StreamExt;
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 
+use crate::app::keymap;
 use crate::app::{self, Action, AppState, Command};
 use crate::engine::worker;
-use crate::ui::{self, keymap};
+use crate::ui;
 
 type Term = Terminal<CrosstermBackend<Stdout>>;
 

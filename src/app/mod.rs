@@ -15,6 +15,7 @@ pub(crate) mod fixtures;
 mod fleet_tests;
 pub mod form;
 mod forms;
+pub mod keymap;
 pub mod netbird;
 mod netbird_keys;
 #[cfg(test)]
@@ -314,7 +315,7 @@ pub struct AppState {
     /// Colour allowed (`NO_COLOR` unset).
     pub color: bool,
     /// The key tables in force (defaults plus `keys.toml`); shared, never changed by `update`.
-    pub keys: std::sync::Arc<crate::ui::keymap::Keymap>,
+    pub keys: std::sync::Arc<crate::app::keymap::Keymap>,
     /// Text waiting to be put on the clipboard by the terminal layer (OSC 52).
     pub clipboard: Option<String>,
     /// Mouse capture wanted (the terminal layer applies it).

@@ -95,7 +95,7 @@ fn revoking_asks_first_and_a_refusal_is_shown_with_the_list_kept() {
     let answer = Ok(AdminAnswer::Keys(vec![key()]));
     update(&mut s, Action::Engine(Event::netbird(1, AdminAction::Keys, answer)));
     assert!(update(&mut s, Action::NetBird(Key::Toggle)).is_empty(), "nothing sent before the answer");
-    assert_eq!(crate::ui::keymap::mode(&s), crate::ui::keymap::Mode::Confirm);
+    assert_eq!(crate::app::keymap::mode(&s), crate::app::keymap::Mode::Confirm);
     let cmds = update(&mut s, Action::Text(TextKey::Char('y')));
     assert_eq!(sent(&cmds), [AdminAction::RevokeKey { key: "k1".into() }]);
     let refused = "refused to revoke the setup key: setup key: k1 not found (HTTP 404)";

@@ -4,7 +4,7 @@ mod dashboard;
 mod detail;
 mod devices;
 mod form;
-pub mod keymap;
+
 mod login;
 mod netbird;
 #[cfg(test)]
@@ -25,7 +25,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use crate::app::{AppState, DockerState, Screen};
+use crate::app::{AppState, DockerState, Screen, keymap};
 use theme::Theme;
 
 /// The smallest terminal every screen is laid out for.

@@ -168,7 +168,7 @@ fn the_fleet_devices_view_puts_customers_over_their_limit_first() {
         update(&mut s, Action::Text(TextKey::Char(c)));
     }
     update(&mut s, Action::Text(TextKey::Enter));
-    assert_eq!(crate::ui::keymap::mode(&s), crate::ui::keymap::Mode::Devices);
+    assert_eq!(crate::app::keymap::mode(&s), crate::app::keymap::Mode::Devices);
     snap("fleet_devices", &s);
     update(&mut s, Action::Back);
     assert_eq!(s.devices_view, None);

@@ -6,8 +6,9 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
+use super::centered;
 use super::theme::Theme;
-use super::{centered, keymap};
+use crate::app::keymap;
 use crate::app::{AppState, Screen};
 
 /// Draws whichever overlay is open.
