@@ -71,6 +71,30 @@ pub enum EngineError {
     },
 }
 
+/// An error's whole chain in one line, terminal-safe (reqwest's top message hides the reason:
+/// TLS, DNS, a refused connection).
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut next = e.source();
+    while let Some(s) = next {
+        parts.push(s.to_string());
+        next = s.source();
+    }
+    crate::domain::sanitize::terminal_safe(&parts.join(": "))
+}
+
+/// The innermost reason of an error ("Connection refused (os error 111)", "failed to lookup
+/// address information: …"), for messages that already name what was tried.
+pub fn root_cause(e: &dyn std::error::Error) -> String {
+    let mut last = e.to_string();
+    let mut next = e.source();
+    while let Some(s) = next {
+        last = s.to_string();
+        next = s.source();
+    }
+    crate::domain::sanitize::terminal_safe(&last)
+}
+
 /// Makes rustls use the `ring` provider (chosen over aws-lc for a much faster build). Safe to
 /// call many times.
 pub fn install_crypto_provider() {

@@ -110,24 +110,14 @@ fn client(domain: &str, addr: SocketAddr, accept_any_cert: bool) -> Result<reqwe
         .map_err(|e| e.to_string())
 }
 
-/// The error's whole chain in one line (reqwest's top message hides the TLS reason).
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut parts = vec![e.to_string()];
-    let mut next = e.source();
-    while let Some(s) = next {
-        parts.push(s.to_string());
-        next = s.source();
-    }
-    crate::domain::sanitize::terminal_safe(&parts.join(": "))
-}
-
 async fn get_instance(domain: &str, addr: SocketAddr, accept_any_cert: bool) -> Result<String, String> {
     #[derive(serde::Deserialize)]
     struct Instance {
         setup_required: bool,
     }
     let url = format!("https://{domain}:{}/api/instance", addr.port());
-    let resp = client(domain, addr, accept_any_cert)?.get(&url).send().await.map_err(|e| chain(&e))?;
+    let resp =
+        client(domain, addr, accept_any_cert)?.get(&url).send().await.map_err(|e| crate::engine::error_chain(&e))?;
     let status = resp.status();
     if !status.is_success() {
         return Err(format!("the proxy answered {status}"));
@@ -152,7 +142,7 @@ async fn relay(domain: &str, addr: SocketAddr, accept_any_cert: bool) -> Result<
         .header("Sec-WebSocket-Key", key)
         .send()
         .await
-        .map_err(|e| chain(&e))?;
+        .map_err(|e| crate::engine::error_chain(&e))?;
     match resp.status().as_u16() {
         101 => Ok(()),
         s => Err(format!("answered {s} instead of accepting the WebSocket")),

@@ -294,9 +294,9 @@ impl NpmClient {
         let detail = if e.is_timeout() {
             format!("no answer within {} s (npm.timeout_s); NPM is overloaded or hung", self.timeout_s)
         } else if e.is_connect() {
-            format!("cannot connect ({e})")
+            format!("cannot connect: {}", crate::engine::root_cause(e))
         } else {
-            e.to_string()
+            crate::engine::error_chain(e)
         };
         NpmError::Unreachable { url: self.base.clone(), detail }
     }
@@ -384,9 +384,11 @@ impl NpmClient {
 
     /// NPM's version from `GET /api/` (no login needed).
     pub async fn version(&self) -> Result<String, NpmError> {
-        let st = super::probe(&self.http, &self.base)
-            .await
-            .map_err(|e| NpmError::Unreachable { url: self.base.clone(), detail: e.to_string() })?;
+        let st = super::probe(&self.http, &self.base).await.map_err(|e| match e {
+            // The probe's error already names NPM and the URL: keep only what went wrong.
+            crate::engine::EngineError::Npm { detail, .. } => NpmError::Unreachable { url: self.base.clone(), detail },
+            other => NpmError::Unreachable { url: self.base.clone(), detail: other.to_string() },
+        })?;
         Ok(st.version)
     }
 
@@ -467,6 +469,19 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An NPM that is not there is said once, with the reason, not the URL three times.
+    #[tokio::test]
+    async fn an_unreachable_npm_is_named_once_with_the_reason() {
+        // A port nothing listens on: bound, then released.
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let base = format!("http://127.0.0.1:{port}");
+        let c = NpmClient::new(&base, "a@b.example", "pw").unwrap();
+        let msg = c.version().await.unwrap_err().to_string();
+        assert_eq!(msg.matches(&base).count(), 1, "{msg}");
+        assert_eq!(msg.matches("Nginx Proxy Manager").count(), 1, "{msg}");
+        assert!(msg.contains("cannot connect: Connection refused"), "{msg}");
+    }
 
     #[test]
     fn error_messages_prefer_npm_words_and_add_certbot_detail() {

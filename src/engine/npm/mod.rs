@@ -55,7 +55,7 @@ pub async fn probe(client: &reqwest::Client, url: &str) -> Result<NpmStatus, Eng
         err(if e.is_timeout() {
             "no answer in time (npm.timeout_s); NPM is overloaded or hung".to_string()
         } else {
-            format!("unreachable ({e})")
+            format!("cannot connect: {}", crate::engine::root_cause(&e))
         })
     })?;
     let status = resp.status();
