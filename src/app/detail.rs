@@ -113,6 +113,10 @@ pub struct DetailState {
     pub credentials: Option<Result<crate::engine::netbird::OwnerCredentials, String>>,
     /// The NetBird tab.
     pub netbird: super::netbird::NetBirdView,
+    /// The nginx server block (proxy = none) is shown over the Deployment tab.
+    pub nginx_open: bool,
+    /// Lines it is scrolled by (j/k).
+    pub nginx_scroll: u16,
 }
 
 impl DetailState {
@@ -137,6 +141,8 @@ impl DetailState {
             service_filter: None,
             credentials: None,
             netbird: super::netbird::NetBirdView::default(),
+            nginx_open: false,
+            nginx_scroll: 0,
         }
     }
 }

@@ -96,6 +96,7 @@ pub static DETAIL: &[Binding] = &[
     b(&[Char('y')], "y", "copy setup URL", Action::CopySetupUrl, false),
     b(&[Char('X')], "X", "cancel deploy", Action::CancelOperation, false),
     b(&[Char('p')], "p", "owner password", Action::ShowCredentials, false),
+    b(&[Char('P')], "P", "nginx server block", Action::ShowNginx, false),
     b(&[Char('D')], "D", "deploy", Action::Operate(Operation::Deploy), true),
     b(&[Char('U')], "U", "redeploy", Action::Operate(Operation::Redeploy), false),
     b(&[Char('u')], "u", "start", Action::Operate(Operation::Start), false),

@@ -155,6 +155,8 @@ pub enum Action {
     CancelOperation,
     /// Show the NetBird owner credentials (after a confirmation).
     ShowCredentials,
+    /// Show or hide the nginx server block for the operator's own proxy (proxy = none).
+    ShowNginx,
     /// NetBird tab: the previous (-1) or next (+1) list.
     Section(isize),
     /// NetBird tab: a change to the selected record, or a new one.

@@ -431,6 +431,8 @@ fn on_dashboard(s: &mut AppState, action: Action) -> Vec<Command> {
 pub(super) fn switch_tab(d: &mut DetailState, tab: Tab) -> Vec<Command> {
     let from = d.tab;
     d.tab = tab;
+    // The server block belongs to the Deployment tab; elsewhere Esc must mean back.
+    d.nginx_open &= tab == Tab::Deployment;
     let mut cmds = Vec::new();
     if from == Tab::Logs && tab != Tab::Logs {
         cmds.push(Command::StopLogs);
@@ -454,6 +456,16 @@ fn on_detail(s: &mut AppState, action: Action) -> Vec<Command> {
     }
     let Some(d) = s.detail.as_mut() else { return go_dashboard(s) };
     match action {
+        // Up is positive in the log's terms (lines back); the block scrolls down on j.
+        Action::Move(n) if d.nginx_open && d.tab == Tab::Deployment => {
+            d.nginx_scroll = d.nginx_scroll.saturating_add_signed(-(n.clamp(-10, 10) as i16));
+            Vec::new()
+        }
+        // Esc first closes the server block shown over the Deployment tab.
+        Action::Back if d.nginx_open => {
+            d.nginx_open = false;
+            Vec::new()
+        }
         Action::Back => go_dashboard(s),
         Action::NextTab(n) => {
             let tab = d.tab.step(n);
@@ -484,6 +496,32 @@ fn on_detail(s: &mut AppState, action: Action) -> Vec<Command> {
                 Some(op) => notice(s, format!("a {} cannot be cancelled; it ends by itself", op.verb()), true),
                 None => notice(s, "nothing is running for this customer", true),
             }
+            Vec::new()
+        }
+        Action::ShowNginx => {
+            let own =
+                d.data.as_ref().map(|x| (x.own_proxy.is_some(), x.deployment.as_ref().and_then(|y| y.npm_proxy_id)));
+            match own {
+                Some((true, _)) => {
+                    d.nginx_open = !d.nginx_open;
+                    if d.nginx_open {
+                        return switch_tab(d, Tab::Deployment);
+                    }
+                }
+                Some((false, Some(id))) => {
+                    notice(s, format!("Nginx Proxy Manager holds this customer's proxy host (#{id})"), false)
+                }
+                Some((false, None)) => {
+                    notice(s, "not deployed, or the proxy is not `none`: no server block to show", true)
+                }
+                None => notice(s, "still loading", true),
+            }
+            Vec::new()
+        }
+        Action::CopySetupUrl if d.nginx_open => {
+            let block = d.data.as_ref().and_then(|x| x.own_proxy.as_ref()).map(|p| p.server_block.clone());
+            s.clipboard = block;
+            notice(s, "copied the nginx server block to the clipboard", false);
             Vec::new()
         }
         Action::CopySetupUrl => {

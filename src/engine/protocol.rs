@@ -258,6 +258,17 @@ pub struct Detail {
     pub last_backup: Option<crate::store::backups::BackupRecord>,
     /// When this was loaded (uptimes are shown as of then: the screen does not tick).
     pub loaded_at: crate::domain::Timestamp,
+    /// With `proxy = none`: the nginx server block for the operator's own proxy.
+    pub own_proxy: Option<OwnProxy>,
+}
+
+/// What an operator's own nginx needs for a customer when nbmsp runs no proxy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnProxy {
+    /// The server block (`customer proxy-config` prints the same).
+    pub server_block: String,
+    /// The Docker network nginx must join to reach the containers by name.
+    pub network: String,
 }
 
 /// What the engine reports.

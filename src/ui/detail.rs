@@ -162,6 +162,28 @@ fn deployment(state: &AppState, d: &DetailState, data: &Detail, t: &Theme, frame
     if let Some(run) = state.running.get(&d.customer_id) {
         return progress(run, t, frame, area);
     }
+    if let (true, Some(own)) = (d.nginx_open, &data.own_proxy) {
+        let title = " nginx server block · j/k scroll · y copies · Esc closes ";
+        let mut lines = vec![
+            Line::styled(
+                format!(
+                    "# for {}: your nginx must join Docker network {} to reach the containers by name",
+                    data.fqdn, own.network
+                ),
+                t.dim(),
+            ),
+            Line::raw(""),
+        ];
+        lines.extend(own.server_block.lines().map(|l| Line::raw(l.to_string())));
+        frame.render_widget(
+            Paragraph::new(lines)
+                .wrap(Wrap { trim: false })
+                .scroll((d.nginx_scroll, 0))
+                .block(Block::bordered().title(fit(title, usize::from(area.width.saturating_sub(2))))),
+            area,
+        );
+        return;
+    }
     let creds_height = if d.credentials.is_some() { 5 } else { 0 };
     let [top, creds, containers] =
         Layout::vertical([Constraint::Length(11), Constraint::Length(creds_height), Constraint::Min(3)]).areas(area);
@@ -200,7 +222,11 @@ fn deployment(state: &AppState, d: &DetailState, data: &Detail, t: &Theme, frame
                 kv("UDP port", dep.relay_udp_port.map_or("—".into(), |p| p.to_string()), t),
                 kv(
                     "proxy host",
-                    dep.npm_proxy_id.map_or("— (proxy = none, or not registered)".into(), |i| format!("#{i}")),
+                    match (dep.npm_proxy_id, &data.own_proxy) {
+                        (Some(i), _) => format!("#{i}"),
+                        (None, Some(_)) => "proxy = none: P shows the nginx server block for yours".into(),
+                        (None, None) => "— (not registered)".into(),
+                    },
                     t,
                 ),
             ];

@@ -173,3 +173,37 @@ fn the_fleet_devices_view_puts_customers_over_their_limit_first() {
     update(&mut s, Action::Back);
     assert_eq!(s.devices_view, None);
 }
+
+/// With `proxy = none` the operator runs the proxy: the Deployment tab says how to get the
+/// server block, P shows it with the Docker network nginx must join, y copies it, Esc closes.
+#[test]
+fn the_nginx_server_block_is_shown_for_an_own_proxy() {
+    let mut s = detail(Tab::Info);
+    let d = s.detail.as_mut().unwrap();
+    let data = d.data.as_mut().unwrap();
+    data.deployment.as_mut().unwrap().npm_proxy_id = None;
+    data.own_proxy = Some(crate::engine::protocol::OwnProxy {
+        server_block: "server {\n    listen 443 ssl;\n    server_name acme.msp.example;\n}\n".into(),
+        network: "netbird".into(),
+    });
+    let mut on_deployment = s.clone();
+    update(&mut on_deployment, Action::GoTab(1));
+    assert!(draw(&on_deployment, 120, 40).contains("proxy = none: P shows the nginx server block"));
+    update(&mut s, Action::ShowNginx);
+    assert_eq!(s.detail.as_ref().unwrap().tab, Tab::Deployment, "P opens it on the Deployment tab");
+    snap("nginx_server_block", &s);
+    update(&mut s, Action::Move(-1));
+    assert_eq!(s.detail.as_ref().unwrap().nginx_scroll, 1, "j scrolls the block");
+    update(&mut s, Action::CopySetupUrl);
+    assert!(s.clipboard.as_deref().is_some_and(|c| c.starts_with("server {")), "y copies the block, not the URL");
+    update(&mut s, Action::Back);
+    assert!(!s.detail.as_ref().unwrap().nginx_open);
+    assert_eq!(s.screen, crate::app::Screen::Detail, "Esc closed the block, not the view");
+    update(&mut s, Action::ShowNginx);
+    update(&mut s, Action::GoTab(2));
+    assert!(!s.detail.as_ref().unwrap().nginx_open, "another tab puts it away");
+    // With NPM there is nothing to show: it says who holds the proxy host.
+    let mut npm = detail(Tab::Deployment);
+    update(&mut npm, Action::ShowNginx);
+    assert!(npm.notice.clone().unwrap().text.contains("holds this customer's proxy host (#7)"));
+}

@@ -101,6 +101,7 @@ pub(super) fn detail(tab: Tab) -> AppState {
             created_at: "2026-03-03T02:00:00Z".into(),
         }),
         loaded_at: t + time::Duration::minutes(185),
+        own_proxy: None,
         customer: row.customer,
     };
     let mut d = DetailState::new(1, "acme".into());

@@ -438,8 +438,20 @@ async fn with_ops<T>(c: &Ctx, f: impl AsyncFnOnce(&Ops<'_, AnyProxy>) -> Result<
 
 async fn load_detail(c: &Ctx, customer_id: i64) -> Result<Detail, String> {
     let customer = c.store.customer(customer_id).map_err(|e| e.to_string())?;
-    let fqdn = customer.fqdn(&c.store.settings().map_err(|e| e.to_string())?.base_domain);
+    let settings = c.store.settings().map_err(|e| e.to_string())?;
+    let fqdn = customer.fqdn(&settings.base_domain);
     let deployment = c.store.deployment(customer_id).map_err(|e| e.to_string())?;
+    let own_proxy = match (settings.proxy, &deployment) {
+        (crate::domain::settings::ProxyKind::None, Some(_)) => {
+            let kind = super::render::NginxKind::Server;
+            let templates = Some(c.template_dir.clone());
+            let block =
+                super::render::render_nginx(kind, &fqdn, &super::render::prefix(&customer), customer.layout, templates)
+                    .map_err(|e| e.to_string())?;
+            Some(super::protocol::OwnProxy { server_block: block, network: settings.docker_network.clone() })
+        }
+        _ => None,
+    };
     let audit = c.store.audit_log(Some(customer_id), 50).map_err(|e| e.to_string())?;
     let containers = if deployment.is_some() {
         with_ops(c, async |ops| ops.containers(&customer).await.map_err(|e| e.to_string())).await
@@ -447,7 +459,7 @@ async fn load_detail(c: &Ctx, customer_id: i64) -> Result<Detail, String> {
         Ok(Vec::new())
     };
     let last_backup = c.store.backups_of(customer_id, 1).map_err(|e| e.to_string())?.into_iter().next();
-    Ok(Detail { customer, fqdn, deployment, audit, containers, last_backup, loaded_at: crate::store::now() })
+    Ok(Detail { customer, fqdn, deployment, audit, containers, last_backup, loaded_at: crate::store::now(), own_proxy })
 }
 
 /// Streams the customer's container logs, merged, in batches of at most 100 ms.
