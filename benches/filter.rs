@@ -44,7 +44,7 @@ fn main() {
     let start = Instant::now();
     for _ in 0..rounds {
         for k in keys {
-            d.filter = k.to_string();
+            d.filter = k.into();
             d.recompute();
         }
     }

@@ -149,7 +149,7 @@ pub fn complete(s: &mut AppState) {
     let Some(line) = s.command.clone() else { return };
     let (head, word) = match line.rsplit_once(' ') {
         Some((h, w)) => (format!("{h} "), w.to_string()),
-        None => (String::new(), line.clone()),
+        None => (String::new(), line.to_string()),
     };
     let candidates: Vec<String> = if head.is_empty() {
         COMMANDS
@@ -163,14 +163,15 @@ pub fn complete(s: &mut AppState) {
     let matching: Vec<&String> = candidates.iter().filter(|c| c.starts_with(&word)).collect();
     match matching.as_slice() {
         [] => notice(s, format!("nothing starts with {word}"), true),
-        [one] => s.command = Some(format!("{head}{one} ")),
+        [one] => s.command = Some(format!("{head}{one} ").into()),
         many => {
             let first = many[0].as_str();
             let shared = many
                 .iter()
                 .fold(first.len(), |n, c| first.chars().zip(c.chars()).take_while(|(a, b)| a == b).count().min(n));
-            s.command =
-                Some(format!("{head}{}", &first[..first.char_indices().nth(shared).map_or(first.len(), |(i, _)| i)]));
+            s.command = Some(
+                format!("{head}{}", &first[..first.char_indices().nth(shared).map_or(first.len(), |(i, _)| i)]).into(),
+            );
             let shown: Vec<&str> = many.iter().take(8).map(|c| c.as_str()).collect();
             notice(s, shown.join("  "), false);
         }

@@ -50,7 +50,7 @@ pub struct DashboardState {
     pub rows: Vec<CustomerRow>,
     haystacks: Vec<String>,
     /// The incremental search text.
-    pub filter: String,
+    pub filter: crate::app::text::Field,
     /// The search line has the keyboard.
     pub filtering: bool,
     /// Only this status.

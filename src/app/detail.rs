@@ -98,7 +98,7 @@ pub struct DetailState {
     /// CPU and memory from the last check.
     pub stats: Option<Result<Vec<crate::domain::deployment::ContainerStats>, String>>,
     /// The log search being typed.
-    pub log_search: Option<String>,
+    pub log_search: Option<super::text::Field>,
     /// The active log search (highlighted; n/N jump between matches).
     pub log_query: String,
     /// Which match n/N last jumped to.

@@ -112,7 +112,7 @@ pub(super) fn on_event(s: &mut AppState, ev: Event) -> Vec<Command> {
                     customer_id: 0,
                     subdomain: "the fleet".into(),
                     op: Operation::Reconcile,
-                    typed: String::new(),
+                    typed: Default::default(),
                     bulk: fixes,
                 });
             }
@@ -215,7 +215,7 @@ pub(super) fn on_event(s: &mut AppState, ev: Event) -> Vec<Command> {
         Event::Initialised { user } => {
             s.setup = None;
             s.screen = Screen::Login;
-            s.login = super::LoginState { user, field: 1, ..Default::default() };
+            s.login = super::LoginState { user: user.into(), field: 1, ..Default::default() };
         }
         Event::InitForeign(msg) => match s.setup.as_mut() {
             Some(w) => {
@@ -257,7 +257,7 @@ pub(super) fn on_event(s: &mut AppState, ev: Event) -> Vec<Command> {
             if let Some(st) = s.settings.as_mut() {
                 // What was typed comes back into the field, to be fixed rather than retyped.
                 if let Some(v) = st.submitted.take().filter(|(k, _)| *k == key).map(|(_, v)| v) {
-                    st.editing = Some(v);
+                    st.editing = Some(v.into());
                 }
                 st.error = Some((key, message));
             }

@@ -3,6 +3,8 @@
 
 use ratatui_textarea::{Input, Key, TextArea};
 
+use super::text::Field as Text;
+
 use super::TextKey;
 use crate::domain::ValidationError;
 use crate::domain::customer::{CustomerPatch, Layout, NewCustomer, fqdn};
@@ -65,15 +67,15 @@ pub struct FormState {
     /// `Some(id)` when editing that customer.
     pub editing: Option<i64>,
     /// Display name.
-    pub name: String,
+    pub name: Text,
     /// Company.
-    pub company: String,
+    pub company: Text,
     /// Subdomain.
-    pub subdomain: String,
+    pub subdomain: Text,
     /// Email.
-    pub email: String,
+    pub email: Text,
     /// Device limit as typed.
-    pub max_devices: String,
+    pub max_devices: Text,
     /// Layout.
     pub layout: Layout,
     /// Notes editor.
@@ -95,11 +97,11 @@ impl FormState {
     pub fn new_customer(base_domain: &str, layout: Layout) -> Self {
         let mut f = Self {
             editing: None,
-            name: String::new(),
-            company: String::new(),
-            subdomain: String::new(),
-            email: String::new(),
-            max_devices: crate::domain::customer::DEFAULT_MAX_DEVICES.to_string(),
+            name: Text::default(),
+            company: Text::default(),
+            subdomain: Text::default(),
+            email: Text::default(),
+            max_devices: Text::new(crate::domain::customer::DEFAULT_MAX_DEVICES.to_string()),
             layout,
             notes: TextArea::default(),
             focus: Field::Name,
@@ -116,11 +118,11 @@ impl FormState {
     pub fn edit(c: &crate::domain::customer::Customer, base_domain: &str) -> Self {
         let mut f = Self::new_customer(base_domain, c.layout);
         f.editing = Some(c.id);
-        f.name.clone_from(&c.name);
-        f.company.clone_from(&c.company);
-        f.subdomain.clone_from(&c.subdomain);
-        f.email.clone_from(&c.email);
-        f.max_devices = c.max_devices.to_string();
+        f.name = Text::new(c.name.as_str());
+        f.company = Text::new(c.company.as_str());
+        f.subdomain = Text::new(c.subdomain.as_str());
+        f.email = Text::new(c.email.as_str());
+        f.max_devices = Text::new(c.max_devices.to_string());
         f.notes = TextArea::new(c.notes.lines().map(str::to_string).collect());
         f.validate(&[]);
         f
@@ -141,10 +143,10 @@ impl FormState {
     /// What would be created.
     pub fn new_customer_value(&self) -> NewCustomer {
         NewCustomer {
-            name: self.name.clone(),
-            company: self.company.clone(),
-            subdomain: self.subdomain.clone(),
-            email: self.email.clone(),
+            name: self.name.to_string(),
+            company: self.company.to_string(),
+            subdomain: self.subdomain.to_string(),
+            email: self.email.to_string(),
             max_devices: self.max_devices_value().unwrap_or(0),
             notes: self.notes_text(),
             layout: self.layout,
@@ -154,9 +156,9 @@ impl FormState {
     /// What would change (all editable fields).
     pub fn patch(&self) -> CustomerPatch {
         CustomerPatch {
-            name: Some(self.name.clone()),
-            company: Some(self.company.clone()),
-            email: Some(self.email.clone()),
+            name: Some(self.name.to_string()),
+            company: Some(self.company.to_string()),
+            email: Some(self.email.to_string()),
             max_devices: self.max_devices_value().ok(),
             notes: Some(self.notes_text()),
             layout: Some(self.layout),
@@ -171,7 +173,7 @@ impl FormState {
             errors.push(e);
         }
         if self.editing.is_none()
-            && let Some((_, name)) = taken.iter().find(|(s, _)| *s == self.subdomain)
+            && let Some((_, name)) = taken.iter().find(|(s, _)| *s == *self.subdomain)
         {
             errors
                 .push(ValidationError::new("subdomain", format!("\"{}\" is already taken by {name}", self.subdomain)));
@@ -237,6 +239,6 @@ impl FormState {
             Field::Email => &mut self.email,
             _ => &mut self.max_devices,
         };
-        super::text::edit(text, k)
+        text.edit(k)
     }
 }

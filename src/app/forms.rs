@@ -17,9 +17,13 @@ pub(super) fn on_settings_text(s: &mut AppState, k: TextKey) -> Vec<Command> {
                 }
                 let f = st.account.take().unwrap_or_default();
                 return vec![if f.adding {
-                    Command::AddUser { username: f.username.clone(), password: f.password.clone(), role: f.role() }
+                    Command::AddUser {
+                        username: f.username.to_string(),
+                        password: f.password.to_string(),
+                        role: f.role(),
+                    }
                 } else {
-                    Command::ChangeOwnPassword { current: f.username, password: f.password }
+                    Command::ChangeOwnPassword { current: f.username.to_string(), password: f.password.to_string() }
                 }];
             }
             k => form.key(k),
@@ -34,8 +38,8 @@ pub(super) fn on_settings_text(s: &mut AppState, k: TextKey) -> Vec<Command> {
             let Some(row) = st.selected_row() else { return Vec::new() };
             let (key, expected) = (row.key.to_string(), (!row.secret).then(|| row.value.clone()));
             st.error = None;
-            st.submitted = Some((key.clone(), value.clone()));
-            return vec![Command::SetSetting { key, value, expected }];
+            st.submitted = Some((key.clone(), value.to_string()));
+            return vec![Command::SetSetting { key, value: value.to_string(), expected }];
         }
         k => edit(value, k),
     }
@@ -61,7 +65,7 @@ pub(super) fn on_settings(s: &mut AppState, action: Action) -> Vec<Command> {
         }
         Action::Open => match st.selected_row() {
             // Secrets start empty: their value is never shown, only replaced.
-            Some(r) => st.editing = Some(if r.secret { String::new() } else { r.value.clone() }),
+            Some(r) => st.editing = Some(if r.secret { Default::default() } else { r.value.clone().into() }),
             None => s.dirty = false,
         },
         Action::TestNpm => {
@@ -192,7 +196,7 @@ fn submit(s: &mut AppState) -> Vec<Command> {
     f.busy = true;
     match f.editing {
         Some(customer_id) => {
-            vec![Command::Update { target: CustomerRef::new(customer_id, f.subdomain.clone()), patch: f.patch() }]
+            vec![Command::Update { target: CustomerRef::new(customer_id, f.subdomain.to_string()), patch: f.patch() }]
         }
         None => vec![Command::Create(f.new_customer_value())],
     }

@@ -452,12 +452,26 @@ pub fn map(state: &AppState, key: KeyEvent) -> Option<Action> {
             Char('s') if state.text_input() => Some(Action::Text(TextKey::Submit)),
             Char('u') if state.text_input() => Some(Action::Text(TextKey::ClearLine)),
             Char('w') if state.text_input() => Some(Action::Text(TextKey::DeleteWord)),
+            Char('a') if state.text_input() => Some(Action::Text(TextKey::Home)),
+            Char('e') if state.text_input() => Some(Action::Text(TextKey::End)),
+            KeyCode::Left if state.text_input() => Some(Action::Text(TextKey::WordLeft)),
+            KeyCode::Right if state.text_input() => Some(Action::Text(TextKey::WordRight)),
             Char('t') if state.screen == Screen::Setup => Some(Action::Text(TextKey::Test)),
+            _ => None,
+        };
+    }
+    if key.modifiers.contains(KeyModifiers::ALT) && state.text_input() && !state.help_open {
+        return match key.code {
+            Char('b') => Some(Action::Text(TextKey::WordLeft)),
+            Char('f') => Some(Action::Text(TextKey::WordRight)),
             _ => None,
         };
     }
     if state.text_input() && !state.help_open {
         return match key.code {
+            KeyCode::Delete => Some(Action::Text(TextKey::Delete)),
+            Home => Some(Action::Text(TextKey::Home)),
+            End => Some(Action::Text(TextKey::End)),
             Char(c) => Some(Action::Text(TextKey::Char(c))),
             KeyCode::Backspace => Some(Action::Text(TextKey::Backspace)),
             Enter => Some(Action::Text(TextKey::Enter)),

@@ -24,7 +24,7 @@ pub mod settings;
 pub mod setup;
 #[cfg(test)]
 mod tests;
-mod text;
+pub mod text;
 mod update;
 #[cfg(test)]
 mod ux_tests;
@@ -60,8 +60,18 @@ pub enum Screen {
 pub enum TextKey {
     /// A printable character.
     Char(char),
-    /// Delete the last character.
+    /// Delete the character before the cursor.
     Backspace,
+    /// Delete the character under the cursor.
+    Delete,
+    /// Cursor to the start (Home, Ctrl-A).
+    Home,
+    /// Cursor to the end (End, Ctrl-E).
+    End,
+    /// Cursor a word back (Ctrl-Left, Alt-B).
+    WordLeft,
+    /// Cursor a word on (Ctrl-Right, Alt-F).
+    WordRight,
     /// Ctrl-U: empty the field.
     ClearLine,
     /// Ctrl-W: delete the last word.
@@ -222,7 +232,7 @@ pub struct Confirm {
     /// What would run.
     pub op: Operation,
     /// What the user typed so far.
-    pub typed: String,
+    pub typed: text::Field,
     /// For a bulk action: every customer (id, subdomain) it runs on; for a reconcile: each fix
     /// it will apply (0, text); empty for one customer.
     pub bulk: Vec<(i64, String)>,
@@ -252,9 +262,9 @@ pub struct Running {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LoginState {
     /// Username.
-    pub user: String,
+    pub user: text::Field,
     /// Password (never drawn).
-    pub password: String,
+    pub password: text::Field,
     /// 0: username, 1: password.
     pub field: usize,
     /// The last refusal (wrong password, lockout with the wait).
@@ -297,7 +307,7 @@ pub struct AppState {
     /// `:reconcile` asked the engine what it would fix; the answer opens the confirmation.
     pub reconcile_asked: bool,
     /// The `:` command line, while typed.
-    pub command: Option<String>,
+    pub command: Option<text::Field>,
     /// A confirmation being asked.
     pub confirm: Option<Confirm>,
     /// The last notice.
@@ -341,7 +351,7 @@ impl AppState {
     pub fn new(host: String, user: String, color: bool) -> Self {
         Self {
             screen: Screen::Login,
-            login: LoginState { user, field: 1, ..Default::default() },
+            login: LoginState { user: user.into(), field: 1, ..Default::default() },
             user: None,
             role: crate::domain::user::Role::Viewer,
             dashboard: DashboardState::default(),

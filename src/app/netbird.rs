@@ -4,7 +4,7 @@
 //! not the previous list.
 
 use super::TextKey;
-use super::text::edit;
+use super::text::Field;
 use crate::domain::netbird::{AdminAction, AdminAnswer, CreatedKey, CreatedUser, NewSetupKey, NewUser};
 
 /// The four lists.
@@ -84,22 +84,22 @@ pub struct Prompt {
     /// What the text becomes.
     pub purpose: Purpose,
     /// Typed so far.
-    pub text: String,
+    pub text: Field,
 }
 
 /// The fields of a new setup key, in focus order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyForm {
     /// Name.
-    pub name: String,
+    pub name: Field,
     /// Reusable (Space toggles).
     pub reusable: bool,
     /// Days until it expires ("0": never).
-    pub days: String,
+    pub days: Field,
     /// Uses allowed, reusable keys only ("0": unlimited).
-    pub limit: String,
+    pub limit: Field,
     /// Group names, comma-separated.
-    pub groups: String,
+    pub groups: Field,
     /// Ephemeral devices (Space toggles).
     pub ephemeral: bool,
     /// Focused field, 0..6.
@@ -114,11 +114,11 @@ impl KeyForm {
 
     fn new() -> Self {
         Self {
-            name: String::new(),
+            name: Default::default(),
             reusable: true,
             days: "7".into(),
             limit: "0".into(),
-            groups: String::new(),
+            groups: Default::default(),
             ephemeral: false,
             focus: 0,
             error: None,
@@ -142,7 +142,7 @@ impl KeyForm {
         })
     }
 
-    fn text_mut(&mut self) -> Option<&mut String> {
+    fn text_mut(&mut self) -> Option<&mut Field> {
         match self.focus {
             0 => Some(&mut self.name),
             2 => Some(&mut self.days),
@@ -174,7 +174,7 @@ pub struct NetBirdView {
     /// Selected row among the shown ones.
     pub selected: usize,
     /// The search being typed.
-    pub search: Option<String>,
+    pub search: Option<Field>,
     /// The active search.
     pub query: String,
     /// A one-line prompt.
@@ -315,21 +315,23 @@ impl NetBirdView {
         match (key, self.section) {
             (Key::New, Section::Keys) => self.key_form = Some(KeyForm::new()),
             (Key::New, Section::Groups) => {
-                self.prompt = Some(Prompt { purpose: Purpose::NewGroup, text: String::new() })
+                self.prompt = Some(Prompt { purpose: Purpose::NewGroup, text: Default::default() })
             }
-            (Key::New, Section::Users) => self.prompt = Some(Prompt { purpose: Purpose::NewUser, text: String::new() }),
+            (Key::New, Section::Users) => {
+                self.prompt = Some(Prompt { purpose: Purpose::NewUser, text: Default::default() })
+            }
             (Key::Rename, Section::Peers) => {
                 let r = row?;
-                self.prompt = Some(Prompt { purpose: Purpose::RenamePeer(r.id), text: r.name });
+                self.prompt = Some(Prompt { purpose: Purpose::RenamePeer(r.id), text: r.name.into() });
             }
             (Key::Rename, Section::Groups) => {
                 let r = row?;
-                self.prompt = Some(Prompt { purpose: Purpose::RenameGroup(r.id), text: r.name });
+                self.prompt = Some(Prompt { purpose: Purpose::RenameGroup(r.id), text: r.name.into() });
             }
             (Key::Role, Section::Users) => {
                 let r = row?;
                 let current = user(self, &r.id).map(|u| u.role).unwrap_or_default();
-                self.prompt = Some(Prompt { purpose: Purpose::Role(r.id), text: current });
+                self.prompt = Some(Prompt { purpose: Purpose::Role(r.id), text: current.into() });
             }
             (Key::Toggle, Section::Keys) => {
                 let r = row?;
@@ -384,12 +386,12 @@ impl NetBirdView {
         if let Some(q) = self.search.as_mut() {
             match k {
                 TextKey::Enter => {
-                    self.query = self.search.take().unwrap_or_default();
+                    self.query = self.search.take().unwrap_or_default().to_string();
                     self.selected = 0;
                 }
                 TextKey::Esc => self.search = None,
                 k => {
-                    edit(q, k);
+                    q.edit(k);
                 }
             }
             return None;
@@ -410,7 +412,7 @@ impl NetBirdView {
                 },
                 k => {
                     if let Some(t) = f.text_mut() {
-                        edit(t, k);
+                        t.edit(k);
                     }
                 }
             }
@@ -441,7 +443,7 @@ impl NetBirdView {
                 });
             }
             k => {
-                edit(&mut p.text, k);
+                p.text.edit(k);
             }
         }
         None
@@ -539,7 +541,7 @@ mod tests {
     fn a_failed_list_replaces_the_old_one_and_search_filters() {
         let mut v = NetBirdView { section: Section::Groups, ..Default::default() };
         assert_eq!(v.answered(&AdminAction::Groups, Ok(groups())), None);
-        v.search = Some(String::new());
+        v.search = Some(Field::default());
         for c in "LAP".chars() {
             v.on_text(TextKey::Char(c));
         }

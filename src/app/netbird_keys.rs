@@ -63,7 +63,7 @@ pub(super) fn on_key(s: &mut AppState, action: &Action) -> Option<Vec<Command>> 
             Vec::new()
         }
         Action::Filter => {
-            v.search = Some(v.query.clone());
+            v.search = Some(v.query.clone().into());
             Vec::new()
         }
         Action::Section(n) => {

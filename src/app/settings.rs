@@ -54,11 +54,11 @@ impl SettingsTab {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AccountForm {
     /// Username when adding a user; the current password when changing one's own.
-    pub username: String,
+    pub username: crate::app::text::Field,
     /// New password.
-    pub password: String,
+    pub password: crate::app::text::Field,
     /// Repeated.
-    pub repeat: String,
+    pub repeat: crate::app::text::Field,
     /// Admin role (adding only).
     pub admin: bool,
     /// Focused field: 0 username, 1 password, 2 repeat.
@@ -104,7 +104,7 @@ impl AccountForm {
                     1 => &mut self.password,
                     _ => &mut self.repeat,
                 };
-                super::text::edit(text, k);
+                text.edit(k);
             }
         }
     }
@@ -122,7 +122,7 @@ pub struct SettingsState {
     /// Selected row on the tab.
     pub selected: usize,
     /// The value being typed for the selected key.
-    pub editing: Option<String>,
+    pub editing: Option<crate::app::text::Field>,
     /// The last refusal: (key, the rule broken).
     pub error: Option<(String, String)>,
     /// The last value sent (key, value): a refusal puts it back in the field to fix.

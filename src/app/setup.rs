@@ -92,7 +92,7 @@ impl SetupField {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SetupState {
     /// Values by field, in [`SetupField::ALL`] order (toggles hold their word).
-    pub values: Vec<String>,
+    pub values: Vec<crate::app::text::Field>,
     /// Focused field.
     pub focus: SetupField,
     /// Problems by field.
@@ -148,7 +148,7 @@ impl SetupState {
             "100",
         ];
         let mut s = Self {
-            values: defaults.iter().map(|v| (*v).to_string()).collect(),
+            values: defaults.iter().map(|v| crate::app::text::Field::new(*v)).collect(),
             focus: SetupField::Password,
             errors: Vec::new(),
             npm_test: None,
@@ -166,6 +166,11 @@ impl SetupState {
 
     /// The value of `f`.
     pub fn get(&self, f: SetupField) -> &str {
+        &self.values[Self::idx(f)]
+    }
+
+    /// The field behind `f` (for drawing its cursor).
+    pub fn field(&self, f: SetupField) -> &crate::app::text::Field {
         &self.values[Self::idx(f)]
     }
 
@@ -253,17 +258,18 @@ impl SetupState {
             SetupField::Layout | SetupField::Proxy => {
                 if matches!(k, TextKey::Char(' ') | TextKey::Left | TextKey::Right) {
                     let v = &mut self.values[i];
-                    *v = match v.as_str() {
+                    *v = match v.value() {
                         "combined" => "legacy",
                         "legacy" => "combined",
                         "none" => "npm",
                         _ => "none",
                     }
-                    .to_string();
+                    .to_string()
+                    .into();
                 }
             }
             _ => {
-                super::text::edit(&mut self.values[i], k);
+                self.values[i].edit(k);
             }
         }
         self.npm_test = None;

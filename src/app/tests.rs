@@ -350,7 +350,7 @@ fn editing_keeps_the_subdomain_and_sends_a_patch() {
     let mut s = logged_in();
     update(&mut s, Action::EditCustomer);
     let f = s.form.as_ref().unwrap();
-    assert_eq!((f.editing, f.name.as_str()), (Some(1), "ACME Logistics"));
+    assert_eq!((f.editing, f.name.value()), (Some(1), "ACME Logistics"));
     update(&mut s, Action::Text(TextKey::Tab));
     update(&mut s, Action::Text(TextKey::Tab));
     assert_eq!(s.form.as_ref().unwrap().focus, form::Field::Email, "the subdomain is skipped");

@@ -97,7 +97,7 @@ fn on_text(s: &mut AppState, k: TextKey) -> Vec<Command> {
         match k {
             TextKey::Esc => d.log_search = None,
             TextKey::Enter => {
-                d.log_query = d.log_search.take().unwrap_or_default();
+                d.log_query = d.log_search.take().unwrap_or_default().to_string();
                 d.follow = true;
                 d.jump(-1);
                 if !d.log_query.is_empty() && d.log_matches().is_empty() {
@@ -134,7 +134,7 @@ fn on_login(s: &mut AppState, k: TextKey) -> Vec<Command> {
         TextKey::Enter => {
             s.login.busy = true;
             s.login.message = None;
-            return vec![Command::Login { user: s.login.user.clone(), password: s.login.password.clone() }];
+            return vec![Command::Login { user: s.login.user.to_string(), password: s.login.password.to_string() }];
         }
         k if s.login.field == 0 => edit(&mut s.login.user, k),
         k => edit(&mut s.login.password, k),
@@ -149,7 +149,7 @@ fn on_confirm(s: &mut AppState, k: TextKey, mut c: Confirm) -> Vec<Command> {
             return Vec::new();
         }
         (false, TextKey::Char('y' | 'Y')) | (false, TextKey::Enter) => true,
-        (true, TextKey::Enter) if c.typed == c.subdomain => true,
+        (true, TextKey::Enter) if *c.typed == *c.subdomain => true,
         (true, TextKey::Enter) => {
             notice(s, format!("type {} exactly to confirm, or Esc", c.subdomain), true);
             false
@@ -247,7 +247,7 @@ pub(super) fn operate(s: &mut AppState, op: Operation) -> Vec<Command> {
             customer_id: 0,
             subdomain: if op == Operation::Rollout { "every running customer" } else { "the fleet" }.into(),
             op,
-            typed: String::new(),
+            typed: Default::default(),
             bulk: Vec::new(),
         });
         return Vec::new();
@@ -259,7 +259,7 @@ pub(super) fn operate(s: &mut AppState, op: Operation) -> Vec<Command> {
         }
         let bulk = s.dashboard.marked_rows();
         let (id, subdomain) = bulk[0].clone();
-        s.confirm = Some(Confirm { customer_id: id, subdomain, op, typed: String::new(), bulk });
+        s.confirm = Some(Confirm { customer_id: id, subdomain, op, typed: Default::default(), bulk });
         return Vec::new();
     }
     let Some((id, subdomain)) = target(s) else {
@@ -267,7 +267,7 @@ pub(super) fn operate(s: &mut AppState, op: Operation) -> Vec<Command> {
         return Vec::new();
     };
     if matches!(op, Operation::Stop | Operation::Restart | Operation::Delete | Operation::Redeploy) {
-        s.confirm = Some(Confirm { customer_id: id, subdomain, op, typed: String::new(), bulk: Vec::new() });
+        s.confirm = Some(Confirm { customer_id: id, subdomain, op, typed: Default::default(), bulk: Vec::new() });
         return Vec::new();
     }
     start(s, id, subdomain, op)
@@ -313,13 +313,13 @@ pub(super) fn on_key(s: &mut AppState, action: Action) -> Vec<Command> {
                 customer_id: 0,
                 subdomain: list.join(", "),
                 op: Operation::Quit,
-                typed: String::new(),
+                typed: Default::default(),
                 bulk: Vec::new(),
             });
         }
         Action::Quit => s.should_quit = true,
         Action::ToggleHelp => s.help_open = true,
-        Action::CommandLine => s.command = Some(String::new()),
+        Action::CommandLine => s.command = Some(Default::default()),
         Action::ToggleMouse => {
             s.mouse = !s.mouse;
             notice(s, if s.mouse { "mouse on (M turns it off)" } else { "mouse off" }, false);
@@ -545,13 +545,13 @@ fn on_detail(s: &mut AppState, action: Action) -> Vec<Command> {
                 customer_id: id,
                 subdomain: sub,
                 op: Operation::ShowCredentials,
-                typed: String::new(),
+                typed: Default::default(),
                 bulk: Vec::new(),
             });
             Vec::new()
         }
         Action::LogSearch if d.tab == Tab::Logs => {
-            d.log_search = Some(String::new());
+            d.log_search = Some(Default::default());
             Vec::new()
         }
         Action::LogJump(dir) if d.tab == Tab::Logs => {
@@ -592,6 +592,6 @@ fn on_detail(s: &mut AppState, action: Action) -> Vec<Command> {
     }
 }
 
-pub(super) fn edit(text: &mut String, k: TextKey) {
-    super::text::edit(text, k);
+pub(super) fn edit(text: &mut super::text::Field, k: TextKey) {
+    text.edit(k);
 }

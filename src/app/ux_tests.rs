@@ -121,3 +121,40 @@ fn tab_completes_commands_and_subdomains() {
     update(&mut s, Action::Text(TextKey::Tab));
     assert_eq!(s.command.as_deref(), Some("restart acmebakery "));
 }
+
+/// Fields have a cursor: Ctrl-A/Home, Ctrl-E/End, arrows and word moves (Ctrl-arrows, Alt-B/F)
+/// move it, typing and Delete act where it is; the same in every field, drawn where it is.
+#[test]
+fn every_field_edits_at_its_cursor() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let mut s = logged_in();
+    update(&mut s, Action::NewCustomer);
+    typed(&mut s, "Logistics");
+    let key = |s: &AppState, code: KeyCode, m: KeyModifiers| keymap::map(s, KeyEvent::new(code, m)).unwrap();
+    let home = key(&s, KeyCode::Char('a'), KeyModifiers::CONTROL);
+    assert_eq!(home, Action::Text(TextKey::Home));
+    update(&mut s, home);
+    typed(&mut s, "ACME ");
+    assert_eq!(s.form.as_ref().unwrap().name.value(), "ACME Logistics");
+    let end = key(&s, KeyCode::End, KeyModifiers::NONE);
+    update(&mut s, end);
+    let back = key(&s, KeyCode::Char('b'), KeyModifiers::ALT);
+    assert_eq!(back, Action::Text(TextKey::WordLeft));
+    update(&mut s, back);
+    let del = key(&s, KeyCode::Delete, KeyModifiers::NONE);
+    update(&mut s, del);
+    assert_eq!(s.form.as_ref().unwrap().name.value(), "ACME ogistics", "Delete takes the character at the cursor");
+    let screen = crate::ui::tests::draw(&s, 80, 24);
+    assert!(screen.contains("[ACME ▏ogistics]"), "the cursor is drawn where it is:\n{screen}");
+    // The command line is the same field.
+    update(&mut s, Action::Text(TextKey::Esc));
+    update(&mut s, Action::CommandLine);
+    typed(&mut s, "start acme");
+    let word_left = key(&s, KeyCode::Left, KeyModifiers::CONTROL);
+    update(&mut s, word_left);
+    update(&mut s, Action::Text(TextKey::DeleteWord));
+    assert_eq!(s.command.as_ref().unwrap().value(), "acme");
+    let end = key(&s, KeyCode::Char('e'), KeyModifiers::CONTROL);
+    update(&mut s, end);
+    assert_eq!(s.command.as_ref().unwrap().cursor(), 4);
+}

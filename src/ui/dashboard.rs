@@ -85,8 +85,7 @@ fn customers(state: &AppState, t: &Theme, frame: &mut Frame, area: Rect) {
     let d = &state.dashboard;
     let mut title = vec![Span::styled(format!(" Customers ({}) ", d.rows.len()), t.bold())];
     if !d.filter.is_empty() || d.filtering {
-        let cursor = if d.filtering { "▏" } else { "" };
-        title.push(Span::raw(format!("─ /{}{cursor} ", d.filter)));
+        title.push(Span::raw(format!("─ /{} ", super::field(&d.filter, d.filtering, false, 30))));
     }
     title.push(Span::raw(format!("─ status: {} ", d.status_filter.map_or("all".to_string(), |s| s.to_string()))));
     title.push(Span::raw(format!("─ sort: {} ", d.sort.map_or("name", |s| s.label()))));

@@ -395,7 +395,7 @@ fn logs(d: &DetailState, t: &Theme, frame: &mut Frame, area: Rect) {
         onoff(d.timestamps)
     );
     if let Some(s) = &d.log_search {
-        title.push_str(&format!("· /{s}▏ "));
+        title.push_str(&format!("· /{} ", super::field(s, true, false, 30)));
     } else if !d.log_query.is_empty() {
         let at = if matches.is_empty() { 0 } else { d.log_match + 1 };
         title.push_str(&format!("· /{} ({at} of {}) ", d.log_query, matches.len()));

@@ -68,13 +68,13 @@ pub fn render(state: &AppState, t: &Theme, frame: &mut Frame, area: Rect) {
 fn field_line(f: &FormState, field: Field, t: &Theme, width: usize) -> Line<'static> {
     let focused = f.focus == field;
     let label = Span::styled(format!(" {:<12}", field.label()), if focused { t.bold() } else { t.dim() });
-    let cursor = if focused { "▏" } else { "" };
+    let text = |x: &crate::app::text::Field| super::field(x, focused, false, 30);
     let value = match field {
-        Field::Name => f.name.clone(),
-        Field::Company => f.company.clone(),
-        Field::Subdomain => f.subdomain.clone(),
-        Field::Email => f.email.clone(),
-        Field::MaxDevices => f.max_devices.clone(),
+        Field::Name => text(&f.name),
+        Field::Company => text(&f.company),
+        Field::Subdomain => text(&f.subdomain),
+        Field::Email => text(&f.email),
+        Field::MaxDevices => text(&f.max_devices),
         Field::Layout => {
             let mark = |l: NbLayout| if f.layout == l { "(•)" } else { "( )" };
             return Line::from(vec![
@@ -88,10 +88,8 @@ fn field_line(f: &FormState, field: Field, t: &Theme, width: usize) -> Line<'sta
         }
         Field::Notes => String::new(),
     };
-    let mut spans = vec![
-        label,
-        Span::styled(format!("[{}{cursor}]", fit(&value, 30)), if focused { t.bold() } else { Default::default() }),
-    ];
+    let mut spans =
+        vec![label, Span::styled(format!("[{value}]"), if focused { t.bold() } else { Default::default() })];
     if field == Field::Subdomain {
         match (f.editing.is_some(), f.fqdn()) {
             (true, Some(d)) => spans.push(Span::styled(format!(" → {d} (fixed)"), t.dim())),

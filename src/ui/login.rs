@@ -12,15 +12,15 @@ use crate::app::AppState;
 /// Draws the login form (the password as bullets, never its characters).
 pub fn render(state: &AppState, t: &Theme, frame: &mut Frame, area: Rect) {
     let l = &state.login;
-    let field = |label: &str, value: String, active: bool| {
-        let cursor = if active { "▏" } else { "" };
+    let field = |label: &str, value: &crate::app::text::Field, active: bool, mask: bool| {
         let style = if active { t.bold() } else { t.dim() };
-        Line::from(vec![Span::raw(format!("  {label:<10}")), Span::styled(format!("{value}{cursor}"), style)])
+        let text = super::field(value, active, mask, 40);
+        Line::from(vec![Span::raw(format!("  {label:<10}")), Span::styled(text, style)])
     };
     let mut lines = vec![
         Line::raw(""),
-        field("User", l.user.clone(), l.field == 0),
-        field("Password", "•".repeat(l.password.chars().count()), l.field == 1),
+        field("User", &l.user, l.field == 0, false),
+        field("Password", &l.password, l.field == 1, true),
         Line::raw(""),
     ];
     if l.busy {

@@ -17,7 +17,7 @@ mod setup;
 #[cfg(test)]
 mod svg;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 pub mod theme;
 
 use ratatui::Frame;
@@ -162,4 +162,23 @@ pub(crate) fn fit(text: &str, max: usize) -> String {
     }
     out.push('…');
     out
+}
+
+/// A text field as drawn in at most `max` columns: with the cursor (▏) where it is when
+/// `focused`, the part around the cursor when the text is longer; `mask` draws each character
+/// as • (passwords). Every field in the app is drawn by this.
+pub(crate) fn field(f: &crate::app::text::Field, focused: bool, mask: bool, max: usize) -> String {
+    let shown = |s: &str| if mask { "•".repeat(s.chars().count()) } else { s.to_string() };
+    if !focused {
+        return fit(&shown(f.value()), max);
+    }
+    let (before, after) = f.at_cursor();
+    let (before, after) = (shown(before), shown(after));
+    // Keep the cursor in view: drop characters from the left of it, then cut the right.
+    let room = max.saturating_sub(1).max(1);
+    let skip = before.chars().count().saturating_sub(room);
+    let before: String = before.chars().skip(skip).collect();
+    let left = if skip > 0 { format!("…{}", before.chars().skip(1).collect::<String>()) } else { before };
+    let rest = room.saturating_sub(left.chars().count());
+    format!("{left}▏{}", fit(&after, rest))
 }

@@ -41,7 +41,8 @@ pub fn render(v: &NetBirdView, t: &Theme, frame: &mut Frame, area: Rect) {
     if let Some(f) = &v.key_form {
         key_form(f, t, frame, bottom);
     } else if let Some(p) = &v.prompt {
-        let line = Line::from(vec![Span::raw(" "), Span::raw(p.text.clone()), Span::styled("▏", t.key())]);
+        let text = super::field(&p.text, true, false, usize::from(area.width.saturating_sub(4)));
+        let line = Line::from(vec![Span::raw(" "), Span::raw(text)]);
         let title = format!(" {} (Enter save · Esc cancel) ", p.purpose.label());
         frame.render_widget(
             Paragraph::new(line).block(Block::bordered().title(fit(&title, usize::from(area.width)))),
@@ -64,7 +65,7 @@ fn section_bar(v: &NetBirdView, t: &Theme) -> Paragraph<'static> {
         spans.push(Span::styled("asking NetBird…", t.warn()));
     }
     if let Some(q) = &v.search {
-        spans.push(Span::raw(format!(" /{q}▏")));
+        spans.push(Span::raw(format!(" /{}", super::field(q, true, false, 30))));
     } else if !v.query.is_empty() {
         spans.push(Span::raw(format!(" /{} (Esc clears)", v.query)));
     }
@@ -249,12 +250,13 @@ fn empty_hint(s: Section) -> &'static str {
 fn key_form(f: &KeyForm, t: &Theme, frame: &mut Frame, area: Rect) {
     frame.render_widget(Clear, area);
     let check = |b: bool| if b { "[x]" } else { "[ ]" }.to_string();
+    let text = |i: usize, x: &crate::app::text::Field| super::field(x, i == f.focus, false, 40);
     let values = [
-        f.name.clone(),
+        text(0, &f.name),
         check(f.reusable),
-        f.days.clone(),
-        if f.reusable { f.limit.clone() } else { "1 (one-off)".into() },
-        f.groups.clone(),
+        text(2, &f.days),
+        if f.reusable { text(3, &f.limit) } else { "1 (one-off)".into() },
+        text(4, &f.groups),
         check(f.ephemeral),
     ];
     let mut lines: Vec<Line> = KeyForm::LABELS
@@ -263,9 +265,8 @@ fn key_form(f: &KeyForm, t: &Theme, frame: &mut Frame, area: Rect) {
         .enumerate()
         .map(|(i, (label, value))| {
             let focus = i == f.focus;
-            let cursor = if focus && ![1, 5].contains(&i) { "▏" } else { "" };
             let style = if focus { t.selected() } else { t.dim() };
-            Line::from(vec![Span::styled(format!(" {label:<16}"), style), Span::raw(format!("{value}{cursor}"))])
+            Line::from(vec![Span::styled(format!(" {label:<16}"), style), Span::raw(value)])
         })
         .collect();
     if let Some(e) = &f.error {

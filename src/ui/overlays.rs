@@ -25,7 +25,7 @@ pub fn render(state: &AppState, t: &Theme, frame: &mut Frame, body: Rect) {
                 Line::raw(""),
                 Line::from(vec![
                     Span::raw("Type the subdomain to confirm: "),
-                    Span::styled(format!("{}▏", c.typed), t.bold()),
+                    Span::styled(super::field(&c.typed, true, false, 40), t.bold()),
                 ]),
             ]
         } else if c.op == crate::engine::protocol::Operation::Reconcile {
@@ -74,7 +74,10 @@ pub fn render(state: &AppState, t: &Theme, frame: &mut Frame, body: Rect) {
         let area = Rect { y: body.y + body.height.saturating_sub(1), height: 1, ..body };
         frame.render_widget(Clear, area);
         frame.render_widget(
-            Paragraph::new(Line::from(vec![Span::styled(":", t.key()), Span::raw(format!("{cmd}▏"))])),
+            Paragraph::new(Line::from(vec![
+                Span::styled(":", t.key()),
+                Span::raw(super::field(cmd, true, false, usize::from(area.width.saturating_sub(2)))),
+            ])),
             area,
         );
     }

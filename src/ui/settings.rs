@@ -49,9 +49,7 @@ fn keys(st: &SettingsState, t: &Theme, frame: &mut Frame, area: Rect) {
     let rows = st.tab_rows().into_iter().enumerate().map(|(i, r)| {
         let selected = i == st.selected;
         let value = match (&st.editing, selected) {
-            (Some(v), true) => {
-                Span::styled(format!("{}▏", if r.secret { "•".repeat(v.chars().count()) } else { v.clone() }), t.bold())
-            }
+            (Some(v), true) => Span::styled(super::field(v, true, r.secret, value_w), t.bold()),
             _ if r.value.is_empty() => Span::styled("(not set)", t.dim()),
             _ => Span::raw(r.value.clone()),
         };
@@ -85,29 +83,27 @@ fn security(st: &SettingsState, t: &Theme, frame: &mut Frame, area: Rect) {
     let lines = match &st.account {
         None => vec![Line::styled(" P changes your password · a adds a user (admins)", t.dim())],
         Some(f) => {
-            let field = |i: usize, label: &str, value: String| {
+            let field = |i: usize, label: &str, value: &crate::app::text::Field, mask: bool, after: String| {
                 let focused = f.field == i;
                 Line::from(vec![
                     Span::styled(format!(" {label:<14}"), if focused { t.bold() } else { t.dim() }),
                     Span::styled(
-                        format!("{value}{}", if focused { "▏" } else { "" }),
+                        super::field(value, focused, mask, 40),
                         if focused { t.bold() } else { Default::default() },
                     ),
+                    Span::styled(after, t.dim()),
                 ])
             };
             let mut l = Vec::new();
             if !f.adding {
-                l.push(field(0, "Current", "•".repeat(f.username.chars().count())));
+                l.push(field(0, "Current", &f.username, true, String::new()));
             }
             if f.adding {
-                l.push(field(
-                    0,
-                    "Username",
-                    format!("{}   role: {} (Space on an empty name toggles)", f.username, f.role()),
-                ));
+                let role = format!("   role: {} (Space on an empty name toggles)", f.role());
+                l.push(field(0, "Username", &f.username, false, role));
             }
-            l.push(field(1, "New password", "•".repeat(f.password.chars().count())));
-            l.push(field(2, "Repeat", "•".repeat(f.repeat.chars().count())));
+            l.push(field(1, "New password", &f.password, true, String::new()));
+            l.push(field(2, "Repeat", &f.repeat, true, String::new()));
             if let Some(p) = f.problem().filter(|_| !f.password.is_empty()) {
                 l.push(Line::styled(format!(" ✗ {p}"), t.error()));
             }

@@ -5,8 +5,8 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
+use super::centered;
 use super::theme::Theme;
-use super::{centered, fit};
 use crate::app::AppState;
 use crate::app::setup::{SetupField, strength};
 
@@ -29,13 +29,11 @@ pub fn render(state: &AppState, t: &Theme, frame: &mut Frame, area: Rect) {
                 radio(value == "none"),
                 radio(value == "npm")
             ),
-            f if f.secret() => "•".repeat(value.chars().count()),
-            _ => fit(value, 40),
+            f => super::field(w.field(f), focused, f.secret(), 40),
         };
-        let cursor = if focused && !matches!(f, SetupField::Layout | SetupField::Proxy) { "▏" } else { "" };
         let mut spans = vec![
             Span::styled(format!(" {:<13}", f.label()), if focused { t.bold() } else { t.dim() }),
-            Span::styled(format!("{shown}{cursor}"), if focused { t.bold() } else { Default::default() }),
+            Span::styled(shown, if focused { t.bold() } else { Default::default() }),
         ];
         if f == SetupField::Password && !value.is_empty() {
             spans.push(match strength(value) {

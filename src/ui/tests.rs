@@ -15,7 +15,7 @@ use crate::engine::worker::Detail;
 
 const SIZES: [(u16, u16); 2] = [(80, 24), (120, 40)];
 
-pub(super) fn draw(state: &AppState, w: u16, h: u16) -> String {
+pub(crate) fn draw(state: &AppState, w: u16, h: u16) -> String {
     let mut state = state.clone();
     state.size = (w, h);
     let height = state.table_height();
@@ -441,4 +441,15 @@ fn the_settings_list_scrolls_to_the_selected_key() {
         screen.contains(&format!("▶ {last}")) || screen.contains(&format!("▶{last}")),
         "{last} on screen:\n{screen}"
     );
+}
+
+#[test]
+fn a_long_field_keeps_its_cursor_in_view() {
+    let mut f = crate::app::text::Field::new("registry.example.com/netbirdio/dashboard:v2.90.9");
+    let shown = super::field(&f, true, false, 12);
+    assert!(shown.ends_with("v2.90.9▏") && shown.starts_with('…') && shown.chars().count() <= 12, "{shown}");
+    f.edit(crate::app::TextKey::Home);
+    let shown = super::field(&f, true, false, 12);
+    assert!(shown.starts_with("▏registry") && shown.ends_with('…') && shown.chars().count() <= 12, "{shown}");
+    assert_eq!(super::field(&crate::app::text::Field::new("secret"), false, true, 12), "••••••");
 }
