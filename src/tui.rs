@@ -3,7 +3,7 @@
 //!
 //! The loop draws only when `update` marked the state dirty, and drains every queued engine
 //! event before drawing, so a burst of log lines costs one frame, and an idle screen writes
-//! nothing at all.
+//! nothing at all. Log lines alone draw at most four frames a second (`LOG_FRAME`).
 
 use std::io::{self, Stdout};
 use std::path::PathBuf;
@@ -143,6 +143,9 @@ async fn finish_running(
     }
 }
 
+/// The shortest time between two frames drawn only because log lines arrived.
+const LOG_FRAME: std::time::Duration = std::time::Duration::from_millis(250);
+
 async fn event_loop(
     term: &mut Term,
     state: &mut AppState,
@@ -165,12 +168,20 @@ async fn event_loop(
     let mut input = EventStream::new();
     let mut engine_alive = true;
     let mut mouse_on = false;
+    let mut last_frame = tokio::time::Instant::now();
     loop {
-        if state.dirty {
+        // A key draws at once; log lines alone wait for the next frame slot, so a container
+        // writing hundreds of lines a second costs LOG_FRAME's rate of frames, not one per batch.
+        let logs_due = state.logs_dirty && last_frame.elapsed() >= LOG_FRAME;
+        if state.dirty || logs_due {
             term.draw(|f| ui::render(state, f))?;
             state.dirty = false;
+            state.logs_dirty = false;
+            last_frame = tokio::time::Instant::now();
         }
+        let logs_waiting = state.logs_dirty;
         let action = tokio::select! {
+            _ = tokio::time::sleep_until(last_frame + LOG_FRAME), if logs_waiting => None,
             ev = input.next() => match ev {
                 Some(Ok(Event::Key(k))) if k.kind != KeyEventKind::Release => keymap::map(state, k),
                 Some(Ok(Event::Resize(w, h))) => Some(Action::Resize(w, h)),

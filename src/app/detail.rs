@@ -48,29 +48,61 @@ impl Tab {
     }
 }
 
-/// Log lines kept per view; older lines are dropped and counted, so memory stays bounded
-/// however chatty a container is.
+/// Log lines kept per service; older lines are dropped and counted, so memory stays bounded
+/// however chatty a container is, and a chatty service never pushes a quiet one's lines out.
 pub const LOG_CAPACITY: usize = 2000;
 
-/// A ring buffer of log lines.
+/// One ring buffer of log lines per service, merged in arrival order when read.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LogBuffer {
-    /// The lines, oldest first.
-    pub lines: VecDeque<LogLine>,
-    /// Lines dropped to stay within [`LOG_CAPACITY`].
+    /// Per service: (arrival number, line), oldest first.
+    rings: std::collections::BTreeMap<String, VecDeque<(u64, LogLine)>>,
+    /// The next arrival number.
+    next: u64,
+    /// Lines dropped to stay within [`LOG_CAPACITY`] per service.
     pub dropped: u64,
 }
 
 impl LogBuffer {
-    /// Appends lines, dropping the oldest beyond the capacity.
+    /// Appends lines, dropping the oldest of their service beyond the capacity.
     pub fn extend(&mut self, new: Vec<LogLine>) {
         for l in new {
-            if self.lines.len() == LOG_CAPACITY {
-                self.lines.pop_front();
+            let ring = self.rings.entry(l.service.clone()).or_default();
+            if ring.len() == LOG_CAPACITY {
+                ring.pop_front();
                 self.dropped += 1;
             }
-            self.lines.push_back(l);
+            ring.push_back((self.next, l));
+            self.next += 1;
         }
+    }
+
+    /// Lines held.
+    pub fn len(&self) -> usize {
+        self.rings.values().map(VecDeque::len).sum()
+    }
+
+    /// No lines held.
+    pub fn is_empty(&self) -> bool {
+        self.rings.values().all(VecDeque::is_empty)
+    }
+
+    /// The services seen, sorted.
+    pub fn services(&self) -> impl Iterator<Item = &str> {
+        self.rings.keys().map(String::as_str)
+    }
+
+    /// Every line of `service` (or of all when `None`), in arrival order.
+    pub fn lines(&self, service: Option<&str>) -> Vec<&LogLine> {
+        let mut out: Vec<(u64, &LogLine)> = self
+            .rings
+            .iter()
+            .filter(|(s, _)| service.is_none_or(|f| f == s.as_str()))
+            .flat_map(|(_, ring)| ring.iter().map(|(n, l)| (*n, l)))
+            .collect();
+        // Each ring is in order already: a sort of nearly sorted runs is cheap.
+        out.sort_unstable_by_key(|(n, _)| *n);
+        out.into_iter().map(|(_, l)| l).collect()
     }
 }
 
@@ -91,6 +123,10 @@ pub struct DetailState {
     pub follow: bool,
     /// Lines scrolled up from the bottom when not following.
     pub log_scroll: usize,
+    /// Lines that arrived (within the service filter) since following stopped.
+    pub paused_new: usize,
+    /// Lines per second the containers write (as the worker last measured).
+    pub log_rate: u32,
     /// Last health result.
     pub health: Option<Result<HealthReport, String>>,
     /// A health check is running.
@@ -130,6 +166,8 @@ impl DetailState {
             logs: LogBuffer::default(),
             follow: true,
             log_scroll: 0,
+            paused_new: 0,
+            log_rate: 0,
             health: None,
             health_running: false,
             stats: None,
@@ -150,7 +188,7 @@ impl DetailState {
 impl DetailState {
     /// The log lines shown (after the service filter), oldest first.
     pub fn visible_logs(&self) -> Vec<&LogLine> {
-        self.logs.lines.iter().filter(|l| self.service_filter.as_ref().is_none_or(|s| &l.service == s)).collect()
+        self.logs.lines(self.service_filter.as_deref())
     }
 
     /// Positions in [`DetailState::visible_logs`] of lines matching the search (case-insensitive).
@@ -184,9 +222,7 @@ impl DetailState {
 
     /// Cycles the service filter through the services seen in the buffer.
     pub fn cycle_service(&mut self) {
-        let mut services: Vec<&str> = self.logs.lines.iter().map(|l| l.service.as_str()).collect();
-        services.sort_unstable();
-        services.dedup();
+        let services: Vec<&str> = self.logs.services().collect();
         self.service_filter = match &self.service_filter {
             None => services.first().map(|s| (*s).to_string()),
             Some(cur) => services.iter().skip_while(|s| *s != cur).nth(1).map(|s| (*s).to_string()),
@@ -204,9 +240,17 @@ mod tests {
         let mut b = LogBuffer::default();
         let line = |i: usize| LogLine { service: "server".into(), timestamp: None, text: format!("line {i}") };
         b.extend((0..LOG_CAPACITY + 500).map(line).collect());
-        assert_eq!(b.lines.len(), LOG_CAPACITY);
+        assert_eq!(b.len(), LOG_CAPACITY);
         assert_eq!(b.dropped, 500);
-        assert_eq!(b.lines.front().unwrap().text, "line 500");
+        assert_eq!(b.lines(None)[0].text, "line 500");
+        // A quiet service keeps its lines however chatty another is.
+        b.extend(vec![LogLine { service: "dashboard".into(), timestamp: None, text: "GET /".into() }]);
+        b.extend((0..3 * LOG_CAPACITY).map(line).collect());
+        assert_eq!(b.lines(Some("dashboard")).len(), 1);
+        assert_eq!(b.len(), LOG_CAPACITY + 1);
+        let all = b.lines(None);
+        assert_eq!(all[0].text, "GET /", "the oldest line kept, in arrival order");
+        assert_eq!(all.last().unwrap().text, format!("line {}", 3 * LOG_CAPACITY - 1));
     }
 
     #[test]

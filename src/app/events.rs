@@ -172,21 +172,24 @@ pub(super) fn on_event(s: &mut AppState, ev: Event) -> Vec<Command> {
                 return vec![Command::LoadDetail { customer_id }];
             }
         }
-        Event::Logs { customer_id, lines } => match s.detail.as_mut().filter(|d| d.customer_id == customer_id) {
-            Some(d) => {
+        Event::Logs { customer_id, lines, per_second } => {
+            if let Some(d) = s.detail.as_mut().filter(|d| d.customer_id == customer_id) {
                 // With follow off the view stays on the lines it shows (a search hit must not
                 // drift away): it is counted from the end, so it moves back by what arrived.
                 let shown_new =
                     lines.iter().filter(|l| d.service_filter.as_ref().is_none_or(|s| &l.service == s)).count();
                 d.logs.extend(lines);
+                d.log_rate = per_second;
                 if !d.follow {
                     d.log_scroll = d.log_scroll.saturating_add(shown_new);
+                    d.paused_new += shown_new;
                 }
-                // Lines for a hidden tab, or behind a paused view, change nothing on screen.
-                s.dirty = d.tab == Tab::Logs && d.follow;
+                // Log lines never draw at once: the loop coalesces them into a few frames a
+                // second (a slow link gets 4 frames, not 10). A hidden tab draws nothing.
+                s.logs_dirty |= d.tab == Tab::Logs;
             }
-            None => s.dirty = false,
-        },
+            s.dirty = false;
+        }
         Event::Saved { customer_id, subdomain, created } => {
             s.form = None;
             if created {

@@ -336,6 +336,8 @@ pub struct AppState {
     pub should_quit: bool,
     /// Something visible changed since the last draw.
     pub dirty: bool,
+    /// Only log lines changed since the last draw: drawn within a frame interval, not at once.
+    pub logs_dirty: bool,
 }
 
 impl AppState {
@@ -380,6 +382,7 @@ impl AppState {
             mouse: false,
             should_quit: false,
             dirty: true,
+            logs_dirty: false,
         }
     }
 

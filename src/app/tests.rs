@@ -153,19 +153,22 @@ fn opening_a_customer_loads_it_and_tabs_drive_logs_and_health() {
     assert_eq!(s.screen, Screen::Dashboard);
 }
 
+/// Log lines never draw at once (the loop coalesces them: `logs_dirty`), and lines for a hidden
+/// tab do not draw at all.
 #[test]
 fn log_lines_for_a_hidden_tab_do_not_redraw() {
     let mut s = logged_in();
     update(&mut s, Action::Open);
     s.dirty = false;
     let line = crate::domain::deployment::LogLine { service: "server".into(), timestamp: None, text: "x".into() };
-    update(&mut s, Action::Engine(Event::Logs { customer_id: 1, lines: vec![line.clone()] }));
-    assert!(!s.dirty, "Info tab shown: nothing visible changed");
+    update(&mut s, Action::Engine(Event::Logs { customer_id: 1, per_second: 0, lines: vec![line.clone()] }));
+    assert!(!s.dirty && !s.logs_dirty, "Info tab shown: nothing visible changed");
     update(&mut s, Action::GoTab(2));
     s.dirty = false;
-    update(&mut s, Action::Engine(Event::Logs { customer_id: 1, lines: vec![line] }));
-    assert!(s.dirty);
-    assert_eq!(s.detail.as_ref().unwrap().logs.lines.len(), 2);
+    update(&mut s, Action::Engine(Event::Logs { customer_id: 1, per_second: 40, lines: vec![line] }));
+    assert!(!s.dirty && s.logs_dirty, "drawn in the next log frame, not at once");
+    assert_eq!(s.detail.as_ref().unwrap().log_rate, 40);
+    assert_eq!(s.detail.as_ref().unwrap().logs.len(), 2);
 }
 
 #[test]
@@ -517,6 +520,7 @@ fn log_search_wrap_filter_and_export() {
         &mut s,
         Action::Engine(Event::Logs {
             customer_id: 1,
+            per_second: 0,
             lines: vec![l("server", "relay up"), l("dashboard", "GET /"), l("server", "relay peer")],
         }),
     );

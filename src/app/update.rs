@@ -99,6 +99,7 @@ fn on_text(s: &mut AppState, k: TextKey) -> Vec<Command> {
             TextKey::Enter => {
                 d.log_query = d.log_search.take().unwrap_or_default().to_string();
                 d.follow = true;
+                d.paused_new = 0;
                 d.jump(-1);
                 if !d.log_query.is_empty() && d.log_matches().is_empty() {
                     let q = d.log_query.clone();
@@ -577,11 +578,12 @@ fn on_detail(s: &mut AppState, action: Action) -> Vec<Command> {
         Action::ToggleFollow if d.tab == Tab::Logs => {
             d.follow = !d.follow;
             d.log_scroll = 0;
+            d.paused_new = 0;
             Vec::new()
         }
         Action::Move(n) if d.tab == Tab::Logs => {
             d.follow = false;
-            let max = d.logs.lines.len();
+            let max = d.logs.len();
             d.log_scroll = d.log_scroll.saturating_add_signed(-n * if n.abs() > 1 { 10 } else { 1 }).min(max);
             Vec::new()
         }

@@ -91,16 +91,19 @@ fn a_paused_log_view_stays_on_its_lines() {
     update(&mut s, Action::Open);
     update(&mut s, Action::GoTab(2));
     let l = |t: &str| crate::domain::deployment::LogLine { service: "server".into(), timestamp: None, text: t.into() };
-    update(&mut s, Action::Engine(Event::Logs { customer_id: 1, lines: vec![l("a"), l("b"), l("c")] }));
+    update(&mut s, Action::Engine(Event::Logs { customer_id: 1, per_second: 0, lines: vec![l("a"), l("b"), l("c")] }));
     update(&mut s, Action::ToggleFollow);
     let d = s.detail.as_ref().unwrap();
     assert!(!d.follow);
     let before = d.log_scroll;
     s.dirty = false;
-    update(&mut s, Action::Engine(Event::Logs { customer_id: 1, lines: vec![l("d"), l("e")] }));
+    update(&mut s, Action::Engine(Event::Logs { customer_id: 1, per_second: 0, lines: vec![l("d"), l("e")] }));
     let d = s.detail.as_ref().unwrap();
     assert_eq!(d.log_scroll, before + 2, "anchored to the same lines");
-    assert!(!s.dirty, "nothing on screen moved");
+    assert_eq!(d.paused_new, 2, "the paused view counts what it is missing");
+    assert!(!s.dirty, "only the counter changes: drawn in the next log frame");
+    update(&mut s, Action::ToggleFollow);
+    assert_eq!(s.detail.as_ref().unwrap().paused_new, 0);
 }
 
 #[test]

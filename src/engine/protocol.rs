@@ -396,6 +396,8 @@ pub enum Event {
         customer_id: i64,
         /// The lines.
         lines: Vec<LogLine>,
+        /// Lines per second over the last few seconds (sent alone when only it changed).
+        per_second: u32,
     },
     /// Something failed outside an operation.
     Error(String),

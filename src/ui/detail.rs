@@ -400,10 +400,16 @@ fn logs(d: &DetailState, t: &Theme, frame: &mut Frame, area: Rect) {
         let at = if matches.is_empty() { 0 } else { d.log_match + 1 };
         title.push_str(&format!("· /{} ({at} of {}) ", d.log_query, matches.len()));
     }
-    let bottom = format!(" {}-line buffer · {} dropped ", LOG_CAPACITY, d.logs.dropped);
+    let bottom =
+        format!(" {} lines/s · {} lines per service kept · {} dropped ", d.log_rate, LOG_CAPACITY, d.logs.dropped);
+    let mut block = Block::bordered().title(title).title_bottom(Line::from(bottom).right_aligned());
+    // A paused view says what it is missing, where the eye is.
+    if !d.follow && d.paused_new > 0 {
+        block =
+            block.title_bottom(Line::styled(format!(" paused — {} new lines (f follows) ", d.paused_new), t.warn()));
+    }
     let body = if lines.is_empty() { vec![Line::styled(" waiting for log lines…", t.dim())] } else { lines };
-    let mut p =
-        Paragraph::new(body).block(Block::bordered().title(title).title_bottom(Line::from(bottom).right_aligned()));
+    let mut p = Paragraph::new(body).block(block);
     if d.wrap {
         p = p.wrap(Wrap { trim: false });
         let total: usize = shown[start..end].iter().map(|l| (l.text.chars().count() + 20).div_ceil(width)).sum();

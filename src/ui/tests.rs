@@ -453,3 +453,16 @@ fn a_long_field_keeps_its_cursor_in_view() {
     assert!(shown.starts_with("▏registry") && shown.ends_with('…') && shown.chars().count() <= 12, "{shown}");
     assert_eq!(super::field(&crate::app::text::Field::new("secret"), false, true, 12), "••••••");
 }
+
+#[test]
+fn a_paused_log_view_says_how_many_lines_it_is_missing_and_the_rate() {
+    let mut s = detail(Tab::Logs);
+    let d = s.detail.as_mut().unwrap();
+    d.log_rate = 37;
+    update(&mut s, Action::ToggleFollow);
+    let line = LogLine { service: "server".into(), timestamp: None, text: "new".into() };
+    update(&mut s, Action::Engine(Event::Logs { customer_id: 1, per_second: 37, lines: vec![line.clone(), line] }));
+    let screen = draw(&s, 120, 40);
+    assert!(screen.contains("paused — 2 new lines (f follows)"), "{screen}");
+    assert!(screen.contains("37 lines/s"), "{screen}");
+}

@@ -18,6 +18,7 @@ use crate::store::{Session, Store};
 
 mod background;
 mod fleet;
+mod rate;
 
 pub use super::protocol::{Command, Detail, Event, InitRequest, Operation};
 
@@ -471,6 +472,8 @@ async fn follow_logs(c: &Ctx, customer_id: i64, tx: &UnboundedSender<Event>) -> 
     let mut merged = futures_util::stream::select_all(streams);
     let mut batch = Vec::new();
     let mut tick = tokio::time::interval(Duration::from_millis(100));
+    let mut rate = rate::LineRate::default();
+    let mut first = true;
     loop {
         tokio::select! {
             line = merged.next() => match line {
@@ -479,16 +482,20 @@ async fn follow_logs(c: &Ctx, customer_id: i64, tx: &UnboundedSender<Event>) -> 
                 None => break,
             },
             _ = tick.tick() => {
-                if !batch.is_empty() {
+                // The first batch is every container's tail, not a rate.
+                let per_second = if first { 0 } else { rate.add(std::time::Instant::now(), batch.len()) };
+                first &= batch.is_empty();
+                let rate_changed = rate.changed();
+                if !batch.is_empty() || rate_changed {
                     // Within a batch (the first one holds every container's tail) keep time order.
                     batch.sort_by(|a, b| a.timestamp.cmp(&b.timestamp));
-                    let _ = tx.send(Event::Logs { customer_id, lines: std::mem::take(&mut batch) });
+                    let _ = tx.send(Event::Logs { customer_id, lines: std::mem::take(&mut batch), per_second });
                 }
             }
         }
     }
     if !batch.is_empty() {
-        let _ = tx.send(Event::Logs { customer_id, lines: batch });
+        let _ = tx.send(Event::Logs { customer_id, lines: batch, per_second: 0 });
     }
     Ok(())
 }
