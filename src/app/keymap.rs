@@ -70,8 +70,8 @@ pub static DASHBOARD: &[Binding] = &[
     b(&[Char('q')], "q", "quit", Action::Quit, true),
 ];
 
-/// The customer detail view.
-pub static DETAIL: &[Binding] = &[
+/// Switching the customer detail's tabs: the same keys on every tab.
+pub static DETAIL_TABS: &[Binding] = &[
     b(&[Tab], "Tab", "next tab", Action::NextTab(1), true),
     b(&[BackTab], "S-Tab", "previous tab", Action::NextTab(-1), false),
     b(&[Char('1')], "1", "info", Action::GoTab(0), false),
@@ -79,6 +79,10 @@ pub static DETAIL: &[Binding] = &[
     b(&[Char('3')], "3", "logs", Action::GoTab(2), false),
     b(&[Char('4')], "4", "health", Action::GoTab(3), false),
     b(&[Char('5')], "5", "netbird", Action::GoTab(4), false),
+];
+
+/// The customer detail view (after [`DETAIL_TABS`]).
+pub static DETAIL: &[Binding] = &[
     b(&[Char('f')], "f", "follow logs", Action::ToggleFollow, true),
     b(&[Char('/')], "/", "search logs", Action::LogSearch, false),
     b(&[Char('n')], "n", "next match", Action::LogJump(1), false),
@@ -112,14 +116,9 @@ pub static DETAIL: &[Binding] = &[
     b(&[Esc, Char('q')], "Esc", "back", Action::Back, true),
 ];
 
-/// The NetBird tab of the customer detail (its own table: the log keys mean nothing there).
+/// The NetBird tab of the customer detail, after [`DETAIL_TABS`] (its own table: the log keys
+/// mean nothing there).
 pub static NETBIRD: &[Binding] = &[
-    b(&[Tab], "Tab", "next tab", Action::NextTab(1), true),
-    b(&[BackTab], "S-Tab", "previous tab", Action::NextTab(-1), false),
-    b(&[Char('1')], "1", "info", Action::GoTab(0), false),
-    b(&[Char('2')], "2", "deployment", Action::GoTab(1), false),
-    b(&[Char('3')], "3", "logs", Action::GoTab(2), false),
-    b(&[Char('4')], "4", "health", Action::GoTab(3), false),
     b(&[Left, Char('h')], "←/→", "previous list", Action::Section(-1), false),
     b(&[Right, Char('l')], "→", "next list", Action::Section(1), false),
     b(&[Char('j'), Down], "j/k", "move", Action::Move(1), false),
@@ -281,8 +280,8 @@ impl Default for Keymap {
         Self {
             tables: vec![
                 t(Mode::Dashboard, DASHBOARD),
-                t(Mode::Detail, DETAIL),
-                t(Mode::NetBird, NETBIRD),
+                (Mode::Detail, [DETAIL_TABS, DETAIL].concat()),
+                (Mode::NetBird, [DETAIL_TABS, NETBIRD].concat()),
                 t(Mode::Settings, SETTINGS),
                 t(Mode::Help, HELP),
                 t(Mode::Devices, DEVICES),
@@ -515,9 +514,10 @@ mod tests {
 
     #[test]
     fn no_key_is_bound_twice_in_one_mode() {
-        for table in [DASHBOARD, DETAIL, NETBIRD, DEVICES, HELP, LOGIN, TEXT, FORM, SETUP, SETTINGS] {
+        let map = Keymap::default();
+        for (mode, _) in &map.tables {
             let mut seen = Vec::new();
-            for b in table {
+            for b in map.table(*mode) {
                 for k in b.keys.iter() {
                     assert!(!seen.contains(k), "{k:?} bound twice");
                     seen.push(*k);

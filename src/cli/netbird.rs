@@ -339,13 +339,12 @@ fn print_answer(answer: &AdminAnswer) {
             let rows: Vec<Vec<String>> = keys
                 .iter()
                 .map(|k| {
-                    let limit = if k.usage_limit == 0 { "∞".to_string() } else { k.usage_limit.to_string() };
                     vec![
                         k.name.clone(),
                         k.kind.clone(),
                         k.state.clone(),
-                        format!("{}/{limit}", k.used_times),
-                        k.expires.map(|e| e.date().to_string()).unwrap_or_else(|| "never".into()),
+                        k.usage(),
+                        k.expiry(),
                         k.auto_groups.join(","),
                         yes(k.ephemeral),
                         k.id.clone(),

@@ -65,6 +65,19 @@ pub struct SetupKey {
     pub ephemeral: bool,
 }
 
+impl SetupKey {
+    /// Uses against the limit, as people read it: `2/5`, `0/∞`.
+    pub fn usage(&self) -> String {
+        let limit = if self.usage_limit == 0 { "∞".to_string() } else { self.usage_limit.to_string() };
+        format!("{}/{limit}", self.used_times)
+    }
+
+    /// The day it expires, or `never`.
+    pub fn expiry(&self) -> String {
+        self.expires.map_or("never".into(), |e| e.date().to_string())
+    }
+}
+
 /// A user of a customer's NetBird.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct NbUser {

@@ -150,13 +150,12 @@ fn columns(v: &NetBirdView) -> (Vec<(&'static str, u16)>, Vec<Vec<String>>) {
             pick(k.len())
                 .map(|i| &k[i])
                 .map(|k| {
-                    let limit = if k.usage_limit == 0 { "∞".to_string() } else { k.usage_limit.to_string() };
                     vec![
                         k.name.clone(),
                         k.kind.clone(),
                         k.state.clone(),
-                        format!("{}/{limit}", k.used_times),
-                        k.expires.map_or("never".into(), |e| e.date().to_string()),
+                        k.usage(),
+                        k.expiry(),
                         k.auto_groups.join(","),
                         if k.ephemeral { "yes".into() } else { "no".into() },
                     ]
