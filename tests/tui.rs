@@ -386,3 +386,46 @@ fn keys_answer_at_once_while_another_process_holds_the_database_write_lock() {
     t.keys(&["q"]);
     assert_eq!(exit_code(&t, &exit_file), "0");
 }
+
+/// Deleting a customer with a large data dir (its backup is packed, then the dir removed) runs
+/// on a blocking thread: the app answers a key while that work is still going on.
+#[test]
+fn keys_answer_while_a_delete_packs_and_removes_a_large_data_dir() {
+    if tmux_missing() {
+        return;
+    }
+    let Some(env) = common::docker::DockerEnv::new("keys_answer_while_a_delete_packs") else { return };
+    let sub = env.subdomain("big");
+    let email = format!("it@{sub}.example");
+    assert_eq!(env.home.run(&["customer", "create", "--name", "Big", "--subdomain", &sub, "--email", &email]).code, 0);
+    // A NetBird store that grew large: 20,000 files of 4 KiB under the customer's data dir.
+    let bulk = env.data_dir().join(&sub).join("data/server/bulk");
+    for d in 0..100 {
+        let dir = bulk.join(format!("{d:03}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        for f in 0..200 {
+            std::fs::write(dir.join(format!("{f:03}")), [d as u8; 4096]).unwrap();
+        }
+    }
+    let (t, exit_file) = start_with(&env.home, env.home.path(), "bigdel", 120, 30, "");
+    log_in(&t);
+    t.wait_for("Customers (1)");
+    t.keys(&["d"]);
+    t.wait_for("Type the subdomain to confirm");
+    t.keys(&["-l", &sub]);
+    t.keys(&["Enter"]);
+    t.keys(&["?"]);
+    t.wait_for("Keys");
+    assert!(bulk.exists(), "the help was drawn while the delete was still at work on the data dir");
+    t.keys(&["Escape"]);
+    t.wait_for("No customers yet");
+    // The row goes first; the operation ends when its work on the files is done.
+    let start = Instant::now();
+    while t.screen().contains("running") {
+        assert!(start.elapsed() < Duration::from_secs(60), "the delete did not end:\n{}", t.screen());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(!bulk.exists(), "and the delete then finished");
+    t.keys(&["q"]);
+    assert_eq!(exit_code(&t, &exit_file), "0");
+}
