@@ -7,6 +7,10 @@ use common::{ADMIN_PASSWORD, Home};
 
 const PASSWORD: &str = "role-password-1";
 
+fn words(s: &str) -> Vec<String> {
+    s.split(' ').map(String::from).collect()
+}
+
 fn refused(r: &common::Run) -> bool {
     r.code != 0 && (r.stderr.contains(" may not ") || r.stderr.contains("only an admin may"))
 }
@@ -72,6 +76,25 @@ fn each_role_may_do_what_the_table_says_and_is_told_why_otherwise() {
             [true, false, false],
         ),
         ("migrate", vec!["migrate".into(), "data-dir".into(), elsewhere.clone()], [true, false, false]),
+        // NetBird administration (the role is checked before the instance is looked at).
+        ("netbird peers", words("customer peers target"), [true, true, true]),
+        ("netbird groups create", words("customer groups target create ops"), [true, true, false]),
+        ("netbird keys revoke", words("customer keys target revoke k"), [true, true, false]),
+        ("netbird users block", words("customer users target block u"), [true, true, false]),
+        ("netbird keys create", words("customer keys target create k"), [true, false, false]),
+        ("netbird users role", words("customer users target role u admin"), [true, false, false]),
+        ("netbird peers delete", words("customer peers target delete p --yes"), [true, false, false]),
+        (
+            "set-token",
+            vec![
+                "customer".into(),
+                "set-token".into(),
+                "target".into(),
+                "--token-file".into(),
+                pw.display().to_string(),
+            ],
+            [true, false, false],
+        ),
         (
             "restore",
             vec!["customer".into(), "restore".into(), "/nonexistent.nbmsp-backup".into()],
