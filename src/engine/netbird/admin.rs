@@ -27,6 +27,8 @@ pub struct Api<'a> {
     pub pat: String,
     /// What to tell the operator when NetBird rejects the token (how to renew it).
     pub on_rejected: String,
+    /// The customer's public domain (the `--management-url` devices join with).
+    pub domain: String,
 }
 
 #[derive(Deserialize)]
@@ -219,6 +221,12 @@ impl Api<'_> {
         format!("{}/api/{path}", self.base)
     }
 
+    /// `DELETE /api/{path}`; NetBird answers `{}`.
+    async fn remove(&self, what: &str, path: &str) -> Result<(), EngineError> {
+        let _: serde_json::Value = self.send(what, self.client.delete(self.url(path))).await?;
+        Ok(())
+    }
+
     /// Every device (`GET /api/peers`).
     pub async fn peers(&self) -> Result<Vec<Peer>, EngineError> {
         let wire: Vec<WirePeer> = self.send("list devices", self.client.get(self.url("peers"))).await?;
@@ -248,9 +256,7 @@ impl Api<'_> {
 
     /// Removes a device (`DELETE /api/peers/{id}`).
     pub async fn delete_peer(&self, id: &str) -> Result<(), EngineError> {
-        let _: serde_json::Value =
-            self.send("delete the device", self.client.delete(self.url(&format!("peers/{id}")))).await?;
-        Ok(())
+        self.remove("delete the device", &format!("peers/{id}")).await
     }
 
     /// Every setup key, with group names.
@@ -288,9 +294,7 @@ impl Api<'_> {
 
     /// Deletes a key.
     pub async fn delete_key(&self, id: &str) -> Result<(), EngineError> {
-        let url = self.url(&format!("setup-keys/{id}"));
-        let _: serde_json::Value = self.send("delete the setup key", self.client.delete(url)).await?;
-        Ok(())
+        self.remove("delete the setup key", &format!("setup-keys/{id}")).await
     }
 
     /// Every user.
@@ -333,9 +337,7 @@ impl Api<'_> {
 
     /// Deletes a user.
     pub async fn delete_user(&self, id: &str) -> Result<(), EngineError> {
-        let url = self.url(&format!("users/{id}"));
-        let _: serde_json::Value = self.send("delete the user", self.client.delete(url)).await?;
-        Ok(())
+        self.remove("delete the user", &format!("users/{id}")).await
     }
 
     /// Every group with its device count.
@@ -363,8 +365,6 @@ impl Api<'_> {
 
     /// Deletes a group (NetBird refuses while a key, user or policy uses it).
     pub async fn delete_group(&self, id: &str) -> Result<(), EngineError> {
-        let url = self.url(&format!("groups/{id}"));
-        let _: serde_json::Value = self.send("delete the group", self.client.delete(url)).await?;
-        Ok(())
+        self.remove("delete the group", &format!("groups/{id}")).await
     }
 }

@@ -6,11 +6,12 @@
 use super::admin::Api;
 use crate::domain::audit::AuditStatus;
 use crate::domain::customer::Customer;
-use crate::domain::netbird::{AdminAction, AdminAnswer, CreatedKey, CreatedUser, NB_ROLES, join_command};
+use crate::domain::netbird::{
+    AdminAction, AdminAnswer, CreatedKey, CreatedUser, Group, NB_ROLES, NbUser, Peer, SetupKey, join_command,
+};
 use crate::engine::EngineError;
 use crate::engine::ops::lifecycle::Ops;
 use crate::engine::proxy::Proxy;
-use crate::engine::render;
 
 /// Finds the one record `target` names: its id, else a unique name (or email for users).
 fn pick<'a, T>(
@@ -79,17 +80,8 @@ impl<P: Proxy> Ops<'_, P> {
     async fn admin_api<'c>(&self, customer: &Customer, client: &'c reqwest::Client) -> Result<Api<'c>, EngineError> {
         self.require_deployed(customer)?;
         let settings = self.store.settings()?;
-        let service = customer.layout.management_service();
-        let name = render::container_name(&render::prefix(customer), service);
-        let running = self.docker.inspect(&name, None).await?.is_some_and(|c| c.state == "running");
-        if !running {
-            return Err(EngineError::NetBird(format!(
-                "'{}' is not running ({name} is stopped or missing): start it with `nbmsp customer start {}`",
-                customer.subdomain, customer.subdomain
-            )));
-        }
-        let pat = self.stored_pat(customer)?;
         let base = self.management_url(customer, &settings.docker_network).await?;
+        let pat = self.stored_pat(customer)?;
         let expiry = self.store.deployment(customer.id)?.and_then(|d| d.pat_expires_at);
         let now = time::OffsetDateTime::now_utc();
         let why = match expiry {
@@ -97,6 +89,7 @@ impl<P: Proxy> Ops<'_, P> {
             Some(e) => format!("it was revoked (it would have expired on {})", e.date()),
             None => "it is unknown to NetBird".into(),
         };
+        let domain = customer.fqdn(&settings.base_domain);
         let on_rejected = format!(
             "NetBird of '{sub}' refused nbmsp's access token: {why}. nbmsp renews it {days} days before expiry \
              while the monitor runs; a dead token cannot renew itself. Sign in at https://{domain} as the owner \
@@ -104,9 +97,8 @@ impl<P: Proxy> Ops<'_, P> {
              `nbmsp customer set-token {sub} --token-file FILE`",
             sub = customer.subdomain,
             days = settings.pat_renew_days,
-            domain = customer.fqdn(&settings.base_domain),
         );
-        Ok(Api { client, base, pat, on_rejected })
+        Ok(Api { client, base, pat, on_rejected, domain })
     }
 
     async fn perform(
@@ -116,7 +108,7 @@ impl<P: Proxy> Ops<'_, P> {
         action: &AdminAction,
     ) -> Result<AdminAnswer, EngineError> {
         use AdminAction::*;
-        let device = |p: &crate::domain::netbird::Peer| format!("device '{}' ({})", p.name, p.ip);
+        let device = |p: &Peer| format!("device '{}' ({})", p.name, p.ip);
         Ok(match action {
             Peers => AdminAnswer::Peers(api.peers().await?),
             Keys => AdminAnswer::Keys(api.keys().await?),
@@ -127,22 +119,19 @@ impl<P: Proxy> Ops<'_, P> {
                 if name.is_empty() {
                     return Err(EngineError::NetBird("a device needs a name".into()));
                 }
-                let peers = api.peers().await?;
-                let p = pick(&peers, peer, "device", |p| &p.id, |p| vec![&p.name])?;
+                let p = &find_peer(api, peer).await?;
                 let new = name.to_string();
                 api.update_peer(&p.id, |b| b["name"] = serde_json::json!(new)).await?;
                 AdminAnswer::Done(format!("{} renamed to '{name}'", device(p)))
             }
             PeerLoginExpiration { peer, enabled } => {
-                let peers = api.peers().await?;
-                let p = pick(&peers, peer, "device", |p| &p.id, |p| vec![&p.name])?;
+                let p = &find_peer(api, peer).await?;
                 let on = *enabled;
                 api.update_peer(&p.id, |b| b["login_expiration_enabled"] = serde_json::json!(on)).await?;
                 AdminAnswer::Done(format!("login expiration {} for {}", if on { "on" } else { "off" }, device(p)))
             }
             DeletePeer { peer } => {
-                let peers = api.peers().await?;
-                let p = pick(&peers, peer, "device", |p| &p.id, |p| vec![&p.name])?;
+                let p = &find_peer(api, peer).await?;
                 api.delete_peer(&p.id).await?;
                 AdminAnswer::Done(format!("{} deleted", device(p)))
             }
@@ -162,18 +151,15 @@ impl<P: Proxy> Ops<'_, P> {
                     ids.push(found.id.clone());
                 }
                 let (key, secret) = api.create_key(new, &ids).await?;
-                let domain = customer.fqdn(&self.store.settings()?.base_domain);
-                AdminAnswer::KeyCreated(CreatedKey { command: join_command(&domain, &secret), key, secret })
+                AdminAnswer::KeyCreated(CreatedKey { command: join_command(&api.domain, &secret), key, secret })
             }
             RevokeKey { key } => {
-                let keys = api.keys().await?;
-                let k = pick(&keys, key, "setup key", |k| &k.id, |k| vec![&k.name])?;
+                let k = find_key(api, key).await?;
                 api.revoke_key(&k.id).await?;
                 AdminAnswer::Done(format!("setup key '{}' revoked", k.name))
             }
             DeleteKey { key } => {
-                let keys = api.keys().await?;
-                let k = pick(&keys, key, "setup key", |k| &k.id, |k| vec![&k.name])?;
+                let k = find_key(api, key).await?;
                 api.delete_key(&k.id).await?;
                 AdminAnswer::Done(format!("setup key '{}' deleted", k.name))
             }
@@ -187,14 +173,12 @@ impl<P: Proxy> Ops<'_, P> {
             }
             SetUserRole { user, role } => {
                 check_role(role)?;
-                let users = api.users().await?;
-                let u = pick(&users, user, "user", |u| &u.id, |u| vec![&u.email, &u.name])?;
+                let u = &find_user(api, user).await?;
                 api.update_user(&u.id, Some(role), None).await?;
                 AdminAnswer::Done(format!("NetBird user '{}' is now {role} (was {})", label(u), u.role))
             }
             BlockUser { user, blocked } => {
-                let users = api.users().await?;
-                let u = pick(&users, user, "user", |u| &u.id, |u| vec![&u.email, &u.name])?;
+                let u = &find_user(api, user).await?;
                 api.update_user(&u.id, None, Some(*blocked)).await?;
                 AdminAnswer::Done(format!(
                     "NetBird user '{}' {}",
@@ -203,8 +187,7 @@ impl<P: Proxy> Ops<'_, P> {
                 ))
             }
             DeleteUser { user } => {
-                let users = api.users().await?;
-                let u = pick(&users, user, "user", |u| &u.id, |u| vec![&u.email, &u.name])?;
+                let u = &find_user(api, user).await?;
                 api.delete_user(&u.id).await?;
                 AdminAnswer::Done(format!("NetBird user '{}' deleted", label(u)))
             }
@@ -213,14 +196,12 @@ impl<P: Proxy> Ops<'_, P> {
                 AdminAnswer::Done(format!("group '{}' created", g.name))
             }
             RenameGroup { group, name } => {
-                let groups = api.groups().await?;
-                let g = pick(&groups, group, "group", |g| &g.id, |g| vec![&g.name])?;
+                let g = find_group(api, group).await?;
                 api.rename_group(&g.id, name.trim()).await?;
                 AdminAnswer::Done(format!("group '{}' renamed to '{}'", g.name, name.trim()))
             }
             DeleteGroup { group } => {
-                let groups = api.groups().await?;
-                let g = pick(&groups, group, "group", |g| &g.id, |g| vec![&g.name])?;
+                let g = find_group(api, group).await?;
                 api.delete_group(&g.id).await?;
                 AdminAnswer::Done(format!("group '{}' deleted", g.name))
             }
@@ -228,7 +209,31 @@ impl<P: Proxy> Ops<'_, P> {
     }
 }
 
-fn label(u: &crate::domain::netbird::NbUser) -> &str {
+/// The device `target` names, from a fresh list.
+async fn find_peer(api: &Api<'_>, target: &str) -> Result<Peer, EngineError> {
+    let all = api.peers().await?;
+    pick(&all, target, "device", |p| &p.id, |p| vec![&p.name]).cloned()
+}
+
+/// The setup key `target` names, from a fresh list.
+async fn find_key(api: &Api<'_>, target: &str) -> Result<SetupKey, EngineError> {
+    let all = api.keys().await?;
+    pick(&all, target, "setup key", |k| &k.id, |k| vec![&k.name]).cloned()
+}
+
+/// The user `target` names (id, email or name), from a fresh list.
+async fn find_user(api: &Api<'_>, target: &str) -> Result<NbUser, EngineError> {
+    let all = api.users().await?;
+    pick(&all, target, "user", |u| &u.id, |u| vec![&u.email, &u.name]).cloned()
+}
+
+/// The group `target` names, from a fresh list.
+async fn find_group(api: &Api<'_>, target: &str) -> Result<Group, EngineError> {
+    let all = api.groups().await?;
+    pick(&all, target, "group", |g| &g.id, |g| vec![&g.name]).cloned()
+}
+
+fn label(u: &NbUser) -> &str {
     if u.email.is_empty() { &u.name } else { &u.email }
 }
 

@@ -73,15 +73,17 @@ fn days_from_now(days: u32) -> Timestamp {
 }
 
 impl<P: Proxy> Ops<'_, P> {
-    /// The customer's management API, reached on the Docker network.
+    /// The customer's management API, reached on the Docker network; a stopped or missing
+    /// container is said as such, with the way to start it.
     pub(crate) async fn management_url(&self, customer: &Customer, network: &str) -> Result<String, EngineError> {
         let name = render::container_name(&render::prefix(customer), customer.layout.management_service());
-        let ip = self
-            .docker
-            .inspect(&name, Some(network))
-            .await?
-            .and_then(|c| c.ip)
-            .ok_or_else(|| EngineError::Unhealthy(format!("{name} has no address on network {network}")))?;
+        let Some(c) = self.docker.inspect(&name, Some(network)).await?.filter(|c| c.state == "running") else {
+            return Err(EngineError::Unhealthy(format!(
+                "'{sub}' is not running ({name} is stopped or missing): start it with `nbmsp customer start {sub}`",
+                sub = customer.subdomain
+            )));
+        };
+        let ip = c.ip.ok_or_else(|| EngineError::Unhealthy(format!("{name} has no address on network {network}")))?;
         Ok(format!("http://{ip}:80"))
     }
 

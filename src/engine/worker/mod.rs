@@ -489,7 +489,11 @@ async fn follow_logs(c: &Ctx, customer_id: i64, tx: &UnboundedSender<Event>) -> 
                 if !batch.is_empty() || rate_changed {
                     // Within a batch (the first one holds every container's tail) keep time order.
                     batch.sort_by(|a, b| a.timestamp.cmp(&b.timestamp));
-                    let _ = tx.send(Event::Logs { customer_id, lines: std::mem::take(&mut batch), per_second });
+                    let lines = std::mem::take(&mut batch);
+                    // Nobody listens any more (the app left): stop reading Docker's streams.
+                    if tx.send(Event::Logs { customer_id, lines, per_second }).is_err() {
+                        return Ok(());
+                    }
                 }
             }
         }
