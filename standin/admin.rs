@@ -443,7 +443,8 @@ fn delete_group(st: &mut Store, id: &str) -> Response {
     json(200, "{}")
 }
 
-/// The account a fresh setup creates: the owner, the `All` group and, for tests, the devices
+/// The account a fresh setup creates (`account.go` `newAccountWithId`, `types/account.go`
+/// `AddAllGroup`): the owner, the `All` group and, for tests, the devices
 /// `STANDIN_PEERS="total,connected"` asks for — every other one added by the owner with SSO,
 /// the rest with a setup key; every third one on an older client.
 pub fn seed(account: &mut Account, owner_id: &str, email: &str, name: &str, counter: &mut u64) {

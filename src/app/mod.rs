@@ -399,18 +399,11 @@ impl AppState {
     /// Whether the logged-in role may do what `action` asks (the engine checks it again; this
     /// only decides what the footer and help offer).
     pub fn may(&self, action: &Action) -> bool {
-        use crate::domain::user::{Permission, needed_for};
+        use crate::domain::user::Permission;
         let need = match action {
-            Action::Operate(Operation::ShowCredentials) | Action::ShowCredentials | Action::AddUser => {
-                Permission::Admin
-            }
-            Action::Operate(Operation::Rollout | Operation::Reconcile) => Permission::Operate,
-            Action::Operate(Operation::Quit) => Permission::Read,
-            Action::Operate(op) => needed_for(match op {
-                Operation::Backup => "backup",
-                Operation::RetryCert => "retry-cert",
-                other => other.verb(),
-            }),
+            Action::Operate(op) => op.permission(),
+            Action::ShowCredentials => Operation::ShowCredentials.permission(),
+            Action::AddUser => Permission::Admin,
             Action::NewCustomer | Action::EditCustomer | Action::CancelOperation | Action::ToggleMark => {
                 Permission::Operate
             }

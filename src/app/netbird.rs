@@ -204,8 +204,11 @@ impl Default for NetBirdView {
     }
 }
 
-/// One shown row: NetBird's id, a name for prompts, and the text the search looks in.
+/// One shown row: its place in the list, NetBird's id, a name for prompts, and the text the
+/// search looks in.
 pub struct Row {
+    /// Position in the list NetBird sent.
+    pub index: usize,
     /// NetBird id.
     pub id: String,
     /// Name (email for people).
@@ -221,33 +224,36 @@ impl NetBirdView {
 
     /// The rows of the current list that match the search, in NetBird's order.
     pub fn rows(&self) -> Vec<Row> {
+        let row = |index: usize, id: &str, name: &str, haystack: String| Row {
+            index,
+            id: id.to_string(),
+            name: name.to_string(),
+            haystack,
+        };
         let all: Vec<Row> = match &self.list {
             Some(Ok(AdminAnswer::Peers(p))) => p
                 .iter()
-                .map(|p| Row {
-                    id: p.id.clone(),
-                    name: p.name.clone(),
-                    haystack: format!("{} {} {} {} {}", p.name, p.ip, p.os, p.version, p.groups.join(" ")),
+                .enumerate()
+                .map(|(i, p)| {
+                    let text = format!("{} {} {} {} {}", p.name, p.ip, p.os, p.version, p.groups.join(" "));
+                    row(i, &p.id, &p.name, text)
                 })
                 .collect(),
             Some(Ok(AdminAnswer::Keys(k))) => k
                 .iter()
-                .map(|k| Row {
-                    id: k.id.clone(),
-                    name: k.name.clone(),
-                    haystack: format!("{} {} {}", k.name, k.state, k.auto_groups.join(" ")),
-                })
+                .enumerate()
+                .map(|(i, k)| row(i, &k.id, &k.name, format!("{} {} {}", k.name, k.state, k.auto_groups.join(" "))))
                 .collect(),
             Some(Ok(AdminAnswer::Users(u))) => u
                 .iter()
-                .map(|u| Row {
-                    id: u.id.clone(),
-                    name: if u.email.is_empty() { u.name.clone() } else { u.email.clone() },
-                    haystack: format!("{} {} {}", u.name, u.email, u.role),
+                .enumerate()
+                .map(|(i, u)| {
+                    let name = if u.email.is_empty() { &u.name } else { &u.email };
+                    row(i, &u.id, name, format!("{} {} {}", u.name, u.email, u.role))
                 })
                 .collect(),
             Some(Ok(AdminAnswer::Groups(g))) => {
-                g.iter().map(|g| Row { id: g.id.clone(), name: g.name.clone(), haystack: g.name.clone() }).collect()
+                g.iter().enumerate().map(|(i, g)| row(i, &g.id, &g.name, g.name.clone())).collect()
             }
             _ => Vec::new(),
         };
@@ -257,15 +263,7 @@ impl NetBirdView {
 
     /// Indexes into the current list of the rows shown (for the renderer).
     pub fn shown(&self) -> Vec<usize> {
-        let ids: Vec<String> = self.rows().into_iter().map(|r| r.id).collect();
-        let all_ids: Vec<&str> = match &self.list {
-            Some(Ok(AdminAnswer::Peers(p))) => p.iter().map(|x| x.id.as_str()).collect(),
-            Some(Ok(AdminAnswer::Keys(k))) => k.iter().map(|x| x.id.as_str()).collect(),
-            Some(Ok(AdminAnswer::Users(u))) => u.iter().map(|x| x.id.as_str()).collect(),
-            Some(Ok(AdminAnswer::Groups(g))) => g.iter().map(|x| x.id.as_str()).collect(),
-            _ => Vec::new(),
-        };
-        all_ids.iter().enumerate().filter(|(_, id)| ids.iter().any(|x| x == *id)).map(|(i, _)| i).collect()
+        self.rows().into_iter().map(|r| r.index).collect()
     }
 
     fn selected_row(&self) -> Option<Row> {

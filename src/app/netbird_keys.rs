@@ -36,15 +36,11 @@ pub(super) fn on_key(s: &mut AppState, action: &Action) -> Option<Vec<Command>> 
         return None;
     }
     if let Action::NetBird(key) = action
-        && !s.may(action)
+        && let Some(need) = s.detail.as_ref().map(|d| d.netbird.needs(*key))
+        && let Err(e) = crate::store::auth::require_role(s.role, need, "do that here")
     {
-        let (role, need) = (s.role, s.detail.as_ref().map(|d| d.netbird.needs(*key)));
-        let need = match need {
-            Some(crate::domain::user::Permission::Admin) => "an admin",
-            _ => "an operator or admin",
-        };
-        let article = if role == crate::domain::user::Role::Viewer { "a" } else { "an" };
-        notice(s, format!("{article} {role} may not do that here (it needs {need})"), true);
+        // The engine's own refusal, said before anything is sent.
+        notice(s, e.to_string(), true);
         return Some(Vec::new());
     }
     let d = s.detail.as_mut()?;

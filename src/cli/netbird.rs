@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 
 use super::{CliError, CliResult, GlobalArgs, auth, deploy, output};
-use crate::domain::Timestamp;
+use crate::domain::minute_or_never;
 use crate::domain::netbird::{AdminAction, AdminAnswer, NewSetupKey, NewUser, older_than};
 use crate::domain::sanitize::terminal_safe;
 use crate::store::{Session, Store};
@@ -203,10 +203,6 @@ fn confirmed(yes: bool, what: &str) -> CliResult {
     if yes { Ok(()) } else { Err(CliError::usage(format!("refusing to delete {what} without --yes"))) }
 }
 
-fn when(t: Option<Timestamp>) -> String {
-    t.map(|t| format!("{} {:02}:{:02}", t.date(), t.hour(), t.minute())).unwrap_or_else(|| "never".into())
-}
-
 /// The customer and the action a command asks for, plus a filter for device lists.
 fn action(cmd: NetBirdCommand) -> CliResult<(String, AdminAction, Option<PeerFilter>)> {
     Ok(match cmd {
@@ -321,7 +317,7 @@ fn print_answer(answer: &AdminAnswer) {
                         p.name.clone(),
                         p.ip.clone(),
                         if p.connected { "online".into() } else { "offline".into() },
-                        when(p.last_seen),
+                        minute_or_never(p.last_seen),
                         p.os.clone(),
                         p.version.clone(),
                         p.groups.join(","),
@@ -362,9 +358,9 @@ fn print_answer(answer: &AdminAnswer) {
                         u.name.clone(),
                         u.email.clone(),
                         u.role.clone(),
-                        if u.blocked { "blocked".into() } else { u.status.clone() },
-                        if u.service { "service".into() } else { "person".into() },
-                        when(u.last_login),
+                        u.state(),
+                        u.kind().into(),
+                        minute_or_never(u.last_login),
                         u.id.clone(),
                     ]
                 })

@@ -20,6 +20,11 @@ pub use validate::ValidationError;
 /// A point in time, always UTC; serialised as RFC 3339.
 pub type Timestamp = time::OffsetDateTime;
 
+/// `2026-12-02 10:41`, or `never`: a moment to the minute for lists (last seen, last login).
+pub fn minute_or_never(t: Option<Timestamp>) -> String {
+    t.map_or("never".into(), |t| format!("{} {:02}:{:02}", t.date(), t.hour(), t.minute()))
+}
+
 /// `3d 4h`, `5m 2s`: a duration in seconds for people (uptimes).
 pub fn human_duration(secs: i64) -> String {
     let s = secs.max(0);

@@ -100,6 +100,18 @@ pub struct NbUser {
     pub last_login: Option<Timestamp>,
 }
 
+impl NbUser {
+    /// What the user's state reads as: `blocked` wins over NetBird's status.
+    pub fn state(&self) -> String {
+        if self.blocked { "blocked".into() } else { self.status.clone() }
+    }
+
+    /// `service` or `person`.
+    pub fn kind(&self) -> &'static str {
+        if self.service { "service" } else { "person" }
+    }
+}
+
 /// A group of devices.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Group {

@@ -222,6 +222,20 @@ pub enum Operation {
 }
 
 impl Operation {
+    /// What the acting user needs for it: the rule `Ops::locked` applies to the engine
+    /// operation behind it (`domain::user::needed_for`), here for the app to know beforehand.
+    pub fn permission(self) -> crate::domain::user::Permission {
+        use crate::domain::user::{Permission, needed_for};
+        match self {
+            Operation::ShowCredentials => Permission::Admin,
+            Operation::Rollout | Operation::Reconcile => Permission::Operate,
+            Operation::Quit => Permission::Read,
+            Operation::Backup => needed_for("backup"),
+            Operation::RetryCert => needed_for("retry-cert"),
+            other => needed_for(other.verb()),
+        }
+    }
+
     /// The verb shown to users.
     pub fn verb(self) -> &'static str {
         match self {

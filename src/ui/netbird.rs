@@ -9,12 +9,8 @@ use ratatui::widgets::{Block, Clear, Paragraph, Row, Table, Wrap};
 use super::fit;
 use super::theme::Theme;
 use crate::app::netbird::{KeyForm, NetBirdView, Secret, Section};
-use crate::domain::Timestamp;
+use crate::domain::minute_or_never;
 use crate::domain::netbird::AdminAnswer;
-
-fn when(t: Option<Timestamp>) -> String {
-    t.map_or("never".into(), |t| format!("{} {:02}:{:02}", t.date(), t.hour(), t.minute()))
-}
 
 /// Draws the tab into `area`.
 pub fn render(v: &NetBirdView, t: &Theme, frame: &mut Frame, area: Rect) {
@@ -124,7 +120,7 @@ fn columns(v: &NetBirdView) -> (Vec<(&'static str, u16)>, Vec<Vec<String>>) {
                     } else if p.connected {
                         "● online".to_string()
                     } else {
-                        format!("○ {}", when(p.last_seen))
+                        format!("○ {}", minute_or_never(p.last_seen))
                     };
                     let exp = if !p.added_with_sso {
                         "—".to_string()
@@ -171,9 +167,9 @@ fn columns(v: &NetBirdView) -> (Vec<(&'static str, u16)>, Vec<Vec<String>>) {
                         u.name.clone(),
                         if u.email.is_empty() { "—".into() } else { u.email.clone() },
                         u.role.clone(),
-                        if u.blocked { "blocked".into() } else { u.status.clone() },
-                        if u.service { "service".into() } else { "person".into() },
-                        when(u.last_login),
+                        u.state(),
+                        u.kind().into(),
+                        minute_or_never(u.last_login),
                     ]
                 })
                 .collect(),
