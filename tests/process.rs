@@ -92,3 +92,40 @@ fn escapes_sent_by_anyone_on_the_internet_never_reach_the_operators_terminal() {
         assert!(!has_terminal_controls(r.stderr.as_bytes()), "{args:?}: {:?}", r.stderr);
     }
 }
+
+/// The app's engine gives each piece of work its own database connection and thread: a write
+/// waiting on a lock another process holds stalls only its own job. With one connection on one
+/// runtime (before), the table below could not load until the write had given up.
+#[tokio::test]
+async fn a_write_waiting_on_another_process_lock_stalls_only_its_own_job() {
+    use nbmsp::engine::protocol::{Command, Event};
+    let h = Home::initialised();
+    let (tx, mut rx) = common::worker::logged_in(&h).await;
+    common::worker::next(&mut rx, "the first table", |e| matches!(e, Event::Customers(_)).then_some(())).await;
+    let conn = rusqlite::Connection::open(h.path().join("nbmsp.db")).unwrap();
+    conn.execute_batch("BEGIN IMMEDIATE; UPDATE settings SET value = value WHERE key = 'base_domain';").unwrap();
+    tx.send(Command::SetSetting { key: "refresh_interval_s".into(), value: "17".into(), expected: None }).unwrap();
+    tx.send(Command::LoadCustomers).unwrap();
+    let mut settings_answered = false;
+    common::worker::next(&mut rx, "the table while the write waits", |e| match e {
+        Event::Customers(_) => Some(()),
+        Event::Settings { .. } | Event::SettingFailed { .. } => {
+            settings_answered = true;
+            None
+        }
+        _ => None,
+    })
+    .await;
+    assert!(!settings_answered, "the write ended before the table loaded: it did not wait on the lock");
+    conn.execute_batch("ROLLBACK").unwrap();
+    let failed = common::worker::next(&mut rx, "the write after the lock went", |e| match e {
+        Event::Settings { .. } => Some(None),
+        Event::SettingFailed { message, .. } => Some(Some(message)),
+        _ => None,
+    })
+    .await;
+    assert_eq!(failed, None, "the write should go through once the lock is released");
+    let stored: String =
+        conn.query_row("SELECT value FROM settings WHERE key = 'refresh_interval_s'", [], |r| r.get(0)).unwrap();
+    assert_eq!(stored, "17");
+}

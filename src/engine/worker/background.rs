@@ -2,18 +2,32 @@
 //! start and after an outage, and the Docker and NPM state for the header.
 
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::mpsc::UnboundedSender;
 
-use super::{Ctx, Event, send_customers, with_ops};
+use super::{Ctx, Dispatch, Event, Shared, send_customers, with_ops};
 use crate::engine::docker::DockerEngine;
+
+/// After a login: the table, the background jobs, and the dispatcher's state for this login.
+pub(super) fn start(shared: Arc<Shared>, tx: &UnboundedSender<Event>) -> Dispatch {
+    let (focus, focus_rx) = tokio::sync::watch::channel(None);
+    let d = Dispatch { shared: shared.clone(), tx: tx.clone(), logs: None, tasks: Default::default(), focus };
+    d.job("customers", |c, tx| async move { send_customers(&c, &tx) });
+    d.job("refresh", refresh_customers);
+    d.job("monitor", move |c, tx| monitor(c, tx, focus_rx));
+    d.job("reconcile", startup_reconcile);
+    d.job("npm-probe", |c, tx| async move { probe_npm(&c, &tx).await });
+    tokio::task::spawn_local(watch_docker(shared, tx.clone()));
+    d
+}
 
 /// Re-reads the customer table as soon as another process (the CLI, the monitor, another
 /// operator's app) commits to the database, and every `refresh_interval_s` regardless; reports
 /// it only when it differs, so a steady fleet costs no redraw. Noticing a commit costs one
 /// `PRAGMA data_version` per half second.
-pub(super) async fn refresh_customers(c: Rc<Ctx>, tx: UnboundedSender<Event>) {
+async fn refresh_customers(c: Rc<Ctx>, tx: UnboundedSender<Event>) {
     const POLL: Duration = Duration::from_millis(500);
     let mut last = c.store.customer_rows().ok();
     let mut seen = c.store.data_version().ok();
@@ -55,7 +69,7 @@ pub(super) async fn refresh_customers(c: Rc<Ctx>, tx: UnboundedSender<Event>) {
 /// Runs the fleet monitor for the app: statuses change in the table as containers die or
 /// recover, the header gets host gauges, the customer on screen gets live resource samples.
 /// Waits (with backoff) while Docker is unreachable; `watch_docker` tells the user.
-pub(super) async fn monitor(c: Rc<Ctx>, tx: UnboundedSender<Event>, focus: tokio::sync::watch::Receiver<Option<i64>>) {
+async fn monitor(c: Rc<Ctx>, tx: UnboundedSender<Event>, focus: tokio::sync::watch::Receiver<Option<i64>>) {
     let mut backoff = Duration::from_secs(1);
     let docker = loop {
         match DockerEngine::connect().await {
@@ -99,7 +113,7 @@ pub(super) async fn monitor(c: Rc<Ctx>, tx: UnboundedSender<Event>, focus: tokio
 
 /// At start: finishes or undoes operations a crash interrupted, then tells the user what else
 /// reconcile found (fixing that is their call: `:reconcile`).
-pub(super) async fn startup_reconcile(c: Rc<Ctx>, tx: UnboundedSender<Event>) {
+async fn startup_reconcile(c: Rc<Ctx>, tx: UnboundedSender<Event>) {
     let r = with_ops(&c, async |ops| {
         // A viewer's app reports interrupted work; finishing it is for whoever may.
         let interrupted = if ops.role.allows(crate::domain::user::Permission::Operate) {
@@ -121,7 +135,7 @@ pub(super) async fn startup_reconcile(c: Rc<Ctx>, tx: UnboundedSender<Event>) {
 }
 
 /// Asks NPM (when it is the proxy) for its version, for the header.
-pub(super) fn probe_npm(c: &Ctx, tx: &UnboundedSender<Event>) {
+pub(super) async fn probe_npm(c: &Ctx, tx: &UnboundedSender<Event>) {
     let settings = match c.store.settings() {
         Ok(s) => s,
         Err(e) => {
@@ -133,24 +147,20 @@ pub(super) fn probe_npm(c: &Ctx, tx: &UnboundedSender<Event>) {
         let _ = tx.send(Event::Npm(None));
         return;
     }
-    let tx = tx.clone();
-    tokio::task::spawn_local(async move {
-        let r = match crate::engine::npm::http_client() {
-            Ok(client) => crate::engine::npm::probe(&client, &settings.npm_url)
-                .await
-                .map(|s| s.version)
-                .map_err(|e| e.to_string()),
-            Err(e) => Err(e.to_string()),
-        };
-        let _ = tx.send(Event::Npm(Some(r)));
-    });
+    let r = match crate::engine::npm::http_client() {
+        Ok(client) => {
+            crate::engine::npm::probe(&client, &settings.npm_url).await.map(|s| s.version).map_err(|e| e.to_string())
+        }
+        Err(e) => Err(e.to_string()),
+    };
+    let _ = tx.send(Event::Npm(Some(r)));
 }
 
 /// Reports the Docker engine's state when it changes: re-checked every minute while up, and
 /// with backoff (1 s doubling to 30 s) while down, so the UI reconnects by itself. When the
 /// engine comes back after an outage, reconcile runs again: operations the outage broke are
 /// finished or undone, and what is left is reported.
-pub(super) async fn watch_docker(c: Rc<Ctx>, tx: UnboundedSender<Event>) {
+async fn watch_docker(shared: Arc<Shared>, tx: UnboundedSender<Event>) {
     let mut last: Option<Result<String, String>> = None;
     let mut backoff = Duration::from_secs(1);
     loop {
@@ -171,7 +181,10 @@ pub(super) async fn watch_docker(c: Rc<Ctx>, tx: UnboundedSender<Event>) {
                 return;
             }
             if status.is_ok() && last.as_ref().is_some_and(Result::is_err) {
-                tokio::task::spawn_local(startup_reconcile(c.clone(), tx.clone()));
+                super::jobs::spawn(&shared, &tx, "reconcile", {
+                    let tx = tx.clone();
+                    move |c| startup_reconcile(c, tx)
+                });
             }
             last = Some(status);
         }

@@ -1,51 +1,68 @@
 //! Commands on many customers or on running operations: operate (cancellable), cancel, bulk,
 //! reconcile and rollout.
 
-use std::rc::Rc;
-
 use tokio::sync::mpsc::UnboundedSender;
 
-use super::{Ctx, Event, Operation, send_customers, with_ops};
+use super::{Ctx, Dispatch, Event, Operation, send_customers, with_ops};
+use crate::domain::customer::CustomerRef;
 use crate::engine::ops::lifecycle::Progress;
 
 /// Runs one operation; deploys and redeploys are remembered so they can be cancelled.
-pub(super) fn operate_command(c: Rc<Ctx>, tx: UnboundedSender<Event>, customer_id: i64, op: Operation) {
-    let task = {
-        let c = c.clone();
-        tokio::task::spawn_local(async move {
-            let result = operate(&c, customer_id, op, &tx).await;
-            c.tasks.borrow_mut().remove(&customer_id);
+pub(super) fn operate_command(d: &mut Dispatch, target: CustomerRef, op: Operation) {
+    let customer_id = target.id;
+    let work = {
+        let tx = d.tx.clone();
+        move |c: std::rc::Rc<Ctx>| async move {
+            let result = match c.store.expect_customer(&target) {
+                Ok(_) => operate(&c, customer_id, op, &tx).await,
+                Err(e) => Err(e.to_string()),
+            };
             let _ = tx.send(Event::Finished { customer_id, op, result });
             send_customers(&c, &tx);
-        })
+        }
     };
+    // Cancelling drops the operation where it stands (like a crash of this process), then the
+    // journal says what to undo.
+    let undo = {
+        let tx = d.tx.clone();
+        move |c: std::rc::Rc<Ctx>| async move {
+            let result = with_ops(&c, async |ops| {
+                crate::engine::fleet::reconcile::undo_cancelled(ops, customer_id).await.map_err(|e| e.to_string())
+            })
+            .await
+            .and_then(|m| Err(format!("cancelled: {m}")));
+            let _ = tx.send(Event::Finished { customer_id, op, result });
+            send_customers(&c, &tx);
+        }
+    };
+    let cancel = super::jobs::spawn_cancellable(&d.shared, &d.tx, op.verb(), work, undo);
+    // Entries of operations that have ended go as new ones come.
+    d.tasks.retain(|_, (_, tx)| !tx.is_closed());
     if matches!(op, Operation::Deploy | Operation::Redeploy) {
-        c.tasks.borrow_mut().insert(customer_id, (op, task.abort_handle()));
+        d.tasks.insert(customer_id, (op, cancel));
     }
 }
 
-/// Cancels a running deploy or redeploy: the task is dropped (like a crash in this process),
-/// then the journal says what to undo.
-pub(super) fn cancel(c: Rc<Ctx>, tx: UnboundedSender<Event>, customer_id: i64) {
-    let Some((op, handle)) = c.tasks.borrow_mut().remove(&customer_id) else {
-        let _ = tx.send(Event::Error("nothing to cancel: the operation already ended".into()));
-        return;
-    };
-    handle.abort();
-    tokio::task::spawn_local(async move {
-        let result = with_ops(&c, async |ops| {
-            crate::engine::fleet::reconcile::undo_cancelled(ops, customer_id).await.map_err(|e| e.to_string())
-        })
-        .await
-        .and_then(|m| Err(format!("cancelled: {m}")));
-        let _ = tx.send(Event::Finished { customer_id, op, result });
-        send_customers(&c, &tx);
-    });
+/// Cancels a running deploy or redeploy.
+pub(super) fn cancel(d: &mut Dispatch, customer_id: i64) {
+    let sent = d.tasks.remove(&customer_id).is_some_and(|(_, cancel)| cancel.send(()).is_ok());
+    if !sent {
+        let _ = d.tx.send(Event::Error("nothing to cancel: the operation already ended".into()));
+    }
 }
 
 /// Runs an operation over several customers, a few at a time, each reported as it ends.
-pub(super) fn bulk(c: Rc<Ctx>, tx: UnboundedSender<Event>, customer_ids: Vec<i64>, op: Operation) {
-    tokio::task::spawn_local(async move {
+pub(super) fn bulk(d: &Dispatch, targets: Vec<CustomerRef>, op: Operation) {
+    d.job("bulk", move |c, tx| async move {
+        let mut customer_ids = Vec::new();
+        for t in targets {
+            match c.store.expect_customer(&t) {
+                Ok(_) => customer_ids.push(t.id),
+                Err(e) => {
+                    let _ = tx.send(Event::Finished { customer_id: t.id, op, result: Err(e.to_string()) });
+                }
+            }
+        }
         let parallel = c.store.settings().map(|s| s.monitor.concurrency).unwrap_or(4);
         let progress = |customer_id: i64, p: Progress| {
             let _ = tx.send(Event::Progress { customer_id, progress: p });
@@ -75,8 +92,8 @@ pub(super) fn bulk(c: Rc<Ctx>, tx: UnboundedSender<Event>, customer_ids: Vec<i64
 }
 
 /// Applies reconcile's safe fixes and reports what is left.
-pub(super) fn reconcile(c: Rc<Ctx>, tx: UnboundedSender<Event>) {
-    tokio::task::spawn_local(async move {
+pub(super) fn reconcile(d: &Dispatch) {
+    d.job("reconcile", |c, tx| async move {
         let r = with_ops(&c, async |ops| {
             let findings = crate::engine::fleet::reconcile::check(ops, &[]).await.map_err(|e| e.to_string())?;
             let applied = crate::engine::fleet::reconcile::apply(ops, &findings).await;
@@ -93,8 +110,8 @@ pub(super) fn reconcile(c: Rc<Ctx>, tx: UnboundedSender<Event>) {
 }
 
 /// Rolls the images in settings out to the fleet.
-pub(super) fn rollout_command(c: Rc<Ctx>, tx: UnboundedSender<Event>) {
-    tokio::task::spawn_local(async move {
+pub(super) fn rollout_command(d: &Dispatch) {
+    d.job("rollout", |c, tx| async move {
         let r = rollout(&c, &tx).await;
         let _ = tx.send(Event::Rollout(Box::new(crate::engine::protocol::RolloutUpdate::Finished(r))));
         send_customers(&c, &tx);
