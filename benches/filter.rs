@@ -24,6 +24,7 @@ fn rows(n: usize) -> Vec<CustomerRow> {
                 status_reason: None,
                 created_at: t,
                 updated_at: t,
+                host_id: None,
             },
             udp_port: Some(3478),
             devices: Some(3),

@@ -20,6 +20,7 @@ pub fn row(id: i64, name: &str, sub: &str, status: CustomerStatus, port: Option<
             status_reason: (status == CustomerStatus::Error).then(|| "deploy failed at wait until ready".to_string()),
             created_at: t,
             updated_at: t,
+            host_id: None,
         },
         udp_port: port,
         devices: port.map(|_| 3),

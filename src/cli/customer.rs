@@ -175,6 +175,9 @@ pub struct CreateArgs {
     /// Only record the customer; do not deploy
     #[arg(long)]
     pub no_deploy: bool,
+    /// The Docker host to run on (`local` or a `host list` name) [default: the one with room]
+    #[arg(long, value_name = "NAME")]
+    pub host: Option<String>,
 }
 
 /// Arguments of `customer import`.
@@ -260,7 +263,13 @@ pub async fn run(g: &GlobalArgs, cmd: CustomerCommand) -> CliResult {
                 notes: a.notes,
                 layout,
             };
+            // Bad input is refused before any host is asked about room.
+            if let Some(e) = new.validate().into_iter().next() {
+                return Err(e.into());
+            }
+            let host = crate::engine::hosts::place(&store, a.host.as_deref(), &[layout]).await?;
             let c = store.create_customer(&actor, &new)?;
+            store.set_customer_host(c.id, host[0])?;
             let mut owner = None;
             if !a.no_deploy {
                 eprintln!("created customer '{}' (id {}); deploying", c.subdomain, c.id);
@@ -314,11 +323,13 @@ pub async fn run(g: &GlobalArgs, cmd: CustomerCommand) -> CliResult {
                         c.status.to_string(),
                         c.max_devices.to_string(),
                         v.relay_udp_port.map_or("-".into(), |p| p.to_string()),
+                        v.host.clone(),
                         c.email.clone(),
                     ]
                 })
                 .collect();
-            println!("{}", output::table(&["ID", "NAME", "SUBDOMAIN", "STATUS", "MAX DEV", "UDP", "EMAIL"], &rows));
+            let head = ["ID", "NAME", "SUBDOMAIN", "STATUS", "MAX DEV", "UDP", "HOST", "EMAIL"];
+            println!("{}", output::table(&head, &rows));
             Ok(())
         }
         CustomerCommand::Audit { customer, limit } => {
@@ -519,9 +530,13 @@ async fn import(g: &GlobalArgs, store: &Store, session: &crate::store::Session, 
     if !problems.is_empty() {
         return Err(CliError::usage(format!("nothing imported; fix these first:\n  {}", problems.join("\n  "))));
     }
+    let layouts: Vec<_> = news.iter().map(|n| n.layout).collect();
+    let hosts = crate::engine::hosts::place(store, None, &layouts).await?;
     let mut ids = Vec::with_capacity(news.len());
-    for n in &news {
-        ids.push(store.create_customer(&session.user.username, n)?.id);
+    for (n, host) in news.iter().zip(hosts) {
+        let id = store.create_customer(&session.user.username, n)?.id;
+        store.set_customer_host(id, host)?;
+        ids.push(id);
     }
     eprintln!("created {} customers", ids.len());
     if a.no_deploy {

@@ -15,6 +15,8 @@ pub struct CustomerView {
     #[serde(flatten)]
     pub(super) customer: Customer,
     pub(super) fqdn: String,
+    /// The Docker host it runs on (`local` for this machine's engine).
+    pub(super) host: String,
     pub(super) relay_udp_port: Option<u16>,
     pub(super) setup_url: Option<String>,
     pub(super) deployment_status: Option<String>,
@@ -41,6 +43,7 @@ impl CustomerView {
     pub(super) fn new(customer: Customer, deployment: Option<Deployment>, base_domain: &str) -> Self {
         Self {
             fqdn: customer.fqdn(base_domain),
+            host: crate::domain::host::LOCAL.to_string(),
             relay_udp_port: deployment.as_ref().and_then(|d| d.relay_udp_port),
             setup_url: deployment.as_ref().and_then(|d| d.setup_url.clone()),
             proxy_host_id: deployment.as_ref().and_then(|d| d.npm_proxy_id),
@@ -61,7 +64,12 @@ impl CustomerView {
 
     pub(super) fn load(store: &Store, customer: Customer, base_domain: &str) -> CliResult<Self> {
         let d = store.deployment(customer.id)?;
-        Ok(Self::new(customer, d, base_domain))
+        let host = customer.host_id.map(|id| store.host(id).map(|h| h.name)).transpose()?;
+        let mut view = Self::new(customer, d, base_domain);
+        if let Some(h) = host {
+            view.host = h;
+        }
+        Ok(view)
     }
 }
 
@@ -77,6 +85,7 @@ pub(super) fn print_customer(v: &CustomerView) {
         ("company", dash(&c.company)),
         ("subdomain", c.subdomain.clone()),
         ("domain", v.fqdn.clone()),
+        ("host", v.host.clone()),
         ("email", c.email.clone()),
         (
             "status",

@@ -9,7 +9,6 @@ use super::{CliError, CliResult, GlobalArgs, output};
 use crate::domain::customer::Customer;
 use crate::domain::deployment::LogLine;
 use crate::domain::sanitize::terminal_safe;
-use crate::engine::docker::DockerEngine;
 use crate::engine::health::HealthReport;
 use crate::engine::netbird::OwnerCredentials;
 use crate::engine::ops::lifecycle::{Ops, Progress};
@@ -31,13 +30,13 @@ pub async fn with_ops<T>(
     f: impl AsyncFnOnce(&Ops<'_, AnyProxy>) -> CliResult<T>,
 ) -> CliResult<T> {
     let proxy = proxy(g, store, session)?;
-    let docker = DockerEngine::connect().await?;
+    let engines = crate::engine::hosts::Engines::connect(store).await?;
     let ops = Ops {
         store,
         vault: &session.vault,
         actor: &session.user.username,
         role: session.role(),
-        docker: &docker,
+        engines: &engines,
         proxy: &proxy,
         template_dir: Some(g.home()?.join("templates")),
     };
@@ -279,7 +278,11 @@ pub async fn logs(
     follow: bool,
     service: Option<String>,
 ) -> CliResult {
-    let containers = with_ops(g, store, session, async |ops| Ok(ops.containers(c).await?)).await?;
+    // The customer's own host's engine: its logs are there.
+    let (containers, docker) = with_ops(g, store, session, async |ops| {
+        Ok((ops.containers(c).await?, ops.engines.for_customer(c).await?))
+    })
+    .await?;
     let containers: Vec<_> =
         containers.into_iter().filter(|x| service.as_deref().is_none_or(|s| x.service == s)).collect();
     if containers.is_empty() {
@@ -291,7 +294,6 @@ pub async fn logs(
             },
         ));
     }
-    let docker = DockerEngine::connect().await?;
     let width = containers.iter().map(|x| x.service.len()).max().unwrap_or(0);
     let print = |l: &LogLine| {
         if g.json {

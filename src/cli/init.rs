@@ -39,10 +39,10 @@ pub async fn run(g: &GlobalArgs, a: InitArgs) -> CliResult {
     crate::domain::settings::normalise("admin_email", &a.admin_email)?;
     crate::domain::settings::normalise("base_domain", &a.base_domain)?;
     crate::domain::validate::username(&a.admin_user)?;
-    let foreign = crate::engine::host::foreign_installations().await;
+    let foreign = crate::engine::hosts::local::foreign_installations().await;
     match (&foreign, &a.adopt) {
         (Ok(found), None) if !found.is_empty() && !a.beside_foreign => {
-            return Err(CliError::new(ErrorKind::Conflict, crate::engine::host::foreign_refusal(found)));
+            return Err(CliError::new(ErrorKind::Conflict, crate::engine::hosts::local::foreign_refusal(found)));
         }
         (Ok(found), Some(id)) if !found.contains_key(id) => {
             return Err(CliError::usage(format!("no containers of installation {id} run on this engine")));

@@ -12,6 +12,7 @@ pub mod deploy;
 mod devices;
 pub mod doctor;
 pub mod error;
+pub mod host;
 pub mod init;
 pub mod migrate;
 pub mod monitor;
@@ -92,6 +93,9 @@ pub enum Command {
     /// Manage nbmsp's own users
     #[command(subcommand)]
     User(user::UserCommand),
+    /// The Docker hosts customers run on: add (ssh:// or tcp:// with TLS), list, show, drain, remove
+    #[command(subcommand)]
+    Host(host::HostCommand),
     /// Check the database, Docker, the proxy, the data dir, the port range, the configured images and whether a monitor runs
     Doctor,
     /// Write a consistent copy of the database (safe while nbmsp runs)
@@ -130,6 +134,7 @@ pub async fn run(g: &GlobalArgs, command: Command) -> CliResult {
         Command::Customer(c) => customer::run(g, c).await,
         Command::Settings(c) => settings::run(g, c),
         Command::User(c) => user::run(g, c),
+        Command::Host(c) => host::run(g, c).await,
         Command::Doctor => doctor::run(g).await,
         Command::Backup(a) => backup::run(g, a),
         Command::Npm(c) => npm::run(g, c).await,

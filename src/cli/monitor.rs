@@ -6,7 +6,7 @@ use std::time::Duration;
 use clap::{Args, Subcommand};
 
 use super::{CliError, CliResult, GlobalArgs, auth, output};
-use crate::engine::docker::DockerEngine;
+use crate::engine::hosts::Engines;
 use crate::engine::fleet::monitor::{Monitor, MonitorEvent};
 
 /// `nbmsp monitor` options.
@@ -35,8 +35,8 @@ pub async fn run(g: &GlobalArgs, a: MonitorArgs) -> CliResult {
     // It records verdicts, renews tokens and writes backups: an operator's work.
     session.require(crate::domain::user::Permission::Operate, "run the monitor")?;
     if a.once {
-        let docker = DockerEngine::connect().await?;
-        let mut m = Monitor::new(&store, &docker, &session.vault)?;
+        let engines = Engines::connect(&store).await?;
+        let mut m = Monitor::new(&store, &engines, &session.vault)?;
         let mut notices = Vec::new();
         let mut sink = |e: MonitorEvent| {
             if let MonitorEvent::Notice { notice, delivered } = e {
@@ -97,7 +97,7 @@ pub async fn run(g: &GlobalArgs, a: MonitorArgs) -> CliResult {
     loop {
         let docker = tokio::select! {
             () = &mut stop => return Ok(()),
-            d = DockerEngine::connect() => d,
+            d = Engines::connect(&store) => d,
         };
         let docker = match docker {
             Ok(d) => d,

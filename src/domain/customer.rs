@@ -77,6 +77,8 @@ pub struct Customer {
     /// When any field last changed.
     #[serde(with = "time::serde::rfc3339")]
     pub updated_at: Timestamp,
+    /// The Docker host its stack runs on (a [`super::hosts::local::Host`] id); `None` is the local engine.
+    pub host_id: Option<i64>,
 }
 
 /// The customer an operator saw when asking for an operation: its id (never reused) and the

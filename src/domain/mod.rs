@@ -7,6 +7,7 @@ pub mod audit;
 pub mod customer;
 pub mod deployment;
 pub mod fleet;
+pub mod host;
 pub mod images;
 pub mod netbird;
 pub mod ports;

@@ -111,7 +111,8 @@ fn endpoints(layout: Layout) -> &'static [Endpoint] {
     }
 }
 
-/// Where STUN probes go: this host, or the host of a tcp:// `DOCKER_HOST`.
+/// Where the local engine's published ports answer (STUN probes go there): this host, or the
+/// host of a tcp:// `DOCKER_HOST`. Recorded hosts use their public IP.
 pub fn stun_host() -> String {
     let h = super::docker::docker_host();
     h.strip_prefix("tcp://")
@@ -167,7 +168,7 @@ pub async fn check(
     });
     let checks = futures_util::future::join_all(probes).await;
     let stun = match stun {
-        Some((port, timeout)) => Some(stun_check(port, timeout).await),
+        Some((port, timeout)) => Some(stun_check(docker.published_at(), port, timeout).await),
         None => None,
     };
     let healthy = missing.is_empty()
@@ -177,9 +178,12 @@ pub async fn check(
     Ok(HealthReport { containers, missing, endpoints: checks, stun, public: None, healthy })
 }
 
-/// A Binding Request to the customer's public UDP port on the Docker host.
-pub async fn stun_check(port: u16, timeout: Duration) -> StunCheck {
-    let target = format!("{}:{port}", stun_host());
+/// A Binding Request to the customer's public UDP port on the Docker host at `host`.
+pub async fn stun_check(host: &str, port: u16, timeout: Duration) -> StunCheck {
+    let target = match host.parse::<std::net::IpAddr>() {
+        Ok(ip) => SocketAddr::new(ip, port).to_string(),
+        Err(_) => format!("{host}:{port}"),
+    };
     let result = match target.parse::<SocketAddr>() {
         Ok(addr) => super::stun::probe(addr, timeout).await,
         Err(_) => Err(format!("cannot use {target} as a UDP address")),
@@ -287,7 +291,7 @@ pub async fn wait_ready(
         if report.healthy
             && let Some(port) = stun_port
         {
-            let stun = stun_check(port, Duration::from_secs(1)).await;
+            let stun = stun_check(docker.published_at(), port, Duration::from_secs(1)).await;
             report.healthy = stun.ok;
             report.stun = Some(stun);
         }

@@ -9,7 +9,7 @@ pub mod data;
 pub mod docker;
 pub mod fleet;
 pub mod health;
-pub mod host;
+pub mod hosts;
 pub mod instance;
 pub mod netbird;
 pub mod notify;

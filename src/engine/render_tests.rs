@@ -27,6 +27,7 @@ fn customer(text: &str, layout: Layout) -> Customer {
         status_reason: None,
         created_at: t,
         updated_at: t,
+        host_id: None,
     }
 }
 

@@ -7,7 +7,7 @@ use crate::domain::audit::{AuditStatus, NewAuditEntry};
 use crate::domain::customer::{Customer, CustomerPatch, CustomerRef, CustomerStatus, NewCustomer};
 
 const COLUMNS: &str =
-    "id, name, company, subdomain, email, max_devices, notes, layout, status, status_reason, created_at, updated_at";
+    "id, name, company, subdomain, email, max_devices, notes, layout, status, status_reason, created_at, updated_at, host_id";
 
 /// Which customers to list.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -31,6 +31,7 @@ struct RawCustomer {
     status_reason: Option<String>,
     created_at: String,
     updated_at: String,
+    host_id: Option<i64>,
 }
 
 fn raw(r: &Row<'_>) -> rusqlite::Result<RawCustomer> {
@@ -47,6 +48,7 @@ fn raw(r: &Row<'_>) -> rusqlite::Result<RawCustomer> {
         status_reason: r.get(9)?,
         created_at: r.get(10)?,
         updated_at: r.get(11)?,
+        host_id: r.get(12)?,
     })
 }
 
@@ -66,6 +68,7 @@ impl TryFrom<RawCustomer> for Customer {
             status_reason: r.status_reason,
             created_at: parse_time("customers", &r.created_at)?,
             updated_at: parse_time("customers", &r.updated_at)?,
+            host_id: r.host_id,
         })
     }
 }
@@ -465,11 +468,11 @@ impl Store {
             .query_map([], |r| {
                 Ok((
                     raw(r)?,
-                    r.get::<_, Option<u16>>(12)?,
-                    r.get::<_, Option<u32>>(13)?,
-                    r.get::<_, Option<String>>(14)?,
-                    r.get::<_, Option<bool>>(15)?.unwrap_or(false),
-                    (r.get::<_, Option<u32>>(16)?, r.get::<_, Option<u32>>(17)?),
+                    r.get::<_, Option<u16>>(13)?,
+                    r.get::<_, Option<u32>>(14)?,
+                    r.get::<_, Option<String>>(15)?,
+                    r.get::<_, Option<bool>>(16)?.unwrap_or(false),
+                    (r.get::<_, Option<u32>>(17)?, r.get::<_, Option<u32>>(18)?),
                 ))
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;

@@ -225,6 +225,22 @@ pub const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE deployments ADD COLUMN devices_outdated INTEGER;
     "#,
+    // 15: Docker hosts beyond the local engine; a customer without a host runs on the local one.
+    r#"
+    CREATE TABLE hosts (
+        id         INTEGER PRIMARY KEY,
+        name       TEXT NOT NULL UNIQUE,
+        docker     TEXT NOT NULL,
+        tls_ca     TEXT,
+        tls_cert   TEXT,
+        tls_key    TEXT,
+        ssh_key    TEXT,
+        public_ip  TEXT NOT NULL,
+        draining   INTEGER NOT NULL DEFAULT 0 CHECK (draining IN (0, 1)),
+        created_at TEXT NOT NULL
+    );
+    ALTER TABLE customers ADD COLUMN host_id INTEGER REFERENCES hosts(id);
+    "#,
 ];
 
 /// Steps in Rust that run inside a migration's transaction before its SQL, by the version the

@@ -10,6 +10,7 @@ pub mod crypto;
 pub mod customers;
 pub mod deployments;
 pub mod home;
+pub mod hosts;
 pub mod journal;
 pub mod locks;
 pub mod meta;

@@ -212,7 +212,7 @@ impl<P: Proxy> Ops<'_, P> {
         let mut paused = Vec::new();
         let mut result = Ok(());
         for name in &running {
-            match self.docker.set_paused(name, true).await {
+            match self.engines.for_customer(&customer).await?.set_paused(name, true).await {
                 Ok(()) => paused.push(name),
                 Err(e) => {
                     result = Err(e);
@@ -225,7 +225,7 @@ impl<P: Proxy> Ops<'_, P> {
             result = crate::engine::blocking(move || tree::copy_tree(&from, &into)).await;
         }
         for name in paused {
-            if let Err(e) = self.docker.set_paused(name, false).await {
+            if let Err(e) = self.engines.for_customer(&customer).await?.set_paused(name, false).await {
                 result = result.and(Err(e));
             }
         }

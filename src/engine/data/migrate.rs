@@ -99,7 +99,10 @@ pub async fn run<P: Proxy>(
             }
             move_archive(Path::new(&plan.from), Path::new(&plan.to))?;
         } else {
-            ops.docker.ensure_network(&plan.to).await?;
+            // Every host's engine needs the network its customers will join.
+            for key in ops.engines.keys() {
+                ops.engines.of(key).await?.ensure_network(&plan.to).await?;
+            }
         }
         ops.store.apply_migrated_setting(&plan)?;
     }
@@ -176,15 +179,16 @@ async fn move_stack<P: Proxy>(ops: &Ops<'_, P>, c: &Customer, plan: &MigrationPl
     }
     let names = ops.container_names(c).await?;
     let running = ops.store.deployment(c.id)?.is_some_and(|d| d.status == DeploymentStatus::Running);
+    let docker = ops.engines.for_customer(c).await?;
     for name in &names {
-        ops.docker.stop(name, Duration::from_secs(10)).await?;
+        docker.stop(name, Duration::from_secs(10)).await?;
     }
     let (from, into) = (src.clone(), dst.clone());
     crate::engine::blocking(move || tree::move_dir(&from, &into)).await?;
     link_back(&src, &dst)?;
     if running {
         for name in ops.ordered(c, names) {
-            ops.docker.start(&name).await?;
+            docker.start(&name).await?;
         }
     }
     Ok(())

@@ -32,6 +32,8 @@ pub const LABEL_SERVICE: &str = "com.docker.compose.service";
 pub struct DockerEngine {
     docker: Docker,
     host: String,
+    /// Where ports this engine publishes answer: this machine, or the remote host's public IP.
+    published_at: String,
     /// API requests made through this connection (shared by clones), for the monitor's figures.
     calls: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
@@ -62,6 +64,19 @@ pub struct EngineInfo {
     pub api_version: String,
     /// The API version nbmsp speaks with it (the lower of both sides).
     pub negotiated_api_version: String,
+}
+
+/// What an engine's machine has and runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct EngineResources {
+    /// CPUs.
+    pub cpus: u32,
+    /// Memory in MiB.
+    pub memory_mb: u64,
+    /// Containers, all states.
+    pub containers: u64,
+    /// Containers running.
+    pub running: u64,
 }
 
 /// A container to create: the engine-neutral form of a compose service.
@@ -121,17 +136,73 @@ impl DockerEngine {
     /// older engine (Debian's speaks 1.41) is spoken to in its own version.
     pub async fn connect() -> Result<Self, EngineError> {
         let host = docker_host();
-        let unreachable = |detail: String| EngineError::DockerUnreachable { host: host.clone(), detail };
         let docker = Docker::connect_with_host(&host)
-            .map_err(|e| unreachable(e.to_string()))?
-            .with_timeout(Duration::from_secs(120));
+            .map_err(|e| EngineError::DockerUnreachable { host: host.clone(), detail: e.to_string() })?;
+        Self::negotiate(docker, host, crate::engine::health::stun_host()).await
+    }
+
+    /// Connects to a recorded host's engine: `ssh://` through the system's OpenSSH (which runs
+    /// `docker system dial-stdio` there, as the docker CLI does), `tcp://` with the host's TLS
+    /// client certificate, `unix://` directly.
+    pub async fn connect_to(target: &crate::domain::host::Host) -> Result<Self, EngineError> {
+        use crate::domain::host::DockerAddress;
+        let uri = target.docker.uri();
+        let unreachable = |detail: String| EngineError::DockerUnreachable { host: uri.clone(), detail };
+        let version = bollard::API_DEFAULT_VERSION;
+        let docker = match (&target.docker, &target.tls) {
+            (DockerAddress::Ssh { .. }, _) => Docker::connect_with_ssh(&uri, 120, version, target.ssh_key.clone()),
+            (DockerAddress::Tcp { .. }, Some(tls)) => Docker::connect_with_ssl(
+                &uri,
+                std::path::Path::new(&tls.key),
+                std::path::Path::new(&tls.cert),
+                std::path::Path::new(&tls.ca),
+                120,
+                version,
+            ),
+            (DockerAddress::Tcp { .. }, None) => {
+                return Err(unreachable("a tcp:// engine needs its TLS files (host add --tls-ca ...)".into()));
+            }
+            (DockerAddress::Unix { .. }, _) => Docker::connect_with_unix(&uri, 120, version),
+        }
+        .map_err(|e| unreachable(e.to_string()))?;
+        Self::negotiate(docker, uri.clone(), target.public_ip.to_string()).await
+    }
+
+    async fn negotiate(docker: Docker, host: String, published_at: String) -> Result<Self, EngineError> {
+        let unreachable = |detail: String| EngineError::DockerUnreachable { host: host.clone(), detail };
+        let docker = docker.with_timeout(Duration::from_secs(120));
         // negotiate_version asks the engine, so it also proves the engine answers; bound it so a
-        // dead tcp host does not hang the caller for the full request timeout.
+        // dead tcp host does not hang the caller for the full request timeout. An SSH login
+        // (key exchange, then `docker system dial-stdio`) fits in it too.
         let docker = tokio::time::timeout(Duration::from_secs(10), docker.negotiate_version())
             .await
             .map_err(|_| unreachable("no answer within 10 s".into()))?
-            .map_err(|e| unreachable(e.to_string()))?;
-        Ok(Self { docker, host, calls: Default::default() })
+            .map_err(|e| unreachable(crate::engine::error_chain(&e)))?;
+        Ok(Self { docker, host, published_at, calls: Default::default() })
+    }
+
+    /// The address its published ports (the customers' UDP ports) answer at.
+    pub fn published_at(&self) -> &str {
+        &self.published_at
+    }
+
+    /// UDP ports any container on this engine publishes (ours or not): on a remote host, the
+    /// ports taken as far as nbmsp can see without a program of its own there.
+    pub async fn published_udp_ports(&self) -> Result<std::collections::BTreeSet<u16>, EngineError> {
+        self.count();
+        let opts = ListContainersOptions { all: true, ..Default::default() };
+        let list = self.docker.list_containers(Some(opts)).await.map_err(api)?;
+        Ok(list
+            .into_iter()
+            .flat_map(|c| c.ports.unwrap_or_default())
+            .filter(|p| p.typ.is_some_and(|t| t.to_string() == "udp"))
+            .filter_map(|p| p.public_port)
+            .collect())
+    }
+
+    /// Where this connection goes (`unix:///…`, `ssh://…`, `tcp://…`).
+    pub fn address(&self) -> &str {
+        &self.host
     }
 
     /// API requests made through this connection so far (list, inspect, stats, info, events).
@@ -189,7 +260,7 @@ impl DockerEngine {
 
     /// Container lifecycle events of this installation (start, die, health changes, ...): the
     /// monitor re-lists when one arrives instead of polling fast. Yields the action words.
-    pub fn fleet_events(&self, installation: &str) -> impl Stream<Item = Result<String, EngineError>> + 'static {
+    pub fn fleet_events(&self, installation: &str) -> impl Stream<Item = Result<String, EngineError>> + use<> {
         self.count();
         let filters = HashMap::from([
             ("type".to_string(), vec!["container".to_string()]),
@@ -204,6 +275,18 @@ impl DockerEngine {
         self.count();
         let info = self.docker.info().await.map_err(api)?;
         Ok(info.containers.and_then(|n| u64::try_from(n).ok()).unwrap_or(0))
+    }
+
+    /// What the engine's machine has and runs: CPUs, memory, containers.
+    pub async fn resources(&self) -> Result<EngineResources, EngineError> {
+        self.count();
+        let info = self.docker.info().await.map_err(api)?;
+        Ok(EngineResources {
+            cpus: info.ncpu.and_then(|n| u32::try_from(n).ok()).unwrap_or(0),
+            memory_mb: info.mem_total.and_then(|m| u64::try_from(m).ok()).unwrap_or(0) / (1024 * 1024),
+            containers: info.containers.and_then(|n| u64::try_from(n).ok()).unwrap_or(0),
+            running: info.containers_running.and_then(|n| u64::try_from(n).ok()).unwrap_or(0),
+        })
     }
 
     /// Engine release and API versions.

@@ -43,8 +43,8 @@ pub struct Finding {
 pub enum Fix {
     /// Finish or undo an interrupted operation.
     Recover(Box<JournalEntry>),
-    /// Remove a container.
-    RemoveContainer(String),
+    /// Remove a container (on that host).
+    RemoveContainer(crate::engine::hosts::HostKey, String),
     /// Start the customer's containers.
     Start(i64),
     /// Redeploy the customer (recreates what is missing, re-registers the proxy host).
@@ -118,10 +118,16 @@ pub async fn check(ops: &Ops<'_, AnyProxy>, purge: &[String]) -> Result<Vec<Find
 
     let customers: BTreeMap<i64, Customer> =
         store.customers(&Default::default())?.into_iter().map(|c| (c.id, c)).collect();
-    let containers = ops.docker.list_fleet(&store.installation_id()?).await?;
-    let mut by_customer: BTreeMap<i64, Vec<crate::engine::docker::FleetContainer>> = BTreeMap::new();
-    for c in containers {
-        by_customer.entry(c.customer_id).or_default().push(c);
+    let (containers, down) = ops.engines.list_fleet(&store.installation_id()?).await;
+    if let Some((_, e)) = down.iter().find(|(key, _)| key.is_none() && !ops.engines.has_remote()) {
+        return Err(EngineError::Docker(e.clone()));
+    }
+    // Customers of a host that did not answer are neither orphans nor missing: left alone.
+    let unreachable: BTreeSet<crate::engine::hosts::HostKey> = down.iter().map(|(key, _)| *key).collect();
+    let mut by_customer: BTreeMap<i64, Vec<(crate::engine::hosts::HostKey, crate::engine::docker::FleetContainer)>> =
+        BTreeMap::new();
+    for (host, c) in containers {
+        by_customer.entry(c.customer_id).or_default().push((host, c));
     }
     for (id, list) in &by_customer {
         if skip(*id) {
@@ -134,19 +140,35 @@ pub async fn check(ops: &Ops<'_, AnyProxy>, purge: &[String]) -> Result<Vec<Find
                 None => format!("customer #{id} does not exist"),
                 Some(c) => format!("customer '{}' is not deployed", c.subdomain),
             };
-            for c in list {
+            for (host, c) in list {
                 out.push(finding(
                     "orphan_container",
                     c.name.clone(),
                     format!("{why}; the container is {}", c.seen.state),
                     "remove the container",
-                    Fix::RemoveContainer(c.name.clone()),
+                    Fix::RemoveContainer(*host, c.name.clone()),
+                ));
+            }
+        } else if let Some(placed) = owner {
+            // Left behind on another host (an interrupted move): not the customer's stack.
+            for (host, c) in list.iter().filter(|(host, _)| *host != placed.host_id) {
+                out.push(finding(
+                    "orphan_container",
+                    c.name.clone(),
+                    format!(
+                        "'{}' runs on host {}, this container is on host {}",
+                        placed.subdomain,
+                        ops.engines.name(placed.host_id),
+                        ops.engines.name(*host)
+                    ),
+                    "remove the container",
+                    Fix::RemoveContainer(*host, c.name.clone()),
                 ));
             }
         }
     }
     for c in customers.values() {
-        if skip(c.id) {
+        if skip(c.id) || unreachable.contains(&c.host_id) {
             continue;
         }
         // No operation runs (skip() above), so a `deploying` status is a leftover.
@@ -161,7 +183,10 @@ pub async fn check(ops: &Ops<'_, AnyProxy>, purge: &[String]) -> Result<Vec<Find
             continue;
         }
         let Some(d) = store.deployment(c.id)? else { continue };
-        let list = by_customer.get(&c.id).map(Vec::as_slice).unwrap_or_default();
+        let list: Vec<&crate::engine::docker::FleetContainer> = by_customer
+            .get(&c.id)
+            .map(|l| l.iter().filter(|(host, _)| *host == c.host_id).map(|(_, x)| x).collect())
+            .unwrap_or_default();
         let dir = render::instance_dir(&settings, c);
         let missing: Vec<&str> =
             fleet::services(c.layout).iter().copied().filter(|s| !list.iter().any(|x| x.seen.service == *s)).collect();
@@ -320,7 +345,7 @@ async fn proxy_findings(
 pub async fn apply(ops: &Ops<'_, AnyProxy>, findings: &[Finding]) -> Vec<Applied> {
     let rank = |f: &Finding| match f.action {
         Some(Fix::Recover(_)) => 0,
-        Some(Fix::RemoveContainer(_) | Fix::DeleteProxyHost(_)) => 1,
+        Some(Fix::RemoveContainer(..) | Fix::DeleteProxyHost(_)) => 1,
         Some(Fix::ResetStatus(_)) => 2,
         _ => 3,
     };
@@ -350,7 +375,9 @@ async fn run_fix(ops: &Ops<'_, AnyProxy>, fix: &Fix) -> Result<String, EngineErr
     let mut quiet = |_: Progress| {};
     match fix {
         Fix::Recover(e) => recover(ops, e).await,
-        Fix::RemoveContainer(name) => ops.docker.remove(name).await.map(|()| "removed".to_string()),
+        Fix::RemoveContainer(host, name) => {
+            ops.engines.of(*host).await?.remove(name).await.map(|()| "removed".to_string())
+        }
         Fix::Start(id) => ops.start(*id).await.map(|_| "started, healthy".to_string()),
         Fix::Redeploy(id) => ops.redeploy(*id, &mut quiet).await.map(|_| "redeployed".to_string()),
         Fix::ResetStatus(id) => reset_status(ops, *id).await,
@@ -474,8 +501,9 @@ pub async fn undo_cancelled<P: Proxy>(ops: &Ops<'_, P>, customer_id: i64) -> Res
             ops.undo_first_deploy(&c, &mut quiet).await;
             // A Docker request the dropped task had in flight may land just after: look again.
             tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            let docker = ops.engines.for_customer(&c).await?;
             for name in ops.container_names(&c).await? {
-                ops.docker.remove(&name).await?;
+                docker.remove(&name).await?;
             }
             let reason = format!("deploy cancelled by {} at '{}' and rolled back", ops.actor, e.step);
             ops.store.set_customer_status(c.id, CustomerStatus::Inactive, Some(&reason))?;

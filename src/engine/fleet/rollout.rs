@@ -81,15 +81,18 @@ pub enum RolloutEvent {
 /// tag re-pointed upstream is seen.
 async fn target_image_id<P: Proxy>(
     ops: &Ops<'_, P>,
+    host: crate::engine::hosts::HostKey,
     settings: &crate::domain::settings::Settings,
     image: &str,
 ) -> Result<Option<String>, EngineError> {
+    // Each host has its own image store: the same tag may name another image there.
+    let docker = ops.engines.of(host).await?;
     if settings.images_pull == crate::domain::settings::ImagePull::Always
-        && let Err(e) = ops.docker.pull(image, |_| {}).await
+        && let Err(e) = docker.pull(image, |_| {}).await
     {
         tracing::warn!("rollout: pulling {image} failed ({e}); comparing with the local image");
     }
-    ops.docker.image_id(image).await
+    docker.image_id(image).await
 }
 
 /// Rolls the images in the settings out to every running customer not yet on them.
@@ -100,10 +103,11 @@ pub async fn run<P: Proxy>(
 ) -> Result<RolloutReport, EngineError> {
     let settings = ops.store.settings()?;
     let installation = ops.store.installation_id()?;
-    let containers = ops.docker.list_fleet(&installation).await?;
+    let containers = ops.engines.list_fleet_or_fail(&installation).await?;
     // Compare image ids, not names: a tag re-pointed upstream names another image. Each target
     // is looked up once, and only when a customer's layout uses it.
-    let mut target_ids: std::collections::BTreeMap<String, Option<String>> = std::collections::BTreeMap::new();
+    let mut target_ids: std::collections::BTreeMap<(crate::engine::hosts::HostKey, String), Option<String>> =
+        std::collections::BTreeMap::new();
     let mut report = RolloutReport::default();
     let mut pending = Vec::new();
     for c in ops.store.customers(&Default::default())? {
@@ -118,11 +122,16 @@ pub async fn run<P: Proxy>(
         for svc in render::services(c.layout) {
             let want = settings.images.get(*svc).cloned().unwrap_or_default();
             report.target.insert((*svc).to_string(), want.clone());
-            let running = containers.iter().find(|x| x.customer_id == c.id && x.seen.service == *svc);
-            if !target_ids.contains_key(&want) {
-                target_ids.insert(want.clone(), target_image_id(ops, &settings, &want).await?);
+            let running = containers
+                .iter()
+                .find(|(h, x)| *h == c.host_id && x.customer_id == c.id && x.seen.service == *svc)
+                .map(|(_, x)| x);
+            let key = (c.host_id, want.clone());
+            if !target_ids.contains_key(&key) {
+                let id = target_image_id(ops, c.host_id, &settings, &want).await?;
+                target_ids.insert(key.clone(), id);
             }
-            let want_id = target_ids[&want].clone();
+            let want_id = target_ids[&key].clone();
             let differs = |x: &&crate::engine::docker::FleetContainer| {
                 x.seen.image != want || want_id.as_ref().is_some_and(|id| !x.image_id.is_empty() && x.image_id != *id)
             };

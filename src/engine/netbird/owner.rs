@@ -77,7 +77,7 @@ impl<P: Proxy> Ops<'_, P> {
     /// container is said as such, with the way to start it.
     pub(crate) async fn management_url(&self, customer: &Customer, network: &str) -> Result<String, EngineError> {
         let name = render::container_name(&render::prefix(customer), customer.layout.management_service());
-        let Some(c) = self.docker.inspect(&name, Some(network)).await?.filter(|c| c.state == "running") else {
+        let Some(c) = self.engines.for_customer(&customer).await?.inspect(&name, Some(network)).await?.filter(|c| c.state == "running") else {
             return Err(EngineError::Unhealthy(format!(
                 "'{sub}' is not running ({name} is stopped or missing): start it with `nbmsp customer start {sub}`",
                 sub = customer.subdomain

@@ -11,7 +11,6 @@ use crate::domain::audit::AuditStatus;
 use crate::domain::customer::{Customer, CustomerStatus};
 use crate::domain::deployment::{ContainerInfo, DeploymentStatus};
 use crate::engine::apply;
-use crate::engine::docker::DockerEngine;
 use crate::engine::health;
 use crate::engine::netbird::OwnerCredentials;
 use crate::engine::netbird::owner::OwnerOutcome;
@@ -145,8 +144,8 @@ pub struct Ops<'a, P: Proxy> {
     pub actor: &'a str,
     /// What the actor may do: every customer operation is checked against it.
     pub role: crate::domain::user::Role,
-    /// The Docker engine.
-    pub docker: &'a DockerEngine,
+    /// The Docker engines: each customer's own host's.
+    pub engines: &'a crate::engine::hosts::Engines,
     /// The proxy.
     pub proxy: &'a P,
     /// Template overrides dir.
@@ -297,15 +296,22 @@ impl<P: Proxy> Ops<'_, P> {
 
         progress(Progress::Started { step: Step::AllocatePort });
         let prefix = render::prefix(customer);
+        // The port must be free where the containers will run: on this machine a bind tells;
+        // on a remote host, the ports its engine already publishes.
+        let remote_taken = match customer.host_id {
+            None => None,
+            Some(_) => {
+                let docker = self.engines.for_customer(customer).await.map_err(|e| (Step::AllocatePort, e))?;
+                Some(docker.published_udp_ports().await.map_err(|e| (Step::AllocatePort, e))?)
+            }
+        };
+        let free = |p: u16| match &remote_taken {
+            None => ports::udp_port_free(p),
+            Some(taken) => !taken.contains(&p),
+        };
         let port = self
             .store
-            .allocate_deployment(
-                customer.id,
-                &prefix,
-                settings.relay_base_port,
-                settings.relay_port_count,
-                ports::udp_port_free,
-            )
+            .allocate_deployment(customer.id, &prefix, settings.relay_base_port, settings.relay_port_count, free)
             .map_err(|e| (Step::AllocatePort, e.into()))?;
         progress(Progress::Done { step: Step::AllocatePort, detail: format!("UDP {port}") });
 
@@ -336,6 +342,7 @@ impl<P: Proxy> Ops<'_, P> {
         progress(Progress::Done { step: Step::WriteFiles, detail: stack.instance_dir.display().to_string() });
 
         progress(Progress::Started { step: Step::Network });
+        let docker = self.engines.for_customer(customer).await.map_err(at(Step::Network))?;
         let created = {
             // In-process first, then across processes with a file lock polled asynchronously:
             // nothing here may block the thread, or concurrent operations in one app would stall.
@@ -344,7 +351,7 @@ impl<P: Proxy> Ops<'_, P> {
                 Some(dir) => Some(exclusive_file_lock(&dir.join("network.lock")).await.map_err(at(Step::Network))?),
                 None => None,
             };
-            self.docker.ensure_network(&settings.docker_network).await.map_err(at(Step::Network))?
+            docker.ensure_network(&settings.docker_network).await.map_err(at(Step::Network))?
         };
         let verb = if created { "created" } else { "exists" };
         progress(Progress::Done { step: Step::Network, detail: format!("{} {verb}", settings.docker_network) });
@@ -356,17 +363,17 @@ impl<P: Proxy> Ops<'_, P> {
         progress(Progress::Started { step: Step::Containers });
         let prefix = render::prefix(customer);
         let baseline =
-            health::restart_baseline(self.docker, &prefix, customer.layout).await.map_err(at(Step::Containers))?;
+            health::restart_baseline(&docker, &prefix, customer.layout).await.map_err(at(Step::Containers))?;
         let mut notes = Vec::new();
         // After a layout switch the other layout's containers still hold the UDP port: remove
         // every container of this customer that the new compose file does not name.
         for name in self.container_names(customer).await.map_err(at(Step::Containers))? {
             if !stack.compose.services.values().any(|s| s.container_name == name) {
-                self.docker.remove(&name).await.map_err(at(Step::Containers))?;
+                docker.remove(&name).await.map_err(at(Step::Containers))?;
                 notes.push(format!("{name}: removed"));
             }
         }
-        let changes = apply::apply(self.docker, &stack.compose, &stack.project, customer.layout, &stack.instance_dir)
+        let changes = apply::apply(&docker, &stack.compose, &stack.project, customer.layout, &stack.instance_dir)
             .await
             .map_err(at(Step::Containers))?;
         notes.extend(changes.iter().map(|(svc, change)| format!("{svc}: {change:?}")));
@@ -375,7 +382,7 @@ impl<P: Proxy> Ops<'_, P> {
         progress(Progress::Started { step: Step::Health });
         let timeout = Duration::from_secs(settings.health_timeout_s);
         let network = &settings.docker_network;
-        health::wait_ready(self.docker, &prefix, customer.layout, network, Some(port), &baseline, timeout)
+        health::wait_ready(&docker, &prefix, customer.layout, network, Some(port), &baseline, timeout)
             .await
             .map_err(at(Step::Health))?;
         progress(Progress::Done {
@@ -467,8 +474,14 @@ impl<P: Proxy> Ops<'_, P> {
     /// customer data yet), and the port. Best effort: every part is tried, failures are noted.
     async fn rollback_first_deploy(&self, customer: &Customer, progress: &mut dyn FnMut(Progress)) {
         progress(Progress::Note { text: "rolling back".into() });
-        for name in self.container_names(customer).await.unwrap_or_default() {
-            if let Err(e) = self.docker.remove(&name).await {
+        let names = self.container_names(customer).await.unwrap_or_default();
+        let docker = self.engines.for_customer(customer).await;
+        for name in names {
+            let removed = match &docker {
+                Ok(d) => d.remove(&name).await,
+                Err(e) => Err(EngineError::Docker(e.to_string())),
+            };
+            if let Err(e) = removed {
                 progress(Progress::Note { text: format!("rollback: {e}") });
             }
         }
@@ -493,7 +506,9 @@ impl<P: Proxy> Ops<'_, P> {
     pub async fn container_names(&self, customer: &Customer) -> Result<Vec<String>, EngineError> {
         let installation = self.store.installation_id()?;
         let id = customer.id.to_string();
-        self.docker
+        self.engines
+            .for_customer(customer)
+            .await?
             .names_with_labels(&[
                 (render::LABEL_INSTALLATION, installation.as_str()),
                 (render::LABEL_CUSTOMER, id.as_str()),
@@ -505,8 +520,9 @@ impl<P: Proxy> Ops<'_, P> {
     pub async fn containers(&self, customer: &Customer) -> Result<Vec<ContainerInfo>, EngineError> {
         let network = self.store.settings()?.docker_network;
         let mut out = Vec::new();
+        let docker = self.engines.for_customer(customer).await?;
         for name in self.container_names(customer).await? {
-            if let Some(c) = self.docker.inspect(&name, Some(&network)).await? {
+            if let Some(c) = docker.inspect(&name, Some(&network)).await? {
                 out.push(c);
             }
         }

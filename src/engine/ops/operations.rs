@@ -53,10 +53,10 @@ impl<P: Proxy> Ops<'_, P> {
         let customer = self.store.customer(customer_id)?;
         self.require_deployed(&customer)?;
         let names = self.existing_names(&customer).await?;
-        let baseline = health::restart_baseline(self.docker, &render::prefix(&customer), customer.layout).await?;
+        let baseline = health::restart_baseline(&self.engines.for_customer(&customer).await?, &render::prefix(&customer), customer.layout).await?;
         // Servers first, dashboard last, as at deploy.
         for name in self.ordered(&customer, names) {
-            self.docker.start(&name).await?;
+            self.engines.for_customer(&customer).await?.start(&name).await?;
         }
         self.after_start(&customer, "start", &baseline).await
     }
@@ -96,7 +96,7 @@ impl<P: Proxy> Ops<'_, P> {
         let timeout = Duration::from_secs(settings.health_timeout_s);
         let port = self.store.deployment(customer.id)?.and_then(|d| d.relay_udp_port);
         let result = health::wait_ready(
-            self.docker,
+            &self.engines.for_customer(&customer).await?,
             &render::prefix(customer),
             customer.layout,
             &settings.docker_network,
@@ -136,7 +136,7 @@ impl<P: Proxy> Ops<'_, P> {
         let mut names = self.ordered(&customer, self.container_names(&customer).await?);
         names.reverse();
         for name in names {
-            self.docker.stop(&name, stop_grace()).await?;
+            self.engines.for_customer(&customer).await?.stop(&name, stop_grace()).await?;
         }
         self.store.set_deployment_status(customer_id, DeploymentStatus::Stopped, None)?;
         self.store.set_customer_status(customer_id, CustomerStatus::Stopped, None)?;
@@ -149,12 +149,12 @@ impl<P: Proxy> Ops<'_, P> {
         let customer = self.store.customer(customer_id)?;
         self.require_deployed(&customer)?;
         let names = self.ordered(&customer, self.existing_names(&customer).await?);
-        let baseline = health::restart_baseline(self.docker, &render::prefix(&customer), customer.layout).await?;
+        let baseline = health::restart_baseline(&self.engines.for_customer(&customer).await?, &render::prefix(&customer), customer.layout).await?;
         for name in names.iter().rev() {
-            self.docker.stop(name, stop_grace()).await?;
+            self.engines.for_customer(&customer).await?.stop(name, stop_grace()).await?;
         }
         for name in &names {
-            self.docker.start(name).await?;
+            self.engines.for_customer(&customer).await?.start(name).await?;
         }
         self.after_start(&customer, "restart", &baseline).await
     }
@@ -180,7 +180,7 @@ impl<P: Proxy> Ops<'_, P> {
             };
             self.store.journal_step(journal, "remove containers")?;
             for name in self.container_names(&customer).await? {
-                self.docker.remove(&name).await?;
+                self.engines.for_customer(&customer).await?.remove(&name).await?;
             }
             self.store.journal_step(journal, "remove proxy host")?;
             self.proxy.unregister(&self.proxy_record(customer_id)).await?;
@@ -214,7 +214,7 @@ impl<P: Proxy> Ops<'_, P> {
         let settings = self.store.settings()?;
         let port = deployment.as_ref().and_then(|d| d.relay_udp_port);
         let mut report = health::check(
-            self.docker,
+            &self.engines.for_customer(&customer).await?,
             &render::prefix(&customer),
             customer.layout,
             &settings.docker_network,
@@ -247,8 +247,8 @@ impl<P: Proxy> Ops<'_, P> {
         let customer = self.store.customer(customer_id)?;
         let containers: Vec<ContainerInfo> =
             self.containers(&customer).await?.into_iter().filter(ContainerInfo::is_up).collect();
-        let samples =
-            futures_util::future::join_all(containers.iter().map(|c| self.docker.stats(&c.name, &c.service))).await;
+        let docker = self.engines.for_customer(&customer).await?;
+        let samples = futures_util::future::join_all(containers.iter().map(|c| docker.stats(&c.name, &c.service))).await;
         samples.into_iter().collect()
     }
 }

@@ -132,19 +132,19 @@ impl<P: Proxy> Ops<'_, P> {
         // Containers of the other layout (a failed layout switch) must go first.
         for name in self.container_names(customer).await? {
             if !file.services.values().any(|s| s.container_name == name) {
-                self.docker.remove(&name).await?;
+                self.engines.for_customer(&customer).await?.remove(&name).await?;
             }
         }
         let prefix = render::prefix(customer);
-        let baseline = crate::engine::health::restart_baseline(self.docker, &prefix, layout).await?;
+        let baseline = crate::engine::health::restart_baseline(&self.engines.for_customer(&customer).await?, &prefix, layout).await?;
         let project = format!("nbmsp-{prefix}");
-        apply::apply(self.docker, &file, &project, layout, dir).await?;
+        apply::apply(&self.engines.for_customer(&customer).await?, &file, &project, layout, dir).await?;
         // "Restored" means answering again, not just started: NetBird takes seconds to come up.
         let settings = self.store.settings()?;
         let port = self.store.deployment(customer.id)?.and_then(|d| d.relay_udp_port);
         let timeout = std::time::Duration::from_secs(settings.health_timeout_s);
         crate::engine::health::wait_ready(
-            self.docker,
+            &self.engines.for_customer(&customer).await?,
             &prefix,
             layout,
             &settings.docker_network,

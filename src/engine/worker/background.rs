@@ -72,7 +72,7 @@ async fn refresh_customers(c: Rc<Ctx>, tx: UnboundedSender<Event>) {
 async fn monitor(c: Rc<Ctx>, tx: UnboundedSender<Event>, focus: tokio::sync::watch::Receiver<Option<i64>>) {
     let mut backoff = Duration::from_secs(1);
     let docker = loop {
-        match DockerEngine::connect().await {
+        match crate::engine::hosts::Engines::connect(&c.store).await {
             Ok(d) => break d,
             Err(_) => {
                 if tx.is_closed() {

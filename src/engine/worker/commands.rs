@@ -112,13 +112,20 @@ pub(super) fn handle(d: &mut Dispatch, cmd: Command) {
         }),
         Command::ExportLogs { subdomain, lines } => export_logs(d, subdomain, lines),
         Command::Create(new) => d.job("save", move |c, tx| async move {
-            let created = c
-                .session
-                .require(Permission::Operate, "create customers")
-                .and_then(|()| c.store.create_customer(&c.session.user.username, &new));
+            let created = async {
+                c.session.require(Permission::Operate, "create customers").map_err(|e| e.to_string())?;
+                if let Some(e) = new.validate().into_iter().next() {
+                    return Err(e.to_string());
+                }
+                let host = crate::engine::hosts::place(&c.store, None, &[new.layout]).await.map_err(|e| e.to_string())?;
+                let cust = c.store.create_customer(&c.session.user.username, &new).map_err(|e| e.to_string())?;
+                c.store.set_customer_host(cust.id, host[0]).map_err(|e| e.to_string())?;
+                Ok(cust)
+            }
+            .await;
             let _ = tx.send(match created {
                 Ok(cust) => Event::Saved { customer_id: cust.id, subdomain: cust.subdomain, created: true },
-                Err(e) => Event::SaveFailed(e.to_string()),
+                Err(e) => Event::SaveFailed(e),
             });
             send_customers(&c, &tx);
         }),

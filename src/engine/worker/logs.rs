@@ -6,7 +6,6 @@ use futures_util::StreamExt;
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::{Ctx, Detail, Dispatch, Event, rate, with_ops};
-use crate::engine::docker::DockerEngine;
 
 /// Starts streaming `customer_id`'s logs, ending the stream shown before.
 pub(super) fn follow(d: &mut Dispatch, customer_id: i64) {
@@ -73,8 +72,11 @@ async fn load_detail(c: &Ctx, customer_id: i64) -> Result<Detail, String> {
 /// Streams the customer's container logs, merged, in batches of at most 100 ms.
 async fn follow_logs(c: &Ctx, customer_id: i64, tx: &UnboundedSender<Event>) -> Result<(), String> {
     let customer = c.store.customer(customer_id).map_err(|e| e.to_string())?;
-    let containers = with_ops(c, async |ops| ops.containers(&customer).await.map_err(|e| e.to_string())).await?;
-    let docker = DockerEngine::connect().await.map_err(|e| e.to_string())?;
+    let (containers, docker) = with_ops(c, async |ops| {
+        let docker = ops.engines.for_customer(&customer).await.map_err(|e| e.to_string())?;
+        Ok((ops.containers(&customer).await.map_err(|e| e.to_string())?, docker))
+    })
+    .await?;
     let streams = containers.iter().map(|x| Box::pin(docker.logs(&x.name, x.service.clone(), Some(200), true)));
     let mut merged = futures_util::stream::select_all(streams);
     let mut batch = Vec::new();

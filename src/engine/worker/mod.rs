@@ -10,7 +10,6 @@ use std::sync::Arc;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio::sync::{oneshot, watch};
 
-use super::docker::DockerEngine;
 use super::ops::lifecycle::Ops;
 use super::proxy::{self, AnyProxy};
 use crate::store::{Session, Store};
@@ -154,9 +153,9 @@ async fn login(db: &Path, home: &Path, user: String, password: String) -> Result
 /// The wizard's `nbmsp init`. Starting over next to another installation's containers usually
 /// means its database was lost: the wizard refuses, the CLI names the ways on.
 async fn init(db: &Path, home: &Path, req: InitRequest) -> Event {
-    let found = super::host::foreign_installations().await.unwrap_or_default();
+    let found = super::hosts::local::foreign_installations().await.unwrap_or_default();
     if !found.is_empty() && !req.beside_foreign {
-        return Event::InitForeign(super::host::foreign_refusal(&found));
+        return Event::InitForeign(super::hosts::local::foreign_refusal(&found));
     }
     let (db, home) = (db.to_path_buf(), home.to_path_buf());
     let user = req.admin_user.clone();
@@ -204,13 +203,13 @@ async fn with_ops<T>(c: &Ctx, f: impl AsyncFnOnce(&Ops<'_, AnyProxy>) -> Result<
     // Built per operation: the settings may have changed since the last one.
     let proxy =
         proxy::from_settings(&c.store, &c.session.vault, Some(c.template_dir.clone())).map_err(|e| e.to_string())?;
-    let docker = DockerEngine::connect().await.map_err(|e| e.to_string())?;
+    let engines = crate::engine::hosts::Engines::connect(&c.store).await.map_err(|e| e.to_string())?;
     let ops = Ops {
         store: &c.store,
         vault: &c.session.vault,
         actor: &c.session.user.username,
         role: c.session.role(),
-        docker: &docker,
+        engines: &engines,
         proxy: &proxy,
         template_dir: Some(c.template_dir.clone()),
     };

@@ -113,7 +113,7 @@ impl Monitor<'_> {
             // The monitor renews tokens, takes backups and finishes interrupted work: an
             // operator's share, whoever started it.
             role: crate::domain::user::Role::Operator,
-            docker: self.docker,
+            engines: self.engines,
             proxy: &proxy,
             template_dir: templates,
         };

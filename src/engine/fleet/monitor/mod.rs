@@ -22,8 +22,9 @@ use crate::domain::deployment::ContainerStats;
 use crate::domain::fleet::{self, Condition, ContainerSeen, HostStats, Observation, ProbeSeen, RoundReport};
 use crate::domain::settings::Settings;
 use crate::engine::EngineError;
-use crate::engine::docker::{DockerEngine, FleetContainer};
-use crate::engine::host::{self, CpuHistory};
+use crate::engine::docker::FleetContainer;
+use crate::engine::hosts::Engines;
+use crate::engine::hosts::local::{self, CpuHistory};
 use crate::engine::notify::Notifier;
 use crate::store::customers::CustomerRow;
 use crate::store::{Store, Vault};
@@ -66,7 +67,7 @@ pub enum MonitorEvent {
 /// The monitor's state between rounds.
 pub struct Monitor<'a> {
     store: &'a Store,
-    docker: &'a DockerEngine,
+    engines: &'a Engines,
     vault: &'a Vault,
     installation: String,
     holder: String,
@@ -102,11 +103,12 @@ pub struct Monitor<'a> {
 }
 
 impl<'a> Monitor<'a> {
-    /// A monitor over `store` and `docker`; `vault` unlocks device tokens and the Gotify token.
-    pub fn new(store: &'a Store, docker: &'a DockerEngine, vault: &'a Vault) -> Result<Self, EngineError> {
+    /// A monitor over `store` and the `engines` of its hosts; `vault` unlocks device tokens and
+    /// the Gotify token.
+    pub fn new(store: &'a Store, engines: &'a Engines, vault: &'a Vault) -> Result<Self, EngineError> {
         Ok(Self {
             store,
-            docker,
+            engines,
             vault,
             installation: store.installation_id()?,
             holder: format!("{}:{}", crate::store::locks::host_name(), std::process::id()),
@@ -153,9 +155,16 @@ impl<'a> Monitor<'a> {
     /// verdict: customers keep their status rather than all turning `error`.
     pub async fn round(&mut self, sink: &mut impl FnMut(MonitorEvent)) -> Result<RoundReport, EngineError> {
         let t0 = Instant::now();
-        let calls0 = self.docker.api_calls();
+        let calls0 = self.engines.api_calls();
         let settings = self.store.settings()?;
-        let containers = self.docker.list_fleet(&self.installation).await?;
+        // One list call per host, all at once. A host that does not answer fails the round only
+        // when it is the only one; otherwise its customers are marked and the rest go on.
+        let (containers, down) = self.engines.list_fleet(&self.installation).await;
+        if let Some((_, e)) = down.iter().find(|(key, _)| key.is_none() && !self.engines.has_remote()) {
+            return Err(EngineError::Docker(e.clone()));
+        }
+        let down: HashMap<crate::engine::hosts::HostKey, String> = down.into_iter().collect();
+        let containers: Vec<FleetContainer> = containers.into_iter().map(|(_, c)| c).collect();
         let rows = self.store.customer_rows()?;
         let extras = self.store.fleet_extras()?;
         let busy = self.store.busy_customers()?;
@@ -171,6 +180,16 @@ impl<'a> Monitor<'a> {
         let mut changed = 0;
         for row in &rows {
             let c = &row.customer;
+            if let Some(e) = down.get(&c.host_id) {
+                // Nothing is known of its containers: said as such, never judged as down.
+                let reason = format!("host {} unreachable: {e}", self.engines.name(c.host_id));
+                if c.status_reason.as_deref() != Some(reason.as_str())
+                    && self.store.apply_verdict(c, CustomerStatus::Error, Some(&reason))?
+                {
+                    changed += 1;
+                }
+                continue;
+            }
             let seen: Vec<ContainerSeen> =
                 by_customer.remove(&c.id).unwrap_or_default().into_iter().map(|f| f.seen).collect();
             let x = extras.get(&c.id);
@@ -238,7 +257,7 @@ impl<'a> Monitor<'a> {
             customers,
             containers: total_containers,
             changed,
-            docker_calls: self.docker.api_calls() - calls0,
+            docker_calls: self.engines.api_calls() - calls0,
             millis: u64::try_from(t0.elapsed().as_millis()).unwrap_or(u64::MAX),
         })
     }
@@ -249,12 +268,15 @@ impl<'a> Monitor<'a> {
         }
         self.next_host = Instant::now() + HOST_EVERY;
         let before = self.reported;
-        let mut h = host::sample(&PathBuf::from(&settings.data_dir), &mut self.cpu);
+        let mut h = local::sample(&PathBuf::from(&settings.data_dir), &mut self.cpu);
         // The container count costs an API call: once a minute is plenty.
         h.containers = self.host.containers;
         if Instant::now() >= self.next_count {
             self.next_count = Instant::now() + Duration::from_secs(60);
-            h.containers = self.docker.container_count().await.ok();
+            h.containers = match self.engines.of(None).await {
+                Ok(d) => d.container_count().await.ok(),
+                Err(_) => None,
+            };
         }
         self.host = h;
         if moved_enough(&before, &h) {
@@ -279,7 +301,7 @@ impl<'a> Monitor<'a> {
             }
         };
         tokio::pin!(stop);
-        let mut events = Box::pin(self.docker.fleet_events(&self.installation));
+        let mut events = Box::pin(self.engines.fleet_events(&self.installation).await);
         let mut events_ok = true;
         let mut next_round = Instant::now();
         let mut next_events_retry = Instant::now();
@@ -311,7 +333,7 @@ impl<'a> Monitor<'a> {
                 _ = tick.tick() => {}
             }
             if !events_ok && Instant::now() >= next_events_retry {
-                events = Box::pin(self.docker.fleet_events(&self.installation));
+                events = Box::pin(self.engines.fleet_events(&self.installation).await);
                 events_ok = true;
                 // Events missed while unsubscribed: look now.
                 next_round = Instant::now();

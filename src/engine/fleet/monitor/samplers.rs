@@ -49,7 +49,7 @@ impl Monitor<'_> {
         // A bounded batch per call keeps the caller's loop responsive to Docker events.
         due.truncate(settings.monitor.concurrency * 4);
         let network = settings.docker_network.clone();
-        let docker = self.docker;
+        let engines = self.engines;
         let proxy_none = settings.proxy == crate::domain::settings::ProxyKind::None;
         let results: Vec<(i64, Result<ProbeSeen, EngineError>)> = stream::iter(due)
             .map(|row| {
@@ -62,8 +62,12 @@ impl Monitor<'_> {
                     .map(|target| (row.customer.fqdn(&settings.base_domain), target));
                 async move {
                     let c = &row.customer;
+                    let docker = match engines.for_customer(c).await {
+                        Ok(d) => d,
+                        Err(e) => return (c.id, Err(e)),
+                    };
                     let mut r = crate::engine::health::check(
-                        docker,
+                        &docker,
                         &crate::engine::render::prefix(c),
                         c.layout,
                         &network,
@@ -135,13 +139,17 @@ impl Monitor<'_> {
             }
         }
         due.truncate(settings.monitor.concurrency * 2);
-        let docker = self.docker;
+        let engines = self.engines;
         let due: Vec<&crate::domain::customer::Customer> =
             self.rows.iter().map(|r| &r.customer).filter(|c| due.contains(&c.id)).collect();
         let results: Vec<(i64, Result<Vec<ContainerStats>, EngineError>)> = stream::iter(due)
             .map(|c| async move {
                 let prefix = crate::engine::render::prefix(c);
                 let mut out = Vec::new();
+                let docker = match engines.for_customer(c).await {
+                    Ok(d) => d,
+                    Err(e) => return (c.id, Err(e)),
+                };
                 for svc in crate::engine::render::services(c.layout) {
                     let name = crate::engine::render::container_name(&prefix, svc);
                     if let Ok(s) = docker.stats(&name, svc).await {
@@ -239,7 +247,7 @@ impl<'a> Monitor<'a> {
             // The monitor renews tokens, takes backups and finishes interrupted work: an
             // operator's share, whoever started it.
             role: crate::domain::user::Role::Operator,
-            docker: self.docker,
+            engines: self.engines,
             proxy: &crate::engine::proxy::NoProxy,
             template_dir: None,
         }

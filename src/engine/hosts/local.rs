@@ -95,9 +95,9 @@ pub fn sample(data_dir: &Path, history: &mut CpuHistory) -> HostStats {
 
 /// Containers of nbmsp installations on this Docker engine, by installation id: before a new
 /// installation is made, these tell of one whose database may have been lost.
-pub async fn foreign_installations() -> Result<BTreeMap<String, Vec<String>>, super::EngineError> {
-    let docker = super::docker::DockerEngine::connect().await?;
-    let mut found = docker.by_label_value(super::render::LABEL_INSTALLATION).await?;
+pub async fn foreign_installations() -> Result<BTreeMap<String, Vec<String>>, crate::engine::EngineError> {
+    let docker = crate::engine::docker::DockerEngine::connect().await?;
+    let mut found = docker.by_label_value(crate::engine::render::LABEL_INSTALLATION).await?;
     found.retain(|id, _| !id.is_empty());
     Ok(found)
 }

@@ -1,0 +1,294 @@
+//! Docker hosts: one connection per engine, made on first use and kept for the command; what
+//! each host has room for; where a new customer goes.
+//!
+//! A host that does not answer costs one connection attempt (bounded at 10 s) per command, and
+//! only the work on its customers fails: everything else goes on.
+
+pub mod local;
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use super::EngineError;
+use super::docker::{DockerEngine, EngineResources, FleetContainer};
+use crate::domain::customer::Customer;
+use crate::domain::host::{self, Host, LOCAL, Room};
+use crate::store::Store;
+
+/// How long a host that did not answer is taken as down before it is tried again.
+pub const RETRY_AFTER: Duration = Duration::from_secs(30);
+
+/// Where a customer runs: `None` is the local engine.
+pub type HostKey = Option<i64>;
+
+/// The engines of this installation, connected on demand.
+pub struct Engines {
+    hosts: BTreeMap<i64, Host>,
+    /// Connections made (or refused) so far; a refusal is kept for [`RETRY_AFTER`], so a dead
+    /// host costs one attempt per command and a long-lived monitor notices it come back.
+    connected: RefCell<HashMap<HostKey, Result<DockerEngine, (String, Instant)>>>,
+}
+
+impl Engines {
+    /// The engines the database knows, none connected yet.
+    pub fn new(store: &Store) -> Result<Self, EngineError> {
+        let hosts = store.hosts()?.into_iter().map(|h| (h.id, h)).collect();
+        Ok(Self { hosts, connected: RefCell::default() })
+    }
+
+    /// The engines for an operation. With no remote host recorded the local engine is connected
+    /// at once, so an unreachable engine fails the command before it changes anything (as
+    /// nbmsp of one host always did); remote hosts connect when first needed.
+    pub async fn connect(store: &Store) -> Result<Self, EngineError> {
+        let engines = Self::new(store)?;
+        if !engines.has_remote() {
+            engines.of(None).await?;
+        }
+        Ok(engines)
+    }
+
+    /// Only the local engine, already connected (tests and tools that need nothing else).
+    pub fn local(docker: DockerEngine) -> Self {
+        Self { hosts: BTreeMap::new(), connected: RefCell::new(HashMap::from([(None, Ok(docker))])) }
+    }
+
+    /// Every host: the local engine first, then the records by name.
+    pub fn keys(&self) -> Vec<HostKey> {
+        std::iter::once(None).chain(self.hosts.keys().map(|id| Some(*id))).collect()
+    }
+
+    /// Whether any host besides the local engine is recorded.
+    pub fn has_remote(&self) -> bool {
+        !self.hosts.is_empty()
+    }
+
+    /// The record of a remote host.
+    pub fn host(&self, key: HostKey) -> Option<&Host> {
+        key.and_then(|id| self.hosts.get(&id))
+    }
+
+    /// A host's name for people.
+    pub fn name(&self, key: HostKey) -> String {
+        self.host(key).map_or_else(|| LOCAL.to_string(), |h| h.name.clone())
+    }
+
+    /// The engine of `key`, connecting on first use.
+    pub async fn of(&self, key: HostKey) -> Result<DockerEngine, EngineError> {
+        match self.connected.borrow().get(&key) {
+            Some(Ok(d)) => return Ok(d.clone()),
+            Some(Err((detail, at))) if at.elapsed() < RETRY_AFTER => return Err(self.unreachable(key, detail.clone())),
+            _ => {}
+        }
+        let made = match key {
+            None => DockerEngine::connect().await,
+            Some(id) => match self.hosts.get(&id) {
+                Some(h) => DockerEngine::connect_to(h).await,
+                None => Err(EngineError::Docker(format!("host #{id} is not recorded (removed meanwhile?)"))),
+            },
+        };
+        let kept = made.as_ref().map(Clone::clone).map_err(|e| (e.to_string(), Instant::now()));
+        self.connected.borrow_mut().insert(key, kept);
+        made
+    }
+
+    /// The engine the customer's containers run on.
+    pub async fn for_customer(&self, c: &Customer) -> Result<DockerEngine, EngineError> {
+        self.of(c.host_id).await
+    }
+
+    /// Docker API requests made through every connection so far.
+    pub fn api_calls(&self) -> u64 {
+        self.connected.borrow().values().filter_map(|c| c.as_ref().ok()).map(DockerEngine::api_calls).sum()
+    }
+
+    /// Container events of this installation from every host that answers, merged.
+    pub async fn fleet_events(
+        &self,
+        installation: &str,
+    ) -> impl futures_util::Stream<Item = Result<String, EngineError>> + 'static {
+        let mut streams = Vec::new();
+        for key in self.keys() {
+            if let Ok(d) = self.of(key).await {
+                streams.push(Box::pin(d.fleet_events(installation)));
+            }
+        }
+        futures_util::stream::select_all(streams)
+    }
+
+    /// Every container of this installation on every host (one list call per host, all at
+    /// once), each with its host; hosts that did not answer come back apart with the reason.
+    pub async fn list_fleet(&self, installation: &str) -> (Vec<(HostKey, FleetContainer)>, Vec<(HostKey, String)>) {
+        let asks = self.keys().into_iter().map(|key| async move {
+            let listed = match self.of(key).await {
+                Ok(d) => d.list_fleet(installation).await,
+                Err(e) => Err(e),
+            };
+            (key, listed)
+        });
+        let mut found = Vec::new();
+        let mut down = Vec::new();
+        for (key, listed) in futures_util::future::join_all(asks).await {
+            match listed {
+                Ok(list) => found.extend(list.into_iter().map(|c| (key, c))),
+                Err(e) => down.push((key, e.to_string())),
+            }
+        }
+        (found, down)
+    }
+
+    /// Like [`Self::list_fleet`], but an installation of one host fails as before when its
+    /// engine does not answer, and a dead remote host is only logged (its customers are left
+    /// out of the answer; the monitor marks them).
+    pub async fn list_fleet_or_fail(&self, installation: &str) -> Result<Vec<(HostKey, FleetContainer)>, EngineError> {
+        let (found, down) = self.list_fleet(installation).await;
+        for (key, e) in down {
+            if key.is_none() && !self.has_remote() {
+                return Err(EngineError::Docker(e));
+            }
+            tracing::warn!("host {}: {e}", self.name(key));
+        }
+        Ok(found)
+    }
+
+    fn unreachable(&self, key: HostKey, detail: String) -> EngineError {
+        match key {
+            None => EngineError::Docker(detail),
+            Some(_) => EngineError::Docker(format!("host {} is unreachable: {detail}", self.name(key))),
+        }
+    }
+}
+
+/// One host as `host list` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HostStatus {
+    /// Name (`local` for this machine's engine).
+    pub name: String,
+    /// How nbmsp reaches it.
+    pub docker: String,
+    /// Public address (`None` for local: whatever this machine's is).
+    pub public_ip: Option<String>,
+    /// New customers go elsewhere.
+    pub draining: bool,
+    /// Engine release, when it answered.
+    pub version: Option<String>,
+    /// Why it did not answer.
+    pub error: Option<String>,
+    /// CPUs, memory and containers, when it answered.
+    pub resources: Option<EngineResources>,
+    /// Customers placed there.
+    pub customers: usize,
+    /// UDP ports of the range in use there.
+    pub udp_used: usize,
+    /// UDP ports of the range still free there.
+    pub udp_free: usize,
+    /// Memory its stacks take by layout (MB).
+    pub committed_mb: u64,
+}
+
+impl HostStatus {
+    /// As placement sees it.
+    pub fn room(&self, key: HostKey) -> Room {
+        Room {
+            host_id: key,
+            name: self.name.clone(),
+            draining: self.draining,
+            reachable: self.error.is_none(),
+            customers: self.customers,
+            udp_free: self.udp_free,
+            memory_mb: self.resources.map(|r| r.memory_mb),
+            committed_mb: self.committed_mb,
+        }
+    }
+}
+
+/// Asks every engine about itself, all at once (a dead host costs its own 10 s, not the
+/// others'), and counts what the database places on each.
+pub async fn statuses(store: &Store, engines: &Engines) -> Result<Vec<(HostKey, HostStatus)>, EngineError> {
+    let settings = store.settings()?;
+    let range = u32::from(settings.relay_port_count);
+    let placed = store.customers_by_host()?;
+    let asks = engines.keys().into_iter().map(|key| async move {
+        let answer = match engines.of(key).await {
+            Ok(d) => match (d.info().await, d.resources().await) {
+                (Ok(i), Ok(r)) => Ok((i.version, r)),
+                (Err(e), _) | (_, Err(e)) => Err(e.to_string()),
+            },
+            Err(e) => Err(e.to_string()),
+        };
+        (key, answer)
+    });
+    let answers = futures_util::future::join_all(asks).await;
+    Ok(answers
+        .into_iter()
+        .map(|(key, answer)| {
+            let here: Vec<_> = placed.iter().filter(|(h, _, _)| *h == key).collect();
+            let ports: BTreeSet<u16> = here.iter().filter_map(|(_, _, p)| *p).collect();
+            let udp_used = ports.len();
+            let record = engines.host(key);
+            let (version, resources, error) = match answer {
+                Ok((v, r)) => (Some(v), Some(r), None),
+                Err(e) => (None, None, Some(crate::domain::sanitize::terminal_safe(&e))),
+            };
+            let status = HostStatus {
+                name: engines.name(key),
+                docker: record.map_or_else(super::docker::docker_host, |h| h.docker.uri()),
+                public_ip: record.map(|h| h.public_ip.to_string()),
+                draining: record.is_some_and(|h| h.draining),
+                version,
+                error,
+                resources,
+                customers: here.len(),
+                udp_used,
+                // Ports are unique across the installation today, so a port another host
+                // holds is not free here either.
+                udp_free: usize::try_from(range).unwrap_or(usize::MAX).saturating_sub(
+                    placed.iter().filter(|(_, _, p)| p.is_some()).count(),
+                ),
+                committed_mb: here.iter().map(|(_, layout, _)| host::stack_memory_mb(*layout)).sum(),
+            };
+            (key, status)
+        })
+        .collect())
+}
+
+/// Where new customers go: `wanted` (a host name, `local` included) when given — refused while
+/// that host drains — else, one by one, the host with room (each placed customer counts for
+/// the next). Without any recorded host it is the local engine, with no engine asked (an
+/// installation of one host works as before).
+pub async fn place(
+    store: &Store,
+    wanted: Option<&str>,
+    layouts: &[crate::domain::customer::Layout],
+) -> Result<Vec<HostKey>, EngineError> {
+    if let Some(name) = wanted {
+        let key = store.host_id_for(name)?;
+        if let Some(id) = key
+            && store.host(id)?.draining
+        {
+            return Err(EngineError::Docker(format!(
+                "host {name} is draining: nothing new goes there (`nbmsp host drain {name} --off` opens it again)"
+            )));
+        }
+        return Ok(vec![key; layouts.len()]);
+    }
+    let engines = Engines::new(store)?;
+    if !engines.has_remote() {
+        return Ok(vec![None; layouts.len()]);
+    }
+    let mut rooms: Vec<Room> = statuses(store, &engines).await?.iter().map(|(key, s)| s.room(*key)).collect();
+    let mut out = Vec::with_capacity(layouts.len());
+    for layout in layouts {
+        let need = host::stack_memory_mb(*layout);
+        let chosen = host::place(&rooms, need).map_err(|e| EngineError::Docker(e.to_string()))?.host_id;
+        if let Some(r) = rooms.iter_mut().find(|r| r.host_id == chosen) {
+            r.customers += 1;
+            r.committed_mb += need;
+            r.udp_free = r.udp_free.saturating_sub(1);
+        }
+        out.push(chosen);
+    }
+    Ok(out)
+}
