@@ -279,10 +279,9 @@ pub async fn logs(
     service: Option<String>,
 ) -> CliResult {
     // The customer's own host's engine: its logs are there.
-    let (containers, docker) = with_ops(g, store, session, async |ops| {
-        Ok((ops.containers(c).await?, ops.engines.for_customer(c).await?))
-    })
-    .await?;
+    let (containers, docker) =
+        with_ops(g, store, session, async |ops| Ok((ops.containers(c).await?, ops.engines.for_customer(c).await?)))
+            .await?;
     let containers: Vec<_> =
         containers.into_iter().filter(|x| service.as_deref().is_none_or(|s| x.service == s)).collect();
     if containers.is_empty() {

@@ -60,6 +60,9 @@ pub struct AddArgs {
     /// SSH private key (ssh://; else your SSH configuration decides)
     #[arg(long, value_name = "FILE")]
     ssh_key: Option<PathBuf>,
+    /// Where customers' instance files go on that host [default: the data_dir setting]
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<String>,
 }
 
 /// Runs a `host` subcommand.
@@ -78,14 +81,14 @@ pub async fn run(g: &GlobalArgs, cmd: HostCommand) -> CliResult {
         }
         HostCommand::Show { name } => show(g, &store, &name).await,
         HostCommand::Drain { name, off } => {
-            let h = store.set_draining(&session, &name, !off)?;
+            store.set_draining(&session, &name, !off)?;
             if g.json {
-                return output::json(&h);
+                return output::json(&serde_json::json!({ "host": name, "draining": !off }));
             }
-            if h.draining {
-                println!("host {} is draining: new customers go elsewhere", h.name);
+            if off {
+                println!("host {name} takes new customers again");
             } else {
-                println!("host {} takes new customers again", h.name);
+                println!("host {name} is draining: new customers go elsewhere");
             }
             Ok(())
         }
@@ -115,7 +118,14 @@ async fn add(g: &GlobalArgs, store: &crate::store::Store, session: &crate::store
         (Some(ca), Some(cert), Some(key)) => Some(TlsFiles { ca, cert, key }),
         _ => None,
     };
-    let new = NewHost { name: a.name, docker: a.docker, tls, ssh_key: absolute(a.ssh_key)?, public_ip: a.public_ip };
+    let new = NewHost {
+        name: a.name,
+        docker: a.docker,
+        tls,
+        ssh_key: absolute(a.ssh_key)?,
+        public_ip: a.public_ip,
+        data_dir: a.data_dir,
+    };
     let (docker, public_ip) = new.validate()?;
     // Recorded only once its engine answers: a typo is caught now, not at the first deploy.
     let probe = crate::domain::host::Host {
@@ -125,6 +135,7 @@ async fn add(g: &GlobalArgs, store: &crate::store::Store, session: &crate::store
         tls: new.tls.clone(),
         ssh_key: new.ssh_key.clone(),
         public_ip,
+        data_dir: new.data_dir.clone(),
         draining: false,
     };
     let engine = DockerEngine::connect_to(&probe).await?;
@@ -146,12 +157,8 @@ async fn show(g: &GlobalArgs, store: &crate::store::Store, name: &str) -> CliRes
         .find(|(k, _)| *k == key)
         .map(|(_, s)| s)
         .ok_or_else(|| CliError::new(ErrorKind::NotFound, format!("no host named '{name}'")))?;
-    let customers: Vec<String> = store
-        .customers(&Default::default())?
-        .into_iter()
-        .filter(|c| c.host_id == key)
-        .map(|c| c.subdomain)
-        .collect();
+    let customers: Vec<String> =
+        store.customers(&Default::default())?.into_iter().filter(|c| c.host_id == key).map(|c| c.subdomain).collect();
     if g.json {
         return output::json(&serde_json::json!({ "host": status, "customers": customers }));
     }
@@ -186,7 +193,17 @@ fn table(list: &[HostStatus]) -> String {
         })
         .collect();
     output::table(
-        &["HOST", "DOCKER", "ADDRESS", "PUBLIC IP", "CUSTOMERS", "CONTAINERS", "MEMORY (STACKS/HOST)", "CPUS", "UDP USED/FREE"],
+        &[
+            "HOST",
+            "DOCKER",
+            "ADDRESS",
+            "PUBLIC IP",
+            "CUSTOMERS",
+            "CONTAINERS",
+            "MEMORY (STACKS/HOST)",
+            "CPUS",
+            "UDP USED/FREE",
+        ],
         &rows,
     )
 }

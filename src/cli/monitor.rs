@@ -6,8 +6,8 @@ use std::time::Duration;
 use clap::{Args, Subcommand};
 
 use super::{CliError, CliResult, GlobalArgs, auth, output};
-use crate::engine::hosts::Engines;
 use crate::engine::fleet::monitor::{Monitor, MonitorEvent};
+use crate::engine::hosts::Engines;
 
 /// `nbmsp monitor` options.
 #[derive(Debug, Args)]

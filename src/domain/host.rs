@@ -122,6 +122,8 @@ pub struct Host {
     pub ssh_key: Option<String>,
     /// The address customers' DNS points to and STUN is checked at.
     pub public_ip: IpAddr,
+    /// Where customers' instance files live on that host (else the `data_dir` setting).
+    pub data_dir: Option<String>,
     /// Being emptied: new customers are never placed here.
     pub draining: bool,
 }
@@ -139,6 +141,8 @@ pub struct NewHost {
     pub ssh_key: Option<String>,
     /// Public address.
     pub public_ip: String,
+    /// Instance files' root on that host, when not the `data_dir` setting.
+    pub data_dir: Option<String>,
 }
 
 impl NewHost {
@@ -162,6 +166,11 @@ impl NewHost {
         }
         if self.ssh_key.is_some() && !matches!(docker, DockerAddress::Ssh { .. }) {
             return Err(ValidationError::new("ssh_key", "an SSH key is for ssh:// engines only"));
+        }
+        if let Some(d) = &self.data_dir
+            && (!d.starts_with('/') || d.chars().any(char::is_control) || d.split('/').any(|p| p == ".."))
+        {
+            return Err(ValidationError::new("data_dir", "must be an absolute path without '..'"));
         }
         let public_ip = self
             .public_ip
@@ -297,8 +306,15 @@ mod tests {
         ] {
             assert_eq!(DockerAddress::parse(typed).unwrap().uri(), uri);
         }
-        for bad in ["ssh://10.0.0.2", "tcp://10.0.0.3", "http://x:1", "ssh://a b@x", "unix://rel", "tcp://:2376", "ssh://r@x:0"]
-        {
+        for bad in [
+            "ssh://10.0.0.2",
+            "tcp://10.0.0.3",
+            "http://x:1",
+            "ssh://a b@x",
+            "unix://rel",
+            "tcp://:2376",
+            "ssh://r@x:0",
+        ] {
             assert!(DockerAddress::parse(bad).is_err(), "{bad}");
         }
     }
@@ -311,6 +327,7 @@ mod tests {
             tls: None,
             ssh_key: None,
             public_ip: "203.0.113.7".into(),
+            data_dir: None,
         };
         assert!(h.validate().unwrap_err().to_string().contains("root"));
         assert!(NewHost { name: "local".into(), docker: "ssh://r@x".into(), ..h.clone() }.validate().is_err());

@@ -133,7 +133,7 @@ pub async fn check(
     network: &str,
     stun: Option<(u16, Duration)>,
 ) -> Result<HealthReport, EngineError> {
-    let client = super::npm::http_client_with(PROBE_TIMEOUT)?;
+    let client = docker.http_client(PROBE_TIMEOUT).await?;
     let mut containers = Vec::new();
     let mut missing = Vec::new();
     for svc in super::render::services(layout) {
@@ -160,7 +160,7 @@ pub async fn check(
             };
             let url = format!("http://{ip}:{}{}", e.port, e.path);
             let (ok, detail) = match e.probe {
-                Probe::WebSocket => websocket(&ip, e.port, e.path).await,
+                Probe::WebSocket => websocket(docker, &ip, e.port, e.path).await,
                 Probe::Page | Probe::InstanceApi => page(client, &url, e.probe).await,
             };
             EndpointCheck { name, url, ok, detail }
@@ -220,10 +220,10 @@ async fn page(client: &reqwest::Client, url: &str, probe: Probe) -> (bool, Strin
 
 /// Opens a WebSocket handshake on `ip:port` `path` and reports whether it was accepted (101).
 /// Written out by hand: it is a dozen lines of HTTP/1.1 and needs no WebSocket client.
-async fn websocket(ip: &str, port: u16, path: &str) -> (bool, String) {
+async fn websocket(docker: &DockerEngine, ip: &str, port: u16, path: &str) -> (bool, String) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let attempt = async {
-        let mut s = tokio::net::TcpStream::connect((ip, port)).await.map_err(|_| "not answering (still starting?)")?;
+        let mut s = docker.connect_tcp(ip, port).await.map_err(|_| "not answering (still starting?)")?;
         let key = base64::Engine::encode(
             &base64::engine::general_purpose::STANDARD,
             crate::store::crypto::random_bytes::<16>().map_err(|_| "no randomness")?,

@@ -109,10 +109,15 @@ pub fn drop_previous(dir: &Path) {
 /// Puts snapshotted files back.
 pub fn restore(dir: &Path, saved: &[(&'static str, Vec<u8>)]) -> Result<(), EngineError> {
     for (name, content) in saved {
-        let mode = if name.ends_with(".yml") || name.contains("dashboard") { 0o644 } else { 0o600 };
-        write_atomic(&dir.join(name), content, mode)?;
+        write_atomic(&dir.join(name), content, restored_mode(name))?;
     }
     Ok(())
+}
+
+/// The mode a file put back from a snapshot gets: the compose file and the dashboard's
+/// settings are readable, everything else holds secrets.
+pub fn restored_mode(name: &str) -> u32 {
+    if name.ends_with(".yml") || name.contains("dashboard") { 0o644 } else { 0o600 }
 }
 
 /// Removes the instance directory. With `purge_data` the customer's data goes too; without, it

@@ -331,7 +331,8 @@ pub fn render_customer(
     udp_port: u16,
     template_dir: Option<PathBuf>,
 ) -> Result<RenderedStack, EngineError> {
-    let settings = store.settings()?;
+    // On a remote host the compose file names that host's paths.
+    let (settings, _) = crate::engine::hosts::files::settings_for(store, customer)?;
     let secrets = ensure_secrets(store, vault, customer.id)?;
     let installation = store.installation_id()?;
     Ok(render(&RenderInput {

@@ -6,8 +6,7 @@ use super::{Result, Store, StoreError, fmt_time, now, parse_time, parse_word};
 use crate::domain::audit::{AuditStatus, NewAuditEntry};
 use crate::domain::customer::{Customer, CustomerPatch, CustomerRef, CustomerStatus, NewCustomer};
 
-const COLUMNS: &str =
-    "id, name, company, subdomain, email, max_devices, notes, layout, status, status_reason, created_at, updated_at, host_id";
+const COLUMNS: &str = "id, name, company, subdomain, email, max_devices, notes, layout, status, status_reason, created_at, updated_at, host_id";
 
 /// Which customers to list.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

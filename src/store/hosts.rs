@@ -8,7 +8,10 @@ use crate::domain::audit::{AuditStatus, NewAuditEntry};
 use crate::domain::host::{DockerAddress, Host, LOCAL, NewHost, TlsFiles};
 use crate::domain::user::Permission;
 
-const COLUMNS: &str = "id, name, docker, tls_ca, tls_cert, tls_key, ssh_key, public_ip, draining";
+/// The meta key that holds whether the local engine drains.
+const LOCAL_DRAINING: &str = "local_draining";
+
+const COLUMNS: &str = "id, name, docker, tls_ca, tls_cert, tls_key, ssh_key, public_ip, draining, data_dir";
 
 fn host(r: &Row<'_>) -> rusqlite::Result<(Host, String)> {
     let docker: String = r.get(2)?;
@@ -26,6 +29,7 @@ fn host(r: &Row<'_>) -> rusqlite::Result<(Host, String)> {
         ssh_key: r.get(6)?,
         public_ip: ip.parse().unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED)),
         draining: r.get(8)?,
+        data_dir: r.get(9)?,
     };
     Ok((host, docker))
 }
@@ -35,6 +39,9 @@ fn parsed((mut h, docker): (Host, String)) -> Result<Host> {
         .map_err(|e| StoreError::Corrupt { table: "hosts", detail: format!("{docker:?}: {e}") })?;
     Ok(h)
 }
+
+/// A customer as placement counts it: its host (`None`: local), layout and UDP port.
+pub type Placed = (Option<i64>, crate::domain::customer::Layout, Option<u16>);
 
 impl Store {
     /// Records a host (admins only). The caller has checked that its engine answers.
@@ -49,8 +56,8 @@ impl Store {
             }
             let tls = new.tls.as_ref();
             conn.execute(
-                "INSERT INTO hosts (name, docker, tls_ca, tls_cert, tls_key, ssh_key, public_ip, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                "INSERT INTO hosts (name, docker, tls_ca, tls_cert, tls_key, ssh_key, public_ip, created_at, data_dir)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                 params![
                     new.name,
                     docker.uri(),
@@ -59,7 +66,8 @@ impl Store {
                     tls.map(|t| &t.key),
                     new.ssh_key,
                     public_ip.to_string(),
-                    fmt_time(now())
+                    fmt_time(now()),
+                    new.data_dir
                 ],
             )?;
             Ok(())
@@ -78,16 +86,21 @@ impl Store {
 
     /// The host with this id.
     pub fn host(&self, id: i64) -> Result<Host> {
-        let row = self.conn.query_row(&format!("SELECT {COLUMNS} FROM hosts WHERE id = ?1"), params![id], host).optional()?;
+        let row =
+            self.conn.query_row(&format!("SELECT {COLUMNS} FROM hosts WHERE id = ?1"), params![id], host).optional()?;
         parsed(row.ok_or_else(|| StoreError::NotFound(format!("no host with id {id}")))?)
     }
 
     /// The host with this name (`local` is not a record: see [`LOCAL`]).
     pub fn host_named(&self, name: &str) -> Result<Host> {
-        let row =
-            self.conn.query_row(&format!("SELECT {COLUMNS} FROM hosts WHERE name = ?1"), params![name], host).optional()?;
+        let row = self
+            .conn
+            .query_row(&format!("SELECT {COLUMNS} FROM hosts WHERE name = ?1"), params![name], host)
+            .optional()?;
         parsed(row.ok_or_else(|| {
-            StoreError::NotFound(format!("no host named '{name}'; `nbmsp host list` shows them ('{LOCAL}' is this machine's engine)"))
+            StoreError::NotFound(format!(
+                "no host named '{name}'; `nbmsp host list` shows them ('{LOCAL}' is this machine's engine)"
+            ))
         })?)
     }
 
@@ -97,13 +110,25 @@ impl Store {
     }
 
     /// Stops (or resumes) placing new customers on a host (operators and admins).
-    pub fn set_draining(&self, session: &Session, name: &str, draining: bool) -> Result<Host> {
+    /// `local` (this machine's engine) drains too: it has no record, its flag is kept apart.
+    pub fn set_draining(&self, session: &Session, name: &str, draining: bool) -> Result<()> {
         session.require(Permission::Operate, "drain hosts")?;
-        let h = self.host_named(name)?;
-        self.conn.execute("UPDATE hosts SET draining = ?1 WHERE id = ?2", params![draining, h.id])?;
+        if name == LOCAL {
+            self.set_meta(LOCAL_DRAINING, if draining { "1" } else { "0" })?;
+        } else {
+            let h = self.host_named(name)?;
+            self.conn.execute("UPDATE hosts SET draining = ?1 WHERE id = ?2", params![draining, h.id])?;
+        }
         let what = if draining { "draining: nothing new is placed here" } else { "open for new customers again" };
-        self.host_audit(session, name, "host-drain", &format!("host {name} {what}"))?;
-        self.host(h.id)
+        self.host_audit(session, name, "host-drain", &format!("host {name} {what}"))
+    }
+
+    /// Whether the host `key` stands for (`None`: local) is draining.
+    pub fn host_draining(&self, key: Option<i64>) -> Result<bool> {
+        match key {
+            None => Ok(self.meta(LOCAL_DRAINING)?.as_deref() == Some("1")),
+            Some(id) => Ok(self.host(id)?.draining),
+        }
     }
 
     /// Forgets a host (admins only); refused while customers run there.
@@ -136,7 +161,7 @@ impl Store {
 
     /// Per host (`None`: local): customers there with their layout and UDP port, for placement
     /// and the hosts list.
-    pub fn customers_by_host(&self) -> Result<Vec<(Option<i64>, crate::domain::customer::Layout, Option<u16>)>> {
+    pub fn customers_by_host(&self) -> Result<Vec<Placed>> {
         let mut stmt = self.conn.prepare(
             "SELECT c.host_id, c.layout, d.relay_udp_port FROM customers c LEFT JOIN deployments d ON d.customer_id = c.id",
         )?;

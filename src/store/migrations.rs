@@ -236,6 +236,7 @@ pub const MIGRATIONS: &[&str] = &[
         tls_key    TEXT,
         ssh_key    TEXT,
         public_ip  TEXT NOT NULL,
+        data_dir   TEXT,
         draining   INTEGER NOT NULL DEFAULT 0 CHECK (draining IN (0, 1)),
         created_at TEXT NOT NULL
     );

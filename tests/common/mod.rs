@@ -5,6 +5,7 @@ pub mod docker;
 pub mod http;
 pub mod npm_standin;
 pub mod receiver;
+pub mod remote;
 pub mod tmux;
 pub mod worker;
 

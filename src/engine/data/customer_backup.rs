@@ -12,7 +12,7 @@ use crate::domain::deployment::DeploymentStatus;
 use crate::domain::settings::Settings;
 use crate::engine::ops::lifecycle::{Ops, Progress};
 use crate::engine::proxy::Proxy;
-use crate::engine::{EngineError, ports, render};
+use crate::engine::{EngineError, render};
 use crate::store::vault::customer_scope;
 
 /// What a backup wrote.
@@ -131,9 +131,9 @@ impl<P: Proxy> Ops<'_, P> {
         let deployment = self.store.deployment(customer_id)?;
         let scratch = Scratch::new(&settings.data_dir, "backup")?;
         let copy = scratch.0.join("instance");
-        let dir = render::instance_dir(&settings, &customer);
-        if dir.exists() {
-            self.copy_paused(&customer, &dir, &copy).await?;
+        let (dir, files) = crate::engine::hosts::files::instance_of(self.store, &customer)?;
+        if files.exists(&dir).await? {
+            self.copy_paused(&customer, &files, &dir, &copy).await?;
             let previous = copy.join(".nbmsp-previous");
             if previous.exists() {
                 std::fs::remove_dir_all(&previous).map_err(|e| EngineError::Files(e.to_string()))?;
@@ -206,13 +206,20 @@ impl<P: Proxy> Ops<'_, P> {
 
     /// Copies `dir` to `to` with the customer's running containers paused, and thaws them
     /// whatever the copy did.
-    async fn copy_paused(&self, customer: &Customer, dir: &Path, to: &Path) -> Result<(), EngineError> {
+    async fn copy_paused(
+        &self,
+        customer: &Customer,
+        files: &crate::engine::hosts::files::Files,
+        dir: &Path,
+        to: &Path,
+    ) -> Result<(), EngineError> {
         let running: Vec<String> =
             self.containers(customer).await?.into_iter().filter(|c| c.state == "running").map(|c| c.name).collect();
         let mut paused = Vec::new();
         let mut result = Ok(());
+        let docker = self.engines.for_customer(customer).await?;
         for name in &running {
-            match self.engines.for_customer(&customer).await?.set_paused(name, true).await {
+            match docker.set_paused(name, true).await {
                 Ok(()) => paused.push(name),
                 Err(e) => {
                     result = Err(e);
@@ -221,11 +228,10 @@ impl<P: Proxy> Ops<'_, P> {
             }
         }
         if result.is_ok() {
-            let (from, into) = (dir.to_path_buf(), to.to_path_buf());
-            result = crate::engine::blocking(move || tree::copy_tree(&from, &into)).await;
+            result = files.copy_out(dir, to).await;
         }
         for name in paused {
-            if let Err(e) = self.engines.for_customer(&customer).await?.set_paused(name, false).await {
+            if let Err(e) = docker.set_paused(name, false).await {
                 result = result.and(Err(e));
             }
         }
@@ -241,6 +247,18 @@ impl<P: Proxy> Ops<'_, P> {
         file: &Path,
         subdomain: Option<&str>,
         passphrase: Option<&str>,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<RestoreSummary, EngineError> {
+        self.restore_on(file, subdomain, passphrase, None, progress).await
+    }
+
+    /// [`Self::restore`] onto a chosen host (`None`: this machine's engine).
+    pub async fn restore_on(
+        &self,
+        file: &Path,
+        subdomain: Option<&str>,
+        passphrase: Option<&str>,
+        host: crate::engine::hosts::HostKey,
         progress: &mut dyn FnMut(Progress),
     ) -> Result<RestoreSummary, EngineError> {
         crate::store::auth::require_role(self.role, crate::domain::user::needed_for("restore"), "restore customers")?;
@@ -266,14 +284,18 @@ impl<P: Proxy> Ops<'_, P> {
             ))
             .into());
         }
-        let dir = Path::new(&settings.data_dir).join(&new.subdomain);
-        if dir.exists() {
+        // Where it will run decides where its files go: checked before anything is created.
+        let (there, files) = crate::engine::hosts::files::settings_on(self.store, host)?;
+        let dir = Path::new(&there.data_dir).join(&new.subdomain);
+        if files.exists(&dir).await? {
             return Err(EngineError::Files(format!(
                 "{} exists already: move it away, or restore under another name with --subdomain",
-                dir.display()
+                files.describe(&dir)
             )));
         }
         let customer = self.store.create_customer(self.actor, &new)?;
+        self.store.set_customer_host(customer.id, host)?;
+        let customer = self.store.customer(customer.id)?;
         let scope = customer_scope(customer.id);
         let restored = async {
             for (name, value) in &secrets {
@@ -287,8 +309,12 @@ impl<P: Proxy> Ops<'_, P> {
                     port_changed_from: None,
                 });
             };
-            let (from, into) = (scratch.0.join("instance"), dir.clone());
-            crate::engine::blocking(move || tree::move_dir(&from, &into)).await?;
+            if files.is_remote() {
+                files.copy_in(&scratch.0.join("instance"), &dir).await?;
+            } else {
+                let (from, into) = (scratch.0.join("instance"), dir.clone());
+                crate::engine::blocking(move || tree::move_dir(&from, &into)).await?;
+            }
             let port = self.locked(customer.id, "restore", self.restore_stack(&customer, d, progress)).await?;
             Ok(RestoreSummary {
                 customer_id: customer.id,
@@ -315,13 +341,14 @@ impl<P: Proxy> Ops<'_, P> {
         let settings = self.store.settings()?;
         let journal = self.store.journal_begin(customer.id, &customer.subdomain, "deploy", self.actor)?;
         let result = async {
+            let free = self.port_check(customer).await?;
             let port = self.store.allocate_deployment_preferring(
                 customer.id,
                 &render::prefix(customer),
                 d.udp_port,
                 settings.relay_base_port,
                 settings.relay_port_count,
-                ports::udp_port_free,
+                free,
             )?;
             if let Some(user) = &d.owner_user_id {
                 let expires = d.pat_expires_at.as_deref().and_then(|t| crate::store::parse_time("backup", t).ok());

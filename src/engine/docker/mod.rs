@@ -34,8 +34,19 @@ pub struct DockerEngine {
     host: String,
     /// Where ports this engine publishes answer: this machine, or the remote host's public IP.
     published_at: String,
+    /// For a recorded host: the record, and (for ssh://) the tunnel its containers are reached
+    /// through, opened on first use and shared by clones.
+    remote: Option<std::sync::Arc<Remote>>,
     /// API requests made through this connection (shared by clones), for the monitor's figures.
     calls: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+/// A recorded host behind a connection.
+#[derive(Debug)]
+struct Remote {
+    host: crate::domain::host::Host,
+    /// Its ssh process lives as long as the connection.
+    tunnel: tokio::sync::OnceCell<Result<crate::engine::hosts::ssh::Tunnel, String>>,
 }
 
 /// One container of the fleet as a single list call reports it.
@@ -138,7 +149,7 @@ impl DockerEngine {
         let host = docker_host();
         let docker = Docker::connect_with_host(&host)
             .map_err(|e| EngineError::DockerUnreachable { host: host.clone(), detail: e.to_string() })?;
-        Self::negotiate(docker, host, crate::engine::health::stun_host()).await
+        Self::negotiate(docker, host, crate::engine::health::stun_host(), None).await
     }
 
     /// Connects to a recorded host's engine: `ssh://` through the system's OpenSSH (which runs
@@ -165,10 +176,16 @@ impl DockerEngine {
             (DockerAddress::Unix { .. }, _) => Docker::connect_with_unix(&uri, 120, version),
         }
         .map_err(|e| unreachable(e.to_string()))?;
-        Self::negotiate(docker, uri.clone(), target.public_ip.to_string()).await
+        let remote = Remote { host: target.clone(), tunnel: Default::default() };
+        Self::negotiate(docker, uri.clone(), target.public_ip.to_string(), Some(std::sync::Arc::new(remote))).await
     }
 
-    async fn negotiate(docker: Docker, host: String, published_at: String) -> Result<Self, EngineError> {
+    async fn negotiate(
+        docker: Docker,
+        host: String,
+        published_at: String,
+        remote: Option<std::sync::Arc<Remote>>,
+    ) -> Result<Self, EngineError> {
         let unreachable = |detail: String| EngineError::DockerUnreachable { host: host.clone(), detail };
         let docker = docker.with_timeout(Duration::from_secs(120));
         // negotiate_version asks the engine, so it also proves the engine answers; bound it so a
@@ -178,7 +195,46 @@ impl DockerEngine {
             .await
             .map_err(|_| unreachable("no answer within 10 s".into()))?
             .map_err(|e| unreachable(crate::engine::error_chain(&e)))?;
-        Ok(Self { docker, host, published_at, calls: Default::default() })
+        Ok(Self { docker, host, published_at, remote, calls: Default::default() })
+    }
+
+    /// The recorded host this connection goes to (`None`: the local engine).
+    pub fn remote_host(&self) -> Option<&crate::domain::host::Host> {
+        self.remote.as_ref().map(|r| &r.host)
+    }
+
+    /// The SOCKS tunnel to a remote host's Docker networks (`None` for the local engine, whose
+    /// networks this machine reaches directly). Opened on first use.
+    async fn tunnel(&self) -> Result<Option<std::net::SocketAddr>, EngineError> {
+        let Some(r) = &self.remote else { return Ok(None) };
+        let opened = r
+            .tunnel
+            .get_or_init(|| async { crate::engine::hosts::ssh::Tunnel::open(&r.host).await.map_err(|e| e.to_string()) })
+            .await;
+        match opened {
+            Ok(t) => Ok(Some(t.addr)),
+            Err(e) => Err(EngineError::Files(e.clone())),
+        }
+    }
+
+    /// An HTTP client that reaches this engine's containers by their addresses on its Docker
+    /// networks: directly here, through the SSH tunnel on a remote host.
+    pub async fn http_client(&self, timeout: Duration) -> Result<reqwest::Client, EngineError> {
+        match self.tunnel().await? {
+            None => crate::engine::npm::http_client_with(timeout),
+            Some(addr) => crate::engine::npm::http_client_via(timeout, &format!("socks5h://{addr}")),
+        }
+    }
+
+    /// A TCP connection to `ip:port` on this engine's Docker networks (see [`Self::http_client`]).
+    pub async fn connect_tcp(&self, ip: &str, port: u16) -> std::io::Result<tokio::net::TcpStream> {
+        match self.tunnel().await.map_err(std::io::Error::other)? {
+            None => tokio::net::TcpStream::connect((ip, port)).await,
+            Some(proxy) => tokio_socks::tcp::Socks5Stream::connect(proxy, (ip, port))
+                .await
+                .map(tokio_socks::tcp::Socks5Stream::into_inner)
+                .map_err(std::io::Error::other),
+        }
     }
 
     /// The address its published ports (the customers' UDP ports) answer at.

@@ -187,20 +187,19 @@ pub async fn check(ops: &Ops<'_, AnyProxy>, purge: &[String]) -> Result<Vec<Find
             .get(&c.id)
             .map(|l| l.iter().filter(|(host, _)| *host == c.host_id).map(|(_, x)| x).collect())
             .unwrap_or_default();
-        let dir = render::instance_dir(&settings, c);
+        // Its files are where its containers run (another host's data_dir for a remote one).
+        let (here, files) = crate::engine::hosts::files::settings_for(store, c)?;
+        let dir = render::instance_dir(&here, c);
         let missing: Vec<&str> =
             fleet::services(c.layout).iter().copied().filter(|s| !list.iter().any(|x| x.seen.service == *s)).collect();
-        let store_dir = render::store_dir(&settings, c);
-        if d.status != crate::domain::deployment::DeploymentStatus::Pending && !render::has_files(&store_dir) {
+        let store_dir = render::store_dir(&here, c);
+        if d.status != crate::domain::deployment::DeploymentStatus::Pending && !files.has_files(&store_dir).await? {
             // A redeploy here would start NetBird empty (its owner claimable by anyone) and
             // bury the real data wherever it went: never offered, whatever else is wrong.
             out.push(Finding {
                 kind: "data_missing",
                 subject: c.subdomain.clone(),
-                detail: format!(
-                    "deployed, but NetBird's data at {} is missing or empty",
-                    store_dir.display()
-                ),
+                detail: format!("deployed, but NetBird's data at {} is missing or empty", files.describe(&store_dir)),
                 fix: format!(
                     "find the data: if data_dir ({}) was changed by hand, set it back and use `nbmsp migrate data-dir`; \
                      if it is lost, `nbmsp customer restore FILE` from a backup",
@@ -211,7 +210,7 @@ pub async fn check(ops: &Ops<'_, AnyProxy>, purge: &[String]) -> Result<Vec<Find
             });
             continue;
         }
-        if !dir.join("docker-compose.yml").exists() {
+        if !files.exists(&dir.join("docker-compose.yml")).await? {
             out.push(finding(
                 "missing_files",
                 c.subdomain.clone(),

@@ -15,7 +15,7 @@ use crate::domain::customer::CustomerStatus;
 use crate::engine::fleet::bulk::BulkResult;
 use crate::engine::ops::lifecycle::{Ops, Progress};
 use crate::engine::proxy::Proxy;
-use crate::engine::{instance, render};
+use crate::engine::render;
 
 /// How to roll out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -205,8 +205,8 @@ async fn upgrade_locked<P: Proxy>(
     progress: &mut dyn FnMut(Progress),
 ) -> Result<String, EngineError> {
     let c = ops.store.customer(id)?;
-    let dir = render::instance_dir(&ops.store.settings()?, &c);
-    let saved = instance::snapshot(&dir, &render::all_file_names());
+    let (dir, files) = crate::engine::hosts::files::instance_of(ops.store, &c)?;
+    let saved = files.read(&dir, &render::all_file_names()).await?;
     ops.redeploy_now(id, progress).await?;
     let report = ops.health(id).await?;
     if report.healthy {

@@ -4,7 +4,9 @@
 //! A host that does not answer costs one connection attempt (bounded at 10 s) per command, and
 //! only the work on its customers fails: everything else goes on.
 
+pub mod files;
 pub mod local;
+pub mod ssh;
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -24,12 +26,15 @@ pub const RETRY_AFTER: Duration = Duration::from_secs(30);
 /// Where a customer runs: `None` is the local engine.
 pub type HostKey = Option<i64>;
 
+/// A connection made, or why not and when that was found.
+type Connection = Result<DockerEngine, (String, Instant)>;
+
 /// The engines of this installation, connected on demand.
 pub struct Engines {
     hosts: BTreeMap<i64, Host>,
     /// Connections made (or refused) so far; a refusal is kept for [`RETRY_AFTER`], so a dead
     /// host costs one attempt per command and a long-lived monitor notices it come back.
-    connected: RefCell<HashMap<HostKey, Result<DockerEngine, (String, Instant)>>>,
+    connected: RefCell<HashMap<HostKey, Connection>>,
 }
 
 impl Engines {
@@ -210,6 +215,7 @@ pub async fn statuses(store: &Store, engines: &Engines) -> Result<Vec<(HostKey, 
     let settings = store.settings()?;
     let range = u32::from(settings.relay_port_count);
     let placed = store.customers_by_host()?;
+    let local_draining = store.host_draining(None)?;
     let asks = engines.keys().into_iter().map(|key| async move {
         let answer = match engines.of(key).await {
             Ok(d) => match (d.info().await, d.resources().await) {
@@ -236,7 +242,7 @@ pub async fn statuses(store: &Store, engines: &Engines) -> Result<Vec<(HostKey, 
                 name: engines.name(key),
                 docker: record.map_or_else(super::docker::docker_host, |h| h.docker.uri()),
                 public_ip: record.map(|h| h.public_ip.to_string()),
-                draining: record.is_some_and(|h| h.draining),
+                draining: record.map_or(local_draining, |h| h.draining),
                 version,
                 error,
                 resources,
@@ -244,9 +250,9 @@ pub async fn statuses(store: &Store, engines: &Engines) -> Result<Vec<(HostKey, 
                 udp_used,
                 // Ports are unique across the installation today, so a port another host
                 // holds is not free here either.
-                udp_free: usize::try_from(range).unwrap_or(usize::MAX).saturating_sub(
-                    placed.iter().filter(|(_, _, p)| p.is_some()).count(),
-                ),
+                udp_free: usize::try_from(range)
+                    .unwrap_or(usize::MAX)
+                    .saturating_sub(placed.iter().filter(|(_, _, p)| p.is_some()).count()),
                 committed_mb: here.iter().map(|(_, layout, _)| host::stack_memory_mb(*layout)).sum(),
             };
             (key, status)
@@ -265,9 +271,7 @@ pub async fn place(
 ) -> Result<Vec<HostKey>, EngineError> {
     if let Some(name) = wanted {
         let key = store.host_id_for(name)?;
-        if let Some(id) = key
-            && store.host(id)?.draining
-        {
+        if store.host_draining(key)? {
             return Err(EngineError::Docker(format!(
                 "host {name} is draining: nothing new goes there (`nbmsp host drain {name} --off` opens it again)"
             )));
@@ -275,7 +279,7 @@ pub async fn place(
         return Ok(vec![key; layouts.len()]);
     }
     let engines = Engines::new(store)?;
-    if !engines.has_remote() {
+    if !engines.has_remote() && !store.host_draining(None)? {
         return Ok(vec![None; layouts.len()]);
     }
     let mut rooms: Vec<Room> = statuses(store, &engines).await?.iter().map(|(key, s)| s.room(*key)).collect();

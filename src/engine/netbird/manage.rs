@@ -41,7 +41,7 @@ impl<P: Proxy> Ops<'_, P> {
     pub async fn netbird(&self, customer_id: i64, action: AdminAction) -> Result<AdminAnswer, EngineError> {
         crate::store::auth::require_role(self.role, action.permission(), action.describe())?;
         let customer = self.store.customer(customer_id)?;
-        let api_client = crate::engine::npm::http_client()?;
+        let api_client = self.api_client(&customer).await?;
         let result = async {
             let api = self.admin_api(&customer, &api_client).await?;
             self.perform(&customer, &api, &action).await

@@ -73,11 +73,24 @@ fn days_from_now(days: u32) -> Timestamp {
 }
 
 impl<P: Proxy> Ops<'_, P> {
+    /// An HTTP client that reaches the customer's containers on their Docker network (through
+    /// its host's SSH tunnel when that host is not this machine).
+    pub(crate) async fn api_client(&self, customer: &Customer) -> Result<reqwest::Client, EngineError> {
+        self.engines.for_customer(customer).await?.http_client(std::time::Duration::from_secs(30)).await
+    }
+
     /// The customer's management API, reached on the Docker network; a stopped or missing
     /// container is said as such, with the way to start it.
     pub(crate) async fn management_url(&self, customer: &Customer, network: &str) -> Result<String, EngineError> {
         let name = render::container_name(&render::prefix(customer), customer.layout.management_service());
-        let Some(c) = self.engines.for_customer(&customer).await?.inspect(&name, Some(network)).await?.filter(|c| c.state == "running") else {
+        let Some(c) = self
+            .engines
+            .for_customer(customer)
+            .await?
+            .inspect(&name, Some(network))
+            .await?
+            .filter(|c| c.state == "running")
+        else {
             return Err(EngineError::Unhealthy(format!(
                 "'{sub}' is not running ({name} is stopped or missing): start it with `nbmsp customer start {sub}`",
                 sub = customer.subdomain
@@ -101,7 +114,7 @@ impl<P: Proxy> Ops<'_, P> {
             return Ok(OwnerOutcome::Exists);
         }
         let base = self.management_url(customer, network).await?;
-        let client = crate::engine::npm::http_client()?;
+        let client = self.api_client(customer).await?;
         let settings = self.store.settings()?;
         let password = api::generate_password()?;
         let deadline = Instant::now() + SETUP_PATIENCE;
@@ -183,7 +196,7 @@ impl<P: Proxy> Ops<'_, P> {
         let settings = self.store.settings()?;
         let pat = self.stored_pat(&customer)?;
         let base = self.management_url(&customer, &settings.docker_network).await?;
-        let client = crate::engine::npm::http_client()?;
+        let client = self.api_client(&customer).await?;
         let result = async {
             let user = match self.store.deployment(customer_id)?.and_then(|d| d.owner_user_id) {
                 Some(u) => u,
@@ -226,7 +239,7 @@ impl<P: Proxy> Ops<'_, P> {
             }
             let network = self.store.settings()?.docker_network;
             let base = self.management_url(&customer, &network).await?;
-            let user = api::current_user(&crate::engine::npm::http_client()?, &base, token).await?;
+            let user = api::current_user(&self.api_client(&customer).await?, &base, token).await?;
             let scope = crate::store::vault::customer_scope(customer_id);
             self.store.put_secret(self.vault, &scope, OWNER_SECRETS[2], token)?;
             self.store.set_owner(customer_id, &user, None)?;
@@ -249,7 +262,7 @@ impl<P: Proxy> Ops<'_, P> {
         let pat = self.stored_pat(&customer)?;
         let settings = self.store.settings()?;
         let base = self.management_url(&customer, &settings.docker_network).await?;
-        let client = crate::engine::npm::http_client()?;
+        let client = self.api_client(&customer).await?;
         let count = api::devices(&client, &base, &pat, settings.min_client_version.as_deref()).await?;
         self.store.set_devices(customer_id, count.total, count.connected, count.outdated)?;
         Ok(DeviceUsage {

@@ -48,6 +48,22 @@ pub fn http_client_with(timeout: Duration) -> Result<reqwest::Client, EngineErro
         .map_err(|e| EngineError::Npm { url: String::new(), detail: format!("cannot build an HTTP client: {e}") })
 }
 
+/// [`http_client_with`] whose requests go through the proxy at `proxy` (e.g. `socks5h://…`).
+pub fn http_client_via(timeout: Duration, proxy: &str) -> Result<reqwest::Client, EngineError> {
+    crate::engine::install_crypto_provider();
+    let err = |e: reqwest::Error| EngineError::Npm {
+        url: String::new(),
+        detail: format!("cannot build an HTTP client: {e}"),
+    };
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(5).min(timeout))
+        .timeout(timeout)
+        .user_agent(concat!("nbmsp/", env!("CARGO_PKG_VERSION")))
+        .proxy(reqwest::Proxy::all(proxy).map_err(err)?)
+        .build()
+        .map_err(err)
+}
+
 /// Asks NPM at `url` (the admin URL, e.g. `http://127.0.0.1:81`) whether it is up.
 pub async fn probe(client: &reqwest::Client, url: &str) -> Result<NpmStatus, EngineError> {
     let err = |detail: String| EngineError::Npm { url: url.to_string(), detail };

@@ -12,11 +12,12 @@ use crate::domain::customer::{Customer, CustomerStatus};
 use crate::domain::deployment::{ContainerInfo, DeploymentStatus};
 use crate::engine::apply;
 use crate::engine::health;
+use crate::engine::hosts::files;
 use crate::engine::netbird::OwnerCredentials;
 use crate::engine::netbird::owner::OwnerOutcome;
 use crate::engine::proxy::Proxy;
 use crate::engine::render::{self, RenderedStack};
-use crate::engine::{EngineError, instance, ports};
+use crate::engine::{EngineError, ports};
 use crate::store::{Store, Vault};
 
 /// The steps of a deploy, in order; progress events name them.
@@ -296,19 +297,7 @@ impl<P: Proxy> Ops<'_, P> {
 
         progress(Progress::Started { step: Step::AllocatePort });
         let prefix = render::prefix(customer);
-        // The port must be free where the containers will run: on this machine a bind tells;
-        // on a remote host, the ports its engine already publishes.
-        let remote_taken = match customer.host_id {
-            None => None,
-            Some(_) => {
-                let docker = self.engines.for_customer(customer).await.map_err(|e| (Step::AllocatePort, e))?;
-                Some(docker.published_udp_ports().await.map_err(|e| (Step::AllocatePort, e))?)
-            }
-        };
-        let free = |p: u16| match &remote_taken {
-            None => ports::udp_port_free(p),
-            Some(taken) => !taken.contains(&p),
-        };
+        let free = self.port_check(customer).await.map_err(|e| (Step::AllocatePort, e))?;
         let port = self
             .store
             .allocate_deployment(customer.id, &prefix, settings.relay_base_port, settings.relay_port_count, free)
@@ -338,8 +327,9 @@ impl<P: Proxy> Ops<'_, P> {
         progress(Progress::Done { step: Step::Render, detail: format!("{} files", stack.files.len()) });
 
         progress(Progress::Started { step: Step::WriteFiles });
-        instance::write_files(&stack.instance_dir, &stack.files).map_err(at(Step::WriteFiles))?;
-        progress(Progress::Done { step: Step::WriteFiles, detail: stack.instance_dir.display().to_string() });
+        let (_, files) = files::settings_for(self.store, customer).map_err(at(Step::WriteFiles))?;
+        files.write(&stack.instance_dir, &stack.files).await.map_err(at(Step::WriteFiles))?;
+        progress(Progress::Done { step: Step::WriteFiles, detail: files.describe(&stack.instance_dir) });
 
         progress(Progress::Started { step: Step::Network });
         let docker = self.engines.for_customer(customer).await.map_err(at(Step::Network))?;
@@ -489,16 +479,29 @@ impl<P: Proxy> Ops<'_, P> {
         if let Err(e) = self.proxy.unregister(&record).await {
             progress(Progress::Note { text: format!("rollback: {e}") });
         }
-        if let Ok(settings) = self.store.settings() {
-            let dir = render::instance_dir(&settings, customer);
-            if let Err(e) = instance::remove(&dir, true) {
-                progress(Progress::Note { text: format!("rollback: {e}") });
-            }
+        if let Ok((dir, files)) = files::instance_of(self.store, customer)
+            && let Err(e) = files.remove(&dir).await
+        {
+            progress(Progress::Note { text: format!("rollback: {e}") });
         }
         if let Err(e) = self.store.delete_deployment(customer.id) {
             progress(Progress::Note { text: format!("rollback: {e}") });
         }
         progress(Progress::Note { text: "rolled back: no containers, files or port left".into() });
+    }
+
+    /// Whether a UDP port is free where the customer's containers run: on this machine a bind
+    /// tells; on a remote host, the ports its engine already publishes (nbmsp runs no program
+    /// of its own there to try a bind).
+    pub(crate) async fn port_check(&self, customer: &Customer) -> Result<impl Fn(u16) -> bool + use<P>, EngineError> {
+        let taken = match customer.host_id {
+            None => None,
+            Some(_) => Some(self.engines.for_customer(customer).await?.published_udp_ports().await?),
+        };
+        Ok(move |p: u16| match &taken {
+            None => ports::udp_port_free(p),
+            Some(taken) => !taken.contains(&p),
+        })
     }
 
     /// Names of the customer's containers on the engine, found by label (so containers of a

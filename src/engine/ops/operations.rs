@@ -10,7 +10,7 @@ use crate::domain::deployment::{ContainerInfo, ContainerStats, DeploymentStatus}
 use crate::engine::EngineError;
 use crate::engine::health::{self, HealthReport};
 use crate::engine::proxy::Proxy;
-use crate::engine::{instance, render};
+use crate::engine::render;
 
 fn stop_grace() -> Duration {
     Duration::from_secs(10)
@@ -53,7 +53,12 @@ impl<P: Proxy> Ops<'_, P> {
         let customer = self.store.customer(customer_id)?;
         self.require_deployed(&customer)?;
         let names = self.existing_names(&customer).await?;
-        let baseline = health::restart_baseline(&self.engines.for_customer(&customer).await?, &render::prefix(&customer), customer.layout).await?;
+        let baseline = health::restart_baseline(
+            &self.engines.for_customer(&customer).await?,
+            &render::prefix(&customer),
+            customer.layout,
+        )
+        .await?;
         // Servers first, dashboard last, as at deploy.
         for name in self.ordered(&customer, names) {
             self.engines.for_customer(&customer).await?.start(&name).await?;
@@ -96,7 +101,7 @@ impl<P: Proxy> Ops<'_, P> {
         let timeout = Duration::from_secs(settings.health_timeout_s);
         let port = self.store.deployment(customer.id)?.and_then(|d| d.relay_udp_port);
         let result = health::wait_ready(
-            &self.engines.for_customer(&customer).await?,
+            &self.engines.for_customer(customer).await?,
             &render::prefix(customer),
             customer.layout,
             &settings.docker_network,
@@ -149,7 +154,12 @@ impl<P: Proxy> Ops<'_, P> {
         let customer = self.store.customer(customer_id)?;
         self.require_deployed(&customer)?;
         let names = self.ordered(&customer, self.existing_names(&customer).await?);
-        let baseline = health::restart_baseline(&self.engines.for_customer(&customer).await?, &render::prefix(&customer), customer.layout).await?;
+        let baseline = health::restart_baseline(
+            &self.engines.for_customer(&customer).await?,
+            &render::prefix(&customer),
+            customer.layout,
+        )
+        .await?;
         for name in names.iter().rev() {
             self.engines.for_customer(&customer).await?.stop(name, stop_grace()).await?;
         }
@@ -167,10 +177,10 @@ impl<P: Proxy> Ops<'_, P> {
             self.store.journal_begin_with(customer_id, &customer.subdomain, "delete", self.actor, purge_data)?;
         let result = async {
             let settings = self.store.settings()?;
-            let dir = render::instance_dir(&settings, &customer);
+            let (dir, files) = crate::engine::hosts::files::instance_of(self.store, &customer)?;
             // What is kept is a backup that can be restored (config, data and the secrets that
             // open the data), taken before anything is removed.
-            let kept = if !purge_data && dir.exists() {
+            let kept = if !purge_data && files.exists(&dir).await? {
                 self.store.journal_step(journal, "back up")?;
                 let out =
                     crate::engine::data::customer_backup::backup_file(self.store, &settings, &customer, "deleted")?;
@@ -185,8 +195,7 @@ impl<P: Proxy> Ops<'_, P> {
             self.store.journal_step(journal, "remove proxy host")?;
             self.proxy.unregister(&self.proxy_record(customer_id)).await?;
             self.store.journal_step(journal, "remove files and data")?;
-            let gone = dir.clone();
-            crate::engine::blocking(move || instance::remove(&gone, true)).await?;
+            files.remove(&dir).await?;
             self.store.journal_step(journal, "remove records")?;
             self.store.delete_deployment(customer_id)?;
             self.store.delete_customer(self.actor, customer_id)?;
@@ -248,7 +257,8 @@ impl<P: Proxy> Ops<'_, P> {
         let containers: Vec<ContainerInfo> =
             self.containers(&customer).await?.into_iter().filter(ContainerInfo::is_up).collect();
         let docker = self.engines.for_customer(&customer).await?;
-        let samples = futures_util::future::join_all(containers.iter().map(|c| docker.stats(&c.name, &c.service))).await;
+        let samples =
+            futures_util::future::join_all(containers.iter().map(|c| docker.stats(&c.name, &c.service))).await;
         samples.into_iter().collect()
     }
 }

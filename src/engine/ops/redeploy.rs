@@ -5,6 +5,7 @@ use super::lifecycle::{DeployOutcome, Ops, Progress, Step};
 use crate::domain::audit::AuditStatus;
 use crate::domain::customer::{Customer, CustomerStatus};
 use crate::engine::EngineError;
+use crate::engine::hosts::files;
 use crate::engine::proxy::Proxy;
 use crate::engine::{apply, instance, render};
 
@@ -12,13 +13,21 @@ impl<P: Proxy> Ops<'_, P> {
     /// Puts back the files and containers a cancelled redeploy replaced (kept on disk while it
     /// ran), then drops that copy.
     pub(crate) async fn restore_interrupted_redeploy(&self, customer: &Customer) -> Result<(), EngineError> {
-        let dir = render::instance_dir(&self.store.settings()?, customer);
+        let (dir, _) = files::instance_of(self.store, customer)?;
+        let kept = self.previous_dir(customer)?;
         let all_files = render::all_file_names();
-        let saved = instance::load_previous(&dir, &all_files)
-            .ok_or_else(|| EngineError::Files(format!("{} holds no copy of the previous files", dir.display())))?;
+        let saved = instance::load_previous(&kept, &all_files)
+            .ok_or_else(|| EngineError::Files(format!("{} holds no copy of the previous files", kept.display())))?;
         self.restore_previous(customer, &dir, &saved).await?;
-        instance::drop_previous(&dir);
+        instance::drop_previous(&kept);
         Ok(())
+    }
+
+    /// Where a redeploy keeps the files it replaces until it ends: beside the instance files,
+    /// on this machine even when the customer runs on a remote host (the recovery that needs
+    /// them after a crash runs here).
+    fn previous_dir(&self, customer: &Customer) -> Result<std::path::PathBuf, EngineError> {
+        Ok(render::instance_dir(&self.store.settings()?, customer))
     }
 
     /// A redeploy for a caller that already holds the customer's lock (crash recovery).
@@ -43,10 +52,11 @@ impl<P: Proxy> Ops<'_, P> {
         })?;
         let port =
             deployment.relay_udp_port.ok_or_else(|| EngineError::Files("the deployment has no UDP port".into()))?;
-        let settings = self.store.settings()?;
+        let (settings, files) = files::settings_for(self.store, &customer)?;
         let dir = render::instance_dir(&settings, &customer);
         let store_dir = render::store_dir(&settings, &customer);
-        if !render::has_files(&store_dir) {
+        let kept = self.previous_dir(&customer)?;
+        if !files.has_files(&store_dir).await? {
             // Rendering again would point NetBird at an empty store: a fresh instance whose
             // owner anyone could claim, the real data orphaned wherever it went.
             return Err(EngineError::Files(format!(
@@ -60,17 +70,20 @@ impl<P: Proxy> Ops<'_, P> {
         let all_files = render::all_file_names();
         // An interrupted redeploy left the files it replaced on disk: those are the ones to go
         // back to, not the half-new ones in the instance dir.
-        let saved = instance::load_previous(&dir, &all_files).unwrap_or_else(|| instance::snapshot(&dir, &all_files));
+        let saved = match instance::load_previous(&kept, &all_files) {
+            Some(s) => s,
+            None => files.read(&dir, &all_files).await?,
+        };
         let journal = self.store.journal_begin(customer_id, &customer.subdomain, "redeploy", self.actor)?;
         // From here every way out closes the entry: a leaked `running` entry would be replayed
         // at the next start.
-        let started = instance::save_previous(&dir, &saved).and_then(|()| {
+        let started = instance::save_previous(&kept, &saved).and_then(|()| {
             self.store.set_customer_status(customer_id, CustomerStatus::Deploying, None)?;
             self.store.log_customer(self.actor, &customer, "redeploy", AuditStatus::Info, "redeploy started")?;
             Ok(())
         });
         if let Err(e) = started {
-            instance::drop_previous(&dir);
+            instance::drop_previous(&kept);
             self.store.journal_end(journal, "failed", &format!("redeploy could not start: {e}"))?;
             return Err(e);
         }
@@ -82,7 +95,7 @@ impl<P: Proxy> Ops<'_, P> {
         };
         match result {
             Ok(o) => {
-                instance::drop_previous(&dir);
+                instance::drop_previous(&kept);
                 self.store.journal_end(journal, "done", "redeployed")?;
                 Ok(o)
             }
@@ -100,7 +113,7 @@ impl<P: Proxy> Ops<'_, P> {
                 progress(Progress::Note { text: reason.clone() });
                 let status = if restored.is_ok() { CustomerStatus::Active } else { CustomerStatus::Error };
                 if restored.is_ok() {
-                    instance::drop_previous(&dir);
+                    instance::drop_previous(&kept);
                 }
                 self.store.journal_end(journal, "failed", &reason)?;
                 self.store.set_customer_status(customer_id, status, Some(&reason))?;
@@ -116,7 +129,9 @@ impl<P: Proxy> Ops<'_, P> {
         dir: &std::path::Path,
         saved: &[(&'static str, Vec<u8>)],
     ) -> Result<(), EngineError> {
-        instance::restore(dir, saved)?;
+        let (_, files) = files::settings_for(self.store, customer)?;
+        let docker = self.engines.for_customer(customer).await?;
+        files.put(dir, saved).await?;
         let compose = saved
             .iter()
             .find(|(n, _)| *n == "docker-compose.yml")
@@ -132,27 +147,19 @@ impl<P: Proxy> Ops<'_, P> {
         // Containers of the other layout (a failed layout switch) must go first.
         for name in self.container_names(customer).await? {
             if !file.services.values().any(|s| s.container_name == name) {
-                self.engines.for_customer(&customer).await?.remove(&name).await?;
+                docker.remove(&name).await?;
             }
         }
         let prefix = render::prefix(customer);
-        let baseline = crate::engine::health::restart_baseline(&self.engines.for_customer(&customer).await?, &prefix, layout).await?;
+        let baseline = crate::engine::health::restart_baseline(&docker, &prefix, layout).await?;
         let project = format!("nbmsp-{prefix}");
-        apply::apply(&self.engines.for_customer(&customer).await?, &file, &project, layout, dir).await?;
+        apply::apply(&docker, &file, &project, layout, dir).await?;
         // "Restored" means answering again, not just started: NetBird takes seconds to come up.
         let settings = self.store.settings()?;
         let port = self.store.deployment(customer.id)?.and_then(|d| d.relay_udp_port);
         let timeout = std::time::Duration::from_secs(settings.health_timeout_s);
-        crate::engine::health::wait_ready(
-            &self.engines.for_customer(&customer).await?,
-            &prefix,
-            layout,
-            &settings.docker_network,
-            port,
-            &baseline,
-            timeout,
-        )
-        .await?;
+        crate::engine::health::wait_ready(&docker, &prefix, layout, &settings.docker_network, port, &baseline, timeout)
+            .await?;
         Ok(())
     }
 }

@@ -117,7 +117,8 @@ pub(super) fn handle(d: &mut Dispatch, cmd: Command) {
                 if let Some(e) = new.validate().into_iter().next() {
                     return Err(e.to_string());
                 }
-                let host = crate::engine::hosts::place(&c.store, None, &[new.layout]).await.map_err(|e| e.to_string())?;
+                let host =
+                    crate::engine::hosts::place(&c.store, None, &[new.layout]).await.map_err(|e| e.to_string())?;
                 let cust = c.store.create_customer(&c.session.user.username, &new).map_err(|e| e.to_string())?;
                 c.store.set_customer_host(cust.id, host[0]).map_err(|e| e.to_string())?;
                 Ok(cust)

@@ -1,0 +1,230 @@
+//! Reaching an ssh:// host with the system's OpenSSH (the operator's keys, agent, config and
+//! known hosts, as the docker CLI uses them): the customer's instance files go there and come
+//! back as tar streams, and HTTP checks of its containers go through a SOCKS tunnel
+//! (`ssh -D`), so they reach the Docker network on that host as they would on this one.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::process::{Child, Command};
+
+use crate::domain::host::{DockerAddress, Host};
+use crate::engine::EngineError;
+
+/// How long an SSH login (and the tunnel's first answer) may take.
+const LOGIN_TIMEOUT: Duration = Duration::from_secs(15);
+
+fn ssh_error(host: &Host, detail: impl std::fmt::Display) -> EngineError {
+    EngineError::Files(format!("host {} over SSH: {detail}", host.name))
+}
+
+/// `ssh` with the options nbmsp needs: no prompts (it runs unattended), new host keys
+/// accepted once and then held to (as the docker CLI's SSH does), the host's key if recorded.
+fn ssh(host: &Host) -> Result<Command, EngineError> {
+    let DockerAddress::Ssh { user, host: addr, port } = &host.docker else {
+        return Err(EngineError::Files(format!(
+            "host {} is reached over {}: nbmsp places instance files only on ssh:// hosts",
+            host.name,
+            host.docker.uri()
+        )));
+    };
+    let mut cmd = Command::new("ssh");
+    cmd.args(["-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=accept-new", "-o", "ConnectTimeout=10"]);
+    cmd.args(["-o", "ServerAliveInterval=15", "-p", &port.to_string()]);
+    if let Some(key) = &host.ssh_key {
+        cmd.args(["-i", key, "-o", "IdentitiesOnly=yes"]);
+    }
+    cmd.arg(format!("{user}@{addr}"));
+    cmd.kill_on_drop(true);
+    Ok(cmd)
+}
+
+/// A path as one word for the remote shell.
+fn quote(p: &Path) -> String {
+    format!("'{}'", p.to_string_lossy().replace('\'', r"'\''"))
+}
+
+/// Runs `script` on the host, feeding it `input`; its stdout comes back. A failure carries
+/// what the remote side printed on stderr.
+async fn run(host: &Host, script: &str, input: Vec<u8>) -> Result<Vec<u8>, EngineError> {
+    let mut cmd = ssh(host)?;
+    cmd.arg("--").arg(script).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().map_err(|e| ssh_error(host, format!("cannot run ssh: {e}")))?;
+    let mut stdin = child.stdin.take();
+    let feed = async move {
+        if let Some(s) = stdin.as_mut() {
+            s.write_all(&input).await?;
+            s.shutdown().await?;
+        }
+        drop(stdin);
+        Ok::<_, std::io::Error>(())
+    };
+    let (fed, out) = tokio::join!(feed, child.wait_with_output());
+    let out = out.map_err(|e| ssh_error(host, e))?;
+    if !out.status.success() {
+        let err = String::from_utf8_lossy(&out.stderr);
+        let err = crate::domain::sanitize::terminal_safe(err.trim());
+        return Err(ssh_error(host, if err.is_empty() { format!("exited with {}", out.status) } else { err }));
+    }
+    fed.map_err(|e| ssh_error(host, format!("writing to ssh: {e}")))?;
+    Ok(out.stdout)
+}
+
+/// Writes `files` (name, content, secret) into `dir` on the host, creating it private
+/// (0700, with `data/`) as [`crate::engine::instance::create_dirs`] does here.
+pub async fn push_files(host: &Host, dir: &Path, files: &[(String, Vec<u8>, bool)]) -> Result<(), EngineError> {
+    let mut tar = tar::Builder::new(Vec::new());
+    for (name, content, secret) in files {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(content.len() as u64);
+        h.set_mode(if *secret { 0o600 } else { 0o644 });
+        h.set_mtime(u64::try_from(time::OffsetDateTime::now_utc().unix_timestamp()).unwrap_or(0));
+        tar.append_data(&mut h, name, content.as_slice()).map_err(|e| ssh_error(host, e))?;
+    }
+    let archive = tar.into_inner().map_err(|e| ssh_error(host, e))?;
+    let d = quote(dir);
+    let script = format!("umask 077 && mkdir -p {d}/data && chmod 700 {d} {d}/data && tar -x --no-same-owner -C {d}");
+    run(host, &script, archive).await.map(|_| ())
+}
+
+/// Writes `files` (name, content, mode) into the existing `dir` on the host.
+pub async fn put_files(host: &Host, dir: &Path, files: &[(&str, &[u8], u32)]) -> Result<(), EngineError> {
+    let mut tar = tar::Builder::new(Vec::new());
+    for (name, content, mode) in files {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(content.len() as u64);
+        h.set_mode(*mode);
+        h.set_mtime(u64::try_from(time::OffsetDateTime::now_utc().unix_timestamp()).unwrap_or(0));
+        tar.append_data(&mut h, name, *content).map_err(|e| ssh_error(host, e))?;
+    }
+    let archive = tar.into_inner().map_err(|e| ssh_error(host, e))?;
+    run(host, &format!("tar -x --no-same-owner -C {}", quote(dir)), archive).await.map(|_| ())
+}
+
+/// The named files of `dir` on the host that exist there, with their content.
+pub async fn read_files(host: &Host, dir: &Path, names: &[&str]) -> Result<Vec<(String, Vec<u8>)>, EngineError> {
+    let list: Vec<String> = names.iter().map(|n| quote(Path::new(n))).collect();
+    let script = format!(
+        "cd {} && for f in {}; do [ -f \"$f\" ] && printf '%s\\n' \"$f\"; done | tar -c -T - -f -",
+        quote(dir),
+        list.join(" ")
+    );
+    let archive = run(host, &script, Vec::new()).await?;
+    let mut out = Vec::new();
+    let mut t = tar::Archive::new(archive.as_slice());
+    for entry in t.entries().map_err(|e| ssh_error(host, e))? {
+        let mut entry = entry.map_err(|e| ssh_error(host, e))?;
+        let name = entry.path().map_err(|e| ssh_error(host, e))?.to_string_lossy().into_owned();
+        let mut content = Vec::new();
+        std::io::Read::read_to_end(&mut entry, &mut content).map_err(|e| ssh_error(host, e))?;
+        out.push((name, content));
+    }
+    Ok(out)
+}
+
+/// Copies the whole tree at `local` to `dir` on the host (a restore or a move).
+pub async fn push_tree(host: &Host, local: &Path, dir: &Path) -> Result<(), EngineError> {
+    let from = local.to_path_buf();
+    let archive = crate::engine::blocking(move || {
+        let mut tar = tar::Builder::new(Vec::new());
+        tar.follow_symlinks(false);
+        tar.append_dir_all(".", &from).map_err(|e| EngineError::Files(format!("{}: {e}", from.display())))?;
+        tar.into_inner().map_err(|e| EngineError::Files(e.to_string()))
+    })
+    .await?;
+    let d = quote(dir);
+    let script = format!("umask 077 && mkdir -p {d} && chmod 700 {d} && tar -x --no-same-owner -C {d}");
+    run(host, &script, archive).await.map(|_| ())
+}
+
+/// Copies the tree at `dir` on the host into `local` (which must not exist yet).
+pub async fn fetch_tree(host: &Host, dir: &Path, local: &Path) -> Result<(), EngineError> {
+    let archive = run(host, &format!("tar -c -C {} .", quote(dir)), Vec::new()).await?;
+    let into = local.to_path_buf();
+    crate::engine::blocking(move || {
+        std::fs::create_dir_all(&into).map_err(|e| EngineError::Files(format!("{}: {e}", into.display())))?;
+        let mut t = tar::Archive::new(archive.as_slice());
+        t.set_preserve_permissions(true);
+        t.unpack(&into).map_err(|e| EngineError::Files(format!("unpacking into {}: {e}", into.display())))
+    })
+    .await
+}
+
+/// Whether `path` exists on the host.
+pub async fn exists(host: &Host, path: &Path) -> Result<bool, EngineError> {
+    let out = run(host, &format!("if [ -e {} ]; then echo yes; else echo no; fi", quote(path)), Vec::new()).await?;
+    Ok(out.starts_with(b"yes"))
+}
+
+/// Whether `dir` exists on the host and holds something.
+pub async fn has_files(host: &Host, dir: &Path) -> Result<bool, EngineError> {
+    let d = quote(dir);
+    let out =
+        run(host, &format!("if [ -n \"$(ls -A {d} 2>/dev/null)\" ]; then echo yes; else echo no; fi"), Vec::new())
+            .await?;
+    Ok(out.starts_with(b"yes"))
+}
+
+/// Removes `dir` on the host. Only a customer's instance dir is ever passed here: the path
+/// must be absolute and at least two levels deep, so a bad setting cannot reach `/`.
+pub async fn remove_tree(host: &Host, dir: &Path) -> Result<(), EngineError> {
+    if !dir.is_absolute() || dir.components().count() < 3 {
+        return Err(ssh_error(host, format!("refusing to remove {}", dir.display())));
+    }
+    run(host, &format!("rm -rf -- {}", quote(dir)), Vec::new()).await.map(|_| ())
+}
+
+/// An `ssh -D` SOCKS tunnel to the host, alive as long as this value.
+#[derive(Debug)]
+pub struct Tunnel {
+    /// Where the SOCKS proxy listens here.
+    pub addr: SocketAddr,
+    _child: Child,
+}
+
+impl Tunnel {
+    /// Opens the tunnel and waits until it answers (or the login fails, said with ssh's words).
+    pub async fn open(host: &Host) -> Result<Self, EngineError> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map_err(|e| ssh_error(host, format!("no local port for the tunnel: {e}")))?
+            .port();
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let mut cmd = ssh(host)?;
+        cmd.args(["-N", "-o", "ExitOnForwardFailure=yes", "-D", &addr.to_string()]);
+        cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped());
+        let mut child = cmd.spawn().map_err(|e| ssh_error(host, format!("cannot run ssh: {e}")))?;
+        let start = Instant::now();
+        loop {
+            if let Some(status) = child.try_wait().map_err(|e| ssh_error(host, e))? {
+                let mut err = String::new();
+                if let Some(mut e) = child.stderr.take() {
+                    let _ = e.read_to_string(&mut err).await;
+                }
+                let err = crate::domain::sanitize::terminal_safe(err.trim());
+                return Err(ssh_error(host, format!("tunnel ended ({status}): {err}")));
+            }
+            if tokio::net::TcpStream::connect(addr).await.is_ok() {
+                return Ok(Self { addr, _child: child });
+            }
+            if start.elapsed() > LOGIN_TIMEOUT {
+                return Err(ssh_error(host, format!("no tunnel within {} s", LOGIN_TIMEOUT.as_secs())));
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_one_word_for_the_remote_shell() {
+        assert_eq!(quote(Path::new("/srv/nb/a b")), "'/srv/nb/a b'");
+        assert_eq!(quote(Path::new("/srv/it's")), r"'/srv/it'\''s'");
+    }
+}

@@ -1,0 +1,202 @@
+//! Several Docker hosts: a second engine on this machine (its own network namespace, dockerd
+//! and sshd; see tests/common/remote.rs) stands in for a remote host, reached over ssh:// and
+//! over tcp:// with TLS.
+
+mod common;
+
+use common::docker::DockerEnv;
+use common::remote::RemoteHost;
+
+const IMAGES: [&str; 2] = ["nbmsp-standin/netbird-server:latest", "nbmsp-standin/dashboard:latest"];
+
+fn json(r: &common::Run) -> serde_json::Value {
+    assert_eq!(r.code, 0, "stdout: {}\nstderr: {}", r.stdout, r.stderr);
+    serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", r.stdout))
+}
+
+fn add_ssh_host(env: &DockerEnv, remote: &RemoteHost, name: &str) -> common::Run {
+    env.home.run(&[
+        "host",
+        "add",
+        name,
+        "--docker",
+        &remote.ssh_uri,
+        "--ssh-key",
+        remote.ssh_key.to_str().unwrap(),
+        "--public-ip",
+        &remote.ip,
+        "--data-dir",
+        remote.data_dir.to_str().unwrap(),
+    ])
+}
+
+fn host_of(env: &DockerEnv, sub: &str) -> String {
+    json(&env.home.run(&["customer", "show", sub, "--json"]))["host"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn hosts_are_added_over_ssh_and_tls_listed_drained_and_placed() {
+    let Some(env) = DockerEnv::new("hosts_are_added_over_ssh_and_tls") else { return };
+    let remote = RemoteHost::start("hosts_are_added");
+    let r = add_ssh_host(&env, &remote, "b");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("host b added: Docker 20.10"), "{}", r.stdout);
+    let (ca, cert, key) = &remote.tls;
+    let tls = |name: &str, cert: &str| {
+        env.home.run(&[
+            "host",
+            "add",
+            name,
+            "--docker",
+            &remote.tcp_uri,
+            "--tls-ca",
+            ca.to_str().unwrap(),
+            "--tls-cert",
+            cert,
+            "--tls-key",
+            key.to_str().unwrap(),
+            "--public-ip",
+            &remote.ip,
+        ])
+    };
+    let r = tls("c", cert.to_str().unwrap());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // The daemon's own certificate is no client certificate: refused, nothing recorded.
+    let r = tls("d", remote.dir.join("server.pem").to_str().unwrap());
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    // Plain tcp:// is refused before anything connects, and says why.
+    let r = env.home.run(&["host", "add", "e", "--docker", "tcp://10.0.0.9:2375", "--public-ip", "10.0.0.9"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("TLS"), "{}", r.stderr);
+    // A key the host does not know: refused with ssh's reason, nothing recorded.
+    let stranger = remote.dir.join("stranger");
+    let made = std::process::Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+        .arg(&stranger)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let r = env.home.run(&[
+        "host",
+        "add",
+        "f",
+        "--docker",
+        &remote.ssh_uri,
+        "--ssh-key",
+        stranger.to_str().unwrap(),
+        "--public-ip",
+        &remote.ip,
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+
+    let list = json(&env.home.run(&["host", "list", "--json"]));
+    let names: Vec<&str> = list.as_array().unwrap().iter().map(|h| h["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["local", "b", "c"]);
+    for h in list.as_array().unwrap() {
+        assert!(h["version"].as_str().unwrap().starts_with("20.10"), "{h}");
+        assert!(h["resources"]["memory_mb"].as_u64().unwrap() > 0, "{h}");
+    }
+    // Where b's engine is: its own containers, not this machine's.
+    remote.load_images(&IMAGES[1..]);
+    assert!(remote.docker().args(["create", "--name", "only-on-b", IMAGES[1]]).status().unwrap().success());
+    let b = &list[1];
+    assert_eq!(b["resources"]["containers"], 0, "listed before the container was made");
+    let b = json(&env.home.run(&["host", "show", "b", "--json"]));
+    assert_eq!(b["host"]["resources"]["containers"], 1, "{b}");
+
+    // Placement: draining hosts get nothing; --host overrides, but not onto a draining host.
+    assert_eq!(env.home.run(&["host", "drain", "c"]).code, 0);
+    let create = |sub: &str, host: Option<&str>| {
+        let email = format!("it@{sub}.example");
+        let mut args = vec!["customer", "create", "--no-deploy", "--name", "N", "--subdomain", sub, "--email", &email];
+        if let Some(h) = host {
+            args.extend(["--host", h]);
+        }
+        env.home.run(&args)
+    };
+    let one = env.subdomain("one");
+    let r = create(&one, Some("c"));
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("draining"), "{}", r.stderr);
+    assert_eq!(create(&one, Some("b")).code, 0);
+    assert_eq!(host_of(&env, &one), "b");
+    // Equal machines (all three are this one): the host with fewer stacks takes the next.
+    let two = env.subdomain("two");
+    assert_eq!(create(&two, None).code, 0);
+    assert_eq!(host_of(&env, &two), "local");
+    // This machine drains too; with c open again, the new one goes to c (no stack yet).
+    assert_eq!(env.home.run(&["host", "drain", "local"]).code, 0);
+    assert_eq!(env.home.run(&["host", "drain", "c", "--off"]).code, 0);
+    let three = env.subdomain("three");
+    assert_eq!(create(&three, None).code, 0);
+    assert_eq!(host_of(&env, &three), "c");
+    // Everything draining: refused with each host's reason, nothing created.
+    assert_eq!(env.home.run(&["host", "drain", "b"]).code, 0);
+    assert_eq!(env.home.run(&["host", "drain", "c"]).code, 0);
+    let four = env.subdomain("four");
+    let r = create(&four, None);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("no host has room") && r.stderr.contains("b (draining)"), "{}", r.stderr);
+    assert_eq!(env.home.run(&["customer", "show", &four]).code, 1, "nothing was created");
+    // A host with customers stays.
+    let r = env.home.run(&["host", "remove", "b"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains(&one), "{}", r.stderr);
+}
+
+#[test]
+fn a_customer_on_an_ssh_host_deploys_answers_and_is_removed_there() {
+    let Some(env) = DockerEnv::new("a_customer_on_an_ssh_host_deploys") else { return };
+    let remote = RemoteHost::start("a_customer_on_an_ssh_host");
+    remote.load_images(&IMAGES);
+    assert_eq!(add_ssh_host(&env, &remote, "b").code, 0);
+    let sub = env.subdomain("rem");
+    let email = format!("it@{sub}.example");
+    let r = env.home.run(&[
+        "customer",
+        "create",
+        "--name",
+        "Remote",
+        "--subdomain",
+        &sub,
+        "--email",
+        &email,
+        "--host",
+        "b",
+    ]);
+    assert_eq!(r.code, 0, "stdout: {}\nstderr: {}", r.stdout, r.stderr);
+    // The stack runs on b, its files are on b; nothing of it is on this machine's engine.
+    let server = format!("netbird-{sub}-server");
+    assert!(remote.containers().contains(&server), "{:?}", remote.containers());
+    assert!(env.containers().is_empty(), "{:?}", env.containers());
+    assert!(remote.data_dir.join(&sub).join("docker-compose.yml").exists());
+    assert!(!env.data_dir().join(&sub).join("docker-compose.yml").exists());
+
+    // Health through b: HTTP over the SSH tunnel (b's Docker network is not reachable from
+    // here), STUN at b's public IP.
+    let h = json(&env.home.run(&["customer", "health", &sub, "--json"]));
+    assert_eq!(h["healthy"], true, "{h}");
+    let port = json(&env.home.run(&["customer", "show", &sub, "--json"]))["relay_udp_port"].as_u64().unwrap();
+    assert_eq!(h["stun"]["target"], format!("{}:{port}", remote.ip), "{h}");
+    let logs = env.home.run(&["customer", "logs", &sub, "--tail", "5"]);
+    assert_eq!(logs.code, 0, "{}", logs.stderr);
+    assert!(logs.stdout.contains("server"), "{}", logs.stdout);
+
+    // Stop and start act on b's engine.
+    assert_eq!(env.home.run(&["customer", "stop", &sub]).code, 0);
+    let state = |name: &str| {
+        let o = remote.docker().args(["inspect", "-f", "{{.State.Status}}", name]).output().unwrap();
+        String::from_utf8_lossy(&o.stdout).trim().to_string()
+    };
+    assert_eq!(state(&server), "exited");
+    let r = env.home.run(&["customer", "start", &sub]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(state(&server), "running");
+
+    // Delete keeps a backup here (fetched from b) and removes everything on b.
+    let deleted = json(&env.home.run(&["customer", "delete", &sub, "--yes", "--json"]));
+    let kept = std::path::PathBuf::from(deleted["backup_kept_in"].as_str().unwrap());
+    assert!(kept.exists(), "{deleted}");
+    assert!(!remote.containers().contains(&server));
+    assert!(!remote.data_dir.join(&sub).exists());
+}
