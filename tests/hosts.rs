@@ -200,3 +200,35 @@ fn a_customer_on_an_ssh_host_deploys_answers_and_is_removed_there() {
     assert!(!remote.containers().contains(&server));
     assert!(!remote.data_dir.join(&sub).exists());
 }
+
+/// A host whose engine dies marks its own customers "host unreachable"; the others, and every
+/// command on them, go on as before.
+#[test]
+fn an_unreachable_host_marks_only_its_customers() {
+    let Some(env) = DockerEnv::new("an_unreachable_host_marks_only") else { return };
+    let mut remote = RemoteHost::start("an_unreachable_host");
+    remote.load_images(&IMAGES);
+    assert_eq!(add_ssh_host(&env, &remote, "b").code, 0);
+    let (there, here) = (env.subdomain("there"), env.subdomain("here"));
+    for (sub, host) in [(&there, "b"), (&here, "local")] {
+        let email = format!("it@{sub}.example");
+        let r = env.home.run(&["customer", "create", "--name", "N", "--subdomain", sub, "--email", &email, "--host", host]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
+    remote.stop_engine();
+    let round = json(&env.home.run(&["monitor", "--once", "--json"]));
+    let of = |sub: &str| round["customers"].as_array().unwrap().iter().find(|c| c["subdomain"] == sub).unwrap().clone();
+    let t = of(&there);
+    assert_eq!(t["status"], "error", "{round}");
+    assert!(t["reason"].as_str().unwrap().contains("host b unreachable"), "{round}");
+    assert_eq!(of(&here)["status"], "active", "{round}");
+    // The listing says which host is down; this machine's customers still answer.
+    let list = json(&env.home.run(&["host", "list", "--json"]));
+    assert!(list[1]["error"].is_string(), "{list}");
+    assert!(list[0]["error"].is_null(), "{list}");
+    assert_eq!(json(&env.home.run(&["customer", "health", &here, "--json"]))["healthy"], true);
+    let r = env.home.run(&["customer", "stop", &there]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("host b is unreachable"), "{}", r.stderr);
+    assert_eq!(env.home.run(&["customer", "stop", &here]).code, 0);
+}

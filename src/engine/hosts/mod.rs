@@ -96,7 +96,8 @@ impl Engines {
         };
         let kept = made.as_ref().map(Clone::clone).map_err(|e| (e.to_string(), Instant::now()));
         self.connected.borrow_mut().insert(key, kept);
-        made
+        // A remote engine's failure names the host, so the operator knows which one is down.
+        made.map_err(|e| if key.is_some() { self.unreachable(key, e.to_string()) } else { e })
     }
 
     /// The engine the customer's containers run on.
