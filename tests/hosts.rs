@@ -212,7 +212,8 @@ fn an_unreachable_host_marks_only_its_customers() {
     let (there, here) = (env.subdomain("there"), env.subdomain("here"));
     for (sub, host) in [(&there, "b"), (&here, "local")] {
         let email = format!("it@{sub}.example");
-        let r = env.home.run(&["customer", "create", "--name", "N", "--subdomain", sub, "--email", &email, "--host", host]);
+        let r =
+            env.home.run(&["customer", "create", "--name", "N", "--subdomain", sub, "--email", &email, "--host", host]);
         assert_eq!(r.code, 0, "{}", r.stderr);
     }
     remote.stop_engine();
@@ -231,4 +232,60 @@ fn an_unreachable_host_marks_only_its_customers() {
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("host b is unreachable"), "{}", r.stderr);
     assert_eq!(env.home.run(&["customer", "stop", &here]).code, 0);
+}
+
+/// `customer move`: the stack leaves this machine for b with its owner, access token and
+/// NetBird data (a setup key made before is still there, read with the same token), and comes
+/// back the same way.
+#[test]
+fn a_customer_moves_to_another_host_with_its_owner_token_and_data() {
+    let Some(env) = DockerEnv::new("a_customer_moves_to_another_host") else { return };
+    let remote = RemoteHost::start("a_customer_moves");
+    remote.load_images(&IMAGES);
+    assert_eq!(add_ssh_host(&env, &remote, "b").code, 0);
+    let sub = env.subdomain("mov");
+    let email = format!("it@{sub}.example");
+    let r = env.home.run(&[
+        "customer",
+        "create",
+        "--name",
+        "Mover",
+        "--subdomain",
+        &sub,
+        "--email",
+        &email,
+        "--host",
+        "local",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = env.home.run(&["customer", "keys", &sub, "create", "before-move", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let before = json(&env.home.run(&["customer", "show", &sub, "--json"]));
+    let key_names = |env: &DockerEnv| -> Vec<String> {
+        let keys = json(&env.home.run(&["customer", "keys", &sub, "--json"]));
+        keys["data"].as_array().unwrap().iter().map(|k| k["name"].as_str().unwrap().to_string()).collect()
+    };
+
+    let moved = json(&env.home.run(&["customer", "move", &sub, "--to", "b", "--json"]));
+    assert_eq!((moved["from"].as_str(), moved["to"].as_str()), (Some("local"), Some("b")), "{moved}");
+    assert_eq!(moved["public_ip"], remote.ip.as_str());
+    assert!(env.containers().is_empty(), "the source is removed: {:?}", env.containers());
+    assert!(remote.containers().contains(&format!("netbird-{sub}-server")));
+    assert!(!env.data_dir().join(&sub).exists(), "the source dir is removed");
+    let after = json(&env.home.run(&["customer", "show", &sub, "--json"]));
+    assert_eq!(after["host"], "b");
+    assert_eq!(after["owner_user_id"], before["owner_user_id"]);
+    assert_eq!(after["relay_udp_port"], before["relay_udp_port"]);
+    assert!(key_names(&env).contains(&"before-move".to_string()), "NetBird's data came along");
+    let h = json(&env.home.run(&["customer", "health", &sub, "--json"]));
+    assert_eq!(h["healthy"], true, "{h}");
+
+    let back = env.home.run(&["customer", "move", &sub, "--to", "local"]);
+    assert_eq!(back.code, 0, "{}", back.stderr);
+    assert!(back.stdout.contains("DNS: point"), "{}", back.stdout);
+    assert!(!remote.containers().contains(&format!("netbird-{sub}-server")));
+    assert!(!remote.data_dir.join(&sub).exists());
+    assert!(key_names(&env).contains(&"before-move".to_string()));
+    let audit = env.home.run(&["customer", "audit", &sub]);
+    assert!(audit.stdout.contains("moved from host local to b"), "{}", audit.stdout);
 }

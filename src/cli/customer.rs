@@ -463,6 +463,7 @@ fn needed(cmd: &CustomerCommand) -> Option<(Permission, &'static str)> {
             (Permission::Admin, "seal a customer's secrets with a passphrase of their own")
         }
         CustomerCommand::Data(DataCommand::Restore { .. }) => (Permission::Admin, "restore customers"),
+        CustomerCommand::Data(DataCommand::Move { .. }) => (Permission::Admin, "move customers between hosts"),
         _ => return None,
     })
 }

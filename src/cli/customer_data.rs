@@ -35,6 +35,18 @@ pub enum DataCommand {
         /// The passphrase the backup's secrets were sealed with
         #[arg(long, value_name = "FILE")]
         passphrase_file: Option<PathBuf>,
+        /// The Docker host to restore onto (`local` or a `host list` name) [default: local]
+        #[arg(long, value_name = "NAME")]
+        host: Option<String>,
+    },
+    /// Move a deployed customer to another Docker host: backup here, copy, start and check
+    /// there, then remove the source (kept until the target answers); its DNS must follow
+    Move {
+        /// Customer id (#12) or subdomain
+        customer: String,
+        /// The host to move to (`local` or a `host list` name)
+        #[arg(long, value_name = "NAME")]
+        to: String,
     },
     /// List the backups nbmsp wrote for a customer, newest first
     Backups {
@@ -70,8 +82,9 @@ pub async fn run(g: &GlobalArgs, store: &Store, session: &Session, c: DataComman
             );
             Ok(())
         }
-        DataCommand::Restore { file, subdomain, passphrase_file } => {
+        DataCommand::Restore { file, subdomain, passphrase_file, host } => {
             let pass = passphrase(passphrase_file.as_deref())?;
+            let host = host.map(|h| store.host_id_for(&h)).transpose()?.flatten();
             let json = g.json;
             let s = deploy::with_ops(g, store, session, async |ops| {
                 let mut progress = |p| {
@@ -79,7 +92,8 @@ pub async fn run(g: &GlobalArgs, store: &Store, session: &Session, c: DataComman
                         deploy::print_progress(p);
                     }
                 };
-                Ok(ops.restore(&file, subdomain.as_deref(), pass.as_deref().map(String::as_str), &mut progress).await?)
+                let pass = pass.as_deref().map(String::as_str);
+                Ok(ops.restore_on(&file, subdomain.as_deref(), pass, host, &mut progress).await?)
             })
             .await?;
             if g.json {
@@ -94,6 +108,29 @@ pub async fn run(g: &GlobalArgs, store: &Store, session: &Session, c: DataComman
                     "WARN its old UDP port {old} was taken: tell the customer's firewall about UDP {:?}",
                     s.udp_port
                 );
+            }
+            Ok(())
+        }
+        DataCommand::Move { customer, to } => {
+            let c = store.find_customer(&customer)?;
+            let to = store.host_id_for(&to)?;
+            let json = g.json;
+            let m = deploy::with_ops(g, store, session, async |ops| {
+                let mut progress = |p| {
+                    if !json {
+                        deploy::print_progress(p);
+                    }
+                };
+                Ok(ops.move_to(c.id, to, &mut progress).await?)
+            })
+            .await?;
+            if g.json {
+                return output::json(&m);
+            }
+            println!("moved '{}' from host {} to {} (UDP {} kept)", c.subdomain, m.from, m.to, m.udp_port);
+            match &m.public_ip {
+                Some(ip) => println!("DNS: point {} at {ip}", m.domain),
+                None => println!("DNS: point {} at this machine's public address", m.domain),
             }
             Ok(())
         }

@@ -256,7 +256,8 @@ impl Room {
 pub struct NoRoom(pub String);
 
 /// The host a new customer of `need_mb` goes to: of those with room, the one with the most
-/// memory left (then the fewest customers, then the name, so the choice is stable).
+/// memory left (then the fewest customers, then this machine, then the name, so the choice is
+/// stable).
 pub fn place(rooms: &[Room], need_mb: u64) -> Result<&Room, NoRoom> {
     rooms
         .iter()
@@ -266,6 +267,8 @@ pub fn place(rooms: &[Room], need_mb: u64) -> Result<&Room, NoRoom> {
                 .unwrap_or(0)
                 .cmp(&b.headroom_mb().unwrap_or(0))
                 .then(b.customers.cmp(&a.customers))
+                // This machine on a tie: nothing between nbmsp and its engine.
+                .then(a.host_id.is_none().cmp(&b.host_id.is_none()))
                 .then(b.name.cmp(&a.name))
         })
         .ok_or_else(|| {

@@ -36,6 +36,8 @@ pub struct JournalEntry {
     pub updated_at: String,
     /// How it ended, in words.
     pub outcome: Option<String>,
+    /// For a move: the hosts it goes between (`None`: this machine's engine).
+    pub moving: Option<(Option<i64>, Option<i64>)>,
 }
 
 impl JournalEntry {
@@ -48,7 +50,8 @@ impl JournalEntry {
 }
 
 const COLUMNS: &str =
-    "id, customer_id, subdomain, operation, step, state, actor, pid, host, started_at, updated_at, outcome, purge_data";
+    "id, customer_id, subdomain, operation, step, state, actor, pid, host, started_at, updated_at, outcome, purge_data,
+     move_from, move_to";
 
 fn entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<JournalEntry> {
     Ok(JournalEntry {
@@ -65,10 +68,35 @@ fn entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<JournalEntry> {
         updated_at: r.get(10)?,
         outcome: r.get(11)?,
         purge_data: r.get(12)?,
+        // 0 stands for this machine's engine (NULL would be "no move").
+        moving: if r.get::<_, String>(3)? == "move" {
+            let key = |v: Option<i64>| v.filter(|id| *id != 0);
+            Some((key(r.get(13)?), key(r.get(14)?)))
+        } else {
+            None
+        },
     })
 }
 
 impl Store {
+    /// Opens the journal entry of a move between two hosts (`None`: this machine's engine), so a
+    /// recovery knows which side to finish or undo.
+    pub fn journal_begin_move(
+        &self,
+        customer_id: i64,
+        subdomain: &str,
+        actor: &str,
+        from: Option<i64>,
+        to: Option<i64>,
+    ) -> Result<i64> {
+        let id = self.journal_begin(customer_id, subdomain, "move", actor)?;
+        self.conn.execute(
+            "UPDATE journal SET move_from = ?1, move_to = ?2 WHERE id = ?3",
+            params![from.unwrap_or(0), to.unwrap_or(0), id],
+        )?;
+        Ok(id)
+    }
+
     /// Opens a journal entry for an operation this process starts.
     pub fn journal_begin(&self, customer_id: i64, subdomain: &str, operation: &str, actor: &str) -> Result<i64> {
         self.journal_begin_with(customer_id, subdomain, operation, actor, false)

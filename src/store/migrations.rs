@@ -241,13 +241,16 @@ pub const MIGRATIONS: &[&str] = &[
         created_at TEXT NOT NULL
     );
     ALTER TABLE customers ADD COLUMN host_id INTEGER REFERENCES hosts(id);
+    ALTER TABLE journal ADD COLUMN move_from INTEGER;
+    ALTER TABLE journal ADD COLUMN move_to INTEGER;
     "#,
 ];
 
 /// Steps in Rust that run inside a migration's transaction before its SQL, by the version the
 /// migration produces (for what SQL alone cannot say).
 type PreStep = fn(&rusqlite::Transaction<'_>) -> Result<(), StoreError>;
-const PRE_STEPS: &[(usize, PreStep)] = &[(7, widen_status_check), (13, widen_role_check)];
+const PRE_STEPS: &[(usize, PreStep)] =
+    &[(7, widen_status_check), (13, widen_role_check), (15, widen_journal_operation_check)];
 
 /// Before migration 7: lets `customers.status` hold `degraded` and `stopped`. SQLite cannot
 /// alter a CHECK, and rebuilding the table would cascade-delete its children, so the stored
@@ -265,6 +268,22 @@ fn widen_status_check(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> 
 /// Before migration 13: lets `users.role` hold `viewer` (the same in-place loosening).
 fn widen_role_check(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
     widen_check(tx, "users", "CHECK (role IN ('admin', 'operator'))", "CHECK (role IN ('admin', 'operator', 'viewer'))")
+}
+
+/// Before migration 15: the journal records moves between hosts, and a move's backup is kept.
+fn widen_journal_operation_check(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
+    widen_check(
+        tx,
+        "journal",
+        "CHECK (operation IN ('deploy', 'redeploy', 'delete'))",
+        "CHECK (operation IN ('deploy', 'redeploy', 'delete', 'move'))",
+    )?;
+    widen_check(
+        tx,
+        "customer_backups",
+        "CHECK (kind IN ('manual', 'delete', 'scheduled'))",
+        "CHECK (kind IN ('manual', 'delete', 'scheduled', 'move'))",
+    )
 }
 
 /// Replaces CHECK clause `old` of `table` by the looser `new` in the stored definition.

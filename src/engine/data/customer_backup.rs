@@ -83,10 +83,10 @@ pub fn backup_file(
 
 /// A scratch directory under the data dir (same filesystem as the instance dirs, so its
 /// content can be renamed into place), removed when dropped.
-struct Scratch(PathBuf);
+pub(crate) struct Scratch(pub(crate) PathBuf);
 
 impl Scratch {
-    fn new(data_dir: &str, what: &str) -> Result<Self, EngineError> {
+    pub(crate) fn new(data_dir: &str, what: &str) -> Result<Self, EngineError> {
         let stamp = time::OffsetDateTime::now_utc().unix_timestamp_nanos();
         let p = Path::new(data_dir).join(format!(".{what}-{}-{stamp}", std::process::id()));
         std::fs::create_dir_all(&p).map_err(|e| EngineError::Files(format!("cannot create {}: {e}", p.display())))?;

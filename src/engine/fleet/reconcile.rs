@@ -453,6 +453,19 @@ async fn recover_unlocked<P: Proxy>(ops: &Ops<'_, P>, e: &JournalEntry, c: &Cust
             ops.redeploy_now(c.id, &mut quiet).await?;
             Ok("redeploy finished".into())
         }
+        "move" => {
+            let Some((from, to)) = e.moving else {
+                return Err(EngineError::Files("a move entry without its hosts: look at both by hand".into()));
+            };
+            // The host switches only once the target's stack is applied: before that, undo.
+            if c.host_id == to && e.step == "remove source" {
+                ops.finish_move(c, from).await?;
+                Ok(format!("move to host {} finished: the source's leftovers removed", ops.engines.name(to)))
+            } else {
+                ops.undo_move(c, from, to).await?;
+                Ok(format!("move undone: '{}' runs on host {} again", c.subdomain, ops.engines.name(from)))
+            }
+        }
         _ => {
             let archived = ops.delete_now(c.id, e.purge_data).await?;
             Ok(match archived {

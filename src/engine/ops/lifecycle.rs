@@ -293,6 +293,7 @@ impl<P: Proxy> Ops<'_, P> {
         if settings.data_dir.is_empty() {
             return Err((Step::Validate, EngineError::Files("the data_dir setting is empty".into())));
         }
+        self.proxy_allowed_on(customer.host_id).map_err(|e| (Step::Validate, e))?;
         progress(Progress::Done { step: Step::Validate, detail: customer.fqdn(&settings.base_domain) });
 
         progress(Progress::Started { step: Step::AllocatePort });

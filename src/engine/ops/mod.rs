@@ -1,8 +1,10 @@
 //! Operations on one customer: deploy (lifecycle.rs, with the images it needs), redeploy, and
-//! start, stop, restart, delete, health and stats (operations.rs), all as methods of `Ops`.
+//! start, stop, restart, delete, health and stats (operations.rs), moving to another host
+//! (moving.rs), all as methods of `Ops`.
 
 mod images;
 pub mod lifecycle;
+pub mod moving;
 pub mod operations;
 mod proxying;
 mod redeploy;

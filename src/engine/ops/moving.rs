@@ -1,0 +1,178 @@
+//! Moving a customer to another Docker host: a consistent backup on the source, its tree copied
+//! to the target, the stack started and checked there, then the source removed. Journaled: a
+//! crash before the switch is undone (the source starts again), after it finished (the source's
+//! leftovers go). The source is kept until the target answers.
+
+use serde::Serialize;
+
+use super::lifecycle::{Ops, Progress};
+use crate::domain::audit::AuditStatus;
+use crate::domain::customer::Customer;
+use crate::domain::user::Permission;
+use crate::engine::EngineError;
+use crate::engine::data::customer_backup::{Scratch, backup_file};
+use crate::engine::hosts::HostKey;
+use crate::engine::hosts::files;
+use crate::engine::proxy::Proxy;
+use crate::engine::render;
+
+/// What a move did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MoveOutcome {
+    /// The host it left.
+    pub from: String,
+    /// The host it runs on now.
+    pub to: String,
+    /// The address its DNS must point to now (`None`: this machine's).
+    pub public_ip: Option<String>,
+    /// Its domain.
+    pub domain: String,
+    /// The UDP port (kept).
+    pub udp_port: u16,
+}
+
+impl<P: Proxy> Ops<'_, P> {
+    /// Moves the customer to host `to` (see the module comment).
+    pub async fn move_to(
+        &self,
+        customer_id: i64,
+        to: HostKey,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<MoveOutcome, EngineError> {
+        crate::store::auth::require_role(self.role, Permission::Admin, "move customers between hosts")?;
+        self.locked(customer_id, "move", self.move_unlocked(customer_id, to, progress)).await
+    }
+
+    async fn move_unlocked(
+        &self,
+        customer_id: i64,
+        to: HostKey,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<MoveOutcome, EngineError> {
+        let customer = self.store.customer(customer_id)?;
+        let from = customer.host_id;
+        let name = |key: HostKey| self.engines.name(key);
+        if from == to {
+            return Err(EngineError::Files(format!("'{}' runs on host {} already", customer.subdomain, name(to))));
+        }
+        if self.store.host_draining(to)? {
+            return Err(EngineError::Files(format!("host {} is draining: nothing new goes there", name(to))));
+        }
+        let deployment = self.store.deployment(customer_id)?.ok_or_else(|| {
+            EngineError::Files(format!("'{}' is not deployed: set its host by deploying it", customer.subdomain))
+        })?;
+        let port =
+            deployment.relay_udp_port.ok_or_else(|| EngineError::Files("the deployment has no UDP port".into()))?;
+        self.proxy_allowed_on(to)?;
+        // Both engines answer, the port is free there and nothing of the customer is there yet:
+        // checked before anything stops.
+        let source = self.engines.of(from).await?;
+        self.engines.of(to).await?;
+        let moved = Customer { host_id: to, ..customer.clone() };
+        if !self.port_check(&moved).await?(port) {
+            return Err(EngineError::Files(format!("UDP {port} is taken on host {}", name(to))));
+        }
+        let (there, target_files) = files::settings_on(self.store, to)?;
+        let target_dir = render::instance_dir(&there, &moved);
+        if target_files.exists(&target_dir).await? {
+            return Err(EngineError::Files(format!("{} exists already", target_files.describe(&target_dir))));
+        }
+        let (source_dir, source_files) = files::instance_of(self.store, &customer)?;
+        let old_names = self.container_names(&customer).await?;
+
+        let journal = self.store.journal_begin_move(customer_id, &customer.subdomain, self.actor, from, to)?;
+        let note = |p: &mut dyn FnMut(Progress), text: String| p(Progress::Note { text });
+        let result = async {
+            self.store.journal_step(journal, "back up")?;
+            note(progress, format!("backing up on {}", name(from)));
+            let settings = self.store.settings()?;
+            let archive = backup_file(self.store, &settings, &customer, "move")?;
+            self.backup_unlocked(customer_id, &archive, None, "move").await?;
+            self.store.journal_step(journal, "stop source")?;
+            for n in old_names.iter().rev() {
+                source.stop(n, std::time::Duration::from_secs(10)).await?;
+            }
+            self.store.journal_step(journal, "copy")?;
+            note(progress, format!("copying to {}", target_files.describe(&target_dir)));
+            let scratch = Scratch::new(&settings.data_dir, "move")?;
+            let (file, into) = (archive.clone(), scratch.0.clone());
+            crate::engine::blocking(move || crate::engine::data::archive::unpack(&file, &into).map(|_| ())).await?;
+            target_files.copy_in(&scratch.0.join("instance"), &target_dir).await?;
+            self.store.journal_step(journal, "start on target")?;
+            self.store.set_customer_host(customer_id, to)?;
+            self.apply_stack(&moved, port, false, progress).await.map_err(|(_, e)| e)
+        }
+        .await;
+        if let Err(e) = result {
+            note(progress, format!("move failed: {e}; going back to host {}", name(from)));
+            let back = self.undo_move(&customer, from, to).await;
+            let outcome = match &back {
+                Ok(()) => format!("move to host {} failed: {e}; still on host {}", name(to), name(from)),
+                Err(b) => format!("move to host {} failed: {e}; going back also failed: {b}", name(to)),
+            };
+            self.store.journal_end(journal, "failed", &outcome)?;
+            self.store.log_customer(self.actor, &customer, "move", AuditStatus::Error, &outcome)?;
+            return Err(EngineError::Files(outcome));
+        }
+        self.store.journal_step(journal, "remove source")?;
+        for n in &old_names {
+            source.remove(n).await?;
+        }
+        source_files.remove(&source_dir).await?;
+        let settings = self.store.settings()?;
+        let outcome = MoveOutcome {
+            from: name(from),
+            to: name(to),
+            public_ip: self.engines.host(to).map(|h| h.public_ip.to_string()),
+            domain: customer.fqdn(&settings.base_domain),
+            udp_port: port,
+        };
+        let dns = outcome.public_ip.as_deref().unwrap_or("this machine's address");
+        let text = format!("moved from host {} to {}; point {} at {dns}", outcome.from, outcome.to, outcome.domain);
+        self.store.journal_end(journal, "done", &text)?;
+        self.store.log_customer(self.actor, &moved, "move", AuditStatus::Success, &text)?;
+        Ok(outcome)
+    }
+
+    /// Goes back to `from` after a failed or interrupted move: whatever reached `to` is
+    /// removed (containers, the instance dir the move created), the source starts again.
+    pub(crate) async fn undo_move(&self, customer: &Customer, from: HostKey, to: HostKey) -> Result<(), EngineError> {
+        let on_target = Customer { host_id: to, ..customer.clone() };
+        for n in self.container_names(&on_target).await? {
+            self.engines.of(to).await?.remove(&n).await?;
+        }
+        let (dir, files) = files::instance_of(self.store, &on_target)?;
+        files.remove(&dir).await?;
+        self.store.set_customer_host(customer.id, from)?;
+        let back = Customer { host_id: from, ..customer.clone() };
+        let source = self.engines.of(from).await?;
+        for n in self.ordered(&back, self.container_names(&back).await?) {
+            source.start(&n).await?;
+        }
+        Ok(())
+    }
+
+    /// Finishes an interrupted move that had switched to `to`: the source's leftovers go.
+    pub(crate) async fn finish_move(&self, customer: &Customer, from: HostKey) -> Result<(), EngineError> {
+        let on_source = Customer { host_id: from, ..customer.clone() };
+        let source = self.engines.of(from).await?;
+        for n in self.container_names(&on_source).await? {
+            source.remove(&n).await?;
+        }
+        let (dir, files) = files::instance_of(self.store, &on_source)?;
+        files.remove(&dir).await
+    }
+
+    /// Customers on remote hosts need a proxy there: the one NPM of today sits beside this
+    /// machine's engine and cannot reach another host's Docker network.
+    pub(crate) fn proxy_allowed_on(&self, host: HostKey) -> Result<(), EngineError> {
+        if host.is_some() && self.store.settings()?.proxy == crate::domain::settings::ProxyKind::Npm {
+            return Err(EngineError::Files(format!(
+                "host {}: with proxy = npm customers run on this machine only (its NPM reaches this engine's \
+                 network alone); per-host NPM is not built yet. Use proxy = none and the host's own proxy",
+                self.engines.name(host)
+            )));
+        }
+        Ok(())
+    }
+}
