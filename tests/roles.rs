@@ -77,6 +77,12 @@ fn each_role_may_do_what_the_table_says_and_is_told_why_otherwise() {
         ),
         ("migrate", vec!["migrate".into(), "data-dir".into(), elsewhere.clone()], [true, false, false]),
         // NetBird administration (the role is checked before the instance is looked at).
+        // Hosts: everyone lists; operators drain; admins add, remove and move customers.
+        ("host list", words("host list"), [true, true, true]),
+        ("host drain", words("host drain local --off"), [true, true, false]),
+        ("host add", words("host add x --docker ssh://root@127.0.0.1:1 --public-ip 127.0.0.1"), [true, false, false]),
+        ("host remove", words("host remove x"), [true, false, false]),
+        ("customer move", words("customer move target --to local"), [true, false, false]),
         ("netbird peers", words("customer peers target"), [true, true, true]),
         ("netbird groups create", words("customer groups target create ops"), [true, true, false]),
         ("netbird keys revoke", words("customer keys target revoke k"), [true, true, false]),
