@@ -14,6 +14,7 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("deploy|redeploy|start|stop|restart|delete|backup|retry-cert [CUSTOMER]", "run on the customer"),
     ("info|deployment|logs|health|netbird [CUSTOMER]", "open the customer on that tab"),
     ("devices", "the fleet's devices: over the limit first, online, old clients"),
+    ("hosts", "the Docker hosts: engine, customers, memory, UDP ports, reachable or not"),
     ("restore FILE", "recreate a customer from a backup"),
     ("rollout", "roll the images in settings out"),
     ("reconcile", "apply reconcile's safe fixes"),
@@ -69,6 +70,7 @@ pub fn run(s: &mut AppState, line: &str) -> Vec<Command> {
             s.devices_view = Some(0);
             Vec::new()
         }
+        ("hosts", None) => super::overlays::open_hosts(s),
         ("restore", Some(file)) => {
             notice(s, format!("restoring a customer from {file}"), false);
             vec![Command::Restore { file: file.into() }]

@@ -22,6 +22,7 @@ pub(super) fn on_event(s: &mut AppState, ev: Event) -> Vec<Command> {
             s.login.password.clear();
             s.login.busy = false;
         }
+        ev @ Event::Hosts(_) => super::overlays::on_event(s, &ev),
         Event::Customers(rows) => {
             s.dashboard.set_rows(rows);
             let height = s.table_height();

@@ -171,6 +171,15 @@ pub static DEVICES: &[Binding] = &[
     b(&[Esc, Char('q')], "Esc", "close", Action::Back, true),
 ];
 
+/// The Docker hosts view.
+pub static HOSTS: &[Binding] = &[
+    b(&[Char('j'), Down], "j/k", "scroll", Action::Move(1), true),
+    b(&[Char('k'), Up], "k", "scroll up", Action::Move(-1), false),
+    b(&[Char('g'), Home], "g", "top", Action::Top, false),
+    b(&[Char('R')], "R", "ask again", Action::Refresh, true),
+    b(&[Esc, Char('q')], "Esc", "close", Action::Back, true),
+];
+
 /// The help overlay.
 pub static HELP: &[Binding] = &[b(&[Esc, Char('?'), Char('q')], "Esc", "close help", Action::Back, true)];
 
@@ -242,6 +251,8 @@ pub enum Mode {
     Help,
     /// The fleet's devices view.
     Devices,
+    /// The Docker hosts view.
+    Hosts,
     /// Login.
     Login,
     /// Text entry.
@@ -285,6 +296,7 @@ impl Default for Keymap {
                 t(Mode::Settings, SETTINGS),
                 t(Mode::Help, HELP),
                 t(Mode::Devices, DEVICES),
+                t(Mode::Hosts, HOSTS),
                 t(Mode::Login, LOGIN),
                 t(Mode::Text, TEXT),
                 t(Mode::Confirm, CONFIRM),
@@ -388,6 +400,8 @@ impl Keymap {
 pub fn mode(state: &AppState) -> Mode {
     if state.help_open {
         Mode::Help
+    } else if state.hosts_view.is_some() && state.command.is_none() {
+        Mode::Hosts
     } else if state.devices_view.is_some() && state.command.is_none() {
         Mode::Devices
     } else if state.screen == Screen::Login {

@@ -20,6 +20,7 @@ pub mod netbird;
 mod netbird_keys;
 #[cfg(test)]
 mod netbird_tests;
+pub mod overlays;
 pub mod settings;
 pub mod setup;
 #[cfg(test)]
@@ -304,6 +305,8 @@ pub struct AppState {
     pub help_scroll: u16,
     /// The fleet's devices view (`:devices`), open with its scroll offset.
     pub devices_view: Option<u16>,
+    /// The Docker hosts view (`:hosts`), while open.
+    pub hosts_view: Option<overlays::HostsView>,
     /// `:reconcile` asked the engine what it would fix; the answer opens the confirmation.
     pub reconcile_asked: bool,
     /// The `:` command line, while typed.
@@ -366,6 +369,7 @@ impl AppState {
             help_open: false,
             help_scroll: 0,
             devices_view: None,
+            hosts_view: None,
             reconcile_asked: false,
             command: None,
             confirm: None,

@@ -282,14 +282,8 @@ pub(super) fn go_dashboard(s: &mut AppState) -> Vec<Command> {
 }
 
 pub(super) fn on_key(s: &mut AppState, action: Action) -> Vec<Command> {
-    if let Some(scroll) = s.devices_view {
-        match action {
-            Action::Back | Action::Quit => s.devices_view = None,
-            Action::Move(n) => s.devices_view = Some(scroll.saturating_add_signed(n.clamp(-10, 10) as i16)),
-            Action::Top => s.devices_view = Some(0),
-            _ => s.dirty = false,
-        }
-        return Vec::new();
+    if let Some(cmds) = super::overlays::on_key(s, action.clone()) {
+        return cmds;
     }
     if s.help_open {
         match action {

@@ -20,6 +20,8 @@ pub enum Command {
     },
     /// Reload the customers table (back on the dashboard: the monitor's focus is cleared).
     LoadCustomers,
+    /// Ask every Docker host about itself (the hosts view).
+    LoadHosts,
     /// Load everything the detail view shows; the customer becomes the monitor's focus (live
     /// resource samples every few seconds).
     LoadDetail {
@@ -357,6 +359,8 @@ pub enum Event {
     LoginFailed(String),
     /// The customers table.
     Customers(Vec<CustomerRow>),
+    /// Every Docker host as it answered (or why the list could not be made).
+    Hosts(Result<Vec<crate::engine::hosts::HostStatus>, String>),
     /// Detail data.
     Detail(Box<Detail>),
     /// Docker's state: its version, or why it is unreachable.

@@ -4,6 +4,9 @@ mod dashboard;
 mod detail;
 mod devices;
 mod form;
+mod hosts;
+#[cfg(test)]
+mod hosts_tests;
 
 mod login;
 mod netbird;

@@ -15,6 +15,8 @@ use crate::app::{AppState, Screen};
 pub fn render(state: &AppState, t: &Theme, frame: &mut Frame, body: Rect) {
     if state.help_open {
         help(state, t, frame, body);
+    } else if let Some(view) = &state.hosts_view {
+        super::hosts::render(view, t, frame, body);
     } else if let Some(scroll) = state.devices_view {
         super::devices::render(state, scroll, t, frame, body);
     } else if let Some(c) = &state.confirm {

@@ -236,7 +236,7 @@ pub async fn statuses(store: &Store, engines: &Engines) -> Result<Vec<(HostKey, 
             let udp_used = ports.len();
             let record = engines.host(key);
             let (version, resources, error) = match answer {
-                Ok((v, r)) => (Some(v), Some(r), None),
+                Ok((v, r)) => (Some(crate::domain::sanitize::terminal_safe(&v)), Some(r), None),
                 Err(e) => (None, None, Some(crate::domain::sanitize::terminal_safe(&e))),
             };
             let status = HostStatus {

@@ -1,0 +1,88 @@
+//! The Docker hosts view (`:hosts`): every engine with its version (or why it did not answer),
+//! customers, containers, memory its stacks take against what it has, and UDP ports.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Cell, Clear, Paragraph, Row, Table, Wrap};
+
+use super::fit;
+use super::theme::Theme;
+use crate::app::overlays::HostsView;
+
+/// Draws the view over `body`.
+pub fn render(view: &HostsView, t: &Theme, frame: &mut Frame, body: Rect) {
+    let area = super::centered(body, 110, body.height);
+    frame.render_widget(Clear, area);
+    let width = usize::from(area.width.saturating_sub(2));
+    let hosts = match &view.list {
+        None => return message(" Hosts ", "asking every engine ...", t, frame, area),
+        Some(Err(e)) => return message(" Hosts ", &format!("cannot list the hosts: {e}"), t, frame, area),
+        Some(Ok(h)) => h,
+    };
+    let down = hosts.iter().filter(|h| h.error.is_some()).count();
+    let customers: usize = hosts.iter().map(|h| h.customers).sum();
+    let height = usize::from(area.height.saturating_sub(3)).max(1);
+    let start = usize::from(view.scroll).min(hosts.len().saturating_sub(height));
+    // Narrow terminals drop the public IP and the container counts, not the verdict.
+    let wide = area.width >= 100;
+    let gb = |mb: u64| format!("{:.1}", mb as f64 / 1024.0);
+    let rows = hosts.iter().skip(start).take(height).map(|h| {
+        let engine = match (&h.version, &h.error) {
+            (Some(v), _) if h.draining => Cell::from(Span::styled(format!("{v} draining"), t.warn())),
+            (Some(v), _) => Cell::from(v.clone()),
+            (None, e) => Cell::from(Span::styled(
+                format!("unreachable: {}", e.as_deref().unwrap_or("no answer")),
+                t.status(crate::domain::customer::CustomerStatus::Error).1,
+            )),
+        };
+        let r = h.resources;
+        let mut cells = vec![Cell::from(fit(&h.name, 14)), engine];
+        if wide {
+            cells.push(Cell::from(fit(h.public_ip.as_deref().unwrap_or("this machine"), 16)));
+        }
+        cells.push(Cell::from(h.customers.to_string()));
+        if wide {
+            cells.push(Cell::from(r.map_or("—".into(), |r| format!("{}/{}", r.running, r.containers))));
+        }
+        cells.push(Cell::from(r.map_or("—".into(), |r| format!("{}/{} GB", gb(h.committed_mb), gb(r.memory_mb)))));
+        cells.push(Cell::from(format!("{}/{}", h.udp_used, h.udp_free)));
+        Row::new(cells)
+    });
+    let (header, widths) = if wide {
+        (
+            vec!["Host", "Docker", "Public IP", "Customers", "Running", "Memory stacks/host", "UDP used/free"],
+            vec![
+                Constraint::Length(14),
+                Constraint::Min(16),
+                Constraint::Length(16),
+                Constraint::Length(9),
+                Constraint::Length(8),
+                Constraint::Length(18),
+                Constraint::Length(13),
+            ],
+        )
+    } else {
+        (
+            vec!["Host", "Docker", "Cust.", "Memory", "UDP"],
+            vec![
+                Constraint::Length(12),
+                Constraint::Min(14),
+                Constraint::Length(5),
+                Constraint::Length(14),
+                Constraint::Length(8),
+            ],
+        )
+    };
+    let header = Row::new(header).style(t.bold());
+    let title = format!(" Hosts · {} · {customers} customers · {down} unreachable ", hosts.len());
+    let block = Block::bordered()
+        .title(Line::styled(fit(&title, width), t.bold()))
+        .title_bottom(Line::from(fit(" R asks again · `nbmsp host add` adds one · Esc closes ", width)));
+    frame.render_widget(Table::new(rows, widths).header(header).block(block), area);
+}
+
+fn message(title: &str, text: &str, t: &Theme, frame: &mut Frame, area: Rect) {
+    let block = Block::bordered().title(Line::styled(title, t.bold()));
+    frame.render_widget(Paragraph::new(text.to_string()).wrap(Wrap { trim: true }).block(block), area);
+}

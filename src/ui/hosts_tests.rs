@@ -1,0 +1,53 @@
+//! The hosts view (`:hosts`): asked when opened, drawn as the engines answered (one down, one
+//! draining), asked again with R, closed with Esc; snapshots at 80x24 and 120x40.
+
+use super::tests::draw;
+use crate::app::keymap::{Mode, mode};
+use crate::app::{Action, Command, Event, TextKey, update};
+use crate::engine::docker::EngineResources;
+use crate::engine::hosts::HostStatus;
+
+fn host(name: &str, version: Option<&str>, customers: usize) -> HostStatus {
+    HostStatus {
+        name: name.into(),
+        docker: if name == "local" {
+            "unix:///var/run/docker.sock".into()
+        } else {
+            format!("ssh://root@{name}.msp.example")
+        },
+        public_ip: (name != "local").then(|| format!("203.0.113.{}", name.len())),
+        draining: name == "b",
+        version: version.map(String::from),
+        error: version.is_none().then(|| "no answer within 10 s".to_string()),
+        resources: version.map(|_| EngineResources { cpus: 8, memory_mb: 32_000, containers: 80, running: 78 }),
+        customers,
+        udp_used: customers,
+        udp_free: 200 - customers,
+        committed_mb: customers as u64 * 600,
+    }
+}
+
+#[test]
+fn the_hosts_view_asks_every_engine_and_shows_who_is_down() {
+    let mut s = super::tests::dashboard();
+    update(&mut s, Action::CommandLine);
+    for c in "hosts".chars() {
+        update(&mut s, Action::Text(TextKey::Char(c)));
+    }
+    assert_eq!(update(&mut s, Action::Text(TextKey::Enter)), vec![Command::LoadHosts]);
+    assert_eq!(mode(&s), Mode::Hosts);
+    assert!(draw(&s, 120, 40).contains("asking every engine"));
+    let list = vec![host("local", Some("20.10.24"), 40), host("b", Some("24.0.7"), 12), host("c", None, 30)];
+    update(&mut s, Action::Engine(Event::Hosts(Ok(list))));
+    let screen = draw(&s, 120, 40);
+    assert!(screen.contains("3 · 82 customers · 1 unreachable"), "{screen}");
+    for (w, h) in [(80, 24), (120, 40)] {
+        insta::assert_snapshot!(format!("hosts_view_{w}x{h}"), draw(&s, w, h));
+    }
+    assert_eq!(update(&mut s, Action::Refresh), vec![Command::LoadHosts], "R asks again");
+    update(&mut s, Action::Back);
+    assert_eq!(s.hosts_view, None);
+    // An answer after the view closed opens nothing.
+    update(&mut s, Action::Engine(Event::Hosts(Err("database: locked".into()))));
+    assert_eq!(s.hosts_view, None);
+}
