@@ -182,6 +182,10 @@ fn a_customer_on_an_ssh_host_deploys_answers_and_is_removed_there() {
     assert_eq!(logs.code, 0, "{}", logs.stderr);
     assert!(logs.stdout.contains("server"), "{}", logs.stdout);
 
+    // A redeploy there reads NetBird's data dir and the previous files over SSH.
+    let r = env.home.run(&["customer", "redeploy", &sub]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!env.data_dir().join(&sub).exists(), "the snapshot kept here while it ran is gone");
     // Stop and start act on b's engine.
     assert_eq!(env.home.run(&["customer", "stop", &sub]).code, 0);
     let state = |name: &str| {

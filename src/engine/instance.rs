@@ -104,6 +104,9 @@ pub fn load_previous(dir: &Path, names: &[&'static str]) -> Option<Vec<(&'static
 /// Drops the on-disk snapshot once the redeploy ended either way.
 pub fn drop_previous(dir: &Path) {
     let _ = fs::remove_dir_all(dir.join(PREVIOUS));
+    // For a customer on another host `dir` held only the snapshot: it goes too. An instance
+    // dir here is never empty (its compose file), so this leaves it alone.
+    let _ = fs::remove_dir(dir);
 }
 
 /// Puts snapshotted files back.
