@@ -270,7 +270,22 @@ fn a_customer_moves_to_another_host_with_its_owner_token_and_data() {
         keys["data"].as_array().unwrap().iter().map(|k| k["name"].as_str().unwrap().to_string()).collect()
     };
 
+    // A DNS hook that records what it was told.
+    let told = env.home.path().join("dns-told");
+    let hook = env.home.file(
+        "dns-hook",
+        &format!(
+            "#!/bin/sh\necho \"$NBMSP_DOMAIN $NBMSP_PUBLIC_IP $NBMSP_SUBDOMAIN\" > {}\necho record updated\n",
+            told.display()
+        ),
+    );
+    std::fs::set_permissions(&hook, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    assert_eq!(env.home.run(&["settings", "set", "hooks.dns", hook.to_str().unwrap()]).code, 0);
+
     let moved = json(&env.home.run(&["customer", "move", &sub, "--to", "b", "--json"]));
+    assert_eq!(moved["dns_hook"]["Ok"], "record updated", "{moved}");
+    let told = std::fs::read_to_string(&told).unwrap();
+    assert_eq!(told.trim(), format!("{sub}.msp.example {} {sub}", remote.ip));
     assert_eq!((moved["from"].as_str(), moved["to"].as_str()), (Some("local"), Some("b")), "{moved}");
     assert_eq!(moved["public_ip"], remote.ip.as_str());
     assert!(env.containers().is_empty(), "the source is removed: {:?}", env.containers());
@@ -286,7 +301,7 @@ fn a_customer_moves_to_another_host_with_its_owner_token_and_data() {
 
     let back = env.home.run(&["customer", "move", &sub, "--to", "local"]);
     assert_eq!(back.code, 0, "{}", back.stderr);
-    assert!(back.stdout.contains("DNS: point"), "{}", back.stdout);
+    assert!(back.stdout.contains("DNS: hooks.dns ran: record updated"), "{}", back.stdout);
     assert!(!remote.containers().contains(&format!("netbird-{sub}-server")));
     assert!(!remote.data_dir.join(&sub).exists());
     assert!(key_names(&env).contains(&"before-move".to_string()));

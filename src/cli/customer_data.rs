@@ -128,9 +128,13 @@ pub async fn run(g: &GlobalArgs, store: &Store, session: &Session, c: DataComman
                 return output::json(&m);
             }
             println!("moved '{}' from host {} to {} (UDP {} kept)", c.subdomain, m.from, m.to, m.udp_port);
-            match &m.public_ip {
-                Some(ip) => println!("DNS: point {} at {ip}", m.domain),
-                None => println!("DNS: point {} at this machine's public address", m.domain),
+            match (&m.dns_hook, &m.public_ip) {
+                (Some(Ok(said)), _) => println!("DNS: hooks.dns ran: {said}"),
+                (Some(Err(e)), _) => {
+                    println!("WARN DNS: hooks.dns failed ({e}); point {} at the new address", m.domain)
+                }
+                (None, Some(ip)) => println!("DNS: point {} at {ip}", m.domain),
+                (None, None) => println!("DNS: point {} at this machine's public address", m.domain),
             }
             Ok(())
         }

@@ -184,6 +184,13 @@ pub const SETTINGS: &[SettingDef] = &[
         required: true,
     },
     SettingDef {
+        key: "hooks.dns",
+        kind: SettingKind::Path,
+        default: "",
+        help: "A program run after a customer moved to another host, with NBMSP_DOMAIN, NBMSP_PUBLIC_IP (empty for this machine) and NBMSP_SUBDOMAIN set, to point its DNS record there; empty: none",
+        required: false,
+    },
+    SettingDef {
         key: "backup.dir",
         kind: SettingKind::Path,
         default: "",

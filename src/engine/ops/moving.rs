@@ -29,6 +29,8 @@ pub struct MoveOutcome {
     pub domain: String,
     /// The UDP port (kept).
     pub udp_port: u16,
+    /// What the `hooks.dns` program said (or why it failed), when one is set.
+    pub dns_hook: Option<Result<String, String>>,
 }
 
 impl<P: Proxy> Ops<'_, P> {
@@ -126,11 +128,24 @@ impl<P: Proxy> Ops<'_, P> {
             public_ip: self.engines.host(to).map(|h| h.public_ip.to_string()),
             domain: customer.fqdn(&settings.base_domain),
             udp_port: port,
+            dns_hook: None,
         };
-        let dns = outcome.public_ip.as_deref().unwrap_or("this machine's address");
+        let dns = outcome.public_ip.clone().unwrap_or_else(|| "this machine's address".into());
         let text = format!("moved from host {} to {}; point {} at {dns}", outcome.from, outcome.to, outcome.domain);
         self.store.journal_end(journal, "done", &text)?;
         self.store.log_customer(self.actor, &moved, "move", AuditStatus::Success, &text)?;
+        let mut outcome = outcome;
+        if !settings.dns_hook.is_empty() {
+            let said = dns_hook(&settings.dns_hook, &outcome, &customer.subdomain).await;
+            let status = if said.is_ok() { AuditStatus::Info } else { AuditStatus::Error };
+            let line = match &said {
+                Ok(m) => format!("dns hook: {m}"),
+                Err(e) => format!("dns hook failed: {e}; point {} at {dns} by hand", outcome.domain),
+            };
+            note(progress, line.clone());
+            self.store.log_customer(self.actor, &moved, "dns-hook", status, &line)?;
+            outcome.dns_hook = Some(said);
+        }
         Ok(outcome)
     }
 
@@ -174,5 +189,29 @@ impl<P: Proxy> Ops<'_, P> {
             )));
         }
         Ok(())
+    }
+}
+
+/// Runs the `hooks.dns` program for a finished move (at most a minute): its last line of output,
+/// or why it failed. The move stands either way.
+async fn dns_hook(program: &str, m: &MoveOutcome, subdomain: &str) -> Result<String, String> {
+    let mut cmd = tokio::process::Command::new(program);
+    cmd.env("NBMSP_DOMAIN", &m.domain)
+        .env("NBMSP_PUBLIC_IP", m.public_ip.as_deref().unwrap_or(""))
+        .env("NBMSP_SUBDOMAIN", subdomain)
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true);
+    let out = tokio::time::timeout(std::time::Duration::from_secs(60), cmd.output())
+        .await
+        .map_err(|_| format!("{program} did not finish within 60 s"))?
+        .map_err(|e| format!("cannot run {program}: {e}"))?;
+    let last = |b: &[u8]| {
+        let text = String::from_utf8_lossy(b);
+        crate::domain::sanitize::terminal_safe(text.trim().lines().last().unwrap_or(""))
+    };
+    if out.status.success() {
+        Ok(if out.stdout.is_empty() { "done".into() } else { last(&out.stdout) })
+    } else {
+        Err(format!("{program} exited with {}: {}", out.status, last(&out.stderr)))
     }
 }
