@@ -93,7 +93,9 @@ impl RemoteHost {
             run(Command::new("ip").args(["netns", "exec", &netns, "ip"]).args(&args));
         }
         // nsenter --net: only the network is the host's own; ip netns exec would also remount
-        // /sys, which hides the cgroups dockerd needs.
+        // /sys, which hides the cgroups dockerd needs. Never start this dockerd in this
+        // machine's own namespace: with --bridge=none dockerd deletes any docker0 it finds,
+        // and that one belongs to the main engine.
         let ns = format!("--net=/var/run/netns/{netns}");
 
         // TLS: a CA, the daemon's certificate for its address, the client's.
