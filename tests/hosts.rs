@@ -308,3 +308,52 @@ fn a_customer_moves_to_another_host_with_its_owner_token_and_data() {
     let audit = env.home.run(&["customer", "audit", &sub]);
     assert!(audit.stdout.contains("moved from host local to b"), "{}", audit.stdout);
 }
+
+/// A move killed (SIGKILL) while the target's stack is being applied is undone by reconcile:
+/// the customer runs on its source again, nothing of it is left on the target.
+#[test]
+fn a_move_killed_midway_is_undone_by_reconcile() {
+    let Some(env) = DockerEnv::new("a_move_killed_midway") else { return };
+    let remote = RemoteHost::start("a_move_killed");
+    remote.load_images(&IMAGES);
+    assert_eq!(add_ssh_host(&env, &remote, "b").code, 0);
+    let sub = env.subdomain("kil");
+    let email = format!("it@{sub}.example");
+    let r =
+        env.home.run(&["customer", "create", "--name", "K", "--subdomain", &sub, "--email", &email, "--host", "local"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let mut mover = env.home.command();
+    mover
+        .args(["customer", "move", &sub, "--to", "b"])
+        .env("NBMSP_PASSWORD", common::ADMIN_PASSWORD)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let mut child = mover.spawn().unwrap();
+    // Killed once the journal says the target's stack is being started (files copied there).
+    let db = rusqlite::Connection::open(env.home.path().join("nbmsp.db")).unwrap();
+    let start = std::time::Instant::now();
+    loop {
+        let step: Option<String> = db
+            .query_row("SELECT step FROM journal WHERE operation = 'move' AND state = 'running'", [], |r| r.get(0))
+            .ok();
+        if step.as_deref() == Some("start on target") {
+            break;
+        }
+        assert!(child.try_wait().unwrap().is_none(), "the move ended before it reached the target (step {step:?})");
+        assert!(start.elapsed() < std::time::Duration::from_secs(60), "no 'start on target' step within 60 s");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(remote.data_dir.join(&sub).exists(), "killed after the copy");
+
+    let r = env.home.run(&["reconcile", "--yes", "--json"]);
+    let applied = json(&r)["applied"].to_string();
+    assert!(applied.contains("move undone"), "{applied}");
+    let show = json(&env.home.run(&["customer", "show", &sub, "--json"]));
+    assert_eq!(show["host"], "local", "{show}");
+    assert!(show["containers"].as_array().unwrap().iter().all(|c| c["state"] == "running"), "{show}");
+    assert!(remote.containers().iter().all(|c| !c.contains(&sub)), "{:?}", remote.containers());
+    assert!(!remote.data_dir.join(&sub).exists(), "the target's copy is removed");
+    assert_eq!(json(&env.home.run(&["customer", "health", &sub, "--json"]))["healthy"], true);
+}

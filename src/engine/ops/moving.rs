@@ -161,10 +161,12 @@ impl<P: Proxy> Ops<'_, P> {
         self.store.set_customer_host(customer.id, from)?;
         let back = Customer { host_id: from, ..customer.clone() };
         let source = self.engines.of(from).await?;
+        let baseline = crate::engine::health::restart_baseline(&source, &render::prefix(&back), back.layout).await?;
         for n in self.ordered(&back, self.container_names(&back).await?) {
             source.start(&n).await?;
         }
-        Ok(())
+        // Back means answering again, as after a start.
+        self.after_start(&back, "move back", &baseline).await.map(|_| ())
     }
 
     /// Finishes an interrupted move that had switched to `to`: the source's leftovers go.

@@ -91,7 +91,7 @@ impl<P: Proxy> Ops<'_, P> {
         names
     }
 
-    async fn after_start(
+    pub(crate) async fn after_start(
         &self,
         customer: &Customer,
         action: &str,
