@@ -32,6 +32,7 @@ fn rows(n: usize) -> Vec<CustomerRow> {
             outdated: None,
             proxy_pending: None,
             proxied: false,
+            host: None,
         })
         .collect()
 }

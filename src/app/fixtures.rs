@@ -28,6 +28,7 @@ pub fn row(id: i64, name: &str, sub: &str, status: CustomerStatus, port: Option<
         outdated: None,
         proxy_pending: None,
         proxied: port.is_some(),
+        host: None,
     }
 }
 

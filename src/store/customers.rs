@@ -440,6 +440,8 @@ pub struct CustomerRow {
     pub proxy_pending: Option<String>,
     /// A proxy host was registered for it (its public path can be checked).
     pub proxied: bool,
+    /// The Docker host it runs on by name (`None`: this machine's engine).
+    pub host: Option<String>,
 }
 
 /// Customers ordered for the fleet's devices view and `nbmsp devices`: those over their limit
@@ -460,8 +462,10 @@ impl Store {
         let cols = COLUMNS.split(", ").map(|c| format!("c.{c}")).collect::<Vec<_>>().join(", ");
         let mut stmt = self.conn.prepare(&format!(
             "SELECT {cols}, d.relay_udp_port, d.devices_total, d.proxy_pending, d.npm_proxy_id IS NOT NULL,
-                    d.devices_connected, d.devices_outdated
-             FROM customers c LEFT JOIN deployments d ON d.customer_id = c.id ORDER BY c.name COLLATE NOCASE, c.id"
+                    d.devices_connected, d.devices_outdated, h.name
+             FROM customers c LEFT JOIN deployments d ON d.customer_id = c.id
+                  LEFT JOIN hosts h ON h.id = c.host_id
+             ORDER BY c.name COLLATE NOCASE, c.id"
         ))?;
         let rows = stmt
             .query_map([], |r| {
@@ -472,12 +476,14 @@ impl Store {
                     r.get::<_, Option<String>>(15)?,
                     r.get::<_, Option<bool>>(16)?.unwrap_or(false),
                     (r.get::<_, Option<u32>>(17)?, r.get::<_, Option<u32>>(18)?),
+                    r.get::<_, Option<String>>(19)?,
                 ))
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         rows.into_iter()
-            .map(|(c, udp_port, devices, proxy_pending, proxied, (online, outdated))| {
-                Ok(CustomerRow { customer: c.try_into()?, udp_port, devices, online, outdated, proxy_pending, proxied })
+            .map(|(c, udp_port, devices, proxy_pending, proxied, (online, outdated), host)| {
+                let customer = c.try_into()?;
+                Ok(CustomerRow { customer, udp_port, devices, online, outdated, proxy_pending, proxied, host })
             })
             .collect()
     }

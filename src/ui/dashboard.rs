@@ -69,11 +69,13 @@ fn cards_line(state: &AppState, t: &Theme, frame: &mut Frame, area: Rect) {
     frame.render_widget(Paragraph::new(line), area);
 }
 
-/// Columns by priority; narrower screens drop them from the end of this list.
-const COLUMNS: [(&str, u16); 8] = [
+/// Columns by priority; narrower screens drop them from the end of this list. "Host" shows only
+/// once a customer runs on another host than this machine.
+const COLUMNS: [(&str, u16); 9] = [
     ("Name", 20),
     ("Subdomain", 14),
     ("Status", 12),
+    ("Host", 10),
     ("Devices", 8),
     ("UDP", 6),
     ("Online", 6),
@@ -127,7 +129,11 @@ fn customers(state: &AppState, t: &Theme, frame: &mut Frame, area: Rect) {
     let inner = area.width.saturating_sub(4);
     let mut used = 0u16;
     let mut cols = Vec::new();
+    let several_hosts = d.rows.iter().any(|r| r.host.is_some());
     for (i, (name, w)) in COLUMNS.iter().enumerate() {
+        if *name == "Host" && !several_hosts {
+            continue;
+        }
         if i == 0 || used + w < inner {
             used += w + 1;
             cols.push((*name, *w));
@@ -156,6 +162,7 @@ fn customers(state: &AppState, t: &Theme, frame: &mut Frame, area: Rect) {
             }
             "Online" => Cell::from(r.online.map_or("—".to_string(), |n| format!("● {n}"))),
             "UDP" => Cell::from(r.udp_port.map_or("—".to_string(), |p| p.to_string())),
+            "Host" => Cell::from(fit(r.host.as_deref().unwrap_or(crate::domain::host::LOCAL), usize::from(*w))),
             "Company" => {
                 Cell::from(if c.company.is_empty() { "—".to_string() } else { fit(&c.company, usize::from(*w)) })
             }

@@ -51,3 +51,17 @@ fn the_hosts_view_asks_every_engine_and_shows_who_is_down() {
     update(&mut s, Action::Engine(Event::Hosts(Err("database: locked".into()))));
     assert_eq!(s.hosts_view, None);
 }
+
+#[test]
+fn the_customer_table_names_hosts_once_there_is_more_than_one() {
+    let mut s = super::tests::dashboard();
+    assert!(!draw(&s, 120, 40).contains("Host "), "one host: no column");
+    s.dashboard.rows[1].host = Some("edge-b".into());
+    let sub = s.dashboard.rows[1].customer.subdomain.clone();
+    let screen = draw(&s, 120, 40);
+    assert!(screen.contains("Host "), "{screen}");
+    let line = screen.lines().find(|l| l.contains(&sub)).unwrap();
+    assert!(line.contains("edge-b"), "{line}");
+    let other = screen.lines().find(|l| l.contains(&s.dashboard.rows[0].customer.subdomain)).unwrap();
+    assert!(other.contains("local"), "{other}");
+}
