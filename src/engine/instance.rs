@@ -68,7 +68,7 @@ pub fn write_atomic(path: &Path, content: &[u8], mode: u32) -> Result<(), Engine
 pub fn write_files(dir: &Path, files: &[RenderedFile]) -> Result<(), EngineError> {
     create_dirs(dir)?;
     for f in files {
-        write_atomic(&dir.join(f.name), f.content.as_bytes(), if f.secret { 0o600 } else { 0o644 })?;
+        write_atomic(&dir.join(f.name), f.content.as_bytes(), f.mode())?;
     }
     Ok(())
 }

@@ -57,6 +57,13 @@ pub struct RenderedFile {
     pub secret: bool,
 }
 
+impl RenderedFile {
+    /// The mode it is written with: private when it holds secrets.
+    pub fn mode(&self) -> u32 {
+        if self.secret { 0o600 } else { 0o644 }
+    }
+}
+
 /// Everything a deploy writes and applies for one customer.
 #[derive(Debug, Clone)]
 pub struct RenderedStack {

@@ -119,9 +119,7 @@ pub async fn check(ops: &Ops<'_, AnyProxy>, purge: &[String]) -> Result<Vec<Find
     let customers: BTreeMap<i64, Customer> =
         store.customers(&Default::default())?.into_iter().map(|c| (c.id, c)).collect();
     let (containers, down) = ops.engines.list_fleet(&store.installation_id()?).await;
-    if let Some((_, e)) = down.iter().find(|(key, _)| key.is_none() && !ops.engines.has_remote()) {
-        return Err(EngineError::Docker(e.clone()));
-    }
+    ops.engines.sole_engine_down(&down)?;
     // Customers of a host that did not answer are neither orphans nor missing: left alone.
     let unreachable: BTreeSet<crate::engine::hosts::HostKey> = down.iter().map(|(key, _)| *key).collect();
     let mut by_customer: BTreeMap<i64, Vec<(crate::engine::hosts::HostKey, crate::engine::docker::FleetContainer)>> =

@@ -52,8 +52,8 @@ impl Files {
                 crate::engine::blocking(move || crate::engine::instance::write_files(&dir, &files)).await
             }
             Self::Remote(h) => {
-                let files: Vec<_> =
-                    files.iter().map(|f| (f.name.to_string(), f.content.clone().into_bytes(), f.secret)).collect();
+                let files: Vec<ssh::FileOut<'_>> =
+                    files.iter().map(|f| (f.name, f.content.as_bytes(), f.mode())).collect();
                 ssh::push_files(h, dir, &files).await
             }
         }

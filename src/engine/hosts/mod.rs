@@ -55,11 +55,6 @@ impl Engines {
         Ok(engines)
     }
 
-    /// Only the local engine, already connected (tests and tools that need nothing else).
-    pub fn local(docker: DockerEngine) -> Self {
-        Self { hosts: BTreeMap::new(), connected: RefCell::new(HashMap::from([(None, Ok(docker))])) }
-    }
-
     /// Every host: the local engine first, then the records by name.
     pub fn keys(&self) -> Vec<HostKey> {
         std::iter::once(None).chain(self.hosts.keys().map(|id| Some(*id))).collect()
@@ -150,13 +145,21 @@ impl Engines {
     /// out of the answer; the monitor marks them).
     pub async fn list_fleet_or_fail(&self, installation: &str) -> Result<Vec<(HostKey, FleetContainer)>, EngineError> {
         let (found, down) = self.list_fleet(installation).await;
+        self.sole_engine_down(&down)?;
         for (key, e) in down {
-            if key.is_none() && !self.has_remote() {
-                return Err(EngineError::Docker(e));
-            }
             tracing::warn!("host {}: {e}", self.name(key));
         }
         Ok(found)
+    }
+
+    /// The rule for a fleet-wide listing whose hosts did not all answer: it fails as a whole only
+    /// when the engine down is the only one (an installation of one host, as before); otherwise
+    /// the caller goes on and marks that host's customers.
+    pub fn sole_engine_down(&self, down: &[(HostKey, String)]) -> Result<(), EngineError> {
+        match down.iter().find(|(key, _)| key.is_none() && !self.has_remote()) {
+            Some((_, e)) => Err(EngineError::Docker(e.clone())),
+            None => Ok(()),
+        }
     }
 
     fn unreachable(&self, key: HostKey, detail: String) -> EngineError {

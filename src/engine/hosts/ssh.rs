@@ -73,35 +73,34 @@ async fn run(host: &Host, script: &str, input: Vec<u8>) -> Result<Vec<u8>, Engin
     Ok(out.stdout)
 }
 
-/// Writes `files` (name, content, secret) into `dir` on the host, creating it private
-/// (0700, with `data/`) as [`crate::engine::instance::create_dirs`] does here.
-pub async fn push_files(host: &Host, dir: &Path, files: &[(String, Vec<u8>, bool)]) -> Result<(), EngineError> {
-    let mut tar = tar::Builder::new(Vec::new());
-    for (name, content, secret) in files {
-        let mut h = tar::Header::new_gnu();
-        h.set_size(content.len() as u64);
-        h.set_mode(if *secret { 0o600 } else { 0o644 });
-        h.set_mtime(u64::try_from(time::OffsetDateTime::now_utc().unix_timestamp()).unwrap_or(0));
-        tar.append_data(&mut h, name, content.as_slice()).map_err(|e| ssh_error(host, e))?;
-    }
-    let archive = tar.into_inner().map_err(|e| ssh_error(host, e))?;
-    let d = quote(dir);
-    let script = format!("umask 077 && mkdir -p {d}/data && chmod 700 {d} {d}/data && tar -x --no-same-owner -C {d}");
-    run(host, &script, archive).await.map(|_| ())
-}
+/// A file to write on a host: name in the dir, content, mode.
+pub type FileOut<'a> = (&'a str, &'a [u8], u32);
 
-/// Writes `files` (name, content, mode) into the existing `dir` on the host.
-pub async fn put_files(host: &Host, dir: &Path, files: &[(&str, &[u8], u32)]) -> Result<(), EngineError> {
+/// A tar stream of `files`, each with its own mode.
+fn tar_of(host: &Host, files: &[FileOut<'_>]) -> Result<Vec<u8>, EngineError> {
     let mut tar = tar::Builder::new(Vec::new());
+    let now = u64::try_from(time::OffsetDateTime::now_utc().unix_timestamp()).unwrap_or(0);
     for (name, content, mode) in files {
         let mut h = tar::Header::new_gnu();
         h.set_size(content.len() as u64);
         h.set_mode(*mode);
-        h.set_mtime(u64::try_from(time::OffsetDateTime::now_utc().unix_timestamp()).unwrap_or(0));
+        h.set_mtime(now);
         tar.append_data(&mut h, name, *content).map_err(|e| ssh_error(host, e))?;
     }
-    let archive = tar.into_inner().map_err(|e| ssh_error(host, e))?;
-    run(host, &format!("tar -x --no-same-owner -C {}", quote(dir)), archive).await.map(|_| ())
+    tar.into_inner().map_err(|e| ssh_error(host, e))
+}
+
+/// Writes `files` into `dir` on the host, creating it private (0700, with `data/`) as
+/// [`crate::engine::instance::create_dirs`] does here.
+pub async fn push_files(host: &Host, dir: &Path, files: &[FileOut<'_>]) -> Result<(), EngineError> {
+    let d = quote(dir);
+    let script = format!("umask 077 && mkdir -p {d}/data && chmod 700 {d} {d}/data && tar -x --no-same-owner -C {d}");
+    run(host, &script, tar_of(host, files)?).await.map(|_| ())
+}
+
+/// Writes `files` into the existing `dir` on the host.
+pub async fn put_files(host: &Host, dir: &Path, files: &[FileOut<'_>]) -> Result<(), EngineError> {
+    run(host, &format!("tar -x --no-same-owner -C {}", quote(dir)), tar_of(host, files)?).await.map(|_| ())
 }
 
 /// The named files of `dir` on the host that exist there, with their content.

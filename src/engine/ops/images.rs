@@ -34,19 +34,14 @@ impl<P: Proxy> Ops<'_, P> {
         }
         let always = settings.images_pull == ImagePull::Always;
         let (mut pulled, mut kept) = (0, 0);
+        let docker = self.engines.for_customer(customer).await?;
         for (svc, image) in &wanted {
-            let present = self.engines.for_customer(customer).await?.has_image(image).await?;
+            let present = docker.has_image(image).await?;
             if present && !always {
                 continue;
             }
             progress(Progress::Note { text: format!("pulling {image}") });
-            match self
-                .engines
-                .for_customer(customer)
-                .await?
-                .pull(image, |line| progress(Progress::Note { text: line }))
-                .await
-            {
+            match docker.pull(image, |line| progress(Progress::Note { text: line })).await {
                 Ok(()) => pulled += 1,
                 Err(e) if present => {
                     progress(Progress::Note { text: format!("{image}: pull failed ({e}); using the local image") });

@@ -79,7 +79,6 @@ impl<P: Proxy> Ops<'_, P> {
         if target_files.exists(&target_dir).await? {
             return Err(EngineError::Files(format!("{} exists already", target_files.describe(&target_dir))));
         }
-        let (source_dir, source_files) = files::instance_of(self.store, &customer)?;
         let old_names = self.container_names(&customer).await?;
 
         let journal = self.store.journal_begin_move(customer_id, &customer.subdomain, self.actor, from, to)?;
@@ -117,10 +116,7 @@ impl<P: Proxy> Ops<'_, P> {
             return Err(EngineError::Files(outcome));
         }
         self.store.journal_step(journal, "remove source")?;
-        for n in &old_names {
-            source.remove(n).await?;
-        }
-        source_files.remove(&source_dir).await?;
+        self.remove_from(&customer, from).await?;
         let settings = self.store.settings()?;
         let outcome = MoveOutcome {
             from: name(from),
@@ -152,12 +148,7 @@ impl<P: Proxy> Ops<'_, P> {
     /// Goes back to `from` after a failed or interrupted move: whatever reached `to` is
     /// removed (containers, the instance dir the move created), the source starts again.
     pub(crate) async fn undo_move(&self, customer: &Customer, from: HostKey, to: HostKey) -> Result<(), EngineError> {
-        let on_target = Customer { host_id: to, ..customer.clone() };
-        for n in self.container_names(&on_target).await? {
-            self.engines.of(to).await?.remove(&n).await?;
-        }
-        let (dir, files) = files::instance_of(self.store, &on_target)?;
-        files.remove(&dir).await?;
+        self.remove_from(customer, to).await?;
         self.store.set_customer_host(customer.id, from)?;
         let back = Customer { host_id: from, ..customer.clone() };
         let source = self.engines.of(from).await?;
@@ -171,12 +162,18 @@ impl<P: Proxy> Ops<'_, P> {
 
     /// Finishes an interrupted move that had switched to `to`: the source's leftovers go.
     pub(crate) async fn finish_move(&self, customer: &Customer, from: HostKey) -> Result<(), EngineError> {
-        let on_source = Customer { host_id: from, ..customer.clone() };
-        let source = self.engines.of(from).await?;
-        for n in self.container_names(&on_source).await? {
-            source.remove(&n).await?;
+        self.remove_from(customer, from).await
+    }
+
+    /// Removes what the customer has on `host` (its containers, its instance dir there): one
+    /// side of a move, never the side it is placed on.
+    async fn remove_from(&self, customer: &Customer, host: HostKey) -> Result<(), EngineError> {
+        let there = Customer { host_id: host, ..customer.clone() };
+        let docker = self.engines.of(host).await?;
+        for n in self.container_names(&there).await? {
+            docker.remove(&n).await?;
         }
-        let (dir, files) = files::instance_of(self.store, &on_source)?;
+        let (dir, files) = files::instance_of(self.store, &there)?;
         files.remove(&dir).await
     }
 

@@ -53,15 +53,11 @@ impl<P: Proxy> Ops<'_, P> {
         let customer = self.store.customer(customer_id)?;
         self.require_deployed(&customer)?;
         let names = self.existing_names(&customer).await?;
-        let baseline = health::restart_baseline(
-            &self.engines.for_customer(&customer).await?,
-            &render::prefix(&customer),
-            customer.layout,
-        )
-        .await?;
+        let docker = self.engines.for_customer(&customer).await?;
+        let baseline = health::restart_baseline(&docker, &render::prefix(&customer), customer.layout).await?;
         // Servers first, dashboard last, as at deploy.
         for name in self.ordered(&customer, names) {
-            self.engines.for_customer(&customer).await?.start(&name).await?;
+            docker.start(&name).await?;
         }
         self.after_start(&customer, "start", &baseline).await
     }
@@ -140,8 +136,9 @@ impl<P: Proxy> Ops<'_, P> {
         self.require_deployed(&customer)?;
         let mut names = self.ordered(&customer, self.container_names(&customer).await?);
         names.reverse();
+        let docker = self.engines.for_customer(&customer).await?;
         for name in names {
-            self.engines.for_customer(&customer).await?.stop(&name, stop_grace()).await?;
+            docker.stop(&name, stop_grace()).await?;
         }
         self.store.set_deployment_status(customer_id, DeploymentStatus::Stopped, None)?;
         self.store.set_customer_status(customer_id, CustomerStatus::Stopped, None)?;
@@ -154,17 +151,13 @@ impl<P: Proxy> Ops<'_, P> {
         let customer = self.store.customer(customer_id)?;
         self.require_deployed(&customer)?;
         let names = self.ordered(&customer, self.existing_names(&customer).await?);
-        let baseline = health::restart_baseline(
-            &self.engines.for_customer(&customer).await?,
-            &render::prefix(&customer),
-            customer.layout,
-        )
-        .await?;
+        let docker = self.engines.for_customer(&customer).await?;
+        let baseline = health::restart_baseline(&docker, &render::prefix(&customer), customer.layout).await?;
         for name in names.iter().rev() {
-            self.engines.for_customer(&customer).await?.stop(name, stop_grace()).await?;
+            docker.stop(name, stop_grace()).await?;
         }
         for name in &names {
-            self.engines.for_customer(&customer).await?.start(name).await?;
+            docker.start(name).await?;
         }
         self.after_start(&customer, "restart", &baseline).await
     }
@@ -189,8 +182,9 @@ impl<P: Proxy> Ops<'_, P> {
                 None
             };
             self.store.journal_step(journal, "remove containers")?;
+            let docker = self.engines.for_customer(&customer).await?;
             for name in self.container_names(&customer).await? {
-                self.engines.for_customer(&customer).await?.remove(&name).await?;
+                docker.remove(&name).await?;
             }
             self.store.journal_step(journal, "remove proxy host")?;
             self.proxy.unregister(&self.proxy_record(customer_id)).await?;

@@ -160,9 +160,7 @@ impl<'a> Monitor<'a> {
         // One list call per host, all at once. A host that does not answer fails the round only
         // when it is the only one; otherwise its customers are marked and the rest go on.
         let (containers, down) = self.engines.list_fleet(&self.installation).await;
-        if let Some((_, e)) = down.iter().find(|(key, _)| key.is_none() && !self.engines.has_remote()) {
-            return Err(EngineError::Docker(e.clone()));
-        }
+        self.engines.sole_engine_down(&down)?;
         let down: HashMap<crate::engine::hosts::HostKey, String> = down.into_iter().collect();
         let containers: Vec<FleetContainer> = containers.into_iter().map(|(_, c)| c).collect();
         let rows = self.store.customer_rows()?;
