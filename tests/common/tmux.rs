@@ -24,13 +24,34 @@ impl Tmux {
 
     /// Waits until the screen shows `text` (the app draws asynchronously).
     pub fn wait_for(&self, text: &str) -> String {
+        self.wait_for_within(text, Duration::from_secs(15))
+    }
+
+    /// [`Self::wait_for`] for work whose length depends on the machine's disk (`limit`).
+    pub fn wait_for_within(&self, text: &str, limit: Duration) -> String {
         let start = Instant::now();
         loop {
             let s = self.screen();
             if s.contains(text) {
                 return s;
             }
-            assert!(start.elapsed() < Duration::from_secs(15), "waited for {text:?}; the screen shows:\n{s}");
+            assert!(start.elapsed() < limit, "waited for {text:?}; the screen shows:\n{s}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Waits until the screen no longer shows `text`. Two keys that each change the screen
+    /// (Escape, Escape) must be sent with this in between: crossterm reads two ESC bytes that
+    /// arrive in one read as a single Esc (an ESC prefix cannot be told from a key pressed twice),
+    /// which a busy machine makes likely.
+    pub fn wait_gone(&self, text: &str) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if !s.contains(text) {
+                return s;
+            }
+            assert!(start.elapsed() < Duration::from_secs(15), "waited for {text:?} to go; the screen shows:\n{s}");
             std::thread::sleep(Duration::from_millis(100));
         }
     }
