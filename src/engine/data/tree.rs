@@ -32,7 +32,7 @@ pub fn move_dir(src: &Path, dst: &Path) -> Result<(), EngineError> {
     if partial.exists() {
         fs::remove_dir_all(&partial).map_err(io(format!("cannot remove {}", partial.display())))?;
     }
-    copy_tree(src, &partial)?;
+    copy_tree(src, &partial, Durability::Synced)?;
     if let Some(diff) = first_difference(src, &partial)? {
         let _ = fs::remove_dir_all(&partial);
         return Err(EngineError::Files(format!(
@@ -49,8 +49,18 @@ fn partial_name(dst: &Path) -> PathBuf {
     dst.with_file_name(format!(".{name}.partial"))
 }
 
+/// Whether a copy must be on disk before it is relied on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// Each file is synced: the copy replaces its source, or is a customer's data in place.
+    Synced,
+    /// A working copy read once and thrown away (a backup's, whose archive is synced): one
+    /// fsync per file would cost seconds on a store of many small files, for nothing.
+    Scratch,
+}
+
 /// Copies the tree at `src` to `dst`, keeping modes, owners and symlinks.
-pub fn copy_tree(src: &Path, dst: &Path) -> Result<(), EngineError> {
+pub fn copy_tree(src: &Path, dst: &Path, durability: Durability) -> Result<(), EngineError> {
     let meta = fs::symlink_metadata(src).map_err(io(format!("cannot read {}", src.display())))?;
     if meta.file_type().is_symlink() {
         let target = fs::read_link(src).map_err(io(format!("cannot read link {}", src.display())))?;
@@ -59,13 +69,15 @@ pub fn copy_tree(src: &Path, dst: &Path) -> Result<(), EngineError> {
         fs::create_dir(dst).map_err(io(format!("cannot create {}", dst.display())))?;
         for entry in fs::read_dir(src).map_err(io(format!("cannot list {}", src.display())))? {
             let entry = entry.map_err(io(format!("cannot list {}", src.display())))?;
-            copy_tree(&entry.path(), &dst.join(entry.file_name()))?;
+            copy_tree(&entry.path(), &dst.join(entry.file_name()), durability)?;
         }
         fs::set_permissions(dst, fs::Permissions::from_mode(meta.mode() & 0o7777))
             .map_err(io(format!("cannot set the mode of {}", dst.display())))?;
     } else if meta.is_file() {
         fs::copy(src, dst).map_err(io(format!("cannot copy {}", src.display())))?;
-        fs::File::open(dst).and_then(|f| f.sync_all()).map_err(io(format!("cannot sync {}", dst.display())))?;
+        if durability == Durability::Synced {
+            fs::File::open(dst).and_then(|f| f.sync_all()).map_err(io(format!("cannot sync {}", dst.display())))?;
+        }
     } else {
         // Sockets and FIFOs are runtime state, not data.
         return Ok(());
@@ -148,7 +160,7 @@ mod tests {
         let t = tempfile::tempdir().unwrap();
         let (a, b) = (t.path().join("a"), t.path().join("b"));
         sample(&a);
-        copy_tree(&a, &b).unwrap();
+        copy_tree(&a, &b, Durability::Synced).unwrap();
         assert_eq!(first_difference(&a, &b).unwrap(), None);
         assert_eq!(fs::metadata(b.join("config.yaml")).unwrap().mode() & 0o777, 0o600);
         let mut bytes = fs::read(b.join("data/server/store.db")).unwrap();
@@ -184,7 +196,7 @@ mod tests {
         let (a, b) = (shm.path().join("a"), disk.path().join("b"));
         sample(&a);
         let reference = disk.path().join("reference");
-        copy_tree(&a, &reference).unwrap();
+        copy_tree(&a, &reference, Durability::Scratch).unwrap();
         move_dir(&a, &b).unwrap();
         assert!(!a.exists(), "the source goes once the copy matched");
         assert_eq!(first_difference(&reference, &b).unwrap(), None);

@@ -83,7 +83,8 @@ impl Files {
         match self {
             Self::Local => {
                 let (from, into) = (dir.to_path_buf(), to.to_path_buf());
-                crate::engine::blocking(move || crate::engine::data::tree::copy_tree(&from, &into)).await
+                let scratch = crate::engine::data::tree::Durability::Scratch;
+                crate::engine::blocking(move || crate::engine::data::tree::copy_tree(&from, &into, scratch)).await
             }
             Self::Remote(h) => ssh::fetch_tree(h, dir, to).await,
         }
@@ -94,7 +95,8 @@ impl Files {
         match self {
             Self::Local => {
                 let (from, into) = (from.to_path_buf(), dir.to_path_buf());
-                crate::engine::blocking(move || crate::engine::data::tree::copy_tree(&from, &into)).await
+                let synced = crate::engine::data::tree::Durability::Synced;
+                crate::engine::blocking(move || crate::engine::data::tree::copy_tree(&from, &into, synced)).await
             }
             Self::Remote(h) => ssh::push_tree(h, from, dir).await,
         }
