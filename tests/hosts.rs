@@ -357,3 +357,78 @@ fn a_move_killed_midway_is_undone_by_reconcile() {
     assert!(!remote.data_dir.join(&sub).exists(), "the target's copy is removed");
     assert_eq!(json(&env.home.run(&["customer", "health", &sub, "--json"]))["healthy"], true);
 }
+
+/// `proxy = npm` with several hosts: each host publishes its customers through its own NPM
+/// (the remote one listens on that host's loopback only, reached over the SSH connection); a
+/// move registers the domain with the target's NPM and removes it from the source's; reconcile
+/// compares each host's NPM and touches only entries tagged with this installation.
+#[test]
+fn each_host_publishes_its_customers_through_its_own_npm() {
+    use common::npm_standin::{Behaviour, NpmStandin, Resolve};
+    let Some(env) = DockerEnv::new("each_host_publishes_through_its_own_npm") else { return };
+    let remote = RemoteHost::start("each_host_npm");
+    remote.load_images(&IMAGES);
+    let local_npm = NpmStandin::start(Behaviour { resolve: Resolve::DockerContainers, ..Default::default() });
+    let there = Behaviour { resolve: Resolve::DockerContainersOn(remote.engine()), ..Default::default() };
+    let remote_npm = NpmStandin::start_in_netns(remote.netns(), there);
+    common::npm_standin::use_in(&env.home, &local_npm);
+    assert_eq!(add_ssh_host(&env, &remote, "b").code, 0);
+    let sub = env.subdomain("pxy");
+    let domain = format!("{sub}.msp.example");
+    let email = format!("it@{sub}.example");
+    let create = ["customer", "create", "--name", "P", "--subdomain", &sub, "--email", &email, "--host", "b"];
+
+    // Without an NPM of its own, b takes no customer while proxy = npm: refused before anything runs.
+    let r = env.home.run(&create);
+    assert_ne!(r.code, 0);
+    assert!(r.stderr.contains("host b: proxy = npm, but it has no NPM of its own"), "{}", r.stderr);
+    assert!(remote.containers().is_empty(), "{:?}", remote.containers());
+    assert_eq!(env.home.run(&["customer", "delete", &sub, "--yes", "--purge-data"]).code, 0);
+    // Placement leaves it out too: the list says why.
+    let list = json(&env.home.run(&["host", "list", "--json"]));
+    assert_eq!((&list[1]["name"], &list[1]["publishable"]), (&"b".into(), &false.into()), "{list}");
+    assert_eq!(list[0]["npm"], local_npm.url.as_str(), "{list}");
+
+    // Its NPM's URL is as b sees it; login and password come from the npm.* settings.
+    let r = env.home.run(&["host", "npm", "b", "--npm", &remote_npm.url]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let shown = env.home.run(&["host", "show", "b"]);
+    assert!(shown.stdout.contains(&format!("proxy: Nginx Proxy Manager at {}", remote_npm.url)), "{}", shown.stdout);
+    let r = env.home.run(&create);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let served = |npm: &NpmStandin| -> Vec<serde_json::Value> {
+        npm.hosts().into_iter().filter(|h| h["domain_names"][0] == domain.as_str()).collect()
+    };
+    let on_b = served(&remote_npm);
+    assert_eq!(on_b.len(), 1, "{:?}", remote_npm.hosts());
+    assert_eq!(on_b[0]["forward_host"], format!("netbird-{sub}-dashboard"));
+    assert_eq!(on_b[0]["meta"]["nginx_online"], true, "b's nginx resolved the containers on b: {:?}", on_b[0]);
+    assert!(served(&local_npm).is_empty(), "this machine's NPM is not asked");
+    let shown = json(&env.home.run(&["customer", "show", &sub, "--json"]));
+    assert_eq!(shown["proxy_host_id"], on_b[0]["id"], "{shown}");
+
+    // A move switches the proxy: registered here, removed there.
+    let r = env.home.run(&["customer", "move", &sub, "--to", "local"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(served(&remote_npm).is_empty(), "b's entry went: {:?}", remote_npm.hosts());
+    let here = served(&local_npm);
+    assert_eq!(here.len(), 1, "{:?}", local_npm.hosts());
+    let shown = json(&env.home.run(&["customer", "show", &sub, "--json"]));
+    assert_eq!(shown["proxy_host_id"], here[0]["id"], "{shown}");
+
+    // On b: a leftover of ours (tagged) and another admin's host. Only ours is reported and removed.
+    let ours = remote_npm.insert_host(&format!("ghost.{}", "msp.example"), "netbird-ghost-dashboard");
+    remote_npm.set_meta(ours, here[0]["meta"].clone());
+    let theirs = remote_npm.insert_host("other.msp.example", "netbird-other-dashboard");
+    let report = env.home.run(&["reconcile", "--json"]).json();
+    let findings = report["findings"].as_array().unwrap();
+    let orphans: Vec<&serde_json::Value> = findings.iter().filter(|f| f["kind"] == "orphan_proxy_host").collect();
+    assert_eq!(orphans.len(), 1, "{report:#}");
+    assert_eq!(orphans[0]["subject"], "ghost.msp.example");
+    assert!(orphans[0]["detail"].as_str().unwrap().contains("on host b"), "{report:#}");
+    assert!(!findings.iter().any(|f| f["kind"] == "missing_proxy_host"), "{report:#}");
+    assert_eq!(env.home.run(&["reconcile", "--yes"]).code, 0);
+    let ids: Vec<i64> = remote_npm.hosts().iter().map(|h| h["id"].as_i64().unwrap()).collect();
+    assert_eq!(ids, vec![theirs], "ours deleted, theirs kept");
+    assert_eq!(served(&local_npm).len(), 1, "this machine's entry stays");
+}

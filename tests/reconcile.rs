@@ -42,7 +42,11 @@ fn reconcile_reports_every_drift_and_fixes_the_safe_ones() {
     let leftover = env.data_dir().join("leftover");
     std::fs::create_dir_all(leftover.join("data")).unwrap();
     std::fs::write(leftover.join("data/store.db"), "precious").unwrap();
-    standin.insert_host("ghost.msp.example", "netbird-ghost-dashboard");
+    // A proxy host of ours no customer owns (tagged like every host nbmsp creates), and one of
+    // another admin's that reconcile must never touch.
+    let ghost = standin.insert_host("ghost.msp.example", "netbird-ghost-dashboard");
+    standin.set_meta(ghost, standin.hosts()[0]["meta"].clone());
+    standin.insert_host("theirs.msp.example", "netbird-theirs-dashboard");
     let host_of_2 = env.home.run(&["customer", "show", &subs[2], "--json"]).json()["proxy_host_id"].as_i64().unwrap();
     standin.remove_host(host_of_2);
 
@@ -74,7 +78,11 @@ fn reconcile_reports_every_drift_and_fixes_the_safe_ones() {
     let after = env.home.run(&["reconcile", "--json"]).json();
     assert_eq!(kinds(&after), BTreeSet::from(["orphan_dir".to_string()]), "{after:#}");
     assert!(!env.containers().contains(&orphan));
-    assert_eq!(standin.hosts().len(), 3, "ghost host gone, customer 2's host back: {:?}", standin.hosts());
+    let served: BTreeSet<String> =
+        standin.hosts().iter().map(|h| h["domain_names"][0].as_str().unwrap().to_string()).collect();
+    let mut want: BTreeSet<String> = subs.iter().map(|s| format!("{s}.msp.example")).collect();
+    want.insert("theirs.msp.example".into());
+    assert_eq!(served, want, "ghost host gone, customer 2's host back, theirs kept");
 
     let r = env.home.run(&["reconcile", "--yes", "--purge-dir", "leftover"]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);

@@ -82,6 +82,7 @@ fn each_role_may_do_what_the_table_says_and_is_told_why_otherwise() {
         ("host drain", words("host drain local --off"), [true, true, false]),
         ("host add", words("host add x --docker ssh://root@127.0.0.1:1 --public-ip 127.0.0.1"), [true, false, false]),
         ("host remove", words("host remove x"), [true, false, false]),
+        ("host npm", words("host npm x --off"), [true, false, false]),
         ("customer move", words("customer move target --to local"), [true, false, false]),
         ("netbird peers", words("customer peers target"), [true, true, true]),
         ("netbird groups create", words("customer groups target create ops"), [true, true, false]),

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 
 use super::{CliError, CliResult, ErrorKind, GlobalArgs, auth, output};
-use crate::domain::host::{NewHost, TlsFiles};
+use crate::domain::host::{HostNpm, NewHost, TlsFiles};
 use crate::engine::docker::DockerEngine;
 use crate::engine::hosts::{Engines, HostStatus, statuses};
 
@@ -29,6 +29,16 @@ pub enum HostCommand {
         /// Open the host for new customers again
         #[arg(long)]
         off: bool,
+    },
+    /// Give a host its own Nginx Proxy Manager (`--off`: none); with `proxy = npm` each host needs one
+    Npm {
+        /// Host name
+        name: String,
+        /// The host has no NPM of its own any more
+        #[arg(long, conflicts_with = "npm")]
+        off: bool,
+        #[command(flatten)]
+        npm: NpmArgs,
     },
     /// Forget a host that runs no customers
     Remove {
@@ -63,6 +73,43 @@ pub struct AddArgs {
     /// Where customers' instance files go on that host [default: the data_dir setting]
     #[arg(long, value_name = "DIR")]
     data_dir: Option<String>,
+    #[command(flatten)]
+    npm: NpmArgs,
+}
+
+/// A host's own Nginx Proxy Manager.
+#[derive(Debug, Args)]
+pub struct NpmArgs {
+    /// Its API as the host sees it, reached through the host's SSH connection: http://127.0.0.1:81
+    #[arg(long, value_name = "URL")]
+    npm: Option<String>,
+    /// Its login [default: the npm.identity setting]
+    #[arg(long, value_name = "EMAIL", requires = "npm")]
+    npm_identity: Option<String>,
+    /// A file holding its password ('-': stdin) [default: the npm.secret setting]
+    #[arg(long, value_name = "FILE", requires = "npm")]
+    npm_secret_file: Option<PathBuf>,
+    /// A wildcard certificate there to attach instead of one per customer
+    #[arg(long, value_name = "ID", requires = "npm")]
+    npm_certificate: Option<i64>,
+    /// Where it serves HTTPS, for the public-path check [default: the public IP on 443]
+    #[arg(long, value_name = "HOST:PORT", requires = "npm")]
+    https_address: Option<String>,
+}
+
+impl NpmArgs {
+    /// The record and the password file, when `--npm` was given.
+    fn record(self) -> CliResult<Option<(HostNpm, Option<String>)>> {
+        let Some(url) = self.npm else { return Ok(None) };
+        let secret = self.npm_secret_file.as_deref().map(auth::read_secret_file).transpose()?;
+        let npm = HostNpm {
+            url,
+            identity: self.npm_identity,
+            certificate_id: self.npm_certificate,
+            https_address: self.https_address,
+        };
+        Ok(Some((npm.validate()?, secret)))
+    }
 }
 
 /// Runs a `host` subcommand.
@@ -92,6 +139,13 @@ pub async fn run(g: &GlobalArgs, cmd: HostCommand) -> CliResult {
             }
             Ok(())
         }
+        HostCommand::Npm { name, off, npm } => {
+            let record = npm.record()?;
+            if !off && record.is_none() {
+                return Err(CliError::usage("give the host's NPM with --npm URL, or --off to take it away"));
+            }
+            set_npm(g, &store, &session, &name, record)
+        }
         HostCommand::Remove { name } => {
             store.remove_host(&session, &name)?;
             if g.json {
@@ -118,7 +172,9 @@ async fn add(g: &GlobalArgs, store: &crate::store::Store, session: &crate::store
         (Some(ca), Some(cert), Some(key)) => Some(TlsFiles { ca, cert, key }),
         _ => None,
     };
+    let npm = a.npm.record()?;
     let new = NewHost {
+        npm: npm.as_ref().map(|(n, _)| n.clone()),
         name: a.name,
         docker: a.docker,
         tls,
@@ -137,14 +193,41 @@ async fn add(g: &GlobalArgs, store: &crate::store::Store, session: &crate::store
         public_ip,
         data_dir: new.data_dir.clone(),
         draining: false,
+        npm: new.npm.clone(),
     };
     let engine = DockerEngine::connect_to(&probe).await?;
     let info = engine.info().await?;
     let host = store.add_host(session, &new)?;
+    if let Some(secret) = npm.and_then(|(_, s)| s) {
+        store.put_secret(&session.vault, &crate::store::vault::host_scope(host.id), "npm.secret", &secret)?;
+    }
     if g.json {
         return output::json(&serde_json::json!({ "host": host, "engine": info }));
     }
     println!("host {} added: Docker {} (API {}) at {}", host.name, info.version, info.api_version, info.host);
+    Ok(())
+}
+
+fn set_npm(
+    g: &GlobalArgs,
+    store: &crate::store::Store,
+    session: &crate::store::Session,
+    name: &str,
+    npm: Option<(HostNpm, Option<String>)>,
+) -> CliResult {
+    let host = store.set_host_npm(session, name, npm.as_ref().map(|(n, _)| n))?;
+    let scope = crate::store::vault::host_scope(host.id);
+    match npm.as_ref().and_then(|(_, s)| s.as_deref()) {
+        Some(secret) => store.put_secret(&session.vault, &scope, "npm.secret", secret)?,
+        None => store.delete_secret(&scope, "npm.secret")?,
+    }
+    if g.json {
+        return output::json(&serde_json::json!({ "host": host }));
+    }
+    match &host.npm {
+        Some(n) => println!("host {name} publishes its customers through NPM at {} (redeploy them to register)", n.url),
+        None => println!("host {name} has no NPM of its own"),
+    }
     Ok(())
 }
 
@@ -165,6 +248,13 @@ async fn show(g: &GlobalArgs, store: &crate::store::Store, name: &str) -> CliRes
     println!("{}", table(std::slice::from_ref(&status)));
     if let Some(e) = &status.error {
         println!("\nunreachable: {e}");
+    }
+    match (&status.npm, status.publishable) {
+        (Some(url), _) => println!("\nproxy: Nginx Proxy Manager at {url}"),
+        (None, false) => {
+            println!("\nproxy: none; with proxy = npm it takes no customers (`nbmsp host npm {name} --npm URL`)")
+        }
+        (None, true) => {}
     }
     println!("\ncustomers: {}", if customers.is_empty() { "none".to_string() } else { customers.join(", ") });
     Ok(())

@@ -126,6 +126,62 @@ pub struct Host {
     pub data_dir: Option<String>,
     /// Being emptied: new customers are never placed here.
     pub draining: bool,
+    /// Its own Nginx Proxy Manager (with `proxy = npm` customers here are published by it).
+    pub npm: Option<HostNpm>,
+}
+
+/// A host's own Nginx Proxy Manager. Each host needs one: a proxy reaches the customer
+/// containers by name on its engine's Docker network only, and the host's public IP is where
+/// the customers' DNS points. What is not given here comes from the `npm.*` settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct HostNpm {
+    /// Its API as that host sees it (reached through the host's SSH tunnel for `ssh://`), so the
+    /// admin port need not be public: `http://127.0.0.1:81`.
+    pub url: String,
+    /// Its login, when not the `npm.identity` setting (the password: `npm.secret` or the host's own).
+    pub identity: Option<String>,
+    /// A wildcard certificate there to attach instead of requesting one per customer.
+    pub certificate_id: Option<i64>,
+    /// Where it serves HTTPS for the public-path check (`host:port`); else the host's public IP on 443.
+    pub https_address: Option<String>,
+}
+
+impl HostNpm {
+    /// Checks each field by the rule of the setting it stands in for (`npm.url`, ...), returning
+    /// the values as they are kept.
+    pub fn validate(&self) -> Result<Self, ValidationError> {
+        use super::settings::normalise;
+        let opt = |key: &str, v: &Option<String>| -> Result<Option<String>, ValidationError> {
+            v.as_deref().filter(|v| !v.is_empty()).map(|v| normalise(key, v)).transpose()
+        };
+        let url = normalise("npm.url", &self.url)?;
+        if url.is_empty() {
+            return Err(ValidationError::new(
+                "npm",
+                "needs the NPM API's URL as the host sees it: http://127.0.0.1:81",
+            ));
+        }
+        if self.certificate_id.is_some_and(|c| c <= 0) {
+            return Err(ValidationError::new("npm_certificate", "must be an NPM certificate id (1 or more)"));
+        }
+        Ok(Self {
+            url,
+            identity: opt("npm.identity", &self.identity)?,
+            certificate_id: self.certificate_id,
+            https_address: opt("proxy.https_address", &self.https_address)?,
+        })
+    }
+}
+
+impl Host {
+    /// Where this host's proxy serves HTTPS, for the public-path check.
+    pub fn https_address(&self) -> String {
+        match self.npm.as_ref().and_then(|n| n.https_address.clone()) {
+            Some(a) => a,
+            None if self.public_ip.is_ipv6() => format!("[{}]:443", self.public_ip),
+            None => format!("{}:443", self.public_ip),
+        }
+    }
 }
 
 /// What `host add` asks for.
@@ -143,6 +199,8 @@ pub struct NewHost {
     pub public_ip: String,
     /// Instance files' root on that host, when not the `data_dir` setting.
     pub data_dir: Option<String>,
+    /// Its own Nginx Proxy Manager.
+    pub npm: Option<HostNpm>,
 }
 
 impl NewHost {
@@ -163,6 +221,9 @@ impl NewHost {
                 return Err(ValidationError::new("docker", "TLS files are for tcp:// engines only"));
             }
             _ => {}
+        }
+        if let Some(npm) = &self.npm {
+            npm.validate()?;
         }
         if self.ssh_key.is_some() && !matches!(docker, DockerAddress::Ssh { .. }) {
             return Err(ValidationError::new("ssh_key", "an SSH key is for ssh:// engines only"));
@@ -224,6 +285,9 @@ pub struct Room {
     pub memory_mb: Option<u64>,
     /// Memory its customers' stacks take (by layout).
     pub committed_mb: u64,
+    /// With `proxy = npm`, a remote host without an NPM of its own: its customers could not be
+    /// published.
+    pub unpublished: bool,
 }
 
 impl Room {
@@ -239,6 +303,9 @@ impl Room {
         }
         if !self.reachable {
             return Some("unreachable".into());
+        }
+        if self.unpublished {
+            return Some("no NPM of its own".into());
         }
         if self.udp_free == 0 {
             return Some("no free UDP port".into());
@@ -296,6 +363,7 @@ mod tests {
             udp_free: 10,
             memory_mb: Some(memory_mb),
             committed_mb,
+            unpublished: false,
         }
     }
 
@@ -331,10 +399,23 @@ mod tests {
             ssh_key: None,
             public_ip: "203.0.113.7".into(),
             data_dir: None,
+            npm: None,
         };
         assert!(h.validate().unwrap_err().to_string().contains("root"));
         assert!(NewHost { name: "local".into(), docker: "ssh://r@x".into(), ..h.clone() }.validate().is_err());
         assert!(NewHost { docker: "ssh://r@x".into(), public_ip: "x".into(), ..h }.validate().is_err());
+    }
+
+    #[test]
+    fn a_hosts_npm_follows_the_settings_rules() {
+        let npm = HostNpm { url: "http://127.0.0.1:81/".into(), ..Default::default() };
+        assert_eq!(npm.validate().unwrap().url, "http://127.0.0.1:81");
+        assert!(HostNpm { url: "ftp://x".into(), ..Default::default() }.validate().is_err());
+        assert!(HostNpm::default().validate().unwrap_err().to_string().contains("127.0.0.1:81"));
+        assert!(HostNpm { certificate_id: Some(0), ..npm.clone() }.validate().is_err());
+        let ok = HostNpm { identity: Some(String::new()), https_address: Some("203.0.113.7:8443".into()), ..npm };
+        let kept = ok.validate().unwrap();
+        assert_eq!((kept.identity, kept.https_address.as_deref()), (None, Some("203.0.113.7:8443")));
     }
 
     #[test]
@@ -347,7 +428,9 @@ mod tests {
         down.reachable = false;
         let mut no_ports = room("e", 64000, 0, 0);
         no_ports.udp_free = 0;
-        let rooms = [a.clone(), b, drained, down, no_ports];
+        let mut no_proxy = room("g", 64000, 0, 0);
+        no_proxy.unpublished = true;
+        let rooms = [a.clone(), b, drained, down, no_ports, no_proxy];
         assert_eq!(place(&rooms, 600).unwrap().name, "b");
         let full = room("f", 1000, 800, 1);
         let err = place(&[full, rooms[2].clone()], 600).unwrap_err().to_string();

@@ -329,8 +329,8 @@ impl Proxy for AnyProxy {
     }
 }
 
-/// The proxy the `proxy` setting selects; NPM's password comes from the vault. The error is a
-/// sentence saying which setting is missing.
+/// The proxy the `proxy` setting selects for customers on this machine's engine; NPM's password
+/// comes from the vault. The error is a sentence saying which setting is missing.
 pub fn from_settings(
     store: &crate::store::Store,
     vault: &crate::store::Vault,
@@ -341,8 +341,6 @@ pub fn from_settings(
     match settings.proxy {
         ProxyKind::None => Ok(AnyProxy::None(NoProxy)),
         ProxyKind::Npm => {
-            let missing =
-                |k: &str| EngineError::Proxy(format!("proxy = npm but {k} is not set: `nbmsp settings set {k} ...`"));
             if settings.npm_url.is_empty() {
                 return Err(missing("npm.url"));
             }
@@ -356,6 +354,84 @@ pub fn from_settings(
                 .and_then(|c| c.with_timeout(std::time::Duration::from_secs(settings.npm_timeout_s)))
                 .map_err(npm)?;
             Ok(AnyProxy::Npm(Box::new(NpmProxy { client, certificate_id: settings.npm_certificate_id, template_dir })))
+        }
+    }
+}
+
+fn missing(key: &str) -> EngineError {
+    EngineError::Proxy(format!("proxy = npm but {key} is not set: `nbmsp settings set {key} ...`"))
+}
+
+/// The proxy for customers on a remote `host`: its own NPM, reached over `docker`'s connection
+/// (the SSH tunnel), with the `npm.*` settings filling in the login it does not name.
+pub async fn for_host(
+    store: &crate::store::Store,
+    vault: &crate::store::Vault,
+    host: &crate::domain::host::Host,
+    docker: &super::docker::DockerEngine,
+    template_dir: Option<PathBuf>,
+) -> Result<AnyProxy, EngineError> {
+    use crate::domain::settings::ProxyKind;
+    let settings = store.settings()?;
+    if settings.proxy == ProxyKind::None {
+        return Ok(AnyProxy::None(NoProxy));
+    }
+    let n = host_npm(host)?;
+    let identity = n.identity.clone().unwrap_or(settings.npm_identity);
+    if identity.is_empty() {
+        return Err(missing("npm.identity"));
+    }
+    let secret = match store.secret(vault, &crate::store::vault::host_scope(host.id), "npm.secret")? {
+        Some(s) => s,
+        None => store
+            .secret(vault, crate::store::vault::SCOPE_SETTINGS, "npm.secret")?
+            .ok_or_else(|| missing("npm.secret"))?,
+    };
+    let timeout = std::time::Duration::from_secs(settings.npm_timeout_s);
+    let client =
+        NpmClient::new(&n.url, &identity, &secret).map_err(npm)?.over(docker.http_client(timeout).await?, timeout);
+    Ok(AnyProxy::Npm(Box::new(NpmProxy { client, certificate_id: n.certificate_id, template_dir })))
+}
+
+/// A remote host's NPM, or why there is none to publish its customers with.
+pub fn host_npm(host: &crate::domain::host::Host) -> Result<&crate::domain::host::HostNpm, EngineError> {
+    host.npm.as_ref().ok_or_else(|| {
+        EngineError::Proxy(format!(
+            "host {0}: proxy = npm, but it has no NPM of its own (an NPM reaches only its own engine's \
+             network): `nbmsp host npm {0} --npm http://127.0.0.1:81`, its API as that host sees it",
+            host.name
+        ))
+    })
+}
+
+/// The proxy of one host: the installation's own (this machine's) or a remote host's NPM.
+#[derive(Debug)]
+pub enum HostProxy<'a, P> {
+    /// This machine's engine: the proxy the operation was given.
+    Here(&'a P),
+    /// A remote host's.
+    There(AnyProxy),
+}
+
+impl<P: Proxy> Proxy for HostProxy<'_, P> {
+    async fn register(&self, req: &ProxyRequest) -> Result<ProxyRecord, EngineError> {
+        match self {
+            HostProxy::Here(p) => p.register(req).await,
+            HostProxy::There(p) => p.register(req).await,
+        }
+    }
+
+    async fn unregister(&self, record: &ProxyRecord) -> Result<(), EngineError> {
+        match self {
+            HostProxy::Here(p) => p.unregister(record).await,
+            HostProxy::There(p) => p.unregister(record).await,
+        }
+    }
+
+    async fn retry_certificate(&self, req: &ProxyRequest, record: &ProxyRecord) -> Result<ProxyRecord, EngineError> {
+        match self {
+            HostProxy::Here(p) => p.retry_certificate(req, record).await,
+            HostProxy::There(p) => p.retry_certificate(req, record).await,
         }
     }
 }

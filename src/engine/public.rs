@@ -37,6 +37,19 @@ impl PublicCheck {
 
 const TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Where users reach a customer on `host` (`None`: this machine's engine) over HTTPS: the
+/// `proxy.https_address` setting here; on a remote host with a proxy of its own, that proxy's
+/// address (its public IP on 443 unless its record says otherwise). `None`: nothing to check.
+pub fn target(
+    settings: &crate::domain::settings::Settings,
+    host: Option<&crate::domain::host::Host>,
+) -> Option<String> {
+    match host {
+        None => settings.https_address.clone(),
+        Some(h) => h.npm.as_ref().map(|_| h.https_address()),
+    }
+}
+
 /// Checks `https://<domain>/api/instance` and `wss://<domain>/relay` through the proxy at
 /// `target` (`host:port`), whatever DNS says, and whether DNS already points there.
 pub async fn check(domain: &str, target: &str) -> PublicCheck {

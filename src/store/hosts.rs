@@ -5,13 +5,14 @@ use rusqlite::{OptionalExtension, Row, params};
 use super::auth::Session;
 use super::{Result, Store, StoreError, fmt_time, now};
 use crate::domain::audit::{AuditStatus, NewAuditEntry};
-use crate::domain::host::{DockerAddress, Host, LOCAL, NewHost, TlsFiles};
+use crate::domain::host::{DockerAddress, Host, HostNpm, LOCAL, NewHost, TlsFiles};
 use crate::domain::user::Permission;
 
 /// The meta key that holds whether the local engine drains.
 const LOCAL_DRAINING: &str = "local_draining";
 
-const COLUMNS: &str = "id, name, docker, tls_ca, tls_cert, tls_key, ssh_key, public_ip, draining, data_dir";
+const COLUMNS: &str = "id, name, docker, tls_ca, tls_cert, tls_key, ssh_key, public_ip, draining, data_dir, \
+                       npm_url, npm_identity, npm_certificate_id, https_address";
 
 fn host(r: &Row<'_>) -> rusqlite::Result<(Host, String)> {
     let docker: String = r.get(2)?;
@@ -20,6 +21,10 @@ fn host(r: &Row<'_>) -> rusqlite::Result<(Host, String)> {
         _ => None,
     };
     let ip: String = r.get(7)?;
+    let npm = match r.get::<_, Option<String>>(10)? {
+        Some(url) => Some(HostNpm { url, identity: r.get(11)?, certificate_id: r.get(12)?, https_address: r.get(13)? }),
+        None => None,
+    };
     // Parsed after the row is read, so a bad value is reported as the table's, not SQLite's.
     let host = Host {
         id: r.get(0)?,
@@ -30,6 +35,7 @@ fn host(r: &Row<'_>) -> rusqlite::Result<(Host, String)> {
         public_ip: ip.parse().unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED)),
         draining: r.get(8)?,
         data_dir: r.get(9)?,
+        npm,
     };
     Ok((host, docker))
 }
@@ -40,6 +46,20 @@ fn parsed((mut h, docker): (Host, String)) -> Result<Host> {
     Ok(h)
 }
 
+fn write_npm(conn: &rusqlite::Connection, id: i64, npm: Option<&HostNpm>) -> Result<()> {
+    conn.execute(
+        "UPDATE hosts SET npm_url = ?1, npm_identity = ?2, npm_certificate_id = ?3, https_address = ?4 WHERE id = ?5",
+        params![
+            npm.map(|n| &n.url),
+            npm.and_then(|n| n.identity.as_ref()),
+            npm.and_then(|n| n.certificate_id),
+            npm.and_then(|n| n.https_address.as_ref()),
+            id
+        ],
+    )?;
+    Ok(())
+}
+
 /// A customer as placement counts it: its host (`None`: local), layout and UDP port.
 pub type Placed = (Option<i64>, crate::domain::customer::Layout, Option<u16>);
 
@@ -48,6 +68,7 @@ impl Store {
     pub fn add_host(&self, session: &Session, new: &NewHost) -> Result<Host> {
         session.require(Permission::Admin, "add hosts")?;
         let (docker, public_ip) = new.validate()?;
+        let npm = new.npm.as_ref().map(HostNpm::validate).transpose()?;
         self.immediate(|conn| {
             let exists: bool =
                 conn.query_row("SELECT EXISTS(SELECT 1 FROM hosts WHERE name = ?1)", params![new.name], |r| r.get(0))?;
@@ -70,11 +91,27 @@ impl Store {
                     new.data_dir
                 ],
             )?;
-            Ok(())
+            write_npm(conn, conn.last_insert_rowid(), npm.as_ref())
         })?;
         let added = self.host_named(&new.name)?;
         self.host_audit(session, &added.name, "host-add", &format!("host {} added ({})", added.name, docker.uri()))?;
         Ok(added)
+    }
+
+    /// Gives a host its own Nginx Proxy Manager, or takes it away (`None`; admins only). Its
+    /// password, when it has one of its own, is kept in the vault by the caller
+    /// ([`crate::store::vault::host_scope`]).
+    pub fn set_host_npm(&self, session: &Session, name: &str, npm: Option<&HostNpm>) -> Result<Host> {
+        session.require(Permission::Admin, "change hosts")?;
+        let h = self.host_named(name)?;
+        let npm = npm.map(HostNpm::validate).transpose()?;
+        write_npm(&self.conn, h.id, npm.as_ref())?;
+        let what = match &npm {
+            Some(n) => format!("host {name} publishes its customers through NPM at {}", n.url),
+            None => format!("host {name} has no NPM of its own"),
+        };
+        self.host_audit(session, name, "host-npm", &what)?;
+        self.host(h.id)
     }
 
     /// Every recorded host, by name.
@@ -148,6 +185,7 @@ impl Store {
                 )));
             }
             conn.execute("DELETE FROM hosts WHERE id = ?1", params![h.id])?;
+            conn.execute("DELETE FROM secrets WHERE scope = ?1", params![super::vault::host_scope(h.id)])?;
             Ok(())
         })?;
         self.host_audit(session, name, "host-remove", &format!("host {name} removed"))

@@ -244,6 +244,14 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE journal ADD COLUMN move_from INTEGER;
     ALTER TABLE journal ADD COLUMN move_to INTEGER;
     "#,
+    // 16: each host's own Nginx Proxy Manager (its password is a secret in scope `host:<id>`);
+    // NULL: none, and with `proxy = npm` nothing is deployed there.
+    r#"
+    ALTER TABLE hosts ADD COLUMN npm_url TEXT;
+    ALTER TABLE hosts ADD COLUMN npm_identity TEXT;
+    ALTER TABLE hosts ADD COLUMN npm_certificate_id INTEGER;
+    ALTER TABLE hosts ADD COLUMN https_address TEXT;
+    "#,
 ];
 
 /// Steps in Rust that run inside a migration's transaction before its SQL, by the version the

@@ -34,6 +34,11 @@ impl Vault {
 /// Secret scope of settings (`npm.secret`).
 pub const SCOPE_SETTINGS: &str = "setting";
 
+/// Secret scope of one host's secrets (its NPM password).
+pub fn host_scope(host_id: i64) -> String {
+    format!("host:{host_id}")
+}
+
 /// Secret scope of one customer's generated secrets.
 pub fn customer_scope(customer_id: i64) -> String {
     format!("customer:{customer_id}")

@@ -24,7 +24,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde_json::{Map, Value, json};
 
 /// How the stand-in's "nginx -t" decides whether upstream names resolve.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Resolve {
     /// Nothing resolves (NPM not on the containers' network).
     Nothing,
@@ -32,6 +32,8 @@ pub enum Resolve {
     Everything,
     /// A name resolves when a Docker container of that name exists (as on a shared network).
     DockerContainers,
+    /// The same on another engine (`docker -H` this address): an NPM on another host.
+    DockerContainersOn(String),
 }
 
 /// Failure modes.
@@ -160,7 +162,27 @@ const KNOWN_DIRECTIVES: &[&str] = &[
 
 impl NpmStandin {
     pub fn start(behaviour: Behaviour) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        Self::serve(TcpListener::bind("127.0.0.1:0").expect("bind"), behaviour)
+    }
+
+    /// Starts one inside network namespace `netns` (as `ip netns` names it), listening on that
+    /// namespace's 127.0.0.1: an NPM on another host whose admin port is not public. Its `url`
+    /// is as that host sees it (nothing answers there in this test's own namespace).
+    pub fn start_in_netns(netns: &str, behaviour: Behaviour) -> Self {
+        let path = format!("/var/run/netns/{netns}");
+        // setns moves only the calling thread; the socket it binds stays in that namespace.
+        let listener = std::thread::spawn(move || {
+            let ns = std::fs::File::open(&path).expect("netns");
+            let rc = unsafe { libc::setns(std::os::fd::AsRawFd::as_raw_fd(&ns), libc::CLONE_NEWNET) };
+            assert_eq!(rc, 0, "setns {path}: {}", std::io::Error::last_os_error());
+            TcpListener::bind("127.0.0.1:0").expect("bind")
+        })
+        .join()
+        .unwrap();
+        Self::serve(listener, behaviour)
+    }
+
+    fn serve(listener: TcpListener, behaviour: Behaviour) -> Self {
         let url = format!("http://{}", listener.local_addr().unwrap());
         let state = Arc::new(Mutex::new(State { next_host: 1, next_cert: 1, ..Default::default() }));
         let behaviour = Arc::new(Mutex::new(behaviour));
@@ -226,6 +248,11 @@ impl NpmStandin {
     }
 
     /// Deletes a host behind nbmsp's back.
+    /// Replaces a host's `meta` (e.g. with an nbmsp installation's tag).
+    pub fn set_meta(&self, id: i64, meta: Value) {
+        self.state.lock().unwrap().hosts.get_mut(&id).unwrap().0.insert("meta".into(), meta);
+    }
+
     pub fn remove_host(&self, id: i64) {
         let mut st = self.state.lock().unwrap();
         if let Some(h) = st.hosts.get_mut(&id) {
@@ -260,7 +287,7 @@ impl NpmStandin {
         let b = self.behaviour.lock().unwrap().clone();
         let mut st = self.state.lock().unwrap();
         st.tokens.clear();
-        let start = fleet_test(&st, b.resolve);
+        let start = fleet_test(&st, &b.resolve);
         let ids: Vec<i64> =
             st.hosts.iter().filter(|(_, (h, d))| !d && h["enabled"] == json!(true)).map(|(id, _)| *id).collect();
         for id in ids {
@@ -272,7 +299,7 @@ impl NpmStandin {
     /// Whether `nginx -t` over the whole config passes now.
     pub fn whole_config_test(&self) -> Result<(), String> {
         let b = self.behaviour.lock().unwrap().clone();
-        fleet_test(&self.state.lock().unwrap(), b.resolve)
+        fleet_test(&self.state.lock().unwrap(), &b.resolve)
     }
 }
 
@@ -582,7 +609,7 @@ fn domain_taken(st: &State, domains: &Value, except: Option<i64>) -> Option<Stri
 
 /// The stand-in's `nginx -t` of one host's `advanced_config`: unknown directives and literal
 /// upstream hosts that do not resolve fail it.
-fn nginx_test(advanced: &str, resolve: Resolve) -> Result<(), String> {
+fn nginx_test(advanced: &str, resolve: &Resolve) -> Result<(), String> {
     for stmt in advanced.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
         let word = stmt.split_whitespace().next().unwrap_or("");
         if !KNOWN_DIRECTIVES.contains(&word) {
@@ -597,10 +624,16 @@ fn nginx_test(advanced: &str, resolve: Resolve) -> Result<(), String> {
             let ok = match resolve {
                 Resolve::Everything => true,
                 Resolve::Nothing => false,
-                Resolve::DockerContainers => std::process::Command::new("docker")
-                    .args(["inspect", "--type", "container", "--format", "{{.State.Running}}", host])
-                    .output()
-                    .is_ok_and(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).trim() == "true"),
+                Resolve::DockerContainers | Resolve::DockerContainersOn(_) => {
+                    let mut docker = std::process::Command::new("docker");
+                    if let Resolve::DockerContainersOn(engine) = resolve {
+                        docker.args(["-H", engine]);
+                    }
+                    docker
+                        .args(["inspect", "--type", "container", "--format", "{{.State.Running}}", host])
+                        .output()
+                        .is_ok_and(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).trim() == "true")
+                }
             };
             if !ok {
                 return Err(format!(
@@ -613,7 +646,7 @@ fn nginx_test(advanced: &str, resolve: Resolve) -> Result<(), String> {
 }
 
 /// `nginx -t` over every host file on disk.
-fn fleet_test(st: &State, resolve: Resolve) -> Result<(), String> {
+fn fleet_test(st: &State, resolve: &Resolve) -> Result<(), String> {
     st.files.values().try_for_each(|advanced| nginx_test(advanced, resolve))
 }
 
@@ -621,10 +654,10 @@ fn fleet_test(st: &State, resolve: Resolve) -> Result<(), String> {
 /// in the host's meta (removing the file when it failed). `Err` when the first test fails: NPM
 /// then answers the request with a 500.
 fn configure(st: &mut State, id: i64, b: &Behaviour) -> Result<Value, String> {
-    fleet_test(st, b.resolve)?;
+    fleet_test(st, &b.resolve)?;
     let advanced = st.hosts[&id].0.get("advanced_config").and_then(Value::as_str).unwrap_or("").to_string();
     st.files.insert(id, advanced);
-    let verdict = fleet_test(st, b.resolve);
+    let verdict = fleet_test(st, &b.resolve);
     if verdict.is_err() {
         st.files.remove(&id);
     }
@@ -639,7 +672,7 @@ fn configure(st: &mut State, id: i64, b: &Behaviour) -> Result<Value, String> {
 
 /// NPM's `reload` after removing a host's file: `nginx -t` of what is left.
 fn reload(st: &State, b: &Behaviour) -> Result<(), String> {
-    fleet_test(st, b.resolve)
+    fleet_test(st, &b.resolve)
 }
 
 fn create_host(req: &Req, st: &mut State, b: &Behaviour) -> (u16, Value) {

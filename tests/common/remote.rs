@@ -225,6 +225,16 @@ impl RemoteHost {
         host
     }
 
+    /// Its network namespace (`ip netns` name).
+    pub fn netns(&self) -> &str {
+        &self.netns
+    }
+
+    /// Its engine's address for `docker -H`.
+    pub fn engine(&self) -> String {
+        format!("unix://{}", self.socket.display())
+    }
+
     /// `docker` on this host's engine.
     pub fn docker(&self) -> Command {
         let mut c = Command::new("docker");

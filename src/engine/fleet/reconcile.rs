@@ -15,8 +15,9 @@ use crate::domain::audit::AuditStatus;
 use crate::domain::customer::{Customer, CustomerStatus};
 use crate::domain::fleet;
 use crate::engine::EngineError;
+use crate::engine::hosts::HostKey;
 use crate::engine::ops::lifecycle::{Ops, Progress};
-use crate::engine::proxy::{AnyProxy, Proxy};
+use crate::engine::proxy::{AnyProxy, HostProxy, Proxy};
 use crate::engine::render;
 use crate::store::journal::JournalEntry;
 
@@ -44,15 +45,15 @@ pub enum Fix {
     /// Finish or undo an interrupted operation.
     Recover(Box<JournalEntry>),
     /// Remove a container (on that host).
-    RemoveContainer(crate::engine::hosts::HostKey, String),
+    RemoveContainer(HostKey, String),
     /// Start the customer's containers.
     Start(i64),
     /// Redeploy the customer (recreates what is missing, re-registers the proxy host).
     Redeploy(i64),
     /// Set the status from what runs (a status left `deploying` by a crash).
     ResetStatus(i64),
-    /// Delete an NPM proxy host no customer owns.
-    DeleteProxyHost(i64),
+    /// Delete an NPM proxy host no customer owns (in that host's NPM).
+    DeleteProxyHost(HostKey, i64),
     /// Delete a directory (and the data in it); only when the user named it.
     PurgeDir(PathBuf),
 }
@@ -121,9 +122,8 @@ pub async fn check(ops: &Ops<'_, AnyProxy>, purge: &[String]) -> Result<Vec<Find
     let (containers, down) = ops.engines.list_fleet(&store.installation_id()?).await;
     ops.engines.sole_engine_down(&down)?;
     // Customers of a host that did not answer are neither orphans nor missing: left alone.
-    let unreachable: BTreeSet<crate::engine::hosts::HostKey> = down.iter().map(|(key, _)| *key).collect();
-    let mut by_customer: BTreeMap<i64, Vec<(crate::engine::hosts::HostKey, crate::engine::docker::FleetContainer)>> =
-        BTreeMap::new();
+    let unreachable: BTreeSet<HostKey> = down.iter().map(|(key, _)| *key).collect();
+    let mut by_customer: BTreeMap<i64, Vec<(HostKey, crate::engine::docker::FleetContainer)>> = BTreeMap::new();
     for (host, c) in containers {
         by_customer.entry(c.customer_id).or_default().push((host, c));
     }
@@ -276,65 +276,89 @@ pub async fn check(ops: &Ops<'_, AnyProxy>, purge: &[String]) -> Result<Vec<Find
             });
         }
     }
-    if let AnyProxy::Npm(npm) = ops.proxy {
-        out.extend(proxy_findings(store, &npm.client, &customers, &settings.base_domain, &skip).await?);
+    let installation = store.installation_id()?;
+    for host in ops.engines.keys() {
+        // A host that did not answer, or has no NPM of its own, has nothing to compare.
+        if unreachable.contains(&host) || ops.engines.host(host).is_some_and(|h| h.npm.is_none()) {
+            continue;
+        }
+        let proxy = ops.proxy_on(host).await?;
+        let (HostProxy::Here(AnyProxy::Npm(npm)) | HostProxy::There(AnyProxy::Npm(npm))) = &proxy else { continue };
+        let seen = ProxySide { host, name: ops.engines.name(host), client: &npm.client, installation: &installation };
+        out.extend(seen.findings(store, &customers, &settings.base_domain, &skip).await?);
     }
     Ok(out)
 }
 
-async fn proxy_findings(
-    store: &crate::store::Store,
-    client: &crate::engine::npm::client::NpmClient,
-    customers: &BTreeMap<i64, Customer>,
-    base_domain: &str,
-    skip: &dyn Fn(i64) -> bool,
-) -> Result<Vec<Finding>, EngineError> {
-    let npm = |e: crate::engine::npm::client::NpmError| EngineError::Proxy(e.to_string());
-    let hosts = client.hosts(None).await.map_err(npm)?;
-    let mut out = Vec::new();
-    let domains: BTreeMap<String, &Customer> = customers.values().map(|c| (c.fqdn(base_domain), c)).collect();
-    for h in &hosts {
-        // Only hosts nbmsp makes: a customer domain routed to a customer container.
-        let ours = h.forward_host.starts_with("netbird-")
-            && h.domain_names.iter().any(|d| d.ends_with(&format!(".{base_domain}")));
-        if !ours {
-            continue;
-        }
-        let owner = h.domain_names.iter().find_map(|d| domains.get(d));
-        let recorded = match owner {
-            Some(c) => store.deployment(c.id)?.and_then(|d| d.npm_proxy_id) == Some(h.id),
-            None => false,
-        };
-        if owner.is_none() || (!recorded && owner.is_some_and(|c| store.deployment(c.id).ok().flatten().is_none())) {
+/// One host's NPM as reconcile compares it with the database.
+struct ProxySide<'a> {
+    host: HostKey,
+    name: String,
+    client: &'a crate::engine::npm::client::NpmClient,
+    installation: &'a str,
+}
+
+impl ProxySide<'_> {
+    /// Proxy hosts tagged with this installation that no customer placed here owns, and
+    /// customers placed here whose recorded proxy host is gone. Untagged hosts (another admin's,
+    /// another installation's) are never touched.
+    async fn findings(
+        &self,
+        store: &crate::store::Store,
+        customers: &BTreeMap<i64, Customer>,
+        base_domain: &str,
+        skip: &dyn Fn(i64) -> bool,
+    ) -> Result<Vec<Finding>, EngineError> {
+        let npm = |e: crate::engine::npm::client::NpmError| EngineError::Proxy(e.to_string());
+        let hosts = self.client.hosts(None).await.map_err(npm)?;
+        let here: BTreeMap<String, &Customer> =
+            customers.values().filter(|c| c.host_id == self.host).map(|c| (c.fqdn(base_domain), c)).collect();
+        let mut out = Vec::new();
+        for h in &hosts {
+            if h.meta.get("nbmsp_installation").and_then(serde_json::Value::as_str) != Some(self.installation) {
+                continue;
+            }
+            let owner = h.domain_names.iter().find_map(|d| here.get(d));
             if owner.is_some_and(|c| skip(c.id)) {
                 continue;
             }
-            out.push(finding(
-                "orphan_proxy_host",
-                h.domain_names.join(", "),
-                format!("NPM proxy host {} routes to {} but no deployed customer owns it", h.id, h.forward_host),
-                "delete the proxy host",
-                Fix::DeleteProxyHost(h.id),
-            ));
+            let recorded = match owner {
+                Some(c) => store.deployment(c.id)?.and_then(|d| d.npm_proxy_id) == Some(h.id),
+                None => false,
+            };
+            // A customer being registered right now is skipped above; any other unrecorded
+            // host of ours is a leftover (a deleted customer's, a moved one's old host's).
+            if !recorded {
+                out.push(finding(
+                    "orphan_proxy_host",
+                    h.domain_names.join(", "),
+                    format!(
+                        "NPM proxy host {} on host {} routes to {} but no customer there owns it",
+                        h.id, self.name, h.forward_host
+                    ),
+                    "delete the proxy host",
+                    Fix::DeleteProxyHost(self.host, h.id),
+                ));
+            }
         }
+        for c in here.values() {
+            if skip(c.id) {
+                continue;
+            }
+            let Some(d) = store.deployment(c.id)? else { continue };
+            let present = d.npm_proxy_id.is_some_and(|id| hosts.iter().any(|h| h.id == id));
+            if !present {
+                out.push(finding(
+                    "missing_proxy_host",
+                    c.subdomain.clone(),
+                    format!("{} has no proxy host in the NPM of host {}", c.fqdn(base_domain), self.name),
+                    "redeploy (registers it again)",
+                    Fix::Redeploy(c.id),
+                ));
+            }
+        }
+        Ok(out)
     }
-    for c in customers.values() {
-        if skip(c.id) {
-            continue;
-        }
-        let Some(d) = store.deployment(c.id)? else { continue };
-        let present = d.npm_proxy_id.is_some_and(|id| hosts.iter().any(|h| h.id == id));
-        if !present {
-            out.push(finding(
-                "missing_proxy_host",
-                c.subdomain.clone(),
-                format!("{} has no proxy host in NPM", c.fqdn(base_domain)),
-                "redeploy (registers it again)",
-                Fix::Redeploy(c.id),
-            ));
-        }
-    }
-    Ok(out)
 }
 
 /// Applies the fixes of `findings` (only the safe ones unless named), in a safe order:
@@ -342,7 +366,7 @@ async fn proxy_findings(
 pub async fn apply(ops: &Ops<'_, AnyProxy>, findings: &[Finding]) -> Vec<Applied> {
     let rank = |f: &Finding| match f.action {
         Some(Fix::Recover(_)) => 0,
-        Some(Fix::RemoveContainer(..) | Fix::DeleteProxyHost(_)) => 1,
+        Some(Fix::RemoveContainer(..) | Fix::DeleteProxyHost(..)) => 1,
         Some(Fix::ResetStatus(_)) => 2,
         _ => 3,
     };
@@ -378,12 +402,12 @@ async fn run_fix(ops: &Ops<'_, AnyProxy>, fix: &Fix) -> Result<String, EngineErr
         Fix::Start(id) => ops.start(*id).await.map(|_| "started, healthy".to_string()),
         Fix::Redeploy(id) => ops.redeploy(*id, &mut quiet).await.map(|_| "redeployed".to_string()),
         Fix::ResetStatus(id) => reset_status(ops, *id).await,
-        Fix::DeleteProxyHost(id) => match ops.proxy {
-            AnyProxy::Npm(npm) => {
+        Fix::DeleteProxyHost(host, id) => match &ops.proxy_on(*host).await? {
+            HostProxy::Here(AnyProxy::Npm(npm)) | HostProxy::There(AnyProxy::Npm(npm)) => {
                 npm.client.delete_host(*id).await.map_err(|e| EngineError::Proxy(e.to_string()))?;
                 Ok(format!("proxy host {id} deleted"))
             }
-            AnyProxy::None(_) => Err(EngineError::Proxy("proxy = none".into())),
+            _ => Err(EngineError::Proxy("proxy = none".into())),
         },
         Fix::PurgeDir(path) => std::fs::remove_dir_all(path)
             .map(|()| format!("{} deleted", path.display()))
@@ -460,7 +484,13 @@ async fn recover_unlocked<P: Proxy>(ops: &Ops<'_, P>, e: &JournalEntry, c: &Cust
                 ops.finish_move(c, from).await?;
                 Ok(format!("move to host {} finished: the source's leftovers removed", ops.engines.name(to)))
             } else {
-                ops.undo_move(c, from, to).await?;
+                // From "start on target" on, what the proxy holds is the target's.
+                let proxy = if e.step == "start on target" {
+                    crate::engine::ops::moving::ProxyBack::OnTarget(None)
+                } else {
+                    crate::engine::ops::moving::ProxyBack::Untouched
+                };
+                ops.undo_move(c, from, to, proxy).await?;
                 Ok(format!("move undone: '{}' runs on host {} again", c.subdomain, ops.engines.name(from)))
             }
         }

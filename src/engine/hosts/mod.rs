@@ -195,6 +195,11 @@ pub struct HostStatus {
     pub udp_free: usize,
     /// Memory its stacks take by layout (MB).
     pub committed_mb: u64,
+    /// The NPM that publishes its customers (`None`: none; with `proxy = npm` a remote host
+    /// without one takes no customers).
+    pub npm: Option<String>,
+    /// Whether its customers can be published (see [`host::Room::unpublished`]).
+    pub publishable: bool,
 }
 
 impl HostStatus {
@@ -209,6 +214,7 @@ impl HostStatus {
             udp_free: self.udp_free,
             memory_mb: self.resources.map(|r| r.memory_mb),
             committed_mb: self.committed_mb,
+            unpublished: !self.publishable,
         }
     }
 }
@@ -220,6 +226,8 @@ pub async fn statuses(store: &Store, engines: &Engines) -> Result<Vec<(HostKey, 
     let range = u32::from(settings.relay_port_count);
     let placed = store.customers_by_host()?;
     let local_draining = store.host_draining(None)?;
+    let npm_wanted = settings.proxy == crate::domain::settings::ProxyKind::Npm;
+    let npm_here = Some(settings.npm_url.clone()).filter(|u| npm_wanted && !u.is_empty());
     let asks = engines.keys().into_iter().map(|key| async move {
         let answer = match engines.of(key).await {
             Ok(d) => match (d.info().await, d.resources().await) {
@@ -258,6 +266,11 @@ pub async fn statuses(store: &Store, engines: &Engines) -> Result<Vec<(HostKey, 
                     .unwrap_or(usize::MAX)
                     .saturating_sub(placed.iter().filter(|(_, _, p)| p.is_some()).count()),
                 committed_mb: here.iter().map(|(_, layout, _)| host::stack_memory_mb(*layout)).sum(),
+                npm: match record {
+                    None => npm_here.clone(),
+                    Some(h) => h.npm.as_ref().map(|n| n.url.clone()),
+                },
+                publishable: !npm_wanted || record.is_none_or(|h| h.npm.is_some()),
             };
             (key, status)
         })

@@ -290,6 +290,14 @@ impl NpmClient {
         Ok(self)
     }
 
+    /// The same client talking over `http` (a host's SSH tunnel) whose requests time out after
+    /// `timeout`.
+    pub fn over(mut self, http: reqwest::Client, timeout: std::time::Duration) -> Self {
+        self.http = http;
+        self.timeout_s = timeout.as_secs();
+        self
+    }
+
     fn unreachable(&self, e: &reqwest::Error) -> NpmError {
         let detail = if e.is_timeout() {
             format!("no answer within {} s (npm.timeout_s); NPM is overloaded or hung", self.timeout_s)

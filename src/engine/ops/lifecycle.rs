@@ -411,7 +411,8 @@ impl<P: Proxy> Ops<'_, P> {
         let domain = customer.fqdn(&settings.base_domain);
         let req = self.proxy_request(customer, &settings).map_err(at(Step::Proxy))?;
         let previous = self.proxy_record(customer.id);
-        let mut record = self.proxy.register(&req).await.map_err(at(Step::Proxy))?;
+        let proxy = self.proxy_on(customer.host_id).await.map_err(at(Step::Proxy))?;
+        let mut record = proxy.register(&req).await.map_err(at(Step::Proxy))?;
         // An adopted host keeps the certificate nbmsp requested earlier: it is still ours to delete.
         if record.certificate_id.is_some() && record.certificate_id == previous.certificate_id {
             record.certificate_owned |= previous.certificate_owned;
@@ -477,7 +478,7 @@ impl<P: Proxy> Ops<'_, P> {
             }
         }
         let record = self.proxy_record(customer.id);
-        if let Err(e) = self.proxy.unregister(&record).await {
+        if let Err(e) = self.unregister_on(customer.host_id, &record).await {
             progress(Progress::Note { text: format!("rollback: {e}") });
         }
         if let Ok((dir, files)) = files::instance_of(self.store, customer)

@@ -13,8 +13,18 @@ use crate::engine::EngineError;
 use crate::engine::data::customer_backup::{Scratch, backup_file};
 use crate::engine::hosts::HostKey;
 use crate::engine::hosts::files;
-use crate::engine::proxy::Proxy;
+use crate::engine::proxy::{Proxy, ProxyRecord};
 use crate::engine::render;
+
+/// Where the customer's proxy entry is when a move is undone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ProxyBack {
+    /// The stored entry is still the source's: nothing to do.
+    Untouched,
+    /// The move had started registering on the target: what is stored there goes, and the
+    /// source's entry is stored again (`None` after a crash: a later reconcile registers it again).
+    OnTarget(Option<ProxyRecord>),
+}
 
 /// What a move did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -80,6 +90,8 @@ impl<P: Proxy> Ops<'_, P> {
             return Err(EngineError::Files(format!("{} exists already", target_files.describe(&target_dir))));
         }
         let old_names = self.container_names(&customer).await?;
+        let source_proxy = self.proxy_record(customer_id);
+        let mut proxy_back = ProxyBack::Untouched;
 
         let journal = self.store.journal_begin_move(customer_id, &customer.subdomain, self.actor, from, to)?;
         let note = |p: &mut dyn FnMut(Progress), text: String| p(Progress::Note { text });
@@ -101,12 +113,16 @@ impl<P: Proxy> Ops<'_, P> {
             target_files.copy_in(&scratch.0.join("instance"), &target_dir).await?;
             self.store.journal_step(journal, "start on target")?;
             self.store.set_customer_host(customer_id, to)?;
+            // The target's proxy registers afresh (its ids mean nothing to the source's NPM);
+            // the source's entry is removed once the target runs, or stored again on the way back.
+            proxy_back = ProxyBack::OnTarget(Some(source_proxy.clone()));
+            self.store.set_proxy_state(customer_id, None, None, false, None)?;
             self.apply_stack(&moved, port, false, progress).await.map_err(|(_, e)| e)
         }
         .await;
         if let Err(e) = result {
             note(progress, format!("move failed: {e}; going back to host {}", name(from)));
-            let back = self.undo_move(&customer, from, to).await;
+            let back = self.undo_move(&customer, from, to, proxy_back).await;
             let outcome = match &back {
                 Ok(()) => format!("move to host {} failed: {e}; still on host {}", name(to), name(from)),
                 Err(b) => format!("move to host {} failed: {e}; going back also failed: {b}", name(to)),
@@ -117,6 +133,13 @@ impl<P: Proxy> Ops<'_, P> {
         }
         self.store.journal_step(journal, "remove source")?;
         self.remove_from(&customer, from).await?;
+        // The switch: the target's proxy serves the domain; the source's entry goes. The move
+        // stands if that fails (reconcile lists the entry as an orphan on the source's proxy).
+        if let Err(e) = self.unregister_on(from, &source_proxy).await {
+            let line = format!("the proxy entry on host {} stays: {e}", name(from));
+            note(progress, line.clone());
+            self.store.log_customer(self.actor, &moved, "move", AuditStatus::Error, &line)?;
+        }
         let settings = self.store.settings()?;
         let outcome = MoveOutcome {
             from: name(from),
@@ -147,8 +170,20 @@ impl<P: Proxy> Ops<'_, P> {
 
     /// Goes back to `from` after a failed or interrupted move: whatever reached `to` is
     /// removed (containers, the instance dir the move created), the source starts again.
-    pub(crate) async fn undo_move(&self, customer: &Customer, from: HostKey, to: HostKey) -> Result<(), EngineError> {
+    pub(crate) async fn undo_move(
+        &self,
+        customer: &Customer,
+        from: HostKey,
+        to: HostKey,
+        proxy: ProxyBack,
+    ) -> Result<(), EngineError> {
         self.remove_from(customer, to).await?;
+        if let ProxyBack::OnTarget(source) = proxy {
+            self.unregister_on(to, &self.proxy_record(customer.id)).await?;
+            let r = source.unwrap_or_default();
+            let pending = r.pending.as_deref();
+            self.store.set_proxy_state(customer.id, r.proxy_id, r.certificate_id, r.certificate_owned, pending)?;
+        }
         self.store.set_customer_host(customer.id, from)?;
         let back = Customer { host_id: from, ..customer.clone() };
         let source = self.engines.of(from).await?;
@@ -175,19 +210,6 @@ impl<P: Proxy> Ops<'_, P> {
         }
         let (dir, files) = files::instance_of(self.store, &there)?;
         files.remove(&dir).await
-    }
-
-    /// Customers on remote hosts need a proxy there: the one NPM of today sits beside this
-    /// machine's engine and cannot reach another host's Docker network.
-    pub(crate) fn proxy_allowed_on(&self, host: HostKey) -> Result<(), EngineError> {
-        if host.is_some() && self.store.settings()?.proxy == crate::domain::settings::ProxyKind::Npm {
-            return Err(EngineError::Files(format!(
-                "host {}: with proxy = npm customers run on this machine only (its NPM reaches this engine's \
-                 network alone); per-host NPM is not built yet. Use proxy = none and the host's own proxy",
-                self.engines.name(host)
-            )));
-        }
-        Ok(())
     }
 }
 

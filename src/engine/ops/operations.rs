@@ -187,7 +187,7 @@ impl<P: Proxy> Ops<'_, P> {
                 docker.remove(&name).await?;
             }
             self.store.journal_step(journal, "remove proxy host")?;
-            self.proxy.unregister(&self.proxy_record(customer_id)).await?;
+            self.unregister_on(customer.host_id, &self.proxy_record(customer_id)).await?;
             self.store.journal_step(journal, "remove files and data")?;
             files.remove(&dir).await?;
             self.store.journal_step(journal, "remove records")?;
@@ -241,8 +241,9 @@ impl<P: Proxy> Ops<'_, P> {
     ) -> Option<crate::engine::public::PublicCheck> {
         let registered = deployment.is_some_and(|d| d.npm_proxy_id.is_some())
             || (settings.proxy == crate::domain::settings::ProxyKind::None && deployment.is_some());
-        let target = settings.https_address.as_deref().filter(|_| registered)?;
-        Some(crate::engine::public::check(&customer.fqdn(&settings.base_domain), target).await)
+        let target =
+            crate::engine::public::target(settings, self.engines.host(customer.host_id)).filter(|_| registered)?;
+        Some(crate::engine::public::check(&customer.fqdn(&settings.base_domain), &target).await)
     }
 
     /// One-shot resource samples of the customer's containers (all at once: a handful per customer).

@@ -4,14 +4,44 @@
 use crate::domain::audit::AuditStatus;
 use crate::domain::customer::{Customer, CustomerStatus};
 use crate::engine::EngineError;
+use crate::engine::hosts::HostKey;
 use crate::engine::ops::lifecycle::Ops;
-use crate::engine::proxy::{Proxy, ProxyRecord, ProxyRequest};
+use crate::engine::proxy::{HostProxy, Proxy, ProxyRecord, ProxyRequest};
 use crate::engine::render;
 
 impl<P: Proxy> Ops<'_, P> {
     /// Tries again to get the customer's certificate.
     pub async fn retry_certificate(&self, customer_id: i64) -> Result<ProxyRecord, EngineError> {
         self.locked(customer_id, "retry-cert", self.retry_certificate_unlocked(customer_id)).await
+    }
+
+    /// The proxy that publishes customers on `host`: the one this operation was given for this
+    /// machine's engine, a remote host's own NPM otherwise.
+    pub(crate) async fn proxy_on(&self, host: HostKey) -> Result<HostProxy<'_, P>, EngineError> {
+        let Some(h) = self.engines.host(host) else { return Ok(HostProxy::Here(self.proxy)) };
+        let docker = self.engines.of(host).await?;
+        let proxy = crate::engine::proxy::for_host(self.store, self.vault, h, &docker, self.template_dir.clone());
+        Ok(HostProxy::There(proxy.await?))
+    }
+
+    /// Removes what `record` registered in `host`'s proxy; nothing to ask when it holds nothing.
+    pub(crate) async fn unregister_on(&self, host: HostKey, record: &ProxyRecord) -> Result<(), EngineError> {
+        if record.proxy_id.is_none() && !(record.certificate_owned && record.certificate_id.is_some()) {
+            return Ok(());
+        }
+        self.proxy_on(host).await?.unregister(record).await
+    }
+
+    /// Whether customers can be published on `host` (checked before a deploy or move starts):
+    /// with `proxy = npm` a remote host needs its own NPM, since an NPM reaches only its own
+    /// engine's Docker network.
+    pub(crate) fn proxy_allowed_on(&self, host: HostKey) -> Result<(), EngineError> {
+        if let Some(h) = self.engines.host(host)
+            && self.store.settings()?.proxy == crate::domain::settings::ProxyKind::Npm
+        {
+            crate::engine::proxy::host_npm(h)?;
+        }
+        Ok(())
     }
 
     /// What the proxy is asked to publish for the customer.
@@ -51,7 +81,8 @@ impl<P: Proxy> Ops<'_, P> {
         self.require_deployed(&customer)?;
         let settings = self.store.settings()?;
         let req = self.proxy_request(&customer, &settings)?;
-        let record = self.proxy.retry_certificate(&req, &self.proxy_record(customer_id)).await?;
+        let record =
+            self.proxy_on(customer.host_id).await?.retry_certificate(&req, &self.proxy_record(customer_id)).await?;
         self.store.set_proxy_state(
             customer_id,
             record.proxy_id,

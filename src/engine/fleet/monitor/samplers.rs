@@ -55,9 +55,7 @@ impl Monitor<'_> {
             .map(|row| {
                 let network = network.clone();
                 // The path users take, once there is one (the same rule as `customer health`).
-                let public = settings
-                    .https_address
-                    .clone()
+                let public = crate::engine::public::target(settings, engines.host(row.customer.host_id))
                     .filter(|_| row.proxied || (proxy_none && row.udp_port.is_some()))
                     .map(|target| (row.customer.fqdn(&settings.base_domain), target));
                 async move {
