@@ -14,7 +14,8 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("deploy|redeploy|start|stop|restart|delete|backup|retry-cert [CUSTOMER]", "run on the customer"),
     ("info|deployment|logs|health|netbird [CUSTOMER]", "open the customer on that tab"),
     ("devices", "the fleet's devices: over the limit first, online, old clients"),
-    ("hosts", "the Docker hosts: engine, customers, memory, UDP ports, reachable or not"),
+    ("hosts", "the Docker hosts: engine, customers, memory, UDP ports, reachable or not; d drains"),
+    ("move HOST", "move the open or selected customer to Docker host HOST (local: this machine)"),
     ("restore FILE", "recreate a customer from a backup"),
     ("rollout", "roll the images in settings out"),
     ("reconcile", "apply reconcile's safe fixes"),
@@ -71,6 +72,7 @@ pub fn run(s: &mut AppState, line: &str) -> Vec<Command> {
             Vec::new()
         }
         ("hosts", None) => super::overlays::open_hosts(s),
+        ("move", Some(host)) => move_to(s, host),
         ("restore", Some(file)) => {
             notice(s, format!("restoring a customer from {file}"), false);
             vec![Command::Restore { file: file.into() }]
@@ -99,6 +101,27 @@ pub fn run(s: &mut AppState, line: &str) -> Vec<Command> {
             Vec::new()
         }
     }
+}
+
+/// Asks to confirm moving the open (or selected) customer to `host`.
+fn move_to(s: &mut AppState, host: &str) -> Vec<Command> {
+    let Some((id, subdomain)) = target(s) else {
+        notice(s, "no customer selected", true);
+        return Vec::new();
+    };
+    if let Some(r) = s.running.get(&id) {
+        notice(s, format!("{subdomain}: {} is still running", r.op.verb()), true);
+        return Vec::new();
+    }
+    s.confirm = Some(super::Confirm {
+        customer_id: id,
+        subdomain,
+        op: Operation::Move,
+        typed: Default::default(),
+        bulk: Vec::new(),
+        to_host: Some(host.to_string()),
+    });
+    Vec::new()
 }
 
 /// Selects `name` (a subdomain or `#id`) in the table, leaving any other open customer; the

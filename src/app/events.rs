@@ -115,6 +115,7 @@ pub(super) fn on_event(s: &mut AppState, ev: Event) -> Vec<Command> {
                     op: Operation::Reconcile,
                     typed: Default::default(),
                     bulk: fixes,
+                    to_host: None,
                 });
             }
         }

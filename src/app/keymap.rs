@@ -173,9 +173,10 @@ pub static DEVICES: &[Binding] = &[
 
 /// The Docker hosts view.
 pub static HOSTS: &[Binding] = &[
-    b(&[Char('j'), Down], "j/k", "scroll", Action::Move(1), true),
-    b(&[Char('k'), Up], "k", "scroll up", Action::Move(-1), false),
+    b(&[Char('j'), Down], "j/k", "select", Action::Move(1), true),
+    b(&[Char('k'), Up], "k", "select up", Action::Move(-1), false),
     b(&[Char('g'), Home], "g", "top", Action::Top, false),
+    b(&[Char('d')], "d", "drain / open", Action::ToggleDrain, true),
     b(&[Char('R')], "R", "ask again", Action::Refresh, true),
     b(&[Esc, Char('q')], "Esc", "close", Action::Back, true),
 ];

@@ -138,6 +138,8 @@ pub enum Action {
     EditCustomer,
     /// Run an operation on the selected or shown customer (asks first when destructive).
     Operate(Operation),
+    /// Drain the selected host, or open it again (the hosts view).
+    ToggleDrain,
     /// Health check now.
     CheckHealth,
     /// Logs: follow on/off.
@@ -237,6 +239,8 @@ pub struct Confirm {
     /// For a bulk action: every customer (id, subdomain) it runs on; for a reconcile: each fix
     /// it will apply (0, text); empty for one customer.
     pub bulk: Vec<(i64, String)>,
+    /// For a move: the host it goes to.
+    pub to_host: Option<String>,
 }
 
 impl Confirm {
@@ -408,9 +412,11 @@ impl AppState {
             Action::Operate(op) => op.permission(),
             Action::ShowCredentials => Operation::ShowCredentials.permission(),
             Action::AddUser => Permission::Admin,
-            Action::NewCustomer | Action::EditCustomer | Action::CancelOperation | Action::ToggleMark => {
-                Permission::Operate
-            }
+            Action::NewCustomer
+            | Action::EditCustomer
+            | Action::CancelOperation
+            | Action::ToggleMark
+            | Action::ToggleDrain => Permission::Operate,
             Action::NetBird(key) => self.detail.as_ref().map_or(Permission::Admin, |d| d.netbird.needs(*key)),
             _ => Permission::Read,
         };

@@ -3,18 +3,20 @@
 
 use super::{Action, AppState, Command, Event};
 
-/// The hosts view: its scroll offset and the last answer (`None` while asked).
+/// The hosts view: the selected row and the last answer (`None` while asked).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HostsView {
-    /// Rows scrolled past.
-    pub scroll: u16,
+    /// The selected host's row.
+    pub selected: usize,
     /// The hosts, or why they could not be listed; `None` while the engines are asked.
     pub list: Option<Result<Vec<crate::engine::hosts::HostStatus>, String>>,
 }
 
 /// Opens the hosts view and asks for the list.
 pub fn open_hosts(s: &mut AppState) -> Vec<Command> {
-    s.hosts_view = Some(HostsView::default());
+    // Asking again keeps the row the operator is on.
+    let selected = s.hosts_view.as_ref().map_or(0, |v| v.selected);
+    s.hosts_view = Some(HostsView { selected, list: None });
     vec![Command::LoadHosts]
 }
 
@@ -26,11 +28,24 @@ pub fn on_key(s: &mut AppState, action: Action) -> Option<Vec<Command>> {
         _ => None,
     };
     if let Some(view) = &mut s.hosts_view {
+        let hosts = view.list.as_ref().and_then(|l| l.as_ref().ok());
+        let last = hosts.map_or(0, |h| h.len().saturating_sub(1));
         match action {
             Action::Back | Action::Quit => s.hosts_view = None,
             Action::Refresh => return Some(open_hosts(s)),
-            _ => match scrolled(view.scroll) {
-                Some(n) => view.scroll = n,
+            Action::ToggleDrain => {
+                let Some(h) = hosts.and_then(|h| h.get(view.selected)) else {
+                    s.dirty = false;
+                    return Some(Vec::new());
+                };
+                let (host, draining) = (h.name.clone(), !h.draining);
+                view.list = None;
+                let what = if draining { "draining" } else { "open for new customers" };
+                super::update::notice(s, format!("host {host}: {what}"), false);
+                return Some(vec![Command::Drain { host, draining }]);
+            }
+            _ => match scrolled(u16::try_from(view.selected).unwrap_or(u16::MAX)) {
+                Some(n) => view.selected = usize::from(n).min(last),
                 None => s.dirty = false,
             },
         }

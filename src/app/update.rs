@@ -181,6 +181,12 @@ fn on_confirm(s: &mut AppState, k: TextKey, mut c: Confirm) -> Vec<Command> {
         notice(s, "reconcile started", false);
         return vec![Command::Reconcile];
     }
+    if let (Operation::Move, Some(to)) = (c.op, c.to_host.clone()) {
+        let running = Running { op: c.op, subdomain: c.subdomain.clone(), done: Vec::new(), current: None };
+        s.running.insert(c.customer_id, running);
+        notice(s, format!("{}: moving to host {to}", c.subdomain), false);
+        return vec![Command::Move { target: CustomerRef::new(c.customer_id, c.subdomain), to }];
+    }
     if c.op == Operation::ShowCredentials {
         if let Some(d) = s.detail.as_mut() {
             d.tab = Tab::Deployment;
@@ -250,6 +256,7 @@ pub(super) fn operate(s: &mut AppState, op: Operation) -> Vec<Command> {
             op,
             typed: Default::default(),
             bulk: Vec::new(),
+            to_host: None,
         });
         return Vec::new();
     }
@@ -260,7 +267,7 @@ pub(super) fn operate(s: &mut AppState, op: Operation) -> Vec<Command> {
         }
         let bulk = s.dashboard.marked_rows();
         let (id, subdomain) = bulk[0].clone();
-        s.confirm = Some(Confirm { customer_id: id, subdomain, op, typed: Default::default(), bulk });
+        s.confirm = Some(Confirm { customer_id: id, subdomain, op, typed: Default::default(), bulk, to_host: None });
         return Vec::new();
     }
     let Some((id, subdomain)) = target(s) else {
@@ -268,7 +275,14 @@ pub(super) fn operate(s: &mut AppState, op: Operation) -> Vec<Command> {
         return Vec::new();
     };
     if matches!(op, Operation::Stop | Operation::Restart | Operation::Delete | Operation::Redeploy) {
-        s.confirm = Some(Confirm { customer_id: id, subdomain, op, typed: Default::default(), bulk: Vec::new() });
+        s.confirm = Some(Confirm {
+            customer_id: id,
+            subdomain,
+            op,
+            typed: Default::default(),
+            bulk: Vec::new(),
+            to_host: None,
+        });
         return Vec::new();
     }
     start(s, id, subdomain, op)
@@ -310,6 +324,7 @@ pub(super) fn on_key(s: &mut AppState, action: Action) -> Vec<Command> {
                 op: Operation::Quit,
                 typed: Default::default(),
                 bulk: Vec::new(),
+                to_host: None,
             });
         }
         Action::Quit => s.should_quit = true,
@@ -542,6 +557,7 @@ fn on_detail(s: &mut AppState, action: Action) -> Vec<Command> {
                 op: Operation::ShowCredentials,
                 typed: Default::default(),
                 bulk: Vec::new(),
+                to_host: None,
             });
             Vec::new()
         }

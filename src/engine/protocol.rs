@@ -48,6 +48,20 @@ pub enum Command {
         /// What to do (start, stop, restart, deploy, redeploy).
         op: Operation,
     },
+    /// Move a customer to another Docker host.
+    Move {
+        /// Which customer, as shown.
+        target: CustomerRef,
+        /// The host's name (`local`: this machine's engine).
+        to: String,
+    },
+    /// Stop (or resume) placing new customers on a host, then list the hosts again.
+    Drain {
+        /// The host's name.
+        host: String,
+        /// Draining from now on (else open again).
+        draining: bool,
+    },
     /// Roll the images in settings out to the fleet: a canary, then batches.
     Rollout,
     /// Apply reconcile's safe fixes.
@@ -213,6 +227,8 @@ pub enum Operation {
     Backup,
     /// Retry the certificate.
     RetryCert,
+    /// Move to another Docker host (the host travels with the command).
+    Move,
     /// Not an engine operation: confirming that secrets may be shown.
     ShowCredentials,
     /// The fleet, not one customer: roll the images in settings out in waves.
@@ -249,6 +265,7 @@ impl Operation {
             Operation::Delete => "delete",
             Operation::Backup => "back up",
             Operation::RetryCert => "retry certificate",
+            Operation::Move => "move",
             Operation::ShowCredentials => "show the owner password of",
             Operation::Rollout => "roll the images in settings out to",
             Operation::Reconcile => "apply reconcile's safe fixes to",

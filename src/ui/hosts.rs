@@ -23,13 +23,16 @@ pub fn render(view: &HostsView, t: &Theme, frame: &mut Frame, body: Rect) {
     let down = hosts.iter().filter(|h| h.error.is_some()).count();
     let customers: usize = hosts.iter().map(|h| h.customers).sum();
     let height = usize::from(area.height.saturating_sub(3)).max(1);
-    let start = usize::from(view.scroll).min(hosts.len().saturating_sub(height));
+    // The selected row stays in sight.
+    let start = view.selected.saturating_sub(height - 1).min(hosts.len().saturating_sub(height));
     // Narrow terminals drop the public IP and the container counts, not the verdict.
     let wide = area.width >= 100;
     let gb = |mb: u64| format!("{:.1}", mb as f64 / 1024.0);
-    let rows = hosts.iter().skip(start).take(height).map(|h| {
+    let rows = hosts.iter().enumerate().skip(start).take(height).map(|(i, h)| {
         let engine = match (&h.version, &h.error) {
             (Some(v), _) if h.draining => Cell::from(Span::styled(format!("{v} draining"), t.warn())),
+            // proxy = npm and no NPM of its own: it takes no customers.
+            (Some(v), _) if !h.publishable => Cell::from(Span::styled(format!("{v} no NPM"), t.warn())),
             (Some(v), _) => Cell::from(v.clone()),
             (None, e) => Cell::from(Span::styled(
                 format!("unreachable: {}", e.as_deref().unwrap_or("no answer")),
@@ -47,7 +50,8 @@ pub fn render(view: &HostsView, t: &Theme, frame: &mut Frame, body: Rect) {
         }
         cells.push(Cell::from(r.map_or("—".into(), |r| format!("{}/{} GB", gb(h.committed_mb), gb(r.memory_mb)))));
         cells.push(Cell::from(format!("{}/{}", h.udp_used, h.udp_free)));
-        Row::new(cells)
+        let row = Row::new(cells);
+        if i == view.selected { row.style(t.selected()) } else { row }
     });
     let (header, widths) = if wide {
         (
@@ -76,9 +80,10 @@ pub fn render(view: &HostsView, t: &Theme, frame: &mut Frame, body: Rect) {
     };
     let header = Row::new(header).style(t.bold());
     let title = format!(" Hosts · {} · {customers} customers · {down} unreachable ", hosts.len());
-    let block = Block::bordered()
-        .title(Line::styled(fit(&title, width), t.bold()))
-        .title_bottom(Line::from(fit(" R asks again · `nbmsp host add` adds one · Esc closes ", width)));
+    let block = Block::bordered().title(Line::styled(fit(&title, width), t.bold())).title_bottom(Line::from(fit(
+        " d drains/opens · R asks again · `nbmsp host add` adds one · Esc closes ",
+        width,
+    )));
     frame.render_widget(Table::new(rows, widths).header(header).block(block), area);
 }
 

@@ -24,6 +24,8 @@ fn host(name: &str, version: Option<&str>, customers: usize) -> HostStatus {
         udp_used: customers,
         udp_free: 200 - customers,
         committed_mb: customers as u64 * 600,
+        npm: None,
+        publishable: true,
     }
 }
 
@@ -64,4 +66,69 @@ fn the_customer_table_names_hosts_once_there_is_more_than_one() {
     assert!(line.contains("edge-b"), "{line}");
     let other = screen.lines().find(|l| l.contains(&s.dashboard.rows[0].customer.subdomain)).unwrap();
     assert!(other.contains("local"), "{other}");
+}
+
+#[test]
+fn d_drains_the_selected_host_or_opens_it_again() {
+    let mut s = super::tests::dashboard();
+    update(&mut s, Action::CommandLine);
+    for c in "hosts".chars() {
+        update(&mut s, Action::Text(TextKey::Char(c)));
+    }
+    update(&mut s, Action::Text(TextKey::Enter));
+    assert_eq!(update(&mut s, Action::ToggleDrain), vec![], "nothing listed yet: nothing to drain");
+    let list = vec![host("local", Some("20.10.24"), 40), host("b", Some("24.0.7"), 12), host("c", None, 30)];
+    update(&mut s, Action::Engine(Event::Hosts(Ok(list.clone()))));
+    assert_eq!(
+        update(&mut s, Action::ToggleDrain),
+        vec![Command::Drain { host: "local".into(), draining: true }],
+        "the first row is selected"
+    );
+    assert!(draw(&s, 120, 40).contains("asking every engine"), "the list is asked again");
+    update(&mut s, Action::Engine(Event::Hosts(Ok(list))));
+    update(&mut s, Action::Move(5));
+    assert_eq!(s.hosts_view.as_ref().unwrap().selected, 2, "the selection stops at the last host");
+    update(&mut s, Action::Move(-1));
+    // b drains already: d opens it again.
+    assert_eq!(update(&mut s, Action::ToggleDrain), vec![Command::Drain { host: "b".into(), draining: false }]);
+    assert!(s.notice.as_ref().unwrap().text.contains("host b: open for new customers"));
+}
+
+#[test]
+fn move_asks_first_then_runs_with_its_progress_like_an_operation() {
+    use crate::engine::protocol::Operation;
+    let mut s = super::tests::dashboard();
+    let (id, sub) = (s.dashboard.rows[0].customer.id, s.dashboard.rows[0].customer.subdomain.clone());
+    update(&mut s, Action::CommandLine);
+    for c in "move edge-b".chars() {
+        update(&mut s, Action::Text(TextKey::Char(c)));
+    }
+    assert_eq!(update(&mut s, Action::Text(TextKey::Enter)), vec![]);
+    assert_eq!(mode(&s), Mode::Confirm);
+    for (w, h) in [(80, 24), (120, 40)] {
+        insta::assert_snapshot!(format!("confirm_move_{w}x{h}"), draw(&s, w, h));
+    }
+    let cmds = update(&mut s, Action::Text(TextKey::Char('y')));
+    let target = crate::domain::customer::CustomerRef::new(id, sub.clone());
+    assert_eq!(cmds, vec![Command::Move { target, to: "edge-b".into() }]);
+    assert_eq!(s.running[&id].op, Operation::Move);
+    update(
+        &mut s,
+        Action::Engine(Event::Finished {
+            customer_id: id,
+            op: Operation::Move,
+            result: Ok("now on host edge-b".into()),
+        }),
+    );
+    assert!(s.running.is_empty());
+    assert_eq!(s.notice.as_ref().unwrap().text, format!("{sub}: move done: now on host edge-b"));
+    // While it runs, a second move is refused at once.
+    s.running.insert(id, crate::app::Running { op: Operation::Move, subdomain: sub, done: Vec::new(), current: None });
+    update(&mut s, Action::CommandLine);
+    for c in "move local".chars() {
+        update(&mut s, Action::Text(TextKey::Char(c)));
+    }
+    assert_eq!(update(&mut s, Action::Text(TextKey::Enter)), vec![]);
+    assert!(s.confirm.is_none());
+    assert!(s.notice.as_ref().unwrap().text.contains("move is still running"));
 }

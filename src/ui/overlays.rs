@@ -51,6 +51,13 @@ pub fn render(state: &AppState, t: &Theme, frame: &mut Frame, body: Rect) {
                 Line::raw("A few run at a time (monitor.concurrency); each is reported."),
                 Line::raw("y yes   n no   Esc cancel"),
             ]
+        } else if let Some(to) = &c.to_host {
+            vec![
+                Line::raw(format!("Move {} to host {to}?", c.subdomain)),
+                Line::raw("Backup, stop, copy there, start and check there, then remove here."),
+                Line::raw("Afterwards its DNS points at the new host (hooks.dns can do it)."),
+                Line::raw("y yes   n no   Esc cancel"),
+            ]
         } else if c.op == crate::engine::protocol::Operation::Quit {
             vec![
                 Line::raw(format!("Still running: {}.", c.subdomain)),

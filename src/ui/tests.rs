@@ -241,6 +241,7 @@ fn overlays() {
         op: Operation::Delete,
         typed: "ac".into(),
         bulk: vec![],
+        to_host: None,
     });
     snap("confirm_delete", &confirm);
     let mut bulk = dashboard();

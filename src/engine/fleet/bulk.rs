@@ -140,6 +140,7 @@ async fn one<P: Proxy>(
         }
         Operation::Backup => backup(ops, id).await?,
         Operation::Delete
+        | Operation::Move
         | Operation::RetryCert
         | Operation::ShowCredentials
         | Operation::Quit

@@ -17,16 +17,9 @@ pub(super) fn handle(d: &mut Dispatch, cmd: Command) {
             d.focus.send_replace(None);
             d.job("customers", |c, tx| async move { send_customers(&c, &tx) });
         }
-        Command::LoadHosts => d.job("hosts", |c, tx| async move {
-            let list = async {
-                let engines = crate::engine::hosts::Engines::new(&c.store)?;
-                crate::engine::hosts::statuses(&c.store, &engines).await
-            }
-            .await
-            .map(|l| l.into_iter().map(|(_, s)| s).collect())
-            .map_err(|e: crate::engine::EngineError| e.to_string());
-            let _ = tx.send(Event::Hosts(list));
-        }),
+        Command::LoadHosts => fleet::hosts_command(d, None),
+        Command::Drain { host, draining } => fleet::hosts_command(d, Some((host, draining))),
+        Command::Move { target, to } => fleet::move_command(d, target, to),
         Command::LoadDetail { customer_id } => {
             d.focus.send_replace(Some(customer_id));
             logs::load(d, customer_id);

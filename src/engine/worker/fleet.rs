@@ -109,6 +109,54 @@ pub(super) fn reconcile(d: &Dispatch) {
     });
 }
 
+/// Moves a customer to another host, its steps shown as progress like a deploy's.
+pub(super) fn move_command(d: &Dispatch, target: CustomerRef, to: String) {
+    d.job("move", move |c, tx| async move {
+        let customer_id = target.id;
+        let result = match c.store.expect_customer(&target) {
+            Ok(_) => {
+                with_ops(&c, async |ops| {
+                    let key = ops.store.host_id_for(&to).map_err(|e| e.to_string())?;
+                    let mut progress = |p: Progress| {
+                        let _ = tx.send(Event::Progress { customer_id, progress: p });
+                    };
+                    let m = ops.move_to(customer_id, key, &mut progress).await.map_err(|e| e.to_string())?;
+                    let dns = match (&m.dns_hook, &m.public_ip) {
+                        (Some(Ok(said)), _) => format!("hooks.dns: {said}"),
+                        (_, Some(ip)) => format!("point {} at {ip}", m.domain),
+                        (_, None) => format!("point {} at this machine", m.domain),
+                    };
+                    Ok(format!("now on host {}; {dns}", m.to))
+                })
+                .await
+            }
+            Err(e) => Err(e.to_string()),
+        };
+        let _ = tx.send(Event::Finished { customer_id, op: Operation::Move, result });
+        send_customers(&c, &tx);
+    });
+}
+
+/// Asks every engine about itself for the hosts view, after draining (or opening) a host
+/// when `drain` says which.
+pub(super) fn hosts_command(d: &Dispatch, drain: Option<(String, bool)>) {
+    d.job("hosts", move |c, tx| async move {
+        if let Some((host, draining)) = drain
+            && let Err(e) = c.store.set_draining(&c.session, &host, draining)
+        {
+            let _ = tx.send(Event::Error(e.to_string()));
+        }
+        let list = async {
+            let engines = crate::engine::hosts::Engines::new(&c.store)?;
+            crate::engine::hosts::statuses(&c.store, &engines).await
+        }
+        .await
+        .map(|l| l.into_iter().map(|(_, s)| s).collect())
+        .map_err(|e: crate::engine::EngineError| e.to_string());
+        let _ = tx.send(Event::Hosts(list));
+    });
+}
+
 /// Rolls the images in settings out to the fleet.
 pub(super) fn rollout_command(d: &Dispatch) {
     d.job("rollout", |c, tx| async move {
@@ -137,9 +185,11 @@ async fn operate(c: &Ctx, customer_id: i64, op: Operation, tx: &UnboundedSender<
             }),
             Operation::Backup => crate::engine::fleet::bulk::backup(ops, customer_id).await,
             Operation::RetryCert => ops.retry_certificate(customer_id).await.map(|r| r.detail),
-            Operation::ShowCredentials | Operation::Rollout | Operation::Reconcile | Operation::Quit => {
-                Ok(String::new())
-            }
+            Operation::Move
+            | Operation::ShowCredentials
+            | Operation::Rollout
+            | Operation::Reconcile
+            | Operation::Quit => Ok(String::new()),
         };
         r.map_err(|e| e.to_string())
     })
