@@ -432,3 +432,57 @@ fn each_host_publishes_its_customers_through_its_own_npm() {
     assert_eq!(ids, vec![theirs], "ours deleted, theirs kept");
     assert_eq!(served(&local_npm).len(), 1, "this machine's entry stays");
 }
+
+/// The app: `d` in `:hosts` drains the selected host, `:move HOST` moves the selected customer
+/// there (asked first), and the table names its new host.
+#[test]
+fn the_app_drains_a_host_and_moves_a_customer() {
+    use common::tmux::{exit_code, log_in, start_with, tmux_missing};
+    if tmux_missing() {
+        return;
+    }
+    let Some(env) = DockerEnv::new("the_app_drains_and_moves") else { return };
+    let remote = RemoteHost::start("app_moves");
+    remote.load_images(&IMAGES);
+    assert_eq!(add_ssh_host(&env, &remote, "b").code, 0);
+    let sub = env.subdomain("app");
+    let email = format!("it@{sub}.example");
+    let r =
+        env.home.run(&["customer", "create", "--name", "A", "--subdomain", &sub, "--email", &email, "--host", "local"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let (t, exit_file) = start_with(&env.home, env.home.path(), "appmove", 120, 30, "");
+    log_in(&t);
+    t.wait_for("Customers (1)");
+
+    t.keys(&[":"]);
+    t.keys(&["-l", "hosts"]);
+    t.keys(&["Enter"]);
+    t.wait_for("d drains/opens");
+    t.wait_gone("asking every engine");
+    t.keys(&["j"]);
+    t.keys(&["d"]);
+    // The notice comes with the key, the list when the engines answered again.
+    t.wait_for("host b: draining");
+    let drained = t.wait_gone("asking every engine");
+    assert!(drained.lines().any(|l| l.contains("│b ") && l.contains(" draining")), "{drained}");
+    assert!(json(&env.home.run(&["host", "list", "--json"]))[1]["draining"] == true);
+    t.keys(&["d"]);
+    t.wait_for("host b: open for new customers");
+    let open = t.wait_gone("asking every engine");
+    assert!(!open.lines().any(|l| l.contains("│b ") && l.contains(" draining")), "{open}");
+    t.keys(&["Escape"]);
+    t.wait_gone("d drains/opens");
+
+    t.keys(&[":"]);
+    t.keys(&["-l", "move b"]);
+    t.keys(&["Enter"]);
+    t.wait_for(&format!("Move {sub} to host b?"));
+    t.keys(&["y"]);
+    let done = t.wait_for_within("move done", std::time::Duration::from_secs(120));
+    assert!(done.contains("now on host b"), "{done}");
+    assert_eq!(host_of(&env, &sub), "b");
+    assert!(remote.containers().contains(&format!("netbird-{sub}-server")));
+    t.wait_for("Host ");
+    t.keys(&["q"]);
+    assert_eq!(exit_code(&t, &exit_file), "0");
+}
