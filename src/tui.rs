@@ -39,8 +39,46 @@ pub struct Options {
     pub color: bool,
 }
 
+/// The process's own stderr while it is set aside (-1: not set aside).
+static SAVED_STDERR: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(-1);
+
+/// While the screen is up, stderr (fd 2) goes to `file`: programs nbmsp starts inherit it — the
+/// ssh under a remote Docker connection passes on what `docker system dial-stdio` says there
+/// ("dial unix ...: no such file") — and would write raw text over the screen.
+fn set_stderr_aside(file: &std::path::Path) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let log = std::fs::OpenOptions::new().create(true).append(true).open(file)?;
+    // SAFETY: plain descriptor calls on descriptors this process owns; failure is checked.
+    let saved = unsafe { libc::dup(2) };
+    if saved < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: as above; fd 2 is replaced atomically by dup2.
+    if unsafe { libc::dup2(log.as_raw_fd(), 2) } < 0 {
+        let e = io::Error::last_os_error();
+        // SAFETY: closing the duplicate just made.
+        unsafe { libc::close(saved) };
+        return Err(e);
+    }
+    SAVED_STDERR.store(saved, std::sync::atomic::Ordering::SeqCst);
+    Ok(())
+}
+
+/// Gives the process its own stderr back (before anything is printed to the user).
+fn stderr_back() {
+    let saved = SAVED_STDERR.swap(-1, std::sync::atomic::Ordering::SeqCst);
+    if saved >= 0 {
+        // SAFETY: `saved` is the duplicate made by set_stderr_aside, used once.
+        unsafe {
+            libc::dup2(saved, 2);
+            libc::close(saved);
+        }
+    }
+}
+
 /// Puts the terminal back as it was. Safe to call more than once.
 pub fn restore() {
+    stderr_back();
     let _ = disable_raw_mode();
     let _ =
         execute!(io::stdout(), crossterm::event::DisableMouseCapture, LeaveAlternateScreen, crossterm::cursor::Show);
@@ -93,7 +131,21 @@ pub async fn run(opts: Options) -> io::Result<()> {
             tracing::warn!("cannot remove {}: {e}", report.display());
         }
     }
-    let mut term = setup()?;
+    let logs = crate::store::home::log_dir(&opts.home);
+    let aside = logs.join("stderr.log");
+    let set = crate::store::home::ensure_private_dir(&logs)
+        .map_err(|e| e.to_string())
+        .and_then(|()| set_stderr_aside(&aside).map_err(|e| e.to_string()));
+    if let Err(e) = set {
+        tracing::warn!("stderr stays on the terminal ({}): {e}", aside.display());
+    }
+    let mut term = match setup() {
+        Ok(t) => t,
+        Err(e) => {
+            stderr_back();
+            return Err(e);
+        }
+    };
     let mut events = events;
     let result = event_loop(&mut term, &mut state, &commands, &mut events).await;
     restore();

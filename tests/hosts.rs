@@ -442,7 +442,7 @@ fn the_app_drains_a_host_and_moves_a_customer() {
         return;
     }
     let Some(env) = DockerEnv::new("the_app_drains_and_moves") else { return };
-    let remote = RemoteHost::start("app_moves");
+    let mut remote = RemoteHost::start("app_moves");
     remote.load_images(&IMAGES);
     assert_eq!(add_ssh_host(&env, &remote, "b").code, 0);
     let sub = env.subdomain("app");
@@ -483,6 +483,16 @@ fn the_app_drains_a_host_and_moves_a_customer() {
     assert_eq!(host_of(&env, &sub), "b");
     assert!(remote.containers().contains(&format!("netbird-{sub}-server")));
     t.wait_for("Host ");
+
+    // b's engine dies: what its ssh passes on from `docker system dial-stdio` goes to a log
+    // file, not over the screen; the customer says why it is in error.
+    remote.stop_engine();
+    let down = t.wait_for_within("host b unreachable", std::time::Duration::from_secs(60));
+    let aside = env.home.path().join("logs/stderr.log");
+    let said = std::fs::read_to_string(&aside).unwrap_or_default();
+    assert!(said.contains("dial unix"), "the ssh under the connection wrote its complaint aside: {said:?}");
+    let first = said.lines().next().unwrap_or_default();
+    assert!(!down.contains(first.get(..20).unwrap_or(first)), "{first:?} reached the screen:\n{down}");
     t.keys(&["q"]);
     assert_eq!(exit_code(&t, &exit_file), "0");
 }
