@@ -227,6 +227,16 @@ fn an_unreachable_host_marks_only_its_customers() {
     assert_eq!(t["status"], "error", "{round}");
     assert!(t["reason"].as_str().unwrap().contains("host b unreachable"), "{round}");
     assert_eq!(of(&here)["status"], "active", "{round}");
+    // The host itself raises one alert (its customers, not judged, raise none).
+    let alerts = json(&env.home.run(&["alerts", "list", "--json"]));
+    let scopes: Vec<(&str, &str)> = alerts
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["scope"].as_str().unwrap(), a["kind"].as_str().unwrap()))
+        .collect();
+    assert_eq!(scopes, vec![("host:b", "unreachable")], "{alerts}");
+    assert!(alerts[0]["message"].as_str().unwrap().contains("1 customer(s) there unknown"), "{alerts}");
     // The listing says which host is down; this machine's customers still answer.
     let list = json(&env.home.run(&["host", "list", "--json"]));
     assert!(list[1]["error"].is_string(), "{list}");

@@ -9,6 +9,11 @@ use serde::Serialize;
 /// Scope of host-wide conditions (the disk).
 pub const HOST_SCOPE: &str = "host";
 
+/// Scope of a remote Docker host's own conditions (`host:NAME`).
+pub fn host_scope(name: &str) -> String {
+    format!("{HOST_SCOPE}:{name}")
+}
+
 const HOUR: i64 = 3600;
 
 /// A condition that is firing.

@@ -142,6 +142,13 @@ pub enum Condition {
         /// Percent used.
         percent: u8,
     },
+    /// A remote Docker host's engine does not answer (its customers cannot be judged).
+    HostUnreachable {
+        /// Its customers.
+        customers: usize,
+        /// Why.
+        reason: String,
+    },
 }
 
 impl Condition {
@@ -159,6 +166,7 @@ impl Condition {
             Condition::TokenRenewalFailed { .. } => "token".into(),
             Condition::BackupFailed { .. } => "backup".into(),
             Condition::DiskFull { .. } => "disk".into(),
+            Condition::HostUnreachable { .. } => "unreachable".into(),
         }
     }
 
@@ -178,6 +186,9 @@ impl Condition {
             Condition::TokenRenewalFailed { reason } => format!("NetBird access token renewal failed: {reason}"),
             Condition::BackupFailed { reason } => format!("scheduled backup failed: {reason}"),
             Condition::DiskFull { percent } => format!("data disk {percent}% full"),
+            Condition::HostUnreachable { customers, reason } => {
+                format!("Docker engine unreachable, {customers} customer(s) there unknown: {reason}")
+            }
         }
     }
 

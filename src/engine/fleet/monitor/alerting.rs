@@ -2,7 +2,7 @@
 //! send them, delivery with retries, and the one-off notice after a Docker outage.
 
 use super::{Monitor, MonitorEvent, PENDING_MAX};
-use crate::domain::alerts::{AlertBook, HOST_SCOPE, Judged, Notice};
+use crate::domain::alerts::{AlertBook, HOST_SCOPE, Judged, Notice, host_scope};
 use crate::domain::settings::Settings;
 use crate::engine::notify::Notifier;
 use crate::store::customers::CustomerRow;
@@ -36,8 +36,9 @@ impl Monitor<'_> {
             return;
         }
         self.book.set_limit(settings.alerts.per_hour);
+        let hosts: Vec<String> = self.engines.keys().into_iter().map(|k| host_scope(&self.engines.name(k))).collect();
         for a in self.book.active().map(|a| a.scope.clone()).collect::<Vec<_>>() {
-            if a != HOST_SCOPE && !rows.iter().any(|r| r.customer.subdomain == a) {
+            if a != HOST_SCOPE && !hosts.contains(&a) && !rows.iter().any(|r| r.customer.subdomain == a) {
                 self.book.forget(&a);
             }
         }

@@ -247,6 +247,16 @@ impl<'a> Monitor<'a> {
             .filter(|p| *p >= f64::from(settings.alerts.disk_percent))
             .map(|p| Condition::DiskFull { percent: p.round().clamp(0.0, 100.0) as u8 });
         judged.push((HOST_SCOPE.to_string(), disk.iter().map(|k| (k.key(), k.describe())).collect()));
+        // A remote host that stops answering is one alert of its own (its customers are not
+        // judged meanwhile, so they raise none), and one when it answers again.
+        for key in self.engines.keys().into_iter().filter(Option::is_some) {
+            let gone = down.get(&key).map(|e| Condition::HostUnreachable {
+                customers: rows.iter().filter(|r| r.customer.host_id == key).count(),
+                reason: e.clone(),
+            });
+            let scope = crate::domain::alerts::host_scope(&self.engines.name(key));
+            judged.push((scope, gone.iter().map(|k| (k.key(), k.describe())).collect()));
+        }
         self.alerts(&settings, &rows, &judged, sink).await;
         let customers = rows.len();
         self.rows = rows;
