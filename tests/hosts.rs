@@ -96,6 +96,17 @@ fn hosts_are_added_over_ssh_and_tls_listed_drained_and_placed() {
         assert!(h["version"].as_str().unwrap().starts_with("20.10"), "{h}");
         assert!(h["resources"]["memory_mb"].as_u64().unwrap() > 0, "{h}");
     }
+    // Disk: read over SSH for b (df's own "Capacity" for its data dir, within rounding), none
+    // for the tcp:// host c (no shell there).
+    let df = std::process::Command::new("df").args(["-Pk"]).arg(&remote.data_dir).output().unwrap();
+    let df = String::from_utf8_lossy(&df.stdout).to_string();
+    let capacity: i64 =
+        df.lines().nth(1).unwrap().split_whitespace().nth(4).unwrap().trim_end_matches('%').parse().unwrap();
+    let b_disk = list[1]["disk_percent"].as_i64().unwrap_or_else(|| panic!("{}", list[1]));
+    assert!((b_disk - capacity).abs() <= 1, "b's disk {b_disk}% against df's {capacity}%: {df}");
+    assert!(list[1]["disk_free_mb"].as_u64().unwrap() > 0);
+    assert!(list[0]["disk_percent"].is_u64(), "{}", list[0]);
+    assert!(list[2]["disk_percent"].is_null(), "{}", list[2]);
     // Where b's engine is: its own containers, not this machine's.
     remote.load_images(&IMAGES[1..]);
     assert!(remote.docker().args(["create", "--name", "only-on-b", IMAGES[1]]).status().unwrap().success());

@@ -278,6 +278,10 @@ fn table(list: &[HostStatus]) -> String {
                 r.map_or("-".into(), |r| format!("{}/{}", r.running, r.containers)),
                 r.map_or("-".into(), |r| format!("{} / {} MB", s.committed_mb, r.memory_mb)),
                 r.map_or("-".into(), |r| r.cpus.to_string()),
+                match (s.disk_percent, s.disk_free_mb) {
+                    (Some(p), Some(free)) => format!("{p}% ({:.1} GB free)", free as f64 / 1024.0),
+                    _ => "-".into(),
+                },
                 format!("{}/{}", s.udp_used, s.udp_free),
             ]
         })
@@ -292,6 +296,7 @@ fn table(list: &[HostStatus]) -> String {
             "CONTAINERS",
             "MEMORY (STACKS/HOST)",
             "CPUS",
+            "DISK",
             "UDP USED/FREE",
         ],
         &rows,

@@ -1,5 +1,5 @@
 //! The Docker hosts view (`:hosts`): every engine with its version (or why it did not answer),
-//! customers, containers, memory its stacks take against what it has, and UDP ports.
+//! customers, containers, memory its stacks take against what it has, disk and UDP ports.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
@@ -49,13 +49,19 @@ pub fn render(view: &HostsView, t: &Theme, frame: &mut Frame, body: Rect) {
             cells.push(Cell::from(r.map_or("—".into(), |r| format!("{}/{}", r.running, r.containers))));
         }
         cells.push(Cell::from(r.map_or("—".into(), |r| format!("{}/{} GB", gb(h.committed_mb), gb(r.memory_mb)))));
+        if wide {
+            let disk = h.disk_percent.map_or("—".into(), |p| format!("{p}%"));
+            let style =
+                if h.disk_percent.is_some_and(|p| p >= 90) { t.warn() } else { ratatui::style::Style::default() };
+            cells.push(Cell::from(Span::styled(disk, style)));
+        }
         cells.push(Cell::from(format!("{}/{}", h.udp_used, h.udp_free)));
         let row = Row::new(cells);
         if i == view.selected { row.style(t.selected()) } else { row }
     });
     let (header, widths) = if wide {
         (
-            vec!["Host", "Docker", "Public IP", "Customers", "Running", "Memory stacks/host", "UDP used/free"],
+            vec!["Host", "Docker", "Public IP", "Customers", "Running", "Memory stacks/host", "Disk", "UDP used/free"],
             vec![
                 Constraint::Length(14),
                 Constraint::Min(16),
@@ -63,6 +69,7 @@ pub fn render(view: &HostsView, t: &Theme, frame: &mut Frame, body: Rect) {
                 Constraint::Length(9),
                 Constraint::Length(8),
                 Constraint::Length(18),
+                Constraint::Length(5),
                 Constraint::Length(13),
             ],
         )

@@ -20,6 +20,8 @@ fn host(name: &str, version: Option<&str>, customers: usize) -> HostStatus {
         version: version.map(String::from),
         error: version.is_none().then(|| "no answer within 10 s".to_string()),
         resources: version.map(|_| EngineResources { cpus: 8, memory_mb: 32_000, containers: 80, running: 78 }),
+        disk_percent: version.map(|_| 20 + customers as u8),
+        disk_free_mb: version.map(|_| 200_000),
         customers,
         udp_used: customers,
         udp_free: 200 - customers,

@@ -187,6 +187,11 @@ pub struct HostStatus {
     pub error: Option<String>,
     /// CPUs, memory and containers, when it answered.
     pub resources: Option<EngineResources>,
+    /// Percent used of the disk holding its instance files (this machine's, or over SSH;
+    /// `None` for a tcp:// host, or when it could not be read).
+    pub disk_percent: Option<u8>,
+    /// What is left there for instance files (MB).
+    pub disk_free_mb: Option<u64>,
     /// Customers placed there.
     pub customers: usize,
     /// UDP ports of the range in use there.
@@ -228,20 +233,25 @@ pub async fn statuses(store: &Store, engines: &Engines) -> Result<Vec<(HostKey, 
     let local_draining = store.host_draining(None)?;
     let npm_wanted = settings.proxy == crate::domain::settings::ProxyKind::Npm;
     let npm_here = Some(settings.npm_url.clone()).filter(|u| npm_wanted && !u.is_empty());
-    let asks = engines.keys().into_iter().map(|key| async move {
-        let answer = match engines.of(key).await {
-            Ok(d) => match (d.info().await, d.resources().await) {
-                (Ok(i), Ok(r)) => Ok((i.version, r)),
-                (Err(e), _) | (_, Err(e)) => Err(e.to_string()),
-            },
-            Err(e) => Err(e.to_string()),
-        };
-        (key, answer)
+    let data_dir = settings.data_dir.clone();
+    let asks = engines.keys().into_iter().map(|key| {
+        let data_dir = data_dir.clone();
+        async move {
+            let answer = match engines.of(key).await {
+                Ok(d) => match (d.info().await, d.resources().await) {
+                    (Ok(i), Ok(r)) => Ok((i.version, r)),
+                    (Err(e), _) | (_, Err(e)) => Err(e.to_string()),
+                },
+                Err(e) => Err(e.to_string()),
+            };
+            let disk = disk_of(engines.host(key), &data_dir).await;
+            (key, answer, disk)
+        }
     });
     let answers = futures_util::future::join_all(asks).await;
     Ok(answers
         .into_iter()
-        .map(|(key, answer)| {
+        .map(|(key, answer, disk)| {
             let here: Vec<_> = placed.iter().filter(|(h, _, _)| *h == key).collect();
             let ports: BTreeSet<u16> = here.iter().filter_map(|(_, _, p)| *p).collect();
             let udp_used = ports.len();
@@ -258,6 +268,8 @@ pub async fn statuses(store: &Store, engines: &Engines) -> Result<Vec<(HostKey, 
                 version,
                 error,
                 resources,
+                disk_percent: disk.map(|(p, _)| p.round().clamp(0.0, 100.0) as u8),
+                disk_free_mb: disk.map(|(_, free)| free / 1_048_576),
                 customers: here.len(),
                 udp_used,
                 // Ports are unique across the installation today, so a port another host
@@ -275,6 +287,22 @@ pub async fn statuses(store: &Store, engines: &Engines) -> Result<Vec<(HostKey, 
             (key, status)
         })
         .collect())
+}
+
+/// The disk holding a host's instance files: measured here for this machine, over SSH for an
+/// ssh:// host (its data dir, else the setting's); a tcp:// host gives no figure.
+async fn disk_of(host: Option<&Host>, data_dir: &str) -> Option<(f64, u64)> {
+    match host {
+        None => {
+            let dir = std::path::PathBuf::from(data_dir);
+            crate::engine::blocking(move || Ok(local::disk_usage(&dir))).await.ok().flatten()
+        }
+        Some(h) if matches!(h.docker, host::DockerAddress::Ssh { .. }) => {
+            let dir = std::path::PathBuf::from(h.data_dir.as_deref().unwrap_or(data_dir));
+            ssh::disk_usage(h, &dir).await.map_err(|e| tracing::debug!("host {}: no disk figure: {e}", h.name)).ok()
+        }
+        Some(_) => None,
+    }
 }
 
 /// Where new customers go: `wanted` (a host name, `local` included) when given — refused while

@@ -152,6 +152,32 @@ pub async fn fetch_tree(host: &Host, dir: &Path, local: &Path) -> Result<(), Eng
     .await
 }
 
+/// (percent used, bytes free) of the filesystem holding `path` on the host (its nearest
+/// existing ancestor, as [`super::local::disk_usage`] measures here).
+pub async fn disk_usage(host: &Host, path: &Path) -> Result<(f64, u64), EngineError> {
+    let script = format!("p={}; while [ ! -e \"$p\" ]; do p=$(dirname \"$p\"); done; df -Pk \"$p\"", quote(path));
+    let out = run(host, &script, Vec::new()).await?;
+    parse_df(&String::from_utf8_lossy(&out))
+        .ok_or_else(|| ssh_error(host, format!("df said something else: {}", String::from_utf8_lossy(&out).trim())))
+}
+
+/// Reads POSIX `df -Pk` output: used / (used + available), as df's own percentage, and the
+/// bytes available to unprivileged users.
+fn parse_df(out: &str) -> Option<(f64, u64)> {
+    let line = out.lines().nth(1)?;
+    let fields: Vec<&str> = line.split_whitespace().collect();
+    // The filesystem name may hold spaces: the numbers are counted from the end.
+    let n = fields.len();
+    if n < 6 {
+        return None;
+    }
+    let used: u64 = fields[n - 4].parse().ok()?;
+    let avail: u64 = fields[n - 3].parse().ok()?;
+    let denom = used + avail;
+    let percent = if denom > 0 { used as f64 * 100.0 / denom as f64 } else { 0.0 };
+    Some((percent, avail.saturating_mul(1024)))
+}
+
 /// Whether `path` exists on the host.
 pub async fn exists(host: &Host, path: &Path) -> Result<bool, EngineError> {
     let out = run(host, &format!("if [ -e {} ]; then echo yes; else echo no; fi", quote(path)), Vec::new()).await?;
