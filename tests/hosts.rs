@@ -517,3 +517,42 @@ fn the_app_drains_a_host_and_moves_a_customer() {
     t.keys(&["q"]);
     assert_eq!(exit_code(&t, &exit_file), "0");
 }
+
+/// A rollout over two hosts: each customer is upgraded on its own engine, and a second run
+/// finds nothing to do (image ids are compared per host, where each image was built).
+#[test]
+fn a_rollout_upgrades_customers_on_every_host_each_on_its_own_engine() {
+    let Some(env) = DockerEnv::new("a_rollout_over_two_hosts") else { return };
+    let remote = RemoteHost::start("rollout_hosts");
+    remote.load_images(&IMAGES);
+    assert_eq!(add_ssh_host(&env, &remote, "b").code, 0);
+    let (here, there) = (env.subdomain("rlh"), env.subdomain("rlt"));
+    for (sub, host) in [(&here, "local"), (&there, "b")] {
+        let email = format!("it@{sub}.example");
+        let r =
+            env.home.run(&["customer", "create", "--name", "R", "--subdomain", sub, "--email", &email, "--host", host]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
+    // The "new release" exists on both engines (no registry).
+    let tag = "nbmsp-standin/netbird-server:rollout-hosts";
+    assert!(std::process::Command::new("docker").args(["tag", IMAGES[0], tag]).status().unwrap().success());
+    assert!(remote.docker().args(["tag", IMAGES[0], tag]).status().unwrap().success());
+    let r = env.home.run(&["rollout", "--set", &format!("images.server={tag}"), "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let report = r.json();
+    let mut upgraded: Vec<&str> = report["upgraded"].as_array().unwrap().iter().map(|s| s.as_str().unwrap()).collect();
+    upgraded.sort_unstable();
+    let mut want = vec![here.as_str(), there.as_str()];
+    want.sort_unstable();
+    assert_eq!(upgraded, want, "{report}");
+    let image = |docker: &mut std::process::Command, sub: &str| {
+        let out = docker.args(["inspect", "--format", "{{.Config.Image}}", &format!("netbird-{sub}-server")]).output();
+        String::from_utf8_lossy(&out.unwrap().stdout).trim().to_string()
+    };
+    assert_eq!(image(&mut std::process::Command::new("docker"), &here), tag);
+    assert_eq!(image(&mut remote.docker(), &there), tag);
+    assert!(remote.containers().iter().all(|c| !c.contains(&here)), "nothing of this machine's customer on b");
+    let again = env.home.run(&["rollout", "--json"]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(again.json()["already"].as_array().unwrap().len(), 2, "{}", again.stdout);
+}
