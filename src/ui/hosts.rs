@@ -30,9 +30,10 @@ pub fn render(view: &HostsView, t: &Theme, frame: &mut Frame, body: Rect) {
     let gb = |mb: u64| format!("{:.1}", mb as f64 / 1024.0);
     let rows = hosts.iter().enumerate().skip(start).take(height).map(|(i, h)| {
         let engine = match (&h.version, &h.error) {
-            (Some(v), _) if h.draining => Cell::from(Span::styled(format!("{v} draining"), t.warn())),
+            // The state first: a narrow column cuts the version, not the state.
+            (Some(v), _) if h.draining => Cell::from(Span::styled(format!("draining · {v}"), t.warn())),
             // proxy = npm and no NPM of its own: it takes no customers.
-            (Some(v), _) if !h.publishable => Cell::from(Span::styled(format!("{v} no NPM"), t.warn())),
+            (Some(v), _) if !h.publishable => Cell::from(Span::styled(format!("no NPM · {v}"), t.warn())),
             (Some(v), _) => Cell::from(v.clone()),
             (None, e) => Cell::from(Span::styled(
                 format!("unreachable: {}", e.as_deref().unwrap_or("no answer")),

@@ -279,3 +279,34 @@ impl Drop for RemoteHost {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
+
+/// The stand-in images a remote host needs for a customer.
+pub const IMAGES: [&str; 2] = ["nbmsp-standin/netbird-server:latest", "nbmsp-standin/dashboard:latest"];
+
+/// The command's stdout as JSON (it must have succeeded).
+pub fn json(r: &super::Run) -> serde_json::Value {
+    assert_eq!(r.code, 0, "stdout: {}\nstderr: {}", r.stdout, r.stderr);
+    serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", r.stdout))
+}
+
+/// `host add NAME` for `remote` over ssh://, with its key and data dir.
+pub fn add_ssh_host(env: &super::docker::DockerEnv, remote: &RemoteHost, name: &str) -> super::Run {
+    env.home.run(&[
+        "host",
+        "add",
+        name,
+        "--docker",
+        &remote.ssh_uri,
+        "--ssh-key",
+        remote.ssh_key.to_str().unwrap(),
+        "--public-ip",
+        &remote.ip,
+        "--data-dir",
+        remote.data_dir.to_str().unwrap(),
+    ])
+}
+
+/// The host a customer is placed on.
+pub fn host_of(env: &super::docker::DockerEnv, sub: &str) -> String {
+    json(&env.home.run(&["customer", "show", sub, "--json"]))["host"].as_str().unwrap().to_string()
+}

@@ -1,0 +1,191 @@
+//! Moving a customer between Docker hosts (`customer move`), and what reconcile does with a move
+//! a crash interrupted before or after the switch. The second host is tests/common/remote.rs.
+
+mod common;
+
+use common::docker::DockerEnv;
+use common::remote::{IMAGES, RemoteHost, add_ssh_host, host_of, json};
+
+/// `customer move`: the stack leaves this machine for b with its owner, access token and
+/// NetBird data (a setup key made before is still there, read with the same token), and comes
+/// back the same way.
+#[test]
+fn a_customer_moves_to_another_host_with_its_owner_token_and_data() {
+    let Some(env) = DockerEnv::new("a_customer_moves_to_another_host") else { return };
+    let remote = RemoteHost::start("a_customer_moves");
+    remote.load_images(&IMAGES);
+    assert_eq!(add_ssh_host(&env, &remote, "b").code, 0);
+    let sub = env.subdomain("mov");
+    let email = format!("it@{sub}.example");
+    let r = env.home.run(&[
+        "customer",
+        "create",
+        "--name",
+        "Mover",
+        "--subdomain",
+        &sub,
+        "--email",
+        &email,
+        "--host",
+        "local",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = env.home.run(&["customer", "keys", &sub, "create", "before-move", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let before = json(&env.home.run(&["customer", "show", &sub, "--json"]));
+    let key_names = |env: &DockerEnv| -> Vec<String> {
+        let keys = json(&env.home.run(&["customer", "keys", &sub, "--json"]));
+        keys["data"].as_array().unwrap().iter().map(|k| k["name"].as_str().unwrap().to_string()).collect()
+    };
+
+    // A DNS hook that records what it was told.
+    let told = env.home.path().join("dns-told");
+    let hook = env.home.file(
+        "dns-hook",
+        &format!(
+            "#!/bin/sh\necho \"$NBMSP_DOMAIN $NBMSP_PUBLIC_IP $NBMSP_SUBDOMAIN\" > {}\necho record updated\n",
+            told.display()
+        ),
+    );
+    std::fs::set_permissions(&hook, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    assert_eq!(env.home.run(&["settings", "set", "hooks.dns", hook.to_str().unwrap()]).code, 0);
+
+    let moved = json(&env.home.run(&["customer", "move", &sub, "--to", "b", "--json"]));
+    assert_eq!(moved["dns_hook"]["Ok"], "record updated", "{moved}");
+    let told = std::fs::read_to_string(&told).unwrap();
+    assert_eq!(told.trim(), format!("{sub}.msp.example {} {sub}", remote.ip));
+    assert_eq!((moved["from"].as_str(), moved["to"].as_str()), (Some("local"), Some("b")), "{moved}");
+    assert_eq!(moved["public_ip"], remote.ip.as_str());
+    assert!(env.containers().is_empty(), "the source is removed: {:?}", env.containers());
+    assert!(remote.containers().contains(&format!("netbird-{sub}-server")));
+    assert!(!env.data_dir().join(&sub).exists(), "the source dir is removed");
+    let after = json(&env.home.run(&["customer", "show", &sub, "--json"]));
+    assert_eq!(after["host"], "b");
+    assert_eq!(after["owner_user_id"], before["owner_user_id"]);
+    assert_eq!(after["relay_udp_port"], before["relay_udp_port"]);
+    assert!(key_names(&env).contains(&"before-move".to_string()), "NetBird's data came along");
+    let h = json(&env.home.run(&["customer", "health", &sub, "--json"]));
+    assert_eq!(h["healthy"], true, "{h}");
+
+    let back = env.home.run(&["customer", "move", &sub, "--to", "local"]);
+    assert_eq!(back.code, 0, "{}", back.stderr);
+    assert!(back.stdout.contains("DNS: hooks.dns ran: record updated"), "{}", back.stdout);
+    assert!(!remote.containers().contains(&format!("netbird-{sub}-server")));
+    assert!(!remote.data_dir.join(&sub).exists());
+    assert!(key_names(&env).contains(&"before-move".to_string()));
+    let audit = env.home.run(&["customer", "audit", &sub]);
+    assert!(audit.stdout.contains("moved from host local to b"), "{}", audit.stdout);
+}
+
+/// A move killed (SIGKILL) while the target's stack is being applied is undone by reconcile:
+/// the customer runs on its source again, nothing of it is left on the target.
+#[test]
+fn a_move_killed_midway_is_undone_by_reconcile() {
+    let Some(env) = DockerEnv::new("a_move_killed_midway") else { return };
+    let remote = RemoteHost::start("a_move_killed");
+    remote.load_images(&IMAGES);
+    assert_eq!(add_ssh_host(&env, &remote, "b").code, 0);
+    let sub = env.subdomain("kil");
+    let email = format!("it@{sub}.example");
+    let r =
+        env.home.run(&["customer", "create", "--name", "K", "--subdomain", &sub, "--email", &email, "--host", "local"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let mut mover = env.home.command();
+    mover
+        .args(["customer", "move", &sub, "--to", "b"])
+        .env("NBMSP_PASSWORD", common::ADMIN_PASSWORD)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let mut child = mover.spawn().unwrap();
+    // Killed once the journal says the target's stack is being started (files copied there).
+    let db = rusqlite::Connection::open(env.home.path().join("nbmsp.db")).unwrap();
+    let start = std::time::Instant::now();
+    loop {
+        let step: Option<String> = db
+            .query_row("SELECT step FROM journal WHERE operation = 'move' AND state = 'running'", [], |r| r.get(0))
+            .ok();
+        if step.as_deref() == Some("start on target") {
+            break;
+        }
+        assert!(child.try_wait().unwrap().is_none(), "the move ended before it reached the target (step {step:?})");
+        assert!(start.elapsed() < std::time::Duration::from_secs(60), "no 'start on target' step within 60 s");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(remote.data_dir.join(&sub).exists(), "killed after the copy");
+
+    let r = env.home.run(&["reconcile", "--yes", "--json"]);
+    let applied = json(&r)["applied"].to_string();
+    assert!(applied.contains("move undone"), "{applied}");
+    let show = json(&env.home.run(&["customer", "show", &sub, "--json"]));
+    assert_eq!(show["host"], "local", "{show}");
+    assert!(show["containers"].as_array().unwrap().iter().all(|c| c["state"] == "running"), "{show}");
+    assert!(remote.containers().iter().all(|c| !c.contains(&sub)), "{:?}", remote.containers());
+    assert!(!remote.data_dir.join(&sub).exists(), "the target's copy is removed");
+    assert_eq!(json(&env.home.run(&["customer", "health", &sub, "--json"]))["healthy"], true);
+}
+
+/// A move killed after the switch — the customer runs on the target, the source's removal had
+/// begun — is finished by reconcile: the source's leftovers go, the customer stays where it is.
+/// The kill is made deterministic with an `ssh` on the mover's PATH that holds the source's
+/// `rm -rf` until the test has killed the mover.
+#[test]
+fn a_move_killed_after_the_switch_is_finished_by_reconcile() {
+    let Some(env) = DockerEnv::new("a_move_killed_after_the_switch") else { return };
+    let remote = RemoteHost::start("a_move_after_switch");
+    remote.load_images(&IMAGES);
+    assert_eq!(add_ssh_host(&env, &remote, "b").code, 0);
+    let sub = env.subdomain("fin");
+    let email = format!("it@{sub}.example");
+    let r = env.home.run(&["customer", "create", "--name", "F", "--subdomain", &sub, "--email", &email, "--host", "b"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let real_ssh =
+        String::from_utf8(std::process::Command::new("sh").args(["-c", "command -v ssh"]).output().unwrap().stdout)
+            .unwrap()
+            .trim()
+            .to_string();
+    let bin = env.home.path().join("slow-ssh");
+    std::fs::create_dir_all(&bin).unwrap();
+    let held = env.home.path().join("rm-held");
+    let wrapper = env.home.file(
+        "slow-ssh/ssh",
+        &format!(
+            "#!/bin/sh\nfor a in \"$@\"; do last=\"$a\"; done\ncase \"$last\" in \"rm -rf -- \"*) echo $$ > {}; exec sleep 300;; esac\nexec {real_ssh} \"$@\"\n",
+            held.display()
+        ),
+    );
+    std::fs::set_permissions(&wrapper, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let mut child = env
+        .home
+        .command()
+        .args(["customer", "move", &sub, "--to", "local"])
+        .env("NBMSP_PASSWORD", common::ADMIN_PASSWORD)
+        .env("PATH", path)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while !held.exists() || std::fs::read_to_string(&held).unwrap().trim().is_empty() {
+        assert!(child.try_wait().unwrap().is_none(), "the move ended before removing the source");
+        assert!(start.elapsed() < std::time::Duration::from_secs(120), "no removal of the source within 120 s");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let sleeper = std::fs::read_to_string(&held).unwrap().trim().to_string();
+    let _ = std::process::Command::new("kill").arg(&sleeper).status();
+    assert!(remote.data_dir.join(&sub).exists(), "killed before the source's dir went");
+    assert!(env.containers().iter().any(|c| c.contains(&sub)), "the target runs");
+
+    let r = env.home.run(&["reconcile", "--yes", "--json"]);
+    let applied = json(&r)["applied"].to_string();
+    assert!(applied.contains("move to host local finished"), "{applied}");
+    assert!(!remote.data_dir.join(&sub).exists(), "the source's leftovers are gone");
+    assert!(remote.containers().iter().all(|c| !c.contains(&sub)), "{:?}", remote.containers());
+    assert_eq!(host_of(&env, &sub), "local");
+    assert_eq!(json(&env.home.run(&["customer", "health", &sub, "--json"]))["healthy"], true);
+    assert!(env.home.run(&["reconcile"]).stdout.starts_with("consistent"));
+}
