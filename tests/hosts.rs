@@ -170,6 +170,14 @@ fn a_customer_on_an_ssh_host_deploys_answers_and_is_removed_there() {
     let r = env.home.run(&["customer", "redeploy", &sub]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(!env.data_dir().join(&sub).exists(), "the snapshot kept here while it ran is gone");
+    // Reconcile reads b's files (one SSH session for the host): all there, then one gone.
+    assert!(env.home.run(&["reconcile"]).stdout.starts_with("consistent"));
+    let compose = remote.data_dir.join(&sub).join("docker-compose.yml");
+    let kept = std::fs::read(&compose).unwrap();
+    std::fs::remove_file(&compose).unwrap();
+    let report = env.home.run(&["reconcile", "--json"]);
+    assert!(report.stdout.contains("\"missing_files\""), "{}", report.stdout);
+    std::fs::write(&compose, kept).unwrap();
     // Stop and start act on b's engine.
     assert_eq!(env.home.run(&["customer", "stop", &sub]).code, 0);
     let state = |name: &str| {

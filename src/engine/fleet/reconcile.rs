@@ -165,6 +165,7 @@ pub async fn check(ops: &Ops<'_, AnyProxy>, purge: &[String]) -> Result<Vec<Find
             }
         }
     }
+    let on_disk = files_present(store, &customers, &unreachable).await?;
     for c in customers.values() {
         if skip(c.id) || unreachable.contains(&c.host_id) {
             continue;
@@ -191,7 +192,8 @@ pub async fn check(ops: &Ops<'_, AnyProxy>, purge: &[String]) -> Result<Vec<Find
         let missing: Vec<&str> =
             fleet::services(c.layout).iter().copied().filter(|s| !list.iter().any(|x| x.seen.service == *s)).collect();
         let store_dir = render::store_dir(&here, c);
-        if d.status != crate::domain::deployment::DeploymentStatus::Pending && !files.has_files(&store_dir).await? {
+        let (has_data, has_compose) = on_disk.get(&c.id).copied().unwrap_or((false, false));
+        if d.status != crate::domain::deployment::DeploymentStatus::Pending && !has_data {
             // A redeploy here would start NetBird empty (its owner claimable by anyone) and
             // bury the real data wherever it went: never offered, whatever else is wrong.
             out.push(Finding {
@@ -208,7 +210,7 @@ pub async fn check(ops: &Ops<'_, AnyProxy>, purge: &[String]) -> Result<Vec<Find
             });
             continue;
         }
-        if !files.exists(&dir.join("docker-compose.yml")).await? {
+        if !has_compose {
             out.push(finding(
                 "missing_files",
                 c.subdomain.clone(),
@@ -286,6 +288,36 @@ pub async fn check(ops: &Ops<'_, AnyProxy>, purge: &[String]) -> Result<Vec<Find
         let (HostProxy::Here(AnyProxy::Npm(npm)) | HostProxy::There(AnyProxy::Npm(npm))) = &proxy else { continue };
         let seen = ProxySide { host, name: ops.engines.name(host), client: &npm.client, installation: &installation };
         out.extend(seen.findings(store, &customers, &settings.base_domain, &skip).await?);
+    }
+    Ok(out)
+}
+
+/// Per customer on a reachable host: whether NetBird's data dir holds something and whether its
+/// compose file is there. Asked once per host: on a remote host one SSH session answers for all
+/// its customers rather than two per customer.
+async fn files_present(
+    store: &crate::store::Store,
+    customers: &BTreeMap<i64, Customer>,
+    unreachable: &BTreeSet<HostKey>,
+) -> Result<std::collections::HashMap<i64, (bool, bool)>, EngineError> {
+    use crate::engine::hosts::ssh::Probe;
+    let mut by_host: BTreeMap<HostKey, Vec<&Customer>> = BTreeMap::new();
+    for c in customers.values().filter(|c| !unreachable.contains(&c.host_id)) {
+        by_host.entry(c.host_id).or_default().push(c);
+    }
+    let mut out = std::collections::HashMap::new();
+    for (host, list) in by_host {
+        let (here, files) = crate::engine::hosts::files::settings_on(store, host)?;
+        let paths: Vec<(PathBuf, PathBuf)> = list
+            .iter()
+            .map(|c| (render::store_dir(&here, c), render::instance_dir(&here, c).join("docker-compose.yml")))
+            .collect();
+        let checks: Vec<(Probe, &std::path::Path)> =
+            paths.iter().flat_map(|(d, f)| [(Probe::HasFiles, d.as_path()), (Probe::Exists, f.as_path())]).collect();
+        let answers = files.probe(&checks).await?;
+        for (c, pair) in list.iter().zip(answers.chunks(2)) {
+            out.insert(c.id, (pair[0], pair[1]));
+        }
     }
     Ok(out)
 }

@@ -63,7 +63,7 @@ impl Files {
     pub async fn has_files(&self, dir: &Path) -> Result<bool, EngineError> {
         match self {
             Self::Local => Ok(crate::engine::render::has_files(dir)),
-            Self::Remote(h) => ssh::has_files(h, dir).await,
+            Self::Remote(h) => Ok(ssh::probe(h, &[(ssh::Probe::HasFiles, dir)]).await?[0]),
         }
     }
 
@@ -133,7 +133,21 @@ impl Files {
     pub async fn exists(&self, path: &Path) -> Result<bool, EngineError> {
         match self {
             Self::Local => Ok(path.exists()),
-            Self::Remote(h) => ssh::exists(h, path).await,
+            Self::Remote(h) => Ok(ssh::probe(h, &[(ssh::Probe::Exists, path)]).await?[0]),
+        }
+    }
+
+    /// Answers several checks at once: here one by one, on a remote host in one SSH session.
+    pub async fn probe(&self, checks: &[(ssh::Probe, &Path)]) -> Result<Vec<bool>, EngineError> {
+        match self {
+            Self::Local => Ok(checks
+                .iter()
+                .map(|(what, p)| match what {
+                    ssh::Probe::Exists => p.exists(),
+                    ssh::Probe::HasFiles => crate::engine::render::has_files(p),
+                })
+                .collect()),
+            Self::Remote(h) => ssh::probe(h, checks).await,
         }
     }
 

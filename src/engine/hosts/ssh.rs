@@ -178,19 +178,32 @@ fn parse_df(out: &str) -> Option<(f64, u64)> {
     Some((percent, avail.saturating_mul(1024)))
 }
 
-/// Whether `path` exists on the host.
-pub async fn exists(host: &Host, path: &Path) -> Result<bool, EngineError> {
-    let out = run(host, &format!("if [ -e {} ]; then echo yes; else echo no; fi", quote(path)), Vec::new()).await?;
-    Ok(out.starts_with(b"yes"))
+/// What [`probe`] asks of a path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Probe {
+    /// It exists.
+    Exists,
+    /// It is a directory holding something.
+    HasFiles,
 }
 
-/// Whether `dir` exists on the host and holds something.
-pub async fn has_files(host: &Host, dir: &Path) -> Result<bool, EngineError> {
-    let d = quote(dir);
-    let out =
-        run(host, &format!("if [ -n \"$(ls -A {d} 2>/dev/null)\" ]; then echo yes; else echo no; fi"), Vec::new())
-            .await?;
-    Ok(out.starts_with(b"yes"))
+/// Answers every check in one SSH session (a script fed on stdin, one line per check): what a
+/// fleet-wide pass such as reconcile asks of hundreds of customers costs one login per host.
+pub async fn probe(host: &Host, checks: &[(Probe, &Path)]) -> Result<Vec<bool>, EngineError> {
+    let mut script = String::new();
+    for (what, path) in checks {
+        let test = match what {
+            Probe::Exists => format!("[ -e {} ]", quote(path)),
+            Probe::HasFiles => format!("[ -n \"$(ls -A {} 2>/dev/null)\" ]", quote(path)),
+        };
+        script.push_str(&format!("if {test}; then echo 1; else echo 0; fi\n"));
+    }
+    let out = run(host, "sh -s", script.into_bytes()).await?;
+    let answers: Vec<bool> = String::from_utf8_lossy(&out).lines().map(|l| l.trim() == "1").collect();
+    if answers.len() != checks.len() {
+        return Err(ssh_error(host, format!("{} answers to {} checks", answers.len(), checks.len())));
+    }
+    Ok(answers)
 }
 
 /// Removes `dir` on the host. Only a customer's instance dir is ever passed here: the path
