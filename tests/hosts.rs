@@ -5,7 +5,7 @@
 mod common;
 
 use common::docker::DockerEnv;
-use common::remote::{IMAGES, RemoteHost, add_ssh_host, host_of, json};
+use common::remote::{IMAGES, RemoteHost, add_ssh_host, deployed_on, host_of, json, two_hosts};
 
 #[test]
 fn hosts_are_added_over_ssh_and_tls_listed_drained_and_placed() {
@@ -130,25 +130,10 @@ fn hosts_are_added_over_ssh_and_tls_listed_drained_and_placed() {
 
 #[test]
 fn a_customer_on_an_ssh_host_deploys_answers_and_is_removed_there() {
-    let Some(env) = DockerEnv::new("a_customer_on_an_ssh_host_deploys") else { return };
-    let remote = RemoteHost::start("a_customer_on_an_ssh_host");
-    remote.load_images(&IMAGES);
-    assert_eq!(add_ssh_host(&env, &remote, "b").code, 0);
-    let sub = env.subdomain("rem");
-    let email = format!("it@{sub}.example");
-    let r = env.home.run(&[
-        "customer",
-        "create",
-        "--name",
-        "Remote",
-        "--subdomain",
-        &sub,
-        "--email",
-        &email,
-        "--host",
-        "b",
-    ]);
-    assert_eq!(r.code, 0, "stdout: {}\nstderr: {}", r.stdout, r.stderr);
+    let Some((env, remote)) = two_hosts("a_customer_on_an_ssh_host_deploys", "a_customer_on_an_ssh_host") else {
+        return;
+    };
+    let sub = deployed_on(&env, "rem", "b");
     // The stack runs on b, its files are on b; nothing of it is on this machine's engine.
     let server = format!("netbird-{sub}-server");
     assert!(remote.containers().contains(&server), "{:?}", remote.containers());
@@ -201,10 +186,7 @@ fn a_customer_on_an_ssh_host_deploys_answers_and_is_removed_there() {
 /// command on them, go on as before.
 #[test]
 fn an_unreachable_host_marks_only_its_customers() {
-    let Some(env) = DockerEnv::new("an_unreachable_host_marks_only") else { return };
-    let mut remote = RemoteHost::start("an_unreachable_host");
-    remote.load_images(&IMAGES);
-    assert_eq!(add_ssh_host(&env, &remote, "b").code, 0);
+    let Some((env, mut remote)) = two_hosts("an_unreachable_host_marks_only", "an_unreachable_host") else { return };
     let (there, here) = (env.subdomain("there"), env.subdomain("here"));
     for (sub, host) in [(&there, "b"), (&here, "local")] {
         let email = format!("it@{sub}.example");
@@ -323,15 +305,8 @@ fn the_app_drains_a_host_and_moves_a_customer() {
     if tmux_missing() {
         return;
     }
-    let Some(env) = DockerEnv::new("the_app_drains_and_moves") else { return };
-    let mut remote = RemoteHost::start("app_moves");
-    remote.load_images(&IMAGES);
-    assert_eq!(add_ssh_host(&env, &remote, "b").code, 0);
-    let sub = env.subdomain("app");
-    let email = format!("it@{sub}.example");
-    let r =
-        env.home.run(&["customer", "create", "--name", "A", "--subdomain", &sub, "--email", &email, "--host", "local"]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    let Some((env, mut remote)) = two_hosts("the_app_drains_and_moves", "app_moves") else { return };
+    let sub = deployed_on(&env, "app", "local");
     let (t, exit_file) = start_with(&env.home, env.home.path(), "appmove", 120, 30, "");
     log_in(&t);
     t.wait_for("Customers (1)");
@@ -383,10 +358,7 @@ fn the_app_drains_a_host_and_moves_a_customer() {
 /// finds nothing to do (image ids are compared per host, where each image was built).
 #[test]
 fn a_rollout_upgrades_customers_on_every_host_each_on_its_own_engine() {
-    let Some(env) = DockerEnv::new("a_rollout_over_two_hosts") else { return };
-    let remote = RemoteHost::start("rollout_hosts");
-    remote.load_images(&IMAGES);
-    assert_eq!(add_ssh_host(&env, &remote, "b").code, 0);
+    let Some((env, remote)) = two_hosts("a_rollout_over_two_hosts", "rollout_hosts") else { return };
     let (here, there) = (env.subdomain("rlh"), env.subdomain("rlt"));
     for (sub, host) in [(&here, "local"), (&there, "b")] {
         let email = format!("it@{sub}.example");

@@ -4,32 +4,15 @@
 mod common;
 
 use common::docker::DockerEnv;
-use common::remote::{IMAGES, RemoteHost, add_ssh_host, host_of, json};
+use common::remote::{deployed_on, host_of, json, two_hosts};
 
 /// `customer move`: the stack leaves this machine for b with its owner, access token and
 /// NetBird data (a setup key made before is still there, read with the same token), and comes
 /// back the same way.
 #[test]
 fn a_customer_moves_to_another_host_with_its_owner_token_and_data() {
-    let Some(env) = DockerEnv::new("a_customer_moves_to_another_host") else { return };
-    let remote = RemoteHost::start("a_customer_moves");
-    remote.load_images(&IMAGES);
-    assert_eq!(add_ssh_host(&env, &remote, "b").code, 0);
-    let sub = env.subdomain("mov");
-    let email = format!("it@{sub}.example");
-    let r = env.home.run(&[
-        "customer",
-        "create",
-        "--name",
-        "Mover",
-        "--subdomain",
-        &sub,
-        "--email",
-        &email,
-        "--host",
-        "local",
-    ]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    let Some((env, remote)) = two_hosts("a_customer_moves_to_another_host", "a_customer_moves") else { return };
+    let sub = deployed_on(&env, "mov", "local");
     let r = env.home.run(&["customer", "keys", &sub, "create", "before-move", "--json"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let before = json(&env.home.run(&["customer", "show", &sub, "--json"]));
@@ -81,15 +64,8 @@ fn a_customer_moves_to_another_host_with_its_owner_token_and_data() {
 /// the customer runs on its source again, nothing of it is left on the target.
 #[test]
 fn a_move_killed_midway_is_undone_by_reconcile() {
-    let Some(env) = DockerEnv::new("a_move_killed_midway") else { return };
-    let remote = RemoteHost::start("a_move_killed");
-    remote.load_images(&IMAGES);
-    assert_eq!(add_ssh_host(&env, &remote, "b").code, 0);
-    let sub = env.subdomain("kil");
-    let email = format!("it@{sub}.example");
-    let r =
-        env.home.run(&["customer", "create", "--name", "K", "--subdomain", &sub, "--email", &email, "--host", "local"]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    let Some((env, remote)) = two_hosts("a_move_killed_midway", "a_move_killed") else { return };
+    let sub = deployed_on(&env, "kil", "local");
     let mut mover = env.home.command();
     mover
         .args(["customer", "move", &sub, "--to", "b"])
@@ -132,14 +108,8 @@ fn a_move_killed_midway_is_undone_by_reconcile() {
 /// `rm -rf` until the test has killed the mover.
 #[test]
 fn a_move_killed_after_the_switch_is_finished_by_reconcile() {
-    let Some(env) = DockerEnv::new("a_move_killed_after_the_switch") else { return };
-    let remote = RemoteHost::start("a_move_after_switch");
-    remote.load_images(&IMAGES);
-    assert_eq!(add_ssh_host(&env, &remote, "b").code, 0);
-    let sub = env.subdomain("fin");
-    let email = format!("it@{sub}.example");
-    let r = env.home.run(&["customer", "create", "--name", "F", "--subdomain", &sub, "--email", &email, "--host", "b"]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    let Some((env, remote)) = two_hosts("a_move_killed_after_the_switch", "a_move_after_switch") else { return };
+    let sub = deployed_on(&env, "fin", "b");
     let real_ssh =
         String::from_utf8(std::process::Command::new("sh").args(["-c", "command -v ssh"]).output().unwrap().stdout)
             .unwrap()

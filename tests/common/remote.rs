@@ -310,3 +310,24 @@ pub fn add_ssh_host(env: &super::docker::DockerEnv, remote: &RemoteHost, name: &
 pub fn host_of(env: &super::docker::DockerEnv, sub: &str) -> String {
     json(&env.home.run(&["customer", "show", sub, "--json"]))["host"].as_str().unwrap().to_string()
 }
+
+/// This machine's engine and a second host named `b` with the stand-in images (`None`: no
+/// Docker here, outside CI).
+pub fn two_hosts(test: &str, tag: &str) -> Option<(super::docker::DockerEnv, RemoteHost)> {
+    let env = super::docker::DockerEnv::new(test)?;
+    let remote = RemoteHost::start(tag);
+    remote.load_images(&IMAGES);
+    let r = add_ssh_host(&env, &remote, "b");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    Some((env, remote))
+}
+
+/// Creates and deploys a customer (subdomain from `prefix`) on `host`; returns its subdomain.
+pub fn deployed_on(env: &super::docker::DockerEnv, prefix: &str, host: &str) -> String {
+    let sub = env.subdomain(prefix);
+    let email = format!("it@{sub}.example");
+    let r =
+        env.home.run(&["customer", "create", "--name", prefix, "--subdomain", &sub, "--email", &email, "--host", host]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    sub
+}
