@@ -249,6 +249,9 @@ async fn show(g: &GlobalArgs, store: &crate::store::Store, name: &str) -> CliRes
     if let Some(e) = &status.error {
         println!("\nunreachable: {e}");
     }
+    if let Some(why) = &status.no_files {
+        println!("\ntakes no customers: {why} (listed and monitored)");
+    }
     match (&status.npm, status.publishable) {
         (Some(url), _) => println!("\nproxy: Nginx Proxy Manager at {url}"),
         (None, false) => {

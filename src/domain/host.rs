@@ -174,6 +174,13 @@ impl HostNpm {
 }
 
 impl Host {
+    /// Why customers cannot be deployed here, if so: instance files go over SSH, so a tcp://
+    /// host (Docker's API only) is listed and monitored but takes no customers.
+    pub fn no_files(&self) -> Option<String> {
+        matches!(self.docker, DockerAddress::Tcp { .. })
+            .then(|| format!("{}: instance files go over ssh:// only", self.docker.uri()))
+    }
+
     /// Where this host's proxy serves HTTPS, for the public-path check.
     pub fn https_address(&self) -> String {
         match self.npm.as_ref().and_then(|n| n.https_address.clone()) {
@@ -285,9 +292,9 @@ pub struct Room {
     pub memory_mb: Option<u64>,
     /// Memory its customers' stacks take (by layout).
     pub committed_mb: u64,
-    /// With `proxy = npm`, a remote host without an NPM of its own: its customers could not be
-    /// published.
-    pub unpublished: bool,
+    /// Why it takes no customers whatever its room (no NPM of its own while `proxy = npm`, a
+    /// tcp:// host nbmsp cannot place files on); `None` when it can.
+    pub unusable: Option<String>,
 }
 
 impl Room {
@@ -304,8 +311,8 @@ impl Room {
         if !self.reachable {
             return Some("unreachable".into());
         }
-        if self.unpublished {
-            return Some("no NPM of its own".into());
+        if let Some(why) = &self.unusable {
+            return Some(why.clone());
         }
         if self.udp_free == 0 {
             return Some("no free UDP port".into());
@@ -363,7 +370,7 @@ mod tests {
             udp_free: 10,
             memory_mb: Some(memory_mb),
             committed_mb,
-            unpublished: false,
+            unusable: None,
         }
     }
 
@@ -429,7 +436,7 @@ mod tests {
         let mut no_ports = room("e", 64000, 0, 0);
         no_ports.udp_free = 0;
         let mut no_proxy = room("g", 64000, 0, 0);
-        no_proxy.unpublished = true;
+        no_proxy.unusable = Some("no NPM of its own".into());
         let rooms = [a.clone(), b, drained, down, no_ports, no_proxy];
         assert_eq!(place(&rooms, 600).unwrap().name, "b");
         let full = room("f", 1000, 800, 1);

@@ -203,8 +203,10 @@ pub struct HostStatus {
     /// The NPM that publishes its customers (`None`: none; with `proxy = npm` a remote host
     /// without one takes no customers).
     pub npm: Option<String>,
-    /// Whether its customers can be published (see [`host::Room::unpublished`]).
+    /// Whether its customers can be published: with `proxy = npm` a remote host needs its own NPM.
     pub publishable: bool,
+    /// Why no customer can be deployed there (a tcp:// host: see [`Host::no_files`]).
+    pub no_files: Option<String>,
 }
 
 impl HostStatus {
@@ -219,7 +221,7 @@ impl HostStatus {
             udp_free: self.udp_free,
             memory_mb: self.resources.map(|r| r.memory_mb),
             committed_mb: self.committed_mb,
-            unpublished: !self.publishable,
+            unusable: if !self.publishable { Some("no NPM of its own".into()) } else { self.no_files.clone() },
         }
     }
 }
@@ -283,6 +285,7 @@ pub async fn statuses(store: &Store, engines: &Engines) -> Result<Vec<(HostKey, 
                     Some(h) => h.npm.as_ref().map(|n| n.url.clone()),
                 },
                 publishable: !npm_wanted || record.is_none_or(|h| h.npm.is_some()),
+                no_files: record.and_then(Host::no_files),
             };
             (key, status)
         })
@@ -316,6 +319,9 @@ pub async fn place(
 ) -> Result<Vec<HostKey>, EngineError> {
     if let Some(name) = wanted {
         let key = store.host_id_for(name)?;
+        if let Some(why) = key.map(|id| store.host(id)).transpose()?.and_then(|h| h.no_files()) {
+            return Err(EngineError::Docker(format!("host {name} takes no customers: {why}")));
+        }
         if store.host_draining(key)? {
             return Err(EngineError::Docker(format!(
                 "host {name} is draining: nothing new goes there (`nbmsp host drain {name} --off` opens it again)"
