@@ -15,7 +15,7 @@ use crate::engine::hosts::{Engines, HostStatus, statuses};
 pub enum HostCommand {
     /// Add a Docker host (its engine must answer)
     Add(AddArgs),
-    /// Every host with its engine, customers, containers, memory and UDP ports
+    /// Every host with its engine, customers, containers, memory, disk and UDP ports
     List,
     /// One host in detail, with the customers placed there
     Show {
