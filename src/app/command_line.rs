@@ -3,7 +3,8 @@
 //! the help overlay shows.
 
 use super::detail::{DetailState, Tab};
-use super::update::{go_dashboard, notice, on_key, operate, switch_tab, target};
+use super::operate::{operate, target};
+use super::update::{go_dashboard, notice, on_key, switch_tab};
 use super::{Action, AppState, Command, Operation, Screen};
 
 /// Every command with its arguments, for help and errors.

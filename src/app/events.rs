@@ -1,7 +1,8 @@
 //! `update` for what the engine reports: login results, tables, detail data, progress, logs.
 
 use super::detail::{DetailState, Tab};
-use super::update::{notice, start};
+use super::operate::start;
+use super::update::notice;
 use super::{AppState, Command, DockerState, Event, Operation, Screen};
 use crate::engine::ops::lifecycle::Progress;
 

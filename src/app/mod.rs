@@ -20,6 +20,7 @@ pub mod netbird;
 mod netbird_keys;
 #[cfg(test)]
 mod netbird_tests;
+mod operate;
 pub mod overlays;
 pub mod settings;
 pub mod setup;

@@ -1,0 +1,152 @@
+//! Starting operations: on the open or selected customer, on the marked ones, on the fleet,
+//! and the confirmations that come first.
+
+use super::detail::Tab;
+use super::update::{edit, notice};
+use super::{AppState, Command, Confirm, Operation, Running, Screen, TextKey};
+use crate::domain::customer::CustomerRef;
+
+pub(super) fn on_confirm(s: &mut AppState, k: TextKey, mut c: Confirm) -> Vec<Command> {
+    let fire = match (c.needs_typing(), k) {
+        (_, TextKey::Esc) | (false, TextKey::Char('n' | 'N')) => {
+            s.confirm = None;
+            return Vec::new();
+        }
+        (false, TextKey::Char('y' | 'Y')) | (false, TextKey::Enter) => true,
+        (true, TextKey::Enter) if *c.typed == *c.subdomain => true,
+        (true, TextKey::Enter) => {
+            notice(s, format!("type {} exactly to confirm, or Esc", c.subdomain), true);
+            false
+        }
+        (true, k) => {
+            edit(&mut c.typed, k);
+            s.confirm = Some(c);
+            return Vec::new();
+        }
+        (false, _) => false,
+    };
+    if !fire {
+        return Vec::new();
+    }
+    s.confirm = None;
+    if !c.bulk.is_empty() && c.op != Operation::Reconcile {
+        return start_bulk(s, c.bulk, c.op);
+    }
+    if c.op == Operation::Quit {
+        s.should_quit = true;
+        return Vec::new();
+    }
+    if c.op == Operation::Rollout {
+        notice(s, "rollout started: canary first, then batches", false);
+        return vec![Command::Rollout];
+    }
+    if c.op == Operation::Reconcile {
+        notice(s, "reconcile started", false);
+        return vec![Command::Reconcile];
+    }
+    if let (Operation::Move, Some(to)) = (c.op, c.to_host.clone()) {
+        let running = Running { op: c.op, subdomain: c.subdomain.clone(), done: Vec::new(), current: None };
+        s.running.insert(c.customer_id, running);
+        notice(s, format!("{}: moving to host {to}", c.subdomain), false);
+        return vec![Command::Move { target: CustomerRef::new(c.customer_id, c.subdomain), to }];
+    }
+    if c.op == Operation::ShowCredentials {
+        if let Some(d) = s.detail.as_mut() {
+            d.tab = Tab::Deployment;
+        }
+        return vec![Command::ShowCredentials { target: CustomerRef::new(c.customer_id, c.subdomain) }];
+    }
+    start(s, c.customer_id, c.subdomain, c.op)
+}
+
+pub(super) fn start(s: &mut AppState, customer_id: i64, subdomain: String, op: Operation) -> Vec<Command> {
+    if let Some(r) = s.running.get(&customer_id) {
+        notice(s, format!("{subdomain}: {} is still running", r.op.verb()), true);
+        return Vec::new();
+    }
+    s.running.insert(customer_id, Running { op, subdomain: subdomain.clone(), done: Vec::new(), current: None });
+    notice(s, format!("{subdomain}: {} under way", op.verb()), false);
+    let mut cmds = vec![Command::Operate { target: CustomerRef::new(customer_id, subdomain), op }];
+    if let Some(d) = s.detail.as_mut().filter(|d| d.customer_id == customer_id)
+        && matches!(op, Operation::Deploy | Operation::Redeploy)
+    {
+        if d.tab == Tab::Logs {
+            cmds.insert(0, Command::StopLogs);
+        }
+        d.tab = Tab::Deployment;
+    }
+    cmds
+}
+
+/// Starts `op` on the marked customers (those already busy are left out and named).
+fn start_bulk(s: &mut AppState, targets: Vec<(i64, String)>, op: Operation) -> Vec<Command> {
+    let (busy, free): (Vec<_>, Vec<_>) = targets.into_iter().partition(|(id, _)| s.running.contains_key(id));
+    for (id, subdomain) in &free {
+        s.running.insert(*id, Running { op, subdomain: subdomain.clone(), done: Vec::new(), current: None });
+    }
+    s.dashboard.marked.clear();
+    let mut msg = format!("{} of {} customers started", op.verb(), free.len());
+    if !busy.is_empty() {
+        let names: Vec<&str> = busy.iter().map(|(_, n)| n.as_str()).collect();
+        msg.push_str(&format!("; skipped, still busy: {}", names.join(", ")));
+    }
+    notice(s, msg, !busy.is_empty());
+    if free.is_empty() {
+        return Vec::new();
+    }
+    vec![Command::Bulk { targets: free.into_iter().map(|(id, sub)| CustomerRef::new(id, sub)).collect(), op }]
+}
+
+/// The customer an operation applies to: the open one, else the selected row.
+pub(super) fn target(s: &AppState) -> Option<(i64, String)> {
+    match (&s.screen, &s.detail) {
+        (Screen::Detail, Some(d)) => Some((d.customer_id, d.subdomain.clone())),
+        _ => s.dashboard.selected_row().map(|r| (r.customer.id, r.customer.subdomain.clone())),
+    }
+}
+
+pub(super) fn operate(s: &mut AppState, op: Operation) -> Vec<Command> {
+    if op == Operation::Reconcile {
+        // What would be fixed is asked first: the confirmation lists it.
+        s.reconcile_asked = true;
+        notice(s, "reconcile: looking for what to fix…", false);
+        return vec![Command::CheckReconcile];
+    }
+    if op == Operation::Rollout {
+        s.confirm = Some(Confirm {
+            customer_id: 0,
+            subdomain: if op == Operation::Rollout { "every running customer" } else { "the fleet" }.into(),
+            op,
+            typed: Default::default(),
+            bulk: Vec::new(),
+            to_host: None,
+        });
+        return Vec::new();
+    }
+    if s.screen == Screen::Dashboard && !s.dashboard.marked.is_empty() {
+        if !crate::engine::fleet::bulk::allowed(op) {
+            notice(s, format!("{} works on one customer at a time; Esc clears the marks", op.verb()), true);
+            return Vec::new();
+        }
+        let bulk = s.dashboard.marked_rows();
+        let (id, subdomain) = bulk[0].clone();
+        s.confirm = Some(Confirm { customer_id: id, subdomain, op, typed: Default::default(), bulk, to_host: None });
+        return Vec::new();
+    }
+    let Some((id, subdomain)) = target(s) else {
+        notice(s, "no customer selected", true);
+        return Vec::new();
+    };
+    if matches!(op, Operation::Stop | Operation::Restart | Operation::Delete | Operation::Redeploy) {
+        s.confirm = Some(Confirm {
+            customer_id: id,
+            subdomain,
+            op,
+            typed: Default::default(),
+            bulk: Vec::new(),
+            to_host: None,
+        });
+        return Vec::new();
+    }
+    start(s, id, subdomain, op)
+}
