@@ -217,8 +217,11 @@ fn set_npm(
 ) -> CliResult {
     let host = store.set_host_npm(session, name, npm.as_ref().map(|(n, _)| n))?;
     let scope = crate::store::vault::host_scope(host.id);
-    match npm.as_ref().and_then(|(_, s)| s.as_deref()) {
-        Some(secret) => store.put_secret(&session.vault, &scope, "npm.secret", secret)?,
+    // A new password replaces the host's own; changing only the URL or login keeps it;
+    // --off forgets it with the rest.
+    match &npm {
+        Some((_, Some(secret))) => store.put_secret(&session.vault, &scope, "npm.secret", secret)?,
+        Some((_, None)) => {}
         None => store.delete_secret(&scope, "npm.secret")?,
     }
     if g.json {
