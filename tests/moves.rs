@@ -8,7 +8,8 @@ use common::remote::{deployed_on, host_of, json, two_hosts};
 
 /// `customer move`: the stack leaves this machine for b with its owner, access token and
 /// NetBird data (a setup key made before is still there, read with the same token), and comes
-/// back the same way.
+/// back the same way. Ports are per host: b's own customer holds the same UDP port, so the
+/// moved one gets another there (and STUN answers on it), and keeps that one on the way back.
 #[test]
 fn a_customer_moves_to_another_host_with_its_owner_token_and_data() {
     let Some((env, remote)) = two_hosts("a_customer_moves_to_another_host", "a_customer_moves") else { return };
@@ -16,6 +17,9 @@ fn a_customer_moves_to_another_host_with_its_owner_token_and_data() {
     let r = env.home.run(&["customer", "keys", &sub, "create", "before-move", "--json"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let before = json(&env.home.run(&["customer", "show", &sub, "--json"]));
+    let theirs = deployed_on(&env, "blk", "b");
+    let port = |s: &str| json(&env.home.run(&["customer", "show", s, "--json"]))["relay_udp_port"].as_u64().unwrap();
+    assert_eq!(port(&theirs), port(&sub), "two hosts, one port each");
     let key_names = |env: &DockerEnv| -> Vec<String> {
         let keys = json(&env.home.run(&["customer", "keys", &sub, "--json"]));
         keys["data"].as_array().unwrap().iter().map(|k| k["name"].as_str().unwrap().to_string()).collect()
@@ -45,7 +49,12 @@ fn a_customer_moves_to_another_host_with_its_owner_token_and_data() {
     let after = json(&env.home.run(&["customer", "show", &sub, "--json"]));
     assert_eq!(after["host"], "b");
     assert_eq!(after["owner_user_id"], before["owner_user_id"]);
-    assert_eq!(after["relay_udp_port"], before["relay_udp_port"]);
+    assert_eq!(moved["port_changed_from"], before["relay_udp_port"], "{moved}");
+    assert_ne!(after["relay_udp_port"], before["relay_udp_port"]);
+    assert_eq!(after["relay_udp_port"], moved["udp_port"]);
+    let published = remote.docker().args(["port", &format!("netbird-{sub}-server")]).output().unwrap();
+    let published = String::from_utf8_lossy(&published.stdout).to_string();
+    assert!(published.contains(&format!("-> 0.0.0.0:{}", moved["udp_port"])), "{published}");
     assert!(key_names(&env).contains(&"before-move".to_string()), "NetBird's data came along");
     let h = json(&env.home.run(&["customer", "health", &sub, "--json"]));
     assert_eq!(h["healthy"], true, "{h}");
@@ -53,6 +62,7 @@ fn a_customer_moves_to_another_host_with_its_owner_token_and_data() {
     let back = env.home.run(&["customer", "move", &sub, "--to", "local"]);
     assert_eq!(back.code, 0, "{}", back.stderr);
     assert!(back.stdout.contains("DNS: hooks.dns ran: record updated"), "{}", back.stdout);
+    assert!(back.stdout.contains(&format!("(UDP {})", moved["udp_port"])), "free here: kept: {}", back.stdout);
     assert!(!remote.containers().contains(&format!("netbird-{sub}-server")));
     assert!(!remote.data_dir.join(&sub).exists());
     assert!(key_names(&env).contains(&"before-move".to_string()));
@@ -61,11 +71,16 @@ fn a_customer_moves_to_another_host_with_its_owner_token_and_data() {
 }
 
 /// A move killed (SIGKILL) while the target's stack is being applied is undone by reconcile:
-/// the customer runs on its source again, nothing of it is left on the target.
+/// the customer runs on its source again with its own UDP port (the target had given it
+/// another: b's customer holds the same one), nothing of it is left on the target.
 #[test]
 fn a_move_killed_midway_is_undone_by_reconcile() {
     let Some((env, remote)) = two_hosts("a_move_killed_midway", "a_move_killed") else { return };
     let sub = deployed_on(&env, "kil", "local");
+    let theirs = deployed_on(&env, "blk", "b");
+    let port = |s: &str| json(&env.home.run(&["customer", "show", s, "--json"]))["relay_udp_port"].as_u64().unwrap();
+    let before = port(&sub);
+    assert_eq!(port(&theirs), before);
     let mut mover = env.home.command();
     mover
         .args(["customer", "move", &sub, "--to", "b"])
@@ -96,6 +111,7 @@ fn a_move_killed_midway_is_undone_by_reconcile() {
     assert!(applied.contains("move undone"), "{applied}");
     let show = json(&env.home.run(&["customer", "show", &sub, "--json"]));
     assert_eq!(show["host"], "local", "{show}");
+    assert_eq!(show["relay_udp_port"], before, "the port its files publish");
     assert!(show["containers"].as_array().unwrap().iter().all(|c| c["state"] == "running"), "{show}");
     assert!(remote.containers().iter().all(|c| !c.contains(&sub)), "{:?}", remote.containers());
     assert!(!remote.data_dir.join(&sub).exists(), "the target's copy is removed");

@@ -127,7 +127,10 @@ pub async fn run(g: &GlobalArgs, store: &Store, session: &Session, c: DataComman
             if g.json {
                 return output::json(&m);
             }
-            println!("moved '{}' from host {} to {} (UDP {} kept)", c.subdomain, m.from, m.to, m.udp_port);
+            println!("moved '{}' from host {} to {} (UDP {})", c.subdomain, m.from, m.to, m.udp_port);
+            if let Some(old) = m.port_changed_from {
+                println!("WARN UDP {old} was taken there: tell the customer's firewall about UDP {}", m.udp_port);
+            }
             match (&m.dns_hook, &m.public_ip) {
                 (Some(Ok(said)), _) => println!("DNS: hooks.dns ran: {said}"),
                 (Some(Err(e)), _) => {

@@ -149,7 +149,7 @@ fn data_dir(dir: &Path) -> Result<String, String> {
 }
 
 fn port_range(store: &Store, s: &Settings) -> Result<String, String> {
-    let allocated = store.allocated_ports().map_err(|e| e.to_string())?;
+    let allocated = store.allocated_ports_on(None).map_err(|e| e.to_string())?;
     let first = s.relay_base_port;
     let last = first.saturating_add(s.relay_port_count.saturating_sub(1));
     let (mut by_customers, mut by_others) = (0u32, 0u32);

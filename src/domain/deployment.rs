@@ -25,7 +25,7 @@ pub struct Deployment {
     pub customer_id: i64,
     /// Prefix of container names, instance dir and compose project.
     pub container_prefix: String,
-    /// Public UDP port for STUN, unique across customers.
+    /// Public UDP port for STUN, unique among the customers of one host.
     pub relay_udp_port: Option<u16>,
     /// Id of the customer's proxy host in Nginx Proxy Manager.
     pub npm_proxy_id: Option<i64>,

@@ -359,8 +359,13 @@ pub fn preview_port(store: &Store, customer: &Customer) -> Result<u16, EngineErr
         return Ok(p);
     }
     let s = store.settings()?;
-    crate::domain::ports::choose(s.relay_base_port, s.relay_port_count, &store.allocated_ports()?, ports::udp_port_free)
-        .map_err(|e| EngineError::Store(crate::store::StoreError::Conflict(e.to_string())))
+    crate::domain::ports::choose(
+        s.relay_base_port,
+        s.relay_port_count,
+        &store.allocated_ports_on(customer.host_id)?,
+        ports::udp_port_free,
+    )
+    .map_err(|e| EngineError::Store(crate::store::StoreError::Conflict(e.to_string())))
 }
 
 /// Container names nginx routes a customer's paths to, by role.

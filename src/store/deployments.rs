@@ -111,17 +111,67 @@ impl Store {
         Ok(())
     }
 
-    /// Every UDP port recorded for a deployment.
-    pub fn allocated_ports(&self) -> Result<BTreeSet<u16>> {
-        let mut stmt = self.conn.prepare("SELECT relay_udp_port FROM deployments WHERE relay_udp_port IS NOT NULL")?;
-        let ports = stmt.query_map([], |r| r.get::<_, u16>(0))?.collect::<rusqlite::Result<_>>()?;
+    /// The UDP ports the customers on `host` hold (`None`: this machine's engine). Ports are
+    /// unique per host: two hosts publish the same port on different addresses.
+    pub fn allocated_ports_on(&self, host: Option<i64>) -> Result<BTreeSet<u16>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT d.relay_udp_port FROM deployments d JOIN customers c ON c.id = d.customer_id
+             WHERE d.relay_udp_port IS NOT NULL AND c.host_id IS ?1",
+        )?;
+        let ports = stmt.query_map(params![host], |r| r.get::<_, u16>(0))?.collect::<rusqlite::Result<_>>()?;
         Ok(ports)
+    }
+
+    /// A UDP port for `customer_id` on `host`: `preferred` when no other customer there holds it
+    /// and `is_free_on_host` agrees, else the first free one in `[base, base + count)`. Reserves
+    /// nothing: [`Store::set_host_and_port`] records it, and the triggers refuse a port taken
+    /// meanwhile.
+    pub fn port_on_host(
+        &self,
+        customer_id: i64,
+        host: Option<i64>,
+        preferred: u16,
+        base: u16,
+        count: u16,
+        mut is_free_on_host: impl FnMut(u16) -> bool,
+    ) -> Result<u16> {
+        let mut stmt = self.conn.prepare(
+            "SELECT d.relay_udp_port FROM deployments d JOIN customers c ON c.id = d.customer_id
+             WHERE d.relay_udp_port IS NOT NULL AND c.host_id IS ?1 AND c.id <> ?2",
+        )?;
+        let taken: BTreeSet<u16> =
+            stmt.query_map(params![host, customer_id], |r| r.get::<_, u16>(0))?.collect::<rusqlite::Result<_>>()?;
+        if !taken.contains(&preferred) && is_free_on_host(preferred) {
+            return Ok(preferred);
+        }
+        ports::choose(base, count, &taken, is_free_on_host).map_err(|e| StoreError::Conflict(e.to_string()))
+    }
+
+    /// Puts the customer on `host` with UDP `port`, both or neither. The port is cleared first
+    /// so the per-host triggers judge the pair, not the port on the old host.
+    pub fn set_host_and_port(&self, customer_id: i64, host: Option<i64>, port: u16) -> Result<()> {
+        self.immediate(|conn| {
+            let t = fmt_time(now());
+            conn.execute("UPDATE deployments SET relay_udp_port = NULL WHERE customer_id = ?1", params![customer_id])?;
+            conn.execute("UPDATE customers SET host_id = ?1 WHERE id = ?2", params![host, customer_id])?;
+            conn.execute(
+                "UPDATE deployments SET relay_udp_port = ?1, updated_at = ?2 WHERE customer_id = ?3",
+                params![port, t, customer_id],
+            )?;
+            Ok(())
+        })
+        .map_err(|e| match e {
+            StoreError::Sqlite(x) if x.to_string().contains("UDP port taken") => {
+                StoreError::Conflict(format!("UDP {port} is taken on that host"))
+            }
+            other => other,
+        })
     }
 
     /// Records a deployment for `customer_id` with a UDP port from `[base, base + count)`, or
     /// returns the port it already has. The choice and the insert happen in one IMMEDIATE
-    /// transaction, so concurrent creates (other processes included) never share a port; the
-    /// UNIQUE column backs that up. `is_free_on_host` rules out ports other programs hold.
+    /// transaction, so concurrent creates (other processes included) never share a port on the
+    /// customer's host; the per-host triggers back that up. `is_free_on_host` rules out ports other programs hold.
     pub fn allocate_deployment(
         &self,
         customer_id: i64,
@@ -155,7 +205,10 @@ impl Store {
             if let Some(Some(port)) = existing {
                 return Ok(port);
             }
-            let taken = self.allocated_ports()?;
+            let host: Option<i64> =
+                self.conn
+                    .query_row("SELECT host_id FROM customers WHERE id = ?1", params![customer_id], |r| r.get(0))?;
+            let taken = self.allocated_ports_on(host)?;
             let port = match preferred {
                 Some(p) if p >= 1024 && !taken.contains(&p) && is_free_on_host(p) => p,
                 _ => ports::choose(base, count, &taken, is_free_on_host)
@@ -253,6 +306,43 @@ mod tests {
         assert!(s.deployment(c).unwrap().is_none(), "a failed allocation records nothing");
         s.delete_deployment(a).unwrap();
         assert_eq!(s.allocate_deployment(c, "c", 4000, 3, |_| true).unwrap(), 4000, "freed port reused");
+    }
+
+    #[test]
+    fn ports_are_unique_per_host_and_the_database_refuses_two_on_one_host() {
+        let s = Store::open_in_memory().unwrap();
+        s.conn
+            .execute(
+                "INSERT INTO hosts (name, docker, public_ip, created_at) VALUES ('b', 'ssh://b', '203.0.113.5', 't')",
+                [],
+            )
+            .unwrap();
+        let far = Some(s.conn.last_insert_rowid());
+        let (a, b, c) = (customer(&s, "a"), customer(&s, "b"), customer(&s, "c"));
+        s.set_customer_host(b, far).unwrap();
+        assert_eq!(s.allocate_deployment(a, "a", 4000, 3, |_| true).unwrap(), 4000);
+        assert_eq!(s.allocate_deployment(b, "b", 4000, 3, |_| true).unwrap(), 4000, "another host: same port");
+        assert_eq!(s.allocate_deployment(c, "c", 4000, 3, |_| true).unwrap(), 4001, "this host: the next one");
+        assert_eq!(s.allocated_ports_on(None).unwrap(), BTreeSet::from([4000, 4001]));
+        assert_eq!(s.allocated_ports_on(far).unwrap(), BTreeSet::from([4000]));
+
+        // Behind the allocator's back, SQLite itself keeps one host's ports apart.
+        let raw = s.conn.execute("UPDATE deployments SET relay_udp_port = 4000 WHERE customer_id = ?1", [c]);
+        assert!(raw.unwrap_err().to_string().contains("UDP port taken"));
+        let onto = s.conn.execute("UPDATE customers SET host_id = ?1 WHERE id = ?2", params![far, a]);
+        assert!(onto.unwrap_err().to_string().contains("UDP port taken"), "a's 4000 is b's there");
+
+        // A move picks the same port when the target has it, else another, and records both at once.
+        assert_eq!(s.port_on_host(c, far, 4001, 4000, 3, |_| true).unwrap(), 4001);
+        assert_eq!(s.port_on_host(a, far, 4000, 4000, 3, |_| true).unwrap(), 4001);
+        assert_eq!(s.port_on_host(a, far, 4000, 4000, 3, |p| p != 4001).unwrap(), 4002, "held by a program there");
+        let clash = s.set_host_and_port(a, far, 4000).unwrap_err();
+        assert!(clash.to_string().contains("UDP 4000 is taken"), "{clash}");
+        assert_eq!(s.customer(a).unwrap().host_id, None, "nothing changed");
+        assert_eq!(s.deployment(a).unwrap().unwrap().relay_udp_port, Some(4000));
+        s.set_host_and_port(a, far, 4001).unwrap();
+        assert_eq!(s.customer(a).unwrap().host_id, far);
+        assert_eq!(s.allocated_ports_on(far).unwrap(), BTreeSet::from([4000, 4001]));
     }
 
     #[test]

@@ -38,6 +38,8 @@ pub struct JournalEntry {
     pub outcome: Option<String>,
     /// For a move: the hosts it goes between (`None`: this machine's engine).
     pub moving: Option<(Option<i64>, Option<i64>)>,
+    /// For a move: the UDP port the source's files publish (the target may use another).
+    pub move_port: Option<u16>,
 }
 
 impl JournalEntry {
@@ -51,7 +53,7 @@ impl JournalEntry {
 
 const COLUMNS: &str =
     "id, customer_id, subdomain, operation, step, state, actor, pid, host, started_at, updated_at, outcome, purge_data,
-     move_from, move_to";
+     move_from, move_to, move_port";
 
 fn entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<JournalEntry> {
     Ok(JournalEntry {
@@ -75,12 +77,13 @@ fn entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<JournalEntry> {
         } else {
             None
         },
+        move_port: r.get(15)?,
     })
 }
 
 impl Store {
-    /// Opens the journal entry of a move between two hosts (`None`: this machine's engine), so a
-    /// recovery knows which side to finish or undo.
+    /// Opens the journal entry of a move between two hosts (`None`: this machine's engine) from
+    /// UDP `port`, so a recovery knows which side to finish or undo and what the source publishes.
     pub fn journal_begin_move(
         &self,
         customer_id: i64,
@@ -88,11 +91,12 @@ impl Store {
         actor: &str,
         from: Option<i64>,
         to: Option<i64>,
+        port: u16,
     ) -> Result<i64> {
         let id = self.journal_begin(customer_id, subdomain, "move", actor)?;
         self.conn.execute(
-            "UPDATE journal SET move_from = ?1, move_to = ?2 WHERE id = ?3",
-            params![from.unwrap_or(0), to.unwrap_or(0), id],
+            "UPDATE journal SET move_from = ?1, move_to = ?2, move_port = ?3 WHERE id = ?4",
+            params![from.unwrap_or(0), to.unwrap_or(0), port, id],
         )?;
         Ok(id)
     }

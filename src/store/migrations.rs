@@ -252,13 +252,39 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE hosts ADD COLUMN npm_certificate_id INTEGER;
     ALTER TABLE hosts ADD COLUMN https_address TEXT;
     "#,
+    // 17: UDP ports are unique per host, not across the installation (`ports_per_host`
+    // rebuilds `deployments` without its UNIQUE column first). The triggers keep two customers
+    // of one host off one port, whichever row changes; a move records the source's port, which
+    // the target may not have free.
+    r#"
+    CREATE TRIGGER deployments_port_per_host_insert BEFORE INSERT ON deployments
+    WHEN NEW.relay_udp_port IS NOT NULL AND EXISTS (
+        SELECT 1 FROM deployments d JOIN customers c ON c.id = d.customer_id
+        WHERE d.relay_udp_port = NEW.relay_udp_port AND d.customer_id <> NEW.customer_id
+          AND c.host_id IS (SELECT host_id FROM customers WHERE id = NEW.customer_id))
+    BEGIN SELECT RAISE(ABORT, 'UDP port taken on this host'); END;
+    CREATE TRIGGER deployments_port_per_host_update BEFORE UPDATE OF relay_udp_port ON deployments
+    WHEN NEW.relay_udp_port IS NOT NULL AND EXISTS (
+        SELECT 1 FROM deployments d JOIN customers c ON c.id = d.customer_id
+        WHERE d.relay_udp_port = NEW.relay_udp_port AND d.customer_id <> NEW.customer_id
+          AND c.host_id IS (SELECT host_id FROM customers WHERE id = NEW.customer_id))
+    BEGIN SELECT RAISE(ABORT, 'UDP port taken on this host'); END;
+    CREATE TRIGGER customers_port_per_host BEFORE UPDATE OF host_id ON customers
+    WHEN EXISTS (
+        SELECT 1 FROM deployments mine JOIN deployments d ON d.relay_udp_port = mine.relay_udp_port
+        JOIN customers c ON c.id = d.customer_id
+        WHERE mine.customer_id = NEW.id AND d.customer_id <> NEW.id AND c.host_id IS NEW.host_id)
+    BEGIN SELECT RAISE(ABORT, 'UDP port taken on this host'); END;
+    CREATE INDEX deployments_port ON deployments (relay_udp_port);
+    ALTER TABLE journal ADD COLUMN move_port INTEGER;
+    "#,
 ];
 
 /// Steps in Rust that run inside a migration's transaction before its SQL, by the version the
 /// migration produces (for what SQL alone cannot say).
 type PreStep = fn(&rusqlite::Transaction<'_>) -> Result<(), StoreError>;
 const PRE_STEPS: &[(usize, PreStep)] =
-    &[(7, widen_status_check), (13, widen_role_check), (15, widen_journal_operation_check)];
+    &[(7, widen_status_check), (13, widen_role_check), (15, widen_journal_operation_check), (17, ports_per_host)];
 
 /// Before migration 7: lets `customers.status` hold `degraded` and `stopped`. SQLite cannot
 /// alter a CHECK, and rebuilding the table would cascade-delete its children, so the stored
@@ -292,6 +318,30 @@ fn widen_journal_operation_check(tx: &rusqlite::Transaction<'_>) -> Result<(), S
         "CHECK (kind IN ('manual', 'delete', 'scheduled'))",
         "CHECK (kind IN ('manual', 'delete', 'scheduled', 'move'))",
     )
+}
+
+/// Before migration 17: `deployments` without the UNIQUE on `relay_udp_port`. A column's
+/// UNIQUE is an index SQLite will not drop, so the table is rebuilt the documented way (new
+/// table, copy, drop, rename). No table references `deployments`, so the drop cascades nowhere.
+fn ports_per_host(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
+    let sql: String =
+        tx.query_row("SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'deployments'", [], |r| r.get(0))?;
+    let unique = "relay_udp_port    INTEGER UNIQUE CHECK";
+    if !sql.contains(unique) {
+        return Ok(());
+    }
+    let rebuilt = sql.replacen("CREATE TABLE deployments", "CREATE TABLE deployments_rebuilt", 1).replacen(
+        unique,
+        "relay_udp_port    INTEGER CHECK",
+        1,
+    );
+    tx.execute_batch(&rebuilt)?;
+    tx.execute_batch(
+        "INSERT INTO deployments_rebuilt SELECT * FROM deployments;
+         DROP TABLE deployments;
+         ALTER TABLE deployments_rebuilt RENAME TO deployments;",
+    )?;
+    Ok(())
 }
 
 /// Replaces CHECK clause `old` of `table` by the looser `new` in the stored definition.

@@ -332,6 +332,43 @@ mod tests {
     }
 
     #[test]
+    fn version_17_keeps_deployments_and_makes_ports_unique_per_host() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(DB_FILE);
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            migrations::migrate_to(&mut conn, 16).unwrap();
+            conn.execute_batch(
+                "INSERT INTO hosts (name, docker, public_ip, created_at) VALUES ('far', 'ssh://far', '203.0.113.5', 't');
+                 INSERT INTO customers (name, subdomain, email, created_at, updated_at, host_id)
+                 VALUES ('Old', 'old', 'o@old.example', 't', 't', NULL), ('Far', 'far', 'f@far.example', 't', 't', 1);
+                 INSERT INTO deployments (customer_id, container_prefix, relay_udp_port, npm_proxy_id, devices_total,
+                                          created_at, updated_at)
+                 VALUES (1, 'nb-old', 3478, 7, 12, 't', 't');",
+            )
+            .unwrap();
+            let unique = conn.execute(
+                "INSERT INTO deployments (customer_id, container_prefix, relay_udp_port, created_at, updated_at)
+                 VALUES (2, 'nb-far', 3478, 't', 't')",
+                [],
+            );
+            assert!(unique.unwrap_err().to_string().contains("UNIQUE"), "before: one port per installation");
+        }
+        let store = Store::open(&path, false).unwrap();
+        let old = store.deployment(1).unwrap().unwrap();
+        assert_eq!((old.relay_udp_port, old.devices_total), (Some(3478), Some(12)), "every column copied");
+        store
+            .conn
+            .execute(
+                "INSERT INTO deployments (customer_id, container_prefix, relay_udp_port, created_at, updated_at)
+                 VALUES (2, 'nb-far', 3478, 't', 't')",
+                [],
+            )
+            .unwrap();
+        assert_eq!(store.integrity_check().unwrap(), Ok(()));
+    }
+
+    #[test]
     fn refuses_a_newer_database() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(DB_FILE);

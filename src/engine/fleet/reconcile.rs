@@ -522,7 +522,7 @@ async fn recover_unlocked<P: Proxy>(ops: &Ops<'_, P>, e: &JournalEntry, c: &Cust
                 } else {
                     crate::engine::ops::moving::ProxyBack::Untouched
                 };
-                ops.undo_move(c, from, to, proxy).await?;
+                ops.undo_move(c, from, to, proxy, e.move_port).await?;
                 Ok(format!("move undone: '{}' runs on host {} again", c.subdomain, ops.engines.name(from)))
             }
         }

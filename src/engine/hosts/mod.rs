@@ -274,11 +274,8 @@ pub async fn statuses(store: &Store, engines: &Engines) -> Result<Vec<(HostKey, 
                 disk_free_mb: disk.map(|(_, free)| free / 1_048_576),
                 customers: here.len(),
                 udp_used,
-                // Ports are unique across the installation today, so a port another host
-                // holds is not free here either.
-                udp_free: usize::try_from(range)
-                    .unwrap_or(usize::MAX)
-                    .saturating_sub(placed.iter().filter(|(_, _, p)| p.is_some()).count()),
+                // Ports are unique per host: what another host holds is free here.
+                udp_free: usize::try_from(range).unwrap_or(usize::MAX).saturating_sub(udp_used),
                 committed_mb: here.iter().map(|(_, layout, _)| host::stack_memory_mb(*layout)).sum(),
                 npm: match record {
                     None => npm_here.clone(),

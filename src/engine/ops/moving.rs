@@ -37,8 +37,11 @@ pub struct MoveOutcome {
     pub public_ip: Option<String>,
     /// Its domain.
     pub domain: String,
-    /// The UDP port (kept).
+    /// The UDP port on the new host (the old one when it was free there).
     pub udp_port: u16,
+    /// The port it had when that one was taken on the new host (its users' firewalls must
+    /// let the new one through).
+    pub port_changed_from: Option<u16>,
     /// What the `hooks.dns` program said (or why it failed), when one is set.
     pub dns_hook: Option<Result<String, String>>,
 }
@@ -76,14 +79,18 @@ impl<P: Proxy> Ops<'_, P> {
         let port =
             deployment.relay_udp_port.ok_or_else(|| EngineError::Files("the deployment has no UDP port".into()))?;
         self.proxy_allowed_on(to)?;
-        // Both engines answer, the port is free there and nothing of the customer is there yet:
+        // Both engines answer, a port is free there and nothing of the customer is there yet:
         // checked before anything stops.
         let source = self.engines.of(from).await?;
         self.engines.of(to).await?;
         let moved = Customer { host_id: to, ..customer.clone() };
-        if !self.port_check(&moved).await?(port) {
-            return Err(EngineError::Files(format!("UDP {port} is taken on host {}", name(to))));
-        }
+        // The same port when the target has it free (users' firewalls know it), else another:
+        // the management server hands clients the relay address, so they follow.
+        let target_port = {
+            let s = self.store.settings()?;
+            let free = self.port_check(&moved).await?;
+            self.store.port_on_host(customer_id, to, port, s.relay_base_port, s.relay_port_count, free)?
+        };
         let (there, target_files) = files::settings_on(self.store, to)?;
         let target_dir = render::instance_dir(&there, &moved);
         if target_files.exists(&target_dir).await? {
@@ -93,7 +100,7 @@ impl<P: Proxy> Ops<'_, P> {
         let source_proxy = self.proxy_record(customer_id);
         let mut proxy_back = ProxyBack::Untouched;
 
-        let journal = self.store.journal_begin_move(customer_id, &customer.subdomain, self.actor, from, to)?;
+        let journal = self.store.journal_begin_move(customer_id, &customer.subdomain, self.actor, from, to, port)?;
         let note = |p: &mut dyn FnMut(Progress), text: String| p(Progress::Note { text });
         let result = async {
             self.store.journal_step(journal, "back up")?;
@@ -112,17 +119,17 @@ impl<P: Proxy> Ops<'_, P> {
             crate::engine::blocking(move || crate::engine::data::archive::unpack(&file, &into).map(|_| ())).await?;
             target_files.copy_in(&scratch.0.join("instance"), &target_dir).await?;
             self.store.journal_step(journal, "start on target")?;
-            self.store.set_customer_host(customer_id, to)?;
+            self.store.set_host_and_port(customer_id, to, target_port)?;
             // The target's proxy registers afresh (its ids mean nothing to the source's NPM);
             // the source's entry is removed once the target runs, or stored again on the way back.
             proxy_back = ProxyBack::OnTarget(Some(source_proxy.clone()));
             self.store.set_proxy_state(customer_id, None, None, false, None)?;
-            self.apply_stack(&moved, port, false, progress).await.map_err(|(_, e)| e)
+            self.apply_stack(&moved, target_port, false, progress).await.map_err(|(_, e)| e)
         }
         .await;
         if let Err(e) = result {
             note(progress, format!("move failed: {e}; going back to host {}", name(from)));
-            let back = self.undo_move(&customer, from, to, proxy_back).await;
+            let back = self.undo_move(&customer, from, to, proxy_back, Some(port)).await;
             let outcome = match &back {
                 Ok(()) => format!("move to host {} failed: {e}; still on host {}", name(to), name(from)),
                 Err(b) => format!("move to host {} failed: {e}; going back also failed: {b}", name(to)),
@@ -146,11 +153,15 @@ impl<P: Proxy> Ops<'_, P> {
             to: name(to),
             public_ip: self.engines.host(to).map(|h| h.public_ip.to_string()),
             domain: customer.fqdn(&settings.base_domain),
-            udp_port: port,
+            udp_port: target_port,
+            port_changed_from: Some(port).filter(|p| *p != target_port),
             dns_hook: None,
         };
         let dns = outcome.public_ip.clone().unwrap_or_else(|| "this machine's address".into());
-        let text = format!("moved from host {} to {}; point {} at {dns}", outcome.from, outcome.to, outcome.domain);
+        let mut text = format!("moved from host {} to {}; point {} at {dns}", outcome.from, outcome.to, outcome.domain);
+        if let Some(old) = outcome.port_changed_from {
+            text.push_str(&format!("; UDP {old} was taken there, so it uses UDP {target_port} now"));
+        }
         self.store.journal_end(journal, "done", &text)?;
         self.store.log_customer(self.actor, &moved, "move", AuditStatus::Success, &text)?;
         let mut outcome = outcome;
@@ -169,13 +180,16 @@ impl<P: Proxy> Ops<'_, P> {
     }
 
     /// Goes back to `from` after a failed or interrupted move: whatever reached `to` is
-    /// removed (containers, the instance dir the move created), the source starts again.
+    /// removed (containers, the instance dir the move created), the source starts again with
+    /// `port`, the one its files publish (`None`: a journal from before ports were per host,
+    /// when the port never changed).
     pub(crate) async fn undo_move(
         &self,
         customer: &Customer,
         from: HostKey,
         to: HostKey,
         proxy: ProxyBack,
+        port: Option<u16>,
     ) -> Result<(), EngineError> {
         self.remove_from(customer, to).await?;
         if let ProxyBack::OnTarget(source) = proxy {
@@ -184,7 +198,10 @@ impl<P: Proxy> Ops<'_, P> {
             let pending = r.pending.as_deref();
             self.store.set_proxy_state(customer.id, r.proxy_id, r.certificate_id, r.certificate_owned, pending)?;
         }
-        self.store.set_customer_host(customer.id, from)?;
+        match port {
+            Some(p) => self.store.set_host_and_port(customer.id, from, p)?,
+            None => self.store.set_customer_host(customer.id, from)?,
+        }
         let back = Customer { host_id: from, ..customer.clone() };
         let source = self.engines.of(from).await?;
         let baseline = crate::engine::health::restart_baseline(&source, &render::prefix(&back), back.layout).await?;

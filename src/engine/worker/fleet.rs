@@ -126,7 +126,11 @@ pub(super) fn move_command(d: &Dispatch, target: CustomerRef, to: String) {
                         (_, Some(ip)) => format!("point {} at {ip}", m.domain),
                         (_, None) => format!("point {} at this machine", m.domain),
                     };
-                    Ok(format!("now on host {}; {dns}", m.to))
+                    let port = match m.port_changed_from {
+                        Some(old) => format!("; UDP {old} was taken there: now UDP {}", m.udp_port),
+                        None => String::new(),
+                    };
+                    Ok(format!("now on host {}; {dns}{port}", m.to))
                 })
                 .await
             }
