@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds the local stand-in images nbmsp's tests deploy instead of NetBird's (no registry here):
 #   nbmsp-standin/{netbird-server,dashboard,management,signal,relay}:latest
-# from standin/*.rs, a std-only program compiled as a static binary into FROM-scratch images.
+# from standin/*.rs, a std-only program compiled as a static binary into FROM-scratch images;
+# and nbmsp-standin/busybox:latest, the helper image tcp:// hosts use (`images.helper`, upstream
+# `busybox`), from Debian's static busybox: the same program, its applets as symlinks.
 # Idempotent and safe to run concurrently: images already built from the same source are kept.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -15,8 +17,17 @@ flock 9
 hash="$(cat "$root"/standin/*.rs "$0" | sha256sum | cut -c1-16)"
 declare -A roles=([netbird-server]=server [dashboard]=dashboard [management]=management [signal]=signal [relay]=relay)
 
+# Only the tcp:// host tests need the helper: without a static busybox it is left out, said once.
+extra=()
+if [ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1; then
+  extra=(busybox)
+  hash="$hash-$(sha256sum /bin/busybox | cut -c1-8)"
+else
+  echo "standin-images: no static /bin/busybox (apt-get install busybox-static): nbmsp-standin/busybox not built" >&2
+fi
+
 uptodate=1
-for image in "${!roles[@]}"; do
+for image in "${!roles[@]}" "${extra[@]}"; do
   have="$(docker image inspect --format '{{ index .Config.Labels "nbmsp.standin.hash" }}' "nbmsp-standin/$image:latest" 2>/dev/null || true)"
   [ "$have" = "$hash" ] || uptodate=0
 done
@@ -37,3 +48,13 @@ for image in "${!roles[@]}"; do
     || { cat "$out/build.err" >&2; exit 1; }
   echo "standin-images: built nbmsp-standin/$image:latest"
 done
+[ ${#extra[@]} -gt 0 ] || exit 0
+rm -rf "$out/busybox" && mkdir -p "$out/busybox/bin"
+cp /bin/busybox "$out/busybox/bin/busybox"
+for applet in sh tar mkdir chmod rm ls df dirname printf nc cat test [ echo sleep; do
+  ln -s busybox "$out/busybox/bin/$applet"
+done
+printf 'FROM scratch\nCOPY bin /bin\nLABEL nbmsp.standin.hash="%s"\nCMD ["sh"]\n' "$hash" \
+  | docker build -q -t "nbmsp-standin/busybox:latest" -f - "$out/busybox" >/dev/null 2>"$out/build.err" \
+  || { cat "$out/build.err" >&2; exit 1; }
+echo "standin-images: built nbmsp-standin/busybox:latest"

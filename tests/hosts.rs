@@ -5,7 +5,7 @@
 mod common;
 
 use common::docker::DockerEnv;
-use common::remote::{IMAGES, RemoteHost, add_ssh_host, deployed_on, host_of, json, two_hosts};
+use common::remote::{IMAGES, RemoteHost, add_ssh_host, add_tls_host, deployed_on, host_of, json, two_hosts};
 
 #[test]
 fn hosts_are_added_over_ssh_and_tls_listed_drained_and_placed() {
@@ -14,24 +14,9 @@ fn hosts_are_added_over_ssh_and_tls_listed_drained_and_placed() {
     let r = add_ssh_host(&env, &remote, "b");
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("host b added: Docker 20.10"), "{}", r.stdout);
-    let (ca, cert, key) = &remote.tls;
-    let tls = |name: &str, cert: &str| {
-        env.home.run(&[
-            "host",
-            "add",
-            name,
-            "--docker",
-            &remote.tcp_uri,
-            "--tls-ca",
-            ca.to_str().unwrap(),
-            "--tls-cert",
-            cert,
-            "--tls-key",
-            key.to_str().unwrap(),
-            "--public-ip",
-            &remote.ip,
-        ])
-    };
+    let cert = &remote.tls.1;
+    let data_dir = remote.data_dir.to_str().unwrap().to_string();
+    let tls = |name: &str, cert: &str| add_tls_host(&env, &remote, name, cert, &["--data-dir", &data_dir]);
     let r = tls("c", cert.to_str().unwrap());
     assert_eq!(r.code, 0, "{}", r.stderr);
     // The daemon's own certificate is no client certificate: refused, nothing recorded.
@@ -62,6 +47,7 @@ fn hosts_are_added_over_ssh_and_tls_listed_drained_and_placed() {
     ]);
     assert_eq!(r.code, 1, "{}", r.stdout);
 
+    remote.load_images(&IMAGES[2..]);
     let list = json(&env.home.run(&["host", "list", "--json"]));
     let names: Vec<&str> = list.as_array().unwrap().iter().map(|h| h["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["local", "b", "c"]);
@@ -69,8 +55,9 @@ fn hosts_are_added_over_ssh_and_tls_listed_drained_and_placed() {
         assert!(h["version"].as_str().unwrap().starts_with("20.10"), "{h}");
         assert!(h["resources"]["memory_mb"].as_u64().unwrap() > 0, "{h}");
     }
-    // Disk: read over SSH for b (df's own "Capacity" for its data dir, within rounding), none
-    // for the tcp:// host c (no shell there).
+    // Disk: read over SSH for b (df's own "Capacity" for its data dir, within rounding), by a
+    // busybox helper for the tcp:// host c (the same dir: both are the one remote engine).
+    remote.load_images(&IMAGES[2..]);
     let df = std::process::Command::new("df").args(["-Pk"]).arg(&remote.data_dir).output().unwrap();
     let df = String::from_utf8_lossy(&df.stdout).to_string();
     let capacity: i64 =
@@ -79,7 +66,10 @@ fn hosts_are_added_over_ssh_and_tls_listed_drained_and_placed() {
     assert!((b_disk - capacity).abs() <= 1, "b's disk {b_disk}% against df's {capacity}%: {df}");
     assert!(list[1]["disk_free_mb"].as_u64().unwrap() > 0);
     assert!(list[0]["disk_percent"].is_u64(), "{}", list[0]);
-    assert!(list[2]["disk_percent"].is_null(), "{}", list[2]);
+    let c_disk = list[2]["disk_percent"].as_i64().unwrap_or_else(|| panic!("{}", list[2]));
+    assert!((c_disk - capacity).abs() <= 1, "c's disk {c_disk}% against df's {capacity}%");
+    let helpers = remote.containers();
+    assert!(helpers.iter().all(|c| !c.starts_with("nbmsp-helper")), "helpers are removed: {helpers:?}");
     // Where b's engine is: its own containers, not this machine's.
     remote.load_images(&IMAGES[1..]);
     assert!(remote.docker().args(["create", "--name", "only-on-b", IMAGES[1]]).status().unwrap().success());
@@ -101,27 +91,28 @@ fn hosts_are_added_over_ssh_and_tls_listed_drained_and_placed() {
     let one = env.subdomain("one");
     let r = create(&one, Some("c"));
     assert_eq!(r.code, 1);
-    assert!(r.stderr.contains("host c takes no customers: tcp://"), "{}", r.stderr);
+    assert!(r.stderr.contains("host c is draining"), "{}", r.stderr);
     assert_eq!(create(&one, Some("b")).code, 0);
     assert_eq!(host_of(&env, &one), "b");
     // Equal machines (all three are this one): the host with fewer stacks takes the next.
     let two = env.subdomain("two");
     assert_eq!(create(&two, None).code, 0);
     assert_eq!(host_of(&env, &two), "local");
-    // This machine drains too; c, open again but tcp:// (nbmsp places files over ssh:// only),
-    // is monitored but never chosen: the new one goes to b.
+    // This machine drains too; c, open again, has fewer stacks than b: a tcp:// host takes
+    // customers like any other.
     assert_eq!(env.home.run(&["host", "drain", "local"]).code, 0);
     assert_eq!(env.home.run(&["host", "drain", "c", "--off"]).code, 0);
     let three = env.subdomain("three");
     assert_eq!(create(&three, None).code, 0);
-    assert_eq!(host_of(&env, &three), "b");
+    assert_eq!(host_of(&env, &three), "c");
     // Nowhere left: refused with each host's reason, nothing created.
     assert_eq!(env.home.run(&["host", "drain", "b"]).code, 0);
+    assert_eq!(env.home.run(&["host", "drain", "c"]).code, 0);
     let four = env.subdomain("four");
     let r = create(&four, None);
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("no host has room") && r.stderr.contains("b (draining)"), "{}", r.stderr);
-    assert!(r.stderr.contains("instance files go over ssh:// only"), "{}", r.stderr);
+    assert!(r.stderr.contains("c (draining)"), "{}", r.stderr);
     assert_eq!(env.home.run(&["customer", "show", &four]).code, 1, "nothing was created");
     // A host with customers stays.
     let r = env.home.run(&["host", "remove", "b"]);
@@ -181,6 +172,49 @@ fn a_customer_on_an_ssh_host_deploys_answers_and_is_removed_there() {
     assert!(kept.exists(), "{deleted}");
     assert!(!remote.containers().contains(&server));
     assert!(!remote.data_dir.join(&sub).exists());
+}
+
+/// A customer on a tcp:// host with TLS, where nbmsp has Docker's API and nothing else: its files
+/// are written, read, checked and removed by busybox helpers with the data dir mounted, and the
+/// owner setup and health checks reach its containers through `nc` helpers on that host's
+/// network (b's Docker network is not reachable from here). No SSH is recorded for the host.
+#[test]
+fn a_customer_on_a_tls_host_deploys_answers_and_is_removed_there() {
+    let Some(env) = DockerEnv::new("a_customer_on_a_tls_host_deploys") else { return };
+    let remote = RemoteHost::start("a_customer_on_a_tls_host");
+    remote.load_images(&IMAGES);
+    let data_dir = remote.data_dir.to_str().unwrap().to_string();
+    let r = add_tls_host(&env, &remote, "c", remote.tls.1.to_str().unwrap(), &["--data-dir", &data_dir]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let sub = deployed_on(&env, "tls", "c");
+    let server = format!("netbird-{sub}-server");
+    assert!(remote.containers().contains(&server), "{:?}", remote.containers());
+    assert!(env.containers().is_empty(), "{:?}", env.containers());
+    let compose = remote.data_dir.join(&sub).join("docker-compose.yml");
+    assert!(compose.exists());
+    let mode =
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(remote.data_dir.join(&sub)).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o700, "the instance dir is private there too");
+    let show = json(&env.home.run(&["customer", "show", &sub, "--json"]));
+    assert!(show["owner_user_id"].as_str().is_some_and(|o| !o.is_empty()), "the owner was set up: {show}");
+
+    let h = json(&env.home.run(&["customer", "health", &sub, "--json"]));
+    assert_eq!(h["healthy"], true, "{h}");
+    assert_eq!(h["stun"]["target"], format!("{}:{}", remote.ip, show["relay_udp_port"]), "{h}");
+    let r = env.home.run(&["customer", "redeploy", &sub]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(env.home.run(&["reconcile"]).stdout.starts_with("consistent"));
+    let kept = std::fs::read(&compose).unwrap();
+    std::fs::remove_file(&compose).unwrap();
+    assert!(env.home.run(&["reconcile", "--json"]).stdout.contains("\"missing_files\""));
+    std::fs::write(&compose, kept).unwrap();
+
+    let deleted = json(&env.home.run(&["customer", "delete", &sub, "--yes", "--json"]));
+    let kept = std::path::PathBuf::from(deleted["backup_kept_in"].as_str().unwrap());
+    assert!(kept.exists(), "{deleted}");
+    assert!(!remote.data_dir.join(&sub).exists());
+    let left = remote.containers();
+    assert!(left.is_empty(), "nothing of the customer and no helper is left: {left:?}");
 }
 
 /// A host whose engine dies marks its own customers "host unreachable"; the others, and every

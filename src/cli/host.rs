@@ -195,7 +195,7 @@ async fn add(g: &GlobalArgs, store: &crate::store::Store, session: &crate::store
         draining: false,
         npm: new.npm.clone(),
     };
-    let engine = DockerEngine::connect_to(&probe).await?;
+    let engine = DockerEngine::connect_to(&probe, &store.settings()?.helper_image).await?;
     let info = engine.info().await?;
     let host = store.add_host(session, &new)?;
     if let Some(secret) = npm.and_then(|(_, s)| s) {
@@ -251,9 +251,6 @@ async fn show(g: &GlobalArgs, store: &crate::store::Store, name: &str) -> CliRes
     println!("{}", table(std::slice::from_ref(&status)));
     if let Some(e) = &status.error {
         println!("\nunreachable: {e}");
-    }
-    if let Some(why) = &status.no_files {
-        println!("\ntakes no customers: {why} (listed and monitored)");
     }
     match (&status.npm, status.publishable) {
         (Some(url), _) => println!("\nproxy: Nginx Proxy Manager at {url}"),

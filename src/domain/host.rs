@@ -174,13 +174,6 @@ impl HostNpm {
 }
 
 impl Host {
-    /// Why customers cannot be deployed here, if so: instance files go over SSH, so a tcp://
-    /// host (Docker's API only) is listed and monitored but takes no customers.
-    pub fn no_files(&self) -> Option<String> {
-        matches!(self.docker, DockerAddress::Tcp { .. })
-            .then(|| format!("{}: instance files go over ssh:// only", self.docker.uri()))
-    }
-
     /// Where this host's proxy serves HTTPS, for the public-path check.
     pub fn https_address(&self) -> String {
         match self.npm.as_ref().and_then(|n| n.https_address.clone()) {

@@ -231,6 +231,8 @@ pub struct Settings {
     pub refresh_interval_s: u64,
     /// Where backups go (empty: `backups/` in the data home).
     pub backup_dir: String,
+    /// `images.helper`: busybox for file work and checks on tcp:// hosts.
+    pub helper_image: String,
     /// `hooks.dns`: run after a move to another host (empty: none).
     pub dns_hook: String,
     /// Hours between scheduled backups (`None`: none).
@@ -331,6 +333,7 @@ impl Settings {
             health_timeout_s: u64::try_from(int("health_timeout_s")?).unwrap_or(60),
             refresh_interval_s: u64::try_from(int("refresh_interval_s")?).unwrap_or(10),
             backup_dir: get("backup.dir")?,
+            helper_image: get("images.helper")?,
             dns_hook: get("hooks.dns")?,
             backup_schedule_h: get("backup.schedule_h")?.parse().ok(),
             backup_keep: usize::try_from(int("backup.keep")?).unwrap_or(7),

@@ -184,6 +184,13 @@ pub const SETTINGS: &[SettingDef] = &[
         required: true,
     },
     SettingDef {
+        key: "images.helper",
+        kind: SettingKind::Image,
+        default: "busybox:1.36.1",
+        help: "Helper image on tcp:// hosts (no SSH there): its sh, tar and nc do the file work and carry the checks into the host's Docker networks",
+        required: true,
+    },
+    SettingDef {
         key: "hooks.dns",
         kind: SettingKind::Path,
         default: "",

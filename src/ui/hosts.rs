@@ -34,7 +34,6 @@ pub fn render(view: &HostsView, t: &Theme, frame: &mut Frame, body: Rect) {
             (Some(v), _) if h.draining => Cell::from(Span::styled(format!("draining · {v}"), t.warn())),
             // proxy = npm and no NPM of its own: it takes no customers.
             (Some(v), _) if !h.publishable => Cell::from(Span::styled(format!("no NPM · {v}"), t.warn())),
-            (Some(v), _) if h.no_files.is_some() => Cell::from(Span::styled(format!("monitor only · {v}"), t.warn())),
             (Some(v), _) => Cell::from(v.clone()),
             (None, e) => Cell::from(Span::styled(
                 format!("unreachable: {}", e.as_deref().unwrap_or("no answer")),

@@ -28,7 +28,6 @@ fn host(name: &str, version: Option<&str>, customers: usize) -> HostStatus {
         committed_mb: customers as u64 * 600,
         npm: None,
         publishable: true,
-        no_files: None,
     }
 }
 

@@ -79,6 +79,7 @@ impl DockerEnv {
             ("images.management", "nbmsp-standin/management:latest".into()),
             ("images.signal", "nbmsp-standin/signal:latest".into()),
             ("images.relay", "nbmsp-standin/relay:latest".into()),
+            ("images.helper", "nbmsp-standin/busybox:latest".into()),
             ("docker_network", network.clone()),
             ("relay_base_port", base_port.to_string()),
             ("relay_port_count", "20".into()),

@@ -280,8 +280,9 @@ impl Drop for RemoteHost {
     }
 }
 
-/// The stand-in images a remote host needs for a customer.
-pub const IMAGES: [&str; 2] = ["nbmsp-standin/netbird-server:latest", "nbmsp-standin/dashboard:latest"];
+/// The stand-in images a remote host needs for a customer (and the helper a tcp:// host uses).
+pub const IMAGES: [&str; 3] =
+    ["nbmsp-standin/netbird-server:latest", "nbmsp-standin/dashboard:latest", "nbmsp-standin/busybox:latest"];
 
 /// The command's stdout as JSON (it must have succeeded).
 pub fn json(r: &super::Run) -> serde_json::Value {
@@ -304,6 +305,22 @@ pub fn add_ssh_host(env: &super::docker::DockerEnv, remote: &RemoteHost, name: &
         "--data-dir",
         remote.data_dir.to_str().unwrap(),
     ])
+}
+
+/// `host add NAME` for `remote` over tcp:// with TLS (`cert`: the client certificate to
+/// present) and `extra` options; no SSH is recorded, so nothing of it goes over SSH.
+pub fn add_tls_host(
+    env: &super::docker::DockerEnv,
+    remote: &RemoteHost,
+    name: &str,
+    cert: &str,
+    extra: &[&str],
+) -> super::Run {
+    let (ca, _, key) = &remote.tls;
+    let mut args = vec!["host", "add", name, "--docker", &remote.tcp_uri, "--tls-ca", ca.to_str().unwrap()];
+    args.extend(["--tls-cert", cert, "--tls-key", key.to_str().unwrap(), "--public-ip", &remote.ip]);
+    args.extend(extra);
+    env.home.run(&args)
 }
 
 /// The host a customer is placed on.

@@ -13,8 +13,19 @@ use crate::engine::EngineError;
 #[derive(Debug)]
 pub(super) struct Remote {
     host: crate::domain::host::Host,
-    /// Its ssh process lives as long as the connection.
-    tunnel: tokio::sync::OnceCell<Result<crate::engine::hosts::ssh::Tunnel, String>>,
+    /// `images.helper`: what carries a tcp:// host's tunnel.
+    helper_image: String,
+    /// The way into its Docker networks; it lives as long as the connection.
+    tunnel: tokio::sync::OnceCell<Result<Tunnel, String>>,
+}
+
+/// A SOCKS proxy here whose connections come out on the remote host.
+#[derive(Debug)]
+enum Tunnel {
+    /// `ssh -D` (ssh:// hosts).
+    Ssh(crate::engine::hosts::shell::Tunnel),
+    /// `nc` helpers through the Docker API (tcp:// hosts).
+    Helper(super::socks::HelperTunnel),
 }
 
 /// The address nbmsp will use: `DOCKER_HOST` or the default socket.
@@ -34,8 +45,9 @@ impl DockerEngine {
 
     /// Connects to a recorded host's engine: `ssh://` through the system's OpenSSH (which runs
     /// `docker system dial-stdio` there, as the docker CLI does), `tcp://` with the host's TLS
-    /// client certificate, `unix://` directly.
-    pub async fn connect_to(target: &crate::domain::host::Host) -> Result<Self, EngineError> {
+    /// client certificate, `unix://` directly. `helper_image` (`images.helper`) carries the
+    /// checks into a tcp:// host's networks.
+    pub async fn connect_to(target: &crate::domain::host::Host, helper_image: &str) -> Result<Self, EngineError> {
         use crate::domain::host::DockerAddress;
         let uri = target.docker.uri();
         let unreachable = |detail: String| EngineError::DockerUnreachable { host: uri.clone(), detail };
@@ -56,7 +68,8 @@ impl DockerEngine {
             (DockerAddress::Unix { .. }, _) => Docker::connect_with_unix(&uri, 120, version),
         }
         .map_err(|e| unreachable(e.to_string()))?;
-        let remote = Remote { host: target.clone(), tunnel: Default::default() };
+        let remote =
+            Remote { host: target.clone(), helper_image: helper_image.to_string(), tunnel: Default::default() };
         Self::negotiate(docker, uri.clone(), target.public_ip.to_string(), Some(std::sync::Arc::new(remote))).await
     }
 
@@ -84,12 +97,28 @@ impl DockerEngine {
         let Some(r) = &self.remote else { return Ok(None) };
         let opened = r
             .tunnel
-            .get_or_init(|| async { crate::engine::hosts::ssh::Tunnel::open(&r.host).await.map_err(|e| e.to_string()) })
+            .get_or_init(|| async {
+                match r.host.docker {
+                    crate::domain::host::DockerAddress::Tcp { .. } => {
+                        super::socks::HelperTunnel::open(self.docker.clone(), r.helper_image.clone())
+                            .await
+                            .map(Tunnel::Helper)
+                    }
+                    _ => crate::engine::hosts::shell::Tunnel::open(&r.host).await.map(Tunnel::Ssh),
+                }
+                .map_err(|e| e.to_string())
+            })
             .await;
         match opened {
-            Ok(t) => Ok(Some(t.addr)),
+            Ok(Tunnel::Ssh(t)) => Ok(Some(t.addr)),
+            Ok(Tunnel::Helper(t)) => Ok(Some(t.addr)),
             Err(e) => Err(EngineError::Files(e.clone())),
         }
+    }
+
+    /// The bollard client, for the helper containers' own calls.
+    pub(crate) fn api(&self) -> &Docker {
+        &self.docker
     }
 
     /// An HTTP client that reaches this engine's containers by their addresses on its Docker

@@ -14,6 +14,8 @@ use bollard::query_parameters::{
 use futures_util::{Stream, StreamExt};
 
 mod connect;
+pub mod helper;
+pub mod socks;
 mod streams;
 
 use connect::Remote;

@@ -300,7 +300,7 @@ async fn files_present(
     customers: &BTreeMap<i64, Customer>,
     unreachable: &BTreeSet<HostKey>,
 ) -> Result<std::collections::HashMap<i64, (bool, bool)>, EngineError> {
-    use crate::engine::hosts::ssh::Probe;
+    use crate::engine::hosts::shell::Probe;
     let mut by_host: BTreeMap<HostKey, Vec<&Customer>> = BTreeMap::new();
     for c in customers.values().filter(|c| !unreachable.contains(&c.host_id)) {
         by_host.entry(c.host_id).or_default().push(c);

@@ -5,21 +5,20 @@
 use std::path::{Path, PathBuf};
 
 use crate::domain::customer::Customer;
-use crate::domain::host::Host;
 use crate::domain::settings::Settings;
 use crate::engine::EngineError;
 use crate::engine::render::RenderedFile;
 use crate::store::Store;
 
-use super::ssh;
+use super::shell;
 
 /// Where a customer's files are.
 #[derive(Debug, Clone)]
 pub enum Files {
     /// On this machine.
     Local,
-    /// On a recorded host, reached over SSH.
-    Remote(Box<Host>),
+    /// On a recorded host: over SSH, or through a helper container on a tcp:// host.
+    Remote(Box<shell::Shell>),
 }
 
 /// The settings as they apply to `customer`: on a remote host, `data_dir` is that host's.
@@ -35,7 +34,8 @@ pub fn settings_on(store: &Store, host: super::HostKey) -> Result<(Settings, Fil
     if let Some(d) = &host.data_dir {
         settings.data_dir.clone_from(d);
     }
-    Ok((settings, Files::Remote(Box::new(host))))
+    let shell = shell::Shell { host, data_dir: settings.data_dir.clone(), helper_image: settings.helper_image.clone() };
+    Ok((settings, Files::Remote(Box::new(shell))))
 }
 
 impl Files {
@@ -52,9 +52,9 @@ impl Files {
                 crate::engine::blocking(move || crate::engine::instance::write_files(&dir, &files)).await
             }
             Self::Remote(h) => {
-                let files: Vec<ssh::FileOut<'_>> =
+                let files: Vec<shell::FileOut<'_>> =
                     files.iter().map(|f| (f.name, f.content.as_bytes(), f.mode())).collect();
-                ssh::push_files(h, dir, &files).await
+                shell::push_files(h, dir, &files).await
             }
         }
     }
@@ -63,7 +63,7 @@ impl Files {
     pub async fn has_files(&self, dir: &Path) -> Result<bool, EngineError> {
         match self {
             Self::Local => Ok(crate::engine::render::has_files(dir)),
-            Self::Remote(h) => Ok(ssh::probe(h, &[(ssh::Probe::HasFiles, dir)]).await?[0]),
+            Self::Remote(h) => Ok(shell::probe(h, &[(shell::Probe::HasFiles, dir)]).await?[0]),
         }
     }
 
@@ -74,7 +74,7 @@ impl Files {
                 let dir = dir.to_path_buf();
                 crate::engine::blocking(move || crate::engine::instance::remove(&dir, true).map(|_| ())).await
             }
-            Self::Remote(h) => ssh::remove_tree(h, dir).await,
+            Self::Remote(h) => shell::remove_tree(h, dir).await,
         }
     }
 
@@ -86,7 +86,7 @@ impl Files {
                 let scratch = crate::engine::data::tree::Durability::Scratch;
                 crate::engine::blocking(move || crate::engine::data::tree::copy_tree(&from, &into, scratch)).await
             }
-            Self::Remote(h) => ssh::fetch_tree(h, dir, to).await,
+            Self::Remote(h) => shell::fetch_tree(h, dir, to).await,
         }
     }
 
@@ -98,7 +98,7 @@ impl Files {
                 let synced = crate::engine::data::tree::Durability::Synced;
                 crate::engine::blocking(move || crate::engine::data::tree::copy_tree(&from, &into, synced)).await
             }
-            Self::Remote(h) => ssh::push_tree(h, from, dir).await,
+            Self::Remote(h) => shell::push_tree(h, from, dir).await,
         }
     }
 
@@ -106,7 +106,7 @@ impl Files {
     pub async fn read(&self, dir: &Path, names: &[&'static str]) -> Result<Vec<(&'static str, Vec<u8>)>, EngineError> {
         match self {
             Self::Local => Ok(crate::engine::instance::snapshot(dir, names)),
-            Self::Remote(h) => Ok(ssh::read_files(h, dir, names)
+            Self::Remote(h) => Ok(shell::read_files(h, dir, names)
                 .await?
                 .into_iter()
                 .filter_map(|(n, c)| names.iter().find(|k| **k == n).map(|k| (*k, c)))
@@ -124,7 +124,7 @@ impl Files {
             Self::Remote(h) => {
                 let files: Vec<(&str, &[u8], u32)> =
                     saved.iter().map(|(n, c)| (*n, c.as_slice(), crate::engine::instance::restored_mode(n))).collect();
-                ssh::put_files(h, dir, &files).await
+                shell::put_files(h, dir, &files).await
             }
         }
     }
@@ -133,21 +133,21 @@ impl Files {
     pub async fn exists(&self, path: &Path) -> Result<bool, EngineError> {
         match self {
             Self::Local => Ok(path.exists()),
-            Self::Remote(h) => Ok(ssh::probe(h, &[(ssh::Probe::Exists, path)]).await?[0]),
+            Self::Remote(h) => Ok(shell::probe(h, &[(shell::Probe::Exists, path)]).await?[0]),
         }
     }
 
     /// Answers several checks at once: here one by one, on a remote host in one SSH session.
-    pub async fn probe(&self, checks: &[(ssh::Probe, &Path)]) -> Result<Vec<bool>, EngineError> {
+    pub async fn probe(&self, checks: &[(shell::Probe, &Path)]) -> Result<Vec<bool>, EngineError> {
         match self {
             Self::Local => Ok(checks
                 .iter()
                 .map(|(what, p)| match what {
-                    ssh::Probe::Exists => p.exists(),
-                    ssh::Probe::HasFiles => crate::engine::render::has_files(p),
+                    shell::Probe::Exists => p.exists(),
+                    shell::Probe::HasFiles => crate::engine::render::has_files(p),
                 })
                 .collect()),
-            Self::Remote(h) => ssh::probe(h, checks).await,
+            Self::Remote(h) => shell::probe(h, checks).await,
         }
     }
 
@@ -155,7 +155,7 @@ impl Files {
     pub fn describe(&self, dir: &Path) -> String {
         match self {
             Self::Local => dir.display().to_string(),
-            Self::Remote(h) => format!("{}:{}", h.name, dir.display()),
+            Self::Remote(h) => format!("{}:{}", h.host.name, dir.display()),
         }
     }
 }

@@ -6,7 +6,7 @@
 
 pub mod files;
 pub mod local;
-pub mod ssh;
+pub mod shell;
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -35,13 +35,15 @@ pub struct Engines {
     /// Connections made (or refused) so far; a refusal is kept for [`RETRY_AFTER`], so a dead
     /// host costs one attempt per command and a long-lived monitor notices it come back.
     connected: RefCell<HashMap<HostKey, Connection>>,
+    /// `images.helper`, for tcp:// hosts.
+    helper_image: String,
 }
 
 impl Engines {
     /// The engines the database knows, none connected yet.
     pub fn new(store: &Store) -> Result<Self, EngineError> {
         let hosts = store.hosts()?.into_iter().map(|h| (h.id, h)).collect();
-        Ok(Self { hosts, connected: RefCell::default() })
+        Ok(Self { hosts, connected: RefCell::default(), helper_image: store.settings()?.helper_image })
     }
 
     /// The engines for an operation. With no remote host recorded the local engine is connected
@@ -85,7 +87,7 @@ impl Engines {
         let made = match key {
             None => DockerEngine::connect().await,
             Some(id) => match self.hosts.get(&id) {
-                Some(h) => DockerEngine::connect_to(h).await,
+                Some(h) => DockerEngine::connect_to(h, &self.helper_image).await,
                 None => Err(EngineError::Docker(format!("host #{id} is not recorded (removed meanwhile?)"))),
             },
         };
@@ -205,8 +207,6 @@ pub struct HostStatus {
     pub npm: Option<String>,
     /// Whether its customers can be published: with `proxy = npm` a remote host needs its own NPM.
     pub publishable: bool,
-    /// Why no customer can be deployed there (a tcp:// host: see [`Host::no_files`]).
-    pub no_files: Option<String>,
 }
 
 impl HostStatus {
@@ -221,7 +221,7 @@ impl HostStatus {
             udp_free: self.udp_free,
             memory_mb: self.resources.map(|r| r.memory_mb),
             committed_mb: self.committed_mb,
-            unusable: if !self.publishable { Some("no NPM of its own".into()) } else { self.no_files.clone() },
+            unusable: (!self.publishable).then(|| "no NPM of its own".into()),
         }
     }
 }
@@ -236,24 +236,32 @@ pub async fn statuses(store: &Store, engines: &Engines) -> Result<Vec<(HostKey, 
     let npm_wanted = settings.proxy == crate::domain::settings::ProxyKind::Npm;
     let npm_here = Some(settings.npm_url.clone()).filter(|u| npm_wanted && !u.is_empty());
     let data_dir = settings.data_dir.clone();
-    let asks = engines.keys().into_iter().map(|key| {
-        let data_dir = data_dir.clone();
-        async move {
-            let answer = match engines.of(key).await {
-                Ok(d) => match (d.info().await, d.resources().await) {
-                    (Ok(i), Ok(r)) => Ok((i.version, r)),
-                    (Err(e), _) | (_, Err(e)) => Err(e.to_string()),
-                },
-                Err(e) => Err(e.to_string()),
-            };
-            let disk = disk_of(engines.host(key), &data_dir).await;
-            (key, answer, disk)
-        }
+    let asks = engines.keys().into_iter().map(|key| async move {
+        let answer = match engines.of(key).await {
+            Ok(d) => match (d.info().await, d.resources().await) {
+                (Ok(i), Ok(r)) => Ok((i.version, r)),
+                (Err(e), _) | (_, Err(e)) => Err(e.to_string()),
+            },
+            Err(e) => Err(e.to_string()),
+        };
+        (key, answer)
     });
     let answers = futures_util::future::join_all(asks).await;
+    // Disks after every count: a tcp:// host's disk is read by a helper container, which must
+    // not show up in any host's container figure (two records may name one engine).
+    // A remote host that did not answer is not asked again (this machine's disk is read here).
+    let disks = futures_util::future::join_all(answers.iter().map(|(key, answer)| async {
+        if answer.is_ok() || key.is_none() {
+            disk_of(engines.host(*key), &data_dir, &engines.helper_image).await
+        } else {
+            None
+        }
+    }))
+    .await;
     Ok(answers
         .into_iter()
-        .map(|(key, answer, disk)| {
+        .zip(disks)
+        .map(|((key, answer), disk)| {
             let here: Vec<_> = placed.iter().filter(|(h, _, _)| *h == key).collect();
             let ports: BTreeSet<u16> = here.iter().filter_map(|(_, _, p)| *p).collect();
             let udp_used = ports.len();
@@ -282,26 +290,29 @@ pub async fn statuses(store: &Store, engines: &Engines) -> Result<Vec<(HostKey, 
                     Some(h) => h.npm.as_ref().map(|n| n.url.clone()),
                 },
                 publishable: !npm_wanted || record.is_none_or(|h| h.npm.is_some()),
-                no_files: record.and_then(Host::no_files),
             };
             (key, status)
         })
         .collect())
 }
 
-/// The disk holding a host's instance files: measured here for this machine, over SSH for an
-/// ssh:// host (its data dir, else the setting's); a tcp:// host gives no figure.
-async fn disk_of(host: Option<&Host>, data_dir: &str) -> Option<(f64, u64)> {
+/// The disk holding a host's instance files: measured here for this machine, on the host for
+/// a remote one (its data dir, else the setting's; over SSH, or by a helper on a tcp:// host).
+async fn disk_of(host: Option<&Host>, data_dir: &str, helper_image: &str) -> Option<(f64, u64)> {
     match host {
         None => {
             let dir = std::path::PathBuf::from(data_dir);
             crate::engine::blocking(move || Ok(local::disk_usage(&dir))).await.ok().flatten()
         }
-        Some(h) if matches!(h.docker, host::DockerAddress::Ssh { .. }) => {
-            let dir = std::path::PathBuf::from(h.data_dir.as_deref().unwrap_or(data_dir));
-            ssh::disk_usage(h, &dir).await.map_err(|e| tracing::debug!("host {}: no disk figure: {e}", h.name)).ok()
+        Some(h) if matches!(h.docker, host::DockerAddress::Unix { .. }) => None,
+        Some(h) => {
+            let dir = h.data_dir.clone().unwrap_or_else(|| data_dir.to_string());
+            let sh = shell::Shell { host: h.clone(), data_dir: dir.clone(), helper_image: helper_image.to_string() };
+            shell::disk_usage(&sh, std::path::Path::new(&dir))
+                .await
+                .map_err(|e| tracing::debug!("host {}: no disk figure: {e}", h.name))
+                .ok()
         }
-        Some(_) => None,
     }
 }
 
@@ -316,9 +327,6 @@ pub async fn place(
 ) -> Result<Vec<HostKey>, EngineError> {
     if let Some(name) = wanted {
         let key = store.host_id_for(name)?;
-        if let Some(why) = key.map(|id| store.host(id)).transpose()?.and_then(|h| h.no_files()) {
-            return Err(EngineError::Docker(format!("host {name} takes no customers: {why}")));
-        }
         if store.host_draining(key)? {
             return Err(EngineError::Docker(format!(
                 "host {name} is draining: nothing new goes there (`nbmsp host drain {name} --off` opens it again)"

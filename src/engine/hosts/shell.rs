@@ -1,7 +1,12 @@
-//! Reaching an ssh:// host with the system's OpenSSH (the operator's keys, agent, config and
-//! known hosts, as the docker CLI uses them): the customer's instance files go there and come
-//! back as tar streams, and HTTP checks of its containers go through a SOCKS tunnel
-//! (`ssh -D`), so they reach the Docker network on that host as they would on this one.
+//! Shell work on a remote host, where the customer's instance files are: they go there and come
+//! back as tar streams, checked and removed by small POSIX scripts. An ssh:// host runs them
+//! with the system's OpenSSH (the operator's keys, agent, config and known hosts, as the docker
+//! CLI uses them); a tcp:// host, where nbmsp has only Docker's API, runs the same scripts in a
+//! busybox helper container that sees the data dir ([`crate::engine::docker::helper`]).
+//!
+//! HTTP checks of an ssh:// host's containers go through a SOCKS tunnel (`ssh -D`), so they
+//! reach the Docker network on that host as they would on this one (a tcp:// host's through
+//! [`crate::engine::docker::socks`]).
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -18,7 +23,20 @@ use crate::engine::EngineError;
 const LOGIN_TIMEOUT: Duration = Duration::from_secs(15);
 
 fn ssh_error(host: &Host, detail: impl std::fmt::Display) -> EngineError {
-    EngineError::Files(format!("host {} over SSH: {detail}", host.name))
+    let over = if matches!(host.docker, DockerAddress::Ssh { .. }) { "over SSH" } else { "through a helper container" };
+    EngineError::Files(format!("host {} {over}: {detail}", host.name))
+}
+
+/// A remote host as its shell work reaches it.
+#[derive(Debug, Clone)]
+pub struct Shell {
+    /// The host.
+    pub host: Host,
+    /// Where instance files go there (its own data dir, else the setting's): a tcp:// host's
+    /// helper sees this dir and nothing else.
+    pub data_dir: String,
+    /// `images.helper`, for a tcp:// host.
+    pub helper_image: String,
 }
 
 /// `ssh` with the options nbmsp needs: no prompts (it runs unattended), new host keys
@@ -47,9 +65,16 @@ fn quote(p: &Path) -> String {
     format!("'{}'", p.to_string_lossy().replace('\'', r"'\''"))
 }
 
-/// Runs `script` on the host, feeding it `input`; its stdout comes back. A failure carries
+/// Runs `script` on the host (over SSH, or in a helper on a tcp:// host), feeding it `input`; its stdout comes back. A failure carries
 /// what the remote side printed on stderr.
-async fn run(host: &Host, script: &str, input: Vec<u8>) -> Result<Vec<u8>, EngineError> {
+async fn run(sh: &Shell, script: &str, input: Vec<u8>) -> Result<Vec<u8>, EngineError> {
+    let host = &sh.host;
+    if !matches!(host.docker, DockerAddress::Ssh { .. }) {
+        let engine = crate::engine::docker::DockerEngine::connect_to(host, &sh.helper_image).await?;
+        return crate::engine::docker::helper::run_script(engine.api(), &sh.helper_image, &sh.data_dir, script, input)
+            .await
+            .map_err(|e| ssh_error(host, e));
+    }
     let mut cmd = ssh(host)?;
     cmd.arg("--").arg(script).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = cmd.spawn().map_err(|e| ssh_error(host, format!("cannot run ssh: {e}")))?;
@@ -92,26 +117,30 @@ fn tar_of(host: &Host, files: &[FileOut<'_>]) -> Result<Vec<u8>, EngineError> {
 
 /// Writes `files` into `dir` on the host, creating it private (0700, with `data/`) as
 /// [`crate::engine::instance::create_dirs`] does here.
-pub async fn push_files(host: &Host, dir: &Path, files: &[FileOut<'_>]) -> Result<(), EngineError> {
+pub async fn push_files(sh: &Shell, dir: &Path, files: &[FileOut<'_>]) -> Result<(), EngineError> {
+    let host = &sh.host;
     let d = quote(dir);
     let script = format!("umask 077 && mkdir -p {d}/data && chmod 700 {d} {d}/data && tar -x --no-same-owner -C {d}");
-    run(host, &script, tar_of(host, files)?).await.map(|_| ())
+    run(sh, &script, tar_of(host, files)?).await.map(|_| ())
 }
 
 /// Writes `files` into the existing `dir` on the host.
-pub async fn put_files(host: &Host, dir: &Path, files: &[FileOut<'_>]) -> Result<(), EngineError> {
-    run(host, &format!("tar -x --no-same-owner -C {}", quote(dir)), tar_of(host, files)?).await.map(|_| ())
+pub async fn put_files(sh: &Shell, dir: &Path, files: &[FileOut<'_>]) -> Result<(), EngineError> {
+    let host = &sh.host;
+    run(sh, &format!("tar -x --no-same-owner -C {}", quote(dir)), tar_of(host, files)?).await.map(|_| ())
 }
 
 /// The named files of `dir` on the host that exist there, with their content.
-pub async fn read_files(host: &Host, dir: &Path, names: &[&str]) -> Result<Vec<(String, Vec<u8>)>, EngineError> {
+pub async fn read_files(sh: &Shell, dir: &Path, names: &[&str]) -> Result<Vec<(String, Vec<u8>)>, EngineError> {
+    let host = &sh.host;
     let list: Vec<String> = names.iter().map(|n| quote(Path::new(n))).collect();
     let script = format!(
-        "cd {} && for f in {}; do [ -f \"$f\" ] && printf '%s\\n' \"$f\"; done | tar -c -T - -f -",
+        // No `tar -T`: busybox builds may lack it. The names are collected as arguments.
+        "cd {} && set -- && for f in {}; do [ -f \"$f\" ] && set -- \"$@\" \"$f\"; done; if [ $# -gt 0 ]; then tar -c -f - \"$@\"; fi",
         quote(dir),
         list.join(" ")
     );
-    let archive = run(host, &script, Vec::new()).await?;
+    let archive = run(sh, &script, Vec::new()).await?;
     let mut out = Vec::new();
     let mut t = tar::Archive::new(archive.as_slice());
     for entry in t.entries().map_err(|e| ssh_error(host, e))? {
@@ -125,7 +154,7 @@ pub async fn read_files(host: &Host, dir: &Path, names: &[&str]) -> Result<Vec<(
 }
 
 /// Copies the whole tree at `local` to `dir` on the host (a restore or a move).
-pub async fn push_tree(host: &Host, local: &Path, dir: &Path) -> Result<(), EngineError> {
+pub async fn push_tree(sh: &Shell, local: &Path, dir: &Path) -> Result<(), EngineError> {
     let from = local.to_path_buf();
     let archive = crate::engine::blocking(move || {
         let mut tar = tar::Builder::new(Vec::new());
@@ -136,12 +165,12 @@ pub async fn push_tree(host: &Host, local: &Path, dir: &Path) -> Result<(), Engi
     .await?;
     let d = quote(dir);
     let script = format!("umask 077 && mkdir -p {d} && chmod 700 {d} && tar -x --no-same-owner -C {d}");
-    run(host, &script, archive).await.map(|_| ())
+    run(sh, &script, archive).await.map(|_| ())
 }
 
 /// Copies the tree at `dir` on the host into `local` (which must not exist yet).
-pub async fn fetch_tree(host: &Host, dir: &Path, local: &Path) -> Result<(), EngineError> {
-    let archive = run(host, &format!("tar -c -C {} .", quote(dir)), Vec::new()).await?;
+pub async fn fetch_tree(sh: &Shell, dir: &Path, local: &Path) -> Result<(), EngineError> {
+    let archive = run(sh, &format!("tar -c -C {} .", quote(dir)), Vec::new()).await?;
     let into = local.to_path_buf();
     crate::engine::blocking(move || {
         std::fs::create_dir_all(&into).map_err(|e| EngineError::Files(format!("{}: {e}", into.display())))?;
@@ -154,9 +183,10 @@ pub async fn fetch_tree(host: &Host, dir: &Path, local: &Path) -> Result<(), Eng
 
 /// (percent used, bytes free) of the filesystem holding `path` on the host (its nearest
 /// existing ancestor, as [`super::local::disk_usage`] measures here).
-pub async fn disk_usage(host: &Host, path: &Path) -> Result<(f64, u64), EngineError> {
+pub async fn disk_usage(sh: &Shell, path: &Path) -> Result<(f64, u64), EngineError> {
+    let host = &sh.host;
     let script = format!("p={}; while [ ! -e \"$p\" ]; do p=$(dirname \"$p\"); done; df -Pk \"$p\"", quote(path));
-    let out = run(host, &script, Vec::new()).await?;
+    let out = run(sh, &script, Vec::new()).await?;
     parse_df(&String::from_utf8_lossy(&out))
         .ok_or_else(|| ssh_error(host, format!("df said something else: {}", String::from_utf8_lossy(&out).trim())))
 }
@@ -189,7 +219,8 @@ pub enum Probe {
 
 /// Answers every check in one SSH session (a script fed on stdin, one line per check): what a
 /// fleet-wide pass such as reconcile asks of hundreds of customers costs one login per host.
-pub async fn probe(host: &Host, checks: &[(Probe, &Path)]) -> Result<Vec<bool>, EngineError> {
+pub async fn probe(sh: &Shell, checks: &[(Probe, &Path)]) -> Result<Vec<bool>, EngineError> {
+    let host = &sh.host;
     let mut script = String::new();
     for (what, path) in checks {
         let test = match what {
@@ -198,7 +229,7 @@ pub async fn probe(host: &Host, checks: &[(Probe, &Path)]) -> Result<Vec<bool>, 
         };
         script.push_str(&format!("if {test}; then echo 1; else echo 0; fi\n"));
     }
-    let out = run(host, "sh -s", script.into_bytes()).await?;
+    let out = run(sh, "sh -s", script.into_bytes()).await?;
     let answers: Vec<bool> = String::from_utf8_lossy(&out).lines().map(|l| l.trim() == "1").collect();
     if answers.len() != checks.len() {
         return Err(ssh_error(host, format!("{} answers to {} checks", answers.len(), checks.len())));
@@ -208,11 +239,12 @@ pub async fn probe(host: &Host, checks: &[(Probe, &Path)]) -> Result<Vec<bool>, 
 
 /// Removes `dir` on the host. Only a customer's instance dir is ever passed here: the path
 /// must be absolute and at least two levels deep, so a bad setting cannot reach `/`.
-pub async fn remove_tree(host: &Host, dir: &Path) -> Result<(), EngineError> {
+pub async fn remove_tree(sh: &Shell, dir: &Path) -> Result<(), EngineError> {
+    let host = &sh.host;
     if !dir.is_absolute() || dir.components().count() < 3 {
         return Err(ssh_error(host, format!("refusing to remove {}", dir.display())));
     }
-    run(host, &format!("rm -rf -- {}", quote(dir)), Vec::new()).await.map(|_| ())
+    run(sh, &format!("rm -rf -- {}", quote(dir)), Vec::new()).await.map(|_| ())
 }
 
 /// An `ssh -D` SOCKS tunnel to the host, alive as long as this value.

@@ -1,0 +1,188 @@
+//! A SOCKS5 proxy on this machine's loopback whose connections come out on a tcp:// Docker host:
+//! each CONNECT becomes an `nc` helper there ([`super::helper::NcStream`]). It stands where an
+//! ssh:// host has `ssh -D`, so the checks, the owner setup and the host's NPM are reached the
+//! same way on both (reqwest's `socks5h://`, the name resolved on the far side).
+//!
+//! Only the parts of RFC 1928 a client on loopback needs: no authentication, CONNECT, IPv4,
+//! IPv6 and domain addresses. A helper costs a container per connection (a few hundred ms), so
+//! it suits checks, not bulk traffic.
+
+use std::net::SocketAddr;
+
+use bollard::Docker;
+use bollard::container::LogOutput;
+use futures_util::StreamExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+use super::helper::NcStream;
+use crate::engine::EngineError;
+
+/// The proxy; it stops when dropped.
+#[derive(Debug)]
+pub struct HelperTunnel {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for HelperTunnel {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl HelperTunnel {
+    /// Listens on a free loopback port; connections go out through `image` helpers on `docker`.
+    pub async fn open(docker: Docker, image: String) -> Result<Self, EngineError> {
+        let listener = TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .map_err(|e| EngineError::Docker(format!("no local port for the helper tunnel: {e}")))?;
+        let addr = listener.local_addr().map_err(|e| EngineError::Docker(e.to_string()))?;
+        let task = tokio::spawn(async move {
+            while let Ok((socket, _)) = listener.accept().await {
+                let (docker, image) = (docker.clone(), image.clone());
+                tokio::spawn(async move {
+                    if let Err(e) = serve(socket, &docker, &image).await {
+                        tracing::debug!("helper tunnel connection: {e}");
+                    }
+                });
+            }
+        });
+        Ok(Self { addr, task })
+    }
+}
+
+/// Reply codes of RFC 1928 section 6.
+const SUCCEEDED: u8 = 0;
+const GENERAL_FAILURE: u8 = 1;
+const COMMAND_NOT_SUPPORTED: u8 = 7;
+const ADDRESS_NOT_SUPPORTED: u8 = 8;
+
+async fn reply(socket: &mut TcpStream, code: u8) -> std::io::Result<()> {
+    socket.write_all(&[5, code, 0, 1, 0, 0, 0, 0, 0, 0]).await
+}
+
+/// The requested destination, or the reply code that refuses it.
+async fn request(socket: &mut TcpStream) -> std::io::Result<Result<(String, u16), u8>> {
+    let mut head = [0u8; 2];
+    socket.read_exact(&mut head).await?;
+    if head[0] != 5 {
+        return Err(std::io::Error::other("not SOCKS5"));
+    }
+    let mut methods = vec![0u8; usize::from(head[1])];
+    socket.read_exact(&mut methods).await?;
+    if !methods.contains(&0) {
+        socket.write_all(&[5, 0xff]).await?;
+        return Err(std::io::Error::other("the client offers no unauthenticated method"));
+    }
+    socket.write_all(&[5, 0]).await?;
+    let mut req = [0u8; 4];
+    socket.read_exact(&mut req).await?;
+    let host = match req[3] {
+        1 => {
+            let mut a = [0u8; 4];
+            socket.read_exact(&mut a).await?;
+            std::net::Ipv4Addr::from(a).to_string()
+        }
+        4 => {
+            let mut a = [0u8; 16];
+            socket.read_exact(&mut a).await?;
+            std::net::Ipv6Addr::from(a).to_string()
+        }
+        3 => {
+            let len = socket.read_u8().await?;
+            let mut name = vec![0u8; usize::from(len)];
+            socket.read_exact(&mut name).await?;
+            String::from_utf8(name).map_err(|_| std::io::Error::other("a name that is not UTF-8"))?
+        }
+        _ => return Ok(Err(ADDRESS_NOT_SUPPORTED)),
+    };
+    let port = socket.read_u16().await?;
+    if req[1] != 1 {
+        return Ok(Err(COMMAND_NOT_SUPPORTED));
+    }
+    // What reaches `nc`'s command line is an address or a DNS name, nothing else.
+    let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '_');
+    if host.is_empty() || host.starts_with('-') || !host.chars().all(plain) {
+        return Ok(Err(ADDRESS_NOT_SUPPORTED));
+    }
+    Ok(Ok((host, port)))
+}
+
+async fn serve(mut socket: TcpStream, docker: &Docker, image: &str) -> std::io::Result<()> {
+    let (host, port) = match request(&mut socket).await? {
+        Ok(target) => target,
+        Err(code) => return reply(&mut socket, code).await,
+    };
+    let stream = match NcStream::open(docker, image, &host, port).await {
+        Ok(s) => s,
+        Err(e) => {
+            reply(&mut socket, GENERAL_FAILURE).await?;
+            return Err(std::io::Error::other(e.to_string()));
+        }
+    };
+    reply(&mut socket, SUCCEEDED).await?;
+    let NcStream { name, io } = stream;
+    let bollard::container::AttachContainerResults { mut output, mut input } = io;
+    let (mut from_client, mut to_client) = socket.into_split();
+    let up = async {
+        let copied = tokio::io::copy(&mut from_client, &mut input).await;
+        let _ = input.shutdown().await;
+        copied.map(|_| ())
+    };
+    let down = async {
+        while let Some(frame) = output.next().await {
+            match frame {
+                Ok(LogOutput::StdOut { message } | LogOutput::Console { message }) => {
+                    to_client.write_all(&message).await?;
+                }
+                Ok(_) => {}
+                Err(e) => return Err(std::io::Error::other(e.to_string())),
+            }
+        }
+        to_client.shutdown().await
+    };
+    // The peer's side decides the end: once `nc` stops, whatever the client still sends is
+    // moot. A client that is done sending gets a bounded wait for the rest of the answer.
+    tokio::pin!(up, down);
+    let ended = tokio::select! {
+        r = &mut down => r,
+        _ = &mut up => tokio::time::timeout(std::time::Duration::from_secs(30), &mut down)
+            .await
+            .unwrap_or(Ok(())),
+    };
+    super::helper::remove(docker, &name).await;
+    ended
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Sends a CONNECT for `name` and returns the request as parsed.
+    async fn ask(name: &[u8]) -> Result<(String, u16), u8> {
+        let listener = TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut client = TcpStream::connect(addr).await.unwrap();
+        let (mut server, _) = listener.accept().await.unwrap();
+        let mut req = vec![5, 1, 0, 5, 1, 0, 3, u8::try_from(name.len()).unwrap()];
+        req.extend_from_slice(name);
+        req.extend_from_slice(&8080u16.to_be_bytes());
+        client.write_all(&req).await.unwrap();
+        let parsed = request(&mut server).await.unwrap();
+        let mut greeting = [0u8; 2];
+        client.read_exact(&mut greeting).await.unwrap();
+        assert_eq!(greeting, [5, 0], "no authentication chosen");
+        parsed
+    }
+
+    #[tokio::test]
+    async fn names_reach_nc_only_as_plain_addresses() {
+        assert_eq!(ask(b"netbird-acme-server").await, Ok(("netbird-acme-server".into(), 8080)));
+        assert_eq!(ask(b"127.0.0.1").await, Ok(("127.0.0.1".into(), 8080)));
+        for bad in [&b"-e/bin/sh"[..], b"a b", b"x;rm", b"$(id)", b""] {
+            assert_eq!(ask(bad).await, Err(ADDRESS_NOT_SUPPORTED), "{:?}", String::from_utf8_lossy(bad));
+        }
+    }
+}
