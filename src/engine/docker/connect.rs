@@ -93,7 +93,7 @@ impl DockerEngine {
 
     /// The SOCKS tunnel to a remote host's Docker networks (`None` for the local engine, whose
     /// networks this machine reaches directly). Opened on first use.
-    async fn tunnel(&self) -> Result<Option<std::net::SocketAddr>, EngineError> {
+    async fn tunnel(&self) -> Result<Option<(std::net::SocketAddr, Option<&str>)>, EngineError> {
         let Some(r) = &self.remote else { return Ok(None) };
         let opened = r
             .tunnel
@@ -110,8 +110,8 @@ impl DockerEngine {
             })
             .await;
         match opened {
-            Ok(Tunnel::Ssh(t)) => Ok(Some(t.addr)),
-            Ok(Tunnel::Helper(t)) => Ok(Some(t.addr)),
+            Ok(Tunnel::Ssh(t)) => Ok(Some((t.addr, None))),
+            Ok(Tunnel::Helper(t)) => Ok(Some((t.addr, Some(t.password.as_str())))),
             Err(e) => Err(EngineError::Files(e.clone())),
         }
     }
@@ -126,7 +126,11 @@ impl DockerEngine {
     pub async fn http_client(&self, timeout: Duration) -> Result<reqwest::Client, EngineError> {
         match self.tunnel().await? {
             None => crate::engine::npm::http_client_with(timeout),
-            Some(addr) => crate::engine::npm::http_client_via(timeout, &format!("socks5h://{addr}")),
+            Some((addr, None)) => crate::engine::npm::http_client_via(timeout, &format!("socks5h://{addr}")),
+            Some((addr, Some(password))) => crate::engine::npm::http_client_via(
+                timeout,
+                &format!("socks5h://{}:{password}@{addr}", super::socks::USER),
+            ),
         }
     }
 
@@ -134,10 +138,16 @@ impl DockerEngine {
     pub async fn connect_tcp(&self, ip: &str, port: u16) -> std::io::Result<tokio::net::TcpStream> {
         match self.tunnel().await.map_err(std::io::Error::other)? {
             None => tokio::net::TcpStream::connect((ip, port)).await,
-            Some(proxy) => tokio_socks::tcp::Socks5Stream::connect(proxy, (ip, port))
+            Some((proxy, None)) => tokio_socks::tcp::Socks5Stream::connect(proxy, (ip, port))
                 .await
                 .map(tokio_socks::tcp::Socks5Stream::into_inner)
                 .map_err(std::io::Error::other),
+            Some((proxy, Some(password))) => {
+                tokio_socks::tcp::Socks5Stream::connect_with_password(proxy, (ip, port), super::socks::USER, password)
+                    .await
+                    .map(tokio_socks::tcp::Socks5Stream::into_inner)
+                    .map_err(std::io::Error::other)
+            }
         }
     }
 

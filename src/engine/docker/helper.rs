@@ -98,7 +98,12 @@ pub async fn run_script(
     script: &str,
     input: Vec<u8>,
 ) -> Result<Vec<u8>, EngineError> {
+    // A bind spec is `source:target[:options]`: a ':' or ',' in the path would change its meaning.
+    if !mount.starts_with('/') || mount.contains([':', ',']) {
+        return Err(EngineError::Files(format!("the data dir {mount} cannot be mounted into a helper (':' or ',')")));
+    }
     ensure_image(docker, image).await?;
+    sweep(docker).await;
     let name = unique_name("sh");
     let body = ContainerCreateBody {
         image: Some(image.to_string()),
@@ -134,6 +139,24 @@ pub async fn run_script(
     .await;
     remove(docker, &name).await;
     result
+}
+
+/// Removes script helpers an nbmsp killed mid-run left behind: exited ones created over an hour
+/// ago (a live run reads its helper back within seconds of its exit).
+async fn sweep(docker: &Docker) {
+    let filters = HashMap::from([
+        ("label".to_string(), vec![format!("{LABEL_HELPER}=sh")]),
+        ("status".to_string(), vec!["exited".to_string(), "created".to_string()]),
+    ]);
+    let opts =
+        bollard::query_parameters::ListContainersOptions { all: true, filters: Some(filters), ..Default::default() };
+    let Ok(list) = docker.list_containers(Some(opts)).await else { return };
+    let hour_ago = time::OffsetDateTime::now_utc().unix_timestamp() - 3600;
+    for c in list.into_iter().filter(|c| c.created.is_some_and(|t| t < hour_ago)) {
+        if let Some(name) = c.names.and_then(|n| n.into_iter().next()) {
+            remove(docker, name.trim_start_matches('/')).await;
+        }
+    }
 }
 
 /// Waits for the container to stop; its exit code.

@@ -3,9 +3,10 @@
 //! ssh:// host has `ssh -D`, so the checks, the owner setup and the host's NPM are reached the
 //! same way on both (reqwest's `socks5h://`, the name resolved on the far side).
 //!
-//! Only the parts of RFC 1928 a client on loopback needs: no authentication, CONNECT, IPv4,
-//! IPv6 and domain addresses. A helper costs a container per connection (a few hundred ms), so
-//! it suits checks, not bulk traffic.
+//! Only the parts of RFC 1928 a client on loopback needs: CONNECT to IPv4, IPv6 and domain
+//! addresses. Every client must log in (RFC 1929) with this process's random password, so
+//! another user of this machine cannot ride the listener into the host's networks. A helper
+//! costs a container per connection (a few hundred ms), so it suits checks, not bulk traffic.
 
 use std::net::SocketAddr;
 
@@ -23,8 +24,13 @@ use crate::engine::EngineError;
 pub struct HelperTunnel {
     /// Where it listens.
     pub addr: SocketAddr,
+    /// The password a client logs in with (user [`USER`]).
+    pub password: String,
     task: tokio::task::JoinHandle<()>,
 }
+
+/// The user name clients log in with.
+pub const USER: &str = "nbmsp";
 
 impl Drop for HelperTunnel {
     fn drop(&mut self) {
@@ -39,17 +45,21 @@ impl HelperTunnel {
             .await
             .map_err(|e| EngineError::Docker(format!("no local port for the helper tunnel: {e}")))?;
         let addr = listener.local_addr().map_err(|e| EngineError::Docker(e.to_string()))?;
+        let mut b = [0u8; 16];
+        getrandom::fill(&mut b).map_err(|e| EngineError::Docker(format!("no randomness for the tunnel: {e}")))?;
+        let password: String = b.iter().map(|x| format!("{x:02x}")).collect();
+        let secret = password.clone();
         let task = tokio::spawn(async move {
             while let Ok((socket, _)) = listener.accept().await {
-                let (docker, image) = (docker.clone(), image.clone());
+                let (docker, image, secret) = (docker.clone(), image.clone(), secret.clone());
                 tokio::spawn(async move {
-                    if let Err(e) = serve(socket, &docker, &image).await {
+                    if let Err(e) = serve(socket, &docker, &image, &secret).await {
                         tracing::debug!("helper tunnel connection: {e}");
                     }
                 });
             }
         });
-        Ok(Self { addr, task })
+        Ok(Self { addr, password, task })
     }
 }
 
@@ -63,8 +73,17 @@ async fn reply(socket: &mut TcpStream, code: u8) -> std::io::Result<()> {
     socket.write_all(&[5, code, 0, 1, 0, 0, 0, 0, 0, 0]).await
 }
 
-/// The requested destination, or the reply code that refuses it.
-async fn request(socket: &mut TcpStream) -> std::io::Result<Result<(String, u16), u8>> {
+/// Reads one length-prefixed field of the RFC 1929 login.
+async fn field(socket: &mut TcpStream) -> std::io::Result<Vec<u8>> {
+    let len = socket.read_u8().await?;
+    let mut v = vec![0u8; usize::from(len)];
+    socket.read_exact(&mut v).await?;
+    Ok(v)
+}
+
+/// The requested destination, or the reply code that refuses it, once the client has logged
+/// in with `password`.
+async fn request(socket: &mut TcpStream, password: &str) -> std::io::Result<Result<(String, u16), u8>> {
     let mut head = [0u8; 2];
     socket.read_exact(&mut head).await?;
     if head[0] != 5 {
@@ -72,11 +91,18 @@ async fn request(socket: &mut TcpStream) -> std::io::Result<Result<(String, u16)
     }
     let mut methods = vec![0u8; usize::from(head[1])];
     socket.read_exact(&mut methods).await?;
-    if !methods.contains(&0) {
+    if !methods.contains(&2) {
         socket.write_all(&[5, 0xff]).await?;
-        return Err(std::io::Error::other("the client offers no unauthenticated method"));
+        return Err(std::io::Error::other("the client offers no login"));
     }
-    socket.write_all(&[5, 0]).await?;
+    socket.write_all(&[5, 2]).await?;
+    let version = socket.read_u8().await?;
+    let (user, given) = (field(socket).await?, field(socket).await?);
+    if version != 1 || user != USER.as_bytes() || given != password.as_bytes() {
+        socket.write_all(&[1, 1]).await?;
+        return Err(std::io::Error::other("a wrong login"));
+    }
+    socket.write_all(&[1, 0]).await?;
     let mut req = [0u8; 4];
     socket.read_exact(&mut req).await?;
     let host = match req[3] {
@@ -110,8 +136,8 @@ async fn request(socket: &mut TcpStream) -> std::io::Result<Result<(String, u16)
     Ok(Ok((host, port)))
 }
 
-async fn serve(mut socket: TcpStream, docker: &Docker, image: &str) -> std::io::Result<()> {
-    let (host, port) = match request(&mut socket).await? {
+async fn serve(mut socket: TcpStream, docker: &Docker, image: &str, password: &str) -> std::io::Result<()> {
+    let (host, port) = match request(&mut socket, password).await? {
         Ok(target) => target,
         Err(code) => return reply(&mut socket, code).await,
     };
@@ -160,21 +186,41 @@ async fn serve(mut socket: TcpStream, docker: &Docker, image: &str) -> std::io::
 mod tests {
     use super::*;
 
-    /// Sends a CONNECT for `name` and returns the request as parsed.
-    async fn ask(name: &[u8]) -> Result<(String, u16), u8> {
+    /// Logs in with `password` (the server's is "right"), sends a CONNECT for `name`; the
+    /// request as parsed, or the server's refusal.
+    async fn ask_as(password: &str, name: &[u8]) -> std::io::Result<Result<(String, u16), u8>> {
         let listener = TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
         let addr = listener.local_addr().unwrap();
         let mut client = TcpStream::connect(addr).await.unwrap();
         let (mut server, _) = listener.accept().await.unwrap();
-        let mut req = vec![5, 1, 0, 5, 1, 0, 3, u8::try_from(name.len()).unwrap()];
+        let mut req = vec![5, 1, 2, 1, 5];
+        req.extend_from_slice(b"nbmsp");
+        req.push(u8::try_from(password.len()).unwrap());
+        req.extend_from_slice(password.as_bytes());
+        req.extend_from_slice(&[5, 1, 0, 3, u8::try_from(name.len()).unwrap()]);
         req.extend_from_slice(name);
         req.extend_from_slice(&8080u16.to_be_bytes());
         client.write_all(&req).await.unwrap();
-        let parsed = request(&mut server).await.unwrap();
-        let mut greeting = [0u8; 2];
-        client.read_exact(&mut greeting).await.unwrap();
-        assert_eq!(greeting, [5, 0], "no authentication chosen");
-        parsed
+        request(&mut server, "right").await
+    }
+
+    async fn ask(name: &[u8]) -> Result<(String, u16), u8> {
+        ask_as("right", name).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_client_without_the_password_gets_nowhere() {
+        let wrong = ask_as("wrong", b"netbird-acme-server").await;
+        assert!(wrong.unwrap_err().to_string().contains("wrong login"));
+        // One that offers no login at all is turned away at the greeting.
+        let listener = TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
+        let mut client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+        let (mut server, _) = listener.accept().await.unwrap();
+        client.write_all(&[5, 1, 0]).await.unwrap();
+        assert!(request(&mut server, "right").await.is_err());
+        let mut answer = [0u8; 2];
+        client.read_exact(&mut answer).await.unwrap();
+        assert_eq!(answer, [5, 0xff], "no acceptable method");
     }
 
     #[tokio::test]
