@@ -175,3 +175,31 @@ fn a_move_killed_after_the_switch_is_finished_by_reconcile() {
     assert_eq!(json(&env.home.run(&["customer", "health", &sub, "--json"]))["healthy"], true);
     assert!(env.home.run(&["reconcile"]).stdout.starts_with("consistent"));
 }
+
+/// A move onto a tcp://+TLS host, where nbmsp has no SSH: the tree is unpacked there by a
+/// busybox helper, the stack checked through `nc` helpers; owner and NetBird data come along.
+#[test]
+fn a_customer_moves_onto_a_tls_host() {
+    let Some(env) = DockerEnv::new("a_customer_moves_onto_a_tls_host") else { return };
+    let remote = common::remote::RemoteHost::start("a_customer_moves_tls");
+    remote.load_images(&common::remote::IMAGES);
+    let data_dir = remote.data_dir.to_str().unwrap().to_string();
+    let cert = remote.tls.1.to_str().unwrap().to_string();
+    let r = common::remote::add_tls_host(&env, &remote, "c", &cert, &["--data-dir", &data_dir]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let sub = deployed_on(&env, "mvt", "local");
+    assert_eq!(env.home.run(&["customer", "keys", &sub, "create", "before-move", "--json"]).code, 0);
+    let before = json(&env.home.run(&["customer", "show", &sub, "--json"]));
+
+    let moved = json(&env.home.run(&["customer", "move", &sub, "--to", "c", "--json"]));
+    assert_eq!(moved["to"], "c", "{moved}");
+    assert!(env.containers().is_empty(), "{:?}", env.containers());
+    assert!(remote.data_dir.join(&sub).join("docker-compose.yml").exists());
+    let after = json(&env.home.run(&["customer", "show", &sub, "--json"]));
+    assert_eq!((after["host"].as_str(), &after["owner_user_id"]), (Some("c"), &before["owner_user_id"]));
+    let keys = json(&env.home.run(&["customer", "keys", &sub, "--json"])).to_string();
+    assert!(keys.contains("before-move"), "NetBird's data came along: {keys}");
+    assert_eq!(json(&env.home.run(&["customer", "health", &sub, "--json"]))["healthy"], true);
+    assert_eq!(env.home.run(&["customer", "delete", &sub, "--yes"]).code, 0);
+    assert!(remote.containers().is_empty(), "{:?}", remote.containers());
+}
