@@ -297,6 +297,38 @@ impl Proxy for NpmProxy {
     }
 }
 
+/// Implements [`Proxy`] for an enum of two proxies: each call goes to the variant's own.
+macro_rules! delegate_proxy {
+    (impl[$($generics:tt)*] for $ty:ty { $a:ident, $b:ident }) => {
+        impl<$($generics)*> Proxy for $ty {
+            async fn register(&self, req: &ProxyRequest) -> Result<ProxyRecord, EngineError> {
+                match self {
+                    Self::$a(p) => p.register(req).await,
+                    Self::$b(p) => p.register(req).await,
+                }
+            }
+
+            async fn unregister(&self, record: &ProxyRecord) -> Result<(), EngineError> {
+                match self {
+                    Self::$a(p) => p.unregister(record).await,
+                    Self::$b(p) => p.unregister(record).await,
+                }
+            }
+
+            async fn retry_certificate(
+                &self,
+                req: &ProxyRequest,
+                record: &ProxyRecord,
+            ) -> Result<ProxyRecord, EngineError> {
+                match self {
+                    Self::$a(p) => p.retry_certificate(req, record).await,
+                    Self::$b(p) => p.retry_certificate(req, record).await,
+                }
+            }
+        }
+    };
+}
+
 /// The proxy chosen by the `proxy` setting.
 #[derive(Debug)]
 pub enum AnyProxy {
@@ -306,28 +338,7 @@ pub enum AnyProxy {
     Npm(Box<NpmProxy>),
 }
 
-impl Proxy for AnyProxy {
-    async fn register(&self, req: &ProxyRequest) -> Result<ProxyRecord, EngineError> {
-        match self {
-            AnyProxy::None(p) => p.register(req).await,
-            AnyProxy::Npm(p) => p.register(req).await,
-        }
-    }
-
-    async fn unregister(&self, record: &ProxyRecord) -> Result<(), EngineError> {
-        match self {
-            AnyProxy::None(p) => p.unregister(record).await,
-            AnyProxy::Npm(p) => p.unregister(record).await,
-        }
-    }
-
-    async fn retry_certificate(&self, req: &ProxyRequest, record: &ProxyRecord) -> Result<ProxyRecord, EngineError> {
-        match self {
-            AnyProxy::None(p) => p.retry_certificate(req, record).await,
-            AnyProxy::Npm(p) => p.retry_certificate(req, record).await,
-        }
-    }
-}
+delegate_proxy!(impl[] for AnyProxy { None, Npm });
 
 /// The proxy the `proxy` setting selects for customers on this machine's engine; NPM's password
 /// comes from the vault. The error is a sentence saying which setting is missing.
@@ -413,25 +424,4 @@ pub enum HostProxy<'a, P> {
     There(AnyProxy),
 }
 
-impl<P: Proxy> Proxy for HostProxy<'_, P> {
-    async fn register(&self, req: &ProxyRequest) -> Result<ProxyRecord, EngineError> {
-        match self {
-            HostProxy::Here(p) => p.register(req).await,
-            HostProxy::There(p) => p.register(req).await,
-        }
-    }
-
-    async fn unregister(&self, record: &ProxyRecord) -> Result<(), EngineError> {
-        match self {
-            HostProxy::Here(p) => p.unregister(record).await,
-            HostProxy::There(p) => p.unregister(record).await,
-        }
-    }
-
-    async fn retry_certificate(&self, req: &ProxyRequest, record: &ProxyRecord) -> Result<ProxyRecord, EngineError> {
-        match self {
-            HostProxy::Here(p) => p.retry_certificate(req, record).await,
-            HostProxy::There(p) => p.retry_certificate(req, record).await,
-        }
-    }
-}
+delegate_proxy!(impl['a, P: Proxy] for HostProxy<'a, P> { Here, There });
