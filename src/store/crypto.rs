@@ -98,8 +98,17 @@ pub fn hash_password(password: &str) -> Result<String, CryptoError> {
     Ok(hash.to_string())
 }
 
+#[cfg(test)]
+thread_local! {
+    /// The algorithm and cost of each verification this thread made (`$argon2id$v=19$m=…`):
+    /// what a login's timing depends on, recorded for tests instead of measured.
+    pub(crate) static VERIFICATIONS: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// True when `password` matches the PHC string `phc`. A malformed `phc` never matches.
 pub fn verify_password(password: &str, phc: &str) -> bool {
+    #[cfg(test)]
+    VERIFICATIONS.with(|v| v.borrow_mut().push(phc.rsplitn(3, '$').last().unwrap_or_default().to_string()));
     PasswordHash::new(phc).map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok()).unwrap_or(false)
 }
 
