@@ -80,7 +80,7 @@ pub struct AddArgs {
 /// A host's own Nginx Proxy Manager.
 #[derive(Debug, Args)]
 pub struct NpmArgs {
-    /// Its API as the host sees it, reached through the host's SSH connection: http://127.0.0.1:81
+    /// Its API as the host sees it, reached through the host's tunnel (SSH, or helpers on tcp://): http://127.0.0.1:81
     #[arg(long, value_name = "URL")]
     npm: Option<String>,
     /// Its login [default: the npm.identity setting]
