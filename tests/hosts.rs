@@ -305,6 +305,14 @@ fn each_host_publishes_its_customers_through_its_own_npm() {
     assert!(served(&local_npm).is_empty(), "this machine's NPM is not asked");
     let shown = json(&env.home.run(&["customer", "show", &sub, "--json"]));
     assert_eq!(shown["proxy_host_id"], on_b[0]["id"], "{shown}");
+    // Its certificate is asked of b's NPM: pending while Let's Encrypt fails there, then issued.
+    assert!(shown["proxy_pending"].as_str().is_some_and(|p| p.starts_with("certificate pending")), "{shown}");
+    assert_eq!(env.home.run(&["customer", "retry-cert", &sub]).code, 1);
+    remote_npm.set_behaviour(|b| b.letsencrypt_ok = true);
+    let r = env.home.run(&["customer", "retry-cert", &sub]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(served(&remote_npm)[0]["ssl_forced"], true, "{:?}", remote_npm.hosts());
+    assert_eq!(json(&env.home.run(&["customer", "show", &sub, "--json"]))["proxy_pending"], serde_json::Value::Null);
 
     // A move switches the proxy: registered here, removed there.
     let r = env.home.run(&["customer", "move", &sub, "--to", "local"]);
