@@ -166,7 +166,8 @@ chatty="bench-chatty"
 mkdir -p "$home/templates/combined"
 sed 's/      NB_SETUP_PAT_ENABLED: "true"/      NB_SETUP_PAT_ENABLED: "true"\n      STANDIN_LOG_RATE: "5000"/' \
   "$root/templates/combined/docker-compose.yml" > "$home/templates/combined/docker-compose.yml"
-"$bin" customer create --name "Chatty" --subdomain "$chatty" --email "c@chatty.example" >/dev/null 2>&1
+"$bin" customer create --name "Chatty" --subdomain "$chatty" --email "c@chatty.example" >/dev/null 2>"$home/chatty.err" \
+  || { echo "bench: the chatty customer was not created:" >&2; cat "$home/chatty.err" >&2; exit 1; }
 result="$(DOCKER_HOST= python3 "$meter" --cols 120 --rows 40 --ready "Customers (" \
   --script 'key:Enter,expect:Audit log,key:3,wait:3000,idle:5,key:4,expect:Health ·,key:3,expect:Logs ·,key:4,expect:Health ·,key:3,expect:Logs ·,wait:5000,key:Esc,key:q' \
   -- /usr/bin/time -f '%M' -o "$home/rss-chatty" "$bin")"
