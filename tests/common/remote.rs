@@ -270,6 +270,12 @@ impl Drop for RemoteHost {
         if !ids.is_empty() {
             let _ = self.docker().args(["rm", "-f"]).args(&ids).output();
         }
+        // Every process of the host goes: sshd's sessions (a tunnel's, left when its client
+        // died) outlive sshd itself, and would stay behind as orphans.
+        let pids = Command::new("ip").args(["netns", "pids", &self.netns]).output().map(|o| o.stdout);
+        for pid in String::from_utf8_lossy(&pids.unwrap_or_default()).split_whitespace() {
+            let _ = Command::new("kill").arg(pid).status();
+        }
         let _ = self.sshd.kill();
         let _ = self.sshd.wait();
         let _ = Command::new("kill").arg(self.dockerd.id().to_string()).status();
