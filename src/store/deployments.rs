@@ -122,25 +122,19 @@ impl Store {
         Ok(ports)
     }
 
-    /// A UDP port for `customer_id` on `host`: `preferred` when no other customer there holds it
-    /// and `is_free_on_host` agrees, else the first free one in `[base, base + count)`. Reserves
-    /// nothing: [`Store::set_host_and_port`] records it, and the triggers refuse a port taken
-    /// meanwhile.
+    /// A UDP port on `host` for a customer coming from another host (a move): `preferred`
+    /// when no customer there holds it and `is_free_on_host` agrees, else the first free one in
+    /// `[base, base + count)`. Reserves nothing: [`Store::set_host_and_port`] records it, and the
+    /// triggers refuse a port taken meanwhile.
     pub fn port_on_host(
         &self,
-        customer_id: i64,
         host: Option<i64>,
         preferred: u16,
         base: u16,
         count: u16,
         mut is_free_on_host: impl FnMut(u16) -> bool,
     ) -> Result<u16> {
-        let mut stmt = self.conn.prepare(
-            "SELECT d.relay_udp_port FROM deployments d JOIN customers c ON c.id = d.customer_id
-             WHERE d.relay_udp_port IS NOT NULL AND c.host_id IS ?1 AND c.id <> ?2",
-        )?;
-        let taken: BTreeSet<u16> =
-            stmt.query_map(params![host, customer_id], |r| r.get::<_, u16>(0))?.collect::<rusqlite::Result<_>>()?;
+        let taken = self.allocated_ports_on(host)?;
         if !taken.contains(&preferred) && is_free_on_host(preferred) {
             return Ok(preferred);
         }
@@ -333,9 +327,9 @@ mod tests {
         assert!(onto.unwrap_err().to_string().contains("UDP port taken"), "a's 4000 is b's there");
 
         // A move picks the same port when the target has it, else another, and records both at once.
-        assert_eq!(s.port_on_host(c, far, 4001, 4000, 3, |_| true).unwrap(), 4001);
-        assert_eq!(s.port_on_host(a, far, 4000, 4000, 3, |_| true).unwrap(), 4001);
-        assert_eq!(s.port_on_host(a, far, 4000, 4000, 3, |p| p != 4001).unwrap(), 4002, "held by a program there");
+        assert_eq!(s.port_on_host(far, 4001, 4000, 3, |_| true).unwrap(), 4001);
+        assert_eq!(s.port_on_host(far, 4000, 4000, 3, |_| true).unwrap(), 4001);
+        assert_eq!(s.port_on_host(far, 4000, 4000, 3, |p| p != 4001).unwrap(), 4002, "held by a program there");
         let clash = s.set_host_and_port(a, far, 4000).unwrap_err();
         assert!(clash.to_string().contains("UDP 4000 is taken"), "{clash}");
         assert_eq!(s.customer(a).unwrap().host_id, None, "nothing changed");

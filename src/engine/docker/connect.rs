@@ -100,9 +100,8 @@ impl DockerEngine {
             .get_or_init(|| async {
                 match r.host.docker {
                     crate::domain::host::DockerAddress::Tcp { .. } => {
-                        super::socks::HelperTunnel::open(self.docker.clone(), r.helper_image.clone())
-                            .await
-                            .map(Tunnel::Helper)
+                        let bare = DockerEngine { remote: None, ..self.clone() };
+                        super::socks::HelperTunnel::open(bare, r.helper_image.clone()).await.map(Tunnel::Helper)
                     }
                     _ => crate::engine::hosts::shell::Tunnel::open(&r.host).await.map(Tunnel::Ssh),
                 }
@@ -114,11 +113,6 @@ impl DockerEngine {
             Ok(Tunnel::Helper(t)) => Ok(Some((t.addr, Some(t.password.as_str())))),
             Err(e) => Err(EngineError::Files(e.clone())),
         }
-    }
-
-    /// The bollard client, for the helper containers' own calls.
-    pub(crate) fn api(&self) -> &Docker {
-        &self.docker
     }
 
     /// An HTTP client that reaches this engine's containers by their addresses on its Docker

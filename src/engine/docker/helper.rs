@@ -9,14 +9,14 @@
 
 use std::collections::HashMap;
 
-use bollard::Docker;
 use bollard::models::{ContainerCreateBody, HostConfig};
 use bollard::query_parameters::{
-    AttachContainerOptions, CreateContainerOptions, DownloadFromContainerOptions, RemoveContainerOptions,
-    UploadToContainerOptions, WaitContainerOptions,
+    AttachContainerOptions, CreateContainerOptions, DownloadFromContainerOptions, UploadToContainerOptions,
+    WaitContainerOptions,
 };
 use futures_util::StreamExt;
 
+use super::DockerEngine;
 use crate::engine::EngineError;
 
 /// Label on every helper container, so a leftover (a killed nbmsp) is recognisable.
@@ -29,32 +29,19 @@ fn failed(what: &str, e: impl std::fmt::Display) -> EngineError {
     EngineError::Docker(format!("helper container ({what}): {e}"))
 }
 
-fn unique_name(kind: &str) -> String {
-    let mut b = [0u8; 6];
-    let _ = getrandom::fill(&mut b);
+/// A fresh helper name (random, so concurrent runs never meet).
+fn unique_name(kind: &str) -> Result<String, EngineError> {
+    let b = crate::store::crypto::random_bytes::<6>().map_err(|e| failed("name", e))?;
     let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!("nbmsp-helper-{kind}-{hex}")
+    Ok(format!("nbmsp-helper-{kind}-{hex}"))
 }
 
 /// Pulls `image` when the engine lacks it (as a deploy pulls NetBird's).
-async fn ensure_image(docker: &Docker, image: &str) -> Result<(), EngineError> {
-    if docker.inspect_image(image).await.is_ok() {
+async fn ensure_image(engine: &DockerEngine, image: &str) -> Result<(), EngineError> {
+    if engine.has_image(image).await? {
         return Ok(());
     }
-    let (repo, tag) = super::split_image(image);
-    let opts = bollard::query_parameters::CreateImageOptions {
-        from_image: Some(repo.to_string()),
-        tag: Some(tag.to_string()),
-        ..Default::default()
-    };
-    let mut pull = docker.create_image(Some(opts), None, None);
-    while let Some(step) = pull.next().await {
-        let step = step.map_err(|e| failed(image, format!("cannot pull it: {}", super::api_text(e))))?;
-        if let Some(m) = step.error_detail.and_then(|d| d.message) {
-            return Err(failed(image, format!("cannot pull it: {m} (set images.helper)")));
-        }
-    }
-    Ok(())
+    engine.pull(image, |_| {}).await.map_err(|e| failed(image, format!("{e} (set images.helper)")))
 }
 
 /// A tar archive of `files` (path, content) for an upload at `/`.
@@ -70,9 +57,9 @@ fn tar_of(files: &[(&str, &[u8])]) -> Result<Vec<u8>, EngineError> {
 }
 
 /// The content of the one file at `path` in the (stopped) container.
-async fn read_back(docker: &Docker, name: &str, path: &str) -> Result<Vec<u8>, EngineError> {
+async fn read_back(engine: &DockerEngine, name: &str, path: &str) -> Result<Vec<u8>, EngineError> {
     let opts = DownloadFromContainerOptions { path: path.to_string() };
-    let mut stream = docker.download_from_container(name, Some(opts));
+    let mut stream = engine.docker.download_from_container(name, Some(opts));
     let mut archive = Vec::new();
     while let Some(chunk) = stream.next().await {
         archive.extend_from_slice(&chunk.map_err(|e| failed("reading back", super::api_text(e)))?);
@@ -92,7 +79,7 @@ async fn read_back(docker: &Docker, name: &str, path: &str) -> Result<Vec<u8>, E
 /// stdout comes back. A failure carries what the script printed on stderr. The container has
 /// no network and is removed in every case.
 pub async fn run_script(
-    docker: &Docker,
+    engine: &DockerEngine,
     image: &str,
     mount: &str,
     script: &str,
@@ -102,9 +89,9 @@ pub async fn run_script(
     if !mount.starts_with('/') || mount.contains([':', ',']) {
         return Err(EngineError::Files(format!("the data dir {mount} cannot be mounted into a helper (':' or ',')")));
     }
-    ensure_image(docker, image).await?;
-    sweep(docker).await;
-    let name = unique_name("sh");
+    ensure_image(engine, image).await?;
+    sweep(engine).await;
+    let name = unique_name("sh")?;
     let body = ContainerCreateBody {
         image: Some(image.to_string()),
         entrypoint: Some(vec!["sh".into(), "-c".into(), RUNNER.into()]),
@@ -119,6 +106,7 @@ pub async fn run_script(
         ..Default::default()
     };
     let opts = CreateContainerOptions { name: Some(name.clone()), platform: String::new() };
+    let docker = &engine.docker;
     docker.create_container(Some(opts), body).await.map_err(|e| failed("create", super::api_text(e)))?;
     let result = async {
         let files = tar_of(&[("nbmsp/script", script.as_bytes()), ("nbmsp/input", &input)])?;
@@ -128,41 +116,41 @@ pub async fn run_script(
             .await
             .map_err(|e| failed("upload", super::api_text(e)))?;
         docker.start_container(&name, None).await.map_err(|e| failed("start", super::api_text(e)))?;
-        let code = exit_code(docker, &name).await?;
+        let code = exit_code(engine, &name).await?;
         if code != 0 {
-            let err = read_back(docker, &name, "/nbmsp/error").await.unwrap_or_default();
+            let err = read_back(engine, &name, "/nbmsp/error").await.unwrap_or_default();
             let err = crate::domain::sanitize::terminal_safe(String::from_utf8_lossy(&err).trim());
             return Err(EngineError::Files(if err.is_empty() { format!("exited with {code}") } else { err }));
         }
-        read_back(docker, &name, "/nbmsp/output").await
+        read_back(engine, &name, "/nbmsp/output").await
     }
     .await;
-    remove(docker, &name).await;
+    discard(engine, &name).await;
     result
 }
 
 /// Removes script helpers an nbmsp killed mid-run left behind: exited ones created over an hour
 /// ago (a live run reads its helper back within seconds of its exit).
-async fn sweep(docker: &Docker) {
+async fn sweep(engine: &DockerEngine) {
     let filters = HashMap::from([
         ("label".to_string(), vec![format!("{LABEL_HELPER}=sh")]),
         ("status".to_string(), vec!["exited".to_string(), "created".to_string()]),
     ]);
     let opts =
         bollard::query_parameters::ListContainersOptions { all: true, filters: Some(filters), ..Default::default() };
-    let Ok(list) = docker.list_containers(Some(opts)).await else { return };
+    let Ok(list) = engine.docker.list_containers(Some(opts)).await else { return };
     let hour_ago = time::OffsetDateTime::now_utc().unix_timestamp() - 3600;
     for c in list.into_iter().filter(|c| c.created.is_some_and(|t| t < hour_ago)) {
         if let Some(name) = c.names.and_then(|n| n.into_iter().next()) {
-            remove(docker, name.trim_start_matches('/')).await;
+            discard(engine, name.trim_start_matches('/')).await;
         }
     }
 }
 
 /// Waits for the container to stop; its exit code.
-async fn exit_code(docker: &Docker, name: &str) -> Result<i64, EngineError> {
+async fn exit_code(engine: &DockerEngine, name: &str) -> Result<i64, EngineError> {
     let opts = WaitContainerOptions { condition: "not-running".into() };
-    let mut wait = docker.wait_container(name, Some(opts));
+    let mut wait = engine.docker.wait_container(name, Some(opts));
     match wait.next().await {
         Some(Ok(r)) => Ok(r.status_code),
         // bollard reports a non-zero exit as an error carrying the code.
@@ -174,7 +162,7 @@ async fn exit_code(docker: &Docker, name: &str) -> Result<i64, EngineError> {
 
 /// A byte stream to `host:port` as the Docker host itself reaches it (its loopback, its bridge
 /// networks): `nc` in a helper on the host's network, attached. The helper is created with
-/// auto-remove (`nc` ends when the peer hangs up); [`remove`] removes it at once.
+/// auto-remove (`nc` ends when the peer hangs up); [`discard`] removes it at once.
 pub struct NcStream {
     /// The helper's name.
     pub name: String,
@@ -184,9 +172,10 @@ pub struct NcStream {
 
 impl NcStream {
     /// Opens the stream (see the type).
-    pub async fn open(docker: &Docker, image: &str, host: &str, port: u16) -> Result<Self, EngineError> {
-        ensure_image(docker, image).await?;
-        let name = unique_name("nc");
+    pub async fn open(engine: &DockerEngine, image: &str, host: &str, port: u16) -> Result<Self, EngineError> {
+        ensure_image(engine, image).await?;
+        let name = unique_name("nc")?;
+        let docker = &engine.docker;
         let body = ContainerCreateBody {
             image: Some(image.to_string()),
             entrypoint: Some(vec!["nc".into(), host.to_string(), port.to_string()]),
@@ -211,25 +200,22 @@ impl NcStream {
         let io = match docker.attach_container(&name, Some(attach)).await {
             Ok(a) => a,
             Err(e) => {
-                remove(docker, &name).await;
+                discard(engine, &name).await;
                 return Err(failed("attach", super::api_text(e)));
             }
         };
         if let Err(e) = docker.start_container(&name, None).await {
-            remove(docker, &name).await;
+            discard(engine, &name).await;
             return Err(failed("start", super::api_text(e)));
         }
         Ok(Self { name, io })
     }
 }
 
-/// Removes the helper `name` (an auto-removed one may be gone already).
-pub async fn remove(docker: &Docker, name: &str) {
-    let opts = RemoveContainerOptions { force: true, v: true, link: false };
-    if let Err(e) = docker.remove_container(name, Some(opts)).await
-        && !super::is_not_found(&e)
-        && !e.to_string().contains("already in progress")
-    {
-        tracing::debug!("helper container {name}: {e}");
+/// Removes the helper `name` (an auto-removed one may be gone already); a failure is only
+/// logged: the helper is labelled, and a later run's sweep or the operator finds it.
+pub async fn discard(engine: &DockerEngine, name: &str) {
+    if let Err(e) = engine.remove(name).await {
+        tracing::warn!("helper container {name} stays: {e}");
     }
 }

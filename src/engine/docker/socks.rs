@@ -10,12 +10,12 @@
 
 use std::net::SocketAddr;
 
-use bollard::Docker;
 use bollard::container::LogOutput;
 use futures_util::StreamExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
+use super::DockerEngine;
 use super::helper::NcStream;
 use crate::engine::EngineError;
 
@@ -39,21 +39,22 @@ impl Drop for HelperTunnel {
 }
 
 impl HelperTunnel {
-    /// Listens on a free loopback port; connections go out through `image` helpers on `docker`.
-    pub async fn open(docker: Docker, image: String) -> Result<Self, EngineError> {
+    /// Listens on a free loopback port; connections go out through `image` helpers on `engine`
+    /// (a connection without the tunnel itself, so neither keeps the other alive).
+    pub async fn open(engine: DockerEngine, image: String) -> Result<Self, EngineError> {
         let listener = TcpListener::bind(("127.0.0.1", 0))
             .await
             .map_err(|e| EngineError::Docker(format!("no local port for the helper tunnel: {e}")))?;
         let addr = listener.local_addr().map_err(|e| EngineError::Docker(e.to_string()))?;
-        let mut b = [0u8; 16];
-        getrandom::fill(&mut b).map_err(|e| EngineError::Docker(format!("no randomness for the tunnel: {e}")))?;
+        let b = crate::store::crypto::random_bytes::<16>()
+            .map_err(|e| EngineError::Docker(format!("no randomness for the tunnel: {e}")))?;
         let password: String = b.iter().map(|x| format!("{x:02x}")).collect();
         let secret = password.clone();
         let task = tokio::spawn(async move {
             while let Ok((socket, _)) = listener.accept().await {
-                let (docker, image, secret) = (docker.clone(), image.clone(), secret.clone());
+                let (engine, image, secret) = (engine.clone(), image.clone(), secret.clone());
                 tokio::spawn(async move {
-                    if let Err(e) = serve(socket, &docker, &image, &secret).await {
+                    if let Err(e) = serve(socket, &engine, &image, &secret).await {
                         tracing::debug!("helper tunnel connection: {e}");
                     }
                 });
@@ -136,12 +137,12 @@ async fn request(socket: &mut TcpStream, password: &str) -> std::io::Result<Resu
     Ok(Ok((host, port)))
 }
 
-async fn serve(mut socket: TcpStream, docker: &Docker, image: &str, password: &str) -> std::io::Result<()> {
+async fn serve(mut socket: TcpStream, engine: &DockerEngine, image: &str, password: &str) -> std::io::Result<()> {
     let (host, port) = match request(&mut socket, password).await? {
         Ok(target) => target,
         Err(code) => return reply(&mut socket, code).await,
     };
-    let stream = match NcStream::open(docker, image, &host, port).await {
+    let stream = match NcStream::open(engine, image, &host, port).await {
         Ok(s) => s,
         Err(e) => {
             reply(&mut socket, GENERAL_FAILURE).await?;
@@ -154,7 +155,11 @@ async fn serve(mut socket: TcpStream, docker: &Docker, image: &str, password: &s
     let (mut from_client, mut to_client) = socket.into_split();
     let up = async {
         let copied = tokio::io::copy(&mut from_client, &mut input).await;
-        let _ = input.shutdown().await;
+        // Closing nc's stdin only tells it the client is done; if that fails the helper is gone
+        // and the other direction ends by itself.
+        if let Err(e) = input.shutdown().await {
+            tracing::debug!("helper tunnel: closing nc's stdin: {e}");
+        }
         copied.map(|_| ())
     };
     let down = async {
@@ -178,7 +183,7 @@ async fn serve(mut socket: TcpStream, docker: &Docker, image: &str, password: &s
             .await
             .unwrap_or(Ok(())),
     };
-    super::helper::remove(docker, &name).await;
+    super::helper::discard(engine, &name).await;
     ended
 }
 

@@ -71,7 +71,7 @@ async fn run(sh: &Shell, script: &str, input: Vec<u8>) -> Result<Vec<u8>, Engine
     let host = &sh.host;
     if !matches!(host.docker, DockerAddress::Ssh { .. }) {
         let engine = crate::engine::docker::DockerEngine::connect_to(host, &sh.helper_image).await?;
-        return crate::engine::docker::helper::run_script(engine.api(), &sh.helper_image, &sh.data_dir, script, input)
+        return crate::engine::docker::helper::run_script(&engine, &sh.helper_image, &sh.data_dir, script, input)
             .await
             .map_err(|e| ssh_error(host, e));
     }

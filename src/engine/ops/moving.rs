@@ -89,7 +89,7 @@ impl<P: Proxy> Ops<'_, P> {
         let target_port = {
             let s = self.store.settings()?;
             let free = self.port_check(&moved).await?;
-            self.store.port_on_host(customer_id, to, port, s.relay_base_port, s.relay_port_count, free)?
+            self.store.port_on_host(to, port, s.relay_base_port, s.relay_port_count, free)?
         };
         let (there, target_files) = files::settings_on(self.store, to)?;
         let target_dir = render::instance_dir(&there, &moved);
