@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Builds the local stand-in images nbmsp's tests deploy instead of NetBird's (no registry here):
-#   nbmsp-standin/{netbird-server,dashboard,management,signal,relay}:latest
+#   nbmsp-standin/{netbird-server,dashboard,management,signal,relay,reverse-proxy}:latest
 # from standin/*.rs, a std-only program compiled as a static binary into FROM-scratch images;
-# and nbmsp-standin/busybox:latest, the helper image tcp:// hosts use (`images.helper`, upstream
-# `busybox`), from Debian's static busybox: the same program, its applets as symlinks.
+# nbmsp-standin/busybox:latest, the helper image tcp:// hosts use (`images.helper`, upstream
+# `busybox`), from Debian's static busybox: the same program, its applets as symlinks; and
+# nbmsp-standin/nginx:latest, the edge's image (`images.edge`), Debian's nginx with its stream module.
 # Idempotent and safe to run concurrently: images already built from the same source are kept.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -15,7 +16,7 @@ exec 9>"$out/.lock"
 flock 9
 
 hash="$(cat "$root"/standin/*.rs "$0" | sha256sum | cut -c1-16)"
-declare -A roles=([netbird-server]=server [dashboard]=dashboard [management]=management [signal]=signal [relay]=relay)
+declare -A roles=([netbird-server]=server [dashboard]=dashboard [management]=management [signal]=signal [relay]=relay [reverse-proxy]=reverse-proxy)
 
 # Only the tcp:// host tests need the helper: without a static busybox it is left out, said once.
 extra=()
@@ -24,6 +25,15 @@ if [ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1; then
   hash="$hash-$(sha256sum /bin/busybox | cut -c1-8)"
 else
   echo "standin-images: no static /bin/busybox (apt-get install busybox-static): nbmsp-standin/busybox not built" >&2
+fi
+# The edge runs nginx with its stream module (`images.edge`, upstream `nginx`): this machine's
+# Debian nginx and its libraries, as they are, in a scratch image.
+stream_module=/usr/lib/nginx/modules/ngx_stream_module.so
+if [ -x /usr/sbin/nginx ] && [ -e "$stream_module" ]; then
+  extra+=(nginx)
+  hash="$hash-$(cat /usr/sbin/nginx "$stream_module" | sha256sum | cut -c1-8)"
+else
+  echo "standin-images: no nginx with $stream_module (apt-get install nginx-light libnginx-mod-stream): nbmsp-standin/nginx not built" >&2
 fi
 
 uptodate=1
@@ -48,7 +58,24 @@ for image in "${!roles[@]}"; do
     || { cat "$out/build.err" >&2; exit 1; }
   echo "standin-images: built nbmsp-standin/$image:latest"
 done
-[ ${#extra[@]} -gt 0 ] || exit 0
+if [[ " ${extra[*]} " == *" nginx "* ]]; then
+  root_dir="$out/nginx"
+  rm -rf "$root_dir" && mkdir -p "$root_dir/usr/sbin" "$root_dir/etc" "$root_dir/tmp" "$root_dir/run" \
+    "$root_dir/var/log/nginx" "$root_dir/var/lib/nginx" "$root_dir/etc/nbmsp-edge"
+  chmod 1777 "$root_dir/tmp"
+  cp /usr/sbin/nginx "$root_dir/usr/sbin/nginx"
+  mkdir -p "$root_dir$(dirname "$stream_module")" && cp "$stream_module" "$root_dir$stream_module"
+  for lib in $( (ldd /usr/sbin/nginx; ldd "$stream_module") | awk '/=>/ {print $3} /^\t\// {print $1}' | sort -u); do
+    mkdir -p "$root_dir$(dirname "$lib")" && cp -L "$lib" "$root_dir$lib"
+  done
+  printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' > "$root_dir/etc/passwd"
+  printf 'root:x:0:\nnogroup:x:65534:\n' > "$root_dir/etc/group"
+  printf 'FROM scratch\nCOPY . /\nLABEL nbmsp.standin.hash="%s"\nSTOPSIGNAL SIGQUIT\nENTRYPOINT []\nCMD ["nginx", "-g", "daemon off;"]\n' "$hash" \
+    | docker build -q -t "nbmsp-standin/nginx:latest" -f - "$root_dir" >/dev/null 2>"$out/build.err" \
+    || { cat "$out/build.err" >&2; exit 1; }
+  echo "standin-images: built nbmsp-standin/nginx:latest"
+fi
+[[ " ${extra[*]} " == *" busybox "* ]] || exit 0
 rm -rf "$out/busybox" && mkdir -p "$out/busybox/bin"
 cp /bin/busybox "$out/busybox/bin/busybox"
 for applet in sh tar mkdir chmod rm ls df dirname printf nc cat test [ echo sleep; do

@@ -69,6 +69,34 @@ pub struct Group {
     pub id: String,
     pub name: String,
     pub peers: Vec<String>,
+    /// Network resources in the group, `id:type` (`group.Resources`: a resource's membership
+    /// lives only here, so a PUT without them takes the group off every resource).
+    pub resources: Vec<String>,
+}
+
+/// `shared/management/types/policy.go`: a policy and its rules (groups by id).
+pub struct Policy {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub enabled: bool,
+    pub rules: Vec<Rule>,
+    /// `None`: Go's nil slice (answered `null`).
+    pub posture: Option<Vec<String>>,
+}
+
+/// One rule of a [`Policy`].
+pub struct Rule {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub enabled: bool,
+    pub action: String,
+    pub bidirectional: bool,
+    pub protocol: String,
+    pub ports: Vec<String>,
+    pub sources: Vec<String>,
+    pub destinations: Vec<String>,
 }
 
 /// Everything one account holds besides its access tokens.
@@ -78,6 +106,21 @@ pub struct Account {
     pub keys: Vec<SetupKey>,
     pub users: Vec<User>,
     pub groups: Vec<Group>,
+    pub policies: Vec<Policy>,
+    /// Audit events, oldest first (`events.rs`).
+    pub events: Vec<crate::events::Event>,
+    /// The embedded IdP's connectors (`idps.rs`).
+    pub idps: Vec<crate::idps::Idp>,
+    /// DNS nameserver groups (`nameservers.rs`).
+    pub nameservers: Vec<crate::nameservers::NsGroup>,
+    /// Posture checks (`posture.rs`).
+    pub postures: Vec<crate::posture::Posture>,
+    /// Networks, their resources and routers (`networks.rs`).
+    pub networks: Vec<crate::networks::Network>,
+    pub resources: Vec<crate::networks::Resource>,
+    pub routers: Vec<crate::networks::Router>,
+    /// DNS settings: groups whose DNS management is off (`networks.rs`).
+    pub dns_disabled: Vec<String>,
 }
 
 fn q(s: &str) -> String {
@@ -103,6 +146,13 @@ pub fn dns_label(name: &str) -> String {
 }
 
 impl Account {
+    /// Stores an event now.
+    pub fn push_event(&mut self, code: &'static str, message: &'static str, initiator: &str, target: &str, meta: Vec<(String, String)>) {
+        let id = self.events.last().map_or(1, |e| e.id + 1);
+        let at = crate::api::now();
+        self.events.push(crate::events::Event { id, code, message, initiator: initiator.into(), target: target.into(), at, meta });
+    }
+
     /// The group every peer is in (`types.Group.IsGroupAll`).
     pub fn all_group(&self) -> Option<&Group> {
         self.groups.iter().find(|g| g.name == "All")
@@ -196,13 +246,15 @@ impl Account {
         let password = password.map(|p| format!(r#","password":{}"#, q(p))).unwrap_or_default();
         format!(
             concat!(
-                r#"{{"id":{},"email":{},"name":{},"role":{},"status":"active","auto_groups":{},"is_current":{},"#,
+                r#"{{"id":{},"email":{},"name":{},"role":{},"status":"{}","auto_groups":{},"is_current":{},"#,
                 r#""is_service_user":{},"is_blocked":{},"pending_approval":false,"issued":"api","last_login":{}{}}}"#
             ),
             q(&u.id),
             q(&u.email),
             q(&u.name),
             q(&u.role),
+            // `users_handler.go` toUserResponse: a blocked user's status says so.
+            if u.blocked { "blocked" } else { "active" },
             list(&u.auto_groups),
             u.id == current,
             u.service,
@@ -222,11 +274,52 @@ impl Account {
             .map(|p| format!(r#"{{"id":{},"name":{}}}"#, q(&p.id), q(&p.name)))
             .collect();
         let listed = if peers.is_empty() { "null".to_string() } else { format!("[{}]", peers.join(",")) };
+        let resources: Vec<String> = g
+            .resources
+            .iter()
+            .map(|r| {
+                let (id, kind) = r.split_once(':').unwrap_or((r.as_str(), "host"));
+                format!(r#"{{"id":{},"type":{}}}"#, q(id), q(kind))
+            })
+            .collect();
+        let res = if resources.is_empty() { "null".to_string() } else { format!("[{}]", resources.join(",")) };
         format!(
-            r#"{{"id":{},"name":{},"peers_count":{},"resources_count":0,"issued":"api","peers":{listed},"resources":null}}"#,
+            r#"{{"id":{},"name":{},"peers_count":{},"resources_count":{},"issued":"api","peers":{listed},"resources":{res}}}"#,
             q(&g.id),
             q(&g.name),
             peers.len(),
+            resources.len(),
+        )
+    }
+
+    /// `api.Policy` (`toPolicyResponse`): groups as `GroupMinimum` objects (a group no longer
+    /// there is left out; none left is `null`), ports only when there are some.
+    pub fn policy_json(&self, p: &Policy) -> String {
+        let groups = |ids: &[String]| -> String {
+            let found: Vec<String> =
+                ids.iter().filter_map(|id| self.groups.iter().find(|g| g.id == *id)).map(|g| self.group_min(g)).collect();
+            if found.is_empty() { "null".into() } else { format!("[{}]", found.join(",")) }
+        };
+        let rules: Vec<String> = p
+            .rules
+            .iter()
+            .map(|r| {
+                let ports = if r.ports.is_empty() { String::new() } else { format!(r#","ports":{}"#, list(&r.ports)) };
+                format!(
+                    r#"{{"id":{},"name":{},"description":{},"enabled":{},"action":{},"bidirectional":{},"protocol":{}{ports},"sources":{},"destinations":{}}}"#,
+                    q(&r.id), q(&r.name), q(&r.description), r.enabled, q(&r.action), r.bidirectional, q(&r.protocol),
+                    groups(&r.sources), groups(&r.destinations)
+                )
+            })
+            .collect();
+        let posture = p.posture.as_ref().map_or("null".to_string(), |v| list(v));
+        format!(
+            r#"{{"id":{},"name":{},"description":{},"enabled":{},"source_posture_checks":{posture},"rules":[{}]}}"#,
+            q(&p.id),
+            q(&p.name),
+            q(&p.description),
+            p.enabled,
+            rules.join(",")
         )
     }
 
@@ -256,7 +349,77 @@ impl Account {
             ));
         }
         for g in &self.groups {
-            out.push_str(&format!("group\t{{\"id\":{},\"name\":{},\"peers\":{}}}\n", q(&g.id), q(&g.name), list(&g.peers)));
+            out.push_str(&format!(
+                "group\t{{\"id\":{},\"name\":{},\"peers\":{},\"resources\":{}}}\n",
+                q(&g.id),
+                q(&g.name),
+                list(&g.peers),
+                list(&g.resources)
+            ));
+        }
+        for p in &self.postures {
+            out.push_str(&format!(
+                "posture\t{{\"id\":{},\"name\":{},\"description\":{},\"min_version\":{}}}\n",
+                q(&p.id),
+                q(&p.name),
+                q(&p.description),
+                p.min_version.as_deref().map_or("null".to_string(), q)
+            ));
+        }
+        for g in &self.nameservers {
+            let servers: Vec<String> = g.servers.iter().map(|(ip, port, kind)| format!("{ip}|{port}|{kind}")).collect();
+            out.push_str(&format!(
+                "nsgroup\t{{\"id\":{},\"name\":{},\"description\":{},\"servers\":{},\"groups\":{},\"primary\":{},\"domains\":{},\"enabled\":{},\"search\":{}}}\n",
+                q(&g.id), q(&g.name), q(&g.description), list(&servers), list(&g.groups), g.primary, list(&g.domains),
+                g.enabled, g.search_domains
+            ));
+        }
+        for i in &self.idps {
+            out.push_str(&format!(
+                "idp\t{{\"id\":{},\"type\":{},\"name\":{},\"issuer\":{},\"client_id\":{},\"secret\":{}}}\n",
+                q(&i.id),
+                q(&i.kind),
+                q(&i.name),
+                q(&i.issuer),
+                q(&i.client_id),
+                q(&i.client_secret)
+            ));
+        }
+        out.push_str(&self.network_lines());
+        for e in &self.events {
+            let meta: Vec<String> = e.meta.iter().map(|(k, v)| format!("{}:{}", q(k), q(v))).collect();
+            out.push_str(&format!(
+                "event\t{{\"id\":{},\"code\":{},\"initiator\":{},\"target\":{},\"at\":{},\"meta\":{{{}}}}}\n",
+                e.id,
+                q(e.code),
+                q(&e.initiator),
+                q(&e.target),
+                e.at,
+                meta.join(",")
+            ));
+        }
+        for p in &self.policies {
+            // One line per policy; its rules inline as a list of one-line records.
+            let rules: Vec<String> = p
+                .rules
+                .iter()
+                .map(|r| {
+                    format!(
+                        "{{\"id\":{},\"name\":{},\"description\":{},\"enabled\":{},\"action\":{},\"bidirectional\":{},\"protocol\":{},\"ports\":{},\"sources\":{},\"destinations\":{}}}",
+                        q(&r.id), q(&r.name), q(&r.description), r.enabled, q(&r.action), r.bidirectional,
+                        q(&r.protocol), list(&r.ports), list(&r.sources), list(&r.destinations)
+                    )
+                })
+                .collect();
+            out.push_str(&format!(
+                "policy\t{{\"id\":{},\"name\":{},\"description\":{},\"enabled\":{},\"posture\":{},\"rules\":[{}]}}\n",
+                q(&p.id),
+                q(&p.name),
+                q(&p.description),
+                p.enabled,
+                p.posture.as_ref().map_or("null".to_string(), |v| list(v)),
+                rules.join(",")
+            ));
         }
         out
     }
@@ -314,8 +477,108 @@ impl Account {
                 last_login: n("last_login") as u64,
                 created: n("created") as u64,
             }),
-            "group" => self.groups.push(Group { id: s("id"), name: s("name"), peers: strings("peers") }),
-            _ => return false,
+            "group" => self.groups.push(Group {
+                id: s("id"),
+                name: s("name"),
+                peers: strings("peers"),
+                resources: strings("resources"),
+            }),
+            "posture" => self.postures.push(crate::posture::Posture {
+                id: s("id"),
+                name: s("name"),
+                description: s("description"),
+                min_version: j.get("min_version").and_then(Json::as_str).map(String::from),
+            }),
+            "nsgroup" => self.nameservers.push(crate::nameservers::NsGroup {
+                id: s("id"),
+                name: s("name"),
+                description: s("description"),
+                servers: strings("servers")
+                    .iter()
+                    .map(|x| {
+                        let mut it = x.split('|');
+                        let ip = it.next().unwrap_or("").to_string();
+                        let port = it.next().and_then(|p| p.parse().ok()).unwrap_or(53);
+                        (ip, port, it.next().unwrap_or("udp").to_string())
+                    })
+                    .collect(),
+                groups: strings("groups"),
+                primary: b("primary"),
+                domains: strings("domains"),
+                enabled: b("enabled"),
+                search_domains: b("search"),
+            }),
+            "idp" => self.idps.push(crate::idps::Idp {
+                id: s("id"),
+                kind: s("type"),
+                name: s("name"),
+                issuer: s("issuer"),
+                client_id: s("client_id"),
+                client_secret: s("secret"),
+            }),
+            "event" => {
+                // Codes are kept as the `'static` words of `events.rs`; an unknown one is dropped.
+                let code = s("code");
+                let Some((c, m)) = crate::events::CODES.iter().find(|(c, _)| *c == code) else { return true };
+                let meta = match j.get("meta") {
+                    Some(Json::Obj(fields)) => {
+                        fields.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string())).collect()
+                    }
+                    _ => Vec::new(),
+                };
+                self.events.push(crate::events::Event {
+                    id: n("id") as u64,
+                    code: c,
+                    message: m,
+                    initiator: s("initiator"),
+                    target: s("target"),
+                    at: n("at") as u64,
+                    meta,
+                });
+            }
+            "policy" => {
+                let rules = j
+                    .get("rules")
+                    .and_then(Json::as_array)
+                    .unwrap_or(&[])
+                    .iter()
+                    .map(|r| {
+                        let s = |k: &str| r.get(k).and_then(Json::as_str).unwrap_or("").to_string();
+                        let b = |k: &str| r.get(k).and_then(Json::as_bool).unwrap_or(false);
+                        let strings = |k: &str| -> Vec<String> {
+                            r.get(k)
+                                .and_then(Json::as_array)
+                                .unwrap_or(&[])
+                                .iter()
+                                .filter_map(Json::as_str)
+                                .map(String::from)
+                                .collect()
+                        };
+                        Rule {
+                            id: s("id"),
+                            name: s("name"),
+                            description: s("description"),
+                            enabled: b("enabled"),
+                            action: s("action"),
+                            bidirectional: b("bidirectional"),
+                            protocol: s("protocol"),
+                            ports: strings("ports"),
+                            sources: strings("sources"),
+                            destinations: strings("destinations"),
+                        }
+                    })
+                    .collect();
+                let posture = j.get("posture").filter(|v| !v.is_null()).map(|_| strings("posture"));
+                self.policies.push(Policy {
+                    id: s("id"),
+                    name: s("name"),
+                    description: s("description"),
+                    enabled: b("enabled"),
+                    rules,
+                    posture,
+                });
+            }
+            _ => return self.load_network_line(kind, &j),
         }
         true
     }
@@ -351,6 +614,37 @@ impl Body {
 
     pub fn int(&self, key: &str) -> Result<Option<i64>, BadBody> {
         self.field(key).map(|v| v.as_i64().ok_or(BadBody)).transpose()
+    }
+
+    /// A list of `{id, type}` objects (`api.Resource`) as `id:type`; `None` when missing or `null`.
+    pub fn resources(&self, key: &str) -> Result<Option<Vec<String>>, BadBody> {
+        let Some(v) = self.field(key) else { return Ok(None) };
+        let items = v.as_array().ok_or(BadBody)?;
+        items
+            .iter()
+            .map(|r| {
+                let id = r.get("id").and_then(Json::as_str).ok_or(BadBody)?;
+                let kind = r.get("type").and_then(Json::as_str).ok_or(BadBody)?;
+                Ok(format!("{id}:{kind}"))
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some)
+    }
+
+    /// A list of objects (request structs nested in the body); `None` when missing or `null`.
+    pub fn objects(&self, key: &str) -> Result<Option<Vec<Body>>, BadBody> {
+        self.field(key)
+            .map(|v| {
+                v.as_array()
+                    .ok_or(BadBody)?
+                    .iter()
+                    .map(|x| match x {
+                        Json::Obj(_) => Ok(Body(x.clone())),
+                        _ => Err(BadBody),
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .transpose()
     }
 
     /// `None` for a missing or `null` list (Go's nil slice), which some handlers refuse.

@@ -23,6 +23,15 @@ fn fail(status: u16, msg: &str) -> Response {
     error(status, &msg.to_lowercase())
 }
 
+/// Go's `strconv.ParseBool`: 1, t, T, TRUE, true, True and their false counterparts.
+fn parse_bool(v: &str) -> Option<bool> {
+    match v {
+        "1" | "t" | "T" | "TRUE" | "true" | "True" => Some(true),
+        "0" | "f" | "F" | "FALSE" | "false" | "False" => Some(false),
+        _ => None,
+    }
+}
+
 fn bad_body() -> Response {
     error(400, "couldn't parse JSON request")
 }
@@ -43,7 +52,8 @@ pub fn known(method: &str, segs: &[&str]) -> bool {
 }
 
 /// Answers an authenticated request as the owner; `None` for paths this module does not own.
-pub fn route(st: &mut Store, method: &str, segs: &[&str], body: &str) -> Option<Response> {
+/// `service_user` is the query parameter of `GET /api/users`.
+pub fn route(st: &mut Store, method: &str, segs: &[&str], body: &str, service_user: Option<&str>) -> Option<Response> {
     let owner = st.owner.as_ref().map(|o| o.0.clone()).unwrap_or_default();
     let answer = match (method, segs) {
         ("GET", ["peers"]) => {
@@ -75,8 +85,22 @@ pub fn route(st: &mut Store, method: &str, segs: &[&str], body: &str) -> Option<
             }
             None => fail(404, &format!("setup key: {id} not found")),
         },
+        // `users_handler.go` getAllUsers: without `service_user` every user; with it, only
+        // service users (true) or only people (false); a value strconv.ParseBool refuses is
+        // InvalidArgument, which util.WriteError answers 422.
         ("GET", ["users"]) => {
-            let users: Vec<String> = st.account.users.iter().map(|u| Account::user_json(u, &owner, None)).collect();
+            let only = match service_user.map(parse_bool) {
+                None => None,
+                Some(Some(b)) => Some(b),
+                Some(None) => return Some(fail(422, "invalid service_user query parameter")),
+            };
+            let users: Vec<String> = st
+                .account
+                .users
+                .iter()
+                .filter(|u| only.is_none_or(|b| b == u.service))
+                .map(|u| Account::user_json(u, &owner, None))
+                .collect();
             json(200, &format!("[{}]", users.join(",")))
         }
         ("POST", ["users"]) => create_user(st, &owner, body),
@@ -380,25 +404,34 @@ fn delete_user(st: &mut Store, owner: &str, id: &str) -> Response {
     json(200, "{}")
 }
 
-fn group_fields(body: &str) -> Result<(String, Option<Vec<String>>), Response> {
+/// Name, peers and resources of a group request (`api.GroupRequest`).
+type GroupFields = (String, Option<Vec<String>>, Option<Vec<String>>);
+
+fn group_fields(body: &str) -> Result<GroupFields, Response> {
     let b = Body::parse(body).map_err(|_| bad_body())?;
     let name = b.string("name").map_err(|_| bad_body())?.unwrap_or_default();
     let peers = b.strings("peers").map_err(|_| bad_body())?;
+    let resources = b.resources("resources").map_err(|_| bad_body())?;
     if name.is_empty() {
         return Err(fail(422, "group name shouldn't be empty"));
     }
-    Ok((name, peers))
+    Ok((name, peers, resources))
 }
 
 fn create_group(st: &mut Store, body: &str) -> Response {
-    let (name, peers) = match group_fields(body) {
+    let (name, peers, resources) = match group_fields(body) {
         Ok(f) => f,
         Err(r) => return r,
     };
     if st.account.groups.iter().any(|g| g.name == name) {
         return fail(409, &format!("group with name {name} already exists"));
     }
-    let group = Group { id: crate::api::fresh(&mut st.counter, 20), name, peers: peers.unwrap_or_default() };
+    let group = Group {
+        id: crate::api::fresh(&mut st.counter, 20),
+        name,
+        peers: peers.unwrap_or_default(),
+        resources: resources.unwrap_or_default(),
+    };
     let answer = st.account.group_json(&group);
     st.account.groups.push(group);
     st.save();
@@ -412,12 +445,18 @@ fn update_group(st: &mut Store, id: &str, body: &str) -> Response {
     if st.account.groups[i].name == "All" {
         return fail(422, "updating group ALL is not allowed");
     }
-    let (name, peers) = match group_fields(body) {
+    let (name, peers, resources) = match group_fields(body) {
         Ok(f) => f,
         Err(r) => return r,
     };
-    // The request's peer list replaces the group's: leaving it out empties the group.
-    st.account.groups[i] = Group { id: id.to_string(), name, peers: peers.unwrap_or_default() };
+    // The request's peers and resources replace the group's (`groups_handler.go`
+    // `updateGroup`): leaving either out empties it, and a resource left out leaves the group.
+    st.account.groups[i] = Group {
+        id: id.to_string(),
+        name,
+        peers: peers.unwrap_or_default(),
+        resources: resources.unwrap_or_default(),
+    };
     st.save();
     json(200, &st.account.group_json(&st.account.groups[i]))
 }
@@ -430,10 +469,24 @@ fn delete_group(st: &mut Store, id: &str) -> Response {
     };
     let linked = if g.name == "All" {
         Some("deleting group ALL is not allowed".to_string())
+    } else if let Some(r) = g.resources.first() {
+        Some(format!("group has been linked to network resource: {}", r.split(':').next().unwrap_or(r)))
+    } else if let Some(ns) = a.nameservers.iter().find(|n| n.groups.iter().any(|x| x == id)) {
+        Some(format!("group has been linked to name server groups: {}", ns.name))
+    } else if let Some(p) =
+        a.policies.iter().find(|p| p.rules.iter().any(|r| r.sources.iter().chain(&r.destinations).any(|x| x == id)))
+    {
+        // `validateDeleteGroup`: policies are checked before setup keys and users.
+        Some(format!("group has been linked to policy: {}", p.name))
     } else if let Some(k) = a.keys.iter().find(|k| k.auto_groups.iter().any(|x| x == id)) {
         Some(format!("group has been linked to setup key: {}", k.name))
+    } else if let Some(u) = a.users.iter().find(|u| u.auto_groups.iter().any(|x| x == id)) {
+        Some(format!("group has been linked to user: {}", u.id))
+    } else if let Some(r) = a.routers.iter().find(|r| r.peer_groups.iter().flatten().any(|x| x == id)) {
+        Some(format!("group has been linked to network router: {}", r.id))
     } else {
-        a.users.iter().find(|u| u.auto_groups.iter().any(|x| x == id)).map(|u| format!("group has been linked to user: {}", u.id))
+        // `checkGroupLinkedToSettings`, last.
+        a.dns_disabled.iter().any(|x| x == id).then(|| format!("group has been linked to disabled DNS management groups: {}", g.name))
     };
     if let Some(msg) = linked {
         return error(400, &msg);
@@ -463,7 +516,7 @@ pub fn seed(account: &mut Account, owner_id: &str, email: &str, name: &str, coun
     let spec = std::env::var("STANDIN_PEERS").unwrap_or_default();
     let mut it = spec.split(',').map(|n| n.trim().parse::<usize>().unwrap_or(0));
     let (total, connected) = (it.next().unwrap_or(0), it.next().unwrap_or(0));
-    let mut all = Group { id: crate::api::fresh(counter, 20), name: "All".into(), peers: Vec::new() };
+    let mut all = Group { id: crate::api::fresh(counter, 20), name: "All".into(), peers: Vec::new(), resources: Vec::new() };
     for i in 0..total {
         let id = crate::api::fresh(counter, 20);
         all.peers.push(id.clone());
@@ -484,5 +537,28 @@ pub fn seed(account: &mut Account, owner_id: &str, email: &str, name: &str, coun
             created: t - 86_400,
         });
     }
+    // `AddAllGroup`: the Default policy, All → All both ways, every protocol, accept; its one
+    // rule shares the policy's id.
+    let id = crate::api::fresh(counter, 20);
+    let words = "This is a default rule that allows connections between all the resources";
+    account.policies.push(crate::account::Policy {
+        id: id.clone(),
+        name: "Default".into(),
+        description: words.into(),
+        enabled: true,
+        rules: vec![crate::account::Rule {
+            id,
+            name: "Default".into(),
+            description: words.into(),
+            enabled: true,
+            action: "accept".into(),
+            bidirectional: true,
+            protocol: "all".into(),
+            ports: Vec::new(),
+            sources: vec![all.id.clone()],
+            destinations: vec![all.id.clone()],
+        }],
+        posture: None,
+    });
     account.groups.push(all);
 }

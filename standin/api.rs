@@ -5,7 +5,12 @@
 //!   `management/server/instance/manager.go` (validation, "setup already completed" as 412) and
 //!   `setup_service.go` (a PAT only with `NB_SETUP_PAT_ENABLED=true`, `pat_expire_in` 1..365, default 1).
 //! - Token auth: `management/server/http/middleware/auth_middleware.go` (`Authorization: Token …`;
-//!   unknown or expired tokens are 401 "token invalid", no header is 401 "no valid authentication provided").
+//!   a malformed or expired token is 401 "token invalid"; a well-formed token the store does not
+//!   have (revoked, or another instance's) is **404** "invalid token: pat: <hash> not found":
+//!   `auth/manager.go` `extractPATFromToken` passes `sql_store.go`'s `NewPATNotFoundError` through,
+//!   `status/error.go` maps NotFound to 404; no header is 401 "no valid authentication provided").
+//!   "Well-formed" is modelled as upstream's prefix and length (`nbp_`, 40 characters); its
+//!   CRC32 checksum is not checked here (a bad one is a 401, as a malformed token).
 //! - `/api/users/{id}/tokens`: `management/server/http/handlers/users/pat_handler.go`.
 //! - Errors: `shared/management/http/util/util.go` (`{"message","code"}`, messages lower-cased).
 //!
@@ -43,6 +48,8 @@ pub struct Store {
     pub counter: u64,
     /// Peers, setup keys, users and groups (`account.rs`).
     pub account: Account,
+    /// Proxy tokens and registered proxies (`reverse.rs`).
+    pub reverse: crate::reverse::Reverse,
 }
 
 pub fn now() -> u64 {
@@ -91,6 +98,7 @@ impl Store {
             tokens: Vec::new(),
             counter: 0,
             account: Account::default(),
+            reverse: Default::default(),
         };
         for line in fs::read_to_string(&s.file).unwrap_or_default().lines() {
             let f: Vec<&str> = line.split('\t').collect();
@@ -103,6 +111,16 @@ impl Store {
                     created: created.parse().unwrap_or(0),
                     expires: expires.parse().unwrap_or(0),
                 }),
+                ["service", rest] => {
+                    if let Ok(j) = Json::parse(rest) {
+                        s.reverse.load_service(&j);
+                    }
+                }
+                ["ptoken", rest] => {
+                    if let Ok(j) = Json::parse(rest) {
+                        s.reverse.load_line(&j);
+                    }
+                }
                 [kind, rest] => {
                     s.account.load_line(kind, rest);
                 }
@@ -126,6 +144,7 @@ impl Store {
             out.push_str(&format!("token\t{}\t{}\t{}\t{}\t{}\n", t.id, t.name, t.plain, t.created, t.expires));
         }
         out.push_str(&self.account.lines());
+        out.push_str(&self.reverse.lines());
         if let Err(e) = fs::write(&self.file, out) {
             crate::log("management", "ERROR", &format!("cannot write {}: {e}", self.file));
         }
@@ -176,13 +195,41 @@ pub fn route(store: &Mutex<Store>, req: &Request) -> Option<Response> {
             ),
         ),
         (_, p) if p.starts_with("/api/") => authenticated(&mut st, req)?,
+        // The stand-in proxy's registration and heartbeat (upstream: a gRPC stream).
+        ("POST", "/management.ProxyService/StandinHeartbeat") => {
+            let Ok(b) = Json::parse(&req.body) else { return Some(error(400, "bad heartbeat")) };
+            let s = |k: &str| b.get(k).and_then(Json::as_str).unwrap_or("").to_string();
+            let connected = b.get("connected").and_then(Json::as_bool).unwrap_or(true);
+            match st.reverse.heartbeat(&s("token"), &s("proxy_id"), &s("address"), connected) {
+                Ok(()) => json(200, "{}"),
+                Err(e) => error(401, &e),
+            }
+        }
         _ => return None,
     };
     Some(answer)
 }
 
+/// Whether every field of `body` named in `fields` has the JSON type Go's decoder needs
+/// (`s` string, `b` bool, `n` number); a missing or null field is fine (a zero value).
+fn typed(body: &Json, fields: &[(&str, char)]) -> bool {
+    fields.iter().all(|(k, t)| match body.get(k) {
+        None => true,
+        Some(v) if v.is_null() => true,
+        Some(v) => match t {
+            's' => v.as_str().is_some(),
+            'b' => v.as_bool().is_some(),
+            _ => v.as_i64().is_some(),
+        },
+    })
+}
+
 fn setup(st: &mut Store, req: &Request) -> Response {
     let Ok(body) = Json::parse(&req.body) else { return error(400, "invalid request body") };
+    // `instance_handler.go`: a body Go cannot decode into SetupRequest (a wrong type) is the same 400.
+    if !typed(&body, &[("email", 's'), ("password", 's'), ("name", 's'), ("create_pat", 'b'), ("pat_expire_in", 'n')]) {
+        return error(400, "invalid request body");
+    }
     let text = |k: &str| body.get(k).and_then(Json::as_str).unwrap_or("").to_string();
     let (email, password, name) = (text("email"), text("password"), text("name"));
     let create_pat = body.get("create_pat").and_then(Json::as_bool).unwrap_or(false) && st.setup_pat;
@@ -217,6 +264,7 @@ fn setup(st: &mut Store, req: &Request) -> Response {
     let user_id = fresh(&mut st.counter, 24);
     st.owner = Some((user_id.clone(), email.clone()));
     crate::admin::seed(&mut st.account, &user_id, &email, &name, &mut st.counter);
+    st.account.push_event("account.create", "Account created", &user_id, &user_id, Vec::new());
     st.save();
     let pat = if create_pat {
         let days = expire_in.unwrap_or(1) as u64;
@@ -247,26 +295,90 @@ fn known(method: &str, segs: &[&str]) -> bool {
     )
 }
 
+/// Which paths a module of the account answers.
+type Known = fn(&str, &[&str]) -> bool;
+/// A module's answer to an authenticated request, and whether the account changed.
+type Route = fn(&mut crate::account::Account, &mut u64, &str, &[&str], &str) -> (Response, bool);
+
+/// The account's modules that answer on their own (each saved when it changed something).
+const ACCOUNT_ROUTES: [(Known, Route); 5] = [
+    (crate::networks::known, crate::networks::route),
+    (crate::posture::known, crate::posture::route),
+    (crate::nameservers::known, crate::nameservers::route),
+    (crate::idps::known, crate::idps::route),
+    (crate::policies::known, crate::policies::route),
+];
+
+/// An authenticated request, answered, and recorded as an audit event when it changed something
+/// upstream records (`events.rs`).
 fn authenticated(st: &mut Store, req: &Request) -> Option<Response> {
+    let segs: Vec<&str> = req.path.trim_start_matches("/api/").split('/').collect();
+    let answer = routed(st, req)?;
+    if let Response::Body { status, body, .. } = &answer {
+        let owner = st.owner.as_ref().map(|o| o.0.clone()).unwrap_or_default();
+        let before = st.account.events.len();
+        crate::events::record(&mut st.account, &owner, &req.method, &segs, &req.body, body, (200..300).contains(status));
+        if st.account.events.len() != before {
+            st.save();
+        }
+    }
+    Some(answer)
+}
+
+fn routed(st: &mut Store, req: &Request) -> Option<Response> {
     // gorilla/mux runs the auth middleware only for a matched route: an unknown path is a 404
     // whatever the token.
     let segs: Vec<&str> = req.path.trim_start_matches("/api/").split('/').collect();
-    if !known(&req.method, &segs) && !crate::admin::known(&req.method, &segs) {
+    let matches = |m: &str| {
+        known(m, &segs)
+            || crate::admin::known(m, &segs)
+            || crate::reverse::known(m, &segs)
+            || crate::events::known(m, &segs)
+            || ACCOUNT_ROUTES.iter().any(|(k, _)| k(m, &segs))
+    };
+    if !matches(&req.method) && ["GET", "POST", "PUT", "DELETE"].iter().any(|m| matches(m)) {
+        // gorilla/mux: the path is routed but not for this method, before any middleware.
+        return Some(Response::Body { status: 405, ctype: "text/plain", body: String::new() });
+    }
+    if !matches(&req.method) {
         return Some(Response::Body { status: 404, ctype: "text/plain", body: "404 page not found\n".into() });
     }
     let Some(auth) = req.header("authorization") else {
         return Some(error(401, "no valid authentication provided"));
     };
-    let valid = auth
-        .strip_prefix("Token ")
-        .and_then(|pat| st.tokens.iter().find(|t| t.plain == pat.trim()))
-        .is_some_and(|t| t.expires > now());
-    if !valid {
+    let pat = auth.strip_prefix("Token ").map(str::trim).unwrap_or_default();
+    if !(pat.starts_with("nbp_") && pat.len() == 40) {
         return Some(error(401, "token invalid"));
     }
+    match st.tokens.iter().find(|t| t.plain == pat) {
+        None => return Some(error(404, &format!("invalid token: pat: {} not found", hashed(pat)))),
+        Some(t) if t.expires <= now() => return Some(error(401, "token invalid")),
+        Some(_) => {}
+    }
     let owner_id = st.owner.as_ref().map(|o| o.0.clone()).unwrap_or_default();
+    if crate::reverse::known(&req.method, &segs) {
+        let peers: Vec<(String, bool)> = st.account.peers.iter().map(|p| (p.id.clone(), p.connected)).collect();
+        let (answer, changed) =
+            crate::reverse::route(&mut st.reverse, &mut st.counter, &peers, &req.method, &segs, &req.body);
+        if changed {
+            st.save();
+        }
+        return Some(answer);
+    }
+    if crate::events::known(&req.method, &segs) {
+        return Some(json(200, &crate::events::list(&st.account)));
+    }
+    for (known, route) in ACCOUNT_ROUTES {
+        if known(&req.method, &segs) {
+            let (answer, changed) = route(&mut st.account, &mut st.counter, &req.method, &segs, &req.body);
+            if changed {
+                st.save();
+            }
+            return Some(answer);
+        }
+    }
     if !known(&req.method, &segs) {
-        return crate::admin::route(st, &req.method, &segs, &req.body);
+        return crate::admin::route(st, &req.method, &segs, &req.body, req.param("service_user"));
     }
     let answer = match (req.method.as_str(), segs.as_slice()) {
         ("GET", ["users", "current"]) => {
@@ -281,11 +393,16 @@ fn authenticated(st: &mut Store, req: &Request) -> Option<Response> {
         }
         (_, ["users", uid, "tokens", ..]) if *uid != owner_id => error(404, &format!("user: {uid} not found")),
         ("GET", ["users", _, "tokens"]) => {
+            // `pat_handler.go` `getAllTokens`: a user without tokens is Go's nil slice, `null`.
             let list: Vec<String> = st.tokens.iter().map(|t| Store::token_json(t, &owner_id)).collect();
-            json(200, &format!("[{}]", list.join(",")))
+            json(200, &if list.is_empty() { "null".to_string() } else { format!("[{}]", list.join(",")) })
         }
         ("POST", ["users", _, "tokens"]) => {
             let Ok(body) = Json::parse(&req.body) else { return Some(error(400, "couldn't parse JSON request")) };
+            // `pat_handler.go`: a wrong type fails the decode like bad JSON.
+            if !typed(&body, &[("name", 's'), ("expires_in", 'n')]) {
+                return Some(error(400, "couldn't parse JSON request"));
+            }
             let name = body.get("name").and_then(Json::as_str).unwrap_or("").to_string();
             let days = body.get("expires_in").and_then(Json::as_i64).unwrap_or(0);
             if name.is_empty() {
@@ -313,4 +430,15 @@ fn authenticated(st: &mut Store, req: &Request) -> Option<Response> {
         _ => Response::Body { status: 404, ctype: "text/plain", body: "404 page not found\n".into() },
     };
     Some(answer)
+}
+
+/// What upstream puts in its "not found" message in place of a token: its hash (SHA-256,
+/// base64, as the store keeps it). A stand-in stand-in: FNV-1a in hex, the point being that the
+/// token itself never appears.
+fn hashed(pat: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in pat.bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{h:016x}")
 }

@@ -16,11 +16,18 @@ pub struct Request {
     pub method: String,
     /// Path without the query.
     pub path: String,
+    /// The query (after `?`, not decoded; empty when none).
+    pub query: String,
     pub headers: BTreeMap<String, String>,
     pub body: String,
 }
 
 impl Request {
+    /// The first value of query parameter `name`.
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.query.split('&').filter_map(|kv| kv.split_once('=')).find(|(k, _)| *k == name).map(|(_, v)| v)
+    }
+
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).map(String::as_str)
     }
@@ -101,8 +108,9 @@ fn handle(stream: TcpStream, role: &str, handler: &Handler) -> std::io::Result<(
     let len = headers.get("content-length").and_then(|l| l.parse::<usize>().ok()).unwrap_or(0).min(1 << 20);
     let mut body = vec![0; len];
     reader.read_exact(&mut body)?;
-    let path = target.split('?').next().unwrap_or("").to_string();
-    let req = Request { method, path, headers, body: String::from_utf8_lossy(&body).into_owned() };
+    let (path, query) = target.split_once('?').unwrap_or((target.as_str(), ""));
+    let (path, query) = (path.to_string(), query.to_string());
+    let req = Request { method, path, query, headers, body: String::from_utf8_lossy(&body).into_owned() };
     REQUESTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let mut out = stream;
     match handler(&req) {

@@ -1,6 +1,6 @@
 //! A small JSON reader (std only): enough to read management.json and API request bodies.
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 #[allow(dead_code)]
 pub enum Json {
     Null,

@@ -5,7 +5,7 @@
 //! once, and config is validated as upstream validates it. `standin/README.md` names, for each
 //! behaviour, the upstream file (netbirdio/netbird v0.77.1, netbirdio/dashboard v2.90.9) it mirrors.
 //!
-//! Roles (first argument): server, dashboard, management, signal, relay.
+//! Roles (first argument): server, dashboard, management, signal, relay, reverse-proxy.
 //! Built by scripts/standin-images.sh with `rustc -C target-feature=+crt-static`.
 //!
 //! Knobs for tests (environment): STANDIN_STARTUP_DELAY_MS (default 5000: how long the
@@ -14,8 +14,17 @@
 mod account;
 mod admin;
 mod api;
+mod dns;
+mod events;
 mod http;
+mod idps;
 mod json;
+mod nameservers;
+mod networks;
+mod policies;
+mod posture;
+mod proxy;
+mod reverse;
 mod stun;
 mod yaml;
 
@@ -28,6 +37,10 @@ use http::{Request, Response, json as json_response};
 use json::Json;
 
 pub static REQUESTS: AtomicU64 = AtomicU64::new(0);
+/// Set by a role that ends its work itself on SIGTERM (the reverse proxy closes its stream).
+pub static GRACEFUL: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+/// Set by the SIGTERM handler for such a role.
+pub static STOPPING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 extern "C" {
     fn signal(signum: i32, handler: extern "C" fn(i32)) -> usize;
@@ -36,7 +49,12 @@ extern "C" {
 
 extern "C" fn on_term(_: i32) {
     // PID 1 ignores SIGTERM unless it installs a handler; without this `docker stop` waits 10 s.
-    unsafe { _exit(0) }
+    // An atomic store is all a handler may do besides _exit.
+    if GRACEFUL.load(Ordering::Relaxed) {
+        STOPPING.store(true, Ordering::Relaxed);
+    } else {
+        unsafe { _exit(0) }
+    }
 }
 
 fn main() {
@@ -53,7 +71,10 @@ fn main() {
         "management" => management(rest),
         "signal" => signal_role(rest),
         "relay" => relay(),
-        other => Err(format!("unknown role {other:?}; expected server, dashboard, management, signal or relay")),
+        "reverse-proxy" => proxy::run(),
+        other => Err(format!(
+            "unknown role {other:?}; expected server, dashboard, management, signal, relay or reverse-proxy"
+        )),
     };
     if let Err(e) = result {
         log(&role, "FATAL", &e);
@@ -278,6 +299,9 @@ fn management(args: &[String]) -> Result<(), String> {
         log("management", "INFO", "DataStoreEncryptionKey generated and saved to config");
     }
     check_data_key(&data_dir, &key)?;
+    if embedded {
+        cookie_key(&text_at(&["EmbeddedIdP", "SessionCookieEncryptionKey"]))?;
+    }
     log("management", "INFO", &format!("dns domain for peers: {dns_domain}, data in {data_dir}"));
     let store = Arc::new(Mutex::new(api::Store::load(&data_dir, embedded, &issuer)));
     later(ready_at(), "management", move || {
@@ -292,6 +316,34 @@ fn management(args: &[String]) -> Result<(), String> {
         )
     });
     Ok(())
+}
+
+/// The embedded IdP's session cookie key (`management/server/idp/embedded.go`,
+/// `resolveSessionCookieEncryptionKey`): optional (then made per start, so sessions die with a
+/// restart), else 16, 24 or 32 bytes raw or base64 of that.
+fn cookie_key(key: &str) -> Result<(), String> {
+    let key = key.trim();
+    let ok = |n: usize| matches!(n, 16 | 24 | 32);
+    if key.is_empty() {
+        log("management", "WARN", "no session cookie encryption key: dashboard sessions end with every restart");
+        return Ok(());
+    }
+    if ok(key.len()) || base64_len(key).is_some_and(ok) {
+        return Ok(());
+    }
+    Err(format!(
+        "invalid embedded IdP session cookie encryption key:NB_IDP_SESSION_COOKIE_ENCRYPTION_KEY (or sessionCookieEncryptionKey) must be 16, 24, or 32 bytes as a raw string or base64-encoded to one of those lengths; got {} raw bytes",
+        key.len()
+    ))
+}
+
+/// The decoded length of `s` when it is base64 (standard or URL alphabet, padded or not).
+fn base64_len(s: &str) -> Option<usize> {
+    let body = s.trim_end_matches('=');
+    if body.is_empty() || s.len() - body.len() > 2 {
+        return None;
+    }
+    body.bytes().all(|b| b.is_ascii_alphanumeric() || b"+/-_".contains(&b)).then_some(body.len() * 3 / 4)
 }
 
 /// Legacy `signal` (`signal/cmd/run.go`): HTTP with the WebSocket proxy on --port (80), plus the
