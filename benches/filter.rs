@@ -19,6 +19,9 @@ fn rows(n: usize) -> Vec<CustomerRow> {
                 email: format!("it@c{i}.example"),
                 max_devices: 20,
                 notes: String::new(),
+                contract_id: None,
+                sla_target: None,
+                reverse_proxy: false,
                 layout: Layout::Combined,
                 status: if i % 17 == 0 { CustomerStatus::Error } else { CustomerStatus::Active },
                 status_reason: None,
@@ -33,6 +36,7 @@ fn rows(n: usize) -> Vec<CustomerRow> {
             proxy_pending: None,
             proxied: false,
             host: None,
+            services: None,
         })
         .collect()
 }

@@ -22,6 +22,8 @@ fn return_big_blocks() {
 }
 
 fn main() -> ExitCode {
+    // SAFETY: first thing in main, before any thread exists.
+    unsafe { nbmsp::engine::hosts::process::take_secret_vars() };
     quiet_on_broken_pipe();
     return_big_blocks();
     // `args_os`: a non-UTF-8 argument is clap's usage error (exit 2), not a panic.
@@ -55,7 +57,8 @@ fn main() -> ExitCode {
             }
         },
         None => match run_tui(&cli.global, &runtime) {
-            Ok(()) => ExitCode::SUCCESS,
+            Ok(tui::Ending::Quit) => ExitCode::SUCCESS,
+            Ok(tui::Ending::Signal(n)) => exit(128 + n),
             Err(report) => {
                 tui::restore();
                 eprintln!("nbmsp: {report:?}");
@@ -65,14 +68,14 @@ fn main() -> ExitCode {
     }
 }
 
-fn run_tui(g: &cli::GlobalArgs, runtime: &tokio::runtime::Runtime) -> color_eyre::Result<()> {
+fn run_tui(g: &cli::GlobalArgs, runtime: &tokio::runtime::Runtime) -> color_eyre::Result<tui::Ending> {
     color_eyre::install()?;
     tui::install_panic_hook();
     let home = g.home().map_err(|e| color_eyre::eyre::eyre!(e.message))?;
     // Log in without typing when a password is given (never prompted here: the TUI asks).
     let password = match &g.password_file {
         Some(f) => Some(cli::auth::read_secret_file(f).map_err(|e| color_eyre::eyre::eyre!(e.message))?),
-        None => std::env::var(cli::auth::PASSWORD_ENV).ok(),
+        None => nbmsp::engine::hosts::process::secret_var(cli::auth::PASSWORD_ENV),
     };
     let host = store::locks::host_name();
     let opts = tui::Options {
@@ -102,6 +105,13 @@ fn quiet_on_broken_pipe() {
         // the reader that left (println!, or a library writing to stdout for us).
         if text.contains("Broken pipe") {
             std::process::exit(141);
+        }
+        // Any other failed write to stdout (a full disk, `> /dev/full`): one sentence and a
+        // failure status, not a backtrace. What was printed before may be incomplete.
+        if text.starts_with("failed printing to stdout") {
+            let why = text.split_once(": ").map_or(text, |(_, why)| why);
+            eprintln!("nbmsp: cannot write the output: {why}; it is incomplete");
+            std::process::exit(74);
         }
         previous(info);
     }));

@@ -3,7 +3,7 @@
 //!
 //! The loop draws only when `update` marked the state dirty, and drains every queued engine
 //! event before drawing, so a burst of log lines costs one frame, and an idle screen writes
-//! nothing at all. Log lines alone draw at most four frames a second (`LOG_FRAME`).
+//! nothing at all. Log lines alone draw at most four frames a second, one when they flood (`app::detail::log_frame`).
 
 use std::io::{self, Stdout};
 use std::path::PathBuf;
@@ -102,8 +102,18 @@ fn setup() -> io::Result<Term> {
     Terminal::new(CrosstermBackend::new(io::stdout()))
 }
 
-/// Runs the full-screen app until the user quits.
-pub async fn run(opts: Options) -> io::Result<()> {
+/// How the app ended: the user quit, or a signal ended it (its number).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// The user quit (or the input ended).
+    Quit,
+    /// SIGTERM, SIGHUP or SIGINT from outside: the process exits with 128 + this number, as a
+    /// shell reports a command a signal ended, so a supervisor can tell.
+    Signal(i32),
+}
+
+/// Runs the full-screen app until the user quits or a signal ends it.
+pub async fn run(opts: Options) -> io::Result<Ending> {
     let (commands, events) = worker::spawn(opts.db.clone(), opts.home.clone());
     let mut state = if opts.db.exists() {
         AppState::new(opts.host.clone(), opts.user.clone(), opts.color)
@@ -195,15 +205,12 @@ async fn finish_running(
     }
 }
 
-/// The shortest time between two frames drawn only because log lines arrived.
-const LOG_FRAME: std::time::Duration = std::time::Duration::from_millis(250);
-
 async fn event_loop(
     term: &mut Term,
     state: &mut AppState,
     commands: &tokio::sync::mpsc::UnboundedSender<Command>,
     events: &mut tokio::sync::mpsc::UnboundedReceiver<worker::Event>,
-) -> io::Result<()> {
+) -> io::Result<Ending> {
     use tokio::signal::unix::{SignalKind, signal};
     // SIGTERM, SIGHUP (the SSH link dropped) and SIGINT from outside leave like a confirmed quit:
     // the terminal is restored and running operations finish first.
@@ -223,8 +230,10 @@ async fn event_loop(
     let mut last_frame = tokio::time::Instant::now();
     loop {
         // A key draws at once; log lines alone wait for the next frame slot, so a container
-        // writing hundreds of lines a second costs LOG_FRAME's rate of frames, not one per batch.
-        let logs_due = state.logs_dirty && last_frame.elapsed() >= LOG_FRAME;
+        // writing hundreds of lines a second costs a frame or a few a second (`log_frame`, by
+        // the rate), not one per batch.
+        let log_frame = app::detail::log_frame(state.detail.as_ref().map_or(0, |d| d.log_rate));
+        let logs_due = state.logs_dirty && last_frame.elapsed() >= log_frame;
         if state.dirty || logs_due {
             term.draw(|f| ui::render(state, f))?;
             state.dirty = false;
@@ -233,7 +242,7 @@ async fn event_loop(
         }
         let logs_waiting = state.logs_dirty;
         let action = tokio::select! {
-            _ = tokio::time::sleep_until(last_frame + LOG_FRAME), if logs_waiting => None,
+            _ = tokio::time::sleep_until(last_frame + log_frame), if logs_waiting => None,
             ev = input.next() => match ev {
                 Some(Ok(Event::Key(k))) if k.kind != KeyEventKind::Release => keymap::map(state, k),
                 Some(Ok(Event::Resize(w, h))) => Some(Action::Resize(w, h)),
@@ -242,9 +251,9 @@ async fn event_loop(
                 Some(Err(e)) => return Err(e),
                 None => break,
             },
-            _ = term_sig.recv() => break,
-            _ = hup_sig.recv() => break,
-            _ = int_sig.recv() => break,
+            _ = term_sig.recv() => return Ok(Ending::Signal(libc::SIGTERM)),
+            _ = hup_sig.recv() => return Ok(Ending::Signal(libc::SIGHUP)),
+            _ = int_sig.recv() => return Ok(Ending::Signal(libc::SIGINT)),
             ev = events.recv(), if engine_alive => match ev {
                 Some(ev) => Some(Action::Engine(ev)),
                 None => {
@@ -275,7 +284,7 @@ async fn event_loop(
             break;
         }
     }
-    Ok(())
+    Ok(Ending::Quit)
 }
 
 /// Puts `text` on the clipboard of the terminal the user sits at with OSC 52, which travels

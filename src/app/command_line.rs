@@ -15,6 +15,7 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("deploy|redeploy|start|stop|restart|delete|backup|retry-cert [CUSTOMER]", "run on the customer"),
     ("info|deployment|logs|health|netbird [CUSTOMER]", "open the customer on that tab"),
     ("devices", "the fleet's devices: over the limit first, online, old clients"),
+    ("reports", "this month and the last: uptime against the SLA, misses first, devices per day, downtime by cause"),
     ("hosts", "the Docker hosts: engine, customers, memory, UDP ports, reachable or not; d drains"),
     ("move HOST", "move the open or selected customer to Docker host HOST (local: this machine)"),
     ("restore FILE", "recreate a customer from a backup"),
@@ -73,6 +74,7 @@ pub fn run(s: &mut AppState, line: &str) -> Vec<Command> {
             Vec::new()
         }
         ("hosts", None) => super::overlays::open_hosts(s),
+        ("reports", None) => super::reports::open(s),
         ("move", Some(host)) => move_to(s, host),
         ("restore", Some(file)) => {
             notice(s, format!("restoring a customer from {file}"), false);
@@ -117,7 +119,7 @@ fn move_to(s: &mut AppState, host: &str) -> Vec<Command> {
     s.confirm = Some(super::Confirm {
         customer_id: id,
         subdomain,
-        op: Operation::Move,
+        op: Operation::Move.into(),
         typed: Default::default(),
         bulk: Vec::new(),
         to_host: Some(host.to_string()),

@@ -2,7 +2,7 @@
 //! Filtering keeps a lowercased haystack per row so a keystroke over 10,000 rows stays cheap.
 
 use crate::domain::customer::CustomerStatus;
-use crate::store::customers::CustomerRow;
+use crate::domain::fleet::CustomerRow;
 
 /// Columns the table can be sorted by (`o` cycles).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,7 +77,15 @@ impl DashboardState {
             .iter()
             .map(|r| {
                 let c = &r.customer;
-                format!("{}\u{1}{}\u{1}{}\u{1}{}", c.name, c.subdomain, c.email, c.company).to_lowercase()
+                format!(
+                    "{}\u{1}{}\u{1}{}\u{1}{}\u{1}{}",
+                    c.name,
+                    c.subdomain,
+                    c.email,
+                    c.company,
+                    c.contract_id.as_deref().unwrap_or_default()
+                )
+                .to_lowercase()
             })
             .collect();
         let keep = self.selected_row().map(|r| r.customer.id);
@@ -185,7 +193,8 @@ impl DashboardState {
             total: self.rows.len(),
             active: n(CustomerStatus::Active),
             degraded: n(CustomerStatus::Degraded),
-            inactive: n(CustomerStatus::Inactive) + n(CustomerStatus::Stopped),
+            inactive: n(CustomerStatus::Inactive),
+            stopped: n(CustomerStatus::Stopped),
             deploying: n(CustomerStatus::Deploying),
             error: n(CustomerStatus::Error),
         }
@@ -199,10 +208,11 @@ impl DashboardState {
     }
 }
 
-/// Whether `status` belongs under the status filter `filter`: the Inactive card counts the
-/// stopped ones too, so its filter shows them.
+/// Whether `status` belongs under the status filter `filter`: the same status. A stopped
+/// customer is its own card and filter step, as it is `--status stopped` in the CLI (#29: the
+/// Inactive card counted it while `--status inactive` did not).
 fn same_card(status: CustomerStatus, filter: CustomerStatus) -> bool {
-    status == filter || (filter == CustomerStatus::Inactive && status == CustomerStatus::Stopped)
+    status == filter
 }
 
 /// Customers per status, as the cards show them.
@@ -214,8 +224,10 @@ pub struct StatusCounts {
     pub active: usize,
     /// Degraded.
     pub degraded: usize,
-    /// Inactive or stopped on purpose.
+    /// Not deployed yet.
     pub inactive: usize,
+    /// Stopped on purpose.
+    pub stopped: usize,
     /// An operation runs.
     pub deploying: usize,
     /// Error.

@@ -3,7 +3,7 @@
 use std::collections::VecDeque;
 
 use crate::domain::deployment::LogLine;
-use crate::engine::health::HealthReport;
+use crate::engine::checks::health::HealthReport;
 use crate::engine::worker::Detail;
 
 /// The detail tabs, in order.
@@ -51,6 +51,21 @@ impl Tab {
 /// Log lines kept per service; older lines are dropped and counted, so memory stays bounded
 /// however chatty a container is, and a chatty service never pushes a quiet one's lines out.
 pub const LOG_CAPACITY: usize = 2000;
+
+/// The shortest time between two frames drawn only because log lines arrived, by the rate they
+/// arrive at: a few lines a second are read as they come (4 frames a second); a flood cannot be
+/// read at any frame rate, so it shows the latest once a second and a slow link pays for one
+/// frame, not four. A key always draws at once; a paused or searched view does not move.
+pub fn log_frame(lines_per_second: u32) -> std::time::Duration {
+    std::time::Duration::from_millis(match lines_per_second {
+        0..=20 => 250,
+        21..=200 => 500,
+        _ => 1000,
+    })
+}
+
+/// Above this many lines a second the Logs tab says it shows the latest, not every line.
+pub const LOG_FLOOD: u32 = 200;
 
 /// One ring buffer of log lines per service, merged in arrival order when read.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -151,6 +166,9 @@ pub struct DetailState {
     pub netbird: super::netbird::NetBirdView,
     /// The nginx server block (proxy = none) is shown over the Deployment tab.
     pub nginx_open: bool,
+    /// The last deploy or redeploy's steps and outcome, kept on the Deployment tab while the
+    /// customer stays open (until the next operation).
+    pub finished: Option<crate::app::FinishedRun>,
     /// Lines it is scrolled by (j/k).
     pub nginx_scroll: u16,
 }
@@ -180,6 +198,7 @@ impl DetailState {
             credentials: None,
             netbird: super::netbird::NetBirdView::default(),
             nginx_open: false,
+            finished: None,
             nginx_scroll: 0,
         }
     }

@@ -24,6 +24,7 @@ pub(super) fn on_event(s: &mut AppState, ev: Event) -> Vec<Command> {
             s.login.busy = false;
         }
         ev @ Event::Hosts(_) => super::overlays::on_event(s, &ev),
+        ev @ Event::Reports(_) => super::reports::on_event(s, ev),
         Event::Customers(rows) => {
             s.dashboard.set_rows(rows);
             let height = s.table_height();
@@ -36,30 +37,34 @@ pub(super) fn on_event(s: &mut AppState, ev: Event) -> Vec<Command> {
             }
         }
         Event::Docker(r) => {
-            let new = r.map_or_else(DockerState::Down, DockerState::Up);
+            let new = r.map_err(|f| f.message).map_or_else(DockerState::Down, DockerState::Up);
             s.dirty = s.docker != new;
             s.docker = new;
         }
         Event::Stats { customer_id, stats } => match s.detail.as_mut().filter(|d| d.customer_id == customer_id) {
             Some(d) => {
-                d.stats = Some(stats);
+                d.stats = Some(stats.map_err(|f| f.message));
                 s.dirty = d.tab == Tab::Health;
             }
             None => s.dirty = false,
         },
         Event::Host(h) => {
-            s.dirty = s.host_stats != Some(h);
-            s.host_stats = Some(h);
+            // Only a change a person would read is worth bytes (`HostStats::as_read`).
+            let read = h.as_read(s.host_stats.as_ref());
+            s.dirty = s.host_stats != Some(read);
+            s.host_stats = Some(read);
         }
         Event::Npm(r) => {
-            let new = r.map(|r| r.map_or_else(DockerState::Down, DockerState::Up));
+            let new = r.map(|r| r.map_err(|f| f.message).map_or_else(DockerState::Down, DockerState::Up));
             s.dirty = s.npm != new;
             s.npm = new;
         }
-        Event::NetBird(r) => return super::netbird_keys::answered(s, r.customer_id, r.action, r.result),
+        Event::NetBird(r) => {
+            return super::netbird_keys::answered(s, r.customer_id, r.action, r.result.map_err(|f| f.message));
+        }
         Event::Credentials { customer_id, result } => {
             if let Some(d) = s.detail.as_mut().filter(|d| d.customer_id == customer_id) {
-                d.credentials = Some(result);
+                d.credentials = Some(result.map_err(|f| f.message));
             }
         }
         Event::Progress { customer_id, progress } => {
@@ -79,17 +84,37 @@ pub(super) fn on_event(s: &mut AppState, ev: Event) -> Vec<Command> {
             }
         }
         Event::Finished { customer_id, op, result } => {
-            let name =
-                s.running.remove(&customer_id).map_or_else(|| format!("customer {customer_id}"), |r| r.subdomain);
-            match result {
-                Ok(msg) => notice(s, format!("{name}: {} done: {msg}", op.verb()), false),
-                Err(e) => notice(s, format!("{name}: {} failed: {e}", op.verb()), true),
+            let run = s.running.remove(&customer_id);
+            let name = run.as_ref().map_or_else(|| format!("customer {customer_id}"), |r| r.subdomain.clone());
+            let (ok, outcome) = match &result {
+                Ok(msg) => (true, format!("{} done: {msg}", op.verb())),
+                // A cancel asked for is said as what it is, not as a failure.
+                Err(e) if e.kind == crate::domain::error::ErrorKind::Interrupted => (false, e.message.clone()),
+                Err(e) => (false, format!("{} failed: {e}", op.verb())),
+            };
+            // A first deploy made the NetBird owner: say where its credentials are.
+            let offer = match (ok, op, s.keys.label(super::keymap::Mode::Detail, &super::Action::ShowCredentials)) {
+                (true, Operation::Deploy, Some(k)) => format!(" · {k} shows the NetBird owner's password"),
+                _ => String::new(),
+            };
+            let error = result.as_ref().is_err_and(|e| e.kind != crate::domain::error::ErrorKind::Interrupted);
+            notice(s, format!("{name}: {outcome}{offer}"), error);
+            // Its steps stay where they were watched, with the outcome, until Esc.
+            if let (Some(run), Some(d)) = (run, s.detail.as_mut().filter(|d| d.customer_id == customer_id))
+                && matches!(op, Operation::Deploy | Operation::Redeploy)
+            {
+                d.finished = Some(super::FinishedRun { run, ok, outcome });
             }
-            if s.detail.as_ref().is_some_and(|d| d.customer_id == customer_id) {
+            if let Some(d) = s.detail.as_mut().filter(|d| d.customer_id == customer_id) {
                 if op == Operation::Delete {
                     s.detail = None;
                     s.screen = Screen::Dashboard;
                     return vec![Command::StopLogs];
+                }
+                // The containers changed: a health report from before says nothing any more
+                // (#29: red FAIL rows stayed after a start until h).
+                if matches!(op, Operation::Start | Operation::Restart | Operation::Deploy | Operation::Redeploy) {
+                    d.health = None;
                 }
                 return vec![Command::LoadDetail { customer_id }];
             }
@@ -113,7 +138,7 @@ pub(super) fn on_event(s: &mut AppState, ev: Event) -> Vec<Command> {
                 s.confirm = Some(super::Confirm {
                     customer_id: 0,
                     subdomain: "the fleet".into(),
-                    op: Operation::Reconcile,
+                    op: Operation::Reconcile.into(),
                     typed: Default::default(),
                     bulk: fixes,
                     to_host: None,
@@ -147,7 +172,7 @@ pub(super) fn on_event(s: &mut AppState, ev: Event) -> Vec<Command> {
         }
         Event::BulkDone(summary) => notice(s, summary.sentence(), summary.failed > 0),
         Event::Rollout(u) => {
-            use crate::engine::protocol::RolloutUpdate as U;
+            use crate::engine::worker::protocol::RolloutUpdate as U;
             match *u {
                 U::Wave(n, who) => {
                     let what = if n == 1 { "canary".to_string() } else { format!("wave {n}") };
@@ -169,7 +194,7 @@ pub(super) fn on_event(s: &mut AppState, ev: Event) -> Vec<Command> {
         }
         Event::Health { customer_id, report } => {
             if let Some(d) = s.detail.as_mut().filter(|d| d.customer_id == customer_id) {
-                d.health = Some(report);
+                d.health = Some(report.map_err(|f| f.message));
                 d.health_running = false;
                 // The check stamped "last checked" in the database.
                 return vec![Command::LoadDetail { customer_id }];
@@ -220,6 +245,7 @@ pub(super) fn on_event(s: &mut AppState, ev: Event) -> Vec<Command> {
         }
         Event::Initialised { user } => {
             s.setup = None;
+            s.notice = None;
             s.screen = Screen::Login;
             s.login = super::LoginState { user: user.into(), field: 1, ..Default::default() };
         }
@@ -239,6 +265,7 @@ pub(super) fn on_event(s: &mut AppState, ev: Event) -> Vec<Command> {
             None => notice(s, msg, true),
         },
         Event::NpmTested(r) => {
+            let r = r.map_err(|f| f.message);
             if let Some(w) = s.setup.as_mut() {
                 w.npm_test = Some(r);
             } else if let Some(st) = s.settings.as_mut() {
@@ -270,11 +297,11 @@ pub(super) fn on_event(s: &mut AppState, ev: Event) -> Vec<Command> {
         }
         Event::Exported(r) | Event::Restored(r) => match r {
             Ok(m) => notice(s, m, false),
-            Err(e) => notice(s, e, true),
+            Err(e) => notice(s, e.message, true),
         },
         Event::AccountDone(r) => match r {
             Ok(m) => notice(s, m, false),
-            Err(e) => notice(s, e, true),
+            Err(e) => notice(s, e.message, true),
         },
         Event::Error(msg) => notice(s, msg, true),
     }

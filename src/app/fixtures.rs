@@ -15,6 +15,9 @@ pub fn row(id: i64, name: &str, sub: &str, status: CustomerStatus, port: Option<
             email: format!("it@{sub}.example"),
             max_devices: 20,
             notes: String::new(),
+            contract_id: None,
+            sla_target: None,
+            reverse_proxy: false,
             layout: Layout::Combined,
             status,
             status_reason: (status == CustomerStatus::Error).then(|| "deploy failed at wait until ready".to_string()),
@@ -29,6 +32,7 @@ pub fn row(id: i64, name: &str, sub: &str, status: CustomerStatus, port: Option<
         proxy_pending: None,
         proxied: port.is_some(),
         host: None,
+        services: None,
     }
 }
 
@@ -58,4 +62,15 @@ pub fn logged_in() -> crate::app::AppState {
     update(&mut s, Action::Engine(Event::Docker(Ok("20.10.24".into()))));
     update(&mut s, Action::Engine(Event::Customers(rows())));
     s
+}
+
+/// Presses `key` as a person does: through the keymap of the state's current mode, then
+/// `update`, exactly as the event loop in `tui.rs` does. Tests of anything a person does by
+/// key use this, so a binding missing from the keymap fails them.
+pub fn press(s: &mut crate::app::AppState, code: crossterm::event::KeyCode) -> Vec<crate::app::Command> {
+    let key = crossterm::event::KeyEvent::new(code, crossterm::event::KeyModifiers::NONE);
+    match crate::app::keymap::map(s, key) {
+        Some(action) => crate::app::update(s, action),
+        None => Vec::new(),
+    }
 }

@@ -77,9 +77,9 @@ fn a_rollout_is_confirmed_then_reports_waves_and_the_outcome() {
     update(&mut s, Action::CommandLine);
     typed(&mut s, "rollout");
     assert!(update(&mut s, Action::Text(TextKey::Enter)).is_empty(), "asks first");
-    assert_eq!(s.confirm.as_ref().map(|c| c.op), Some(Operation::Rollout));
+    assert_eq!(s.confirm.as_ref().map(|c| c.op), Some(Operation::Rollout.into()));
     assert_eq!(update(&mut s, Action::Text(TextKey::Char('y'))), vec![Command::Rollout]);
-    use crate::engine::protocol::RolloutUpdate;
+    use crate::engine::worker::protocol::RolloutUpdate;
     update(&mut s, Action::Engine(Event::Rollout(Box::new(RolloutUpdate::Wave(1, vec!["acme".into()])))));
     assert_eq!(s.notice.as_ref().unwrap().text, "rollout canary: acme");
     let report = crate::engine::fleet::rollout::RolloutReport {
@@ -140,11 +140,17 @@ fn a_running_deploy_can_be_cancelled_from_its_progress_view() {
         Action::Engine(Event::Finished {
             customer_id: 1,
             op: Operation::Deploy,
-            result: Err("cancelled: deploy cancelled by admin at 'wait for health' and rolled back".into()),
+            result: Err(crate::domain::error::Failure::new(
+                crate::domain::error::ErrorKind::Interrupted,
+                "deploy cancelled by admin at 'wait until ready' and rolled back",
+            )),
         }),
     );
     assert!(s.running.is_empty());
-    assert!(s.notice.as_ref().unwrap().text.contains("rolled back"));
+    let n = s.notice.as_ref().unwrap();
+    // #29: a cancel asked for is not said as a failure.
+    assert_eq!(n.text, "acme: deploy cancelled by admin at 'wait until ready' and rolled back");
+    assert!(!n.error, "not an error");
 }
 
 /// A safe finding reconcile reports: a container of a customer that does not exist.

@@ -7,7 +7,7 @@ use super::text::Field as Text;
 
 use super::TextKey;
 use crate::domain::ValidationError;
-use crate::domain::customer::{CustomerPatch, Layout, NewCustomer, fqdn};
+use crate::domain::customer::{CustomerPatch, Layout, NewCustomer, contract_or_none, fqdn};
 use crate::domain::validate;
 
 /// The form's fields in tab order.
@@ -23,16 +23,32 @@ pub enum Field {
     Email,
     /// Device limit.
     MaxDevices,
+    /// The MSP's contract or billing reference.
+    Contract,
+    /// The uptime promised, in percent (empty: the `sla.target` setting).
+    Sla,
     /// Layout (space toggles).
     Layout,
+    /// NetBird's Reverse Proxy on or off (space toggles).
+    ReverseProxy,
     /// Notes (Enter adds a line).
     Notes,
 }
 
 impl Field {
     /// Tab order.
-    pub const ALL: [Field; 7] =
-        [Field::Name, Field::Company, Field::Subdomain, Field::Email, Field::MaxDevices, Field::Layout, Field::Notes];
+    pub const ALL: [Field; 10] = [
+        Field::Name,
+        Field::Company,
+        Field::Subdomain,
+        Field::Email,
+        Field::MaxDevices,
+        Field::Contract,
+        Field::Sla,
+        Field::Layout,
+        Field::ReverseProxy,
+        Field::Notes,
+    ];
 
     /// Label shown left of the field.
     pub fn label(self) -> &'static str {
@@ -42,7 +58,10 @@ impl Field {
             Field::Subdomain => "Subdomain",
             Field::Email => "Email",
             Field::MaxDevices => "Max devices",
+            Field::Contract => "Contract",
+            Field::Sla => "SLA target",
             Field::Layout => "Layout",
+            Field::ReverseProxy => "Rev. proxy",
             Field::Notes => "Notes",
         }
     }
@@ -51,11 +70,14 @@ impl Field {
     pub fn rule_name(self) -> &'static str {
         match self {
             Field::MaxDevices => "max_devices",
+            Field::Contract => "contract_id",
+            Field::Sla => "sla_target",
             Field::Name => "name",
             Field::Company => "company",
             Field::Subdomain => "subdomain",
             Field::Email => "email",
             Field::Layout => "layout",
+            Field::ReverseProxy => "reverse_proxy",
             Field::Notes => "notes",
         }
     }
@@ -66,6 +88,8 @@ impl Field {
 pub struct FormState {
     /// `Some(id)` when editing that customer.
     pub editing: Option<i64>,
+    /// Editing a deployed customer: its layout cannot change (its data lives in the layout's place).
+    pub layout_fixed: bool,
     /// Display name.
     pub name: Text,
     /// Company.
@@ -76,8 +100,14 @@ pub struct FormState {
     pub email: Text,
     /// Device limit as typed.
     pub max_devices: Text,
+    /// Contract reference (empty: none).
+    pub contract: Text,
+    /// The uptime promised as typed (empty: the setting's).
+    pub sla: Text,
     /// Layout.
     pub layout: Layout,
+    /// NetBird's Reverse Proxy on.
+    pub reverse_proxy: bool,
     /// Notes editor.
     pub notes: TextArea<'static>,
     /// Focused field.
@@ -97,12 +127,16 @@ impl FormState {
     pub fn new_customer(base_domain: &str, layout: Layout) -> Self {
         let mut f = Self {
             editing: None,
+            layout_fixed: false,
             name: Text::default(),
             company: Text::default(),
             subdomain: Text::default(),
             email: Text::default(),
             max_devices: Text::new(crate::domain::customer::DEFAULT_MAX_DEVICES.to_string()),
+            contract: Text::default(),
+            sla: Text::default(),
             layout,
+            reverse_proxy: false,
             notes: TextArea::default(),
             focus: Field::Name,
             errors: Vec::new(),
@@ -114,15 +148,19 @@ impl FormState {
         f
     }
 
-    /// A form filled with `c` for editing.
-    pub fn edit(c: &crate::domain::customer::Customer, base_domain: &str) -> Self {
+    /// A form filled with `c` for editing; `deployed` fixes its layout.
+    pub fn edit(c: &crate::domain::customer::Customer, base_domain: &str, deployed: bool) -> Self {
         let mut f = Self::new_customer(base_domain, c.layout);
         f.editing = Some(c.id);
+        f.layout_fixed = deployed;
         f.name = Text::new(c.name.as_str());
         f.company = Text::new(c.company.as_str());
         f.subdomain = Text::new(c.subdomain.as_str());
         f.email = Text::new(c.email.as_str());
         f.max_devices = Text::new(c.max_devices.to_string());
+        f.contract = Text::new(c.contract_id.as_deref().unwrap_or_default());
+        f.sla = Text::new(c.sla_target.map(|t| t.to_string()).unwrap_or_default());
+        f.reverse_proxy = c.reverse_proxy;
         f.notes = TextArea::new(c.notes.lines().map(str::to_string).collect());
         f.validate(&[]);
         f
@@ -131,6 +169,15 @@ impl FormState {
     /// The notes as one string.
     pub fn notes_text(&self) -> String {
         self.notes.lines().join("\n")
+    }
+
+    /// The promise as typed: `None` when empty (the setting's), an error when not a percentage.
+    fn sla_value(&self) -> Result<Option<crate::domain::sla::Target>, ValidationError> {
+        let typed = self.sla.trim();
+        if typed.is_empty() {
+            return Ok(None);
+        }
+        typed.parse().map(Some).map_err(|e: String| ValidationError::new("sla_target", e))
     }
 
     fn max_devices_value(&self) -> Result<i64, ValidationError> {
@@ -149,6 +196,9 @@ impl FormState {
             email: self.email.to_string(),
             max_devices: self.max_devices_value().unwrap_or(0),
             notes: self.notes_text(),
+            contract_id: contract_or_none(Some(self.contract.to_string())),
+            sla_target: self.sla_value().ok().flatten(),
+            reverse_proxy: self.reverse_proxy,
             layout: self.layout,
         }
     }
@@ -161,6 +211,9 @@ impl FormState {
             email: Some(self.email.to_string()),
             max_devices: self.max_devices_value().ok(),
             notes: Some(self.notes_text()),
+            contract_id: Some(self.contract.to_string()),
+            sla_target: self.sla_value().ok(),
+            reverse_proxy: Some(self.reverse_proxy),
             layout: Some(self.layout),
         }
     }
@@ -170,6 +223,9 @@ impl FormState {
         let mut errors = self.new_customer_value().validate();
         if let Err(e) = self.max_devices_value() {
             errors.retain(|x| x.field != "max_devices");
+            errors.push(e);
+        }
+        if let Err(e) = self.sla_value() {
             errors.push(e);
         }
         if self.editing.is_none()
@@ -198,7 +254,8 @@ impl FormState {
         loop {
             i = (i + delta).rem_euclid(n);
             let f = Field::ALL[i as usize];
-            if !(self.editing.is_some() && f == Field::Subdomain) {
+            let fixed = (self.editing.is_some() && f == Field::Subdomain) || (self.layout_fixed && f == Field::Layout);
+            if !fixed {
                 self.focus = f;
                 return;
             }
@@ -225,6 +282,13 @@ impl FormState {
             self.notes.input(Input { key: input, ctrl, alt: false, shift: false });
             return true;
         }
+        if self.focus == Field::ReverseProxy {
+            if matches!(k, TextKey::Char(' ') | TextKey::Left | TextKey::Right) {
+                self.reverse_proxy = !self.reverse_proxy;
+                return true;
+            }
+            return false;
+        }
         if self.focus == Field::Layout {
             if matches!(k, TextKey::Char(' ') | TextKey::Left | TextKey::Right) {
                 self.layout = if self.layout == Layout::Combined { Layout::Legacy } else { Layout::Combined };
@@ -237,6 +301,8 @@ impl FormState {
             Field::Company => &mut self.company,
             Field::Subdomain => &mut self.subdomain,
             Field::Email => &mut self.email,
+            Field::Contract => &mut self.contract,
+            Field::Sla => &mut self.sla,
             _ => &mut self.max_devices,
         };
         text.edit(k)

@@ -122,6 +122,9 @@ pub(super) fn on_setup(s: &mut AppState, k: TextKey) -> Vec<Command> {
                 notice(s, msg, true);
                 return Vec::new();
             }
+            // What was wrong is fixed: its line goes with it (it stayed through the login).
+            s.notice = None;
+            let Some(w) = s.setup.as_mut() else { return Vec::new() };
             w.busy = true;
             let mut settings: Vec<(String, String)> = [
                 ("layout", F::Layout),

@@ -43,8 +43,8 @@ pub static DASHBOARD: &[Binding] = &[
     b(&[Enter], "Enter", "open", Action::Open, true),
     b(&[Char('n')], "n", "new", Action::NewCustomer, true),
     b(&[Char('e')], "e", "edit", Action::EditCustomer, false),
-    b(&[Char('j'), Down], "j/k", "move", Action::Move(1), false),
-    b(&[Char('k'), Up], "k", "up", Action::Move(-1), false),
+    b(&[Char('j'), Down], "j/↓", "move", Action::Move(1), false),
+    b(&[Char('k'), Up], "k/↑", "up", Action::Move(-1), false),
     b(&[PageDown], "PgDn", "page down", Action::Move(2), false),
     b(&[PageUp], "PgUp", "page up", Action::Move(-2), false),
     b(&[Char('g'), Home], "g", "first", Action::Top, false),
@@ -91,8 +91,8 @@ pub static DETAIL: &[Binding] = &[
     b(&[Char('t')], "t", "timestamps", Action::ToggleTimestamps, false),
     b(&[Char('v')], "v", "service filter", Action::CycleService, false),
     b(&[Char('x')], "x", "export logs", Action::ExportLogs, false),
-    b(&[Char('j'), Down], "j/k", "scroll logs", Action::Move(-1), false),
-    b(&[Char('k'), Up], "k", "scroll up", Action::Move(1), false),
+    b(&[Char('j'), Down], "j/↓", "scroll logs", Action::Move(-1), false),
+    b(&[Char('k'), Up], "k/↑", "scroll up", Action::Move(1), false),
     b(&[PageUp], "PgUp", "page up", Action::Move(10), false),
     b(&[PageDown], "PgDn", "page down", Action::Move(-10), false),
     b(&[Char('h')], "h", "check health", Action::CheckHealth, true),
@@ -119,10 +119,10 @@ pub static DETAIL: &[Binding] = &[
 /// The NetBird tab of the customer detail, after [`DETAIL_TABS`] (its own table: the log keys
 /// mean nothing there).
 pub static NETBIRD: &[Binding] = &[
-    b(&[Left, Char('h')], "←/→", "previous list", Action::Section(-1), false),
-    b(&[Right, Char('l')], "→", "next list", Action::Section(1), false),
-    b(&[Char('j'), Down], "j/k", "move", Action::Move(1), false),
-    b(&[Char('k'), Up], "k", "up", Action::Move(-1), false),
+    b(&[Left, Char('h')], "←/h", "previous list", Action::Section(-1), false),
+    b(&[Right, Char('l')], "→/l", "next list", Action::Section(1), false),
+    b(&[Char('j'), Down], "j/↓", "move", Action::Move(1), false),
+    b(&[Char('k'), Up], "k/↑", "up", Action::Move(-1), false),
     b(&[PageDown], "PgDn", "page down", Action::Move(2), false),
     b(&[PageUp], "PgUp", "page up", Action::Move(-2), false),
     b(&[Char('g'), Home], "g", "first", Action::Top, false),
@@ -130,7 +130,7 @@ pub static NETBIRD: &[Binding] = &[
     b(&[Char('/')], "/", "search", Action::Filter, true),
     b(&[Char('n')], "n", "new", Action::NetBird(NbKey::New), true),
     b(&[Char('e')], "e", "rename device/group", Action::NetBird(NbKey::Rename), false),
-    b(&[Char('x')], "x", "revoke/block", Action::NetBird(NbKey::Toggle), true),
+    b(&[Char('x')], "x", "revoke/block/on-off", Action::NetBird(NbKey::Toggle), true),
     b(&[Char('E')], "E", "login expiration", Action::NetBird(NbKey::LoginExpiry), false),
     b(&[Char('o')], "o", "user role", Action::NetBird(NbKey::Role), false),
     b(&[Char('d')], "d", "delete", Action::NetBird(NbKey::Delete), true),
@@ -150,8 +150,8 @@ pub static SETTINGS: &[Binding] = &[
     b(&[Char('3')], "3", "images", Action::GoTab(2), false),
     b(&[Char('4')], "4", "monitor+alerts", Action::GoTab(3), false),
     b(&[Char('5')], "5", "security", Action::GoTab(4), false),
-    b(&[Char('j'), Down], "j/k", "move", Action::Move(1), false),
-    b(&[Char('k'), Up], "k", "up", Action::Move(-1), false),
+    b(&[Char('j'), Down], "j/↓", "move", Action::Move(1), false),
+    b(&[Char('k'), Up], "k/↑", "up", Action::Move(-1), false),
     b(&[Enter], "Enter", "edit", Action::Open, true),
     b(&[Char('t')], "t", "test NPM/alerts", Action::TestNpm, true),
     b(&[Char('P')], "P", "my password", Action::ChangePassword, true),
@@ -163,26 +163,51 @@ pub static SETTINGS: &[Binding] = &[
 
 /// The fleet's devices view.
 pub static DEVICES: &[Binding] = &[
-    b(&[Char('j'), Down], "j/k", "scroll", Action::Move(1), true),
-    b(&[Char('k'), Up], "k", "scroll up", Action::Move(-1), false),
+    b(&[Char('j'), Down], "j/↓", "scroll", Action::Move(1), true),
+    b(&[Char('k'), Up], "k/↑", "scroll up", Action::Move(-1), false),
     b(&[PageDown], "PgDn", "page down", Action::Move(10), false),
     b(&[PageUp], "PgUp", "page up", Action::Move(-10), false),
     b(&[Char('g'), Home], "g", "top", Action::Top, false),
     b(&[Esc, Char('q')], "Esc", "close", Action::Back, true),
 ];
 
+/// The Reports view.
+pub static REPORTS: &[Binding] = &[
+    b(&[Tab, BackTab], "Tab", "this month / last month", Action::NextTab(1), true),
+    b(&[Char('j'), Down], "j/↓", "scroll", Action::Move(1), true),
+    b(&[Char('k'), Up], "k/↑", "scroll up", Action::Move(-1), false),
+    b(&[PageDown], "PgDn", "page down", Action::Move(10), false),
+    b(&[PageUp], "PgUp", "page up", Action::Move(-10), false),
+    b(&[Char('g'), Home], "g", "top", Action::Top, false),
+    b(&[Char('y')], "y", "copy the invoice CSV", Action::CopyReport, true),
+    b(&[Char('x')], "x", "export to reports.dir", Action::ExportReport, true),
+    b(&[Char('R')], "R", "compute again", Action::Refresh, false),
+    b(&[Esc, Char('q')], "Esc", "close", Action::Back, true),
+];
+
 /// The Docker hosts view.
 pub static HOSTS: &[Binding] = &[
-    b(&[Char('j'), Down], "j/k", "select", Action::Move(1), true),
-    b(&[Char('k'), Up], "k", "select up", Action::Move(-1), false),
+    b(&[Char('j'), Down], "j/↓", "select", Action::Move(1), true),
+    b(&[Char('k'), Up], "k/↑", "select up", Action::Move(-1), false),
     b(&[Char('g'), Home], "g", "top", Action::Top, false),
     b(&[Char('d')], "d", "drain / open", Action::ToggleDrain, true),
     b(&[Char('R')], "R", "ask again", Action::Refresh, true),
     b(&[Esc, Char('q')], "Esc", "close", Action::Back, true),
 ];
 
-/// The help overlay.
-pub static HELP: &[Binding] = &[b(&[Esc, Char('?'), Char('q')], "Esc", "close help", Action::Back, true)];
+/// The help overlay: it scrolls like any list (it is longer than 24 lines).
+pub static HELP: &[Binding] = &[
+    b(&[Esc, Char('?'), Char('q')], "Esc", "close help", Action::Back, true),
+    b(&[Char('j'), Down], "j/↓", "scroll", Action::Move(1), true),
+    b(&[Char('k'), Up], "k/↑", "scroll up", Action::Move(-1), false),
+    b(&[PageDown, Char(' ')], "PgDn", "page down", Action::Move(HELP_PAGE), false),
+    b(&[PageUp], "PgUp", "page up", Action::Move(-HELP_PAGE), false),
+    b(&[Char('g'), Home], "g", "top", Action::Top, false),
+    b(&[Char('G'), End], "G", "end", Action::Bottom, false),
+];
+
+/// Lines a PgDn/PgUp moves the help by.
+pub const HELP_PAGE: isize = 10;
 
 /// Text entry (login, filter, command line, confirmations): shown in the footer only.
 pub static TEXT: &[Binding] = &[
@@ -254,6 +279,8 @@ pub enum Mode {
     Devices,
     /// The Docker hosts view.
     Hosts,
+    /// The Reports view.
+    Reports,
     /// Login.
     Login,
     /// Text entry.
@@ -298,6 +325,7 @@ impl Default for Keymap {
                 t(Mode::Help, HELP),
                 t(Mode::Devices, DEVICES),
                 t(Mode::Hosts, HOSTS),
+                t(Mode::Reports, REPORTS),
                 t(Mode::Login, LOGIN),
                 t(Mode::Text, TEXT),
                 t(Mode::Confirm, CONFIRM),
@@ -307,6 +335,29 @@ impl Default for Keymap {
                 t(Mode::Setup, SETUP),
             ],
         }
+    }
+}
+
+/// How a key is written in help, footer and hints (the names [`parse_key`] reads).
+pub fn key_name(key: KeyCode) -> String {
+    match key {
+        Char(' ') => "Space".into(),
+        Char(c) => c.to_string(),
+        Enter => "Enter".into(),
+        Esc => "Esc".into(),
+        Tab => "Tab".into(),
+        BackTab => "S-Tab".into(),
+        KeyCode::Backspace => "Backspace".into(),
+        Up => "↑".into(),
+        Down => "↓".into(),
+        Left => "←".into(),
+        Right => "→".into(),
+        Home => "Home".into(),
+        End => "End".into(),
+        PageUp => "PgUp".into(),
+        PageDown => "PgDn".into(),
+        KeyCode::F(n) => format!("F{n}"),
+        other => format!("{other:?}"),
     }
 }
 
@@ -341,6 +392,15 @@ impl Keymap {
     /// The table of `mode`.
     pub fn table(&self, mode: Mode) -> &[Binding] {
         self.tables.iter().find(|(m, _)| *m == mode).map_or(&[], |(_, t)| t.as_slice())
+    }
+
+    /// How the key for `action` in `mode` is written ("D", or what keys.toml made it), for
+    /// hints in the screens' own text; `None` when no key does it any more.
+    pub fn label(&self, mode: Mode, action: &Action) -> Option<&str> {
+        self.table(mode)
+            .iter()
+            .find(|b| b.action == *action && (!b.keys.is_empty() || b.label.starts_with("C-")))
+            .map(|b| b.label.as_ref())
     }
 
     /// The defaults with the rebindings in `toml` applied, and every problem found (unknown
@@ -385,6 +445,8 @@ impl Keymap {
                 for other in table.iter_mut().filter(|b| b.id() != *id) {
                     if other.keys.iter().any(|k| parsed.contains(k)) {
                         other.keys = Cow::Owned(other.keys.iter().filter(|k| !parsed.contains(k)).copied().collect());
+                        // Its label named the key it lost.
+                        other.label = Cow::Owned(other.keys.iter().map(|k| key_name(*k)).collect::<Vec<_>>().join("/"));
                     }
                 }
                 if let Some(b) = table.iter_mut().find(|b| b.id() == *id) {
@@ -401,6 +463,8 @@ impl Keymap {
 pub fn mode(state: &AppState) -> Mode {
     if state.help_open {
         Mode::Help
+    } else if state.reports_view.is_some() && state.command.is_none() {
+        Mode::Reports
     } else if state.hosts_view.is_some() && state.command.is_none() {
         Mode::Hosts
     } else if state.devices_view.is_some() && state.command.is_none() {
@@ -460,6 +524,14 @@ pub fn mouse(state: &AppState, ev: crossterm::event::MouseEvent) -> Option<Actio
 
 /// The action for `key` in `state`; Ctrl-C always quits.
 pub fn map(state: &AppState, key: KeyEvent) -> Option<Action> {
+    // A screen too small to draw says so and takes no key but quitting: nothing may happen unseen.
+    if state.too_small() {
+        return match key.code {
+            Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => Some(Action::Quit),
+            Char('q') => Some(Action::Quit),
+            _ => None,
+        };
+    }
     if key.modifiers.contains(KeyModifiers::CONTROL) {
         return match key.code {
             Char('c') => Some(Action::Quit),
@@ -536,6 +608,23 @@ mod tests {
                 for k in b.keys.iter() {
                     assert!(!seen.contains(k), "{k:?} bound twice");
                     seen.push(*k);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn help_names_each_key_once_per_mode() {
+        // "j/k scroll logs" above "k scroll up" read as the same key twice (#29).
+        let map = Keymap::default();
+        for (mode, _) in &map.tables {
+            let mut named = Vec::new();
+            for b in map.table(*mode) {
+                // "/" is itself a key (search); elsewhere '/' separates keys.
+                let parts: Vec<&str> = if b.label == "/" { vec!["/"] } else { b.label.split('/').collect() };
+                for part in parts {
+                    assert!(!named.contains(&part.to_string()), "{mode:?}: {part} named by two lines of the help");
+                    named.push(part.to_string());
                 }
             }
         }

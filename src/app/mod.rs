@@ -15,13 +15,16 @@ pub(crate) mod fixtures;
 mod fleet_tests;
 pub mod form;
 mod forms;
+pub mod help;
 pub mod keymap;
 pub mod netbird;
+pub mod netbird_form;
 mod netbird_keys;
 #[cfg(test)]
 mod netbird_tests;
 mod operate;
 pub mod overlays;
+pub mod reports;
 pub mod settings;
 pub mod setup;
 #[cfg(test)]
@@ -157,6 +160,10 @@ pub enum Action {
     CycleService,
     /// Logs: write the shown lines to a file.
     ExportLogs,
+    /// Reports: copy the shown month's invoice CSV (OSC 52).
+    CopyReport,
+    /// Reports: write the shown month's reports to `reports.dir`.
+    ExportReport,
     /// Reload from the database.
     Refresh,
     /// Mouse capture on/off (off by default: it takes text selection away from the terminal).
@@ -234,7 +241,7 @@ pub struct Confirm {
     /// Its subdomain (typed to confirm a delete).
     pub subdomain: String,
     /// What would run.
-    pub op: Operation,
+    pub op: Asked,
     /// What the user typed so far.
     pub typed: text::Field,
     /// For a bulk action: every customer (id, subdomain) it runs on; for a reconcile: each fix
@@ -242,6 +249,41 @@ pub struct Confirm {
     pub bulk: Vec<(i64, String)>,
     /// For a move: the host it goes to.
     pub to_host: Option<String>,
+}
+
+/// What a confirmation asks for: an engine operation, or one of the app's own that the engine
+/// never sees (showing secrets on screen, quitting while operations run).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Asked {
+    /// An operation the engine runs.
+    Run(Operation),
+    /// Showing the owner's password on this screen.
+    ShowCredentials,
+    /// Leaving the app while operations run (they finish first).
+    Quit,
+}
+
+impl Asked {
+    /// The words the question uses.
+    pub fn verb(self) -> &'static str {
+        match self {
+            Asked::Run(op) => op.verb(),
+            Asked::ShowCredentials => "show the owner password of",
+            Asked::Quit => "quit while these run:",
+        }
+    }
+}
+
+impl From<Operation> for Asked {
+    fn from(op: Operation) -> Self {
+        Asked::Run(op)
+    }
+}
+
+impl PartialEq<Operation> for Asked {
+    fn eq(&self, op: &Operation) -> bool {
+        *self == Asked::Run(*op)
+    }
 }
 
 impl Confirm {
@@ -264,6 +306,18 @@ pub struct Running {
     pub current: Option<String>,
 }
 
+/// A deploy or redeploy that ended while its customer was open: its steps stay on the
+/// Deployment tab with the outcome while it stays open, until the next operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FinishedRun {
+    /// What ran, with every step it took.
+    pub run: Running,
+    /// It succeeded.
+    pub ok: bool,
+    /// What it said at the end.
+    pub outcome: String,
+}
+
 /// The login form.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LoginState {
@@ -278,6 +332,9 @@ pub struct LoginState {
     /// Waiting for the engine.
     pub busy: bool,
 }
+
+/// The smallest terminal every screen is laid out for.
+pub const MIN_SIZE: (u16, u16) = (80, 24);
 
 /// Everything the UI shows; rendering reads it and never changes it.
 #[derive(Debug, Clone)]
@@ -312,6 +369,8 @@ pub struct AppState {
     pub devices_view: Option<u16>,
     /// The Docker hosts view (`:hosts`), while open.
     pub hosts_view: Option<overlays::HostsView>,
+    /// The Reports view (`:reports`), while open.
+    pub reports_view: Option<reports::ReportsView>,
     /// `:reconcile` asked the engine what it would fix; the answer opens the confirmation.
     pub reconcile_asked: bool,
     /// The `:` command line, while typed.
@@ -375,6 +434,7 @@ impl AppState {
             help_scroll: 0,
             devices_view: None,
             hosts_view: None,
+            reports_view: None,
             reconcile_asked: false,
             command: None,
             confirm: None,
@@ -395,6 +455,38 @@ impl AppState {
         }
     }
 
+    /// Whether the terminal is smaller than every screen is laid out for (`size` is the last
+    /// resize; 0×0 before the first one is not "small").
+    pub fn too_small(&self) -> bool {
+        let (w, h) = self.size;
+        w > 0 && h > 0 && (w < MIN_SIZE.0 || h < MIN_SIZE.1)
+    }
+
+    /// The operations that fit the selected (dashboard) or open (detail) customer's status —
+    /// what a person would do next with it — for the footer to name first.
+    pub fn next_operations(&self) -> Vec<Action> {
+        use crate::domain::customer::CustomerStatus as S;
+        let status = match (self.screen, &self.detail) {
+            (Screen::Detail, Some(d)) => self
+                .dashboard
+                .rows
+                .iter()
+                .find(|r| r.customer.id == d.customer_id)
+                .map(|r| r.customer.status)
+                .or_else(|| d.data.as_ref().map(|x| x.customer.status)),
+            (Screen::Dashboard, _) => self.dashboard.selected_row().map(|r| r.customer.status),
+            _ => None,
+        };
+        let ops: &[Operation] = match status {
+            Some(S::Stopped) => &[Operation::Start],
+            Some(S::Inactive) => &[Operation::Deploy],
+            Some(S::Error) => &[Operation::Restart, Operation::Redeploy],
+            Some(S::Active | S::Degraded) => &[Operation::Stop, Operation::Restart],
+            Some(S::Deploying) | None => &[],
+        };
+        ops.iter().map(|op| Action::Operate(*op)).collect()
+    }
+
     /// True while a text input has the keyboard (the keymap then sends [`Action::Text`]).
     pub fn text_input(&self) -> bool {
         matches!(self.screen, Screen::Login | Screen::Form | Screen::Setup)
@@ -408,25 +500,27 @@ impl AppState {
     /// Whether the logged-in role may do what `action` asks (the engine checks it again; this
     /// only decides what the footer and help offer).
     pub fn may(&self, action: &Action) -> bool {
-        use crate::domain::user::Permission;
-        let need = match action {
-            Action::Operate(op) => op.permission(),
-            Action::ShowCredentials => Operation::ShowCredentials.permission(),
-            Action::AddUser => Permission::Admin,
-            Action::NewCustomer
-            | Action::EditCustomer
-            | Action::CancelOperation
-            | Action::ToggleMark
-            | Action::ToggleDrain => Permission::Operate,
-            Action::NetBird(key) => self.detail.as_ref().map_or(Permission::Admin, |d| d.netbird.needs(*key)),
-            _ => Permission::Read,
+        use crate::domain::rights::Right;
+        let right = match action {
+            Action::Operate(op) => op.right(),
+            Action::ShowCredentials => Right::Credentials,
+            Action::AddUser => Right::Users,
+            Action::NewCustomer => Right::CreateCustomers,
+            Action::EditCustomer => Right::EditCustomers,
+            // Only deploys and redeploys can be cancelled, by who may start them.
+            Action::CancelOperation => Right::Deploy,
+            // Marks only serve bulk operations, the least of which is a restart.
+            Action::ToggleMark => Right::Restart,
+            Action::ToggleDrain => Right::DrainHosts,
+            Action::NetBird(key) => self.detail.as_ref().map_or(Right::NetBirdGrant, |d| d.netbird.needs(*key)),
+            _ => Right::Look,
         };
-        self.role.allows(need)
+        self.role.allows(right.needs())
     }
 
     fn cards_height(&self) -> usize {
         let (w, h) = self.size;
-        if w >= 100 && h >= 30 { 3 } else { 1 }
+        if w >= 110 && h >= 30 { 3 } else { 1 }
     }
 
     /// Rows the customers table can show at the current size (shared with the renderer).

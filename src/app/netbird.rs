@@ -4,8 +4,9 @@
 //! not the previous list.
 
 use super::TextKey;
+pub use super::netbird_form::KeyForm;
 use super::text::Field;
-use crate::domain::netbird::{AdminAction, AdminAnswer, CreatedKey, CreatedUser, NewSetupKey, NewUser};
+use crate::domain::netbird::{AdminAction, AdminAnswer, CreatedKey, CreatedUser, NewUser};
 
 /// The four lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,11 +19,28 @@ pub enum Section {
     Users,
     /// Groups.
     Groups,
+    /// Networks: resources beyond the devices and the devices that route to them.
+    Networks,
+    /// Services the Reverse Proxy publishes.
+    Services,
+    /// Access-control policies (the flat All → All one marked).
+    Policies,
+    /// NetBird's own audit events, newest first (read only).
+    Events,
 }
 
 impl Section {
     /// In tab order.
-    pub const ALL: [Section; 4] = [Section::Peers, Section::Keys, Section::Users, Section::Groups];
+    pub const ALL: [Section; 8] = [
+        Section::Peers,
+        Section::Keys,
+        Section::Users,
+        Section::Groups,
+        Section::Networks,
+        Section::Services,
+        Section::Policies,
+        Section::Events,
+    ];
 
     /// Title.
     pub fn title(self) -> &'static str {
@@ -31,6 +49,10 @@ impl Section {
             Section::Keys => "Setup keys",
             Section::Users => "Users",
             Section::Groups => "Groups",
+            Section::Networks => "Networks",
+            Section::Services => "Services",
+            Section::Policies => "Policies",
+            Section::Events => "Events",
         }
     }
 
@@ -41,12 +63,16 @@ impl Section {
             Section::Keys => AdminAction::Keys,
             Section::Users => AdminAction::Users,
             Section::Groups => AdminAction::Groups,
+            Section::Networks => AdminAction::Network(crate::domain::networks::NetworkAction::List),
+            Section::Services => AdminAction::Services,
+            Section::Policies => AdminAction::Policies,
+            Section::Events => AdminAction::Events,
         }
     }
 
     fn step(self, delta: isize) -> Section {
         let i = Section::ALL.iter().position(|s| *s == self).unwrap_or(0) as isize;
-        Section::ALL[(i + delta).rem_euclid(4) as usize]
+        Section::ALL[(i + delta).rem_euclid(Section::ALL.len() as isize) as usize]
     }
 }
 
@@ -59,10 +85,16 @@ pub enum Purpose {
     RenameGroup(String),
     /// A new group's name.
     NewGroup,
+    /// A new network's name.
+    NewNetwork,
     /// A new user: a name (service user), or a name and an email (a person).
     NewUser,
     /// A new role for the user with this id.
     Role(String),
+    /// A new service: `NAME DEVICE[:PORT] [none|sso|pin|password]`.
+    NewService,
+    /// The PIN or password of this service (the text is drawn as dots).
+    ServiceSecret(crate::domain::netbird::NewService),
 }
 
 impl Purpose {
@@ -72,8 +104,11 @@ impl Purpose {
             Purpose::RenamePeer(_) => "new device name",
             Purpose::RenameGroup(_) => "new group name",
             Purpose::NewGroup => "group name",
+            Purpose::NewNetwork => "network name (then its resources and router: nbmsp customer networks)",
             Purpose::NewUser => "name (a service user), or name and email (a person who logs in)",
             Purpose::Role(_) => "role: admin, user, auditor, network_admin or billing_admin",
+            Purpose::NewService => "service: NAME DEVICE[:PORT] [none|sso|pin|password]",
+            Purpose::ServiceSecret(_) => "its PIN or password (not shown)",
         }
     }
 }
@@ -85,72 +120,6 @@ pub struct Prompt {
     pub purpose: Purpose,
     /// Typed so far.
     pub text: Field,
-}
-
-/// The fields of a new setup key, in focus order.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeyForm {
-    /// Name.
-    pub name: Field,
-    /// Reusable (Space toggles).
-    pub reusable: bool,
-    /// Days until it expires ("0": never).
-    pub days: Field,
-    /// Uses allowed, reusable keys only ("0": unlimited).
-    pub limit: Field,
-    /// Group names, comma-separated.
-    pub groups: Field,
-    /// Ephemeral devices (Space toggles).
-    pub ephemeral: bool,
-    /// Focused field, 0..6.
-    pub focus: usize,
-    /// Why the last submit was refused.
-    pub error: Option<String>,
-}
-
-impl KeyForm {
-    /// Field labels in focus order.
-    pub const LABELS: [&'static str; 6] = ["Name", "Reusable", "Expires in days", "Usage limit", "Groups", "Ephemeral"];
-
-    fn new() -> Self {
-        Self {
-            name: Default::default(),
-            reusable: true,
-            days: "7".into(),
-            limit: "0".into(),
-            groups: Default::default(),
-            ephemeral: false,
-            focus: 0,
-            error: None,
-        }
-    }
-
-    /// The key asked for, or why not.
-    pub fn request(&self) -> Result<NewSetupKey, String> {
-        let name = self.name.trim();
-        if name.is_empty() {
-            return Err("a setup key needs a name".into());
-        }
-        let num = |v: &str, what: &str| v.trim().parse::<u32>().map_err(|_| format!("{what} must be a whole number"));
-        Ok(NewSetupKey {
-            name: name.to_string(),
-            reusable: self.reusable,
-            expires_days: num(&self.days, "expires in days")?,
-            usage_limit: if self.reusable { num(&self.limit, "usage limit")? } else { 0 },
-            auto_groups: self.groups.split(',').map(str::trim).filter(|g| !g.is_empty()).map(String::from).collect(),
-            ephemeral: self.ephemeral,
-        })
-    }
-
-    fn text_mut(&mut self) -> Option<&mut Field> {
-        match self.focus {
-            0 => Some(&mut self.name),
-            2 => Some(&mut self.days),
-            3 => Some(&mut self.limit),
-            4 => Some(&mut self.groups),
-            _ => None,
-        }
-    }
 }
 
 /// A secret NetBird returned once, shown until dismissed.
@@ -185,6 +154,10 @@ pub struct NetBirdView {
     pub confirm: Option<(String, AdminAction)>,
     /// A secret to show once.
     pub secret: Option<Secret>,
+    /// Why the last prompt's line was not taken.
+    pub prompt_error: Option<String>,
+    /// The key form as sent, given back with NetBird's answer when it refuses the key.
+    pub key_form_sent: Option<KeyForm>,
 }
 
 impl Default for NetBirdView {
@@ -200,6 +173,8 @@ impl Default for NetBirdView {
             key_form: None,
             confirm: None,
             secret: None,
+            prompt_error: None,
+            key_form_sent: None,
         }
     }
 }
@@ -255,6 +230,36 @@ impl NetBirdView {
             Some(Ok(AdminAnswer::Groups(g))) => {
                 g.iter().enumerate().map(|(i, g)| row(i, &g.id, &g.name, g.name.clone())).collect()
             }
+            Some(Ok(AdminAnswer::Networks(n))) => n
+                .iter()
+                .enumerate()
+                .map(|(i, n)| {
+                    let res: Vec<String> = n.resources.iter().map(|r| format!("{} {}", r.name, r.address)).collect();
+                    let via: Vec<&str> = n.routers.iter().map(|r| r.peer.as_str()).collect();
+                    row(i, &n.id, &n.name, format!("{} {} {}", n.name, res.join(" "), via.join(" ")))
+                })
+                .collect(),
+            Some(Ok(AdminAnswer::Services(s))) => s
+                .iter()
+                .enumerate()
+                .map(|(i, s)| row(i, &s.id, &s.name, format!("{} {} {}", s.name, s.domain, s.status)))
+                .collect(),
+            Some(Ok(AdminAnswer::Events(e))) => e
+                .iter()
+                .enumerate()
+                .map(|(i, e)| {
+                    row(i, &e.target, &e.activity, format!("{} {} {} {}", e.activity, e.code, e.initiator, e.target))
+                })
+                .collect(),
+            Some(Ok(AdminAnswer::Policies(p))) => p
+                .iter()
+                .enumerate()
+                .map(|(i, p)| {
+                    let groups: Vec<String> =
+                        p.rules.iter().flat_map(|r| r.sources.iter().chain(&r.destinations).cloned()).collect();
+                    row(i, &p.id, &p.name, format!("{} {}", p.name, groups.join(" ")))
+                })
+                .collect(),
             _ => Vec::new(),
         };
         let q = self.query.to_lowercase();
@@ -291,15 +296,19 @@ impl NetBirdView {
         self.selected = self.selected.saturating_add_signed(n).min(len.saturating_sub(1));
     }
 
-    /// What the tab's `key` needs in the current list (as [`AdminAction::permission`] says for
-    /// the change it leads to).
-    pub fn needs(&self, key: Key) -> crate::domain::user::Permission {
-        use crate::domain::user::Permission;
+    /// The right the tab's `key` takes in the current list (the [`AdminAction::right`] of the
+    /// change it leads to).
+    pub fn needs(&self, key: Key) -> crate::domain::rights::Right {
+        use crate::domain::rights::Right;
         match (key, self.section) {
+            (Key::Toggle, Section::Services) => Right::ServicesToggle,
+            // Turning a policy off is an operator's; on, an admin's (the engine decides which).
+            (Key::Toggle, Section::Policies) => Right::NetBirdChange,
+            (_, Section::Services) => Right::ServicesPublish,
             (Key::New, Section::Groups) | (Key::Rename, _) | (Key::Toggle, _) | (Key::LoginExpiry, _) => {
-                Permission::Operate
+                Right::NetBirdChange
             }
-            _ => Permission::Admin,
+            _ => Right::NetBirdGrant,
         }
     }
 
@@ -315,8 +324,41 @@ impl NetBirdView {
             (Key::New, Section::Groups) => {
                 self.prompt = Some(Prompt { purpose: Purpose::NewGroup, text: Default::default() })
             }
+            (Key::New, Section::Networks) => {
+                self.prompt = Some(Prompt { purpose: Purpose::NewNetwork, text: Default::default() })
+            }
             (Key::New, Section::Users) => {
                 self.prompt = Some(Prompt { purpose: Purpose::NewUser, text: Default::default() })
+            }
+            (Key::New, Section::Services) => {
+                self.prompt = Some(Prompt { purpose: Purpose::NewService, text: Default::default() })
+            }
+            (Key::Toggle, Section::Services) => {
+                let r = row?;
+                let on = match &self.list {
+                    Some(Ok(AdminAnswer::Services(s))) => s.iter().any(|x| x.id == r.id && x.enabled),
+                    _ => false,
+                };
+                let verb = if on { "disable" } else { "enable" };
+                self.confirm = Some((
+                    format!("{verb} service '{}'?", r.name),
+                    AdminAction::ServiceEnabled { service: r.id, enabled: !on },
+                ));
+            }
+            (Key::Toggle, Section::Policies) => {
+                let r = row?;
+                let (on, flat) = match &self.list {
+                    Some(Ok(AdminAnswer::Policies(p))) => {
+                        p.iter().find(|x| x.id == r.id).map_or((false, false), |x| (x.enabled, x.all_to_all))
+                    }
+                    _ => (false, false),
+                };
+                let why = if flat { " (every device can reach every other now)" } else { "" };
+                let verb = if on { "disable" } else { "enable" };
+                self.confirm = Some((
+                    format!("{verb} policy '{}'?{why}", r.name),
+                    AdminAction::PolicyEnabled { policy: r.id, enabled: !on },
+                ));
             }
             (Key::Rename, Section::Peers) => {
                 let r = row?;
@@ -353,6 +395,8 @@ impl NetBirdView {
                 };
                 return Some(AdminAction::PeerLoginExpiration { peer: r.id, enabled: !on });
             }
+            // The audit trail is read only.
+            (_, Section::Events) => {}
             (Key::Delete, section) => {
                 let r = row?;
                 let (what, action) = match section {
@@ -360,6 +404,13 @@ impl NetBirdView {
                     Section::Keys => ("setup key", AdminAction::DeleteKey { key: r.id }),
                     Section::Users => ("user (and their devices)", AdminAction::DeleteUser { user: r.id }),
                     Section::Groups => ("group", AdminAction::DeleteGroup { group: r.id }),
+                    Section::Networks => (
+                        "network (with its resources and routers)",
+                        AdminAction::Network(crate::domain::networks::NetworkAction::Delete { network: r.id }),
+                    ),
+                    Section::Services => ("service", AdminAction::DeleteService { service: r.id }),
+                    Section::Policies => ("policy", AdminAction::DeletePolicy { policy: r.id }),
+                    Section::Events => return None,
                 };
                 self.confirm = Some((format!("delete {what} '{}'?", r.name), action));
             }
@@ -403,7 +454,7 @@ impl NetBirdView {
                 TextKey::Char(' ') if f.focus == 5 => f.ephemeral = !f.ephemeral,
                 TextKey::Enter | TextKey::Submit => match f.request() {
                     Ok(key) => {
-                        self.key_form = None;
+                        self.key_form_sent = self.key_form.take();
                         return Some(AdminAction::CreateKey(key));
                     }
                     Err(e) => f.error = Some(e),
@@ -418,17 +469,42 @@ impl NetBirdView {
         }
         let p = self.prompt.as_mut()?;
         match k {
-            TextKey::Esc => self.prompt = None,
+            TextKey::Esc => {
+                self.prompt = None;
+                self.prompt_error = None;
+            }
             TextKey::Enter => {
+                self.prompt_error = None;
                 let Prompt { purpose, text } = self.prompt.take()?;
                 let text = text.trim().to_string();
                 if text.is_empty() {
                     return None;
                 }
                 return Some(match purpose {
+                    Purpose::NewService => match super::netbird_form::parse_service(&text) {
+                        Ok((service, true)) => {
+                            self.prompt =
+                                Some(Prompt { purpose: Purpose::ServiceSecret(service), text: Default::default() });
+                            return None;
+                        }
+                        Ok((service, false)) => AdminAction::CreateService(service),
+                        Err(why) => {
+                            // Kept, with what is wrong in the label's place, to be fixed, not retyped.
+                            self.prompt = Some(Prompt { purpose: Purpose::NewService, text: text.into() });
+                            self.prompt_error = Some(why);
+                            return None;
+                        }
+                    },
+                    Purpose::ServiceSecret(service) => {
+                        AdminAction::CreateService(super::netbird_form::with_secret(service, &text))
+                    }
                     Purpose::RenamePeer(peer) => AdminAction::RenamePeer { peer, name: text },
                     Purpose::RenameGroup(group) => AdminAction::RenameGroup { group, name: text },
                     Purpose::NewGroup => AdminAction::CreateGroup { name: text },
+                    Purpose::NewNetwork => AdminAction::Network(crate::domain::networks::NetworkAction::Create {
+                        name: text,
+                        description: String::new(),
+                    }),
                     Purpose::Role(user) => AdminAction::SetUserRole { user, role: text },
                     Purpose::NewUser => {
                         let (name, email) = match text.rsplit_once(' ') {
@@ -460,6 +536,7 @@ impl NetBirdView {
                 None
             }
             Ok(AdminAnswer::KeyCreated(k)) => {
+                self.key_form_sent = None;
                 self.secret = Some(Secret::Key(k));
                 Some(self.reload())
             }
@@ -472,6 +549,11 @@ impl NetBirdView {
                 if action == &self.section.list() {
                     self.list = Some(Err(e));
                 }
+                None
+            }
+            // A refused key comes back with what was typed and why, to be fixed, not retyped.
+            Err(e) if matches!(action, AdminAction::CreateKey(_)) => {
+                self.key_form = self.key_form_sent.take().map(|f| KeyForm { error: Some(e), ..f });
                 None
             }
             Err(_) => None,

@@ -37,7 +37,7 @@ pub(super) fn on_key(s: &mut AppState, action: &Action) -> Option<Vec<Command>> 
     }
     if let Action::NetBird(key) = action
         && let Some(need) = s.detail.as_ref().map(|d| d.netbird.needs(*key))
-        && let Err(e) = crate::store::auth::require_role(s.role, need, "do that here")
+        && let Err(e) = crate::domain::rights::check(s.role, need, "do that here")
     {
         // The engine's own refusal, said before anything is sent.
         notice(s, e.to_string(), true);

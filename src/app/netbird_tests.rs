@@ -53,8 +53,8 @@ fn opening_the_tab_lists_devices_and_arrows_change_the_list() {
     assert_eq!(s.detail.as_ref().unwrap().tab, Tab::NetBird);
     assert!(sent(&update(&mut s, Action::GoTab(4))).is_empty(), "asked once while the answer is out");
     assert_eq!(sent(&update(&mut s, Action::Section(1))), [AdminAction::Keys]);
-    assert_eq!(sent(&update(&mut s, Action::Section(-2))), [AdminAction::Groups], "wraps");
-    assert_eq!(sent(&update(&mut s, Action::Refresh)), [AdminAction::Groups]);
+    assert_eq!(sent(&update(&mut s, Action::Section(-2))), [AdminAction::Events], "wraps");
+    assert_eq!(sent(&update(&mut s, Action::Refresh)), [AdminAction::Events]);
 }
 
 #[test]
@@ -121,4 +121,70 @@ fn a_viewer_is_told_why_before_anything_is_sent() {
     let before = s.detail.clone();
     update(&mut s, Action::Engine(Event::netbird(99, AdminAction::Keys, Ok(AdminAnswer::Keys(vec![])))));
     assert_eq!(s.detail, before);
+}
+
+#[test]
+fn a_pin_service_is_published_by_keys_and_its_pin_is_asked_apart_and_never_shown() {
+    use crate::app::fixtures::press;
+    use crate::domain::netbird::{NewService, Secret as Pin, ServiceAuth};
+    use crossterm::event::KeyCode::{Char, Enter, Left};
+    // The detail as drawn (loaded), on its Info tab; 5 goes to the NetBird tab.
+    let mut s = crate::ui::tests::detail(Tab::Info);
+    assert_eq!(sent(&press(&mut s, Char('5'))), [AdminAction::Peers]);
+    update(&mut s, Action::Engine(Event::netbird(1, AdminAction::Peers, Ok(AdminAnswer::Peers(Vec::new())))));
+    // ← from devices wraps to the last list, the events; then the policies, then the services.
+    assert_eq!(sent(&press(&mut s, Left)), [AdminAction::Events]);
+    update(&mut s, Action::Engine(Event::netbird(1, AdminAction::Events, Ok(AdminAnswer::Events(Vec::new())))));
+    assert_eq!(sent(&press(&mut s, Left)), [AdminAction::Policies]);
+    update(&mut s, Action::Engine(Event::netbird(1, AdminAction::Policies, Ok(AdminAnswer::Policies(Vec::new())))));
+    assert_eq!(sent(&press(&mut s, Left)), [AdminAction::Services]);
+    update(&mut s, Action::Engine(Event::netbird(1, AdminAction::Services, Ok(AdminAnswer::Services(Vec::new())))));
+    assert_eq!(s.detail.as_ref().unwrap().netbird.section, Section::Services);
+    assert!(press(&mut s, Char('n')).is_empty());
+    typed(&mut s, "wiki nas:8080 magic");
+    assert!(press(&mut s, Enter).is_empty(), "a wrong line is kept, with why");
+    let v = &s.detail.as_ref().unwrap().netbird;
+    assert!(v.prompt_error.as_deref().unwrap().contains("magic: expected none, sso, pin or password"));
+    for _ in 0.."magic".len() {
+        update(&mut s, Action::Text(TextKey::Backspace));
+    }
+    typed(&mut s, "pin");
+    assert!(press(&mut s, Enter).is_empty(), "the PIN is asked for next, apart");
+    typed(&mut s, "4821");
+    let screen = crate::ui::tests::draw(&s, 120, 40);
+    assert!(screen.contains("its PIN or password") && !screen.contains("4821"), "{screen}");
+    let want = NewService {
+        name: "wiki".into(),
+        peer: "nas".into(),
+        port: 8080,
+        scheme: "http".into(),
+        auth: ServiceAuth::Pin(Pin("4821".into())),
+    };
+    assert_eq!(sent(&press(&mut s, Enter)), [AdminAction::CreateService(want)]);
+}
+
+#[test]
+fn a_key_netbird_refuses_comes_back_with_what_was_typed_and_why() {
+    use crate::app::fixtures::press;
+    use crossterm::event::KeyCode::{Char, Enter, Right};
+    let mut s = crate::ui::tests::detail(Tab::Info);
+    press(&mut s, Char('5'));
+    update(&mut s, Action::Engine(Event::netbird(1, AdminAction::Peers, Ok(AdminAnswer::Peers(Vec::new())))));
+    assert_eq!(sent(&press(&mut s, Right)), [AdminAction::Keys]);
+    update(&mut s, Action::Engine(Event::netbird(1, AdminAction::Keys, Ok(AdminAnswer::Keys(Vec::new())))));
+    press(&mut s, Char('n'));
+    typed(&mut s, "onboard");
+    for _ in 0..4 {
+        press(&mut s, crossterm::event::KeyCode::Tab);
+    }
+    typed(&mut s, "nosuchgroup");
+    let sent_now = sent(&press(&mut s, Enter));
+    let [AdminAction::CreateKey(key)] = sent_now.as_slice() else { panic!("no key sent: {sent_now:?}") };
+    let key = key.clone();
+    assert_eq!(key.auto_groups, ["nosuchgroup"]);
+    let why = "no group 'nosuchgroup' in 'acme': create it first (the NetBird tab's Groups list, or ...)";
+    update(&mut s, Action::Engine(Event::netbird(1, AdminAction::CreateKey(key), Err(why.into()))));
+    let form = s.detail.as_ref().unwrap().netbird.key_form.clone().expect("the form is back");
+    assert_eq!((form.name.to_string(), form.groups.to_string()), ("onboard".into(), "nosuchgroup".into()));
+    assert_eq!(form.error.as_deref(), Some(why));
 }

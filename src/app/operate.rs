@@ -3,7 +3,7 @@
 
 use super::detail::Tab;
 use super::update::{edit, notice};
-use super::{AppState, Command, Confirm, Operation, Running, Screen, TextKey};
+use super::{Action, AppState, Asked, Command, Confirm, Operation, Running, Screen, TextKey};
 use crate::domain::customer::CustomerRef;
 
 pub(super) fn on_confirm(s: &mut AppState, k: TextKey, mut c: Confirm) -> Vec<Command> {
@@ -29,12 +29,21 @@ pub(super) fn on_confirm(s: &mut AppState, k: TextKey, mut c: Confirm) -> Vec<Co
         return Vec::new();
     }
     s.confirm = None;
-    if !c.bulk.is_empty() && c.op != Operation::Reconcile {
-        return start_bulk(s, c.bulk, c.op);
-    }
-    if c.op == Operation::Quit {
-        s.should_quit = true;
-        return Vec::new();
+    let op = match c.op {
+        Asked::Quit => {
+            s.should_quit = true;
+            return Vec::new();
+        }
+        Asked::ShowCredentials => {
+            if let Some(d) = s.detail.as_mut() {
+                d.tab = Tab::Deployment;
+            }
+            return vec![Command::ShowCredentials { target: CustomerRef::new(c.customer_id, c.subdomain) }];
+        }
+        Asked::Run(op) => op,
+    };
+    if !c.bulk.is_empty() && op != Operation::Reconcile {
+        return start_bulk(s, c.bulk, op);
     }
     if c.op == Operation::Rollout {
         notice(s, "rollout started: canary first, then batches", false);
@@ -44,19 +53,13 @@ pub(super) fn on_confirm(s: &mut AppState, k: TextKey, mut c: Confirm) -> Vec<Co
         notice(s, "reconcile started", false);
         return vec![Command::Reconcile];
     }
-    if let (Operation::Move, Some(to)) = (c.op, c.to_host.clone()) {
-        let running = Running { op: c.op, subdomain: c.subdomain.clone(), done: Vec::new(), current: None };
+    if let (Operation::Move, Some(to)) = (op, c.to_host.clone()) {
+        let running = Running { op, subdomain: c.subdomain.clone(), done: Vec::new(), current: None };
         s.running.insert(c.customer_id, running);
         notice(s, format!("{}: moving to host {to}", c.subdomain), false);
         return vec![Command::Move { target: CustomerRef::new(c.customer_id, c.subdomain), to }];
     }
-    if c.op == Operation::ShowCredentials {
-        if let Some(d) = s.detail.as_mut() {
-            d.tab = Tab::Deployment;
-        }
-        return vec![Command::ShowCredentials { target: CustomerRef::new(c.customer_id, c.subdomain) }];
-    }
-    start(s, c.customer_id, c.subdomain, c.op)
+    start(s, c.customer_id, c.subdomain, op)
 }
 
 pub(super) fn start(s: &mut AppState, customer_id: i64, subdomain: String, op: Operation) -> Vec<Command> {
@@ -65,6 +68,10 @@ pub(super) fn start(s: &mut AppState, customer_id: i64, subdomain: String, op: O
         return Vec::new();
     }
     s.running.insert(customer_id, Running { op, subdomain: subdomain.clone(), done: Vec::new(), current: None });
+    // A new operation replaces the last one's kept steps.
+    if let Some(d) = s.detail.as_mut().filter(|d| d.customer_id == customer_id) {
+        d.finished = None;
+    }
     notice(s, format!("{subdomain}: {} under way", op.verb()), false);
     let mut cmds = vec![Command::Operate { target: CustomerRef::new(customer_id, subdomain), op }];
     if let Some(d) = s.detail.as_mut().filter(|d| d.customer_id == customer_id)
@@ -116,7 +123,7 @@ pub(super) fn operate(s: &mut AppState, op: Operation) -> Vec<Command> {
         s.confirm = Some(Confirm {
             customer_id: 0,
             subdomain: if op == Operation::Rollout { "every running customer" } else { "the fleet" }.into(),
-            op,
+            op: op.into(),
             typed: Default::default(),
             bulk: Vec::new(),
             to_host: None,
@@ -125,12 +132,14 @@ pub(super) fn operate(s: &mut AppState, op: Operation) -> Vec<Command> {
     }
     if s.screen == Screen::Dashboard && !s.dashboard.marked.is_empty() {
         if !crate::engine::fleet::bulk::allowed(op) {
-            notice(s, format!("{} works on one customer at a time; Esc clears the marks", op.verb()), true);
+            let clear = s.keys.label(super::keymap::Mode::Dashboard, &Action::Back).unwrap_or("Esc");
+            notice(s, format!("{} works on one customer at a time; {clear} clears the marks", op.verb()), true);
             return Vec::new();
         }
         let bulk = s.dashboard.marked_rows();
         let (id, subdomain) = bulk[0].clone();
-        s.confirm = Some(Confirm { customer_id: id, subdomain, op, typed: Default::default(), bulk, to_host: None });
+        s.confirm =
+            Some(Confirm { customer_id: id, subdomain, op: op.into(), typed: Default::default(), bulk, to_host: None });
         return Vec::new();
     }
     let Some((id, subdomain)) = target(s) else {
@@ -141,7 +150,7 @@ pub(super) fn operate(s: &mut AppState, op: Operation) -> Vec<Command> {
         s.confirm = Some(Confirm {
             customer_id: id,
             subdomain,
-            op,
+            op: op.into(),
             typed: Default::default(),
             bulk: Vec::new(),
             to_host: None,

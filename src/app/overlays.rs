@@ -22,6 +22,9 @@ pub fn open_hosts(s: &mut AppState) -> Vec<Command> {
 
 /// Keys while a fleet view is open; `None` when none is (the key goes on).
 pub fn on_key(s: &mut AppState, action: Action) -> Option<Vec<Command>> {
+    if s.reports_view.is_some() {
+        return super::reports::on_key(s, action);
+    }
     let scrolled = |scroll: u16| match action {
         Action::Move(n) => Some(scroll.saturating_add_signed(n.clamp(-10, 10) as i16)),
         Action::Top => Some(0),
@@ -65,6 +68,6 @@ pub fn on_key(s: &mut AppState, action: Action) -> Option<Vec<Command>> {
 /// The engines' answer, kept when the view is still open.
 pub fn on_event(s: &mut AppState, ev: &Event) {
     if let (Event::Hosts(list), Some(view)) = (ev, &mut s.hosts_view) {
-        view.list = Some(list.clone());
+        view.list = Some(list.clone().map_err(|f| f.message));
     }
 }

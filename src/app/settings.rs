@@ -2,8 +2,8 @@
 //! an NPM test, and the Security tab (own password, users).
 
 use super::TextKey;
+use crate::domain::settings::SettingView;
 use crate::domain::user::{Role, User};
-use crate::store::settings::SettingView;
 
 /// Settings tabs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,12 +39,18 @@ impl SettingsTab {
     /// Whether `key` belongs on this tab.
     pub fn has(self, key: &str) -> bool {
         match self {
-            SettingsTab::System => {
-                !["npm.", "proxy.", "images.", "netbird.", "monitor.", "alerts."].iter().any(|p| key.starts_with(p))
-            }
-            SettingsTab::Npm => key.starts_with("npm.") || key.starts_with("proxy."),
+            SettingsTab::System => ![
+                "npm.", "proxy.", "edge.", "images.", "netbird.", "monitor.", "alerts.", "sla.", "history.", "reports.",
+            ]
+            .iter()
+            .any(|p| key.starts_with(p)),
+            // What stands in front of customers: NPM and the edge.
+            SettingsTab::Npm => key.starts_with("npm.") || key.starts_with("proxy.") || key.starts_with("edge."),
             SettingsTab::Images => key.starts_with("images.") || key.starts_with("netbird."),
-            SettingsTab::Alerts => key.starts_with("monitor.") || key.starts_with("alerts."),
+            // The monitor, what it alerts on, and what it records for the month's reports.
+            SettingsTab::Alerts => {
+                ["monitor.", "alerts.", "sla.", "history.", "reports."].iter().any(|p| key.starts_with(p))
+            }
             SettingsTab::Security => false,
         }
     }

@@ -61,7 +61,8 @@ fn status_filter_and_sort_cycle() {
     let mut s = logged_in();
     update(&mut s, Action::CycleStatus);
     assert_eq!(s.dashboard.visible.len(), 2, "active only");
-    for _ in 0..4 {
+    // degraded, inactive, stopped, deploying, error
+    for _ in 0..5 {
         update(&mut s, Action::CycleStatus);
     }
     assert_eq!(s.dashboard.status_filter, Some(crate::domain::customer::CustomerStatus::Error));
@@ -273,7 +274,7 @@ fn quitting_with_operations_running_asks_and_names_them() {
     assert!(update(&mut s, Action::Quit).is_empty());
     assert!(!s.should_quit, "asked first");
     let c = s.confirm.clone().unwrap();
-    assert_eq!((c.op, c.subdomain.as_str()), (Operation::Quit, "acme (deploy)"));
+    assert_eq!((c.op, c.subdomain.as_str()), (crate::app::Asked::Quit, "acme (deploy)"));
     update(&mut s, Action::Text(TextKey::Char('n')));
     assert!(!s.should_quit && s.confirm.is_none());
     update(&mut s, Action::Quit);
@@ -315,6 +316,15 @@ fn the_new_customer_form_validates_live_and_creates_then_deploys() {
     assert_eq!(s.form.as_ref().unwrap().fqdn().as_deref(), Some("acgamma.msp.example"));
     update(&mut s, Action::Text(TextKey::Tab));
     typed(&mut s, "it@gamma.example");
+    update(&mut s, Action::Text(TextKey::Tab));
+    update(&mut s, Action::Text(TextKey::Tab));
+    typed(&mut s, "MSP-7");
+    // The promise: a percentage or empty (the setting's).
+    update(&mut s, Action::Text(TextKey::Tab));
+    typed(&mut s, "99.9x");
+    let rule = &s.form.as_ref().unwrap().error(form::Field::Sla).unwrap().rule;
+    assert!(rule.contains("percentage"), "{rule}");
+    update(&mut s, Action::Text(TextKey::Backspace));
     // Notes take several lines; Enter there is a new line, not a submit.
     for _ in 0..3 {
         update(&mut s, Action::Text(TextKey::Tab));
@@ -326,9 +336,10 @@ fn the_new_customer_form_validates_live_and_creates_then_deploys() {
     let cmds = update(&mut s, Action::Text(TextKey::Submit));
     let [Command::Create(new)] = cmds.as_slice() else { panic!("{cmds:?}") };
     assert_eq!(
-        (new.name.as_str(), new.subdomain.as_str(), new.notes.as_str()),
-        ("Gamma Corp", "acgamma", "line one\nline two")
+        (new.name.as_str(), new.subdomain.as_str(), new.notes.as_str(), new.contract_id.as_deref()),
+        ("Gamma Corp", "acgamma", "line one\nline two", Some("MSP-7"))
     );
+    assert_eq!(new.sla_target, Some(crate::domain::sla::Target(99_900)));
     // The store refuses (taken meanwhile): the message shows in the form, nothing is lost.
     update(&mut s, Action::Engine(Event::SaveFailed("subdomain 'acgamma' is already taken by X (id 9)".into())));
     assert_eq!(s.form.as_ref().unwrap().name, "Gamma Corp");
@@ -567,4 +578,29 @@ fn a_quiet_event_does_not_hide_an_earlier_change_before_the_next_frame() {
     // Applied in the same frame: nothing visible changes with this one.
     update(&mut s, Action::Engine(Event::Npm(None)));
     assert!(s.dirty, "the table change must still be drawn");
+}
+
+/// The app and the screen know the engine's messages and the domain, never the store: a
+/// layer that reached into storage would be one a door could bypass (#25). Test files may
+/// build fixtures from anywhere.
+#[test]
+fn the_app_the_screens_and_the_protocol_import_nothing_from_the_store() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = vec![root.join("engine/worker/protocol.rs")];
+    for dir in ["app", "ui"] {
+        for e in std::fs::read_dir(root.join(dir)).unwrap() {
+            let p = e.unwrap().path();
+            let name = p.file_name().unwrap().to_string_lossy().to_string();
+            if name.ends_with(".rs") && !name.contains("tests") && name != "fixtures.rs" && name != "screenshots.rs" {
+                files.push(p);
+            }
+        }
+    }
+    assert!(files.len() > 20, "{files:?}");
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap();
+        // The file's own test module, at its end, may.
+        let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+        assert!(!code.contains("crate::store"), "{} imports the store", f.display());
+    }
 }

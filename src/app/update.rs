@@ -162,11 +162,14 @@ pub(super) fn on_key(s: &mut AppState, action: Action) -> Vec<Command> {
                 s.help_open = false;
                 s.help_scroll = 0;
             }
-            // Up is negative in the table's terms, and the help scrolls the same way.
+            // Up is negative in the table's terms, and the help scrolls the same way; it stops
+            // at its last line, so a key back up moves at once.
             Action::Move(n) => {
-                s.help_scroll = s.help_scroll.saturating_add_signed(n.signum() as i16 * n.unsigned_abs().min(10) as i16)
+                let step = n.signum() as i16 * n.unsigned_abs().min(super::keymap::HELP_PAGE.unsigned_abs()) as i16;
+                s.help_scroll = s.help_scroll.saturating_add_signed(step).min(super::help::help_max_scroll(s));
             }
             Action::Top => s.help_scroll = 0,
+            Action::Bottom => s.help_scroll = super::help::help_max_scroll(s),
             _ => s.dirty = false,
         }
         return Vec::new();
@@ -178,7 +181,7 @@ pub(super) fn on_key(s: &mut AppState, action: Action) -> Vec<Command> {
             s.confirm = Some(Confirm {
                 customer_id: 0,
                 subdomain: list.join(", "),
-                op: Operation::Quit,
+                op: super::Asked::Quit,
                 typed: Default::default(),
                 bulk: Vec::new(),
                 to_host: None,
@@ -189,7 +192,11 @@ pub(super) fn on_key(s: &mut AppState, action: Action) -> Vec<Command> {
         Action::CommandLine => s.command = Some(Default::default()),
         Action::ToggleMouse => {
             s.mouse = !s.mouse;
-            notice(s, if s.mouse { "mouse on (M turns it off)" } else { "mouse off" }, false);
+            let off = match s.keys.label(super::keymap::Mode::Dashboard, &Action::ToggleMouse) {
+                Some(k) => format!("mouse on ({k} turns it off)"),
+                None => "mouse on".to_string(),
+            };
+            notice(s, if s.mouse { off } else { "mouse off".to_string() }, false);
         }
         Action::Click(_, y) if s.screen == Screen::Dashboard => {
             let (first, y) = (s.table_first_row(), usize::from(y));
@@ -223,13 +230,14 @@ pub(super) fn on_key(s: &mut AppState, action: Action) -> Vec<Command> {
             s.screen = Screen::Form;
         }
         Action::EditCustomer => {
+            // Deployed: its layout is fixed (the store refuses a switch; the form shows it fixed).
             let customer = match (&s.screen, &s.detail) {
-                (Screen::Detail, Some(d)) => d.data.as_ref().map(|x| x.customer.clone()),
-                _ => s.dashboard.selected_row().map(|r| r.customer.clone()),
+                (Screen::Detail, Some(d)) => d.data.as_ref().map(|x| (x.customer.clone(), x.deployment.is_some())),
+                _ => s.dashboard.selected_row().map(|r| (r.customer.clone(), r.udp_port.is_some())),
             };
             match customer {
-                Some(c) => {
-                    s.form = Some(super::form::FormState::edit(&c, &s.base_domain));
+                Some((c, deployed)) => {
+                    s.form = Some(super::form::FormState::edit(&c, &s.base_domain, deployed));
                     s.screen = Screen::Form;
                 }
                 None => notice(s, "no customer selected", true),
@@ -261,15 +269,15 @@ fn on_dashboard(s: &mut AppState, action: Action) -> Vec<Command> {
         }
         Action::MarkVisible => d.toggle_mark_visible(),
         Action::Back if !d.marked.is_empty() => d.marked.clear(),
-        Action::Back if !d.filter.is_empty() => {
+        // "Esc clears it": the text filter and the status filter alike.
+        Action::Back if !d.filter.is_empty() || d.status_filter.is_some() => {
             d.filter.clear();
+            d.status_filter = None;
             d.recompute();
         }
         Action::CycleStatus => {
             // all → each status in declaration order → all.
-            // Stopped customers are shown under the Inactive card's filter.
-            let all: Vec<CustomerStatus> =
-                CustomerStatus::ALL.iter().copied().filter(|s| *s != CustomerStatus::Stopped).collect();
+            let all: Vec<CustomerStatus> = CustomerStatus::ALL.to_vec();
             d.status_filter = match d.status_filter {
                 None => all.first().copied(),
                 Some(s) => all.iter().position(|x| *x == s).and_then(|i| all.get(i + 1)).copied(),
@@ -411,7 +419,7 @@ fn on_detail(s: &mut AppState, action: Action) -> Vec<Command> {
             s.confirm = Some(Confirm {
                 customer_id: id,
                 subdomain: sub,
-                op: Operation::ShowCredentials,
+                op: super::Asked::ShowCredentials,
                 typed: Default::default(),
                 bulk: Vec::new(),
                 to_host: None,

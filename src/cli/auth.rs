@@ -42,7 +42,7 @@ pub fn password(file: Option<&Path>, prompt: &str) -> CliResult<String> {
     if let Some(f) = file {
         return read_secret_file(f);
     }
-    if let Ok(p) = std::env::var(PASSWORD_ENV) {
+    if let Some(p) = crate::engine::hosts::process::secret_var(PASSWORD_ENV) {
         return Ok(p);
     }
     ask(prompt)
@@ -63,7 +63,7 @@ pub fn new_password(file: Option<&Path>, env: Option<&str>, who: &str) -> CliRes
     if let Some(f) = file {
         return read_secret_file(f);
     }
-    if let Some(p) = env.and_then(|e| std::env::var(e).ok()) {
+    if let Some(p) = env.and_then(crate::engine::hosts::process::secret_var) {
         return Ok(p);
     }
     let first = ask(&format!("New password for {who}: "))?;
@@ -72,6 +72,19 @@ pub fn new_password(file: Option<&Path>, env: Option<&str>, who: &str) -> CliRes
         return Err(CliError::usage("the two passwords differ"));
     }
     Ok(first)
+}
+
+/// Says on stderr what the monitor's last integrity check found wrong with the database, if
+/// anything: a damaged page of a table this command never reads would otherwise go unnoticed.
+pub fn warn_if_damaged(store: &Store) {
+    match store.damage_found() {
+        Ok(Some(d)) => eprintln!(
+            "nbmsp: WARNING the database file is damaged: {}; run `nbmsp doctor`, then `nbmsp backup restore FILE`",
+            crate::domain::sanitize::terminal_safe(&d)
+        ),
+        Ok(None) => {}
+        Err(e) => eprintln!("nbmsp: WARNING cannot read the database's integrity record: {e}"),
+    }
 }
 
 /// Opens the store and logs in as `--user`.
@@ -89,6 +102,7 @@ pub fn login_keeping_password(g: &GlobalArgs) -> CliResult<(Store, Session, zero
     }
     let pw = zeroize::Zeroizing::new(password(g.password_file.as_deref(), &format!("Password for {}: ", g.user))?);
     let session = store.login(&g.user, &pw, unix_now())?;
+    warn_if_damaged(&store);
     Ok((store, session, pw))
 }
 

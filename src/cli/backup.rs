@@ -47,7 +47,7 @@ pub fn run(g: &GlobalArgs, a: BackupArgs) -> CliResult {
 
 fn create(g: &GlobalArgs, out: &std::path::Path) -> CliResult {
     let (store, session) = auth::login(g)?;
-    session.require_admin("take backups")?;
+    session.require(crate::domain::rights::Right::DatabaseBackup)?;
     store.backup_to(out)?;
     let size = std::fs::metadata(out).map(|m| m.len()).unwrap_or(0);
     if g.json {
@@ -66,7 +66,7 @@ fn restore(g: &GlobalArgs, file: &std::path::Path) -> CliResult {
     match g.open_store() {
         Ok(_) => {
             let (store, session) = auth::login(g)?;
-            session.require_admin("restore the database")?;
+            session.require(crate::domain::rights::Right::DatabaseBackup)?;
             let busy = store.busy_customers()?;
             if !busy.is_empty() {
                 return Err(CliError::runtime(format!(

@@ -4,9 +4,11 @@ use clap::{Args, Subcommand};
 
 use super::customer_view::{CustomerView, print_customer};
 use super::{CliError, CliResult, GlobalArgs, auth, deploy, output};
-use crate::domain::customer::{Customer, CustomerPatch, CustomerStatus, DEFAULT_MAX_DEVICES, Layout, NewCustomer};
-use crate::domain::user::Permission;
-use crate::engine::protocol::Operation;
+use crate::domain::customer::{
+    Customer, CustomerPatch, CustomerStatus, DEFAULT_MAX_DEVICES, Layout, NewCustomer, contract_or_none,
+};
+use crate::domain::sla::Target;
+use crate::engine::worker::protocol::Operation;
 use crate::store::Store;
 use crate::store::customers::CustomerQuery;
 
@@ -169,9 +171,19 @@ pub struct CreateArgs {
     /// Notes for the MSP's staff
     #[arg(long, default_value = "")]
     pub notes: String,
+    /// The MSP's contract or billing reference (reports group by it)
+    #[arg(long, value_name = "REF")]
+    pub contract_id: Option<String>,
+    /// Uptime promised, in percent (e.g. 99.95) [default: the `sla.target` setting]
+    #[arg(long, value_name = "PERCENT", value_parser = parse_target)]
+    pub sla_target: Option<Target>,
     /// NetBird layout [default: the `layout` setting]
     #[arg(long)]
     pub layout: Option<Layout>,
+    /// Run NetBird's Reverse Proxy beside the server (combined layout): publishes services at
+    /// NAME.<customer domain>, reached through the edge
+    #[arg(long)]
+    pub reverse_proxy: bool,
     /// Only record the customer; do not deploy
     #[arg(long)]
     pub no_deploy: bool,
@@ -184,7 +196,7 @@ pub struct CreateArgs {
 #[derive(Debug, Args)]
 pub struct ImportArgs {
     /// JSON array of {"name", "subdomain", "email", and optionally "company", "max_devices",
-    /// "notes", "layout"} ('-' for stdin)
+    /// "notes", "contract_id", "reverse_proxy", "layout"} ('-' for stdin)
     #[arg(long, value_name = "FILE")]
     pub file: std::path::PathBuf,
     /// Only record the customers; do not deploy
@@ -193,26 +205,6 @@ pub struct ImportArgs {
     /// Customers deployed at once [default: the monitor.concurrency setting]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
     pub parallel: Option<u16>,
-}
-
-/// One entry of an import file.
-#[derive(Debug, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ImportEntry {
-    name: String,
-    subdomain: String,
-    email: String,
-    #[serde(default)]
-    company: String,
-    #[serde(default = "default_max_devices")]
-    max_devices: i64,
-    #[serde(default)]
-    notes: String,
-    layout: Option<Layout>,
-}
-
-fn default_max_devices() -> i64 {
-    DEFAULT_MAX_DEVICES
 }
 
 /// Arguments of `customer update`.
@@ -235,18 +227,32 @@ pub struct UpdateArgs {
     /// New notes
     #[arg(long)]
     pub notes: Option<String>,
+    /// New contract or billing reference ("" clears it)
+    #[arg(long, value_name = "REF")]
+    pub contract_id: Option<String>,
+    /// New uptime promise in percent ("default": the `sla.target` setting)
+    #[arg(long, value_name = "PERCENT|default", value_parser = parse_target_or_default)]
+    pub sla_target: Option<TargetOrDefault>,
+    /// Turn NetBird's Reverse Proxy on or off (applied on the next redeploy; off revokes its token)
+    #[arg(long, value_name = "on|off", value_parser = on_off)]
+    pub reverse_proxy: Option<bool>,
     /// New layout (applied on the next redeploy)
     #[arg(long)]
     pub layout: Option<Layout>,
 }
 
+/// `on` or `off`.
+fn on_off(s: &str) -> Result<bool, String> {
+    match s {
+        "on" => Ok(true),
+        "off" => Ok(false),
+        _ => Err(format!("{s:?}: expected on or off")),
+    }
+}
+
 /// Runs a customer command.
 pub async fn run(g: &GlobalArgs, cmd: CustomerCommand) -> CliResult {
     let (store, session) = auth::login(g)?;
-    if let Some((needed, what)) = needed(&cmd) {
-        session.require(needed, what)?;
-    }
-    let actor = session.user.username.clone();
     let base_domain = store.settings()?.base_domain;
     match cmd {
         CustomerCommand::Create(a) => {
@@ -261,20 +267,19 @@ pub async fn run(g: &GlobalArgs, cmd: CustomerCommand) -> CliResult {
                 email: a.email,
                 max_devices: a.max_devices,
                 notes: a.notes,
+                contract_id: contract_or_none(a.contract_id),
+                sla_target: a.sla_target,
+                reverse_proxy: a.reverse_proxy,
                 layout,
             };
-            // Bad input is refused before any host is asked about room.
-            if let Some(e) = new.validate().into_iter().next() {
-                return Err(e.into());
-            }
-            let host = crate::engine::hosts::place(&store, a.host.as_deref(), &[layout]).await?;
-            let c = store.create_customer(&actor, &new)?;
-            store.set_customer_host(c.id, host[0])?;
+            let mut created =
+                crate::engine::usecase::customers::create(&store, &session, &[new], a.host.as_deref()).await?;
+            let c = created.remove(0);
             let mut owner = None;
             if !a.no_deploy {
                 eprintln!("created customer '{}' (id {}); deploying", c.subdomain, c.id);
                 let outcome = deploy::with_ops(g, &store, &session, async |ops| {
-                    Ok(ops.deploy(c.id, &mut deploy::print_progress).await?)
+                    deploy::deploy_interruptible(ops, c.id, false).await
                 })
                 .await?;
                 owner = outcome.owner;
@@ -285,7 +290,7 @@ pub async fn run(g: &GlobalArgs, cmd: CustomerCommand) -> CliResult {
             if let Some(o) = &view.owner
                 && !g.json
             {
-                deploy::print_owner(o, true);
+                deploy::print_owner(o, Some(&view.customer.subdomain));
             }
             if g.json {
                 output::json(&view)
@@ -361,14 +366,17 @@ pub async fn run(g: &GlobalArgs, cmd: CustomerCommand) -> CliResult {
                 email: a.email,
                 max_devices: a.max_devices,
                 notes: a.notes,
+                contract_id: a.contract_id,
+                sla_target: a.sla_target.map(|t| t.0),
+                reverse_proxy: a.reverse_proxy,
                 layout: a.layout,
             };
             if patch.is_empty() {
                 return Err(CliError::usage(
-                    "nothing to change: give at least one of --name, --company, --email, --max-devices, --notes, --layout",
+                    "nothing to change: give at least one of --name, --company, --email, --max-devices, --notes, --contract-id, --sla-target, --reverse-proxy, --layout",
                 ));
             }
-            let c = store.update_customer(&actor, c.id, &patch)?;
+            let c = crate::engine::usecase::customers::edit(&store, &session, &c.as_ref(), &patch)?;
             let view = CustomerView::load(&store, c, &base_domain)?;
             if g.json {
                 output::json(&view)
@@ -448,26 +456,6 @@ pub async fn run(g: &GlobalArgs, cmd: CustomerCommand) -> CliResult {
     }
 }
 
-/// What a customer command needs beyond reading, when its engine operation does not check it
-/// itself (lifecycle operations are checked where their lock is taken).
-fn needed(cmd: &CustomerCommand) -> Option<(Permission, &'static str)> {
-    use super::customer_data::DataCommand;
-    Some(match cmd {
-        CustomerCommand::Create(_) | CustomerCommand::Import(_) | CustomerCommand::Update(_) => {
-            (Permission::Operate, "create or change customers")
-        }
-        CustomerCommand::Delete { .. } => (Permission::Admin, "delete customers"),
-        CustomerCommand::Credentials { .. } => (Permission::Admin, "see owner credentials"),
-        CustomerCommand::Render { .. } => (Permission::Admin, "write files that hold secrets"),
-        CustomerCommand::Data(DataCommand::Backup { passphrase_file: Some(_), .. }) => {
-            (Permission::Admin, "seal a customer's secrets with a passphrase of their own")
-        }
-        CustomerCommand::Data(DataCommand::Restore { .. }) => (Permission::Admin, "restore customers"),
-        CustomerCommand::Data(DataCommand::Move { .. }) => (Permission::Admin, "move customers between hosts"),
-        _ => return None,
-    })
-}
-
 /// The one customer named, when exactly one is named (the single-customer output), else `None`.
 fn single(store: &Store, t: &Targets) -> CliResult<Option<Customer>> {
     match (t.all, t.customers.as_slice()) {
@@ -494,27 +482,28 @@ pub fn resolve(store: &Store, t: &Targets) -> CliResult<Vec<Customer>> {
 /// `customer import`: validates every entry (fields, duplicates in the file, subdomains taken),
 /// creates them all, then deploys them in parallel.
 async fn import(g: &GlobalArgs, store: &Store, session: &crate::store::Session, a: ImportArgs) -> CliResult {
+    // Said before the file is read: problems in it are no use to someone who may not import.
+    session.require(crate::domain::rights::Right::CreateCustomers)?;
     let text = if a.file.as_os_str() == "-" {
         std::io::read_to_string(std::io::stdin()).map_err(|e| CliError::usage(format!("cannot read stdin: {e}")))?
     } else {
         std::fs::read_to_string(&a.file)
             .map_err(|e| CliError::usage(format!("cannot read {}: {e}", a.file.display())))?
     };
-    let entries: Vec<ImportEntry> =
-        serde_json::from_str(&text).map_err(|e| CliError::usage(format!("{}: {e}", a.file.display())))?;
+    // Each entry is a customer's own record (`NewCustomer`, unknown fields refused); only the
+    // layout defaults to the setting.
     let layout = store.settings()?.layout;
-    let news: Vec<NewCustomer> = entries
-        .into_iter()
-        .map(|e| NewCustomer {
-            name: e.name,
-            company: e.company,
-            subdomain: e.subdomain.trim().to_ascii_lowercase(),
-            email: e.email,
-            max_devices: e.max_devices,
-            notes: e.notes,
-            layout: e.layout.unwrap_or(layout),
-        })
-        .collect();
+    let entries: Vec<serde_json::Map<String, serde_json::Value>> =
+        serde_json::from_str(&text).map_err(|e| CliError::usage(format!("{}: {e}", a.file.display())))?;
+    let mut news = Vec::with_capacity(entries.len());
+    for (i, mut e) in entries.into_iter().enumerate() {
+        e.entry("layout").or_insert_with(|| serde_json::Value::from(layout.as_str()));
+        let mut n: NewCustomer = serde_json::from_value(serde_json::Value::Object(e))
+            .map_err(|err| CliError::usage(format!("{}: entry {}: {err}", a.file.display(), i + 1)))?;
+        n.subdomain = n.subdomain.trim().to_ascii_lowercase();
+        n.contract_id = contract_or_none(n.contract_id);
+        news.push(n);
+    }
     let mut problems = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for (i, n) in news.iter().enumerate() {
@@ -531,14 +520,8 @@ async fn import(g: &GlobalArgs, store: &Store, session: &crate::store::Session, 
     if !problems.is_empty() {
         return Err(CliError::usage(format!("nothing imported; fix these first:\n  {}", problems.join("\n  "))));
     }
-    let layouts: Vec<_> = news.iter().map(|n| n.layout).collect();
-    let hosts = crate::engine::hosts::place(store, None, &layouts).await?;
-    let mut ids = Vec::with_capacity(news.len());
-    for (n, host) in news.iter().zip(hosts) {
-        let id = store.create_customer(&session.user.username, n)?.id;
-        store.set_customer_host(id, host)?;
-        ids.push(id);
-    }
+    let ids: Vec<i64> =
+        crate::engine::usecase::customers::create(store, session, &news, None).await?.iter().map(|c| c.id).collect();
     eprintln!("created {} customers", ids.len());
     if a.no_deploy {
         if g.json {
@@ -550,4 +533,16 @@ async fn import(g: &GlobalArgs, store: &Store, session: &crate::store::Session, 
     let targets =
         Targets { customers: ids.iter().map(i64::to_string).collect(), all: false, status: None, parallel: a.parallel };
     deploy::bulk(g, store, session, &targets, Operation::Deploy).await
+}
+
+fn parse_target(s: &str) -> Result<Target, String> {
+    s.parse()
+}
+
+/// A promise, or `default` for the setting's.
+#[derive(Debug, Clone, Copy)]
+pub struct TargetOrDefault(Option<Target>);
+
+fn parse_target_or_default(s: &str) -> Result<TargetOrDefault, String> {
+    if s == "default" { Ok(TargetOrDefault(None)) } else { s.parse().map(|t| TargetOrDefault(Some(t))) }
 }

@@ -9,16 +9,16 @@ use super::{CliError, CliResult, GlobalArgs, output};
 use crate::domain::customer::Customer;
 use crate::domain::deployment::LogLine;
 use crate::domain::sanitize::terminal_safe;
-use crate::engine::health::HealthReport;
+use crate::engine::checks::health::HealthReport;
 use crate::engine::netbird::OwnerCredentials;
+use crate::engine::npm::proxy::AnyProxy;
 use crate::engine::ops::lifecycle::{Ops, Progress};
-use crate::engine::proxy::AnyProxy;
-use crate::engine::{instance, render};
+use crate::engine::stack::render;
 use crate::store::{Session, Store};
 
 /// The proxy the `proxy` setting selects.
 pub fn proxy(g: &GlobalArgs, store: &Store, session: &Session) -> CliResult<AnyProxy> {
-    crate::engine::proxy::from_settings(store, &session.vault, Some(g.home()?.join("templates")))
+    crate::engine::npm::proxy::from_settings(store, &session.vault, Some(g.home()?.join("templates")))
         .map_err(|e| CliError::usage(e.to_string()))
 }
 
@@ -59,18 +59,38 @@ pub fn print_progress(event: Progress) {
     }
 }
 
+/// Runs a deploy (or redeploy) of customer `id`; Ctrl-C or SIGTERM stops it where it stands
+/// and rolls it back exactly as the app's cancel does (the journal says what to undo), so an
+/// interrupted command leaves nothing half-made for `reconcile` to find.
+pub async fn deploy_interruptible(
+    ops: &Ops<'_, AnyProxy>,
+    id: i64,
+    redeploy: bool,
+) -> CliResult<crate::engine::ops::lifecycle::DeployOutcome> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).map_err(|e| CliError::runtime(format!("signals: {e}")))?;
+    let mut int = signal(SignalKind::interrupt()).map_err(|e| CliError::runtime(format!("signals: {e}")))?;
+    let mut p = print_progress;
+    let run = async { if redeploy { ops.redeploy(id, &mut p).await } else { ops.deploy(id, &mut p).await } };
+    let interrupted = tokio::select! {
+        r = run => return Ok(r?),
+        _ = int.recv() => "interrupted (SIGINT)",
+        _ = term.recv() => "terminated (SIGTERM)",
+    };
+    eprintln!("nbmsp: {interrupted}: rolling the {} back ...", if redeploy { "redeploy" } else { "deploy" });
+    let undone = crate::engine::fleet::reconcile::undo_cancelled(ops, id).await?;
+    eprintln!("nbmsp: {}", terminal_safe(&undone));
+    Err(CliError::new(super::ErrorKind::Interrupted, format!("{interrupted}: {undone}")))
+}
+
 /// `customer deploy` and `customer redeploy`.
 pub async fn deploy(g: &GlobalArgs, store: &Store, session: &Session, c: &Customer, redeploy: bool) -> CliResult {
-    let outcome = with_ops(g, store, session, async |ops| {
-        let mut p = print_progress;
-        Ok(if redeploy { ops.redeploy(c.id, &mut p).await? } else { ops.deploy(c.id, &mut p).await? })
-    })
-    .await?;
+    let outcome = with_ops(g, store, session, async |ops| deploy_interruptible(ops, c.id, redeploy).await).await?;
     if g.json {
         output::json(&outcome)
     } else {
         if let Some(o) = &outcome.owner {
-            print_owner(o, true);
+            print_owner(o, Some(&c.subdomain));
         }
         println!("customer '{}' is up: UDP {}, {}", c.subdomain, outcome.udp_port, outcome.setup_url);
         Ok(())
@@ -84,7 +104,7 @@ pub async fn bulk(
     store: &Store,
     session: &Session,
     t: &super::customer::Targets,
-    op: crate::engine::protocol::Operation,
+    op: crate::engine::worker::protocol::Operation,
 ) -> CliResult {
     let customers = super::customer::resolve(store, t)?;
     if customers.is_empty() {
@@ -115,7 +135,7 @@ pub async fn bulk(
     };
     let mut done = |r: &crate::engine::fleet::bulk::BulkResult| match &r.result {
         Ok(m) => eprintln!("ok     {}: {}", r.subdomain, terminal_safe(m)),
-        Err(e) => eprintln!("FAILED {}: {}", r.subdomain, terminal_safe(e)),
+        Err(e) => eprintln!("FAILED {}: {}", r.subdomain, terminal_safe(&e.message)),
     };
     let summary = with_ops(g, store, session, async |ops| {
         Ok(crate::engine::fleet::bulk::run(ops, &ids, op, parallel, &progress, &mut done).await?)
@@ -175,11 +195,7 @@ pub async fn delete(g: &GlobalArgs, store: &Store, session: &Session, c: &Custom
     let archived = if store.deployment(c.id)?.is_some() {
         with_ops(g, store, session, async |ops| Ok(ops.delete(c.id, purge_data).await?)).await?
     } else {
-        // Never deployed: nothing on Docker; a leftover instance dir from a dry run may exist.
-        let settings = store.settings()?;
-        let archived = instance::remove(&render::instance_dir(&settings, c), purge_data)?;
-        store.delete_customer(&session.user.username, c.id)?;
-        archived
+        crate::engine::usecase::customers::delete_undeployed(store, session, c, purge_data)?
     };
     if g.json {
         output::json(&serde_json::json!({
@@ -332,13 +348,7 @@ pub fn render_files(
     home: &Path,
     out: &Path,
 ) -> CliResult<(u16, PathBuf)> {
-    let port = render::preview_port(store, c)?;
-    let stack = render::render_customer(store, &session.vault, c, port, Some(home.join("templates")))?;
-    std::fs::create_dir_all(out).map_err(|e| CliError::runtime(format!("cannot create {}: {e}", out.display())))?;
-    for f in &stack.files {
-        instance::write_atomic(&out.join(f.name), f.content.as_bytes(), if f.secret { 0o600 } else { 0o644 })?;
-    }
-    Ok((port, stack.instance_dir))
+    Ok(crate::engine::usecase::customers::render_files(store, session, c, Some(home.join("templates")), out)?)
 }
 
 /// `customer renew-token`.
@@ -381,7 +391,7 @@ pub fn proxy_config(g: &GlobalArgs, store: &Store, c: &Customer) -> CliResult {
     let text = render::render_nginx(
         render::NginxKind::Server,
         &c.fqdn(&settings.base_domain),
-        &render::prefix(c),
+        &render::prefix(&settings, c),
         c.layout,
         Some(g.home()?.join("templates")),
     )
@@ -394,14 +404,24 @@ pub fn proxy_config(g: &GlobalArgs, store: &Store, c: &Customer) -> CliResult {
     }
 }
 
-/// Prints the NetBird owner account on stdout.
-pub fn print_owner(o: &OwnerCredentials, first_time: bool) {
-    println!("NetBird owner   {}", o.email);
-    println!("password        {}", o.password);
-    println!("access token    {}", o.pat.as_deref().unwrap_or("-"));
-    if first_time {
-        println!("(shown once; later: nbmsp customer credentials <id> --yes)");
+/// Prints the NetBird owner account on stdout; right after a deploy (`shown_once_for`: the
+/// customer's subdomain) with the command that shows it again.
+pub fn print_owner(o: &OwnerCredentials, shown_once_for: Option<&str>) {
+    for line in owner_lines(o, shown_once_for) {
+        println!("{line}");
     }
+}
+
+fn owner_lines(o: &OwnerCredentials, shown_once_for: Option<&str>) -> Vec<String> {
+    let mut lines = vec![
+        format!("NetBird owner   {}", o.email),
+        format!("password        {}", o.password),
+        format!("access token    {}", o.pat.as_deref().unwrap_or("-")),
+    ];
+    if let Some(sub) = shown_once_for {
+        lines.push(format!("(shown once; later: nbmsp customer credentials {sub} --yes)"));
+    }
+    lines
 }
 
 /// `customer credentials`: the stored owner account, after a confirmation.
@@ -421,26 +441,11 @@ pub async fn credentials(g: &GlobalArgs, store: &Store, session: &Session, c: &C
             return Err(CliError::usage("not confirmed"));
         }
     }
-    let Some(o) = crate::engine::netbird::owner_credentials(store, &session.vault, c.id)? else {
-        return Err(CliError::new(
-            super::ErrorKind::NotFound,
-            format!(
-                "nbmsp holds no NetBird owner credentials for '{}' (not deployed yet, or set up outside nbmsp)",
-                c.subdomain
-            ),
-        ));
-    };
-    store.log_customer(
-        &session.user.username,
-        c,
-        "credentials",
-        crate::domain::audit::AuditStatus::Info,
-        "owner credentials shown",
-    )?;
+    let o = crate::engine::usecase::customers::credentials(store, session, &c.as_ref())?;
     if g.json {
         output::json(&o)
     } else {
-        print_owner(&o, false);
+        print_owner(&o, None);
         Ok(())
     }
 }
@@ -457,5 +462,19 @@ pub async fn devices(g: &GlobalArgs, store: &Store, session: &Session, c: &Custo
             c.subdomain, usage.count.total, usage.count.connected, usage.max_devices
         );
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_owner_block_names_the_command_that_shows_it_again() {
+        let o = OwnerCredentials { email: "it@acme.example".into(), password: "pw".into(), pat: Some("nbp_x".into()) };
+        let lines = owner_lines(&o, Some("acme"));
+        assert_eq!(lines.last().unwrap(), "(shown once; later: nbmsp customer credentials acme --yes)");
+        assert!(lines.iter().all(|l| !l.contains("<id>")), "{lines:?}");
+        assert_eq!(owner_lines(&o, None).len(), 3, "asked for again: no such line");
     }
 }

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::{CliError, CliResult, GlobalArgs, auth, output};
 use crate::domain::settings::{ProxyKind, Settings};
-use crate::engine::{docker::DockerEngine, npm, ports};
+use crate::engine::{docker::DockerEngine, npm, stack::ports};
 use crate::store::Store;
 
 /// The outcome of one check.
@@ -38,6 +38,7 @@ pub async fn run(g: &GlobalArgs) -> CliResult {
         check("data_dir", data_dir(Path::new(&settings.data_dir))),
         check("ports", port_range(&store, &settings)),
         check("images", images(&settings).await),
+        check("edge", edge(&store, &settings).await),
         // Informational: the fleet works without a monitor, only alerts and live statuses stop.
         check("monitor", Ok(monitor(&store))),
     ];
@@ -54,6 +55,25 @@ pub async fn run(g: &GlobalArgs) -> CliResult {
     } else {
         // The per-check lines (or the JSON document) already said everything.
         Err(CliError::runtime(""))
+    }
+}
+
+/// The local host's edge, when one is wanted: running, and its last configuration taken.
+async fn edge(store: &Store, s: &Settings) -> Result<String, String> {
+    let Some(listen) = &s.edge.listen else {
+        return Ok("none (edge.listen is empty; `nbmsp edge config` prints one for your own nginx)".into());
+    };
+    let name = crate::engine::npm::edge::container(s);
+    let docker = crate::engine::docker::DockerEngine::connect().await.map_err(|e| e.to_string())?;
+    let running = docker.inspect(&name, None).await.map_err(|e| e.to_string())?.is_some_and(|c| c.state == "running");
+    let routes = crate::engine::npm::edge::routes(store, s, None).map_err(|e| e.to_string())?.len();
+    match crate::engine::npm::edge::last(store, None).map_err(|e| e.to_string())? {
+        _ if !running => Err(format!("{name} is not running (listen {listen}): `nbmsp edge apply` starts it")),
+        Some(r) if r.result == "refused" => Err(format!(
+            "the last configuration was refused ({}), the edge serves an older one: fix it and `nbmsp edge apply`",
+            r.detail.unwrap_or_default()
+        )),
+        _ => Ok(format!("{name} on {listen}, {routes} customer(s) routed")),
     }
 }
 
@@ -140,7 +160,7 @@ async fn proxy(s: &Settings) -> Result<String, String> {
 }
 
 fn data_dir(dir: &Path) -> Result<String, String> {
-    crate::store::home::ensure_private_dir(dir)
+    crate::store::home::private_dir_if_new(dir)
         .map_err(|e| format!("{e}; fix the permissions or change the data_dir setting"))?;
     let probe = dir.join(".nbmsp-doctor-probe");
     std::fs::write(&probe, b"probe").map_err(|e| format!("{} is not writable: {e}", dir.display()))?;

@@ -5,37 +5,7 @@ use serde::Serialize;
 use crate::engine::EngineError;
 use crate::store::{AuthError, StoreError};
 
-/// The class of a failure; scripts branch on it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ErrorKind {
-    /// The command line itself is wrong.
-    Usage,
-    /// A value broke a rule.
-    Validation,
-    /// Login refused or not allowed.
-    Auth,
-    /// The thing named does not exist.
-    NotFound,
-    /// It would clash with something that exists.
-    Conflict,
-    /// nbmsp has not been set up here.
-    NotInitialised,
-    /// The database file is damaged (restore a backup).
-    DamagedDatabase,
-    /// Anything else that went wrong while running.
-    Runtime,
-}
-
-impl ErrorKind {
-    /// 2 for usage and validation errors, 1 for everything else.
-    pub fn exit_code(self) -> i32 {
-        match self {
-            ErrorKind::Usage | ErrorKind::Validation => 2,
-            _ => 1,
-        }
-    }
-}
+pub use crate::domain::error::ErrorKind;
 
 /// A failed command.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
@@ -63,6 +33,12 @@ impl CliError {
         Self::new(ErrorKind::Runtime, message)
     }
 
+    /// Exit status 1 after the command already said everything (a check that found something):
+    /// nothing more is printed.
+    pub fn silent_failure() -> Self {
+        Self::new(ErrorKind::Runtime, String::new())
+    }
+
     /// The `{"error": {...}}` document printed with `--json`.
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::json!({ "error": { "kind": self.kind, "message": self.message } })
@@ -71,16 +47,7 @@ impl CliError {
 
 impl From<StoreError> for CliError {
     fn from(e: StoreError) -> Self {
-        let kind = match &e {
-            StoreError::Invalid(_) => ErrorKind::Validation,
-            StoreError::NotFound(_) => ErrorKind::NotFound,
-            StoreError::Conflict(_) | StoreError::AlreadyInitialised(_) | StoreError::Stale(_) => ErrorKind::Conflict,
-            StoreError::Damaged { .. } | StoreError::Malformed(_) => ErrorKind::DamagedDatabase,
-            StoreError::NotInitialised(_) => ErrorKind::NotInitialised,
-            StoreError::Auth(_) => ErrorKind::Auth,
-            _ => ErrorKind::Runtime,
-        };
-        Self::new(kind, e.to_string())
+        Self::new(e.kind(), e.to_string())
     }
 }
 
@@ -92,7 +59,13 @@ impl From<AuthError> for CliError {
 
 impl From<EngineError> for CliError {
     fn from(e: EngineError) -> Self {
-        Self::runtime(e.to_string())
+        Self::new(e.kind(), e.to_string())
+    }
+}
+
+impl From<crate::domain::error::Failure> for CliError {
+    fn from(f: crate::domain::error::Failure) -> Self {
+        Self::new(f.kind, f.message)
     }
 }
 

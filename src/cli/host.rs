@@ -167,7 +167,7 @@ fn absolute(p: Option<PathBuf>) -> Result<Option<String>, CliError> {
 }
 
 async fn add(g: &GlobalArgs, store: &crate::store::Store, session: &crate::store::Session, a: AddArgs) -> CliResult {
-    session.require(crate::domain::user::Permission::Admin, "add hosts")?;
+    session.require(crate::domain::rights::Right::AddHosts)?;
     let tls = match (absolute(a.tls_ca)?, absolute(a.tls_cert)?, absolute(a.tls_key)?) {
         (Some(ca), Some(cert), Some(key)) => Some(TlsFiles { ca, cert, key }),
         _ => None,
@@ -197,6 +197,19 @@ async fn add(g: &GlobalArgs, store: &crate::store::Store, session: &crate::store
     };
     let engine = DockerEngine::connect_to(&probe, &store.settings()?.helper_image).await?;
     let info = engine.info().await?;
+    // Two records of one engine would each see the other's customers as strays (reconcile
+    // would propose removing them) and a move between them would remove what it just started.
+    let recorded = Engines::new(store)?;
+    if let Some(key) = recorded.already_recorded(&engine).await? {
+        let known = recorded.name(key);
+        return Err(CliError::new(
+            ErrorKind::Conflict,
+            format!(
+                "{} reaches the same Docker engine as host {known} (a volume made through one is seen through the other); it is recorded already",
+                probe.docker.uri()
+            ),
+        ));
+    }
     let host = store.add_host(session, &new)?;
     if let Some(secret) = npm.and_then(|(_, s)| s) {
         store.put_secret(&session.vault, &crate::store::vault::host_scope(host.id), "npm.secret", &secret)?;
@@ -278,7 +291,8 @@ fn table(list: &[HostStatus]) -> String {
                 s.docker.clone(),
                 s.public_ip.clone().unwrap_or_else(|| "-".into()),
                 s.customers.to_string(),
-                r.map_or("-".into(), |r| format!("{}/{}", r.running, r.containers)),
+                // This installation's containers, not the engine's (its other owners are not ours).
+                s.ours.map_or("-".into(), |(running, all)| format!("{running}/{all}")),
                 r.map_or("-".into(), |r| format!("{} / {} MB", s.committed_mb, r.memory_mb)),
                 r.map_or("-".into(), |r| r.cpus.to_string()),
                 match (s.disk_percent, s.disk_free_mb) {

@@ -60,9 +60,19 @@ pub async fn run(g: &GlobalArgs, a: InitArgs) -> CliResult {
         password: &password,
         admin_email: &a.admin_email,
         base_domain: &a.base_domain,
+        beside_foreign: a.beside_foreign,
     })?;
     if let Some(id) = &a.adopt {
         st.adopt_installation_id(id)?;
+        // Its containers keep their names: an installation made beside another named them
+        // with its short id, and so must this one now.
+        let short = format!("{}-", id.get(..8).unwrap_or(id));
+        let named = |n: &String| n.starts_with(&format!("netbird-{short}"));
+        if let Ok(found) = &foreign
+            && found.get(id).is_some_and(|names| !names.is_empty() && names.iter().all(named))
+        {
+            st.set_name_prefix(&short)?;
+        }
     }
     let settings = st.settings()?;
     if g.json {

@@ -27,7 +27,7 @@ pub enum MigrateCommand {
 /// Runs `nbmsp migrate`.
 pub async fn run(g: &GlobalArgs, c: MigrateCommand) -> CliResult {
     let (store, session) = auth::login(g)?;
-    session.require_admin("migrate customers' data")?;
+    session.require(crate::domain::rights::Right::Migrate)?;
     let (what, new) = match &c {
         MigrateCommand::DataDir { new } => ("data-dir", new.clone()),
         MigrateCommand::Network { new } => ("network", new.clone()),

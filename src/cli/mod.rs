@@ -5,21 +5,25 @@
 
 pub mod auth;
 pub mod backup;
+mod baseline;
 pub mod customer;
 mod customer_data;
 mod customer_view;
 pub mod deploy;
 mod devices;
 pub mod doctor;
+pub mod edge;
 pub mod error;
 pub mod host;
 pub mod init;
 pub mod migrate;
 pub mod monitor;
 mod netbird;
+mod networks;
 pub mod npm;
 pub mod output;
 pub mod reconcile;
+mod report;
 pub mod rollout;
 pub mod settings;
 pub mod shell;
@@ -50,8 +54,11 @@ pub struct Cli {
 /// Options every command takes.
 #[derive(Debug, Clone, clap::Args)]
 pub struct GlobalArgs {
-    /// Data home holding the database and logs [default: the platform's data dir, e.g. ~/.local/share/nbmsp]
-    #[arg(long, global = true, env = "NBMSP_HOME", value_name = "DIR")]
+    /// Data home holding the database and logs [default: NBMSP_HOME, else the platform's data
+    /// dir, e.g. ~/.local/share/nbmsp]
+    // NBMSP_HOME is read in `home()`, not by clap: clap lists an argument set from the
+    // environment among the required ones of a usage error.
+    #[arg(long, global = true, value_name = "DIR")]
     pub home: Option<PathBuf>,
     /// nbmsp user to act as
     #[arg(long, global = true, env = "NBMSP_USER", default_value = "admin", value_name = "USER")]
@@ -70,7 +77,8 @@ pub struct GlobalArgs {
 impl GlobalArgs {
     /// The data home in use.
     pub fn home(&self) -> CliResult<PathBuf> {
-        Ok(store::home::resolve(self.home.as_deref())?)
+        let from_env = || std::env::var_os("NBMSP_HOME").filter(|v| !v.is_empty()).map(PathBuf::from);
+        Ok(store::home::resolve(self.home.clone().or_else(from_env).as_deref())?)
     }
 
     /// Opens the existing database (never creates one).
@@ -96,7 +104,7 @@ pub enum Command {
     /// The Docker hosts customers run on: add (ssh:// or tcp:// with TLS), list, show, drain, remove
     #[command(subcommand)]
     Host(host::HostCommand),
-    /// Check the database, Docker, the proxy, the data dir, the port range, the configured images and whether a monitor runs
+    /// Check the database, Docker, the proxy, the data dir, the port range, the configured images, the edge and whether a monitor runs
     Doctor,
     /// Write a consistent copy of the database (safe while nbmsp runs)
     Backup(backup::BackupArgs),
@@ -106,6 +114,9 @@ pub enum Command {
     /// Nginx Proxy Manager checks
     #[command(subcommand)]
     Npm(npm::NpmCommand),
+    /// The edge in front of NPM that brings visitors to customers' reverse proxies: config, apply, status
+    #[command(subcommand)]
+    Edge(edge::EdgeCommand),
     /// Compare the database with Docker, the instance dirs and NPM; --yes applies the safe fixes
     Reconcile(reconcile::ReconcileArgs),
     /// Upgrade the fleet's images in waves: a canary first, then batches; stops at the first failure
@@ -118,13 +129,28 @@ pub enum Command {
     /// Firing alerts, and a test notification to the configured channels
     #[command(subcommand)]
     Alerts(monitor::AlertsCommand),
+    /// Every customer's NetBird against $NBMSP_HOME/baseline.toml: check (exit 1 when any
+    /// differs), apply (canary first, then waves)
+    #[command(subcommand)]
+    Baseline(baseline::BaselineCommand),
+    /// The month per customer (UTC): uptime against the SLA, devices, invoice lines; table, --csv or --json
+    #[command(subcommand)]
+    Report(report::ReportCommand),
     /// Print shell completions for bash, zsh or fish (install.sh installs them)
     Completions {
         /// The shell
         shell: shell::Shell,
     },
-    /// Print the man page (roff): `nbmsp man | man -l -`
-    Man,
+    /// Print a man page (roff): `nbmsp man | man -l -`, `nbmsp man customer create` for that
+    /// command's own page; `--dir DIR` writes every page (nbmsp.1, nbmsp-customer.1, …) into DIR
+    Man {
+        /// The command whose page to print [default: nbmsp itself]
+        #[arg(value_name = "COMMAND")]
+        command: Vec<String>,
+        /// Write every command's page into DIR instead (what install.sh and the .deb install)
+        #[arg(long, value_name = "DIR", conflicts_with = "command")]
+        dir: Option<PathBuf>,
+    },
 }
 
 /// Runs one command.
@@ -138,14 +164,17 @@ pub async fn run(g: &GlobalArgs, command: Command) -> CliResult {
         Command::Doctor => doctor::run(g).await,
         Command::Backup(a) => backup::run(g, a),
         Command::Npm(c) => npm::run(g, c).await,
+        Command::Edge(c) => edge::run(g, c).await,
         Command::Migrate(c) => migrate::run(g, c).await,
         Command::Monitor(a) => monitor::run(g, a).await,
         Command::Rollout(a) => rollout::run(g, a).await,
         Command::Reconcile(a) => reconcile::run(g, a).await,
         Command::Alerts(c) => monitor::alerts(g, c).await,
         Command::Devices(a) => devices::run(g, a),
+        Command::Report(c) => report::run(g, c),
+        Command::Baseline(c) => baseline::run(g, c).await,
         Command::Completions { shell } => shell::completions(shell),
-        Command::Man => shell::man(),
+        Command::Man { command, dir } => shell::man(&command, dir.as_deref()),
     }
 }
 

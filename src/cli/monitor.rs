@@ -5,18 +5,22 @@ use std::time::Duration;
 
 use clap::{Args, Subcommand};
 
-use super::{CliError, CliResult, GlobalArgs, auth, output};
+use super::{CliResult, GlobalArgs, auth, output};
 use crate::engine::fleet::monitor::{Monitor, MonitorEvent};
 use crate::engine::hosts::Engines;
 
 /// `nbmsp monitor` options.
 #[derive(Debug, Args)]
 pub struct MonitorArgs {
-    /// Judge the fleet once (containers, then a health probe of every customer, renew owner
-    /// tokens and write scheduled backups that are due), print the result and exit, instead of
-    /// running until stopped
+    /// Judge the fleet once (containers, then a health probe of every customer, its reverse proxy
+    /// and services, renew owner tokens and write scheduled backups that are due), print the
+    /// result and exit, instead of running until stopped
     #[arg(long)]
     pub once: bool,
+    /// Serve Prometheus metrics at http://ADDR/metrics: PORT alone listens on loopback,
+    /// IP:PORT where told (e.g. 0.0.0.0:9464 for a Prometheus on another machine)
+    #[arg(long, value_name = "ADDR", value_parser = crate::engine::fleet::metrics::parse_addr, conflicts_with = "once")]
+    pub metrics: Option<std::net::SocketAddr>,
 }
 
 /// `nbmsp alerts` commands.
@@ -33,7 +37,7 @@ pub enum AlertsCommand {
 pub async fn run(g: &GlobalArgs, a: MonitorArgs) -> CliResult {
     let (store, session) = auth::login(g)?;
     // It records verdicts, renews tokens and writes backups: an operator's work.
-    session.require(crate::domain::user::Permission::Operate, "run the monitor")?;
+    session.require(crate::domain::rights::Right::Monitor)?;
     if a.once {
         let engines = Engines::connect(&store).await?;
         let mut m = Monitor::new(&store, &engines, &session.vault)?;
@@ -47,8 +51,20 @@ pub async fn run(g: &GlobalArgs, a: MonitorArgs) -> CliResult {
         };
         m.round(&mut sink).await?;
         m.probe_all(&store.settings()?).await?;
+        m.reverse_all().await?;
+        m.baseline_all().await?;
         m.renew_due_tokens(&store.settings()?).await?;
         m.backups_due(&store.settings()?, true).await?;
+        let mut damage = None;
+        m.integrity_due(true, &mut |e| {
+            if let MonitorEvent::Error(text) = e {
+                damage = Some(text);
+            }
+        })
+        .await?;
+        if let Some(d) = &damage {
+            eprintln!("nbmsp monitor: {d}");
+        }
         let report = m.round(&mut sink).await;
         m.finish();
         let report = report?;
@@ -83,6 +99,17 @@ pub async fn run(g: &GlobalArgs, a: MonitorArgs) -> CliResult {
         );
         return Ok(());
     }
+    // Bound before anything else, so a taken port is said at once rather than after a round.
+    let mut metrics = match a.metrics {
+        Some(addr) => {
+            let listener = crate::engine::fleet::metrics::bind(addr).await?;
+            let (tx, rx) = tokio::sync::watch::channel(std::sync::Arc::default());
+            tokio::spawn(crate::engine::fleet::metrics::serve(listener, rx));
+            eprintln!("nbmsp monitor: metrics at http://{addr}/metrics");
+            Some(tx)
+        }
+        None => None,
+    };
     eprintln!("nbmsp monitor: watching the fleet (log: {})", g.home()?.join("logs").display());
     let stop = async {
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
@@ -127,6 +154,9 @@ pub async fn run(g: &GlobalArgs, a: MonitorArgs) -> CliResult {
             Err(e) => eprintln!("nbmsp monitor: recovery of interrupted operations: {}", e.message),
         }
         let mut m = Monitor::new(&store, &docker, &session.vault)?;
+        if let Some(tx) = metrics.take() {
+            m.publish_metrics(tx);
+        }
         let (_focus_tx, focus_rx) = tokio::sync::watch::channel(None);
         m.run(focus_rx, &mut stop, print_event).await;
         return Ok(());
@@ -184,16 +214,11 @@ pub async fn alerts(g: &GlobalArgs, cmd: AlertsCommand) -> CliResult {
             Ok(())
         }
         AlertsCommand::Test => {
-            let notifier = crate::engine::notify::Notifier::from_settings(&store, &session.vault)?.ok_or_else(|| {
-                CliError::usage(
-                    "no alert channel is configured: set alerts.webhook_url, or alerts.gotify_url and alerts.gotify_token",
-                )
-            })?;
-            notifier.send(&crate::engine::notify::test_notice(&session.user.username)).await?;
+            let channels = crate::engine::usecase::alerts::send_test(&store, &session).await?;
             if g.json {
-                output::json(&serde_json::json!({ "sent": true, "channels": notifier.channels() }))
+                output::json(&serde_json::json!({ "sent": true, "channels": channels }))
             } else {
-                println!("test notification sent to {}", notifier.channels());
+                println!("test notification sent to {channels}");
                 Ok(())
             }
         }

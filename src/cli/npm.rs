@@ -4,7 +4,7 @@ use clap::Subcommand;
 
 use super::{CliError, CliResult, GlobalArgs, auth, deploy, output};
 use crate::engine::docker::DockerEngine;
-use crate::engine::proxy::AnyProxy;
+use crate::engine::npm::proxy::AnyProxy;
 
 /// NPM commands.
 #[derive(Debug, Subcommand)]

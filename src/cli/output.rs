@@ -12,20 +12,17 @@ pub fn json<T: Serialize + ?Sized>(value: &T) -> CliResult {
 }
 
 /// serde_json escapes C0 controls but writes DEL and C1 (U+0080-U+009F, which some terminals
-/// obey) as they are. They can only occur inside strings, where `\uXXXX` is the same value.
+/// obey) and bidi or zero-width characters (which reorder or hide what is read) as they are.
+/// They can only occur inside strings, where `\uXXXX` is the same value: a script reads the
+/// original text, a terminal shows it harmlessly.
 pub fn json_terminal_safe(json: &str) -> String {
-    if !json.chars().any(|c| c == '\u{7f}' || ('\u{80}'..='\u{9f}').contains(&c)) {
+    let escape = |c: char| {
+        c == '\u{7f}' || ('\u{80}'..='\u{9f}').contains(&c) || crate::domain::sanitize::is_invisible_format(c)
+    };
+    if !json.chars().any(escape) {
         return json.to_string();
     }
-    json.chars()
-        .map(|c| {
-            if c == '\u{7f}' || ('\u{80}'..='\u{9f}').contains(&c) {
-                format!("\\u{:04x}", c as u32)
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
+    json.chars().map(|c| if escape(c) { format!("\\u{:04x}", c as u32) } else { c.to_string() }).collect()
 }
 
 /// Formats rows as columns separated by two spaces, padded by display width (a CJK character

@@ -4,7 +4,7 @@
 use clap::Args;
 
 use super::{CliError, CliResult, GlobalArgs, auth, deploy, output};
-use crate::domain::user::Permission;
+use crate::domain::rights::Right;
 use crate::engine::fleet::reconcile;
 
 /// `nbmsp reconcile` options.
@@ -24,9 +24,9 @@ pub struct ReconcileArgs {
 pub async fn run(g: &GlobalArgs, a: ReconcileArgs) -> CliResult {
     let (store, session) = auth::login(g)?;
     if !a.purge_dir.is_empty() {
-        session.require(Permission::Admin, "delete directories that may hold customer data")?;
+        session.require(Right::PurgeDirs)?;
     } else if a.yes {
-        session.require(Permission::Operate, "apply reconcile's fixes")?;
+        session.require(Right::Reconcile)?;
     }
     let (findings, applied) = deploy::with_ops(g, &store, &session, async |ops| {
         let findings = reconcile::check(ops, &a.purge_dir).await?;

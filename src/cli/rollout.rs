@@ -65,8 +65,8 @@ pub async fn run(g: &GlobalArgs, a: RolloutArgs) -> CliResult {
         {
             restore = r.previous.iter().map(|(svc, img)| (format!("images.{svc}"), img.clone())).collect();
         }
+        store.put_back_images(&session, &restore)?;
         for (k, v) in &restore {
-            store.set_setting(&session, k, v)?;
             eprintln!("settings: {k} set back to {v}");
         }
     }

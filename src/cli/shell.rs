@@ -30,8 +30,22 @@ pub fn completions(shell: Shell) -> CliResult {
 }
 
 /// Prints the man page (roff) on stdout: `nbmsp man | man -l -`.
-pub fn man() -> CliResult {
-    let page = clap_mangen::Man::new(Cli::command());
+/// The page of `path` (`["customer", "create"]`; empty: nbmsp), or every page into `dir`.
+pub fn man(path: &[String], dir: Option<&std::path::Path>) -> CliResult {
+    let mut root = Cli::command().disable_help_subcommand(true);
+    // Built, so subcommands carry their display names (nbmsp-customer-create) for the pages.
+    root.build();
+    if let Some(dir) = dir {
+        return clap_mangen::generate_to(root, dir)
+            .map_err(|e| CliError::runtime(format!("cannot write the man pages into {}: {e}", dir.display())));
+    }
+    let mut cmd = root;
+    for (i, name) in path.iter().enumerate() {
+        cmd = cmd.find_subcommand(name).cloned().ok_or_else(|| {
+            CliError::usage(format!("no command `nbmsp {}`: see `nbmsp --help`", path[..=i].join(" ")))
+        })?;
+    }
+    let page = clap_mangen::Man::new(cmd);
     let mut out = Vec::new();
     page.render(&mut out).map_err(|e| CliError::runtime(format!("cannot render the man page: {e}")))?;
     write_out(&out)

@@ -41,7 +41,7 @@ pub fn run(g: &GlobalArgs, cmd: UserCommand) -> CliResult {
     let (store, session, current) = auth::login_keeping_password(g)?;
     match cmd {
         UserCommand::Add { username, role, new_password_file } => {
-            session.require_admin("add users")?;
+            session.require(crate::domain::rights::Right::Users)?;
             let pw = auth::new_password(new_password_file.as_deref(), Some(NEW_PASSWORD_ENV), &username)?;
             let u = store.add_user(&session, &username, &pw, role)?;
             if g.json { output::json(&u) } else { ok(format!("added user '{}' ({})", u.username, u.role)) }

@@ -4,6 +4,8 @@
 /// The next step for `reason`, when nbmsp knows one.
 pub fn for_reason(reason: &str) -> Option<&'static str> {
     const TABLE: &[(&str, &str)] = &[
+        // First: a cancelled deploy names the step it stopped at, which is no failure of that step.
+        ("cancelled by", "cancelled on purpose and rolled back: D deploys (U redeploys) again when you want"),
         (
             "cannot pull image",
             "no registry reachable and the image is not here: docker load it, or set images.* (Settings 3) to \
@@ -28,5 +30,8 @@ mod tests {
         let r = "deploy failed at images: cannot pull image netbirdio/dashboard:v2.90.9: dial tcp: no such host";
         assert!(super::for_reason(r).unwrap().contains("docker load"));
         assert_eq!(super::for_reason("all good"), None);
+        // #29: a deliberate cancel at 'wait until ready' is not "NetBird did not come up".
+        let cancelled = "deploy cancelled by admin at 'wait until ready' and rolled back";
+        assert!(super::for_reason(cancelled).unwrap().starts_with("cancelled on purpose"));
     }
 }

@@ -45,6 +45,8 @@ pub enum NoticeState {
     Suppressed,
     /// Sent by "send test notification".
     Test,
+    /// A closed month's summary (SLA misses, devices over the limit).
+    Report,
 }
 
 /// One message to deliver.

@@ -1,7 +1,8 @@
 //! A customer of the MSP and the rules for creating and changing one.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
+use super::sla::Target;
 use super::validate::{self, ValidationError};
 use super::{Timestamp, word_enum};
 
@@ -65,6 +66,12 @@ pub struct Customer {
     pub max_devices: i64,
     /// Free-form notes for the MSP's staff.
     pub notes: String,
+    /// The MSP's contract or billing reference, for reports.
+    pub contract_id: Option<String>,
+    /// The uptime promised to this customer (`None`: the `sla.target` setting).
+    pub sla_target: Option<Target>,
+    /// Whether the stack runs NetBird's Reverse Proxy (combined layout only).
+    pub reverse_proxy: bool,
     /// NetBird layout of the customer's stack.
     pub layout: Layout,
     /// Current status.
@@ -116,23 +123,84 @@ pub fn fqdn(subdomain: &str, base_domain: &str) -> String {
     format!("{subdomain}.{}", base_domain.trim_end_matches('.'))
 }
 
-/// What a user gives to create a customer.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What a user gives to create a customer: also the record a backup carries and an import
+/// entry, so a field added here travels through both without further code (a restore gives it
+/// back; older records without it read as its default).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NewCustomer {
     /// Display name.
     pub name: String,
     /// Company (may be empty).
+    #[serde(default)]
     pub company: String,
     /// DNS label.
     pub subdomain: String,
     /// Contact address.
     pub email: String,
     /// Device limit.
+    #[serde(default = "default_max_devices")]
     pub max_devices: i64,
     /// Notes (may span lines).
+    #[serde(default)]
     pub notes: String,
+    /// The MSP's contract or billing reference.
+    #[serde(default)]
+    pub contract_id: Option<String>,
+    /// The uptime promised (`None`: the `sla.target` setting).
+    #[serde(default)]
+    pub sla_target: Option<Target>,
+    /// Run NetBird's Reverse Proxy beside the server.
+    #[serde(default)]
+    pub reverse_proxy: bool,
     /// Layout.
     pub layout: Layout,
+}
+
+fn default_max_devices() -> i64 {
+    DEFAULT_MAX_DEVICES
+}
+
+impl NewCustomer {
+    /// The fields `c` was created with, as they are now (what a backup keeps).
+    pub fn of(c: &Customer) -> Self {
+        // Destructured without `..`: a field added to `Customer` must be decided on here.
+        let Customer {
+            id: _,
+            name,
+            company,
+            subdomain,
+            email,
+            max_devices,
+            notes,
+            contract_id,
+            sla_target,
+            reverse_proxy,
+            layout,
+            status: _,
+            status_reason: _,
+            created_at: _,
+            updated_at: _,
+            host_id: _,
+        } = c.clone();
+        NewCustomer {
+            name,
+            company,
+            subdomain,
+            email,
+            max_devices,
+            notes,
+            contract_id,
+            sla_target,
+            reverse_proxy,
+            layout,
+        }
+    }
+}
+
+/// An empty contract reference is none.
+pub fn contract_or_none(value: Option<String>) -> Option<String> {
+    value.map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
 }
 
 impl NewCustomer {
@@ -145,6 +213,8 @@ impl NewCustomer {
             validate::email(&self.email),
             validate::max_devices(self.max_devices),
             validate::notes(&self.notes),
+            validate::contract_id(self.contract_id.as_deref().unwrap_or_default()),
+            validate::reverse_proxy(self.layout, self.reverse_proxy),
         ]
         .into_iter()
         .filter_map(Result::err)
@@ -166,6 +236,12 @@ pub struct CustomerPatch {
     pub max_devices: Option<i64>,
     /// New notes.
     pub notes: Option<String>,
+    /// New contract reference (empty clears it).
+    pub contract_id: Option<String>,
+    /// New uptime promise (`Some(None)`: back to the `sla.target` setting).
+    pub sla_target: Option<Option<Target>>,
+    /// Turn the reverse proxy on or off (applied on the next redeploy).
+    pub reverse_proxy: Option<bool>,
     /// New layout (only before the first deploy: the layouts keep NetBird's data in different places).
     pub layout: Option<Layout>,
 }
@@ -199,6 +275,9 @@ impl CustomerPatch {
         if let Some(v) = &self.notes {
             check(validate::notes(v));
         }
+        if let Some(v) = &self.contract_id {
+            check(validate::contract_id(v));
+        }
         errors
     }
 
@@ -219,6 +298,15 @@ impl CustomerPatch {
         if let Some(v) = &self.notes {
             c.notes.clone_from(v);
         }
+        if let Some(v) = &self.contract_id {
+            c.contract_id = contract_or_none(Some(v.clone()));
+        }
+        if let Some(v) = self.sla_target {
+            c.sla_target = v;
+        }
+        if let Some(v) = self.reverse_proxy {
+            c.reverse_proxy = v;
+        }
         if let Some(v) = self.layout {
             c.layout = v;
         }
@@ -237,6 +325,9 @@ mod tests {
             email: "it@acme.example".into(),
             max_devices: DEFAULT_MAX_DEVICES,
             notes: String::new(),
+            contract_id: None,
+            sla_target: None,
+            reverse_proxy: false,
             layout: Layout::Combined,
         }
     }

@@ -90,6 +90,9 @@ pub struct ContainerInfo {
     /// Hash of the definition it was created from (for redeploys).
     #[serde(skip)]
     pub config_hash: Option<String>,
+    /// The nbmsp installation its label names (empty: none).
+    #[serde(skip)]
+    pub installation: String,
     /// Docker networks it is attached to (the compose file's network is defined outside the
     /// service, so a change of it shows here, not in the hash).
     #[serde(skip)]
@@ -131,4 +134,25 @@ pub struct ContainerStats {
     pub net_rx_bytes: u64,
     /// Bytes sent over all interfaces.
     pub net_tx_bytes: u64,
+}
+
+/// One customer backup file nbmsp wrote.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct BackupRecord {
+    /// Row id.
+    pub id: i64,
+    /// The customer (its row may be gone).
+    pub customer_id: i64,
+    /// Its subdomain then.
+    pub subdomain: String,
+    /// The file.
+    pub path: String,
+    /// Its size.
+    pub bytes: u64,
+    /// `manual`, `delete` or `scheduled`.
+    pub kind: String,
+    /// Who wrote it.
+    pub actor: String,
+    /// When (RFC 3339).
+    pub created_at: String,
 }

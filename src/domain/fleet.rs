@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use super::Timestamp;
-use super::customer::{CustomerStatus, Layout};
+use super::customer::{Customer, CustomerStatus, Layout};
 
 /// One container as the monitor's single list call saw it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,7 +83,27 @@ pub struct Observation<'a> {
     pub token_renewal_failed: Option<&'a str>,
     /// Why the last scheduled backup failed, until one succeeds.
     pub backup_failed: Option<&'a str>,
+    /// The customer's Reverse Proxy as its NetBird last reported it (customers with it on).
+    pub reverse: Option<&'a ReverseSeen>,
+    /// How its NetBird differs from the fleet's baseline, as last checked (`None`: it matches,
+    /// or there is no baseline).
+    pub baseline: Option<&'a str>,
 }
+
+/// A customer's Reverse Proxy as its management reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct ReverseSeen {
+    /// Its cluster is listed online (a proxy heartbeated within upstream's active window).
+    pub registered: bool,
+    /// Services published.
+    pub services: u32,
+    /// Enabled services whose status means visitors do not get through: (name, status).
+    pub troubled: Vec<(String, String)>,
+}
+
+/// Service statuses that raise an alert (`meta.status`): the certificate could not be had, or
+/// the proxy has no tunnel to the device. `pending` and `certificate_pending` are on their way.
+pub const SERVICE_TROUBLE: [&str; 3] = ["certificate_failed", "tunnel_not_created", "error"];
 
 /// Something wrong that an alert is raised for while it lasts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -132,10 +152,24 @@ pub enum Condition {
         /// What went wrong.
         reason: String,
     },
+    /// The customer's Reverse Proxy is not registered with its management (no service works).
+    ProxyUnregistered,
+    /// A published service does not get visitors through.
+    ServiceTrouble {
+        /// The service's name.
+        service: String,
+        /// Its status (`certificate_failed`, `tunnel_not_created`, `error`).
+        status: String,
+    },
     /// The scheduled backup failed (the customer has no fresh backup to restore from).
     BackupFailed {
         /// What went wrong.
         reason: String,
+    },
+    /// The customer's NetBird differs from the fleet's baseline (`baseline.toml`).
+    BaselineDrift {
+        /// What differs, in words.
+        what: String,
     },
     /// The data dir's disk is nearly full (a host condition, not a customer's).
     DiskFull {
@@ -165,6 +199,9 @@ impl Condition {
             Condition::PublicPath { .. } => "public".into(),
             Condition::TokenRenewalFailed { .. } => "token".into(),
             Condition::BackupFailed { .. } => "backup".into(),
+            Condition::ProxyUnregistered => "proxy".into(),
+            Condition::ServiceTrouble { service, status } => format!("service:{service}:{status}"),
+            Condition::BaselineDrift { .. } => "baseline".into(),
             Condition::DiskFull { .. } => "disk".into(),
             Condition::HostUnreachable { .. } => "unreachable".into(),
         }
@@ -185,6 +222,11 @@ impl Condition {
             Condition::PublicPath { reason } => reason.clone(),
             Condition::TokenRenewalFailed { reason } => format!("NetBird access token renewal failed: {reason}"),
             Condition::BackupFailed { reason } => format!("scheduled backup failed: {reason}"),
+            Condition::ProxyUnregistered => "the reverse proxy is not registered with NetBird: no service works".into(),
+            Condition::ServiceTrouble { service, status } => format!("service {service}: {status}"),
+            Condition::BaselineDrift { what } => {
+                format!("differs from the fleet's baseline: {what} (`nbmsp baseline apply`)")
+            }
             Condition::DiskFull { percent } => format!("data disk {percent}% full"),
             Condition::HostUnreachable { customers, reason } => {
                 format!("Docker engine unreachable, {customers} customer(s) there unknown: {reason}")
@@ -282,6 +324,17 @@ pub fn judge(o: &Observation<'_>, cert_pending_limit_s: i64) -> Verdict {
     if let Some(reason) = o.backup_failed {
         conditions.push(Condition::BackupFailed { reason: reason.to_string() });
     }
+    if let Some(r) = o.reverse {
+        if !r.registered {
+            conditions.push(Condition::ProxyUnregistered);
+        }
+        for (service, status) in &r.troubled {
+            conditions.push(Condition::ServiceTrouble { service: service.clone(), status: status.clone() });
+        }
+    }
+    if let Some(what) = o.baseline {
+        conditions.push(Condition::BaselineDrift { what: what.to_string() });
+    }
     let status = if conditions.iter().any(Condition::is_outage) {
         CustomerStatus::Error
     } else if !conditions.is_empty() {
@@ -314,6 +367,29 @@ pub struct HostStats {
     pub containers: Option<u64>,
 }
 
+impl HostStats {
+    /// The figures as a person reads them in the header, settled against what is shown now:
+    /// CPU in steps of 10 points, memory of 5, disk of 1; a figure stays as shown until the
+    /// measure moves most of a step away, so a gauge hovering at a boundary does not flicker
+    /// (and an idle screen writes nothing over a slow link). Free bytes are not shown.
+    pub fn as_read(&self, shown: Option<&HostStats>) -> HostStats {
+        let settle = |prev: Option<f64>, raw: Option<f64>, step: f64| -> Option<f64> {
+            let raw = raw?;
+            match prev {
+                Some(p) if (raw - p).abs() < step * 0.75 => Some(p),
+                _ => Some((raw / step).round() * step),
+            }
+        };
+        HostStats {
+            cpu_percent: settle(shown.and_then(|s| s.cpu_percent), self.cpu_percent, 10.0),
+            memory_percent: settle(shown.and_then(|s| s.memory_percent), self.memory_percent, 5.0),
+            disk_percent: settle(shown.and_then(|s| s.disk_percent), self.disk_percent, 1.0),
+            disk_free_bytes: None,
+            containers: self.containers,
+        }
+    }
+}
+
 /// One monitor round's summary, for `nbmsp monitor --once --json` and benchmarks.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RoundReport {
@@ -330,6 +406,41 @@ pub struct RoundReport {
     pub docker_calls: u64,
     /// Milliseconds the round took.
     pub millis: u64,
+}
+
+/// One dashboard row: a customer with the deployment figures the table shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerRow {
+    /// The customer.
+    pub customer: Customer,
+    /// Its public UDP port, when deployed.
+    pub udp_port: Option<u16>,
+    /// Devices at the last count.
+    pub devices: Option<u32>,
+    /// Of those, connected at the last count.
+    pub online: Option<u32>,
+    /// Of those, on a client older than `netbird.min_client_version` (`None`: not checked).
+    pub outdated: Option<u32>,
+    /// Why the certificate is pending, if it is.
+    pub proxy_pending: Option<String>,
+    /// A proxy host was registered for it (its public path can be checked).
+    pub proxied: bool,
+    /// The Docker host it runs on by name (`None`: this machine's engine).
+    pub host: Option<String>,
+    /// Services its reverse proxy publishes and how many are in trouble, as last asked.
+    pub services: Option<(u32, u32)>,
+}
+
+/// Customers ordered for the fleet's devices view and `nbmsp devices`: those over their limit
+/// first, then by how full they are (most first), then by name.
+pub fn by_device_use(rows: &[CustomerRow]) -> Vec<&CustomerRow> {
+    let mut out: Vec<_> = rows.iter().collect();
+    let fill = |r: &CustomerRow| {
+        let used = i64::from(r.devices.unwrap_or(0));
+        (used > r.customer.max_devices, used * 1000 / r.customer.max_devices.max(1))
+    };
+    out.sort_by(|a, b| fill(b).cmp(&fill(a)).then_with(|| a.customer.name.cmp(&b.customer.name)));
+    out
 }
 
 #[cfg(test)]
@@ -357,7 +468,38 @@ mod tests {
             devices: None,
             token_renewal_failed: None,
             backup_failed: None,
+            reverse: None,
+            baseline: None,
         }
+    }
+
+    #[test]
+    fn a_customer_off_the_baseline_is_degraded_with_one_alert_and_says_how_to_fix_it() {
+        let c = [up("server"), up("dashboard")];
+        let what = "policy 'Default' lets every device reach every other (All → All)";
+        let v = judge(&Observation { baseline: Some(what), ..obs(CustomerStatus::Active, &c) }, 600);
+        assert_eq!(v.status, CustomerStatus::Degraded, "it works; it needs attention");
+        assert_eq!(v.conditions.iter().map(Condition::key).collect::<Vec<_>>(), ["baseline"]);
+        assert!(v.reason.unwrap().contains("nbmsp baseline apply"));
+        assert_eq!(judge(&obs(CustomerStatus::Degraded, &c), 600).status, CustomerStatus::Active, "cleared");
+    }
+
+    #[test]
+    fn an_unregistered_proxy_and_a_service_without_tunnel_are_one_alert_each_and_degrade() {
+        let c = [up("server"), up("dashboard")];
+        let seen = ReverseSeen {
+            registered: false,
+            services: 2,
+            troubled: vec![("wiki".into(), "tunnel_not_created".into())],
+        };
+        let v = judge(&Observation { reverse: Some(&seen), ..obs(CustomerStatus::Active, &c) }, 600);
+        assert_eq!(v.status, CustomerStatus::Degraded, "the VPN works; visitors of services do not get through");
+        let keys: Vec<String> = v.conditions.iter().map(Condition::key).collect();
+        assert_eq!(keys, ["proxy", "service:wiki:tunnel_not_created"]);
+        assert!(v.reason.unwrap().contains("service wiki: tunnel_not_created"));
+        let fine = ReverseSeen { registered: true, services: 2, troubled: Vec::new() };
+        let v = judge(&Observation { reverse: Some(&fine), ..obs(CustomerStatus::Degraded, &c) }, 600);
+        assert_eq!((v.status, v.conditions.len()), (CustomerStatus::Active, 0), "cleared when it clears");
     }
 
     #[test]

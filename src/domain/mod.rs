@@ -4,15 +4,21 @@
 pub mod advice;
 pub mod alerts;
 pub mod audit;
+pub mod baseline;
 pub mod customer;
 pub mod deployment;
+pub mod edge;
+pub mod error;
 pub mod fleet;
 pub mod host;
 pub mod images;
 pub mod netbird;
+pub mod networks;
 pub mod ports;
+pub mod rights;
 pub mod sanitize;
 pub mod settings;
+pub mod sla;
 pub mod user;
 pub mod validate;
 
@@ -75,3 +81,8 @@ macro_rules! word_enum {
     };
 }
 pub(crate) use word_enum;
+
+/// RFC 3339 text of a time, as stored and printed.
+pub fn fmt_time(t: Timestamp) -> String {
+    t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+}

@@ -5,6 +5,7 @@
 use serde::Serialize;
 
 use super::Timestamp;
+use super::rights::Right;
 use super::user::Permission;
 
 /// A device in a customer's NetBird.
@@ -195,23 +196,291 @@ pub enum AdminAction {
     RenameGroup { group: String, name: String },
     /// Delete a group nothing uses.
     DeleteGroup { group: String },
+    /// List the services the customer's Reverse Proxy publishes.
+    Services,
+    /// Publish a service at `NAME.<customer domain>`.
+    CreateService(NewService),
+    /// Turn a service on or off (its settings and secret are kept).
+    ServiceEnabled { service: String, enabled: bool },
+    /// Stop publishing a service.
+    DeleteService { service: String },
+    /// List access-control policies.
+    Policies,
+    /// Turn a policy on or off (the rest of it is sent back as it is).
+    PolicyEnabled { policy: String, enabled: bool },
+    /// Delete a policy.
+    DeletePolicy { policy: String },
+    /// NetBird's own audit events, newest first.
+    Events,
+    /// The embedded IdP's identity providers (SSO connectors).
+    Idps,
+    /// Add an identity provider (its client secret goes to NetBird only).
+    CreateIdp(NewIdp),
+    /// Remove an identity provider.
+    DeleteIdp { idp: String },
+    /// DNS nameserver groups.
+    Nameservers,
+    /// Add a nameserver group.
+    CreateNameservers(NewNameservers),
+    /// Delete a nameserver group.
+    DeleteNameservers { group: String },
+    /// Posture checks.
+    Postures,
+    /// Add a posture check: devices on a NetBird client older than `min_version` fail it.
+    CreatePosture { name: String, min_version: String },
+    /// Delete a posture check no policy uses.
+    DeletePosture { posture: String },
+    /// Make a policy require a posture check of its source devices (`attach`), or no longer.
+    PolicyPosture { policy: String, posture: String, attach: bool },
+    /// Networks, their resources and routers, and the DNS settings.
+    Network(crate::domain::networks::NetworkAction),
+}
+
+/// A posture check as NetBird lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NbPosture {
+    /// NetBird's id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// The least NetBird client version it lets through (`None`: it checks something else).
+    pub min_version: Option<String>,
+}
+
+/// A DNS nameserver group to add: which resolvers devices of which groups use, for every name
+/// (primary) or for some domains.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewNameservers {
+    /// Name (1 to 40 characters).
+    pub name: String,
+    /// Resolvers: IP and port (UDP), 1 to 3.
+    pub servers: Vec<(String, u16)>,
+    /// Device groups (names or ids) that use them.
+    pub groups: Vec<String>,
+    /// Only for these domains (empty: primary, every name).
+    pub domains: Vec<String>,
+    /// Let devices add the domains to their search list (not with primary).
+    pub search_domains: bool,
+}
+
+/// A nameserver group as NetBird lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NbNameservers {
+    /// NetBird's id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Resolvers as `ip:port`.
+    pub servers: Vec<String>,
+    /// Group ids.
+    pub groups: Vec<String>,
+    /// For every name.
+    pub primary: bool,
+    /// Only for these.
+    pub domains: Vec<String>,
+    /// Switched on.
+    pub enabled: bool,
+}
+
+/// The identity-provider types upstream supports (`types/identity_provider.go`).
+pub const IDP_TYPES: [&str; 10] =
+    ["oidc", "zitadel", "entra", "google", "okta", "pocketid", "microsoft", "authentik", "keycloak", "adfs"];
+
+/// An identity provider to add.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewIdp {
+    /// One of [`IDP_TYPES`].
+    pub kind: String,
+    /// Its name on the login page.
+    pub name: String,
+    /// The issuer URL (Google and Microsoft need none).
+    pub issuer: String,
+    /// The OAuth client id.
+    pub client_id: String,
+    /// The OAuth client secret: sent to NetBird, kept nowhere else, never shown.
+    pub secret: Secret,
+}
+
+/// An identity provider as NetBird lists it (without its secret: NetBird never returns it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NbIdp {
+    /// NetBird's id (`google-…`, `okta-…`; none for generic OIDC).
+    pub id: String,
+    /// Its type.
+    pub kind: String,
+    /// Name.
+    pub name: String,
+    /// Issuer URL.
+    pub issuer: String,
+    /// OAuth client id.
+    pub client_id: String,
+}
+
+/// One of NetBird's audit events (`GET /api/events/audit`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NbEvent {
+    /// When.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub time: Option<Timestamp>,
+    /// What happened, in NetBird's words ("Policy updated").
+    pub activity: String,
+    /// Its stable code (`policy.update`).
+    pub code: String,
+    /// Who: email, else name, else id.
+    pub initiator: String,
+    /// What it was done to (an id).
+    pub target: String,
+    /// Details NetBird keeps with it.
+    pub meta: std::collections::BTreeMap<String, String>,
+}
+
+/// An access-control policy as NetBird lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Policy {
+    /// NetBird's id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: String,
+    /// Switched on.
+    pub enabled: bool,
+    /// Its rules.
+    pub rules: Vec<PolicyRule>,
+    /// An enabled rule lets every device reach every other (the Default policy of a new
+    /// account): the customer's network is flat.
+    pub all_to_all: bool,
+    /// Posture checks its source devices must pass (ids).
+    pub posture_checks: Vec<String>,
+}
+
+/// One rule of a [`Policy`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PolicyRule {
+    /// Name.
+    pub name: String,
+    /// Switched on.
+    pub enabled: bool,
+    /// `accept` or `drop`.
+    pub action: String,
+    /// `all`, `tcp`, `udp`, `icmp`, `netbird-ssh`.
+    pub protocol: String,
+    /// Both ways.
+    pub bidirectional: bool,
+    /// Ports (empty: all).
+    pub ports: Vec<String>,
+    /// Source groups by name.
+    pub sources: Vec<String>,
+    /// Destination groups by name.
+    pub destinations: Vec<String>,
+}
+
+impl PolicyRule {
+    /// Every device to every device: accept, all protocols, from the `All` group to it.
+    pub fn is_all_to_all(&self) -> bool {
+        self.enabled
+            && self.action == "accept"
+            && self.protocol == "all"
+            && self.sources.iter().any(|g| g == "All")
+            && self.destinations.iter().any(|g| g == "All")
+    }
+}
+
+/// A secret typed by the operator (a service's PIN or password): never printed, not even by
+/// `Debug`, and never in the audit log.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// How visitors of a service authenticate before the proxy lets them through.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServiceAuth {
+    /// Nobody is asked.
+    None,
+    /// The customer's NetBird login (SSO; upstream's bearer auth).
+    Sso,
+    /// A PIN.
+    Pin(Secret),
+    /// A password.
+    Password(Secret),
+}
+
+/// A service to publish.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewService {
+    /// The first label of its domain (`wiki` → `wiki.<customer domain>`).
+    pub name: String,
+    /// The device that serves it: a peer's id or name.
+    pub peer: String,
+    /// The port there.
+    pub port: u16,
+    /// `http` or `https` towards the device.
+    pub scheme: String,
+    /// Who may pass.
+    pub auth: ServiceAuth,
+}
+
+/// A published service as the customer's NetBird reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServiceInfo {
+    /// NetBird's id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Where visitors go.
+    pub domain: String,
+    /// The device (peer id) and port behind it.
+    pub target: String,
+    /// Enabled authentications (`pin`, `password`, `sso`), empty: none.
+    pub auth: Vec<String>,
+    /// Switched on.
+    pub enabled: bool,
+    /// The proxy's report: pending, active, tunnel_not_created, certificate_pending,
+    /// certificate_failed, error.
+    pub status: String,
 }
 
 impl AdminAction {
-    /// What the acting nbmsp user needs. Reading is for everyone; what hands out access (a
+    /// The right it takes (`domain::rights`). Reading is for everyone; what hands out access (a
     /// key's or a user's secret) or removes something is for admins; the day-to-day changes
     /// that only narrow access or rename are for operators too.
-    pub fn permission(&self) -> Permission {
+    pub fn right(&self) -> Right {
         use AdminAction::*;
         match self {
-            Peers | Keys | Users | Groups => Permission::Read,
-            RenamePeer { .. } | PeerLoginExpiration { .. } | RevokeKey { .. } | BlockUser { .. } => Permission::Operate,
-            CreateGroup { .. } | RenameGroup { .. } => Permission::Operate,
-            DeletePeer { .. } | CreateKey(_) | DeleteKey { .. } | CreateUser(_) | SetUserRole { .. } => {
-                Permission::Admin
+            Peers | Keys | Users | Groups => Right::NetBirdList,
+            RenamePeer { .. } | PeerLoginExpiration { .. } | RevokeKey { .. } | BlockUser { .. } => {
+                Right::NetBirdChange
             }
-            DeleteUser { .. } | DeleteGroup { .. } => Permission::Admin,
+            CreateGroup { .. } | RenameGroup { .. } => Right::NetBirdChange,
+            DeletePeer { .. } | CreateKey(_) | DeleteKey { .. } | CreateUser(_) | SetUserRole { .. } => {
+                Right::NetBirdGrant
+            }
+            DeleteUser { .. } | DeleteGroup { .. } => Right::NetBirdGrant,
+            Services => Right::ServicesList,
+            ServiceEnabled { .. } => Right::ServicesToggle,
+            CreateService(_) | DeleteService { .. } => Right::ServicesPublish,
+            Policies | Events | Idps | Nameservers | Postures => Right::NetBirdList,
+            // A check, and a policy requiring it, only narrow access; removing either widens it.
+            CreatePosture { .. } | PolicyPosture { attach: true, .. } => Right::NetBirdChange,
+            DeletePosture { .. } | PolicyPosture { attach: false, .. } => Right::NetBirdGrant,
+            // Where a customer's devices resolve names is a change of what they reach: admins.
+            CreateNameservers(_) | DeleteNameservers { .. } => Right::NetBirdGrant,
+            CreateIdp(_) | DeleteIdp { .. } => Right::NetBirdGrant,
+            // Turning a policy off only narrows access; on (or away) widens or removes.
+            PolicyEnabled { enabled: false, .. } => Right::NetBirdChange,
+            PolicyEnabled { enabled: true, .. } | DeletePolicy { .. } => Right::NetBirdGrant,
+            Network(n) => n.right(),
         }
+    }
+
+    /// What [`Self::right`] needs.
+    pub fn permission(&self) -> Permission {
+        self.right().needs()
     }
 
     /// Whether it changes the instance (and is written to the audit log).
@@ -240,6 +509,27 @@ impl AdminAction {
             CreateGroup { .. } => "create a group",
             RenameGroup { .. } => "rename a group",
             DeleteGroup { .. } => "delete a group",
+            Services => "list services",
+            CreateService(_) => "publish a service",
+            ServiceEnabled { .. } => "enable or disable a service",
+            DeleteService { .. } => "delete a service",
+            Policies => "list policies",
+            PolicyEnabled { enabled: true, .. } => "enable a policy",
+            PolicyEnabled { enabled: false, .. } => "disable a policy",
+            DeletePolicy { .. } => "delete a policy",
+            Events => "list NetBird's audit events",
+            Idps => "list identity providers",
+            Nameservers => "list DNS nameserver groups",
+            Postures => "list posture checks",
+            CreatePosture { .. } => "add a posture check",
+            DeletePosture { .. } => "delete a posture check",
+            PolicyPosture { attach: true, .. } => "make a policy require a posture check",
+            PolicyPosture { attach: false, .. } => "take a posture check off a policy",
+            CreateNameservers(_) => "add a DNS nameserver group",
+            DeleteNameservers { .. } => "delete a DNS nameserver group",
+            CreateIdp(_) => "add an identity provider",
+            DeleteIdp { .. } => "delete an identity provider",
+            Network(n) => n.describe(),
         }
     }
 }
@@ -276,6 +566,22 @@ pub enum AdminAnswer {
     Users(Vec<NbUser>),
     /// The groups.
     Groups(Vec<Group>),
+    /// The published services.
+    Services(Vec<ServiceInfo>),
+    /// The access-control policies.
+    Policies(Vec<Policy>),
+    /// NetBird's audit events, newest first.
+    Events(Vec<NbEvent>),
+    /// The identity providers.
+    Idps(Vec<NbIdp>),
+    /// The DNS nameserver groups.
+    Nameservers(Vec<NbNameservers>),
+    /// The posture checks.
+    Postures(Vec<NbPosture>),
+    /// The networks with their resources and routers.
+    Networks(Vec<crate::domain::networks::NbNetwork>),
+    /// Names of the groups whose DNS NetBird does not manage.
+    DnsSettings(Vec<String>),
     /// A new key with its secret.
     KeyCreated(CreatedKey),
     /// A new user, with a password for a person.
@@ -305,6 +611,19 @@ pub fn older_than(version: &str, minimum: &str) -> bool {
         }
     }
     false
+}
+
+/// Devices of a customer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct DeviceCount {
+    /// Peers registered.
+    pub total: u32,
+    /// Peers connected now.
+    pub connected: u32,
+    /// Peers on a client older than the minimum asked for (`None`: none asked for).
+    pub outdated: Option<u32>,
+    /// People in the account, service users left out (`None`: the list could not be read).
+    pub users: Option<u32>,
 }
 
 #[cfg(test)]

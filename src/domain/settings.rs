@@ -68,6 +68,8 @@ pub enum SettingKind {
     HostPort,
     /// A secret: stored encrypted, never shown.
     Secret,
+    /// A percentage above 0 and at most 100 with up to three decimals (an uptime promise).
+    Percent,
 }
 
 /// One setting's definition.
@@ -177,6 +179,7 @@ pub fn normalise(key: &str, value: &str) -> Result<String, ValidationError> {
             if ok { Ok(v) } else { err("must be a Docker image reference such as netbirdio/dashboard:v2.9.0".into()) }
         }
         SettingKind::Secret => validate::line(key, &v, false, 4096).map(|()| v),
+        SettingKind::Percent => v.parse::<crate::domain::sla::Target>().map(|t| t.to_string()).or_else(err),
         SettingKind::Version => {
             let v = v.trim_start_matches('v').to_string();
             let parts: Vec<&str> = v.split('.').collect();
@@ -235,6 +238,9 @@ pub struct Settings {
     pub helper_image: String,
     /// `hooks.dns`: run after a move to another host (empty: none).
     pub dns_hook: String,
+    /// Not a setting anyone edits: fixed at `init` (see `Store::name_prefix`), carried here
+    /// because every container name is derived from it.
+    pub name_prefix: String,
     /// Hours between scheduled backups (`None`: none).
     pub backup_schedule_h: Option<u64>,
     /// Scheduled backups kept per customer.
@@ -243,6 +249,36 @@ pub struct Settings {
     pub monitor: MonitorSettings,
     /// Where and how alerts go (the Gotify token comes from the vault).
     pub alerts: AlertSettings,
+    /// The edge in front of NPM (`edge.*`, `images.edge`).
+    pub edge: EdgeSettings,
+    /// Service levels and reports (`sla.*`, `history.*`, `reports.*`).
+    pub sla: SlaSettings,
+}
+
+/// The `sla.*`, `history.*` and `reports.*` settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlaSettings {
+    /// The uptime promised to customers without their own.
+    pub target: crate::domain::sla::Target,
+    /// Whether maintenance counts against uptime (`sla.maintenance = counted`).
+    pub maintenance_counts: bool,
+    /// Months of history kept.
+    pub retention_months: u32,
+    /// Where month-end reports go (empty: `reports/` in the data home).
+    pub reports_dir: String,
+}
+
+/// The `edge.*` settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EdgeSettings {
+    /// Where the edge takes visitors on each host (`None`: no edge is run).
+    pub listen: Option<String>,
+    /// Where other names go (`None`: closed).
+    pub fallback: Option<String>,
+    /// DNS server for container names.
+    pub resolver: String,
+    /// The nginx image.
+    pub image: String,
 }
 
 /// The `monitor.*` settings.
@@ -303,7 +339,7 @@ impl Settings {
         let base = int("relay_base_port")?;
         let count = int("relay_port_count")?;
         validate::port_range(base, count)?;
-        let images = ["server", "dashboard", "management", "signal", "relay"]
+        let images = ["server", "dashboard", "management", "signal", "relay", "proxy"]
             .into_iter()
             .map(|svc| Ok((svc.to_string(), get(&format!("images.{svc}"))?)))
             .collect::<Result<_, ValidationError>>()?;
@@ -335,8 +371,21 @@ impl Settings {
             backup_dir: get("backup.dir")?,
             helper_image: get("images.helper")?,
             dns_hook: get("hooks.dns")?,
+            name_prefix: String::new(),
             backup_schedule_h: get("backup.schedule_h")?.parse().ok(),
             backup_keep: usize::try_from(int("backup.keep")?).unwrap_or(7),
+            edge: EdgeSettings {
+                listen: Some(get("edge.listen")?).filter(|v| !v.is_empty()),
+                fallback: Some(get("edge.fallback")?).filter(|v| !v.is_empty()),
+                resolver: get("edge.resolver")?,
+                image: get("images.edge")?,
+            },
+            sla: SlaSettings {
+                target: get("sla.target")?.parse().map_err(|e: String| ValidationError::new("sla.target", e))?,
+                maintenance_counts: get("sla.maintenance")? == "counted",
+                retention_months: u32::try_from(int("history.retention_months")?).unwrap_or(13),
+                reports_dir: get("reports.dir")?,
+            },
             monitor: MonitorSettings {
                 containers_s: u64::try_from(int("monitor.containers_s")?).unwrap_or(15),
                 health_s: u64::try_from(int("monitor.health_s")?).unwrap_or(120),
@@ -353,6 +402,19 @@ impl Settings {
             },
         })
     }
+}
+
+/// One setting as shown to users: secrets only as `set`/`unset`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SettingView {
+    /// The key.
+    pub key: &'static str,
+    /// The value, or `set`/`unset` for secrets.
+    pub value: String,
+    /// True for secrets.
+    pub secret: bool,
+    /// What it is for.
+    pub help: &'static str,
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use serde::Serialize;
 use super::{Timestamp, word_enum};
 
 word_enum! {
-    /// What a user may do (see [`Permission`] and the README's table).
+    /// What a user may do (see [`Permission`] and [`super::rights`]).
     pub enum Role {
         /// Everything, including users, settings, secrets and deleting customers.
         Admin = "admin",
@@ -37,16 +37,6 @@ impl Role {
             Role::Viewer => Permission::Read,
         };
         has >= needed
-    }
-}
-
-/// What an engine operation (by the name its customer lock carries) needs. Unknown names need
-/// the most: a new operation is admin-only until someone decides otherwise.
-pub fn needed_for(operation: &str) -> Permission {
-    match operation {
-        "deploy" | "redeploy" | "start" | "stop" | "restart" | "retry-cert" | "renew-token" | "rollout" | "recover"
-        | "backup" => Permission::Operate,
-        _ => Permission::Admin,
     }
 }
 
@@ -84,13 +74,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn roles_nest_and_unknown_operations_need_an_admin() {
+    fn roles_nest() {
         assert!(Role::Viewer.allows(Permission::Read) && !Role::Viewer.allows(Permission::Operate));
         assert!(Role::Operator.allows(Permission::Operate) && !Role::Operator.allows(Permission::Admin));
         assert!(Role::Admin.allows(Permission::Admin));
-        assert_eq!(needed_for("stop"), Permission::Operate);
-        assert_eq!(needed_for("delete"), Permission::Admin);
-        assert_eq!(needed_for("something-new"), Permission::Admin);
     }
 
     #[test]

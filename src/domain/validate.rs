@@ -35,6 +35,8 @@ pub const NAME_MAX: usize = 200;
 pub const EMAIL_MAX: usize = 254;
 /// Longest notes text accepted.
 pub const NOTES_MAX: usize = 10_000;
+/// Longest contract reference.
+pub const CONTRACT_ID_MAX: usize = 64;
 /// Device limit range per customer.
 pub const MAX_DEVICES_RANGE: std::ops::RangeInclusive<i64> = 1..=100_000;
 /// Ports nbmsp may publish: unprivileged ones only.
@@ -139,7 +141,22 @@ pub fn line(field: &str, value: &str, required: bool, max: usize) -> Result<(), 
     if value.chars().any(char::is_control) {
         return Err(ValidationError::new(field, "must not contain control characters (tabs, newlines, escapes)"));
     }
-    Ok(())
+    invisible(field, value)
+}
+
+/// Refuses bidi controls and zero-width characters: they reorder or hide what an operator reads.
+fn invisible(field: &str, value: &str) -> Result<(), ValidationError> {
+    match value.chars().find(|c| super::sanitize::is_invisible_format(*c)) {
+        Some(c) => Err(ValidationError::new(
+            field,
+            format!(
+                "must not contain invisible formatting characters (U+{:04X}: text direction or zero-width), which \
+                 change what a reader sees",
+                c as u32
+            ),
+        )),
+        None => Ok(()),
+    }
 }
 
 /// A customer's display name: 1-200 characters, no control characters.
@@ -152,6 +169,23 @@ pub fn company(value: &str) -> Result<(), ValidationError> {
     line("company", value, false, NAME_MAX)
 }
 
+/// The MSP's contract or billing reference: one line, at most 64 characters; empty means none.
+pub fn contract_id(value: &str) -> Result<(), ValidationError> {
+    line("contract_id", value, false, CONTRACT_ID_MAX)
+}
+
+/// NetBird's Reverse Proxy registers with the combined server (NetBird >= 0.65); the legacy
+/// layout's management predates it.
+pub fn reverse_proxy(layout: super::customer::Layout, on: bool) -> Result<(), ValidationError> {
+    if on && layout == super::customer::Layout::Legacy {
+        return Err(ValidationError::new(
+            "reverse_proxy",
+            "needs the combined layout: NetBird's Reverse Proxy came after the legacy layout's management",
+        ));
+    }
+    Ok(())
+}
+
 /// Notes may span lines (newline and tab allowed) but carry no other control characters.
 pub fn notes(value: &str) -> Result<(), ValidationError> {
     if value.chars().count() > NOTES_MAX {
@@ -160,7 +194,7 @@ pub fn notes(value: &str) -> Result<(), ValidationError> {
     if value.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
         return Err(ValidationError::new("notes", "must not contain control characters other than newlines and tabs"));
     }
-    Ok(())
+    invisible("notes", value)
 }
 
 /// Device limit per customer.

@@ -3,25 +3,16 @@
 //! Library types (bollard, reqwest) stay inside this module; callers see domain types and
 //! [`EngineError`] only.
 
-pub mod apply;
-pub mod compose;
+pub mod checks;
 pub mod data;
 pub mod docker;
 pub mod fleet;
-pub mod health;
 pub mod hosts;
-pub mod instance;
 pub mod netbird;
-pub mod notify;
 pub mod npm;
 pub mod ops;
-pub mod ports;
-pub mod protocol;
-pub mod proxy;
-pub mod public;
-pub mod render;
-pub mod stun;
-pub mod templates;
+pub mod stack;
+pub mod usecase;
 pub mod worker;
 
 /// What went wrong talking to the outside world, in words a user can act on.
@@ -45,7 +36,7 @@ pub enum EngineError {
     Files(String),
     /// Rendering the customer's files failed.
     #[error(transparent)]
-    Render(#[from] render::RenderError),
+    Render(#[from] stack::render::RenderError),
     /// The stack did not become healthy.
     #[error("{0}")]
     Unhealthy(String),
@@ -61,6 +52,13 @@ pub enum EngineError {
     /// NetBird refused nbmsp's stored access token; the text says how to renew it.
     #[error("{0}")]
     TokenRejected(String),
+    /// Asked for something that does not apply (an operation on many customers that works on
+    /// one at a time): nothing was done.
+    #[error("{0}")]
+    Usage(String),
+    /// A customer's data that must exist is missing or empty: nothing was started.
+    #[error("{0}")]
+    DataMissing(String),
     /// Nginx Proxy Manager could not be reached or answered badly.
     #[error("Nginx Proxy Manager at {url}: {detail}")]
     Npm {
@@ -69,6 +67,27 @@ pub enum EngineError {
         /// What went wrong.
         detail: String,
     },
+}
+
+impl EngineError {
+    /// Which kind of failure this is for the CLI and the app. The store's kinds survive the
+    /// trip through the engine: a lock another operator holds is a conflict, not a failure.
+    pub fn kind(&self) -> crate::domain::error::ErrorKind {
+        use crate::domain::error::ErrorKind;
+        match self {
+            EngineError::Store(s) => s.kind(),
+            EngineError::DataMissing(_) => ErrorKind::Data,
+            EngineError::Usage(_) => ErrorKind::Usage,
+            EngineError::DockerUnreachable { .. } | EngineError::Npm { .. } => ErrorKind::Unavailable,
+            _ => ErrorKind::Runtime,
+        }
+    }
+}
+
+impl From<EngineError> for crate::domain::error::Failure {
+    fn from(e: EngineError) -> Self {
+        Self::new(e.kind(), e.to_string())
+    }
 }
 
 /// An error's whole chain in one line, terminal-safe (reqwest's top message hides the reason:

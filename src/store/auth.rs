@@ -5,8 +5,10 @@ use std::path::Path;
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 use zeroize::Zeroizing;
 
+use super::admin_key::{admin_key_for, open_admin_wrap, store_admin_wrap};
 use super::crypto::{self, KEY_LEN, KdfParams, SALT_LEN};
 use super::{Result, Store, StoreError, Vault, fmt_time, home, now};
+use crate::domain::rights::Right;
 use crate::domain::settings::SETTINGS;
 use crate::domain::user::{Role, User, lockout_seconds};
 use crate::domain::{settings, validate};
@@ -32,9 +34,10 @@ pub enum AuthError {
         /// Seconds left.
         wait_s: i64,
     },
-    /// The action needs an admin.
+    /// A secret sealed for admins was asked for in a session without the admin key: not a
+    /// rule that could be checked elsewhere, but the key that is not there.
     #[error("only an admin may {0}")]
-    NotAdmin(&'static str),
+    SealedForAdmins(&'static str),
     /// The user's role does not cover the action.
     #[error("{} {role} may not {what} (it needs {needed})", if *role == Role::Viewer { "a" } else { "an" })]
     NotAllowed {
@@ -48,6 +51,13 @@ pub enum AuthError {
     /// The user has no wrapped data key (database edited by hand?).
     #[error("user '{0}' has no key to the secrets; an admin must reset their password")]
     NoKeyWrap(String),
+    /// The account is an admin in the `users` table but holds no admin key: its role was
+    /// changed outside nbmsp, or it was an admin before the admin key existed.
+    #[error(
+        "user '{0}' is marked admin but holds no admin key (was the role changed in the database by hand?); \
+         another admin gives it one by resetting its password: `nbmsp user passwd {0}`"
+    )]
+    NoAdminKey(String),
 }
 
 /// A logged-in user with the unlocked secrets.
@@ -60,29 +70,22 @@ pub struct Session {
 }
 
 impl Session {
-    /// Fails unless the user is an admin.
-    pub fn require_admin(&self, what: &'static str) -> Result<()> {
-        if self.user.role == Role::Admin { Ok(()) } else { Err(AuthError::NotAdmin(what).into()) }
-    }
-
-    /// Fails unless the user's role covers `needed`, naming what was tried.
-    pub fn require(&self, needed: crate::domain::user::Permission, what: &str) -> Result<()> {
-        require_role(self.user.role, needed, what)
+    /// Fails unless the user's role covers `right` (the one check every door goes through).
+    pub fn require(&self, right: Right) -> Result<()> {
+        require_role(self.user.role, right)
     }
 }
 
-/// Fails unless `role` covers `needed` (for callers that hold a role, not a session).
-pub fn require_role(role: Role, needed: crate::domain::user::Permission, what: &str) -> Result<()> {
-    use crate::domain::user::Permission;
-    if role.allows(needed) {
-        return Ok(());
-    }
-    let needed = match needed {
-        Permission::Read => "a viewer",
-        Permission::Operate => "an operator or admin",
-        Permission::Admin => "an admin",
-    };
-    Err(AuthError::NotAllowed { role, what: what.to_string(), needed }.into())
+/// Fails unless `role` covers `right` (for callers that hold a role, not a session).
+pub fn require_role(role: Role, right: Right) -> Result<()> {
+    require_role_doing(role, right, right.what())
+}
+
+/// [`require_role`] with more precise words for the message ("create a setup key" rather than
+/// the right's row in the role table).
+pub fn require_role_doing(role: Role, right: Right, what: &str) -> Result<()> {
+    crate::domain::rights::check(role, right, what)
+        .map_err(|r| AuthError::NotAllowed { role: r.role, what: r.what, needed: r.needed }.into())
 }
 
 impl Session {
@@ -105,6 +108,9 @@ pub struct InitParams<'a> {
     pub admin_email: &'a str,
     /// Base domain for customers.
     pub base_domain: &'a str,
+    /// Another installation's containers run on the engine: this one's container names carry
+    /// its own short id, so the two never claim one name (see [`Store::name_prefix`]).
+    pub beside_foreign: bool,
 }
 
 fn wrap_aad(user_id: i64) -> Vec<u8> {
@@ -123,7 +129,8 @@ impl Store {
         let data_dir = settings::normalise("data_dir", &data_dir)?;
         let data_key = crypto::new_data_key()?;
         let hash = crypto::hash_password(p.password)?;
-        let wrap = WrappedKey::new(p.password, &data_key)?;
+        let (admin_key, admin_public) = crypto::box_keypair()?;
+        let wrap = WrappedKey::new(p.password, &data_key)?.with_admin(Some(&admin_key));
 
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let users: i64 = tx.query_row("SELECT COUNT(*) FROM users", [], |r| r.get(0))?;
@@ -137,6 +144,7 @@ impl Store {
         )?;
         let user_id = tx.last_insert_rowid();
         wrap.store(&tx, user_id)?;
+        super::vault::set_admin_public(&tx, &admin_public)?;
         for d in SETTINGS.iter().filter(|d| !d.is_secret()) {
             let value = match d.key {
                 "admin_email" => email.as_str(),
@@ -149,10 +157,17 @@ impl Store {
                 params![d.key, value, t, p.admin_user],
             )?;
         }
+        if p.beside_foreign {
+            tx.execute(
+                "INSERT OR REPLACE INTO meta (key, value)
+                 SELECT 'name_prefix', substr(value, 1, 8) || '-' FROM meta WHERE key = 'installation_id'",
+                [],
+            )?;
+        }
         tx.commit()?;
         let user = self.user(p.admin_user)?.ok_or_else(|| StoreError::NotFound("the new admin vanished".into()))?;
         self.audit_system(&user.username, "init", &user.username, "nbmsp initialised")?;
-        Ok(Session { user, vault: Vault::from_key(data_key) })
+        Ok(Session { user, vault: Vault::from_key(data_key).with_admin(Some(admin_key)) })
     }
 
     /// Checks the password, honouring and updating the persisted throttle, and unlocks the
@@ -189,11 +204,34 @@ impl Store {
             return Err(AuthError::BadCredentials.into());
         };
         self.conn.execute("DELETE FROM login_attempts WHERE username = ?1", params![username])?;
-        let key = WrappedKey::load(&self.conn, user_id)?
+        let (key, wrapping) = WrappedKey::load(&self.conn, user_id)?
             .ok_or_else(|| AuthError::NoKeyWrap(username.to_string()))?
             .unwrap_key(password, user_id)?;
         let user = self.user(username)?.ok_or(AuthError::BadCredentials)?;
-        Ok(Session { user, vault: Vault::from_key(key) })
+        let vault = Vault::from_key(key);
+        // An admin's session holds the admin key, unwrapped by this admin's own password: the
+        // role column alone (which anyone who can write the file can change) opens nothing.
+        let admin = if user.role == Role::Admin { Some(self.admin_key_of(&user, &wrapping, &vault)?) } else { None };
+        Ok(Session { user, vault: vault.with_admin(admin) })
+    }
+
+    /// The admin key of admin `user`, from its own wrap. An installation from before the admin
+    /// key gets one at its first admin login (and its admin-only secrets are sealed to it).
+    fn admin_key_of(&self, user: &User, wrapping: &[u8; KEY_LEN], vault: &Vault) -> Result<Zeroizing<[u8; KEY_LEN]>> {
+        if let Some(key) = open_admin_wrap(&self.conn, user.id, wrapping)? {
+            return Ok(key);
+        }
+        if super::vault::admin_public(&self.conn)?.is_some() {
+            return Err(AuthError::NoAdminKey(user.username.clone()).into());
+        }
+        let (key, public) = crypto::box_keypair()?;
+        self.immediate(|conn| {
+            store_admin_wrap(conn, user.id, wrapping, &key)?;
+            super::vault::set_admin_public(conn, &public)
+        })?;
+        self.seal_admin_only_secrets(vault)?;
+        self.audit_system(&user.username, "admin-key", &user.username, "the admin key was created")?;
+        Ok(key)
     }
 
     /// Seconds `username` must still wait before a login is checked, if locked.
@@ -226,11 +264,11 @@ impl Store {
 
     /// Adds a user (admins only); the new user gets their own wrap of the data key.
     pub fn add_user(&self, session: &Session, username: &str, password: &str, role: Role) -> Result<User> {
-        session.require_admin("add users")?;
+        session.require(Right::Users)?;
         validate::username(username)?;
         validate::password(password)?;
         let hash = crypto::hash_password(password)?;
-        let wrap = WrappedKey::new(password, session.vault.key())?;
+        let wrap = WrappedKey::new(password, session.vault.key())?.with_admin(admin_key_for(session, role, username)?);
         self.immediate(|conn| {
             let t = fmt_time(now());
             let inserted = conn.execute(
@@ -256,7 +294,7 @@ impl Store {
         new_password: &str,
     ) -> Result<()> {
         if session.user.username != username {
-            session.require_admin("change another user's password")?;
+            session.require(Right::Users)?;
         } else {
             // A session left open at a desk must not be enough to take the account over.
             let stored: String =
@@ -270,7 +308,8 @@ impl Store {
         validate::password(new_password)?;
         let user = self.user(username)?.ok_or_else(|| StoreError::NotFound(format!("no user '{username}'")))?;
         let hash = crypto::hash_password(new_password)?;
-        let wrap = WrappedKey::new(new_password, session.vault.key())?;
+        let wrap = WrappedKey::new(new_password, session.vault.key())?
+            .with_admin(admin_key_for(session, user.role, username)?);
         self.immediate(|conn| {
             conn.execute(
                 "UPDATE users SET password_hash = ?1, updated_at = ?2 WHERE id = ?3",
@@ -284,7 +323,10 @@ impl Store {
     }
 }
 
-/// The data key sealed under one user's password-derived key.
+/// A key in memory that is wiped when dropped.
+type Key = Zeroizing<[u8; KEY_LEN]>;
+
+/// The data key sealed under one user's password-derived key (and, for an admin, the admin key).
 struct WrappedKey {
     salt: [u8; SALT_LEN],
     params: KdfParams,
@@ -292,6 +334,8 @@ struct WrappedKey {
     /// Kept until the user id is known, since the id is part of the associated data.
     key: Zeroizing<[u8; KEY_LEN]>,
     wrapping: Zeroizing<[u8; KEY_LEN]>,
+    /// The admin key, for an admin's wrap.
+    admin: Option<Zeroizing<[u8; KEY_LEN]>>,
 }
 
 impl WrappedKey {
@@ -299,7 +343,14 @@ impl WrappedKey {
         let salt = crypto::random_bytes::<SALT_LEN>()?;
         let params = KdfParams::DEFAULT;
         let wrapping = crypto::derive_wrapping_key(password, &salt, params)?;
-        Ok(Self { salt, params, sealed: Vec::new(), key: Zeroizing::new(*data_key), wrapping })
+        Ok(Self { salt, params, sealed: Vec::new(), key: Zeroizing::new(*data_key), wrapping, admin: None })
+    }
+
+    /// This wrap also carries `admin` (an admin's wrap); `None` leaves it without (and a store
+    /// removes any admin wrap the user had: a demoted or non-admin user holds none).
+    fn with_admin(mut self, admin: Option<&[u8; KEY_LEN]>) -> Self {
+        self.admin = admin.map(|k| Zeroizing::new(*k));
+        self
     }
 
     fn store(mut self, conn: &rusqlite::Connection, user_id: i64) -> Result<()> {
@@ -309,6 +360,12 @@ impl WrappedKey {
              ON CONFLICT (user_id) DO UPDATE SET kdf_salt = excluded.kdf_salt, kdf_params = excluded.kdf_params, wrapped_key = excluded.wrapped_key",
             params![user_id, &self.salt[..], self.params.encode(), self.sealed],
         )?;
+        match &self.admin {
+            Some(k) => store_admin_wrap(conn, user_id, &self.wrapping, k)?,
+            None => {
+                conn.execute("DELETE FROM admin_wraps WHERE user_id = ?1", params![user_id])?;
+            }
+        }
         Ok(())
     }
 
@@ -332,17 +389,19 @@ impl WrappedKey {
             sealed,
             key: Zeroizing::new([0; KEY_LEN]),
             wrapping: Zeroizing::new([0; KEY_LEN]),
+            admin: None,
         }))
     }
 
-    fn unwrap_key(self, password: &str, user_id: i64) -> Result<Zeroizing<[u8; KEY_LEN]>> {
+    /// The data key, and the wrapping key it was opened with (it opens the admin wrap too).
+    fn unwrap_key(self, password: &str, user_id: i64) -> Result<(Key, Key)> {
         let wrapping = crypto::derive_wrapping_key(password, &self.salt, self.params)?;
         let plain = crypto::open(&wrapping, &wrap_aad(user_id), &self.sealed)?;
         let key: [u8; KEY_LEN] = plain
             .as_slice()
             .try_into()
             .map_err(|_| StoreError::Corrupt { table: "key_wraps", detail: "key length".into() })?;
-        Ok(Zeroizing::new(key))
+        Ok((Zeroizing::new(key), wrapping))
     }
 }
 
@@ -360,6 +419,7 @@ mod tests {
                 password: "admin-password-1",
                 admin_email: "ops@msp.example",
                 base_domain: "msp.example",
+                beside_foreign: false,
             })
             .unwrap()
     }
@@ -374,11 +434,64 @@ mod tests {
             password: "another-password",
             admin_email: "a@b.example",
             base_domain: "b.example",
+            beside_foreign: false,
         });
         assert!(matches!(again, Err(StoreError::AlreadyInitialised(_))));
         let s = store.login("admin", "admin-password-1", 1000).unwrap();
         assert_eq!(s.user.role, Role::Admin);
         assert_eq!(store.settings().unwrap().data_dir, "/srv/nbmsp/instances");
+    }
+
+    #[test]
+    fn admin_only_secrets_open_for_admins_and_a_role_changed_by_hand_opens_nothing() {
+        let mut store = Store::open_in_memory().unwrap();
+        let admin = init(&mut store);
+        store.add_user(&admin, "ops", "operator-password", Role::Operator).unwrap();
+        store.add_user(&admin, "boss", "another-admin-pw", Role::Admin).unwrap();
+        let ops = store.login("ops", "operator-password", 1).unwrap();
+        // An operator's deploy stores the owner's password; only admins read it back.
+        store.put_secret(&ops.vault, "customer:1", "owner_password", "hunter2-owner").unwrap();
+        store.put_secret(&ops.vault, "customer:1", "owner_pat", "nbp_token").unwrap();
+        let err = store.secret(&ops.vault, "customer:1", "owner_password").unwrap_err().to_string();
+        assert!(err.contains("only an admin"), "{err}");
+        assert_eq!(store.secret(&ops.vault, "customer:1", "owner_pat").unwrap().unwrap().as_str(), "nbp_token");
+        let stored = store.secrets_of(&ops.vault, "customer:1").unwrap();
+        assert!(stored["owner_password"].starts_with("admin-sealed:v1:"), "a backup holds it sealed");
+        for who in [admin, store.login("boss", "another-admin-pw", 2).unwrap()] {
+            let plain = store.secret(&who.vault, "customer:1", "owner_password").unwrap().unwrap();
+            assert_eq!(plain.as_str(), "hunter2-owner", "{}", who.user.username);
+        }
+        // The operator made admin in the database alone: no admin key, so no admin session.
+        store.conn.execute("UPDATE users SET role = 'admin' WHERE username = 'ops'", []).unwrap();
+        let err = store.login("ops", "operator-password", 3).unwrap_err();
+        assert!(matches!(err, StoreError::Auth(AuthError::NoAdminKey(_))), "{err}");
+        // An admin resetting its password gives it the admin key (the way to make admins of
+        // accounts from before the key, too).
+        let boss = store.login("boss", "another-admin-pw", 4).unwrap();
+        store.change_password(&boss, "ops", None, "new-ops-password").unwrap();
+        let now_admin = store.login("ops", "new-ops-password", 5).unwrap();
+        assert!(store.secret(&now_admin.vault, "customer:1", "owner_password").unwrap().is_some());
+    }
+
+    #[test]
+    fn an_installation_from_before_the_admin_key_gets_one_at_its_first_admin_login() {
+        let mut store = Store::open_in_memory().unwrap();
+        let admin = init(&mut store);
+        store.add_user(&admin, "boss", "another-admin-pw", Role::Admin).unwrap();
+        // As an older nbmsp left it: no admin key, the owner's password under the data key only.
+        store.conn.execute_batch("DELETE FROM admin_wraps; DELETE FROM meta WHERE key = 'admin_public';").unwrap();
+        store.put_secret(&admin.vault, "customer:1", "owner_password", "old-owner-pw").unwrap();
+        assert_eq!(store.secrets_of(&admin.vault, "customer:1").unwrap()["owner_password"].as_str(), "old-owner-pw");
+        let first = store.login("admin", "admin-password-1", 1).unwrap();
+        let stored = store.secrets_of(&first.vault, "customer:1").unwrap();
+        assert!(stored["owner_password"].starts_with("admin-sealed:v1:"), "sealed at that login");
+        assert_eq!(
+            store.secret(&first.vault, "customer:1", "owner_password").unwrap().unwrap().as_str(),
+            "old-owner-pw"
+        );
+        // The other admin of then has no wrap yet: told how to get one.
+        let err = store.login("boss", "another-admin-pw", 2).unwrap_err().to_string();
+        assert!(err.contains("nbmsp user passwd boss"), "{err}");
     }
 
     #[test]
@@ -455,7 +568,7 @@ mod tests {
         let ops = store.login("ops", "ops-password-1", 3).unwrap();
         assert_eq!(store.secret(&ops.vault, SCOPE_SETTINGS, "npm.secret").unwrap().unwrap().as_str(), "npm-pass");
         let e = store.add_user(&ops, "eve", "eve-password-1", Role::Admin).err().unwrap();
-        assert_eq!(e.to_string(), "only an admin may add users");
+        assert_eq!(e.to_string(), "an operator may not add users and set their passwords (it needs an admin)");
         assert!(store.change_password(&ops, "admin", None, "hijacked-pass-1").is_err());
         assert!(matches!(
             store.add_user(&admin2, "ops", "ops-password-1", Role::Operator),

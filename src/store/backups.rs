@@ -4,27 +4,7 @@
 use rusqlite::params;
 
 use super::{Result, Store, fmt_time, now};
-
-/// One customer backup file nbmsp wrote.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct BackupRecord {
-    /// Row id.
-    pub id: i64,
-    /// The customer (its row may be gone).
-    pub customer_id: i64,
-    /// Its subdomain then.
-    pub subdomain: String,
-    /// The file.
-    pub path: String,
-    /// Its size.
-    pub bytes: u64,
-    /// `manual`, `delete` or `scheduled`.
-    pub kind: String,
-    /// Who wrote it.
-    pub actor: String,
-    /// When (RFC 3339).
-    pub created_at: String,
-}
+pub use crate::domain::deployment::BackupRecord;
 
 const COLUMNS: &str = "id, customer_id, subdomain, path, bytes, kind, actor, created_at";
 

@@ -150,9 +150,71 @@ pub fn open(key: &[u8; KEY_LEN], aad: &[u8], sealed: &[u8]) -> Result<Zeroizing<
     cipher.decrypt(&nonce, Payload { msg: ct, aad }).map(Zeroizing::new).map_err(|_| CryptoError::Open)
 }
 
+/// A fresh X25519 key pair (private, public) for sealing to the public half.
+pub fn box_keypair() -> Result<(Zeroizing<[u8; KEY_LEN]>, [u8; KEY_LEN]), CryptoError> {
+    let secret = x25519_dalek::StaticSecret::from(random_bytes::<KEY_LEN>()?);
+    let public = x25519_dalek::PublicKey::from(&secret).to_bytes();
+    Ok((Zeroizing::new(secret.to_bytes()), public))
+}
+
+/// The public half of a private key made by [`box_keypair`].
+pub fn box_public(secret: &[u8; KEY_LEN]) -> [u8; KEY_LEN] {
+    x25519_dalek::PublicKey::from(&x25519_dalek::StaticSecret::from(*secret)).to_bytes()
+}
+
+/// The symmetric key of one sealed box: SHA-256 over the shared secret and both public keys.
+fn box_key(shared: &[u8; 32], ephemeral: &[u8; KEY_LEN], recipient: &[u8; KEY_LEN]) -> Zeroizing<[u8; KEY_LEN]> {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    h.update(b"nbmsp:v1:box");
+    h.update(shared);
+    h.update(ephemeral);
+    h.update(recipient);
+    Zeroizing::new(h.finalize().into())
+}
+
+/// Seals `plaintext` so that only the holder of `recipient`'s private key can open it: an
+/// ephemeral X25519 key agreement, then [`seal`]. Returns the ephemeral public key and the box.
+pub fn box_seal(recipient: &[u8; KEY_LEN], aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, CryptoError> {
+    let ephemeral = x25519_dalek::StaticSecret::from(random_bytes::<KEY_LEN>()?);
+    let ephemeral_public = x25519_dalek::PublicKey::from(&ephemeral).to_bytes();
+    let shared = ephemeral.diffie_hellman(&x25519_dalek::PublicKey::from(*recipient));
+    let key = box_key(shared.as_bytes(), &ephemeral_public, recipient);
+    let mut out = ephemeral_public.to_vec();
+    out.extend(seal(&key, aad, plaintext)?);
+    Ok(out)
+}
+
+/// Reverses [`box_seal`] with the recipient's private key.
+pub fn box_open(secret: &[u8; KEY_LEN], aad: &[u8], sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+    if sealed.len() < KEY_LEN {
+        return Err(CryptoError::Open);
+    }
+    let (ephemeral, rest) = sealed.split_at(KEY_LEN);
+    let ephemeral: [u8; KEY_LEN] = ephemeral.try_into().map_err(|_| CryptoError::Open)?;
+    let own = x25519_dalek::StaticSecret::from(*secret);
+    let shared = own.diffie_hellman(&x25519_dalek::PublicKey::from(ephemeral));
+    let key = box_key(shared.as_bytes(), &ephemeral, &x25519_dalek::PublicKey::from(&own).to_bytes());
+    open(&key, aad, rest)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_sealed_box_opens_only_with_its_private_key() {
+        let (secret, public) = box_keypair().unwrap();
+        assert_eq!(box_public(&secret), public);
+        let sealed = box_seal(&public, b"ctx", b"owner password").unwrap();
+        assert_eq!(&box_open(&secret, b"ctx", &sealed).unwrap()[..], b"owner password");
+        let (other, _) = box_keypair().unwrap();
+        assert!(box_open(&other, b"ctx", &sealed).is_err(), "another key");
+        assert!(box_open(&secret, b"other", &sealed).is_err(), "another place");
+        let mut bent = sealed.clone();
+        bent[40] ^= 1;
+        assert!(box_open(&secret, b"ctx", &bent).is_err(), "altered");
+    }
 
     #[test]
     fn seal_round_trip_and_tamper_detection() {

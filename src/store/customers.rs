@@ -5,13 +5,16 @@ use rusqlite::{OptionalExtension, Row, params};
 use super::{Result, Store, StoreError, fmt_time, now, parse_time, parse_word};
 use crate::domain::audit::{AuditStatus, NewAuditEntry};
 use crate::domain::customer::{Customer, CustomerPatch, CustomerRef, CustomerStatus, NewCustomer};
+pub use crate::domain::fleet::{CustomerRow, by_device_use};
 
-const COLUMNS: &str = "id, name, company, subdomain, email, max_devices, notes, layout, status, status_reason, created_at, updated_at, host_id";
+const COLUMNS: &str = "id, name, company, subdomain, email, max_devices, notes, layout, status, status_reason, created_at, updated_at, host_id, contract_id, reverse_proxy, sla_target";
+/// How many columns [`COLUMNS`] names (queries that join read theirs after these).
+const N_COLUMNS: usize = 16;
 
 /// Which customers to list.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CustomerQuery {
-    /// Case-insensitive substring of name, subdomain, email or company.
+    /// Case-insensitive substring of name, subdomain, email, company or contract reference.
     pub search: Option<String>,
     /// Only this status.
     pub status: Option<CustomerStatus>,
@@ -31,6 +34,9 @@ struct RawCustomer {
     created_at: String,
     updated_at: String,
     host_id: Option<i64>,
+    contract_id: Option<String>,
+    reverse_proxy: bool,
+    sla_target: Option<u32>,
 }
 
 fn raw(r: &Row<'_>) -> rusqlite::Result<RawCustomer> {
@@ -48,6 +54,9 @@ fn raw(r: &Row<'_>) -> rusqlite::Result<RawCustomer> {
         created_at: r.get(10)?,
         updated_at: r.get(11)?,
         host_id: r.get(12)?,
+        contract_id: r.get(13)?,
+        reverse_proxy: r.get(14)?,
+        sla_target: r.get(15)?,
     })
 }
 
@@ -62,6 +71,9 @@ impl TryFrom<RawCustomer> for Customer {
             email: r.email,
             max_devices: r.max_devices,
             notes: r.notes,
+            contract_id: r.contract_id,
+            sla_target: r.sla_target.map(crate::domain::sla::Target),
+            reverse_proxy: r.reverse_proxy,
             layout: parse_word("customers", &r.layout)?,
             status: parse_word("customers", &r.status)?,
             status_reason: r.status_reason,
@@ -87,6 +99,25 @@ fn like_pattern(s: &str) -> String {
 }
 
 impl Store {
+    /// Validates and inserts a customer placed on `host` (`None`: this machine), in one
+    /// transaction. Its id is above every id this database handed out and above `id_floor`:
+    /// the highest customer id found outside the database (labels of this installation's
+    /// containers), which a database put back from an older backup does not know about.
+    pub fn create_customer_on(
+        &self,
+        actor: &str,
+        new: &NewCustomer,
+        host: Option<i64>,
+        id_floor: i64,
+    ) -> Result<Customer> {
+        let tx = self.conn.unchecked_transaction()?;
+        tx.execute("UPDATE id_sequence SET last = max(last, ?1) WHERE name = 'customers'", params![id_floor])?;
+        let c = self.create_customer(actor, new)?;
+        tx.execute("UPDATE customers SET host_id = ?1 WHERE id = ?2", params![host, c.id])?;
+        tx.commit()?;
+        Ok(Customer { host_id: host, ..c })
+    }
+
     /// Validates and inserts a customer (status `inactive`), logging it for `actor`.
     pub fn create_customer(&self, actor: &str, new: &NewCustomer) -> Result<Customer> {
         if let Some(e) = new.validate().into_iter().next() {
@@ -100,9 +131,21 @@ impl Store {
         }
         let t = fmt_time(now());
         self.conn.execute(
-            "INSERT INTO customers (id, name, company, subdomain, email, max_devices, notes, layout, status, created_at, updated_at)
-             VALUES ((SELECT last + 1 FROM id_sequence WHERE name = 'customers'), ?1, ?2, ?3, ?4, ?5, ?6, ?7, 'inactive', ?8, ?8)",
-            params![new.name, new.company, new.subdomain, new.email, new.max_devices, new.notes, new.layout.as_str(), t],
+            "INSERT INTO customers (id, name, company, subdomain, email, max_devices, notes, layout, status, created_at, updated_at, contract_id, reverse_proxy, sla_target)
+             VALUES ((SELECT last + 1 FROM id_sequence WHERE name = 'customers'), ?1, ?2, ?3, ?4, ?5, ?6, ?7, 'inactive', ?8, ?8, ?9, ?10, ?11)",
+            params![
+                new.name,
+                new.company,
+                new.subdomain,
+                new.email,
+                new.max_devices,
+                new.notes,
+                new.layout.as_str(),
+                t,
+                crate::domain::customer::contract_or_none(new.contract_id.clone()),
+                new.reverse_proxy,
+                new.sla_target.map(|t| t.0)
+            ],
         )?;
         let c = self.customer(self.conn.last_insert_rowid())?;
         self.log_customer(
@@ -182,7 +225,7 @@ impl Store {
         let search = q.search.as_deref().filter(|s| !s.is_empty()).map(like_pattern);
         let mut stmt = self.conn.prepare(&format!(
             "SELECT {COLUMNS} FROM customers
-             WHERE (?1 IS NULL OR name LIKE ?1 ESCAPE '\\' OR subdomain LIKE ?1 ESCAPE '\\' OR email LIKE ?1 ESCAPE '\\' OR company LIKE ?1 ESCAPE '\\')
+             WHERE (?1 IS NULL OR name LIKE ?1 ESCAPE '\\' OR subdomain LIKE ?1 ESCAPE '\\' OR email LIKE ?1 ESCAPE '\\' OR company LIKE ?1 ESCAPE '\\' OR contract_id LIKE ?1 ESCAPE '\\')
                AND (?2 IS NULL OR status = ?2)
              ORDER BY name COLLATE NOCASE, id"
         ))?;
@@ -200,6 +243,7 @@ impl Store {
         let mut c = self.customer(id)?;
         let before = c.layout;
         patch.apply(&mut c);
+        crate::domain::validate::reverse_proxy(c.layout, c.reverse_proxy)?;
         if c.layout != before && self.deployment(id)?.is_some() {
             // The layouts keep NetBird's store in different places (data/server, data/management):
             // a switch would start an empty instance whose owner anyone could claim.
@@ -211,8 +255,20 @@ impl Store {
             )));
         }
         self.conn.execute(
-            "UPDATE customers SET name = ?1, company = ?2, email = ?3, max_devices = ?4, notes = ?5, layout = ?6, updated_at = ?7 WHERE id = ?8",
-            params![c.name, c.company, c.email, c.max_devices, c.notes, c.layout.as_str(), fmt_time(now()), id],
+            "UPDATE customers SET name = ?1, company = ?2, email = ?3, max_devices = ?4, notes = ?5, layout = ?6, updated_at = ?7, contract_id = ?8, reverse_proxy = ?9, sla_target = ?11 WHERE id = ?10",
+            params![
+                c.name,
+                c.company,
+                c.email,
+                c.max_devices,
+                c.notes,
+                c.layout.as_str(),
+                fmt_time(now()),
+                c.contract_id,
+                c.reverse_proxy,
+                id,
+                c.sla_target.map(|t| t.0)
+            ],
         )?;
         let c = self.customer(id)?;
         self.log_customer(
@@ -282,6 +338,50 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Every customer with its deployment figures, in one query (the dashboard loads thousands).
+    pub fn customer_rows(&self) -> Result<Vec<CustomerRow>> {
+        let cols = COLUMNS.split(", ").map(|c| format!("c.{c}")).collect::<Vec<_>>().join(", ");
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {cols}, d.relay_udp_port, d.devices_total, d.proxy_pending, d.npm_proxy_id IS NOT NULL,
+                    d.devices_connected, d.devices_outdated, h.name, d.services_total, d.services_trouble
+             FROM customers c LEFT JOIN deployments d ON d.customer_id = c.id
+                  LEFT JOIN hosts h ON h.id = c.host_id
+             ORDER BY c.name COLLATE NOCASE, c.id"
+        ))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    raw(r)?,
+                    r.get::<_, Option<u16>>(N_COLUMNS)?,
+                    r.get::<_, Option<u32>>(N_COLUMNS + 1)?,
+                    r.get::<_, Option<String>>(N_COLUMNS + 2)?,
+                    r.get::<_, Option<bool>>(N_COLUMNS + 3)?.unwrap_or(false),
+                    (r.get::<_, Option<u32>>(N_COLUMNS + 4)?, r.get::<_, Option<u32>>(N_COLUMNS + 5)?),
+                    r.get::<_, Option<String>>(N_COLUMNS + 6)?,
+                    r.get::<_, Option<u32>>(N_COLUMNS + 7)?.zip(r.get::<_, Option<u32>>(N_COLUMNS + 8)?),
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.into_iter()
+            .map(|(c, udp_port, devices, proxy_pending, proxied, (online, outdated), host, services)| {
+                let customer = c.try_into()?;
+                Ok(CustomerRow {
+                    customer,
+                    udp_port,
+                    devices,
+                    online,
+                    outdated,
+                    proxy_pending,
+                    proxied,
+                    host,
+                    services,
+                })
+            })
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -295,8 +395,57 @@ mod tests {
             email: format!("it@{sub}.example"),
             max_devices: 20,
             notes: String::new(),
+            contract_id: None,
+            sla_target: None,
+            reverse_proxy: false,
             layout: Layout::Combined,
         }
+    }
+
+    #[test]
+    fn every_customer_field_is_a_column_and_every_given_field_is_kept() {
+        let s = Store::open_in_memory().unwrap();
+        let given = NewCustomer {
+            name: "Full".into(),
+            company: "Full GmbH".into(),
+            subdomain: "full".into(),
+            email: "it@full.example".into(),
+            max_devices: 33,
+            notes: "two\nlines".into(),
+            contract_id: Some("MSP-2026-0042".into()),
+            sla_target: None,
+            reverse_proxy: false,
+            layout: Layout::Legacy,
+        };
+        let c = s.create_customer("t", &given).unwrap();
+        assert_eq!(NewCustomer::of(&s.customer(c.id).unwrap()), given);
+        let cols: Vec<&str> = COLUMNS.split(", ").collect();
+        assert_eq!(cols.len(), N_COLUMNS);
+        for key in serde_json::to_value(&c).unwrap().as_object().unwrap().keys() {
+            assert!(cols.contains(&key.as_str()), "Customer::{key} is not read from the database (COLUMNS)");
+        }
+        // Every field a patch can set, set at once (a literal without `..`: a new field is a
+        // compile error here until it is tested).
+        let patch = CustomerPatch {
+            name: Some("Fuller".into()),
+            company: Some("Fuller AG".into()),
+            email: Some("ops@full.example".into()),
+            max_devices: Some(44),
+            notes: Some("n".into()),
+            contract_id: Some("MSP-2027-0001".into()),
+            sla_target: Some(Some(crate::domain::sla::Target(99_950))),
+            reverse_proxy: Some(true),
+            layout: Some(Layout::Combined),
+        };
+        let mut want = s.customer(c.id).unwrap();
+        patch.apply(&mut want);
+        let got = s.update_customer("t", c.id, &patch).unwrap();
+        assert_eq!(NewCustomer::of(&got), NewCustomer::of(&want));
+        assert_eq!(got.contract_id.as_deref(), Some("MSP-2027-0001"));
+        let cleared = CustomerPatch { contract_id: Some(String::new()), ..Default::default() };
+        assert_eq!(s.update_customer("t", c.id, &cleared).unwrap().contract_id, None);
+        let found = s.customers(&CustomerQuery { search: Some("2027-0001".into()), status: None }).unwrap();
+        assert!(found.is_empty(), "a cleared reference is not found");
     }
 
     #[test]
@@ -420,71 +569,5 @@ mod tests {
         assert_eq!(q("acme gmbh").len(), 2, "company matches");
         let errors = s.customers(&CustomerQuery { search: None, status: Some(CustomerStatus::Error) }).unwrap();
         assert!(errors.is_empty());
-    }
-}
-
-/// One dashboard row: a customer with the deployment figures the table shows.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CustomerRow {
-    /// The customer.
-    pub customer: Customer,
-    /// Its public UDP port, when deployed.
-    pub udp_port: Option<u16>,
-    /// Devices at the last count.
-    pub devices: Option<u32>,
-    /// Of those, connected at the last count.
-    pub online: Option<u32>,
-    /// Of those, on a client older than `netbird.min_client_version` (`None`: not checked).
-    pub outdated: Option<u32>,
-    /// Why the certificate is pending, if it is.
-    pub proxy_pending: Option<String>,
-    /// A proxy host was registered for it (its public path can be checked).
-    pub proxied: bool,
-    /// The Docker host it runs on by name (`None`: this machine's engine).
-    pub host: Option<String>,
-}
-
-/// Customers ordered for the fleet's devices view and `nbmsp devices`: those over their limit
-/// first, then by how full they are (most first), then by name.
-pub fn by_device_use(rows: &[CustomerRow]) -> Vec<&CustomerRow> {
-    let mut out: Vec<_> = rows.iter().collect();
-    let fill = |r: &CustomerRow| {
-        let used = i64::from(r.devices.unwrap_or(0));
-        (used > r.customer.max_devices, used * 1000 / r.customer.max_devices.max(1))
-    };
-    out.sort_by(|a, b| fill(b).cmp(&fill(a)).then_with(|| a.customer.name.cmp(&b.customer.name)));
-    out
-}
-
-impl Store {
-    /// Every customer with its deployment figures, in one query (the dashboard loads thousands).
-    pub fn customer_rows(&self) -> Result<Vec<CustomerRow>> {
-        let cols = COLUMNS.split(", ").map(|c| format!("c.{c}")).collect::<Vec<_>>().join(", ");
-        let mut stmt = self.conn.prepare(&format!(
-            "SELECT {cols}, d.relay_udp_port, d.devices_total, d.proxy_pending, d.npm_proxy_id IS NOT NULL,
-                    d.devices_connected, d.devices_outdated, h.name
-             FROM customers c LEFT JOIN deployments d ON d.customer_id = c.id
-                  LEFT JOIN hosts h ON h.id = c.host_id
-             ORDER BY c.name COLLATE NOCASE, c.id"
-        ))?;
-        let rows = stmt
-            .query_map([], |r| {
-                Ok((
-                    raw(r)?,
-                    r.get::<_, Option<u16>>(13)?,
-                    r.get::<_, Option<u32>>(14)?,
-                    r.get::<_, Option<String>>(15)?,
-                    r.get::<_, Option<bool>>(16)?.unwrap_or(false),
-                    (r.get::<_, Option<u32>>(17)?, r.get::<_, Option<u32>>(18)?),
-                    r.get::<_, Option<String>>(19)?,
-                ))
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        rows.into_iter()
-            .map(|(c, udp_port, devices, proxy_pending, proxied, (online, outdated), host)| {
-                let customer = c.try_into()?;
-                Ok(CustomerRow { customer, udp_port, devices, online, outdated, proxy_pending, proxied, host })
-            })
-            .collect()
     }
 }

@@ -83,12 +83,30 @@ impl Store {
     }
 
     /// Records a device count (`outdated`: on a client older than the configured minimum, when
-    /// one is configured).
-    pub fn set_devices(&self, customer_id: i64, total: u32, connected: u32, outdated: Option<u32>) -> Result<()> {
+    /// one is configured). Every count goes into the day's figures too (the month's device report), whoever asked.
+    pub fn set_devices(&self, customer_id: i64, count: &crate::domain::netbird::DeviceCount) -> Result<()> {
+        let t = now();
         self.conn.execute(
             "UPDATE deployments SET devices_total = ?1, devices_connected = ?2, devices_outdated = ?3,
                     devices_checked_at = ?4 WHERE customer_id = ?5",
-            params![total, connected, outdated, fmt_time(now()), customer_id],
+            params![count.total, count.connected, count.outdated, fmt_time(t), customer_id],
+        )?;
+        self.record_device_sample(
+            customer_id,
+            t.unix_timestamp(),
+            count.connected,
+            count.total,
+            count.users,
+            count.outdated,
+        )
+    }
+
+    /// Records the customer's published services and how many are in trouble (`None`: it has
+    /// no reverse proxy any more).
+    pub fn set_services(&self, customer_id: i64, counts: Option<(u32, u32)>) -> Result<()> {
+        self.conn.execute(
+            "UPDATE deployments SET services_total = ?1, services_trouble = ?2 WHERE customer_id = ?3",
+            params![counts.map(|c| c.0), counts.map(|c| c.1), customer_id],
         )?;
         Ok(())
     }
@@ -259,6 +277,27 @@ impl Store {
         Ok(self.conn.query_row("SELECT value FROM meta WHERE key = 'installation_id'", [], |r| r.get(0))?)
     }
 
+    /// What this installation's container names start with after `netbird-`: empty for the
+    /// first installation on an engine, the installation's short id and a dash for one made
+    /// beside another (`init --beside-foreign`), so two installations' `acme` never share a
+    /// container name (which Docker allows only once per engine).
+    pub fn name_prefix(&self) -> Result<String> {
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = 'name_prefix'", [], |r| r.get(0))
+            .optional()?
+            .unwrap_or_default())
+    }
+
+    /// Takes over the name prefix of an adopted installation (its containers' names show it).
+    pub fn set_name_prefix(&self, prefix: &str) -> Result<()> {
+        if !prefix.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+            return Err(StoreError::Conflict(format!("{prefix:?} is not a name prefix")));
+        }
+        self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('name_prefix', ?1)", params![prefix])?;
+        Ok(())
+    }
+
     /// Takes over another installation's id (`init --adopt`): its containers count as this
     /// installation's from now on.
     pub fn adopt_installation_id(&self, id: &str) -> Result<()> {
@@ -283,6 +322,9 @@ mod tests {
             email: format!("it@{sub}.example"),
             max_devices: 5,
             notes: String::new(),
+            contract_id: None,
+            sla_target: None,
+            reverse_proxy: false,
             layout: Layout::Combined,
         };
         s.create_customer("t", &n).unwrap().id

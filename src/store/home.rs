@@ -28,6 +28,16 @@ pub fn ensure_private_dir(dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Creates `dir` owner-only (0700) when it does not exist; an existing directory keeps its mode.
+/// For directories an operator may point nbmsp at (`backup.dir`, `data_dir`): a shared 1777
+/// directory must stay usable by the others, and what nbmsp writes inside is private anyway.
+pub fn private_dir_if_new(dir: &Path) -> Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    ensure_private_dir(dir)
+}
+
 /// The database file inside `home`.
 pub fn db_path(home: &Path) -> PathBuf {
     home.join(super::DB_FILE)

@@ -6,7 +6,7 @@ use super::auth::Session;
 use super::{Result, Store, StoreError, fmt_time, now};
 use crate::domain::audit::{AuditStatus, NewAuditEntry};
 use crate::domain::host::{DockerAddress, Host, HostNpm, LOCAL, NewHost, TlsFiles};
-use crate::domain::user::Permission;
+use crate::domain::rights::Right;
 
 /// The meta key that holds whether the local engine drains.
 const LOCAL_DRAINING: &str = "local_draining";
@@ -66,7 +66,7 @@ pub type Placed = (Option<i64>, crate::domain::customer::Layout, Option<u16>);
 impl Store {
     /// Records a host (admins only). The caller has checked that its engine answers.
     pub fn add_host(&self, session: &Session, new: &NewHost) -> Result<Host> {
-        session.require(Permission::Admin, "add hosts")?;
+        session.require(Right::AddHosts)?;
         let (docker, public_ip) = new.validate()?;
         let npm = new.npm.as_ref().map(HostNpm::validate).transpose()?;
         self.immediate(|conn| {
@@ -102,7 +102,7 @@ impl Store {
     /// password, when it has one of its own, is kept in the vault by the caller
     /// ([`crate::store::vault::host_scope`]).
     pub fn set_host_npm(&self, session: &Session, name: &str, npm: Option<&HostNpm>) -> Result<Host> {
-        session.require(Permission::Admin, "change hosts")?;
+        session.require(Right::ChangeHosts)?;
         let h = self.host_named(name)?;
         let npm = npm.map(HostNpm::validate).transpose()?;
         write_npm(&self.conn, h.id, npm.as_ref())?;
@@ -149,7 +149,7 @@ impl Store {
     /// Stops (or resumes) placing new customers on a host (operators and admins).
     /// `local` (this machine's engine) drains too: it has no record, its flag is kept apart.
     pub fn set_draining(&self, session: &Session, name: &str, draining: bool) -> Result<()> {
-        session.require(Permission::Operate, "drain hosts")?;
+        session.require(Right::DrainHosts)?;
         if name == LOCAL {
             self.set_meta(LOCAL_DRAINING, if draining { "1" } else { "0" })?;
         } else {
@@ -170,7 +170,7 @@ impl Store {
 
     /// Forgets a host (admins only); refused while customers run there.
     pub fn remove_host(&self, session: &Session, name: &str) -> Result<()> {
-        session.require(Permission::Admin, "remove hosts")?;
+        session.require(Right::RemoveHosts)?;
         let h = self.host_named(name)?;
         self.immediate(|conn| {
             let on: Vec<String> = conn

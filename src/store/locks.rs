@@ -89,12 +89,24 @@ impl Store {
         Ok(token)
     }
 
-    /// Proves the holder of `token` is alive.
+    /// Proves the holder of `token` is alive, and that it still holds the lock: the token is
+    /// compared in the same statement that renews it (a fencing token). A holder that stalled
+    /// past [`STALE_AFTER_S`] and was taken over gets `Stale` and must stop before acting.
     pub fn heartbeat_lock(&self, customer_id: i64, token: &str, now_s: i64) -> Result<()> {
-        self.conn.execute(
+        let renewed = self.conn.execute(
             "UPDATE operation_locks SET heartbeat_at = ?1 WHERE customer_id = ?2 AND token = ?3",
             params![now_s, customer_id, token],
         )?;
+        if renewed == 0 {
+            let by = self.lock_holder(customer_id)?.map_or_else(
+                || "nobody holds it now".to_string(),
+                |h| format!("{} by {} (pid {}) took it over", h.operation, h.owner, h.pid),
+            );
+            return Err(StoreError::Stale(format!(
+                "this operation lost the customer's lock while it was stalled ({by}); it stopped before changing \
+                 anything more"
+            )));
+        }
         Ok(())
     }
 
@@ -133,6 +145,9 @@ mod tests {
             email: "a@a.example".into(),
             max_devices: 1,
             notes: String::new(),
+            contract_id: None,
+            sla_target: None,
+            reverse_proxy: false,
             layout: Layout::Combined,
         };
         let id = s.create_customer("t", &new).unwrap().id;

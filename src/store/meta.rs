@@ -20,8 +20,28 @@ pub struct MigrationPlan {
 }
 
 const PLAN: &str = "migration";
+const DAMAGED: &str = "damaged";
 
 impl Store {
+    /// What the last integrity check found wrong with the database file (when and what), if
+    /// anything: every command reports it, since a damaged page in a table it does not read
+    /// goes unnoticed by SQLite until something does.
+    pub fn damage_found(&self) -> Result<Option<String>> {
+        Ok(self.conn.query_row("SELECT value FROM meta WHERE key = ?1", params![DAMAGED], |r| r.get(0)).optional()?)
+    }
+
+    /// Records the outcome of an integrity check (`None`: the file is sound).
+    pub fn record_integrity(&self, problem: Option<&str>) -> Result<()> {
+        match problem {
+            Some(p) => self.conn.execute(
+                "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                params![DAMAGED, format!("{p} (found {})", fmt_time(now()))],
+            )?,
+            None => self.conn.execute("DELETE FROM meta WHERE key = ?1", params![DAMAGED])?,
+        };
+        Ok(())
+    }
+
     /// The migration under way, if any.
     pub fn migration_plan(&self) -> Result<Option<MigrationPlan>> {
         let raw: Option<String> =

@@ -278,6 +278,97 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX deployments_port ON deployments (relay_udp_port);
     ALTER TABLE journal ADD COLUMN move_port INTEGER;
     "#,
+    // 18: the admin key. Its private half is sealed per admin under that admin's password (as
+    // the data key is per user); admin-only secrets are sealed to its public half (in `meta`),
+    // so a role changed in the `users` table alone opens none of them. Made at `init`, or at an
+    // older installation's first admin login.
+    r#"
+    CREATE TABLE admin_wraps (
+        user_id INTEGER PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+        sealed BLOB NOT NULL
+    );
+    "#,
+    // 19: the MSP's contract or billing reference per customer (reports group by it).
+    r#"
+    ALTER TABLE customers ADD COLUMN contract_id TEXT;
+    "#,
+    // 20: whether the customer's stack runs NetBird's Reverse Proxy.
+    r#"
+    ALTER TABLE customers ADD COLUMN reverse_proxy INTEGER NOT NULL DEFAULT 0 CHECK (reverse_proxy IN (0, 1));
+    "#,
+    // 21: the services a customer's reverse proxy publishes, and how many are in trouble, as the
+    // monitor last asked (for the dashboard).
+    r#"
+    ALTER TABLE deployments ADD COLUMN services_total INTEGER;
+    ALTER TABLE deployments ADD COLUMN services_trouble INTEGER;
+    "#,
+    // 22: the MSP's month. Each customer's promised uptime; a ledger of every customer that
+    // ever existed (kept by triggers, so no path that creates, changes or deletes a customer can
+    // forget it, and a month's report still names a customer deleted since); the states the
+    // monitor saw as spans (a row per change, the newest extended each round); the maintenance
+    // windows operators' operations opened; and per-day device figures. No foreign keys: the
+    // history outlives the customer, and `history.retention_months` prunes it.
+    r#"
+    ALTER TABLE customers ADD COLUMN sla_target INTEGER CHECK (sla_target IS NULL OR sla_target BETWEEN 1 AND 100000);
+    CREATE TABLE customer_ledger (
+        customer_id INTEGER PRIMARY KEY,
+        subdomain   TEXT NOT NULL,
+        name        TEXT NOT NULL,
+        contract_id TEXT,
+        sla_target  INTEGER,
+        max_devices INTEGER NOT NULL,
+        created_s   INTEGER NOT NULL,
+        deleted_s   INTEGER
+    );
+    INSERT INTO customer_ledger (customer_id, subdomain, name, contract_id, sla_target, max_devices, created_s)
+        SELECT id, subdomain, name, contract_id, sla_target, max_devices, coalesce(CAST(strftime('%s', created_at) AS INTEGER), 0) FROM customers;
+    CREATE TRIGGER customers_ledger_insert AFTER INSERT ON customers BEGIN
+        INSERT INTO customer_ledger (customer_id, subdomain, name, contract_id, sla_target, max_devices, created_s)
+        VALUES (NEW.id, NEW.subdomain, NEW.name, NEW.contract_id, NEW.sla_target, NEW.max_devices,
+                coalesce(CAST(strftime('%s', NEW.created_at) AS INTEGER), 0))
+        ON CONFLICT (customer_id) DO UPDATE SET subdomain = excluded.subdomain, name = excluded.name,
+            contract_id = excluded.contract_id, sla_target = excluded.sla_target,
+            max_devices = excluded.max_devices, deleted_s = NULL;
+    END;
+    CREATE TRIGGER customers_ledger_update AFTER UPDATE OF subdomain, name, contract_id, sla_target, max_devices ON customers BEGIN
+        UPDATE customer_ledger SET subdomain = NEW.subdomain, name = NEW.name, contract_id = NEW.contract_id,
+            sla_target = NEW.sla_target, max_devices = NEW.max_devices WHERE customer_id = NEW.id;
+    END;
+    CREATE TRIGGER customers_ledger_delete AFTER DELETE ON customers BEGIN
+        UPDATE customer_ledger SET deleted_s = CAST(strftime('%s', 'now') AS INTEGER) WHERE customer_id = OLD.id;
+    END;
+    CREATE TABLE sla_spans (
+        id          INTEGER PRIMARY KEY,
+        customer_id INTEGER NOT NULL,
+        state       TEXT NOT NULL CHECK (state IN ('up', 'degraded', 'down', 'unknown', 'stopped', 'off')),
+        cause       TEXT,
+        start_s     INTEGER NOT NULL,
+        end_s       INTEGER NOT NULL CHECK (end_s >= start_s),
+        latest      INTEGER NOT NULL DEFAULT 1 CHECK (latest IN (0, 1))
+    );
+    CREATE INDEX sla_spans_time ON sla_spans (end_s, customer_id);
+    CREATE UNIQUE INDEX sla_spans_latest ON sla_spans (customer_id) WHERE latest = 1;
+    CREATE TABLE sla_maintenance (
+        id          INTEGER PRIMARY KEY,
+        customer_id INTEGER NOT NULL,
+        operation   TEXT NOT NULL,
+        who         TEXT NOT NULL,
+        start_s     INTEGER NOT NULL,
+        end_s       INTEGER CHECK (end_s IS NULL OR end_s >= start_s)
+    );
+    CREATE INDEX sla_maintenance_customer ON sla_maintenance (customer_id, start_s);
+    CREATE TABLE device_days (
+        customer_id INTEGER NOT NULL,
+        day         TEXT NOT NULL,
+        online_peak INTEGER NOT NULL,
+        online_sum  INTEGER NOT NULL,
+        samples     INTEGER NOT NULL,
+        devices     INTEGER NOT NULL,
+        users       INTEGER,
+        outdated    INTEGER,
+        PRIMARY KEY (customer_id, day)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// Steps in Rust that run inside a migration's transaction before its SQL, by the version the

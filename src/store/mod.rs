@@ -2,6 +2,7 @@
 //!
 //! Everything leaves this module as domain types; rusqlite types stay inside.
 
+mod admin_key;
 pub mod audit;
 pub mod auth;
 pub mod backup;
@@ -9,6 +10,7 @@ pub mod backups;
 pub mod crypto;
 pub mod customers;
 pub mod deployments;
+pub mod history;
 pub mod home;
 pub mod hosts;
 pub mod journal;
@@ -107,6 +109,31 @@ pub enum StoreError {
         /// What was wrong.
         detail: String,
     },
+}
+
+impl StoreError {
+    /// Which kind of failure this is for the CLI and the app.
+    pub fn kind(&self) -> crate::domain::error::ErrorKind {
+        use crate::domain::error::ErrorKind;
+        match self {
+            StoreError::Invalid(_) => ErrorKind::Validation,
+            StoreError::NotFound(_) => ErrorKind::NotFound,
+            StoreError::Conflict(_) | StoreError::AlreadyInitialised(_) | StoreError::Stale(_) => ErrorKind::Conflict,
+            StoreError::Damaged { .. } | StoreError::Malformed(_) => ErrorKind::DamagedDatabase,
+            StoreError::NotInitialised(_) => ErrorKind::NotInitialised,
+            StoreError::Auth(auth::AuthError::NotAllowed { .. } | auth::AuthError::SealedForAdmins(_)) => {
+                ErrorKind::Forbidden
+            }
+            StoreError::Auth(_) => ErrorKind::Auth,
+            _ => ErrorKind::Runtime,
+        }
+    }
+}
+
+impl From<StoreError> for crate::domain::error::Failure {
+    fn from(e: StoreError) -> Self {
+        Self::new(e.kind(), e.to_string())
+    }
 }
 
 impl From<rusqlite::Error> for StoreError {
@@ -224,6 +251,20 @@ impl Store {
         let r: String = self.conn.query_row("PRAGMA quick_check", [], |r| r.get(0))?;
         Ok(if r == "ok" { Ok(()) } else { Err(r) })
     }
+
+    /// [`Store::integrity_check`] of the file at `path` on a connection of its own (read-only),
+    /// for a blocking thread: it reads every page, which takes a while on a large database.
+    pub fn integrity_check_file(path: &Path) -> Result<std::result::Result<(), String>> {
+        let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        let r: std::result::Result<String, rusqlite::Error> = conn.query_row("PRAGMA quick_check", [], |r| r.get(0));
+        Ok(match r {
+            Ok(r) if r == "ok" => Ok(()),
+            Ok(r) => Err(r),
+            // SQLite stops the check itself on some damage: that is the finding.
+            Err(e) => Err(e.to_string()),
+        })
+    }
 }
 
 /// Refuses files that cannot be an SQLite database before SQLite sees them: SQLite treats an
@@ -257,10 +298,7 @@ pub fn now() -> Timestamp {
     t.replace_nanosecond(0).unwrap_or(t)
 }
 
-/// RFC 3339 text of a time, as stored and printed.
-pub fn fmt_time(t: Timestamp) -> String {
-    t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
-}
+pub use crate::domain::fmt_time;
 
 pub(crate) fn parse_time(table: &'static str, s: &str) -> Result<Timestamp> {
     time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)

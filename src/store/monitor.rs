@@ -287,6 +287,9 @@ mod tests {
                     email: "it@acme.example".into(),
                     max_devices: 20,
                     notes: String::new(),
+                    contract_id: None,
+                    sla_target: None,
+                    reverse_proxy: false,
                     layout: Layout::Combined,
                 },
             )

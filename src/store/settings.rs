@@ -3,24 +3,11 @@
 use std::collections::BTreeMap;
 
 use rusqlite::params;
-use serde::Serialize;
 
 use super::vault::SCOPE_SETTINGS;
 use super::{Result, Session, Store, StoreError, fmt_time, now};
+pub use crate::domain::settings::SettingView;
 use crate::domain::settings::{self, SETTINGS, Settings};
-
-/// One setting as shown to users: secrets only as `set`/`unset`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct SettingView {
-    /// The key.
-    pub key: &'static str,
-    /// The value, or `set`/`unset` for secrets.
-    pub value: String,
-    /// True for secrets.
-    pub secret: bool,
-    /// What it is for.
-    pub help: &'static str,
-}
 
 /// Settings whose change moves customers' data or networks, with the `nbmsp migrate`
 /// subcommand that does that; a plain edit of them is refused while customers are deployed.
@@ -42,7 +29,9 @@ impl Store {
 
     /// The typed settings (secrets excluded).
     pub fn settings(&self) -> Result<Settings> {
-        Ok(Settings::from_map(&self.settings_map()?)?)
+        let mut settings = Settings::from_map(&self.settings_map()?)?;
+        settings.name_prefix = self.name_prefix()?;
+        Ok(settings)
     }
 
     /// Every setting in registry order, secrets masked.
@@ -72,7 +61,29 @@ impl Store {
     /// value the editor showed): another admin changed it meanwhile, and overwriting it silently
     /// would lose their update. Secrets are not compared (their values are never shown).
     pub fn set_setting_if(&self, session: &Session, key: &str, value: &str, expected: Option<&str>) -> Result<String> {
-        session.require_admin("change settings")?;
+        session.require(crate::domain::rights::Right::Settings)?;
+        self.write_setting(session, key, value, expected)
+    }
+
+    /// Puts image settings back after a failed rollout. Part of the rollout itself: whoever may
+    /// run a rollout may undo its image change (checked here by the rollout's own permission,
+    /// the same one its lock checks), so a rollout never leaves the fleet on an image it could
+    /// not put back. Only `images.*` keys.
+    pub fn put_back_images(&self, session: &Session, images: &[(String, String)]) -> Result<()> {
+        session.require(crate::domain::rights::Right::Rollout)?;
+        if let Some((k, _)) = images.iter().find(|(k, _)| !k.starts_with("images.")) {
+            return Err(StoreError::Invalid(crate::domain::ValidationError::new(
+                k.as_str(),
+                "a rollout puts back images only",
+            )));
+        }
+        for (k, v) in images {
+            self.write_setting(session, k, v, None)?;
+        }
+        Ok(())
+    }
+
+    fn write_setting(&self, session: &Session, key: &str, value: &str, expected: Option<&str>) -> Result<String> {
         let def = settings::def(key)?;
         let value = settings::normalise(key, value)?;
         let actor = &session.user.username;
@@ -140,6 +151,7 @@ mod tests {
             password: "admin-password-1",
             admin_email: "a@b.example",
             base_domain: "b.example",
+            beside_foreign: false,
         };
         let s = store.initialise(&p).unwrap();
         // Two editors saw 3478; the first saves 4000.

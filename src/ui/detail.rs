@@ -7,8 +7,9 @@ use ratatui::widgets::{Block, Cell, Gauge, Paragraph, Row, Table, Wrap};
 
 use super::fit;
 use super::theme::Theme;
-use crate::app::AppState;
 use crate::app::detail::{DetailState, LOG_CAPACITY, Tab};
+use crate::app::keymap::Mode;
+use crate::app::{Action, AppState, Operation};
 use crate::engine::ops::lifecycle::Step;
 use crate::engine::worker::Detail;
 
@@ -31,9 +32,9 @@ pub fn render(state: &AppState, t: &Theme, frame: &mut Frame, area: Rect) {
     match d.tab {
         Tab::Info => info(data, t, frame, body),
         Tab::Deployment => deployment(state, d, data, t, frame, body),
-        Tab::Logs => logs(d, t, frame, body),
-        Tab::Health => health(d, data, t, frame, body),
-        Tab::NetBird => super::netbird::render(&d.netbird, t, frame, body),
+        Tab::Logs => logs(state, d, t, frame, body),
+        Tab::Health => health(state, d, data, t, frame, body),
+        Tab::NetBird => super::netbird::render(&d.netbird, &state.keys, t, frame, body),
     }
 }
 
@@ -43,11 +44,17 @@ fn title_line(d: &DetailState, t: &Theme) -> Paragraph<'static> {
     let (marker, style) = t.status(c.status);
     let port = data.deployment.as_ref().and_then(|x| x.relay_udp_port).map_or("—".to_string(), |p| p.to_string());
     Paragraph::new(Line::from(vec![
-        Span::styled(format!(" {}", c.name), t.bold()),
+        Span::styled(format!(" {}", crate::domain::sanitize::terminal_safe(&c.name)), t.bold()),
         Span::raw(format!(" · {} · ", data.fqdn)),
         Span::styled(format!("{marker} {}", c.status), style),
         Span::raw(format!(" · {} · UDP {port}", c.layout)),
     ]))
+}
+
+/// A hint naming the detail view's key for `action` as the keymap has it (keys.toml may have
+/// moved it): `text` with the key, or `without` when no key does it.
+fn hint(state: &AppState, action: Action, text: impl FnOnce(&str) -> String, without: &str) -> String {
+    state.keys.label(Mode::Detail, &action).map_or_else(|| without.to_string(), text)
 }
 
 fn kv(key: &str, value: String, t: &Theme) -> Line<'static> {
@@ -111,14 +118,23 @@ fn info(data: &Detail, t: &Theme, frame: &mut Frame, area: Rect) {
     let c = &data.customer;
     let dash = |s: &str| if s.is_empty() { "—".to_string() } else { s.to_string() };
     let mut lines = vec![
-        kv("name", c.name.clone(), t),
-        kv("company", dash(&c.company), t),
+        kv("name", crate::domain::sanitize::terminal_safe(&c.name), t),
+        kv("company", dash(&crate::domain::sanitize::terminal_safe(&c.company)), t),
         kv("subdomain", format!("{} → {}", c.subdomain, data.fqdn), t),
         kv("email", c.email.clone(), t),
         kv("max devices", c.max_devices.to_string(), t),
-        kv("layout", c.layout.to_string(), t),
+        kv(
+            "contract",
+            format!(
+                "{} · SLA target {}",
+                c.contract_id.as_deref().map_or("—".to_string(), crate::domain::sanitize::terminal_safe),
+                c.sla_target.map_or("as sla.target".to_string(), |x| format!("{x} %"))
+            ),
+            t,
+        ),
+        kv("layout", format!("{} · reverse proxy {}", c.layout, if c.reverse_proxy { "on" } else { "off" }), t),
         kv("status", c.status.to_string(), t),
-        kv("created", crate::store::fmt_time(c.created_at), t),
+        kv("created", crate::domain::fmt_time(c.created_at), t),
     ];
     if !c.notes.is_empty() {
         lines.push(kv("notes", c.notes.lines().next().unwrap_or("").to_string(), t));
@@ -141,7 +157,7 @@ fn info(data: &Detail, t: &Theme, frame: &mut Frame, area: Rect) {
             crate::domain::audit::AuditStatus::Info => Span::styled("·", t.dim()),
         };
         Row::new(vec![
-            Cell::from(crate::store::fmt_time(e.created_at)),
+            Cell::from(crate::domain::fmt_time(e.created_at)),
             Cell::from(mark),
             Cell::from(e.actor.clone()),
             Cell::from(e.action.clone()),
@@ -160,10 +176,24 @@ fn info(data: &Detail, t: &Theme, frame: &mut Frame, area: Rect) {
 
 fn deployment(state: &AppState, d: &DetailState, data: &Detail, t: &Theme, frame: &mut Frame, area: Rect) {
     if let Some(run) = state.running.get(&d.customer_id) {
-        return progress(run, t, frame, area);
+        return progress(run, None, t, frame, area);
+    }
+    if let Some(f) = &d.finished {
+        let creds = match (f.ok, f.run.op, state.keys.label(Mode::Detail, &Action::ShowCredentials)) {
+            (true, crate::app::Operation::Deploy, Some(k)) => format!(" · {k} shows the owner's password"),
+            _ => String::new(),
+        };
+        let end = (f.ok, format!("{}{creds}", f.outcome));
+        return progress(&f.run, Some(end), t, frame, area);
     }
     if let (true, Some(own)) = (d.nginx_open, &data.own_proxy) {
-        let title = " nginx server block · j/k scroll · y copies · Esc closes ";
+        let keys = |a: Action| state.keys.label(Mode::Detail, &a).unwrap_or("—").to_string();
+        let title = format!(
+            " nginx server block · {} scroll · {} copies · {} closes ",
+            keys(Action::Move(-1)),
+            keys(Action::CopySetupUrl),
+            keys(Action::Back)
+        );
         let mut lines = vec![
             Line::styled(
                 format!(
@@ -179,7 +209,7 @@ fn deployment(state: &AppState, d: &DetailState, data: &Detail, t: &Theme, frame
             Paragraph::new(lines)
                 .wrap(Wrap { trim: false })
                 .scroll((d.nginx_scroll, 0))
-                .block(Block::bordered().title(fit(title, usize::from(area.width.saturating_sub(2))))),
+                .block(Block::bordered().title(fit(&title, usize::from(area.width.saturating_sub(2))))),
             area,
         );
         return;
@@ -197,9 +227,12 @@ fn deployment(state: &AppState, d: &DetailState, data: &Detail, t: &Theme, frame
             Err(e) => vec![Line::styled(format!(" ✗ {e}"), t.error())],
         };
         frame.render_widget(
-            Paragraph::new(lines)
-                .wrap(Wrap { trim: false })
-                .block(Block::bordered().title(" NetBird owner (p hides) ")),
+            Paragraph::new(lines).wrap(Wrap { trim: false }).block(Block::bordered().title(hint(
+                state,
+                Action::ShowCredentials,
+                |k| format!(" NetBird owner ({k} hides) "),
+                " NetBird owner ",
+            ))),
             creds,
         );
     }
@@ -209,7 +242,13 @@ fn deployment(state: &AppState, d: &DetailState, data: &Detail, t: &Theme, frame
             let inner = block.inner(top);
             frame.render_widget(block, top);
             let [first, rest] = Layout::vertical([Constraint::Length(2), Constraint::Min(0)]).areas(inner);
-            frame.render_widget(Paragraph::new(Line::styled(" Not deployed. Press D to deploy.", t.dim())), first);
+            let text = hint(
+                state,
+                Action::Operate(Operation::Deploy),
+                |k| format!(" Not deployed. Press {k} to deploy."),
+                " Not deployed.",
+            );
+            frame.render_widget(Paragraph::new(Line::styled(text, t.dim())), first);
             if let Some(r) = data.customer.status_reason.as_deref() {
                 wrapped_items(&reason_items(r, t), t, frame, rest);
             }
@@ -224,7 +263,12 @@ fn deployment(state: &AppState, d: &DetailState, data: &Detail, t: &Theme, frame
                     "proxy host",
                     match (dep.npm_proxy_id, &data.own_proxy) {
                         (Some(i), _) => format!("#{i}"),
-                        (None, Some(_)) => "proxy = none: P shows the nginx server block for yours".into(),
+                        (None, Some(_)) => hint(
+                            state,
+                            Action::ShowNginx,
+                            |k| format!("proxy = none: {k} shows the nginx server block for yours"),
+                            "proxy = none: `nbmsp customer proxy-config` prints the nginx server block",
+                        ),
                         (None, None) => "— (not registered)".into(),
                     },
                     t,
@@ -233,7 +277,15 @@ fn deployment(state: &AppState, d: &DetailState, data: &Detail, t: &Theme, frame
             l.push(match &dep.proxy_pending {
                 Some(p) => Line::from(vec![
                     Span::styled(format!(" {:<14}", "certificate"), t.dim()),
-                    Span::styled(format!("✗ {p} (c retries)"), t.warn()),
+                    Span::styled(
+                        hint(
+                            state,
+                            Action::Operate(Operation::RetryCert),
+                            |k| format!("✗ {p} ({k} retries)"),
+                            &format!("✗ {p}"),
+                        ),
+                        t.warn(),
+                    ),
                 ]),
                 None => kv("certificate", dep.npm_certificate_id.map_or("—".into(), |i| format!("#{i} ✓")), t),
             });
@@ -249,14 +301,22 @@ fn deployment(state: &AppState, d: &DetailState, data: &Detail, t: &Theme, frame
             ));
             l.push(kv(
                 "last backup",
-                data.last_backup.as_ref().map_or("none yet (b backs up now)".into(), |b| {
-                    // The file is in `nbmsp customer backups`; the when and why fit on one line.
-                    format!(
-                        "{} UTC ({}) · b backs up now",
-                        b.created_at.replace('T', " ").trim_end_matches('Z'),
-                        b.kind
+                {
+                    let now = hint(state, Action::Operate(Operation::Backup), |k| format!("{k} backs up now"), "");
+                    data.last_backup.as_ref().map_or_else(
+                        || if now.is_empty() { "none yet".to_string() } else { format!("none yet ({now})") },
+                        |b| {
+                            // The file is in `nbmsp customer backups`; the when and why fit on one line.
+                            let when = b.created_at.replace('T', " ");
+                            let when = when.trim_end_matches('Z');
+                            if now.is_empty() {
+                                format!("{when} UTC ({})", b.kind)
+                            } else {
+                                format!("{when} UTC ({}) · {now}", b.kind)
+                            }
+                        },
                     )
-                }),
+                },
                 t,
             ));
             l
@@ -309,7 +369,8 @@ fn deployment(state: &AppState, d: &DetailState, data: &Detail, t: &Theme, frame
     }
 }
 
-fn progress(run: &crate::app::Running, t: &Theme, frame: &mut Frame, area: Rect) {
+/// A deploy's steps: under way (`end: None`), or ended with its outcome (ok, words).
+fn progress(run: &crate::app::Running, end: Option<(bool, String)>, t: &Theme, frame: &mut Frame, area: Rect) {
     // Only deploys and redeploys go through the numbered steps; the rest is one line.
     if !matches!(run.op, crate::app::Operation::Deploy | crate::app::Operation::Redeploy) {
         let text =
@@ -330,13 +391,18 @@ fn progress(run: &crate::app::Running, t: &Theme, frame: &mut Frame, area: Rect)
     if let Some(cur) = &run.current {
         lines.push(Line::styled(format!(" ● {cur}…"), t.warn()));
     }
-    let cancel = if matches!(run.op, crate::app::Operation::Deploy | crate::app::Operation::Redeploy) {
+    if let Some((ok, words)) = &end {
+        let (mark, style) = if *ok { ("✓", t.ok()) } else { ("✗", t.error()) };
+        lines.push(Line::raw(""));
+        lines.push(Line::styled(format!(" {mark} {words}"), style));
+    }
+    let cancel = if end.is_none() && matches!(run.op, crate::app::Operation::Deploy | crate::app::Operation::Redeploy) {
         " X cancel (rolls back) "
     } else {
         ""
     };
     frame.render_widget(
-        Paragraph::new(lines).block(
+        Paragraph::new(lines).wrap(Wrap { trim: false }).block(
             Block::bordered()
                 .title(format!(" {} {} ", run.op.verb(), run.subdomain))
                 .title_bottom(Line::from(cancel).right_aligned()),
@@ -355,7 +421,7 @@ fn progress(run: &crate::app::Running, t: &Theme, frame: &mut Frame, area: Rect)
     );
 }
 
-fn logs(d: &DetailState, t: &Theme, frame: &mut Frame, area: Rect) {
+fn logs(state: &AppState, d: &DetailState, t: &Theme, frame: &mut Frame, area: Rect) {
     let height = usize::from(area.height.saturating_sub(2));
     let width = usize::from(area.width.saturating_sub(2)).max(1);
     let shown = d.visible_logs();
@@ -400,13 +466,23 @@ fn logs(d: &DetailState, t: &Theme, frame: &mut Frame, area: Rect) {
         let at = if matches.is_empty() { 0 } else { d.log_match + 1 };
         title.push_str(&format!("· /{} ({at} of {}) ", d.log_query, matches.len()));
     }
-    let bottom =
-        format!(" {} lines/s · {} lines per service kept · {} dropped ", d.log_rate, LOG_CAPACITY, d.logs.dropped);
+    let latest = if d.log_rate > crate::app::detail::LOG_FLOOD { ", showing the latest" } else { "" };
+    let bottom = format!(
+        " {} lines/s{latest} · {} lines per service kept · {} dropped ",
+        thousands(u64::from(d.log_rate)),
+        LOG_CAPACITY,
+        thousands(d.logs.dropped)
+    );
     let mut block = Block::bordered().title(title).title_bottom(Line::from(bottom).right_aligned());
     // A paused view says what it is missing, where the eye is.
     if !d.follow && d.paused_new > 0 {
-        block =
-            block.title_bottom(Line::styled(format!(" paused — {} new lines (f follows) ", d.paused_new), t.warn()));
+        let text = hint(
+            state,
+            Action::ToggleFollow,
+            |k| format!(" paused — {} new lines ({k} follows) ", d.paused_new),
+            &format!(" paused — {} new lines ", d.paused_new),
+        );
+        block = block.title_bottom(Line::styled(text, t.warn()));
     }
     let body = if lines.is_empty() { vec![Line::styled(" waiting for log lines…", t.dim())] } else { lines };
     let mut p = Paragraph::new(body).block(block);
@@ -418,14 +494,17 @@ fn logs(d: &DetailState, t: &Theme, frame: &mut Frame, area: Rect) {
     frame.render_widget(p, area);
 }
 
-fn health(d: &DetailState, data: &Detail, t: &Theme, frame: &mut Frame, area: Rect) {
+fn health(state: &AppState, d: &DetailState, data: &Detail, t: &Theme, frame: &mut Frame, area: Rect) {
     let checked =
-        data.deployment.as_ref().and_then(|x| x.last_health_check).map_or("never".into(), crate::store::fmt_time);
+        data.deployment.as_ref().and_then(|x| x.last_health_check).map_or("never".into(), crate::domain::fmt_time);
     let title = format!(" Health · last check {checked} ");
     let ok = |b: bool| if b { Span::styled("✓ ok  ", t.ok()) } else { Span::styled("✗ FAIL", t.error()) };
     let lines: Vec<Line> = match (&d.health, d.health_running) {
         (_, true) => vec![Line::styled(" checking containers, endpoints and STUN…", t.warn())],
-        (None, false) => vec![Line::styled(" Press h to check now.", t.dim())],
+        (None, false) => vec![Line::styled(
+            hint(state, Action::CheckHealth, |k| format!(" Press {k} to check now."), " Not checked yet."),
+            t.dim(),
+        )],
         (Some(Err(e)), false) => vec![Line::styled(format!(" ✗ {e}"), t.error())],
         (Some(Ok(r)), false) => {
             let mut l: Vec<Line> = r
@@ -487,4 +566,17 @@ fn health(d: &DetailState, data: &Detail, t: &Theme, frame: &mut Frame, area: Re
         }
     };
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).block(Block::bordered().title(title)), area);
+}
+
+/// 5012 as "5,012": a rate read at a glance.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }

@@ -9,7 +9,7 @@ use ratatui::widgets::{Block, Cell, Clear, Row, Table};
 use super::fit;
 use super::theme::Theme;
 use crate::app::AppState;
-use crate::store::customers::by_device_use;
+use crate::domain::fleet::by_device_use;
 
 /// Draws the view over `body`.
 pub fn render(state: &AppState, scroll: u16, t: &Theme, frame: &mut Frame, body: Rect) {

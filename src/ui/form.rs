@@ -22,11 +22,11 @@ pub fn render(state: &AppState, t: &Theme, frame: &mut Frame, area: Rect) {
     let inner = block.inner(outer);
     frame.render_widget(block, outer);
     let [fields, notes, status, buttons] =
-        Layout::vertical([Constraint::Length(6), Constraint::Min(3), Constraint::Length(2), Constraint::Length(1)])
+        Layout::vertical([Constraint::Length(9), Constraint::Min(3), Constraint::Length(2), Constraint::Length(1)])
             .areas(inner);
     let width = usize::from(inner.width);
     let mut lines = Vec::new();
-    for field in [Field::Name, Field::Company, Field::Subdomain, Field::Email, Field::MaxDevices, Field::Layout] {
+    for field in Field::ALL.into_iter().filter(|x| *x != Field::Notes) {
         lines.push(field_line(f, field, t, width));
     }
     frame.render_widget(Paragraph::new(lines), fields);
@@ -75,6 +75,26 @@ fn field_line(f: &FormState, field: Field, t: &Theme, width: usize) -> Line<'sta
         Field::Subdomain => text(&f.subdomain),
         Field::Email => text(&f.email),
         Field::MaxDevices => text(&f.max_devices),
+        Field::Contract => text(&f.contract),
+        Field::Sla => {
+            let value = super::field(&f.sla, focused, false, 8);
+            let mut spans = vec![
+                label,
+                Span::styled(format!("[{value}]"), if focused { t.bold() } else { Default::default() }),
+                Span::styled(" % uptime; empty: the sla.target setting", t.dim()),
+            ];
+            if let Some(e) = f.error(field) {
+                spans = spans[..2].to_vec();
+                spans.push(Span::styled(format!(" ✗ {}", fit(&e.rule, width.saturating_sub(26))), t.error()));
+            }
+            return Line::from(spans);
+        }
+        Field::Layout if f.layout_fixed => {
+            return Line::from(vec![
+                label,
+                Span::styled(format!("{} (fixed: deployed; its data lives in this layout's place)", f.layout), t.dim()),
+            ]);
+        }
         Field::Layout => {
             let mark = |l: NbLayout| if f.layout == l { "(•)" } else { "( )" };
             return Line::from(vec![
@@ -85,6 +105,22 @@ fn field_line(f: &FormState, field: Field, t: &Theme, width: usize) -> Line<'sta
                 ),
                 Span::styled(if focused { "   Space toggles" } else { "" }, t.dim()),
             ]);
+        }
+        Field::ReverseProxy => {
+            let mark = |on: bool| if f.reverse_proxy == on { "(•)" } else { "( )" };
+            let line = vec![
+                label,
+                Span::styled(
+                    format!("{} off  {} on", mark(false), mark(true)),
+                    if focused { t.bold() } else { t.dim() },
+                ),
+                Span::styled(if focused { "   Space toggles" } else { "" }, t.dim()),
+            ];
+            let mut spans = line;
+            if let Some(e) = f.error(field) {
+                spans.push(Span::styled(format!(" ✗ {}", fit(&e.rule, width.saturating_sub(40))), t.error()));
+            }
+            return Line::from(spans);
         }
         Field::Notes => String::new(),
     };

@@ -11,7 +11,7 @@ use super::theme::Theme;
 use crate::app::overlays::HostsView;
 
 /// Draws the view over `body`.
-pub fn render(view: &HostsView, t: &Theme, frame: &mut Frame, body: Rect) {
+pub fn render(view: &HostsView, keys: &crate::app::keymap::Keymap, t: &Theme, frame: &mut Frame, body: Rect) {
     let area = super::centered(body, 110, body.height);
     frame.render_widget(Clear, area);
     let width = usize::from(area.width.saturating_sub(2));
@@ -47,7 +47,7 @@ pub fn render(view: &HostsView, t: &Theme, frame: &mut Frame, body: Rect) {
         }
         cells.push(Cell::from(h.customers.to_string()));
         if wide {
-            cells.push(Cell::from(r.map_or("—".into(), |r| format!("{}/{}", r.running, r.containers))));
+            cells.push(Cell::from(h.ours.map_or("—".into(), |(running, all)| format!("{running}/{all}"))));
         }
         cells.push(Cell::from(r.map_or("—".into(), |r| format!("{}/{} GB", gb(h.committed_mb), gb(r.memory_mb)))));
         if wide {
@@ -88,10 +88,15 @@ pub fn render(view: &HostsView, t: &Theme, frame: &mut Frame, body: Rect) {
     };
     let header = Row::new(header).style(t.bold());
     let title = format!(" Hosts · {} · {customers} customers · {down} unreachable ", hosts.len());
-    let block = Block::bordered().title(Line::styled(fit(&title, width), t.bold())).title_bottom(Line::from(fit(
-        " d drains/opens · R asks again · `nbmsp host add` adds one · Esc closes ",
-        width,
-    )));
+    let key = |a: crate::app::Action| keys.label(crate::app::keymap::Mode::Hosts, &a).unwrap_or("—").to_string();
+    let keys = format!(
+        " {} drains/opens · {} asks again · `nbmsp host add` adds one · {} closes ",
+        key(crate::app::Action::ToggleDrain),
+        key(crate::app::Action::Refresh),
+        key(crate::app::Action::Back)
+    );
+    let block =
+        Block::bordered().title(Line::styled(fit(&title, width), t.bold())).title_bottom(Line::from(fit(&keys, width)));
     frame.render_widget(Table::new(rows, widths).header(header).block(block), area);
 }
 

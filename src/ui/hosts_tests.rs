@@ -20,6 +20,7 @@ fn host(name: &str, version: Option<&str>, customers: usize) -> HostStatus {
         version: version.map(String::from),
         error: version.is_none().then(|| "no answer within 10 s".to_string()),
         resources: version.map(|_| EngineResources { cpus: 8, memory_mb: 32_000, containers: 80, running: 78 }),
+        ours: version.map(|_| (customers as u64 * 2 - 1, customers as u64 * 2)),
         disk_percent: version.map(|_| 20 + customers as u8),
         disk_free_mb: version.map(|_| 200_000),
         customers,
@@ -98,7 +99,7 @@ fn d_drains_the_selected_host_or_opens_it_again() {
 
 #[test]
 fn move_asks_first_then_runs_with_its_progress_like_an_operation() {
-    use crate::engine::protocol::Operation;
+    use crate::engine::worker::protocol::Operation;
     let mut s = super::tests::dashboard();
     let (id, sub) = (s.dashboard.rows[0].customer.id, s.dashboard.rows[0].customer.subdomain.clone());
     update(&mut s, Action::CommandLine);

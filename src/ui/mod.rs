@@ -13,6 +13,9 @@ mod netbird;
 #[cfg(test)]
 mod netbird_tests;
 mod overlays;
+mod reports;
+#[cfg(test)]
+mod reports_tests;
 #[cfg(test)]
 mod screenshots;
 mod settings;
@@ -31,8 +34,7 @@ use ratatui::widgets::Paragraph;
 use crate::app::{AppState, DockerState, Screen, keymap};
 use theme::Theme;
 
-/// The smallest terminal every screen is laid out for.
-pub const MIN_SIZE: (u16, u16) = (80, 24);
+pub use crate::app::MIN_SIZE;
 
 /// Draws the whole screen for `state`.
 pub fn render(state: &AppState, frame: &mut Frame) {
@@ -48,9 +50,26 @@ pub fn render(state: &AppState, frame: &mut Frame) {
         frame.render_widget(Paragraph::new(text).wrap(ratatui::widgets::Wrap { trim: true }), area);
         return;
     }
-    let [header, body, notice, footer] =
-        Layout::vertical([Constraint::Length(1), Constraint::Min(1), Constraint::Length(1), Constraint::Length(1)])
-            .areas(frame.area());
+    // A notice longer than the line wraps onto up to three (an error that long gets its panel).
+    let notice_rows = state
+        .notice
+        .as_ref()
+        .filter(|n| !n.error)
+        // Word wrapping needs a row more than the characters' count where a long word (a path)
+        // starts a line of its own.
+        .map_or(1, |n| {
+            let rows = (unicode_width::UnicodeWidthStr::width(n.text.as_str()) + 3)
+                .div_ceil(usize::from(frame.area().width).max(1));
+            if rows > 1 { rows + 1 } else { 1 }
+        })
+        .clamp(1, 3);
+    let [header, body, notice, footer] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(1),
+        Constraint::Length(u16::try_from(notice_rows).unwrap_or(1)),
+        Constraint::Length(1),
+    ])
+    .areas(frame.area());
     if matches!(state.screen, Screen::Login | Screen::Setup) {
         let area = Rect { height: frame.area().height.saturating_sub(2), ..frame.area() };
         if state.screen == Screen::Login {
@@ -119,7 +138,23 @@ fn header_line(state: &AppState, t: &Theme, width: u16) -> Paragraph<'static> {
 /// quit are always kept (at the end, where people look for them); others drop from the right.
 fn footer_line(state: &AppState, t: &Theme, width: u16) -> Paragraph<'static> {
     let essential = |what: &str| matches!(what, "help" | "quit" | "back" | "cancel" | "close help");
-    let entries: Vec<&keymap::Binding> = keymap::usable(state).filter(|b| b.footer && !b.keys.is_empty()).collect();
+    // What fits the selected customer's status comes right after the first entry (Enter open):
+    // a stopped customer's footer names `u start`, a running one's `S stop`.
+    let next = state.next_operations();
+    // Other operations make way for them (help lists every key).
+    let fits = |b: &keymap::Binding| {
+        if next.is_empty() || !matches!(b.action, crate::app::Action::Operate(_)) {
+            b.footer
+        } else {
+            next.contains(&b.action)
+        }
+    };
+    let mut entries: Vec<&keymap::Binding> = keymap::usable(state).filter(|b| fits(b) && !b.keys.is_empty()).collect();
+    let (mut first, rest): (Vec<_>, Vec<_>) =
+        entries.drain(1.min(entries.len())..).partition(|b| next.contains(&b.action));
+    first.sort_by_key(|b| next.iter().position(|a| *a == b.action));
+    entries.extend(first);
+    entries.extend(rest);
     let cost = |b: &keymap::Binding| b.label.chars().count() + b.what.chars().count() + 3;
     let mut budget =
         usize::from(width).saturating_sub(entries.iter().filter(|b| essential(b.what)).map(|b| cost(b)).sum());

@@ -1,6 +1,7 @@
 //! The NetBird tab: the section bar, a secret shown once, the list with as many columns as
 //! fit, and the prompt, form or question the tab has open.
 
+use crate::domain::sanitize::terminal_safe;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -13,7 +14,7 @@ use crate::domain::minute_or_never;
 use crate::domain::netbird::AdminAnswer;
 
 /// Draws the tab into `area`.
-pub fn render(v: &NetBirdView, t: &Theme, frame: &mut Frame, area: Rect) {
+pub fn render(v: &NetBirdView, keys: &crate::app::keymap::Keymap, t: &Theme, frame: &mut Frame, area: Rect) {
     let secret_rows = if v.secret.is_some() { 5 } else { 0 };
     let bottom_rows = if v.key_form.is_some() {
         9
@@ -31,14 +32,23 @@ pub fn render(v: &NetBirdView, t: &Theme, frame: &mut Frame, area: Rect) {
     .areas(area);
     frame.render_widget(section_bar(v, t), bar);
     if let Some(s) = &v.secret {
-        secret_box(s, t, frame, secret);
+        let copy_key = keys.label(crate::app::keymap::Mode::NetBird, &crate::app::Action::CopySecret).unwrap_or("—");
+        secret_box(s, copy_key, t, frame, secret);
     }
-    table(v, t, frame, list);
+    let new_key =
+        keys.label(crate::app::keymap::Mode::NetBird, &crate::app::Action::NetBird(crate::app::netbird::Key::New));
+    table(v, new_key, t, frame, list);
     if let Some(f) = &v.key_form {
         key_form(f, t, frame, bottom);
     } else if let Some(p) = &v.prompt {
-        let text = super::field(&p.text, true, false, usize::from(area.width.saturating_sub(4)));
-        let line = Line::from(vec![Span::raw(" "), Span::raw(text)]);
+        // A PIN or password is drawn as dots, like every secret typed into nbmsp.
+        let hidden = matches!(p.purpose, crate::app::netbird::Purpose::ServiceSecret(_));
+        let text = super::field(&p.text, true, hidden, usize::from(area.width.saturating_sub(4)));
+        let mut spans = vec![Span::raw(" "), Span::raw(text)];
+        if let Some(why) = &v.prompt_error {
+            spans.push(Span::styled(format!("  ✗ {why}"), t.error()));
+        }
+        let line = Line::from(spans);
         let title = format!(" {} (Enter save · Esc cancel) ", p.purpose.label());
         frame.render_widget(
             Paragraph::new(line).block(Block::bordered().title(fit(&title, usize::from(area.width)))),
@@ -68,21 +78,25 @@ fn section_bar(v: &NetBirdView, t: &Theme) -> Paragraph<'static> {
     Paragraph::new(Line::from(spans))
 }
 
-fn secret_box(s: &Secret, t: &Theme, frame: &mut Frame, area: Rect) {
+fn secret_box(s: &Secret, copy_key: &str, t: &Theme, frame: &mut Frame, area: Rect) {
     let (title, lines) = match s {
         Secret::Key(k) => (
-            format!(" Setup key '{}' — shown only now · y copy the line · Esc hide ", k.key.name),
+            format!(
+                " Setup key '{}' — shown only now · {} copy the line · Esc hide ",
+                terminal_safe(&k.key.name),
+                copy_key
+            ),
             vec![
-                Line::from(vec![Span::styled(" key  ", t.dim()), Span::styled(k.secret.clone(), t.bold())]),
-                Line::from(vec![Span::styled(" run  ", t.dim()), Span::raw(k.command.clone())]),
+                Line::from(vec![Span::styled(" key  ", t.dim()), Span::styled(terminal_safe(&k.secret), t.bold())]),
+                Line::from(vec![Span::styled(" run  ", t.dim()), Span::raw(terminal_safe(&k.command))]),
             ],
         ),
         Secret::User(u) => (
-            format!(" NetBird user '{}' created · Esc hide ", u.user.name),
+            format!(" NetBird user '{}' created · Esc hide ", terminal_safe(&u.user.name)),
             vec![match &u.password {
                 Some(p) => Line::from(vec![
                     Span::styled(" password  ", t.dim()),
-                    Span::styled(p.clone(), t.bold()),
+                    Span::styled(terminal_safe(p), t.bold()),
                     Span::styled("  (shown only now)", t.dim()),
                 ]),
                 None => Line::styled(" a service user: give it an access token in NetBird's dashboard", t.dim()),
@@ -178,11 +192,101 @@ fn columns(v: &NetBirdView) -> (Vec<(&'static str, u16)>, Vec<Vec<String>>) {
             vec![("Name", 24), ("Devices", 8)],
             pick(g.len()).map(|i| &g[i]).map(|g| vec![g.name.clone(), g.peers_count.to_string()]).collect(),
         ),
+        Some(Ok(AdminAnswer::Services(s))) => (
+            vec![("Name", 12), ("Status", 19), ("Domain", 28), ("Auth", 9), ("Enabled", 7), ("Target", 26)],
+            pick(s.len())
+                .map(|i| &s[i])
+                .map(|s| {
+                    // Trouble first, in words, where the eye is.
+                    let status = match s.status.as_str() {
+                        "active" => "● active".to_string(),
+                        "pending" | "certificate_pending" => format!("◐ {}", s.status),
+                        other => format!("✗ {other}"),
+                    };
+                    vec![
+                        s.name.clone(),
+                        status,
+                        s.domain.clone(),
+                        if s.auth.is_empty() { "none".into() } else { s.auth.join(",") },
+                        if s.enabled { "on".into() } else { "off".into() },
+                        s.target.clone(),
+                    ]
+                })
+                .collect(),
+        ),
+        Some(Ok(AdminAnswer::Events(e))) => (
+            vec![("Activity", 26), ("When (UTC)", 16), ("By", 24), ("Details", 30)],
+            pick(e.len())
+                .map(|i| &e[i])
+                .map(|e| {
+                    let when = e.time.map_or("—".to_string(), |t| {
+                        format!(
+                            "{:04}-{:02}-{:02} {:02}:{:02}",
+                            t.year(),
+                            u8::from(t.month()),
+                            t.day(),
+                            t.hour(),
+                            t.minute()
+                        )
+                    });
+                    let meta: Vec<String> = e.meta.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                    vec![e.activity.clone(), when, e.initiator.clone(), meta.join(" ")]
+                })
+                .collect(),
+        ),
+        Some(Ok(AdminAnswer::Networks(n))) => (
+            vec![("Name", 14), ("Routed by", 18), ("Resources", 40)],
+            pick(n.len())
+                .map(|i| &n[i])
+                .map(|n| {
+                    // A network no device routes reaches nothing: said where the eye is.
+                    let via: Vec<String> = n
+                        .routers
+                        .iter()
+                        .map(|r| if r.peer.is_empty() { r.peer_groups.join(",") } else { r.peer.clone() })
+                        .collect();
+                    let res: Vec<String> = n.resources.iter().map(|r| format!("{} {}", r.name, r.address)).collect();
+                    vec![
+                        n.name.clone(),
+                        if via.is_empty() { "⚠ no router".into() } else { via.join(", ") },
+                        if res.is_empty() { "—".into() } else { res.join(", ") },
+                    ]
+                })
+                .collect(),
+        ),
+        Some(Ok(AdminAnswer::Policies(p))) => (
+            vec![("Name", 14), ("State", 13), ("From → to", 28), ("What", 16)],
+            pick(p.len())
+                .map(|i| &p[i])
+                .map(|p| {
+                    // One line per policy: its first rule, and how many more there are.
+                    let first = p.rules.first();
+                    let arrow = |r: &crate::domain::netbird::PolicyRule| if r.bidirectional { "↔" } else { "→" };
+                    let more = if p.rules.len() > 1 { format!(" +{}", p.rules.len() - 1) } else { String::new() };
+                    vec![
+                        p.name.clone(),
+                        match (p.enabled, p.all_to_all) {
+                            (true, true) => "on ⚠ ALL→ALL".into(),
+                            (true, false) => "on".into(),
+                            (false, _) => "off".into(),
+                        },
+                        first.map_or(String::new(), |r| {
+                            format!("{} {} {}{more}", r.sources.join(","), arrow(r), r.destinations.join(","))
+                        }),
+                        first.map_or(String::new(), |r| {
+                            let ports =
+                                if r.ports.is_empty() { String::new() } else { format!(":{}", r.ports.join(",")) };
+                            format!("{} {}{ports}", r.action, r.protocol)
+                        }),
+                    ]
+                })
+                .collect(),
+        ),
         _ => (Vec::new(), Vec::new()),
     }
 }
 
-fn table(v: &NetBirdView, t: &Theme, frame: &mut Frame, area: Rect) {
+fn table(v: &NetBirdView, new_key: Option<&str>, t: &Theme, frame: &mut Frame, area: Rect) {
     let title = format!(" {} ", v.section.title());
     let block = Block::bordered().title(Line::styled(title, t.bold()));
     let message = match &v.list {
@@ -191,7 +295,7 @@ fn table(v: &NetBirdView, t: &Theme, frame: &mut Frame, area: Rect) {
         Some(Ok(_)) if v.rows().is_empty() && !v.query.is_empty() => {
             Some((" nothing matches the search (Esc clears it)".into(), t.dim()))
         }
-        Some(Ok(_)) if v.rows().is_empty() => Some((empty_hint(v.section).into(), t.dim())),
+        Some(Ok(_)) if v.rows().is_empty() => Some((empty_hint(v.section, new_key), t.dim())),
         Some(Ok(_)) => None,
     };
     if let Some((text, style)) = message {
@@ -222,7 +326,8 @@ fn table(v: &NetBirdView, t: &Theme, frame: &mut Frame, area: Rect) {
         .skip(offset)
         .take(height)
         .map(|(i, cells)| {
-            let cells: Vec<String> = cells.iter().zip(&widths).map(|(c, w)| fit(c, usize::from(*w))).collect();
+            let cells: Vec<String> =
+                cells.iter().zip(&widths).map(|(c, w)| fit(&terminal_safe(c), usize::from(*w))).collect();
             let row = Row::new(cells);
             if i == v.selected { row.style(t.selected()) } else { row }
         })
@@ -233,12 +338,21 @@ fn table(v: &NetBirdView, t: &Theme, frame: &mut Frame, area: Rect) {
     frame.render_widget(Table::new(body, constraints).header(header).block(block), area);
 }
 
-fn empty_hint(s: Section) -> &'static str {
+/// What an empty list says, naming the key that creates one as the keymap has it.
+fn empty_hint(s: Section, new_key: Option<&str>) -> String {
+    let create = |what: &str| new_key.map_or(format!(" no {what}"), |k| format!(" no {what}: {k} creates one"));
     match s {
-        Section::Peers => " no devices yet: create a setup key (→ Setup keys, n) and run its `netbird up` line",
-        Section::Keys => " no setup keys: n creates one",
-        Section::Users => " no users",
-        Section::Groups => " no groups: n creates one",
+        Section::Peers => match new_key {
+            Some(k) => format!(" no devices yet: create a setup key (→ Setup keys, {k}) and run its `netbird up` line"),
+            None => " no devices yet: create a setup key and run its `netbird up` line".into(),
+        },
+        Section::Keys => create("setup keys"),
+        Section::Users => " no users".into(),
+        Section::Groups => create("groups"),
+        Section::Networks => create("networks: devices reach only each other"),
+        Section::Services => create("services (publishing needs the reverse proxy on)"),
+        Section::Policies => " no policies: no device reaches any other".into(),
+        Section::Events => " no events recorded".into(),
     }
 }
 

@@ -97,6 +97,21 @@ fn netbird_tab_lists() {
         Group { id: "g2".into(), name: "laptops".into(), peers_count: 2 },
     ]);
     snap("netbird_groups", &with(groups, Section::Groups));
+    let service = |name: &str, status: &str, auth: &[&str], enabled: bool| crate::domain::netbird::ServiceInfo {
+        id: format!("s-{name}"),
+        name: name.into(),
+        domain: format!("{name}.acme.msp.example"),
+        target: "d1:8080".into(),
+        auth: auth.iter().map(|a| (*a).to_string()).collect(),
+        enabled,
+        status: status.into(),
+    };
+    let services = AdminAnswer::Services(vec![
+        service("wiki", "active", &["pin"], true),
+        service("grafana", "tunnel_not_created", &["sso"], true),
+        service("old", "pending", &[], false),
+    ]);
+    snap("netbird_services", &with(services, Section::Services));
 }
 
 #[test]
@@ -182,7 +197,7 @@ fn the_nginx_server_block_is_shown_for_an_own_proxy() {
     let d = s.detail.as_mut().unwrap();
     let data = d.data.as_mut().unwrap();
     data.deployment.as_mut().unwrap().npm_proxy_id = None;
-    data.own_proxy = Some(crate::engine::protocol::OwnProxy {
+    data.own_proxy = Some(crate::engine::worker::protocol::OwnProxy {
         server_block: "server {\n    listen 443 ssl;\n    server_name acme.msp.example;\n}\n".into(),
         network: "netbird".into(),
     });
@@ -206,4 +221,153 @@ fn the_nginx_server_block_is_shown_for_an_own_proxy() {
     let mut npm = detail(Tab::Deployment);
     update(&mut npm, Action::ShowNginx);
     assert!(npm.notice.clone().unwrap().text.contains("holds this customer's proxy host (#7)"));
+}
+
+fn policies() -> AdminAnswer {
+    use crate::domain::netbird::{Policy, PolicyRule};
+    let rule = |from: &str, to: &str, protocol: &str, ports: &[&str]| PolicyRule {
+        name: "r".into(),
+        enabled: true,
+        action: "accept".into(),
+        protocol: protocol.into(),
+        bidirectional: from == to,
+        ports: ports.iter().map(|p| (*p).to_string()).collect(),
+        sources: vec![from.into()],
+        destinations: vec![to.into()],
+    };
+    AdminAnswer::Policies(vec![
+        Policy {
+            id: "p1".into(),
+            name: "Default".into(),
+            description: "This is a default rule".into(),
+            enabled: true,
+            rules: vec![rule("All", "All", "all", &[])],
+            all_to_all: true,
+            posture_checks: Vec::new(),
+        },
+        Policy {
+            id: "p2".into(),
+            name: "staff-ssh".into(),
+            description: String::new(),
+            enabled: true,
+            rules: vec![rule("staff", "servers", "tcp", &["22"]), rule("staff", "staff", "icmp", &[])],
+            all_to_all: false,
+            posture_checks: Vec::new(),
+        },
+    ])
+}
+
+/// The Policies list marks the flat All → All policy, and `x` turns it off after a y, by keys.
+#[test]
+fn the_policies_list_marks_all_to_all_and_x_turns_it_off() {
+    use crate::app::fixtures::press;
+    use crossterm::event::KeyCode;
+    let mut s = with(policies(), Section::Policies);
+    snap("netbird_policies", &s);
+    let screen = draw(&s, 80, 24);
+    assert!(screen.contains("⚠ ALL→ALL") && screen.contains("All ↔ All"), "{screen}");
+    assert!(screen.contains("staff → servers +1"), "{screen}");
+    assert!(press(&mut s, KeyCode::Char('x')).is_empty(), "asked first");
+    let asked = draw(&s, 80, 24);
+    assert!(asked.contains("disable policy 'Default'? (every device can reach every other now)"), "{asked}");
+    let cmds = press(&mut s, KeyCode::Char('y'));
+    let sent: Vec<&AdminAction> = cmds
+        .iter()
+        .filter_map(|c| match c {
+            crate::app::Command::NetBird { action, .. } => Some(action),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(sent, [&AdminAction::PolicyEnabled { policy: "p1".into(), enabled: false }]);
+}
+
+/// NetBird's own audit events, newest first, read only: `d` and `x` do nothing there.
+#[test]
+fn the_events_list_is_read_only() {
+    use crate::app::fixtures::press;
+    use crate::domain::netbird::NbEvent;
+    use crossterm::event::KeyCode;
+    let at = |m: i64| Some(time::macros::datetime!(2026-12-07 09:00 UTC) + time::Duration::minutes(m));
+    let event = |m: i64, activity: &str, code: &str, meta: &[(&str, &str)]| NbEvent {
+        time: at(m),
+        activity: activity.into(),
+        code: code.into(),
+        initiator: "owner@acme.example".into(),
+        target: "p1".into(),
+        meta: meta.iter().map(|(k, v)| ((*k).to_string(), (*v).to_string())).collect(),
+    };
+    let events = AdminAnswer::Events(vec![
+        event(30, "Policy updated", "policy.update", &[("name", "Default")]),
+        event(10, "Group created", "group.add", &[("name", "staff")]),
+        event(0, "Account created", "account.create", &[]),
+    ]);
+    let mut s = with(events, Section::Events);
+    snap("netbird_events", &s);
+    let screen = draw(&s, 80, 24);
+    assert!(screen.contains("Policy updated") && screen.contains("2026-12-07 09:30"), "{screen}");
+    assert!(press(&mut s, KeyCode::Char('d')).is_empty() && press(&mut s, KeyCode::Char('x')).is_empty());
+    assert!(s.detail.as_ref().unwrap().netbird.confirm.is_none(), "nothing asked");
+}
+
+/// Networks: what each routes to and through which device, a network no device routes marked;
+/// `n` asks for a new one's name and `d` for a confirmation, both sent by keys.
+#[test]
+fn the_networks_list_marks_one_without_a_router_and_keys_create_and_delete() {
+    use crate::app::fixtures::press;
+    use crate::domain::networks::{NbNetwork, NbResource, NbRouter, NetworkAction};
+    use crossterm::event::KeyCode;
+    let resource = |name: &str, kind: &str, address: &str| NbResource {
+        id: format!("r-{name}"),
+        name: name.into(),
+        kind: kind.into(),
+        address: address.into(),
+        groups: vec!["office".into()],
+        enabled: true,
+    };
+    let nets = AdminAnswer::Networks(vec![
+        NbNetwork {
+            id: "n1".into(),
+            name: "office".into(),
+            description: String::new(),
+            resources: vec![resource("nas", "host", "10.0.0.5/32"), resource("lan", "subnet", "10.0.1.0/24")],
+            routers: vec![NbRouter {
+                id: "rt1".into(),
+                peer: "gateway-1".into(),
+                peer_groups: vec![],
+                masquerade: true,
+                metric: 9999,
+                enabled: true,
+            }],
+            routing_peers: 1,
+        },
+        NbNetwork {
+            id: "n2".into(),
+            name: "lab".into(),
+            description: String::new(),
+            resources: vec![resource("wiki", "domain", "wiki.lab.example")],
+            routers: vec![],
+            routing_peers: 0,
+        },
+    ]);
+    let mut s = with(nets, Section::Networks);
+    snap("netbird_networks", &s);
+    let screen = draw(&s, 80, 24);
+    assert!(screen.contains("gateway-1") && screen.contains("nas 10.0.0.5/32"), "{screen}");
+    assert!(screen.contains("⚠ no router"), "{screen}");
+    press(&mut s, KeyCode::Down);
+    press(&mut s, KeyCode::Char('d'));
+    let confirm = s.detail.as_ref().unwrap().netbird.confirm.clone().expect("asked");
+    assert!(confirm.0.contains("delete network (with its resources and routers) 'lab'?"), "{confirm:?}");
+    assert_eq!(confirm.1, AdminAction::Network(NetworkAction::Delete { network: "n2".into() }));
+    press(&mut s, KeyCode::Char('n'));
+    assert!(s.detail.as_ref().unwrap().netbird.confirm.is_none(), "n answered the question: no");
+    press(&mut s, KeyCode::Char('n'));
+    for c in "branch".chars() {
+        press(&mut s, KeyCode::Char(c));
+    }
+    let sent = press(&mut s, KeyCode::Enter);
+    assert!(
+        format!("{sent:?}").contains(r#"Create { name: "branch", description: "" }"#),
+        "the new network is sent: {sent:?}"
+    );
 }

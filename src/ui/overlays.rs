@@ -8,15 +8,17 @@ use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
 use super::centered;
 use super::theme::Theme;
-use crate::app::keymap;
-use crate::app::{AppState, Screen};
+use crate::app::AppState;
+use crate::app::help;
 
 /// Draws whichever overlay is open.
 pub fn render(state: &AppState, t: &Theme, frame: &mut Frame, body: Rect) {
     if state.help_open {
         help(state, t, frame, body);
+    } else if let Some(view) = &state.reports_view {
+        super::reports::render(view, &state.keys, t, frame, body);
     } else if let Some(view) = &state.hosts_view {
-        super::hosts::render(view, t, frame, body);
+        super::hosts::render(view, &state.keys, t, frame, body);
     } else if let Some(scroll) = state.devices_view {
         super::devices::render(state, scroll, t, frame, body);
     } else if let Some(c) = &state.confirm {
@@ -30,7 +32,7 @@ pub fn render(state: &AppState, t: &Theme, frame: &mut Frame, body: Rect) {
                     Span::styled(super::field(&c.typed, true, false, 40), t.bold()),
                 ]),
             ]
-        } else if c.op == crate::engine::protocol::Operation::Reconcile {
+        } else if c.op == crate::engine::worker::protocol::Operation::Reconcile {
             let mut l = vec![Line::raw(format!("Apply these {} fix(es)?", c.bulk.len()))];
             l.extend(c.bulk.iter().take(8).map(|(_, f)| Line::styled(format!("· {f}"), t.dim())));
             if c.bulk.len() > 8 {
@@ -58,7 +60,7 @@ pub fn render(state: &AppState, t: &Theme, frame: &mut Frame, body: Rect) {
                 Line::raw("Afterwards its DNS points at the new host (hooks.dns can do it)."),
                 Line::raw("y yes   n no   Esc cancel"),
             ]
-        } else if c.op == crate::engine::protocol::Operation::Quit {
+        } else if c.op == crate::app::Asked::Quit {
             vec![
                 Line::raw(format!("Still running: {}.", c.subdomain)),
                 Line::raw("Quit now? nbmsp leaves the screen and exits once they have finished or rolled back."),
@@ -98,38 +100,28 @@ fn capitalise(s: &str) -> String {
 }
 
 fn help(state: &AppState, t: &Theme, frame: &mut Frame, body: Rect) {
-    let netbird = state.detail.as_ref().is_some_and(|d| d.tab == crate::app::detail::Tab::NetBird);
-    let table = state.keys.table(match state.screen {
-        Screen::Detail if netbird => keymap::Mode::NetBird,
-        Screen::Detail => keymap::Mode::Detail,
-        Screen::Settings => keymap::Mode::Settings,
-        _ => keymap::Mode::Dashboard,
-    });
-    let mut lines: Vec<Line> = table
-        .iter()
-        .filter(|b| state.may(&b.action))
-        .map(|b| Line::from(vec![Span::styled(format!("{:>7}  ", b.label), t.key()), Span::raw(b.what)]))
+    let lines: Vec<Line> = help::help_rows(state)
+        .into_iter()
+        .map(|row| match row {
+            help::HelpRow::Key { key, what } => Line::from(vec![Span::styled(key, t.key()), Span::raw(what)]),
+            help::HelpRow::Heading(h) => Line::styled(h, t.dim()),
+            help::HelpRow::Blank => Line::raw(""),
+        })
         .collect();
-    lines.push(Line::raw(""));
-    lines.push(Line::styled("  : commands (CUSTOMER is a subdomain or #id; Tab completes):", t.dim()));
-    for (cmd, what) in crate::app::command_line::COMMANDS {
-        lines.push(Line::from(vec![Span::styled(format!("  :{cmd}"), t.key()), Span::raw(format!("  {what}"))]));
-    }
     let total = u16::try_from(lines.len()).unwrap_or(u16::MAX);
     let h = total.saturating_add(2).min(body.height);
     let inner = h.saturating_sub(2);
     let scroll = state.help_scroll.min(total.saturating_sub(inner));
     let title = if total > inner {
-        format!(" Keys · lines {}-{} of {total} · j/k scroll ", scroll + 1, (scroll + inner).min(total))
+        let scroll_keys = help::help_scroll_label(state);
+        format!(" Keys · lines {}-{} of {total} · {scroll_keys} scroll ", scroll + 1, (scroll + inner).min(total))
     } else {
         " Keys ".to_string()
     };
-    let area = centered(body, 76, h);
+    let area = centered(body, help::HELP_WIDTH, h);
     frame.render_widget(Clear, area);
-    frame.render_widget(
-        Paragraph::new(lines).wrap(Wrap { trim: false }).scroll((scroll, 0)).block(Block::bordered().title(title)),
-        area,
-    );
+    // The rows are wrapped to this width already: what is drawn is what `help_rows` counted.
+    frame.render_widget(Paragraph::new(lines).scroll((scroll, 0)).block(Block::bordered().title(title)), area);
 }
 
 /// The notice line above the footer.
@@ -137,7 +129,11 @@ pub fn notice(state: &AppState, t: &Theme, frame: &mut Frame, area: Rect) {
     if let Some(n) = &state.notice {
         let (mark, style) = if n.error { ("✗ ", t.error()) } else { ("✓ ", t.ok()) };
         frame.render_widget(
-            Paragraph::new(Line::from(vec![Span::styled(format!(" {mark}"), style), Span::raw(n.text.clone())])),
+            Paragraph::new(Line::from(vec![
+                Span::styled(format!(" {mark}"), style),
+                Span::raw(crate::domain::sanitize::terminal_safe(&n.text)),
+            ]))
+            .wrap(Wrap { trim: false }),
             area,
         );
     } else if let Some(r) = state.running.values().next() {

@@ -24,7 +24,7 @@ fn screens() -> Vec<(&'static str, AppState)> {
     update(&mut settings, Action::OpenSettings);
     let rows = crate::domain::settings::SETTINGS
         .iter()
-        .map(|d| crate::store::settings::SettingView {
+        .map(|d| crate::domain::settings::SettingView {
             key: d.key,
             value: if d.is_secret() { "unset".into() } else { d.default.to_string() },
             secret: d.is_secret(),

@@ -50,7 +50,16 @@ fn keys(st: &SettingsState, t: &Theme, frame: &mut Frame, area: Rect) {
         let selected = i == st.selected;
         let value = match (&st.editing, selected) {
             (Some(v), true) => Span::styled(super::field(v, true, r.secret, value_w), t.bold()),
-            _ if r.value.is_empty() => Span::styled("(not set)", t.dim()),
+            // One word for "nothing there", secret or not; where empty means a default, it says which.
+            _ if r.value.is_empty() || (r.secret && r.value == "unset") => Span::styled(
+                match r.key {
+                    "backup.dir" => "(not set: backups/ in the data home)",
+                    "edge.listen" => "(not set: no edge)",
+                    _ => "(not set)",
+                },
+                t.dim(),
+            ),
+            _ if r.secret => Span::styled("(set)", t.dim()),
             _ => Span::raw(r.value.clone()),
         };
         let err = st.error.as_ref().filter(|(k, _)| k == r.key).map(|_| Span::styled("✗ ", t.error()));
@@ -119,7 +128,7 @@ fn security(st: &SettingsState, t: &Theme, frame: &mut Frame, area: Rect) {
     let rows = st
         .users
         .iter()
-        .map(|u| Row::new(vec![u.username.clone(), u.role.to_string(), crate::store::fmt_time(u.created_at)]));
+        .map(|u| Row::new(vec![u.username.clone(), u.role.to_string(), crate::domain::fmt_time(u.created_at)]));
     let widths = [Constraint::Length(20), Constraint::Length(10), Constraint::Min(10)];
     frame.render_widget(
         Table::new(rows, widths)

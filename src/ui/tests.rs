@@ -10,7 +10,7 @@ use crate::app::{Action, AppState, Confirm, DockerState, Event, Notice, Operatio
 use crate::domain::audit::{AuditEntry, AuditStatus};
 use crate::domain::customer::CustomerStatus;
 use crate::domain::deployment::{ContainerInfo, Deployment, DeploymentStatus, LogLine};
-use crate::engine::health::{EndpointCheck, HealthReport, StunCheck};
+use crate::engine::checks::health::{EndpointCheck, HealthReport, StunCheck};
 use crate::engine::worker::Detail;
 
 const SIZES: [(u16, u16); 2] = [(80, 24), (120, 40)];
@@ -36,7 +36,7 @@ pub(super) fn dashboard() -> AppState {
     crate::app::fixtures::logged_in()
 }
 
-pub(super) fn detail(tab: Tab) -> AppState {
+pub(crate) fn detail(tab: Tab) -> AppState {
     let mut s = dashboard();
     let row = rows().remove(0);
     let t = time::macros::datetime!(2026-03-03 10:00 UTC);
@@ -53,6 +53,7 @@ pub(super) fn detail(tab: Tab) -> AppState {
         ip: Some("172.18.0.2".into()),
         health: None,
         config_hash: None,
+        installation: String::new(),
         networks: vec!["npm_default".into()],
     };
     let data = Detail {
@@ -147,7 +148,7 @@ pub(super) fn detail(tab: Tab) -> AppState {
             ok: true,
             detail: "Binding Success, mapped address 172.18.0.1:40000".into(),
         }),
-        public: Some(crate::engine::public::PublicCheck {
+        public: Some(crate::engine::checks::public::PublicCheck {
             target: "203.0.113.10:443".into(),
             api_ok: true,
             relay_ok: true,
@@ -181,6 +182,17 @@ fn login_screens() {
 #[test]
 fn dashboard_screens() {
     snap("dashboard", &dashboard());
+    // Customers with a reverse proxy: a Svc column, services in trouble counted in words.
+    let mut svc = dashboard();
+    let mut rows = svc.dashboard.rows.clone();
+    rows[0].customer.reverse_proxy = true;
+    rows[0].services = Some((3, 1));
+    rows[3].customer.reverse_proxy = true;
+    rows[3].services = Some((2, 0));
+    update(&mut svc, Action::Engine(Event::Customers(rows)));
+    let screen = draw(&svc, 120, 40);
+    assert!(screen.contains("Svc") && screen.contains("3 ✗1"), "{screen}");
+    snap("dashboard_services", &svc);
     let mut npm = dashboard();
     update(&mut npm, Action::Engine(Event::Npm(Some(Ok("2.15.1".into())))));
     insta::assert_snapshot!("dashboard_npm_header_120x40", draw(&npm, 120, 40).lines().next().unwrap_or_default());
@@ -188,6 +200,14 @@ fn dashboard_screens() {
     update(&mut empty, Action::Engine(Event::Customers(vec![])));
     empty.docker = DockerState::Down("unreachable".into());
     snap("dashboard_empty_docker_down", &empty);
+    // The empty table names the app's key for a new customer, as keys.toml binds it.
+    let mut rebound = empty.clone();
+    let (keys, problems) = crate::app::keymap::Keymap::load("[dashboard]\nnew = \"a\"\n");
+    assert!(problems.is_empty(), "{problems:?}");
+    rebound.keys = std::sync::Arc::new(keys);
+    let screen = draw(&rebound, 80, 24);
+    assert!(screen.contains("No customers yet. Press a to create one."), "{screen}");
+    assert!(!screen.contains("nbmsp customer create"), "the app names its key, not the CLI: {screen}");
     let mut filtered = dashboard();
     update(&mut filtered, Action::Filter);
     for c in "nomatch".chars() {
@@ -229,6 +249,33 @@ fn dashboard_screens() {
     snap("dashboard_every_status", &fleet);
 }
 
+/// The header's gauges move only by what a person reads: CPU wandering within a step, memory
+/// by a point, draw nothing (over a slow link an idle screen writes zero bytes); a real move
+/// draws once.
+#[test]
+fn host_gauges_draw_only_when_the_figure_a_person_reads_changes() {
+    use crate::domain::fleet::HostStats;
+    let mut s = dashboard();
+    update(&mut s, Action::Resize(120, 40));
+    let at = |cpu: f64, mem: f64| HostStats {
+        cpu_percent: Some(cpu),
+        memory_percent: Some(mem),
+        disk_percent: Some(40.2),
+        disk_free_bytes: Some(5 << 30),
+        containers: Some(12),
+    };
+    update(&mut s, Action::Engine(Event::Host(at(12.0, 41.0))));
+    assert!(draw(&s, 120, 40).contains("host cpu 10% mem 40% disk 40%"), "{}", draw(&s, 120, 40));
+    s.dirty = false;
+    for (cpu, mem) in [(14.9, 42.0), (15.2, 39.0), (8.0, 43.2), (16.9, 38.0)] {
+        update(&mut s, Action::Engine(Event::Host(at(cpu, mem))));
+        assert!(!s.dirty, "cpu {cpu} mem {mem} is read as before");
+    }
+    update(&mut s, Action::Engine(Event::Host(at(31.0, 41.0))));
+    assert!(s.dirty, "30% is a change");
+    assert!(draw(&s, 120, 40).contains("host cpu 30%"), "{}", draw(&s, 120, 40));
+}
+
 #[test]
 fn overlays() {
     let mut help = dashboard();
@@ -238,7 +285,7 @@ fn overlays() {
     confirm.confirm = Some(Confirm {
         customer_id: 1,
         subdomain: "acme".into(),
-        op: Operation::Delete,
+        op: Operation::Delete.into(),
         typed: "ac".into(),
         bulk: vec![],
         to_host: None,
@@ -364,6 +411,16 @@ fn settings_editor() {
     update(&mut s, Action::GoTab(4));
     update(&mut s, Action::ChangePassword);
     snap("settings_security", &s);
+    // One word for "nothing there" (#29): no "unset" beside "(not set)", and the backup dir
+    // says where backups go when it is empty.
+    let mut sys = s.clone();
+    update(&mut sys, Action::GoTab(0));
+    let screen = draw(&sys, 120, 40);
+    assert!(screen.contains("(not set: backups/ in the data home)") && !screen.contains("unset"), "{screen}");
+    let mut npm = s.clone();
+    update(&mut npm, Action::GoTab(1));
+    let screen = draw(&npm, 120, 40);
+    assert!(!screen.contains("unset") && screen.contains("(not set)"), "{screen}");
 }
 
 #[test]
@@ -466,4 +523,123 @@ fn a_paused_log_view_says_how_many_lines_it_is_missing_and_the_rate() {
     let screen = draw(&s, 120, 40);
     assert!(screen.contains("paused — 2 new lines (f follows)"), "{screen}");
     assert!(screen.contains("37 lines/s"), "{screen}");
+    assert!(!screen.contains("showing the latest"), "37 lines a second are all shown: {screen}");
+    // A flood is shown as what it is: its rate, read at a glance, and the latest lines only.
+    update(&mut s, Action::Engine(Event::Logs { customer_id: 1, per_second: 5012, lines: vec![] }));
+    let screen = draw(&s, 120, 40);
+    assert!(screen.contains("5,012 lines/s, showing the latest"), "{screen}");
+}
+
+#[test]
+fn hints_in_the_screens_name_the_keys_keys_toml_bound() {
+    let toml = "[detail]\ndeploy = \"Z\"\ncheck_health = \"H\"\nback_up = \"B\"\nretry_certificate = \"F5\"\n";
+    let (keys, problems) = crate::app::keymap::Keymap::load(toml);
+    assert!(problems.is_empty(), "{problems:?}");
+    let mut d = detail(Tab::Deployment);
+    d.keys = std::sync::Arc::new(keys.clone());
+    if let Some(data) = d.detail.as_mut().and_then(|x| x.data.as_mut()) {
+        data.deployment.as_mut().unwrap().proxy_pending = Some("certificate not issued yet".into());
+    }
+    let dep = draw(&d, 120, 40);
+    assert!(dep.contains("B backs up now") && dep.contains("(F5 retries)"), "{dep}");
+    assert!(!dep.contains("b backs up") && !dep.contains("(c retries)"), "{dep}");
+    snap("rebound_deployment", &d);
+    if let Some(data) = d.detail.as_mut().and_then(|x| x.data.as_mut()) {
+        data.deployment = None;
+    }
+    assert!(draw(&d, 80, 24).contains("Press Z to deploy."));
+    let mut h = detail(Tab::Health);
+    h.keys = std::sync::Arc::new(keys);
+    if let Some(x) = h.detail.as_mut() {
+        x.health = None;
+    }
+    let health = draw(&h, 80, 24);
+    assert!(health.contains("Press H to check now."), "{health}");
+    snap("rebound_health", &h);
+}
+
+/// The footer names what fits the selected customer first: `S stop` for a running one,
+/// `u start` for a stopped one, `D deploy` for one never deployed (moved to by keys).
+#[test]
+fn the_footer_names_the_operation_that_fits_the_selected_customer() {
+    use crate::app::fixtures::press;
+    use crossterm::event::KeyCode;
+    let mut s = dashboard();
+    s.dashboard.rows[3].customer.status = crate::domain::customer::CustomerStatus::Stopped;
+    let footer = |s: &AppState| draw(s, 80, 24).lines().last().unwrap_or_default().to_string();
+    // The table is sorted by name: Acme Bakery (error), ACME Logistics, Beta Labs, Zeta.
+    let mut seen = Vec::new();
+    for _ in 0..4 {
+        let sub = s.dashboard.selected_row().unwrap().customer.subdomain.clone();
+        seen.push((sub, footer(&s)));
+        press(&mut s, KeyCode::Char('j'));
+    }
+    let of = |sub: &str| seen.iter().find(|(s, _)| s == sub).map(|(_, f)| f.clone()).unwrap();
+    assert!(of("acme").contains("S stop") && of("acme").contains("r restart"), "{}", of("acme"));
+    assert!(of("beta").contains("u start") && !of("beta").contains("S stop"), "{}", of("beta"));
+    assert!(of("zeta").contains("D deploy"), "{}", of("zeta"));
+    assert!(of("acmebakery").contains("r restart"), "{}", of("acmebakery"));
+    for (_, f) in &seen {
+        assert!(f.contains("? help") && f.contains("q quit"), "help and quit always: {f}");
+    }
+}
+
+/// A notice longer than the line wraps instead of losing its end (where the path usually is).
+#[test]
+fn a_long_notice_wraps_instead_of_being_cut() {
+    let mut s = dashboard();
+    let path = "/var/lib/nbmsp/exports/a-very-long-directory-name-that-an-operator-chose/acme-1765087200.log";
+    crate::app::update(
+        &mut s,
+        crate::app::Action::Engine(crate::app::Event::Exported(Ok(format!("1200 lines written to {path}")))),
+    );
+    for (w, h) in [(80, 24), (120, 40)] {
+        let screen = draw(&s, w, h);
+        let joined: String = screen.lines().map(|l| l.trim_matches('"').trim()).collect::<Vec<_>>().join("");
+        assert!(joined.contains("acme-1765087200.log"), "the end is shown at {w}x{h}:\n{screen}");
+        assert!(screen.contains("? help"), "the footer stays:\n{screen}");
+    }
+}
+
+/// A deploy that ends while watched keeps its steps on the Deployment tab with the outcome and
+/// the key to the owner's password, until the next operation; Esc leaves as ever (rough edge of #29).
+#[test]
+fn an_ended_deploy_keeps_its_steps_and_offers_the_owner_credentials() {
+    use crate::app::fixtures::press;
+    use crate::engine::ops::lifecycle::{Progress, Step};
+    use crossterm::event::KeyCode;
+    let mut s = detail(Tab::Deployment);
+    s.running.clear();
+    // D on the detail asks first for a deploy; y starts it.
+    press(&mut s, KeyCode::Char('D'));
+    press(&mut s, KeyCode::Char('y'));
+    assert!(s.running.contains_key(&1), "under way");
+    for step in [Step::Validate, Step::AllocatePort] {
+        update(
+            &mut s,
+            Action::Engine(Event::Progress { customer_id: 1, progress: Progress::Done { step, detail: "ok".into() } }),
+        );
+    }
+    update(
+        &mut s,
+        Action::Engine(Event::Finished {
+            customer_id: 1,
+            op: Operation::Deploy,
+            result: Ok("healthy at acme.msp.example".into()),
+        }),
+    );
+    let screen = draw(&s, 80, 24);
+    assert!(screen.contains("validate") && screen.contains("deploy done: healthy"), "{screen}");
+    assert!(screen.contains("p shows the owner's password"), "{screen}");
+    assert!(s.notice.as_ref().unwrap().text.contains("p shows the NetBird owner's password"));
+    snap("detail_deploy_ended", &s);
+    // Another tab and back: still there. The next operation replaces it.
+    press(&mut s, KeyCode::Char('1'));
+    press(&mut s, KeyCode::Char('2'));
+    assert!(draw(&s, 80, 24).contains("deploy done: healthy"));
+    press(&mut s, KeyCode::Char('r'));
+    press(&mut s, KeyCode::Char('y'));
+    assert!(!draw(&s, 80, 24).contains("deploy done: healthy"), "a restart under way replaces it");
+    press(&mut s, KeyCode::Esc);
+    assert_eq!(s.screen, crate::app::Screen::Dashboard);
 }

@@ -1,7 +1,10 @@
 //! The customer backup file: a gzip'd tar holding `manifest.json`, the customer's secrets
 //! sealed in `secrets.sealed`, and the instance dir (config and NetBird's data) under
 //! `instance/`. The manifest lists every regular file with its size and SHA-256, so a restore
-//! checks the whole archive before anything is put in place.
+//! checks the whole archive before anything is put in place. The manifest is authenticated:
+//! its digest is sealed with the secrets (AEAD under the installation key or the passphrase's
+//! key), so an edited manifest, or a file added or changed with it, is refused. Only regular
+//! files and directories are written or read: a link inside an archive is refused.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -18,8 +21,9 @@ use crate::store::crypto::{self, KdfParams};
 
 /// The `format` field of every manifest.
 pub const FORMAT: &str = "nbmsp-customer-backup";
-/// The manifest version this build writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+/// The manifest version this build writes and reads. Version 1 had no authenticated
+/// manifest: such a file is refused (its customer record and file list could have been edited).
+pub const FORMAT_VERSION: u32 = 2;
 const SECRETS_FILE: &str = "secrets.sealed";
 const AAD: &[u8] = b"nbmsp:v1:customer-backup:secrets";
 
@@ -48,25 +52,28 @@ pub struct Manifest {
     pub files: BTreeMap<String, FileRecord>,
 }
 
-/// The customer fields a restore recreates.
+/// The customer fields a restore recreates: every field of [`NewCustomer`] (a field added there
+/// is carried without a change here), beside the id it had.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "serde_json::Map<String, serde_json::Value>")]
 pub struct CustomerRecord {
     /// Id at the source (informational: a restore gets a new id).
     pub id: i64,
-    /// Name.
-    pub name: String,
-    /// Company.
-    pub company: String,
-    /// Subdomain.
-    pub subdomain: String,
-    /// Contact and owner login.
-    pub email: String,
-    /// Device limit.
-    pub max_devices: i64,
-    /// Notes.
-    pub notes: String,
-    /// `combined` or `legacy`.
-    pub layout: String,
+    /// The fields.
+    #[serde(flatten)]
+    pub fields: crate::domain::customer::NewCustomer,
+}
+
+impl TryFrom<serde_json::Map<String, serde_json::Value>> for CustomerRecord {
+    type Error = String;
+
+    /// Read by hand because serde's `flatten` would drop a field this version does not know (a
+    /// backup from a newer nbmsp), where it must be refused rather than lost.
+    fn try_from(mut m: serde_json::Map<String, serde_json::Value>) -> Result<Self, String> {
+        let id = m.remove("id").and_then(|v| v.as_i64()).ok_or("the customer record has no id")?;
+        let fields = serde_json::from_value(serde_json::Value::Object(m)).map_err(|e| e.to_string())?;
+        Ok(Self { id, fields })
+    }
 }
 
 /// What the deployment looked like.
@@ -157,6 +164,12 @@ fn regular_files(root: &Path) -> Result<Vec<PathBuf>, EngineError> {
                 stack.push(r);
             } else if t.is_file() {
                 out.push(r);
+            } else if t.is_symlink() {
+                // A link would be restored as a link: the one thing a restore must never write.
+                return Err(EngineError::Files(format!(
+                    "{} is a symbolic link; a customer's instance holds only files and directories (remove it)",
+                    e.path().display()
+                )));
             }
         }
     }
@@ -164,13 +177,37 @@ fn regular_files(root: &Path) -> Result<Vec<PathBuf>, EngineError> {
     Ok(out)
 }
 
-/// Seals the customer's secrets (name → value) with `key`.
-pub fn seal_secrets(
+/// What is sealed: the secrets, and the digest of the manifest they belong to.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Sealed {
+    secrets: BTreeMap<String, String>,
+    manifest_sha256: String,
+}
+
+impl Manifest {
+    /// SHA-256 of everything in the manifest but the record of the sealed secrets (which holds
+    /// the digest of the sealed bytes and so cannot be inside them).
+    fn bound_digest(&self) -> Result<String, EngineError> {
+        let mut unsealed = self.clone();
+        unsealed.secrets =
+            SecretsRecord { sealed_with: String::new(), kdf_salt: None, kdf_params: None, sha256: String::new() };
+        Ok(hex(&Sha256::digest(serde_json::to_vec(&unsealed).map_err(bad)?)))
+    }
+}
+
+/// Seals the customer's secrets (name → value) with `key`, bound to `manifest` (whose file
+/// list must be complete): the sealed record carries the manifest's digest.
+fn seal_secrets(
     secrets: &BTreeMap<String, Zeroizing<String>>,
+    manifest: &Manifest,
     key: &SealKey<'_>,
 ) -> Result<(Vec<u8>, SecretsRecord), EngineError> {
-    let plain: BTreeMap<&str, &str> = secrets.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let plain = Sealed {
+        secrets: secrets.iter().map(|(k, v)| (k.clone(), v.as_str().to_string())).collect(),
+        manifest_sha256: manifest.bound_digest()?,
+    };
     let json = Zeroizing::new(serde_json::to_vec(&plain).map_err(bad)?);
+    drop(Zeroizing::new(plain.secrets.into_values().collect::<Vec<String>>()));
     let c = |e: crypto::CryptoError| EngineError::Files(format!("cannot seal the secrets: {e}"));
     let (sealed, record) = match key {
         SealKey::Passphrase(p) => {
@@ -187,13 +224,15 @@ pub fn seal_secrets(
     Ok((sealed, SecretsRecord { sealed_with: record.0.into(), kdf_salt: record.1, kdf_params: record.2, sha256 }))
 }
 
-/// Opens `secrets.sealed` of an unpacked backup.
+/// Opens `secrets.sealed` of an unpacked backup and checks that `manifest` is the one they
+/// were sealed with: until this has passed, nothing the manifest says may be acted on.
 pub fn open_secrets(
     unpacked: &Path,
-    record: &SecretsRecord,
+    manifest: &Manifest,
     passphrase: Option<&str>,
     installation_key: &[u8; crypto::KEY_LEN],
 ) -> Result<BTreeMap<String, Zeroizing<String>>, EngineError> {
+    let record = &manifest.secrets;
     let sealed = fs::read(unpacked.join(SECRETS_FILE)).map_err(io("cannot read the sealed secrets".into()))?;
     if hex(&Sha256::digest(&sealed)) != record.sha256 {
         return Err(bad("secrets.sealed does not match its checksum"));
@@ -225,13 +264,23 @@ pub fn open_secrets(
             )
         })?,
     };
-    let map: BTreeMap<String, String> = serde_json::from_slice(&plain).map_err(|e| bad(format!("secrets: {e}")))?;
-    Ok(map.into_iter().map(|(k, v)| (k, Zeroizing::new(v))).collect())
+    let opened: Sealed = serde_json::from_slice(&plain).map_err(|e| bad(format!("secrets: {e}")))?;
+    if opened.manifest_sha256 != manifest.bound_digest()? {
+        return Err(bad("manifest.json was changed after the backup was written (it does not match its seal)"));
+    }
+    Ok(opened.secrets.into_iter().map(|(k, v)| (k, Zeroizing::new(v))).collect())
 }
 
 /// Writes the archive: `instance` (a private, consistent copy of the instance dir) with its
-/// checksums in `manifest`, and the sealed secrets. `out` appears complete or not at all.
-pub fn write(out: &Path, manifest: &mut Manifest, sealed: &[u8], instance: &Path) -> Result<u64, EngineError> {
+/// checksums in `manifest`, and `secrets` sealed with `key` and bound to the manifest. `out`
+/// appears complete or not at all.
+pub fn write(
+    out: &Path,
+    manifest: &mut Manifest,
+    secrets: &BTreeMap<String, Zeroizing<String>>,
+    key: &SealKey<'_>,
+    instance: &Path,
+) -> Result<u64, EngineError> {
     if out.exists() {
         return Err(EngineError::Files(format!("{} already exists; choose another file", out.display())));
     }
@@ -240,6 +289,9 @@ pub fn write(out: &Path, manifest: &mut Manifest, sealed: &[u8], instance: &Path
         let (size, sha256) = sha256_file(&instance.join(&rel))?;
         manifest.files.insert(format!("instance/{}", rel.to_string_lossy()), FileRecord { size, sha256 });
     }
+    let (sealed, record) = seal_secrets(secrets, manifest, key)?;
+    manifest.secrets = record;
+    let sealed = &sealed[..];
     let partial = out.with_extension("partial");
     let file = fs::File::create(&partial).map_err(io(format!("cannot create {}", partial.display())))?;
     fs::set_permissions(&partial, fs::Permissions::from_mode(0o600))
@@ -290,8 +342,9 @@ pub fn unpack(file: &Path, into: &Path) -> Result<Manifest, EngineError> {
             return Err(bad(format!("unexpected entry {}", path.display())));
         }
         let kind = entry.header().entry_type();
-        if !(kind.is_file() || kind.is_dir() || kind.is_symlink()) {
-            return Err(bad(format!("{} is neither a file, a directory nor a link", path.display())));
+        if !(kind.is_file() || kind.is_dir()) {
+            // Links (symbolic or hard) are how an archive reaches outside the instance.
+            return Err(bad(format!("{} is neither a regular file nor a directory", path.display())));
         }
         entry.unpack_in(into).map_err(|e| bad(format!("{}: {e}", path.display())))?;
     }
@@ -303,6 +356,13 @@ pub fn unpack(file: &Path, into: &Path) -> Result<Manifest, EngineError> {
     if manifest.format_version > FORMAT_VERSION {
         return Err(bad(format!(
             "written by a newer nbmsp (format {}; this one reads up to {FORMAT_VERSION})",
+            manifest.format_version
+        )));
+    }
+    if manifest.format_version < FORMAT_VERSION {
+        return Err(bad(format!(
+            "format {} has no authenticated manifest, so what it says cannot be trusted; take a new backup of the \
+             customer (`nbmsp customer backup`) with this nbmsp",
             manifest.format_version
         )));
     }
@@ -322,4 +382,28 @@ pub fn unpack(file: &Path, into: &Path) -> Result<Manifest, EngineError> {
         return Err(bad(format!("{missing} is missing")));
     }
     Ok(manifest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CustomerRecord;
+
+    #[test]
+    fn the_customer_record_carries_every_field_and_reads_records_written_before_a_field_existed() {
+        let full = serde_json::json!({
+            "id": 7, "name": "N", "company": "C", "subdomain": "s", "email": "e@e.example",
+            "max_devices": 3, "notes": "x", "contract_id": "MSP-1", "sla_target": "99.95", "reverse_proxy": false, "layout": "legacy"
+        });
+        let r: CustomerRecord = serde_json::from_value(full.clone()).unwrap();
+        assert_eq!(serde_json::to_value(&r).unwrap(), full, "nothing lost or added on the way through");
+        // A record from before `contract_id` existed.
+        let mut older = full.clone();
+        older.as_object_mut().unwrap().remove("contract_id");
+        let r: CustomerRecord = serde_json::from_value(older).unwrap();
+        assert_eq!((r.id, r.fields.contract_id), (7, None));
+        // A field this version does not know is refused, not dropped.
+        let mut newer = full;
+        newer.as_object_mut().unwrap().insert("billing_plan".into(), "gold".into());
+        assert!(serde_json::from_value::<CustomerRecord>(newer).is_err());
+    }
 }

@@ -1,6 +1,7 @@
 //! Backing up one customer (consistent: its containers are paused while the instance dir is
 //! copied) and restoring it, on this installation or another, from that file alone.
 
+use crate::domain::rights::Right;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -10,9 +11,9 @@ use crate::domain::audit::AuditStatus;
 use crate::domain::customer::{Customer, NewCustomer};
 use crate::domain::deployment::DeploymentStatus;
 use crate::domain::settings::Settings;
+use crate::engine::npm::proxy::Proxy;
 use crate::engine::ops::lifecycle::{Ops, Progress};
-use crate::engine::proxy::Proxy;
-use crate::engine::{EngineError, render};
+use crate::engine::{EngineError, stack::render};
 use crate::store::vault::customer_scope;
 
 /// What a backup wrote.
@@ -59,9 +60,8 @@ pub fn backup_file(
     why: &str,
 ) -> Result<PathBuf, EngineError> {
     let dir = backup_dir(store, settings);
-    std::fs::create_dir_all(&dir).map_err(|e| EngineError::Files(format!("cannot create {}: {e}", dir.display())))?;
-    std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o700))
-        .map_err(|e| EngineError::Files(format!("cannot restrict {}: {e}", dir.display())))?;
+    // Backup files are 0600 themselves: a directory the operator chose keeps its mode.
+    crate::store::home::private_dir_if_new(&dir)?;
     let t = time::OffsetDateTime::now_utc();
     let stamp = format!(
         "{:04}{:02}{:02}-{:02}{:02}{:02}",
@@ -113,7 +113,11 @@ impl<P: Proxy> Ops<'_, P> {
         passphrase: Option<&str>,
         kind: &str,
     ) -> Result<BackupSummary, EngineError> {
-        self.locked(customer_id, "backup", self.backup_unlocked(customer_id, out, passphrase, kind)).await
+        // A passphrase carries the secrets out of this installation's reach.
+        if passphrase.is_some() {
+            crate::store::auth::require_role(self.role, Right::BackupWithPassphrase)?;
+        }
+        self.locked(customer_id, Right::Backup, self.backup_unlocked(customer_id, out, passphrase, kind)).await
     }
 
     /// Backs the customer up: record, deployment, secrets (sealed with `passphrase`, else with
@@ -138,15 +142,32 @@ impl<P: Proxy> Ops<'_, P> {
             if previous.exists() {
                 std::fs::remove_dir_all(&previous).map_err(|e| EngineError::Files(e.to_string()))?;
             }
+            // The rendered files hold the customer's secrets in plain text (what `customer
+            // render` shows admins only). A backup carries those secrets sealed instead, and a
+            // restore renders the files again from them: so no backup, whoever made it, holds
+            // a secret in the clear.
+            for name in crate::engine::stack::render::all_file_names() {
+                match std::fs::remove_file(copy.join(name)) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                        return Err(EngineError::Files(format!("cannot leave {name} out of the backup: {e}")));
+                    }
+                    _ => {}
+                }
+            }
         } else {
             std::fs::create_dir(&copy).map_err(|e| EngineError::Files(e.to_string()))?;
         }
-        let secrets = self.store.secrets_of(self.vault, &customer_scope(customer_id))?;
-        let key = match passphrase {
-            Some(p) => SealKey::Passphrase(p),
-            None => SealKey::Installation(self.vault.key()),
+        // A passphrase backup goes to another installation, whose admin key differs: the owner's
+        // password travels opened inside the passphrase's seal (passphrase backups are admins').
+        // A backup for this installation keeps it sealed to the admin key.
+        let scope = customer_scope(customer_id);
+        let secrets = match passphrase {
+            Some(_) => self.store.secrets_for_export(self.vault, &scope)?,
+            None => self.store.secrets_of(self.vault, &scope)?,
         };
-        let (sealed, secrets_record) = archive::seal_secrets(&secrets, &key)?;
+        // Owned copies for the blocking thread that seals (argon2id for a passphrase) and writes.
+        let passphrase = passphrase.map(|p| zeroize::Zeroizing::new(p.to_string()));
+        let installation_key = zeroize::Zeroizing::new(*self.vault.key());
         let images = self
             .containers(&customer)
             .await
@@ -161,16 +182,7 @@ impl<P: Proxy> Ops<'_, P> {
             created_at: crate::store::fmt_time(crate::store::now()),
             created_by: self.actor.into(),
             installation_id: self.store.installation_id()?,
-            customer: CustomerRecord {
-                id: customer.id,
-                name: customer.name.clone(),
-                company: customer.company.clone(),
-                subdomain: customer.subdomain.clone(),
-                email: customer.email.clone(),
-                max_devices: customer.max_devices,
-                notes: customer.notes.clone(),
-                layout: customer.layout.as_str().into(),
-            },
+            customer: CustomerRecord { id: customer.id, fields: NewCustomer::of(&customer) },
             deployment: deployment.as_ref().map(|d| DeploymentRecord {
                 udp_port: d.relay_udp_port,
                 owner_user_id: d.owner_user_id.clone(),
@@ -178,13 +190,23 @@ impl<P: Proxy> Ops<'_, P> {
                 images,
                 status: d.status.as_str().into(),
             }),
-            secrets: secrets_record,
+            // Filled in by `archive::write`, which seals the secrets bound to the manifest.
+            secrets: archive::SecretsRecord {
+                sealed_with: String::new(),
+                kdf_salt: None,
+                kdf_params: None,
+                sha256: String::new(),
+            },
             files: BTreeMap::new(),
         };
         let (file, copy_dir) = (out.to_path_buf(), copy.clone());
         let (bytes, manifest) = crate::engine::blocking(move || {
             let mut manifest = manifest;
-            archive::write(&file, &mut manifest, &sealed, &copy_dir).map(|b| (b, manifest))
+            let key = match &passphrase {
+                Some(p) => SealKey::Passphrase(p),
+                None => SealKey::Installation(&installation_key),
+            };
+            archive::write(&file, &mut manifest, &secrets, &key, &copy_dir).map(|b| (b, manifest))
         })
         .await?;
         let shown = out.display().to_string();
@@ -261,22 +283,14 @@ impl<P: Proxy> Ops<'_, P> {
         host: crate::engine::hosts::HostKey,
         progress: &mut dyn FnMut(Progress),
     ) -> Result<RestoreSummary, EngineError> {
-        crate::store::auth::require_role(self.role, crate::domain::user::needed_for("restore"), "restore customers")?;
+        crate::store::auth::require_role(self.role, Right::Restore)?;
         let settings = self.store.settings()?;
         let scratch = Scratch::new(&settings.data_dir, "restore")?;
         let (from, into) = (file.to_path_buf(), scratch.0.clone());
         let manifest = crate::engine::blocking(move || archive::unpack(&from, &into)).await?;
-        let secrets = archive::open_secrets(&scratch.0, &manifest.secrets, passphrase, self.vault.key())?;
-        let m = &manifest.customer;
-        let new = NewCustomer {
-            name: m.name.clone(),
-            company: m.company.clone(),
-            subdomain: subdomain.unwrap_or(&m.subdomain).to_string(),
-            email: m.email.clone(),
-            max_devices: m.max_devices,
-            notes: m.notes.clone(),
-            layout: m.layout.parse().map_err(|e: String| EngineError::Files(format!("layout: {e}")))?,
-        };
+        let secrets = archive::open_secrets(&scratch.0, &manifest, passphrase, self.vault.key())?;
+        let m = &manifest.customer.fields;
+        let new = NewCustomer { subdomain: subdomain.unwrap_or(&m.subdomain).to_string(), ..m.clone() };
         if let Some(other) = self.store.customer_by_subdomain(&new.subdomain)? {
             return Err(crate::store::StoreError::Conflict(format!(
                 "subdomain '{}' is already taken by {} (#{}); restore under another name with --subdomain",
@@ -293,9 +307,8 @@ impl<P: Proxy> Ops<'_, P> {
                 files.describe(&dir)
             )));
         }
-        let customer = self.store.create_customer(self.actor, &new)?;
-        self.store.set_customer_host(customer.id, host)?;
-        let customer = self.store.customer(customer.id)?;
+        let floor = crate::engine::usecase::customers::highest_id_outside(self.store).await?;
+        let customer = self.store.create_customer_on(self.actor, &new, host, floor)?;
         let scope = customer_scope(customer.id);
         let restored = async {
             for (name, value) in &secrets {
@@ -315,7 +328,7 @@ impl<P: Proxy> Ops<'_, P> {
                 let (from, into) = (scratch.0.join("instance"), dir.clone());
                 crate::engine::blocking(move || tree::move_dir(&from, &into)).await?;
             }
-            let port = self.locked(customer.id, "restore", self.restore_stack(&customer, d, progress)).await?;
+            let port = self.locked(customer.id, Right::Restore, self.restore_stack(&customer, d, progress)).await?;
             Ok(RestoreSummary {
                 customer_id: customer.id,
                 subdomain: customer.subdomain.clone(),
@@ -344,7 +357,7 @@ impl<P: Proxy> Ops<'_, P> {
             let free = self.port_check(customer).await?;
             let port = self.store.allocate_deployment_preferring(
                 customer.id,
-                &render::prefix(customer),
+                &render::prefix(&settings, customer),
                 d.udp_port,
                 settings.relay_base_port,
                 settings.relay_port_count,

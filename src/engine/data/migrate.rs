@@ -7,6 +7,7 @@
 //! dir migration runs, each moved instance dir leaves a symlink at its old place, so the
 //! containers (still created with the old paths) keep their data until they are redeployed.
 
+use crate::domain::rights::Right;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -15,9 +16,8 @@ use crate::domain::customer::Customer;
 use crate::domain::deployment::DeploymentStatus;
 use crate::domain::settings;
 use crate::engine::EngineError;
+use crate::engine::npm::proxy::Proxy;
 use crate::engine::ops::lifecycle::{Ops, Progress};
-use crate::engine::proxy::Proxy;
-use crate::engine::render;
 use crate::store::meta::MigrationPlan;
 
 /// What a migration did.
@@ -52,7 +52,7 @@ pub async fn run<P: Proxy>(
     to: &str,
     say: &mut dyn FnMut(String),
 ) -> Result<MigrationReport, EngineError> {
-    crate::store::auth::require_role(ops.role, crate::domain::user::needed_for("migrate"), "migrate customers' data")?;
+    crate::store::auth::require_role(ops.role, Right::Migrate)?;
     let Some(command) = crate::store::settings::moves_data(key) else {
         return Err(EngineError::Files(format!("{key} is not a setting that migrates")));
     };
@@ -94,8 +94,8 @@ pub async fn run<P: Proxy>(
     if !switched {
         if key == "data_dir" {
             for c in &deployed {
-                ops.locked(c.id, "migrate", move_stack(ops, c, &plan)).await?;
-                say(format!("{}: moved to {}", c.subdomain, Path::new(&plan.to).join(render::prefix(c)).display()));
+                ops.locked(c.id, Right::Migrate, move_stack(ops, c, &plan)).await?;
+                say(format!("{}: moved to {}", c.subdomain, Path::new(&plan.to).join(&c.subdomain).display()));
             }
             move_archive(Path::new(&plan.from), Path::new(&plan.to))?;
         } else {
@@ -115,7 +115,7 @@ pub async fn run<P: Proxy>(
             ops.stop(c.id).await?;
         }
         if key == "data_dir" {
-            drop_old_link(&Path::new(&plan.from).join(render::prefix(c)))?;
+            drop_old_link(&Path::new(&plan.from).join(&c.subdomain))?;
         }
         say(format!("{}: redeployed and ready{}", c.subdomain, if was_stopped { " (stopped again)" } else { "" }));
     }
@@ -160,8 +160,8 @@ fn check_target_dir(from: &Path, to: &Path) -> Result<(), EngineError> {
 /// Stops the stack, moves its instance dir (data included), leaves a link at the old place and
 /// starts the containers again: they run on their data until the redeploy re-points them.
 async fn move_stack<P: Proxy>(ops: &Ops<'_, P>, c: &Customer, plan: &MigrationPlan) -> Result<(), EngineError> {
-    let src = Path::new(&plan.from).join(render::prefix(c));
-    let dst = Path::new(&plan.to).join(render::prefix(c));
+    let src = Path::new(&plan.from).join(&c.subdomain);
+    let dst = Path::new(&plan.to).join(&c.subdomain);
     if src.is_symlink() {
         return Ok(()); // moved by an earlier run
     }

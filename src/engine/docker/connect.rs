@@ -40,7 +40,7 @@ impl DockerEngine {
         let host = docker_host();
         let docker = Docker::connect_with_host(&host)
             .map_err(|e| EngineError::DockerUnreachable { host: host.clone(), detail: e.to_string() })?;
-        Self::negotiate(docker, host, crate::engine::health::stun_host(), None).await
+        Self::negotiate(docker, host, crate::engine::checks::health::stun_host(), None).await
     }
 
     /// Connects to a recorded host's engine: `ssh://` through the system's OpenSSH (which runs
@@ -88,7 +88,7 @@ impl DockerEngine {
             .await
             .map_err(|_| unreachable("no answer within 10 s".into()))?
             .map_err(|e| unreachable(crate::engine::error_chain(&e)))?;
-        Ok(Self { docker, host, published_at, remote, calls: Default::default() })
+        Ok(Self { docker, host, published_at, remote, calls: Default::default(), installation: None })
     }
 
     /// The SOCKS tunnel to a remote host's Docker networks (`None` for the local engine, whose
@@ -126,6 +126,16 @@ impl DockerEngine {
                 &format!("socks5h://{}:{password}@{addr}", super::socks::USER),
             ),
         }
+    }
+
+    /// How long a probe of a container may take through this engine: `direct` here or over
+    /// SSH; three times that on a tcp:// host, where every connection starts a helper container
+    /// first (its start is what a busy engine makes slow, not the answer).
+    pub async fn probe_timeout(&self, direct: Duration) -> Result<Duration, EngineError> {
+        Ok(match self.tunnel().await? {
+            Some((_, Some(_))) => direct * 3,
+            _ => direct,
+        })
     }
 
     /// A TCP connection to `ip:port` on this engine's Docker networks (see [`Self::http_client`]).

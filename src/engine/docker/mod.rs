@@ -5,21 +5,25 @@ use std::time::Duration;
 
 use bollard::Docker;
 use bollard::models::{
-    ContainerCreateBody, EndpointSettings, HealthConfig, HostConfig, NetworkCreateRequest, NetworkingConfig,
-    PortBinding, RestartPolicy, RestartPolicyNameEnum,
+    ContainerCreateBody, EndpointSettings, HealthConfig, HostConfig, NetworkingConfig, PortBinding, RestartPolicy,
+    RestartPolicyNameEnum,
 };
 use bollard::query_parameters::{
-    CreateContainerOptions, CreateImageOptions, ListContainersOptions, RemoveContainerOptions, StopContainerOptions,
+    CreateContainerOptions, ListContainersOptions, RemoveContainerOptions, StopContainerOptions,
 };
 use futures_util::{Stream, StreamExt};
 
 mod connect;
+pub mod edge;
 pub mod helper;
+mod identity;
+mod images;
 pub mod socks;
 mod streams;
 
 use connect::Remote;
 pub use connect::docker_host;
+pub use images::split_image;
 
 use super::EngineError;
 use crate::domain::deployment::ContainerInfo;
@@ -45,6 +49,10 @@ pub struct DockerEngine {
     remote: Option<std::sync::Arc<Remote>>,
     /// API requests made through this connection (shared by clones), for the monitor's figures.
     calls: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// The installation whose containers this connection acts for, when known: lookups by name
+    /// ([`DockerEngine::inspect_owned`]) see only containers carrying its label, never a
+    /// same-named container of another installation on a shared engine.
+    installation: Option<std::sync::Arc<str>>,
 }
 
 /// One container of the fleet as a single list call reports it.
@@ -162,7 +170,7 @@ impl DockerEngine {
     /// Every container of this installation (all states) in ONE list call, so the cost of a
     /// fleet refresh does not grow with the number of customers.
     pub async fn list_fleet(&self, installation: &str) -> Result<Vec<FleetContainer>, EngineError> {
-        use super::render::{LABEL_CUSTOMER, LABEL_INSTALLATION};
+        use super::stack::render::{LABEL_CUSTOMER, LABEL_INSTALLATION};
         self.count();
         let filters = HashMap::from([("label".to_string(), vec![format!("{LABEL_INSTALLATION}={installation}")])]);
         let opts = ListContainersOptions { all: true, filters: Some(filters), ..Default::default() };
@@ -209,7 +217,7 @@ impl DockerEngine {
         self.count();
         let filters = HashMap::from([
             ("type".to_string(), vec!["container".to_string()]),
-            ("label".to_string(), vec![format!("{}={installation}", super::render::LABEL_INSTALLATION)]),
+            ("label".to_string(), vec![format!("{}={installation}", super::stack::render::LABEL_INSTALLATION)]),
         ]);
         let opts = bollard::query_parameters::EventsOptions { filters: Some(filters), ..Default::default() };
         self.docker.events(Some(opts)).map(|e| e.map(|m| m.action.unwrap_or_default()).map_err(api))
@@ -245,93 +253,6 @@ impl DockerEngine {
             api_version: v.api_version.unwrap_or_default(),
             negotiated_api_version: format!("{}.{}", negotiated.major_version, negotiated.minor_version),
         })
-    }
-
-    /// Creates the bridge network `name` unless it exists; true when created.
-    pub async fn ensure_network(&self, name: &str) -> Result<bool, EngineError> {
-        match self.docker.inspect_network(name, None::<bollard::query_parameters::InspectNetworkOptions>).await {
-            Ok(_) => Ok(false),
-            Err(e) if is_not_found(&e) => {
-                let req = NetworkCreateRequest {
-                    name: name.to_string(),
-                    driver: Some("bridge".into()),
-                    attachable: Some(true),
-                    labels: Some(HashMap::from([("nbmsp.managed".to_string(), "true".to_string())])),
-                    ..Default::default()
-                };
-                match self.docker.create_network(req).await {
-                    Ok(_) => Ok(true),
-                    // Another nbmsp created it at the same moment.
-                    Err(e) if e.to_string().contains("already exists") => Ok(false),
-                    Err(e) => Err(api(e)),
-                }
-            }
-            Err(e) => Err(api(e)),
-        }
-    }
-
-    /// Removes network `name` (used by tests and cleanup); missing is fine.
-    pub async fn remove_network(&self, name: &str) -> Result<(), EngineError> {
-        match self.docker.remove_network(name).await {
-            Ok(()) => Ok(()),
-            Err(e) if is_not_found(&e) => Ok(()),
-            Err(e) => Err(api(e)),
-        }
-    }
-
-    /// Names of the containers attached to network `name`.
-    pub async fn network_members(&self, name: &str) -> Result<Vec<String>, EngineError> {
-        let n = self
-            .docker
-            .inspect_network(name, None::<bollard::query_parameters::InspectNetworkOptions>)
-            .await
-            .map_err(api)?;
-        Ok(n.containers.unwrap_or_default().into_values().filter_map(|c| c.name).collect())
-    }
-
-    /// True when `image` is present locally.
-    pub async fn has_image(&self, image: &str) -> Result<bool, EngineError> {
-        match self.docker.inspect_image(image).await {
-            Ok(_) => Ok(true),
-            Err(e) if is_not_found(&e) => Ok(false),
-            Err(e) => Err(api(e)),
-        }
-    }
-
-    /// The id (`sha256:…`) of the local image `image` names, if it is present.
-    pub async fn image_id(&self, image: &str) -> Result<Option<String>, EngineError> {
-        match self.docker.inspect_image(image).await {
-            Ok(i) => Ok(i.id),
-            Err(e) if is_not_found(&e) => Ok(None),
-            Err(e) => Err(api(e)),
-        }
-    }
-
-    /// Pulls `image`, reporting progress lines; the error names the image and the registry's answer.
-    pub async fn pull(&self, image: &str, mut progress: impl FnMut(String)) -> Result<(), EngineError> {
-        let (repo, tag) = split_image(image);
-        let opts =
-            CreateImageOptions { from_image: Some(repo.to_string()), tag: Some(tag.to_string()), ..Default::default() };
-        let mut stream = self.docker.create_image(Some(opts), None, None);
-        while let Some(item) = stream.next().await {
-            match item {
-                Ok(info) => {
-                    if let Some(detail) = info.error_detail.and_then(|d| d.message) {
-                        return Err(EngineError::Docker(format!("cannot pull image {image}: {detail}")));
-                    }
-                    if let Some(status) = info.status {
-                        let layer = info.id.map(|id| format!(" {id}")).unwrap_or_default();
-                        progress(format!("{image}:{layer} {status}"));
-                    }
-                }
-                Err(e) => return Err(EngineError::Docker(format!("cannot pull image {image}: {}", api_text(e)))),
-            }
-        }
-        if self.has_image(image).await? {
-            Ok(())
-        } else {
-            Err(EngineError::Docker(format!("cannot pull image {image}: the registry sent nothing")))
-        }
     }
 
     /// Creates and starts a container from `spec`.
@@ -414,12 +335,12 @@ impl DockerEngine {
         name: &str,
         labels: &HashMap<String, String>,
     ) -> Result<Option<bool>, EngineError> {
-        use super::render::{LABEL_CUSTOMER, LABEL_INSTALLATION};
+        use super::stack::render::{LABEL_CUSTOMER, LABEL_INSTALLATION};
         self.count();
         let Some(c) = self.inspect_raw(name).await? else { return Ok(None) };
         let theirs = c.config.and_then(|cfg| cfg.labels).unwrap_or_default();
         Ok(Some(
-            [LABEL_INSTALLATION, LABEL_CUSTOMER]
+            [LABEL_INSTALLATION, LABEL_CUSTOMER, super::stack::render::LABEL_SUBDOMAIN]
                 .iter()
                 .all(|k| labels.get(*k).is_some_and(|v| theirs.get(*k) == Some(v))),
         ))
@@ -477,6 +398,22 @@ impl DockerEngine {
     }
 
     /// The container called `name`, if it exists.
+    /// This connection, acting for `installation` (see [`DockerEngine::inspect_owned`]).
+    pub fn for_installation(mut self, installation: &str) -> Self {
+        self.installation = Some(installation.into());
+        self
+    }
+
+    /// Like [`DockerEngine::inspect`], but a container of another installation (by its label)
+    /// is reported as absent when this connection acts for an installation.
+    pub async fn inspect_owned(&self, name: &str, network: Option<&str>) -> Result<Option<ContainerInfo>, EngineError> {
+        let found = self.inspect(name, network).await?;
+        Ok(match (&self.installation, found) {
+            (Some(ours), Some(c)) if c.installation != **ours => None,
+            (_, found) => found,
+        })
+    }
+
     pub async fn inspect(&self, name: &str, network: Option<&str>) -> Result<Option<ContainerInfo>, EngineError> {
         self.count();
         let Some(c) = self.inspect_raw(name).await? else { return Ok(None) };
@@ -502,6 +439,7 @@ impl DockerEngine {
                 .map(|h| h.to_string())
                 .filter(|h| h != "none"),
             config_hash: labels.get(LABEL_CONFIG_HASH).cloned(),
+            installation: labels.get(super::stack::render::LABEL_INSTALLATION).cloned().unwrap_or_default(),
             networks: c
                 .network_settings
                 .as_ref()
@@ -513,14 +451,25 @@ impl DockerEngine {
 
     /// Names of every container (running or not) carrying all `labels`.
     pub async fn names_with_labels(&self, labels: &[(&str, &str)]) -> Result<Vec<String>, EngineError> {
+        Ok(self.labelled(labels).await?.into_iter().map(|(name, _)| name).collect())
+    }
+
+    /// Containers (any state) carrying every label of `labels`: each name with all its labels.
+    pub async fn labelled(
+        &self,
+        labels: &[(&str, &str)],
+    ) -> Result<Vec<(String, HashMap<String, String>)>, EngineError> {
+        self.count();
         let filters =
             HashMap::from([("label".to_string(), labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>())]);
         let opts = ListContainersOptions { all: true, filters: Some(filters), ..Default::default() };
         let list = self.docker.list_containers(Some(opts)).await.map_err(api)?;
         Ok(list
             .into_iter()
-            .filter_map(|c| c.names.and_then(|n| n.into_iter().next()))
-            .map(|n| n.trim_start_matches('/').to_string())
+            .filter_map(|c| {
+                let name = c.names.and_then(|n| n.into_iter().next())?;
+                Some((name.trim_start_matches('/').to_string(), c.labels.unwrap_or_default()))
+            })
             .collect())
     }
 
@@ -549,31 +498,9 @@ impl DockerEngine {
     }
 }
 
-/// `repo[:tag]` → (repo, tag); the tag defaults to `latest`, a registry port is not a tag.
-pub fn split_image(image: &str) -> (&str, &str) {
-    let image = image.split('@').next().unwrap_or(image);
-    match image.rsplit_once(':') {
-        Some((repo, tag)) if !tag.contains('/') => (repo, tag),
-        _ => (image, "latest"),
-    }
-}
-
 fn parse_docker_time(s: &str) -> Option<time::OffsetDateTime> {
     if s.starts_with("0001-") {
         return None;
     }
     time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn image_references_split_on_the_tag_only() {
-        assert_eq!(split_image("netbirdio/dashboard:v2.9"), ("netbirdio/dashboard", "v2.9"));
-        assert_eq!(split_image("netbirdio/dashboard"), ("netbirdio/dashboard", "latest"));
-        assert_eq!(split_image("registry.local:5000/nb/server"), ("registry.local:5000/nb/server", "latest"));
-        assert_eq!(split_image("registry.local:5000/nb/server:1.2"), ("registry.local:5000/nb/server", "1.2"));
-    }
 }

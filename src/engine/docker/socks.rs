@@ -50,11 +50,18 @@ impl HelperTunnel {
             .map_err(|e| EngineError::Docker(format!("no randomness for the tunnel: {e}")))?;
         let password: String = b.iter().map(|x| format!("{x:02x}")).collect();
         let secret = password.clone();
+        // Connections that have not logged in yet are few and short-lived: a local process that
+        // opens many and says nothing cannot hold the monitor's descriptors.
+        let unauthenticated = std::sync::Arc::new(tokio::sync::Semaphore::new(LOGIN_SLOTS));
         let task = tokio::spawn(async move {
             while let Ok((socket, _)) = listener.accept().await {
+                let Ok(slot) = unauthenticated.clone().try_acquire_owned() else {
+                    tracing::debug!("helper tunnel: {LOGIN_SLOTS} connections are logging in already; one refused");
+                    continue;
+                };
                 let (engine, image, secret) = (engine.clone(), image.clone(), secret.clone());
                 tokio::spawn(async move {
-                    if let Err(e) = serve(socket, &engine, &image, &secret).await {
+                    if let Err(e) = serve(socket, &engine, &image, &secret, slot).await {
                         tracing::debug!("helper tunnel connection: {e}");
                     }
                 });
@@ -137,8 +144,28 @@ async fn request(socket: &mut TcpStream, password: &str) -> std::io::Result<Resu
     Ok(Ok((host, port)))
 }
 
-async fn serve(mut socket: TcpStream, engine: &DockerEngine, image: &str, password: &str) -> std::io::Result<()> {
-    let (host, port) = match request(&mut socket, password).await? {
+/// Connections allowed to be logging in at once.
+const LOGIN_SLOTS: usize = 32;
+/// How long a connection may take to log in and name its target.
+const LOGIN_WITHIN: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// [`request`], given [`LOGIN_WITHIN`]: a connection that says nothing is dropped.
+async fn login_within(socket: &mut TcpStream, password: &str) -> std::io::Result<Result<(String, u16), u8>> {
+    tokio::time::timeout(LOGIN_WITHIN, request(socket, password))
+        .await
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "no login within 5 s"))?
+}
+
+async fn serve(
+    mut socket: TcpStream,
+    engine: &DockerEngine,
+    image: &str,
+    password: &str,
+    login_slot: tokio::sync::OwnedSemaphorePermit,
+) -> std::io::Result<()> {
+    let asked = login_within(&mut socket, password).await;
+    drop(login_slot);
+    let (host, port) = match asked? {
         Ok(target) => target,
         Err(code) => return reply(&mut socket, code).await,
     };
@@ -211,6 +238,15 @@ mod tests {
 
     async fn ask(name: &[u8]) -> Result<(String, u16), u8> {
         ask_as("right", name).await.unwrap()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_connection_that_never_logs_in_is_dropped() {
+        let listener = TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
+        let _silent = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+        let (mut server, _) = listener.accept().await.unwrap();
+        let err = login_within(&mut server, "right").await.unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::TimedOut, "{err}");
     }
 
     #[tokio::test]

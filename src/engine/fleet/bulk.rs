@@ -2,13 +2,14 @@
 //! deploy and redeploy from the app's marked rows or the CLI's id list / `--all --status`.
 //! Each customer's outcome is reported as it ends; one failing does not stop the others.
 
+use crate::domain::error::Failure;
 use futures_util::{StreamExt, stream};
 use serde::Serialize;
 
 use crate::engine::EngineError;
+use crate::engine::npm::proxy::Proxy;
 use crate::engine::ops::lifecycle::{Ops, Progress};
-use crate::engine::protocol::Operation;
-use crate::engine::proxy::Proxy;
+use crate::engine::worker::protocol::Operation;
 
 /// One customer's outcome.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -17,16 +18,22 @@ pub struct BulkResult {
     pub customer_id: i64,
     /// Its subdomain.
     pub subdomain: String,
-    /// What happened, in one sentence, or why it failed.
+    /// What happened, in one sentence, or why it failed (with the kind of failure: a
+    /// customer another operation holds is a conflict, not a failure of its stack).
     #[serde(serialize_with = "ser_result")]
-    pub result: Result<String, String>,
+    pub result: Result<String, Failure>,
 }
 
-fn ser_result<S: serde::Serializer>(r: &Result<String, String>, s: S) -> Result<S::Ok, S::Error> {
+fn ser_result<S: serde::Serializer>(r: &Result<String, Failure>, s: S) -> Result<S::Ok, S::Error> {
     use serde::ser::SerializeStruct;
-    let mut st = s.serialize_struct("Result", 2)?;
+    let mut st = s.serialize_struct("Result", 3)?;
     st.serialize_field("ok", &r.is_ok())?;
-    st.serialize_field("message", r.as_ref().unwrap_or_else(|e| e))?;
+    let message = match r {
+        Ok(m) => m,
+        Err(e) => &e.message,
+    };
+    st.serialize_field("message", message)?;
+    st.serialize_field("kind", &r.as_ref().err().map(|e| e.kind))?;
     st.end()
 }
 
@@ -94,14 +101,14 @@ pub async fn run<P: Proxy>(
     done: &mut dyn FnMut(&BulkResult),
 ) -> Result<BulkSummary, EngineError> {
     if !allowed(op) {
-        return Err(EngineError::Files(format!("{} works on one customer at a time", op.verb())));
+        return Err(EngineError::Usage(format!("{} works on one customer at a time", op.verb())));
     }
     let mut results = Vec::with_capacity(ids.len());
     let mut runs = stream::iter(ids.iter().copied())
         .map(|id| async move {
             let subdomain = ops.store.customer(id).map(|c| c.subdomain).unwrap_or_else(|_| format!("#{id}"));
             let mut p = |step: Progress| progress(id, step);
-            let result = one(ops, id, op, &mut p).await.map_err(|e| e.to_string());
+            let result = one(ops, id, op, &mut p).await.map_err(Failure::from);
             BulkResult { customer_id: id, subdomain, result }
         })
         .buffer_unordered(parallel.max(1));
@@ -113,7 +120,9 @@ pub async fn run<P: Proxy>(
     Ok(BulkSummary { operation: op.verb(), ok, failed: results.len() - ok, results })
 }
 
-async fn one<P: Proxy>(
+/// One operation on one customer, reported in the same words by every door (the app's
+/// worker, bulk runs, the CLI's bulk output).
+pub async fn one<P: Proxy>(
     ops: &Ops<'_, P>,
     id: i64,
     op: Operation,
@@ -139,14 +148,13 @@ async fn one<P: Proxy>(
             "restarted, healthy".into()
         }
         Operation::Backup => backup(ops, id).await?,
-        Operation::Delete
-        | Operation::Move
-        | Operation::RetryCert
-        | Operation::ShowCredentials
-        | Operation::Quit
-        | Operation::Rollout
-        | Operation::Reconcile => {
-            return Err(EngineError::Files(format!("{} works on one customer at a time", op.verb())));
+        Operation::Delete => match ops.delete(id, false).await? {
+            Some(p) => format!("deleted; backup kept in {}", p.display()),
+            None => "deleted".to_string(),
+        },
+        Operation::RetryCert => ops.retry_certificate(id).await?.detail,
+        Operation::Move | Operation::Rollout | Operation::Reconcile => {
+            return Err(EngineError::Usage(format!("{} is not an operation on one customer", op.verb())));
         }
     })
 }

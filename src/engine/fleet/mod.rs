@@ -2,7 +2,12 @@
 //! operations, image rollouts in waves, and reconcile (drift between the database, Docker, the
 //! instance dirs and the proxy, and recovery of interrupted operations).
 
+pub mod baseline;
 pub mod bulk;
+pub mod metrics;
 pub mod monitor;
+pub mod notify;
 pub mod reconcile;
+pub mod recovery;
+pub mod reports;
 pub mod rollout;

@@ -11,15 +11,16 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::domain::audit::AuditStatus;
 use crate::domain::customer::{Customer, CustomerStatus};
 use crate::domain::fleet;
 use crate::engine::EngineError;
 use crate::engine::hosts::HostKey;
+use crate::engine::npm::proxy::{AnyProxy, HostProxy};
 use crate::engine::ops::lifecycle::{Ops, Progress};
-use crate::engine::proxy::{AnyProxy, HostProxy, Proxy};
-use crate::engine::render;
+use crate::engine::stack::render;
 use crate::store::journal::JournalEntry;
+
+pub use super::recovery::{Plan, plan, recover, undo_cancelled};
 
 /// One difference between the database and the world.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -85,17 +86,13 @@ pub fn interrupted(store: &crate::store::Store) -> Result<Vec<Finding>, EngineEr
         if !e.is_abandoned(lock.as_ref(), now_s) {
             continue;
         }
-        let fix = match e.operation.as_str() {
-            "deploy" => "undo the deploy (containers, proxy host, files, port), status error",
-            "redeploy" => "finish the redeploy (the previous version comes back if it fails)",
-            _ if e.purge_data => "finish the delete (data deleted, as asked)",
-            _ => "finish the delete (a restorable backup is kept)",
-        };
+        // The dry run says what `--yes` will really do: the same plan decides both.
+        let fix = plan(store, &e)?.describe();
         let detail = format!(
             "{} by {} (pid {} on {}) stopped at '{}' since {}",
             e.operation, e.actor, e.pid, e.host, e.step, e.updated_at
         );
-        out.push(finding("interrupted", e.subdomain.clone(), detail, fix, Fix::Recover(Box::new(e))));
+        out.push(finding("interrupted", e.subdomain.clone(), detail, &fix, Fix::Recover(Box::new(e))));
     }
     Ok(out)
 }
@@ -149,7 +146,14 @@ pub async fn check(ops: &Ops<'_, AnyProxy>, purge: &[String]) -> Result<Vec<Find
             }
         } else if let Some(placed) = owner {
             // Left behind on another host (an interrupted move): not the customer's stack.
+            let mut elsewhere = Vec::new();
             for (host, c) in list.iter().filter(|(host, _)| *host != placed.host_id) {
+                // The same engine under a second record: these are the customer's own containers.
+                if !ops.engines.same_engine(*host, placed.host_id).await {
+                    elsewhere.push((host, c));
+                }
+            }
+            for (host, c) in elsewhere {
                 out.push(finding(
                     "orphan_container",
                     c.name.clone(),
@@ -447,95 +451,6 @@ async fn run_fix(ops: &Ops<'_, AnyProxy>, fix: &Fix) -> Result<String, EngineErr
     }
 }
 
-/// Finishes or undoes an operation a crash interrupted, under the customer's lock (which the
-/// dead process's stale lock gives up to us).
-pub async fn recover<P: Proxy>(ops: &Ops<'_, P>, e: &JournalEntry) -> Result<String, EngineError> {
-    let Ok(customer) = ops.store.customer(e.customer_id) else {
-        // The delete got as far as removing the rows: it had finished.
-        let msg = "the customer is gone: the delete had finished".to_string();
-        ops.store.journal_end(e.id, "recovered", &msg)?;
-        return Ok(msg);
-    };
-    // An entry acts only on the customer instance it was written for (ids are not reused, but a
-    // database restored from an older backup could hand one out again).
-    if customer.subdomain != e.subdomain || crate::store::fmt_time(customer.created_at) > e.started_at {
-        let msg = format!(
-            "written for '{}', but #{} is now '{}' (created {}): nothing done",
-            e.subdomain,
-            customer.id,
-            customer.subdomain,
-            crate::store::fmt_time(customer.created_at)
-        );
-        ops.store.journal_end(e.id, "recovered", &msg)?;
-        return Ok(msg);
-    }
-    let result = ops.locked(customer.id, "recover", recover_unlocked(ops, e, &customer)).await;
-    let outcome = match &result {
-        Ok(m) => m.clone(),
-        Err(err) => format!("recovery failed: {err}"),
-    };
-    ops.store.journal_end(e.id, "recovered", &outcome)?;
-    ops.store.log_customer(
-        ops.actor,
-        &customer,
-        "recover",
-        if result.is_ok() { AuditStatus::Success } else { AuditStatus::Error },
-        &format!("{} interrupted at '{}': {outcome}", e.operation, e.step),
-    )?;
-    result
-}
-
-async fn recover_unlocked<P: Proxy>(ops: &Ops<'_, P>, e: &JournalEntry, c: &Customer) -> Result<String, EngineError> {
-    let mut quiet = |_: Progress| {};
-    match e.operation.as_str() {
-        "deploy" => {
-            let done = ops
-                .store
-                .deployment(c.id)?
-                .is_some_and(|d| d.status == crate::domain::deployment::DeploymentStatus::Running);
-            if done {
-                // It crashed after recording success: nothing to undo.
-                ops.store.set_customer_status(c.id, CustomerStatus::Active, None)?;
-                return Ok("the deploy had finished".into());
-            }
-            ops.undo_first_deploy(c, &mut quiet).await;
-            let reason = format!("deploy interrupted at '{}' (nbmsp was stopped) and undone; deploy again", e.step);
-            ops.store.set_customer_status(c.id, CustomerStatus::Error, Some(&reason))?;
-            Ok("deploy undone: no containers, files or port left".into())
-        }
-        "redeploy" => {
-            ops.redeploy_now(c.id, &mut quiet).await?;
-            Ok("redeploy finished".into())
-        }
-        "move" => {
-            let Some((from, to)) = e.moving else {
-                return Err(EngineError::Files("a move entry without its hosts: look at both by hand".into()));
-            };
-            // The host switches only once the target's stack is applied: before that, undo.
-            if c.host_id == to && e.step == "remove source" {
-                ops.finish_move(c, from).await?;
-                Ok(format!("move to host {} finished: the source's leftovers removed", ops.engines.name(to)))
-            } else {
-                // From "start on target" on, what the proxy holds is the target's.
-                let proxy = if e.step == "start on target" {
-                    crate::engine::ops::moving::ProxyBack::OnTarget(None)
-                } else {
-                    crate::engine::ops::moving::ProxyBack::Untouched
-                };
-                ops.undo_move(c, from, to, proxy, e.move_port).await?;
-                Ok(format!("move undone: '{}' runs on host {} again", c.subdomain, ops.engines.name(from)))
-            }
-        }
-        _ => {
-            let archived = ops.delete_now(c.id, e.purge_data).await?;
-            Ok(match archived {
-                Some(p) => format!("delete finished; backup kept in {}", p.display()),
-                None => "delete finished".into(),
-            })
-        }
-    }
-}
-
 async fn reset_status(ops: &Ops<'_, AnyProxy>, id: i64) -> Result<String, EngineError> {
     let c = ops.store.customer(id)?;
     let containers = ops.container_names(&c).await?;
@@ -549,52 +464,4 @@ async fn reset_status(ops: &Ops<'_, AnyProxy>, id: i64) -> Result<String, Engine
     };
     ops.store.set_customer_status(id, status, reason)?;
     Ok(format!("status set to {status}"))
-}
-
-/// Undoes a deploy or redeploy of this process that was cancelled (its task dropped mid-step):
-/// a first deploy is rolled back, a redeploy goes back to the files and containers it replaced.
-/// The dropped task could not release its lock or close its journal entry; this does both.
-pub async fn undo_cancelled<P: Proxy>(ops: &Ops<'_, P>, customer_id: i64) -> Result<String, EngineError> {
-    let me = std::process::id();
-    let entry = ops
-        .store
-        .journal_running()?
-        .into_iter()
-        .rev()
-        .find(|e| e.customer_id == customer_id && e.pid == me && e.host == crate::store::locks::host_name());
-    let Some(e) = entry else {
-        ops.store.release_cancelled_lock(customer_id, me)?;
-        return Ok("nothing to undo: the operation had not started a step".into());
-    };
-    let c = ops.store.customer(customer_id)?;
-    let mut quiet = |_: Progress| {};
-    let result = match e.operation.as_str() {
-        "deploy" => {
-            ops.undo_first_deploy(&c, &mut quiet).await;
-            // A Docker request the dropped task had in flight may land just after: look again.
-            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-            let docker = ops.engines.for_customer(&c).await?;
-            for name in ops.container_names(&c).await? {
-                docker.remove(&name).await?;
-            }
-            let reason = format!("deploy cancelled by {} at '{}' and rolled back", ops.actor, e.step);
-            ops.store.set_customer_status(c.id, CustomerStatus::Inactive, Some(&reason))?;
-            Ok(reason)
-        }
-        _ => {
-            ops.restore_interrupted_redeploy(&c).await?;
-            let reason =
-                format!("redeploy cancelled by {} at '{}'; the previous version was restored", ops.actor, e.step);
-            ops.store.set_customer_status(c.id, CustomerStatus::Active, Some(&reason))?;
-            Ok(reason)
-        }
-    };
-    let outcome = match &result {
-        Ok(m) => m.clone(),
-        Err(err) => format!("cancelled; undoing failed: {err} (nbmsp reconcile --yes finishes it)"),
-    };
-    ops.store.journal_end(e.id, "failed", &outcome)?;
-    ops.store.log_customer(ops.actor, &c, &e.operation, AuditStatus::Error, &outcome)?;
-    ops.store.release_cancelled_lock(customer_id, me)?;
-    result
 }

@@ -3,6 +3,7 @@
 //! customer's previous stack by itself). The rollout stops at the first failure and says who
 //! is upgraded, who failed and who was not touched; the caller puts the image settings back.
 
+use crate::domain::rights::Right;
 use std::collections::BTreeMap;
 
 use serde::Serialize;
@@ -13,9 +14,9 @@ use futures_util::{StreamExt, stream};
 use crate::domain::audit::AuditStatus;
 use crate::domain::customer::CustomerStatus;
 use crate::engine::fleet::bulk::BulkResult;
+use crate::engine::npm::proxy::Proxy;
 use crate::engine::ops::lifecycle::{Ops, Progress};
-use crate::engine::proxy::Proxy;
-use crate::engine::render;
+use crate::engine::stack::render;
 
 /// How to roll out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -163,7 +164,7 @@ pub async fn run<P: Proxy>(
         let mut runs = stream::iter(wave)
             .map(|(id, subdomain)| async move {
                 let mut p = |step: Progress| on(RolloutEvent::Step(id, step));
-                let result = upgrade_one(ops, id, &mut p).await.map_err(|e| e.to_string());
+                let result = upgrade_one(ops, id, &mut p).await.map_err(crate::domain::error::Failure::from);
                 BulkResult { customer_id: id, subdomain, result }
             })
             .buffer_unordered(plan.batch.max(1));
@@ -174,8 +175,8 @@ pub async fn run<P: Proxy>(
         for r in results {
             match r.result {
                 Ok(_) => report.upgraded.push(r.subdomain),
-                Err(e) if report.failed.is_none() => report.failed = Some((r.subdomain, e)),
-                Err(e) => report.also_failed.push((r.subdomain, e)),
+                Err(e) if report.failed.is_none() => report.failed = Some((r.subdomain, e.message)),
+                Err(e) => report.also_failed.push((r.subdomain, e.message)),
             }
         }
         if report.failed.is_some() {
@@ -196,7 +197,7 @@ async fn upgrade_one<P: Proxy>(
     id: i64,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<String, EngineError> {
-    ops.locked(id, "rollout", upgrade_locked(ops, id, progress)).await
+    ops.locked(id, Right::Rollout, upgrade_locked(ops, id, progress)).await
 }
 
 async fn upgrade_locked<P: Proxy>(

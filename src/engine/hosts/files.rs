@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::domain::customer::Customer;
 use crate::domain::settings::Settings;
 use crate::engine::EngineError;
-use crate::engine::render::RenderedFile;
+use crate::engine::stack::render::RenderedFile;
 use crate::store::Store;
 
 use super::shell;
@@ -49,7 +49,7 @@ impl Files {
         match self {
             Self::Local => {
                 let (dir, files) = (dir.to_path_buf(), files.to_vec());
-                crate::engine::blocking(move || crate::engine::instance::write_files(&dir, &files)).await
+                crate::engine::blocking(move || crate::engine::stack::instance::write_files(&dir, &files)).await
             }
             Self::Remote(h) => {
                 let files: Vec<shell::FileOut<'_>> =
@@ -62,7 +62,7 @@ impl Files {
     /// True when `dir` exists and holds something (NetBird's data dir, before a redeploy).
     pub async fn has_files(&self, dir: &Path) -> Result<bool, EngineError> {
         match self {
-            Self::Local => Ok(crate::engine::render::has_files(dir)),
+            Self::Local => Ok(crate::engine::stack::render::has_files(dir)),
             Self::Remote(h) => Ok(shell::probe(h, &[(shell::Probe::HasFiles, dir)]).await?[0]),
         }
     }
@@ -72,7 +72,7 @@ impl Files {
         match self {
             Self::Local => {
                 let dir = dir.to_path_buf();
-                crate::engine::blocking(move || crate::engine::instance::remove(&dir, true).map(|_| ())).await
+                crate::engine::blocking(move || crate::engine::stack::instance::remove(&dir, true).map(|_| ())).await
             }
             Self::Remote(h) => shell::remove_tree(h, dir).await,
         }
@@ -105,7 +105,7 @@ impl Files {
     /// The named files of `dir` that exist, with their content (a redeploy's snapshot).
     pub async fn read(&self, dir: &Path, names: &[&'static str]) -> Result<Vec<(&'static str, Vec<u8>)>, EngineError> {
         match self {
-            Self::Local => Ok(crate::engine::instance::snapshot(dir, names)),
+            Self::Local => Ok(crate::engine::stack::instance::snapshot(dir, names)),
             Self::Remote(h) => Ok(shell::read_files(h, dir, names)
                 .await?
                 .into_iter()
@@ -119,11 +119,13 @@ impl Files {
         match self {
             Self::Local => {
                 let (dir, saved) = (dir.to_path_buf(), saved.to_vec());
-                crate::engine::blocking(move || crate::engine::instance::restore(&dir, &saved)).await
+                crate::engine::blocking(move || crate::engine::stack::instance::restore(&dir, &saved)).await
             }
             Self::Remote(h) => {
-                let files: Vec<(&str, &[u8], u32)> =
-                    saved.iter().map(|(n, c)| (*n, c.as_slice(), crate::engine::instance::restored_mode(n))).collect();
+                let files: Vec<(&str, &[u8], u32)> = saved
+                    .iter()
+                    .map(|(n, c)| (*n, c.as_slice(), crate::engine::stack::instance::restored_mode(n)))
+                    .collect();
                 shell::put_files(h, dir, &files).await
             }
         }
@@ -144,7 +146,7 @@ impl Files {
                 .iter()
                 .map(|(what, p)| match what {
                     shell::Probe::Exists => p.exists(),
-                    shell::Probe::HasFiles => crate::engine::render::has_files(p),
+                    shell::Probe::HasFiles => crate::engine::stack::render::has_files(p),
                 })
                 .collect()),
             Self::Remote(h) => shell::probe(h, checks).await,
@@ -163,5 +165,5 @@ impl Files {
 /// The customer's instance dir and how to reach it.
 pub fn instance_of(store: &Store, customer: &Customer) -> Result<(PathBuf, Files), EngineError> {
     let (settings, files) = settings_for(store, customer)?;
-    Ok((crate::engine::render::instance_dir(&settings, customer), files))
+    Ok((crate::engine::stack::render::instance_dir(&settings, customer), files))
 }

@@ -97,7 +97,7 @@ pub fn sample(data_dir: &Path, history: &mut CpuHistory) -> HostStats {
 /// installation is made, these tell of one whose database may have been lost.
 pub async fn foreign_installations() -> Result<BTreeMap<String, Vec<String>>, crate::engine::EngineError> {
     let docker = crate::engine::docker::DockerEngine::connect().await?;
-    let mut found = docker.by_label_value(crate::engine::render::LABEL_INSTALLATION).await?;
+    let mut found = docker.by_label_value(crate::engine::stack::render::LABEL_INSTALLATION).await?;
     found.retain(|id, _| !id.is_empty());
     Ok(found)
 }

@@ -6,6 +6,7 @@
 
 pub mod files;
 pub mod local;
+pub mod process;
 pub mod shell;
 
 use std::cell::RefCell;
@@ -32,6 +33,8 @@ type Connection = Result<DockerEngine, (String, Instant)>;
 /// The engines of this installation, connected on demand.
 pub struct Engines {
     hosts: BTreeMap<i64, Host>,
+    /// This installation's id: every connection handed out acts for it.
+    installation: String,
     /// Connections made (or refused) so far; a refusal is kept for [`RETRY_AFTER`], so a dead
     /// host costs one attempt per command and a long-lived monitor notices it come back.
     connected: RefCell<HashMap<HostKey, Connection>>,
@@ -43,7 +46,12 @@ impl Engines {
     /// The engines the database knows, none connected yet.
     pub fn new(store: &Store) -> Result<Self, EngineError> {
         let hosts = store.hosts()?.into_iter().map(|h| (h.id, h)).collect();
-        Ok(Self { hosts, connected: RefCell::default(), helper_image: store.settings()?.helper_image })
+        Ok(Self {
+            hosts,
+            installation: store.installation_id()?,
+            connected: RefCell::default(),
+            helper_image: store.settings()?.helper_image,
+        })
     }
 
     /// The engines for an operation. With no remote host recorded the local engine is connected
@@ -90,11 +98,38 @@ impl Engines {
                 Some(h) => DockerEngine::connect_to(h, &self.helper_image).await,
                 None => Err(EngineError::Docker(format!("host #{id} is not recorded (removed meanwhile?)"))),
             },
-        };
+        }
+        .map(|d| d.for_installation(&self.installation));
         let kept = made.as_ref().map(Clone::clone).map_err(|e| (e.to_string(), Instant::now()));
         self.connected.borrow_mut().insert(key, kept);
         // A remote engine's failure names the host, so the operator knows which one is down.
         made.map_err(|e| if key.is_some() { self.unreachable(key, e.to_string()) } else { e })
+    }
+
+    /// Whether hosts `a` and `b` are one Docker engine reached by two records (see
+    /// [`DockerEngine::same_engine_as`]; a host that does not answer is not the same as any).
+    /// The one answer `host add`, `move` and reconcile rely on: containers seen through both
+    /// are one set, not two.
+    pub async fn same_engine(&self, a: HostKey, b: HostKey) -> bool {
+        if a == b {
+            return true;
+        }
+        match (self.of(a).await, self.of(b).await) {
+            (Ok(x), Ok(y)) => x.same_engine_as(&y).await.unwrap_or(false),
+            _ => false,
+        }
+    }
+
+    /// The recorded host (or the local engine) that `engine` already is, if any.
+    pub async fn already_recorded(&self, engine: &DockerEngine) -> Result<Option<HostKey>, EngineError> {
+        for key in self.keys() {
+            if let Ok(d) = self.of(key).await
+                && engine.same_engine_as(&d).await?
+            {
+                return Ok(Some(key));
+            }
+        }
+        Ok(None)
     }
 
     /// The engine the customer's containers run on.
@@ -187,8 +222,10 @@ pub struct HostStatus {
     pub version: Option<String>,
     /// Why it did not answer.
     pub error: Option<String>,
-    /// CPUs, memory and containers, when it answered.
+    /// CPUs, memory and containers (all of the engine's), when it answered.
     pub resources: Option<EngineResources>,
+    /// This installation's containers there: running, all (`None`: it did not answer).
+    pub ours: Option<(u64, u64)>,
     /// Percent used of the disk holding its instance files (this machine's, or over SSH;
     /// `None` for a tcp:// host, or when it could not be read).
     pub disk_percent: Option<u8>,
@@ -236,11 +273,16 @@ pub async fn statuses(store: &Store, engines: &Engines) -> Result<Vec<(HostKey, 
     let npm_wanted = settings.proxy == crate::domain::settings::ProxyKind::Npm;
     let npm_here = Some(settings.npm_url.clone()).filter(|u| npm_wanted && !u.is_empty());
     let data_dir = settings.data_dir.clone();
+    let installation = store.installation_id()?;
+    let installation = installation.as_str();
     let asks = engines.keys().into_iter().map(|key| async move {
         let answer = match engines.of(key).await {
-            Ok(d) => match (d.info().await, d.resources().await) {
-                (Ok(i), Ok(r)) => Ok((i.version, r)),
-                (Err(e), _) | (_, Err(e)) => Err(e.to_string()),
+            Ok(d) => match (d.info().await, d.resources().await, d.list_fleet(installation).await) {
+                (Ok(i), Ok(r), Ok(list)) => {
+                    let running = list.iter().filter(|c| c.seen.is_up()).count() as u64;
+                    Ok((i.version, r, (running, list.len() as u64)))
+                }
+                (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => Err(e.to_string()),
             },
             Err(e) => Err(e.to_string()),
         };
@@ -266,9 +308,9 @@ pub async fn statuses(store: &Store, engines: &Engines) -> Result<Vec<(HostKey, 
             let ports: BTreeSet<u16> = here.iter().filter_map(|(_, _, p)| *p).collect();
             let udp_used = ports.len();
             let record = engines.host(key);
-            let (version, resources, error) = match answer {
-                Ok((v, r)) => (Some(crate::domain::sanitize::terminal_safe(&v)), Some(r), None),
-                Err(e) => (None, None, Some(crate::domain::sanitize::terminal_safe(&e))),
+            let (version, resources, ours, error) = match answer {
+                Ok((v, r, o)) => (Some(crate::domain::sanitize::terminal_safe(&v)), Some(r), Some(o), None),
+                Err(e) => (None, None, None, Some(crate::domain::sanitize::terminal_safe(&e))),
             };
             let status = HostStatus {
                 name: engines.name(key),
@@ -278,6 +320,7 @@ pub async fn statuses(store: &Store, engines: &Engines) -> Result<Vec<(HostKey, 
                 version,
                 error,
                 resources,
+                ours,
                 disk_percent: disk.map(|(p, _)| p.round().clamp(0.0, 100.0) as u8),
                 disk_free_mb: disk.map(|(_, free)| free / 1_048_576),
                 customers: here.len(),

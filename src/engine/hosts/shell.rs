@@ -50,6 +50,7 @@ fn ssh(host: &Host) -> Result<Command, EngineError> {
         )));
     };
     let mut cmd = Command::new("ssh");
+    crate::engine::hosts::process::scrub(&mut cmd);
     cmd.args(["-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=accept-new", "-o", "ConnectTimeout=10"]);
     cmd.args(["-o", "ServerAliveInterval=15", "-p", &port.to_string()]);
     if let Some(key) = &host.ssh_key {
@@ -116,7 +117,7 @@ fn tar_of(host: &Host, files: &[FileOut<'_>]) -> Result<Vec<u8>, EngineError> {
 }
 
 /// Writes `files` into `dir` on the host, creating it private (0700, with `data/`) as
-/// [`crate::engine::instance::create_dirs`] does here.
+/// [`crate::engine::stack::instance::create_dirs`] does here.
 pub async fn push_files(sh: &Shell, dir: &Path, files: &[FileOut<'_>]) -> Result<(), EngineError> {
     let host = &sh.host;
     let d = quote(dir);

@@ -20,16 +20,7 @@ pub struct OwnerCredentials {
     pub pat: Option<String>,
 }
 
-/// Devices of a customer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct DeviceCount {
-    /// Peers registered.
-    pub total: u32,
-    /// Peers connected now.
-    pub connected: u32,
-    /// Peers on a client older than the minimum asked for (`None`: none asked for).
-    pub outdated: Option<u32>,
-}
+pub use crate::domain::netbird::DeviceCount;
 
 /// What a successful `POST /api/setup` created.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,7 +49,9 @@ pub struct TokenInfo {
 pub enum ApiRefusal {
     /// 412 from `/api/setup`: the instance has an owner.
     AlreadySetUp,
-    /// 401: the token is unknown, revoked or expired.
+    /// The token was refused: 401 when malformed or expired, 404 "invalid token: pat: … not
+    /// found" when revoked or another instance's (upstream's `auth_middleware.go` passes the
+    /// store's not-found through; see [`is_token_not_found`]).
     TokenRejected,
     /// Anything else: status and NetBird's message.
     Other(u16, String),
@@ -129,8 +122,15 @@ pub(super) async fn call<T: serde::de::DeserializeOwned>(
         .unwrap_or_else(|_| text.chars().take(200).collect());
     Ok(Err(match status {
         401 => ApiRefusal::TokenRejected,
+        404 if is_token_not_found(&message) => ApiRefusal::TokenRejected,
         _ => ApiRefusal::Other(status, crate::domain::sanitize::terminal_safe(&message)),
     }))
+}
+
+/// Whether a 404's message is NetBird's answer to a token its store does not have, not a
+/// missing object: `invalid token: pat: <hash> not found`.
+pub(super) fn is_token_not_found(message: &str) -> bool {
+    message.starts_with("invalid token:")
 }
 
 /// A call with the owner's token whose every refusal is an error naming the call.
@@ -233,7 +233,10 @@ pub async fn list_tokens(
     user_id: &str,
 ) -> Result<Vec<TokenInfo>, EngineError> {
     let what = "GET /api/users/{id}/tokens";
-    with_token(base, what, pat, client.get(format!("{base}/api/users/{user_id}/tokens"))).await
+    // A user without tokens is `null` (Go's nil slice), not `[]`.
+    let listed: Option<Vec<TokenInfo>> =
+        with_token(base, what, pat, client.get(format!("{base}/api/users/{user_id}/tokens"))).await?;
+    Ok(listed.unwrap_or_default())
 }
 
 /// Revokes one access token (`DELETE /api/users/{id}/tokens/{tokenId}`).
@@ -261,7 +264,18 @@ pub async fn devices(
     let what = "GET /api/peers";
     let peers: Vec<Peer> = with_token(base, what, pat, client.get(format!("{base}/api/peers"))).await?;
     let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    // People only: `service_user=false` leaves API-only users out (users_handler.go getAllUsers).
+    let what = "GET /api/users";
+    let url = format!("{base}/api/users?service_user=false");
+    let users = match with_token::<Vec<serde_json::Value>>(base, what, pat, client.get(url)).await {
+        Ok(u) => Some(count(u.len())),
+        Err(e) => {
+            tracing::debug!("users not counted: {e}");
+            None
+        }
+    };
     Ok(DeviceCount {
+        users,
         total: count(peers.len()),
         connected: count(peers.iter().filter(|p| p.connected).count()),
         outdated: min_version
@@ -272,6 +286,13 @@ pub async fn devices(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_revoked_token_is_told_from_a_missing_object() {
+        assert!(is_token_not_found("invalid token: pat: 3f2a not found"));
+        assert!(!is_token_not_found("peer not found"));
+        assert!(!is_token_not_found("group not found: invalid token: x"));
+    }
 
     #[test]
     fn generated_passwords_are_long_and_mixed() {

@@ -7,14 +7,15 @@ use super::admin::Api;
 use crate::domain::audit::AuditStatus;
 use crate::domain::customer::Customer;
 use crate::domain::netbird::{
-    AdminAction, AdminAnswer, CreatedKey, CreatedUser, Group, NB_ROLES, NbUser, Peer, SetupKey, join_command,
+    AdminAction, AdminAnswer, CreatedKey, CreatedUser, Group, NB_ROLES, NbUser, Peer, ServiceAuth, SetupKey,
+    join_command,
 };
 use crate::engine::EngineError;
+use crate::engine::npm::proxy::Proxy;
 use crate::engine::ops::lifecycle::Ops;
-use crate::engine::proxy::Proxy;
 
 /// Finds the one record `target` names: its id, else a unique name (or email for users).
-fn pick<'a, T>(
+pub(super) fn pick<'a, T>(
     items: &'a [T],
     target: &str,
     what: &str,
@@ -39,7 +40,7 @@ fn pick<'a, T>(
 impl<P: Proxy> Ops<'_, P> {
     /// Does `action` in the customer's NetBird as its owner.
     pub async fn netbird(&self, customer_id: i64, action: AdminAction) -> Result<AdminAnswer, EngineError> {
-        crate::store::auth::require_role(self.role, action.permission(), action.describe())?;
+        crate::store::auth::require_role_doing(self.role, action.right(), action.describe())?;
         let customer = self.store.customer(customer_id)?;
         let api_client = self.api_client(&customer).await?;
         let result = async {
@@ -77,7 +78,11 @@ impl<P: Proxy> Ops<'_, P> {
     }
 
     /// The instance's API with the owner's token, or a clear reason it cannot be reached.
-    async fn admin_api<'c>(&self, customer: &Customer, client: &'c reqwest::Client) -> Result<Api<'c>, EngineError> {
+    pub(super) async fn admin_api<'c>(
+        &self,
+        customer: &Customer,
+        client: &'c reqwest::Client,
+    ) -> Result<Api<'c>, EngineError> {
         self.require_deployed(customer)?;
         let settings = self.store.settings()?;
         let base = self.management_url(customer, &settings.docker_network).await?;
@@ -114,6 +119,91 @@ impl<P: Proxy> Ops<'_, P> {
             Keys => AdminAnswer::Keys(api.keys().await?),
             Users => AdminAnswer::Users(api.users().await?),
             Groups => AdminAnswer::Groups(api.groups().await?),
+            Policies => AdminAnswer::Policies(api.policies().await?),
+            Events => AdminAnswer::Events(api.events().await?),
+            Idps => AdminAnswer::Idps(api.idps().await?),
+            Nameservers => AdminAnswer::Nameservers(api.nameservers().await?),
+            Postures => AdminAnswer::Postures(api.postures().await?),
+            Network(n) => super::networks::perform(api, n).await?,
+            CreatePosture { name, min_version } => {
+                let made = api.create_posture(name, min_version).await?;
+                AdminAnswer::Done(format!(
+                    "posture check '{}' added: NetBird client {} or newer",
+                    made.name,
+                    made.min_version.as_deref().unwrap_or(min_version)
+                ))
+            }
+            DeletePosture { posture } => {
+                let all = api.postures().await?;
+                let p = pick(&all, posture, "posture check", |p| &p.id, |p| vec![&p.name])?.clone();
+                api.delete_posture(&p.id).await?;
+                AdminAnswer::Done(format!("posture check '{}' deleted", p.name))
+            }
+            PolicyPosture { policy, posture, attach } => {
+                let pol = find_policy(api, policy).await?;
+                let all = api.postures().await?;
+                let check = pick(&all, posture, "posture check", |p| &p.id, |p| vec![&p.name])?.clone();
+                api.set_policy_posture(&pol.id, &check.id, *attach).await?;
+                AdminAnswer::Done(if *attach {
+                    format!("policy '{}' now requires posture check '{}'", pol.name, check.name)
+                } else {
+                    format!("policy '{}' no longer requires posture check '{}'", pol.name, check.name)
+                })
+            }
+            CreateNameservers(new) => {
+                // Groups by name or id, against a fresh list (NetBird takes ids).
+                let groups = api.groups().await?;
+                let mut ids = Vec::new();
+                for g in &new.groups {
+                    ids.push(pick(&groups, g, "group", |g| &g.id, |g| vec![&g.name])?.id.clone());
+                }
+                let made = api.create_nameservers(new, &ids).await?;
+                let scope = if made.primary { "every name".to_string() } else { made.domains.join(", ") };
+                AdminAnswer::Done(format!(
+                    "nameserver group '{}' added: {} for {scope}, groups {}",
+                    made.name,
+                    made.servers.join(", "),
+                    new.groups.join(", ")
+                ))
+            }
+            DeleteNameservers { group } => {
+                let all = api.nameservers().await?;
+                let g = pick(&all, group, "nameserver group", |g| &g.id, |g| vec![&g.name])?.clone();
+                api.delete_nameservers(&g.id).await?;
+                AdminAnswer::Done(format!("nameserver group '{}' deleted", g.name))
+            }
+            CreateIdp(new) => {
+                if !crate::domain::netbird::IDP_TYPES.contains(&new.kind.as_str()) {
+                    return Err(EngineError::NetBird(format!(
+                        "'{}' is not a type NetBird supports: {}",
+                        new.kind,
+                        crate::domain::netbird::IDP_TYPES.join(", ")
+                    )));
+                }
+                let made = api.create_idp(new).await?;
+                AdminAnswer::Done(format!("identity provider '{}' ({}) added as {}", made.name, made.kind, made.id))
+            }
+            DeleteIdp { idp } => {
+                let all = api.idps().await?;
+                let i = pick(&all, idp, "identity provider", |i| &i.id, |i| vec![&i.name])?.clone();
+                api.delete_idp(&i.id).await?;
+                AdminAnswer::Done(format!("identity provider '{}' ({}) deleted", i.name, i.kind))
+            }
+            PolicyEnabled { policy, enabled } => {
+                let p = find_policy(api, policy).await?;
+                api.set_policy_enabled(&p.id, *enabled).await?;
+                let flat = if p.all_to_all && !*enabled { " (every device could reach every other)" } else { "" };
+                AdminAnswer::Done(format!(
+                    "policy '{}' {}{flat}",
+                    p.name,
+                    if *enabled { "enabled" } else { "disabled" }
+                ))
+            }
+            DeletePolicy { policy } => {
+                let p = find_policy(api, policy).await?;
+                api.delete_policy(&p.id).await?;
+                AdminAnswer::Done(format!("policy '{}' deleted", p.name))
+            }
             RenamePeer { peer, name } => {
                 let name = name.trim();
                 if name.is_empty() {
@@ -144,7 +234,8 @@ impl<P: Proxy> Ops<'_, P> {
                 for g in &new.auto_groups {
                     let found = pick(&groups, g, "group", |g| &g.id, |g| vec![&g.name]).map_err(|_| {
                         EngineError::NetBird(format!(
-                            "no group '{g}' in '{sub}': create it first (`nbmsp customer groups {sub} create {g}`)",
+                            "no group '{g}' in '{sub}': create it first (the NetBird tab's Groups list, or \
+                             `nbmsp customer groups {sub} create {g}`)",
                             sub = customer.subdomain
                         ))
                     })?;
@@ -205,14 +296,72 @@ impl<P: Proxy> Ops<'_, P> {
                 api.delete_group(&g.id).await?;
                 AdminAnswer::Done(format!("group '{}' deleted", g.name))
             }
+            Services => AdminAnswer::Services(api.services().await?),
+            CreateService(new) => {
+                let label = new.name.trim().to_ascii_lowercase();
+                crate::domain::validate::subdomain(&label)
+                    .map_err(|e| EngineError::Usage(format!("a service name is one DNS label: {}", e.rule)))?;
+                if !customer.reverse_proxy {
+                    return Err(EngineError::Usage(format!(
+                        "'{sub}' has no reverse proxy: `nbmsp customer update {sub} --reverse-proxy on` and redeploy first",
+                        sub = customer.subdomain
+                    )));
+                }
+                let p = find_peer(api, &new.peer).await?;
+                let (auth, words) = match &new.auth {
+                    ServiceAuth::None => (serde_json::json!({}), "no authentication"),
+                    ServiceAuth::Sso => (serde_json::json!({"bearer_auth": {"enabled": true}}), "NetBird login"),
+                    ServiceAuth::Pin(s) => (serde_json::json!({"pin_auth": {"enabled": true, "pin": s.0}}), "a PIN"),
+                    ServiceAuth::Password(s) => {
+                        (serde_json::json!({"password_auth": {"enabled": true, "password": s.0}}), "a password")
+                    }
+                };
+                let body = serde_json::json!({
+                    "name": label,
+                    "domain": format!("{label}.{}", api.domain),
+                    "mode": "http",
+                    "enabled": true,
+                    "targets": [{
+                        "target_id": p.id, "target_type": "peer", "protocol": new.scheme,
+                        "port": new.port, "enabled": true,
+                    }],
+                    "auth": auth,
+                });
+                let s = api.create_service(&body).await?;
+                AdminAnswer::Done(format!(
+                    "service '{}' published at https://{} to device '{}' port {} ({words})",
+                    s.name, s.domain, p.name, new.port
+                ))
+            }
+            ServiceEnabled { service, enabled } => {
+                let s = find_service(api, service).await?;
+                api.set_service_enabled(&s.id, *enabled).await?;
+                AdminAnswer::Done(format!("service '{}' {}", s.name, if *enabled { "enabled" } else { "disabled" }))
+            }
+            DeleteService { service } => {
+                let s = find_service(api, service).await?;
+                api.delete_service(&s.id).await?;
+                AdminAnswer::Done(format!("service '{}' ({}) deleted", s.name, s.domain))
+            }
         })
     }
 }
 
 /// The device `target` names, from a fresh list.
+async fn find_policy(api: &Api<'_>, target: &str) -> Result<crate::domain::netbird::Policy, EngineError> {
+    let all = api.policies().await?;
+    pick(&all, target, "policy", |p| &p.id, |p| vec![&p.name]).cloned()
+}
+
 async fn find_peer(api: &Api<'_>, target: &str) -> Result<Peer, EngineError> {
     let all = api.peers().await?;
     pick(&all, target, "device", |p| &p.id, |p| vec![&p.name]).cloned()
+}
+
+/// The service `target` names (id, name or domain), from a fresh list.
+async fn find_service(api: &Api<'_>, target: &str) -> Result<crate::domain::netbird::ServiceInfo, EngineError> {
+    let all = api.services().await?;
+    pick(&all, target, "service", |s| &s.id, |s| vec![&s.name, &s.domain]).cloned()
 }
 
 /// The setup key `target` names, from a fresh list.

@@ -3,6 +3,7 @@
 //! proxy makes it public, because `/api/setup` needs no authentication), renewed before it
 //! expires (NetBird tokens live at most 365 days).
 
+use crate::domain::rights::Right;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -12,9 +13,9 @@ use crate::domain::Timestamp;
 use crate::domain::audit::AuditStatus;
 use crate::domain::customer::Customer;
 use crate::engine::EngineError;
+use crate::engine::npm::proxy::Proxy;
 use crate::engine::ops::lifecycle::Ops;
-use crate::engine::proxy::Proxy;
-use crate::engine::render;
+use crate::engine::stack::render;
 use crate::store::{Store, Vault};
 
 /// Devices in use against the customer's limit.
@@ -82,7 +83,7 @@ impl<P: Proxy> Ops<'_, P> {
     /// The customer's management API, reached on the Docker network; a stopped or missing
     /// container is said as such, with the way to start it.
     pub(crate) async fn management_url(&self, customer: &Customer, network: &str) -> Result<String, EngineError> {
-        let name = render::container_name(&render::prefix(customer), customer.layout.management_service());
+        let name = render::container_name(&self.name_prefix(customer)?, customer.layout.management_service());
         let Some(c) = self
             .engines
             .for_customer(customer)
@@ -110,7 +111,10 @@ impl<P: Proxy> Ops<'_, P> {
         network: &str,
         first_deploy: bool,
     ) -> Result<OwnerOutcome, EngineError> {
-        if self.credentials(customer.id)?.is_some() {
+        // Whether nbmsp made the owner needs no key: an operator's redeploy asks this too, and
+        // only an admin's session opens the owner's password.
+        let scope = crate::store::vault::customer_scope(customer.id);
+        if self.store.secret_is_set(&scope, OWNER_SECRETS[0])? && self.store.secret_is_set(&scope, OWNER_SECRETS[1])? {
             return Ok(OwnerOutcome::Exists);
         }
         let base = self.management_url(customer, network).await?;
@@ -175,7 +179,8 @@ impl<P: Proxy> Ops<'_, P> {
     }
 
     pub(crate) fn stored_pat(&self, customer: &Customer) -> Result<String, EngineError> {
-        self.credentials(customer.id)?.and_then(|c| c.pat).ok_or_else(|| {
+        let scope = crate::store::vault::customer_scope(customer.id);
+        self.store.secret(self.vault, &scope, OWNER_SECRETS[2])?.map(|t| t.to_string()).ok_or_else(|| {
             EngineError::Files(format!(
                 "customer '{}' has no NetBird access token in nbmsp (set up outside nbmsp, or by a server without \
                  NB_SETUP_PAT_ENABLED)",
@@ -187,7 +192,7 @@ impl<P: Proxy> Ops<'_, P> {
     /// Replaces the owner's access token: creates a new one (valid `netbird.pat_days`), stores
     /// it, then revokes every older token nbmsp made (the setup token included).
     pub async fn renew_token(&self, customer_id: i64) -> Result<TokenRenewal, EngineError> {
-        self.locked(customer_id, "renew-token", self.renew_token_unlocked(customer_id)).await
+        self.locked(customer_id, Right::RenewToken, self.renew_token_unlocked(customer_id)).await
     }
 
     pub(crate) async fn renew_token_unlocked(&self, customer_id: i64) -> Result<TokenRenewal, EngineError> {
@@ -230,7 +235,7 @@ impl<P: Proxy> Ops<'_, P> {
     /// (expired or revoked: a dead token cannot renew itself), checks NetBird accepts it, then
     /// renews from it so nbmsp again holds a token of its own whose expiry it knows.
     pub async fn set_token(&self, customer_id: i64, token: &str) -> Result<TokenRenewal, EngineError> {
-        self.locked(customer_id, "set-token", async {
+        self.locked(customer_id, Right::SetToken, async {
             let customer = self.store.customer(customer_id)?;
             self.require_deployed(&customer)?;
             let token = token.trim();
@@ -264,7 +269,7 @@ impl<P: Proxy> Ops<'_, P> {
         let base = self.management_url(&customer, &settings.docker_network).await?;
         let client = self.api_client(&customer).await?;
         let count = api::devices(&client, &base, &pat, settings.min_client_version.as_deref()).await?;
-        self.store.set_devices(customer_id, count.total, count.connected, count.outdated)?;
+        self.store.set_devices(customer_id, &count)?;
         Ok(DeviceUsage {
             count,
             max_devices: customer.max_devices,

@@ -58,6 +58,14 @@ pub enum NpmError {
     },
 }
 
+impl From<NpmError> for crate::domain::error::Failure {
+    fn from(e: NpmError) -> Self {
+        use crate::domain::error::ErrorKind;
+        let kind = if matches!(e, NpmError::Unreachable { .. }) { ErrorKind::Unavailable } else { ErrorKind::Runtime };
+        Self::new(kind, e.to_string())
+    }
+}
+
 impl NpmError {
     /// True for NPM's "domain already in use" answer.
     pub fn is_domain_in_use(&self) -> bool {

@@ -1,10 +1,14 @@
-//! Nginx Proxy Manager: reachability probe.
+//! What stands in front of customers: Nginx Proxy Manager ([`client`], the proxy trait in
+//! [`proxy`], and this file's reachability probe) and the edge that routes TLS by name in front
+//! of it to customers' reverse proxies ([`edge`]).
 
 use std::time::Duration;
 
 use serde::Deserialize;
 
 pub mod client;
+pub mod edge;
+pub mod proxy;
 
 use super::EngineError;
 

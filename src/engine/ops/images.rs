@@ -7,8 +7,8 @@ use crate::domain::customer::Customer;
 use crate::domain::images::too_old_for_setup;
 use crate::domain::settings::{ImagePull, Settings};
 use crate::engine::EngineError;
-use crate::engine::proxy::Proxy;
-use crate::engine::render::RenderedStack;
+use crate::engine::npm::proxy::Proxy;
+use crate::engine::stack::render::RenderedStack;
 
 impl<P: Proxy> Ops<'_, P> {
     /// Makes sure every image of the stack is on the engine: pulled when missing, or every time
@@ -50,7 +50,7 @@ impl<P: Proxy> Ops<'_, P> {
                 Err(e) => {
                     return Err(EngineError::Files(format!(
                         "image {image} is not on the Docker engine and could not be pulled ({e}): set images.{svc} \
-                         (Settings → Images, or `nbmsp settings set images.{svc} …`) to an image that is present, \
+                         (the app's Settings, tab NetBird, or `nbmsp settings set images.{svc} …`) to an image that is present, \
                          or load it with `docker load`"
                     )));
                 }

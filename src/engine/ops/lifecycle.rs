@@ -2,6 +2,7 @@
 //! and rollback. A failed first deploy leaves nothing behind; a failed redeploy restores the
 //! previous files and containers and never touches the customer's data.
 
+use crate::domain::rights::Right;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -10,14 +11,14 @@ use serde::Serialize;
 use crate::domain::audit::AuditStatus;
 use crate::domain::customer::{Customer, CustomerStatus};
 use crate::domain::deployment::{ContainerInfo, DeploymentStatus};
-use crate::engine::apply;
-use crate::engine::health;
+use crate::engine::checks::health;
 use crate::engine::hosts::files;
 use crate::engine::netbird::OwnerCredentials;
 use crate::engine::netbird::owner::OwnerOutcome;
-use crate::engine::proxy::Proxy;
-use crate::engine::render::{self, RenderedStack};
-use crate::engine::{EngineError, ports};
+use crate::engine::npm::proxy::Proxy;
+use crate::engine::stack::apply;
+use crate::engine::stack::render::{self, RenderedStack};
+use crate::engine::{EngineError, stack::ports};
 use crate::store::{Store, Vault};
 
 /// The steps of a deploy, in order; progress events name them.
@@ -42,6 +43,8 @@ pub enum Step {
     Health,
     /// Create the NetBird owner account and its access token, before anything is public.
     Bootstrap,
+    /// NetBird's Reverse Proxy: its token, its container, its registration (or, off, revoked).
+    ReverseProxy,
     /// Register the domain in the proxy.
     Proxy,
     /// Record the result.
@@ -50,7 +53,7 @@ pub enum Step {
 
 impl Step {
     /// Every step in order.
-    pub const ALL: [Step; 11] = [
+    pub const ALL: [Step; 12] = [
         Step::Validate,
         Step::AllocatePort,
         Step::Render,
@@ -60,6 +63,7 @@ impl Step {
         Step::Containers,
         Step::Health,
         Step::Bootstrap,
+        Step::ReverseProxy,
         Step::Proxy,
         Step::Record,
     ];
@@ -77,6 +81,7 @@ impl Step {
             Step::Health => "wait until ready",
             Step::Proxy => "proxy host",
             Step::Bootstrap => "NetBird owner",
+            Step::ReverseProxy => "reverse proxy",
             Step::Record => "record",
         }
     }
@@ -131,6 +136,12 @@ pub struct DeployOutcome {
     pub owner: Option<OwnerCredentials>,
 }
 
+/// How long an operation may go without confirming that it still holds its lock before it
+/// takes another step: well inside [`crate::store::locks::STALE_AFTER_S`], after which another
+/// process may take the lock over. A confirmation is one small UPDATE, so checking this often
+/// costs nothing; an operation that is never stalled confirms at its 30 s heartbeat anyway.
+const FENCE_CHECK: Duration = Duration::from_secs(10);
+
 /// Serialises network creation among operations of this process (Docker API 1.41 happily
 /// creates two networks of one name); `exclusive_file_lock` does the same across processes.
 static NETWORK_LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -159,36 +170,73 @@ impl<P: Proxy> Ops<'_, P> {
     pub(crate) async fn locked<T>(
         &self,
         customer_id: i64,
-        operation: &str,
+        right: Right,
         fut: impl Future<Output = Result<T, EngineError>>,
     ) -> Result<T, EngineError> {
         // The one gate every customer operation passes, whichever door (CLI, app, monitor) it came in by.
-        crate::store::auth::require_role(
-            self.role,
-            crate::domain::user::needed_for(operation),
-            &format!("{operation} customers"),
-        )?;
+        crate::store::auth::require_role(self.role, right)?;
+        let operation = right.word();
         let pid = std::process::id();
         let now = || time::OffsetDateTime::now_utc().unix_timestamp();
         let token = self.store.acquire_lock(customer_id, operation, self.actor, pid, now())?;
+        // An operator's operation is maintenance for the SLA, whichever door it came in by.
+        let mut window = None;
+        if crate::domain::sla::is_maintenance(right) {
+            match self.store.open_maintenance(customer_id, operation, self.actor, now()) {
+                Ok(w) => window = Some(w),
+                Err(e) => {
+                    self.release_quietly(customer_id, &token);
+                    return Err(e.into());
+                }
+            }
+        }
         let mut beat = tokio::time::interval(Duration::from_secs(30));
         beat.tick().await;
         tokio::pin!(fut);
+        // Fencing: the operation is polled on only while its lock is known to be held. After
+        // a stall longer than the check interval (a stopped process, a suspended machine),
+        // the token is checked before the operation takes its next step, so a holder that
+        // was taken over never acts again.
+        let mut confirmed = std::time::Instant::now();
         let result = loop {
-            tokio::select! {
-                r = &mut fut => break r,
-                _ = beat.tick() => {
-                    if let Err(e) = self.store.heartbeat_lock(customer_id, &token, now()) {
-                        tracing::warn!("lock heartbeat: {e}");
+            let stepped = tokio::select! {
+                biased;
+                _ = beat.tick() => None,
+                r = std::future::poll_fn(|cx| {
+                    if confirmed.elapsed() >= FENCE_CHECK {
+                        return std::task::Poll::Ready(None);
                     }
+                    fut.as_mut().poll(cx).map(Some)
+                }) => r,
+            };
+            if let Some(r) = stepped {
+                break r;
+            }
+            match self.store.heartbeat_lock(customer_id, &token, now()) {
+                Ok(()) => confirmed = std::time::Instant::now(),
+                Err(e @ crate::store::StoreError::Stale(_)) => {
+                    tracing::warn!("customer {customer_id}: {e}");
+                    return Err(e.into());
                 }
+                Err(e) => tracing::warn!("lock heartbeat: {e}"),
             }
         };
-        if let Err(e) = self.store.release_lock(customer_id, &token) {
+        // A stop's window stays open: the customer is down on purpose until it runs again.
+        if let Some(w) = window.filter(|_| !(right == Right::Stop && result.is_ok()))
+            && let Err(e) = self.store.close_maintenance(w, now())
+        {
+            // The monitor closes windows no operation holds.
+            tracing::warn!("maintenance window of customer {customer_id} left open: {e}");
+        }
+        self.release_quietly(customer_id, &token);
+        result
+    }
+
+    fn release_quietly(&self, customer_id: i64, token: &str) {
+        if let Err(e) = self.store.release_lock(customer_id, token) {
             // It goes stale after STALE_AFTER_S and is taken over then.
             tracing::warn!("cannot release the lock on customer {customer_id}: {e}");
         }
-        result
     }
 
     /// Deploys the customer; when it is already deployed this is a redeploy.
@@ -197,7 +245,7 @@ impl<P: Proxy> Ops<'_, P> {
         customer_id: i64,
         progress: &mut dyn FnMut(Progress),
     ) -> Result<DeployOutcome, EngineError> {
-        self.locked(customer_id, "deploy", self.deploy_unlocked(customer_id, progress)).await
+        self.locked(customer_id, Right::Deploy, self.deploy_unlocked(customer_id, progress)).await
     }
 
     /// Applies changed settings, images or layout (see `redeploy_unlocked`).
@@ -206,7 +254,7 @@ impl<P: Proxy> Ops<'_, P> {
         customer_id: i64,
         progress: &mut dyn FnMut(Progress),
     ) -> Result<DeployOutcome, EngineError> {
-        self.locked(customer_id, "redeploy", self.redeploy_unlocked(customer_id, progress)).await
+        self.locked(customer_id, Right::Redeploy, self.redeploy_unlocked(customer_id, progress)).await
     }
 
     /// Renders the customer's files with `udp_port` (secrets are created and stored if new).
@@ -274,19 +322,8 @@ impl<P: Proxy> Ops<'_, P> {
     ) -> Result<DeployOutcome, (Step, EngineError)> {
         progress(Progress::Started { step: Step::Validate });
         let settings = self.store.settings().map_err(|e| (Step::Validate, e.into()))?;
-        let problems: Vec<String> = crate::domain::customer::NewCustomer {
-            name: customer.name.clone(),
-            company: customer.company.clone(),
-            subdomain: customer.subdomain.clone(),
-            email: customer.email.clone(),
-            max_devices: customer.max_devices,
-            notes: customer.notes.clone(),
-            layout: customer.layout,
-        }
-        .validate()
-        .iter()
-        .map(ToString::to_string)
-        .collect();
+        let problems: Vec<String> =
+            crate::domain::customer::NewCustomer::of(customer).validate().iter().map(ToString::to_string).collect();
         if !problems.is_empty() {
             return Err((Step::Validate, EngineError::Files(problems.join("; "))));
         }
@@ -294,10 +331,12 @@ impl<P: Proxy> Ops<'_, P> {
             return Err((Step::Validate, EngineError::Files("the data_dir setting is empty".into())));
         }
         self.proxy_allowed_on(customer.host_id).map_err(|e| (Step::Validate, e))?;
+        // Containers carrying this id for another customer: refused before anything is made.
+        self.container_names(customer).await.map_err(|e| (Step::Validate, e))?;
         progress(Progress::Done { step: Step::Validate, detail: customer.fqdn(&settings.base_domain) });
 
         progress(Progress::Started { step: Step::AllocatePort });
-        let prefix = render::prefix(customer);
+        let prefix = render::prefix(&settings, customer);
         let free = self.port_check(customer).await.map_err(|e| (Step::AllocatePort, e))?;
         let port = self
             .store
@@ -322,6 +361,10 @@ impl<P: Proxy> Ops<'_, P> {
     ) -> Result<DeployOutcome, (Step, EngineError)> {
         let at = |step: Step| move |e: EngineError| (step, e);
         let settings = self.store.settings().map_err(|e| (Step::Render, e.into()))?;
+        if !first_deploy {
+            // Redeploy, move and restore start an instance that was set up: its store must be there.
+            self.require_store(customer).await.map_err(at(Step::Validate))?;
+        }
 
         progress(Progress::Started { step: Step::Render });
         let stack = self.render(customer, port).map_err(at(Step::Render))?;
@@ -352,7 +395,7 @@ impl<P: Proxy> Ops<'_, P> {
         progress(Progress::Done { step: Step::Images, detail: pulled });
 
         progress(Progress::Started { step: Step::Containers });
-        let prefix = render::prefix(customer);
+        let prefix = render::prefix(&settings, customer);
         let baseline =
             health::restart_baseline(&docker, &prefix, customer.layout).await.map_err(at(Step::Containers))?;
         let mut notes = Vec::new();
@@ -394,7 +437,7 @@ impl<P: Proxy> Ops<'_, P> {
         progress(Progress::Done { step: Step::Bootstrap, detail });
         let owner = match owner {
             // Credentials are shown to admins only; the rest learn where to ask.
-            OwnerOutcome::Created(o) if self.role.allows(crate::domain::user::Permission::Admin) => Some(o),
+            OwnerOutcome::Created(o) if self.role.allows(Right::Credentials.needs()) => Some(o),
             OwnerOutcome::Created(o) => {
                 progress(Progress::Note {
                     text: format!(
@@ -406,6 +449,10 @@ impl<P: Proxy> Ops<'_, P> {
             }
             _ => None,
         };
+
+        progress(Progress::Started { step: Step::ReverseProxy });
+        let detail = self.apply_reverse_proxy(customer, port).await.map_err(at(Step::ReverseProxy))?;
+        progress(Progress::Done { step: Step::ReverseProxy, detail });
 
         progress(Progress::Started { step: Step::Proxy });
         let domain = customer.fqdn(&settings.base_domain);
@@ -508,17 +555,31 @@ impl<P: Proxy> Ops<'_, P> {
 
     /// Names of the customer's containers on the engine, found by label (so containers of a
     /// half-finished operation are found too).
+    /// Containers that carry this customer's id but another subdomain belong to a customer this
+    /// database no longer knows (its id was handed out again after a database restore): every
+    /// operation refuses rather than act on them.
     pub async fn container_names(&self, customer: &Customer) -> Result<Vec<String>, EngineError> {
         let installation = self.store.installation_id()?;
         let id = customer.id.to_string();
-        self.engines
+        let found = self
+            .engines
             .for_customer(customer)
             .await?
-            .names_with_labels(&[
-                (render::LABEL_INSTALLATION, installation.as_str()),
-                (render::LABEL_CUSTOMER, id.as_str()),
-            ])
-            .await
+            .labelled(&[(render::LABEL_INSTALLATION, installation.as_str()), (render::LABEL_CUSTOMER, id.as_str())])
+            .await?;
+        if let Some((name, labels)) =
+            found.iter().find(|(_, l)| l.get(render::LABEL_SUBDOMAIN).is_some_and(|s| *s != customer.subdomain))
+        {
+            return Err(crate::store::StoreError::Conflict(format!(
+                "container {name} carries customer id {} but belongs to '{}', not '{}': the database was put back \
+                 from before that customer existed. Nothing was changed; `nbmsp reconcile` lists such containers",
+                customer.id,
+                crate::domain::sanitize::terminal_safe(labels.get(render::LABEL_SUBDOMAIN).map_or("", |s| s)),
+                customer.subdomain
+            ))
+            .into());
+        }
+        Ok(found.into_iter().map(|(name, _)| name).collect())
     }
 
     /// The customer's containers with their state, in layout order.
@@ -534,13 +595,6 @@ impl<P: Proxy> Ops<'_, P> {
         let order = |svc: &str| render::services(customer.layout).iter().position(|s| *s == svc).unwrap_or(usize::MAX);
         out.sort_by_key(|c| (order(&c.service), c.name.clone()));
         Ok(out)
-    }
-
-    pub(crate) fn require_deployed(&self, customer: &Customer) -> Result<(), EngineError> {
-        if self.store.deployment(customer.id)?.is_none() {
-            return Err(EngineError::Files(format!("customer '{}' is not deployed", customer.subdomain)));
-        }
-        Ok(())
     }
 }
 

@@ -3,18 +3,18 @@
 //! crash before the switch is undone (the source starts again), after it finished (the source's
 //! leftovers go). The source is kept until the target answers.
 
+use crate::domain::rights::Right;
 use serde::Serialize;
 
 use super::lifecycle::{Ops, Progress};
 use crate::domain::audit::AuditStatus;
 use crate::domain::customer::Customer;
-use crate::domain::user::Permission;
 use crate::engine::EngineError;
 use crate::engine::data::customer_backup::{Scratch, backup_file};
 use crate::engine::hosts::HostKey;
 use crate::engine::hosts::files;
-use crate::engine::proxy::{Proxy, ProxyRecord};
-use crate::engine::render;
+use crate::engine::npm::proxy::{Proxy, ProxyRecord};
+use crate::engine::stack::render;
 
 /// Where the customer's proxy entry is when a move is undone.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,8 +54,7 @@ impl<P: Proxy> Ops<'_, P> {
         to: HostKey,
         progress: &mut dyn FnMut(Progress),
     ) -> Result<MoveOutcome, EngineError> {
-        crate::store::auth::require_role(self.role, Permission::Admin, "move customers between hosts")?;
-        self.locked(customer_id, "move", self.move_unlocked(customer_id, to, progress)).await
+        self.locked(customer_id, Right::Move, self.move_unlocked(customer_id, to, progress)).await
     }
 
     async fn move_unlocked(
@@ -83,6 +82,14 @@ impl<P: Proxy> Ops<'_, P> {
         // checked before anything stops.
         let source = self.engines.of(from).await?;
         self.engines.of(to).await?;
+        if self.engines.same_engine(from, to).await {
+            return Err(EngineError::Files(format!(
+                "hosts {} and {} are one Docker engine: a move between them would remove what it \
+                 starts; remove the second record with `nbmsp host remove`",
+                name(from),
+                name(to)
+            )));
+        }
         let moved = Customer { host_id: to, ..customer.clone() };
         // The same port when the target has it free (users' firewalls know it), else another:
         // the management server hands clients the relay address, so they follow.
@@ -147,6 +154,19 @@ impl<P: Proxy> Ops<'_, P> {
             note(progress, line.clone());
             self.store.log_customer(self.actor, &moved, "move", AuditStatus::Error, &line)?;
         }
+        if customer.reverse_proxy {
+            // Its services' names leave the source's edge and arrive at the target's.
+            for key in [from, to] {
+                match self.apply_edge(key).await {
+                    Ok(Some(r)) if r.result == "refused" => note(
+                        progress,
+                        format!("edge on host {}: configuration refused ({})", name(key), r.detail.unwrap_or_default()),
+                    ),
+                    Ok(_) => {}
+                    Err(e) => note(progress, format!("edge on host {} not updated: {e}", name(key))),
+                }
+            }
+        }
         let settings = self.store.settings()?;
         let outcome = MoveOutcome {
             from: name(from),
@@ -204,7 +224,8 @@ impl<P: Proxy> Ops<'_, P> {
         }
         let back = Customer { host_id: from, ..customer.clone() };
         let source = self.engines.of(from).await?;
-        let baseline = crate::engine::health::restart_baseline(&source, &render::prefix(&back), back.layout).await?;
+        let baseline =
+            crate::engine::checks::health::restart_baseline(&source, &self.name_prefix(&back)?, back.layout).await?;
         for n in self.ordered(&back, self.container_names(&back).await?) {
             source.start(&n).await?;
         }
@@ -234,7 +255,8 @@ impl<P: Proxy> Ops<'_, P> {
 /// or why it failed. The move stands either way.
 async fn dns_hook(program: &str, m: &MoveOutcome, subdomain: &str) -> Result<String, String> {
     let mut cmd = tokio::process::Command::new(program);
-    cmd.env("NBMSP_DOMAIN", &m.domain)
+    crate::engine::hosts::process::scrub(&mut cmd)
+        .env("NBMSP_DOMAIN", &m.domain)
         .env("NBMSP_PUBLIC_IP", m.public_ip.as_deref().unwrap_or(""))
         .env("NBMSP_SUBDOMAIN", subdomain)
         .stdin(std::process::Stdio::null())

@@ -1,5 +1,6 @@
 //! Day-to-day operations on a deployed customer: start, stop, restart, delete, health, stats.
 
+use crate::domain::rights::Right;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -8,9 +9,9 @@ use crate::domain::audit::AuditStatus;
 use crate::domain::customer::{Customer, CustomerStatus};
 use crate::domain::deployment::{ContainerInfo, ContainerStats, DeploymentStatus};
 use crate::engine::EngineError;
-use crate::engine::health::{self, HealthReport};
-use crate::engine::proxy::Proxy;
-use crate::engine::render;
+use crate::engine::checks::health::{self, HealthReport};
+use crate::engine::npm::proxy::Proxy;
+use crate::engine::stack::render;
 
 fn stop_grace() -> Duration {
     Duration::from_secs(10)
@@ -19,23 +20,23 @@ fn stop_grace() -> Duration {
 impl<P: Proxy> Ops<'_, P> {
     /// Starts every container of the customer and waits for health.
     pub async fn start(&self, customer_id: i64) -> Result<HealthReport, EngineError> {
-        self.locked(customer_id, "start", self.start_unlocked(customer_id)).await
+        self.locked(customer_id, Right::Start, self.start_unlocked(customer_id)).await
     }
 
     /// Stops every container of the customer (they keep their data and config).
     pub async fn stop(&self, customer_id: i64) -> Result<(), EngineError> {
-        self.locked(customer_id, "stop", self.stop_unlocked(customer_id)).await
+        self.locked(customer_id, Right::Stop, self.stop_unlocked(customer_id)).await
     }
 
     /// Stops, then starts, then waits for health.
     pub async fn restart(&self, customer_id: i64) -> Result<HealthReport, EngineError> {
-        self.locked(customer_id, "restart", self.restart_unlocked(customer_id)).await
+        self.locked(customer_id, Right::Restart, self.restart_unlocked(customer_id)).await
     }
 
     /// Removes the customer: containers, proxy entry, instance dir, port, secrets, row. The
     /// customer's data is archived unless `purge_data`; the archive path is returned.
     pub async fn delete(&self, customer_id: i64, purge_data: bool) -> Result<Option<PathBuf>, EngineError> {
-        self.locked(customer_id, "delete", self.delete_unlocked(customer_id, purge_data)).await
+        self.locked(customer_id, Right::Delete, self.delete_unlocked(customer_id, purge_data)).await
     }
 
     /// A stop for a caller that already holds the lock (a restore of a stopped customer).
@@ -52,9 +53,10 @@ impl<P: Proxy> Ops<'_, P> {
     async fn start_unlocked(&self, customer_id: i64) -> Result<HealthReport, EngineError> {
         let customer = self.store.customer(customer_id)?;
         self.require_deployed(&customer)?;
+        self.require_store(&customer).await?;
         let names = self.existing_names(&customer).await?;
         let docker = self.engines.for_customer(&customer).await?;
-        let baseline = health::restart_baseline(&docker, &render::prefix(&customer), customer.layout).await?;
+        let baseline = health::restart_baseline(&docker, &self.name_prefix(&customer)?, customer.layout).await?;
         // Servers first, dashboard last, as at deploy.
         for name in self.ordered(&customer, names) {
             docker.start(&name).await?;
@@ -80,7 +82,7 @@ impl<P: Proxy> Ops<'_, P> {
         let order = |n: &String| {
             render::services(customer.layout)
                 .iter()
-                .position(|s| *n == render::container_name(&render::prefix(customer), s))
+                .position(|s| n.ends_with(&format!("-{}-{s}", customer.subdomain)))
                 .unwrap_or(usize::MAX)
         };
         names.sort_by_key(order);
@@ -98,7 +100,7 @@ impl<P: Proxy> Ops<'_, P> {
         let port = self.store.deployment(customer.id)?.and_then(|d| d.relay_udp_port);
         let result = health::wait_ready(
             &self.engines.for_customer(customer).await?,
-            &render::prefix(customer),
+            &self.name_prefix(customer)?,
             customer.layout,
             &settings.docker_network,
             port,
@@ -150,9 +152,10 @@ impl<P: Proxy> Ops<'_, P> {
     async fn restart_unlocked(&self, customer_id: i64) -> Result<HealthReport, EngineError> {
         let customer = self.store.customer(customer_id)?;
         self.require_deployed(&customer)?;
+        self.require_store(&customer).await?;
         let names = self.ordered(&customer, self.existing_names(&customer).await?);
         let docker = self.engines.for_customer(&customer).await?;
-        let baseline = health::restart_baseline(&docker, &render::prefix(&customer), customer.layout).await?;
+        let baseline = health::restart_baseline(&docker, &self.name_prefix(&customer)?, customer.layout).await?;
         for name in names.iter().rev() {
             docker.stop(name, stop_grace()).await?;
         }
@@ -193,6 +196,13 @@ impl<P: Proxy> Ops<'_, P> {
             self.store.journal_step(journal, "remove records")?;
             self.store.delete_deployment(customer_id)?;
             self.store.delete_customer(self.actor, customer_id)?;
+            if customer.reverse_proxy {
+                // Its names leave the edge; an edge that cannot be updated is logged, not a
+                // reason to undo a delete (its route leads nowhere now).
+                if let Err(e) = self.apply_edge(customer.host_id).await {
+                    tracing::warn!("edge after deleting {}: {e}", customer.subdomain);
+                }
+            }
             Ok::<_, EngineError>(kept)
         }
         .await;
@@ -218,7 +228,7 @@ impl<P: Proxy> Ops<'_, P> {
         let port = deployment.as_ref().and_then(|d| d.relay_udp_port);
         let mut report = health::check(
             &self.engines.for_customer(&customer).await?,
-            &render::prefix(&customer),
+            &self.name_prefix(&customer)?,
             customer.layout,
             &settings.docker_network,
             port.map(|p| (p, Duration::from_secs(3))),
@@ -238,12 +248,12 @@ impl<P: Proxy> Ops<'_, P> {
         customer: &Customer,
         deployment: Option<&crate::domain::deployment::Deployment>,
         settings: &crate::domain::settings::Settings,
-    ) -> Option<crate::engine::public::PublicCheck> {
+    ) -> Option<crate::engine::checks::public::PublicCheck> {
         let registered = deployment.is_some_and(|d| d.npm_proxy_id.is_some())
             || (settings.proxy == crate::domain::settings::ProxyKind::None && deployment.is_some());
-        let target =
-            crate::engine::public::target(settings, self.engines.host(customer.host_id)).filter(|_| registered)?;
-        Some(crate::engine::public::check(&customer.fqdn(&settings.base_domain), &target).await)
+        let target = crate::engine::checks::public::target(settings, self.engines.host(customer.host_id))
+            .filter(|_| registered)?;
+        Some(crate::engine::checks::public::check(&customer.fqdn(&settings.base_domain), &target).await)
     }
 
     /// One-shot resource samples of the customer's containers (all at once: a handful per customer).

@@ -3,16 +3,17 @@
 
 use crate::domain::audit::AuditStatus;
 use crate::domain::customer::{Customer, CustomerStatus};
+use crate::domain::rights::Right;
 use crate::engine::EngineError;
 use crate::engine::hosts::HostKey;
+use crate::engine::npm::proxy::{HostProxy, Proxy, ProxyRecord, ProxyRequest};
 use crate::engine::ops::lifecycle::Ops;
-use crate::engine::proxy::{HostProxy, Proxy, ProxyRecord, ProxyRequest};
-use crate::engine::render;
+use crate::engine::stack::render;
 
 impl<P: Proxy> Ops<'_, P> {
     /// Tries again to get the customer's certificate.
     pub async fn retry_certificate(&self, customer_id: i64) -> Result<ProxyRecord, EngineError> {
-        self.locked(customer_id, "retry-cert", self.retry_certificate_unlocked(customer_id)).await
+        self.locked(customer_id, Right::RetryCert, self.retry_certificate_unlocked(customer_id)).await
     }
 
     /// The proxy that publishes customers on `host`: the one this operation was given for this
@@ -20,7 +21,7 @@ impl<P: Proxy> Ops<'_, P> {
     pub(crate) async fn proxy_on(&self, host: HostKey) -> Result<HostProxy<'_, P>, EngineError> {
         let Some(h) = self.engines.host(host) else { return Ok(HostProxy::Here(self.proxy)) };
         let docker = self.engines.of(host).await?;
-        let proxy = crate::engine::proxy::for_host(self.store, self.vault, h, &docker, self.template_dir.clone());
+        let proxy = crate::engine::npm::proxy::for_host(self.store, self.vault, h, &docker, self.template_dir.clone());
         Ok(HostProxy::There(proxy.await?))
     }
 
@@ -39,7 +40,7 @@ impl<P: Proxy> Ops<'_, P> {
         if let Some(h) = self.engines.host(host)
             && self.store.settings()?.proxy == crate::domain::settings::ProxyKind::Npm
         {
-            crate::engine::proxy::host_npm(h)?;
+            crate::engine::npm::proxy::host_npm(h)?;
         }
         Ok(())
     }
@@ -54,7 +55,7 @@ impl<P: Proxy> Ops<'_, P> {
             customer_id: customer.id,
             domain: customer.fqdn(&settings.base_domain),
             layout: customer.layout,
-            prefix: render::prefix(customer),
+            prefix: render::prefix(settings, customer),
             installation: self.store.installation_id()?,
         })
     }

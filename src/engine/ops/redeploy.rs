@@ -6,8 +6,8 @@ use crate::domain::audit::AuditStatus;
 use crate::domain::customer::{Customer, CustomerStatus};
 use crate::engine::EngineError;
 use crate::engine::hosts::files;
-use crate::engine::proxy::Proxy;
-use crate::engine::{apply, instance, render};
+use crate::engine::npm::proxy::Proxy;
+use crate::engine::{stack::apply, stack::instance, stack::render};
 
 impl<P: Proxy> Ops<'_, P> {
     /// Puts back the files and containers a cancelled redeploy replaced (kept on disk while it
@@ -54,19 +54,8 @@ impl<P: Proxy> Ops<'_, P> {
             deployment.relay_udp_port.ok_or_else(|| EngineError::Files("the deployment has no UDP port".into()))?;
         let (settings, files) = files::settings_for(self.store, &customer)?;
         let dir = render::instance_dir(&settings, &customer);
-        let store_dir = render::store_dir(&settings, &customer);
         let kept = self.previous_dir(&customer)?;
-        if !files.has_files(&store_dir).await? {
-            // Rendering again would point NetBird at an empty store: a fresh instance whose
-            // owner anyone could claim, the real data orphaned wherever it went.
-            return Err(EngineError::Files(format!(
-                "'{}' is deployed but NetBird's data at {} is missing or empty; refusing to redeploy it empty \
-                 (was data_dir changed? `nbmsp migrate data-dir` moves stacks; `nbmsp customer restore` brings a \
-                 backup back)",
-                customer.subdomain,
-                store_dir.display()
-            )));
-        }
+        self.require_store(&customer).await?;
         let all_files = render::all_file_names();
         // An interrupted redeploy left the files it replaced on disk: those are the ones to go
         // back to, not the half-new ones in the instance dir.
@@ -137,7 +126,7 @@ impl<P: Proxy> Ops<'_, P> {
             .find(|(n, _)| *n == "docker-compose.yml")
             .map(|(_, c)| String::from_utf8_lossy(c).into_owned())
             .ok_or_else(|| EngineError::Files("no previous docker-compose.yml to restore".into()))?;
-        let file = crate::engine::compose::ComposeFile::parse(&compose).map_err(EngineError::Files)?;
+        let file = crate::engine::stack::compose::ComposeFile::parse(&compose).map_err(EngineError::Files)?;
         // The previous layout is whatever the previous compose file describes.
         let layout = if file.services.contains_key("server") {
             crate::domain::customer::Layout::Combined
@@ -150,16 +139,24 @@ impl<P: Proxy> Ops<'_, P> {
                 docker.remove(&name).await?;
             }
         }
-        let prefix = render::prefix(customer);
-        let baseline = crate::engine::health::restart_baseline(&docker, &prefix, layout).await?;
+        let prefix = self.name_prefix(customer)?;
+        let baseline = crate::engine::checks::health::restart_baseline(&docker, &prefix, layout).await?;
         let project = format!("nbmsp-{prefix}");
         apply::apply(&docker, &file, &project, layout, dir).await?;
         // "Restored" means answering again, not just started: NetBird takes seconds to come up.
         let settings = self.store.settings()?;
         let port = self.store.deployment(customer.id)?.and_then(|d| d.relay_udp_port);
         let timeout = std::time::Duration::from_secs(settings.health_timeout_s);
-        crate::engine::health::wait_ready(&docker, &prefix, layout, &settings.docker_network, port, &baseline, timeout)
-            .await?;
+        crate::engine::checks::health::wait_ready(
+            &docker,
+            &prefix,
+            layout,
+            &settings.docker_network,
+            port,
+            &baseline,
+            timeout,
+        )
+        .await?;
         Ok(())
     }
 }

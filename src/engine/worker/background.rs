@@ -1,6 +1,7 @@
 //! The worker's background tasks: the customer table refresh, the fleet monitor, reconcile at
 //! start and after an outage, and the Docker and NPM state for the header.
 
+use crate::domain::error::Failure;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
@@ -90,7 +91,7 @@ async fn monitor(c: Rc<Ctx>, tx: UnboundedSender<Event>, focus: tokio::sync::wat
             return;
         }
     };
-    if !c.session.role().allows(crate::domain::user::Permission::Operate) {
+    if c.session.require(crate::domain::rights::Right::Monitor).is_err() {
         m.observe_only();
     }
     let forward = |e: crate::engine::fleet::monitor::MonitorEvent| {
@@ -101,7 +102,7 @@ async fn monitor(c: Rc<Ctx>, tx: UnboundedSender<Event>, focus: tokio::sync::wat
                 let _ = tx.send(Event::Host(h));
             }
             M::Stats { customer_id, stats } => {
-                let _ = tx.send(Event::Stats { customer_id, stats });
+                let _ = tx.send(Event::Stats { customer_id, stats: stats.map_err(Failure::runtime) });
             }
             M::Error(e) => tracing::warn!("monitor: {e}"),
             M::Round(_) | M::Notice { .. } => {}
@@ -116,13 +117,13 @@ async fn monitor(c: Rc<Ctx>, tx: UnboundedSender<Event>, focus: tokio::sync::wat
 async fn startup_reconcile(c: Rc<Ctx>, tx: UnboundedSender<Event>) {
     let r = with_ops(&c, async |ops| {
         // A viewer's app reports interrupted work; finishing it is for whoever may.
-        let interrupted = if ops.role.allows(crate::domain::user::Permission::Operate) {
-            crate::engine::fleet::reconcile::interrupted(&c.store).map_err(|e| e.to_string())?
+        let interrupted = if ops.role.allows(crate::domain::rights::Right::Recover.needs()) {
+            crate::engine::fleet::reconcile::interrupted(&c.store).map_err(Failure::from)?
         } else {
             Vec::new()
         };
         let applied = crate::engine::fleet::reconcile::apply(ops, &interrupted).await;
-        let findings = crate::engine::fleet::reconcile::check(ops, &[]).await.map_err(|e| e.to_string())?;
+        let findings = crate::engine::fleet::reconcile::check(ops, &[]).await.map_err(Failure::from)?;
         Ok((applied, findings))
     })
     .await;
@@ -139,7 +140,7 @@ pub(super) async fn probe_npm(c: &Ctx, tx: &UnboundedSender<Event>) {
     let settings = match c.store.settings() {
         Ok(s) => s,
         Err(e) => {
-            let _ = tx.send(Event::Npm(Some(Err(e.to_string()))));
+            let _ = tx.send(Event::Npm(Some(Err(Failure::from(e)))));
             return;
         }
     };
@@ -149,9 +150,9 @@ pub(super) async fn probe_npm(c: &Ctx, tx: &UnboundedSender<Event>) {
     }
     let r = match crate::engine::npm::http_client() {
         Ok(client) => {
-            crate::engine::npm::probe(&client, &settings.npm_url).await.map(|s| s.version).map_err(|e| e.to_string())
+            crate::engine::npm::probe(&client, &settings.npm_url).await.map(|s| s.version).map_err(Failure::from)
         }
-        Err(e) => Err(e.to_string()),
+        Err(e) => Err(Failure::from(e)),
     };
     let _ = tx.send(Event::Npm(Some(r)));
 }
@@ -161,12 +162,12 @@ pub(super) async fn probe_npm(c: &Ctx, tx: &UnboundedSender<Event>) {
 /// engine comes back after an outage, reconcile runs again: operations the outage broke are
 /// finished or undone, and what is left is reported.
 async fn watch_docker(shared: Arc<Shared>, tx: UnboundedSender<Event>) {
-    let mut last: Option<Result<String, String>> = None;
+    let mut last: Option<Result<String, Failure>> = None;
     let mut backoff = Duration::from_secs(1);
     loop {
         let status = match DockerEngine::connect().await {
-            Ok(d) => d.info().await.map(|i| i.version).map_err(|e| e.to_string()),
-            Err(e) => Err(e.to_string()),
+            Ok(d) => d.info().await.map(|i| i.version).map_err(Failure::from),
+            Err(e) => Err(Failure::from(e)),
         };
         let wait = if status.is_ok() {
             backoff = Duration::from_secs(1);

@@ -1,6 +1,7 @@
 //! Commands on many customers or on running operations: operate (cancellable), cancel, bulk,
 //! reconcile and rollout.
 
+use crate::domain::error::Failure;
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::{Ctx, Dispatch, Event, Operation, send_customers, with_ops};
@@ -15,7 +16,7 @@ pub(super) fn operate_command(d: &mut Dispatch, target: CustomerRef, op: Operati
         move |c: std::rc::Rc<Ctx>| async move {
             let result = match c.store.expect_customer(&target) {
                 Ok(_) => operate(&c, customer_id, op, &tx).await,
-                Err(e) => Err(e.to_string()),
+                Err(e) => Err(Failure::from(e)),
             };
             let _ = tx.send(Event::Finished { customer_id, op, result });
             send_customers(&c, &tx);
@@ -27,10 +28,10 @@ pub(super) fn operate_command(d: &mut Dispatch, target: CustomerRef, op: Operati
         let tx = d.tx.clone();
         move |c: std::rc::Rc<Ctx>| async move {
             let result = with_ops(&c, async |ops| {
-                crate::engine::fleet::reconcile::undo_cancelled(ops, customer_id).await.map_err(|e| e.to_string())
+                crate::engine::fleet::reconcile::undo_cancelled(ops, customer_id).await.map_err(Failure::from)
             })
             .await
-            .and_then(|m| Err(format!("cancelled: {m}")));
+            .and_then(|m| Err(Failure::new(crate::domain::error::ErrorKind::Interrupted, m)));
             let _ = tx.send(Event::Finished { customer_id, op, result });
             send_customers(&c, &tx);
         }
@@ -59,7 +60,7 @@ pub(super) fn bulk(d: &Dispatch, targets: Vec<CustomerRef>, op: Operation) {
             match c.store.expect_customer(&t) {
                 Ok(_) => customer_ids.push(t.id),
                 Err(e) => {
-                    let _ = tx.send(Event::Finished { customer_id: t.id, op, result: Err(e.to_string()) });
+                    let _ = tx.send(Event::Finished { customer_id: t.id, op, result: Err(Failure::from(e)) });
                 }
             }
         }
@@ -73,7 +74,7 @@ pub(super) fn bulk(d: &Dispatch, targets: Vec<CustomerRef>, op: Operation) {
         let summary = with_ops(&c, async |ops| {
             crate::engine::fleet::bulk::run(ops, &customer_ids, op, parallel, &progress, &mut done)
                 .await
-                .map_err(|e| e.to_string())
+                .map_err(Failure::from)
         })
         .await;
         match summary {
@@ -95,9 +96,9 @@ pub(super) fn bulk(d: &Dispatch, targets: Vec<CustomerRef>, op: Operation) {
 pub(super) fn reconcile(d: &Dispatch) {
     d.job("reconcile", |c, tx| async move {
         let r = with_ops(&c, async |ops| {
-            let findings = crate::engine::fleet::reconcile::check(ops, &[]).await.map_err(|e| e.to_string())?;
+            let findings = crate::engine::fleet::reconcile::check(ops, &[]).await.map_err(Failure::from)?;
             let applied = crate::engine::fleet::reconcile::apply(ops, &findings).await;
-            let left = crate::engine::fleet::reconcile::check(ops, &[]).await.map_err(|e| e.to_string())?;
+            let left = crate::engine::fleet::reconcile::check(ops, &[]).await.map_err(Failure::from)?;
             Ok((applied, left))
         })
         .await;
@@ -116,11 +117,11 @@ pub(super) fn move_command(d: &Dispatch, target: CustomerRef, to: String) {
         let result = match c.store.expect_customer(&target) {
             Ok(_) => {
                 with_ops(&c, async |ops| {
-                    let key = ops.store.host_id_for(&to).map_err(|e| e.to_string())?;
+                    let key = ops.store.host_id_for(&to).map_err(Failure::from)?;
                     let mut progress = |p: Progress| {
                         let _ = tx.send(Event::Progress { customer_id, progress: p });
                     };
-                    let m = ops.move_to(customer_id, key, &mut progress).await.map_err(|e| e.to_string())?;
+                    let m = ops.move_to(customer_id, key, &mut progress).await.map_err(Failure::from)?;
                     let dns = match (&m.dns_hook, &m.public_ip) {
                         (Some(Ok(said)), _) => format!("hooks.dns: {said}"),
                         (_, Some(ip)) => format!("point {} at {ip}", m.domain),
@@ -134,7 +135,7 @@ pub(super) fn move_command(d: &Dispatch, target: CustomerRef, to: String) {
                 })
                 .await
             }
-            Err(e) => Err(e.to_string()),
+            Err(e) => Err(Failure::from(e)),
         };
         let _ = tx.send(Event::Finished { customer_id, op: Operation::Move, result });
         send_customers(&c, &tx);
@@ -156,7 +157,7 @@ pub(super) fn hosts_command(d: &Dispatch, drain: Option<(String, bool)>) {
         }
         .await
         .map(|l| l.into_iter().map(|(_, s)| s).collect())
-        .map_err(|e: crate::engine::EngineError| e.to_string());
+        .map_err(|e: crate::engine::EngineError| Failure::from(e));
         let _ = tx.send(Event::Hosts(list));
     });
 }
@@ -165,37 +166,18 @@ pub(super) fn hosts_command(d: &Dispatch, drain: Option<(String, bool)>) {
 pub(super) fn rollout_command(d: &Dispatch) {
     d.job("rollout", |c, tx| async move {
         let r = rollout(&c, &tx).await;
-        let _ = tx.send(Event::Rollout(Box::new(crate::engine::protocol::RolloutUpdate::Finished(r))));
+        let _ = tx.send(Event::Rollout(Box::new(crate::engine::worker::protocol::RolloutUpdate::Finished(r))));
         send_customers(&c, &tx);
     });
 }
 
-async fn operate(c: &Ctx, customer_id: i64, op: Operation, tx: &UnboundedSender<Event>) -> Result<String, String> {
+async fn operate(c: &Ctx, customer_id: i64, op: Operation, tx: &UnboundedSender<Event>) -> Result<String, Failure> {
     with_ops(c, async |ops| {
         let mut progress = |p: Progress| {
             let _ = tx.send(Event::Progress { customer_id, progress: p });
         };
-        let r = match op {
-            Operation::Deploy => {
-                ops.deploy(customer_id, &mut progress).await.map(|o| format!("up on UDP {}", o.udp_port))
-            }
-            Operation::Redeploy => ops.redeploy(customer_id, &mut progress).await.map(|_| "redeployed".to_string()),
-            Operation::Start => ops.start(customer_id).await.map(|_| "started, healthy".to_string()),
-            Operation::Stop => ops.stop(customer_id).await.map(|()| "stopped".to_string()),
-            Operation::Restart => ops.restart(customer_id).await.map(|_| "restarted, healthy".to_string()),
-            Operation::Delete => ops.delete(customer_id, false).await.map(|a| match a {
-                Some(p) => format!("deleted; backup kept in {}", p.display()),
-                None => "deleted".to_string(),
-            }),
-            Operation::Backup => crate::engine::fleet::bulk::backup(ops, customer_id).await,
-            Operation::RetryCert => ops.retry_certificate(customer_id).await.map(|r| r.detail),
-            Operation::Move
-            | Operation::ShowCredentials
-            | Operation::Rollout
-            | Operation::Reconcile
-            | Operation::Quit => Ok(String::new()),
-        };
-        r.map_err(|e| e.to_string())
+        let r = crate::engine::fleet::bulk::one(ops, customer_id, op, &mut progress).await;
+        r.map_err(Failure::from)
     })
     .await
 }
@@ -205,9 +187,9 @@ async fn operate(c: &Ctx, customer_id: i64, op: Operation, tx: &UnboundedSender<
 async fn rollout(
     c: &Ctx,
     tx: &UnboundedSender<Event>,
-) -> Result<(crate::engine::fleet::rollout::RolloutReport, Option<String>), String> {
+) -> Result<(crate::engine::fleet::rollout::RolloutReport, Option<String>), Failure> {
     use crate::engine::fleet::rollout::RolloutEvent;
-    use crate::engine::protocol::RolloutUpdate;
+    use crate::engine::worker::protocol::RolloutUpdate;
     let batch = c.store.settings().map(|s| s.monitor.concurrency).unwrap_or(4);
     let on = |e: RolloutEvent| {
         let u = match e {
@@ -220,17 +202,15 @@ async fn rollout(
     let report = with_ops(c, async |ops| {
         crate::engine::fleet::rollout::run(ops, crate::engine::fleet::rollout::RolloutPlan { canary: None, batch }, &on)
             .await
-            .map_err(|e| e.to_string())
+            .map_err(Failure::from)
     })
     .await?;
     let mut reverted = None;
     if report.failed.is_some() && !report.previous.is_empty() {
-        let mut done = Vec::new();
-        for (svc, image) in &report.previous {
-            let key = format!("images.{svc}");
-            c.store.set_setting(&c.session, &key, image).map_err(|e| e.to_string())?;
-            done.push(format!("{key} = {image}"));
-        }
+        let back: Vec<(String, String)> =
+            report.previous.iter().map(|(svc, image)| (format!("images.{svc}"), image.clone())).collect();
+        c.store.put_back_images(&c.session, &back).map_err(Failure::from)?;
+        let done: Vec<String> = back.iter().map(|(k, v)| format!("{k} = {v}")).collect();
         reverted = Some(format!("settings put back: {}", done.join(", ")));
     }
     Ok((report, reverted))

@@ -4,6 +4,7 @@
 //! service, a backup) can hold one of them for the whole busy timeout. Apart, that stalls only
 //! the job that asked — never the dispatcher, the log stream or another job's lock heartbeat.
 
+use crate::domain::error::Failure;
 use std::future::Future;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -36,7 +37,7 @@ where
             let store = match open(&shared.db) {
                 Ok(s) => s,
                 Err(e) => {
-                    let _ = tx.send(Event::Error(e));
+                    let _ = tx.send(Event::Error(e.to_string()));
                     return;
                 }
             };
@@ -87,6 +88,6 @@ where
 }
 
 /// Opens a connection for a job (no new file: the database exists once someone logged in).
-pub(super) fn open(db: &std::path::Path) -> Result<Store, String> {
-    Store::open(db, false).map_err(|e| format!("database: {e}"))
+pub(super) fn open(db: &std::path::Path) -> Result<Store, Failure> {
+    Store::open(db, false).map_err(|e| Failure::new(e.kind(), format!("database: {e}")))
 }

@@ -1,5 +1,6 @@
 //! The customer on screen: its detail, and its containers' logs streamed while it is shown.
 
+use crate::domain::error::Failure;
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -32,49 +33,52 @@ pub(super) fn load(d: &Dispatch, customer_id: i64) {
     d.job("detail", move |c, tx| async move {
         let ev = match load_detail(&c, customer_id).await {
             Ok(d) => Event::Detail(Box::new(d)),
-            Err(e) => Event::Error(e),
+            Err(e) => Event::Error(e.to_string()),
         };
         let _ = tx.send(ev);
     });
 }
 
-async fn load_detail(c: &Ctx, customer_id: i64) -> Result<Detail, String> {
-    let customer = c.store.customer(customer_id).map_err(|e| e.to_string())?;
-    let settings = c.store.settings().map_err(|e| e.to_string())?;
+async fn load_detail(c: &Ctx, customer_id: i64) -> Result<Detail, Failure> {
+    let customer = c.store.customer(customer_id).map_err(Failure::from)?;
+    let settings = c.store.settings().map_err(Failure::from)?;
     let fqdn = customer.fqdn(&settings.base_domain);
-    let deployment = c.store.deployment(customer_id).map_err(|e| e.to_string())?;
+    let deployment = c.store.deployment(customer_id).map_err(Failure::from)?;
     let own_proxy = match (settings.proxy, &deployment) {
         (crate::domain::settings::ProxyKind::None, Some(_)) => {
-            let kind = crate::engine::render::NginxKind::Server;
+            let kind = crate::engine::stack::render::NginxKind::Server;
             let templates = Some(c.template_dir.clone());
-            let block = crate::engine::render::render_nginx(
+            let block = crate::engine::stack::render::render_nginx(
                 kind,
                 &fqdn,
-                &crate::engine::render::prefix(&customer),
+                &crate::engine::stack::render::prefix(&settings, &customer),
                 customer.layout,
                 templates,
             )
-            .map_err(|e| e.to_string())?;
-            Some(crate::engine::protocol::OwnProxy { server_block: block, network: settings.docker_network.clone() })
+            .map_err(|e| Failure::from(crate::engine::EngineError::from(e)))?;
+            Some(crate::engine::worker::protocol::OwnProxy {
+                server_block: block,
+                network: settings.docker_network.clone(),
+            })
         }
         _ => None,
     };
-    let audit = c.store.audit_log(Some(customer_id), 50).map_err(|e| e.to_string())?;
+    let audit = c.store.audit_log(Some(customer_id), 50).map_err(Failure::from)?;
     let containers = if deployment.is_some() {
-        with_ops(c, async |ops| ops.containers(&customer).await.map_err(|e| e.to_string())).await
+        with_ops(c, async |ops| ops.containers(&customer).await.map_err(Failure::from)).await
     } else {
         Ok(Vec::new())
     };
-    let last_backup = c.store.backups_of(customer_id, 1).map_err(|e| e.to_string())?.into_iter().next();
+    let last_backup = c.store.backups_of(customer_id, 1).map_err(Failure::from)?.into_iter().next();
     Ok(Detail { customer, fqdn, deployment, audit, containers, last_backup, loaded_at: crate::store::now(), own_proxy })
 }
 
 /// Streams the customer's container logs, merged, in batches of at most 100 ms.
-async fn follow_logs(c: &Ctx, customer_id: i64, tx: &UnboundedSender<Event>) -> Result<(), String> {
-    let customer = c.store.customer(customer_id).map_err(|e| e.to_string())?;
+async fn follow_logs(c: &Ctx, customer_id: i64, tx: &UnboundedSender<Event>) -> Result<(), Failure> {
+    let customer = c.store.customer(customer_id).map_err(Failure::from)?;
     let (containers, docker) = with_ops(c, async |ops| {
-        let docker = ops.engines.for_customer(&customer).await.map_err(|e| e.to_string())?;
-        Ok((ops.containers(&customer).await.map_err(|e| e.to_string())?, docker))
+        let docker = ops.engines.for_customer(&customer).await.map_err(Failure::from)?;
+        Ok((ops.containers(&customer).await.map_err(Failure::from)?, docker))
     })
     .await?;
     let streams = containers.iter().map(|x| Box::pin(docker.logs(&x.name, x.service.clone(), Some(200), true)));
@@ -87,7 +91,7 @@ async fn follow_logs(c: &Ctx, customer_id: i64, tx: &UnboundedSender<Event>) -> 
         tokio::select! {
             line = merged.next() => match line {
                 Some(Ok(l)) => batch.push(l),
-                Some(Err(e)) => return Err(e.to_string()),
+                Some(Err(e)) => return Err(Failure::from(e)),
                 None => break,
             },
             _ = tick.tick() => {

@@ -3,6 +3,7 @@
 //! call nor a blocked SQLite call holds up input, drawing or other work. The unlocked secrets
 //! live only in this module.
 
+use crate::domain::error::Failure;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -10,8 +11,8 @@ use std::sync::Arc;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio::sync::{oneshot, watch};
 
+use super::npm::proxy::{self, AnyProxy};
 use super::ops::lifecycle::Ops;
-use super::proxy::{self, AnyProxy};
 use crate::store::{Session, Store};
 
 mod background;
@@ -19,9 +20,10 @@ mod commands;
 mod fleet;
 mod jobs;
 mod logs;
+pub mod protocol;
 mod rate;
 
-pub use super::protocol::{Command, Detail, Event, InitRequest, Operation};
+pub use super::worker::protocol::{Command, Detail, Event, InitRequest, Operation};
 
 /// What every job of one login shares.
 struct Shared {
@@ -103,9 +105,9 @@ async fn run(db: PathBuf, home: PathBuf, mut rx: UnboundedReceiver<Command>, tx:
                 tokio::task::spawn_local(async move {
                     let result = async {
                         let client =
-                            super::npm::client::NpmClient::new(&url, &identity, &secret).map_err(|e| e.to_string())?;
-                        let version = client.version().await.map_err(|e| e.to_string())?;
-                        client.login().await.map_err(|e| e.to_string())?;
+                            super::npm::client::NpmClient::new(&url, &identity, &secret).map_err(Failure::from)?;
+                        let version = client.version().await.map_err(Failure::from)?;
+                        client.login().await.map_err(Failure::from)?;
                         Ok(format!("Nginx Proxy Manager {version}: login ok"))
                     }
                     .await;
@@ -118,7 +120,7 @@ async fn run(db: PathBuf, home: PathBuf, mut rx: UnboundedReceiver<Command>, tx:
                     dispatch = Some(background::start(shared, &tx));
                 }
                 Err(e) => {
-                    let _ = tx.send(Event::LoginFailed(e));
+                    let _ = tx.send(Event::LoginFailed(e.to_string()));
                 }
             },
             cmd => match dispatch.as_mut() {
@@ -132,13 +134,13 @@ async fn run(db: PathBuf, home: PathBuf, mut rx: UnboundedReceiver<Command>, tx:
 }
 
 /// Logs in on a blocking thread (argon2 twice: verify, unwrap the key).
-async fn login(db: &Path, home: &Path, user: String, password: String) -> Result<(Arc<Shared>, Event), String> {
+async fn login(db: &Path, home: &Path, user: String, password: String) -> Result<(Arc<Shared>, Event), Failure> {
     let db = db.to_path_buf();
     let template_dir = home.join("templates");
     tokio::task::spawn_blocking(move || {
-        let mut store = Store::open(&db, false).map_err(|e| e.to_string())?;
+        let mut store = Store::open(&db, false).map_err(Failure::from)?;
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
-        let session = store.login(&user, &password, now).map_err(|e| e.to_string())?;
+        let session = store.login(&user, &password, now).map_err(Failure::from)?;
         let (base_domain, layout) = store
             .settings()
             .map(|s| (s.base_domain, s.layout))
@@ -147,7 +149,7 @@ async fn login(db: &Path, home: &Path, user: String, password: String) -> Result
         Ok((Arc::new(Shared { db, session, template_dir }), event))
     })
     .await
-    .map_err(|e| format!("login stopped unexpectedly: {e}"))?
+    .map_err(|e| Failure::runtime(format!("login stopped unexpectedly: {e}")))?
 }
 
 /// The wizard's `nbmsp init`. Starting over next to another installation's containers usually
@@ -161,15 +163,15 @@ async fn init(db: &Path, home: &Path, req: InitRequest) -> Event {
     let user = req.admin_user.clone();
     match tokio::task::spawn_blocking(move || initialise(&db, &home, &req)).await {
         Ok(Ok(())) => Event::Initialised { user },
-        Ok(Err(e)) => Event::InitFailed(e),
+        Ok(Err(e)) => Event::InitFailed(e.to_string()),
         Err(e) => Event::InitFailed(format!("init stopped unexpectedly: {e}")),
     }
 }
 
 /// Creates the database, the admin and the settings.
-fn initialise(db: &Path, home: &Path, req: &InitRequest) -> Result<(), String> {
-    crate::store::home::ensure_private_dir(home).map_err(|e| e.to_string())?;
-    let mut store = Store::open(db, true).map_err(|e| e.to_string())?;
+fn initialise(db: &Path, home: &Path, req: &InitRequest) -> Result<(), Failure> {
+    crate::store::home::ensure_private_dir(home).map_err(Failure::from)?;
+    let mut store = Store::open(db, true).map_err(Failure::from)?;
     let session = store
         .initialise(&crate::store::auth::InitParams {
             home,
@@ -177,10 +179,11 @@ fn initialise(db: &Path, home: &Path, req: &InitRequest) -> Result<(), String> {
             password: &req.password,
             admin_email: &req.admin_email,
             base_domain: &req.base_domain,
+            beside_foreign: req.beside_foreign,
         })
-        .map_err(|e| e.to_string())?;
+        .map_err(Failure::from)?;
     for (k, v) in &req.settings {
-        store.set_setting(&session, k, v).map_err(|e| e.to_string())?;
+        store.set_setting(&session, k, v).map_err(Failure::from)?;
     }
     Ok(())
 }
@@ -199,11 +202,11 @@ fn send_customers(c: &Ctx, tx: &UnboundedSender<Event>) {
     });
 }
 
-async fn with_ops<T>(c: &Ctx, f: impl AsyncFnOnce(&Ops<'_, AnyProxy>) -> Result<T, String>) -> Result<T, String> {
+async fn with_ops<T>(c: &Ctx, f: impl AsyncFnOnce(&Ops<'_, AnyProxy>) -> Result<T, Failure>) -> Result<T, Failure> {
     // Built per operation: the settings may have changed since the last one.
     let proxy =
-        proxy::from_settings(&c.store, &c.session.vault, Some(c.template_dir.clone())).map_err(|e| e.to_string())?;
-    let engines = crate::engine::hosts::Engines::connect(&c.store).await.map_err(|e| e.to_string())?;
+        proxy::from_settings(&c.store, &c.session.vault, Some(c.template_dir.clone())).map_err(Failure::from)?;
+    let engines = crate::engine::hosts::Engines::connect(&c.store).await.map_err(Failure::from)?;
     let ops = Ops {
         store: &c.store,
         vault: &c.session.vault,

@@ -4,7 +4,7 @@
 use super::{Monitor, MonitorEvent, PENDING_MAX};
 use crate::domain::alerts::{AlertBook, HOST_SCOPE, Judged, Notice, host_scope};
 use crate::domain::settings::Settings;
-use crate::engine::notify::Notifier;
+use crate::engine::fleet::notify::Notifier;
 use crate::store::customers::CustomerRow;
 
 impl Monitor<'_> {
@@ -100,7 +100,7 @@ impl Monitor<'_> {
     /// engine was gone) — fixing that stays a person's call (`nbmsp reconcile --yes`).
     pub(super) async fn after_outage(&mut self, sink: &mut impl FnMut(MonitorEvent)) {
         let templates = self.store.path().and_then(|p| p.parent()).map(|h| h.join("templates"));
-        let proxy = match crate::engine::proxy::from_settings(self.store, self.vault, templates.clone()) {
+        let proxy = match crate::engine::npm::proxy::from_settings(self.store, self.vault, templates.clone()) {
             Ok(p) => p,
             Err(e) => return sink(MonitorEvent::Error(format!("after the Docker outage: {e}"))),
         };

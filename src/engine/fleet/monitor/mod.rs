@@ -10,6 +10,9 @@ use std::collections::{BTreeMap, HashMap};
 
 mod alerting;
 mod backups;
+mod history;
+pub use history::{reports_dir, write_reports};
+mod integrity;
 mod samplers;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -21,11 +24,12 @@ use crate::domain::customer::CustomerStatus;
 use crate::domain::deployment::ContainerStats;
 use crate::domain::fleet::{self, Condition, ContainerSeen, HostStats, Observation, ProbeSeen, RoundReport};
 use crate::domain::settings::Settings;
+use crate::domain::sla::{self, Served};
 use crate::engine::EngineError;
 use crate::engine::docker::FleetContainer;
+use crate::engine::fleet::notify::Notifier;
 use crate::engine::hosts::Engines;
 use crate::engine::hosts::local::{self, CpuHistory};
-use crate::engine::notify::Notifier;
 use crate::store::customers::CustomerRow;
 use crate::store::{Store, Vault};
 
@@ -89,9 +93,19 @@ pub struct Monitor<'a> {
     unconfirmed: std::collections::HashSet<i64>,
     /// Why the owner's token of a customer could not be renewed, while that lasts.
     token_failures: HashMap<i64, String>,
+    /// Each reverse proxy and its services as last asked (on the devices schedule).
+    pub(super) reverse_seen: HashMap<i64, crate::domain::fleet::ReverseSeen>,
+    /// How each customer differs from the fleet's baseline, as last asked (on the devices
+    /// schedule; absent: it matches, or there is no baseline).
+    pub(super) baseline_seen: HashMap<i64, String>,
     /// Why the last scheduled backup of a customer failed, until one succeeds.
     backup_failures: HashMap<i64, String>,
     next_backup_check: Instant,
+    next_integrity_check: Instant,
+    /// When history is next pruned (unix seconds).
+    next_prune: i64,
+    /// Where each round's metrics go (`nbmsp monitor --metrics`).
+    metrics: Option<tokio::sync::watch::Sender<std::sync::Arc<crate::engine::fleet::metrics::Snapshot>>>,
     /// False in a viewer's app: it watches and alerts, but renews, backs up and recovers nothing.
     acting: bool,
     focus: Option<i64>,
@@ -99,7 +113,8 @@ pub struct Monitor<'a> {
     host: HostStats,
     reported: HostStats,
     next_host: Instant,
-    next_count: Instant,
+    /// This installation's containers at the last round.
+    ours: Option<u64>,
 }
 
 impl<'a> Monitor<'a> {
@@ -125,16 +140,29 @@ impl<'a> Monitor<'a> {
             next_devices: HashMap::new(),
             unconfirmed: Default::default(),
             token_failures: HashMap::new(),
+            reverse_seen: HashMap::new(),
+            baseline_seen: HashMap::new(),
             backup_failures: HashMap::new(),
             next_backup_check: Instant::now(),
+            next_integrity_check: Instant::now(),
+            next_prune: 0,
+            metrics: None,
             acting: true,
             focus: None,
             cpu: CpuHistory::default(),
             host: HostStats::default(),
             reported: HostStats::default(),
             next_host: Instant::now(),
-            next_count: Instant::now(),
+            ours: None,
         })
+    }
+
+    /// Hands every round's figures to a metrics listener.
+    pub fn publish_metrics(
+        &mut self,
+        tx: tokio::sync::watch::Sender<std::sync::Arc<crate::engine::fleet::metrics::Snapshot>>,
+    ) {
+        self.metrics = Some(tx);
     }
 
     /// Watches only: no token renewals, backups or recoveries (the app of a viewer).
@@ -168,6 +196,10 @@ impl<'a> Monitor<'a> {
         let busy = self.store.busy_customers()?;
         let mut by_customer: BTreeMap<i64, Vec<FleetContainer>> = BTreeMap::new();
         let total_containers = containers.len();
+        if self.ours.replace(total_containers as u64) != Some(total_containers as u64) {
+            // A changed count is shown at once, not at the next gauge sample.
+            self.next_host = Instant::now();
+        }
         for c in containers {
             by_customer.entry(c.customer_id).or_default().push(c);
         }
@@ -176,9 +208,11 @@ impl<'a> Monitor<'a> {
         let mut judged: Vec<Judged> = Vec::with_capacity(rows.len() + 1);
         let mut probes = HashMap::new();
         let mut changed = 0;
+        let mut served: Vec<(i64, Served, Option<String>)> = Vec::with_capacity(rows.len());
         for row in &rows {
             let c = &row.customer;
             if let Some(e) = down.get(&c.host_id) {
+                served.push((c.id, Served::Unknown, Some("unreachable".into())));
                 // Nothing is known of its containers: said as such, never judged as down.
                 let reason = format!("host {} unreachable: {e}", self.engines.name(c.host_id));
                 if c.status_reason.as_deref() != Some(reason.as_str())
@@ -220,6 +254,8 @@ impl<'a> Monitor<'a> {
                 devices: row.devices.map(|d| (d, c.max_devices)),
                 token_renewal_failed: self.token_failures.get(&c.id).map(String::as_str),
                 backup_failed: self.backup_failures.get(&c.id).map(String::as_str),
+                reverse: self.reverse_seen.get(&c.id).filter(|_| c.reverse_proxy),
+                baseline: self.baseline_seen.get(&c.id).map(String::as_str),
             };
             let v = fleet::judge(&o, cert_limit);
             // Counts are written when they change: a steady fleet costs no writes per round.
@@ -232,6 +268,9 @@ impl<'a> Monitor<'a> {
             {
                 changed += 1;
             }
+            if let Some((state, cause)) = sla::served(v.status, x.is_some(), &v.conditions).filter(|_| !o.busy) {
+                served.push((c.id, state, cause));
+            }
             if !o.busy && o.stored != CustomerStatus::Deploying {
                 judged.push((c.subdomain.clone(), v.conditions.iter().map(|k| (k.key(), k.describe())).collect()));
             }
@@ -240,6 +279,7 @@ impl<'a> Monitor<'a> {
         self.seen.retain(|id, _| rows.iter().any(|r| r.customer.id == *id));
         self.probes = probes;
         self.store.set_meta("monitor_round_at", &crate::store::fmt_time(now))?;
+        self.record_history(&settings, &served, now.unix_timestamp())?;
         self.host_sample(&settings, sink).await;
         let disk = self
             .host
@@ -259,15 +299,22 @@ impl<'a> Monitor<'a> {
         }
         self.alerts(&settings, &rows, &judged, sink).await;
         let customers = rows.len();
-        self.rows = rows;
-        Ok(RoundReport {
+        let report = RoundReport {
             at: now,
             customers,
             containers: total_containers,
             changed,
             docker_calls: self.engines.api_calls() - calls0,
             millis: u64::try_from(t0.elapsed().as_millis()).unwrap_or(u64::MAX),
-        })
+        };
+        if self.metrics.is_some() {
+            let snapshot = self.metrics_snapshot(&settings, &rows, &extras, &served, &down, &report)?;
+            if let Some(tx) = &self.metrics {
+                tx.send_replace(std::sync::Arc::new(snapshot));
+            }
+        }
+        self.rows = rows;
+        Ok(report)
     }
 
     async fn host_sample(&mut self, settings: &Settings, sink: &mut impl FnMut(MonitorEvent)) {
@@ -277,15 +324,9 @@ impl<'a> Monitor<'a> {
         self.next_host = Instant::now() + HOST_EVERY;
         let before = self.reported;
         let mut h = local::sample(&PathBuf::from(&settings.data_dir), &mut self.cpu);
-        // The container count costs an API call: once a minute is plenty.
-        h.containers = self.host.containers;
-        if Instant::now() >= self.next_count {
-            self.next_count = Instant::now() + Duration::from_secs(60);
-            h.containers = match self.engines.of(None).await {
-                Ok(d) => d.container_count().await.ok(),
-                Err(_) => None,
-            };
-        }
+        // This installation's containers on every host, as the round just listed them (not the
+        // engine's count: other owners' containers are not ours to report).
+        h.containers = self.ours;
         self.host = h;
         if moved_enough(&before, &h) {
             self.reported = h;
@@ -382,6 +423,9 @@ impl<'a> Monitor<'a> {
                 Ok(true) => next_round = Instant::now(),
                 Ok(false) => {}
                 Err(e) => emit(MonitorEvent::Error(e.to_string())),
+            }
+            if let Err(e) = self.integrity_due(false, &mut emit).await {
+                emit(MonitorEvent::Error(e.to_string()));
             }
             match self.backups_due(&settings, false).await {
                 Ok(true) => next_round = Instant::now(),

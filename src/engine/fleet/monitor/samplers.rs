@@ -55,7 +55,7 @@ impl Monitor<'_> {
             .map(|row| {
                 let network = network.clone();
                 // The path users take, once there is one (the same rule as `customer health`).
-                let public = crate::engine::public::target(settings, engines.host(row.customer.host_id))
+                let public = crate::engine::checks::public::target(settings, engines.host(row.customer.host_id))
                     .filter(|_| row.proxied || (proxy_none && row.udp_port.is_some()))
                     .map(|target| (row.customer.fqdn(&settings.base_domain), target));
                 async move {
@@ -64,16 +64,16 @@ impl Monitor<'_> {
                         Ok(d) => d,
                         Err(e) => return (c.id, Err(e)),
                     };
-                    let mut r = crate::engine::health::check(
+                    let mut r = crate::engine::checks::health::check(
                         &docker,
-                        &crate::engine::render::prefix(c),
+                        &crate::engine::stack::render::prefix(settings, c),
                         c.layout,
                         &network,
                         row.udp_port.map(|p| (p, std::time::Duration::from_secs(3))),
                     )
                     .await;
                     if let (Ok(rep), Some((domain, target))) = (&mut r, public) {
-                        rep.public = Some(crate::engine::public::check(&domain, &target).await);
+                        rep.public = Some(crate::engine::checks::public::check(&domain, &target).await);
                     }
                     (c.id, r.map(|rep| probe_of(&rep)))
                 }
@@ -117,6 +117,61 @@ impl Monitor<'_> {
         Ok(())
     }
 
+    /// Asks every running customer's reverse proxy (those with one) now, for `monitor --once`;
+    /// the daemon asks on the devices schedule.
+    pub async fn reverse_all(&mut self) -> Result<(), EngineError> {
+        let ops = self.ops();
+        let mut seen = Vec::new();
+        for row in &self.rows {
+            let c = &row.customer;
+            if c.reverse_proxy && matches!(c.status, CustomerStatus::Active | CustomerStatus::Degraded) {
+                match ops.reverse_proxy_seen(c).await {
+                    Ok(s) => seen.push((c.id, s)),
+                    Err(e) => tracing::debug!(customer = c.id, "reverse proxy not asked: {e}"),
+                }
+            }
+        }
+        for (id, s) in &seen {
+            let counts = (s.services, u32::try_from(s.troubled.len()).unwrap_or(u32::MAX));
+            self.store.set_services(*id, Some(counts))?;
+        }
+        self.reverse_seen.extend(seen);
+        Ok(())
+    }
+
+    /// Asks every serving customer how it differs from the fleet's baseline (`monitor --once`).
+    pub async fn baseline_all(&mut self) -> Result<(), EngineError> {
+        let Some(base) = crate::engine::fleet::baseline::load(self.store)? else {
+            self.baseline_seen.clear();
+            return Ok(());
+        };
+        let ops = self.ops();
+        let mut seen = Vec::new();
+        for row in &self.rows {
+            let c = &row.customer;
+            if matches!(c.status, CustomerStatus::Active | CustomerStatus::Degraded) {
+                seen.push((c.id, baseline_drift(&ops, &base, c.id).await));
+            }
+        }
+        for (id, d) in seen {
+            self.note_baseline(id, d);
+        }
+        Ok(())
+    }
+
+    /// Records what a baseline check found; true when it changed what the monitor knew.
+    pub(super) fn note_baseline(&mut self, id: i64, found: Result<Option<String>, EngineError>) -> bool {
+        match found {
+            Ok(Some(what)) => self.baseline_seen.insert(id, what.clone()) != Some(what),
+            Ok(None) => self.baseline_seen.remove(&id).is_some(),
+            // Not asked (NetBird down, a dead token): what was known stays.
+            Err(e) => {
+                tracing::debug!(customer = id, "baseline not checked: {e}");
+                false
+            }
+        }
+    }
+
     /// Samples CPU and memory of the focused customer (every few seconds) and of the others
     /// (every `monitor.stats_s`, spread), at most `concurrency` at a time.
     pub async fn stats_due(
@@ -142,14 +197,14 @@ impl Monitor<'_> {
             self.rows.iter().map(|r| &r.customer).filter(|c| due.contains(&c.id)).collect();
         let results: Vec<(i64, Result<Vec<ContainerStats>, EngineError>)> = stream::iter(due)
             .map(|c| async move {
-                let prefix = crate::engine::render::prefix(c);
+                let prefix = crate::engine::stack::render::prefix(settings, c);
                 let mut out = Vec::new();
                 let docker = match engines.for_customer(c).await {
                     Ok(d) => d,
                     Err(e) => return (c.id, Err(e)),
                 };
-                for svc in crate::engine::render::services(c.layout) {
-                    let name = crate::engine::render::container_name(&prefix, svc);
+                for svc in crate::engine::stack::render::services(c.layout) {
+                    let name = crate::engine::stack::render::container_name(&prefix, svc);
                     if let Ok(s) = docker.stats(&name, svc).await {
                         out.push(s);
                     }
@@ -192,6 +247,15 @@ impl Monitor<'_> {
         }
         due.truncate(settings.monitor.concurrency * 2);
         let ops = self.ops();
+        // The baseline is asked on the same schedule (its file read once per round of counts).
+        let base = match crate::engine::fleet::baseline::load(self.store) {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::warn!("baseline: {e}");
+                None
+            }
+        };
+        let base = &base;
         let ids: Vec<(i64, Figures)> = due.iter().map(|r| (r.customer.id, (r.devices, r.online, r.outdated))).collect();
         let renew_days = settings.pat_renew_days;
         let acting = self.acting;
@@ -207,15 +271,42 @@ impl Monitor<'_> {
                     };
                     let counted =
                         ops.devices(id).await.map(|u| (Some(u.count.total), Some(u.count.connected), u.count.outdated));
-                    (id, before, renewed, counted)
+                    // Its reverse proxy too, when it has one: registered, services in trouble.
+                    let reverse = match ops.store.customer(id) {
+                        Ok(c) if c.reverse_proxy => Some(ops.reverse_proxy_seen(&c).await),
+                        _ => None,
+                    };
+                    let baseline = match base {
+                        Some(b) => Some(baseline_drift(ops, b, id).await),
+                        None => None,
+                    };
+                    (id, before, renewed, counted, reverse, baseline)
                 }
             })
             .buffer_unordered(settings.monitor.concurrency)
             .collect()
             .await;
         let mut changed = false;
-        for (id, before, renewed, r) in results {
+        if base.is_none() {
+            changed |= !self.baseline_seen.is_empty();
+            self.baseline_seen.clear();
+        }
+        for (id, before, renewed, r, reverse, baseline) in results {
+            if let Some(found) = baseline {
+                changed |= self.note_baseline(id, found);
+            }
             self.next_devices.insert(id, Instant::now() + every);
+            match reverse {
+                Some(Ok(seen)) => {
+                    let counts = (seen.services, u32::try_from(seen.troubled.len()).unwrap_or(u32::MAX));
+                    if let Err(e) = self.store.set_services(id, Some(counts)) {
+                        tracing::warn!(customer = id, "services not recorded: {e}");
+                    }
+                    changed |= self.reverse_seen.insert(id, seen.clone()) != Some(seen);
+                }
+                Some(Err(e)) => tracing::debug!(customer = id, "reverse proxy not asked: {e}"),
+                None => changed |= self.reverse_seen.remove(&id).is_some(),
+            }
             if let Some(result) = renewed {
                 changed |= self.note_renewal(id, result);
             }
@@ -232,12 +323,21 @@ impl Monitor<'_> {
 /// A customer's devices: registered, connected, on an outdated client.
 type Figures = (Option<u32>, Option<u32>, Option<u32>);
 
-/// One customer's device turn: id, the figures before, how a due token renewal went, the new figures.
-type DeviceRound = (i64, Figures, Option<Result<(), EngineError>>, Result<Figures, EngineError>);
+/// One customer's device turn: id, the figures before, how a due token renewal went, the new
+/// figures, its reverse proxy as asked (customers with one), and how it differs from the
+/// baseline (when there is one).
+type DeviceRound = (
+    i64,
+    Figures,
+    Option<Result<(), EngineError>>,
+    Result<Figures, EngineError>,
+    Option<Result<crate::domain::fleet::ReverseSeen, EngineError>>,
+    Option<Result<Option<String>, EngineError>>,
+);
 
 impl<'a> Monitor<'a> {
     /// Operations as the monitor runs them (audited as `monitor`; it never touches the proxy).
-    pub(super) fn ops(&self) -> crate::engine::ops::lifecycle::Ops<'a, crate::engine::proxy::NoProxy> {
+    pub(super) fn ops(&self) -> crate::engine::ops::lifecycle::Ops<'a, crate::engine::npm::proxy::NoProxy> {
         crate::engine::ops::lifecycle::Ops {
             store: self.store,
             vault: self.vault,
@@ -246,7 +346,7 @@ impl<'a> Monitor<'a> {
             // operator's share, whoever started it.
             role: crate::domain::user::Role::Operator,
             engines: self.engines,
-            proxy: &crate::engine::proxy::NoProxy,
+            proxy: &crate::engine::npm::proxy::NoProxy,
             template_dir: None,
         }
     }
@@ -281,7 +381,7 @@ impl<'a> Monitor<'a> {
 
 /// Whether the customer's owner token expires within `renew_days` (read from the database, only
 /// for the few customers whose device count is due).
-fn renewal_due<P: crate::engine::proxy::Proxy>(
+fn renewal_due<P: crate::engine::npm::proxy::Proxy>(
     ops: &crate::engine::ops::lifecycle::Ops<'_, P>,
     id: i64,
     renew_days: u32,
@@ -298,7 +398,7 @@ fn spread(id: i64, every: Duration) -> Duration {
     Duration::from_millis(h % slots)
 }
 
-fn probe_of(r: &crate::engine::health::HealthReport) -> ProbeSeen {
+fn probe_of(r: &crate::engine::checks::health::HealthReport) -> ProbeSeen {
     let failing: Vec<String> =
         r.endpoints.iter().filter(|e| !e.ok).map(|e| format!("{}: {}", e.name, e.detail)).collect();
     let core_ok = r.endpoints.iter().filter(|e| e.name != "dashboard").all(|e| e.ok);
@@ -312,8 +412,19 @@ fn probe_of(r: &crate::engine::health::HealthReport) -> ProbeSeen {
         dashboard_ok,
         stun_ok: r.stun.as_ref().map(|s| s.ok),
         reason: Some(reasons.join("; ")).filter(|s| !s.is_empty()),
-        public: r.public.as_ref().and_then(crate::engine::public::PublicCheck::warning),
+        public: r.public.as_ref().and_then(crate::engine::checks::public::PublicCheck::warning),
     }
+}
+
+/// How a customer's NetBird differs from `base`, in words (`None`: it matches).
+async fn baseline_drift<P: crate::engine::npm::proxy::Proxy>(
+    ops: &crate::engine::ops::lifecycle::Ops<'_, P>,
+    base: &crate::domain::baseline::Baseline,
+    id: i64,
+) -> Result<Option<String>, EngineError> {
+    let seen = crate::engine::fleet::baseline::observe(ops, base, id).await?;
+    let d = crate::domain::baseline::drift(base, &seen);
+    Ok((!d.is_empty()).then(|| d.iter().map(|x| x.what.clone()).collect::<Vec<_>>().join("; ")))
 }
 
 #[cfg(test)]

@@ -1,0 +1,136 @@
+//! The NetBird tab's forms: a new setup key's fields, and a new service's line and secret.
+
+use super::text::Field;
+use crate::domain::netbird::{NewService, NewSetupKey, Secret, ServiceAuth};
+
+/// The fields of a new setup key, in focus order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyForm {
+    /// Name.
+    pub name: Field,
+    /// Reusable (Space toggles).
+    pub reusable: bool,
+    /// Days until it expires ("0": never).
+    pub days: Field,
+    /// Uses allowed, reusable keys only ("0": unlimited).
+    pub limit: Field,
+    /// Group names, comma-separated.
+    pub groups: Field,
+    /// Ephemeral devices (Space toggles).
+    pub ephemeral: bool,
+    /// Focused field, 0..6.
+    pub focus: usize,
+    /// Why the last submit was refused.
+    pub error: Option<String>,
+}
+
+impl KeyForm {
+    /// Field labels in focus order.
+    pub const LABELS: [&'static str; 6] = ["Name", "Reusable", "Expires in days", "Usage limit", "Groups", "Ephemeral"];
+
+    pub(super) fn new() -> Self {
+        Self {
+            name: Default::default(),
+            reusable: true,
+            days: "7".into(),
+            limit: "0".into(),
+            groups: Default::default(),
+            ephemeral: false,
+            focus: 0,
+            error: None,
+        }
+    }
+
+    /// The key asked for, or why not.
+    pub fn request(&self) -> Result<NewSetupKey, String> {
+        let name = self.name.trim();
+        if name.is_empty() {
+            return Err("a setup key needs a name".into());
+        }
+        let num = |v: &str, what: &str| v.trim().parse::<u32>().map_err(|_| format!("{what} must be a whole number"));
+        Ok(NewSetupKey {
+            name: name.to_string(),
+            reusable: self.reusable,
+            expires_days: num(&self.days, "expires in days")?,
+            usage_limit: if self.reusable { num(&self.limit, "usage limit")? } else { 0 },
+            auto_groups: self.groups.split(',').map(str::trim).filter(|g| !g.is_empty()).map(String::from).collect(),
+            ephemeral: self.ephemeral,
+        })
+    }
+
+    pub(super) fn text_mut(&mut self) -> Option<&mut Field> {
+        match self.focus {
+            0 => Some(&mut self.name),
+            2 => Some(&mut self.days),
+            3 => Some(&mut self.limit),
+            4 => Some(&mut self.groups),
+            _ => None,
+        }
+    }
+}
+
+/// A new service from one typed line, `NAME DEVICE[:PORT] [none|sso|pin|password]`: the
+/// service, and whether a PIN or password must be asked for next (it is never typed on the
+/// same line, which the screen shows).
+pub fn parse_service(text: &str) -> Result<(NewService, bool), String> {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let (name, target, auth) = match words.as_slice() {
+        [n, t] => (*n, *t, "none"),
+        [n, t, a] => (*n, *t, *a),
+        _ => return Err("type: NAME DEVICE[:PORT] [none|sso|pin|password]".into()),
+    };
+    let (peer, port) = match target.rsplit_once(':') {
+        Some((p, port)) => (p, port.parse::<u16>().ok().filter(|n| *n > 0).ok_or(format!("{port} is not a port"))?),
+        None => (target, 80),
+    };
+    let (auth, secret) = match auth {
+        "none" => (ServiceAuth::None, false),
+        "sso" => (ServiceAuth::Sso, false),
+        "pin" => (ServiceAuth::Pin(Secret(String::new())), true),
+        "password" => (ServiceAuth::Password(Secret(String::new())), true),
+        other => return Err(format!("{other}: expected none, sso, pin or password")),
+    };
+    Ok((NewService { name: name.to_string(), peer: peer.to_string(), port, scheme: "http".into(), auth }, secret))
+}
+
+/// `service` with the secret it was waiting for.
+pub fn with_secret(mut service: NewService, secret: &str) -> NewService {
+    service.auth = match service.auth {
+        ServiceAuth::Pin(_) => ServiceAuth::Pin(Secret(secret.to_string())),
+        ServiceAuth::Password(_) => ServiceAuth::Password(Secret(secret.to_string())),
+        other => other,
+    };
+    service
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_service_line_names_the_device_port_and_how_visitors_sign_in() {
+        let (s, ask) = parse_service("wiki  nas:8080 pin").unwrap();
+        assert_eq!((s.name.as_str(), s.peer.as_str(), s.port, ask), ("wiki", "nas", 8080, true));
+        let s = with_secret(s, "4821");
+        assert_eq!(s.auth, ServiceAuth::Pin(Secret("4821".into())));
+        assert_eq!(format!("{:?}", s.auth), "Pin(Secret(***))", "Debug never shows it");
+        assert_eq!(
+            parse_service("app nas").unwrap(),
+            (
+                NewService {
+                    name: "app".into(),
+                    peer: "nas".into(),
+                    port: 80,
+                    scheme: "http".into(),
+                    auth: ServiceAuth::None
+                },
+                false
+            )
+        );
+        assert!(
+            parse_service("wiki").is_err()
+                && parse_service("w nas:0").is_err()
+                && parse_service("w nas magic").is_err()
+        );
+    }
+}

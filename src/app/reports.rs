@@ -1,0 +1,86 @@
+//! The Reports view (`:reports`): this month and the last per customer, uptime against the
+//! promise with the misses first, each customer's daily devices and the fleet's downtime by
+//! cause. `y` copies the shown month's invoice CSV, `x` writes its reports to `reports.dir`.
+
+use super::{Action, AppState, Command, Event};
+use crate::engine::fleet::reports::{Report, ReportKind};
+
+/// Which month the view shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Shown {
+    /// The month under way (up to now).
+    #[default]
+    This,
+    /// The month before, closed.
+    Last,
+}
+
+/// The view's state.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReportsView {
+    /// Which month.
+    pub shown: Shown,
+    /// Rows scrolled past.
+    pub scroll: u16,
+    /// This month's report and the last's, or why not; `None` while they are computed.
+    pub data: Option<Result<Box<(Report, Report)>, String>>,
+}
+
+impl ReportsView {
+    /// The report on screen, once loaded.
+    pub fn report(&self) -> Option<&Report> {
+        let (this, last) = self.data.as_ref()?.as_ref().ok()?.as_ref();
+        Some(if self.shown == Shown::This { this } else { last })
+    }
+}
+
+/// Opens the view (or asks again, keeping the month and scroll) and asks for both months.
+pub fn open(s: &mut AppState) -> Vec<Command> {
+    let keep = s.reports_view.take().unwrap_or_default();
+    s.reports_view = Some(ReportsView { data: None, ..keep });
+    vec![Command::LoadReports]
+}
+
+/// Keys while the view is open; `None` when it is not (the key goes on).
+pub fn on_key(s: &mut AppState, action: Action) -> Option<Vec<Command>> {
+    let view = s.reports_view.as_mut()?;
+    let rows = view.report().map_or(0, |r| r.rows.len());
+    match action {
+        Action::Back | Action::Quit => s.reports_view = None,
+        Action::Refresh => return Some(open(s)),
+        Action::NextTab(_) => {
+            view.shown = if view.shown == Shown::This { Shown::Last } else { Shown::This };
+            view.scroll = 0;
+        }
+        Action::Move(n) => {
+            let max = u16::try_from(rows.saturating_sub(1)).unwrap_or(u16::MAX);
+            view.scroll = view.scroll.saturating_add_signed(n.clamp(-10, 10) as i16).min(max);
+        }
+        Action::Top => view.scroll = 0,
+        Action::CopyReport => match view.report() {
+            Some(r) => {
+                let csv = crate::engine::fleet::reports::csv(r, ReportKind::Invoice);
+                let what = format!("copied the {} invoice CSV ({} customers) to the clipboard", r.month, r.rows.len());
+                s.clipboard = Some(csv);
+                super::update::notice(s, what, false);
+            }
+            None => s.dirty = false,
+        },
+        Action::ExportReport => match view.report() {
+            Some(r) => match r.month.parse() {
+                Ok(month) => return Some(vec![Command::ExportReports { month }]),
+                Err(_) => s.dirty = false,
+            },
+            None => s.dirty = false,
+        },
+        _ => s.dirty = false,
+    }
+    Some(Vec::new())
+}
+
+/// The computed reports, kept while the view is open.
+pub fn on_event(s: &mut AppState, ev: Event) {
+    if let (Event::Reports(r), Some(view)) = (ev, &mut s.reports_view) {
+        view.data = Some(r.map_err(|f| f.message));
+    }
+}

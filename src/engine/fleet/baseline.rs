@@ -1,0 +1,176 @@
+//! The fleet's NetBird baseline: which customers differ from `baseline.toml` (asked a few at
+//! a time), and bringing them to it — one canary first, then waves, halting at the first
+//! failure like a rollout. Every change goes through [`Ops::netbird`] (role, audit log), and
+//! only what the baseline speaks about is touched.
+
+use std::path::{Path, PathBuf};
+
+use futures_util::StreamExt;
+use serde::Serialize;
+
+use crate::domain::baseline::{Baseline, Drift, Fix, Observed, drift};
+use crate::domain::customer::CustomerStatus;
+use crate::domain::netbird::{AdminAction, AdminAnswer};
+use crate::domain::rights::Right;
+use crate::engine::EngineError;
+use crate::engine::npm::proxy::Proxy;
+use crate::engine::ops::lifecycle::Ops;
+use crate::store::Store;
+
+/// Customers asked at once.
+const ASK_AT_ONCE: usize = 4;
+
+/// Where the baseline lives: `baseline.toml` beside the database.
+pub fn path(store: &Store) -> PathBuf {
+    store.path().and_then(Path::parent).unwrap_or(Path::new(".")).join("baseline.toml")
+}
+
+/// The baseline in force (`None`: no file, nothing is required).
+pub fn load(store: &Store) -> Result<Option<Baseline>, EngineError> {
+    let file = path(store);
+    match std::fs::read_to_string(&file) {
+        Ok(text) => Ok(Some(Baseline::parse(&text).map_err(crate::store::StoreError::Invalid)?)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(EngineError::Files(format!("cannot read {}: {e}", file.display()))),
+    }
+}
+
+/// One customer against the baseline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CustomerDrift {
+    /// Its id.
+    pub id: i64,
+    /// Its subdomain.
+    pub subdomain: String,
+    /// What differs (empty: it matches).
+    pub drift: Vec<Drift>,
+    /// Why it could not be asked (stopped, not deployed, NetBird refused).
+    pub error: Option<String>,
+    /// Stopped on purpose: not asked, and not a reason to halt an apply.
+    pub stopped: bool,
+}
+
+/// Asks every deployed customer (in subdomain order) how it differs.
+pub async fn check<P: Proxy>(ops: &Ops<'_, P>, baseline: &Baseline) -> Result<Vec<CustomerDrift>, EngineError> {
+    crate::store::auth::require_role(ops.role, Right::NetBirdList)?;
+    let mut rows = ops.store.customer_rows()?;
+    rows.retain(|r| r.udp_port.is_some());
+    rows.sort_by(|a, b| a.customer.subdomain.cmp(&b.customer.subdomain));
+    let mut out: Vec<CustomerDrift> = futures_util::stream::iter(rows)
+        .map(|r| async move {
+            let c = r.customer;
+            let stopped = c.status == CustomerStatus::Stopped;
+            let asked = if stopped {
+                Err("stopped: not asked".to_string())
+            } else {
+                observe(ops, baseline, c.id).await.map(|seen| drift(baseline, &seen)).map_err(|e| e.to_string())
+            };
+            let (drift, error) = match asked {
+                Ok(d) => (d, None),
+                Err(e) => (Vec::new(), Some(e)),
+            };
+            CustomerDrift { id: c.id, subdomain: c.subdomain, drift, error, stopped }
+        })
+        .buffer_unordered(ASK_AT_ONCE)
+        .collect()
+        .await;
+    out.sort_by(|a, b| a.subdomain.cmp(&b.subdomain));
+    Ok(out)
+}
+
+/// What an apply did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ApplyReport {
+    /// Customers brought to the baseline, with what was changed.
+    pub fixed: Vec<(String, Vec<String>)>,
+    /// The customer that failed, and why (nothing after its wave was started).
+    pub failed: Option<(String, String)>,
+    /// Customers left as they were because the apply halted.
+    pub not_started: Vec<String>,
+    /// Customers stopped on purpose: not asked, not changed.
+    pub skipped: Vec<String>,
+}
+
+/// Brings the drifting customers in `drifts` to the baseline: the first alone (the canary),
+/// then `wave` at a time; a failure ends the apply after its wave. A customer that could not be
+/// asked is a failure in its turn (an apply that cannot see a customer stops and says so), unless
+/// it was stopped on purpose. Admins only.
+pub async fn apply<P: Proxy>(
+    ops: &Ops<'_, P>,
+    drifts: &[CustomerDrift],
+    wave: usize,
+    mut progress: impl FnMut(&str, Result<&[String], &str>),
+) -> Result<ApplyReport, EngineError> {
+    crate::store::auth::require_role(ops.role, Right::Baseline)?;
+    let todo: Vec<&CustomerDrift> =
+        drifts.iter().filter(|d| !d.stopped && (!d.drift.is_empty() || d.error.is_some())).collect();
+    let mut waves: Vec<Vec<&CustomerDrift>> = Vec::new();
+    if let Some((canary, rest)) = todo.split_first() {
+        waves.push(vec![*canary]);
+        waves.extend(rest.chunks(wave.max(1)).map(<[_]>::to_vec));
+    }
+    let mut report = ApplyReport {
+        skipped: drifts.iter().filter(|d| d.stopped).map(|d| d.subdomain.clone()).collect(),
+        ..ApplyReport::default()
+    };
+    let mut waves = waves.into_iter();
+    for batch in waves.by_ref() {
+        let done: Vec<(String, Result<Vec<String>, String>)> =
+            futures_util::future::join_all(batch.iter().map(|d| async {
+                if let Some(e) = &d.error {
+                    return (d.subdomain.clone(), Err(format!("not asked: {e}")));
+                }
+                let mut changed = Vec::new();
+                for item in &d.drift {
+                    let act = match &item.fix {
+                        Fix::DisablePolicy { id, .. } => {
+                            AdminAction::PolicyEnabled { policy: id.clone(), enabled: false }
+                        }
+                        Fix::CreateGroup { name } => AdminAction::CreateGroup { name: name.clone() },
+                    };
+                    match ops.netbird(d.id, act).await {
+                        Ok(AdminAnswer::Done(m)) => changed.push(m),
+                        Ok(_) => changed.push(item.what.clone()),
+                        Err(e) => return (d.subdomain.clone(), Err(e.to_string())),
+                    }
+                }
+                (d.subdomain.clone(), Ok(changed))
+            }))
+            .await;
+        for (sub, r) in done {
+            match r {
+                Ok(changed) => {
+                    progress(&sub, Ok(&changed));
+                    report.fixed.push((sub, changed));
+                }
+                Err(e) => {
+                    progress(&sub, Err(&e));
+                    report.failed.get_or_insert((sub, e));
+                }
+            }
+        }
+        if report.failed.is_some() {
+            break;
+        }
+    }
+    report.not_started.extend(waves.flatten().map(|d| d.subdomain.clone()));
+    Ok(report)
+}
+
+/// What a customer's NetBird holds of what `baseline` speaks about (its groups only when the
+/// baseline lists some: one call less otherwise).
+pub async fn observe<P: Proxy>(ops: &Ops<'_, P>, baseline: &Baseline, id: i64) -> Result<Observed, EngineError> {
+    let policies = match ops.netbird(id, AdminAction::Policies).await? {
+        AdminAnswer::Policies(p) => p,
+        _ => Vec::new(),
+    };
+    let groups = if baseline.groups.is_empty() {
+        Vec::new()
+    } else {
+        match ops.netbird(id, AdminAction::Groups).await? {
+            AdminAnswer::Groups(g) => g.into_iter().map(|g| g.name).collect(),
+            _ => Vec::new(),
+        }
+    };
+    Ok(Observed { policies, groups })
+}

@@ -1,0 +1,328 @@
+//! Policies and the fleet's baseline on the real engine with the stand-in's policies API
+//! (standin/policies.rs names upstream's handler): a new account's Default "All → All" policy
+//! is listed as such, turned off by the baseline on three customers — canary first, halting at
+//! one made to fail, the others untouched — then `check` is clean; a policy of the customer's
+//! own survives; an operator may disable but not enable or delete.
+
+use crate::common;
+use crate::common::docker::DockerEnv;
+use serde_json::Value;
+
+fn ok(r: common::Run) -> Value {
+    assert_eq!(r.code, 0, "stdout: {}\nstderr: {}", r.stdout, r.stderr);
+    r.json()
+}
+
+fn create(env: &DockerEnv, sub: &str) {
+    let email = format!("it@{sub}.example");
+    ok(env.home.run(&["customer", "create", "--name", sub, "--subdomain", sub, "--email", &email, "--json"]));
+}
+
+/// A request to the customer's NetBird as its owner, as someone would in the dashboard.
+fn as_owner(env: &DockerEnv, sub: &str, method: &str, path: &str, body: Option<&str>) -> (u16, Value) {
+    let pat =
+        ok(env.home.run(&["customer", "credentials", sub, "--yes", "--json"]))["pat"].as_str().unwrap().to_string();
+    let show = ok(env.home.run(&["customer", "show", sub, "--json"]));
+    let server = show["containers"].as_array().unwrap().iter().find(|c| c["service"] == "server").unwrap().clone();
+    let auth = format!("Token {pat}");
+    let headers = [("Authorization", auth.as_str()), ("Content-Type", "application/json")];
+    let ip = server["ip"].as_str().unwrap();
+    let (status, text) = common::http::request(&format!("{ip}:80"), method, path, &headers, body).unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
+fn policies(env: &DockerEnv, sub: &str) -> Vec<Value> {
+    ok(env.home.run(&["customer", "policies", sub, "--json"]))["data"].as_array().unwrap().clone()
+}
+
+#[test]
+fn the_baseline_turns_all_to_all_off_across_the_fleet_canary_first_and_halts_on_a_failure() {
+    let Some(env) = DockerEnv::new("the_baseline_turns_all_to_all_off") else { return };
+    // Named so that their order (subdomain order) is a, b, c.
+    let tag = env.subdomain("bl");
+    let (a, b, c) = (format!("a{tag}"), format!("b{tag}"), format!("c{tag}"));
+    for sub in [&a, &b, &c] {
+        create(&env, sub);
+    }
+    // A new account: the Default policy, All → All, flagged.
+    let listed = policies(&env, &a);
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!((listed[0]["name"].as_str(), listed[0]["all_to_all"].as_bool()), (Some("Default"), Some(true)));
+    let table = env.home.run(&["customer", "policies", &a]).stdout;
+    assert!(table.contains("ALL→ALL") && table.contains("All ↔ All"), "{table}");
+
+    // c's own policy for its staff group (made in its dashboard): the baseline must not touch it.
+    ok(env.home.run(&["customer", "groups", &c, "create", "staff", "--json"]));
+    let groups = ok(env.home.run(&["customer", "groups", &c, "--json"]));
+    let staff = groups["data"].as_array().unwrap().iter().find(|g| g["name"] == "staff").unwrap()["id"].clone();
+    let own = serde_json::json!({"name": "staff-ssh", "enabled": true, "rules": [{"name": "ssh", "enabled": true,
+        "action": "accept", "bidirectional": false, "protocol": "tcp", "ports": ["22"],
+        "sources": [staff], "destinations": [staff]}]});
+    let (status, made) = as_owner(&env, &c, "POST", "/api/policies", Some(&own.to_string()));
+    assert_eq!(status, 200, "{made}");
+
+    // No baseline yet: said, not guessed.
+    let r = env.home.run(&["baseline", "check"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("baseline.toml"), "{}", r.stderr);
+    // c made its own "staff" group above; a and b lack it.
+    std::fs::write(env.home.path().join("baseline.toml"), "allow_default_policy = false\ngroups = [\"staff\"]\n")
+        .unwrap();
+    let r = env.home.run(&["baseline", "check", "--json"]);
+    assert_eq!(r.code, 1, "three differ: {}", r.stdout);
+    let report = r.json();
+    assert_eq!(report["differ"], 3, "{report}");
+    // The monitor marks each: degraded, with the way back.
+    let status = |sub: &str| {
+        let r = ok(env.home.run(&["monitor", "--once", "--json"]));
+        let c = r["customers"].as_array().unwrap().iter().find(|c| c["subdomain"] == sub).unwrap().clone();
+        (c["status"].as_str().unwrap().to_string(), c["reason"].as_str().unwrap_or("").to_string())
+    };
+    let (st, why) = status(&a);
+    assert_eq!(st, "degraded", "{why}");
+    assert!(why.contains("fleet's baseline") && why.contains("All → All"), "{why}");
+
+    // b's NetBird is down when the apply reaches it: a (the canary) is fixed, b fails, c is
+    // left as it was.
+    let plan = ok(env.home.run(&["baseline", "apply", "--json"]));
+    assert_eq!(plan["applied"], false, "no --yes: a plan");
+    assert!(policies(&env, &a)[0]["enabled"].as_bool().unwrap(), "the plan changed nothing");
+    let docker = |args: &[&str]| assert!(std::process::Command::new("docker").args(args).status().unwrap().success());
+    docker(&["stop", "-t", "1", &env.home.container(&b, "server")]);
+    let r = env.home.run(&["baseline", "apply", "--yes", "--wave", "1", "--json"]);
+    assert_eq!(r.code, 1, "halted: {}", r.stdout);
+    let applied = r.json();
+    assert_eq!(applied["fixed"][0][0], a.as_str(), "{applied}");
+    assert_eq!(applied["failed"][0], b.as_str(), "{applied}");
+    assert_eq!(applied["not_started"], serde_json::json!([c]), "{applied}");
+    assert!(!policies(&env, &a)[0]["enabled"].as_bool().unwrap());
+    let c_default = policies(&env, &c).into_iter().find(|p| p["name"] == "Default").unwrap();
+    assert!(c_default["enabled"].as_bool().unwrap(), "c untouched");
+
+    // b back: apply converges; check is clean; c's own policy is as it was.
+    docker(&["start", &env.home.container(&b, "server")]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let r = env.home.run(&["baseline", "apply", "--yes", "--json"]);
+        if r.code == 0 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "b never came back: {}", r.stdout);
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    assert_eq!(env.home.run(&["baseline", "check"]).code, 0);
+    assert_eq!(status(&a).0, "active", "the mark clears when the customer matches");
+    for sub in [&a, &b, &c] {
+        let groups = ok(env.home.run(&["customer", "groups", sub, "--json"]));
+        let staff = groups["data"].as_array().unwrap().iter().filter(|g| g["name"] == "staff").count();
+        assert_eq!(staff, 1, "{sub}: the baseline's group, once: {groups}");
+    }
+    let mine = policies(&env, &c).into_iter().find(|p| p["name"] == "staff-ssh").expect("c's own policy stays");
+    assert_eq!((mine["enabled"].as_bool(), mine["all_to_all"].as_bool()), (Some(true), Some(false)));
+    assert_eq!(mine["rules"][0]["ports"], serde_json::json!(["22"]));
+    // The Default policy was turned off, not deleted, and kept its rule whole.
+    let (_, def) = as_owner(&env, &a, "GET", "/api/policies", None);
+    let def = def.as_array().unwrap().iter().find(|p| p["name"] == "Default").unwrap().clone();
+    assert_eq!((def["enabled"].as_bool(), def["rules"][0]["bidirectional"].as_bool()), (Some(false), Some(true)));
+    assert_eq!(def["rules"][0]["sources"][0]["name"], "All");
+
+    // NetBird's own audit trail says the same, newest first: the Default policy updated (by the
+    // owner's token nbmsp uses), the account created first of all.
+    let events = ok(env.home.run(&["customer", "events", &a, "--json"]))["data"].as_array().unwrap().clone();
+    let codes: Vec<&str> = events.iter().map(|e| e["code"].as_str().unwrap()).collect();
+    assert_eq!(codes.first(), Some(&"policy.update"), "{codes:?}");
+    assert_eq!(codes.last(), Some(&"account.create"), "{codes:?}");
+    assert!(events[0]["initiator"].as_str().unwrap().contains('@'), "{}", events[0]);
+    let c_events = ok(env.home.run(&["customer", "events", &c, "--search", "added", "--json"]));
+    let c_codes: Vec<&str> = c_events["data"].as_array().unwrap().iter().map(|e| e["code"].as_str().unwrap()).collect();
+    assert_eq!(c_codes, ["policy.add"], "c's own policy, made in its dashboard");
+    let table = env.home.run(&["customer", "events", &c, "--limit", "2"]).stdout;
+    assert_eq!(table.lines().count(), 3, "a header and two events: {table}");
+
+    // Roles: an operator may turn a policy off, not on, and may not apply the baseline.
+    ok(env.home.run_with(
+        &["user", "add", "op", "--role", "operator", "--json"],
+        &[("NBMSP_PASSWORD", common::ADMIN_PASSWORD), ("NBMSP_NEW_PASSWORD", "operator-password-1")],
+    ));
+    let as_op =
+        |args: &[&str]| env.home.run_with(args, &[("NBMSP_USER", "op"), ("NBMSP_PASSWORD", "operator-password-1")]);
+    assert_eq!(as_op(&["customer", "policies", &c, "disable", "staff-ssh"]).code, 0);
+    let r = as_op(&["customer", "policies", &c, "enable", "staff-ssh", "--json"]);
+    assert_eq!(r.json()["error"]["kind"], "forbidden", "{}", r.stdout);
+    let r = as_op(&["baseline", "apply", "--yes", "--json"]);
+    assert_eq!(r.json()["error"]["kind"], "forbidden", "{}", r.stdout);
+    // Audited: who turned what off.
+    let audit = env.home.run(&["customer", "audit", &a]).stdout;
+    assert!(audit.contains("policy 'Default' disabled"), "{audit}");
+}
+
+/// Identity providers: the client secret is read from a file, sent to NetBird and kept nowhere
+/// else — not in nbmsp's database, WAL, logs, output or audit; NetBird checks what upstream
+/// checks (an issuer it cannot reach is refused with its words).
+#[test]
+fn an_identity_providers_secret_goes_to_netbird_only() {
+    let Some(env) = DockerEnv::new("an_identity_providers_secret_goes_to_netbird_only") else { return };
+    let sub = env.subdomain("sso");
+    create(&env, &sub);
+    let secret = "gcs-SECRET-7f3b9c1e";
+    let file = env.home.file("client-secret", secret);
+    let f = file.to_str().unwrap();
+    let r = env.home.run(&[
+        "customer",
+        "idps",
+        &sub,
+        "create",
+        "google",
+        "Google Workspace",
+        "--client-id",
+        "123.apps",
+        "--secret-file",
+        f,
+        "--json",
+    ]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("google-") && !r.stdout.contains(secret), "{}", r.stdout);
+    let listed = ok(env.home.run(&["customer", "idps", &sub, "--json"]));
+    assert_eq!(listed["data"][0]["name"], "Google Workspace", "{listed}");
+    assert!(!listed.to_string().contains(secret));
+    // An issuer NetBird cannot reach: refused with upstream's words, nothing kept.
+    let r = env.home.run(&[
+        "customer",
+        "idps",
+        &sub,
+        "create",
+        "okta",
+        "Okta",
+        "--client-id",
+        "x",
+        "--secret-file",
+        f,
+        "--issuer",
+        "https://acme.okta.example",
+    ]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("identity provider issuer is unreachable"), "{}", r.stderr);
+    assert!(!r.stderr.contains(secret));
+    let r = env.home.run(&["customer", "idps", &sub, "create", "bogus", "X", "--client-id", "x", "--secret-file", f]);
+    assert!(r.stderr.contains("not a type NetBird supports"), "{}", r.stderr);
+    // The audit says who added what; NetBird's own trail too; neither holds the secret.
+    let audit = env.home.run(&["customer", "audit", &sub]).stdout;
+    assert!(audit.contains("identity provider 'Google Workspace' (google) added"), "{audit}");
+    let events = ok(env.home.run(&["customer", "events", &sub, "--json"]));
+    assert_eq!(events["data"][0]["code"], "identityprovider.create", "{events}");
+    assert!(!events.to_string().contains(secret));
+    ok(env.home.run(&["customer", "idps", &sub, "delete", "Google Workspace", "--yes", "--json"]));
+    assert_eq!(ok(env.home.run(&["customer", "idps", &sub, "--json"]))["data"], serde_json::json!([]));
+    // Nowhere on nbmsp's side.
+    let mut places = vec![env.home.path().join("nbmsp.db"), env.home.path().join("nbmsp.db-wal")];
+    if let Ok(dir) = std::fs::read_dir(env.home.path().join("logs")) {
+        places.extend(dir.map(|e| e.unwrap().path()));
+    }
+    for p in places.iter().filter(|p| p.exists()) {
+        let bytes = std::fs::read(p).unwrap();
+        assert!(!bytes.windows(secret.len()).any(|w| w == secret.as_bytes()), "the secret is in {}", p.display());
+    }
+}
+
+/// DNS nameserver groups as NetBird checks them: primary or for domains, 1 to 3 resolvers,
+/// unique names, no wildcards; a group they use cannot be deleted.
+#[test]
+fn dns_nameserver_groups_are_checked_as_netbird_checks_them() {
+    let Some(env) = DockerEnv::new("dns_nameserver_groups_are_checked") else { return };
+    let sub = env.subdomain("dns");
+    create(&env, &sub);
+    ok(env.home.run(&["customer", "groups", &sub, "create", "staff", "--json"]));
+    let made = ok(env.home.run(&[
+        "customer",
+        "dns",
+        &sub,
+        "create",
+        "quad9",
+        "--ns",
+        "9.9.9.9",
+        "--ns",
+        "149.112.112.112",
+        "--group",
+        "staff",
+        "--json",
+    ]));
+    assert!(made["data"].as_str().unwrap().contains("for every name"), "{made}");
+    ok(env.home.run(&[
+        "customer",
+        "dns",
+        &sub,
+        "create",
+        "corp",
+        "--ns",
+        "10.0.0.53:5353",
+        "--group",
+        "staff",
+        "--domain",
+        "corp.example",
+        "--search-domains",
+        "--json",
+    ]));
+    let listed = ok(env.home.run(&["customer", "dns", &sub, "--json"]));
+    let groups = listed["data"].as_array().unwrap();
+    assert_eq!(groups.len(), 2, "{listed}");
+    let corp = groups.iter().find(|g| g["name"] == "corp").unwrap();
+    assert_eq!((corp["primary"].as_bool(), corp["servers"][0].as_str()), (Some(false), Some("10.0.0.53:5353")));
+    let refused = |args: &[&str], words: &str| {
+        let mut all = vec!["customer", "dns", sub.as_str(), "create"];
+        all.extend_from_slice(args);
+        let r = env.home.run(&all);
+        assert_eq!(r.code, 1, "{args:?}: {}", r.stdout);
+        assert!(r.stderr.contains(words), "{args:?}: {}", r.stderr);
+    };
+    refused(&["wild", "--ns", "9.9.9.9", "--group", "staff", "--domain", "*.corp.example"], "wildcards not allowed");
+    refused(&["quad9", "--ns", "9.9.9.9", "--group", "staff"], "nameserver group with name quad9 already exist");
+    refused(
+        &["many", "--ns", "1.1.1.1", "--ns", "1.0.0.1", "--ns", "8.8.8.8", "--ns", "8.8.4.4", "--group", "staff"],
+        "should be 1 or 3, got 4",
+    );
+    refused(&["ghost", "--ns", "9.9.9.9", "--group", "nobody"], "no group 'nobody'");
+    let r = env.home.run(&["customer", "groups", &sub, "delete", "staff", "--yes"]);
+    assert!(r.stderr.contains("group has been linked to name server groups"), "{}", r.stderr);
+    ok(env.home.run(&["customer", "dns", &sub, "delete", "quad9", "--yes", "--json"]));
+    let codes: Vec<String> = ok(env.home.run(&["customer", "events", &sub, "--json"]))["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["code"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(&codes[..3], ["nameserver.group.delete", "nameserver.group.add", "nameserver.group.add"], "{codes:?}");
+}
+
+/// Posture checks: a minimum client version, required by a policy (sent back whole, the rule
+/// kept), refused where NetBird refuses (a bad version, a name taken, a check a policy needs).
+#[test]
+fn a_policy_requires_a_posture_check_and_the_check_cannot_go_while_it_does() {
+    let Some(env) = DockerEnv::new("a_policy_requires_a_posture_check") else { return };
+    let sub = env.subdomain("pst");
+    create(&env, &sub);
+    let made =
+        ok(env.home.run(&["customer", "posture", &sub, "create", "modern", "--min-version", "0.70.0", "--json"]));
+    assert!(made["data"].as_str().unwrap().contains("0.70.0 or newer"), "{made}");
+    let listed = ok(env.home.run(&["customer", "posture", &sub, "--json"]));
+    assert_eq!(listed["data"][0]["min_version"], "0.70.0", "{listed}");
+    let r = env.home.run(&["customer", "posture", &sub, "create", "bad", "--min-version", "latest"]);
+    assert!(r.stderr.contains("latest is not valid"), "{}", r.stderr);
+    let r = env.home.run(&["customer", "posture", &sub, "create", "modern", "--min-version", "0.71.0"]);
+    assert!(r.stderr.contains("already exists"), "{}", r.stderr);
+
+    ok(env.home.run(&["customer", "posture", &sub, "attach", "modern", "--policy", "Default", "--json"]));
+    let p = policies(&env, &sub).into_iter().find(|p| p["name"] == "Default").unwrap();
+    let id = listed["data"][0]["id"].as_str().unwrap();
+    assert_eq!(p["posture_checks"], serde_json::json!([id]), "{p}");
+    assert_eq!(
+        (p["enabled"].as_bool(), p["rules"][0]["sources"][0].as_str()),
+        (Some(true), Some("All")),
+        "kept whole: {p}"
+    );
+    let r = env.home.run(&["customer", "posture", &sub, "delete", "modern", "--yes"]);
+    assert!(r.stderr.contains("linked to policy"), "{}", r.stderr);
+    ok(env.home.run(&["customer", "posture", &sub, "detach", "modern", "--policy", "Default", "--json"]));
+    assert_eq!(policies(&env, &sub)[0]["posture_checks"], serde_json::json!([]));
+    ok(env.home.run(&["customer", "posture", &sub, "delete", "modern", "--yes", "--json"]));
+    assert_eq!(ok(env.home.run(&["customer", "posture", &sub, "--json"]))["data"], serde_json::json!([]));
+}
