@@ -96,7 +96,7 @@ say "installed $prefix/bin/nbmsp; data home $home"
 bin="$prefix/lib/nbmsp/nbmsp"
 install -d -m 0755 "$prefix/share/man/man1" /usr/share/bash-completion/completions \
   /usr/share/zsh/vendor-completions /usr/share/fish/vendor_completions.d
-"$bin" man > "$prefix/share/man/man1/nbmsp.1"
+"$bin" man --dir "$prefix/share/man/man1"
 "$bin" completions bash > /usr/share/bash-completion/completions/nbmsp
 "$bin" completions zsh > /usr/share/zsh/vendor-completions/_nbmsp
 "$bin" completions fish > /usr/share/fish/vendor_completions.d/nbmsp.fish

@@ -47,7 +47,9 @@ export NBMSP_HOME="${NBMSP_HOME:-/var/lib/nbmsp}"
 exec /usr/lib/nbmsp/nbmsp "$@"
 WRAP
 chmod 0755 "$stage/usr/bin/nbmsp"
-"$binary" man | gzip -9n > "$stage/usr/share/man/man1/nbmsp.1.gz"
+# A page per command (nbmsp.1, nbmsp-customer.1, nbmsp-customer-create.1, …), as the pages name them.
+"$binary" man --dir "$stage/usr/share/man/man1"
+gzip -9n "$stage/usr/share/man/man1/"*.1
 "$binary" completions bash > "$stage/usr/share/bash-completion/completions/nbmsp"
 "$binary" completions zsh > "$stage/usr/share/zsh/vendor-completions/_nbmsp"
 "$binary" completions fish > "$stage/usr/share/fish/vendor_completions.d/nbmsp.fish"
