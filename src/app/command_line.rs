@@ -4,6 +4,7 @@
 
 use super::detail::{DetailState, Tab};
 use super::operate::{operate, target};
+use super::stack::Overlay;
 use super::update::{go_dashboard, notice, on_key, switch_tab};
 use super::{Action, AppState, Command, Operation, Screen};
 
@@ -66,11 +67,11 @@ pub fn run(s: &mut AppState, line: &str) -> Vec<Command> {
         ("new", None) => on_key(s, Action::NewCustomer),
         ("settings", None) => on_key(s, Action::OpenSettings),
         ("help", None) => {
-            s.help_open = true;
+            s.overlays.push(Overlay::Help { scroll: 0 });
             Vec::new()
         }
         ("devices", None) => {
-            s.devices_view = Some(0);
+            s.overlays.push(Overlay::Devices { scroll: 0 });
             Vec::new()
         }
         ("hosts", None) => super::overlays::open_hosts(s),
@@ -116,14 +117,14 @@ fn move_to(s: &mut AppState, host: &str) -> Vec<Command> {
         notice(s, format!("{subdomain}: {} is still running", r.op.verb()), true);
         return Vec::new();
     }
-    s.confirm = Some(super::Confirm {
+    s.overlays.push(Overlay::Confirm(super::Confirm {
         customer_id: id,
         subdomain,
         op: Operation::Move.into(),
         typed: Default::default(),
         bulk: Vec::new(),
         to_host: Some(host.to_string()),
-    });
+    }));
     Vec::new()
 }
 
@@ -174,7 +175,12 @@ fn open_on(s: &mut AppState, t: Tab) -> Vec<Command> {
 /// subdomain after one. A unique match is filled in with a space; several fill in what they
 /// share and are listed.
 pub fn complete(s: &mut AppState) {
-    let Some(line) = s.command.clone() else { return };
+    let Some(line) = s.overlays.command_line().cloned() else { return };
+    let set = |s: &mut AppState, text: String| {
+        if let Some(Overlay::CommandLine(f)) = s.overlays.top_mut() {
+            *f = text.into();
+        }
+    };
     let (head, word) = match line.rsplit_once(' ') {
         Some((h, w)) => (format!("{h} "), w.to_string()),
         None => (String::new(), line.to_string()),
@@ -191,15 +197,13 @@ pub fn complete(s: &mut AppState) {
     let matching: Vec<&String> = candidates.iter().filter(|c| c.starts_with(&word)).collect();
     match matching.as_slice() {
         [] => notice(s, format!("nothing starts with {word}"), true),
-        [one] => s.command = Some(format!("{head}{one} ").into()),
+        [one] => set(s, format!("{head}{one} ")),
         many => {
             let first = many[0].as_str();
             let shared = many
                 .iter()
                 .fold(first.len(), |n, c| first.chars().zip(c.chars()).take_while(|(a, b)| a == b).count().min(n));
-            s.command = Some(
-                format!("{head}{}", &first[..first.char_indices().nth(shared).map_or(first.len(), |(i, _)| i)]).into(),
-            );
+            set(s, format!("{head}{}", &first[..first.char_indices().nth(shared).map_or(first.len(), |(i, _)| i)]));
             let shown: Vec<&str> = many.iter().take(8).map(|c| c.as_str()).collect();
             notice(s, shown.join("  "), false);
         }

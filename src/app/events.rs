@@ -135,14 +135,14 @@ pub(super) fn on_event(s: &mut AppState, ev: Event) -> Vec<Command> {
                 notice(s, text, needs_you > 0);
             } else {
                 s.notice = None;
-                s.confirm = Some(super::Confirm {
+                s.overlays.push(super::stack::Overlay::Confirm(super::Confirm {
                     customer_id: 0,
                     subdomain: "the fleet".into(),
                     op: Operation::Reconcile.into(),
                     typed: Default::default(),
                     bulk: fixes,
                     to_host: None,
-                });
+                }));
             }
         }
         Event::Reconciled { applied, findings } => {

@@ -13,10 +13,10 @@ fn marked_customers_get_one_confirmed_bulk_action() {
     assert_eq!(s.dashboard.marked.len(), 2);
     // Delete is never bulk.
     assert!(update(&mut s, Action::Operate(Operation::Delete)).is_empty());
-    assert!(s.confirm.is_none());
+    assert!(s.overlays.confirm().is_none());
     assert!(s.notice.as_ref().unwrap().text.contains("one customer at a time"));
     assert!(update(&mut s, Action::Operate(Operation::Restart)).is_empty(), "asks first");
-    let c = s.confirm.clone().unwrap();
+    let c = s.overlays.confirm().cloned().unwrap();
     assert_eq!(c.bulk.iter().map(|(_, n)| n.as_str()).collect::<Vec<_>>(), ["acme", "acmebakery"]);
     let cmds = update(&mut s, Action::Text(TextKey::Char('y')));
     assert_eq!(
@@ -77,7 +77,7 @@ fn a_rollout_is_confirmed_then_reports_waves_and_the_outcome() {
     update(&mut s, Action::CommandLine);
     typed(&mut s, "rollout");
     assert!(update(&mut s, Action::Text(TextKey::Enter)).is_empty(), "asks first");
-    assert_eq!(s.confirm.as_ref().map(|c| c.op), Some(Operation::Rollout.into()));
+    assert_eq!(s.overlays.confirm().map(|c| c.op), Some(Operation::Rollout.into()));
     assert_eq!(update(&mut s, Action::Text(TextKey::Char('y'))), vec![Command::Rollout]);
     use crate::engine::worker::protocol::RolloutUpdate;
     update(&mut s, Action::Engine(Event::Rollout(Box::new(RolloutUpdate::Wave(1, vec!["acme".into()])))));
@@ -112,10 +112,10 @@ fn reconcile_findings_at_start_are_announced_and_fixed_on_request() {
     update(&mut s, Action::CommandLine);
     typed(&mut s, "reconcile");
     assert_eq!(update(&mut s, Action::Text(TextKey::Enter)), vec![Command::CheckReconcile], "asks what it would fix");
-    assert!(s.confirm.is_none());
+    assert!(s.overlays.confirm().is_none());
     let orphan = orphan();
     update(&mut s, Action::Engine(Event::Reconciled { applied: vec![], findings: vec![orphan] }));
-    let c = s.confirm.clone().expect("the confirmation lists the fixes");
+    let c = s.overlays.confirm().cloned().expect("the confirmation lists the fixes");
     assert_eq!(c.bulk, vec![(0, "orphan container netbird-gone-server: remove the container".to_string())]);
     assert_eq!(update(&mut s, Action::Text(TextKey::Char('y'))), vec![Command::Reconcile]);
     update(&mut s, Action::Engine(Event::Reconciled { applied: vec![], findings: vec![] }));

@@ -461,23 +461,24 @@ impl Keymap {
 
 /// The mode `state` is in.
 pub fn mode(state: &AppState) -> Mode {
-    if state.help_open {
-        Mode::Help
-    } else if state.reports_view.is_some() && state.command.is_none() {
-        Mode::Reports
-    } else if state.hosts_view.is_some() && state.command.is_none() {
-        Mode::Hosts
-    } else if state.devices_view.is_some() && state.command.is_none() {
-        Mode::Devices
-    } else if state.screen == Screen::Login {
+    use crate::app::stack::Overlay;
+    // The topmost overlay has the keyboard (the popup stack decides, nothing else).
+    match state.overlays.top() {
+        Some(Overlay::Help { .. }) => return Mode::Help,
+        Some(Overlay::Reports(_)) => return Mode::Reports,
+        Some(Overlay::Hosts(_)) => return Mode::Hosts,
+        Some(Overlay::Devices { .. }) => return Mode::Devices,
+        Some(Overlay::Confirm(c)) => return if c.needs_typing() { Mode::ConfirmTyped } else { Mode::Confirm },
+        Some(Overlay::CommandLine(_)) => return Mode::Text,
+        None => {}
+    }
+    if state.screen == Screen::Login {
         Mode::Login
     } else if state.screen == Screen::Setup {
         Mode::Setup
-    } else if let Some(c) = &state.confirm {
-        if c.needs_typing() { Mode::ConfirmTyped } else { Mode::Confirm }
     } else if state.detail.as_ref().is_some_and(|d| d.netbird.confirm.is_some()) && state.screen == Screen::Detail {
         Mode::Confirm
-    } else if state.screen == Screen::Form && state.command.is_none() {
+    } else if state.screen == Screen::Form {
         if state.form.as_ref().is_some_and(|f| f.focus == crate::app::form::Field::Notes) {
             Mode::Notes
         } else {
@@ -546,14 +547,14 @@ pub fn map(state: &AppState, key: KeyEvent) -> Option<Action> {
             _ => None,
         };
     }
-    if key.modifiers.contains(KeyModifiers::ALT) && state.text_input() && !state.help_open {
+    if key.modifiers.contains(KeyModifiers::ALT) && state.text_input() {
         return match key.code {
             Char('b') => Some(Action::Text(TextKey::WordLeft)),
             Char('f') => Some(Action::Text(TextKey::WordRight)),
             _ => None,
         };
     }
-    if state.text_input() && !state.help_open {
+    if state.text_input() {
         return match key.code {
             KeyCode::Delete => Some(Action::Text(TextKey::Delete)),
             Home => Some(Action::Text(TextKey::Home)),

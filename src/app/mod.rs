@@ -27,6 +27,7 @@ pub mod overlays;
 pub mod reports;
 pub mod settings;
 pub mod setup;
+pub mod stack;
 #[cfg(test)]
 mod tests;
 pub mod text;
@@ -361,22 +362,11 @@ pub struct AppState {
     pub base_domain: String,
     /// The default layout for new customers (from settings at login).
     pub default_layout: crate::domain::customer::Layout,
-    /// Help overlay open.
-    pub help_open: bool,
-    /// Lines the help overlay is scrolled by (it is longer than a small terminal).
-    pub help_scroll: u16,
-    /// The fleet's devices view (`:devices`), open with its scroll offset.
-    pub devices_view: Option<u16>,
-    /// The Docker hosts view (`:hosts`), while open.
-    pub hosts_view: Option<overlays::HostsView>,
-    /// The Reports view (`:reports`), while open.
-    pub reports_view: Option<reports::ReportsView>,
+    /// What is open over the screen (help, fleet views, confirmations, the command line); the
+    /// topmost has the keyboard.
+    pub overlays: stack::Overlays,
     /// `:reconcile` asked the engine what it would fix; the answer opens the confirmation.
     pub reconcile_asked: bool,
-    /// The `:` command line, while typed.
-    pub command: Option<text::Field>,
-    /// A confirmation being asked.
-    pub confirm: Option<Confirm>,
     /// The last notice.
     pub notice: Option<Notice>,
     /// Docker as last seen.
@@ -430,14 +420,8 @@ impl AppState {
             settings: None,
             base_domain: String::new(),
             default_layout: crate::domain::customer::Layout::Combined,
-            help_open: false,
-            help_scroll: 0,
-            devices_view: None,
-            hosts_view: None,
-            reports_view: None,
+            overlays: Default::default(),
             reconcile_asked: false,
-            command: None,
-            confirm: None,
             notice: None,
             docker: DockerState::Unknown,
             npm: None,
@@ -489,12 +473,17 @@ impl AppState {
 
     /// True while a text input has the keyboard (the keymap then sends [`Action::Text`]).
     pub fn text_input(&self) -> bool {
-        matches!(self.screen, Screen::Login | Screen::Form | Screen::Setup)
-            || self.dashboard.filtering
-            || self.settings.as_ref().is_some_and(|x| x.editing.is_some() || x.account.is_some())
-            || self.detail.as_ref().is_some_and(|d| d.log_search.is_some() || d.netbird.typing())
-            || self.command.is_some()
-            || self.confirm.is_some()
+        match self.overlays.top() {
+            Some(stack::Overlay::Confirm(_) | stack::Overlay::CommandLine(_)) => true,
+            // A view or the help over the screen takes keys as keys.
+            Some(_) => false,
+            None => {
+                matches!(self.screen, Screen::Login | Screen::Form | Screen::Setup)
+                    || self.dashboard.filtering
+                    || self.settings.as_ref().is_some_and(|x| x.editing.is_some() || x.account.is_some())
+                    || self.detail.as_ref().is_some_and(|d| d.log_search.is_some() || d.netbird.typing())
+            }
+        }
     }
 
     /// Whether the logged-in role may do what `action` asks (the engine checks it again; this

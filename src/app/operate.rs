@@ -2,14 +2,15 @@
 //! and the confirmations that come first.
 
 use super::detail::Tab;
+use super::stack::Overlay;
 use super::update::{edit, notice};
 use super::{Action, AppState, Asked, Command, Confirm, Operation, Running, Screen, TextKey};
 use crate::domain::customer::CustomerRef;
 
-pub(super) fn on_confirm(s: &mut AppState, k: TextKey, mut c: Confirm) -> Vec<Command> {
+pub(super) fn on_confirm(s: &mut AppState, k: TextKey, c: Confirm) -> Vec<Command> {
     let fire = match (c.needs_typing(), k) {
         (_, TextKey::Esc) | (false, TextKey::Char('n' | 'N')) => {
-            s.confirm = None;
+            s.overlays.pop();
             return Vec::new();
         }
         (false, TextKey::Char('y' | 'Y')) | (false, TextKey::Enter) => true,
@@ -19,8 +20,9 @@ pub(super) fn on_confirm(s: &mut AppState, k: TextKey, mut c: Confirm) -> Vec<Co
             false
         }
         (true, k) => {
-            edit(&mut c.typed, k);
-            s.confirm = Some(c);
+            if let Some(Overlay::Confirm(open)) = s.overlays.top_mut() {
+                edit(&mut open.typed, k);
+            }
             return Vec::new();
         }
         (false, _) => false,
@@ -28,7 +30,7 @@ pub(super) fn on_confirm(s: &mut AppState, k: TextKey, mut c: Confirm) -> Vec<Co
     if !fire {
         return Vec::new();
     }
-    s.confirm = None;
+    s.overlays.pop();
     let op = match c.op {
         Asked::Quit => {
             s.should_quit = true;
@@ -120,14 +122,14 @@ pub(super) fn operate(s: &mut AppState, op: Operation) -> Vec<Command> {
         return vec![Command::CheckReconcile];
     }
     if op == Operation::Rollout {
-        s.confirm = Some(Confirm {
+        s.overlays.push(Overlay::Confirm(Confirm {
             customer_id: 0,
             subdomain: if op == Operation::Rollout { "every running customer" } else { "the fleet" }.into(),
             op: op.into(),
             typed: Default::default(),
             bulk: Vec::new(),
             to_host: None,
-        });
+        }));
         return Vec::new();
     }
     if s.screen == Screen::Dashboard && !s.dashboard.marked.is_empty() {
@@ -138,8 +140,14 @@ pub(super) fn operate(s: &mut AppState, op: Operation) -> Vec<Command> {
         }
         let bulk = s.dashboard.marked_rows();
         let (id, subdomain) = bulk[0].clone();
-        s.confirm =
-            Some(Confirm { customer_id: id, subdomain, op: op.into(), typed: Default::default(), bulk, to_host: None });
+        s.overlays.push(Overlay::Confirm(Confirm {
+            customer_id: id,
+            subdomain,
+            op: op.into(),
+            typed: Default::default(),
+            bulk,
+            to_host: None,
+        }));
         return Vec::new();
     }
     let Some((id, subdomain)) = target(s) else {
@@ -147,14 +155,14 @@ pub(super) fn operate(s: &mut AppState, op: Operation) -> Vec<Command> {
         return Vec::new();
     };
     if matches!(op, Operation::Stop | Operation::Restart | Operation::Delete | Operation::Redeploy) {
-        s.confirm = Some(Confirm {
+        s.overlays.push(Overlay::Confirm(Confirm {
             customer_id: id,
             subdomain,
             op: op.into(),
             typed: Default::default(),
             bulk: Vec::new(),
             to_host: None,
-        });
+        }));
         return Vec::new();
     }
     start(s, id, subdomain, op)

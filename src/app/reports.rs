@@ -2,6 +2,7 @@
 //! promise with the misses first, each customer's daily devices and the fleet's downtime by
 //! cause. `y` copies the shown month's invoice CSV, `x` writes its reports to `reports.dir`.
 
+use super::stack::Overlay;
 use super::{Action, AppState, Command, Event};
 use crate::engine::fleet::reports::{Report, ReportKind};
 
@@ -36,17 +37,19 @@ impl ReportsView {
 
 /// Opens the view (or asks again, keeping the month and scroll) and asks for both months.
 pub fn open(s: &mut AppState) -> Vec<Command> {
-    let keep = s.reports_view.take().unwrap_or_default();
-    s.reports_view = Some(ReportsView { data: None, ..keep });
+    let keep = s.overlays.reports().cloned().unwrap_or_default();
+    s.overlays.push(Overlay::Reports(ReportsView { data: None, ..keep }));
     vec![Command::LoadReports]
 }
 
 /// Keys while the view is open; `None` when it is not (the key goes on).
 pub fn on_key(s: &mut AppState, action: Action) -> Option<Vec<Command>> {
-    let view = s.reports_view.as_mut()?;
+    let Some(Overlay::Reports(view)) = s.overlays.top_mut() else { return None };
     let rows = view.report().map_or(0, |r| r.rows.len());
     match action {
-        Action::Back | Action::Quit => s.reports_view = None,
+        Action::Back | Action::Quit => {
+            s.overlays.pop();
+        }
         Action::Refresh => return Some(open(s)),
         Action::NextTab(_) => {
             view.shown = if view.shown == Shown::This { Shown::Last } else { Shown::This };
@@ -80,7 +83,7 @@ pub fn on_key(s: &mut AppState, action: Action) -> Option<Vec<Command>> {
 
 /// The computed reports, kept while the view is open.
 pub fn on_event(s: &mut AppState, ev: Event) {
-    if let (Event::Reports(r), Some(view)) = (ev, &mut s.reports_view) {
+    if let (Event::Reports(r), Some(view)) = (ev, s.overlays.reports_mut()) {
         view.data = Some(r.map_err(|f| f.message));
     }
 }

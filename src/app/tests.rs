@@ -176,14 +176,14 @@ fn log_lines_for_a_hidden_tab_do_not_redraw() {
 fn delete_needs_the_subdomain_typed() {
     let mut s = logged_in();
     assert!(update(&mut s, Action::Operate(Operation::Delete)).is_empty());
-    assert!(s.confirm.is_some());
+    assert!(s.overlays.confirm().is_some());
     typed(&mut s, "acm");
     assert!(update(&mut s, Action::Text(TextKey::Enter)).is_empty(), "wrong text does nothing");
     assert!(s.notice.as_ref().unwrap().error);
     typed(&mut s, "e");
     let cmds = update(&mut s, Action::Text(TextKey::Enter));
     assert_eq!(cmds, vec![Command::Operate { target: CustomerRef::new(1, "acme"), op: Operation::Delete }]);
-    assert!(s.confirm.is_none());
+    assert!(s.overlays.confirm().is_none());
     assert!(s.running.contains_key(&1));
     // A second operation on the same customer waits for the first.
     assert!(update(&mut s, Action::Operate(Operation::Start)).is_empty());
@@ -200,7 +200,7 @@ fn stop_asks_yes_or_no_and_deploy_does_not_ask() {
     let mut s = logged_in();
     update(&mut s, Action::Operate(Operation::Stop));
     assert!(update(&mut s, Action::Text(TextKey::Char('n'))).is_empty());
-    assert!(s.confirm.is_none());
+    assert!(s.overlays.confirm().is_none());
     update(&mut s, Action::Operate(Operation::Stop));
     assert_eq!(
         update(&mut s, Action::Text(TextKey::Char('y'))),
@@ -273,10 +273,10 @@ fn quitting_with_operations_running_asks_and_names_them() {
     update(&mut s, Action::Operate(Operation::Deploy));
     assert!(update(&mut s, Action::Quit).is_empty());
     assert!(!s.should_quit, "asked first");
-    let c = s.confirm.clone().unwrap();
+    let c = s.overlays.confirm().cloned().unwrap();
     assert_eq!((c.op, c.subdomain.as_str()), (crate::app::Asked::Quit, "acme (deploy)"));
     update(&mut s, Action::Text(TextKey::Char('n')));
-    assert!(!s.should_quit && s.confirm.is_none());
+    assert!(!s.should_quit && s.overlays.confirm().is_none());
     update(&mut s, Action::Quit);
     update(&mut s, Action::Text(TextKey::Char('y')));
     assert!(s.should_quit, "leaves; the terminal loop lets the deploy finish before exiting");
@@ -289,7 +289,7 @@ fn help_swallows_keys_until_closed() {
     assert!(update(&mut s, Action::Open).is_empty());
     assert_eq!(s.screen, Screen::Dashboard);
     update(&mut s, Action::Back);
-    assert!(!s.help_open);
+    assert!(s.overlays.help().is_none());
 }
 
 #[test]

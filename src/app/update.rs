@@ -6,6 +6,7 @@ use super::detail::{DetailState, Tab};
 use super::events::on_event;
 use super::forms::{on_form, on_settings, on_settings_text, on_setup};
 use super::operate::operate;
+use super::stack::Overlay;
 use super::{Action, AppState, Command, Confirm, Notice, Operation, Screen, TextKey};
 use crate::domain::customer::CustomerStatus;
 
@@ -43,35 +44,36 @@ pub(super) fn notice(s: &mut AppState, text: impl Into<String>, error: bool) {
 }
 
 fn on_text(s: &mut AppState, k: TextKey) -> Vec<Command> {
-    if let Some(c) = s.confirm.clone() {
-        return super::operate::on_confirm(s, k, c);
-    }
-    if s.command.is_none()
-        && let Some(cmds) = super::netbird_keys::on_text(s, k)
-    {
-        return cmds;
-    }
-    if s.command.is_some() {
-        return match k {
-            TextKey::Enter => {
-                let line = s.command.take().unwrap_or_default();
-                super::command_line::run(s, line.trim())
-            }
-            TextKey::Esc => {
-                s.command = None;
-                Vec::new()
-            }
-            TextKey::Tab => {
-                super::command_line::complete(s);
-                Vec::new()
-            }
-            k => {
-                if let Some(cmd) = s.command.as_mut() {
-                    edit(cmd, k);
+    match s.overlays.top_mut() {
+        Some(Overlay::Confirm(c)) => {
+            let c = c.clone();
+            return super::operate::on_confirm(s, k, c);
+        }
+        Some(Overlay::CommandLine(line)) => {
+            return match k {
+                TextKey::Enter => {
+                    let line = line.clone();
+                    s.overlays.pop();
+                    super::command_line::run(s, line.trim())
                 }
-                Vec::new()
-            }
-        };
+                TextKey::Esc => {
+                    s.overlays.pop();
+                    Vec::new()
+                }
+                TextKey::Tab => {
+                    super::command_line::complete(s);
+                    Vec::new()
+                }
+                k => {
+                    edit(line, k);
+                    Vec::new()
+                }
+            };
+        }
+        _ => {}
+    }
+    if let Some(cmds) = super::netbird_keys::on_text(s, k) {
+        return cmds;
     }
     if s.dashboard.filtering {
         match k {
@@ -156,40 +158,22 @@ pub(super) fn on_key(s: &mut AppState, action: Action) -> Vec<Command> {
     if let Some(cmds) = super::overlays::on_key(s, action.clone()) {
         return cmds;
     }
-    if s.help_open {
-        match action {
-            Action::Back | Action::ToggleHelp | Action::Quit => {
-                s.help_open = false;
-                s.help_scroll = 0;
-            }
-            // Up is negative in the table's terms, and the help scrolls the same way; it stops
-            // at its last line, so a key back up moves at once.
-            Action::Move(n) => {
-                let step = n.signum() as i16 * n.unsigned_abs().min(super::keymap::HELP_PAGE.unsigned_abs()) as i16;
-                s.help_scroll = s.help_scroll.saturating_add_signed(step).min(super::help::help_max_scroll(s));
-            }
-            Action::Top => s.help_scroll = 0,
-            Action::Bottom => s.help_scroll = super::help::help_max_scroll(s),
-            _ => s.dirty = false,
-        }
-        return Vec::new();
-    }
     match action {
         Action::Quit if !s.running.is_empty() => {
             // Quitting does not abandon work: it is asked, and what runs finishes first.
             let list: Vec<String> = s.running.values().map(|r| format!("{} ({})", r.subdomain, r.op.verb())).collect();
-            s.confirm = Some(Confirm {
+            s.overlays.push(Overlay::Confirm(Confirm {
                 customer_id: 0,
                 subdomain: list.join(", "),
                 op: super::Asked::Quit,
                 typed: Default::default(),
                 bulk: Vec::new(),
                 to_host: None,
-            });
+            }));
         }
         Action::Quit => s.should_quit = true,
-        Action::ToggleHelp => s.help_open = true,
-        Action::CommandLine => s.command = Some(Default::default()),
+        Action::ToggleHelp => s.overlays.push(Overlay::Help { scroll: 0 }),
+        Action::CommandLine => s.overlays.push(Overlay::CommandLine(Default::default())),
         Action::ToggleMouse => {
             s.mouse = !s.mouse;
             let off = match s.keys.label(super::keymap::Mode::Dashboard, &Action::ToggleMouse) {
@@ -416,14 +400,14 @@ fn on_detail(s: &mut AppState, action: Action) -> Vec<Command> {
                 return Vec::new();
             }
             let (id, sub) = (d.customer_id, d.subdomain.clone());
-            s.confirm = Some(Confirm {
+            s.overlays.push(Overlay::Confirm(Confirm {
                 customer_id: id,
                 subdomain: sub,
                 op: super::Asked::ShowCredentials,
                 typed: Default::default(),
                 bulk: Vec::new(),
                 to_host: None,
-            });
+            }));
             Vec::new()
         }
         Action::LogSearch if d.tab == Tab::Logs => {

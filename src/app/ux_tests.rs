@@ -11,11 +11,11 @@ fn the_key_that_closes_an_error_panel_does_nothing_else() {
     let long = "cannot pull image netbirdio/dashboard:v2.90.9: no such host; set images.dashboard or load the image with docker load".repeat(2);
     update(&mut s, Action::Engine(Event::Error(long)));
     assert!(update(&mut s, Action::ToggleHelp).is_empty());
-    assert!(!s.help_open && s.notice.is_none(), "? only closed the panel");
+    assert!(s.overlays.help().is_none() && s.notice.is_none(), "? only closed the panel");
     // A short error on the notice line does not take the key.
     update(&mut s, Action::Engine(Event::Error("short".into())));
     update(&mut s, Action::ToggleHelp);
-    assert!(s.help_open);
+    assert!(s.overlays.help().is_some());
 }
 
 #[test]
@@ -37,7 +37,7 @@ fn commands_take_a_customer_and_health_opens_it() {
     let cmds = update(&mut s, Action::Text(TextKey::Enter));
     assert_eq!(s.screen, Screen::Detail, "the selected customer's Health tab");
     assert!(cmds.contains(&Command::CheckHealth { customer_id: 1 }), "{cmds:?}");
-    assert!(s.command.is_none());
+    assert!(s.overlays.command_line().is_none());
     update(&mut s, Action::Back);
     update(&mut s, Action::CommandLine);
     typed(&mut s, "start beta");
@@ -79,34 +79,38 @@ fn help_reaches_its_last_line_by_keys_at_80x24_in_every_mode_it_opens_in() {
         let mut s = s.clone();
         open_screen(&mut s);
         press(&mut s, Char('?'));
-        assert!(s.help_open, "screen {i}: ? opens the help");
+        assert!(s.overlays.help().is_some(), "screen {i}: ? opens the help");
         let max = help::help_max_scroll(&s);
         assert!(max > 0, "screen {i}: at 80x24 the help is longer than the screen");
         press(&mut s, Char('j'));
         press(&mut s, Down);
-        assert_eq!(s.help_scroll, 2, "screen {i}: j and Down");
+        assert_eq!(s.overlays.help().unwrap_or(0), 2, "screen {i}: j and Down");
         press(&mut s, Up);
         press(&mut s, Char('k'));
-        assert_eq!(s.help_scroll, 0, "screen {i}: k and Up");
+        assert_eq!(s.overlays.help().unwrap_or(0), 0, "screen {i}: k and Up");
         for _ in 0..100 {
             press(&mut s, PageDown);
         }
-        assert_eq!(s.help_scroll, max, "screen {i}: PgDn stops at the last line");
+        assert_eq!(s.overlays.help().unwrap_or(0), max, "screen {i}: PgDn stops at the last line");
         let rows = help::help_rows(&s);
         let shown: usize = 24 - 3 - 2;
-        assert_eq!(usize::from(s.help_scroll) + shown, rows.len(), "screen {i}: the last line is in view");
+        assert_eq!(
+            usize::from(s.overlays.help().unwrap_or(0)) + shown,
+            rows.len(),
+            "screen {i}: the last line is in view"
+        );
         assert!(
             matches!(rows.last(), Some(help::HelpRow::Key { what, .. }) if !what.is_empty()),
             "screen {i}: the last row is a command"
         );
         press(&mut s, PageUp);
-        assert_eq!(s.help_scroll, max.saturating_sub(10), "screen {i}: PgUp moves back at once");
+        assert_eq!(s.overlays.help().unwrap_or(0), max.saturating_sub(10), "screen {i}: PgUp moves back at once");
         press(&mut s, Home);
-        assert_eq!(s.help_scroll, 0);
+        assert_eq!(s.overlays.help().unwrap_or(0), 0);
         press(&mut s, End);
-        assert_eq!(s.help_scroll, max);
+        assert_eq!(s.overlays.help().unwrap_or(0), max);
         press(&mut s, Esc);
-        assert!(!s.help_open && s.help_scroll == 0, "screen {i}: Esc closes");
+        assert!(s.overlays.help().is_none(), "screen {i}: Esc closes");
     }
 }
 
@@ -116,11 +120,11 @@ fn help_scrolls_and_closes_back_at_the_top() {
     update(&mut s, Action::ToggleHelp);
     update(&mut s, Action::Move(1));
     update(&mut s, Action::Move(1));
-    assert_eq!(s.help_scroll, 2);
+    assert_eq!(s.overlays.help().unwrap_or(0), 2);
     update(&mut s, Action::Move(-1));
-    assert_eq!(s.help_scroll, 1);
+    assert_eq!(s.overlays.help().unwrap_or(0), 1);
     update(&mut s, Action::Back);
-    assert_eq!((s.help_open, s.help_scroll), (false, 0));
+    assert!(s.overlays.help().is_none());
 }
 
 #[test]
@@ -175,17 +179,17 @@ fn tab_completes_commands_and_subdomains() {
     update(&mut s, Action::CommandLine);
     typed(&mut s, "rest");
     update(&mut s, Action::Text(TextKey::Tab));
-    assert_eq!(s.command.as_deref(), Some("rest"), "restart and restore share it");
+    assert_eq!(s.overlays.command_line().map(|c| c.value()), Some("rest"), "restart and restore share it");
     assert!(s.notice.as_ref().unwrap().text.contains("restart") && s.notice.as_ref().unwrap().text.contains("restore"));
     typed(&mut s, "ar");
     update(&mut s, Action::Text(TextKey::Tab));
-    assert_eq!(s.command.as_deref(), Some("restart "));
+    assert_eq!(s.overlays.command_line().map(|c| c.value()), Some("restart "));
     typed(&mut s, "acme");
     update(&mut s, Action::Text(TextKey::Tab));
-    assert_eq!(s.command.as_deref(), Some("restart acme"), "acme and acmebakery share it");
+    assert_eq!(s.overlays.command_line().map(|c| c.value()), Some("restart acme"), "acme and acmebakery share it");
     typed(&mut s, "b");
     update(&mut s, Action::Text(TextKey::Tab));
-    assert_eq!(s.command.as_deref(), Some("restart acmebakery "));
+    assert_eq!(s.overlays.command_line().map(|c| c.value()), Some("restart acmebakery "));
 }
 
 /// Fields have a cursor: Ctrl-A/Home, Ctrl-E/End, arrows and word moves (Ctrl-arrows, Alt-B/F)
@@ -219,10 +223,10 @@ fn every_field_edits_at_its_cursor() {
     let word_left = key(&s, KeyCode::Left, KeyModifiers::CONTROL);
     update(&mut s, word_left);
     update(&mut s, Action::Text(TextKey::DeleteWord));
-    assert_eq!(s.command.as_ref().unwrap().value(), "acme");
+    assert_eq!(s.overlays.command_line().unwrap().value(), "acme");
     let end = key(&s, KeyCode::Char('e'), KeyModifiers::CONTROL);
     update(&mut s, end);
-    assert_eq!(s.command.as_ref().unwrap().cursor(), 4);
+    assert_eq!(s.overlays.command_line().unwrap().cursor(), 4);
 }
 
 #[test]
@@ -235,14 +239,14 @@ fn below_80x24_no_key_acts_unseen_and_q_still_quits() {
     assert!(super::fixtures::press(&mut s, Tab).is_empty());
     assert!(super::fixtures::press(&mut s, Char('2')).is_empty());
     assert!(super::fixtures::press(&mut s, Char('S')).is_empty(), "no stop asked for");
-    assert!(s.confirm.is_none() && s.detail.as_ref().map(|d| d.tab) == before, "nothing changed unseen");
+    assert!(s.overlays.confirm().is_none() && s.detail.as_ref().map(|d| d.tab) == before, "nothing changed unseen");
     assert!(!s.should_quit);
     super::fixtures::press(&mut s, Char('q'));
     assert!(s.should_quit, "q quits, as the screen says");
     // Back at a size that fits, keys act again.
     let mut s = super::fixtures::logged_in();
     update(&mut s, Action::Resize(80, 24));
-    assert!(!super::fixtures::press(&mut s, Char('S')).is_empty() || s.confirm.is_some());
+    assert!(!super::fixtures::press(&mut s, Char('S')).is_empty() || s.overlays.confirm().is_some());
 }
 
 #[test]

@@ -51,10 +51,10 @@ fn the_hosts_view_asks_every_engine_and_shows_who_is_down() {
     }
     assert_eq!(update(&mut s, Action::Refresh), vec![Command::LoadHosts], "R asks again");
     update(&mut s, Action::Back);
-    assert_eq!(s.hosts_view, None);
+    assert!(s.overlays.hosts().is_none());
     // An answer after the view closed opens nothing.
     update(&mut s, Action::Engine(Event::Hosts(Err("database: locked".into()))));
-    assert_eq!(s.hosts_view, None);
+    assert!(s.overlays.hosts().is_none());
 }
 
 #[test]
@@ -90,7 +90,7 @@ fn d_drains_the_selected_host_or_opens_it_again() {
     assert!(draw(&s, 120, 40).contains("asking every engine"), "the list is asked again");
     update(&mut s, Action::Engine(Event::Hosts(Ok(list))));
     update(&mut s, Action::Move(5));
-    assert_eq!(s.hosts_view.as_ref().unwrap().selected, 2, "the selection stops at the last host");
+    assert_eq!(s.overlays.hosts().unwrap().selected, 2, "the selection stops at the last host");
     update(&mut s, Action::Move(-1));
     // b drains already: d opens it again.
     assert_eq!(update(&mut s, Action::ToggleDrain), vec![Command::Drain { host: "b".into(), draining: false }]);
@@ -132,6 +132,41 @@ fn move_asks_first_then_runs_with_its_progress_like_an_operation() {
         update(&mut s, Action::Text(TextKey::Char(c)));
     }
     assert_eq!(update(&mut s, Action::Text(TextKey::Enter)), vec![]);
-    assert!(s.confirm.is_none());
+    assert!(s.overlays.confirm().is_none());
     assert!(s.notice.as_ref().unwrap().text.contains("move is still running"));
+}
+
+/// The popup stack: reconcile's question arrives while the operator has opened `:hosts` in
+/// the meantime. It is drawn on top of the view and has the keys (before, the view kept the
+/// keys and the question was not drawn); answering it shows the view again, Esc closes that.
+#[test]
+fn a_confirmation_that_arrives_over_the_hosts_view_is_drawn_on_top_and_takes_the_keys() {
+    use crossterm::event::KeyCode::{Char, Enter, Esc};
+    let press = crate::app::fixtures::press;
+    let typed = |s: &mut crate::app::AppState, line: &str| {
+        let keys = [Char(':')].into_iter().chain(line.chars().map(Char)).chain([Enter]);
+        keys.flat_map(|k| press(s, k)).collect::<Vec<_>>()
+    };
+    let mut s = super::tests::dashboard();
+    assert_eq!(typed(&mut s, "reconcile"), vec![Command::CheckReconcile]);
+    assert_eq!(typed(&mut s, "hosts"), vec![Command::LoadHosts]);
+    update(&mut s, Action::Engine(Event::Hosts(Ok(vec![host("local", Some("20.10.24"), 4)]))));
+    let finding = crate::engine::fleet::reconcile::Finding {
+        kind: "orphan_container",
+        subject: "netbird-gone-server".into(),
+        detail: "no customer".into(),
+        fix: "remove the container".into(),
+        safe: true,
+        action: None,
+    };
+    update(&mut s, Action::Engine(Event::Reconciled { applied: vec![], findings: vec![finding] }));
+    assert_eq!(mode(&s), Mode::Confirm);
+    let screen = draw(&s, 120, 40);
+    assert!(screen.contains("Apply these 1 fix(es)?"), "{screen}");
+    assert!(press(&mut s, Char('n')).is_empty(), "n answers the question, not the view");
+    assert_eq!(mode(&s), Mode::Hosts, "the view under the question is back");
+    assert!(draw(&s, 120, 40).contains("local"));
+    press(&mut s, Esc);
+    assert!(s.overlays.is_empty());
+    assert_eq!(mode(&s), Mode::Dashboard);
 }

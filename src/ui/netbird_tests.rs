@@ -186,7 +186,7 @@ fn the_fleet_devices_view_puts_customers_over_their_limit_first() {
     assert_eq!(crate::app::keymap::mode(&s), crate::app::keymap::Mode::Devices);
     snap("fleet_devices", &s);
     update(&mut s, Action::Back);
-    assert_eq!(s.devices_view, None);
+    assert!(s.overlays.devices().is_none());
 }
 
 /// With `proxy = none` the operator runs the proxy: the Deployment tab says how to get the

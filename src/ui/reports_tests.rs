@@ -102,11 +102,11 @@ fn the_reports_view_shows_misses_first_and_switches_months_by_keys() {
         vec![Command::ExportReports { month: Month { year: 2026, month: 11 } }]
     );
     press(&mut s, KeyCode::Esc);
-    assert_eq!(s.reports_view, None);
+    assert!(s.overlays.reports().is_none());
     assert_eq!(mode(&s), Mode::Dashboard);
     // An answer after the view closed opens nothing.
     crate::app::update(&mut s, crate::app::Action::Engine(Event::Reports(Err("database: locked".into()))));
-    assert_eq!(s.reports_view, None);
+    assert!(s.overlays.reports().is_none());
 }
 
 #[test]

@@ -282,14 +282,14 @@ fn overlays() {
     update(&mut help, Action::ToggleHelp);
     snap("help_dashboard", &help);
     let mut confirm = dashboard();
-    confirm.confirm = Some(Confirm {
+    confirm.overlays.push(crate::app::stack::Overlay::Confirm(Confirm {
         customer_id: 1,
         subdomain: "acme".into(),
         op: Operation::Delete.into(),
         typed: "ac".into(),
         bulk: vec![],
         to_host: None,
-    });
+    }));
     snap("confirm_delete", &confirm);
     let mut bulk = dashboard();
     update(&mut bulk, Action::MarkVisible);
@@ -307,7 +307,7 @@ fn overlays() {
     });
     snap("notice_error", &err);
     let mut cmd = dashboard();
-    cmd.command = Some("redepl".into());
+    cmd.overlays.push(crate::app::stack::Overlay::CommandLine("redepl".into()));
     snap("command_line", &cmd);
 }
 
