@@ -3,6 +3,7 @@
 //! Exit codes: 0 ok, 1 runtime failure, 2 usage or validation error. With `--json`, results
 //! are JSON on stdout and errors are `{"error": {"kind", "message"}}` on stdout too.
 
+mod access;
 pub mod auth;
 pub mod backup;
 mod baseline;
@@ -19,6 +20,7 @@ pub mod init;
 pub mod migrate;
 pub mod monitor;
 mod netbird;
+mod netbird_view;
 mod networks;
 pub mod npm;
 pub mod output;

@@ -6,12 +6,9 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 
 use super::{CliError, CliResult, GlobalArgs, auth, deploy, output};
-use crate::domain::minute_or_never;
 use crate::domain::netbird::{
     AdminAction, AdminAnswer, NewService, NewSetupKey, NewUser, Secret, ServiceAuth, older_than,
 };
-use crate::domain::networks::NetworkAction;
-use crate::domain::sanitize::terminal_safe;
 use crate::store::{Session, Store};
 
 /// NetBird administration commands.
@@ -30,21 +27,21 @@ pub enum NetBirdCommand {
     Services(ServicesArgs),
     /// The customer's access-control policies: list (default; the flat All → All one marked),
     /// enable, disable, delete
-    Policies(PoliciesArgs),
+    Policies(super::access::PoliciesArgs),
     /// Identity providers the customer's staff sign in with (the embedded IdP's SSO
     /// connectors): list (default), create, delete
-    Idps(IdpsArgs),
+    Idps(super::access::IdpsArgs),
     /// DNS nameserver groups: which resolvers the customer's devices use, for every name or for
     /// some domains: list (default), create, delete; and whose DNS NetBird manages: settings,
     /// manage, unmanage
-    Dns(DnsArgs),
+    Dns(super::access::DnsArgs),
     /// Networks: what the customer's devices reach beyond each other (an office LAN, a server,
     /// a domain) through routing devices: list (default), create, delete, add-resource,
     /// remove-resource, add-router, remove-router
     Networks(super::networks::NetworksArgs),
     /// Posture checks (a minimum NetBird client version) and the policies that require them:
     /// list (default), create, delete, attach, detach
-    Posture(PostureArgs),
+    Posture(super::access::PostureArgs),
     /// NetBird's own audit events of the customer, newest first (who changed what in its NetBird,
     /// whether through nbmsp or its dashboard)
     Events {
@@ -214,162 +211,6 @@ pub struct GroupsArgs {
     customer: String,
     #[command(subcommand)]
     cmd: Option<GroupCmd>,
-}
-
-/// `customer policies`.
-#[derive(Debug, Args)]
-pub struct PoliciesArgs {
-    /// Customer id (#12) or subdomain
-    customer: String,
-    #[command(subcommand)]
-    cmd: Option<PolicyCmd>,
-}
-
-/// What to do with policies.
-#[derive(Debug, Subcommand)]
-enum PolicyCmd {
-    /// List policies and their rules; ALL→ALL marks one that lets every device reach every other
-    List,
-    /// Turn a policy on (POLICY: id or name; admins: it opens access)
-    Enable { policy: String },
-    /// Turn a policy off (operators too: it only narrows access)
-    Disable { policy: String },
-    /// Delete a policy (admins)
-    Delete {
-        policy: String,
-        /// Confirm (required)
-        #[arg(long)]
-        yes: bool,
-    },
-}
-
-/// `customer posture`.
-#[derive(Debug, Args)]
-pub struct PostureArgs {
-    /// Customer id (#12) or subdomain
-    customer: String,
-    #[command(subcommand)]
-    cmd: Option<PostureCmd>,
-}
-
-/// What to do with posture checks.
-#[derive(Debug, Subcommand)]
-enum PostureCmd {
-    /// List posture checks
-    List,
-    /// Add a check: devices on a NetBird client older than VERSION fail it
-    Create {
-        name: String,
-        /// The least client version let through (e.g. 0.70.0)
-        #[arg(long, value_name = "VERSION")]
-        min_version: String,
-    },
-    /// Delete a check no policy requires (CHECK: id or name; admins)
-    Delete {
-        check: String,
-        /// Confirm (required)
-        #[arg(long)]
-        yes: bool,
-    },
-    /// Make a policy require the check of its source devices
-    Attach {
-        check: String,
-        /// The policy (id or name)
-        #[arg(long, value_name = "POLICY")]
-        policy: String,
-    },
-    /// Take the check off a policy (admins: it widens access)
-    Detach {
-        check: String,
-        /// The policy (id or name)
-        #[arg(long, value_name = "POLICY")]
-        policy: String,
-    },
-}
-
-/// `customer dns`.
-#[derive(Debug, Args)]
-pub struct DnsArgs {
-    /// Customer id (#12) or subdomain
-    customer: String,
-    #[command(subcommand)]
-    cmd: Option<DnsCmd>,
-}
-
-/// What to do with nameserver groups.
-#[derive(Debug, Subcommand)]
-enum DnsCmd {
-    /// List nameserver groups
-    List,
-    /// Add one (admins): NAME, resolvers and the device groups that use them
-    Create {
-        name: String,
-        /// A resolver, IP[:PORT] (UDP, port 53 by default); 1 to 3
-        #[arg(long = "ns", value_name = "IP[:PORT]", required = true)]
-        servers: Vec<String>,
-        /// A device group (name or id) that uses them; repeat for more
-        #[arg(long = "group", value_name = "GROUP", required = true)]
-        groups: Vec<String>,
-        /// Only for this domain; repeat for more [default: every name]
-        #[arg(long = "domain", value_name = "DOMAIN")]
-        domains: Vec<String>,
-        /// Devices add the domains to their search list
-        #[arg(long)]
-        search_domains: bool,
-    },
-    /// Delete one (NSGROUP: id or name; admins)
-    Delete {
-        group: String,
-        /// Confirm (required)
-        #[arg(long)]
-        yes: bool,
-    },
-    /// Show the groups whose devices' DNS NetBird does not manage
-    Settings,
-    /// Let NetBird manage the DNS of a group's devices again (GROUP: name or id; admins)
-    Manage { group: String },
-    /// Stop NetBird managing the DNS of a group's devices (GROUP: name or id; admins)
-    Unmanage { group: String },
-}
-
-/// `customer idps`.
-#[derive(Debug, Args)]
-pub struct IdpsArgs {
-    /// Customer id (#12) or subdomain
-    customer: String,
-    #[command(subcommand)]
-    cmd: Option<IdpCmd>,
-}
-
-/// What to do with identity providers.
-#[derive(Debug, Subcommand)]
-enum IdpCmd {
-    /// List identity providers (NetBird never returns their secrets)
-    List,
-    /// Add one (admins); NetBird checks the issuer's discovery document first
-    Create {
-        /// oidc, zitadel, entra, google, okta, pocketid, microsoft, authentik, keycloak or adfs
-        #[arg(value_name = "TYPE")]
-        kind: String,
-        /// Its name on the login page
-        name: String,
-        /// The OAuth client id
-        #[arg(long, value_name = "ID")]
-        client_id: String,
-        /// File holding the OAuth client secret (`-` reads stdin); sent to NetBird, kept nowhere else
-        #[arg(long, value_name = "FILE")]
-        secret_file: PathBuf,
-        /// The issuer URL (not for google and microsoft)
-        #[arg(long, value_name = "URL", default_value = "")]
-        issuer: String,
-    },
-    /// Delete one (IDP: id or name; admins)
-    Delete {
-        idp: String,
-        /// Confirm (required)
-        #[arg(long)]
-        yes: bool,
-    },
 }
 
 /// What to do with groups.
@@ -547,78 +388,24 @@ fn action(cmd: NetBirdCommand) -> CliResult<(String, AdminAction, Option<Filter>
                 (a.customer, AdminAction::DeleteService { service }, None)
             }
         },
-        NetBirdCommand::Policies(a) => match a.cmd.unwrap_or(PolicyCmd::List) {
-            PolicyCmd::List => (a.customer, AdminAction::Policies, None),
-            PolicyCmd::Enable { policy } => (a.customer, AdminAction::PolicyEnabled { policy, enabled: true }, None),
-            PolicyCmd::Disable { policy } => (a.customer, AdminAction::PolicyEnabled { policy, enabled: false }, None),
-            PolicyCmd::Delete { policy, yes } => {
-                confirmed(yes, &format!("policy '{policy}'"))?;
-                (a.customer, AdminAction::DeletePolicy { policy }, None)
-            }
-        },
-        NetBirdCommand::Posture(a) => match a.cmd.unwrap_or(PostureCmd::List) {
-            PostureCmd::List => (a.customer, AdminAction::Postures, None),
-            PostureCmd::Create { name, min_version } => {
-                (a.customer, AdminAction::CreatePosture { name, min_version }, None)
-            }
-            PostureCmd::Delete { check, yes } => {
-                confirmed(yes, &format!("posture check '{check}'"))?;
-                (a.customer, AdminAction::DeletePosture { posture: check }, None)
-            }
-            PostureCmd::Attach { check, policy } => {
-                (a.customer, AdminAction::PolicyPosture { policy, posture: check, attach: true }, None)
-            }
-            PostureCmd::Detach { check, policy } => {
-                (a.customer, AdminAction::PolicyPosture { policy, posture: check, attach: false }, None)
-            }
-        },
-        NetBirdCommand::Dns(a) => match a.cmd.unwrap_or(DnsCmd::List) {
-            DnsCmd::List => (a.customer, AdminAction::Nameservers, None),
-            DnsCmd::Create { name, servers, groups, domains, search_domains } => {
-                let servers = servers
-                    .iter()
-                    .map(|s| parse_resolver(s))
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(CliError::usage)?;
-                let new = crate::domain::netbird::NewNameservers { name, servers, groups, domains, search_domains };
-                (a.customer, AdminAction::CreateNameservers(new), None)
-            }
-            DnsCmd::Delete { group, yes } => {
-                confirmed(yes, &format!("nameserver group '{group}'"))?;
-                (a.customer, AdminAction::DeleteNameservers { group }, None)
-            }
-            DnsCmd::Settings => (a.customer, AdminAction::Network(NetworkAction::DnsSettings), None),
-            DnsCmd::Manage { group } => {
-                (a.customer, AdminAction::Network(NetworkAction::DnsManagement { group, managed: true }), None)
-            }
-            DnsCmd::Unmanage { group } => {
-                (a.customer, AdminAction::Network(NetworkAction::DnsManagement { group, managed: false }), None)
-            }
-        },
+        NetBirdCommand::Policies(a) => no_filter(super::access::policies(a)?),
+        NetBirdCommand::Posture(a) => no_filter(super::access::posture(a)?),
+        NetBirdCommand::Dns(a) => no_filter(super::access::dns(a)?),
         NetBirdCommand::Networks(a) => {
             let (customer, act) = super::networks::action(a)?;
             (customer, act, None)
         }
-        NetBirdCommand::Idps(a) => match a.cmd.unwrap_or(IdpCmd::List) {
-            IdpCmd::List => (a.customer, AdminAction::Idps, None),
-            IdpCmd::Create { kind, name, client_id, secret_file, issuer } => {
-                let value = auth::read_secret_file(&secret_file)?;
-                if value.is_empty() {
-                    return Err(CliError::usage(format!("the client secret in {} is empty", secret_file.display())));
-                }
-                let new = crate::domain::netbird::NewIdp { kind, name, issuer, client_id, secret: Secret(value) };
-                (a.customer, AdminAction::CreateIdp(new), None)
-            }
-            IdpCmd::Delete { idp, yes } => {
-                confirmed(yes, &format!("identity provider '{idp}'"))?;
-                (a.customer, AdminAction::DeleteIdp { idp }, None)
-            }
-        },
+        NetBirdCommand::Idps(a) => no_filter(super::access::idps(a)?),
         NetBirdCommand::Events { customer, search, limit } => {
             (customer, AdminAction::Events, Some(Filter::Events { search, limit }))
         }
         NetBirdCommand::SetToken { .. } => return Err(CliError::usage("set-token takes no action")),
     })
+}
+
+/// An action whose answer is printed whole.
+fn no_filter((customer, action): (String, AdminAction)) -> (String, AdminAction, Option<Filter>) {
+    (customer, action, None)
 }
 
 /// Which devices a list shows.
@@ -683,199 +470,6 @@ pub async fn run(g: &GlobalArgs, store: &Store, session: &Session, cmd: NetBirdC
     if g.json {
         return output::json(&answer);
     }
-    print_answer(&answer);
+    super::netbird_view::print_answer(&answer);
     Ok(())
-}
-
-fn print_answer(answer: &AdminAnswer) {
-    if super::networks::print(answer) {
-        return;
-    }
-    let yes = |b: bool| if b { "yes" } else { "no" }.to_string();
-    match answer {
-        AdminAnswer::Peers(peers) => {
-            let rows: Vec<Vec<String>> = peers
-                .iter()
-                .map(|p| {
-                    vec![
-                        p.name.clone(),
-                        p.ip.clone(),
-                        if p.connected { "online".into() } else { "offline".into() },
-                        minute_or_never(p.last_seen),
-                        p.os.clone(),
-                        p.version.clone(),
-                        p.groups.join(","),
-                        if p.approval_required { "waiting".into() } else { "approved".into() },
-                        yes(p.login_expiration_enabled),
-                        p.id.clone(),
-                    ]
-                })
-                .collect();
-            let header =
-                ["NAME", "IP", "STATE", "LAST SEEN", "OS", "VERSION", "GROUPS", "APPROVAL", "LOGIN EXPIRY", "ID"];
-            println!("{}", output::table(&header, &rows));
-        }
-        AdminAnswer::Keys(keys) => {
-            let rows: Vec<Vec<String>> = keys
-                .iter()
-                .map(|k| {
-                    vec![
-                        k.name.clone(),
-                        k.kind.clone(),
-                        k.state.clone(),
-                        k.usage(),
-                        k.expiry(),
-                        k.auto_groups.join(","),
-                        yes(k.ephemeral),
-                        k.id.clone(),
-                    ]
-                })
-                .collect();
-            let header = ["NAME", "TYPE", "STATE", "USED", "EXPIRES", "GROUPS", "EPHEMERAL", "ID"];
-            println!("{}", output::table(&header, &rows));
-        }
-        AdminAnswer::Users(users) => {
-            let rows: Vec<Vec<String>> = users
-                .iter()
-                .map(|u| {
-                    vec![
-                        u.name.clone(),
-                        u.email.clone(),
-                        u.role.clone(),
-                        u.state(),
-                        u.kind().into(),
-                        minute_or_never(u.last_login),
-                        u.id.clone(),
-                    ]
-                })
-                .collect();
-            println!("{}", output::table(&["NAME", "EMAIL", "ROLE", "STATUS", "KIND", "LAST LOGIN", "ID"], &rows));
-        }
-        AdminAnswer::Services(services) => {
-            let rows: Vec<Vec<String>> = services
-                .iter()
-                .map(|s| {
-                    vec![
-                        terminal_safe(&s.name),
-                        terminal_safe(&s.domain),
-                        terminal_safe(&s.target),
-                        if s.auth.is_empty() { "none".into() } else { s.auth.join(",") },
-                        if s.enabled { "on".into() } else { "off".into() },
-                        terminal_safe(&s.status),
-                    ]
-                })
-                .collect();
-            println!("{}", output::table(&["NAME", "DOMAIN", "TARGET", "AUTH", "ENABLED", "STATUS"], &rows));
-        }
-        AdminAnswer::Groups(groups) => {
-            let rows: Vec<Vec<String>> =
-                groups.iter().map(|g| vec![g.name.clone(), g.peers_count.to_string(), g.id.clone()]).collect();
-            println!("{}", output::table(&["NAME", "DEVICES", "ID"], &rows));
-        }
-        AdminAnswer::Postures(checks) => {
-            let rows: Vec<Vec<String>> = checks
-                .iter()
-                .map(|p| {
-                    let what = p.min_version.as_ref().map_or("other checks".to_string(), |v| format!("client ≥ {v}"));
-                    vec![p.name.clone(), what, p.id.clone()]
-                })
-                .collect();
-            println!("{}", output::table(&["NAME", "REQUIRES", "ID"], &rows));
-        }
-        AdminAnswer::Nameservers(groups) => {
-            let rows: Vec<Vec<String>> = groups
-                .iter()
-                .map(|g| {
-                    vec![
-                        g.name.clone(),
-                        g.servers.join(","),
-                        if g.primary { "every name".into() } else { g.domains.join(",") },
-                        if g.enabled { "on".into() } else { "off".into() },
-                        g.groups.join(","),
-                        g.id.clone(),
-                    ]
-                })
-                .collect();
-            println!("{}", output::table(&["NAME", "RESOLVERS", "FOR", "STATE", "GROUP IDS", "ID"], &rows));
-        }
-        AdminAnswer::Idps(idps) => {
-            let rows: Vec<Vec<String>> = idps
-                .iter()
-                .map(|i| vec![i.name.clone(), i.kind.clone(), i.issuer.clone(), i.client_id.clone(), i.id.clone()])
-                .collect();
-            println!("{}", output::table(&["NAME", "TYPE", "ISSUER", "CLIENT ID", "ID"], &rows));
-        }
-        AdminAnswer::Events(events) => {
-            let rows: Vec<Vec<String>> = events
-                .iter()
-                .map(|e| {
-                    let meta: Vec<String> = e.meta.iter().map(|(k, v)| format!("{k}={v}")).collect();
-                    vec![
-                        e.time.map_or("—".into(), crate::domain::fmt_time),
-                        e.activity.clone(),
-                        e.initiator.clone(),
-                        e.target.clone(),
-                        meta.join(" "),
-                    ]
-                })
-                .collect();
-            println!("{}", output::table(&["WHEN (UTC)", "ACTIVITY", "BY", "TARGET", "DETAILS"], &rows));
-        }
-        AdminAnswer::Policies(policies) => {
-            let mut rows = Vec::new();
-            for p in policies {
-                for r in &p.rules {
-                    let arrow = if r.bidirectional { "↔" } else { "→" };
-                    let ports = if r.ports.is_empty() { String::new() } else { format!(":{}", r.ports.join(",")) };
-                    rows.push(vec![
-                        if p.all_to_all && r.is_all_to_all() { "ALL→ALL".into() } else { String::new() },
-                        p.name.clone(),
-                        if p.enabled && r.enabled { "on".into() } else { "off".into() },
-                        format!("{} {arrow} {}", r.sources.join(","), r.destinations.join(",")),
-                        format!("{} {}{ports}", r.action, r.protocol),
-                        p.id.clone(),
-                    ]);
-                }
-            }
-            println!("{}", output::table(&["", "POLICY", "STATE", "FROM → TO", "WHAT", "ID"], &rows));
-            if policies.iter().any(|p| p.all_to_all) {
-                println!(
-                    "ALL→ALL: every device of this customer can reach every other; `disable` it once narrower policies exist"
-                );
-            }
-        }
-        AdminAnswer::KeyCreated(k) => {
-            println!(
-                "setup key '{}' created ({}); its secret is shown only now:",
-                terminal_safe(&k.key.name),
-                terminal_safe(&k.key.kind)
-            );
-            println!("  {}", terminal_safe(&k.secret));
-            println!("on the device:");
-            println!("  {}", terminal_safe(&k.command));
-        }
-        AdminAnswer::UserCreated(u) => {
-            println!(
-                "NetBird user '{}' created with role {}",
-                terminal_safe(&u.user.name),
-                terminal_safe(&u.user.role)
-            );
-            if let Some(p) = &u.password {
-                println!("password (shown only now; they change it at first login): {}", terminal_safe(p));
-            }
-        }
-        AdminAnswer::Done(m) => println!("{}", terminal_safe(m)),
-        // Printed by `networks::print` above.
-        AdminAnswer::Networks(_) | AdminAnswer::DnsSettings(_) => {}
-    }
-}
-
-/// `IP[:PORT]` (IPv6 in brackets when a port follows); port 53 by default.
-fn parse_resolver(s: &str) -> Result<(String, u16), String> {
-    let bad = || format!("--ns {s}: give an IP address, optionally with :PORT (e.g. 9.9.9.9 or [2620:fe::fe]:53)");
-    if let Ok(ip) = s.parse::<std::net::IpAddr>() {
-        return Ok((ip.to_string(), 53));
-    }
-    let addr: std::net::SocketAddr = s.parse().map_err(|_| bad())?;
-    Ok((addr.ip().to_string(), addr.port()))
 }

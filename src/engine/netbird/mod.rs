@@ -4,6 +4,7 @@
 //! and DNS settings ([`networks`]), and its
 //! Reverse Proxy's token and registration ([`reverse_proxy`]).
 
+pub mod access;
 pub mod admin;
 pub mod api;
 pub mod manage;

@@ -1,0 +1,255 @@
+//! `nbmsp customer policies|posture|dns|idps`: who may reach what in a customer's NetBird, what
+//! its devices must run, which resolvers they use, and who signs in how. Parsing only; the
+//! engine decides who may and audits (`Ops::netbird`), `netbird.rs` prints the answers.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+
+use super::netbird::confirmed;
+use super::{CliError, CliResult, auth};
+use crate::domain::netbird::{AdminAction, Secret};
+use crate::domain::networks::NetworkAction;
+
+/// `customer policies`.
+#[derive(Debug, Args)]
+pub struct PoliciesArgs {
+    /// Customer id (#12) or subdomain
+    customer: String,
+    #[command(subcommand)]
+    cmd: Option<PolicyCmd>,
+}
+
+/// What to do with policies.
+#[derive(Debug, Subcommand)]
+enum PolicyCmd {
+    /// List policies and their rules; ALL→ALL marks one that lets every device reach every other
+    List,
+    /// Turn a policy on (POLICY: id or name; admins: it opens access)
+    Enable { policy: String },
+    /// Turn a policy off (operators too: it only narrows access)
+    Disable { policy: String },
+    /// Delete a policy (admins)
+    Delete {
+        policy: String,
+        /// Confirm (required)
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+/// `customer posture`.
+#[derive(Debug, Args)]
+pub struct PostureArgs {
+    /// Customer id (#12) or subdomain
+    customer: String,
+    #[command(subcommand)]
+    cmd: Option<PostureCmd>,
+}
+
+/// What to do with posture checks.
+#[derive(Debug, Subcommand)]
+enum PostureCmd {
+    /// List posture checks
+    List,
+    /// Add a check: devices on a NetBird client older than VERSION fail it
+    Create {
+        name: String,
+        /// The least client version let through (e.g. 0.70.0)
+        #[arg(long, value_name = "VERSION")]
+        min_version: String,
+    },
+    /// Delete a check no policy requires (CHECK: id or name; admins)
+    Delete {
+        check: String,
+        /// Confirm (required)
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Make a policy require the check of its source devices
+    Attach {
+        check: String,
+        /// The policy (id or name)
+        #[arg(long, value_name = "POLICY")]
+        policy: String,
+    },
+    /// Take the check off a policy (admins: it widens access)
+    Detach {
+        check: String,
+        /// The policy (id or name)
+        #[arg(long, value_name = "POLICY")]
+        policy: String,
+    },
+}
+
+/// `customer dns`.
+#[derive(Debug, Args)]
+pub struct DnsArgs {
+    /// Customer id (#12) or subdomain
+    customer: String,
+    #[command(subcommand)]
+    cmd: Option<DnsCmd>,
+}
+
+/// What to do with nameserver groups.
+#[derive(Debug, Subcommand)]
+enum DnsCmd {
+    /// List nameserver groups
+    List,
+    /// Add one (admins): NAME, resolvers and the device groups that use them
+    Create {
+        name: String,
+        /// A resolver, IP[:PORT] (UDP, port 53 by default); 1 to 3
+        #[arg(long = "ns", value_name = "IP[:PORT]", required = true)]
+        servers: Vec<String>,
+        /// A device group (name or id) that uses them; repeat for more
+        #[arg(long = "group", value_name = "GROUP", required = true)]
+        groups: Vec<String>,
+        /// Only for this domain; repeat for more [default: every name]
+        #[arg(long = "domain", value_name = "DOMAIN")]
+        domains: Vec<String>,
+        /// Devices add the domains to their search list
+        #[arg(long)]
+        search_domains: bool,
+    },
+    /// Delete one (NSGROUP: id or name; admins)
+    Delete {
+        group: String,
+        /// Confirm (required)
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Show the groups whose devices' DNS NetBird does not manage
+    Settings,
+    /// Let NetBird manage the DNS of a group's devices again (GROUP: name or id; admins)
+    Manage { group: String },
+    /// Stop NetBird managing the DNS of a group's devices (GROUP: name or id; admins)
+    Unmanage { group: String },
+}
+
+/// `customer idps`.
+#[derive(Debug, Args)]
+pub struct IdpsArgs {
+    /// Customer id (#12) or subdomain
+    customer: String,
+    #[command(subcommand)]
+    cmd: Option<IdpCmd>,
+}
+
+/// What to do with identity providers.
+#[derive(Debug, Subcommand)]
+enum IdpCmd {
+    /// List identity providers (NetBird never returns their secrets)
+    List,
+    /// Add one (admins); NetBird checks the issuer's discovery document first
+    Create {
+        /// oidc, zitadel, entra, google, okta, pocketid, microsoft, authentik, keycloak or adfs
+        #[arg(value_name = "TYPE")]
+        kind: String,
+        /// Its name on the login page
+        name: String,
+        /// The OAuth client id
+        #[arg(long, value_name = "ID")]
+        client_id: String,
+        /// File holding the OAuth client secret (`-` reads stdin); sent to NetBird, kept nowhere else
+        #[arg(long, value_name = "FILE")]
+        secret_file: PathBuf,
+        /// The issuer URL (not for google and microsoft)
+        #[arg(long, value_name = "URL", default_value = "")]
+        issuer: String,
+    },
+    /// Delete one (IDP: id or name; admins)
+    Delete {
+        idp: String,
+        /// Confirm (required)
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+/// `customer policies`: the customer and the action asked for.
+pub(super) fn policies(a: PoliciesArgs) -> CliResult<(String, AdminAction)> {
+    Ok(match a.cmd.unwrap_or(PolicyCmd::List) {
+        PolicyCmd::List => (a.customer, AdminAction::Policies),
+        PolicyCmd::Enable { policy } => (a.customer, AdminAction::PolicyEnabled { policy, enabled: true }),
+        PolicyCmd::Disable { policy } => (a.customer, AdminAction::PolicyEnabled { policy, enabled: false }),
+        PolicyCmd::Delete { policy, yes } => {
+            confirmed(yes, &format!("policy '{policy}'"))?;
+            (a.customer, AdminAction::DeletePolicy { policy })
+        }
+    })
+}
+
+/// `customer posture`: the customer and the action asked for.
+pub(super) fn posture(a: PostureArgs) -> CliResult<(String, AdminAction)> {
+    Ok(match a.cmd.unwrap_or(PostureCmd::List) {
+        PostureCmd::List => (a.customer, AdminAction::Postures),
+        PostureCmd::Create { name, min_version } => (a.customer, AdminAction::CreatePosture { name, min_version }),
+        PostureCmd::Delete { check, yes } => {
+            confirmed(yes, &format!("posture check '{check}'"))?;
+            (a.customer, AdminAction::DeletePosture { posture: check })
+        }
+        PostureCmd::Attach { check, policy } => {
+            (a.customer, AdminAction::PolicyPosture { policy, posture: check, attach: true })
+        }
+        PostureCmd::Detach { check, policy } => {
+            (a.customer, AdminAction::PolicyPosture { policy, posture: check, attach: false })
+        }
+    })
+}
+
+/// `customer dns`: the customer and the action asked for.
+pub(super) fn dns(a: DnsArgs) -> CliResult<(String, AdminAction)> {
+    Ok(match a.cmd.unwrap_or(DnsCmd::List) {
+        DnsCmd::List => (a.customer, AdminAction::Nameservers),
+        DnsCmd::Create { name, servers, groups, domains, search_domains } => {
+            let servers = servers.iter().map(|s| parse_resolver(s)).collect::<CliResult<Vec<_>>>()?;
+            let new = crate::domain::netbird::NewNameservers { name, servers, groups, domains, search_domains };
+            (a.customer, AdminAction::CreateNameservers(new))
+        }
+        DnsCmd::Delete { group, yes } => {
+            confirmed(yes, &format!("nameserver group '{group}'"))?;
+            (a.customer, AdminAction::DeleteNameservers { group })
+        }
+        DnsCmd::Settings => (a.customer, AdminAction::Network(NetworkAction::DnsSettings)),
+        DnsCmd::Manage { group } => {
+            (a.customer, AdminAction::Network(NetworkAction::DnsManagement { group, managed: true }))
+        }
+        DnsCmd::Unmanage { group } => {
+            (a.customer, AdminAction::Network(NetworkAction::DnsManagement { group, managed: false }))
+        }
+    })
+}
+
+/// `customer idps`: the customer and the action asked for.
+pub(super) fn idps(a: IdpsArgs) -> CliResult<(String, AdminAction)> {
+    Ok(match a.cmd.unwrap_or(IdpCmd::List) {
+        IdpCmd::List => (a.customer, AdminAction::Idps),
+        IdpCmd::Create { kind, name, client_id, secret_file, issuer } => {
+            let value = auth::read_secret_file(&secret_file)?;
+            if value.is_empty() {
+                return Err(CliError::usage(format!("the client secret in {} is empty", secret_file.display())));
+            }
+            let new = crate::domain::netbird::NewIdp { kind, name, issuer, client_id, secret: Secret(value) };
+            (a.customer, AdminAction::CreateIdp(new))
+        }
+        IdpCmd::Delete { idp, yes } => {
+            confirmed(yes, &format!("identity provider '{idp}'"))?;
+            (a.customer, AdminAction::DeleteIdp { idp })
+        }
+    })
+}
+
+/// `IP[:PORT]` (IPv6 in brackets when a port follows); port 53 by default.
+fn parse_resolver(s: &str) -> CliResult<(String, u16)> {
+    let bad = || {
+        CliError::usage(format!(
+            "--ns {s}: give an IP address, optionally with :PORT (e.g. 9.9.9.9 or [2620:fe::fe]:53)"
+        ))
+    };
+    if let Ok(ip) = s.parse::<std::net::IpAddr>() {
+        return Ok((ip.to_string(), 53));
+    }
+    let addr: std::net::SocketAddr = s.parse().map_err(|_| bad())?;
+    Ok((addr.ip().to_string(), addr.port()))
+}
