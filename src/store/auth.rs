@@ -185,28 +185,51 @@ impl Store {
                 Ok((r.get(0)?, r.get(1)?))
             })
             .optional()?;
-        // An unknown user is checked against a real hash made with the same parameters (the
-        // first user's): one verification either way, so timing does not tell them apart.
-        let dummy: Option<String>;
-        let phc = match &row {
-            Some((_, h)) => h.as_str(),
-            None => {
-                dummy = self
-                    .conn
-                    .query_row("SELECT password_hash FROM users ORDER BY id LIMIT 1", [], |r| r.get(0))
-                    .optional()?;
-                dummy.as_deref().unwrap_or("")
+        // The key wrap is the password check: the data key opens only under argon2id of the
+        // right password, so a right password costs one derivation and no separate hash check
+        // (#29: it halved the login under the first frame). An unknown user derives from the
+        // first user's wrap, whose parameters are the same, and discards what it gets.
+        let first: Option<i64> = match &row {
+            Some(_) => None,
+            None => self.conn.query_row("SELECT MIN(user_id) FROM key_wraps", [], |r| r.get(0))?,
+        };
+        let wrap_owner = row.as_ref().map(|(id, _)| *id).or(first);
+        let opened = match wrap_owner {
+            Some(id) => WrappedKey::load(&self.conn, id)?.and_then(|w| w.unwrap_key(password, id).ok()),
+            None => None,
+        };
+        let (key, wrapping) = match (&row, opened) {
+            (Some(_), Some(keys)) => keys,
+            _ => {
+                // Refused either way after one verification of a stored hash (an unknown user's
+                // against the first user's hash): what tells a wrong password from a damaged
+                // wrap costs the same for a name that does not exist.
+                let dummy: Option<String>;
+                let phc = match &row {
+                    Some((_, h)) => h.as_str(),
+                    None => {
+                        dummy = self
+                            .conn
+                            .query_row("SELECT password_hash FROM users ORDER BY id LIMIT 1", [], |r| r.get(0))
+                            .optional()?;
+                        dummy.as_deref().unwrap_or("")
+                    }
+                };
+                if crypto::verify_password(password, phc) && row.is_some() {
+                    // The right password, but its wrap is missing or does not open.
+                    return Err(match WrappedKey::load(&self.conn, wrap_owner.unwrap_or_default())? {
+                        None => AuthError::NoKeyWrap(username.to_string()).into(),
+                        Some(_) => StoreError::Corrupt {
+                            table: "key_wraps",
+                            detail: format!("{username}'s key does not open with the right password"),
+                        },
+                    });
+                }
+                self.record_failure(username, now_s)?;
+                return Err(AuthError::BadCredentials.into());
             }
         };
-        let ok = crypto::verify_password(password, phc) && row.is_some();
-        let Some((user_id, _)) = row.filter(|_| ok) else {
-            self.record_failure(username, now_s)?;
-            return Err(AuthError::BadCredentials.into());
-        };
         self.conn.execute("DELETE FROM login_attempts WHERE username = ?1", params![username])?;
-        let (key, wrapping) = WrappedKey::load(&self.conn, user_id)?
-            .ok_or_else(|| AuthError::NoKeyWrap(username.to_string()))?
-            .unwrap_key(password, user_id)?;
         let user = self.user(username)?.ok_or(AuthError::BadCredentials)?;
         let vault = Vault::from_key(key);
         // An admin's session holds the admin key, unwrapped by this admin's own password: the
@@ -526,19 +549,44 @@ mod tests {
     fn unknown_users_and_wrong_passwords_cost_the_same_verification() {
         let mut store = Store::open_in_memory().unwrap();
         init(&mut store);
-        // A login's time is its one argon2id verification: an unknown user must cost exactly
-        // what a wrong password costs (same algorithm and parameters, once). Recorded, not
-        // timed: a timing comparison flakes on a loaded machine.
-        let verified = |store: &mut Store, user: &str| {
+        // A login's time is its argon2id runs: an unknown user must cost exactly what a wrong
+        // password costs (the same derivation and verification, same parameters, once each).
+        // Recorded, not timed: a timing comparison flakes on a loaded machine.
+        let runs = |store: &mut Store, user: &str, password: &str| {
             crate::store::crypto::VERIFICATIONS.with(|v| v.borrow_mut().clear());
-            assert!(store.login(user, "whatever-pass", 1).is_err());
-            crate::store::crypto::VERIFICATIONS.with(|v| v.borrow().clone())
+            let ok = store.login(user, password, 1).is_ok();
+            (ok, crate::store::crypto::VERIFICATIONS.with(|v| v.borrow().clone()))
         };
-        let unknown = verified(&mut store, "nobody");
-        let wrong = verified(&mut store, "admin");
-        assert_eq!(unknown.len(), 1, "{unknown:?}");
-        assert!(unknown[0].starts_with("$argon2id$v=19$m="), "{unknown:?}");
+        let (ok, unknown) = runs(&mut store, "nobody", "whatever-pass");
+        assert!(!ok);
+        let (ok, wrong) = runs(&mut store, "admin", "whatever-pass");
+        assert!(!ok);
+        assert_eq!(unknown.len(), 2, "{unknown:?}");
+        assert!(unknown[0].starts_with("derive "), "{unknown:?}");
+        assert!(unknown[1].starts_with("$argon2id$v=19$m="), "{unknown:?}");
         assert_eq!(unknown, wrong);
+        // The first user's password under another name opens nothing, and costs the same.
+        let (ok, borrowed) = runs(&mut store, "nobody", "admin-password-1");
+        assert!(!ok);
+        assert_eq!(borrowed, wrong);
+        // The right password costs one derivation: the wrap it opens is the check.
+        let (ok, right) = runs(&mut store, "admin", "admin-password-1");
+        assert!(ok);
+        assert_eq!(right, wrong[..1], "{right:?}");
+    }
+
+    #[test]
+    fn a_wrap_that_does_not_open_with_the_right_password_is_damage_not_a_wrong_password() {
+        let mut store = Store::open_in_memory().unwrap();
+        init(&mut store);
+        store.conn.execute("UPDATE key_wraps SET wrapped_key = zeroblob(72)", []).unwrap();
+        let e = store.login("admin", "admin-password-1", 1).err().unwrap();
+        assert!(matches!(e, StoreError::Corrupt { table: "key_wraps", .. }), "{e}");
+        let e = store.login("admin", "not-the-password", 1).err().unwrap();
+        assert_eq!(e.to_string(), "wrong username or password");
+        store.conn.execute("DELETE FROM key_wraps", []).unwrap();
+        let e = store.login("admin", "admin-password-1", 1).err().unwrap();
+        assert!(matches!(e, StoreError::Auth(AuthError::NoKeyWrap(_))), "{e}");
     }
 
     #[test]

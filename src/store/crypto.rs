@@ -100,8 +100,9 @@ pub fn hash_password(password: &str) -> Result<String, CryptoError> {
 
 #[cfg(test)]
 thread_local! {
-    /// The algorithm and cost of each verification this thread made (`$argon2id$v=19$m=…`):
-    /// what a login's timing depends on, recorded for tests instead of measured.
+    /// The algorithm and cost of each argon2id this thread ran: a hash verified
+    /// (`$argon2id$v=19$m=…`) or a key derived (`derive <params>`): what a login's timing
+    /// depends on, recorded for tests instead of measured.
     pub(crate) static VERIFICATIONS: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
@@ -119,6 +120,8 @@ pub fn derive_wrapping_key(
     salt: &[u8],
     params: KdfParams,
 ) -> Result<Zeroizing<[u8; KEY_LEN]>, CryptoError> {
+    #[cfg(test)]
+    VERIFICATIONS.with(|v| v.borrow_mut().push(format!("derive {}", params.encode())));
     let mut out = Zeroizing::new([0u8; KEY_LEN]);
     params
         .argon2()?
