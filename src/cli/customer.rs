@@ -145,7 +145,7 @@ pub struct Targets {
     /// With --all: only customers in this status, e.g. error
     #[arg(long, requires = "all", value_name = "STATUS")]
     pub status: Option<CustomerStatus>,
-    /// Customers worked on at once [default: the monitor.concurrency setting]
+    /// Customers worked on at once [default: monitor.concurrency at first, more as the engines take them]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
     pub parallel: Option<u16>,
 }
@@ -202,7 +202,7 @@ pub struct ImportArgs {
     /// Only record the customers; do not deploy
     #[arg(long)]
     pub no_deploy: bool,
-    /// Customers deployed at once [default: the monitor.concurrency setting]
+    /// Customers deployed at once [default: monitor.concurrency at first, more as the engines take them]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
     pub parallel: Option<u16>,
 }

@@ -119,10 +119,10 @@ pub async fn bulk(
         println!("no customers match");
         return Ok(());
     }
-    let parallel = t.parallel.map_or(store.settings()?.monitor.concurrency, usize::from);
+    let start = store.settings()?.monitor.concurrency;
     let ids: Vec<i64> = customers.iter().map(|c| c.id).collect();
     let names: std::collections::HashMap<i64, String> = customers.iter().map(|c| (c.id, c.subdomain.clone())).collect();
-    eprintln!("{} {} customers, {parallel} at a time", op.verb(), ids.len());
+    let given = t.parallel.map(usize::from);
     let progress = |id: i64, p: Progress| {
         if let Progress::Failed { step, error } = p {
             eprintln!(
@@ -138,7 +138,16 @@ pub async fn bulk(
         Err(e) => eprintln!("FAILED {}: {}", r.subdomain, terminal_safe(&e.message)),
     };
     let summary = with_ops(g, store, session, async |ops| {
-        Ok(crate::engine::fleet::bulk::run(ops, &ids, op, parallel, &progress, &mut done).await?)
+        let window = crate::engine::fleet::bulk::window(ops, &ids, given, start).await;
+        match given {
+            Some(n) => eprintln!("{} {} customers, {n} at a time", op.verb(), ids.len()),
+            None => eprintln!(
+                "{} {} customers, {start} at a time at first, more as the engines take them",
+                op.verb(),
+                ids.len()
+            ),
+        }
+        Ok(crate::engine::fleet::bulk::run(ops, &ids, op, window, &progress, &mut done).await?)
     })
     .await?;
     if g.json {

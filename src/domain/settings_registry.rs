@@ -313,7 +313,7 @@ pub const SETTINGS: &[SettingDef] = &[
         key: "monitor.concurrency",
         kind: SettingKind::Int { min: 1, max: 64 },
         default: "4",
-        help: "Monitor and bulk actions: customers worked on at once",
+        help: "Monitor and bulk actions: customers worked on at once (bulk actions start here and grow)",
         required: true,
     },
     SettingDef {

@@ -3,9 +3,12 @@
 //! Each customer's outcome is reported as it ends; one failing does not stop the others.
 
 use crate::domain::error::Failure;
-use futures_util::{StreamExt, stream};
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
 use serde::Serialize;
 
+use super::window::Window;
+use crate::domain::error::ErrorKind;
 use crate::engine::EngineError;
 use crate::engine::npm::proxy::Proxy;
 use crate::engine::ops::lifecycle::{Ops, Progress};
@@ -90,29 +93,61 @@ pub async fn backup<P: Proxy>(ops: &Ops<'_, P>, id: i64) -> Result<String, Engin
     Ok(format!("backup written to {} ({} bytes)", s.path.display(), s.bytes))
 }
 
-/// Runs `op` on every customer in `ids`, at most `parallel` at a time, calling `progress` with
-/// each customer's steps and `done` as each ends.
+/// The window for a bulk action on `ids`: `given` as is, else starting at `start` and growing
+/// up to what the CPUs of the engines they are on take (each engine asked once).
+pub async fn window<P: Proxy>(ops: &Ops<'_, P>, ids: &[i64], given: Option<usize>, start: usize) -> Window {
+    if let Some(n) = given {
+        return Window::fixed(n);
+    }
+    let hosts: std::collections::BTreeSet<_> =
+        ids.iter().filter_map(|id| ops.store.customer(*id).ok()).map(|c| c.host_id).collect();
+    let mut cpus = 0;
+    for host in hosts {
+        // An engine that does not answer adds nothing: the window stays where it starts.
+        if let Ok(engine) = ops.engines.of(host).await
+            && let Ok(r) = engine.resources().await
+        {
+            cpus += r.cpus as usize;
+        }
+    }
+    Window::adaptive(start, cpus)
+}
+
+/// Runs `op` on every customer in `ids`, as many at a time as `window` says (it learns from each
+/// outcome), calling `progress` with each customer's steps and `done` as each ends.
 pub async fn run<P: Proxy>(
     ops: &Ops<'_, P>,
     ids: &[i64],
     op: Operation,
-    parallel: usize,
+    mut window: Window,
     progress: &dyn Fn(i64, Progress),
     done: &mut dyn FnMut(&BulkResult),
 ) -> Result<BulkSummary, EngineError> {
     if !allowed(op) {
         return Err(EngineError::Usage(format!("{} works on one customer at a time", op.verb())));
     }
+    let one_customer = |id: i64| async move {
+        let subdomain = ops.store.customer(id).map(|c| c.subdomain).unwrap_or_else(|_| format!("#{id}"));
+        let mut p = |step: Progress| progress(id, step);
+        let result = one(ops, id, op, &mut p).await.map_err(Failure::from);
+        BulkResult { customer_id: id, subdomain, result }
+    };
     let mut results = Vec::with_capacity(ids.len());
-    let mut runs = stream::iter(ids.iter().copied())
-        .map(|id| async move {
-            let subdomain = ops.store.customer(id).map(|c| c.subdomain).unwrap_or_else(|_| format!("#{id}"));
-            let mut p = |step: Progress| progress(id, step);
-            let result = one(ops, id, op, &mut p).await.map_err(Failure::from);
-            BulkResult { customer_id: id, subdomain, result }
-        })
-        .buffer_unordered(parallel.max(1));
-    while let Some(r) = runs.next().await {
+    let mut waiting = ids.iter().copied();
+    let mut running = FuturesUnordered::new();
+    loop {
+        while running.len() < window.size() {
+            let Some(id) = waiting.next() else { break };
+            running.push(one_customer(id));
+        }
+        let Some(r) = running.next().await else { break };
+        match &r.result {
+            Ok(_) => window.succeeded(),
+            // A step that failed or an engine that did not answer may be the engine at its limit;
+            // a lock, a rule or missing data says nothing about what it takes.
+            Err(f) if matches!(f.kind, ErrorKind::Runtime | ErrorKind::Unavailable) => window.failed(),
+            Err(_) => {}
+        }
         done(&r);
         results.push(r);
     }

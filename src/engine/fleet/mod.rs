@@ -11,3 +11,4 @@ pub mod reconcile;
 pub mod recovery;
 pub mod reports;
 pub mod rollout;
+pub mod window;

@@ -64,7 +64,7 @@ pub(super) fn bulk(d: &Dispatch, targets: Vec<CustomerRef>, op: Operation) {
                 }
             }
         }
-        let parallel = c.store.settings().map(|s| s.monitor.concurrency).unwrap_or(4);
+        let start = c.store.settings().map(|s| s.monitor.concurrency).unwrap_or(4);
         let progress = |customer_id: i64, p: Progress| {
             let _ = tx.send(Event::Progress { customer_id, progress: p });
         };
@@ -72,7 +72,8 @@ pub(super) fn bulk(d: &Dispatch, targets: Vec<CustomerRef>, op: Operation) {
             let _ = tx.send(Event::Finished { customer_id: r.customer_id, op, result: r.result.clone() });
         };
         let summary = with_ops(&c, async |ops| {
-            crate::engine::fleet::bulk::run(ops, &customer_ids, op, parallel, &progress, &mut done)
+            let window = crate::engine::fleet::bulk::window(ops, &customer_ids, None, start).await;
+            crate::engine::fleet::bulk::run(ops, &customer_ids, op, window, &progress, &mut done)
                 .await
                 .map_err(Failure::from)
         })
