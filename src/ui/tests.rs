@@ -277,6 +277,19 @@ fn host_gauges_draw_only_when_the_figure_a_person_reads_changes() {
 }
 
 #[test]
+fn a_customer_list_the_table_shows_already_draws_nothing() {
+    let mut s = dashboard();
+    s.dirty = false;
+    let same = s.dashboard.rows.clone();
+    update(&mut s, Action::Engine(Event::Customers(same.clone())));
+    assert!(!s.dirty, "the monitor's list after a quiet round is no change");
+    let mut changed = same;
+    changed[0].online = Some(3);
+    update(&mut s, Action::Engine(Event::Customers(changed)));
+    assert!(s.dirty);
+}
+
+#[test]
 fn overlays() {
     let mut help = dashboard();
     update(&mut help, Action::ToggleHelp);
