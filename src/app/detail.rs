@@ -54,13 +54,15 @@ pub const LOG_CAPACITY: usize = 2000;
 
 /// The shortest time between two frames drawn only because log lines arrived, by the rate they
 /// arrive at: a few lines a second are read as they come (4 frames a second); a flood cannot be
-/// read at any frame rate, so it shows the latest once a second and a slow link pays for one
-/// frame, not four. A key always draws at once; a paused or searched view does not move.
+/// read at any frame rate, so it shows the latest once a second, and above 2,000 lines a second
+/// (every frame a whole pane of new lines, ~1.3 KB) every two: a slow link pays for half a frame
+/// a second, not four. A key always draws at once; a paused or searched view does not move.
 pub fn log_frame(lines_per_second: u32) -> std::time::Duration {
     std::time::Duration::from_millis(match lines_per_second {
         0..=20 => 250,
         21..=200 => 500,
-        _ => 1000,
+        201..=2000 => 1000,
+        _ => 2000,
     })
 }
 
@@ -253,6 +255,14 @@ impl DetailState {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn log_frames_never_come_faster_as_lines_come_faster_and_a_flood_is_at_most_one_a_second() {
+        let frames: Vec<_> = [0, 5, 20, 21, 150, 200, 201, 1999, 2000, 2001, 5000, u32::MAX].map(log_frame).into();
+        assert!(frames.windows(2).all(|w| w[0] <= w[1]), "{frames:?}");
+        assert!(log_frame(5).as_millis() <= 250, "a few lines a second are read as they come");
+        assert!(log_frame(LOG_FLOOD + 1).as_millis() >= 1000);
+    }
 
     #[test]
     fn the_log_buffer_is_bounded_and_counts_drops() {
