@@ -25,13 +25,19 @@ pub enum Section {
     Services,
     /// Access-control policies (the flat All → All one marked).
     Policies,
+    /// Posture checks: what a device must run to be let through.
+    Posture,
+    /// DNS nameserver groups: which resolvers the devices use.
+    Dns,
+    /// Identity providers the customer's staff sign in with.
+    Idps,
     /// NetBird's own audit events, newest first (read only).
     Events,
 }
 
 impl Section {
     /// In tab order.
-    pub const ALL: [Section; 8] = [
+    pub const ALL: [Section; 11] = [
         Section::Peers,
         Section::Keys,
         Section::Users,
@@ -39,6 +45,9 @@ impl Section {
         Section::Networks,
         Section::Services,
         Section::Policies,
+        Section::Posture,
+        Section::Dns,
+        Section::Idps,
         Section::Events,
     ];
 
@@ -52,6 +61,9 @@ impl Section {
             Section::Networks => "Networks",
             Section::Services => "Services",
             Section::Policies => "Policies",
+            Section::Posture => "Posture",
+            Section::Dns => "DNS",
+            Section::Idps => "IdPs",
             Section::Events => "Events",
         }
     }
@@ -66,6 +78,9 @@ impl Section {
             Section::Networks => AdminAction::Network(crate::domain::networks::NetworkAction::List),
             Section::Services => AdminAction::Services,
             Section::Policies => AdminAction::Policies,
+            Section::Posture => AdminAction::Postures,
+            Section::Dns => AdminAction::Nameservers,
+            Section::Idps => AdminAction::Idps,
             Section::Events => AdminAction::Events,
         }
     }
@@ -239,6 +254,23 @@ impl NetBirdView {
                     row(i, &n.id, &n.name, format!("{} {} {}", n.name, res.join(" "), via.join(" ")))
                 })
                 .collect(),
+            Some(Ok(AdminAnswer::Postures(p))) => p
+                .iter()
+                .enumerate()
+                .map(|(i, p)| row(i, &p.id, &p.name, format!("{} {}", p.name, p.min_version.as_deref().unwrap_or(""))))
+                .collect(),
+            Some(Ok(AdminAnswer::Nameservers(n))) => n
+                .iter()
+                .enumerate()
+                .map(|(i, n)| {
+                    row(i, &n.id, &n.name, format!("{} {} {}", n.name, n.servers.join(" "), n.domains.join(" ")))
+                })
+                .collect(),
+            Some(Ok(AdminAnswer::Idps(d))) => d
+                .iter()
+                .enumerate()
+                .map(|(i, d)| row(i, &d.id, &d.name, format!("{} {} {}", d.name, d.kind, d.issuer)))
+                .collect(),
             Some(Ok(AdminAnswer::Services(s))) => s
                 .iter()
                 .enumerate()
@@ -410,6 +442,9 @@ impl NetBirdView {
                     ),
                     Section::Services => ("service", AdminAction::DeleteService { service: r.id }),
                     Section::Policies => ("policy", AdminAction::DeletePolicy { policy: r.id }),
+                    Section::Posture => ("posture check", AdminAction::DeletePosture { posture: r.id }),
+                    Section::Dns => ("nameserver group", AdminAction::DeleteNameservers { group: r.id }),
+                    Section::Idps => ("identity provider", AdminAction::DeleteIdp { idp: r.id }),
                     Section::Events => return None,
                 };
                 self.confirm = Some((format!("delete {what} '{}'?", r.name), action));

@@ -132,9 +132,13 @@ fn a_pin_service_is_published_by_keys_and_its_pin_is_asked_apart_and_never_shown
     let mut s = crate::ui::tests::detail(Tab::Info);
     assert_eq!(sent(&press(&mut s, Char('5'))), [AdminAction::Peers]);
     update(&mut s, Action::Engine(Event::netbird(1, AdminAction::Peers, Ok(AdminAnswer::Peers(Vec::new())))));
-    // ← from devices wraps to the last list, the events; then the policies, then the services.
+    // ← from devices wraps to the last list, the events; back past the identity providers,
+    // DNS and posture to the policies, then the services.
     assert_eq!(sent(&press(&mut s, Left)), [AdminAction::Events]);
     update(&mut s, Action::Engine(Event::netbird(1, AdminAction::Events, Ok(AdminAnswer::Events(Vec::new())))));
+    assert_eq!(sent(&press(&mut s, Left)), [AdminAction::Idps]);
+    assert_eq!(sent(&press(&mut s, Left)), [AdminAction::Nameservers]);
+    assert_eq!(sent(&press(&mut s, Left)), [AdminAction::Postures]);
     assert_eq!(sent(&press(&mut s, Left)), [AdminAction::Policies]);
     update(&mut s, Action::Engine(Event::netbird(1, AdminAction::Policies, Ok(AdminAnswer::Policies(Vec::new())))));
     assert_eq!(sent(&press(&mut s, Left)), [AdminAction::Services]);

@@ -30,7 +30,7 @@ pub fn render(v: &NetBirdView, keys: &crate::app::keymap::Keymap, t: &Theme, fra
         Constraint::Length(bottom_rows),
     ])
     .areas(area);
-    frame.render_widget(section_bar(v, t), bar);
+    frame.render_widget(section_bar(v, t, usize::from(bar.width)), bar);
     if let Some(s) = &v.secret {
         let copy_key = keys.label(crate::app::keymap::Mode::NetBird, &crate::app::Action::CopySecret).unwrap_or("—");
         secret_box(s, copy_key, t, frame, secret);
@@ -60,21 +60,53 @@ pub fn render(v: &NetBirdView, keys: &crate::app::keymap::Keymap, t: &Theme, fra
     }
 }
 
-fn section_bar(v: &NetBirdView, t: &Theme) -> Paragraph<'static> {
-    let mut spans = vec![Span::styled(" ←", t.dim())];
-    for s in Section::ALL {
-        let label = format!(" {} ", s.title());
-        spans.push(if s == v.section { Span::styled(label, t.selected()) } else { Span::raw(label) });
-    }
-    spans.push(Span::styled("→ ", t.dim()));
+/// The lists' names, the current one marked. Where they do not all fit, a window of them
+/// around the current one, with `…` where names are left out (← and → still step through all).
+fn section_bar(v: &NetBirdView, t: &Theme, width: usize) -> Paragraph<'static> {
+    let mut extra = Vec::new();
     if v.busy {
-        spans.push(Span::styled("asking NetBird…", t.warn()));
+        extra.push(Span::styled("asking NetBird…", t.warn()));
     }
     if let Some(q) = &v.search {
-        spans.push(Span::raw(format!(" /{}", super::field(q, true, false, 30))));
+        extra.push(Span::raw(format!(" /{}", super::field(q, true, false, 30))));
     } else if !v.query.is_empty() {
-        spans.push(Span::raw(format!(" /{} (Esc clears)", v.query)));
+        extra.push(Span::raw(format!(" /{} (Esc clears)", v.query)));
     }
+    let cost = |s: &Section| s.title().chars().count() + 2;
+    let at = Section::ALL.iter().position(|s| *s == v.section).unwrap_or(0);
+    // Arrows and both ellipses take 7 columns; what a search or "asking" needs comes first.
+    let extra_width: usize = extra.iter().map(|s| s.content.chars().count()).sum();
+    let budget = width.saturating_sub(7 + extra_width);
+    let (mut from, mut to) = (at, at + 1);
+    let mut used = cost(&Section::ALL[at]);
+    loop {
+        let grew_right = to < Section::ALL.len() && used + cost(&Section::ALL[to]) <= budget;
+        if grew_right {
+            used += cost(&Section::ALL[to]);
+            to += 1;
+        }
+        let grew_left = from > 0 && used + cost(&Section::ALL[from - 1]) <= budget;
+        if grew_left {
+            from -= 1;
+            used += cost(&Section::ALL[from]);
+        }
+        if !grew_left && !grew_right {
+            break;
+        }
+    }
+    let mut spans = vec![Span::styled(" ←", t.dim())];
+    if from > 0 {
+        spans.push(Span::styled("…", t.dim()));
+    }
+    for s in &Section::ALL[from..to] {
+        let label = format!(" {} ", s.title());
+        spans.push(if *s == v.section { Span::styled(label, t.selected()) } else { Span::raw(label) });
+    }
+    if to < Section::ALL.len() {
+        spans.push(Span::styled("…", t.dim()));
+    }
+    spans.push(Span::styled("→ ", t.dim()));
+    spans.extend(extra);
     Paragraph::new(Line::from(spans))
 }
 
@@ -234,6 +266,30 @@ fn columns(v: &NetBirdView) -> (Vec<(&'static str, u16)>, Vec<Vec<String>>) {
                 })
                 .collect(),
         ),
+        Some(Ok(AdminAnswer::Postures(p))) => (
+            vec![("Name", 24), ("Least client version", 20)],
+            pick(p.len())
+                .map(|i| &p[i])
+                .map(|p| vec![p.name.clone(), p.min_version.clone().unwrap_or_else(|| "(another check)".into())])
+                .collect(),
+        ),
+        Some(Ok(AdminAnswer::Nameservers(n))) => (
+            vec![("Name", 16), ("Resolvers", 26), ("For", 24), ("Enabled", 7)],
+            pick(n.len())
+                .map(|i| &n[i])
+                .map(|n| {
+                    let scope = if n.primary { "every name".to_string() } else { n.domains.join(", ") };
+                    vec![n.name.clone(), n.servers.join(", "), scope, if n.enabled { "on" } else { "off" }.into()]
+                })
+                .collect(),
+        ),
+        Some(Ok(AdminAnswer::Idps(d))) => (
+            vec![("Name", 18), ("Type", 10), ("Issuer", 34), ("Client id", 18)],
+            pick(d.len())
+                .map(|i| &d[i])
+                .map(|d| vec![d.name.clone(), d.kind.clone(), d.issuer.clone(), d.client_id.clone()])
+                .collect(),
+        ),
         Some(Ok(AdminAnswer::Networks(n))) => (
             vec![("Name", 14), ("Routed by", 18), ("Resources", 40)],
             pick(n.len())
@@ -352,6 +408,9 @@ fn empty_hint(s: Section, new_key: Option<&str>) -> String {
         Section::Networks => create("networks: devices reach only each other"),
         Section::Services => create("services (publishing needs the reverse proxy on)"),
         Section::Policies => " no policies: no device reaches any other".into(),
+        Section::Posture => " no posture checks: any NetBird client is let through".into(),
+        Section::Dns => " no nameserver groups: devices keep their own resolvers".into(),
+        Section::Idps => " no identity providers: staff sign in with NetBird's own accounts".into(),
         Section::Events => " no events recorded".into(),
     }
 }

@@ -371,3 +371,68 @@ fn the_networks_list_marks_one_without_a_router_and_keys_create_and_delete() {
         "the new network is sent: {sent:?}"
     );
 }
+
+/// The access lists the CLI had alone: posture checks, nameserver groups and identity providers,
+/// reached by → from the policies, drawn as NetBird answered, deleted by `d` after a question.
+#[test]
+fn posture_dns_and_idps_are_listed_and_deleted_by_keys() {
+    use crate::app::fixtures::press;
+    use crate::domain::netbird::{NbIdp, NbNameservers, NbPosture};
+    use crossterm::event::KeyCode::{Char, Right};
+    let sent = |cmds: Vec<crate::app::Command>| -> Vec<AdminAction> {
+        cmds.into_iter()
+            .filter_map(|c| match c {
+                crate::app::Command::NetBird { action, .. } => Some(action),
+                _ => None,
+            })
+            .collect()
+    };
+    let mut s = with(AdminAnswer::Policies(Vec::new()), Section::Policies);
+    let answer = |s: &mut crate::app::AppState, action: AdminAction, answer: AdminAnswer| {
+        update(s, Action::Engine(Event::netbird(1, action, Ok(answer))));
+    };
+    assert_eq!(sent(press(&mut s, Right)), [AdminAction::Postures]);
+    let postures = vec![
+        NbPosture { id: "pc1".into(), name: "Client 0.60+".into(), min_version: Some("0.60.0".into()) },
+        NbPosture { id: "pc2".into(), name: "Office only".into(), min_version: None },
+    ];
+    answer(&mut s, AdminAction::Postures, AdminAnswer::Postures(postures));
+    let screen = draw(&s, 80, 24);
+    assert!(screen.contains("Client 0.60+") && screen.contains("0.60.0"), "{screen}");
+    assert!(screen.contains("(another check)"), "{screen}");
+    assert!(press(&mut s, Char('d')).is_empty(), "asked first");
+    assert!(draw(&s, 80, 24).contains("delete posture check 'Client 0.60+'?"));
+    assert_eq!(sent(press(&mut s, Char('y'))), [AdminAction::DeletePosture { posture: "pc1".into() }]);
+
+    assert_eq!(sent(press(&mut s, Right)), [AdminAction::Nameservers]);
+    let ns = NbNameservers {
+        id: "ns1".into(),
+        name: "Quad9".into(),
+        servers: vec!["9.9.9.9:53".into()],
+        groups: vec!["g-all".into()],
+        primary: true,
+        domains: vec![],
+        enabled: true,
+    };
+    answer(&mut s, AdminAction::Nameservers, AdminAnswer::Nameservers(vec![ns]));
+    let screen = draw(&s, 120, 40);
+    assert!(screen.contains("Quad9") && screen.contains("9.9.9.9:53") && screen.contains("every name"), "{screen}");
+    press(&mut s, Char('d'));
+    assert_eq!(sent(press(&mut s, Char('y'))), [AdminAction::DeleteNameservers { group: "ns1".into() }]);
+
+    assert_eq!(sent(press(&mut s, Right)), [AdminAction::Idps]);
+    answer(&mut s, AdminAction::Idps, AdminAnswer::Idps(Vec::new()));
+    assert!(draw(&s, 80, 24).contains("no identity providers"), "{}", draw(&s, 80, 24));
+    let idp = NbIdp {
+        id: "okta-1".into(),
+        kind: "okta".into(),
+        name: "Staff SSO".into(),
+        issuer: "https://acme.okta.com".into(),
+        client_id: "0oa1".into(),
+    };
+    answer(&mut s, AdminAction::Idps, AdminAnswer::Idps(vec![idp]));
+    snap("netbird_idps", &s);
+    press(&mut s, Char('d'));
+    assert!(draw(&s, 80, 24).contains("delete identity provider 'Staff SSO'?"));
+    assert_eq!(sent(press(&mut s, Char('y'))), [AdminAction::DeleteIdp { idp: "okta-1".into() }]);
+}
