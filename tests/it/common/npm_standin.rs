@@ -104,6 +104,24 @@ fn iso(secs: u64) -> String {
         .unwrap()
 }
 
+/// NPM's database time as its API writes it for certificates ("2026-11-23 10:38:56", UTC, no
+/// zone: the recorded `certificates_list_after`).
+fn db_time(secs: u64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp(i64::try_from(secs).unwrap_or(0)).unwrap();
+    t.format(time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]")).unwrap()
+}
+
+/// The fields every certificate row has (`certificate-object.json` requires them): an
+/// uploaded ("other") one expires when it was made until a file is uploaded (as recorded); a
+/// Let's Encrypt one when its certificate does, 90 days on (`internal/certificate.js` reads
+/// `expires_on` from the issued file).
+fn cert_row(id: i64, provider: &str, nice_name: Value, domains: Value, valid_s: u64) -> Value {
+    let now = now_s();
+    json!({"id": id, "created_on": db_time(now), "modified_on": db_time(now), "owner_user_id": 1,
+           "provider": provider, "nice_name": nice_name, "domain_names": domains,
+           "expires_on": db_time(now + valid_s), "meta": {}})
+}
+
 fn err(status: u16, message: &str) -> (u16, Value) {
     (status, json!({"error": {"code": status, "message": message}}))
 }
@@ -815,13 +833,13 @@ fn post_certificate(req: &Req, st: &mut State, b: &Behaviour) -> (u16, Value) {
                 );
             }
             st.next_cert += 1;
-            let c = json!({"id": id, "provider": "letsencrypt", "nice_name": domains[0], "domain_names": domains, "meta": {}});
+            let c = cert_row(id, "letsencrypt", domains[0].clone(), domains, 90 * 86_400);
             st.certs.insert(id, (c.clone(), false));
             (201, c)
         }
         "other" => {
             st.next_cert += 1;
-            let c = json!({"id": id, "provider": "other", "nice_name": o.get("nice_name").cloned().unwrap_or(json!("")), "domain_names": [], "meta": {}});
+            let c = cert_row(id, "other", o.get("nice_name").cloned().unwrap_or(json!("")), json!([]), 0);
             st.certs.insert(id, (c.clone(), false));
             (201, c)
         }
