@@ -28,8 +28,9 @@ pub struct LedgerEntry {
     pub life: Lifetime,
 }
 
-/// When a customer's owner token expires and when its last backup was written (unix seconds).
-pub type TokenAndBackup = (Option<i64>, Option<i64>);
+/// When a customer's owner token expires and when its last backup was written (unix seconds),
+/// and the id of its certificate in the proxy (whose expiry the proxy knows).
+pub type TokenAndBackup = (Option<i64>, Option<i64>, Option<i64>);
 
 /// Everything recorded about one month, by customer.
 #[derive(Debug, Clone, Default)]
@@ -219,15 +220,16 @@ impl Store {
         Ok(rec)
     }
 
-    /// Per deployed customer: when its owner's token expires and when its last backup was
-    /// written (unix seconds), for the metrics endpoint.
+    /// Per deployed customer: when its owner's token expires, when its last backup was written
+    /// (unix seconds) and its certificate's id in the proxy, for the metrics endpoint.
     pub fn token_and_backup_times(&self) -> Result<HashMap<i64, TokenAndBackup>> {
         let mut stmt = self.conn.prepare(
             "SELECT d.customer_id, CAST(strftime('%s', d.pat_expires_at) AS INTEGER),
-                    (SELECT CAST(strftime('%s', max(b.created_at)) AS INTEGER) FROM customer_backups b WHERE b.customer_id = d.customer_id)
+                    (SELECT CAST(strftime('%s', max(b.created_at)) AS INTEGER) FROM customer_backups b WHERE b.customer_id = d.customer_id),
+                    d.npm_certificate_id
              FROM deployments d",
         )?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, (r.get(1)?, r.get(2)?))))?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, (r.get(1)?, r.get(2)?, r.get(3)?))))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 

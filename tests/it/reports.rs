@@ -351,3 +351,41 @@ fn a_closed_month_is_written_once_and_announced_and_keeps_its_numbers_after_a_de
     }
     assert_eq!(before["rows"], after["rows"], "a closed month keeps its numbers");
 }
+
+/// #28: the metrics carry when each customer's certificate expires, as NPM says (its
+/// `expires_on`, read from the proxy, never stored: NPM renews certificates itself).
+#[test]
+fn the_metrics_carry_each_customers_certificate_expiry_from_the_proxy() {
+    use common::npm_standin::{Behaviour, NpmStandin, Resolve};
+    let Some(env) = DockerEnv::new("metrics_certificate_expiry") else { return };
+    let standin =
+        NpmStandin::start(Behaviour { resolve: Resolve::DockerContainers, letsencrypt_ok: true, ..Default::default() });
+    common::npm_standin::use_in(&env.home, &standin);
+    let sub = env.subdomain("certexp");
+    let email = format!("it@{sub}.example");
+    let r = env.home.run(&["customer", "create", "--name", "Cert", "--subdomain", &sub, "--email", &email]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut cmd = env.home.command();
+    cmd.args(["monitor", "--metrics", &addr])
+        .env("NBMSP_PASSWORD", common::ADMIN_PASSWORD)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let _daemon = Daemon(cmd.spawn().expect("nbmsp monitor"));
+    let family = "nbmsp_customer_certificate_expiry_timestamp_seconds";
+    let sample = format!("{family}{{subdomain=\"{sub}\",host=\"local\"}} ");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let text = loop {
+        if let Some(t) = scrape(&addr).filter(|t| t.contains(&sample)) {
+            break t;
+        }
+        assert!(Instant::now() < deadline, "no certificate expiry for {sub}: {:?}", scrape(&addr));
+    };
+    promtool(&["check", "metrics"], &text);
+    let line = text.lines().find(|l| l.starts_with(&sample)).unwrap();
+    let expires: f64 = line[sample.len()..].parse().unwrap();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64();
+    let days = (expires - now) / 86_400.0;
+    assert!((89.0..=90.5).contains(&days), "the stand-in's Let's Encrypt certificate lasts 90 days: {days}");
+}

@@ -33,6 +33,8 @@ pub struct CustomerFacts {
     pub devices: Option<u32>,
     /// When its owner's access token expires (unix seconds).
     pub token_expires: Option<i64>,
+    /// When its HTTPS certificate in the proxy expires (unix seconds; none without one).
+    pub certificate_expires: Option<i64>,
     /// When its last backup was written (unix seconds).
     pub last_backup: Option<i64>,
     /// When its last health probe ran (unix seconds).
@@ -121,6 +123,11 @@ pub fn render(s: &Snapshot, now: i64) -> String {
         "nbmsp_customer_owner_token_expiry_timestamp_seconds",
         "When the owner's NetBird access token that nbmsp uses expires",
         per(&|c| c.token_expires.map(|t| t as f64)),
+    );
+    family(
+        "nbmsp_customer_certificate_expiry_timestamp_seconds",
+        "When the customer's HTTPS certificate in the proxy expires (read from the proxy hourly)",
+        per(&|c| c.certificate_expires.map(|t| t as f64)),
     );
     family(
         "nbmsp_customer_last_backup_age_seconds",
@@ -280,6 +287,7 @@ mod tests {
                 online: Some(3),
                 devices: None,
                 token_expires: Some(5000),
+                certificate_expires: Some(7_776_000),
                 last_backup: Some(400),
                 last_check: None,
             }],
@@ -290,6 +298,9 @@ mod tests {
         assert!(text.contains("nbmsp_customer_state{subdomain=\"acme\",host=\"a\\\"b\",state=\"down\"} 1\n"));
         assert!(text.contains("nbmsp_customer_last_backup_age_seconds{subdomain=\"acme\",host=\"a\\\"b\"} 600\n"));
         assert!(!text.contains("nbmsp_customer_devices{"), "an unknown count is absent, not 0");
+        assert!(text.contains(
+            "nbmsp_customer_certificate_expiry_timestamp_seconds{subdomain=\"acme\",host=\"a\\\"b\"} 7776000\n"
+        ));
         assert!(text.contains("nbmsp_monitor_round_duration_seconds 1.5\n"));
         assert!(render(&s, 1600).contains("last_backup_age_seconds{subdomain=\"acme\",host=\"a\\\"b\"} 1200\n"));
     }

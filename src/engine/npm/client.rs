@@ -458,6 +458,22 @@ impl NpmClient {
         v.get("id").and_then(Value::as_i64).ok_or(NpmError::Protocol { what, detail: "no id in the answer".into() })
     }
 
+    /// Every live certificate's id and expiry (Unix seconds; `None` where NPM's `expires_on`
+    /// cannot be read).
+    pub async fn certificate_expiries(&self) -> Result<Vec<(i64, Option<i64>)>, NpmError> {
+        let v = self.call(Method::GET, "/nginx/certificates", None, "list certificates").await?;
+        let list = v.as_array().ok_or_else(|| NpmError::Protocol {
+            what: "list certificates".into(),
+            detail: "the answer is not a list".into(),
+        })?;
+        Ok(list
+            .iter()
+            .filter_map(|c| {
+                Some((c.get("id")?.as_i64()?, c.get("expires_on").and_then(Value::as_str).and_then(npm_time)))
+            })
+            .collect())
+    }
+
     /// Deletes a certificate; an unknown id is fine.
     pub async fn delete_certificate(&self, id: i64) -> Result<(), NpmError> {
         match self
@@ -482,8 +498,26 @@ fn urlencode(s: &str) -> String {
 /// How long nbmsp waits for NPM per request (certificate requests run certbot and take long).
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 
+/// A time as NPM writes it: its database's "2026-11-23 10:38:56" (UTC, what the recorded
+/// 2.15 answers carry) or ISO 8601 as its OpenAPI example has it ("2025-10-28T04:17:54.000Z").
+pub fn npm_time(s: &str) -> Option<i64> {
+    use time::format_description::well_known::Rfc3339;
+    if let Ok(t) = time::OffsetDateTime::parse(s, &Rfc3339) {
+        return Some(t.unix_timestamp());
+    }
+    let f = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+    time::PrimitiveDateTime::parse(s, &f).ok().map(|t| t.assume_utc().unix_timestamp())
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn npm_times_are_read_in_both_forms_it_writes() {
+        assert_eq!(super::npm_time("2026-11-23 10:38:56"), Some(1_795_430_336));
+        assert_eq!(super::npm_time("2026-11-23T10:38:56.000Z"), Some(1_795_430_336));
+        assert_eq!(super::npm_time("soon"), None);
+    }
+
     use super::*;
 
     /// An NPM that is not there is said once, with the reason, not the URL three times.

@@ -340,6 +340,24 @@ pub enum AnyProxy {
 
 delegate_proxy!(impl[] for AnyProxy { None, Npm });
 
+impl AnyProxy {
+    /// When each certificate the proxy holds expires (certificate id → Unix seconds); none
+    /// without a proxy. NPM renews its certificates itself, so this is read, never stored.
+    pub async fn certificate_expiries(&self) -> Result<std::collections::HashMap<i64, i64>, EngineError> {
+        match self {
+            AnyProxy::None(_) => Ok(Default::default()),
+            AnyProxy::Npm(p) => Ok(p
+                .client
+                .certificate_expiries()
+                .await
+                .map_err(npm)?
+                .into_iter()
+                .filter_map(|(id, t)| Some((id, t?)))
+                .collect()),
+        }
+    }
+}
+
 /// The proxy the `proxy` setting selects for customers on this machine's engine; NPM's password
 /// comes from the vault. The error is a sentence saying which setting is missing.
 pub fn from_settings(

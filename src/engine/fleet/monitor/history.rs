@@ -121,6 +121,25 @@ fn summary(report: &Report, dir: &Path, now: i64) -> Notice {
 
 impl Monitor<'_> {
     /// The round's figures for the metrics endpoint.
+    /// Reads when the proxy's certificates expire, at most hourly: one list call, kept between
+    /// reads. NPM renews them itself, so the answer is never stored; a proxy that does not
+    /// answer keeps the last read.
+    pub(super) async fn read_certificates(&mut self) {
+        let now = std::time::Instant::now();
+        if self.next_certificates.is_some_and(|t| now < t) {
+            return;
+        }
+        self.next_certificates = Some(now + std::time::Duration::from_secs(3600));
+        let read = match crate::engine::npm::proxy::from_settings(self.store, self.vault, None) {
+            Ok(proxy) => proxy.certificate_expiries().await,
+            Err(e) => Err(e),
+        };
+        match read {
+            Ok(c) => self.certificates = c,
+            Err(e) => tracing::warn!("certificate expiries not read from the proxy: {e}"),
+        }
+    }
+
     pub(super) fn metrics_snapshot(
         &self,
         settings: &Settings,
@@ -140,7 +159,7 @@ impl Monitor<'_> {
             .iter()
             .map(|r| {
                 let id = r.customer.id;
-                let (token, backup) = times.get(&id).copied().unwrap_or_default();
+                let (token, backup, certificate) = times.get(&id).copied().unwrap_or_default();
                 metrics::CustomerFacts {
                     subdomain: r.customer.subdomain.clone(),
                     host: host_of(r),
@@ -149,6 +168,7 @@ impl Monitor<'_> {
                     online: r.online,
                     devices: r.devices,
                     token_expires: token,
+                    certificate_expires: certificate.and_then(|c| self.certificates.get(&c).copied()),
                     last_backup: backup,
                     last_check: extras.get(&id).and_then(|x| x.probe_at).map(|t| t.unix_timestamp()),
                 }

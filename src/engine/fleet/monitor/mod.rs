@@ -106,6 +106,10 @@ pub struct Monitor<'a> {
     next_prune: i64,
     /// Where each round's metrics go (`nbmsp monitor --metrics`).
     metrics: Option<tokio::sync::watch::Sender<std::sync::Arc<crate::engine::fleet::metrics::Snapshot>>>,
+    /// When each certificate in this machine's proxy expires, as last read (for the metrics).
+    certificates: HashMap<i64, i64>,
+    /// When the proxy's certificates are read next (hourly, while metrics are served).
+    next_certificates: Option<Instant>,
     /// False in a viewer's app: it watches and alerts, but renews, backs up and recovers nothing.
     acting: bool,
     focus: Option<i64>,
@@ -147,6 +151,8 @@ impl<'a> Monitor<'a> {
             next_integrity_check: Instant::now(),
             next_prune: 0,
             metrics: None,
+            certificates: HashMap::new(),
+            next_certificates: None,
             acting: true,
             focus: None,
             cpu: CpuHistory::default(),
@@ -308,6 +314,7 @@ impl<'a> Monitor<'a> {
             millis: u64::try_from(t0.elapsed().as_millis()).unwrap_or(u64::MAX),
         };
         if self.metrics.is_some() {
+            self.read_certificates().await;
             let snapshot = self.metrics_snapshot(&settings, &rows, &extras, &served, &down, &report)?;
             if let Some(tx) = &self.metrics {
                 tx.send_replace(std::sync::Arc::new(snapshot));
