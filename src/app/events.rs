@@ -27,7 +27,7 @@ pub(super) fn on_event(s: &mut AppState, ev: Event) -> Vec<Command> {
         ev @ Event::Reports(_) => super::reports::on_event(s, ev),
         // The monitor sends the list after its rounds; one that says what the table shows already
         // costs no frame (a settled fleet writes nothing).
-        Event::Customers(rows) if rows == s.dashboard.rows => s.dirty = false,
+        Event::Customers(rows) if s.dashboard.loaded && rows == s.dashboard.rows => s.dirty = false,
         Event::Customers(rows) => {
             s.dashboard.set_rows(rows);
             let height = s.table_height();

@@ -287,6 +287,11 @@ fn a_customer_list_the_table_shows_already_draws_nothing() {
     changed[0].online = Some(3);
     update(&mut s, Action::Engine(Event::Customers(changed)));
     assert!(s.dirty);
+    // The first list is news even when it is as empty as the table before it.
+    let mut fresh = crate::app::AppState::new("msp-host".into(), "admin".into(), false);
+    update(&mut fresh, Action::Engine(Event::Customers(Vec::new())));
+    assert!(fresh.dirty && fresh.dashboard.loaded);
+    assert!(!draw(&fresh, 80, 24).contains("loading…"), "{}", draw(&fresh, 80, 24));
 }
 
 #[test]

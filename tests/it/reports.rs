@@ -81,6 +81,18 @@ fn scrape(addr: &str) -> Option<String> {
     }
 }
 
+/// `nbmsp monitor --metrics` on a free loopback port of `env`'s home; stopped when dropped.
+fn serve_metrics(env: &DockerEnv) -> (Daemon, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut cmd = env.home.command();
+    cmd.args(["monitor", "--metrics", &addr])
+        .env("NBMSP_PASSWORD", common::ADMIN_PASSWORD)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    (Daemon(cmd.spawn().expect("nbmsp monitor")), addr)
+}
+
 /// Runs Prometheus' `promtool` with `args`, `input` on its stdin; fails the test with its words.
 fn promtool(args: &[&str], input: &str) {
     let mut child = Command::new("promtool")
@@ -193,14 +205,7 @@ fn a_month_of_three_customers_adds_up_to_what_happened_and_the_metrics_follow() 
     // The metrics endpoint of a running monitor: the broken one is down; started again, up
     // within a round; and what it serves is valid to Prometheus' own checker.
     docker(&["start", &env.home.container(&broken, "server")]);
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let addr = format!("127.0.0.1:{port}");
-    let mut cmd = env.home.command();
-    cmd.args(["monitor", "--metrics", &addr])
-        .env("NBMSP_PASSWORD", common::ADMIN_PASSWORD)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    let _daemon = Daemon(cmd.spawn().expect("nbmsp monitor"));
+    let (_daemon, addr) = serve_metrics(&env);
     let up = |sub: &str| format!("nbmsp_customer_up{{subdomain=\"{sub}\",host=\"local\"}} 1");
     let deadline = Instant::now() + Duration::from_secs(60);
     let text = loop {
@@ -365,14 +370,7 @@ fn the_metrics_carry_each_customers_certificate_expiry_from_the_proxy() {
     let email = format!("it@{sub}.example");
     let r = env.home.run(&["customer", "create", "--name", "Cert", "--subdomain", &sub, "--email", &email]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let addr = format!("127.0.0.1:{port}");
-    let mut cmd = env.home.command();
-    cmd.args(["monitor", "--metrics", &addr])
-        .env("NBMSP_PASSWORD", common::ADMIN_PASSWORD)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    let _daemon = Daemon(cmd.spawn().expect("nbmsp monitor"));
+    let (_daemon, addr) = serve_metrics(&env);
     let family = "nbmsp_customer_certificate_expiry_timestamp_seconds";
     let sample = format!("{family}{{subdomain=\"{sub}\",host=\"local\"}} ");
     let deadline = Instant::now() + Duration::from_secs(60);

@@ -418,11 +418,12 @@ fn the_app_lists_a_customers_services_on_its_netbird_tab_at_80x24_and_120x40() {
         t.wait_for(&format!("{sub}.msp.example"));
         t.keys(&["5"]);
         t.wait_for(" Devices ");
-        // ← from the devices wraps to the last lists: events, policies, then the services.
-        t.keys(&["Left"]);
-        t.wait_for("┌ Events ");
-        t.keys(&["Left"]);
-        t.wait_for("┌ Policies ");
+        // ← from the devices wraps to the last lists: events, the identity providers, DNS,
+        // posture, policies, then the services.
+        for list in ["Events", "IdPs", "DNS", "Posture", "Policies"] {
+            t.keys(&["Left"]);
+            t.wait_for(&format!("┌ {list} "));
+        }
         t.keys(&["Left"]);
         let screen = t.wait_for(&format!("wiki.{sub}"));
         assert!(screen.contains("● active") && screen.contains("Services"), "{cols}x{rows}:\n{screen}");
