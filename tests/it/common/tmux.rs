@@ -108,12 +108,18 @@ pub fn start_with(
 
 /// Waits for the app to exit and returns its exit code.
 pub fn exit_code(t: &Tmux, exit_file: &std::path::Path) -> String {
+    // The shell creates the file before it writes the status into it: an empty file is not
+    // an answer yet (read between the two, it failed a test under load).
     let start = Instant::now();
-    while !exit_file.exists() {
+    loop {
+        if let Ok(text) = std::fs::read_to_string(exit_file)
+            && text.ends_with('\n')
+        {
+            return text.trim().to_string();
+        }
         assert!(start.elapsed() < Duration::from_secs(10), "nbmsp did not exit; screen:\n{}", t.screen());
         std::thread::sleep(Duration::from_millis(100));
     }
-    std::fs::read_to_string(exit_file).unwrap().trim().to_string()
 }
 
 /// Types the admin password at the login screen.
