@@ -10,8 +10,9 @@ use serde_json::Value;
 
 const PASSWORD: &str = "role-password-1";
 
-/// A deployed customer whose stand-in reports `peers` ("total,connected") devices.
-pub(crate) fn deployed(env: &DockerEnv, tag: &str, peers: &str) -> String {
+/// Has the stand-in server report `peers` ("total,connected") devices, through a template
+/// override as an operator would make one.
+pub(crate) fn with_peers(env: &DockerEnv, peers: &str) {
     let embedded =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/templates/combined/docker-compose.yml")).unwrap();
     let overridden = embedded.replace(
@@ -21,6 +22,11 @@ pub(crate) fn deployed(env: &DockerEnv, tag: &str, peers: &str) -> String {
     assert_ne!(overridden, embedded, "the template still sets NB_SETUP_PAT_ENABLED");
     std::fs::create_dir_all(env.home.path().join("templates/combined")).unwrap();
     std::fs::write(env.home.path().join("templates/combined/docker-compose.yml"), overridden).unwrap();
+}
+
+/// A deployed customer whose stand-in reports `peers` ("total,connected") devices.
+pub(crate) fn deployed(env: &DockerEnv, tag: &str, peers: &str) -> String {
+    with_peers(env, peers);
     let sub = env.subdomain(tag);
     let email = format!("owner@{sub}.example");
     let r = env.home.run(&["customer", "create", "--name", "N", "--subdomain", &sub, "--email", &email, "--json"]);

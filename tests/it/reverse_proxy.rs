@@ -5,6 +5,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::process::Command;
 
 use crate::common::docker::DockerEnv;
+use crate::netbird_admin::with_peers;
 
 fn inspect(name: &str, format: &str) -> String {
     let out = Command::new("docker").args(["inspect", "--format", format, name]).output().unwrap();
@@ -13,20 +14,6 @@ fn inspect(name: &str, format: &str) -> String {
 
 fn exists(name: &str) -> bool {
     Command::new("docker").args(["inspect", name]).output().unwrap().status.success()
-}
-
-/// Has the stand-in server report `peers` ("total,connected") devices, through a template
-/// override as an operator would make one (the NetBird administration tests do the same).
-fn with_peers(env: &DockerEnv, peers: &str) {
-    let embedded =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/templates/combined/docker-compose.yml")).unwrap();
-    let overridden = embedded.replace(
-        "      NB_SETUP_PAT_ENABLED: \"true\"\n",
-        &format!("      NB_SETUP_PAT_ENABLED: \"true\"\n      STANDIN_PEERS: \"{peers}\"\n"),
-    );
-    assert_ne!(overridden, embedded, "the template still sets NB_SETUP_PAT_ENABLED");
-    std::fs::create_dir_all(env.home.path().join("templates/combined")).unwrap();
-    std::fs::write(env.home.path().join("templates/combined/docker-compose.yml"), overridden).unwrap();
 }
 
 /// The stand-in server's persisted proxy tokens (its data file): what management would list.
@@ -97,35 +84,14 @@ fn the_proxy_registers_with_a_sealed_token_and_turning_it_off_revokes_it() {
 #[test]
 fn the_legacy_layout_is_refused_with_the_reason() {
     let h = crate::common::Home::initialised();
-    let r = h.run(&[
-        "customer",
-        "create",
-        "--no-deploy",
-        "--name",
-        "L",
-        "--subdomain",
-        "legacyrp",
-        "--email",
-        "l@l.example",
-        "--layout",
-        "legacy",
-        "--reverse-proxy",
-    ]);
+    let create = |extra: &[&str]| {
+        let base = ["customer", "create", "--no-deploy", "--name", "L", "--subdomain", "legacyrp"];
+        h.run(&[&base[..], &["--email", "l@l.example", "--layout", "legacy"], extra].concat())
+    };
+    let r = create(&["--reverse-proxy"]);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("reverse_proxy") && r.stderr.contains("combined layout"), "{}", r.stderr);
-    let r = h.run(&[
-        "customer",
-        "create",
-        "--no-deploy",
-        "--name",
-        "L",
-        "--subdomain",
-        "legacyrp",
-        "--email",
-        "l@l.example",
-        "--layout",
-        "legacy",
-    ]);
+    let r = create(&[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let r = h.run(&["customer", "update", "legacyrp", "--reverse-proxy", "on"]);
     assert_eq!(r.code, 2, "{}", r.stderr);
