@@ -359,11 +359,11 @@ impl Account {
         }
         for p in &self.postures {
             out.push_str(&format!(
-                "posture\t{{\"id\":{},\"name\":{},\"description\":{},\"min_version\":{}}}\n",
+                "posture\t{{\"id\":{},\"name\":{},\"description\":{},\"checks\":{}}}\n",
                 q(&p.id),
                 q(&p.name),
                 q(&p.description),
-                p.min_version.as_deref().map_or("null".to_string(), q)
+                p.checks
             ));
         }
         for g in &self.nameservers {
@@ -487,7 +487,7 @@ impl Account {
                 id: s("id"),
                 name: s("name"),
                 description: s("description"),
-                min_version: j.get("min_version").and_then(Json::as_str).map(String::from),
+                checks: j.get("checks").map_or("{}".to_string(), crate::posture::raw),
             }),
             "nsgroup" => self.nameservers.push(crate::nameservers::NsGroup {
                 id: s("id"),

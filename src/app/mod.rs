@@ -20,6 +20,7 @@ pub mod keymap;
 pub mod netbird;
 pub mod netbird_form;
 mod netbird_keys;
+mod netbird_prompt;
 #[cfg(test)]
 mod netbird_tests;
 mod operate;

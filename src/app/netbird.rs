@@ -5,8 +5,9 @@
 
 use super::TextKey;
 pub use super::netbird_form::KeyForm;
+pub use super::netbird_prompt::{Prompt, Purpose};
 use super::text::Field;
-use crate::domain::netbird::{AdminAction, AdminAnswer, CreatedKey, CreatedUser, NewUser};
+use crate::domain::netbird::{AdminAction, AdminAnswer, CreatedKey, CreatedUser};
 
 /// The four lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,52 +90,6 @@ impl Section {
         let i = Section::ALL.iter().position(|s| *s == self).unwrap_or(0) as isize;
         Section::ALL[(i + delta).rem_euclid(Section::ALL.len() as isize) as usize]
     }
-}
-
-/// What a one-line prompt is for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Purpose {
-    /// New name for the device with this id.
-    RenamePeer(String),
-    /// New name for the group with this id.
-    RenameGroup(String),
-    /// A new group's name.
-    NewGroup,
-    /// A new network's name.
-    NewNetwork,
-    /// A new user: a name (service user), or a name and an email (a person).
-    NewUser,
-    /// A new role for the user with this id.
-    Role(String),
-    /// A new service: `NAME DEVICE[:PORT] [none|sso|pin|password]`.
-    NewService,
-    /// The PIN or password of this service (the text is drawn as dots).
-    ServiceSecret(crate::domain::netbird::NewService),
-}
-
-impl Purpose {
-    /// The prompt's label.
-    pub fn label(&self) -> &'static str {
-        match self {
-            Purpose::RenamePeer(_) => "new device name",
-            Purpose::RenameGroup(_) => "new group name",
-            Purpose::NewGroup => "group name",
-            Purpose::NewNetwork => "network name (then its resources and router: nbmsp customer networks)",
-            Purpose::NewUser => "name (a service user), or name and email (a person who logs in)",
-            Purpose::Role(_) => "role: admin, user, auditor, network_admin or billing_admin",
-            Purpose::NewService => "service: NAME DEVICE[:PORT] [none|sso|pin|password]",
-            Purpose::ServiceSecret(_) => "its PIN or password (not shown)",
-        }
-    }
-}
-
-/// A one-line prompt.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Prompt {
-    /// What the text becomes.
-    pub purpose: Purpose,
-    /// Typed so far.
-    pub text: Field,
 }
 
 /// A secret NetBird returned once, shown until dismissed.
@@ -337,9 +292,10 @@ impl NetBirdView {
             // Turning a policy off is an operator's; on, an admin's (the engine decides which).
             (Key::Toggle, Section::Policies) => Right::NetBirdChange,
             (_, Section::Services) => Right::ServicesPublish,
-            (Key::New, Section::Groups) | (Key::Rename, _) | (Key::Toggle, _) | (Key::LoginExpiry, _) => {
-                Right::NetBirdChange
-            }
+            (Key::New, Section::Groups | Section::Posture)
+            | (Key::Rename, _)
+            | (Key::Toggle, _)
+            | (Key::LoginExpiry, _) => Right::NetBirdChange,
             _ => Right::NetBirdGrant,
         }
     }
@@ -364,6 +320,9 @@ impl NetBirdView {
             }
             (Key::New, Section::Services) => {
                 self.prompt = Some(Prompt { purpose: Purpose::NewService, text: Default::default() })
+            }
+            (Key::New, Section::Posture) => {
+                self.prompt = Some(Prompt { purpose: Purpose::NewPosture, text: Default::default() })
             }
             (Key::Toggle, Section::Services) => {
                 let r = row?;
@@ -502,60 +461,7 @@ impl NetBirdView {
             }
             return None;
         }
-        let p = self.prompt.as_mut()?;
-        match k {
-            TextKey::Esc => {
-                self.prompt = None;
-                self.prompt_error = None;
-            }
-            TextKey::Enter => {
-                self.prompt_error = None;
-                let Prompt { purpose, text } = self.prompt.take()?;
-                let text = text.trim().to_string();
-                if text.is_empty() {
-                    return None;
-                }
-                return Some(match purpose {
-                    Purpose::NewService => match super::netbird_form::parse_service(&text) {
-                        Ok((service, true)) => {
-                            self.prompt =
-                                Some(Prompt { purpose: Purpose::ServiceSecret(service), text: Default::default() });
-                            return None;
-                        }
-                        Ok((service, false)) => AdminAction::CreateService(service),
-                        Err(why) => {
-                            // Kept, with what is wrong in the label's place, to be fixed, not retyped.
-                            self.prompt = Some(Prompt { purpose: Purpose::NewService, text: text.into() });
-                            self.prompt_error = Some(why);
-                            return None;
-                        }
-                    },
-                    Purpose::ServiceSecret(service) => {
-                        AdminAction::CreateService(super::netbird_form::with_secret(service, &text))
-                    }
-                    Purpose::RenamePeer(peer) => AdminAction::RenamePeer { peer, name: text },
-                    Purpose::RenameGroup(group) => AdminAction::RenameGroup { group, name: text },
-                    Purpose::NewGroup => AdminAction::CreateGroup { name: text },
-                    Purpose::NewNetwork => AdminAction::Network(crate::domain::networks::NetworkAction::Create {
-                        name: text,
-                        description: String::new(),
-                    }),
-                    Purpose::Role(user) => AdminAction::SetUserRole { user, role: text },
-                    Purpose::NewUser => {
-                        let (name, email) = match text.rsplit_once(' ') {
-                            Some((n, e)) if e.contains('@') => (n.trim().to_string(), e.to_string()),
-                            _ => (text, String::new()),
-                        };
-                        let service = email.is_empty();
-                        AdminAction::CreateUser(NewUser { service, name, email, role: "user".into() })
-                    }
-                });
-            }
-            k => {
-                p.text.edit(k);
-            }
-        }
-        None
+        self.on_prompt(k)
     }
 
     /// Takes in what the engine answered for `action`; returns the list to ask for next, if any.

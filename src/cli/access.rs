@@ -52,12 +52,28 @@ pub struct PostureArgs {
 enum PostureCmd {
     /// List posture checks
     List,
-    /// Add a check: devices on a NetBird client older than VERSION fail it
+    /// Add a check (one kind at least): client version, OS versions, network ranges, countries
     Create {
         name: String,
-        /// The least client version let through (e.g. 0.70.0)
+        /// The least NetBird client version let through (e.g. 0.70.0)
         #[arg(long, value_name = "VERSION")]
-        min_version: String,
+        min_version: Option<String>,
+        /// The least version of an OS: android, macos, ios, linux (kernel), windows (kernel),
+        /// e.g. linux=5.10; repeat for more; an OS left out fails the check
+        #[arg(long = "os", value_name = "OS=VERSION")]
+        os: Vec<String>,
+        /// Only devices with an address in this range (CIDR) pass; repeat for more
+        #[arg(long = "allow-range", value_name = "CIDR", conflicts_with = "deny_ranges")]
+        allow_ranges: Vec<String>,
+        /// Devices with an address in this range (CIDR) fail; repeat for more
+        #[arg(long = "deny-range", value_name = "CIDR")]
+        deny_ranges: Vec<String>,
+        /// Only devices in this country (two letters, e.g. DE) pass; repeat for more
+        #[arg(long = "allow-country", value_name = "CC", conflicts_with = "deny_countries")]
+        allow_countries: Vec<String>,
+        /// Devices in this country fail; repeat for more
+        #[arg(long = "deny-country", value_name = "CC")]
+        deny_countries: Vec<String>,
     },
     /// Delete a check no policy requires (CHECK: id or name; admins)
     Delete {
@@ -184,7 +200,32 @@ pub(super) fn policies(a: PoliciesArgs) -> CliResult<(String, AdminAction)> {
 pub(super) fn posture(a: PostureArgs) -> CliResult<(String, AdminAction)> {
     Ok(match a.cmd.unwrap_or(PostureCmd::List) {
         PostureCmd::List => (a.customer, AdminAction::Postures),
-        PostureCmd::Create { name, min_version } => (a.customer, AdminAction::CreatePosture { name, min_version }),
+        PostureCmd::Create { name, min_version, os, allow_ranges, deny_ranges, allow_countries, deny_countries } => {
+            use crate::domain::posture::{Action, NewPosture, Os, upper};
+            let os = os
+                .iter()
+                .map(|o| {
+                    let (k, v) = o.split_once('=').ok_or_else(|| CliError::usage(format!("--os {o}: OS=VERSION")))?;
+                    let os = Os::parse(k)
+                        .ok_or_else(|| CliError::usage(format!("--os {o}: android, macos, ios, linux or windows")))?;
+                    Ok((os, v.to_string()))
+                })
+                .collect::<CliResult<Vec<_>>>()?;
+            let either = |allow: Vec<String>, deny: Vec<String>| match (allow.is_empty(), deny.is_empty()) {
+                (true, true) => None,
+                (false, _) => Some((Action::Allow, allow)),
+                (true, false) => Some((Action::Deny, deny)),
+            };
+            let p = NewPosture {
+                name,
+                min_version,
+                os,
+                ranges: either(allow_ranges, deny_ranges),
+                countries: either(upper(allow_countries), upper(deny_countries)),
+            };
+            // Checked where every door passes: the engine (`NetBirdApi::create_posture`).
+            (a.customer, AdminAction::CreatePosture(p))
+        }
         PostureCmd::Delete { check, yes } => {
             confirmed(yes, &format!("posture check '{check}'"))?;
             (a.customer, AdminAction::DeletePosture { posture: check })

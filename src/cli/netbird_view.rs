@@ -93,13 +93,8 @@ pub(super) fn print_answer(answer: &AdminAnswer) {
             println!("{}", output::table(&["NAME", "DEVICES", "ID"], &rows));
         }
         AdminAnswer::Postures(checks) => {
-            let rows: Vec<Vec<String>> = checks
-                .iter()
-                .map(|p| {
-                    let what = p.min_version.as_ref().map_or("other checks".to_string(), |v| format!("client ≥ {v}"));
-                    vec![p.name.clone(), what, p.id.clone()]
-                })
-                .collect();
+            let rows: Vec<Vec<String>> =
+                checks.iter().map(|p| vec![p.name.clone(), p.checks.join("; "), p.id.clone()]).collect();
             println!("{}", output::table(&["NAME", "REQUIRES", "ID"], &rows));
         }
         AdminAnswer::Nameservers(groups) => {

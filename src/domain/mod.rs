@@ -15,6 +15,7 @@ pub mod images;
 pub mod netbird;
 pub mod networks;
 pub mod ports;
+pub mod posture;
 pub mod rights;
 pub mod sanitize;
 pub mod settings;

@@ -226,8 +226,8 @@ pub enum AdminAction {
     DeleteNameservers { group: String },
     /// Posture checks.
     Postures,
-    /// Add a posture check: devices on a NetBird client older than `min_version` fail it.
-    CreatePosture { name: String, min_version: String },
+    /// Add a posture check (client version, OS versions, ranges, countries).
+    CreatePosture(NewPosture),
     /// Delete a posture check no policy uses.
     DeletePosture { posture: String },
     /// Make a policy require a posture check of its source devices (`attach`), or no longer.
@@ -236,16 +236,7 @@ pub enum AdminAction {
     Network(crate::domain::networks::NetworkAction),
 }
 
-/// A posture check as NetBird lists it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct NbPosture {
-    /// NetBird's id.
-    pub id: String,
-    /// Name.
-    pub name: String,
-    /// The least NetBird client version it lets through (`None`: it checks something else).
-    pub min_version: Option<String>,
-}
+pub use super::posture::{NbPosture, NewPosture};
 
 /// A DNS nameserver group to add: which resolvers devices of which groups use, for every name
 /// (primary) or for some domains.
@@ -466,7 +457,7 @@ impl AdminAction {
             CreateService(_) | DeleteService { .. } => Right::ServicesPublish,
             Policies | Events | Idps | Nameservers | Postures => Right::NetBirdList,
             // A check, and a policy requiring it, only narrow access; removing either widens it.
-            CreatePosture { .. } | PolicyPosture { attach: true, .. } => Right::NetBirdChange,
+            CreatePosture(_) | PolicyPosture { attach: true, .. } => Right::NetBirdChange,
             DeletePosture { .. } | PolicyPosture { attach: false, .. } => Right::NetBirdGrant,
             // Where a customer's devices resolve names is a change of what they reach: admins.
             CreateNameservers(_) | DeleteNameservers { .. } => Right::NetBirdGrant,
@@ -521,7 +512,7 @@ impl AdminAction {
             Idps => "list identity providers",
             Nameservers => "list DNS nameserver groups",
             Postures => "list posture checks",
-            CreatePosture { .. } => "add a posture check",
+            CreatePosture(_) => "add a posture check",
             DeletePosture { .. } => "delete a posture check",
             PolicyPosture { attach: true, .. } => "make a policy require a posture check",
             PolicyPosture { attach: false, .. } => "take a posture check off a policy",

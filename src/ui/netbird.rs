@@ -267,11 +267,8 @@ fn columns(v: &NetBirdView) -> (Vec<(&'static str, u16)>, Vec<Vec<String>>) {
                 .collect(),
         ),
         Some(Ok(AdminAnswer::Postures(p))) => (
-            vec![("Name", 24), ("Least client version", 20)],
-            pick(p.len())
-                .map(|i| &p[i])
-                .map(|p| vec![p.name.clone(), p.min_version.clone().unwrap_or_else(|| "(another check)".into())])
-                .collect(),
+            vec![("Name", 24), ("Requires", 50)],
+            pick(p.len()).map(|i| &p[i]).map(|p| vec![p.name.clone(), p.checks.join("; ")]).collect(),
         ),
         Some(Ok(AdminAnswer::Nameservers(n))) => (
             vec![("Name", 16), ("Resolvers", 26), ("For", 24), ("Enabled", 7)],
@@ -408,7 +405,7 @@ fn empty_hint(s: Section, new_key: Option<&str>) -> String {
         Section::Networks => create("networks: devices reach only each other"),
         Section::Services => create("services (publishing needs the reverse proxy on)"),
         Section::Policies => " no policies: no device reaches any other".into(),
-        Section::Posture => " no posture checks: any NetBird client is let through".into(),
+        Section::Posture => create("posture checks (any device is let through)"),
         Section::Dns => " no nameserver groups: devices keep their own resolvers".into(),
         Section::Idps => " no identity providers: staff sign in with NetBird's own accounts".into(),
         Section::Events => " no events recorded".into(),

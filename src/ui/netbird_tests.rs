@@ -393,16 +393,50 @@ fn posture_dns_and_idps_are_listed_and_deleted_by_keys() {
     };
     assert_eq!(sent(press(&mut s, Right)), [AdminAction::Postures]);
     let postures = vec![
-        NbPosture { id: "pc1".into(), name: "Client 0.60+".into(), min_version: Some("0.60.0".into()) },
-        NbPosture { id: "pc2".into(), name: "Office only".into(), min_version: None },
+        NbPosture {
+            id: "pc1".into(),
+            name: "Client 0.60+".into(),
+            min_version: Some("0.60.0".into()),
+            checks: vec!["client ≥ 0.60.0".into()],
+        },
+        NbPosture {
+            id: "pc2".into(),
+            name: "Office only".into(),
+            min_version: None,
+            checks: vec!["ranges allow 10.0.0.0/8".into()],
+        },
     ];
     answer(&mut s, AdminAction::Postures, AdminAnswer::Postures(postures));
     let screen = draw(&s, 80, 24);
     assert!(screen.contains("Client 0.60+") && screen.contains("0.60.0"), "{screen}");
-    assert!(screen.contains("(another check)"), "{screen}");
+    assert!(screen.contains("ranges allow 10.0.0.0/8"), "{screen}");
     assert!(press(&mut s, Char('d')).is_empty(), "asked first");
     assert!(draw(&s, 80, 24).contains("delete posture check 'Client 0.60+'?"));
     assert_eq!(sent(press(&mut s, Char('y'))), [AdminAction::DeletePosture { posture: "pc1".into() }]);
+
+    // A new check is one typed line; one that cannot be sent stays, with the reason.
+    assert!(press(&mut s, Char('n')).is_empty());
+    for c in "Office client=0.60.0 countries=DEU".chars() {
+        press(&mut s, Char(c));
+    }
+    assert!(sent(press(&mut s, crossterm::event::KeyCode::Enter)).is_empty());
+    let screen = draw(&s, 120, 40);
+    assert!(screen.contains("'DEU' is not a country code") && screen.contains("countries=DEU"), "{screen}");
+    for _ in 0..3 {
+        press(&mut s, crossterm::event::KeyCode::Backspace);
+    }
+    for c in "de linux=5.10".chars() {
+        press(&mut s, Char(c));
+    }
+    let made = sent(press(&mut s, crossterm::event::KeyCode::Enter));
+    let want = crate::domain::posture::NewPosture {
+        name: "Office".into(),
+        min_version: Some("0.60.0".into()),
+        os: vec![(crate::domain::posture::Os::Linux, "5.10".into())],
+        ranges: None,
+        countries: Some((crate::domain::posture::Action::Allow, vec!["DE".into()])),
+    };
+    assert_eq!(made, [AdminAction::CreatePosture(want)]);
 
     assert_eq!(sent(press(&mut s, Right)), [AdminAction::Nameservers]);
     let ns = NbNameservers {

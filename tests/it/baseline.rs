@@ -294,7 +294,8 @@ fn dns_nameserver_groups_are_checked_as_netbird_checks_them() {
 }
 
 /// Posture checks: a minimum client version, required by a policy (sent back whole, the rule
-/// kept), refused where NetBird refuses (a bad version, a name taken, a check a policy needs).
+/// kept), refused where NetBird refuses (a bad version, a name taken, a check a policy needs);
+/// the other kinds (OS versions, ranges, countries) sent as NetBird keys them and read back.
 #[test]
 fn a_policy_requires_a_posture_check_and_the_check_cannot_go_while_it_does() {
     let Some(env) = DockerEnv::new("a_policy_requires_a_posture_check") else { return };
@@ -302,13 +303,48 @@ fn a_policy_requires_a_posture_check_and_the_check_cannot_go_while_it_does() {
     create(&env, &sub);
     let made =
         ok(env.home.run(&["customer", "posture", &sub, "create", "modern", "--min-version", "0.70.0", "--json"]));
-    assert!(made["data"].as_str().unwrap().contains("0.70.0 or newer"), "{made}");
+    assert!(made["data"].as_str().unwrap().contains("client ≥ 0.70.0"), "{made}");
     let listed = ok(env.home.run(&["customer", "posture", &sub, "--json"]));
     assert_eq!(listed["data"][0]["min_version"], "0.70.0", "{listed}");
     let r = env.home.run(&["customer", "posture", &sub, "create", "bad", "--min-version", "latest"]);
     assert!(r.stderr.contains("latest is not valid"), "{}", r.stderr);
     let r = env.home.run(&["customer", "posture", &sub, "create", "modern", "--min-version", "0.71.0"]);
     assert!(r.stderr.contains("already exists"), "{}", r.stderr);
+
+    // Every kind in one check; country codes go upper case (GeoLite's), so `de` matches.
+    let office = [
+        "customer",
+        "posture",
+        &sub,
+        "create",
+        "office",
+        "--os",
+        "linux=5.10",
+        "--os",
+        "macos=14.0",
+        "--allow-range",
+        "10.0.0.0/8",
+        "--allow-country",
+        "de",
+        "--json",
+    ];
+    ok(env.home.run(&office));
+    let listed_all = ok(env.home.run(&["customer", "posture", &sub, "--json"]));
+    let office = listed_all["data"].as_array().unwrap().iter().find(|p| p["name"] == "office").unwrap().clone();
+    assert_eq!(
+        office["checks"],
+        serde_json::json!(["macOS ≥ 14.0", "Linux kernel ≥ 5.10", "ranges allow 10.0.0.0/8", "countries allow DE"]),
+        "{office}"
+    );
+    // NetBird's own words for a kernel version it cannot read; nbmsp's before asking for a
+    // country that is not one, or a check with nothing in it.
+    let r = env.home.run(&["customer", "posture", &sub, "create", "k", "--os", "windows=ten"]);
+    assert!(r.stderr.contains("windows kernel version: ten is not valid"), "{}", r.stderr);
+    let r = env.home.run(&["customer", "posture", &sub, "create", "c", "--deny-country", "DEU", "--json"]);
+    assert_eq!(r.json()["error"]["kind"], "usage", "{}", r.stdout);
+    let r = env.home.run(&["customer", "posture", &sub, "create", "empty"]);
+    assert!(r.stderr.contains("at least one check"), "{}", r.stderr);
+    ok(env.home.run(&["customer", "posture", &sub, "delete", "office", "--yes", "--json"]));
 
     ok(env.home.run(&["customer", "posture", &sub, "attach", "modern", "--policy", "Default", "--json"]));
     let p = policies(&env, &sub).into_iter().find(|p| p["name"] == "Default").unwrap();

@@ -8,6 +8,7 @@ use serde_json::json;
 
 use super::admin::Api;
 use crate::domain::netbird::{NbEvent, NbIdp, NbNameservers, NbPosture, NewIdp, NewNameservers, Policy, PolicyRule};
+use crate::domain::posture::{NewPosture, Os};
 use crate::engine::EngineError;
 
 impl Api<'_> {
@@ -83,12 +84,12 @@ impl Api<'_> {
         Ok(wire.iter().map(posture_of).collect())
     }
 
-    /// Adds a client-version posture check.
-    pub async fn create_posture(&self, name: &str, min_version: &str) -> Result<NbPosture, EngineError> {
-        let body =
-            json!({"name": name, "description": "", "checks": {"nb_version_check": {"min_version": min_version}}});
-        let made: serde_json::Value =
-            self.send("add the posture check", self.client.post(self.url("posture-checks")).json(&body)).await?;
+    /// Adds a posture check; what [`NewPosture::check`] refuses is not sent.
+    pub async fn create_posture(&self, p: &NewPosture) -> Result<NbPosture, EngineError> {
+        p.check().map_err(EngineError::Usage)?;
+        let made: serde_json::Value = self
+            .send("add the posture check", self.client.post(self.url("posture-checks")).json(&posture_body(p)))
+            .await?;
         Ok(posture_of(&made))
     }
 
@@ -170,17 +171,70 @@ impl Api<'_> {
     }
 }
 
-/// `api.PostureCheck` (only the client-version check is read).
+/// `api.PostureCheckUpdate` (`shared/management/http/api/openapi.yml`, `PostureCheck`): the
+/// kinds as NetBird keys them; a kind left out is none.
+fn posture_body(p: &NewPosture) -> serde_json::Value {
+    let mut checks = serde_json::Map::new();
+    if let Some(v) = &p.min_version {
+        checks.insert("nb_version_check".into(), json!({"min_version": v}));
+    }
+    if !p.os.is_empty() {
+        let os: serde_json::Map<String, serde_json::Value> =
+            p.os.iter().map(|(os, v)| (os.key().to_string(), json!({ os.field(): v }))).collect();
+        checks.insert("os_version_check".into(), serde_json::Value::Object(os));
+    }
+    if let Some((action, ranges)) = &p.ranges {
+        checks.insert("peer_network_range_check".into(), json!({"action": action.word(), "ranges": ranges}));
+    }
+    if let Some((action, codes)) = &p.countries {
+        let locations: Vec<serde_json::Value> = codes.iter().map(|c| json!({"country_code": c})).collect();
+        checks.insert("geo_location_check".into(), json!({"action": action.word(), "locations": locations}));
+    }
+    json!({"name": p.name, "description": "", "checks": checks})
+}
+
+/// `api.PostureCheck`: each kind it holds, for people.
 fn posture_of(v: &serde_json::Value) -> NbPosture {
     let text = |k: &str| v.get(k).and_then(serde_json::Value::as_str).unwrap_or("").to_string();
-    NbPosture {
-        id: text("id"),
-        name: text("name"),
-        min_version: v
-            .pointer("/checks/nb_version_check/min_version")
-            .and_then(serde_json::Value::as_str)
-            .map(String::from),
+    let at = |p: &str| v.pointer(p).and_then(serde_json::Value::as_str).map(String::from);
+    let min_version = at("/checks/nb_version_check/min_version");
+    let mut checks = Vec::new();
+    if let Some(m) = &min_version {
+        checks.push(format!("client ≥ {m}"));
     }
+    for os in [Os::Android, Os::Darwin, Os::Ios, Os::Linux, Os::Windows] {
+        if let Some(m) = at(&format!("/checks/os_version_check/{}/{}", os.key(), os.field())) {
+            checks.push(format!("{} ≥ {m}", os.label()));
+        }
+    }
+    let listed = |p: &str, item: &dyn Fn(&serde_json::Value) -> Option<String>| -> Option<String> {
+        let c = v.pointer(p).filter(|c| !c.is_null())?;
+        let action = c.get("action").and_then(serde_json::Value::as_str).unwrap_or("?");
+        let key = if p.ends_with("range_check") { "ranges" } else { "locations" };
+        let all: Vec<String> = c
+            .get(key)
+            .and_then(serde_json::Value::as_array)
+            .map(|a| a.iter().filter_map(item).collect())
+            .unwrap_or_default();
+        Some(format!("{action} {}", all.join(",")))
+    };
+    if let Some(r) = listed("/checks/peer_network_range_check", &|x| x.as_str().map(String::from)) {
+        checks.push(format!("ranges {r}"));
+    }
+    let country = |x: &serde_json::Value| {
+        let code = x.get("country_code")?.as_str()?;
+        Some(match x.get("city_name").and_then(serde_json::Value::as_str) {
+            Some(city) => format!("{code}/{city}"),
+            None => code.to_string(),
+        })
+    };
+    if let Some(c) = listed("/checks/geo_location_check", &country) {
+        checks.push(format!("countries {c}"));
+    }
+    if v.pointer("/checks/process_check").is_some_and(|c| !c.is_null()) {
+        checks.push("processes".into());
+    }
+    NbPosture { id: text("id"), name: text("name"), min_version, checks }
 }
 
 /// `api.NameserverGroup`.

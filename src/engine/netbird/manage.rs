@@ -125,13 +125,9 @@ impl<P: Proxy> Ops<'_, P> {
             Nameservers => AdminAnswer::Nameservers(api.nameservers().await?),
             Postures => AdminAnswer::Postures(api.postures().await?),
             Network(n) => super::networks::perform(api, n).await?,
-            CreatePosture { name, min_version } => {
-                let made = api.create_posture(name, min_version).await?;
-                AdminAnswer::Done(format!(
-                    "posture check '{}' added: NetBird client {} or newer",
-                    made.name,
-                    made.min_version.as_deref().unwrap_or(min_version)
-                ))
+            CreatePosture(p) => {
+                let made = api.create_posture(p).await?;
+                AdminAnswer::Done(format!("posture check '{}' added: {}", made.name, made.checks.join("; ")))
             }
             DeletePosture { posture } => {
                 let all = api.postures().await?;
