@@ -129,7 +129,7 @@ pub static NETBIRD: &[Binding] = &[
     b(&[Char('G'), End], "G", "last", Action::Bottom, false),
     b(&[Char('/')], "/", "search", Action::Filter, true),
     b(&[Char('n')], "n", "new", Action::NetBird(NbKey::New), true),
-    b(&[Char('e')], "e", "rename device/group", Action::NetBird(NbKey::Rename), false),
+    b(&[Char('e')], "e", "rename/edit", Action::NetBird(NbKey::Rename), false),
     b(&[Char('x')], "x", "revoke/block/on-off", Action::NetBird(NbKey::Toggle), true),
     b(&[Char('E')], "E", "login expiration", Action::NetBird(NbKey::LoginExpiry), false),
     b(&[Char('o')], "o", "user role", Action::NetBird(NbKey::Role), false),

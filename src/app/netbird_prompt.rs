@@ -5,6 +5,7 @@ use super::TextKey;
 use super::netbird::NetBirdView;
 use super::text::Field;
 use crate::domain::netbird::{AdminAction, NewUser};
+use crate::domain::policy::{NewPolicy, PolicyEdit};
 use crate::domain::posture::NewPosture;
 
 /// What a one-line prompt is for.
@@ -28,6 +29,10 @@ pub enum Purpose {
     ServiceSecret(crate::domain::netbird::NewService),
     /// A new posture check: [`NewPosture::parse_line`].
     NewPosture,
+    /// A new policy: [`NewPolicy::parse_line`].
+    NewPolicy,
+    /// The policy with this id, as a line to change.
+    EditPolicy(String),
 }
 
 impl Purpose {
@@ -42,6 +47,9 @@ impl Purpose {
             Purpose::Role(_) => "role: admin, user, auditor, network_admin or billing_admin",
             Purpose::NewService => "service: NAME DEVICE[:PORT] [none|sso|pin|password]",
             Purpose::ServiceSecret(_) => "its PIN or password (not shown)",
+            Purpose::NewPolicy | Purpose::EditPolicy(_) => {
+                "policy: NAME from=GROUP,… to=GROUP,… [proto=tcp|udp|icmp] [ports=22,443] [oneway] [drop]"
+            }
             Purpose::NewPosture => {
                 "posture: NAME client=V linux=V windows=V macos=V allow=CIDR,… deny=… countries=DE,… not-countries=…"
             }
@@ -81,6 +89,18 @@ impl NetBirdView {
                     self.prompt_error = Some(why);
                 };
                 return Some(match purpose {
+                    Purpose::NewPolicy | Purpose::EditPolicy(_) => match NewPolicy::parse_line(&text) {
+                        Ok(p) => match purpose {
+                            Purpose::EditPolicy(policy) => {
+                                AdminAction::EditPolicy { policy, edit: PolicyEdit::from_line(p) }
+                            }
+                            _ => AdminAction::CreatePolicy(p),
+                        },
+                        Err(why) => {
+                            refused(purpose, why);
+                            return None;
+                        }
+                    },
                     Purpose::NewPosture => match NewPosture::parse_line(&text) {
                         Ok(p) => AdminAction::CreatePosture(p),
                         Err(why) => {

@@ -25,6 +25,65 @@ pub struct PoliciesArgs {
 enum PolicyCmd {
     /// List policies and their rules; ALL→ALL marks one that lets every device reach every other
     List,
+    /// Add a policy of one rule (admins): FROM groups reach TO groups
+    Create {
+        name: String,
+        /// A source group (name or id); repeat for more
+        #[arg(long = "from", value_name = "GROUP", required = true)]
+        sources: Vec<String>,
+        /// A destination group (name or id); repeat for more
+        #[arg(long = "to", value_name = "GROUP", required = true)]
+        destinations: Vec<String>,
+        /// all, tcp, udp, icmp or netbird-ssh
+        #[arg(long, default_value = "all")]
+        protocol: String,
+        /// A port (tcp and udp); repeat for more [default: every port]
+        #[arg(long = "port", value_name = "PORT")]
+        ports: Vec<String>,
+        /// Destinations may not open connections back
+        #[arg(long)]
+        one_way: bool,
+        /// Drop what matches instead of accepting it
+        #[arg(long)]
+        drop: bool,
+        /// Add it switched off
+        #[arg(long)]
+        disabled: bool,
+        /// Description
+        #[arg(long, default_value = "")]
+        description: String,
+    },
+    /// Change a one-rule policy (admins); what is not given stays as it is
+    Edit {
+        policy: String,
+        /// New name
+        #[arg(long)]
+        name: Option<String>,
+        /// Source groups (replace the current ones); repeat for more
+        #[arg(long = "from", value_name = "GROUP")]
+        sources: Vec<String>,
+        /// Destination groups (replace the current ones); repeat for more
+        #[arg(long = "to", value_name = "GROUP")]
+        destinations: Vec<String>,
+        /// all, tcp, udp, icmp or netbird-ssh
+        #[arg(long)]
+        protocol: Option<String>,
+        /// Ports (replace the current ones); repeat for more
+        #[arg(long = "port", value_name = "PORT", conflicts_with = "all_ports")]
+        ports: Vec<String>,
+        /// Every port again
+        #[arg(long)]
+        all_ports: bool,
+        /// One way (--one-way) or both ways (--both-ways)
+        #[arg(long, conflicts_with = "both_ways")]
+        one_way: bool,
+        /// Both ways
+        #[arg(long)]
+        both_ways: bool,
+        /// accept or drop
+        #[arg(long, value_name = "accept|drop")]
+        action: Option<String>,
+    },
     /// Turn a policy on (POLICY: id or name; admins: it opens access)
     Enable { policy: String },
     /// Turn a policy off (operators too: it only narrows access)
@@ -187,6 +246,50 @@ enum IdpCmd {
 pub(super) fn policies(a: PoliciesArgs) -> CliResult<(String, AdminAction)> {
     Ok(match a.cmd.unwrap_or(PolicyCmd::List) {
         PolicyCmd::List => (a.customer, AdminAction::Policies),
+        PolicyCmd::Create { name, sources, destinations, protocol, ports, one_way, drop, disabled, description } => {
+            let p = crate::domain::policy::NewPolicy {
+                name,
+                description,
+                enabled: !disabled,
+                sources,
+                destinations,
+                protocol: protocol.to_ascii_lowercase(),
+                ports,
+                bidirectional: !one_way,
+                action: if drop { "drop" } else { "accept" }.into(),
+            };
+            (a.customer, AdminAction::CreatePolicy(p))
+        }
+        PolicyCmd::Edit {
+            policy,
+            name,
+            sources,
+            destinations,
+            protocol,
+            ports,
+            all_ports,
+            one_way,
+            both_ways,
+            action,
+        } => {
+            let some = |v: Vec<String>| Some(v).filter(|v| !v.is_empty());
+            let edit = crate::domain::policy::PolicyEdit {
+                name,
+                sources: some(sources),
+                destinations: some(destinations),
+                protocol: protocol.map(|p| p.to_ascii_lowercase()),
+                ports: if all_ports { Some(Vec::new()) } else { some(ports) },
+                bidirectional: if one_way {
+                    Some(false)
+                } else if both_ways {
+                    Some(true)
+                } else {
+                    None
+                },
+                action,
+            };
+            (a.customer, AdminAction::EditPolicy { policy, edit })
+        }
         PolicyCmd::Enable { policy } => (a.customer, AdminAction::PolicyEnabled { policy, enabled: true }),
         PolicyCmd::Disable { policy } => (a.customer, AdminAction::PolicyEnabled { policy, enabled: false }),
         PolicyCmd::Delete { policy, yes } => {

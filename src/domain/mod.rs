@@ -14,6 +14,7 @@ pub mod host;
 pub mod images;
 pub mod netbird;
 pub mod networks;
+pub mod policy;
 pub mod ports;
 pub mod posture;
 pub mod rights;

@@ -210,6 +210,10 @@ pub enum AdminAction {
     PolicyEnabled { policy: String, enabled: bool },
     /// Delete a policy.
     DeletePolicy { policy: String },
+    /// Add a policy (one rule).
+    CreatePolicy(NewPolicy),
+    /// Change a one-rule policy; the rest of the record is sent back as it is.
+    EditPolicy { policy: String, edit: PolicyEdit },
     /// NetBird's own audit events, newest first.
     Events,
     /// The embedded IdP's identity providers (SSO connectors).
@@ -236,6 +240,7 @@ pub enum AdminAction {
     Network(crate::domain::networks::NetworkAction),
 }
 
+pub use super::policy::{NewPolicy, PolicyEdit};
 pub use super::posture::{NbPosture, NewPosture};
 
 /// A DNS nameserver group to add: which resolvers devices of which groups use, for every name
@@ -465,6 +470,8 @@ impl AdminAction {
             // Turning a policy off only narrows access; on (or away) widens or removes.
             PolicyEnabled { enabled: false, .. } => Right::NetBirdChange,
             PolicyEnabled { enabled: true, .. } | DeletePolicy { .. } => Right::NetBirdGrant,
+            // Who reaches what: admins.
+            CreatePolicy(_) | EditPolicy { .. } => Right::NetBirdGrant,
             Network(n) => n.right(),
         }
     }
@@ -508,6 +515,8 @@ impl AdminAction {
             PolicyEnabled { enabled: true, .. } => "enable a policy",
             PolicyEnabled { enabled: false, .. } => "disable a policy",
             DeletePolicy { .. } => "delete a policy",
+            CreatePolicy(_) => "add a policy",
+            EditPolicy { .. } => "change a policy",
             Events => "list NetBird's audit events",
             Idps => "list identity providers",
             Nameservers => "list DNS nameserver groups",

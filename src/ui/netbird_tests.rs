@@ -470,3 +470,63 @@ fn posture_dns_and_idps_are_listed_and_deleted_by_keys() {
     assert!(draw(&s, 80, 24).contains("delete identity provider 'Staff SSO'?"));
     assert_eq!(sent(press(&mut s, Char('y'))), [AdminAction::DeleteIdp { idp: "okta-1".into() }]);
 }
+
+/// A policy is added and changed by typed lines: `n` starts an empty one, `e` starts from the
+/// selected policy's own line; a policy of several rules is not offered as a line.
+#[test]
+fn policies_are_added_and_changed_by_a_typed_line() {
+    use crate::app::fixtures::press;
+    use crate::domain::policy::{NewPolicy, PolicyEdit};
+    use crossterm::event::KeyCode::{Backspace, Char, Down, Enter};
+    let sent = |cmds: Vec<crate::app::Command>| -> Vec<AdminAction> {
+        cmds.into_iter()
+            .filter_map(|c| match c {
+                crate::app::Command::NetBird { action, .. } => Some(action),
+                _ => None,
+            })
+            .collect()
+    };
+    let typed = |s: &mut crate::app::AppState, text: &str| {
+        for c in text.chars() {
+            press(s, Char(c));
+        }
+    };
+    let mut s = with(policies(), Section::Policies);
+    press(&mut s, Char('n'));
+    typed(&mut s, "web from=staff to=servers proto=sctp");
+    assert!(sent(press(&mut s, Enter)).is_empty());
+    assert!(draw(&s, 120, 40).contains("protocol 'sctp'"), "{}", draw(&s, 120, 40));
+    for _ in 0.."sctp".len() {
+        press(&mut s, Backspace);
+    }
+    typed(&mut s, "tcp ports=443 oneway");
+    let want = NewPolicy {
+        name: "web".into(),
+        sources: vec!["staff".into()],
+        destinations: vec!["servers".into()],
+        protocol: "tcp".into(),
+        ports: vec!["443".into()],
+        bidirectional: false,
+        ..NewPolicy::default()
+    };
+    assert_eq!(sent(press(&mut s, Enter)), [AdminAction::CreatePolicy(want)]);
+
+    // The Default policy's line, narrowed to the staff group.
+    press(&mut s, Char('e'));
+    assert!(draw(&s, 120, 40).contains("Default from=All to=All"), "{}", draw(&s, 120, 40));
+    for _ in 0.."All".len() {
+        press(&mut s, Backspace);
+    }
+    typed(&mut s, "staff");
+    let edit = sent(press(&mut s, Enter));
+    let AdminAction::EditPolicy { policy, edit } = &edit[0] else { panic!("{edit:?}") };
+    assert_eq!(policy, "p1");
+    assert_eq!(edit.destinations, Some(vec!["staff".to_string()]));
+    assert_eq!(edit.sources, Some(vec!["All".to_string()]));
+    assert_ne!(*edit, PolicyEdit::default());
+
+    // Two rules: no line to start from, and the reason where it would be.
+    press(&mut s, Down);
+    press(&mut s, Char('e'));
+    assert!(draw(&s, 120, 40).contains("has several rules"), "{}", draw(&s, 120, 40));
+}

@@ -361,4 +361,60 @@ fn a_policy_requires_a_posture_check_and_the_check_cannot_go_while_it_does() {
     assert_eq!(policies(&env, &sub)[0]["posture_checks"], serde_json::json!([]));
     ok(env.home.run(&["customer", "posture", &sub, "delete", "modern", "--yes", "--json"]));
     assert_eq!(ok(env.home.run(&["customer", "posture", &sub, "--json"]))["data"], serde_json::json!([]));
+    policies_are_created_and_edited_whole(&env, &sub);
+}
+
+/// Policies added and changed (on the same deployed customer): groups by name turned into ids,
+/// an unknown group refused by nbmsp (NetBird would drop it without a word), NetBird's own words
+/// for a rule it refuses, and an edit that keeps what it does not name (`PUT` replaces the whole
+/// record).
+fn policies_are_created_and_edited_whole(env: &DockerEnv, sub: &str) {
+    for g in ["staff", "servers"] {
+        ok(env.home.run(&["customer", "groups", sub, "create", g, "--json"]));
+    }
+    let ssh = [
+        "customer",
+        "policies",
+        sub,
+        "create",
+        "staff-ssh",
+        "--from",
+        "staff",
+        "--to",
+        "servers",
+        "--protocol",
+        "tcp",
+        "--port",
+        "22",
+        "--one-way",
+        "--json",
+    ];
+    let made = ok(env.home.run(&ssh));
+    assert!(made["data"].as_str().unwrap().contains("staff → servers tcp 22 (one way)"), "{made}");
+    let p = policies(env, sub).into_iter().find(|p| p["name"] == "staff-ssh").unwrap();
+    let rule = &p["rules"][0];
+    assert_eq!(
+        (rule["sources"][0].as_str(), rule["destinations"][0].as_str(), rule["bidirectional"].as_bool()),
+        (Some("staff"), Some("servers"), Some(false)),
+        "{p}"
+    );
+    assert_eq!((p["enabled"].as_bool(), rule["ports"].clone()), (Some(true), serde_json::json!(["22"])));
+
+    let r = env.home.run(&["customer", "policies", sub, "create", "x", "--from", "ghosts", "--to", "servers"]);
+    assert!(r.stderr.contains("no group 'ghosts'"), "{}", r.stderr);
+    let r = env.home.run(&["customer", "policies", sub, "edit", "staff-ssh", "--protocol", "icmp"]);
+    assert!(r.stderr.contains("for all or icmp protocol ports is not allowed"), "NetBird's words: {}", r.stderr);
+
+    // Only the ports change; direction, groups, and the switch stay as they were.
+    ok(env.home.run(&["customer", "policies", sub, "edit", "staff-ssh", "--port", "22", "--port", "2222", "--json"]));
+    let p = policies(env, sub).into_iter().find(|p| p["name"] == "staff-ssh").unwrap();
+    assert_eq!(p["rules"][0]["ports"], serde_json::json!(["22", "2222"]), "{p}");
+    assert_eq!((p["rules"][0]["bidirectional"].as_bool(), p["enabled"].as_bool()), (Some(false), Some(true)), "{p}");
+
+    // The Default policy narrowed: All → All no more.
+    ok(env.home.run(&["customer", "policies", sub, "edit", "Default", "--to", "staff", "--json"]));
+    let d = policies(env, sub).into_iter().find(|p| p["name"] == "Default").unwrap();
+    assert_eq!((d["all_to_all"].as_bool(), d["rules"][0]["destinations"][0].as_str()), (Some(false), Some("staff")));
+    let r = env.home.run(&["customer", "policies", sub, "edit", "Default", "--json"]);
+    assert_eq!(r.json()["error"]["kind"], "usage", "nothing to change: {}", r.stdout);
 }

@@ -8,6 +8,7 @@ use serde_json::json;
 
 use super::admin::Api;
 use crate::domain::netbird::{NbEvent, NbIdp, NbNameservers, NbPosture, NewIdp, NewNameservers, Policy, PolicyRule};
+use crate::domain::policy::{NewPolicy, PolicyEdit};
 use crate::domain::posture::{NewPosture, Os};
 use crate::engine::EngineError;
 
@@ -161,6 +162,78 @@ impl Api<'_> {
         let url = self.url(&format!("policies/{id}"));
         let current: serde_json::Value = self.send("read the policy", self.client.get(&url)).await?;
         let body = policy_update(&current, enabled);
+        let saved: serde_json::Value = self.send("change the policy", self.client.put(&url).json(&body)).await?;
+        Ok(policy_of(&saved))
+    }
+
+    /// Adds a one-rule policy. `sources` and `destinations` are NetBird group ids: NetBird drops
+    /// ids it does not know without a word, so names are resolved (and refused) before this.
+    pub async fn create_policy(
+        &self,
+        p: &NewPolicy,
+        sources: &[String],
+        destinations: &[String],
+    ) -> Result<Policy, EngineError> {
+        p.check().map_err(EngineError::Usage)?;
+        let body = json!({
+            "name": p.name, "description": p.description, "enabled": p.enabled,
+            "rules": [{
+                "name": p.name, "description": "", "enabled": true, "action": p.action,
+                "bidirectional": p.bidirectional, "protocol": p.protocol, "ports": p.ports,
+                "sources": sources, "destinations": destinations,
+            }],
+        });
+        let made: serde_json::Value =
+            self.send("add the policy", self.client.post(self.url("policies")).json(&body)).await?;
+        Ok(policy_of(&made))
+    }
+
+    /// Changes a policy: read, changed where `edit` says, sent back whole (`PUT` replaces the
+    /// record). Groups in `sources`/`destinations` are ids. A rule is changed only in a policy
+    /// of one rule: which of several was meant cannot be said from here.
+    pub async fn edit_policy(
+        &self,
+        id: &str,
+        edit: &PolicyEdit,
+        sources: Option<Vec<String>>,
+        destinations: Option<Vec<String>>,
+    ) -> Result<Policy, EngineError> {
+        edit.check().map_err(EngineError::Usage)?;
+        let url = self.url(&format!("policies/{id}"));
+        let current: serde_json::Value = self.send("read the policy", self.client.get(&url)).await?;
+        let enabled = current.get("enabled").and_then(serde_json::Value::as_bool).unwrap_or(false);
+        let mut body = policy_update(&current, enabled);
+        if let Some(name) = &edit.name {
+            body["name"] = json!(name);
+        }
+        if edit.touches_rule() {
+            let rules = body["rules"].as_array_mut().map_or(0, |r| r.len());
+            if rules != 1 {
+                return Err(EngineError::Usage(format!(
+                    "this policy has {rules} rules: change them in NetBird's dashboard (nbmsp changes one-rule policies)"
+                )));
+            }
+            let rule = &mut body["rules"][0];
+            let mut set = |k: &str, v: serde_json::Value| rule[k] = v;
+            if let Some(g) = sources {
+                set("sources", json!(g));
+            }
+            if let Some(g) = destinations {
+                set("destinations", json!(g));
+            }
+            if let Some(p) = &edit.protocol {
+                set("protocol", json!(p));
+            }
+            if let Some(p) = &edit.ports {
+                set("ports", json!(p));
+            }
+            if let Some(b) = edit.bidirectional {
+                set("bidirectional", json!(b));
+            }
+            if let Some(a) = &edit.action {
+                set("action", json!(a));
+            }
+        }
         let saved: serde_json::Value = self.send("change the policy", self.client.put(&url).json(&body)).await?;
         Ok(policy_of(&saved))
     }

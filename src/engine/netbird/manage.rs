@@ -146,6 +146,34 @@ impl<P: Proxy> Ops<'_, P> {
                     format!("policy '{}' no longer requires posture check '{}'", pol.name, check.name)
                 })
             }
+            CreatePolicy(new) => {
+                let groups = api.groups().await?;
+                let ids = |names: &[String]| -> Result<Vec<String>, EngineError> {
+                    names
+                        .iter()
+                        .map(|g| Ok(pick(&groups, g, "group", |g| &g.id, |g| vec![&g.name])?.id.clone()))
+                        .collect()
+                };
+                let made = api.create_policy(new, &ids(&new.sources)?, &ids(&new.destinations)?).await?;
+                AdminAnswer::Done(format!("policy '{}' added: {}", made.name, rule_words(&made)))
+            }
+            EditPolicy { policy, edit } => {
+                let all = api.policies().await?;
+                let p = pick(&all, policy, "policy", |p| &p.id, |p| vec![&p.name])?.clone();
+                let groups = api.groups().await?;
+                let ids = |names: &Option<Vec<String>>| -> Result<Option<Vec<String>>, EngineError> {
+                    names
+                        .as_ref()
+                        .map(|n| {
+                            n.iter()
+                                .map(|g| Ok(pick(&groups, g, "group", |g| &g.id, |g| vec![&g.name])?.id.clone()))
+                                .collect()
+                        })
+                        .transpose()
+                };
+                let saved = api.edit_policy(&p.id, edit, ids(&edit.sources)?, ids(&edit.destinations)?).await?;
+                AdminAnswer::Done(format!("policy '{}' changed: {}", saved.name, rule_words(&saved)))
+            }
             CreateNameservers(new) => {
                 // Groups by name or id, against a fresh list (NetBird takes ids).
                 let groups = api.groups().await?;
@@ -390,4 +418,20 @@ fn check_role(role: &str) -> Result<(), EngineError> {
         "'{role}' is not a role nbmsp gives (one of {}; ownership moves in NetBird's dashboard)",
         NB_ROLES.join(", ")
     )))
+}
+
+/// A policy's rules in words: `staff → servers tcp 22,443 (one way)`.
+fn rule_words(p: &crate::domain::netbird::Policy) -> String {
+    let rules: Vec<String> = p
+        .rules
+        .iter()
+        .map(|r| {
+            let ports = if r.ports.is_empty() { String::new() } else { format!(" {}", r.ports.join(",")) };
+            let way = if r.bidirectional { "" } else { " (one way)" };
+            let drop = if r.action == "drop" { " DROP" } else { "" };
+            format!("{} → {} {}{ports}{way}{drop}", r.sources.join(","), r.destinations.join(","), r.protocol)
+        })
+        .collect();
+    let off = if p.enabled { "" } else { " (disabled)" };
+    format!("{}{off}", rules.join("; "))
 }
