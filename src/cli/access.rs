@@ -52,6 +52,9 @@ enum PolicyCmd {
         /// Description
         #[arg(long, default_value = "")]
         description: String,
+        /// A posture check (name or id) its source devices must pass; repeat for more
+        #[arg(long = "posture", value_name = "CHECK")]
+        posture: Vec<String>,
     },
     /// Change a one-rule policy (admins); what is not given stays as it is
     Edit {
@@ -246,7 +249,18 @@ enum IdpCmd {
 pub(super) fn policies(a: PoliciesArgs) -> CliResult<(String, AdminAction)> {
     Ok(match a.cmd.unwrap_or(PolicyCmd::List) {
         PolicyCmd::List => (a.customer, AdminAction::Policies),
-        PolicyCmd::Create { name, sources, destinations, protocol, ports, one_way, drop, disabled, description } => {
+        PolicyCmd::Create {
+            name,
+            sources,
+            destinations,
+            protocol,
+            ports,
+            one_way,
+            drop,
+            disabled,
+            description,
+            posture,
+        } => {
             let p = crate::domain::policy::NewPolicy {
                 name,
                 description,
@@ -257,6 +271,7 @@ pub(super) fn policies(a: PoliciesArgs) -> CliResult<(String, AdminAction)> {
                 ports,
                 bidirectional: !one_way,
                 action: if drop { "drop" } else { "accept" }.into(),
+                posture,
             };
             (a.customer, AdminAction::CreatePolicy(p))
         }
@@ -287,6 +302,8 @@ pub(super) fn policies(a: PoliciesArgs) -> CliResult<(String, AdminAction)> {
                     None
                 },
                 action,
+                enabled: None,
+                posture: None,
             };
             (a.customer, AdminAction::EditPolicy { policy, edit })
         }
@@ -321,6 +338,7 @@ pub(super) fn posture(a: PostureArgs) -> CliResult<(String, AdminAction)> {
             };
             let p = NewPosture {
                 name,
+                description: String::new(),
                 min_version,
                 os,
                 ranges: either(allow_ranges, deny_ranges),
@@ -347,8 +365,15 @@ pub(super) fn dns(a: DnsArgs) -> CliResult<(String, AdminAction)> {
     Ok(match a.cmd.unwrap_or(DnsCmd::List) {
         DnsCmd::List => (a.customer, AdminAction::Nameservers),
         DnsCmd::Create { name, servers, groups, domains, search_domains } => {
-            let servers = servers.iter().map(|s| parse_resolver(s)).collect::<CliResult<Vec<_>>>()?;
-            let new = crate::domain::netbird::NewNameservers { name, servers, groups, domains, search_domains };
+            let servers = servers.iter().map(|s| cli_resolver(s)).collect::<CliResult<Vec<_>>>()?;
+            let new = crate::domain::netbird::NewNameservers {
+                name,
+                description: String::new(),
+                servers,
+                groups,
+                domains,
+                search_domains,
+            };
             (a.customer, AdminAction::CreateNameservers(new))
         }
         DnsCmd::Delete { group, yes } => {
@@ -384,16 +409,7 @@ pub(super) fn idps(a: IdpsArgs) -> CliResult<(String, AdminAction)> {
     })
 }
 
-/// `IP[:PORT]` (IPv6 in brackets when a port follows); port 53 by default.
-fn parse_resolver(s: &str) -> CliResult<(String, u16)> {
-    let bad = || {
-        CliError::usage(format!(
-            "--ns {s}: give an IP address, optionally with :PORT (e.g. 9.9.9.9 or [2620:fe::fe]:53)"
-        ))
-    };
-    if let Ok(ip) = s.parse::<std::net::IpAddr>() {
-        return Ok((ip.to_string(), 53));
-    }
-    let addr: std::net::SocketAddr = s.parse().map_err(|_| bad())?;
-    Ok((addr.ip().to_string(), addr.port()))
+/// `--ns IP[:PORT]`, read as the baseline reads it ([`parse_resolver`]).
+fn cli_resolver(s: &str) -> CliResult<(String, u16)> {
+    crate::domain::netbird::parse_resolver(s).map_err(|e| CliError::usage(format!("--ns {e}")))
 }

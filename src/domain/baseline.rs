@@ -1,16 +1,27 @@
 //! The fleet's NetBird baseline (`$NBMSP_HOME/baseline.toml`): what every customer's NetBird
-//! must look like, and how one differs. Pure: the engine reads the file and the policies.
+//! must look like, and how one differs. Pure: the engine reads the file and the customer's lists.
 //!
-//! What it covers today: whether NetBird's Default "All → All" policy (every device of a
-//! customer reaches every other) may stay enabled, and the groups every customer has (so
-//! policies and keys can name them). Keys it does not know are refused by name, so a baseline
-//! is never silently half applied. What it names is all it owns: a group it lists is created
-//! when missing and never deleted, and nothing else is touched.
+//! What it covers: whether NetBird's Default "All → All" policy (every device of a customer
+//! reaches every other) may stay enabled; the groups every customer has; and the policies,
+//! posture checks and DNS nameserver groups every customer has. Keys it does not know are
+//! refused by name, so a baseline is never silently half applied.
+//!
+//! Ownership: a policy, posture check or nameserver group the baseline made carries [`MARKER`]
+//! in its description (a field NetBird keeps as written). Only those are changed or deleted; a
+//! customer's own objects — even with the same name — are never touched. A group it lists is
+//! created when missing and never deleted (groups have no description to mark).
+
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
 use super::ValidationError;
-use super::netbird::Policy;
+use super::netbird::{AdminAction, NbNameservers, NbPosture, NewNameservers, Policy};
+use super::policy::{NewPolicy, PolicyEdit};
+use super::posture::{Action, NewPosture, Os};
+
+/// Written in the description of every object the baseline owns.
+pub const MARKER: &str = "[nbmsp baseline]";
 
 /// The baseline as written.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
@@ -22,28 +33,241 @@ pub struct Baseline {
     /// Groups every customer's NetBird has (created when missing).
     #[serde(default)]
     pub groups: Vec<String>,
+    /// Policies every customer has (`[[policies]]`).
+    #[serde(default)]
+    pub policies: Vec<BasePolicy>,
+    /// Posture checks every customer has (`[[posture]]`).
+    #[serde(default)]
+    pub posture: Vec<BasePosture>,
+    /// DNS nameserver groups every customer has (`[[nameservers]]`).
+    #[serde(default)]
+    pub nameservers: Vec<BaseNameservers>,
 }
 
 fn yes() -> bool {
     true
 }
+fn all() -> String {
+    "all".into()
+}
+fn accept() -> String {
+    "accept".into()
+}
+
+/// A policy of the baseline (one rule; groups by name).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct BasePolicy {
+    /// Name.
+    pub name: String,
+    /// Source groups.
+    pub from: Vec<String>,
+    /// Destination groups.
+    pub to: Vec<String>,
+    /// all, tcp, udp, icmp, netbird-ssh.
+    #[serde(default = "all")]
+    pub protocol: String,
+    /// Ports (tcp/udp; none: every port).
+    #[serde(default)]
+    pub ports: Vec<String>,
+    /// Both ways.
+    #[serde(default = "yes")]
+    pub bidirectional: bool,
+    /// accept or drop.
+    #[serde(default = "accept")]
+    pub action: String,
+    /// Switched on.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Posture checks of the baseline (by name) its source devices must pass.
+    #[serde(default)]
+    pub posture: Vec<String>,
+}
+
+impl BasePolicy {
+    /// As a request, marked as the baseline's.
+    pub fn request(&self) -> NewPolicy {
+        NewPolicy {
+            name: self.name.clone(),
+            description: MARKER.into(),
+            enabled: self.enabled,
+            sources: self.from.clone(),
+            destinations: self.to.clone(),
+            protocol: self.protocol.to_ascii_lowercase(),
+            ports: self.ports.clone(),
+            bidirectional: self.bidirectional,
+            action: self.action.to_ascii_lowercase(),
+            posture: self.posture.clone(),
+        }
+    }
+}
+
+/// A posture check of the baseline.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct BasePosture {
+    /// Name.
+    pub name: String,
+    /// The least NetBird client version.
+    #[serde(default)]
+    pub min_version: Option<String>,
+    /// The least version per OS: `{ linux = "5.10", windows = "10.0.19045", macos = "14.0" }`.
+    #[serde(default)]
+    pub os: BTreeMap<String, String>,
+    /// Only devices in these ranges pass.
+    #[serde(default)]
+    pub allow_ranges: Vec<String>,
+    /// Devices in these ranges fail.
+    #[serde(default)]
+    pub deny_ranges: Vec<String>,
+    /// Only devices in these countries pass.
+    #[serde(default)]
+    pub allow_countries: Vec<String>,
+    /// Devices in these countries fail.
+    #[serde(default)]
+    pub deny_countries: Vec<String>,
+}
+
+impl BasePosture {
+    /// As a request, marked as the baseline's; a wrong OS name or both allow and deny given is
+    /// an error that names the check.
+    pub fn request(&self) -> Result<NewPosture, String> {
+        let either = |what: &str, allow: &[String], deny: &[String]| match (allow.is_empty(), deny.is_empty()) {
+            (true, true) => Ok(None),
+            (false, true) => Ok(Some((Action::Allow, allow.to_vec()))),
+            (true, false) => Ok(Some((Action::Deny, deny.to_vec()))),
+            (false, false) => Err(format!("posture '{}': allow_{what} or deny_{what}, not both", self.name)),
+        };
+        let mut os = Vec::new();
+        for (k, v) in &self.os {
+            let o = Os::parse(k)
+                .ok_or_else(|| format!("posture '{}': os '{k}' (android, macos, ios, linux or windows)", self.name))?;
+            os.push((o, v.clone()));
+        }
+        let p = NewPosture {
+            name: self.name.clone(),
+            description: MARKER.into(),
+            min_version: self.min_version.clone(),
+            os,
+            ranges: either("ranges", &self.allow_ranges, &self.deny_ranges)?,
+            countries: either(
+                "countries",
+                &super::posture::upper(self.allow_countries.clone()),
+                &super::posture::upper(self.deny_countries.clone()),
+            )?,
+        };
+        p.check().map_err(|e| format!("posture '{}': {e}", self.name))?;
+        Ok(p)
+    }
+}
+
+/// A DNS nameserver group of the baseline.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct BaseNameservers {
+    /// Name.
+    pub name: String,
+    /// Resolvers, `IP[:PORT]`.
+    pub servers: Vec<String>,
+    /// Device groups that use them.
+    pub groups: Vec<String>,
+    /// Only for these domains (none: every name).
+    #[serde(default)]
+    pub domains: Vec<String>,
+    /// Devices add the domains to their search list.
+    #[serde(default)]
+    pub search_domains: bool,
+}
+
+impl BaseNameservers {
+    /// As a request, marked as the baseline's.
+    pub fn request(&self) -> Result<NewNameservers, String> {
+        let servers = self
+            .servers
+            .iter()
+            .map(|s| super::netbird::parse_resolver(s))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| format!("nameservers '{}': {e}", self.name))?;
+        if servers.is_empty() || servers.len() > 3 {
+            return Err(format!("nameservers '{}': 1 to 3 servers", self.name));
+        }
+        Ok(NewNameservers {
+            name: self.name.clone(),
+            description: MARKER.into(),
+            servers,
+            groups: self.groups.clone(),
+            domains: self.domains.clone(),
+            search_domains: self.search_domains,
+        })
+    }
+}
 
 impl Default for Baseline {
     /// No file: nothing is required.
     fn default() -> Self {
-        Self { allow_default_policy: true, groups: Vec::new() }
+        Self {
+            allow_default_policy: true,
+            groups: Vec::new(),
+            policies: Vec::new(),
+            posture: Vec::new(),
+            nameservers: Vec::new(),
+        }
     }
 }
 
 impl Baseline {
-    /// Reads `baseline.toml`'s text; an unknown key or a wrong type is an error that says which.
+    /// Reads `baseline.toml`'s text; an unknown key, a wrong type, or a policy that names a
+    /// group or posture check the baseline does not list is an error that says which.
     pub fn parse(text: &str) -> Result<Self, ValidationError> {
-        toml::from_str(text).map_err(|e| {
+        let b: Baseline = toml::from_str(text).map_err(|e| {
             ValidationError::new(
                 "baseline.toml",
-                format!("{} (known keys: allow_default_policy, groups)", e.message().trim_end_matches('\n')),
+                format!(
+                    "{} (known keys: allow_default_policy, groups, policies, posture, nameservers)",
+                    e.message().trim_end_matches('\n')
+                ),
             )
-        })
+        })?;
+        b.validate().map_err(|e| ValidationError::new("baseline.toml", e))?;
+        Ok(b)
+    }
+
+    /// Everything named exists in the baseline itself (`All` is in every account), names are
+    /// unique per kind, and each object is a request NetBird can take.
+    fn validate(&self) -> Result<(), String> {
+        let group = |g: &String, whose: &str| {
+            if g == "All" || self.groups.contains(g) {
+                Ok(())
+            } else {
+                Err(format!("{whose} names group '{g}': list it in groups (or use All)"))
+            }
+        };
+        let unique = |names: Vec<&String>, kind: &str| {
+            let mut seen = std::collections::BTreeSet::new();
+            match names.into_iter().find(|n| !seen.insert(*n)) {
+                Some(n) => Err(format!("two {kind} are called '{n}'")),
+                None => Ok(()),
+            }
+        };
+        unique(self.policies.iter().map(|p| &p.name).collect(), "policies")?;
+        unique(self.posture.iter().map(|p| &p.name).collect(), "posture checks")?;
+        unique(self.nameservers.iter().map(|p| &p.name).collect(), "nameserver groups")?;
+        for p in &self.posture {
+            p.request()?;
+        }
+        for p in &self.policies {
+            let whose = format!("policy '{}'", p.name);
+            p.request().check().map_err(|e| format!("{whose}: {e}"))?;
+            p.from.iter().chain(&p.to).try_for_each(|g| group(g, &whose))?;
+            if let Some(c) = p.posture.iter().find(|c| !self.posture.iter().any(|x| x.name == **c)) {
+                return Err(format!("{whose} names posture check '{c}': add it as [[posture]]"));
+            }
+        }
+        for n in &self.nameservers {
+            n.request()?;
+            n.groups.iter().try_for_each(|g| group(g, &format!("nameservers '{}'", n.name)))?;
+        }
+        Ok(())
     }
 }
 
@@ -58,7 +282,6 @@ pub struct Drift {
 
 /// A change that brings a customer to the baseline.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case", tag = "kind")]
 pub enum Fix {
     /// Turn a policy off (kept, so an operator can look at it or turn it on again).
     DisablePolicy {
@@ -72,6 +295,77 @@ pub enum Fix {
         /// Its name.
         name: String,
     },
+    /// Add a posture check.
+    CreatePosture(NewPosture),
+    /// Make an owned posture check check what the baseline says.
+    UpdatePosture {
+        /// Its NetBird id.
+        id: String,
+        /// What it becomes.
+        new: NewPosture,
+    },
+    /// Remove an owned posture check the baseline no longer lists.
+    DeletePosture {
+        /// Its NetBird id.
+        id: String,
+        /// Its name.
+        name: String,
+    },
+    /// Add a policy.
+    CreatePolicy(NewPolicy),
+    /// Make an owned policy say what the baseline says.
+    UpdatePolicy {
+        /// Its NetBird id.
+        id: String,
+        /// Every field, as the baseline has it.
+        edit: PolicyEdit,
+    },
+    /// Remove an owned policy the baseline no longer lists.
+    DeletePolicy {
+        /// Its NetBird id.
+        id: String,
+        /// Its name.
+        name: String,
+    },
+    /// Add a nameserver group.
+    CreateNameservers(NewNameservers),
+    /// Replace an owned nameserver group that differs (deleted, then added as the baseline says).
+    ReplaceNameservers {
+        /// Its NetBird id.
+        id: String,
+        /// What it becomes.
+        new: NewNameservers,
+    },
+    /// Remove an owned nameserver group the baseline no longer lists.
+    DeleteNameservers {
+        /// Its NetBird id.
+        id: String,
+        /// Its name.
+        name: String,
+    },
+}
+
+impl Fix {
+    /// The NetBird changes that make it, in order; each goes through the engine's one door
+    /// (role, audit).
+    pub fn actions(&self) -> Vec<AdminAction> {
+        use AdminAction as A;
+        match self.clone() {
+            Fix::DisablePolicy { id, .. } => vec![A::PolicyEnabled { policy: id, enabled: false }],
+            Fix::CreateGroup { name } => vec![A::CreateGroup { name }],
+            Fix::CreatePosture(p) => vec![A::CreatePosture(p)],
+            Fix::UpdatePosture { id, new } => vec![A::UpdatePosture { posture: id, new }],
+            Fix::DeletePosture { id, .. } => vec![A::DeletePosture { posture: id }],
+            Fix::CreatePolicy(p) => vec![A::CreatePolicy(p)],
+            Fix::UpdatePolicy { id, edit } => vec![A::EditPolicy { policy: id, edit }],
+            Fix::DeletePolicy { id, .. } => vec![A::DeletePolicy { policy: id }],
+            Fix::CreateNameservers(n) => vec![A::CreateNameservers(n)],
+            Fix::ReplaceNameservers { id, new } => {
+                vec![A::DeleteNameservers { group: id }, A::CreateNameservers(new)]
+            }
+            Fix::DeleteNameservers { id, .. } => vec![A::DeleteNameservers { group: id }],
+        }
+    }
 }
 
 /// What a customer's NetBird holds of what a baseline speaks about.
@@ -79,24 +373,157 @@ pub enum Fix {
 pub struct Observed {
     /// Its policies.
     pub policies: Vec<Policy>,
-    /// Its groups' names.
-    pub groups: Vec<String>,
+    /// Its groups: (id, name).
+    pub groups: Vec<(String, String)>,
+    /// Its posture checks.
+    pub postures: Vec<NbPosture>,
+    /// Its nameserver groups.
+    pub nameservers: Vec<NbNameservers>,
 }
 
-/// How `policies` differ from `baseline`. Only what the baseline speaks about is looked at:
-/// every other policy is the customer's own and is never changed.
+fn owned(description: &str) -> bool {
+    description.contains(MARKER)
+}
+
+fn sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v
+}
+
+/// How a customer's NetBird differs from `baseline`. Only what the baseline speaks about is
+/// looked at: every object without the marker is the customer's own and is never changed. The
+/// fixes come in the order they can be made: groups, posture checks, policies (which name
+/// them), then what is removed (policies before the checks they require), then DNS.
 pub fn drift(baseline: &Baseline, seen: &Observed) -> Vec<Drift> {
     let mut out: Vec<Drift> = baseline
         .groups
         .iter()
-        .filter(|g| !seen.groups.contains(g))
+        .filter(|g| !seen.groups.iter().any(|(_, n)| n == *g))
         .map(|g| Drift { what: format!("group '{g}' is missing"), fix: Fix::CreateGroup { name: g.clone() } })
         .collect();
+    let postures: Vec<&NbPosture> = seen.postures.iter().filter(|p| owned(&p.description)).collect();
+    for base in &baseline.posture {
+        // Checked when the baseline was read.
+        let Ok(want) = base.request() else { continue };
+        match postures.iter().find(|p| p.name == base.name) {
+            None => out.push(Drift {
+                what: format!("posture check '{}' is missing", base.name),
+                fix: Fix::CreatePosture(want),
+            }),
+            Some(p) if p.checks != want.summary() => out.push(Drift {
+                what: format!(
+                    "posture check '{}' checks {} (baseline: {})",
+                    base.name,
+                    p.checks.join("; "),
+                    want.summary().join("; ")
+                ),
+                fix: Fix::UpdatePosture { id: p.id.clone(), new: want },
+            }),
+            Some(_) => {}
+        }
+    }
+    let policies: Vec<&Policy> = seen.policies.iter().filter(|p| owned(&p.description)).collect();
+    let posture_name =
+        |id: &String| seen.postures.iter().find(|p| p.id == *id).map_or_else(|| id.clone(), |p| p.name.clone());
+    for base in &baseline.policies {
+        let want = base.request();
+        match policies.iter().find(|p| p.name == base.name) {
+            None => {
+                out.push(Drift { what: format!("policy '{}' is missing", base.name), fix: Fix::CreatePolicy(want) })
+            }
+            Some(p) => {
+                let differs = policy_differences(p, &want, &posture_name);
+                if !differs.is_empty() {
+                    let mut edit = PolicyEdit::from_line(want.clone());
+                    edit.enabled = Some(want.enabled);
+                    edit.posture = Some(want.posture.clone());
+                    out.push(Drift {
+                        what: format!("policy '{}' differs: {}", base.name, differs.join(", ")),
+                        fix: Fix::UpdatePolicy { id: p.id.clone(), edit },
+                    });
+                }
+            }
+        }
+    }
     if !baseline.allow_default_policy {
         out.extend(seen.policies.iter().filter(|p| p.all_to_all).map(|p| Drift {
             what: format!("policy '{}' lets every device reach every other (All → All)", p.name),
             fix: Fix::DisablePolicy { id: p.id.clone(), name: p.name.clone() },
         }));
+    }
+    for p in policies.iter().filter(|p| !baseline.policies.iter().any(|b| b.name == p.name)) {
+        out.push(Drift {
+            what: format!("policy '{}' was the baseline's and is no longer in it", p.name),
+            fix: Fix::DeletePolicy { id: p.id.clone(), name: p.name.clone() },
+        });
+    }
+    for p in postures.iter().filter(|p| !baseline.posture.iter().any(|b| b.name == p.name)) {
+        out.push(Drift {
+            what: format!("posture check '{}' was the baseline's and is no longer in it", p.name),
+            fix: Fix::DeletePosture { id: p.id.clone(), name: p.name.clone() },
+        });
+    }
+    out.extend(dns_drift(baseline, seen));
+    out
+}
+
+/// Which fields of an owned policy differ from the baseline's (empty: none).
+fn policy_differences(p: &Policy, want: &NewPolicy, posture_name: &dyn Fn(&String) -> String) -> Vec<&'static str> {
+    let mut d = Vec::new();
+    if p.enabled != want.enabled {
+        d.push("enabled");
+    }
+    let [r] = p.rules.as_slice() else {
+        d.push("rules");
+        return d;
+    };
+    let checks = [
+        (sorted(r.sources.clone()) != sorted(want.sources.clone()), "from"),
+        (sorted(r.destinations.clone()) != sorted(want.destinations.clone()), "to"),
+        (r.protocol != want.protocol, "protocol"),
+        (sorted(r.ports.clone()) != sorted(want.ports.clone()), "ports"),
+        (r.bidirectional != want.bidirectional, "direction"),
+        (r.action != want.action, "action"),
+        (sorted(p.posture_checks.iter().map(posture_name).collect()) != sorted(want.posture.clone()), "posture"),
+    ];
+    d.extend(checks.iter().filter(|(differs, _)| *differs).map(|(_, what)| *what));
+    d
+}
+
+/// Nameserver groups: missing, differing (resolvers, groups, domains, switched off) or extra.
+fn dns_drift(baseline: &Baseline, seen: &Observed) -> Vec<Drift> {
+    let mut out = Vec::new();
+    let owned_ns: Vec<&NbNameservers> = seen.nameservers.iter().filter(|n| owned(&n.description)).collect();
+    let group_name =
+        |id: &String| seen.groups.iter().find(|(i, _)| i == id).map_or_else(|| id.clone(), |(_, n)| n.clone());
+    for base in &baseline.nameservers {
+        let Ok(want) = base.request() else { continue };
+        let servers: Vec<String> =
+            want.servers.iter().map(|(ip, port)| super::netbird::resolver_text(ip, *port)).collect();
+        match owned_ns.iter().find(|n| n.name == base.name) {
+            None => out.push(Drift {
+                what: format!("nameserver group '{}' is missing", base.name),
+                fix: Fix::CreateNameservers(want),
+            }),
+            Some(n) => {
+                let differs = !n.enabled
+                    || sorted(n.servers.clone()) != sorted(servers)
+                    || sorted(n.groups.iter().map(group_name).collect()) != sorted(want.groups.clone())
+                    || sorted(n.domains.clone()) != sorted(want.domains.clone());
+                if differs {
+                    out.push(Drift {
+                        what: format!("nameserver group '{}' differs from the baseline", base.name),
+                        fix: Fix::ReplaceNameservers { id: n.id.clone(), new: want },
+                    });
+                }
+            }
+        }
+    }
+    for n in owned_ns.iter().filter(|n| !baseline.nameservers.iter().any(|b| b.name == n.name)) {
+        out.push(Drift {
+            what: format!("nameserver group '{}' was the baseline's and is no longer in it", n.name),
+            fix: Fix::DeleteNameservers { id: n.id.clone(), name: n.name.clone() },
+        });
     }
     out
 }
@@ -130,8 +557,10 @@ mod tests {
 
     #[test]
     fn only_flat_policies_drift_and_only_when_the_baseline_forbids_them() {
-        let seen =
-            Observed { policies: vec![policy("p1", "Default", true), policy("p2", "staff", false)], groups: vec![] };
+        let seen = Observed {
+            policies: vec![policy("p1", "Default", true), policy("p2", "staff", false)],
+            ..Observed::default()
+        };
         assert!(drift(&Baseline::default(), &seen).is_empty());
         let strict = Baseline::parse("allow_default_policy = false\n").unwrap();
         let d = drift(&strict, &seen);
@@ -143,7 +572,10 @@ mod tests {
     #[test]
     fn a_listed_group_that_is_missing_drifts_and_one_that_exists_does_not() {
         let base = Baseline::parse("groups = [\"staff\", \"servers\"]\n").unwrap();
-        let seen = Observed { policies: vec![], groups: vec!["All".into(), "staff".into()] };
+        let seen = Observed {
+            groups: vec![("g1".into(), "All".into()), ("g2".into(), "staff".into())],
+            ..Observed::default()
+        };
         let d = drift(&base, &seen);
         assert_eq!(d.len(), 1);
         assert_eq!(d[0].fix, Fix::CreateGroup { name: "servers".into() });
@@ -152,8 +584,159 @@ mod tests {
     #[test]
     fn unknown_keys_and_wrong_types_are_refused_by_name() {
         let e = Baseline::parse("allow_default_policy = false\ndns = []\n").unwrap_err();
+        assert!(e.rule.contains("nameservers"), "the known keys are named: {}", e.rule);
         assert!(e.rule.contains("dns") && e.rule.contains("known keys"), "{}", e.rule);
         assert!(Baseline::parse("allow_default_policy = \"no\"").is_err());
         assert_eq!(Baseline::parse("").unwrap(), Baseline::default());
+    }
+
+    const FULL: &str = r#"
+groups = ["staff", "servers"]
+
+[[posture]]
+name = "modern"
+min_version = "0.60.0"
+os = { linux = "5.10" }
+
+[[policies]]
+name = "staff-ssh"
+from = ["staff"]
+to = ["servers"]
+protocol = "tcp"
+ports = ["22"]
+bidirectional = false
+posture = ["modern"]
+
+[[nameservers]]
+name = "msp-dns"
+servers = ["10.10.0.53"]
+groups = ["All"]
+"#;
+
+    /// What the baseline made, as NetBird lists it back (ids, group names, the marker).
+    fn made(base: &Baseline) -> Observed {
+        let pol = base.policies[0].request();
+        let pos = base.posture[0].request().unwrap();
+        Observed {
+            groups: vec![("g0".into(), "All".into()), ("g1".into(), "staff".into()), ("g2".into(), "servers".into())],
+            postures: vec![NbPosture {
+                id: "pc1".into(),
+                name: pos.name.clone(),
+                description: MARKER.into(),
+                min_version: pos.min_version.clone(),
+                checks: pos.summary(),
+            }],
+            policies: vec![Policy {
+                id: "p9".into(),
+                name: pol.name.clone(),
+                description: MARKER.into(),
+                enabled: true,
+                rules: vec![PolicyRule {
+                    name: pol.name.clone(),
+                    enabled: true,
+                    action: "accept".into(),
+                    protocol: "tcp".into(),
+                    bidirectional: false,
+                    ports: vec!["22".into()],
+                    sources: vec!["staff".into()],
+                    destinations: vec!["servers".into()],
+                }],
+                all_to_all: false,
+                posture_checks: vec!["pc1".into()],
+            }],
+            nameservers: vec![NbNameservers {
+                id: "ns1".into(),
+                name: "msp-dns".into(),
+                description: MARKER.into(),
+                servers: vec!["10.10.0.53:53".into()],
+                groups: vec!["g0".into()],
+                primary: true,
+                domains: vec![],
+                enabled: true,
+            }],
+        }
+    }
+
+    #[test]
+    fn a_customer_without_the_baselines_objects_gets_each_in_the_order_they_can_be_made() {
+        let base = Baseline::parse(FULL).unwrap();
+        let seen = Observed { groups: vec![("g0".into(), "All".into())], ..Observed::default() };
+        let kinds: Vec<&str> = drift(&base, &seen)
+            .iter()
+            .map(|d| match d.fix {
+                Fix::CreateGroup { .. } => "group",
+                Fix::CreatePosture(_) => "posture",
+                Fix::CreatePolicy(_) => "policy",
+                Fix::CreateNameservers(_) => "dns",
+                _ => "other",
+            })
+            .collect();
+        assert_eq!(kinds, ["group", "group", "posture", "policy", "dns"]);
+        let Fix::CreatePolicy(p) = &drift(&base, &seen)[3].fix else { panic!() };
+        assert_eq!((p.description.as_str(), p.posture.as_slice()), (MARKER, ["modern".to_string()].as_slice()));
+    }
+
+    #[test]
+    fn what_the_baseline_made_matches_and_a_change_to_it_is_put_back() {
+        let base = Baseline::parse(FULL).unwrap();
+        let mut seen = made(&base);
+        assert_eq!(drift(&base, &seen), vec![], "what it made, read back, is no drift");
+        seen.policies[0].rules[0].ports = vec!["22".into(), "80".into()];
+        seen.postures[0].checks = vec!["client ≥ 0.50.0".into()];
+        seen.nameservers[0].servers = vec!["1.1.1.1:53".into()];
+        let d = drift(&base, &seen);
+        assert!(matches!(&d[0].fix, Fix::UpdatePosture { id, .. } if id == "pc1"), "{d:?}");
+        assert!(d[1].what.contains("differs: ports"), "{}", d[1].what);
+        let Fix::UpdatePolicy { edit, .. } = &d[1].fix else { panic!("{d:?}") };
+        assert_eq!((edit.ports.clone(), edit.enabled), (Some(vec!["22".to_string()]), Some(true)));
+        assert!(matches!(&d[2].fix, Fix::ReplaceNameservers { id, .. } if id == "ns1"));
+        assert_eq!(d[2].fix.actions().len(), 2, "deleted, then added as the baseline says");
+    }
+
+    #[test]
+    fn only_marked_objects_are_changed_or_removed() {
+        let base = Baseline::parse(FULL).unwrap();
+        let mut seen = made(&base);
+        // The customer's own policy with the baseline's name, and its own DNS: left alone.
+        let mut own = seen.policies[0].clone();
+        own.id = "mine".into();
+        own.description = "ours".into();
+        own.rules[0].ports = vec!["1".into()];
+        seen.policies.push(own);
+        let mut own_ns = seen.nameservers[0].clone();
+        own_ns.id = "ns-own".into();
+        own_ns.description = String::new();
+        own_ns.name = "office".into();
+        seen.nameservers.push(own_ns);
+        assert_eq!(drift(&base, &seen), vec![]);
+        // Dropped from the baseline: the marked ones go, policies before the check they require.
+        let empty = Baseline::parse("groups = [\"staff\", \"servers\"]").unwrap();
+        let fixes: Vec<Fix> = drift(&empty, &seen).into_iter().map(|d| d.fix).collect();
+        assert_eq!(
+            fixes,
+            vec![
+                Fix::DeletePolicy { id: "p9".into(), name: "staff-ssh".into() },
+                Fix::DeletePosture { id: "pc1".into(), name: "modern".into() },
+                Fix::DeleteNameservers { id: "ns1".into(), name: "msp-dns".into() },
+            ]
+        );
+    }
+
+    #[test]
+    fn a_baseline_that_names_what_it_does_not_list_is_refused_by_name() {
+        for (text, why) in [
+            ("[[policies]]\nname = \"a\"\nfrom = [\"staff\"]\nto = [\"All\"]\n", "group 'staff'"),
+            ("[[policies]]\nname = \"a\"\nfrom = [\"All\"]\nto = [\"All\"]\nposture = [\"x\"]\n", "posture check 'x'"),
+            ("[[posture]]\nname = \"p\"\nos = { beos = \"5\" }\n", "os 'beos'"),
+            ("[[posture]]\nname = \"p\"\n", "at least one check"),
+            ("[[nameservers]]\nname = \"n\"\nservers = [\"dns.example\"]\ngroups = [\"All\"]\n", "IP address"),
+            (
+                "[[policies]]\nname = \"a\"\nfrom = [\"All\"]\nto = [\"All\"]\n[[policies]]\nname = \"a\"\nfrom = [\"All\"]\nto = [\"All\"]\n",
+                "two policies",
+            ),
+        ] {
+            let e = Baseline::parse(text).unwrap_err();
+            assert!(e.rule.contains(why), "{text}: {}", e.rule);
+        }
     }
 }

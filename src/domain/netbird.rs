@@ -232,6 +232,8 @@ pub enum AdminAction {
     Postures,
     /// Add a posture check (client version, OS versions, ranges, countries).
     CreatePosture(NewPosture),
+    /// Replace what a posture check checks (`PUT`: the whole record).
+    UpdatePosture { posture: String, new: NewPosture },
     /// Delete a posture check no policy uses.
     DeletePosture { posture: String },
     /// Make a policy require a posture check of its source devices (`attach`), or no longer.
@@ -245,10 +247,12 @@ pub use super::posture::{NbPosture, NewPosture};
 
 /// A DNS nameserver group to add: which resolvers devices of which groups use, for every name
 /// (primary) or for some domains.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct NewNameservers {
     /// Name (1 to 40 characters).
     pub name: String,
+    /// Description (the baseline marks the groups it owns here).
+    pub description: String,
     /// Resolvers: IP and port (UDP), 1 to 3.
     pub servers: Vec<(String, u16)>,
     /// Device groups (names or ids) that use them.
@@ -266,6 +270,8 @@ pub struct NbNameservers {
     pub id: String,
     /// Name.
     pub name: String,
+    /// Description.
+    pub description: String,
     /// Resolvers as `ip:port`.
     pub servers: Vec<String>,
     /// Group ids.
@@ -276,6 +282,22 @@ pub struct NbNameservers {
     pub domains: Vec<String>,
     /// Switched on.
     pub enabled: bool,
+}
+
+/// `IP[:PORT]` (IPv6 in brackets when a port follows); port 53 by default.
+pub fn parse_resolver(s: &str) -> Result<(String, u16), String> {
+    if let Ok(ip) = s.parse::<std::net::IpAddr>() {
+        return Ok((ip.to_string(), 53));
+    }
+    let addr: std::net::SocketAddr = s
+        .parse()
+        .map_err(|_| format!("{s}: give an IP address, optionally with :PORT (e.g. 9.9.9.9 or [2620:fe::fe]:53)"))?;
+    Ok((addr.ip().to_string(), addr.port()))
+}
+
+/// A resolver as NetBird's list is shown: `ip:port`, `[v6]:port`.
+pub fn resolver_text(ip: &str, port: u16) -> String {
+    if ip.contains(':') { format!("[{ip}]:{port}") } else { format!("{ip}:{port}") }
 }
 
 /// The identity-provider types upstream supports (`types/identity_provider.go`).
@@ -463,7 +485,7 @@ impl AdminAction {
             Policies | Events | Idps | Nameservers | Postures => Right::NetBirdList,
             // A check, and a policy requiring it, only narrow access; removing either widens it.
             CreatePosture(_) | PolicyPosture { attach: true, .. } => Right::NetBirdChange,
-            DeletePosture { .. } | PolicyPosture { attach: false, .. } => Right::NetBirdGrant,
+            DeletePosture { .. } | PolicyPosture { attach: false, .. } | UpdatePosture { .. } => Right::NetBirdGrant,
             // Where a customer's devices resolve names is a change of what they reach: admins.
             CreateNameservers(_) | DeleteNameservers { .. } => Right::NetBirdGrant,
             CreateIdp(_) | DeleteIdp { .. } => Right::NetBirdGrant,
@@ -522,6 +544,7 @@ impl AdminAction {
             Nameservers => "list DNS nameserver groups",
             Postures => "list posture checks",
             CreatePosture(_) => "add a posture check",
+            UpdatePosture { .. } => "change a posture check",
             DeletePosture { .. } => "delete a posture check",
             PolicyPosture { attach: true, .. } => "make a policy require a posture check",
             PolicyPosture { attach: false, .. } => "take a posture check off a policy",

@@ -9,7 +9,7 @@
 pub const PROTOCOLS: [&str; 5] = ["all", "tcp", "udp", "icmp", "netbird-ssh"];
 
 /// A policy to add.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct NewPolicy {
     /// Name.
     pub name: String,
@@ -29,6 +29,8 @@ pub struct NewPolicy {
     pub bidirectional: bool,
     /// `accept` or `drop`.
     pub action: String,
+    /// Posture checks (names or ids) its source devices must pass.
+    pub posture: Vec<String>,
 }
 
 impl Default for NewPolicy {
@@ -43,12 +45,13 @@ impl Default for NewPolicy {
             ports: Vec::new(),
             bidirectional: true,
             action: "accept".into(),
+            posture: Vec::new(),
         }
     }
 }
 
 /// What to change in a one-rule policy; `None` keeps what it has.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
 pub struct PolicyEdit {
     /// New name.
     pub name: Option<String>,
@@ -64,6 +67,10 @@ pub struct PolicyEdit {
     pub bidirectional: Option<bool>,
     /// `accept` or `drop`.
     pub action: Option<String>,
+    /// On or off.
+    pub enabled: Option<bool>,
+    /// Posture checks (names or ids) its source devices must pass.
+    pub posture: Option<Vec<String>>,
 }
 
 impl PolicyEdit {
@@ -171,6 +178,8 @@ impl PolicyEdit {
             ports: Some(p.ports),
             bidirectional: Some(p.bidirectional),
             action: Some(p.action),
+            enabled: None,
+            posture: None,
         }
     }
 

@@ -8,7 +8,8 @@
 use serde::Serialize;
 
 /// An operating system a posture check names, as NetBird keys it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Os {
     /// Android (its version).
     Android,
@@ -67,7 +68,8 @@ impl Os {
 }
 
 /// Whether matching devices are let through or kept out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Action {
     /// Only matching devices pass.
     Allow,
@@ -86,10 +88,12 @@ impl Action {
 }
 
 /// A posture check to add.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct NewPosture {
     /// Its name (unique in the account).
     pub name: String,
+    /// Description (the baseline marks the checks it owns here).
+    pub description: String,
     /// The least NetBird client version let through.
     pub min_version: Option<String>,
     /// The least version per operating system; an OS left out fails the check.
@@ -130,6 +134,25 @@ impl NewPosture {
             }
         }
         Ok(())
+    }
+
+    /// Every check it holds, in words and in one order (NetBird's list is read into the same
+    /// words, so a baseline and a customer's check compare equal when they check the same).
+    pub fn summary(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if let Some(m) = &self.min_version {
+            out.push(format!("client ≥ {m}"));
+        }
+        let mut os = self.os.clone();
+        os.sort();
+        out.extend(os.iter().map(|(os, v)| format!("{} ≥ {v}", os.label())));
+        if let Some((a, r)) = &self.ranges {
+            out.push(format!("ranges {} {}", a.word(), r.join(",")));
+        }
+        if let Some((a, c)) = &self.countries {
+            out.push(format!("countries {} {}", a.word(), c.join(",")));
+        }
+        out
     }
 
     /// The app's one-line form: `NAME… [client=V] [linux=V] [windows=V] [macos=V] [ios=V]
@@ -197,6 +220,8 @@ pub struct NbPosture {
     pub id: String,
     /// Name.
     pub name: String,
+    /// Description.
+    pub description: String,
     /// The least NetBird client version it lets through (`None`: it checks something else).
     pub min_version: Option<String>,
     /// Every check it holds, for people: `client ≥ 0.60.0`, `Linux kernel ≥ 5.10`,

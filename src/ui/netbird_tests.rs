@@ -396,12 +396,14 @@ fn posture_dns_and_idps_are_listed_and_deleted_by_keys() {
         NbPosture {
             id: "pc1".into(),
             name: "Client 0.60+".into(),
+            description: String::new(),
             min_version: Some("0.60.0".into()),
             checks: vec!["client ≥ 0.60.0".into()],
         },
         NbPosture {
             id: "pc2".into(),
             name: "Office only".into(),
+            description: String::new(),
             min_version: None,
             checks: vec!["ranges allow 10.0.0.0/8".into()],
         },
@@ -431,6 +433,7 @@ fn posture_dns_and_idps_are_listed_and_deleted_by_keys() {
     let made = sent(press(&mut s, crossterm::event::KeyCode::Enter));
     let want = crate::domain::posture::NewPosture {
         name: "Office".into(),
+        description: String::new(),
         min_version: Some("0.60.0".into()),
         os: vec![(crate::domain::posture::Os::Linux, "5.10".into())],
         ranges: None,
@@ -442,6 +445,7 @@ fn posture_dns_and_idps_are_listed_and_deleted_by_keys() {
     let ns = NbNameservers {
         id: "ns1".into(),
         name: "Quad9".into(),
+        description: String::new(),
         servers: vec!["9.9.9.9:53".into()],
         groups: vec!["g-all".into()],
         primary: true,

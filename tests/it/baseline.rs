@@ -418,3 +418,98 @@ fn policies_are_created_and_edited_whole(env: &DockerEnv, sub: &str) {
     let r = env.home.run(&["customer", "policies", sub, "edit", "Default", "--json"]);
     assert_eq!(r.json()["error"]["kind"], "usage", "nothing to change: {}", r.stdout);
 }
+
+/// The baseline's own objects: a posture check, a policy that requires it and a nameserver group
+/// are made where missing, put back when changed, and removed when the baseline drops them —
+/// recognised by the marker in their description only: the customer's own policy of the same
+/// name is never touched.
+#[test]
+fn the_baseline_makes_and_keeps_its_policies_posture_and_dns_and_touches_nothing_else() {
+    let Some(env) = DockerEnv::new("the_baseline_makes_its_objects") else { return };
+    let sub = env.subdomain("blo");
+    create(&env, &sub);
+    ok(env.home.run(&["customer", "groups", &sub, "create", "staff", "--json"]));
+    let own = ["customer", "policies", &sub, "create", "staff-ssh", "--from", "staff", "--to", "staff", "--json"];
+    ok(env.home.run(&own));
+    let base = r#"groups = ["staff", "servers"]
+
+[[posture]]
+name = "modern"
+min_version = "0.60.0"
+os = { linux = "5.10" }
+
+[[policies]]
+name = "staff-ssh"
+from = ["staff"]
+to = ["servers"]
+protocol = "tcp"
+ports = ["22"]
+bidirectional = false
+posture = ["modern"]
+
+[[nameservers]]
+name = "msp-dns"
+servers = ["10.10.0.53", "10.10.0.54:5353"]
+groups = ["All"]
+"#;
+    let file = env.home.path().join("baseline.toml");
+    std::fs::write(&file, base).unwrap();
+    let r = env.home.run(&["baseline", "check", "--json"]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    let whats: Vec<String> = r.json()["customers"][0]["drift"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["what"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        whats,
+        [
+            "group 'servers' is missing",
+            "posture check 'modern' is missing",
+            "policy 'staff-ssh' is missing",
+            "nameserver group 'msp-dns' is missing"
+        ],
+        "the customer's own staff-ssh is not the baseline's"
+    );
+    ok(env.home.run(&["baseline", "apply", "--yes", "--json"]));
+    assert_eq!(env.home.run(&["baseline", "check"]).code, 0, "converged");
+
+    let named = |name: &str| -> Vec<serde_json::Value> {
+        policies(&env, &sub).into_iter().filter(|p| p["name"] == name).collect()
+    };
+    let both = named("staff-ssh");
+    assert_eq!(both.len(), 2, "{both:?}");
+    let (mine, theirs): (Vec<_>, Vec<_>) = both.into_iter().partition(|p| p["description"] == "");
+    assert_eq!(mine[0]["rules"][0]["destinations"], serde_json::json!(["staff"]), "untouched: {mine:?}");
+    let ours = &theirs[0];
+    assert!(ours["description"].as_str().unwrap().contains("[nbmsp baseline]"), "{ours}");
+    assert_eq!(
+        (ours["rules"][0]["protocol"].as_str(), ours["rules"][0]["bidirectional"].as_bool()),
+        (Some("tcp"), Some(false))
+    );
+    let checks = ok(env.home.run(&["customer", "posture", &sub, "--json"]))["data"].clone();
+    assert_eq!(checks[0]["checks"], serde_json::json!(["client ≥ 0.60.0", "Linux kernel ≥ 5.10"]), "{checks}");
+    assert_eq!(ours["posture_checks"], serde_json::json!([checks[0]["id"]]), "{ours}");
+    let dns = ok(env.home.run(&["customer", "dns", &sub, "--json"]))["data"].clone();
+    assert_eq!(dns[0]["servers"], serde_json::json!(["10.10.0.53:53", "10.10.0.54:5353"]), "{dns}");
+
+    // Changed in the customer's NetBird: the baseline puts it back.
+    let id = ours["id"].as_str().unwrap();
+    ok(env.home.run(&["customer", "policies", &sub, "edit", id, "--port", "2222", "--json"]));
+    let r = env.home.run(&["baseline", "check", "--json"]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(r.stdout.contains("policy 'staff-ssh' differs: ports"), "{}", r.stdout);
+    ok(env.home.run(&["baseline", "apply", "--yes", "--json"]));
+    let back = named("staff-ssh").into_iter().find(|p| p["id"] == id).unwrap();
+    assert_eq!(back["rules"][0]["ports"], serde_json::json!(["22"]), "{back}");
+
+    // Dropped from the baseline: its objects go, the customer's own stays.
+    std::fs::write(&file, "groups = [\"staff\", \"servers\"]\n").unwrap();
+    ok(env.home.run(&["baseline", "apply", "--yes", "--json"]));
+    assert_eq!(env.home.run(&["baseline", "check"]).code, 0);
+    let left = named("staff-ssh");
+    assert_eq!((left.len(), left[0]["description"].as_str()), (1, Some("")), "{left:?}");
+    assert_eq!(ok(env.home.run(&["customer", "posture", &sub, "--json"]))["data"], serde_json::json!([]));
+    assert_eq!(ok(env.home.run(&["customer", "dns", &sub, "--json"]))["data"], serde_json::json!([]));
+}

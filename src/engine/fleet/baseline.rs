@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use futures_util::StreamExt;
 use serde::Serialize;
 
-use crate::domain::baseline::{Baseline, Drift, Fix, Observed, drift};
+use crate::domain::baseline::{Baseline, Drift, Observed, drift};
 use crate::domain::customer::CustomerStatus;
 use crate::domain::netbird::{AdminAction, AdminAnswer};
 use crate::domain::rights::Right;
@@ -121,16 +121,11 @@ pub async fn apply<P: Proxy>(
                     return (d.subdomain.clone(), Err(format!("not asked: {e}")));
                 }
                 let mut changed = Vec::new();
-                for item in &d.drift {
-                    let act = match &item.fix {
-                        Fix::DisablePolicy { id, .. } => {
-                            AdminAction::PolicyEnabled { policy: id.clone(), enabled: false }
-                        }
-                        Fix::CreateGroup { name } => AdminAction::CreateGroup { name: name.clone() },
-                    };
+                for act in d.drift.iter().flat_map(|item| item.fix.actions()) {
+                    let what = act.describe();
                     match ops.netbird(d.id, act).await {
                         Ok(AdminAnswer::Done(m)) => changed.push(m),
-                        Ok(_) => changed.push(item.what.clone()),
+                        Ok(_) => changed.push(what.to_string()),
                         Err(e) => return (d.subdomain.clone(), Err(e.to_string())),
                     }
                 }
@@ -157,20 +152,19 @@ pub async fn apply<P: Proxy>(
     Ok(report)
 }
 
-/// What a customer's NetBird holds of what `baseline` speaks about (its groups only when the
-/// baseline lists some: one call less otherwise).
-pub async fn observe<P: Proxy>(ops: &Ops<'_, P>, baseline: &Baseline, id: i64) -> Result<Observed, EngineError> {
-    let policies = match ops.netbird(id, AdminAction::Policies).await? {
-        AdminAnswer::Policies(p) => p,
-        _ => Vec::new(),
-    };
-    let groups = if baseline.groups.is_empty() {
-        Vec::new()
-    } else {
-        match ops.netbird(id, AdminAction::Groups).await? {
-            AdminAnswer::Groups(g) => g.into_iter().map(|g| g.name).collect(),
-            _ => Vec::new(),
+/// What a customer's NetBird holds of what a baseline speaks about: its policies, groups,
+/// posture checks and nameserver groups (all four, whatever the baseline lists: an object the
+/// baseline owned and no longer lists is found only by looking).
+pub async fn observe<P: Proxy>(ops: &Ops<'_, P>, _baseline: &Baseline, id: i64) -> Result<Observed, EngineError> {
+    let mut seen = Observed::default();
+    for list in [AdminAction::Policies, AdminAction::Groups, AdminAction::Postures, AdminAction::Nameservers] {
+        match ops.netbird(id, list).await? {
+            AdminAnswer::Policies(p) => seen.policies = p,
+            AdminAnswer::Groups(g) => seen.groups = g.into_iter().map(|g| (g.id, g.name)).collect(),
+            AdminAnswer::Postures(p) => seen.postures = p,
+            AdminAnswer::Nameservers(n) => seen.nameservers = n,
+            _ => {}
         }
-    };
-    Ok(Observed { policies, groups })
+    }
+    Ok(seen)
 }

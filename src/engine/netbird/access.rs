@@ -9,7 +9,7 @@ use serde_json::json;
 use super::admin::Api;
 use crate::domain::netbird::{NbEvent, NbIdp, NbNameservers, NbPosture, NewIdp, NewNameservers, Policy, PolicyRule};
 use crate::domain::policy::{NewPolicy, PolicyEdit};
-use crate::domain::posture::{NewPosture, Os};
+use crate::domain::posture::{Action, NewPosture, Os};
 use crate::engine::EngineError;
 
 impl Api<'_> {
@@ -94,6 +94,15 @@ impl Api<'_> {
         Ok(posture_of(&made))
     }
 
+    /// Replaces what a posture check checks (`PUT` takes the whole record).
+    pub async fn update_posture(&self, id: &str, p: &NewPosture) -> Result<NbPosture, EngineError> {
+        p.check().map_err(EngineError::Usage)?;
+        let url = self.url(&format!("posture-checks/{id}"));
+        let saved: serde_json::Value =
+            self.send("change the posture check", self.client.put(&url).json(&posture_body(p))).await?;
+        Ok(posture_of(&saved))
+    }
+
     /// Deletes a posture check.
     pub async fn delete_posture(&self, id: &str) -> Result<(), EngineError> {
         self.remove("delete the posture check", &format!("posture-checks/{id}")).await
@@ -135,7 +144,7 @@ impl Api<'_> {
         let servers: Vec<serde_json::Value> =
             new.servers.iter().map(|(ip, port)| json!({"ip": ip, "ns_type": "udp", "port": port})).collect();
         let body = json!({
-            "name": new.name, "description": "", "nameservers": servers, "groups": group_ids,
+            "name": new.name, "description": new.description, "nameservers": servers, "groups": group_ids,
             "primary": new.domains.is_empty(), "domains": new.domains, "enabled": true,
             "search_domains_enabled": new.search_domains,
         });
@@ -173,6 +182,7 @@ impl Api<'_> {
         p: &NewPolicy,
         sources: &[String],
         destinations: &[String],
+        posture: &[String],
     ) -> Result<Policy, EngineError> {
         p.check().map_err(EngineError::Usage)?;
         let body = json!({
@@ -182,6 +192,7 @@ impl Api<'_> {
                 "bidirectional": p.bidirectional, "protocol": p.protocol, "ports": p.ports,
                 "sources": sources, "destinations": destinations,
             }],
+            "source_posture_checks": posture,
         });
         let made: serde_json::Value =
             self.send("add the policy", self.client.post(self.url("policies")).json(&body)).await?;
@@ -197,6 +208,7 @@ impl Api<'_> {
         edit: &PolicyEdit,
         sources: Option<Vec<String>>,
         destinations: Option<Vec<String>>,
+        posture: Option<Vec<String>>,
     ) -> Result<Policy, EngineError> {
         edit.check().map_err(EngineError::Usage)?;
         let url = self.url(&format!("policies/{id}"));
@@ -205,6 +217,12 @@ impl Api<'_> {
         let mut body = policy_update(&current, enabled);
         if let Some(name) = &edit.name {
             body["name"] = json!(name);
+        }
+        if let Some(on) = edit.enabled {
+            body["enabled"] = json!(on);
+        }
+        if let Some(ids) = posture {
+            body["source_posture_checks"] = json!(ids);
         }
         if edit.touches_rule() {
             let rules = body["rules"].as_array_mut().map_or(0, |r| r.len());
@@ -263,37 +281,31 @@ fn posture_body(p: &NewPosture) -> serde_json::Value {
         let locations: Vec<serde_json::Value> = codes.iter().map(|c| json!({"country_code": c})).collect();
         checks.insert("geo_location_check".into(), json!({"action": action.word(), "locations": locations}));
     }
-    json!({"name": p.name, "description": "", "checks": checks})
+    json!({"name": p.name, "description": p.description, "checks": checks})
 }
 
-/// `api.PostureCheck`: each kind it holds, for people.
+/// `api.PostureCheck`, read into the kinds nbmsp knows ([`NewPosture::summary`] words them); a
+/// process check is only named.
 fn posture_of(v: &serde_json::Value) -> NbPosture {
     let text = |k: &str| v.get(k).and_then(serde_json::Value::as_str).unwrap_or("").to_string();
     let at = |p: &str| v.pointer(p).and_then(serde_json::Value::as_str).map(String::from);
-    let min_version = at("/checks/nb_version_check/min_version");
-    let mut checks = Vec::new();
-    if let Some(m) = &min_version {
-        checks.push(format!("client ≥ {m}"));
-    }
-    for os in [Os::Android, Os::Darwin, Os::Ios, Os::Linux, Os::Windows] {
-        if let Some(m) = at(&format!("/checks/os_version_check/{}/{}", os.key(), os.field())) {
-            checks.push(format!("{} ≥ {m}", os.label()));
-        }
-    }
-    let listed = |p: &str, item: &dyn Fn(&serde_json::Value) -> Option<String>| -> Option<String> {
+    let os = [Os::Android, Os::Darwin, Os::Ios, Os::Linux, Os::Windows]
+        .into_iter()
+        .filter_map(|os| at(&format!("/checks/os_version_check/{}/{}", os.key(), os.field())).map(|m| (os, m)))
+        .collect();
+    let listed = |p: &str, key: &str, item: &dyn Fn(&serde_json::Value) -> Option<String>| {
         let c = v.pointer(p).filter(|c| !c.is_null())?;
-        let action = c.get("action").and_then(serde_json::Value::as_str).unwrap_or("?");
-        let key = if p.ends_with("range_check") { "ranges" } else { "locations" };
+        let action = match c.get("action").and_then(serde_json::Value::as_str) {
+            Some("deny") => Action::Deny,
+            _ => Action::Allow,
+        };
         let all: Vec<String> = c
             .get(key)
             .and_then(serde_json::Value::as_array)
             .map(|a| a.iter().filter_map(item).collect())
             .unwrap_or_default();
-        Some(format!("{action} {}", all.join(",")))
+        Some((action, all))
     };
-    if let Some(r) = listed("/checks/peer_network_range_check", &|x| x.as_str().map(String::from)) {
-        checks.push(format!("ranges {r}"));
-    }
     let country = |x: &serde_json::Value| {
         let code = x.get("country_code")?.as_str()?;
         Some(match x.get("city_name").and_then(serde_json::Value::as_str) {
@@ -301,13 +313,19 @@ fn posture_of(v: &serde_json::Value) -> NbPosture {
             None => code.to_string(),
         })
     };
-    if let Some(c) = listed("/checks/geo_location_check", &country) {
-        checks.push(format!("countries {c}"));
-    }
+    let p = NewPosture {
+        name: text("name"),
+        description: text("description"),
+        min_version: at("/checks/nb_version_check/min_version"),
+        os,
+        ranges: listed("/checks/peer_network_range_check", "ranges", &|x| x.as_str().map(String::from)),
+        countries: listed("/checks/geo_location_check", "locations", &country),
+    };
+    let mut checks = p.summary();
     if v.pointer("/checks/process_check").is_some_and(|c| !c.is_null()) {
         checks.push("processes".into());
     }
-    NbPosture { id: text("id"), name: text("name"), min_version, checks }
+    NbPosture { id: text("id"), name: p.name, description: p.description, min_version: p.min_version, checks }
 }
 
 /// `api.NameserverGroup`.
@@ -322,14 +340,15 @@ fn nameservers_of(v: &serde_json::Value) -> NbNameservers {
         a.iter()
             .map(|s| {
                 let ip = s.get("ip").and_then(serde_json::Value::as_str).unwrap_or("");
-                let port = s.get("port").and_then(serde_json::Value::as_i64).unwrap_or(53);
-                if ip.contains(':') { format!("[{ip}]:{port}") } else { format!("{ip}:{port}") }
+                let port = s.get("port").and_then(serde_json::Value::as_u64).unwrap_or(53);
+                crate::domain::netbird::resolver_text(ip, u16::try_from(port).unwrap_or(53))
             })
             .collect()
     });
     NbNameservers {
         id: text("id"),
         name: text("name"),
+        description: text("description"),
         servers,
         groups: strings("groups"),
         primary: v.get("primary").and_then(serde_json::Value::as_bool).unwrap_or(false),

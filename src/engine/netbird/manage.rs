@@ -129,6 +129,12 @@ impl<P: Proxy> Ops<'_, P> {
                 let made = api.create_posture(p).await?;
                 AdminAnswer::Done(format!("posture check '{}' added: {}", made.name, made.checks.join("; ")))
             }
+            UpdatePosture { posture, new } => {
+                let all = api.postures().await?;
+                let p = pick(&all, posture, "posture check", |p| &p.id, |p| vec![&p.name])?.clone();
+                let saved = api.update_posture(&p.id, new).await?;
+                AdminAnswer::Done(format!("posture check '{}' changed: {}", saved.name, saved.checks.join("; ")))
+            }
             DeletePosture { posture } => {
                 let all = api.postures().await?;
                 let p = pick(&all, posture, "posture check", |p| &p.id, |p| vec![&p.name])?.clone();
@@ -154,7 +160,8 @@ impl<P: Proxy> Ops<'_, P> {
                         .map(|g| Ok(pick(&groups, g, "group", |g| &g.id, |g| vec![&g.name])?.id.clone()))
                         .collect()
                 };
-                let made = api.create_policy(new, &ids(&new.sources)?, &ids(&new.destinations)?).await?;
+                let posture = if new.posture.is_empty() { Vec::new() } else { posture_ids(api, &new.posture).await? };
+                let made = api.create_policy(new, &ids(&new.sources)?, &ids(&new.destinations)?, &posture).await?;
                 AdminAnswer::Done(format!("policy '{}' added: {}", made.name, rule_words(&made)))
             }
             EditPolicy { policy, edit } => {
@@ -171,7 +178,12 @@ impl<P: Proxy> Ops<'_, P> {
                         })
                         .transpose()
                 };
-                let saved = api.edit_policy(&p.id, edit, ids(&edit.sources)?, ids(&edit.destinations)?).await?;
+                let posture = match &edit.posture {
+                    Some(names) => Some(posture_ids(api, names).await?),
+                    None => None,
+                };
+                let saved =
+                    api.edit_policy(&p.id, edit, ids(&edit.sources)?, ids(&edit.destinations)?, posture).await?;
                 AdminAnswer::Done(format!("policy '{}' changed: {}", saved.name, rule_words(&saved)))
             }
             CreateNameservers(new) => {
@@ -434,4 +446,10 @@ fn rule_words(p: &crate::domain::netbird::Policy) -> String {
         .collect();
     let off = if p.enabled { "" } else { " (disabled)" };
     format!("{}{off}", rules.join("; "))
+}
+
+/// Posture checks by name or id, as NetBird ids (NetBird drops ids it does not know).
+async fn posture_ids(api: &super::admin::Api<'_>, names: &[String]) -> Result<Vec<String>, EngineError> {
+    let all = api.postures().await?;
+    names.iter().map(|n| Ok(pick(&all, n, "posture check", |p| &p.id, |p| vec![&p.name])?.id.clone())).collect()
 }
