@@ -157,7 +157,7 @@ pub async fn run(opts: Options) -> io::Result<Ending> {
         }
     };
     let mut events = events;
-    let result = event_loop(&mut term, &mut state, &commands, &mut events).await;
+    let result = event_loop(&mut term, &mut state, &commands, &mut events, &opts.home).await;
     restore();
     finish_running(&mut state, &commands, &mut events, &report).await;
     result
@@ -210,6 +210,7 @@ async fn event_loop(
     state: &mut AppState,
     commands: &tokio::sync::mpsc::UnboundedSender<Command>,
     events: &mut tokio::sync::mpsc::UnboundedReceiver<worker::Event>,
+    home: &std::path::Path,
 ) -> io::Result<Ending> {
     use tokio::signal::unix::{SignalKind, signal};
     // SIGTERM, SIGHUP (the SSH link dropped) and SIGINT from outside leave like a confirmed quit:
@@ -280,11 +281,78 @@ async fn event_loop(
         if let Some(text) = state.clipboard.take() {
             copy_to_clipboard(&text)?;
         }
+        if let Some(edit) = state.external_edit.take() {
+            // The input stream's reader thread would take keys meant for the editor: it goes
+            // first, and a new one starts after.
+            drop(input);
+            let edited = edit_externally(term, home, &edit).await?;
+            input = EventStream::new();
+            send(app::update(state, Action::Edited(edited)));
+        }
         if state.should_quit {
             break;
         }
     }
     Ok(Ending::Quit)
+}
+
+/// The editor a person chose: `$VISUAL`, `$EDITOR`, else Debian's `sensible-editor`, else `vi`.
+fn editor() -> String {
+    let set = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+    set("VISUAL").or_else(|| set("EDITOR")).unwrap_or_else(|| {
+        let sensible = std::path::Path::new("/usr/bin/sensible-editor");
+        if sensible.exists() { sensible.display().to_string() } else { "vi".into() }
+    })
+}
+
+/// Hands the terminal to the operator's editor on a private copy of `edit.text` (in the data
+/// home, 0600), takes it back, and returns the file's text — or why there is none (the editor
+/// could not start or exited with an error: nothing is saved then). The editor is awaited, not
+/// blocked on; the screen is redrawn whole afterwards.
+async fn edit_externally(
+    term: &mut Term,
+    home: &std::path::Path,
+    edit: &app::baseline_edit::ExternalEdit,
+) -> io::Result<Result<String, String>> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let dir = home.join("edit");
+    crate::store::home::ensure_private_dir(&dir).map_err(|e| io::Error::other(e.to_string()))?;
+    let file = dir.join(&edit.name);
+    match std::fs::remove_file(&file) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
+    {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&file)?;
+        f.write_all(edit.text.as_bytes())?;
+    }
+    disable_raw_mode()?;
+    execute!(io::stdout(), LeaveAlternateScreen, crossterm::cursor::Show)?;
+    let status = tokio::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("{} \"$1\"", editor()))
+        .arg("nbmsp-editor")
+        .arg(&file)
+        .status()
+        .await;
+    enable_raw_mode()?;
+    execute!(io::stdout(), EnterAlternateScreen, crossterm::terminal::Clear(crossterm::terminal::ClearType::All))?;
+    // The next frame must be drawn whole: an empty frame makes ratatui's previous buffer blank
+    // (`Terminal::clear` would ask the terminal where its cursor is, and the answer can be lost
+    // while the input reader starts again).
+    term.draw(|_| {})?;
+    let result = match status {
+        Ok(s) if s.success() => {
+            std::fs::read_to_string(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))
+        }
+        Ok(s) => Err(format!("{} ended with {s}; nothing saved", editor())),
+        Err(e) => Err(format!("cannot start {}: {e}", editor())),
+    };
+    if let Err(e) = std::fs::remove_file(&file) {
+        tracing::warn!("cannot remove {}: {e}", file.display());
+    }
+    Ok(result)
 }
 
 /// Puts `text` on the clipboard of the terminal the user sits at with OSC 52, which travels

@@ -17,6 +17,7 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("info|deployment|logs|health|netbird [CUSTOMER]", "open the customer on that tab"),
     ("devices", "the fleet's devices: over the limit first, online, old clients"),
     ("reports", "this month and the last: uptime against the SLA, misses first, devices per day, downtime by cause"),
+    ("baseline", "edit the fleet's NetBird baseline in $EDITOR (admins; checked before it is saved)"),
     ("hosts", "the Docker hosts: engine, customers, memory, UDP ports, reachable or not; d drains"),
     ("move HOST", "move the open or selected customer to Docker host HOST (local: this machine)"),
     ("restore FILE", "recreate a customer from a backup"),
@@ -76,6 +77,7 @@ pub fn run(s: &mut AppState, line: &str) -> Vec<Command> {
         }
         ("hosts", None) => super::overlays::open_hosts(s),
         ("reports", None) => super::reports::open(s),
+        ("baseline", None) => super::baseline_edit::open(s),
         ("move", Some(host)) => move_to(s, host),
         ("restore", Some(file)) => {
             notice(s, format!("restoring a customer from {file}"), false);

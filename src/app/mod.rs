@@ -5,6 +5,7 @@
 //! [`Action::Engine`]. `update` sets `dirty` when something visible changed; the event loop
 //! draws only then.
 
+pub mod baseline_edit;
 pub mod command_line;
 pub mod dashboard;
 pub mod detail;
@@ -108,6 +109,8 @@ pub enum TextKey {
 /// Something that happened: a key mapped by the keymap, or an engine event.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
+    /// The operator's editor closed on [`AppState::external_edit`]'s file: its text, or why not.
+    Edited(Result<String, String>),
     /// Leave the app.
     Quit,
     /// Mark or unmark the selected customer for a bulk action.
@@ -388,6 +391,11 @@ pub struct AppState {
     pub keys: std::sync::Arc<crate::app::keymap::Keymap>,
     /// Text waiting to be put on the clipboard by the terminal layer (OSC 52).
     pub clipboard: Option<String>,
+    /// A file the terminal layer opens in the operator's editor; the result comes back as
+    /// [`Action::Edited`].
+    pub external_edit: Option<baseline_edit::ExternalEdit>,
+    /// `:baseline` between the editor and the engine's answer.
+    pub baseline: baseline_edit::BaselineEditor,
     /// Mouse capture wanted (the terminal layer applies it).
     pub mouse: bool,
     /// Set once the user asked to leave.
@@ -433,6 +441,8 @@ impl AppState {
             color,
             keys: std::sync::Arc::default(),
             clipboard: None,
+            external_edit: None,
+            baseline: Default::default(),
             mouse: false,
             should_quit: false,
             dirty: true,

@@ -18,6 +18,7 @@ pub fn update(s: &mut AppState, action: Action) -> Vec<Command> {
     s.dirty = true;
     let cmds = match action {
         Action::Engine(ev) => on_event(s, ev),
+        Action::Edited(text) => super::baseline_edit::on_edited(s, text),
         Action::Resize(w, h) => {
             s.size = (w, h);
             let height = s.table_height();

@@ -1,4 +1,6 @@
-//! `nbmsp baseline check|apply`: every customer's NetBird against `$NBMSP_HOME/baseline.toml`.
+//! `nbmsp baseline check|apply|show|set`: every customer's NetBird against
+//! `$NBMSP_HOME/baseline.toml`, and the file itself (changed through the use case both doors
+//! share: `engine::usecase::baseline`).
 
 use clap::{Args, Subcommand};
 
@@ -13,6 +15,13 @@ pub enum BaselineCommand {
     /// Bring the differing customers to the baseline: a canary first, then waves; stops at the
     /// first failure. Without --yes it shows what it would change
     Apply(ApplyArgs),
+    /// Print baseline.toml (a commented template when there is none yet)
+    Show,
+    /// Replace baseline.toml with FILE (admins; refused unless it parses; audited)
+    Set {
+        /// The new baseline (`-`: standard input)
+        file: std::path::PathBuf,
+    },
 }
 
 /// `baseline apply` options.
@@ -31,6 +40,31 @@ pub struct ApplyArgs {
 /// Runs a baseline command.
 pub async fn run(g: &GlobalArgs, c: BaselineCommand) -> CliResult {
     let (store, session) = auth::login(g)?;
+    match &c {
+        BaselineCommand::Show => {
+            let b = crate::engine::usecase::baseline::read(&store, &session)?;
+            if g.json {
+                return output::json(&serde_json::json!({ "text": b.text, "exists": b.exists }));
+            }
+            print!("{}", b.text);
+            return Ok(());
+        }
+        BaselineCommand::Set { file } => {
+            let text = if file.as_os_str() == "-" {
+                std::io::read_to_string(std::io::stdin())
+            } else {
+                std::fs::read_to_string(file)
+            }
+            .map_err(|e| CliError::usage(format!("cannot read {}: {e}", super::show_path(file))))?;
+            let summary = crate::engine::usecase::baseline::save(&store, &session, &text)?;
+            if g.json {
+                return output::json(&serde_json::json!({ "saved": true, "requires": summary }));
+            }
+            println!("baseline saved: {summary} (nbmsp baseline check shows who differs)");
+            return Ok(());
+        }
+        BaselineCommand::Check | BaselineCommand::Apply(_) => {}
+    }
     let Some(base) = baseline::load(&store)? else {
         let file = baseline::path(&store);
         return Err(CliError::usage(format!(
@@ -49,6 +83,7 @@ pub async fn run(g: &GlobalArgs, c: BaselineCommand) -> CliResult {
             }
             if differ > 0 { Err(CliError::silent_failure()) } else { Ok(()) }
         }
+        BaselineCommand::Show | BaselineCommand::Set { .. } => Ok(()),
         BaselineCommand::Apply(a) => {
             let mut chosen = drifts;
             if !a.customers.is_empty() {

@@ -271,6 +271,52 @@ impl Baseline {
     }
 }
 
+impl Baseline {
+    /// What it requires, in a few words (audit lines, notices).
+    pub fn summary(&self) -> String {
+        let n = |count: usize, one: &str, many: &str| format!("{count} {}", if count == 1 { one } else { many });
+        format!(
+            "All → All {}; {}, {}, {}, {}",
+            if self.allow_default_policy { "allowed" } else { "forbidden" },
+            n(self.groups.len(), "group", "groups"),
+            n(self.policies.len(), "policy", "policies"),
+            n(self.posture.len(), "posture check", "posture checks"),
+            n(self.nameservers.len(), "nameserver group", "nameserver groups"),
+        )
+    }
+}
+
+/// What a new `baseline.toml` starts as: every key, commented, with what it does.
+pub const TEMPLATE: &str = r#"# The fleet's NetBird baseline: what every customer's NetBird must look like.
+# `nbmsp baseline check` shows who differs; `nbmsp baseline apply` converges them.
+# Objects the baseline makes carry "[nbmsp baseline]" in their description; nothing else is
+# ever changed or deleted.
+
+# allow_default_policy = false      # turn NetBird's Default "All -> All" policy off
+# groups = ["staff", "servers"]     # groups every customer has
+
+# [[posture]]
+# name = "modern"
+# min_version = "0.60.0"
+# os = { linux = "5.10", windows = "10.0.19045" }
+# allow_ranges = ["10.0.0.0/8"]     # or deny_ranges; allow_countries / deny_countries = ["DE"]
+
+# [[policies]]
+# name = "staff-ssh"
+# from = ["staff"]
+# to = ["servers"]
+# protocol = "tcp"                  # all, tcp, udp, icmp, netbird-ssh
+# ports = ["22"]
+# bidirectional = false
+# posture = ["modern"]
+
+# [[nameservers]]
+# name = "msp-dns"
+# servers = ["10.10.0.53", "10.10.0.54:53"]
+# groups = ["All"]
+# domains = []                      # none: every name
+"#;
+
 /// One way a customer's NetBird differs from the baseline, with the change that fixes it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Drift {
@@ -720,6 +766,24 @@ groups = ["All"]
                 Fix::DeleteNameservers { id: "ns1".into(), name: "msp-dns".into() },
             ]
         );
+    }
+
+    #[test]
+    fn the_template_is_a_baseline_that_requires_nothing_and_every_example_in_it_parses() {
+        assert_eq!(Baseline::parse(TEMPLATE).unwrap(), Baseline::default());
+        let uncommented: String = TEMPLATE
+            .lines()
+            .filter(|l| {
+                l.starts_with("# ")
+                    && !l.starts_with("# The")
+                    && !l.contains('`')
+                    && !l.contains("Objects")
+                    && !l.contains("ever changed")
+            })
+            .map(|l| format!("{}\n", l.trim_start_matches("# ")))
+            .collect();
+        let b = Baseline::parse(&uncommented).unwrap_or_else(|e| panic!("{}\n{uncommented}", e.rule));
+        assert_eq!(b.summary(), "All → All forbidden; 2 groups, 1 policy, 1 posture check, 1 nameserver group");
     }
 
     #[test]

@@ -120,6 +120,8 @@ rights! {
     RemoveHosts = ("host-remove", Admin, "remove hosts"),
     /// Bring every customer's NetBird to the fleet's baseline (`nbmsp baseline apply`).
     Baseline = ("baseline", Admin, "apply the fleet's NetBird baseline (`nbmsp baseline apply`)"),
+    /// Change what the baseline says (`baseline.toml`: `nbmsp baseline set`, the app's `:baseline`).
+    BaselineEdit = ("baseline-edit", Admin, "change the fleet's NetBird baseline (`nbmsp baseline set`, `:baseline`)"),
     /// Move a customer to another host.
     Move = ("move", Admin, "move customers between hosts"),
 }

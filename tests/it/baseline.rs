@@ -513,3 +513,38 @@ groups = ["All"]
     assert_eq!(ok(env.home.run(&["customer", "posture", &sub, "--json"]))["data"], serde_json::json!([]));
     assert_eq!(ok(env.home.run(&["customer", "dns", &sub, "--json"]))["data"], serde_json::json!([]));
 }
+
+/// `baseline show|set`: the file as people change it from the CLI — the same use case as the
+/// app's `:baseline` — admins only, never to a text that does not parse, the old file kept.
+#[test]
+fn the_baseline_file_is_set_by_admins_only_and_never_to_a_text_that_does_not_parse() {
+    let h = common::Home::initialised();
+    let shown = h.run(&["baseline", "show"]);
+    assert!(
+        shown.stdout.contains("[[policies]]") && shown.stdout.contains("# allow_default_policy"),
+        "{}",
+        shown.stdout
+    );
+    let good = h.path().join("good.toml");
+    std::fs::write(&good, "allow_default_policy = false\n").unwrap();
+    let saved = ok(h.run(&["baseline", "set", good.to_str().unwrap(), "--json"]));
+    assert_eq!(saved["requires"], "All → All forbidden; 0 groups, 0 policies, 0 posture checks, 0 nameserver groups");
+
+    let bad = h.path().join("bad.toml");
+    std::fs::write(&bad, "[[policies]]\nname = \"x\"\nfrom = [\"ghosts\"]\nto = [\"All\"]\n").unwrap();
+    let r = h.run(&["baseline", "set", bad.to_str().unwrap(), "--json"]);
+    assert_ne!(r.code, 0);
+    assert!(r.json()["error"]["message"].as_str().unwrap().contains("group 'ghosts'"), "{}", r.stdout);
+    let file = std::fs::read_to_string(h.path().join("baseline.toml")).unwrap();
+    assert_eq!(file, "allow_default_policy = false\n", "the old file stays");
+
+    ok(h.run_with(
+        &["user", "add", "op", "--role", "operator", "--json"],
+        &[("NBMSP_PASSWORD", common::ADMIN_PASSWORD), ("NBMSP_NEW_PASSWORD", "operator-password-1")],
+    ));
+    let as_op = |args: &[&str]| h.run_with(args, &[("NBMSP_USER", "op"), ("NBMSP_PASSWORD", "operator-password-1")]);
+    let r = as_op(&["baseline", "set", good.to_str().unwrap(), "--json"]);
+    assert_eq!(r.json()["error"]["kind"], "forbidden", "{}", r.stdout);
+    let shown = as_op(&["baseline", "show", "--json"]);
+    assert_eq!((shown.json()["exists"].as_bool(), shown.code), (Some(true), 0), "everyone reads it");
+}

@@ -466,3 +466,65 @@ fn the_help_scrolls_to_its_last_command_by_keys_at_80x24() {
     t.keys(&["q"]);
     assert_eq!(exit_code(&t, &exit_file), "0");
 }
+
+/// `:baseline` hands the screen to the operator's editor and takes it back: the first text does
+/// not parse and is refused with the reason, nothing saved; opened again, it comes back as it was
+/// written with the reason on top; the second is saved (0600), audited with its text, and the
+/// app answers keys afterwards (the input reader was stopped for the editor and started again).
+#[test]
+fn baseline_is_edited_in_the_operators_editor_and_a_refused_text_is_not_lost() {
+    if tmux_missing() {
+        return;
+    }
+    let h = Home::initialised();
+    let dir = h.path().join("editor-runs");
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = h.path().join("editor.sh");
+    let body = format!(
+        "#!/bin/sh\nn=$(cat '{d}/count' 2>/dev/null || echo 0); n=$((n+1)); echo $n > '{d}/count'\ncp \"$1\" '{d}/seen-'$n\nif [ $n = 1 ]; then printf 'dns = []\\n' > \"$1\"; else printf 'allow_default_policy = false\\ngroups = [\"staff\"]\\n' > \"$1\"; fi\n",
+        d = dir.display()
+    );
+    std::fs::write(&script, body).unwrap();
+    let env = format!("DOCKER_HOST=tcp://127.0.0.1:1 VISUAL='sh {}'", script.display());
+    let (t, exit_file) = start_with(&h, h.path(), "baseline-edit", 100, 30, &env);
+    log_in(&t);
+    t.wait_for("No customers yet");
+    t.keys(&["-l", ":baseline"]);
+    t.keys(&["Enter"]);
+    t.wait_for("baseline not saved");
+    let first = std::fs::read_to_string(dir.join("seen-1")).unwrap();
+    assert!(first.contains("The fleet's NetBird baseline") && first.contains("[[policies]]"), "the template: {first}");
+    assert!(!h.path().join("baseline.toml").exists(), "a refused text writes nothing");
+    // The error panel closes with any key, and that key does nothing else.
+    t.keys(&["Escape"]);
+    t.wait_gone("baseline not saved");
+
+    t.keys(&["-l", ":baseline"]);
+    t.keys(&["Enter"]);
+    t.wait_for("baseline saved: All → All forbidden; 1 group");
+    let second = std::fs::read_to_string(dir.join("seen-2")).unwrap();
+    assert!(
+        second.starts_with("# not saved: ") && second.contains("dns") && second.ends_with("dns = []\n"),
+        "{second}"
+    );
+    let file = h.path().join("baseline.toml");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "allow_default_policy = false\ngroups = [\"staff\"]\n");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
+    assert!(!h.path().join("edit").join("baseline.toml").exists(), "the editor's copy is removed");
+    let db = rusqlite::Connection::open(h.path().join("nbmsp.db")).unwrap();
+    let (actor, message, details): (String, String, String) = db
+        .query_row("SELECT actor, message, details FROM audit_log WHERE action = 'baseline-edit'", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .unwrap();
+    assert_eq!((actor.as_str(), details.contains("groups = [\"staff\"]")), ("admin", true), "{message}");
+
+    // Keys still reach the app.
+    t.keys(&["?"]);
+    t.wait_for(" Keys ");
+    t.keys(&["Escape"]);
+    t.wait_gone(" Keys ");
+    t.keys(&["q"]);
+    assert_eq!(exit_code(&t, &exit_file), "0");
+}

@@ -3,5 +3,6 @@
 //! The doors only parse what a person typed and format what comes back.
 
 pub mod alerts;
+pub mod baseline;
 pub mod customers;
 pub mod reports;

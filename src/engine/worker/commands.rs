@@ -26,6 +26,14 @@ pub(super) fn handle(d: &mut Dispatch, cmd: Command) {
             });
             let _ = tx.send(Event::Reports(both.map(Box::new).map_err(Failure::from)));
         }),
+        Command::LoadBaseline => d.job("baseline", |c, tx| async move {
+            let r = crate::engine::usecase::baseline::read(&c.store, &c.session).map_err(Failure::from);
+            let _ = tx.send(Event::Baseline(r));
+        }),
+        Command::SaveBaseline { text } => d.job("baseline", |c, tx| async move {
+            let result = crate::engine::usecase::baseline::save(&c.store, &c.session, &text).map_err(Failure::from);
+            let _ = tx.send(Event::BaselineSaved { text, result });
+        }),
         Command::ExportReports { month } => d.job("reports", move |c, tx| async move {
             let r = crate::engine::usecase::reports::export(&c.store, &c.session, month).map_err(Failure::from);
             let _ = tx.send(Event::Exported(r));

@@ -25,6 +25,13 @@ pub enum Command {
     LoadHosts,
     /// This month's and last month's reports (the Reports view).
     LoadReports,
+    /// The baseline's text, to edit (`:baseline`).
+    LoadBaseline,
+    /// Replace the baseline with an operator's text (admins; refused unless it parses).
+    SaveBaseline {
+        /// The new text.
+        text: String,
+    },
     /// Write a month's reports (three CSV files and a JSON) to `reports.dir`.
     ExportReports {
         /// Which month.
@@ -385,6 +392,16 @@ pub enum Event {
     Customers(Vec<CustomerRow>),
     /// Every Docker host as it answered (or why the list could not be made).
     Hosts(Result<Vec<crate::engine::hosts::HostStatus>, Failure>),
+    /// The baseline's text, and whether the session may change it.
+    Baseline(Result<crate::engine::usecase::baseline::BaselineText, Failure>),
+    /// A baseline save ended: what it now requires, or why it was refused (with the text sent,
+    /// so nothing typed is lost).
+    BaselineSaved {
+        /// What was sent.
+        text: String,
+        /// What it requires now, or why not.
+        result: Result<String, Failure>,
+    },
     /// This month's report and the last's.
     Reports(Result<Box<(crate::engine::fleet::reports::Report, crate::engine::fleet::reports::Report)>, Failure>),
     /// Detail data.
