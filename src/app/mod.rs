@@ -8,6 +8,8 @@
 pub mod baseline_edit;
 pub mod command_line;
 pub mod dashboard;
+#[cfg(test)]
+mod dashboard_tests;
 pub mod detail;
 mod events;
 #[cfg(test)]

@@ -13,6 +13,7 @@ pub mod fleet;
 pub mod host;
 pub mod images;
 pub mod netbird;
+pub mod netbird_action;
 pub mod networks;
 pub mod policy;
 pub mod ports;

@@ -7,6 +7,8 @@ mod form;
 mod hosts;
 #[cfg(test)]
 mod hosts_tests;
+#[cfg(test)]
+mod layout_tests;
 
 mod login;
 mod netbird;

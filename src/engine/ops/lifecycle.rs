@@ -6,14 +6,11 @@ use crate::domain::rights::Right;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use serde::Serialize;
-
 use crate::domain::audit::AuditStatus;
 use crate::domain::customer::{Customer, CustomerStatus};
 use crate::domain::deployment::{ContainerInfo, DeploymentStatus};
 use crate::engine::checks::health;
 use crate::engine::hosts::files;
-use crate::engine::netbird::OwnerCredentials;
 use crate::engine::netbird::owner::OwnerOutcome;
 use crate::engine::npm::proxy::Proxy;
 use crate::engine::stack::apply;
@@ -21,120 +18,7 @@ use crate::engine::stack::render::{self, RenderedStack};
 use crate::engine::{EngineError, stack::ports};
 use crate::store::{Store, Vault};
 
-/// The steps of a deploy, in order; progress events name them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Step {
-    /// Check the customer and the settings.
-    Validate,
-    /// Reserve the public UDP port.
-    AllocatePort,
-    /// Render the files from the templates.
-    Render,
-    /// Write them to the instance dir.
-    WriteFiles,
-    /// Make sure the shared network exists.
-    Network,
-    /// Make sure the images are present (pull if not).
-    Images,
-    /// Create and start the containers.
-    Containers,
-    /// Wait until the stack is ready (management API, signal, relay, dashboard, STUN).
-    Health,
-    /// Create the NetBird owner account and its access token, before anything is public.
-    Bootstrap,
-    /// NetBird's Reverse Proxy: its token, its container, its registration (or, off, revoked).
-    ReverseProxy,
-    /// Register the domain in the proxy.
-    Proxy,
-    /// Record the result.
-    Record,
-}
-
-impl Step {
-    /// Every step in order.
-    pub const ALL: [Step; 12] = [
-        Step::Validate,
-        Step::AllocatePort,
-        Step::Render,
-        Step::WriteFiles,
-        Step::Network,
-        Step::Images,
-        Step::Containers,
-        Step::Health,
-        Step::Bootstrap,
-        Step::ReverseProxy,
-        Step::Proxy,
-        Step::Record,
-    ];
-
-    /// Short label for progress lines.
-    pub fn label(self) -> &'static str {
-        match self {
-            Step::Validate => "validate",
-            Step::AllocatePort => "allocate UDP port",
-            Step::Render => "render files",
-            Step::WriteFiles => "write files",
-            Step::Network => "network",
-            Step::Images => "images",
-            Step::Containers => "start containers",
-            Step::Health => "wait until ready",
-            Step::Proxy => "proxy host",
-            Step::Bootstrap => "NetBird owner",
-            Step::ReverseProxy => "reverse proxy",
-            Step::Record => "record",
-        }
-    }
-
-    /// 1-based position.
-    pub fn number(self) -> usize {
-        Step::ALL.iter().position(|s| *s == self).map_or(0, |i| i + 1)
-    }
-}
-
-/// What an operation reports while it runs (for the TUI's progress view and CLI stderr).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "event", rename_all = "snake_case")]
-pub enum Progress {
-    /// A step began.
-    Started {
-        /// Which.
-        step: Step,
-    },
-    /// A step ended well.
-    Done {
-        /// Which.
-        step: Step,
-        /// What it did, in a few words.
-        detail: String,
-    },
-    /// A step failed (rollback follows).
-    Failed {
-        /// Which.
-        step: Step,
-        /// Why.
-        error: String,
-    },
-    /// Anything else worth a line (image pull progress, rollback actions).
-    Note {
-        /// The line.
-        text: String,
-    },
-}
-
-/// The result of a successful deploy or redeploy.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct DeployOutcome {
-    /// The customer's public UDP port.
-    pub udp_port: u16,
-    /// URL to open first.
-    pub setup_url: String,
-    /// What happened to each service.
-    pub changes: Vec<(String, String)>,
-    /// The NetBird owner account, when this deploy created it (shown once; later on demand).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub owner: Option<OwnerCredentials>,
-}
+pub use super::progress::{DeployOutcome, Progress, Step};
 
 /// How long an operation may go without confirming that it still holds its lock before it
 /// takes another step: well inside [`crate::store::locks::STALE_AFTER_S`], after which another

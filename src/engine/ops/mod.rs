@@ -7,5 +7,6 @@ mod images;
 pub mod lifecycle;
 pub mod moving;
 pub mod operations;
+pub mod progress;
 mod proxying;
 mod redeploy;
