@@ -327,6 +327,28 @@ fn each_host_publishes_its_customers_through_its_own_npm() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(served(&remote_npm)[0]["ssl_forced"], true, "{:?}", remote_npm.hosts());
     assert_eq!(json(&env.home.run(&["customer", "show", &sub, "--json"]))["proxy_pending"], serde_json::Value::Null);
+    // The metrics read b's certificate from b's NPM, and b's disk through b's shell.
+    {
+        let (_daemon, addr) = crate::reports::serve_metrics(&env);
+        let cert = format!("nbmsp_customer_certificate_expiry_timestamp_seconds{{subdomain=\"{sub}\",host=\"b\"}} ");
+        let disk = "nbmsp_host_disk_used_ratio{host=\"b\"} ";
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        let text = loop {
+            if let Some(t) = crate::reports::scrape(&addr).filter(|t| t.contains(&cert) && t.contains(disk)) {
+                break t;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no expiry or disk for b: {:?}",
+                crate::reports::scrape(&addr)
+            );
+        };
+        let value =
+            |prefix: &str| -> f64 { text.lines().find_map(|l| l.strip_prefix(prefix)).unwrap().parse().unwrap() };
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64();
+        assert!((89.0..=90.5).contains(&((value(&cert) - now) / 86_400.0)), "b's Let's Encrypt certificate: {text}");
+        assert!((0.0..=1.0).contains(&value(disk)), "{text}");
+    }
 
     // A move switches the proxy: registered here, removed there.
     let r = env.home.run(&["customer", "move", &sub, "--to", "local"]);

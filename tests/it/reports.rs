@@ -13,7 +13,7 @@ use crate::common::docker::DockerEnv;
 use serde_json::Value;
 
 /// A `nbmsp monitor` running in the background, stopped however the test ends.
-struct Daemon(Child);
+pub(crate) struct Daemon(Child);
 
 impl Drop for Daemon {
     fn drop(&mut self) {
@@ -71,7 +71,7 @@ fn csv_rows(text: &str) -> Vec<std::collections::BTreeMap<String, String>> {
 
 /// One scrape; `None` until the listener answers. Polled with a pause so a waiting test does
 /// not keep a core busy (the condition, not the pause, ends the wait).
-fn scrape(addr: &str) -> Option<String> {
+pub(crate) fn scrape(addr: &str) -> Option<String> {
     match common::http::request(addr, "GET", "/metrics", &[], None) {
         Ok((200, body)) => Some(body),
         _ => {
@@ -82,7 +82,7 @@ fn scrape(addr: &str) -> Option<String> {
 }
 
 /// `nbmsp monitor --metrics` on a free loopback port of `env`'s home; stopped when dropped.
-fn serve_metrics(env: &DockerEnv) -> (Daemon, String) {
+pub(crate) fn serve_metrics(env: &DockerEnv) -> (Daemon, String) {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let addr = format!("127.0.0.1:{port}");
     let mut cmd = env.home.command();

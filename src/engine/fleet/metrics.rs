@@ -52,7 +52,7 @@ pub struct HostFacts {
     pub ports_used: u32,
     /// Ports of the range still free.
     pub ports_free: u32,
-    /// Percent of the data disk used (known for this machine only).
+    /// Percent of the data disk used (this machine's each round, a remote host's hourly).
     pub disk_percent: Option<f64>,
 }
 
@@ -147,7 +147,7 @@ pub fn render(s: &Snapshot, now: i64) -> String {
     );
     family(
         "nbmsp_host_disk_used_ratio",
-        "Share of the data disk used (this machine's)",
+        "Share of the data disk that holds customer data used, per host",
         s.hosts.iter().filter_map(|h| h.disk_percent.map(|p| (host(h), p / 100.0))).collect(),
     );
     family(
@@ -247,7 +247,7 @@ pub fn hosts(
     names: &[(String, bool)],
     customers: &[(String, Option<u16>)],
     port_count: u16,
-    local_disk: Option<f64>,
+    disks: &std::collections::HashMap<String, f64>,
 ) -> Vec<HostFacts> {
     let mut used: BTreeMap<&str, u32> = BTreeMap::new();
     for (host, port) in customers {
@@ -264,7 +264,7 @@ pub fn hosts(
                 up: *up,
                 ports_used: n,
                 ports_free: u32::from(port_count).saturating_sub(n),
-                disk_percent: if name == crate::domain::host::LOCAL { local_disk } else { None },
+                disk_percent: disks.get(name).copied(),
             }
         })
         .collect()

@@ -80,6 +80,13 @@ impl Engines {
         key.and_then(|id| self.hosts.get(&id))
     }
 
+    /// How full the disk that holds a host's customer data is: percent used and bytes free
+    /// (this machine's read directly, a remote one's through its shell or a helper container;
+    /// `None` when it cannot be read).
+    pub async fn disk(&self, key: HostKey, data_dir: &str) -> Option<(f64, u64)> {
+        disk_of(self.host(key), data_dir, &self.helper_image).await
+    }
+
     /// A host's name for people.
     pub fn name(&self, key: HostKey) -> String {
         self.host(key).map_or_else(|| LOCAL.to_string(), |h| h.name.clone())

@@ -121,22 +121,53 @@ fn summary(report: &Report, dir: &Path, now: i64) -> Notice {
 
 impl Monitor<'_> {
     /// The round's figures for the metrics endpoint.
-    /// Reads when the proxy's certificates expire, at most hourly: one list call, kept between
-    /// reads. NPM renews them itself, so the answer is never stored; a proxy that does not
-    /// answer keeps the last read.
-    pub(super) async fn read_certificates(&mut self) {
+    /// Reads, at most hourly, when each host's proxy certificates expire and how full each
+    /// remote host's disk is: one list call per NPM, one disk read per remote host, skipped for
+    /// hosts that did not answer this round. NPM renews certificates itself, so the answer is
+    /// never stored; what does not answer keeps the last read.
+    pub(super) async fn read_hourly(
+        &mut self,
+        data_dir: &str,
+        down: &std::collections::HashMap<crate::engine::hosts::HostKey, String>,
+    ) {
         let now = std::time::Instant::now();
         if self.next_certificates.is_some_and(|t| now < t) {
             return;
         }
         self.next_certificates = Some(now + std::time::Duration::from_secs(3600));
-        let read = match crate::engine::npm::proxy::from_settings(self.store, self.vault, None) {
-            Ok(proxy) => proxy.certificate_expiries().await,
-            Err(e) => Err(e),
-        };
-        match read {
-            Ok(c) => self.certificates = c,
-            Err(e) => tracing::warn!("certificate expiries not read from the proxy: {e}"),
+        for key in self.engines.keys().into_iter().filter(|k| !down.contains_key(k)) {
+            let read = match self.engines.host(key) {
+                None => match crate::engine::npm::proxy::from_settings(self.store, self.vault, None) {
+                    Ok(proxy) => proxy.certificate_expiries().await,
+                    Err(e) => Err(e),
+                },
+                // A host without an NPM of its own publishes nothing: nothing to read.
+                Some(h) if h.npm.is_none() => Ok(Default::default()),
+                Some(h) => {
+                    let h = h.clone();
+                    match self.engines.of(key).await {
+                        Ok(docker) => {
+                            match crate::engine::npm::proxy::for_host(self.store, self.vault, &h, &docker, None).await {
+                                Ok(proxy) => proxy.certificate_expiries().await,
+                                Err(e) => Err(e),
+                            }
+                        }
+                        Err(e) => Err(e),
+                    }
+                }
+            };
+            match read {
+                Ok(c) => {
+                    self.certificates.retain(|(k, _), _| *k != key);
+                    self.certificates.extend(c.into_iter().map(|(id, t)| ((key, id), t)));
+                }
+                Err(e) => tracing::warn!("certificate expiries not read from {}'s proxy: {e}", self.engines.name(key)),
+            }
+            if key.is_some()
+                && let Some((percent, _)) = self.engines.disk(key, data_dir).await
+            {
+                self.remote_disks.insert(key, percent);
+            }
         }
     }
 
@@ -168,7 +199,8 @@ impl Monitor<'_> {
                     online: r.online,
                     devices: r.devices,
                     token_expires: token,
-                    certificate_expires: certificate.and_then(|c| self.certificates.get(&c).copied()),
+                    certificate_expires: certificate
+                        .and_then(|c| self.certificates.get(&(r.customer.host_id, c)).copied()),
                     last_backup: backup,
                     last_check: extras.get(&id).and_then(|x| x.probe_at).map(|t| t.unix_timestamp()),
                 }
@@ -177,11 +209,16 @@ impl Monitor<'_> {
         let names: Vec<(String, bool)> =
             self.engines.keys().into_iter().map(|k| (self.engines.name(k), !down.contains_key(&k))).collect();
         let ports: Vec<(String, Option<u16>)> = rows.iter().map(|r| (host_of(r), r.udp_port)).collect();
+        let mut disks: std::collections::HashMap<String, f64> =
+            self.remote_disks.iter().map(|(k, p)| (self.engines.name(*k), *p)).collect();
+        if let Some(p) = self.host.disk_percent {
+            disks.insert(crate::domain::host::LOCAL.to_string(), p);
+        }
         Ok(metrics::Snapshot {
             at: report.at.unix_timestamp(),
             round_ms: report.millis,
             customers,
-            hosts: metrics::hosts(&names, &ports, settings.relay_port_count, self.host.disk_percent),
+            hosts: metrics::hosts(&names, &ports, settings.relay_port_count, &disks),
         })
     }
 }

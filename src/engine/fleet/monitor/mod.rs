@@ -107,7 +107,10 @@ pub struct Monitor<'a> {
     /// Where each round's metrics go (`nbmsp monitor --metrics`).
     metrics: Option<tokio::sync::watch::Sender<std::sync::Arc<crate::engine::fleet::metrics::Snapshot>>>,
     /// When each certificate in this machine's proxy expires, as last read (for the metrics).
-    certificates: HashMap<i64, i64>,
+    certificates: HashMap<(crate::engine::hosts::HostKey, i64), i64>,
+    /// How full each remote host's data disk is, as last read (hourly, with the certificates;
+    /// this machine's is read every round).
+    remote_disks: HashMap<crate::engine::hosts::HostKey, f64>,
     /// When the proxy's certificates are read next (hourly, while metrics are served).
     next_certificates: Option<Instant>,
     /// False in a viewer's app: it watches and alerts, but renews, backs up and recovers nothing.
@@ -152,6 +155,7 @@ impl<'a> Monitor<'a> {
             next_prune: 0,
             metrics: None,
             certificates: HashMap::new(),
+            remote_disks: HashMap::new(),
             next_certificates: None,
             acting: true,
             focus: None,
@@ -314,7 +318,7 @@ impl<'a> Monitor<'a> {
             millis: u64::try_from(t0.elapsed().as_millis()).unwrap_or(u64::MAX),
         };
         if self.metrics.is_some() {
-            self.read_certificates().await;
+            self.read_hourly(&settings.data_dir, &down).await;
             let snapshot = self.metrics_snapshot(&settings, &rows, &extras, &served, &down, &report)?;
             if let Some(tx) = &self.metrics {
                 tx.send_replace(std::sync::Arc::new(snapshot));
