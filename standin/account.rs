@@ -115,6 +115,8 @@ pub struct Account {
     pub nameservers: Vec<crate::nameservers::NsGroup>,
     /// Posture checks (`posture.rs`).
     pub postures: Vec<crate::posture::Posture>,
+    /// Legacy network routes (`routes.rs`).
+    pub routes: Vec<crate::routes::Route>,
     /// Networks, their resources and routers (`networks.rs`).
     pub networks: Vec<crate::networks::Network>,
     pub resources: Vec<crate::networks::Resource>,
@@ -366,6 +368,9 @@ impl Account {
                 p.checks
             ));
         }
+        for r in &self.routes {
+            out.push_str(&format!("route\t{}\n", crate::routes::answer(r)));
+        }
         for g in &self.nameservers {
             let servers: Vec<String> = g.servers.iter().map(|(ip, port, kind)| format!("{ip}|{port}|{kind}")).collect();
             out.push_str(&format!(
@@ -488,6 +493,23 @@ impl Account {
                 name: s("name"),
                 description: s("description"),
                 checks: j.get("checks").map_or("{}".to_string(), crate::posture::raw),
+            }),
+            "route" => self.routes.push(crate::routes::Route {
+                id: s("id"),
+                network_id: s("network_id"),
+                description: s("description"),
+                enabled: j.get("enabled").and_then(Json::as_bool).unwrap_or(false),
+                peer: s("peer"),
+                peer_groups: strings("peer_groups"),
+                network: s("network"),
+                domains: strings("domains"),
+                network_type: s("network_type"),
+                masquerade: j.get("masquerade").and_then(Json::as_bool).unwrap_or(false),
+                metric: j.get("metric").and_then(Json::as_i64).unwrap_or(0),
+                groups: strings("groups"),
+                access_control_groups: strings("access_control_groups"),
+                keep_route: j.get("keep_route").and_then(Json::as_bool).unwrap_or(false),
+                skip_auto_apply: j.get("skip_auto_apply").and_then(Json::as_bool).unwrap_or(false),
             }),
             "nsgroup" => self.nameservers.push(crate::nameservers::NsGroup {
                 id: s("id"),

@@ -301,7 +301,8 @@ type Known = fn(&str, &[&str]) -> bool;
 type Route = fn(&mut crate::account::Account, &mut u64, &str, &[&str], &str) -> (Response, bool);
 
 /// The account's modules that answer on their own (each saved when it changed something).
-const ACCOUNT_ROUTES: [(Known, Route); 5] = [
+const ACCOUNT_ROUTES: [(Known, Route); 6] = [
+    (crate::routes::known, crate::routes::route),
     (crate::networks::known, crate::networks::route),
     (crate::posture::known, crate::posture::route),
     (crate::nameservers::known, crate::nameservers::route),

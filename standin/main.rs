@@ -23,6 +23,7 @@ mod nameservers;
 mod networks;
 mod policies;
 mod posture;
+mod routes;
 mod proxy;
 mod reverse;
 mod stun;

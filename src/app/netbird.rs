@@ -22,6 +22,8 @@ pub enum Section {
     Groups,
     /// Networks: resources beyond the devices and the devices that route to them.
     Networks,
+    /// Legacy routes (accounts from before Networks).
+    Routes,
     /// Services the Reverse Proxy publishes.
     Services,
     /// Access-control policies (the flat All → All one marked).
@@ -38,12 +40,13 @@ pub enum Section {
 
 impl Section {
     /// In tab order.
-    pub const ALL: [Section; 11] = [
+    pub const ALL: [Section; 12] = [
         Section::Peers,
         Section::Keys,
         Section::Users,
         Section::Groups,
         Section::Networks,
+        Section::Routes,
         Section::Services,
         Section::Policies,
         Section::Posture,
@@ -60,6 +63,7 @@ impl Section {
             Section::Users => "Users",
             Section::Groups => "Groups",
             Section::Networks => "Networks",
+            Section::Routes => "Routes",
             Section::Services => "Services",
             Section::Policies => "Policies",
             Section::Posture => "Posture",
@@ -77,6 +81,7 @@ impl Section {
             Section::Users => AdminAction::Users,
             Section::Groups => AdminAction::Groups,
             Section::Networks => AdminAction::Network(crate::domain::networks::NetworkAction::List),
+            Section::Routes => AdminAction::Network(crate::domain::networks::NetworkAction::Routes),
             Section::Services => AdminAction::Services,
             Section::Policies => AdminAction::Policies,
             Section::Posture => AdminAction::Postures,
@@ -209,6 +214,21 @@ impl NetBirdView {
                     row(i, &n.id, &n.name, format!("{} {} {}", n.name, res.join(" "), via.join(" ")))
                 })
                 .collect(),
+            Some(Ok(AdminAnswer::Routes(r))) => r
+                .iter()
+                .enumerate()
+                .map(|(i, r)| {
+                    let hay = format!(
+                        "{} {} {} {} {}",
+                        r.network_id,
+                        r.network,
+                        r.domains.join(" "),
+                        r.peer,
+                        r.groups.join(" ")
+                    );
+                    row(i, &r.id, &r.network_id, hay)
+                })
+                .collect(),
             Some(Ok(AdminAnswer::Postures(p))) => p
                 .iter()
                 .enumerate()
@@ -322,6 +342,9 @@ impl NetBirdView {
             (Key::New, Section::Services) => {
                 self.prompt = Some(Prompt { purpose: Purpose::NewService, text: Default::default() })
             }
+            (Key::New, Section::Routes) => {
+                self.prompt = Some(Prompt { purpose: Purpose::NewRoute, text: Default::default() })
+            }
             (Key::New, Section::Policies) => {
                 self.prompt = Some(Prompt { purpose: Purpose::NewPolicy, text: Default::default() })
             }
@@ -422,6 +445,10 @@ impl NetBirdView {
                         AdminAction::Network(crate::domain::networks::NetworkAction::Delete { network: r.id }),
                     ),
                     Section::Services => ("service", AdminAction::DeleteService { service: r.id }),
+                    Section::Routes => (
+                        "route",
+                        AdminAction::Network(crate::domain::networks::NetworkAction::DeleteRoute { route: r.id }),
+                    ),
                     Section::Policies => ("policy", AdminAction::DeletePolicy { policy: r.id }),
                     Section::Posture => ("posture check", AdminAction::DeletePosture { posture: r.id }),
                     Section::Dns => ("nameserver group", AdminAction::DeleteNameservers { group: r.id }),

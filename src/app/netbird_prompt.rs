@@ -29,6 +29,8 @@ pub enum Purpose {
     ServiceSecret(crate::domain::netbird::NewService),
     /// A new posture check: [`NewPosture::parse_line`].
     NewPosture,
+    /// A new legacy route: [`crate::domain::routes::NewRoute::parse_line`].
+    NewRoute,
     /// A new policy: [`NewPolicy::parse_line`].
     NewPolicy,
     /// The policy with this id, as a line to change.
@@ -49,6 +51,9 @@ impl Purpose {
             Purpose::ServiceSecret(_) => "its PIN or password (not shown)",
             Purpose::NewPolicy | Purpose::EditPolicy(_) => {
                 "policy: NAME from=GROUP,… to=GROUP,… [proto=tcp|udp|icmp] [ports=22,443] [oneway] [drop]"
+            }
+            Purpose::NewRoute => {
+                "route: NETWORK-ID RANGE|DOMAIN,… via=DEVICE|via=group:G to=GROUP,… [metric=N] [nomasq]"
             }
             Purpose::NewPosture => {
                 "posture: NAME client=V linux=V windows=V macos=V allow=CIDR,… deny=… countries=DE,… not-countries=…"
@@ -98,6 +103,13 @@ impl NetBirdView {
                         },
                         Err(why) => {
                             refused(purpose, why);
+                            return None;
+                        }
+                    },
+                    Purpose::NewRoute => match crate::domain::routes::NewRoute::parse_line(&text) {
+                        Ok(r) => AdminAction::Network(crate::domain::networks::NetworkAction::CreateRoute(r)),
+                        Err(why) => {
+                            refused(Purpose::NewRoute, why);
                             return None;
                         }
                     },

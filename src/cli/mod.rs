@@ -27,6 +27,7 @@ pub mod output;
 pub mod reconcile;
 mod report;
 pub mod rollout;
+mod routes;
 pub mod settings;
 pub mod shell;
 pub mod user;

@@ -39,6 +39,8 @@ pub enum NetBirdCommand {
     /// a domain) through routing devices: list (default), create, delete, add-resource,
     /// remove-resource, add-router, remove-router
     Networks(super::networks::NetworksArgs),
+    /// Legacy routes (accounts from before Networks): list (default), create, delete
+    Routes(super::routes::RoutesArgs),
     /// Posture checks (a minimum NetBird client version) and the policies that require them:
     /// list (default), create, delete, attach, detach
     Posture(super::access::PostureArgs),
@@ -396,6 +398,7 @@ fn action(cmd: NetBirdCommand) -> CliResult<(String, AdminAction, Option<Filter>
             (customer, act, None)
         }
         NetBirdCommand::Idps(a) => no_filter(super::access::idps(a)?),
+        NetBirdCommand::Routes(a) => no_filter(super::routes::action(a)?),
         NetBirdCommand::Events { customer, search, limit } => {
             (customer, AdminAction::Events, Some(Filter::Events { search, limit }))
         }

@@ -8,7 +8,7 @@ use crate::domain::sanitize::terminal_safe;
 
 /// Prints what NetBird answered, as a table or a line.
 pub(super) fn print_answer(answer: &AdminAnswer) {
-    if super::networks::print(answer) {
+    if super::networks::print(answer) || super::routes::print(answer) {
         return;
     }
     let yes = |b: bool| if b { "yes" } else { "no" }.to_string();
@@ -181,6 +181,6 @@ pub(super) fn print_answer(answer: &AdminAnswer) {
         }
         AdminAnswer::Done(m) => println!("{}", terminal_safe(m)),
         // Printed by `networks::print` above.
-        AdminAnswer::Networks(_) | AdminAnswer::DnsSettings(_) => {}
+        AdminAnswer::Networks(_) | AdminAnswer::DnsSettings(_) | AdminAnswer::Routes(_) => {}
     }
 }

@@ -19,6 +19,7 @@ pub mod policy;
 pub mod ports;
 pub mod posture;
 pub mod rights;
+pub mod routes;
 pub mod sanitize;
 pub mod settings;
 pub mod sla;

@@ -425,6 +425,8 @@ pub enum AdminAnswer {
     Postures(Vec<NbPosture>),
     /// The networks with their resources and routers.
     Networks(Vec<crate::domain::networks::NbNetwork>),
+    /// Legacy routes.
+    Routes(Vec<crate::domain::routes::NbRoute>),
     /// Names of the groups whose DNS NetBird does not manage.
     DnsSettings(Vec<String>),
     /// A new key with its secret.

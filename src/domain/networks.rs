@@ -30,6 +30,12 @@ pub enum NetworkAction {
     DnsSettings,
     /// Let NetBird manage a group's DNS again (`managed`), or stop it.
     DnsManagement { group: String, managed: bool },
+    /// Every legacy route.
+    Routes,
+    /// Add a legacy route.
+    CreateRoute(crate::domain::routes::NewRoute),
+    /// Delete a legacy route (by id, or a network identifier only one route has).
+    DeleteRoute { route: String },
 }
 
 /// Which devices route a network's traffic.
@@ -49,7 +55,7 @@ impl NetworkAction {
     /// devices reach (or how they resolve names), so it is for admins.
     pub fn right(&self) -> Right {
         match self {
-            Self::List | Self::DnsSettings => Right::NetBirdList,
+            Self::List | Self::DnsSettings | Self::Routes => Right::NetBirdList,
             _ => Right::NetBirdGrant,
         }
     }
@@ -67,6 +73,9 @@ impl NetworkAction {
             Self::DnsSettings => "show the DNS settings",
             Self::DnsManagement { managed: true, .. } => "let NetBird manage a group's DNS",
             Self::DnsManagement { managed: false, .. } => "stop NetBird managing a group's DNS",
+            Self::Routes => "list routes",
+            Self::CreateRoute(_) => "add a route",
+            Self::DeleteRoute { .. } => "delete a route",
         }
     }
 }

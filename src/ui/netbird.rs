@@ -287,6 +287,18 @@ fn columns(v: &NetBirdView) -> (Vec<(&'static str, u16)>, Vec<Vec<String>>) {
                 .map(|d| vec![d.name.clone(), d.kind.clone(), d.issuer.clone(), d.client_id.clone()])
                 .collect(),
         ),
+        Some(Ok(AdminAnswer::Routes(r))) => (
+            vec![("Network id", 16), ("Routes", 22), ("Via", 16), ("For", 16), ("Metric", 6)],
+            pick(r.len())
+                .map(|i| &r[i])
+                .map(|r| {
+                    let what = if r.domains.is_empty() { r.network.clone() } else { r.domains.join(",") };
+                    let via = if r.peer.is_empty() { r.peer_groups.join(",") } else { r.peer.clone() };
+                    let id = if r.enabled { r.network_id.clone() } else { format!("{} (off)", r.network_id) };
+                    vec![id, what, via, r.groups.join(","), r.metric.to_string()]
+                })
+                .collect(),
+        ),
         Some(Ok(AdminAnswer::Networks(n))) => (
             vec![("Name", 14), ("Routed by", 18), ("Resources", 40)],
             pick(n.len())
@@ -403,6 +415,7 @@ fn empty_hint(s: Section, new_key: Option<&str>) -> String {
         Section::Users => " no users".into(),
         Section::Groups => create("groups"),
         Section::Networks => create("networks: devices reach only each other"),
+        Section::Routes => create("routes (networks are NetBird's newer way)"),
         Section::Services => create("services (publishing needs the reverse proxy on)"),
         Section::Policies => " no policies: no device reaches any other".into(),
         Section::Posture => create("posture checks (any device is let through)"),

@@ -534,3 +534,93 @@ fn policies_are_added_and_changed_by_a_typed_line() {
     press(&mut s, Char('e'));
     assert!(draw(&s, 120, 40).contains("has several rules"), "{}", draw(&s, 120, 40));
 }
+
+/// Legacy routes: listed after the networks, added from one typed line, deleted after a `y`.
+#[test]
+fn legacy_routes_are_listed_added_and_deleted_by_keys() {
+    use crate::app::fixtures::press;
+    use crate::domain::networks::{NetworkAction, RouterVia};
+    use crate::domain::routes::{NbRoute, NewRoute};
+    use crossterm::event::KeyCode::{Char, Enter};
+    let routes = AdminAnswer::Routes(vec![
+        NbRoute {
+            id: "rt1".into(),
+            network_id: "office".into(),
+            description: String::new(),
+            network: "10.10.0.0/16".into(),
+            domains: vec![],
+            peer: "gateway-1".into(),
+            peer_groups: vec![],
+            groups: vec!["staff".into()],
+            masquerade: true,
+            metric: 9999,
+            enabled: true,
+        },
+        NbRoute {
+            id: "rt2".into(),
+            network_id: "intranet".into(),
+            description: String::new(),
+            network: String::new(),
+            domains: vec!["wiki.corp".into()],
+            peer: String::new(),
+            peer_groups: vec!["routers".into()],
+            groups: vec!["All".into()],
+            masquerade: true,
+            metric: 100,
+            enabled: false,
+        },
+    ]);
+    let mut s = with(routes, Section::Routes);
+    snap("netbird_routes", &s);
+    let screen = draw(&s, 120, 40);
+    assert!(
+        screen.contains("10.10.0.0/16") && screen.contains("gateway-1") && screen.contains("intranet (off)"),
+        "{screen}"
+    );
+    assert!(screen.contains("wiki.corp") && screen.contains("routers"), "{screen}");
+    press(&mut s, Char('n'));
+    for c in "lab 10.20.0.0/16 via=gw-2 to=staff".chars() {
+        press(&mut s, Char(c));
+    }
+    let sent = press(&mut s, Enter);
+    let want = NewRoute {
+        network_id: "lab".into(),
+        description: String::new(),
+        network: Some("10.20.0.0/16".into()),
+        domains: vec![],
+        via: RouterVia::Peer("gw-2".into()),
+        groups: vec!["staff".into()],
+        masquerade: true,
+        metric: 9999,
+    };
+    assert!(
+        sent.iter().any(|c| matches!(c, crate::app::Command::NetBird { action, .. }
+            if *action == AdminAction::Network(NetworkAction::CreateRoute(want.clone())))),
+        "{sent:?}"
+    );
+    // A fresh list: the route is deleted after the question.
+    let mut s = with(
+        AdminAnswer::Routes(vec![NbRoute {
+            id: "rt1".into(),
+            network_id: "office".into(),
+            description: String::new(),
+            network: "10.10.0.0/16".into(),
+            domains: vec![],
+            peer: "gw".into(),
+            peer_groups: vec![],
+            groups: vec!["staff".into()],
+            masquerade: true,
+            metric: 9999,
+            enabled: true,
+        }]),
+        Section::Routes,
+    );
+    press(&mut s, Char('d'));
+    assert!(draw(&s, 80, 24).contains("delete route 'office'?"), "{}", draw(&s, 80, 24));
+    let sent = press(&mut s, Char('y'));
+    assert!(
+        sent.iter().any(|c| matches!(c, crate::app::Command::NetBird { action, .. }
+            if *action == AdminAction::Network(NetworkAction::DeleteRoute { route: "rt1".into() }))),
+        "{sent:?}"
+    );
+}

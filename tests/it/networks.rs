@@ -136,3 +136,102 @@ fn a_network_gets_a_resource_and_a_router_and_holds_its_group() {
     assert!(has("admin", "success", "NetBird no longer manages the DNS of group 'office'"), "{lines:?}");
     assert!(has("admin", "error", "resource with name nas already exists"), "{lines:?}");
 }
+
+/// Legacy routes as upstream's routes handler answers them (standin/routes.rs): a prefix stored
+/// masked, a domain route, a device that already routes the same prefix refused with NetBird's
+/// 409 words, a bad prefix with NetBird's 422, a group NetBird would check by id refused by name
+/// here, delete by network identifier; NetBird's audit trail names each change.
+#[test]
+fn legacy_routes_are_listed_added_and_deleted_as_netbird_answers() {
+    let Some(env) = DockerEnv::new("legacy_routes") else { return };
+    let sub = deployed(&env, "rte", "2,1");
+    let run = |args: &[&str]| env.home.run(&[&["customer"][..], args].concat());
+    assert_eq!(ok(run(&["routes", &sub, "--json"]))["data"], serde_json::json!([]));
+    ok(run(&["groups", &sub, "create", "staff", "--json"]));
+    let peers = ok(run(&["peers", &sub, "--json"]));
+    let gw = peers["data"][0]["name"].as_str().unwrap().to_string();
+
+    let office =
+        ["routes", &sub, "create", "office", "--network", "10.10.3.7/16", "--peer", &gw, "--group", "staff", "--json"];
+    let made = ok(run(&office));
+    assert!(made["data"].as_str().unwrap().contains("route 'office' (10.10.3.7/16) added"), "{made}");
+    let listed = ok(run(&["routes", &sub, "--json"]))["data"].clone();
+    assert_eq!(listed[0]["network"], "10.10.0.0/16", "stored masked: {listed}");
+    assert_eq!((listed[0]["peer"].as_str(), listed[0]["groups"][0].as_str()), (Some(gw.as_str()), Some("staff")));
+
+    // The same device routing the same prefix again: NetBird's 409.
+    let err = failed(&run(&[
+        "routes",
+        &sub,
+        "create",
+        "office-2",
+        "--network",
+        "10.10.0.0/16",
+        "--peer",
+        &gw,
+        "--group",
+        "staff",
+    ]));
+    assert!(err.contains("already has this route") && err.contains("HTTP 409"), "{err}");
+    let err = failed(&run(&[
+        "routes",
+        &sub,
+        "create",
+        "bad",
+        "--network",
+        "10.10.0.0/40",
+        "--peer",
+        &gw,
+        "--group",
+        "staff",
+    ]));
+    assert!(err.contains("invalid network 10.10.0.0/40") && err.contains("HTTP 422"), "{err}");
+    let err =
+        failed(&run(&["routes", &sub, "create", "x", "--network", "10.9.0.0/16", "--peer", &gw, "--group", "ghosts"]));
+    assert!(err.contains("no group 'ghosts'"), "{err}");
+    let r = run(&[
+        "routes",
+        &sub,
+        "create",
+        "x",
+        "--domain",
+        "wiki.corp",
+        "--peer-group",
+        "staff",
+        "--group",
+        "All",
+        "--metric",
+        "0",
+    ]);
+    assert_eq!(r.code, 2, "clap refuses a metric out of range: {}", r.stderr);
+
+    ok(run(&[
+        "routes",
+        &sub,
+        "create",
+        "intranet",
+        "--domain",
+        "wiki.corp",
+        "--peer-group",
+        "staff",
+        "--group",
+        "All",
+        "--json",
+    ]));
+    let listed = ok(run(&["routes", &sub, "--json"]))["data"].clone();
+    let intranet = listed.as_array().unwrap().iter().find(|r| r["network_id"] == "intranet").unwrap().clone();
+    assert_eq!(
+        (intranet["network"].as_str(), intranet["peer_groups"][0].as_str()),
+        (Some(""), Some("staff")),
+        "{intranet}"
+    );
+    let table = run(&["routes", &sub]).stdout;
+    assert!(table.contains("wiki.corp") && table.contains("groups staff"), "{table}");
+
+    ok(run(&["routes", &sub, "delete", "office", "--yes", "--json"]));
+    let left = ok(run(&["routes", &sub, "--json"]))["data"].clone();
+    assert_eq!(left.as_array().unwrap().len(), 1, "{left}");
+    let events = ok(run(&["events", &sub, "--search", "route", "--json"]))["data"].clone();
+    let codes: Vec<&str> = events.as_array().unwrap().iter().map(|e| e["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, ["route.delete", "route.add", "route.add"], "{events}");
+}

@@ -11,6 +11,7 @@ pub mod manage;
 pub mod networks;
 pub mod owner;
 pub mod reverse_proxy;
+mod routes;
 
 pub use api::{DeviceCount, OwnerCredentials};
 pub use owner::{DeviceUsage, TokenRenewal, owner_credentials};

@@ -138,6 +138,9 @@ pub(super) async fn perform(api: &Api<'_>, action: &NetworkAction) -> Result<Adm
     };
     Ok(match action {
         List => AdminAnswer::Networks(api.networks().await?),
+        Routes => AdminAnswer::Routes(api.routes().await?),
+        CreateRoute(new) => super::routes::create(api, new).await?,
+        DeleteRoute { route } => super::routes::delete(api, route).await?,
         Create { name, description } => {
             if name.trim().is_empty() {
                 // NetBird takes an empty name; nbmsp does not make one nobody can name later.
