@@ -342,6 +342,12 @@ impl NetBirdView {
             (Key::New, Section::Services) => {
                 self.prompt = Some(Prompt { purpose: Purpose::NewService, text: Default::default() })
             }
+            (Key::New, Section::Dns) => {
+                self.prompt = Some(Prompt { purpose: Purpose::NewNameservers, text: Default::default() })
+            }
+            (Key::New, Section::Idps) => {
+                self.prompt = Some(Prompt { purpose: Purpose::NewIdp, text: Default::default() })
+            }
             (Key::New, Section::Routes) => {
                 self.prompt = Some(Prompt { purpose: Purpose::NewRoute, text: Default::default() })
             }

@@ -31,6 +31,12 @@ pub enum Purpose {
     NewPosture,
     /// A new legacy route: [`crate::domain::routes::NewRoute::parse_line`].
     NewRoute,
+    /// A new nameserver group: [`crate::domain::netbird_lines::nameservers`].
+    NewNameservers,
+    /// A new identity provider: [`crate::domain::netbird_lines::idp`].
+    NewIdp,
+    /// The client secret of this identity provider (drawn as dots).
+    IdpSecret(crate::domain::netbird::NewIdp),
     /// A new policy: [`NewPolicy::parse_line`].
     NewPolicy,
     /// The policy with this id, as a line to change.
@@ -52,6 +58,9 @@ impl Purpose {
             Purpose::NewPolicy | Purpose::EditPolicy(_) => {
                 "policy: NAME from=GROUP,… to=GROUP,… [proto=tcp|udp|icmp] [ports=22,443] [oneway] [drop]"
             }
+            Purpose::NewNameservers => "nameservers: NAME ns=IP[:PORT],… groups=G,… [domains=D,…] [search]",
+            Purpose::NewIdp => "identity provider: TYPE NAME client-id=ID [issuer=URL] (the secret next)",
+            Purpose::IdpSecret(_) => "its client secret (not shown; kept only by NetBird)",
             Purpose::NewRoute => {
                 "route: NETWORK-ID RANGE|DOMAIN,… via=DEVICE|via=group:G to=GROUP,… [metric=N] [nomasq]"
             }
@@ -106,6 +115,27 @@ impl NetBirdView {
                             return None;
                         }
                     },
+                    Purpose::NewNameservers => match crate::domain::netbird_lines::nameservers(&text) {
+                        Ok(n) => AdminAction::CreateNameservers(n),
+                        Err(why) => {
+                            refused(Purpose::NewNameservers, why);
+                            return None;
+                        }
+                    },
+                    Purpose::NewIdp => match crate::domain::netbird_lines::idp(&text) {
+                        Ok(i) => {
+                            self.prompt = Some(Prompt { purpose: Purpose::IdpSecret(i), text: Default::default() });
+                            return None;
+                        }
+                        Err(why) => {
+                            refused(Purpose::NewIdp, why);
+                            return None;
+                        }
+                    },
+                    Purpose::IdpSecret(mut idp) => {
+                        idp.secret = crate::domain::netbird::Secret(text);
+                        AdminAction::CreateIdp(idp)
+                    }
                     Purpose::NewRoute => match crate::domain::routes::NewRoute::parse_line(&text) {
                         Ok(r) => AdminAction::Network(crate::domain::networks::NetworkAction::CreateRoute(r)),
                         Err(why) => {

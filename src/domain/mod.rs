@@ -14,6 +14,7 @@ pub mod host;
 pub mod images;
 pub mod netbird;
 pub mod netbird_action;
+pub mod netbird_lines;
 pub mod networks;
 pub mod policy;
 pub mod ports;

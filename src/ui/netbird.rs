@@ -42,7 +42,10 @@ pub fn render(v: &NetBirdView, keys: &crate::app::keymap::Keymap, t: &Theme, fra
         key_form(f, t, frame, bottom);
     } else if let Some(p) = &v.prompt {
         // A PIN or password is drawn as dots, like every secret typed into nbmsp.
-        let hidden = matches!(p.purpose, crate::app::netbird::Purpose::ServiceSecret(_));
+        let hidden = matches!(
+            p.purpose,
+            crate::app::netbird::Purpose::ServiceSecret(_) | crate::app::netbird::Purpose::IdpSecret(_)
+        );
         let text = super::field(&p.text, true, hidden, usize::from(area.width.saturating_sub(4)));
         let mut spans = vec![Span::raw(" "), Span::raw(text)];
         if let Some(why) = &v.prompt_error {
@@ -419,8 +422,8 @@ fn empty_hint(s: Section, new_key: Option<&str>) -> String {
         Section::Services => create("services (publishing needs the reverse proxy on)"),
         Section::Policies => " no policies: no device reaches any other".into(),
         Section::Posture => create("posture checks (any device is let through)"),
-        Section::Dns => " no nameserver groups: devices keep their own resolvers".into(),
-        Section::Idps => " no identity providers: staff sign in with NetBird's own accounts".into(),
+        Section::Dns => create("nameserver groups (devices keep their own resolvers)"),
+        Section::Idps => create("identity providers (staff sign in with NetBird's own accounts)"),
         Section::Events => " no events recorded".into(),
     }
 }

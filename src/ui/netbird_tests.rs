@@ -624,3 +624,46 @@ fn legacy_routes_are_listed_added_and_deleted_by_keys() {
         "{sent:?}"
     );
 }
+
+/// Nameserver groups and identity providers are added from typed lines; an identity provider's
+/// client secret is typed on a line of its own and drawn as dots.
+#[test]
+fn nameservers_and_identity_providers_are_added_from_typed_lines() {
+    use crate::app::fixtures::press;
+    use crossterm::event::KeyCode::{Char, Enter};
+    let sent = |cmds: Vec<crate::app::Command>| -> Vec<AdminAction> {
+        cmds.into_iter()
+            .filter_map(|c| match c {
+                crate::app::Command::NetBird { action, .. } => Some(action),
+                _ => None,
+            })
+            .collect()
+    };
+    let typed = |s: &mut crate::app::AppState, text: &str| {
+        for c in text.chars() {
+            press(s, Char(c));
+        }
+    };
+    let mut s = with(AdminAnswer::Nameservers(Vec::new()), Section::Dns);
+    assert!(draw(&s, 80, 24).contains("n creates one"), "{}", draw(&s, 80, 24));
+    press(&mut s, Char('n'));
+    typed(&mut s, "quad9 ns=9.9.9.9 groups=All");
+    let made = sent(press(&mut s, Enter));
+    let [AdminAction::CreateNameservers(n)] = made.as_slice() else { panic!("{made:?}") };
+    assert_eq!(
+        (n.name.as_str(), n.servers.clone(), n.groups.clone()),
+        ("quad9", vec![("9.9.9.9".into(), 53)], vec!["All".into()])
+    );
+
+    let mut s = with(AdminAnswer::Idps(Vec::new()), Section::Idps);
+    press(&mut s, Char('n'));
+    typed(&mut s, "okta Staff SSO client-id=0oa1 issuer=https://acme.okta.com");
+    assert!(sent(press(&mut s, Enter)).is_empty(), "the secret is asked next");
+    typed(&mut s, "s3cr3t-value");
+    let screen = draw(&s, 120, 40);
+    assert!(!screen.contains("s3cr3t-value") && screen.contains("••••"), "{screen}");
+    let made = sent(press(&mut s, Enter));
+    let [AdminAction::CreateIdp(i)] = made.as_slice() else { panic!("{made:?}") };
+    assert_eq!((i.kind.as_str(), i.name.as_str(), i.secret.0.as_str()), ("okta", "Staff SSO", "s3cr3t-value"));
+    assert!(!format!("{made:?}").contains("s3cr3t-value"), "Debug never prints it");
+}
