@@ -42,6 +42,12 @@ pub struct Baseline {
     /// DNS nameserver groups every customer has (`[[nameservers]]`).
     #[serde(default)]
     pub nameservers: Vec<BaseNameservers>,
+    /// The groups whose DNS NetBird does not manage — exactly these (absent: not spoken about).
+    #[serde(default)]
+    pub dns_unmanaged_groups: Option<Vec<String>>,
+    /// What setup keys may be (`[setup_keys]`; absent: anything).
+    #[serde(default)]
+    pub setup_keys: Option<super::baseline_keys::KeyRules>,
 }
 
 fn yes() -> bool {
@@ -211,6 +217,8 @@ impl Default for Baseline {
             policies: Vec::new(),
             posture: Vec::new(),
             nameservers: Vec::new(),
+            dns_unmanaged_groups: None,
+            setup_keys: None,
         }
     }
 }
@@ -223,7 +231,7 @@ impl Baseline {
             ValidationError::new(
                 "baseline.toml",
                 format!(
-                    "{} (known keys: allow_default_policy, groups, policies, posture, nameservers)",
+                    "{} (known keys: allow_default_policy, groups, policies, posture, nameservers, dns_unmanaged_groups, setup_keys)",
                     e.message().trim_end_matches('\n')
                 ),
             )
@@ -263,6 +271,9 @@ impl Baseline {
                 return Err(format!("{whose} names posture check '{c}': add it as [[posture]]"));
             }
         }
+        for g in self.dns_unmanaged_groups.iter().flatten() {
+            group(g, "dns_unmanaged_groups")?;
+        }
         for n in &self.nameservers {
             n.request()?;
             n.groups.iter().try_for_each(|g| group(g, &format!("nameservers '{}'", n.name)))?;
@@ -282,7 +293,14 @@ impl Baseline {
             n(self.policies.len(), "policy", "policies"),
             n(self.posture.len(), "posture check", "posture checks"),
             n(self.nameservers.len(), "nameserver group", "nameserver groups"),
-        )
+        ) + &self
+            .dns_unmanaged_groups
+            .as_ref()
+            .map_or(String::new(), |g| format!("; DNS unmanaged for {}", n(g.len(), "group", "groups")))
+            + &self.setup_keys.as_ref().map_or(String::new(), |k| {
+                let days = k.max_days.map_or(String::new(), |d| format!(", at most {d} days"));
+                format!("; setup keys {}{days}", if k.reusable { "reusable or one-off" } else { "one-off" })
+            })
     }
 }
 
@@ -294,6 +312,11 @@ pub const TEMPLATE: &str = r#"# The fleet's NetBird baseline: what every custome
 
 # allow_default_policy = false      # turn NetBird's Default "All -> All" policy off
 # groups = ["staff", "servers"]     # groups every customer has
+# dns_unmanaged_groups = ["servers"]  # exactly these groups' DNS is not managed by NetBird
+
+# [setup_keys]                      # what setup keys may be (checked when nbmsp makes one too)
+# reusable = false                  # a valid reusable key drifts: revoked by apply
+# max_days = 30                     # a valid key lasting longer (or for ever) drifts
 
 # [[posture]]
 # name = "modern"
@@ -389,6 +412,20 @@ pub enum Fix {
         /// Its name.
         name: String,
     },
+    /// Let NetBird manage a group's DNS (`managed`), or stop it.
+    DnsManagement {
+        /// The group's name.
+        group: String,
+        /// Managed from now on.
+        managed: bool,
+    },
+    /// Revoke a setup key that breaks `[setup_keys]`.
+    RevokeKey {
+        /// Its NetBird id.
+        id: String,
+        /// Its name.
+        name: String,
+    },
 }
 
 impl Fix {
@@ -410,6 +447,10 @@ impl Fix {
                 vec![A::DeleteNameservers { group: id }, A::CreateNameservers(new)]
             }
             Fix::DeleteNameservers { id, .. } => vec![A::DeleteNameservers { group: id }],
+            Fix::DnsManagement { group, managed } => {
+                vec![A::Network(super::networks::NetworkAction::DnsManagement { group, managed })]
+            }
+            Fix::RevokeKey { id, .. } => vec![A::RevokeKey { key: id }],
         }
     }
 }
@@ -425,6 +466,12 @@ pub struct Observed {
     pub postures: Vec<NbPosture>,
     /// Its nameserver groups.
     pub nameservers: Vec<NbNameservers>,
+    /// Names of the groups whose DNS NetBird does not manage.
+    pub dns_unmanaged: Vec<String>,
+    /// Its setup keys.
+    pub keys: Vec<super::netbird::SetupKey>,
+    /// When it was looked at (Unix seconds: how long a key may still last is counted from it).
+    pub at_unix: i64,
 }
 
 fn owned(description: &str) -> bool {
@@ -510,6 +557,24 @@ pub fn drift(baseline: &Baseline, seen: &Observed) -> Vec<Drift> {
         });
     }
     out.extend(dns_drift(baseline, seen));
+    if let Some(wanted) = &baseline.dns_unmanaged_groups {
+        out.extend(super::baseline_keys::dns_changes(wanted, &seen.dns_unmanaged).into_iter().map(
+            |(group, managed)| {
+                let what = if managed {
+                    format!("NetBird does not manage the DNS of group '{group}'")
+                } else {
+                    format!("NetBird manages the DNS of group '{group}'")
+                };
+                Drift { what, fix: Fix::DnsManagement { group, managed } }
+            },
+        ));
+    }
+    if let Some(rules) = &baseline.setup_keys {
+        out.extend(seen.keys.iter().filter_map(|k| {
+            let what = rules.broken_by(k, seen.at_unix)?;
+            Some(Drift { what, fix: Fix::RevokeKey { id: k.id.clone(), name: k.name.clone() } })
+        }));
+    }
     out
 }
 

@@ -120,6 +120,7 @@ fn made(base: &Baseline) -> Observed {
             domains: vec![],
             enabled: true,
         }],
+        ..Observed::default()
     }
 }
 
@@ -203,7 +204,11 @@ fn the_template_is_a_baseline_that_requires_nothing_and_every_example_in_it_pars
         .map(|l| format!("{}\n", l.trim_start_matches("# ")))
         .collect();
     let b = Baseline::parse(&uncommented).unwrap_or_else(|e| panic!("{}\n{uncommented}", e.rule));
-    assert_eq!(b.summary(), "All → All forbidden; 2 groups, 1 policy, 1 posture check, 1 nameserver group");
+    assert_eq!(
+        b.summary(),
+        "All → All forbidden; 2 groups, 1 policy, 1 posture check, 1 nameserver group; DNS unmanaged for 1 group; \
+         setup keys one-off, at most 30 days"
+    );
 }
 
 #[test]
@@ -222,4 +227,46 @@ fn a_baseline_that_names_what_it_does_not_list_is_refused_by_name() {
         let e = Baseline::parse(text).unwrap_err();
         assert!(e.rule.contains(why), "{text}: {}", e.rule);
     }
+}
+
+#[test]
+fn dns_settings_and_setup_keys_drift_only_when_the_baseline_speaks_about_them() {
+    let key = |id: &str, kind: &str, expires: Option<i64>| crate::domain::netbird::SetupKey {
+        id: id.into(),
+        name: id.into(),
+        kind: kind.into(),
+        state: "valid".into(),
+        revoked: false,
+        used_times: 0,
+        usage_limit: 0,
+        expires: expires.map(|t| time::OffsetDateTime::from_unix_timestamp(t).unwrap()),
+        auto_groups: vec![],
+        ephemeral: false,
+    };
+    let now = 1_800_000_000;
+    let seen = Observed {
+        dns_unmanaged: vec!["lab".into()],
+        keys: vec![key("forever", "reusable", None), key("week", "one-off", Some(now + 7 * 86_400))],
+        at_unix: now,
+        ..Observed::default()
+    };
+    assert_eq!(drift(&Baseline::default(), &seen), vec![], "not spoken about: the customer's own");
+    let base = Baseline::parse(
+        "groups = [\"servers\"]\ndns_unmanaged_groups = [\"servers\"]\n[setup_keys]\nreusable = false\nmax_days = 30\n",
+    )
+    .unwrap();
+    let fixes: Vec<Fix> = drift(&base, &Observed { groups: vec![("g".into(), "servers".into())], ..seen })
+        .into_iter()
+        .map(|d| d.fix)
+        .collect();
+    assert_eq!(
+        fixes,
+        vec![
+            Fix::DnsManagement { group: "servers".into(), managed: false },
+            Fix::DnsManagement { group: "lab".into(), managed: true },
+            Fix::RevokeKey { id: "forever".into(), name: "forever".into() },
+        ]
+    );
+    let e = Baseline::parse("dns_unmanaged_groups = [\"ghosts\"]\n").unwrap_err();
+    assert!(e.rule.contains("group 'ghosts'"), "{}", e.rule);
 }

@@ -431,7 +431,16 @@ fn the_baseline_makes_and_keeps_its_policies_posture_and_dns_and_touches_nothing
     ok(env.home.run(&["customer", "groups", &sub, "create", "staff", "--json"]));
     let own = ["customer", "policies", &sub, "create", "staff-ssh", "--from", "staff", "--to", "staff", "--json"];
     ok(env.home.run(&own));
+    // A key that never expires and serves any number of devices: the baseline revokes it.
+    let forever = ["customer", "keys", &sub, "create", "forever", "--reusable", "--expires-days", "0", "--json"];
+    ok(env.home.run(&forever));
+    ok(env.home.run(&["customer", "keys", &sub, "create", "week", "--json"]));
     let base = r#"groups = ["staff", "servers"]
+dns_unmanaged_groups = ["servers"]
+
+[setup_keys]
+reusable = false
+max_days = 30
 
 [[posture]]
 name = "modern"
@@ -468,7 +477,9 @@ groups = ["All"]
             "group 'servers' is missing",
             "posture check 'modern' is missing",
             "policy 'staff-ssh' is missing",
-            "nameserver group 'msp-dns' is missing"
+            "nameserver group 'msp-dns' is missing",
+            "NetBird manages the DNS of group 'servers'",
+            "setup key 'forever' is reusable"
         ],
         "the customer's own staff-ssh is not the baseline's"
     );
@@ -493,6 +504,15 @@ groups = ["All"]
     assert_eq!(ours["posture_checks"], serde_json::json!([checks[0]["id"]]), "{ours}");
     let dns = ok(env.home.run(&["customer", "dns", &sub, "--json"]))["data"].clone();
     assert_eq!(dns[0]["servers"], serde_json::json!(["10.10.0.53:53", "10.10.0.54:5353"]), "{dns}");
+    let settings = ok(env.home.run(&["customer", "dns", &sub, "settings", "--json"]))["data"].clone();
+    assert_eq!(settings, serde_json::json!(["servers"]), "{settings}");
+    let keys = ok(env.home.run(&["customer", "keys", &sub, "--json"]))["data"].clone();
+    let state = |name: &str| keys.as_array().unwrap().iter().find(|k| k["name"] == name).unwrap()["state"].clone();
+    assert_eq!((state("forever"), state("week")), ("revoked".into(), "valid".into()), "{keys}");
+    // Keys made now follow the rules, through either door (the engine asks the baseline).
+    let r = env.home.run(&["customer", "keys", &sub, "create", "again", "--reusable", "--json"]);
+    assert_eq!(r.json()["error"]["kind"], "usage", "{}", r.stdout);
+    assert!(r.stdout.contains("one-off setup keys only"), "{}", r.stdout);
 
     // Changed in the customer's NetBird: the baseline puts it back.
     let id = ours["id"].as_str().unwrap();
@@ -505,13 +525,15 @@ groups = ["All"]
     assert_eq!(back["rules"][0]["ports"], serde_json::json!(["22"]), "{back}");
 
     // Dropped from the baseline: its objects go, the customer's own stays.
-    std::fs::write(&file, "groups = [\"staff\", \"servers\"]\n").unwrap();
+    std::fs::write(&file, "groups = [\"staff\", \"servers\"]\ndns_unmanaged_groups = []\n").unwrap();
     ok(env.home.run(&["baseline", "apply", "--yes", "--json"]));
     assert_eq!(env.home.run(&["baseline", "check"]).code, 0);
     let left = named("staff-ssh");
     assert_eq!((left.len(), left[0]["description"].as_str()), (1, Some("")), "{left:?}");
     assert_eq!(ok(env.home.run(&["customer", "posture", &sub, "--json"]))["data"], serde_json::json!([]));
     assert_eq!(ok(env.home.run(&["customer", "dns", &sub, "--json"]))["data"], serde_json::json!([]));
+    let settings = ok(env.home.run(&["customer", "dns", &sub, "settings", "--json"]))["data"].clone();
+    assert_eq!(settings, serde_json::json!([]), "managed again: {settings}");
 }
 
 /// `baseline show|set`: the file as people change it from the CLI — the same use case as the

@@ -156,13 +156,23 @@ pub async fn apply<P: Proxy>(
 /// posture checks and nameserver groups (all four, whatever the baseline lists: an object the
 /// baseline owned and no longer lists is found only by looking).
 pub async fn observe<P: Proxy>(ops: &Ops<'_, P>, _baseline: &Baseline, id: i64) -> Result<Observed, EngineError> {
-    let mut seen = Observed::default();
-    for list in [AdminAction::Policies, AdminAction::Groups, AdminAction::Postures, AdminAction::Nameservers] {
+    let mut seen = Observed { at_unix: crate::store::now().unix_timestamp(), ..Observed::default() };
+    let lists = [
+        AdminAction::Policies,
+        AdminAction::Groups,
+        AdminAction::Postures,
+        AdminAction::Nameservers,
+        AdminAction::Network(crate::domain::networks::NetworkAction::DnsSettings),
+        AdminAction::Keys,
+    ];
+    for list in lists {
         match ops.netbird(id, list).await? {
             AdminAnswer::Policies(p) => seen.policies = p,
             AdminAnswer::Groups(g) => seen.groups = g.into_iter().map(|g| (g.id, g.name)).collect(),
             AdminAnswer::Postures(p) => seen.postures = p,
             AdminAnswer::Nameservers(n) => seen.nameservers = n,
+            AdminAnswer::DnsSettings(d) => seen.dns_unmanaged = d,
+            AdminAnswer::Keys(k) => seen.keys = k,
             _ => {}
         }
     }

@@ -265,6 +265,10 @@ impl<P: Proxy> Ops<'_, P> {
                 if new.name.trim().is_empty() {
                     return Err(EngineError::NetBird("a setup key needs a name".into()));
                 }
+                // The fleet's baseline decides what keys may be, for every door.
+                if let Some(rules) = crate::engine::fleet::baseline::load(self.store)?.and_then(|b| b.setup_keys) {
+                    rules.allows(new.reusable, new.expires_days).map_err(EngineError::Usage)?;
+                }
                 let groups = api.groups().await?;
                 let mut ids = Vec::new();
                 for g in &new.auto_groups {
