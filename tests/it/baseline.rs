@@ -570,3 +570,32 @@ fn the_baseline_file_is_set_by_admins_only_and_never_to_a_text_that_does_not_par
     let shown = as_op(&["baseline", "show", "--json"]);
     assert_eq!((shown.json()["exists"].as_bool(), shown.code), (Some(true), 0), "everyone reads it");
 }
+
+/// A customer created while a baseline is in force gets it during its first deploy — after its
+/// owner exists, before its domain is published — even when an operator deploys it (the deploy's
+/// right covers the baseline's changes, each audited), so `check` finds nothing to do.
+#[test]
+fn a_new_customer_gets_the_baseline_at_its_first_deploy_even_from_an_operator() {
+    let Some(env) = DockerEnv::new("a_new_customer_gets_the_baseline") else { return };
+    let base = "allow_default_policy = false\ngroups = [\"staff\"]\n\n[[policies]]\nname = \"staff-web\"\nfrom = [\"staff\"]\nto = [\"staff\"]\nprotocol = \"tcp\"\nports = [\"443\"]\n";
+    std::fs::write(env.home.path().join("baseline.toml"), base).unwrap();
+    ok(env.home.run_with(
+        &["user", "add", "op", "--role", "operator", "--json"],
+        &[("NBMSP_PASSWORD", common::ADMIN_PASSWORD), ("NBMSP_NEW_PASSWORD", "operator-password-1")],
+    ));
+    let sub = env.subdomain("onb");
+    let email = format!("it@{sub}.example");
+    let r = env.home.run_with(
+        &["customer", "create", "--name", &sub, "--subdomain", &sub, "--email", &email],
+        &[("NBMSP_USER", "op"), ("NBMSP_PASSWORD", "operator-password-1")],
+    );
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("fleet baseline") && r.stderr.contains("3 change(s)"), "{}", r.stderr);
+    assert_eq!(env.home.run(&["baseline", "check"]).code, 0, "nothing left to do");
+    let listed = policies(&env, &sub);
+    let default = listed.iter().find(|p| p["name"] == "Default").unwrap();
+    assert_eq!(default["enabled"], false, "never public with All → All: {listed:?}");
+    assert!(listed.iter().any(|p| p["name"] == "staff-web"), "{listed:?}");
+    let audit = env.home.run(&["customer", "audit", &sub]).stdout;
+    assert!(audit.contains("policy 'Default' disabled") && audit.contains("op"), "{audit}");
+}

@@ -152,10 +152,32 @@ pub async fn apply<P: Proxy>(
     Ok(report)
 }
 
+/// Brings a new customer to the baseline during its first deploy, after its owner exists and
+/// before its domain goes public: every fix at once, as part of the deploy (the deploy's right
+/// covers it; each change audited). A failure fails the deploy: a customer does not go public
+/// with what the baseline forbids. Returns what was done, in words.
+pub async fn onboard<P: Proxy>(ops: &Ops<'_, P>, customer_id: i64) -> Result<String, EngineError> {
+    let Some(base) = load(ops.store)? else { return Ok("no baseline.toml".into()) };
+    let seen = observe_with(ops, customer_id, true).await?;
+    let fixes = drift(&base, &seen);
+    if fixes.is_empty() {
+        return Ok("matches the baseline".into());
+    }
+    for act in fixes.iter().flat_map(|d| d.fix.actions()) {
+        ops.netbird_within(customer_id, act, Right::Deploy).await?;
+    }
+    Ok(format!("{} change(s): {}", fixes.len(), fixes.iter().map(|d| d.what.as_str()).collect::<Vec<_>>().join("; ")))
+}
+
 /// What a customer's NetBird holds of what a baseline speaks about: its policies, groups,
 /// posture checks and nameserver groups (all four, whatever the baseline lists: an object the
 /// baseline owned and no longer lists is found only by looking).
 pub async fn observe<P: Proxy>(ops: &Ops<'_, P>, _baseline: &Baseline, id: i64) -> Result<Observed, EngineError> {
+    observe_with(ops, id, false).await
+}
+
+/// [`observe`]; `within_deploy`: as a step of a deploy (its right covers the reads).
+async fn observe_with<P: Proxy>(ops: &Ops<'_, P>, id: i64, within_deploy: bool) -> Result<Observed, EngineError> {
     let mut seen = Observed { at_unix: crate::store::now().unix_timestamp(), ..Observed::default() };
     let lists = [
         AdminAction::Policies,
@@ -166,7 +188,12 @@ pub async fn observe<P: Proxy>(ops: &Ops<'_, P>, _baseline: &Baseline, id: i64) 
         AdminAction::Keys,
     ];
     for list in lists {
-        match ops.netbird(id, list).await? {
+        let answer = if within_deploy {
+            ops.netbird_within(id, list, Right::Deploy).await?
+        } else {
+            ops.netbird(id, list).await?
+        };
+        match answer {
             AdminAnswer::Policies(p) => seen.policies = p,
             AdminAnswer::Groups(g) => seen.groups = g.into_iter().map(|g| (g.id, g.name)).collect(),
             AdminAnswer::Postures(p) => seen.postures = p,

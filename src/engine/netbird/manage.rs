@@ -41,6 +41,23 @@ impl<P: Proxy> Ops<'_, P> {
     /// Does `action` in the customer's NetBird as its owner.
     pub async fn netbird(&self, customer_id: i64, action: AdminAction) -> Result<AdminAnswer, EngineError> {
         crate::store::auth::require_role_doing(self.role, action.right(), action.describe())?;
+        self.netbird_unchecked(customer_id, action).await
+    }
+
+    /// `action` done as a step of another use case whose right covers it — the fleet's baseline
+    /// applied at a customer's first deploy is part of that deploy, so `covered_by` (the deploy's
+    /// right) is what the role must have; audited the same way.
+    pub(crate) async fn netbird_within(
+        &self,
+        customer_id: i64,
+        action: AdminAction,
+        covered_by: crate::domain::rights::Right,
+    ) -> Result<AdminAnswer, EngineError> {
+        crate::store::auth::require_role_doing(self.role, covered_by, action.describe())?;
+        self.netbird_unchecked(customer_id, action).await
+    }
+
+    async fn netbird_unchecked(&self, customer_id: i64, action: AdminAction) -> Result<AdminAnswer, EngineError> {
         let customer = self.store.customer(customer_id)?;
         let api_client = self.api_client(&customer).await?;
         let result = async {

@@ -334,6 +334,16 @@ impl<P: Proxy> Ops<'_, P> {
             _ => None,
         };
 
+        progress(Progress::Started { step: Step::Baseline });
+        let detail = if !first_deploy {
+            "applied at the first deploy only (nbmsp baseline apply)".to_string()
+        } else if self.stored_pat(customer).is_err() {
+            "not applied: nbmsp holds no access token for this NetBird".to_string()
+        } else {
+            crate::engine::fleet::baseline::onboard(self, customer.id).await.map_err(at(Step::Baseline))?
+        };
+        progress(Progress::Done { step: Step::Baseline, detail });
+
         progress(Progress::Started { step: Step::ReverseProxy });
         let detail = self.apply_reverse_proxy(customer, port).await.map_err(at(Step::ReverseProxy))?;
         progress(Progress::Done { step: Step::ReverseProxy, detail });

@@ -26,6 +26,8 @@ pub enum Step {
     Health,
     /// Create the NetBird owner account and its access token, before anything is public.
     Bootstrap,
+    /// The fleet's baseline, at the first deploy (policies, groups, checks, DNS, key rules).
+    Baseline,
     /// NetBird's Reverse Proxy: its token, its container, its registration (or, off, revoked).
     ReverseProxy,
     /// Register the domain in the proxy.
@@ -36,7 +38,7 @@ pub enum Step {
 
 impl Step {
     /// Every step in order.
-    pub const ALL: [Step; 12] = [
+    pub const ALL: [Step; 13] = [
         Step::Validate,
         Step::AllocatePort,
         Step::Render,
@@ -46,6 +48,7 @@ impl Step {
         Step::Containers,
         Step::Health,
         Step::Bootstrap,
+        Step::Baseline,
         Step::ReverseProxy,
         Step::Proxy,
         Step::Record,
@@ -64,6 +67,7 @@ impl Step {
             Step::Health => "wait until ready",
             Step::Proxy => "proxy host",
             Step::Bootstrap => "NetBird owner",
+            Step::Baseline => "fleet baseline",
             Step::ReverseProxy => "reverse proxy",
             Step::Record => "record",
         }
