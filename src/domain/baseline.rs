@@ -529,7 +529,6 @@ pub fn drift(baseline: &Baseline, seen: &Observed) -> Vec<Drift> {
                 if !differs.is_empty() {
                     let mut edit = PolicyEdit::from_line(want.clone());
                     edit.enabled = Some(want.enabled);
-                    edit.posture = Some(want.posture.clone());
                     out.push(Drift {
                         what: format!("policy '{}' differs: {}", base.name, differs.join(", ")),
                         fix: Fix::UpdatePolicy { id: p.id.clone(), edit },

@@ -114,8 +114,8 @@ impl NewPolicy {
         check_words(&self.protocol, &self.action)
     }
 
-    /// The app's one-line form: `NAME… from=G,… to=G,… [proto=tcp] [ports=80,443] [oneway]
-    /// [drop] [off]`. The name is the words before the first `key=value` or flag.
+    /// The app's one-line form: `NAME… from=G,… to=G,… [proto=tcp] [ports=80,443]
+    /// [posture=CHECK,…] [oneway] [drop] [off]`. The name is the words before the first `key=value` or flag.
     pub fn parse_line(text: &str) -> Result<NewPolicy, String> {
         let mut p = NewPolicy::default();
         let mut name = Vec::new();
@@ -127,7 +127,8 @@ impl NewPolicy {
                 Some(("to", v)) => p.destinations = list(v),
                 Some(("proto" | "protocol", v)) => p.protocol = v.to_ascii_lowercase(),
                 Some(("ports", v)) => p.ports = list(v),
-                Some((k, _)) => return Err(format!("'{k}': from, to, proto or ports")),
+                Some(("posture", v)) => p.posture = list(v),
+                Some((k, _)) => return Err(format!("'{k}': from, to, proto, ports or posture")),
                 None if named => match word {
                     "oneway" => p.bidirectional = false,
                     "drop" => p.action = "drop".into(),
@@ -158,6 +159,9 @@ pub fn policy_line(p: &super::netbird::Policy) -> Option<String> {
     if !r.ports.is_empty() {
         line.push_str(&format!(" ports={}", r.ports.join(",")));
     }
+    if !p.posture_checks.is_empty() {
+        line.push_str(&format!(" posture={}", p.posture_checks.join(",")));
+    }
     if !r.bidirectional {
         line.push_str(" oneway");
     }
@@ -179,7 +183,8 @@ impl PolicyEdit {
             bidirectional: Some(p.bidirectional),
             action: Some(p.action),
             enabled: None,
-            posture: None,
+            // The line is the whole rule: checks left off it are taken off the policy.
+            posture: Some(p.posture),
         }
     }
 
@@ -209,6 +214,9 @@ mod tests {
         assert_eq!(p.name, "Staff to servers");
         assert_eq!((p.sources.len(), p.destinations.as_slice()), (2, ["servers".to_string()].as_slice()));
         assert_eq!((p.protocol.as_str(), p.ports.len(), p.bidirectional, p.enabled), ("tcp", 2, false, true));
+        let c = NewPolicy::parse_line("web from=staff to=servers posture=modern,office").unwrap();
+        assert_eq!(c.posture, vec!["modern".to_string(), "office".to_string()]);
+        assert_eq!(PolicyEdit::from_line(c).posture.map(|p| p.len()), Some(2), "the line is the whole rule");
         let d = NewPolicy::parse_line("block guests from=guests to=servers drop off").unwrap();
         assert_eq!((d.action.as_str(), d.enabled, d.protocol.as_str()), ("drop", false, "all"));
     }

@@ -409,6 +409,7 @@ fn posture_dns_and_idps_are_listed_and_deleted_by_keys() {
         },
     ];
     answer(&mut s, AdminAction::Postures, AdminAnswer::Postures(postures));
+    snap("netbird_posture", &s);
     let screen = draw(&s, 80, 24);
     assert!(screen.contains("Client 0.60+") && screen.contains("0.60.0"), "{screen}");
     assert!(screen.contains("ranges allow 10.0.0.0/8"), "{screen}");
@@ -453,6 +454,7 @@ fn posture_dns_and_idps_are_listed_and_deleted_by_keys() {
         enabled: true,
     };
     answer(&mut s, AdminAction::Nameservers, AdminAnswer::Nameservers(vec![ns]));
+    snap("netbird_dns", &s);
     let screen = draw(&s, 120, 40);
     assert!(screen.contains("Quad9") && screen.contains("9.9.9.9:53") && screen.contains("every name"), "{screen}");
     press(&mut s, Char('d'));
