@@ -233,7 +233,7 @@ async fn event_loop(
         // A key draws at once; log lines alone wait for the next frame slot, so a container
         // writing hundreds of lines a second costs a frame or a few a second (`log_frame`, by
         // the rate), not one per batch.
-        let log_frame = app::detail::log_frame(state.detail.as_ref().map_or(0, |d| d.log_rate));
+        let log_frame = app::detail::log_frame(state.detail().map_or(0, |d| d.log_rate));
         let logs_due = state.logs_dirty && last_frame.elapsed() >= log_frame;
         if state.dirty || logs_due {
             term.draw(|f| ui::render(state, f))?;

@@ -141,8 +141,8 @@ fn select(s: &mut AppState, name: &str) -> Option<Vec<Command>> {
         .find(|r| Some(r.customer.id) == id || r.customer.subdomain == name)
         .map(|r| r.customer.id)?;
     let mut leaving = Vec::new();
-    let other_open = s.screen == Screen::Detail && s.detail.as_ref().is_some_and(|d| d.customer_id != row_id);
-    if other_open || matches!(s.screen, Screen::Settings | Screen::Form) {
+    let other_open = s.screen() == Screen::Detail && s.detail().is_some_and(|d| d.customer_id != row_id);
+    if other_open || matches!(s.screen(), Screen::Settings | Screen::Form) {
         // Back to the table first, so the command acts on the named customer.
         leaving = go_dashboard(s);
     }
@@ -162,12 +162,14 @@ fn open_on(s: &mut AppState, t: Tab) -> Vec<Command> {
         return Vec::new();
     };
     let mut cmds = Vec::new();
-    if s.detail.as_ref().is_none_or(|d| d.customer_id != id) {
-        s.detail = Some(DetailState::new(id, sub));
-        cmds.push(Command::LoadDetail { customer_id: id });
+    match s.show_dashboard() {
+        Some(d) if d.customer_id == id => s.show_detail(d),
+        _ => {
+            s.show_detail(DetailState::new(id, sub));
+            cmds.push(Command::LoadDetail { customer_id: id });
+        }
     }
-    s.screen = Screen::Detail;
-    if let Some(d) = s.detail.as_mut() {
+    if let Some(d) = s.detail_mut() {
         cmds.extend(switch_tab(d, t));
     }
     cmds

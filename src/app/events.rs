@@ -3,7 +3,7 @@
 use super::detail::{DetailState, Tab};
 use super::operate::start;
 use super::update::notice;
-use super::{AppState, Command, DockerState, Event, Operation, Screen};
+use super::{AppState, Command, DockerState, Event, Operation};
 use crate::engine::ops::lifecycle::Progress;
 
 pub(super) fn on_event(s: &mut AppState, ev: Event) -> Vec<Command> {
@@ -13,7 +13,7 @@ pub(super) fn on_event(s: &mut AppState, ev: Event) -> Vec<Command> {
             s.role = role;
             s.base_domain = base_domain;
             s.default_layout = layout;
-            s.screen = Screen::Dashboard;
+            s.show_dashboard();
             s.login.password.clear();
             s.login.busy = false;
             s.login.message = None;
@@ -35,7 +35,7 @@ pub(super) fn on_event(s: &mut AppState, ev: Event) -> Vec<Command> {
             s.dashboard.scroll_into_view(height);
         }
         Event::Detail(d) => {
-            if let Some(det) = s.detail.as_mut().filter(|det| det.customer_id == d.customer.id) {
+            if let Some(det) = s.detail_mut().filter(|det| det.customer_id == d.customer.id) {
                 det.subdomain = d.customer.subdomain.clone();
                 det.data = Some(*d);
             }
@@ -45,7 +45,7 @@ pub(super) fn on_event(s: &mut AppState, ev: Event) -> Vec<Command> {
             s.dirty = s.docker != new;
             s.docker = new;
         }
-        Event::Stats { customer_id, stats } => match s.detail.as_mut().filter(|d| d.customer_id == customer_id) {
+        Event::Stats { customer_id, stats } => match s.detail_mut().filter(|d| d.customer_id == customer_id) {
             Some(d) => {
                 d.stats = Some(stats.map_err(|f| f.message));
                 s.dirty = d.tab == Tab::Health;
@@ -67,7 +67,7 @@ pub(super) fn on_event(s: &mut AppState, ev: Event) -> Vec<Command> {
             return super::netbird_keys::answered(s, r.customer_id, r.action, r.result.map_err(|f| f.message));
         }
         Event::Credentials { customer_id, result } => {
-            if let Some(d) = s.detail.as_mut().filter(|d| d.customer_id == customer_id) {
+            if let Some(d) = s.detail_mut().filter(|d| d.customer_id == customer_id) {
                 d.credentials = Some(result.map_err(|f| f.message));
             }
         }
@@ -104,17 +104,16 @@ pub(super) fn on_event(s: &mut AppState, ev: Event) -> Vec<Command> {
             let error = result.as_ref().is_err_and(|e| e.kind != crate::domain::error::ErrorKind::Interrupted);
             notice(s, format!("{name}: {outcome}{offer}"), error);
             // Its steps stay where they were watched, with the outcome, until Esc.
-            if let (Some(run), Some(d)) = (run, s.detail.as_mut().filter(|d| d.customer_id == customer_id))
+            if let (Some(run), Some(d)) = (run, s.detail_mut().filter(|d| d.customer_id == customer_id))
                 && matches!(op, Operation::Deploy | Operation::Redeploy)
             {
                 d.finished = Some(super::FinishedRun { run, ok, outcome });
             }
-            if let Some(d) = s.detail.as_mut().filter(|d| d.customer_id == customer_id) {
-                if op == Operation::Delete {
-                    s.detail = None;
-                    s.screen = Screen::Dashboard;
-                    return vec![Command::StopLogs];
-                }
+            if op == Operation::Delete && s.detail().is_some_and(|d| d.customer_id == customer_id) {
+                s.show_dashboard();
+                return vec![Command::StopLogs];
+            }
+            if let Some(d) = s.detail_mut().filter(|d| d.customer_id == customer_id) {
                 // The containers changed: a health report from before says nothing any more
                 // (#29: red FAIL rows stayed after a start until h).
                 if matches!(op, Operation::Start | Operation::Restart | Operation::Deploy | Operation::Redeploy) {
@@ -197,7 +196,7 @@ pub(super) fn on_event(s: &mut AppState, ev: Event) -> Vec<Command> {
             }
         }
         Event::Health { customer_id, report } => {
-            if let Some(d) = s.detail.as_mut().filter(|d| d.customer_id == customer_id) {
+            if let Some(d) = s.detail_mut().filter(|d| d.customer_id == customer_id) {
                 d.health = Some(report.map_err(|f| f.message));
                 d.health_running = false;
                 // The check stamped "last checked" in the database.
@@ -205,7 +204,7 @@ pub(super) fn on_event(s: &mut AppState, ev: Event) -> Vec<Command> {
             }
         }
         Event::Logs { customer_id, lines, per_second } => {
-            if let Some(d) = s.detail.as_mut().filter(|d| d.customer_id == customer_id) {
+            if let Some(d) = s.detail_mut().filter(|d| d.customer_id == customer_id) {
                 // With follow off the view stays on the lines it shows (a search hit must not
                 // drift away): it is counted from the end, so it moves back by what arrived.
                 let shown_new =
@@ -223,24 +222,22 @@ pub(super) fn on_event(s: &mut AppState, ev: Event) -> Vec<Command> {
             s.dirty = false;
         }
         Event::Saved { customer_id, subdomain, created } => {
-            s.form = None;
             if created {
                 // A new customer is deployed at once; its Deployment tab shows the progress.
-                s.detail = Some(DetailState::new(customer_id, subdomain.clone()));
-                s.screen = Screen::Detail;
+                s.show_detail(DetailState::new(customer_id, subdomain.clone()));
                 let mut cmds = vec![Command::LoadDetail { customer_id }];
                 cmds.extend(start(s, customer_id, subdomain, Operation::Deploy));
-                if let Some(d) = s.detail.as_mut() {
+                if let Some(d) = s.detail_mut() {
                     d.tab = Tab::Deployment;
                 }
                 return cmds;
             }
             notice(s, format!("{subdomain}: saved (layout and limits apply on the next redeploy)"), false);
-            s.screen = if s.detail.is_some() { Screen::Detail } else { Screen::Dashboard };
+            s.close_form();
             return vec![Command::LoadDetail { customer_id }];
         }
         Event::SaveFailed(msg) => {
-            if let Some(f) = s.form.as_mut() {
+            if let Some(f) = s.form_mut() {
                 f.busy = false;
                 f.server_error = Some(msg);
             } else {
@@ -248,12 +245,11 @@ pub(super) fn on_event(s: &mut AppState, ev: Event) -> Vec<Command> {
             }
         }
         Event::Initialised { user } => {
-            s.setup = None;
             s.notice = None;
-            s.screen = Screen::Login;
+            s.show_login();
             s.login = super::LoginState { user: user.into(), field: 1, ..Default::default() };
         }
-        Event::InitForeign(msg) => match s.setup.as_mut() {
+        Event::InitForeign(msg) => match s.setup_mut() {
             Some(w) => {
                 w.busy = false;
                 w.beside_foreign = true;
@@ -261,7 +257,7 @@ pub(super) fn on_event(s: &mut AppState, ev: Event) -> Vec<Command> {
             }
             None => notice(s, msg, true),
         },
-        Event::InitFailed(msg) => match s.setup.as_mut() {
+        Event::InitFailed(msg) => match s.setup_mut() {
             Some(w) => {
                 w.busy = false;
                 w.server_error = Some(msg);
@@ -270,9 +266,9 @@ pub(super) fn on_event(s: &mut AppState, ev: Event) -> Vec<Command> {
         },
         Event::NpmTested(r) => {
             let r = r.map_err(|f| f.message);
-            if let Some(w) = s.setup.as_mut() {
+            if let Some(w) = s.setup_mut() {
                 w.npm_test = Some(r);
-            } else if let Some(st) = s.settings.as_mut() {
+            } else if let Some(st) = s.settings_mut() {
                 st.npm_test = Some(r);
             }
         }
@@ -283,7 +279,7 @@ pub(super) fn on_event(s: &mut AppState, ev: Event) -> Vec<Command> {
             if let Some(l) = rows.iter().find(|r| r.key == "layout").and_then(|r| r.value.parse().ok()) {
                 s.default_layout = l;
             }
-            if let Some(st) = s.settings.as_mut() {
+            if let Some(st) = s.settings_mut() {
                 st.rows = rows;
                 st.users = users;
                 let n = st.tab_rows().len();
@@ -291,7 +287,7 @@ pub(super) fn on_event(s: &mut AppState, ev: Event) -> Vec<Command> {
             }
         }
         Event::SettingFailed { key, message } => {
-            if let Some(st) = s.settings.as_mut() {
+            if let Some(st) = s.settings_mut() {
                 // What was typed comes back into the field, to be fixed rather than retyped.
                 if let Some(v) = st.submitted.take().filter(|(k, _)| *k == key).map(|(_, v)| v) {
                     st.editing = Some(v.into());

@@ -126,7 +126,7 @@ fn reconcile_findings_at_start_are_announced_and_fixed_on_request() {
 fn a_running_deploy_can_be_cancelled_from_its_progress_view() {
     let mut s = logged_in();
     update(&mut s, Action::Open);
-    assert!(s.detail.is_some());
+    assert!(s.detail().is_some());
     update(&mut s, Action::CancelOperation);
     assert_eq!(s.notice.as_ref().unwrap().text, "nothing is running for this customer");
     let cmds = update(&mut s, Action::Operate(Operation::Deploy));

@@ -2,11 +2,11 @@
 //! settings editor.
 
 use super::update::{edit, go_dashboard, notice};
-use super::{Action, AppState, Command, Screen, TextKey};
+use super::{Action, AppState, Command, TextKey};
 use crate::domain::customer::CustomerRef;
 
 pub(super) fn on_settings_text(s: &mut AppState, k: TextKey) -> Vec<Command> {
-    let Some(st) = s.settings.as_mut() else { return Vec::new() };
+    let Some(st) = s.settings_mut() else { return Vec::new() };
     if let Some(form) = st.account.as_mut() {
         match k {
             TextKey::Esc => st.account = None,
@@ -48,7 +48,7 @@ pub(super) fn on_settings_text(s: &mut AppState, k: TextKey) -> Vec<Command> {
 
 pub(super) fn on_settings(s: &mut AppState, action: Action) -> Vec<Command> {
     use super::settings::{AccountForm, SettingsTab};
-    let Some(st) = s.settings.as_mut() else { return go_dashboard(s) };
+    let Some(st) = s.settings_mut() else { return go_dashboard(s) };
     match action {
         Action::Back => return go_dashboard(s),
         Action::NextTab(n) => {
@@ -93,7 +93,7 @@ pub(super) fn on_settings(s: &mut AppState, action: Action) -> Vec<Command> {
 
 pub(super) fn on_setup(s: &mut AppState, k: TextKey) -> Vec<Command> {
     use super::setup::SetupField as F;
-    let Some(w) = s.setup.as_mut() else { return Vec::new() };
+    let Some(w) = s.setup_mut() else { return Vec::new() };
     if w.busy {
         s.dirty = false;
         return Vec::new();
@@ -124,7 +124,7 @@ pub(super) fn on_setup(s: &mut AppState, k: TextKey) -> Vec<Command> {
             }
             // What was wrong is fixed: its line goes with it (it stayed through the login).
             s.notice = None;
-            let Some(w) = s.setup.as_mut() else { return Vec::new() };
+            let Some(w) = s.setup_mut() else { return Vec::new() };
             w.busy = true;
             let mut settings: Vec<(String, String)> = [
                 ("layout", F::Layout),
@@ -162,7 +162,7 @@ fn taken(s: &AppState) -> Vec<(String, String)> {
 
 pub(super) fn on_form(s: &mut AppState, k: TextKey) -> Vec<Command> {
     let taken = taken(s);
-    let Some(f) = s.form.as_mut() else { return Vec::new() };
+    let Some(f) = s.form_mut() else { return Vec::new() };
     if f.busy {
         s.dirty = false;
         return Vec::new();
@@ -170,8 +170,7 @@ pub(super) fn on_form(s: &mut AppState, k: TextKey) -> Vec<Command> {
     let notes = f.focus == super::form::Field::Notes;
     match k {
         TextKey::Esc => {
-            s.form = None;
-            s.screen = if s.detail.is_some() { Screen::Detail } else { Screen::Dashboard };
+            s.close_form();
         }
         TextKey::Tab => f.move_focus(1),
         TextKey::BackTab => f.move_focus(-1),
@@ -189,7 +188,7 @@ pub(super) fn on_form(s: &mut AppState, k: TextKey) -> Vec<Command> {
 
 fn submit(s: &mut AppState) -> Vec<Command> {
     let taken = taken(s);
-    let Some(f) = s.form.as_mut() else { return Vec::new() };
+    let Some(f) = s.form_mut() else { return Vec::new() };
     f.validate(&taken);
     if let Some(e) = f.errors.first() {
         let msg = format!("fix the marked fields first ({e})");

@@ -8,8 +8,8 @@ use crate::app::{Action, Screen};
 
 /// The key table the help overlay lists: the one of the screen under it.
 pub fn help_table(state: &AppState) -> &[Binding] {
-    let netbird = state.detail.as_ref().is_some_and(|d| d.tab == crate::app::detail::Tab::NetBird);
-    state.keys.table(match state.screen {
+    let netbird = state.detail().is_some_and(|d| d.tab == crate::app::detail::Tab::NetBird);
+    state.keys.table(match state.screen() {
         Screen::Detail if netbird => Mode::NetBird,
         Screen::Detail => Mode::Detail,
         Screen::Settings => Mode::Settings,

@@ -472,24 +472,20 @@ pub fn mode(state: &AppState) -> Mode {
         Some(Overlay::CommandLine(_)) => return Mode::Text,
         None => {}
     }
-    if state.screen == Screen::Login {
+    if state.screen() == Screen::Login {
         Mode::Login
-    } else if state.screen == Screen::Setup {
+    } else if state.screen() == Screen::Setup {
         Mode::Setup
-    } else if state.detail.as_ref().is_some_and(|d| d.netbird.confirm.is_some()) && state.screen == Screen::Detail {
+    } else if state.detail().is_some_and(|d| d.netbird.confirm.is_some()) && state.screen() == Screen::Detail {
         Mode::Confirm
-    } else if state.screen == Screen::Form {
-        if state.form.as_ref().is_some_and(|f| f.focus == crate::app::form::Field::Notes) {
-            Mode::Notes
-        } else {
-            Mode::Form
-        }
+    } else if state.screen() == Screen::Form {
+        if state.form().is_some_and(|f| f.focus == crate::app::form::Field::Notes) { Mode::Notes } else { Mode::Form }
     } else if state.text_input() {
         Mode::Text
-    } else if state.screen == Screen::Settings {
+    } else if state.screen() == Screen::Settings {
         Mode::Settings
-    } else if state.screen == Screen::Detail {
-        if state.detail.as_ref().is_some_and(|d| d.tab == crate::app::detail::Tab::NetBird) {
+    } else if state.screen() == Screen::Detail {
+        if state.detail().is_some_and(|d| d.tab == crate::app::detail::Tab::NetBird) {
             Mode::NetBird
         } else {
             Mode::Detail
@@ -514,7 +510,7 @@ pub fn usable(state: &AppState) -> impl Iterator<Item = &Binding> {
 /// like j/k (scrolling logs in the Logs tab), a left click selects.
 pub fn mouse(state: &AppState, ev: crossterm::event::MouseEvent) -> Option<Action> {
     use crossterm::event::{MouseButton, MouseEventKind};
-    let logs = state.screen == Screen::Detail;
+    let logs = state.screen() == Screen::Detail;
     match ev.kind {
         MouseEventKind::ScrollDown => Some(Action::Move(if logs { -1 } else { 1 })),
         MouseEventKind::ScrollUp => Some(Action::Move(if logs { 1 } else { -1 })),
@@ -543,7 +539,7 @@ pub fn map(state: &AppState, key: KeyEvent) -> Option<Action> {
             Char('e') if state.text_input() => Some(Action::Text(TextKey::End)),
             KeyCode::Left if state.text_input() => Some(Action::Text(TextKey::WordLeft)),
             KeyCode::Right if state.text_input() => Some(Action::Text(TextKey::WordRight)),
-            Char('t') if state.screen == Screen::Setup => Some(Action::Text(TextKey::Test)),
+            Char('t') if state.screen() == Screen::Setup => Some(Action::Text(TextKey::Test)),
             _ => None,
         };
     }

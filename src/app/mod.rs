@@ -29,6 +29,7 @@ mod netbird_tests;
 mod operate;
 pub mod overlays;
 pub mod reports;
+mod screen;
 pub mod settings;
 pub mod setup;
 pub mod stack;
@@ -46,7 +47,6 @@ pub use crate::engine::worker::{Command, Event, Operation};
 pub use update::update;
 
 use dashboard::DashboardState;
-use detail::DetailState;
 
 /// Which screen is showing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -346,8 +346,8 @@ pub const MIN_SIZE: (u16, u16) = (80, 24);
 /// Everything the UI shows; rendering reads it and never changes it.
 #[derive(Debug, Clone)]
 pub struct AppState {
-    /// The current screen.
-    pub screen: Screen,
+    /// The screen that is up, with its state (written only through `screen.rs`'s methods).
+    pub view: screen::View,
     /// Login form.
     pub login: LoginState,
     /// Logged-in user.
@@ -356,14 +356,6 @@ pub struct AppState {
     pub role: crate::domain::user::Role,
     /// The customers table.
     pub dashboard: DashboardState,
-    /// The open customer.
-    pub detail: Option<DetailState>,
-    /// The new/edit customer form.
-    pub form: Option<form::FormState>,
-    /// The first-run wizard.
-    pub setup: Option<setup::SetupState>,
-    /// The settings editor.
-    pub settings: Option<settings::SettingsState>,
     /// The base domain (from settings at login).
     pub base_domain: String,
     /// The default layout for new customers (from settings at login).
@@ -412,23 +404,18 @@ impl AppState {
     /// The state at the first start: the setup wizard for a data home at `home`.
     pub fn first_run(host: String, home: &str, color: bool) -> Self {
         let mut s = Self::new(host, "admin".into(), color);
-        s.screen = Screen::Setup;
-        s.setup = Some(setup::SetupState::new(home));
+        s.show_setup(setup::SetupState::new(home));
         s
     }
 
     /// The state at start-up: the login screen with `user` filled in.
     pub fn new(host: String, user: String, color: bool) -> Self {
         Self {
-            screen: Screen::Login,
+            view: screen::View::Login,
             login: LoginState { user: user.into(), field: 1, ..Default::default() },
             user: None,
             role: crate::domain::user::Role::Viewer,
             dashboard: DashboardState::default(),
-            detail: None,
-            form: None,
-            setup: None,
-            settings: None,
             base_domain: String::new(),
             default_layout: crate::domain::customer::Layout::Combined,
             overlays: Default::default(),
@@ -463,7 +450,7 @@ impl AppState {
     /// what a person would do next with it — for the footer to name first.
     pub fn next_operations(&self) -> Vec<Action> {
         use crate::domain::customer::CustomerStatus as S;
-        let status = match (self.screen, &self.detail) {
+        let status = match (self.screen(), self.detail()) {
             (Screen::Detail, Some(d)) => self
                 .dashboard
                 .rows
@@ -491,10 +478,10 @@ impl AppState {
             // A view or the help over the screen takes keys as keys.
             Some(_) => false,
             None => {
-                matches!(self.screen, Screen::Login | Screen::Form | Screen::Setup)
+                matches!(self.screen(), Screen::Login | Screen::Form | Screen::Setup)
                     || self.dashboard.filtering
-                    || self.settings.as_ref().is_some_and(|x| x.editing.is_some() || x.account.is_some())
-                    || self.detail.as_ref().is_some_and(|d| d.log_search.is_some() || d.netbird.typing())
+                    || self.settings().is_some_and(|x| x.editing.is_some() || x.account.is_some())
+                    || self.detail().is_some_and(|d| d.log_search.is_some() || d.netbird.typing())
             }
         }
     }
@@ -514,7 +501,7 @@ impl AppState {
             // Marks only serve bulk operations, the least of which is a restart.
             Action::ToggleMark => Right::Restart,
             Action::ToggleDrain => Right::DrainHosts,
-            Action::NetBird(key) => self.detail.as_ref().map_or(Right::NetBirdGrant, |d| d.netbird.needs(*key)),
+            Action::NetBird(key) => self.detail().map_or(Right::NetBirdGrant, |d| d.netbird.needs(*key)),
             _ => Right::Look,
         };
         self.role.allows(right.needs())

@@ -32,18 +32,18 @@ pub(super) fn refreshed(d: &mut DetailState) -> Vec<Command> {
 
 /// A key on the NetBird tab; `None` when it is not the tab's (the detail view handles it).
 pub(super) fn on_key(s: &mut AppState, action: &Action) -> Option<Vec<Command>> {
-    if s.detail.as_ref().is_none_or(|d| d.tab != Tab::NetBird) {
+    if s.detail().is_none_or(|d| d.tab != Tab::NetBird) {
         return None;
     }
     if let Action::NetBird(key) = action
-        && let Some(need) = s.detail.as_ref().map(|d| d.netbird.needs(*key))
+        && let Some(need) = s.detail().map(|d| d.netbird.needs(*key))
         && let Err(e) = crate::domain::rights::check(s.role, need, "do that here")
     {
         // The engine's own refusal, said before anything is sent.
         notice(s, e.to_string(), true);
         return Some(Vec::new());
     }
-    let d = s.detail.as_mut()?;
+    let d = s.detail_mut()?;
     let v = &mut d.netbird;
     let cmds = match action {
         Action::Move(n) => {
@@ -109,7 +109,7 @@ pub(super) fn on_key(s: &mut AppState, action: &Action) -> Option<Vec<Command>> 
 
 /// A key while the tab has a prompt, form, search or confirmation open.
 pub(super) fn on_text(s: &mut AppState, k: TextKey) -> Option<Vec<Command>> {
-    let d = s.detail.as_mut().filter(|d| d.netbird.typing())?;
+    let d = s.detail_mut().filter(|d| d.netbird.typing())?;
     let change = d.netbird.on_text(k);
     Some(match change {
         Some(action) => {
@@ -127,7 +127,7 @@ pub(super) fn answered(
     action: AdminAction,
     result: Result<AdminAnswer, String>,
 ) -> Vec<Command> {
-    let Some(d) = s.detail.as_mut().filter(|d| d.customer_id == customer_id) else {
+    let Some(d) = s.detail_mut().filter(|d| d.customer_id == customer_id) else {
         s.dirty = false;
         return Vec::new();
     };

@@ -50,7 +50,7 @@ fn key() -> SetupKey {
 fn opening_the_tab_lists_devices_and_arrows_change_the_list() {
     let mut s = on_detail();
     assert_eq!(sent(&update(&mut s, Action::GoTab(4))), [AdminAction::Peers]);
-    assert_eq!(s.detail.as_ref().unwrap().tab, Tab::NetBird);
+    assert_eq!(s.detail().unwrap().tab, Tab::NetBird);
     assert!(sent(&update(&mut s, Action::GoTab(4))).is_empty(), "asked once while the answer is out");
     assert_eq!(sent(&update(&mut s, Action::Section(1))), [AdminAction::Keys]);
     assert_eq!(sent(&update(&mut s, Action::Section(-2))), [AdminAction::Events], "wraps");
@@ -77,21 +77,21 @@ fn a_key_is_created_shown_once_copied_and_hidden() {
         Action::Engine(Event::netbird(1, AdminAction::CreateKey(new.clone()), Ok(AdminAnswer::KeyCreated(created)))),
     );
     assert_eq!(sent(&cmds), [AdminAction::Keys], "the list is asked for again");
-    assert!(matches!(s.detail.as_ref().unwrap().netbird.secret, Some(Secret::Key(_))));
+    assert!(matches!(s.detail().unwrap().netbird.secret, Some(Secret::Key(_))));
     update(&mut s, Action::CopySecret);
     assert_eq!(s.clipboard.as_deref(), Some("netbird up … SECRET"));
     update(&mut s, Action::Back);
-    assert!(s.detail.as_ref().unwrap().netbird.secret.is_none(), "Esc hides the secret first");
-    assert_eq!(s.screen, super::Screen::Detail);
+    assert!(s.detail().unwrap().netbird.secret.is_none(), "Esc hides the secret first");
+    assert_eq!(s.screen(), super::Screen::Detail);
     update(&mut s, Action::Back);
-    assert_eq!(s.screen, super::Screen::Dashboard);
+    assert_eq!(s.screen(), super::Screen::Dashboard);
 }
 
 #[test]
 fn revoking_asks_first_and_a_refusal_is_shown_with_the_list_kept() {
     let mut s = on_detail();
     update(&mut s, Action::GoTab(4));
-    s.detail.as_mut().unwrap().netbird.section = Section::Keys;
+    s.detail_mut().unwrap().netbird.section = Section::Keys;
     let answer = Ok(AdminAnswer::Keys(vec![key()]));
     update(&mut s, Action::Engine(Event::netbird(1, AdminAction::Keys, answer)));
     assert!(update(&mut s, Action::NetBird(Key::Toggle)).is_empty(), "nothing sent before the answer");
@@ -102,7 +102,7 @@ fn revoking_asks_first_and_a_refusal_is_shown_with_the_list_kept() {
     update(&mut s, Action::Engine(Event::netbird(1, AdminAction::RevokeKey { key: "k1".into() }, Err(refused.into()))));
     let n = s.notice.clone().unwrap();
     assert!(n.error && n.text.contains("HTTP 404"), "{n:?}");
-    assert_eq!(s.detail.as_ref().unwrap().netbird.rows().len(), 1, "a refused change leaves the list as it was");
+    assert_eq!(s.detail().unwrap().netbird.rows().len(), 1, "a refused change leaves the list as it was");
 }
 
 #[test]
@@ -110,17 +110,17 @@ fn a_viewer_is_told_why_before_anything_is_sent() {
     let mut s = on_detail();
     s.role = crate::domain::user::Role::Viewer;
     update(&mut s, Action::GoTab(4));
-    s.detail.as_mut().unwrap().netbird.section = Section::Keys;
+    s.detail_mut().unwrap().netbird.section = Section::Keys;
     update(&mut s, Action::Engine(Event::netbird(1, AdminAction::Keys, Ok(AdminAnswer::Keys(vec![key()])))));
     assert!(update(&mut s, Action::NetBird(Key::New)).is_empty());
-    assert!(s.detail.as_ref().unwrap().netbird.key_form.is_none());
+    assert!(s.detail().unwrap().netbird.key_form.is_none());
     assert_eq!(s.notice.clone().unwrap().text, "a viewer may not do that here (it needs an admin)");
     assert!(update(&mut s, Action::NetBird(Key::Toggle)).is_empty());
     assert!(s.notice.clone().unwrap().text.contains("needs an operator or admin"));
     // Answers for a customer no longer shown change nothing.
-    let before = s.detail.clone();
+    let before = s.detail().cloned();
     update(&mut s, Action::Engine(Event::netbird(99, AdminAction::Keys, Ok(AdminAnswer::Keys(vec![])))));
-    assert_eq!(s.detail, before);
+    assert_eq!(s.detail().cloned(), before);
 }
 
 #[test]
@@ -143,11 +143,11 @@ fn a_pin_service_is_published_by_keys_and_its_pin_is_asked_apart_and_never_shown
     update(&mut s, Action::Engine(Event::netbird(1, AdminAction::Policies, Ok(AdminAnswer::Policies(Vec::new())))));
     assert_eq!(sent(&press(&mut s, Left)), [AdminAction::Services]);
     update(&mut s, Action::Engine(Event::netbird(1, AdminAction::Services, Ok(AdminAnswer::Services(Vec::new())))));
-    assert_eq!(s.detail.as_ref().unwrap().netbird.section, Section::Services);
+    assert_eq!(s.detail().unwrap().netbird.section, Section::Services);
     assert!(press(&mut s, Char('n')).is_empty());
     typed(&mut s, "wiki nas:8080 magic");
     assert!(press(&mut s, Enter).is_empty(), "a wrong line is kept, with why");
-    let v = &s.detail.as_ref().unwrap().netbird;
+    let v = &s.detail().unwrap().netbird;
     assert!(v.prompt_error.as_deref().unwrap().contains("magic: expected none, sso, pin or password"));
     for _ in 0.."magic".len() {
         update(&mut s, Action::Text(TextKey::Backspace));
@@ -188,7 +188,7 @@ fn a_key_netbird_refuses_comes_back_with_what_was_typed_and_why() {
     assert_eq!(key.auto_groups, ["nosuchgroup"]);
     let why = "no group 'nosuchgroup' in 'acme': create it first (the NetBird tab's Groups list, or ...)";
     update(&mut s, Action::Engine(Event::netbird(1, AdminAction::CreateKey(key), Err(why.into()))));
-    let form = s.detail.as_ref().unwrap().netbird.key_form.clone().expect("the form is back");
+    let form = s.detail().unwrap().netbird.key_form.clone().expect("the form is back");
     assert_eq!((form.name.to_string(), form.groups.to_string()), ("onboard".into(), "nosuchgroup".into()));
     assert_eq!(form.error.as_deref(), Some(why));
 }

@@ -37,7 +37,7 @@ pub(super) fn on_confirm(s: &mut AppState, k: TextKey, c: Confirm) -> Vec<Comman
             return Vec::new();
         }
         Asked::ShowCredentials => {
-            if let Some(d) = s.detail.as_mut() {
+            if let Some(d) = s.detail_mut() {
                 d.tab = Tab::Deployment;
             }
             return vec![Command::ShowCredentials { target: CustomerRef::new(c.customer_id, c.subdomain) }];
@@ -71,12 +71,12 @@ pub(super) fn start(s: &mut AppState, customer_id: i64, subdomain: String, op: O
     }
     s.running.insert(customer_id, Running { op, subdomain: subdomain.clone(), done: Vec::new(), current: None });
     // A new operation replaces the last one's kept steps.
-    if let Some(d) = s.detail.as_mut().filter(|d| d.customer_id == customer_id) {
+    if let Some(d) = s.detail_mut().filter(|d| d.customer_id == customer_id) {
         d.finished = None;
     }
     notice(s, format!("{subdomain}: {} under way", op.verb()), false);
     let mut cmds = vec![Command::Operate { target: CustomerRef::new(customer_id, subdomain), op }];
-    if let Some(d) = s.detail.as_mut().filter(|d| d.customer_id == customer_id)
+    if let Some(d) = s.detail_mut().filter(|d| d.customer_id == customer_id)
         && matches!(op, Operation::Deploy | Operation::Redeploy)
     {
         if d.tab == Tab::Logs {
@@ -108,7 +108,7 @@ fn start_bulk(s: &mut AppState, targets: Vec<(i64, String)>, op: Operation) -> V
 
 /// The customer an operation applies to: the open one, else the selected row.
 pub(super) fn target(s: &AppState) -> Option<(i64, String)> {
-    match (&s.screen, &s.detail) {
+    match (s.screen(), s.detail()) {
         (Screen::Detail, Some(d)) => Some((d.customer_id, d.subdomain.clone())),
         _ => s.dashboard.selected_row().map(|r| (r.customer.id, r.customer.subdomain.clone())),
     }
@@ -132,7 +132,7 @@ pub(super) fn operate(s: &mut AppState, op: Operation) -> Vec<Command> {
         }));
         return Vec::new();
     }
-    if s.screen == Screen::Dashboard && !s.dashboard.marked.is_empty() {
+    if s.screen() == Screen::Dashboard && !s.dashboard.marked.is_empty() {
         if !crate::engine::fleet::bulk::allowed(op) {
             let clear = s.keys.label(super::keymap::Mode::Dashboard, &Action::Back).unwrap_or("Esc");
             notice(s, format!("{} works on one customer at a time; {clear} clears the marks", op.verb()), true);

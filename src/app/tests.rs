@@ -32,7 +32,7 @@ fn login_sends_the_typed_password_and_shows_refusals() {
             layout: crate::domain::customer::Layout::Combined,
         }),
     );
-    assert_eq!(s.screen, Screen::Dashboard);
+    assert_eq!(s.screen(), Screen::Dashboard);
 }
 
 #[test]
@@ -40,17 +40,17 @@ fn opening_a_customer_loads_it_and_tabs_drive_logs_and_health() {
     let mut s = logged_in();
     let cmds = update(&mut s, Action::Open);
     assert_eq!(cmds, vec![Command::LoadDetail { customer_id: 1 }]);
-    assert_eq!(s.screen, Screen::Detail);
+    assert_eq!(s.screen(), Screen::Detail);
     assert_eq!(update(&mut s, Action::GoTab(2)), vec![Command::FollowLogs { customer_id: 1 }]);
     assert_eq!(update(&mut s, Action::NextTab(1)), vec![Command::StopLogs, Command::CheckHealth { customer_id: 1 }]);
-    assert_eq!(s.detail.as_ref().unwrap().tab, Tab::Health);
+    assert_eq!(s.detail().unwrap().tab, Tab::Health);
     let cmds = update(&mut s, Action::NextTab(1));
     assert!(matches!(cmds.as_slice(), [Command::NetBird { .. }]), "Health -> NetBird asks for its list: {cmds:?}");
     assert!(update(&mut s, Action::NextTab(1)).is_empty(), "NetBird -> Info");
     // Leaving the detail stops the logs and reloads the table.
     update(&mut s, Action::GoTab(2));
     assert_eq!(update(&mut s, Action::Back), vec![Command::StopLogs, Command::LoadCustomers]);
-    assert_eq!(s.screen, Screen::Dashboard);
+    assert_eq!(s.screen(), Screen::Dashboard);
 }
 
 /// Log lines never draw at once (the loop coalesces them: `logs_dirty`), and lines for a hidden
@@ -67,8 +67,8 @@ fn log_lines_for_a_hidden_tab_do_not_redraw() {
     s.dirty = false;
     update(&mut s, Action::Engine(Event::Logs { customer_id: 1, per_second: 40, lines: vec![line] }));
     assert!(!s.dirty && s.logs_dirty, "drawn in the next log frame, not at once");
-    assert_eq!(s.detail.as_ref().unwrap().log_rate, 40);
-    assert_eq!(s.detail.as_ref().unwrap().logs.len(), 2);
+    assert_eq!(s.detail().unwrap().log_rate, 40);
+    assert_eq!(s.detail().unwrap().logs.len(), 2);
 }
 
 #[test]
@@ -186,7 +186,7 @@ fn help_swallows_keys_until_closed() {
     let mut s = logged_in();
     update(&mut s, Action::ToggleHelp);
     assert!(update(&mut s, Action::Open).is_empty());
-    assert_eq!(s.screen, Screen::Dashboard);
+    assert_eq!(s.screen(), Screen::Dashboard);
     update(&mut s, Action::Back);
     assert!(s.overlays.help().is_none());
 }
@@ -195,24 +195,24 @@ fn help_swallows_keys_until_closed() {
 fn the_new_customer_form_validates_live_and_creates_then_deploys() {
     let mut s = logged_in();
     update(&mut s, Action::NewCustomer);
-    assert_eq!(s.screen, Screen::Form);
+    assert_eq!(s.screen(), Screen::Form);
     assert!(update(&mut s, Action::Text(TextKey::Enter)).is_empty(), "an empty form cannot be submitted");
     assert!(s.notice.as_ref().unwrap().error);
     typed(&mut s, "Gamma Corp");
     update(&mut s, Action::Text(TextKey::Tab));
     update(&mut s, Action::Text(TextKey::Tab));
     typed(&mut s, "acme");
-    let f = s.form.as_ref().unwrap();
+    let f = s.form().unwrap();
     assert_eq!(f.error(form::Field::Subdomain).unwrap().rule, "\"acme\" is already taken by ACME Logistics");
     update(&mut s, Action::Text(TextKey::Backspace));
     update(&mut s, Action::Text(TextKey::Backspace));
     typed(&mut s, "_X");
-    assert!(s.form.as_ref().unwrap().error(form::Field::Subdomain).is_some(), "invalid label");
+    assert!(s.form().unwrap().error(form::Field::Subdomain).is_some(), "invalid label");
     for _ in 0..2 {
         update(&mut s, Action::Text(TextKey::Backspace));
     }
     typed(&mut s, "gamma");
-    assert_eq!(s.form.as_ref().unwrap().fqdn().as_deref(), Some("acgamma.msp.example"));
+    assert_eq!(s.form().unwrap().fqdn().as_deref(), Some("acgamma.msp.example"));
     update(&mut s, Action::Text(TextKey::Tab));
     typed(&mut s, "it@gamma.example");
     update(&mut s, Action::Text(TextKey::Tab));
@@ -221,7 +221,7 @@ fn the_new_customer_form_validates_live_and_creates_then_deploys() {
     // The promise: a percentage or empty (the setting's).
     update(&mut s, Action::Text(TextKey::Tab));
     typed(&mut s, "99.9x");
-    let rule = &s.form.as_ref().unwrap().error(form::Field::Sla).unwrap().rule;
+    let rule = &s.form().unwrap().error(form::Field::Sla).unwrap().rule;
     assert!(rule.contains("percentage"), "{rule}");
     update(&mut s, Action::Text(TextKey::Backspace));
     // Notes take several lines; Enter there is a new line, not a submit.
@@ -231,7 +231,7 @@ fn the_new_customer_form_validates_live_and_creates_then_deploys() {
     typed(&mut s, "line one");
     assert!(update(&mut s, Action::Text(TextKey::Enter)).is_empty());
     typed(&mut s, "line two");
-    assert!(s.form.as_ref().unwrap().errors.is_empty(), "{:?}", s.form.as_ref().unwrap().errors);
+    assert!(s.form().unwrap().errors.is_empty(), "{:?}", s.form().unwrap().errors);
     let cmds = update(&mut s, Action::Text(TextKey::Submit));
     let [Command::Create(new)] = cmds.as_slice() else { panic!("{cmds:?}") };
     assert_eq!(
@@ -241,8 +241,8 @@ fn the_new_customer_form_validates_live_and_creates_then_deploys() {
     assert_eq!(new.sla_target, Some(crate::domain::sla::Target(99_900)));
     // The store refuses (taken meanwhile): the message shows in the form, nothing is lost.
     update(&mut s, Action::Engine(Event::SaveFailed("subdomain 'acgamma' is already taken by X (id 9)".into())));
-    assert_eq!(s.form.as_ref().unwrap().name, "Gamma Corp");
-    assert!(s.form.as_ref().unwrap().server_error.is_some());
+    assert_eq!(s.form().unwrap().name, "Gamma Corp");
+    assert!(s.form().unwrap().server_error.is_some());
     // Saved: the detail opens on the Deployment tab and the deploy starts.
     let cmds =
         update(&mut s, Action::Engine(Event::Saved { customer_id: 9, subdomain: "acgamma".into(), created: true }));
@@ -253,39 +253,39 @@ fn the_new_customer_form_validates_live_and_creates_then_deploys() {
             Command::Operate { target: CustomerRef::new(9, "acgamma"), op: Operation::Deploy }
         ]
     );
-    assert_eq!(s.screen, Screen::Detail);
-    assert_eq!(s.detail.as_ref().unwrap().tab, Tab::Deployment);
-    assert!(s.form.is_none());
+    assert_eq!(s.screen(), Screen::Detail);
+    assert_eq!(s.detail().unwrap().tab, Tab::Deployment);
+    assert!(s.form().is_none());
 }
 
 #[test]
 fn editing_keeps_the_subdomain_and_sends_a_patch() {
     let mut s = logged_in();
     update(&mut s, Action::EditCustomer);
-    let f = s.form.as_ref().unwrap();
+    let f = s.form().unwrap();
     assert_eq!((f.editing, f.name.value()), (Some(1), "ACME Logistics"));
     update(&mut s, Action::Text(TextKey::Tab));
     update(&mut s, Action::Text(TextKey::Tab));
-    assert_eq!(s.form.as_ref().unwrap().focus, form::Field::Email, "the subdomain is skipped");
+    assert_eq!(s.form().unwrap().focus, form::Field::Email, "the subdomain is skipped");
     let cmds = update(&mut s, Action::Text(TextKey::Enter));
     let [Command::Update { target, patch }] = cmds.as_slice() else { panic!("{cmds:?}") };
     assert_eq!(target, &CustomerRef::new(1, "acme"));
     assert_eq!(patch.name.as_deref(), Some("ACME Logistics"));
     update(&mut s, Action::Engine(Event::Saved { customer_id: 1, subdomain: "acme".into(), created: false }));
-    assert_eq!(s.screen, Screen::Dashboard);
+    assert_eq!(s.screen(), Screen::Dashboard);
 }
 
 #[test]
 fn the_first_run_wizard_checks_everything_then_initialises() {
     use super::setup::SetupField as F;
     let mut s = AppState::first_run("host".into(), "/var/lib/nbmsp", true);
-    assert_eq!(s.screen, Screen::Setup);
+    assert_eq!(s.screen(), Screen::Setup);
     assert!(update(&mut s, Action::Text(TextKey::Enter)).is_empty(), "incomplete");
-    assert_eq!(s.setup.as_ref().unwrap().focus, F::Password, "focus goes to the first problem");
+    assert_eq!(s.setup().unwrap().focus, F::Password, "focus goes to the first problem");
     typed(&mut s, "correct horse battery");
     update(&mut s, Action::Text(TextKey::Tab));
     typed(&mut s, "correct horse batter");
-    assert_eq!(s.setup.as_ref().unwrap().error(F::Repeat), Some("the passwords differ"));
+    assert_eq!(s.setup().unwrap().error(F::Repeat), Some("the passwords differ"));
     typed(&mut s, "y");
     update(&mut s, Action::Text(TextKey::Tab));
     typed(&mut s, "MSP.example");
@@ -294,8 +294,8 @@ fn the_first_run_wizard_checks_everything_then_initialises() {
     update(&mut s, Action::Text(TextKey::Tab));
     update(&mut s, Action::Text(TextKey::Tab));
     update(&mut s, Action::Text(TextKey::Char(' ')));
-    assert!(s.setup.as_ref().unwrap().npm(), "proxy toggled to npm: its fields appear");
-    assert!(s.setup.as_ref().unwrap().error(F::NpmUrl).is_some());
+    assert!(s.setup().unwrap().npm(), "proxy toggled to npm: its fields appear");
+    assert!(s.setup().unwrap().error(F::NpmUrl).is_some());
     update(&mut s, Action::Text(TextKey::Char(' ')));
     let cmds = update(&mut s, Action::Text(TextKey::Enter));
     let [Command::Init(req)] = cmds.as_slice() else { panic!("{cmds:?}") };
@@ -305,9 +305,9 @@ fn the_first_run_wizard_checks_everything_then_initialises() {
     assert!(!req.settings.iter().any(|(k, _)| k.starts_with("npm.")));
     assert!(!format!("{req:?}").contains("horse"), "passwords never reach debug output");
     update(&mut s, Action::Engine(Event::InitFailed("nbmsp is already initialised in /x".into())));
-    assert!(s.setup.as_ref().unwrap().server_error.is_some());
+    assert!(s.setup().unwrap().server_error.is_some());
     update(&mut s, Action::Engine(Event::Initialised { user: "admin".into() }));
-    assert_eq!(s.screen, Screen::Login);
+    assert_eq!(s.screen(), Screen::Login);
     assert_eq!(s.login.user, "admin");
 }
 
@@ -325,9 +325,9 @@ fn setup_url_copy_and_credentials_need_no_io_in_update() {
         vec![Command::ShowCredentials { target: CustomerRef::new(1, "acme") }]
     );
     update(&mut s, Action::Engine(Event::Credentials { customer_id: 1, result: Err("none".into()) }));
-    assert!(s.detail.as_ref().unwrap().credentials.is_some());
+    assert!(s.detail().unwrap().credentials.is_some());
     update(&mut s, Action::ShowCredentials);
-    assert!(s.detail.as_ref().unwrap().credentials.is_none(), "p hides them again");
+    assert!(s.detail().unwrap().credentials.is_none(), "p hides them again");
 }
 
 #[test]
@@ -378,14 +378,14 @@ fn the_settings_editor_edits_with_the_store_rules_and_manages_accounts() {
             message: "must be between 1024 and 65535".into(),
         }),
     );
-    assert_eq!(s.settings.as_ref().unwrap().error.as_ref().unwrap().0, "relay_base_port");
-    assert_eq!(s.settings.as_ref().unwrap().editing.as_deref(), Some("3470"), "what was typed comes back to fix");
+    assert_eq!(s.settings().unwrap().error.as_ref().unwrap().0, "relay_base_port");
+    assert_eq!(s.settings().unwrap().editing.as_deref(), Some("3470"), "what was typed comes back to fix");
     update(&mut s, Action::Text(TextKey::Esc));
     // A secret is replaced, never shown: editing starts empty.
     update(&mut s, Action::GoTab(1));
     update(&mut s, Action::Move(1));
     update(&mut s, Action::Open);
-    assert_eq!(s.settings.as_ref().unwrap().editing.as_deref(), Some(""));
+    assert_eq!(s.settings().unwrap().editing.as_deref(), Some(""));
     update(&mut s, Action::Text(TextKey::Esc));
     assert_eq!(update(&mut s, Action::TestNpm), vec![Command::TestStoredNpm]);
     // On the monitor+alerts tab, `t` sends a test notification instead.
@@ -413,7 +413,7 @@ fn the_settings_editor_edits_with_the_store_rules_and_manages_accounts() {
         }]
     );
     update(&mut s, Action::Back);
-    assert_eq!(s.screen, Screen::Dashboard);
+    assert_eq!(s.screen(), Screen::Dashboard);
 }
 
 #[test]
@@ -438,14 +438,14 @@ fn log_search_wrap_filter_and_export() {
     assert!(s.text_input());
     typed(&mut s, "relay");
     update(&mut s, Action::Text(TextKey::Enter));
-    let d = s.detail.as_ref().unwrap();
+    let d = s.detail().unwrap();
     assert_eq!((d.log_query.as_str(), d.follow, d.log_match), ("relay", false, 1));
     update(&mut s, Action::LogJump(1));
-    assert_eq!(s.detail.as_ref().unwrap().log_match, 0, "wraps around");
+    assert_eq!(s.detail().unwrap().log_match, 0, "wraps around");
     update(&mut s, Action::ToggleWrap);
     update(&mut s, Action::ToggleTimestamps);
     update(&mut s, Action::CycleService);
-    let d = s.detail.as_ref().unwrap();
+    let d = s.detail().unwrap();
     assert!(d.wrap && !d.timestamps);
     assert_eq!(d.service_filter.as_deref(), Some("dashboard"));
     let cmds = update(&mut s, Action::ExportLogs);

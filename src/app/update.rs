@@ -98,7 +98,7 @@ fn on_text(s: &mut AppState, k: TextKey) -> Vec<Command> {
         s.dashboard.scroll_into_view(height);
         return Vec::new();
     }
-    if let Some(d) = s.detail.as_mut().filter(|d| d.log_search.is_some()) {
+    if let Some(d) = s.detail_mut().filter(|d| d.log_search.is_some()) {
         match k {
             TextKey::Esc => d.log_search = None,
             TextKey::Enter => {
@@ -119,7 +119,7 @@ fn on_text(s: &mut AppState, k: TextKey) -> Vec<Command> {
         }
         return Vec::new();
     }
-    match s.screen {
+    match s.screen() {
         Screen::Login => on_login(s, k),
         Screen::Settings => on_settings_text(s, k),
         Screen::Form => on_form(s, k),
@@ -149,9 +149,7 @@ fn on_login(s: &mut AppState, k: TextKey) -> Vec<Command> {
 }
 
 pub(super) fn go_dashboard(s: &mut AppState) -> Vec<Command> {
-    s.settings = None;
-    let was_detail = s.detail.take().is_some();
-    s.screen = Screen::Dashboard;
+    let was_detail = s.show_dashboard().is_some();
     if was_detail { vec![Command::StopLogs, Command::LoadCustomers] } else { Vec::new() }
 }
 
@@ -183,7 +181,7 @@ pub(super) fn on_key(s: &mut AppState, action: Action) -> Vec<Command> {
             };
             notice(s, if s.mouse { off } else { "mouse off".to_string() }, false);
         }
-        Action::Click(_, y) if s.screen == Screen::Dashboard => {
+        Action::Click(_, y) if s.screen() == Screen::Dashboard => {
             let (first, y) = (s.table_first_row(), usize::from(y));
             let row = s.dashboard.offset + y.saturating_sub(first);
             if y >= first && y < first + s.table_height() && row < s.dashboard.visible.len() {
@@ -194,7 +192,7 @@ pub(super) fn on_key(s: &mut AppState, action: Action) -> Vec<Command> {
         }
         Action::Refresh => {
             let mut cmds = vec![Command::LoadCustomers];
-            if let Some(d) = s.detail.as_mut() {
+            if let Some(d) = s.detail_mut() {
                 cmds.push(Command::LoadDetail { customer_id: d.customer_id });
                 cmds.extend(super::netbird_keys::refreshed(d));
             }
@@ -202,34 +200,34 @@ pub(super) fn on_key(s: &mut AppState, action: Action) -> Vec<Command> {
         }
         Action::Operate(op) => return operate(s, op),
         Action::OpenSettings => {
-            s.settings = Some(super::settings::SettingsState::default());
-            s.screen = Screen::Settings;
+            let leaving = s.show_dashboard();
+            s.show_settings(super::settings::SettingsState::default());
             let mut cmds = vec![Command::LoadSettings];
-            if s.detail.take().is_some() {
+            if leaving.is_some() {
                 cmds.insert(0, Command::StopLogs);
             }
             return cmds;
         }
         Action::NewCustomer => {
-            s.form = Some(super::form::FormState::new_customer(&s.base_domain, s.default_layout));
-            s.screen = Screen::Form;
+            let form = super::form::FormState::new_customer(&s.base_domain, s.default_layout);
+            s.show_form(form);
         }
         Action::EditCustomer => {
             // Deployed: its layout is fixed (the store refuses a switch; the form shows it fixed).
-            let customer = match (&s.screen, &s.detail) {
+            let customer = match (s.screen(), s.detail()) {
                 (Screen::Detail, Some(d)) => d.data.as_ref().map(|x| (x.customer.clone(), x.deployment.is_some())),
                 _ => s.dashboard.selected_row().map(|r| (r.customer.clone(), r.udp_port.is_some())),
             };
             match customer {
                 Some((c, deployed)) => {
-                    s.form = Some(super::form::FormState::edit(&c, &s.base_domain, deployed));
-                    s.screen = Screen::Form;
+                    let form = super::form::FormState::edit(&c, &s.base_domain, deployed);
+                    s.show_form(form);
                 }
                 None => notice(s, "no customer selected", true),
             }
         }
         other => {
-            return match s.screen {
+            return match s.screen() {
                 Screen::Dashboard => on_dashboard(s, other),
                 Screen::Detail => on_detail(s, other),
                 Screen::Settings => on_settings(s, other),
@@ -277,8 +275,7 @@ fn on_dashboard(s: &mut AppState, action: Action) -> Vec<Command> {
         Action::Open => {
             let Some(row) = d.selected_row() else { return Vec::new() };
             let (id, sub) = (row.customer.id, row.customer.subdomain.clone());
-            s.detail = Some(DetailState::new(id, sub));
-            s.screen = Screen::Detail;
+            s.show_detail(DetailState::new(id, sub));
             return vec![Command::LoadDetail { customer_id: id }];
         }
         _ => s.dirty = false,
@@ -314,7 +311,7 @@ fn on_detail(s: &mut AppState, action: Action) -> Vec<Command> {
     if let Some(cmds) = super::netbird_keys::on_key(s, &action) {
         return cmds;
     }
-    let Some(d) = s.detail.as_mut() else { return go_dashboard(s) };
+    let Some(d) = s.detail_mut() else { return go_dashboard(s) };
     match action {
         // Up is positive in the log's terms (lines back); the block scrolls down on j.
         Action::Move(n) if d.nginx_open && d.tab == Tab::Deployment => {

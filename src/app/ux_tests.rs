@@ -24,7 +24,7 @@ fn account_keys_open_their_form_where_it_is_shown() {
     update(&mut s, Action::OpenSettings);
     update(&mut s, Action::Engine(Event::Settings { rows: Vec::new(), users: Vec::new() }));
     update(&mut s, Action::ChangePassword);
-    let st = s.settings.as_ref().unwrap();
+    let st = s.settings().unwrap();
     assert_eq!(st.current_tab(), settings::SettingsTab::Security, "not an invisible form on tab 1");
     assert!(st.account.is_some());
 }
@@ -35,7 +35,7 @@ fn commands_take_a_customer_and_health_opens_it() {
     update(&mut s, Action::CommandLine);
     typed(&mut s, "health");
     let cmds = update(&mut s, Action::Text(TextKey::Enter));
-    assert_eq!(s.screen, Screen::Detail, "the selected customer's Health tab");
+    assert_eq!(s.screen(), Screen::Detail, "the selected customer's Health tab");
     assert!(cmds.contains(&Command::CheckHealth { customer_id: 1 }), "{cmds:?}");
     assert!(s.overlays.command_line().is_none());
     update(&mut s, Action::Back);
@@ -160,17 +160,17 @@ fn a_paused_log_view_stays_on_its_lines() {
     let l = |t: &str| crate::domain::deployment::LogLine { service: "server".into(), timestamp: None, text: t.into() };
     update(&mut s, Action::Engine(Event::Logs { customer_id: 1, per_second: 0, lines: vec![l("a"), l("b"), l("c")] }));
     update(&mut s, Action::ToggleFollow);
-    let d = s.detail.as_ref().unwrap();
+    let d = s.detail().unwrap();
     assert!(!d.follow);
     let before = d.log_scroll;
     s.dirty = false;
     update(&mut s, Action::Engine(Event::Logs { customer_id: 1, per_second: 0, lines: vec![l("d"), l("e")] }));
-    let d = s.detail.as_ref().unwrap();
+    let d = s.detail().unwrap();
     assert_eq!(d.log_scroll, before + 2, "anchored to the same lines");
     assert_eq!(d.paused_new, 2, "the paused view counts what it is missing");
     assert!(!s.dirty, "only the counter changes: drawn in the next log frame");
     update(&mut s, Action::ToggleFollow);
-    assert_eq!(s.detail.as_ref().unwrap().paused_new, 0);
+    assert_eq!(s.detail().unwrap().paused_new, 0);
 }
 
 #[test]
@@ -205,7 +205,7 @@ fn every_field_edits_at_its_cursor() {
     assert_eq!(home, Action::Text(TextKey::Home));
     update(&mut s, home);
     typed(&mut s, "ACME ");
-    assert_eq!(s.form.as_ref().unwrap().name.value(), "ACME Logistics");
+    assert_eq!(s.form().unwrap().name.value(), "ACME Logistics");
     let end = key(&s, KeyCode::End, KeyModifiers::NONE);
     update(&mut s, end);
     let back = key(&s, KeyCode::Char('b'), KeyModifiers::ALT);
@@ -213,7 +213,7 @@ fn every_field_edits_at_its_cursor() {
     update(&mut s, back);
     let del = key(&s, KeyCode::Delete, KeyModifiers::NONE);
     update(&mut s, del);
-    assert_eq!(s.form.as_ref().unwrap().name.value(), "ACME ogistics", "Delete takes the character at the cursor");
+    assert_eq!(s.form().unwrap().name.value(), "ACME ogistics", "Delete takes the character at the cursor");
     let screen = crate::ui::tests::draw(&s, 80, 24);
     assert!(screen.contains("[ACME ▏ogistics]"), "the cursor is drawn where it is:\n{screen}");
     // The command line is the same field.
@@ -235,11 +235,11 @@ fn below_80x24_no_key_acts_unseen_and_q_still_quits() {
     let mut s = super::fixtures::logged_in();
     update(&mut s, Action::Resize(70, 20));
     update(&mut s, Action::Open);
-    let before = s.detail.as_ref().map(|d| d.tab);
+    let before = s.detail().map(|d| d.tab);
     assert!(super::fixtures::press(&mut s, Tab).is_empty());
     assert!(super::fixtures::press(&mut s, Char('2')).is_empty());
     assert!(super::fixtures::press(&mut s, Char('S')).is_empty(), "no stop asked for");
-    assert!(s.overlays.confirm().is_none() && s.detail.as_ref().map(|d| d.tab) == before, "nothing changed unseen");
+    assert!(s.overlays.confirm().is_none() && s.detail().map(|d| d.tab) == before, "nothing changed unseen");
     assert!(!s.should_quit);
     super::fixtures::press(&mut s, Char('q'));
     assert!(s.should_quit, "q quits, as the screen says");
@@ -272,16 +272,16 @@ fn a_deployed_customers_layout_is_shown_fixed_and_tab_never_stops_there() {
     update(&mut s, Action::Resize(120, 40));
     assert!(s.dashboard.selected_row().unwrap().udp_port.is_some(), "the fixture's first customer is deployed");
     super::fixtures::press(&mut s, Char('e'));
-    let layout = s.form.as_ref().unwrap().layout;
+    let layout = s.form().unwrap().layout;
     for _ in 0..super::form::Field::ALL.len() * 2 {
         super::fixtures::press(&mut s, Tab);
-        let f = s.form.as_ref().unwrap();
+        let f = s.form().unwrap();
         assert_ne!(f.focus, super::form::Field::Layout, "Tab stops only where something can change");
         if f.focus != super::form::Field::Notes {
             super::fixtures::press(&mut s, Char(' '));
         }
     }
-    assert_eq!(s.form.as_ref().unwrap().layout, layout);
+    assert_eq!(s.form().unwrap().layout, layout);
     assert!(crate::ui::tests::draw(&s, 120, 40).contains("(fixed: deployed"));
 }
 
@@ -294,20 +294,20 @@ fn a_wizard_error_goes_once_it_is_fixed_and_does_not_follow_to_the_login() {
     update(&mut s, Action::Text(TextKey::Tab));
     typed(&mut s, "correct horse batter");
     for (f, text) in [(F::BaseDomain, "msp.example"), (F::Email, "ops@msp.example")] {
-        while s.setup.as_ref().unwrap().focus != f {
+        while s.setup().unwrap().focus != f {
             update(&mut s, Action::Text(TextKey::Tab));
         }
         typed(&mut s, text);
     }
     update(&mut s, Action::Text(TextKey::Enter));
     assert!(s.notice.as_ref().is_some_and(|n| n.text.contains("the passwords differ")), "{:?}", s.notice);
-    assert_eq!(s.setup.as_ref().unwrap().focus, F::Repeat);
+    assert_eq!(s.setup().unwrap().focus, F::Repeat);
     typed(&mut s, "y");
     let cmds = update(&mut s, Action::Text(TextKey::Enter));
     assert!(matches!(cmds.as_slice(), [Command::Init(_)]), "{cmds:?}");
     assert!(s.notice.is_none(), "the fixed error's line is gone: {:?}", s.notice);
     update(&mut s, Action::Engine(Event::Initialised { user: "admin".into() }));
-    assert_eq!(s.screen, Screen::Login);
+    assert_eq!(s.screen(), Screen::Login);
     assert!(s.notice.is_none());
 }
 
@@ -328,12 +328,12 @@ fn a_restart_shows_in_its_customers_row_while_it_runs() {
 fn a_health_report_from_before_a_start_is_not_shown_after_it() {
     let mut s = super::fixtures::logged_in();
     update(&mut s, Action::Open);
-    if let Some(d) = s.detail.as_mut() {
+    if let Some(d) = s.detail_mut() {
         d.health = Some(Err("server: container is not running".into()));
     }
     update(
         &mut s,
         Action::Engine(Event::Finished { customer_id: 1, op: Operation::Start, result: Ok("started, healthy".into()) }),
     );
-    assert!(s.detail.as_ref().unwrap().health.is_none(), "the stale report is gone; h checks again");
+    assert!(s.detail().unwrap().health.is_none(), "the stale report is gone; h checks again");
 }

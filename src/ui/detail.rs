@@ -15,7 +15,7 @@ use crate::engine::worker::Detail;
 
 /// Draws the detail view of the open customer into `area`.
 pub fn render(state: &AppState, t: &Theme, frame: &mut Frame, area: Rect) {
-    let Some(d) = &state.detail else { return };
+    let Some(d) = state.detail() else { return };
     let [title, tabs, body] =
         Layout::vertical([Constraint::Length(1), Constraint::Length(1), Constraint::Min(1)]).areas(area);
     frame.render_widget(title_line(d, t), title);

@@ -14,7 +14,7 @@ use crate::domain::customer::Layout as NbLayout;
 
 /// Draws the form box into `area`.
 pub fn render(state: &AppState, t: &Theme, frame: &mut Frame, area: Rect) {
-    let Some(f) = &state.form else { return };
+    let Some(f) = state.form() else { return };
     let outer = centered(area, 76, 20);
     frame.render_widget(Clear, outer);
     let title = if f.editing.is_some() { " Edit customer " } else { " New customer " };

@@ -26,7 +26,7 @@ fn the_settings_list_scrolls_to_the_selected_key() {
     for _ in 0..30 {
         update(&mut s, Action::Move(1));
     }
-    let last = s.settings.as_ref().unwrap().tab_rows().last().map(|r| r.key).unwrap();
+    let last = s.settings().unwrap().tab_rows().last().map(|r| r.key).unwrap();
     let screen = draw(&s, 80, 24);
     assert!(
         screen.contains(&format!("▶ {last}")) || screen.contains(&format!("▶{last}")),
@@ -48,7 +48,7 @@ fn a_long_field_keeps_its_cursor_in_view() {
 #[test]
 fn a_paused_log_view_says_how_many_lines_it_is_missing_and_the_rate() {
     let mut s = detail(Tab::Logs);
-    let d = s.detail.as_mut().unwrap();
+    let d = s.detail_mut().unwrap();
     d.log_rate = 37;
     update(&mut s, Action::ToggleFollow);
     let line = LogLine { service: "server".into(), timestamp: None, text: "new".into() };

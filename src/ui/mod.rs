@@ -72,9 +72,9 @@ pub fn render(state: &AppState, frame: &mut Frame) {
         Constraint::Length(1),
     ])
     .areas(frame.area());
-    if matches!(state.screen, Screen::Login | Screen::Setup) {
+    if matches!(state.screen(), Screen::Login | Screen::Setup) {
         let area = Rect { height: frame.area().height.saturating_sub(2), ..frame.area() };
-        if state.screen == Screen::Login {
+        if state.screen() == Screen::Login {
             login::render(state, &theme, frame, area);
         } else {
             setup::render(state, &theme, frame, area);
@@ -84,11 +84,11 @@ pub fn render(state: &AppState, frame: &mut Frame) {
         return;
     }
     frame.render_widget(header_line(state, &theme, header.width), header);
-    match state.screen {
+    match state.screen() {
         Screen::Dashboard => dashboard::render(state, &theme, frame, body),
         Screen::Detail => detail::render(state, &theme, frame, body),
         Screen::Form => {
-            if state.detail.is_some() {
+            if state.detail().is_some() {
                 detail::render(state, &theme, frame, body);
             } else {
                 dashboard::render(state, &theme, frame, body);

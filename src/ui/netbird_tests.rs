@@ -58,7 +58,7 @@ fn keys() -> AdminAnswer {
 
 fn with(tab_list: AdminAnswer, section: Section) -> crate::app::AppState {
     let mut s = detail(Tab::NetBird);
-    let d = s.detail.as_mut().unwrap();
+    let d = s.detail_mut().unwrap();
     d.netbird.section = section;
     let action = section.list();
     update(&mut s, Action::Engine(Event::netbird(1, action, Ok(tab_list))));
@@ -194,7 +194,7 @@ fn the_fleet_devices_view_puts_customers_over_their_limit_first() {
 #[test]
 fn the_nginx_server_block_is_shown_for_an_own_proxy() {
     let mut s = detail(Tab::Info);
-    let d = s.detail.as_mut().unwrap();
+    let d = s.detail_mut().unwrap();
     let data = d.data.as_mut().unwrap();
     data.deployment.as_mut().unwrap().npm_proxy_id = None;
     data.own_proxy = Some(crate::engine::worker::protocol::OwnProxy {
@@ -205,18 +205,18 @@ fn the_nginx_server_block_is_shown_for_an_own_proxy() {
     update(&mut on_deployment, Action::GoTab(1));
     assert!(draw(&on_deployment, 120, 40).contains("proxy = none: P shows the nginx server block"));
     update(&mut s, Action::ShowNginx);
-    assert_eq!(s.detail.as_ref().unwrap().tab, Tab::Deployment, "P opens it on the Deployment tab");
+    assert_eq!(s.detail().unwrap().tab, Tab::Deployment, "P opens it on the Deployment tab");
     snap("nginx_server_block", &s);
     update(&mut s, Action::Move(-1));
-    assert_eq!(s.detail.as_ref().unwrap().nginx_scroll, 1, "j scrolls the block");
+    assert_eq!(s.detail().unwrap().nginx_scroll, 1, "j scrolls the block");
     update(&mut s, Action::CopySetupUrl);
     assert!(s.clipboard.as_deref().is_some_and(|c| c.starts_with("server {")), "y copies the block, not the URL");
     update(&mut s, Action::Back);
-    assert!(!s.detail.as_ref().unwrap().nginx_open);
-    assert_eq!(s.screen, crate::app::Screen::Detail, "Esc closed the block, not the view");
+    assert!(!s.detail().unwrap().nginx_open);
+    assert_eq!(s.screen(), crate::app::Screen::Detail, "Esc closed the block, not the view");
     update(&mut s, Action::ShowNginx);
     update(&mut s, Action::GoTab(2));
-    assert!(!s.detail.as_ref().unwrap().nginx_open, "another tab puts it away");
+    assert!(!s.detail().unwrap().nginx_open, "another tab puts it away");
     // With NPM there is nothing to show: it says who holds the proxy host.
     let mut npm = detail(Tab::Deployment);
     update(&mut npm, Action::ShowNginx);
@@ -306,7 +306,7 @@ fn the_events_list_is_read_only() {
     let screen = draw(&s, 80, 24);
     assert!(screen.contains("Policy updated") && screen.contains("2026-12-07 09:30"), "{screen}");
     assert!(press(&mut s, KeyCode::Char('d')).is_empty() && press(&mut s, KeyCode::Char('x')).is_empty());
-    assert!(s.detail.as_ref().unwrap().netbird.confirm.is_none(), "nothing asked");
+    assert!(s.detail().unwrap().netbird.confirm.is_none(), "nothing asked");
 }
 
 /// Networks: what each routes to and through which device, a network no device routes marked;
@@ -356,11 +356,11 @@ fn the_networks_list_marks_one_without_a_router_and_keys_create_and_delete() {
     assert!(screen.contains("⚠ no router"), "{screen}");
     press(&mut s, KeyCode::Down);
     press(&mut s, KeyCode::Char('d'));
-    let confirm = s.detail.as_ref().unwrap().netbird.confirm.clone().expect("asked");
+    let confirm = s.detail().unwrap().netbird.confirm.clone().expect("asked");
     assert!(confirm.0.contains("delete network (with its resources and routers) 'lab'?"), "{confirm:?}");
     assert_eq!(confirm.1, AdminAction::Network(NetworkAction::Delete { network: "n2".into() }));
     press(&mut s, KeyCode::Char('n'));
-    assert!(s.detail.as_ref().unwrap().netbird.confirm.is_none(), "n answered the question: no");
+    assert!(s.detail().unwrap().netbird.confirm.is_none(), "n answered the question: no");
     press(&mut s, KeyCode::Char('n'));
     for c in "branch".chars() {
         press(&mut s, KeyCode::Char(c));

@@ -12,7 +12,7 @@ use crate::app::settings::{SettingsState, SettingsTab};
 
 /// Draws the editor into `area`.
 pub fn render(state: &AppState, t: &Theme, frame: &mut Frame, area: Rect) {
-    let Some(st) = &state.settings else { return };
+    let Some(st) = state.settings() else { return };
     let [tabs, body, foot] =
         Layout::vertical([Constraint::Length(1), Constraint::Min(3), Constraint::Length(2)]).areas(area);
     let spans: Vec<Span> = SettingsTab::ALL

@@ -12,7 +12,7 @@ use crate::app::setup::{SetupField, strength};
 
 /// Draws the wizard over the whole screen (there is nothing behind it yet).
 pub fn render(state: &AppState, t: &Theme, frame: &mut Frame, area: Rect) {
-    let Some(w) = &state.setup else { return };
+    let Some(w) = state.setup() else { return };
     let mut lines = vec![
         Line::styled(" Welcome. Set up nbmsp: the first admin, your domain, and how customers are published.", t.dim()),
         Line::raw(""),

@@ -6,7 +6,7 @@ use ratatui::backend::TestBackend;
 use super::render;
 use crate::app::detail::{DetailState, Tab};
 use crate::app::fixtures::rows;
-use crate::app::{Action, AppState, Confirm, DockerState, Event, Notice, Operation, Running, Screen, update};
+use crate::app::{Action, AppState, Confirm, DockerState, Event, Notice, Operation, Running, update};
 use crate::domain::audit::{AuditEntry, AuditStatus};
 use crate::domain::customer::CustomerStatus;
 use crate::domain::deployment::{ContainerInfo, Deployment, DeploymentStatus, LogLine};
@@ -165,8 +165,7 @@ pub(crate) fn detail(tab: Tab) -> AppState {
         net_rx_bytes: 20_480,
         net_tx_bytes: 10_240,
     }]));
-    s.detail = Some(d);
-    s.screen = Screen::Detail;
+    s.show_detail(d);
     s
 }
 
@@ -336,7 +335,7 @@ fn detail_tabs() {
     snap("detail_logs", &detail(Tab::Logs));
     snap("detail_health", &detail(Tab::Health));
     let mut loading = detail(Tab::Info);
-    loading.detail.as_mut().unwrap().data = None;
+    loading.detail_mut().unwrap().data = None;
     snap("detail_loading", &loading);
     let mut help = detail(Tab::Logs);
     update(&mut help, Action::ToggleHelp);
@@ -390,7 +389,7 @@ fn first_run_wizard() {
         update(&mut s, Action::Text(crate::app::TextKey::Char(c)));
     }
     snap("setup_wizard", &s);
-    let w = s.setup.as_mut().unwrap();
+    let w = s.setup_mut().unwrap();
     w.values[6] = "npm".into();
     w.npm_test =
         Some(Err("Nginx Proxy Manager refused the login of admin@example.com: Invalid email or password".into()));
@@ -444,12 +443,12 @@ fn settings_editor() {
 #[test]
 fn logs_with_search_and_service_filter() {
     let mut s = detail(Tab::Logs);
-    let d = s.detail.as_mut().unwrap();
+    let d = s.detail_mut().unwrap();
     d.log_query = "203.0.113.1".into();
     d.follow = true;
     d.jump(-1);
     snap("detail_logs_search", &s);
-    let d = s.detail.as_mut().unwrap();
+    let d = s.detail_mut().unwrap();
     d.cycle_service();
     d.timestamps = false;
     d.wrap = true;
@@ -475,7 +474,7 @@ fn a_failed_pull_is_explained_where_the_operator_looks() {
     assert!(screen.contains("acmebakery: deploy failed at images: cannot pull image"), "{screen}");
     snap("dashboard_failed_pull", &s);
     let mut d = detail(Tab::Info);
-    if let Some(data) = d.detail.as_mut().and_then(|x| x.data.as_mut()) {
+    if let Some(data) = d.detail_mut().and_then(|x| x.data.as_mut()) {
         data.customer.status = crate::domain::customer::CustomerStatus::Error;
         data.customer.status_reason = Some(reason.into());
         data.deployment = None;
@@ -483,7 +482,7 @@ fn a_failed_pull_is_explained_where_the_operator_looks() {
     let info = draw(&d, 80, 24);
     assert!(info.contains("no such host") && info.contains("docker load"), "whole reason and the fix: {info}");
     snap("detail_info_failed_pull", &d);
-    if let Some(x) = d.detail.as_mut() {
+    if let Some(x) = d.detail_mut() {
         x.tab = Tab::Deployment;
     }
     let dep = draw(&d, 120, 40);
@@ -498,20 +497,20 @@ fn hints_in_the_screens_name_the_keys_keys_toml_bound() {
     assert!(problems.is_empty(), "{problems:?}");
     let mut d = detail(Tab::Deployment);
     d.keys = std::sync::Arc::new(keys.clone());
-    if let Some(data) = d.detail.as_mut().and_then(|x| x.data.as_mut()) {
+    if let Some(data) = d.detail_mut().and_then(|x| x.data.as_mut()) {
         data.deployment.as_mut().unwrap().proxy_pending = Some("certificate not issued yet".into());
     }
     let dep = draw(&d, 120, 40);
     assert!(dep.contains("B backs up now") && dep.contains("(F5 retries)"), "{dep}");
     assert!(!dep.contains("b backs up") && !dep.contains("(c retries)"), "{dep}");
     snap("rebound_deployment", &d);
-    if let Some(data) = d.detail.as_mut().and_then(|x| x.data.as_mut()) {
+    if let Some(data) = d.detail_mut().and_then(|x| x.data.as_mut()) {
         data.deployment = None;
     }
     assert!(draw(&d, 80, 24).contains("Press Z to deploy."));
     let mut h = detail(Tab::Health);
     h.keys = std::sync::Arc::new(keys);
-    if let Some(x) = h.detail.as_mut() {
+    if let Some(x) = h.detail_mut() {
         x.health = None;
     }
     let health = draw(&h, 80, 24);
@@ -559,5 +558,5 @@ fn an_ended_deploy_keeps_its_steps_and_offers_the_owner_credentials() {
     press(&mut s, KeyCode::Char('y'));
     assert!(!draw(&s, 80, 24).contains("deploy done: healthy"), "a restart under way replaces it");
     press(&mut s, KeyCode::Esc);
-    assert_eq!(s.screen, crate::app::Screen::Dashboard);
+    assert_eq!(s.screen(), crate::app::Screen::Dashboard);
 }
