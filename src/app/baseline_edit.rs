@@ -4,7 +4,6 @@
 //! refuses a text that does not parse. A refused text is kept, with the reason on top as a
 //! comment, and `:baseline` opens it again: nothing typed is lost.
 
-use super::update::notice;
 use super::{AppState, Command, Event};
 
 /// Text the terminal layer puts in a file and opens in the operator's editor.
@@ -27,16 +26,16 @@ pub struct BaselineEditor {
 
 /// `:baseline`: asks the engine for the file.
 pub fn open(s: &mut AppState) -> Vec<Command> {
-    notice(s, "reading the baseline…", false);
+    s.notify("reading the baseline…", false);
     vec![Command::LoadBaseline]
 }
 
 /// The engine's answers: the file to edit, or how the save went.
 pub(super) fn on_event(s: &mut AppState, ev: Event) -> Vec<Command> {
     match ev {
-        Event::Baseline(Err(f)) => notice(s, format!("cannot read the baseline: {}", f.message), true),
+        Event::Baseline(Err(f)) => s.notify(format!("cannot read the baseline: {}", f.message), true),
         Event::Baseline(Ok(b)) if !b.may_change => {
-            notice(s, "only admins change the baseline (nbmsp baseline show prints it)", true);
+            s.notify("only admins change the baseline (nbmsp baseline show prints it)", true);
         }
         Event::Baseline(Ok(b)) => {
             let text = s.baseline.draft.take().unwrap_or(b.text);
@@ -45,14 +44,14 @@ pub(super) fn on_event(s: &mut AppState, ev: Event) -> Vec<Command> {
             s.external_edit = Some(ExternalEdit { name: "baseline.toml".into(), text });
         }
         Event::BaselineSaved { result: Ok(summary), .. } => {
-            notice(s, format!("baseline saved: {summary} — nbmsp baseline check shows who differs"), false);
+            s.notify(format!("baseline saved: {summary} — nbmsp baseline check shows who differs"), false);
         }
         Event::BaselineSaved { text, result: Err(f) } => {
             let body: String =
                 text.lines().skip_while(|l| l.starts_with("# not saved:")).map(|l| format!("{l}\n")).collect();
             let why = f.message.replace('\n', " ");
             s.baseline.draft = Some(format!("# not saved: {why}\n{body}"));
-            notice(s, format!("baseline not saved: {why} (:baseline opens what you wrote)"), true);
+            s.notify(format!("baseline not saved: {why} (:baseline opens what you wrote)"), true);
         }
         _ => {}
     }
@@ -64,17 +63,17 @@ pub(super) fn on_edited(s: &mut AppState, edited: Result<String, String>) -> Vec
     let opened = s.baseline.opened.take();
     match edited {
         Err(why) => {
-            notice(s, format!("the editor failed: {why}"), true);
+            s.notify(format!("the editor failed: {why}"), true);
             Vec::new()
         }
         Ok(text)
             if Some(&text) == opened.as_ref() && opened.as_deref().is_some_and(|t| !t.starts_with("# not saved:")) =>
         {
-            notice(s, "baseline unchanged", false);
+            s.notify("baseline unchanged", false);
             Vec::new()
         }
         Ok(text) => {
-            notice(s, "saving the baseline…", false);
+            s.notify("saving the baseline…", false);
             vec![Command::SaveBaseline { text }]
         }
     }

@@ -5,7 +5,7 @@
 use super::detail::{DetailState, Tab};
 use super::operate::{operate, target};
 use super::stack::Overlay;
-use super::update::{go_dashboard, notice, on_key, switch_tab};
+use super::tabs::switch_tab;
 use super::{Action, AppState, Command, Operation, Screen};
 
 /// Every command with its arguments, for help and errors.
@@ -55,18 +55,41 @@ fn tab(verb: &str) -> Option<Tab> {
     })
 }
 
+/// What a command line leads to: commands for the engine, then (for the verbs that are keys
+/// too: `:q`, `:new`, `:settings`, `:edit`) the key's action, which the caller dispatches — so
+/// this module never calls back into `update`.
+pub struct Ran {
+    /// For the engine.
+    pub commands: Vec<Command>,
+    /// The key's action to run next.
+    pub then: Option<Action>,
+}
+
+impl From<Vec<Command>> for Ran {
+    fn from(commands: Vec<Command>) -> Self {
+        Ran { commands, then: None }
+    }
+}
+
+fn key(then: Action) -> Ran {
+    Ran { commands: Vec::new(), then: Some(then) }
+}
+
 /// Runs one command line.
-pub fn run(s: &mut AppState, line: &str) -> Vec<Command> {
+pub fn run(s: &mut AppState, line: &str) -> Ran {
     let (verb, arg) = match line.split_once(' ') {
         Some((v, a)) => (v, Some(a.trim()).filter(|a| !a.is_empty())),
         None => (line, None),
     };
     match (verb, arg) {
+        ("q" | "quit", None) => return key(Action::Quit),
+        ("new", None) => return key(Action::NewCustomer),
+        ("settings", None) => return key(Action::OpenSettings),
+        _ => {}
+    }
+    Ran::from(match (verb, arg) {
         ("", _) => Vec::new(),
-        ("q" | "quit", None) => on_key(s, Action::Quit),
-        ("customers" | "c", None) => go_dashboard(s),
-        ("new", None) => on_key(s, Action::NewCustomer),
-        ("settings", None) => on_key(s, Action::OpenSettings),
+        ("customers" | "c", None) => s.leave_to_dashboard(),
         ("help", None) => {
             s.overlays.push(Overlay::Help { scroll: 0 });
             Vec::new()
@@ -80,7 +103,7 @@ pub fn run(s: &mut AppState, line: &str) -> Vec<Command> {
         ("baseline", None) => super::baseline_edit::open(s),
         ("move", Some(host)) => move_to(s, host),
         ("restore", Some(file)) => {
-            notice(s, format!("restoring a customer from {file}"), false);
+            s.notify(format!("restoring a customer from {file}"), false);
             vec![Command::Restore { file: file.into() }]
         }
         ("rollout" | "reconcile", None) => operate(s, operation(verb).unwrap_or(Operation::Reconcile)),
@@ -90,33 +113,33 @@ pub fn run(s: &mut AppState, line: &str) -> Vec<Command> {
                 match select(s, name) {
                     Some(leaving) => cmds = leaving,
                     None => {
-                        notice(s, format!("no customer {name} (give a subdomain or #id)"), true);
-                        return Vec::new();
+                        s.notify(format!("no customer {name} (give a subdomain or #id)"), true);
+                        return Ran::from(Vec::new());
                     }
                 }
             }
-            cmds.extend(match (operation(v), tab(v)) {
-                (Some(op), _) => operate(s, op),
-                (None, Some(t)) => open_on(s, t),
-                (None, None) => on_key(s, Action::EditCustomer),
-            });
+            match (operation(v), tab(v)) {
+                (Some(op), _) => cmds.extend(operate(s, op)),
+                (None, Some(t)) => cmds.extend(open_on(s, t)),
+                (None, None) => return Ran { commands: cmds, then: Some(Action::EditCustomer) },
+            }
             cmds
         }
         (other, _) => {
-            notice(s, format!("unknown command :{other} (? lists the commands)"), true);
+            s.notify(format!("unknown command :{other} (? lists the commands)"), true);
             Vec::new()
         }
-    }
+    })
 }
 
 /// Asks to confirm moving the open (or selected) customer to `host`.
 fn move_to(s: &mut AppState, host: &str) -> Vec<Command> {
     let Some((id, subdomain)) = target(s) else {
-        notice(s, "no customer selected", true);
+        s.notify("no customer selected", true);
         return Vec::new();
     };
     if let Some(r) = s.running.get(&id) {
-        notice(s, format!("{subdomain}: {} is still running", r.op.verb()), true);
+        s.notify(format!("{subdomain}: {} is still running", r.op.verb()), true);
         return Vec::new();
     }
     s.overlays.push(Overlay::Confirm(super::Confirm {
@@ -144,7 +167,7 @@ fn select(s: &mut AppState, name: &str) -> Option<Vec<Command>> {
     let other_open = s.screen() == Screen::Detail && s.detail().is_some_and(|d| d.customer_id != row_id);
     if other_open || matches!(s.screen(), Screen::Settings | Screen::Form) {
         // Back to the table first, so the command acts on the named customer.
-        leaving = go_dashboard(s);
+        leaving = s.leave_to_dashboard();
     }
     s.dashboard.filter.clear();
     s.dashboard.status_filter = None;
@@ -158,7 +181,7 @@ fn select(s: &mut AppState, name: &str) -> Option<Vec<Command>> {
 /// Opens the customer the command is about (the open one, else the selected row) on `t`.
 fn open_on(s: &mut AppState, t: Tab) -> Vec<Command> {
     let Some((id, sub)) = target(s) else {
-        notice(s, "no customer selected", true);
+        s.notify("no customer selected", true);
         return Vec::new();
     };
     let mut cmds = Vec::new();
@@ -200,7 +223,7 @@ pub fn complete(s: &mut AppState) {
     };
     let matching: Vec<&String> = candidates.iter().filter(|c| c.starts_with(&word)).collect();
     match matching.as_slice() {
-        [] => notice(s, format!("nothing starts with {word}"), true),
+        [] => s.notify(format!("nothing starts with {word}"), true),
         [one] => set(s, format!("{head}{one} ")),
         many => {
             let first = many[0].as_str();
@@ -209,7 +232,7 @@ pub fn complete(s: &mut AppState) {
                 .fold(first.len(), |n, c| first.chars().zip(c.chars()).take_while(|(a, b)| a == b).count().min(n));
             set(s, format!("{head}{}", &first[..first.char_indices().nth(shared).map_or(first.len(), |(i, _)| i)]));
             let shown: Vec<&str> = many.iter().take(8).map(|c| c.as_str()).collect();
-            notice(s, shown.join("  "), false);
+            s.notify(shown.join("  "), false);
         }
     }
 }

@@ -2,7 +2,6 @@
 
 use super::detail::{DetailState, Tab};
 use super::operate::start;
-use super::update::notice;
 use super::{AppState, Command, DockerState, Event, Operation};
 use crate::engine::ops::lifecycle::Progress;
 
@@ -102,7 +101,7 @@ pub(super) fn on_event(s: &mut AppState, ev: Event) -> Vec<Command> {
                 _ => String::new(),
             };
             let error = result.as_ref().is_err_and(|e| e.kind != crate::domain::error::ErrorKind::Interrupted);
-            notice(s, format!("{name}: {outcome}{offer}"), error);
+            s.notify(format!("{name}: {outcome}{offer}"), error);
             // Its steps stay where they were watched, with the outcome, until Esc.
             if let (Some(run), Some(d)) = (run, s.detail_mut().filter(|d| d.customer_id == customer_id))
                 && matches!(op, Operation::Deploy | Operation::Redeploy)
@@ -135,7 +134,7 @@ pub(super) fn on_event(s: &mut AppState, ev: Event) -> Vec<Command> {
                 } else {
                     format!("reconcile: nothing it may fix alone; {needs_you} finding(s) need you (`nbmsp reconcile`)")
                 };
-                notice(s, text, needs_you > 0);
+                s.notify(text, needs_you > 0);
             } else {
                 s.notice = None;
                 s.overlays.push(super::stack::Overlay::Confirm(super::Confirm {
@@ -171,28 +170,28 @@ pub(super) fn on_event(s: &mut AppState, ev: Event) -> Vec<Command> {
                     first.join(", ")
                 ));
             }
-            notice(s, text, !failed.is_empty() || !findings.is_empty());
+            s.notify(text, !failed.is_empty() || !findings.is_empty());
         }
-        Event::BulkDone(summary) => notice(s, summary.sentence(), summary.failed > 0),
+        Event::BulkDone(summary) => s.notify(summary.sentence(), summary.failed > 0),
         Event::Rollout(u) => {
             use crate::engine::worker::protocol::RolloutUpdate as U;
             match *u {
                 U::Wave(n, who) => {
                     let what = if n == 1 { "canary".to_string() } else { format!("wave {n}") };
-                    notice(s, format!("rollout {what}: {}", who.join(", ")), false);
+                    s.notify(format!("rollout {what}: {}", who.join(", ")), false);
                 }
                 U::Customer(r) => match r.result {
-                    Ok(m) => notice(s, format!("rollout: {} {m}", r.subdomain), false),
-                    Err(e) => notice(s, format!("rollout: {} failed: {e}", r.subdomain), true),
+                    Ok(m) => s.notify(format!("rollout: {} {m}", r.subdomain), false),
+                    Err(e) => s.notify(format!("rollout: {} failed: {e}", r.subdomain), true),
                 },
                 U::Finished(Ok((report, reverted))) => {
                     let mut text = report.sentence();
                     if let Some(r) = reverted {
                         text.push_str(&format!("; {r}"));
                     }
-                    notice(s, text, report.failed.is_some());
+                    s.notify(text, report.failed.is_some());
                 }
-                U::Finished(Err(e)) => notice(s, format!("rollout failed: {e}"), true),
+                U::Finished(Err(e)) => s.notify(format!("rollout failed: {e}"), true),
             }
         }
         Event::Health { customer_id, report } => {
@@ -232,7 +231,7 @@ pub(super) fn on_event(s: &mut AppState, ev: Event) -> Vec<Command> {
                 }
                 return cmds;
             }
-            notice(s, format!("{subdomain}: saved (layout and limits apply on the next redeploy)"), false);
+            s.notify(format!("{subdomain}: saved (layout and limits apply on the next redeploy)"), false);
             s.close_form();
             return vec![Command::LoadDetail { customer_id }];
         }
@@ -241,7 +240,7 @@ pub(super) fn on_event(s: &mut AppState, ev: Event) -> Vec<Command> {
                 f.busy = false;
                 f.server_error = Some(msg);
             } else {
-                notice(s, msg, true);
+                s.notify(msg, true);
             }
         }
         Event::Initialised { user } => {
@@ -255,14 +254,14 @@ pub(super) fn on_event(s: &mut AppState, ev: Event) -> Vec<Command> {
                 w.beside_foreign = true;
                 w.server_error = Some(format!("{msg}. Or press Enter again to set up a separate installation here."));
             }
-            None => notice(s, msg, true),
+            None => s.notify(msg, true),
         },
         Event::InitFailed(msg) => match s.setup_mut() {
             Some(w) => {
                 w.busy = false;
                 w.server_error = Some(msg);
             }
-            None => notice(s, msg, true),
+            None => s.notify(msg, true),
         },
         Event::NpmTested(r) => {
             let r = r.map_err(|f| f.message);
@@ -296,14 +295,14 @@ pub(super) fn on_event(s: &mut AppState, ev: Event) -> Vec<Command> {
             }
         }
         Event::Exported(r) | Event::Restored(r) => match r {
-            Ok(m) => notice(s, m, false),
-            Err(e) => notice(s, e.message, true),
+            Ok(m) => s.notify(m, false),
+            Err(e) => s.notify(e.message, true),
         },
         Event::AccountDone(r) => match r {
-            Ok(m) => notice(s, m, false),
-            Err(e) => notice(s, e.message, true),
+            Ok(m) => s.notify(m, false),
+            Err(e) => s.notify(e.message, true),
         },
-        Event::Error(msg) => notice(s, msg, true),
+        Event::Error(msg) => s.notify(msg, true),
     }
     Vec::new()
 }

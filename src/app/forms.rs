@@ -1,7 +1,6 @@
 //! `update` for the screens that are forms: the customer form, the first-run wizard and the
 //! settings editor.
 
-use super::update::{edit, go_dashboard, notice};
 use super::{Action, AppState, Command, TextKey};
 use crate::domain::customer::CustomerRef;
 
@@ -12,7 +11,7 @@ pub(super) fn on_settings_text(s: &mut AppState, k: TextKey) -> Vec<Command> {
             TextKey::Esc => st.account = None,
             TextKey::Enter | TextKey::Submit => {
                 if let Some(p) = form.problem() {
-                    notice(s, p, true);
+                    s.notify(p, true);
                     return Vec::new();
                 }
                 let f = st.account.take().unwrap_or_default();
@@ -41,16 +40,18 @@ pub(super) fn on_settings_text(s: &mut AppState, k: TextKey) -> Vec<Command> {
             st.submitted = Some((key.clone(), value.to_string()));
             return vec![Command::SetSetting { key, value: value.to_string(), expected }];
         }
-        k => edit(value, k),
+        k => {
+            value.edit(k);
+        }
     }
     Vec::new()
 }
 
 pub(super) fn on_settings(s: &mut AppState, action: Action) -> Vec<Command> {
     use super::settings::{AccountForm, SettingsTab};
-    let Some(st) = s.settings_mut() else { return go_dashboard(s) };
+    let Some(st) = s.settings_mut() else { return s.leave_to_dashboard() };
     match action {
-        Action::Back => return go_dashboard(s),
+        Action::Back => return s.leave_to_dashboard(),
         Action::NextTab(n) => {
             st.tab = (st.tab as isize + n).rem_euclid(SettingsTab::ALL.len() as isize) as usize;
             st.selected = 0;
@@ -119,7 +120,7 @@ pub(super) fn on_setup(s: &mut AppState, k: TextKey) -> Vec<Command> {
             if let Some((f, e)) = w.errors.first() {
                 let msg = format!("{}: {e}", f.label());
                 w.focus = *f;
-                notice(s, msg, true);
+                s.notify(msg, true);
                 return Vec::new();
             }
             // What was wrong is fixed: its line goes with it (it stayed through the login).
@@ -192,7 +193,7 @@ fn submit(s: &mut AppState) -> Vec<Command> {
     f.validate(&taken);
     if let Some(e) = f.errors.first() {
         let msg = format!("fix the marked fields first ({e})");
-        notice(s, msg, true);
+        s.notify(msg, true);
         return Vec::new();
     }
     f.busy = true;

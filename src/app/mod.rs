@@ -23,7 +23,6 @@ pub mod keymap;
 pub mod netbird;
 pub mod netbird_form;
 mod netbird_keys;
-mod netbird_prompt;
 #[cfg(test)]
 mod netbird_tests;
 mod operate;
@@ -33,6 +32,7 @@ mod screen;
 pub mod settings;
 pub mod setup;
 pub mod stack;
+mod tabs;
 #[cfg(test)]
 mod tests;
 pub mod text;

@@ -5,7 +5,10 @@
 
 use super::TextKey;
 pub use super::netbird_form::KeyForm;
-pub use super::netbird_prompt::{Prompt, Purpose};
+pub use prompt::{Prompt, Purpose};
+
+#[path = "netbird_prompt.rs"]
+mod prompt;
 use super::text::Field;
 use crate::domain::netbird::{AdminAction, AdminAnswer, CreatedKey, CreatedUser};
 

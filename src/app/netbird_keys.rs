@@ -3,7 +3,6 @@
 
 use super::detail::{DetailState, Tab};
 use super::netbird::Secret;
-use super::update::notice;
 use super::{Action, AppState, Command, TextKey};
 use crate::domain::customer::CustomerRef;
 use crate::domain::netbird::{AdminAction, AdminAnswer};
@@ -40,7 +39,7 @@ pub(super) fn on_key(s: &mut AppState, action: &Action) -> Option<Vec<Command>> 
         && let Err(e) = crate::domain::rights::check(s.role, need, "do that here")
     {
         // The engine's own refusal, said before anything is sent.
-        notice(s, e.to_string(), true);
+        s.notify(e.to_string(), true);
         return Some(Vec::new());
     }
     let d = s.detail_mut()?;
@@ -74,7 +73,7 @@ pub(super) fn on_key(s: &mut AppState, action: &Action) -> Option<Vec<Command>> 
             None => {
                 if !v.typing() {
                     let what = if v.rows().is_empty() { "nothing selected" } else { "not in this list" };
-                    notice(s, what, true);
+                    s.notify(what, true);
                 }
                 Vec::new()
             }
@@ -87,9 +86,9 @@ pub(super) fn on_key(s: &mut AppState, action: &Action) -> Option<Vec<Command>> 
             match line {
                 Some(l) => {
                     s.clipboard = Some(l);
-                    notice(s, "copied the `netbird up` line to the clipboard", false);
+                    s.notify("copied the `netbird up` line to the clipboard", false);
                 }
-                None => notice(s, "no new setup key to copy (create one with n on Setup keys)", true),
+                None => s.notify("no new setup key to copy (create one with n on Setup keys)", true),
             }
             Vec::new()
         }
@@ -139,7 +138,7 @@ pub(super) fn answered(
     let next = d.netbird.answered(&action, result);
     let cmds = next.map(|list| vec![ask(d, list)]).unwrap_or_default();
     if let Some((text, error)) = message {
-        notice(s, text, error);
+        s.notify(text, error);
     }
     cmds
 }

@@ -1,9 +1,9 @@
 //! The NetBird tab's one-line prompts: what each is for, and what a submitted line becomes.
 //! A line that cannot become a request stays on screen with the reason, to be fixed.
 
-use super::TextKey;
-use super::netbird::NetBirdView;
-use super::text::Field;
+use super::NetBirdView;
+use crate::app::TextKey;
+use crate::app::text::Field;
 use crate::domain::netbird::{AdminAction, NewUser};
 use crate::domain::policy::{NewPolicy, PolicyEdit};
 use crate::domain::posture::NewPosture;
@@ -150,7 +150,7 @@ impl NetBirdView {
                             return None;
                         }
                     },
-                    Purpose::NewService => match super::netbird_form::parse_service(&text) {
+                    Purpose::NewService => match crate::app::netbird_form::parse_service(&text) {
                         Ok((service, true)) => {
                             self.prompt =
                                 Some(Prompt { purpose: Purpose::ServiceSecret(service), text: Default::default() });
@@ -163,7 +163,7 @@ impl NetBirdView {
                         }
                     },
                     Purpose::ServiceSecret(service) => {
-                        AdminAction::CreateService(super::netbird_form::with_secret(service, &text))
+                        AdminAction::CreateService(crate::app::netbird_form::with_secret(service, &text))
                     }
                     Purpose::RenamePeer(peer) => AdminAction::RenamePeer { peer, name: text },
                     Purpose::RenameGroup(group) => AdminAction::RenameGroup { group, name: text },

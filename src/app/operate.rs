@@ -3,7 +3,6 @@
 
 use super::detail::Tab;
 use super::stack::Overlay;
-use super::update::{edit, notice};
 use super::{Action, AppState, Asked, Command, Confirm, Operation, Running, Screen, TextKey};
 use crate::domain::customer::CustomerRef;
 
@@ -16,12 +15,12 @@ pub(super) fn on_confirm(s: &mut AppState, k: TextKey, c: Confirm) -> Vec<Comman
         (false, TextKey::Char('y' | 'Y')) | (false, TextKey::Enter) => true,
         (true, TextKey::Enter) if *c.typed == *c.subdomain => true,
         (true, TextKey::Enter) => {
-            notice(s, format!("type {} exactly to confirm, or Esc", c.subdomain), true);
+            s.notify(format!("type {} exactly to confirm, or Esc", c.subdomain), true);
             false
         }
         (true, k) => {
             if let Some(Overlay::Confirm(open)) = s.overlays.top_mut() {
-                edit(&mut open.typed, k);
+                open.typed.edit(k);
             }
             return Vec::new();
         }
@@ -48,17 +47,17 @@ pub(super) fn on_confirm(s: &mut AppState, k: TextKey, c: Confirm) -> Vec<Comman
         return start_bulk(s, c.bulk, op);
     }
     if c.op == Operation::Rollout {
-        notice(s, "rollout started: canary first, then batches", false);
+        s.notify("rollout started: canary first, then batches", false);
         return vec![Command::Rollout];
     }
     if c.op == Operation::Reconcile {
-        notice(s, "reconcile started", false);
+        s.notify("reconcile started", false);
         return vec![Command::Reconcile];
     }
     if let (Operation::Move, Some(to)) = (op, c.to_host.clone()) {
         let running = Running { op, subdomain: c.subdomain.clone(), done: Vec::new(), current: None };
         s.running.insert(c.customer_id, running);
-        notice(s, format!("{}: moving to host {to}", c.subdomain), false);
+        s.notify(format!("{}: moving to host {to}", c.subdomain), false);
         return vec![Command::Move { target: CustomerRef::new(c.customer_id, c.subdomain), to }];
     }
     start(s, c.customer_id, c.subdomain, op)
@@ -66,7 +65,7 @@ pub(super) fn on_confirm(s: &mut AppState, k: TextKey, c: Confirm) -> Vec<Comman
 
 pub(super) fn start(s: &mut AppState, customer_id: i64, subdomain: String, op: Operation) -> Vec<Command> {
     if let Some(r) = s.running.get(&customer_id) {
-        notice(s, format!("{subdomain}: {} is still running", r.op.verb()), true);
+        s.notify(format!("{subdomain}: {} is still running", r.op.verb()), true);
         return Vec::new();
     }
     s.running.insert(customer_id, Running { op, subdomain: subdomain.clone(), done: Vec::new(), current: None });
@@ -74,7 +73,7 @@ pub(super) fn start(s: &mut AppState, customer_id: i64, subdomain: String, op: O
     if let Some(d) = s.detail_mut().filter(|d| d.customer_id == customer_id) {
         d.finished = None;
     }
-    notice(s, format!("{subdomain}: {} under way", op.verb()), false);
+    s.notify(format!("{subdomain}: {} under way", op.verb()), false);
     let mut cmds = vec![Command::Operate { target: CustomerRef::new(customer_id, subdomain), op }];
     if let Some(d) = s.detail_mut().filter(|d| d.customer_id == customer_id)
         && matches!(op, Operation::Deploy | Operation::Redeploy)
@@ -99,7 +98,7 @@ fn start_bulk(s: &mut AppState, targets: Vec<(i64, String)>, op: Operation) -> V
         let names: Vec<&str> = busy.iter().map(|(_, n)| n.as_str()).collect();
         msg.push_str(&format!("; skipped, still busy: {}", names.join(", ")));
     }
-    notice(s, msg, !busy.is_empty());
+    s.notify(msg, !busy.is_empty());
     if free.is_empty() {
         return Vec::new();
     }
@@ -118,7 +117,7 @@ pub(super) fn operate(s: &mut AppState, op: Operation) -> Vec<Command> {
     if op == Operation::Reconcile {
         // What would be fixed is asked first: the confirmation lists it.
         s.reconcile_asked = true;
-        notice(s, "reconcile: looking for what to fix…", false);
+        s.notify("reconcile: looking for what to fix…", false);
         return vec![Command::CheckReconcile];
     }
     if op == Operation::Rollout {
@@ -135,7 +134,7 @@ pub(super) fn operate(s: &mut AppState, op: Operation) -> Vec<Command> {
     if s.screen() == Screen::Dashboard && !s.dashboard.marked.is_empty() {
         if !crate::engine::fleet::bulk::allowed(op) {
             let clear = s.keys.label(super::keymap::Mode::Dashboard, &Action::Back).unwrap_or("Esc");
-            notice(s, format!("{} works on one customer at a time; {clear} clears the marks", op.verb()), true);
+            s.notify(format!("{} works on one customer at a time; {clear} clears the marks", op.verb()), true);
             return Vec::new();
         }
         let bulk = s.dashboard.marked_rows();
@@ -151,7 +150,7 @@ pub(super) fn operate(s: &mut AppState, op: Operation) -> Vec<Command> {
         return Vec::new();
     }
     let Some((id, subdomain)) = target(s) else {
-        notice(s, "no customer selected", true);
+        s.notify("no customer selected", true);
         return Vec::new();
     };
     if matches!(op, Operation::Stop | Operation::Restart | Operation::Delete | Operation::Redeploy) {

@@ -2,17 +2,9 @@
 //! command line, `:devices` (the counts the table holds already) and `:hosts` (asked of every
 //! engine when opened, `R` again).
 
+pub use super::stack::HostsView;
 use super::stack::Overlay;
 use super::{Action, AppState, Command, Event};
-
-/// The hosts view: the selected row and the last answer (`None` while asked).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct HostsView {
-    /// The selected host's row.
-    pub selected: usize,
-    /// The hosts, or why they could not be listed; `None` while the engines are asked.
-    pub list: Option<Result<Vec<crate::engine::hosts::HostStatus>, String>>,
-}
 
 /// Opens the hosts view and asks for the list.
 pub fn open_hosts(s: &mut AppState) -> Vec<Command> {
@@ -53,7 +45,7 @@ pub fn on_key(s: &mut AppState, action: Action) -> Option<Vec<Command>> {
                     let (host, draining) = (h.name.clone(), !h.draining);
                     view.list = None;
                     let what = if draining { "draining" } else { "open for new customers" };
-                    super::update::notice(s, format!("host {host}: {what}"), false);
+                    s.notify(format!("host {host}: {what}"), false);
                     return Some(vec![Command::Drain { host, draining }]);
                 }
                 _ => match scrolled(u16::try_from(view.selected).unwrap_or(u16::MAX)) {

@@ -3,29 +3,9 @@
 //! cause. `y` copies the shown month's invoice CSV, `x` writes its reports to `reports.dir`.
 
 use super::stack::Overlay;
+pub use super::stack::{ReportsView, Shown};
 use super::{Action, AppState, Command, Event};
 use crate::engine::fleet::reports::{Report, ReportKind};
-
-/// Which month the view shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Shown {
-    /// The month under way (up to now).
-    #[default]
-    This,
-    /// The month before, closed.
-    Last,
-}
-
-/// The view's state.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ReportsView {
-    /// Which month.
-    pub shown: Shown,
-    /// Rows scrolled past.
-    pub scroll: u16,
-    /// This month's report and the last's, or why not; `None` while they are computed.
-    pub data: Option<Result<Box<(Report, Report)>, String>>,
-}
 
 impl ReportsView {
     /// The report on screen, once loaded.
@@ -65,7 +45,7 @@ pub fn on_key(s: &mut AppState, action: Action) -> Option<Vec<Command>> {
                 let csv = crate::engine::fleet::reports::csv(r, ReportKind::Invoice);
                 let what = format!("copied the {} invoice CSV ({} customers) to the clipboard", r.month, r.rows.len());
                 s.clipboard = Some(csv);
-                super::update::notice(s, what, false);
+                s.notify(what, false);
             }
             None => s.dirty = false,
         },

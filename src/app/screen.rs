@@ -149,6 +149,20 @@ impl AppState {
         }
     }
 
+    /// Back to the table: the customer view that was open stops following its logs, and the
+    /// table is asked for again.
+    pub fn leave_to_dashboard(&mut self) -> Vec<super::Command> {
+        match self.show_dashboard() {
+            Some(_) => vec![super::Command::StopLogs, super::Command::LoadCustomers],
+            None => Vec::new(),
+        }
+    }
+
+    /// Puts a notice in the footer (an error is drawn as one, and waits for a key).
+    pub fn notify(&mut self, text: impl Into<String>, error: bool) {
+        self.notice = Some(super::Notice { text: text.into(), error });
+    }
+
     /// Shows the settings editor.
     pub fn show_settings(&mut self, st: SettingsState) {
         self.view = View::Settings(Box::new(st));

@@ -3,9 +3,38 @@
 //! that decides which overlay wins (keys, mode, drawing all ask [`Overlays::top`]).
 
 use super::Confirm;
-use super::overlays::HostsView;
-use super::reports::ReportsView;
 use super::text::Field;
+
+/// The hosts view: the selected row and the last answer (`None` while asked).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HostsView {
+    /// The selected host's row.
+    pub selected: usize,
+    /// The hosts, or why they could not be listed; `None` while the engines are asked.
+    pub list: Option<Result<Vec<crate::engine::hosts::HostStatus>, String>>,
+}
+
+/// Which month the view shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Shown {
+    /// The month under way (up to now).
+    #[default]
+    This,
+    /// The month before, closed.
+    Last,
+}
+
+/// The view's state.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReportsView {
+    /// Which month.
+    pub shown: Shown,
+    /// Rows scrolled past.
+    pub scroll: u16,
+    /// This month's report and the last's, or why not; `None` while they are computed.
+    pub data:
+        Option<Result<Box<(crate::engine::fleet::reports::Report, crate::engine::fleet::reports::Report)>, String>>,
+}
 
 /// One overlay and its state.
 #[derive(Debug, Clone, PartialEq)]

@@ -503,3 +503,44 @@ fn the_app_the_screens_and_the_protocol_import_nothing_from_the_store() {
         assert!(!code.contains("crate::store"), "{} imports the store", f.display());
     }
 }
+
+/// The modules of `app/` call each other one way only: no circle (a dispatcher that is called
+/// back by what it dispatches to, a type module that imports its users). The parent module
+/// (`mod.rs`, the shared types) is not counted.
+#[test]
+fn the_app_modules_import_each_other_without_a_circle() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/app");
+    let mut code = std::collections::BTreeMap::new();
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let p = e.unwrap().path();
+        let name = p.file_stem().unwrap().to_string_lossy().to_string();
+        if name.contains("tests") || name == "fixtures" || name == "mod" {
+            continue;
+        }
+        let text = std::fs::read_to_string(&p).unwrap();
+        code.insert(name, text.split("#[cfg(test)]").next().unwrap_or_default().to_string());
+    }
+    let uses = |text: &str, other: &str| {
+        text.contains(&format!("super::{other}::")) || text.contains(&format!("super::{other};"))
+    };
+    let names: Vec<String> = code.keys().cloned().collect();
+    let edges: std::collections::BTreeMap<&str, Vec<&str>> = names
+        .iter()
+        .map(|m| (m.as_str(), names.iter().filter(|o| *o != m && uses(&code[m], o)).map(String::as_str).collect()))
+        .collect();
+    assert!(edges["update"].contains(&"command_line"), "the check sees imports: {edges:?}");
+    // Depth-first: a module reached again on the path it started is a circle.
+    fn visit<'a>(m: &'a str, edges: &std::collections::BTreeMap<&'a str, Vec<&'a str>>, path: &mut Vec<&'a str>) {
+        if let Some(at) = path.iter().position(|p| *p == m) {
+            panic!("a circle of imports in app/: {:?}", &path[at..]);
+        }
+        path.push(m);
+        for n in &edges[m] {
+            visit(n, edges, path);
+        }
+        path.pop();
+    }
+    for m in edges.keys() {
+        visit(m, &edges, &mut Vec::new());
+    }
+}

@@ -7,7 +7,8 @@ use super::events::on_event;
 use super::forms::{on_form, on_settings, on_settings_text, on_setup};
 use super::operate::operate;
 use super::stack::Overlay;
-use super::{Action, AppState, Command, Confirm, Notice, Operation, Screen, TextKey};
+use super::tabs::switch_tab;
+use super::{Action, AppState, Command, Confirm, Operation, Screen, TextKey};
 use crate::domain::customer::CustomerStatus;
 
 /// Applies `action` to `state` and returns the engine commands it causes.
@@ -40,10 +41,6 @@ pub fn update(s: &mut AppState, action: Action) -> Vec<Command> {
     cmds
 }
 
-pub(super) fn notice(s: &mut AppState, text: impl Into<String>, error: bool) {
-    s.notice = Some(Notice { text: text.into(), error });
-}
-
 fn on_text(s: &mut AppState, k: TextKey) -> Vec<Command> {
     match s.overlays.top_mut() {
         Some(Overlay::Confirm(c)) => {
@@ -55,7 +52,12 @@ fn on_text(s: &mut AppState, k: TextKey) -> Vec<Command> {
                 TextKey::Enter => {
                     let line = line.clone();
                     s.overlays.pop();
-                    super::command_line::run(s, line.trim())
+                    let ran = super::command_line::run(s, line.trim());
+                    let mut cmds = ran.commands;
+                    if let Some(then) = ran.then {
+                        cmds.extend(on_key(s, then));
+                    }
+                    cmds
                 }
                 TextKey::Esc => {
                     s.overlays.pop();
@@ -66,7 +68,7 @@ fn on_text(s: &mut AppState, k: TextKey) -> Vec<Command> {
                     Vec::new()
                 }
                 k => {
-                    edit(line, k);
+                    line.edit(k);
                     Vec::new()
                 }
             };
@@ -85,7 +87,7 @@ fn on_text(s: &mut AppState, k: TextKey) -> Vec<Command> {
                 s.dashboard.recompute();
             }
             k => {
-                edit(&mut s.dashboard.filter, k);
+                s.dashboard.filter.edit(k);
                 let before = s.dashboard.selected_row().map(|r| r.customer.id);
                 s.dashboard.recompute();
                 // The selected customer stays selected while it matches; else the best match.
@@ -108,12 +110,12 @@ fn on_text(s: &mut AppState, k: TextKey) -> Vec<Command> {
                 d.jump(-1);
                 if !d.log_query.is_empty() && d.log_matches().is_empty() {
                     let q = d.log_query.clone();
-                    notice(s, format!("no log line contains \"{q}\""), true);
+                    s.notify(format!("no log line contains \"{q}\""), true);
                 }
             }
             k => {
                 if let Some(q) = d.log_search.as_mut() {
-                    edit(q, k);
+                    q.edit(k);
                 }
             }
         }
@@ -142,15 +144,14 @@ fn on_login(s: &mut AppState, k: TextKey) -> Vec<Command> {
             s.login.message = None;
             return vec![Command::Login { user: s.login.user.to_string(), password: s.login.password.to_string() }];
         }
-        k if s.login.field == 0 => edit(&mut s.login.user, k),
-        k => edit(&mut s.login.password, k),
+        k if s.login.field == 0 => {
+            s.login.user.edit(k);
+        }
+        k => {
+            s.login.password.edit(k);
+        }
     }
     Vec::new()
-}
-
-pub(super) fn go_dashboard(s: &mut AppState) -> Vec<Command> {
-    let was_detail = s.show_dashboard().is_some();
-    if was_detail { vec![Command::StopLogs, Command::LoadCustomers] } else { Vec::new() }
 }
 
 pub(super) fn on_key(s: &mut AppState, action: Action) -> Vec<Command> {
@@ -179,7 +180,7 @@ pub(super) fn on_key(s: &mut AppState, action: Action) -> Vec<Command> {
                 Some(k) => format!("mouse on ({k} turns it off)"),
                 None => "mouse on".to_string(),
             };
-            notice(s, if s.mouse { off } else { "mouse off".to_string() }, false);
+            s.notify(if s.mouse { off } else { "mouse off".to_string() }, false);
         }
         Action::Click(_, y) if s.screen() == Screen::Dashboard => {
             let (first, y) = (s.table_first_row(), usize::from(y));
@@ -223,7 +224,7 @@ pub(super) fn on_key(s: &mut AppState, action: Action) -> Vec<Command> {
                     let form = super::form::FormState::edit(&c, &s.base_domain, deployed);
                     s.show_form(form);
                 }
-                None => notice(s, "no customer selected", true),
+                None => s.notify("no customer selected", true),
             }
         }
         other => {
@@ -285,33 +286,11 @@ fn on_dashboard(s: &mut AppState, action: Action) -> Vec<Command> {
     Vec::new()
 }
 
-pub(super) fn switch_tab(d: &mut DetailState, tab: Tab) -> Vec<Command> {
-    let from = d.tab;
-    d.tab = tab;
-    // The server block belongs to the Deployment tab; elsewhere Esc must mean back.
-    d.nginx_open &= tab == Tab::Deployment;
-    let mut cmds = Vec::new();
-    if from == Tab::Logs && tab != Tab::Logs {
-        cmds.push(Command::StopLogs);
-    }
-    if tab == Tab::Logs && from != Tab::Logs {
-        cmds.push(Command::FollowLogs { customer_id: d.customer_id });
-    }
-    if tab == Tab::Health && d.health.is_none() && !d.health_running {
-        d.health_running = true;
-        cmds.push(Command::CheckHealth { customer_id: d.customer_id });
-    }
-    if tab == Tab::NetBird {
-        cmds.extend(super::netbird_keys::opened(d));
-    }
-    cmds
-}
-
 fn on_detail(s: &mut AppState, action: Action) -> Vec<Command> {
     if let Some(cmds) = super::netbird_keys::on_key(s, &action) {
         return cmds;
     }
-    let Some(d) = s.detail_mut() else { return go_dashboard(s) };
+    let Some(d) = s.detail_mut() else { return s.leave_to_dashboard() };
     match action {
         // Up is positive in the log's terms (lines back); the block scrolls down on j.
         Action::Move(n) if d.nginx_open && d.tab == Tab::Deployment => {
@@ -323,7 +302,7 @@ fn on_detail(s: &mut AppState, action: Action) -> Vec<Command> {
             d.nginx_open = false;
             Vec::new()
         }
-        Action::Back => go_dashboard(s),
+        Action::Back => s.leave_to_dashboard(),
         Action::NextTab(n) => {
             let tab = d.tab.step(n);
             switch_tab(d, tab)
@@ -347,11 +326,11 @@ fn on_detail(s: &mut AppState, action: Action) -> Vec<Command> {
             let id = d.customer_id;
             match s.running.get(&id).map(|r| r.op) {
                 Some(op @ (Operation::Deploy | Operation::Redeploy)) => {
-                    notice(s, format!("cancelling the {}: rolling back…", op.verb()), false);
+                    s.notify(format!("cancelling the {}: rolling back…", op.verb()), false);
                     return vec![Command::Cancel { customer_id: id }];
                 }
-                Some(op) => notice(s, format!("a {} cannot be cancelled; it ends by itself", op.verb()), true),
-                None => notice(s, "nothing is running for this customer", true),
+                Some(op) => s.notify(format!("a {} cannot be cancelled; it ends by itself", op.verb()), true),
+                None => s.notify("nothing is running for this customer", true),
             }
             Vec::new()
         }
@@ -366,29 +345,29 @@ fn on_detail(s: &mut AppState, action: Action) -> Vec<Command> {
                     }
                 }
                 Some((false, Some(id))) => {
-                    notice(s, format!("Nginx Proxy Manager holds this customer's proxy host (#{id})"), false)
+                    s.notify(format!("Nginx Proxy Manager holds this customer's proxy host (#{id})"), false)
                 }
                 Some((false, None)) => {
-                    notice(s, "not deployed, or the proxy is not `none`: no server block to show", true)
+                    s.notify("not deployed, or the proxy is not `none`: no server block to show", true)
                 }
-                None => notice(s, "still loading", true),
+                None => s.notify("still loading", true),
             }
             Vec::new()
         }
         Action::CopySetupUrl if d.nginx_open => {
             let block = d.data.as_ref().and_then(|x| x.own_proxy.as_ref()).map(|p| p.server_block.clone());
             s.clipboard = block;
-            notice(s, "copied the nginx server block to the clipboard", false);
+            s.notify("copied the nginx server block to the clipboard", false);
             Vec::new()
         }
         Action::CopySetupUrl => {
             let url = d.data.as_ref().and_then(|x| x.deployment.as_ref()).and_then(|x| x.setup_url.clone());
             match url {
                 Some(u) => {
-                    notice(s, format!("copied {u} to the clipboard"), false);
+                    s.notify(format!("copied {u} to the clipboard"), false);
                     s.clipboard = Some(u);
                 }
-                None => notice(s, "not deployed: no setup URL yet", true),
+                None => s.notify("not deployed: no setup URL yet", true),
             }
             Vec::new()
         }
@@ -449,8 +428,4 @@ fn on_detail(s: &mut AppState, action: Action) -> Vec<Command> {
             Vec::new()
         }
     }
-}
-
-pub(super) fn edit(text: &mut super::text::Field, k: TextKey) {
-    text.edit(k);
 }
