@@ -111,14 +111,14 @@ impl NetBirdView {
                             _ => AdminAction::CreatePolicy(p),
                         },
                         Err(why) => {
-                            refused(purpose, why);
+                            refused(purpose, why.rule);
                             return None;
                         }
                     },
                     Purpose::NewNameservers => match crate::domain::netbird_lines::nameservers(&text) {
                         Ok(n) => AdminAction::CreateNameservers(n),
                         Err(why) => {
-                            refused(Purpose::NewNameservers, why);
+                            refused(Purpose::NewNameservers, why.rule);
                             return None;
                         }
                     },
@@ -128,7 +128,7 @@ impl NetBirdView {
                             return None;
                         }
                         Err(why) => {
-                            refused(Purpose::NewIdp, why);
+                            refused(Purpose::NewIdp, why.rule);
                             return None;
                         }
                     },
@@ -139,14 +139,14 @@ impl NetBirdView {
                     Purpose::NewRoute => match crate::domain::routes::NewRoute::parse_line(&text) {
                         Ok(r) => AdminAction::Network(crate::domain::networks::NetworkAction::CreateRoute(r)),
                         Err(why) => {
-                            refused(Purpose::NewRoute, why);
+                            refused(Purpose::NewRoute, why.rule);
                             return None;
                         }
                     },
                     Purpose::NewPosture => match NewPosture::parse_line(&text) {
                         Ok(p) => AdminAction::CreatePosture(p),
                         Err(why) => {
-                            refused(Purpose::NewPosture, why);
+                            refused(Purpose::NewPosture, why.rule);
                             return None;
                         }
                     },

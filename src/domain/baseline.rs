@@ -137,33 +137,37 @@ pub struct BasePosture {
 impl BasePosture {
     /// As a request, marked as the baseline's; a wrong OS name or both allow and deny given is
     /// an error that names the check.
-    pub fn request(&self) -> Result<NewPosture, String> {
-        let either = |what: &str, allow: &[String], deny: &[String]| match (allow.is_empty(), deny.is_empty()) {
-            (true, true) => Ok(None),
-            (false, true) => Ok(Some((Action::Allow, allow.to_vec()))),
-            (true, false) => Ok(Some((Action::Deny, deny.to_vec()))),
-            (false, false) => Err(format!("posture '{}': allow_{what} or deny_{what}, not both", self.name)),
+    pub fn request(&self) -> Result<NewPosture, ValidationError> {
+        let why = || -> Result<NewPosture, String> {
+            let either = |what: &str, allow: &[String], deny: &[String]| match (allow.is_empty(), deny.is_empty()) {
+                (true, true) => Ok(None),
+                (false, true) => Ok(Some((Action::Allow, allow.to_vec()))),
+                (true, false) => Ok(Some((Action::Deny, deny.to_vec()))),
+                (false, false) => Err(format!("posture '{}': allow_{what} or deny_{what}, not both", self.name)),
+            };
+            let mut os = Vec::new();
+            for (k, v) in &self.os {
+                let o = Os::parse(k).ok_or_else(|| {
+                    format!("posture '{}': os '{k}' (android, macos, ios, linux or windows)", self.name)
+                })?;
+                os.push((o, v.clone()));
+            }
+            let p = NewPosture {
+                name: self.name.clone(),
+                description: MARKER.into(),
+                min_version: self.min_version.clone(),
+                os,
+                ranges: either("ranges", &self.allow_ranges, &self.deny_ranges)?,
+                countries: either(
+                    "countries",
+                    &super::posture::upper(self.allow_countries.clone()),
+                    &super::posture::upper(self.deny_countries.clone()),
+                )?,
+            };
+            p.check().map_err(|e| format!("posture '{}': {}", self.name, e.rule))?;
+            Ok(p)
         };
-        let mut os = Vec::new();
-        for (k, v) in &self.os {
-            let o = Os::parse(k)
-                .ok_or_else(|| format!("posture '{}': os '{k}' (android, macos, ios, linux or windows)", self.name))?;
-            os.push((o, v.clone()));
-        }
-        let p = NewPosture {
-            name: self.name.clone(),
-            description: MARKER.into(),
-            min_version: self.min_version.clone(),
-            os,
-            ranges: either("ranges", &self.allow_ranges, &self.deny_ranges)?,
-            countries: either(
-                "countries",
-                &super::posture::upper(self.allow_countries.clone()),
-                &super::posture::upper(self.deny_countries.clone()),
-            )?,
-        };
-        p.check().map_err(|e| format!("posture '{}': {e}", self.name))?;
-        Ok(p)
+        why().map_err(|rule| ValidationError::new("baseline.toml", rule))
     }
 }
 
@@ -187,24 +191,27 @@ pub struct BaseNameservers {
 
 impl BaseNameservers {
     /// As a request, marked as the baseline's.
-    pub fn request(&self) -> Result<NewNameservers, String> {
-        let servers = self
-            .servers
-            .iter()
-            .map(|s| super::netbird::parse_resolver(s))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| format!("nameservers '{}': {e}", self.name))?;
-        if servers.is_empty() || servers.len() > 3 {
-            return Err(format!("nameservers '{}': 1 to 3 servers", self.name));
-        }
-        Ok(NewNameservers {
-            name: self.name.clone(),
-            description: MARKER.into(),
-            servers,
-            groups: self.groups.clone(),
-            domains: self.domains.clone(),
-            search_domains: self.search_domains,
-        })
+    pub fn request(&self) -> Result<NewNameservers, ValidationError> {
+        let why = || -> Result<NewNameservers, String> {
+            let servers = self
+                .servers
+                .iter()
+                .map(|s| super::netbird::parse_resolver(s))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| format!("nameservers '{}': {e}", self.name))?;
+            if servers.is_empty() || servers.len() > 3 {
+                return Err(format!("nameservers '{}': 1 to 3 servers", self.name));
+            }
+            Ok(NewNameservers {
+                name: self.name.clone(),
+                description: MARKER.into(),
+                servers,
+                groups: self.groups.clone(),
+                domains: self.domains.clone(),
+                search_domains: self.search_domains,
+            })
+        };
+        why().map_err(|rule| ValidationError::new("baseline.toml", rule))
     }
 }
 
@@ -261,11 +268,11 @@ impl Baseline {
         unique(self.posture.iter().map(|p| &p.name).collect(), "posture checks")?;
         unique(self.nameservers.iter().map(|p| &p.name).collect(), "nameserver groups")?;
         for p in &self.posture {
-            p.request()?;
+            p.request().map_err(|e| e.rule)?;
         }
         for p in &self.policies {
             let whose = format!("policy '{}'", p.name);
-            p.request().check().map_err(|e| format!("{whose}: {e}"))?;
+            p.request().check().map_err(|e| format!("{whose}: {}", e.rule))?;
             p.from.iter().chain(&p.to).try_for_each(|g| group(g, &whose))?;
             if let Some(c) = p.posture.iter().find(|c| !self.posture.iter().any(|x| x.name == **c)) {
                 return Err(format!("{whose} names posture check '{c}': add it as [[posture]]"));
@@ -275,7 +282,7 @@ impl Baseline {
             group(g, "dns_unmanaged_groups")?;
         }
         for n in &self.nameservers {
-            n.request()?;
+            n.request().map_err(|e| e.rule)?;
             n.groups.iter().try_for_each(|g| group(g, &format!("nameservers '{}'", n.name)))?;
         }
         Ok(())

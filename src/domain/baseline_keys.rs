@@ -5,6 +5,8 @@
 //! against the keys a customer already has (a valid key that breaks it drifts; its fix is to
 //! revoke it — shown in the plan before anything is done).
 
+use super::ValidationError;
+
 use serde::{Deserialize, Serialize};
 
 use super::netbird::SetupKey;
@@ -27,16 +29,21 @@ fn yes() -> bool {
 
 impl KeyRules {
     /// Whether a key asked for (`reusable`, `expires_days`, 0: never) fits; why not, in words.
-    pub fn allows(&self, reusable: bool, expires_days: u32) -> Result<(), String> {
-        if reusable && !self.reusable {
-            return Err("the fleet's baseline allows one-off setup keys only ([setup_keys] reusable = false)".into());
-        }
-        match self.max_days {
-            Some(max) if expires_days == 0 || expires_days > max => Err(format!(
-                "the fleet's baseline lets setup keys last at most {max} days ([setup_keys] max_days = {max})"
-            )),
-            _ => Ok(()),
-        }
+    pub fn allows(&self, reusable: bool, expires_days: u32) -> Result<(), ValidationError> {
+        let why = || -> Result<(), String> {
+            if reusable && !self.reusable {
+                return Err(
+                    "the fleet's baseline allows one-off setup keys only ([setup_keys] reusable = false)".into()
+                );
+            }
+            match self.max_days {
+                Some(max) if expires_days == 0 || expires_days > max => Err(format!(
+                    "the fleet's baseline lets setup keys last at most {max} days ([setup_keys] max_days = {max})"
+                )),
+                _ => Ok(()),
+            }
+        };
+        why().map_err(|rule| ValidationError::new("setup key", rule))
     }
 
     /// Why an existing valid key breaks the rules (`None`: it does not, or it no longer works).
@@ -90,8 +97,8 @@ mod tests {
     #[test]
     fn key_rules_refuse_new_keys_and_flag_valid_ones_that_break_them() {
         let rules = KeyRules { reusable: false, max_days: Some(30) };
-        assert!(rules.allows(true, 7).unwrap_err().contains("one-off"));
-        assert!(rules.allows(false, 0).unwrap_err().contains("at most 30 days"));
+        assert!(rules.allows(true, 7).unwrap_err().rule.contains("one-off"));
+        assert!(rules.allows(false, 0).unwrap_err().rule.contains("at most 30 days"));
         assert!(rules.allows(false, 31).is_err());
         assert_eq!(rules.allows(false, 30), Ok(()));
         let now = 1_800_000_000;

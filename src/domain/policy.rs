@@ -5,6 +5,8 @@
 //! the engine resolves group names to ids (NetBird drops ids it does not know without a word,
 //! `management/server/policy.go` `getValidGroupIDs`) and sends the whole record.
 
+use super::ValidationError;
+
 /// The protocols NetBird takes in a rule.
 pub const PROTOCOLS: [&str; 5] = ["all", "tcp", "udp", "icmp", "netbird-ssh"];
 
@@ -104,47 +106,53 @@ fn check_words(protocol: &str, action: &str) -> Result<(), String> {
 
 impl NewPolicy {
     /// A name, groups on both sides, known words.
-    pub fn check(&self) -> Result<(), String> {
-        if self.name.trim().is_empty() {
-            return Err("a policy needs a name".into());
-        }
-        if self.sources.is_empty() || self.destinations.is_empty() {
-            return Err("a policy needs source and destination groups (from= and to=)".into());
-        }
-        check_words(&self.protocol, &self.action)
+    pub fn check(&self) -> Result<(), ValidationError> {
+        let why = || -> Result<(), String> {
+            if self.name.trim().is_empty() {
+                return Err("a policy needs a name".into());
+            }
+            if self.sources.is_empty() || self.destinations.is_empty() {
+                return Err("a policy needs source and destination groups (from= and to=)".into());
+            }
+            check_words(&self.protocol, &self.action)
+        };
+        why().map_err(|rule| ValidationError::new("policy", rule))
     }
 
     /// The app's one-line form: `NAME… from=G,… to=G,… [proto=tcp] [ports=80,443]
     /// [posture=CHECK,…] [oneway] [drop] [off]`. The name is the words before the first `key=value` or flag.
-    pub fn parse_line(text: &str) -> Result<NewPolicy, String> {
-        let mut p = NewPolicy::default();
-        let mut name = Vec::new();
-        let mut named = false;
-        for word in text.split_whitespace() {
-            let list = |v: &str| v.split(',').filter(|s| !s.is_empty()).map(String::from).collect::<Vec<_>>();
-            match word.split_once('=') {
-                Some(("from", v)) => p.sources = list(v),
-                Some(("to", v)) => p.destinations = list(v),
-                Some(("proto" | "protocol", v)) => p.protocol = v.to_ascii_lowercase(),
-                Some(("ports", v)) => p.ports = list(v),
-                Some(("posture", v)) => p.posture = list(v),
-                Some((k, _)) => return Err(format!("'{k}': from, to, proto, ports or posture")),
-                None if named => match word {
-                    "oneway" => p.bidirectional = false,
-                    "drop" => p.action = "drop".into(),
-                    "off" => p.enabled = false,
-                    other => return Err(format!("'{other}': the name comes first; then oneway, drop or off")),
-                },
-                None => {
-                    name.push(word);
-                    continue;
+    pub fn parse_line(text: &str) -> Result<NewPolicy, ValidationError> {
+        let why = || -> Result<NewPolicy, String> {
+            let mut p = NewPolicy::default();
+            let mut name = Vec::new();
+            let mut named = false;
+            for word in text.split_whitespace() {
+                let list = |v: &str| v.split(',').filter(|s| !s.is_empty()).map(String::from).collect::<Vec<_>>();
+                match word.split_once('=') {
+                    Some(("from", v)) => p.sources = list(v),
+                    Some(("to", v)) => p.destinations = list(v),
+                    Some(("proto" | "protocol", v)) => p.protocol = v.to_ascii_lowercase(),
+                    Some(("ports", v)) => p.ports = list(v),
+                    Some(("posture", v)) => p.posture = list(v),
+                    Some((k, _)) => return Err(format!("'{k}': from, to, proto, ports or posture")),
+                    None if named => match word {
+                        "oneway" => p.bidirectional = false,
+                        "drop" => p.action = "drop".into(),
+                        "off" => p.enabled = false,
+                        other => return Err(format!("'{other}': the name comes first; then oneway, drop or off")),
+                    },
+                    None => {
+                        name.push(word);
+                        continue;
+                    }
                 }
+                named = true;
             }
-            named = true;
-        }
-        p.name = name.join(" ");
-        p.check()?;
-        Ok(p)
+            p.name = name.join(" ");
+            p.check().map_err(|e| e.rule)?;
+            Ok(p)
+        };
+        why().map_err(|rule| ValidationError::new("policy", rule))
     }
 }
 
@@ -189,17 +197,21 @@ impl PolicyEdit {
     }
 
     /// Known words in what it changes.
-    pub fn check(&self) -> Result<(), String> {
-        if self.is_empty() {
-            return Err("nothing to change: name, groups, protocol, ports, direction or action".into());
-        }
-        if self.name.as_ref().is_some_and(|n| n.trim().is_empty()) {
-            return Err("a policy needs a name".into());
-        }
-        if self.sources.as_ref().is_some_and(Vec::is_empty) || self.destinations.as_ref().is_some_and(Vec::is_empty) {
-            return Err("a rule needs groups on both sides".into());
-        }
-        check_words(self.protocol.as_deref().unwrap_or("all"), self.action.as_deref().unwrap_or("accept"))
+    pub fn check(&self) -> Result<(), ValidationError> {
+        let why = || -> Result<(), String> {
+            if self.is_empty() {
+                return Err("nothing to change: name, groups, protocol, ports, direction or action".into());
+            }
+            if self.name.as_ref().is_some_and(|n| n.trim().is_empty()) {
+                return Err("a policy needs a name".into());
+            }
+            if self.sources.as_ref().is_some_and(Vec::is_empty) || self.destinations.as_ref().is_some_and(Vec::is_empty)
+            {
+                return Err("a rule needs groups on both sides".into());
+            }
+            check_words(self.protocol.as_deref().unwrap_or("all"), self.action.as_deref().unwrap_or("accept"))
+        };
+        why().map_err(|rule| ValidationError::new("policy", rule))
     }
 }
 
@@ -231,10 +243,10 @@ mod tests {
             ("x from=a to=b maybe", "'maybe'"),
         ] {
             let e = NewPolicy::parse_line(line).unwrap_err();
-            assert!(e.contains(why), "{line}: {e}");
+            assert!(e.rule.contains(why), "{line}: {e}");
         }
-        assert!(PolicyEdit::default().check().unwrap_err().contains("nothing to change"));
+        assert!(PolicyEdit::default().check().unwrap_err().rule.contains("nothing to change"));
         let e = PolicyEdit { sources: Some(vec![]), ..Default::default() }.check().unwrap_err();
-        assert!(e.contains("both sides"), "{e}");
+        assert!(e.rule.contains("both sides"), "{e}");
     }
 }

@@ -5,6 +5,8 @@
 //! prompt from one line ([`NewPosture::parse_line`]); the engine checks it ([`NewPosture::check`])
 //! before NetBird sees it.
 
+use super::ValidationError;
+
 use serde::Serialize;
 
 /// An operating system a posture check names, as NetBird keys it.
@@ -108,32 +110,36 @@ impl NewPosture {
     /// What nbmsp refuses before asking NetBird: no name, no check, a country that is not two
     /// letters (NetBird would take `de` and never match it: GeoLite's codes are upper case, so
     /// codes are sent upper case), a range that is not `ADDRESS/LENGTH`.
-    pub fn check(&self) -> Result<(), String> {
-        if self.name.trim().is_empty() {
-            return Err("a posture check needs a name".into());
-        }
-        if self.min_version.is_none() && self.os.is_empty() && self.ranges.is_none() && self.countries.is_none() {
-            return Err(
-                "a posture check needs at least one check: a client version, an OS version, ranges or countries".into(),
-            );
-        }
-        if let Some((_, r)) = &self.ranges {
-            if r.is_empty() {
-                return Err("a range check needs at least one range".into());
+    pub fn check(&self) -> Result<(), ValidationError> {
+        let why = || -> Result<(), String> {
+            if self.name.trim().is_empty() {
+                return Err("a posture check needs a name".into());
             }
-            if let Some(bad) = r.iter().find(|r| !is_prefix(r)) {
-                return Err(format!("'{bad}' is not a network range (ADDRESS/LENGTH, e.g. 10.0.0.0/8)"));
+            if self.min_version.is_none() && self.os.is_empty() && self.ranges.is_none() && self.countries.is_none() {
+                return Err(
+                    "a posture check needs at least one check: a client version, an OS version, ranges or countries"
+                        .into(),
+                );
             }
-        }
-        if let Some((_, c)) = &self.countries {
-            if c.is_empty() {
-                return Err("a country check needs at least one country".into());
+            if let Some((_, r)) = &self.ranges {
+                if r.is_empty() {
+                    return Err("a range check needs at least one range".into());
+                }
+                if let Some(bad) = r.iter().find(|r| !is_prefix(r)) {
+                    return Err(format!("'{bad}' is not a network range (ADDRESS/LENGTH, e.g. 10.0.0.0/8)"));
+                }
             }
-            if let Some(bad) = c.iter().find(|c| c.len() != 2 || !c.bytes().all(|b| b.is_ascii_uppercase())) {
-                return Err(format!("'{bad}' is not a country code (two letters, ISO 3166-1, e.g. DE)"));
+            if let Some((_, c)) = &self.countries {
+                if c.is_empty() {
+                    return Err("a country check needs at least one country".into());
+                }
+                if let Some(bad) = c.iter().find(|c| c.len() != 2 || !c.bytes().all(|b| b.is_ascii_uppercase())) {
+                    return Err(format!("'{bad}' is not a country code (two letters, ISO 3166-1, e.g. DE)"));
+                }
             }
-        }
-        Ok(())
+            Ok(())
+        };
+        why().map_err(|rule| ValidationError::new("posture check", rule))
     }
 
     /// Every check it holds, in words and in one order (NetBird's list is read into the same
@@ -158,42 +164,45 @@ impl NewPosture {
     /// The app's one-line form: `NAME… [client=V] [linux=V] [windows=V] [macos=V] [ios=V]
     /// [android=V] [allow=CIDR,…|deny=CIDR,…] [countries=CC,…|not-countries=CC,…]`. The name is
     /// the words before the first `key=value`.
-    pub fn parse_line(text: &str) -> Result<NewPosture, String> {
-        let mut p = NewPosture::default();
-        let mut name = Vec::new();
-        for word in text.split_whitespace() {
-            let Some((key, value)) = word.split_once('=') else {
-                if p.min_version.is_some() || !p.os.is_empty() || p.ranges.is_some() || p.countries.is_some() {
-                    return Err(format!("'{word}': the name comes first, then KEY=VALUE"));
-                }
-                name.push(word);
-                continue;
-            };
-            let list = || value.split(',').filter(|s| !s.is_empty()).map(String::from).collect::<Vec<_>>();
-            match key.to_ascii_lowercase().as_str() {
-                "client" => p.min_version = Some(value.to_string()),
-                "allow" | "deny" if p.ranges.is_some() => return Err("ranges: allow= or deny=, once".into()),
-                "allow" => p.ranges = Some((Action::Allow, list())),
-                "deny" => p.ranges = Some((Action::Deny, list())),
-                "countries" | "not-countries" if p.countries.is_some() => {
-                    return Err("countries: countries= or not-countries=, once".into());
-                }
-                "countries" => p.countries = Some((Action::Allow, upper(list()))),
-                "not-countries" => p.countries = Some((Action::Deny, upper(list()))),
-                other => match Os::parse(other) {
-                    Some(os) if p.os.iter().any(|(o, _)| *o == os) => return Err(format!("{other}: once")),
-                    Some(os) => p.os.push((os, value.to_string())),
-                    None => {
-                        return Err(format!(
-                            "'{key}': client, linux, windows, macos, ios, android, allow, deny, countries or not-countries"
-                        ));
+    pub fn parse_line(text: &str) -> Result<NewPosture, ValidationError> {
+        let why = || -> Result<NewPosture, String> {
+            let mut p = NewPosture::default();
+            let mut name = Vec::new();
+            for word in text.split_whitespace() {
+                let Some((key, value)) = word.split_once('=') else {
+                    if p.min_version.is_some() || !p.os.is_empty() || p.ranges.is_some() || p.countries.is_some() {
+                        return Err(format!("'{word}': the name comes first, then KEY=VALUE"));
                     }
-                },
+                    name.push(word);
+                    continue;
+                };
+                let list = || value.split(',').filter(|s| !s.is_empty()).map(String::from).collect::<Vec<_>>();
+                match key.to_ascii_lowercase().as_str() {
+                    "client" => p.min_version = Some(value.to_string()),
+                    "allow" | "deny" if p.ranges.is_some() => return Err("ranges: allow= or deny=, once".into()),
+                    "allow" => p.ranges = Some((Action::Allow, list())),
+                    "deny" => p.ranges = Some((Action::Deny, list())),
+                    "countries" | "not-countries" if p.countries.is_some() => {
+                        return Err("countries: countries= or not-countries=, once".into());
+                    }
+                    "countries" => p.countries = Some((Action::Allow, upper(list()))),
+                    "not-countries" => p.countries = Some((Action::Deny, upper(list()))),
+                    other => match Os::parse(other) {
+                        Some(os) if p.os.iter().any(|(o, _)| *o == os) => return Err(format!("{other}: once")),
+                        Some(os) => p.os.push((os, value.to_string())),
+                        None => {
+                            return Err(format!(
+                                "'{key}': client, linux, windows, macos, ios, android, allow, deny, countries or not-countries"
+                            ));
+                        }
+                    },
+                }
             }
-        }
-        p.name = name.join(" ");
-        p.check()?;
-        Ok(p)
+            p.name = name.join(" ");
+            p.check().map_err(|e| e.rule)?;
+            Ok(p)
+        };
+        why().map_err(|rule| ValidationError::new("posture check", rule))
     }
 }
 
@@ -263,7 +272,7 @@ mod tests {
             ("x client=1 trailing", "name comes first"),
         ] {
             let e = NewPosture::parse_line(line).unwrap_err();
-            assert!(e.contains(why), "{line}: {e}");
+            assert!(e.rule.contains(why), "{line}: {e}");
         }
     }
 }

@@ -87,7 +87,7 @@ impl Api<'_> {
 
     /// Adds a posture check; what [`NewPosture::check`] refuses is not sent.
     pub async fn create_posture(&self, p: &NewPosture) -> Result<NbPosture, EngineError> {
-        p.check().map_err(EngineError::Usage)?;
+        p.check().map_err(|e| EngineError::Usage(e.rule))?;
         let made: serde_json::Value = self
             .send("add the posture check", self.client.post(self.url("posture-checks")).json(&posture_body(p)))
             .await?;
@@ -96,7 +96,7 @@ impl Api<'_> {
 
     /// Replaces what a posture check checks (`PUT` takes the whole record).
     pub async fn update_posture(&self, id: &str, p: &NewPosture) -> Result<NbPosture, EngineError> {
-        p.check().map_err(EngineError::Usage)?;
+        p.check().map_err(|e| EngineError::Usage(e.rule))?;
         let url = self.url(&format!("posture-checks/{id}"));
         let saved: serde_json::Value =
             self.send("change the posture check", self.client.put(&url).json(&posture_body(p))).await?;
@@ -184,7 +184,7 @@ impl Api<'_> {
         destinations: &[String],
         posture: &[String],
     ) -> Result<Policy, EngineError> {
-        p.check().map_err(EngineError::Usage)?;
+        p.check().map_err(|e| EngineError::Usage(e.rule))?;
         let body = json!({
             "name": p.name, "description": p.description, "enabled": p.enabled,
             "rules": [{
@@ -210,7 +210,7 @@ impl Api<'_> {
         destinations: Option<Vec<String>>,
         posture: Option<Vec<String>>,
     ) -> Result<Policy, EngineError> {
-        edit.check().map_err(EngineError::Usage)?;
+        edit.check().map_err(|e| EngineError::Usage(e.rule))?;
         let url = self.url(&format!("policies/{id}"));
         let current: serde_json::Value = self.send("read the policy", self.client.get(&url)).await?;
         let enabled = current.get("enabled").and_then(serde_json::Value::as_bool).unwrap_or(false);

@@ -284,7 +284,7 @@ impl<P: Proxy> Ops<'_, P> {
                 }
                 // The fleet's baseline decides what keys may be, for every door.
                 if let Some(rules) = crate::engine::fleet::baseline::load(self.store)?.and_then(|b| b.setup_keys) {
-                    rules.allows(new.reusable, new.expires_days).map_err(EngineError::Usage)?;
+                    rules.allows(new.reusable, new.expires_days).map_err(|e| EngineError::Usage(e.rule))?;
                 }
                 let groups = api.groups().await?;
                 let mut ids = Vec::new();

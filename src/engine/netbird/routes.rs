@@ -81,7 +81,7 @@ impl Api<'_> {
 
 /// Adds a route: checked, names resolved (NetBird takes ids), sent enabled.
 pub(super) async fn create(api: &Api<'_>, new: &NewRoute) -> Result<AdminAnswer, EngineError> {
-    new.check().map_err(EngineError::Usage)?;
+    new.check().map_err(|e| EngineError::Usage(e.rule))?;
     let groups = api.groups().await?;
     let mut body = json!({
         "network_id": new.network_id, "description": new.description, "enabled": true,
