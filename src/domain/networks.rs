@@ -3,6 +3,8 @@
 //! No IO: the engine sends these to the customer's management API
 //! (`engine::netbird::networks`).
 
+use super::ValidationError;
+
 use std::net::IpAddr;
 
 use serde::Serialize;
@@ -107,35 +109,40 @@ impl ResourceKind {
 /// Checks a resource address before NetBird sees it: NetBird answers a bad one with a bare
 /// "internal server error" (its error is not a status error), so the reason has to come from
 /// here.
-pub fn resource_kind(address: &str) -> Result<ResourceKind, String> {
-    let why = || format!("'{address}' is not an IP address, a subnet (10.0.0.0/24) or a domain name (db.example.com)");
-    if let Some((ip, bits)) = address.split_once('/') {
-        let ip: IpAddr = ip.parse().map_err(|_| why())?;
-        let bits: u8 = bits.parse().map_err(|_| why())?;
-        let max = if ip.is_ipv4() { 32 } else { 128 };
-        return match bits {
-            b if b > max => Err(why()),
-            b if b == max => Ok(ResourceKind::Host),
-            _ => Ok(ResourceKind::Subnet),
+pub fn resource_kind(address: &str) -> Result<ResourceKind, ValidationError> {
+    let why = || -> Result<ResourceKind, String> {
+        let why =
+            || format!("'{address}' is not an IP address, a subnet (10.0.0.0/24) or a domain name (db.example.com)");
+        if let Some((ip, bits)) = address.split_once('/') {
+            let ip: IpAddr = ip.parse().map_err(|_| why())?;
+            let bits: u8 = bits.parse().map_err(|_| why())?;
+            let max = if ip.is_ipv4() { 32 } else { 128 };
+            return match bits {
+                b if b > max => Err(why()),
+                b if b == max => Ok(ResourceKind::Host),
+                _ => Ok(ResourceKind::Subnet),
+            };
+        }
+        if address.parse::<IpAddr>().is_ok() {
+            return Ok(ResourceKind::Host);
+        }
+        let host = address.strip_prefix("*.").unwrap_or(address);
+        let label_ok = |l: &str| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                && l.chars().last().is_some_and(|c| c.is_ascii_alphanumeric())
+                && !l.starts_with('-')
         };
-    }
-    if address.parse::<IpAddr>().is_ok() {
-        return Ok(ResourceKind::Host);
-    }
-    let host = address.strip_prefix("*.").unwrap_or(address);
-    let label_ok = |l: &str| {
-        !l.is_empty()
-            && l.len() <= 63
-            && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-            && l.chars().last().is_some_and(|c| c.is_ascii_alphanumeric())
-            && !l.starts_with('-')
+        let labels: Vec<&str> = host.split('.').collect();
+        if host.len() <= 253 && labels.iter().all(|l| label_ok(l)) && !labels.last().is_some_and(|l| l.starts_with('_'))
+        {
+            Ok(ResourceKind::Domain)
+        } else {
+            Err(why())
+        }
     };
-    let labels: Vec<&str> = host.split('.').collect();
-    if host.len() <= 253 && labels.iter().all(|l| label_ok(l)) && !labels.last().is_some_and(|l| l.starts_with('_')) {
-        Ok(ResourceKind::Domain)
-    } else {
-        Err(why())
-    }
+    why().map_err(|rule| ValidationError::new("address", rule))
 }
 
 /// A network as NetBird lists it, with its resources and routers.
@@ -204,7 +211,7 @@ mod tests {
         assert_eq!(resource_kind("_sip.acme.example"), Ok(ResourceKind::Domain));
         for bad in ["", "10.0.0.0/33", "a b", "-x.example", "x-.example", "x.example/8", "x.._y", "db.acme.example."] {
             let err = resource_kind(bad).unwrap_err();
-            assert!(err.contains("not an IP address"), "{bad}: {err}");
+            assert!(err.rule.contains("not an IP address"), "{bad}: {err}");
         }
     }
 

@@ -165,7 +165,7 @@ pub(super) async fn perform(api: &Api<'_>, action: &NetworkAction) -> Result<Adm
             ))
         }
         AddResource { network, name, address, groups } => {
-            let kind = resource_kind(address).map_err(EngineError::Usage)?;
+            let kind = resource_kind(address).map_err(|e| EngineError::Usage(e.rule))?;
             if groups.is_empty() {
                 return Err(EngineError::Usage(
                     "a resource needs a group: policies reach it through its groups".into(),
