@@ -56,6 +56,16 @@ fn keys() -> AdminAnswer {
     }])
 }
 
+/// The NetBird changes and lists among the commands a key produced.
+fn sent(cmds: Vec<crate::app::Command>) -> Vec<AdminAction> {
+    cmds.into_iter()
+        .filter_map(|c| match c {
+            crate::app::Command::NetBird { action, .. } => Some(action),
+            _ => None,
+        })
+        .collect()
+}
+
 fn with(tab_list: AdminAnswer, section: Section) -> crate::app::AppState {
     let mut s = detail(Tab::NetBird);
     let d = s.detail_mut().unwrap();
@@ -379,14 +389,6 @@ fn posture_dns_and_idps_are_listed_and_deleted_by_keys() {
     use crate::app::fixtures::press;
     use crate::domain::netbird::{NbIdp, NbNameservers, NbPosture};
     use crossterm::event::KeyCode::{Char, Right};
-    let sent = |cmds: Vec<crate::app::Command>| -> Vec<AdminAction> {
-        cmds.into_iter()
-            .filter_map(|c| match c {
-                crate::app::Command::NetBird { action, .. } => Some(action),
-                _ => None,
-            })
-            .collect()
-    };
     let mut s = with(AdminAnswer::Policies(Vec::new()), Section::Policies);
     let answer = |s: &mut crate::app::AppState, action: AdminAction, answer: AdminAnswer| {
         update(s, Action::Engine(Event::netbird(1, action, Ok(answer))));
@@ -484,14 +486,6 @@ fn policies_are_added_and_changed_by_a_typed_line() {
     use crate::app::fixtures::press;
     use crate::domain::policy::{NewPolicy, PolicyEdit};
     use crossterm::event::KeyCode::{Backspace, Char, Down, Enter};
-    let sent = |cmds: Vec<crate::app::Command>| -> Vec<AdminAction> {
-        cmds.into_iter()
-            .filter_map(|c| match c {
-                crate::app::Command::NetBird { action, .. } => Some(action),
-                _ => None,
-            })
-            .collect()
-    };
     let typed = |s: &mut crate::app::AppState, text: &str| {
         for c in text.chars() {
             press(s, Char(c));
@@ -633,14 +627,6 @@ fn legacy_routes_are_listed_added_and_deleted_by_keys() {
 fn nameservers_and_identity_providers_are_added_from_typed_lines() {
     use crate::app::fixtures::press;
     use crossterm::event::KeyCode::{Char, Enter};
-    let sent = |cmds: Vec<crate::app::Command>| -> Vec<AdminAction> {
-        cmds.into_iter()
-            .filter_map(|c| match c {
-                crate::app::Command::NetBird { action, .. } => Some(action),
-                _ => None,
-            })
-            .collect()
-    };
     let typed = |s: &mut crate::app::AppState, text: &str| {
         for c in text.chars() {
             press(s, Char(c));
