@@ -59,6 +59,10 @@ pub enum EngineError {
     /// A customer's data that must exist is missing or empty: nothing was started.
     #[error("{0}")]
     DataMissing(String),
+    /// Data nbmsp wrote or was given is damaged (a backup that does not open, a deployment
+    /// record without its port): nothing was changed.
+    #[error("{0}")]
+    Damaged(String),
     /// Nginx Proxy Manager could not be reached or answered badly.
     #[error("Nginx Proxy Manager at {url}: {detail}")]
     Npm {
@@ -76,7 +80,7 @@ impl EngineError {
         use crate::domain::error::ErrorKind;
         match self {
             EngineError::Store(s) => s.kind(),
-            EngineError::DataMissing(_) => ErrorKind::Data,
+            EngineError::DataMissing(_) | EngineError::Damaged(_) => ErrorKind::Data,
             EngineError::Usage(_) => ErrorKind::Usage,
             EngineError::DockerUnreachable { .. } | EngineError::Npm { .. } => ErrorKind::Unavailable,
             _ => ErrorKind::Runtime,

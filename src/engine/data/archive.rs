@@ -122,7 +122,7 @@ pub enum SealKey<'a> {
 }
 
 fn bad(detail: impl std::fmt::Display) -> EngineError {
-    EngineError::Files(format!("not a usable customer backup: {detail}"))
+    EngineError::Damaged(format!("not a usable customer backup: {detail}"))
 }
 
 fn io(context: String) -> impl FnOnce(std::io::Error) -> EngineError {

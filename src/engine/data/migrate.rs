@@ -54,7 +54,7 @@ pub async fn run<P: Proxy>(
 ) -> Result<MigrationReport, EngineError> {
     crate::store::auth::require_role(ops.role, Right::Migrate)?;
     let Some(command) = crate::store::settings::moves_data(key) else {
-        return Err(EngineError::Files(format!("{key} is not a setting that migrates")));
+        return Err(EngineError::Usage(format!("{key} is not a setting that migrates")));
     };
     let to = settings::normalise(key, to).map_err(crate::store::StoreError::from)?;
     let current = ops.store.settings_map()?.get(key).cloned().unwrap_or_else(|| default_of(key));

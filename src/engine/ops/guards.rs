@@ -18,7 +18,7 @@ impl<P: Proxy> Ops<'_, P> {
     /// The customer has a deployment record (start, stop, restart need one).
     pub(crate) fn require_deployed(&self, customer: &Customer) -> Result<(), EngineError> {
         if self.store.deployment(customer.id)?.is_none() {
-            return Err(EngineError::Files(format!("customer '{}' is not deployed", customer.subdomain)));
+            return Err(EngineError::Usage(format!("customer '{}' is not deployed", customer.subdomain)));
         }
         Ok(())
     }

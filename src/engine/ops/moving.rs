@@ -67,16 +67,16 @@ impl<P: Proxy> Ops<'_, P> {
         let from = customer.host_id;
         let name = |key: HostKey| self.engines.name(key);
         if from == to {
-            return Err(EngineError::Files(format!("'{}' runs on host {} already", customer.subdomain, name(to))));
+            return Err(EngineError::Usage(format!("'{}' runs on host {} already", customer.subdomain, name(to))));
         }
         if self.store.host_draining(to)? {
             return Err(EngineError::Files(format!("host {} is draining: nothing new goes there", name(to))));
         }
         let deployment = self.store.deployment(customer_id)?.ok_or_else(|| {
-            EngineError::Files(format!("'{}' is not deployed: set its host by deploying it", customer.subdomain))
+            EngineError::Usage(format!("'{}' is not deployed: set its host by deploying it", customer.subdomain))
         })?;
         let port =
-            deployment.relay_udp_port.ok_or_else(|| EngineError::Files("the deployment has no UDP port".into()))?;
+            deployment.relay_udp_port.ok_or_else(|| EngineError::Damaged("the deployment has no UDP port".into()))?;
         self.proxy_allowed_on(to)?;
         // Both engines answer, a port is free there and nothing of the customer is there yet:
         // checked before anything stops.

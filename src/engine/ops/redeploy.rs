@@ -48,10 +48,10 @@ impl<P: Proxy> Ops<'_, P> {
     ) -> Result<DeployOutcome, EngineError> {
         let customer = self.store.customer(customer_id)?;
         let deployment = self.store.deployment(customer_id)?.ok_or_else(|| {
-            EngineError::Files(format!("customer '{}' is not deployed; deploy it first", customer.subdomain))
+            EngineError::Usage(format!("customer '{}' is not deployed; deploy it first", customer.subdomain))
         })?;
         let port =
-            deployment.relay_udp_port.ok_or_else(|| EngineError::Files("the deployment has no UDP port".into()))?;
+            deployment.relay_udp_port.ok_or_else(|| EngineError::Damaged("the deployment has no UDP port".into()))?;
         let (settings, files) = files::settings_for(self.store, &customer)?;
         let dir = render::instance_dir(&settings, &customer);
         let kept = self.previous_dir(&customer)?;
