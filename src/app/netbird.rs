@@ -509,7 +509,7 @@ impl NetBirdView {
                         self.key_form_sent = self.key_form.take();
                         return Some(AdminAction::CreateKey(key));
                     }
-                    Err(e) => f.error = Some(e),
+                    Err(e) => f.error = Some(e.rule),
                 },
                 k => {
                     if let Some(t) = f.text_mut() {

@@ -1,6 +1,7 @@
 //! The NetBird tab's forms: a new setup key's fields, and a new service's line and secret.
 
 use super::text::Field;
+use crate::domain::ValidationError;
 use crate::domain::netbird::{NewService, NewSetupKey, Secret, ServiceAuth};
 
 /// The fields of a new setup key, in focus order.
@@ -42,20 +43,30 @@ impl KeyForm {
     }
 
     /// The key asked for, or why not.
-    pub fn request(&self) -> Result<NewSetupKey, String> {
-        let name = self.name.trim();
-        if name.is_empty() {
-            return Err("a setup key needs a name".into());
-        }
-        let num = |v: &str, what: &str| v.trim().parse::<u32>().map_err(|_| format!("{what} must be a whole number"));
-        Ok(NewSetupKey {
-            name: name.to_string(),
-            reusable: self.reusable,
-            expires_days: num(&self.days, "expires in days")?,
-            usage_limit: if self.reusable { num(&self.limit, "usage limit")? } else { 0 },
-            auto_groups: self.groups.split(',').map(str::trim).filter(|g| !g.is_empty()).map(String::from).collect(),
-            ephemeral: self.ephemeral,
-        })
+    pub fn request(&self) -> Result<NewSetupKey, ValidationError> {
+        let why = || -> Result<NewSetupKey, String> {
+            let name = self.name.trim();
+            if name.is_empty() {
+                return Err("a setup key needs a name".into());
+            }
+            let num =
+                |v: &str, what: &str| v.trim().parse::<u32>().map_err(|_| format!("{what} must be a whole number"));
+            Ok(NewSetupKey {
+                name: name.to_string(),
+                reusable: self.reusable,
+                expires_days: num(&self.days, "expires in days")?,
+                usage_limit: if self.reusable { num(&self.limit, "usage limit")? } else { 0 },
+                auto_groups: self
+                    .groups
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|g| !g.is_empty())
+                    .map(String::from)
+                    .collect(),
+                ephemeral: self.ephemeral,
+            })
+        };
+        why().map_err(|rule| ValidationError::new("setup key", rule))
     }
 
     pub(super) fn text_mut(&mut self) -> Option<&mut Field> {

@@ -126,7 +126,8 @@ impl<P: Proxy> Ops<'_, P> {
             .find(|(n, _)| *n == "docker-compose.yml")
             .map(|(_, c)| String::from_utf8_lossy(c).into_owned())
             .ok_or_else(|| EngineError::Files("no previous docker-compose.yml to restore".into()))?;
-        let file = crate::engine::stack::compose::ComposeFile::parse(&compose).map_err(EngineError::Files)?;
+        let file =
+            crate::engine::stack::compose::ComposeFile::parse(&compose).map_err(|e| EngineError::Damaged(e.0))?;
         // The previous layout is whatever the previous compose file describes.
         let layout = if file.services.contains_key("server") {
             crate::domain::customer::Layout::Combined

@@ -39,7 +39,7 @@ pub fn spec(
     svc: &Service,
     working_dir: &Path,
 ) -> Result<ContainerSpec, EngineError> {
-    let bad = |e: String| EngineError::Files(format!("docker-compose.yml, service {service}: {e}"));
+    let bad = |e: String| EngineError::Damaged(format!("docker-compose.yml, service {service}: {e}"));
     let mut hash = fnv(serde_json::to_string(svc).unwrap_or_default().as_bytes(), 0xcbf2_9ce4_8422_2325);
     let mut env: Vec<(String, String)> = Vec::new();
     for path in &svc.env_file {
@@ -50,7 +50,7 @@ pub fn spec(
     env.extend(svc.environment.iter().map(|(k, v)| (k.clone(), v.clone())));
     let mut binds = Vec::new();
     for v in &svc.volumes {
-        let m = Mount::parse(v).map_err(bad)?;
+        let m = Mount::parse(v).map_err(|e| bad(e.0))?;
         // Mounted config files are part of the definition: a changed config.yaml must restart.
         if let Ok(content) = std::fs::read(&m.host) {
             hash = fnv(&content, hash);
@@ -62,7 +62,7 @@ pub fn spec(
         .iter()
         .map(|p| PortMapping::parse(p).map(|m| (m.container_key(), m.host)))
         .collect::<Result<Vec<_>, _>>()
-        .map_err(bad)?;
+        .map_err(|e| bad(e.0))?;
     let network = match svc.networks.first() {
         Some(key) => {
             let name = file.network_name(key).ok_or_else(|| bad(format!("network {key} is not declared")))?;
@@ -101,7 +101,7 @@ pub fn spec(
         network,
         restart: svc.restart.clone(),
         labels,
-        healthcheck: svc.healthcheck.as_ref().map(|h| h.to_docker()).transpose().map_err(bad)?,
+        healthcheck: svc.healthcheck.as_ref().map(|h| h.to_docker()).transpose().map_err(|e| bad(e.0))?,
     })
 }
 

@@ -74,48 +74,65 @@ pub struct Healthcheck {
     pub retries: Option<u32>,
 }
 
+/// A compose file nbmsp cannot use as it is: what is wrong, naming the service or key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ComposeError(pub String);
+
+impl From<ComposeError> for String {
+    fn from(e: ComposeError) -> String {
+        e.0
+    }
+}
+
 /// Parses a compose duration such as `10s`, `1m30s`, `500ms` into nanoseconds.
-pub fn parse_duration_ns(s: &str) -> Result<i64, String> {
-    let mut total: i64 = 0;
-    let mut num = String::new();
-    let mut chars = s.trim().chars().peekable();
-    if s.trim().is_empty() {
-        return Err("empty duration".into());
-    }
-    while let Some(c) = chars.next() {
-        if c.is_ascii_digit() {
-            num.push(c);
-            continue;
+pub fn parse_duration_ns(s: &str) -> Result<i64, ComposeError> {
+    let why = || -> Result<i64, String> {
+        let mut total: i64 = 0;
+        let mut num = String::new();
+        let mut chars = s.trim().chars().peekable();
+        if s.trim().is_empty() {
+            return Err("empty duration".into());
         }
-        let unit = if c == 'm' && chars.peek() == Some(&'s') {
-            chars.next();
-            1_000_000
-        } else {
-            match c {
-                'h' => 3_600_000_000_000,
-                'm' => 60_000_000_000,
-                's' => 1_000_000_000,
-                _ => return Err(format!("duration {s:?}: unknown unit {c:?}")),
+        while let Some(c) = chars.next() {
+            if c.is_ascii_digit() {
+                num.push(c);
+                continue;
             }
-        };
-        let n: i64 = num.parse().map_err(|_| format!("duration {s:?}: a number must come before each unit"))?;
-        total = total.saturating_add(n.saturating_mul(unit));
-        num.clear();
-    }
-    if !num.is_empty() {
-        return Err(format!("duration {s:?}: the last number has no unit"));
-    }
-    Ok(total)
+            let unit = if c == 'm' && chars.peek() == Some(&'s') {
+                chars.next();
+                1_000_000
+            } else {
+                match c {
+                    'h' => 3_600_000_000_000,
+                    'm' => 60_000_000_000,
+                    's' => 1_000_000_000,
+                    _ => return Err(format!("duration {s:?}: unknown unit {c:?}")),
+                }
+            };
+            let n: i64 = num.parse().map_err(|_| format!("duration {s:?}: a number must come before each unit"))?;
+            total = total.saturating_add(n.saturating_mul(unit));
+            num.clear();
+        }
+        if !num.is_empty() {
+            return Err(format!("duration {s:?}: the last number has no unit"));
+        }
+        Ok(total)
+    };
+    why().map_err(ComposeError)
 }
 
 impl Healthcheck {
     /// Docker's form: (test, interval ns, timeout ns, retries), with compose's defaults (30 s, 30 s, 3).
-    pub fn to_docker(&self) -> Result<(Vec<String>, i64, i64, i64), String> {
-        let d = |v: &Option<String>| v.as_deref().map_or(Ok(30_000_000_000), parse_duration_ns);
-        if !matches!(self.test.first().map(String::as_str), Some("CMD" | "CMD-SHELL" | "NONE")) {
-            return Err("healthcheck test must start with CMD, CMD-SHELL or NONE".into());
-        }
-        Ok((self.test.clone(), d(&self.interval)?, d(&self.timeout)?, i64::from(self.retries.unwrap_or(3))))
+    pub fn to_docker(&self) -> Result<(Vec<String>, i64, i64, i64), ComposeError> {
+        let why = || -> Result<(Vec<String>, i64, i64, i64), String> {
+            let d = |v: &Option<String>| v.as_deref().map_or(Ok(30_000_000_000), parse_duration_ns);
+            if !matches!(self.test.first().map(String::as_str), Some("CMD" | "CMD-SHELL" | "NONE")) {
+                return Err("healthcheck test must start with CMD, CMD-SHELL or NONE".into());
+            }
+            Ok((self.test.clone(), d(&self.interval)?, d(&self.timeout)?, i64::from(self.retries.unwrap_or(3))))
+        };
+        why().map_err(ComposeError)
     }
 }
 
@@ -143,16 +160,20 @@ pub struct PortMapping {
 
 impl PortMapping {
     /// Parses `host:container[/udp|/tcp]`.
-    pub fn parse(s: &str) -> Result<Self, String> {
-        let (ports, proto) = s.split_once('/').unwrap_or((s, "tcp"));
-        let udp = match proto {
-            "udp" => true,
-            "tcp" => false,
-            other => return Err(format!("port {s:?}: unknown protocol {other:?}")),
+    pub fn parse(s: &str) -> Result<Self, ComposeError> {
+        let why = || -> Result<Self, String> {
+            let (ports, proto) = s.split_once('/').unwrap_or((s, "tcp"));
+            let udp = match proto {
+                "udp" => true,
+                "tcp" => false,
+                other => return Err(format!("port {s:?}: unknown protocol {other:?}")),
+            };
+            let (host, container) =
+                ports.split_once(':').ok_or_else(|| format!("port {s:?}: expected host:container"))?;
+            let p = |v: &str| v.parse::<u16>().map_err(|_| format!("port {s:?}: {v:?} is not a port number"));
+            Ok(Self { host: p(host)?, container: p(container)?, udp })
         };
-        let (host, container) = ports.split_once(':').ok_or_else(|| format!("port {s:?}: expected host:container"))?;
-        let p = |v: &str| v.parse::<u16>().map_err(|_| format!("port {s:?}: {v:?} is not a port number"));
-        Ok(Self { host: p(host)?, container: p(container)?, udp })
+        why().map_err(ComposeError)
     }
 
     /// Docker's key for the container side, e.g. `3478/udp`.
@@ -174,48 +195,54 @@ pub struct Mount {
 
 impl Mount {
     /// Parses `host:container[:ro|:rw]`; the host side must be absolute.
-    pub fn parse(s: &str) -> Result<Self, String> {
-        let parts: Vec<&str> = s.split(':').collect();
-        let (host, container, mode) = match parts.as_slice() {
-            [h, c] => (*h, *c, "rw"),
-            [h, c, m] => (*h, *c, *m),
-            _ => return Err(format!("volume {s:?}: expected /host/path:/container/path[:ro]")),
+    pub fn parse(s: &str) -> Result<Self, ComposeError> {
+        let why = || -> Result<Self, String> {
+            let parts: Vec<&str> = s.split(':').collect();
+            let (host, container, mode) = match parts.as_slice() {
+                [h, c] => (*h, *c, "rw"),
+                [h, c, m] => (*h, *c, *m),
+                _ => return Err(format!("volume {s:?}: expected /host/path:/container/path[:ro]")),
+            };
+            if !host.starts_with('/') || !container.starts_with('/') {
+                return Err(format!("volume {s:?}: both paths must be absolute"));
+            }
+            let read_only = match mode {
+                "ro" => true,
+                "rw" => false,
+                other => return Err(format!("volume {s:?}: unknown mode {other:?}")),
+            };
+            Ok(Self { host: host.into(), container: container.into(), read_only })
         };
-        if !host.starts_with('/') || !container.starts_with('/') {
-            return Err(format!("volume {s:?}: both paths must be absolute"));
-        }
-        let read_only = match mode {
-            "ro" => true,
-            "rw" => false,
-            other => return Err(format!("volume {s:?}: unknown mode {other:?}")),
-        };
-        Ok(Self { host: host.into(), container: container.into(), read_only })
+        why().map_err(ComposeError)
     }
 }
 
 impl ComposeFile {
     /// Parses and checks a rendered compose file: every port, mount and network reference must
     /// make sense before anything touches Docker.
-    pub fn parse(text: &str) -> Result<Self, String> {
-        let mut file: ComposeFile = serde_saphyr::from_str(text).map_err(|e| format!("docker-compose.yml: {e}"))?;
-        file.uninterpolate()?;
-        for (name, svc) in &file.services {
-            for p in &svc.ports {
-                PortMapping::parse(p).map_err(|e| format!("service {name}: {e}"))?;
-            }
-            for v in &svc.volumes {
-                Mount::parse(v).map_err(|e| format!("service {name}: {e}"))?;
-            }
-            if let Some(h) = &svc.healthcheck {
-                h.to_docker().map_err(|e| format!("service {name}: {e}"))?;
-            }
-            for n in &svc.networks {
-                if !file.networks.contains_key(n) {
-                    return Err(format!("service {name}: network {n:?} is not declared under networks"));
+    pub fn parse(text: &str) -> Result<Self, ComposeError> {
+        let why = || -> Result<Self, String> {
+            let mut file: ComposeFile = serde_saphyr::from_str(text).map_err(|e| format!("docker-compose.yml: {e}"))?;
+            file.uninterpolate()?;
+            for (name, svc) in &file.services {
+                for p in &svc.ports {
+                    PortMapping::parse(p).map_err(|e| format!("service {name}: {e}"))?;
+                }
+                for v in &svc.volumes {
+                    Mount::parse(v).map_err(|e| format!("service {name}: {e}"))?;
+                }
+                if let Some(h) = &svc.healthcheck {
+                    h.to_docker().map_err(|e| format!("service {name}: {e}"))?;
+                }
+                for n in &svc.networks {
+                    if !file.networks.contains_key(n) {
+                        return Err(format!("service {name}: network {n:?} is not declared under networks"));
+                    }
                 }
             }
-        }
-        Ok(file)
+            Ok(file)
+        };
+        why().map_err(ComposeError)
     }
 
     /// Reads every value as docker-compose does: `$$` is a literal `$`. Interpolation of
@@ -223,7 +250,7 @@ impl ComposeFile {
     /// differently (the renderer writes every `$` of a value as `$$`).
     fn uninterpolate(&mut self) -> Result<(), String> {
         for (name, svc) in &mut self.services {
-            let at = |e: String| format!("docker-compose.yml, service {name}: {e}");
+            let at = |e: ComposeError| format!("docker-compose.yml, service {name}: {e}");
             let one = |s: &mut String| literal(s).map(|v| *s = v).map_err(at);
             for s in [&mut svc.image, &mut svc.container_name].into_iter().chain(svc.restart.as_mut()) {
                 one(s)?;
@@ -251,24 +278,27 @@ impl ComposeFile {
 }
 
 /// `value` with compose's escape `$$` read as `$`; any other `$` is interpolation, refused.
-pub fn literal(value: &str) -> Result<String, String> {
-    if !value.contains('$') {
-        return Ok(value.to_string());
-    }
-    let mut out = String::with_capacity(value.len());
-    let mut chars = value.chars();
-    while let Some(c) = chars.next() {
-        if c != '$' {
-            out.push(c);
-        } else if chars.next() == Some('$') {
-            out.push('$');
-        } else {
-            return Err(format!(
-                "{value:?} uses $-interpolation, which nbmsp does not apply; write $$ for a literal $"
-            ));
+pub fn literal(value: &str) -> Result<String, ComposeError> {
+    let why = || -> Result<String, String> {
+        if !value.contains('$') {
+            return Ok(value.to_string());
         }
-    }
-    Ok(out)
+        let mut out = String::with_capacity(value.len());
+        let mut chars = value.chars();
+        while let Some(c) = chars.next() {
+            if c != '$' {
+                out.push(c);
+            } else if chars.next() == Some('$') {
+                out.push('$');
+            } else {
+                return Err(format!(
+                    "{value:?} uses $-interpolation, which nbmsp does not apply; write $$ for a literal $"
+                ));
+            }
+        }
+        Ok(out)
+    };
+    why().map_err(ComposeError)
 }
 
 /// Parses a Docker env file: `KEY=VALUE` per line, `#` comments and blank lines skipped, the

@@ -323,7 +323,7 @@ fn check(
     for f in files {
         match f.name {
             "docker-compose.yml" => {
-                let parsed = ComposeFile::parse(&f.content).map_err(|e| invalid(f.name, e))?;
+                let parsed = ComposeFile::parse(&f.content).map_err(|e| invalid(f.name, e.0))?;
                 let got: BTreeSet<&str> = parsed.services.keys().map(String::as_str).collect();
                 let mut want: BTreeSet<&str> = services(layout).iter().copied().collect();
                 if with_proxy {
