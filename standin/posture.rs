@@ -106,7 +106,8 @@ fn parse(body: &str) -> Result<Posture, Response> {
     // connection is dropped); the stand-in says 500.
     let Some(checks) = checks else { return Err(error(500, "internal server error")) };
     if present(&checks, "geo_location_check").is_some() && geolocation_disabled() {
-        return Err(error(
+        // A status error: `util.WriteError` lowercases it like every other.
+        return Err(fail(
             412,
             "Geo location database is not initialized. Check the self-hosted Geo database documentation at https://docs.netbird.io/selfhosted/geo-support",
         ));

@@ -228,6 +228,8 @@ pub struct Settings {
     pub pat_renew_days: u32,
     /// See [`SETTINGS`]: devices on an older NetBird client are counted as outdated (`None`: not checked).
     pub min_client_version: Option<String>,
+    /// See [`SETTINGS`]: NetBird's geolocation (off: `NB_DISABLE_GEOLOCATION`).
+    pub geolocation: bool,
     /// See [`SETTINGS`].
     pub health_timeout_s: u64,
     /// See [`SETTINGS`].
@@ -366,6 +368,7 @@ impl Settings {
             pat_days: u32::try_from(int("netbird.pat_days")?).unwrap_or(365),
             pat_renew_days: u32::try_from(int("netbird.pat_renew_days")?).unwrap_or(30),
             min_client_version: Some(get("netbird.min_client_version")?).filter(|v| !v.is_empty()),
+            geolocation: get("netbird.geolocation")? != "off",
             health_timeout_s: u64::try_from(int("health_timeout_s")?).unwrap_or(60),
             refresh_interval_s: u64::try_from(int("refresh_interval_s")?).unwrap_or(10),
             backup_dir: get("backup.dir")?,

@@ -205,6 +205,13 @@ pub const SETTINGS: &[SettingDef] = &[
         required: false,
     },
     SettingDef {
+        key: "netbird.geolocation",
+        kind: SettingKind::Choice(&["on", "off"]),
+        default: "on",
+        help: "NetBird's geolocation (country posture checks, devices' locations). On, each NetBird server downloads GeoLite from pkgs.netbird.io at start and does not start without it; off (NB_DISABLE_GEOLOCATION) for hosts without that access",
+        required: true,
+    },
+    SettingDef {
         key: "health_timeout_s",
         kind: SettingKind::Int { min: 5, max: 3600 },
         default: "60",

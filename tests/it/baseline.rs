@@ -344,6 +344,16 @@ fn a_policy_requires_a_posture_check_and_the_check_cannot_go_while_it_does() {
     assert_eq!(r.json()["error"]["kind"], "usage", "{}", r.stdout);
     let r = env.home.run(&["customer", "posture", &sub, "create", "empty"]);
     assert!(r.stderr.contains("at least one check"), "{}", r.stderr);
+    // With geolocation off (hosts without access to pkgs.netbird.io), NetBird refuses country
+    // checks in its own words; the setting reaches the server at the next redeploy.
+    ok(env.home.run(&["settings", "set", "netbird.geolocation", "off", "--json"]));
+    ok(env.home.run(&["customer", "redeploy", &sub, "--json"]));
+    let r = env.home.run(&["customer", "posture", &sub, "create", "geo", "--allow-country", "DE"]);
+    assert!(
+        r.stderr.contains("geo location database is not initialized") && r.stderr.contains("HTTP 412"),
+        "{}",
+        r.stderr
+    );
     ok(env.home.run(&["customer", "posture", &sub, "delete", "office", "--yes", "--json"]));
 
     ok(env.home.run(&["customer", "posture", &sub, "attach", "modern", "--policy", "Default", "--json"]));

@@ -233,6 +233,7 @@ struct Context<'a> {
     names: BTreeMap<&'static str, String>,
     labels: BTreeMap<&'static str, String>,
     proxy: Option<&'a ProxyInput>,
+    geolocation: bool,
 }
 
 #[derive(Serialize)]
@@ -295,6 +296,7 @@ pub fn render(input: &RenderInput<'_>) -> Result<RenderedStack, RenderError> {
         names,
         labels,
         proxy: input.proxy.as_ref().filter(|_| with_proxy),
+        geolocation: input.settings.geolocation,
     };
     let env = crate::engine::stack::templates::environment(input.template_dir.clone());
     let mut out = Vec::new();
