@@ -83,25 +83,28 @@ impl KeyForm {
 /// A new service from one typed line, `NAME DEVICE[:PORT] [none|sso|pin|password]`: the
 /// service, and whether a PIN or password must be asked for next (it is never typed on the
 /// same line, which the screen shows).
-pub fn parse_service(text: &str) -> Result<(NewService, bool), String> {
-    let words: Vec<&str> = text.split_whitespace().collect();
-    let (name, target, auth) = match words.as_slice() {
-        [n, t] => (*n, *t, "none"),
-        [n, t, a] => (*n, *t, *a),
-        _ => return Err("type: NAME DEVICE[:PORT] [none|sso|pin|password]".into()),
+pub fn parse_service(text: &str) -> Result<(NewService, bool), ValidationError> {
+    let why = || -> Result<(NewService, bool), String> {
+        let words: Vec<&str> = text.split_whitespace().collect();
+        let (name, target, auth) = match words.as_slice() {
+            [n, t] => (*n, *t, "none"),
+            [n, t, a] => (*n, *t, *a),
+            _ => return Err("type: NAME DEVICE[:PORT] [none|sso|pin|password]".into()),
+        };
+        let (peer, port) = match target.rsplit_once(':') {
+            Some((p, port)) => (p, port.parse::<u16>().ok().filter(|n| *n > 0).ok_or(format!("{port} is not a port"))?),
+            None => (target, 80),
+        };
+        let (auth, secret) = match auth {
+            "none" => (ServiceAuth::None, false),
+            "sso" => (ServiceAuth::Sso, false),
+            "pin" => (ServiceAuth::Pin(Secret(String::new())), true),
+            "password" => (ServiceAuth::Password(Secret(String::new())), true),
+            other => return Err(format!("{other}: expected none, sso, pin or password")),
+        };
+        Ok((NewService { name: name.to_string(), peer: peer.to_string(), port, scheme: "http".into(), auth }, secret))
     };
-    let (peer, port) = match target.rsplit_once(':') {
-        Some((p, port)) => (p, port.parse::<u16>().ok().filter(|n| *n > 0).ok_or(format!("{port} is not a port"))?),
-        None => (target, 80),
-    };
-    let (auth, secret) = match auth {
-        "none" => (ServiceAuth::None, false),
-        "sso" => (ServiceAuth::Sso, false),
-        "pin" => (ServiceAuth::Pin(Secret(String::new())), true),
-        "password" => (ServiceAuth::Password(Secret(String::new())), true),
-        other => return Err(format!("{other}: expected none, sso, pin or password")),
-    };
-    Ok((NewService { name: name.to_string(), peer: peer.to_string(), port, scheme: "http".into(), auth }, secret))
+    why().map_err(|rule| ValidationError::new("service", rule))
 }
 
 /// `service` with the secret it was waiting for.

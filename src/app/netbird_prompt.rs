@@ -158,7 +158,7 @@ impl NetBirdView {
                         }
                         Ok((service, false)) => AdminAction::CreateService(service),
                         Err(why) => {
-                            refused(Purpose::NewService, why);
+                            refused(Purpose::NewService, why.rule);
                             return None;
                         }
                     },

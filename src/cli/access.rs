@@ -411,5 +411,5 @@ pub(super) fn idps(a: IdpsArgs) -> CliResult<(String, AdminAction)> {
 
 /// `--ns IP[:PORT]`, read as the baseline reads it ([`parse_resolver`]).
 fn cli_resolver(s: &str) -> CliResult<(String, u16)> {
-    crate::domain::netbird::parse_resolver(s).map_err(|e| CliError::usage(format!("--ns {e}")))
+    crate::domain::netbird::parse_resolver(s).map_err(|e| CliError::usage(format!("--ns {}", e.rule)))
 }

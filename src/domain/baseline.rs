@@ -196,7 +196,7 @@ impl BaseNameservers {
             let servers = self
                 .servers
                 .iter()
-                .map(|s| super::netbird::parse_resolver(s))
+                .map(|s| super::netbird::parse_resolver(s).map_err(|e| e.rule))
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|e| format!("nameservers '{}': {e}", self.name))?;
             if servers.is_empty() || servers.len() > 3 {

@@ -201,13 +201,16 @@ pub struct NbNameservers {
 }
 
 /// `IP[:PORT]` (IPv6 in brackets when a port follows); port 53 by default.
-pub fn parse_resolver(s: &str) -> Result<(String, u16), String> {
+pub fn parse_resolver(s: &str) -> Result<(String, u16), super::ValidationError> {
     if let Ok(ip) = s.parse::<std::net::IpAddr>() {
         return Ok((ip.to_string(), 53));
     }
-    let addr: std::net::SocketAddr = s
-        .parse()
-        .map_err(|_| format!("{s}: give an IP address, optionally with :PORT (e.g. 9.9.9.9 or [2620:fe::fe]:53)"))?;
+    let addr: std::net::SocketAddr = s.parse().map_err(|_| {
+        super::ValidationError::new(
+            "resolver",
+            format!("{s}: give an IP address, optionally with :PORT (e.g. 9.9.9.9 or [2620:fe::fe]:53)"),
+        )
+    })?;
     Ok((addr.ip().to_string(), addr.port()))
 }
 

@@ -22,7 +22,10 @@ pub fn nameservers(text: &str) -> Result<NewNameservers, ValidationError> {
         let list = |v: &str| v.split(',').filter(|s| !s.is_empty()).map(String::from).collect::<Vec<_>>();
         for w in words {
             match w.split_once('=') {
-                Some(("ns", v)) => new.servers = list(v).iter().map(|s| parse_resolver(s)).collect::<Result<_, _>>()?,
+                Some(("ns", v)) => {
+                    new.servers =
+                        list(v).iter().map(|s| parse_resolver(s).map_err(|e| e.rule)).collect::<Result<_, _>>()?
+                }
                 Some(("groups", v)) => new.groups = list(v),
                 Some(("domains", v)) => new.domains = list(v),
                 None if w == "search" => new.search_domains = true,
