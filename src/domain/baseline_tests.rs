@@ -1,7 +1,8 @@
 //! Tests of `baseline.rs`.
 
 use super::*;
-use crate::domain::netbird::PolicyRule;
+use crate::domain::baseline_drift::{Fix, Observed, drift};
+use crate::domain::netbird::{NbNameservers, NbPosture, Policy, PolicyRule};
 
 fn policy(id: &str, name: &str, all: bool) -> Policy {
     let group = if all { "All" } else { "staff" };

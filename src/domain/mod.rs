@@ -5,6 +5,7 @@ pub mod advice;
 pub mod alerts;
 pub mod audit;
 pub mod baseline;
+pub mod baseline_drift;
 pub mod baseline_keys;
 pub mod customer;
 pub mod deployment;

@@ -13,6 +13,8 @@ mod layout_tests;
 mod login;
 mod netbird;
 #[cfg(test)]
+mod netbird_lines_tests;
+#[cfg(test)]
 mod netbird_tests;
 mod overlays;
 mod reports;

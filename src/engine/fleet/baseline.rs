@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use futures_util::StreamExt;
 use serde::Serialize;
 
-use crate::domain::baseline::{Baseline, Drift, Observed, drift};
+use crate::domain::baseline::Baseline;
+use crate::domain::baseline_drift::{Drift, Observed, drift};
 use crate::domain::customer::CustomerStatus;
 use crate::domain::netbird::{AdminAction, AdminAnswer};
 use crate::domain::rights::Right;

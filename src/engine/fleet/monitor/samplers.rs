@@ -423,7 +423,7 @@ async fn baseline_drift<P: crate::engine::npm::proxy::Proxy>(
     id: i64,
 ) -> Result<Option<String>, EngineError> {
     let seen = crate::engine::fleet::baseline::observe(ops, base, id).await?;
-    let d = crate::domain::baseline::drift(base, &seen);
+    let d = crate::domain::baseline_drift::drift(base, &seen);
     Ok((!d.is_empty()).then(|| d.iter().map(|x| x.what.clone()).collect::<Vec<_>>().join("; ")))
 }
 
