@@ -63,6 +63,10 @@ pub enum EngineError {
     /// record without its port): nothing was changed.
     #[error("{0}")]
     Damaged(String),
+    /// A service nbmsp depends on did not answer or refused (an alert channel): trying again
+    /// later may work.
+    #[error("{0}")]
+    Unavailable(String),
     /// Nginx Proxy Manager could not be reached or answered badly.
     #[error("Nginx Proxy Manager at {url}: {detail}")]
     Npm {
@@ -82,7 +86,9 @@ impl EngineError {
             EngineError::Store(s) => s.kind(),
             EngineError::DataMissing(_) | EngineError::Damaged(_) => ErrorKind::Data,
             EngineError::Usage(_) => ErrorKind::Usage,
-            EngineError::DockerUnreachable { .. } | EngineError::Npm { .. } => ErrorKind::Unavailable,
+            EngineError::DockerUnreachable { .. } | EngineError::Npm { .. } | EngineError::Unavailable(_) => {
+                ErrorKind::Unavailable
+            }
             _ => ErrorKind::Runtime,
         }
     }

@@ -136,7 +136,7 @@ impl Notifier {
         if failures.is_empty() {
             Ok(())
         } else {
-            Err(EngineError::Files(format!("notice not delivered: {}", failures.join("; "))))
+            Err(EngineError::Unavailable(format!("notice not delivered: {}", failures.join("; "))))
         }
     }
 

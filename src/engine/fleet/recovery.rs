@@ -140,7 +140,7 @@ async fn recover_unlocked<P: Proxy>(
         }
         Plan::FinishMove | Plan::UndoMove => {
             let Some((from, to)) = e.moving else {
-                return Err(EngineError::Files("a move entry without its hosts: look at both by hand".into()));
+                return Err(EngineError::Damaged("a move entry without its hosts: look at both by hand".into()));
             };
             if *planned == Plan::FinishMove {
                 ops.finish_move(c, from).await?;

@@ -17,7 +17,7 @@ impl<P: Proxy> Ops<'_, P> {
         let kept = self.previous_dir(customer)?;
         let all_files = render::all_file_names();
         let saved = instance::load_previous(&kept, &all_files)
-            .ok_or_else(|| EngineError::Files(format!("{} holds no copy of the previous files", kept.display())))?;
+            .ok_or_else(|| EngineError::Damaged(format!("{} holds no copy of the previous files", kept.display())))?;
         self.restore_previous(customer, &dir, &saved).await?;
         instance::drop_previous(&kept);
         Ok(())
@@ -125,7 +125,7 @@ impl<P: Proxy> Ops<'_, P> {
             .iter()
             .find(|(n, _)| *n == "docker-compose.yml")
             .map(|(_, c)| String::from_utf8_lossy(c).into_owned())
-            .ok_or_else(|| EngineError::Files("no previous docker-compose.yml to restore".into()))?;
+            .ok_or_else(|| EngineError::Damaged("no previous docker-compose.yml to restore".into()))?;
         let file =
             crate::engine::stack::compose::ComposeFile::parse(&compose).map_err(|e| EngineError::Damaged(e.0))?;
         // The previous layout is whatever the previous compose file describes.
