@@ -133,7 +133,7 @@ pub enum Command {
     #[command(subcommand)]
     Alerts(monitor::AlertsCommand),
     /// Every customer's NetBird against $NBMSP_HOME/baseline.toml: check (exit 1 when any
-    /// differs), apply (canary first, then waves)
+    /// differs), apply (canary first, then waves), show and set the file (admins)
     #[command(subcommand)]
     Baseline(baseline::BaselineCommand),
     /// The month per customer (UTC): uptime against the SLA, devices, invoice lines; table, --csv or --json

@@ -26,7 +26,7 @@ pub enum NetBirdCommand {
     /// list (default), create, enable, disable, delete
     Services(ServicesArgs),
     /// The customer's access-control policies: list (default; the flat All → All one marked),
-    /// enable, disable, delete
+    /// create, edit, enable, disable, delete
     Policies(super::access::PoliciesArgs),
     /// Identity providers the customer's staff sign in with (the embedded IdP's SSO
     /// connectors): list (default), create, delete
@@ -41,8 +41,8 @@ pub enum NetBirdCommand {
     Networks(super::networks::NetworksArgs),
     /// Legacy routes (accounts from before Networks): list (default), create, delete
     Routes(super::routes::RoutesArgs),
-    /// Posture checks (a minimum NetBird client version) and the policies that require them:
-    /// list (default), create, delete, attach, detach
+    /// Posture checks (client and OS versions, network ranges, countries) and the policies that
+    /// require them: list (default), create, delete, attach, detach
     Posture(super::access::PostureArgs),
     /// NetBird's own audit events of the customer, newest first (who changed what in its NetBird,
     /// whether through nbmsp or its dashboard)
