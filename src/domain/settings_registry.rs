@@ -40,7 +40,7 @@ pub const SETTINGS: &[SettingDef] = &[
         key: "relay_base_port",
         kind: SettingKind::Int { min: 1024, max: 65_535 },
         default: "3478",
-        help: "First public UDP port for customers' STUN",
+        help: "First public UDP port for customers' STUN; keep the range below 32768 (Linux gives 32768-60999 to short-lived sockets, Docker's embedded DNS in each container among them, and a customer's port taken there fails its NetBird's start)",
         required: true,
     },
     SettingDef {
