@@ -303,6 +303,7 @@ pub(super) fn on_event(s: &mut AppState, ev: Event) -> Vec<Command> {
             Err(e) => s.notify(e.message, true),
         },
         Event::Error(msg) => s.notify(msg, true),
+        Event::Caution(msg) => s.notify(format!("caution: {msg}"), false),
     }
     Vec::new()
 }

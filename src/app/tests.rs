@@ -544,3 +544,12 @@ fn the_app_modules_import_each_other_without_a_circle() {
         visit(m, &edges, &mut Vec::new());
     }
 }
+
+/// A caution from the engine (a setting allowed but risky) is shown, and not as an error.
+#[test]
+fn a_caution_is_shown_and_is_not_an_error() {
+    let mut s = logged_in();
+    update(&mut s, Action::Engine(Event::Caution("customer UDP ports 40000-40019 reach into …".into())));
+    let n = s.notice.clone().expect("shown");
+    assert!(n.text.starts_with("caution: customer UDP ports") && !n.error, "{n:?}");
+}

@@ -54,10 +54,15 @@ pub fn run(g: &GlobalArgs, cmd: SettingsCommand) -> CliResult {
                 (None, None) => return Err(CliError::usage("give a VALUE or --value-file FILE")),
             };
             let stored = store.set_setting(&session, &key, &value)?;
+            // Allowed, but worth a word (the same words the app's editor shows).
+            let caution = store.settings().ok().and_then(|s| s.caution());
             if g.json {
-                output::json(&serde_json::json!({ "key": key, "value": stored }))
+                output::json(&serde_json::json!({ "key": key, "value": stored, "caution": caution }))
             } else {
                 println!("{key} = {stored}");
+                if let Some(c) = caution {
+                    eprintln!("nbmsp: caution: {c}");
+                }
                 Ok(())
             }
         }

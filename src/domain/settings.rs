@@ -326,7 +326,30 @@ fn https_address(setting: &str, proxy: &str, npm_url: &str) -> Option<String> {
     (proxy == "npm" && !host.is_empty()).then(|| format!("{host}:443"))
 }
 
+/// Linux's ephemeral ports (`net.ipv4.ip_local_port_range`'s default): short-lived sockets take
+/// them, Docker's embedded DNS inside each container among them.
+pub const EPHEMERAL_PORTS: std::ops::RangeInclusive<u32> = 32_768..=60_999;
+
 impl Settings {
+    /// A setting that is allowed but invites trouble, in words (`None`: nothing to say): customer
+    /// UDP ports in the ephemeral range now and then meet Docker's embedded DNS inside the
+    /// container, and NetBird's STUN bind fails at start.
+    pub fn caution(&self) -> Option<String> {
+        let first = u32::from(self.relay_base_port);
+        let last = first + u32::from(self.relay_port_count).saturating_sub(1);
+        let meets = first <= *EPHEMERAL_PORTS.end() && last >= *EPHEMERAL_PORTS.start();
+        meets.then(|| {
+            format!(
+                "customer UDP ports {first}-{last} reach into {}-{}, the ports Linux hands to short-lived sockets \
+                 (Docker's embedded DNS in each container among them): a customer port taken there makes its \
+                 NetBird fail to start now and then; a range below {} avoids it",
+                EPHEMERAL_PORTS.start(),
+                EPHEMERAL_PORTS.end(),
+                EPHEMERAL_PORTS.start()
+            )
+        })
+    }
+
     /// Builds typed settings from stored key/value pairs; a key missing from `map` takes its
     /// default, a stored value that breaks its rule is an error naming the key.
     pub fn from_map(map: &BTreeMap<String, String>) -> Result<Self, ValidationError> {

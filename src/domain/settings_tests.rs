@@ -86,3 +86,21 @@ fn the_minimum_client_version_is_a_dotted_version_or_unset() {
         assert!(normalise("netbird.min_client_version", bad).is_err(), "{bad}");
     }
 }
+
+#[test]
+fn a_customer_port_range_in_the_ephemeral_ports_is_cautioned_and_the_default_is_not() {
+    let with = |base: &str, count: &str| {
+        let mut map: BTreeMap<String, String> =
+            SETTINGS.iter().map(|d| (d.key.to_string(), d.default.to_string())).collect();
+        map.insert("base_domain".into(), "msp.example".into());
+        map.insert("admin_email".into(), "ops@msp.example".into());
+        map.insert("relay_base_port".into(), base.into());
+        map.insert("relay_port_count".into(), count.into());
+        Settings::from_map(&map).unwrap().caution()
+    };
+    assert_eq!(with("3478", "100"), None);
+    assert_eq!(with("32000", "768"), None, "up to 32767");
+    assert!(with("32000", "769").unwrap().contains("32000-32768 reach into 32768-60999"));
+    assert!(with("40000", "20").unwrap().contains("a range below 32768 avoids it"));
+    assert_eq!(with("61000", "100"), None, "above the range");
+}

@@ -271,7 +271,10 @@ fn settings_show_and_set() {
     assert_eq!(s["npm.secret"], "unset");
     assert_eq!(s["base_domain"], "msp.example");
 
-    assert_eq!(h.run(&["settings", "set", "relay_base_port", "40000"]).code, 0);
+    // Allowed, with a word of caution: those ports are Linux's ephemeral ones.
+    let r = h.run(&["settings", "set", "relay_base_port", "40000"]);
+    assert_eq!(r.code, 0);
+    assert!(r.stderr.contains("caution") && r.stderr.contains("32768-60999"), "{}", r.stderr);
     assert_eq!(h.run(&["settings", "show", "--json"]).json()["relay_base_port"], "40000");
 
     let r = h.run(&["settings", "set", "npm.password", "x"]);
@@ -290,6 +293,8 @@ fn settings_show_and_set() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.json()["value"], "set");
     assert_eq!(h.run(&["settings", "show", "--json"]).json()["npm.secret"], "set");
+    let r = h.run(&["settings", "set", "relay_base_port", "3478", "--json"]);
+    assert_eq!(r.json()["caution"], serde_json::Value::Null, "below the ephemeral ports: {}", r.stdout);
 }
 
 #[test]

@@ -90,12 +90,19 @@ pub(super) fn handle(d: &mut Dispatch, cmd: Command) {
         }),
         Command::LoadSettings => d.job("settings", |c, tx| async move { send_settings(&c, &tx) }),
         Command::SetSetting { key, value, expected } => d.job("settings", move |c, tx| async move {
-            if let Err(e) = c.store.set_setting_if(&c.session, &key, &value, expected.as_deref()) {
-                let message = match e {
-                    crate::store::StoreError::Invalid(v) => v.rule,
-                    other => other.to_string(),
-                };
-                let _ = tx.send(Event::SettingFailed { key, message });
+            match c.store.set_setting_if(&c.session, &key, &value, expected.as_deref()) {
+                Err(e) => {
+                    let message = match e {
+                        crate::store::StoreError::Invalid(v) => v.rule,
+                        other => other.to_string(),
+                    };
+                    let _ = tx.send(Event::SettingFailed { key, message });
+                }
+                Ok(_) => {
+                    if let Some(caution) = c.store.settings().ok().and_then(|s| s.caution()) {
+                        let _ = tx.send(Event::Caution(caution));
+                    }
+                }
             }
             send_settings(&c, &tx);
             background::probe_npm(&c, &tx).await;

@@ -462,6 +462,8 @@ pub enum Event {
     },
     /// Something failed outside an operation.
     Error(String),
+    /// Something allowed that invites trouble, in words (shown, not an error).
+    Caution(String),
 }
 
 /// Rollout progress for the app.
