@@ -6,6 +6,7 @@ use clap::{Args, Subcommand};
 
 use super::{CliError, CliResult, GlobalArgs, auth, deploy, output};
 use crate::engine::fleet::baseline::{self, CustomerDrift};
+use crate::store::{Session, Store};
 
 /// `nbmsp baseline` commands.
 #[derive(Debug, Subcommand)]
@@ -40,41 +41,47 @@ pub struct ApplyArgs {
 /// Runs a baseline command.
 pub async fn run(g: &GlobalArgs, c: BaselineCommand) -> CliResult {
     let (store, session) = auth::login(g)?;
-    match &c {
-        BaselineCommand::Show => {
-            let b = crate::engine::usecase::baseline::read(&store, &session)?;
-            if g.json {
-                return output::json(&serde_json::json!({ "text": b.text, "exists": b.exists }));
-            }
-            print!("{}", b.text);
-            return Ok(());
-        }
-        BaselineCommand::Set { file } => {
-            let text = if file.as_os_str() == "-" {
-                std::io::read_to_string(std::io::stdin())
-            } else {
-                std::fs::read_to_string(file)
-            }
-            .map_err(|e| CliError::usage(format!("cannot read {}: {e}", super::show_path(file))))?;
-            let summary = crate::engine::usecase::baseline::save(&store, &session, &text)?;
-            if g.json {
-                return output::json(&serde_json::json!({ "saved": true, "requires": summary }));
-            }
-            println!("baseline saved: {summary} (nbmsp baseline check shows who differs)");
-            return Ok(());
-        }
-        BaselineCommand::Check | BaselineCommand::Apply(_) => {}
+    match c {
+        BaselineCommand::Show => show(g, &store, &session),
+        BaselineCommand::Set { file } => set(g, &store, &session, &file),
+        BaselineCommand::Check => against(g, &store, &session, None).await,
+        BaselineCommand::Apply(a) => against(g, &store, &session, Some(a)).await,
     }
-    let Some(base) = baseline::load(&store)? else {
-        let file = baseline::path(&store);
+}
+
+fn show(g: &GlobalArgs, store: &Store, session: &Session) -> CliResult {
+    let b = crate::engine::usecase::baseline::read(store, session)?;
+    if g.json {
+        return output::json(&serde_json::json!({ "text": b.text, "exists": b.exists }));
+    }
+    print!("{}", b.text);
+    Ok(())
+}
+
+fn set(g: &GlobalArgs, store: &Store, session: &Session, file: &std::path::Path) -> CliResult {
+    let text =
+        if file.as_os_str() == "-" { std::io::read_to_string(std::io::stdin()) } else { std::fs::read_to_string(file) }
+            .map_err(|e| CliError::usage(format!("cannot read {}: {e}", super::show_path(file))))?;
+    let summary = crate::engine::usecase::baseline::save(store, session, &text)?;
+    if g.json {
+        return output::json(&serde_json::json!({ "saved": true, "requires": summary }));
+    }
+    println!("baseline saved: {summary} (nbmsp baseline check shows who differs)");
+    Ok(())
+}
+
+/// `check` (no apply arguments) or `apply`: every deployed customer against the file.
+async fn against(g: &GlobalArgs, store: &Store, session: &Session, apply: Option<ApplyArgs>) -> CliResult {
+    let Some(base) = baseline::load(store)? else {
+        let file = baseline::path(store);
         return Err(CliError::usage(format!(
             "no baseline: write {} (e.g. `allow_default_policy = false`)",
             super::show_path(&file)
         )));
     };
-    let drifts = deploy::with_ops(g, &store, &session, async |ops| Ok(baseline::check(ops, &base).await?)).await?;
-    match c {
-        BaselineCommand::Check => {
+    let drifts = deploy::with_ops(g, store, session, async |ops| Ok(baseline::check(ops, &base).await?)).await?;
+    match apply {
+        None => {
             let differ = drifts.iter().filter(|d| !d.drift.is_empty() || (d.error.is_some() && !d.stopped)).count();
             if g.json {
                 output::json(&serde_json::json!({ "customers": drifts, "differ": differ }))?;
@@ -83,8 +90,7 @@ pub async fn run(g: &GlobalArgs, c: BaselineCommand) -> CliResult {
             }
             if differ > 0 { Err(CliError::silent_failure()) } else { Ok(()) }
         }
-        BaselineCommand::Show | BaselineCommand::Set { .. } => Ok(()),
-        BaselineCommand::Apply(a) => {
+        Some(a) => {
             let mut chosen = drifts;
             if !a.customers.is_empty() {
                 let ids: Vec<i64> =
@@ -100,7 +106,7 @@ pub async fn run(g: &GlobalArgs, c: BaselineCommand) -> CliResult {
                 return Ok(());
             }
             let json = g.json;
-            let report = deploy::with_ops(g, &store, &session, async |ops| {
+            let report = deploy::with_ops(g, store, session, async |ops| {
                 Ok(baseline::apply(ops, &chosen, a.wave, |sub, r| {
                     if !json {
                         match r {

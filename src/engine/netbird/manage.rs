@@ -37,6 +37,17 @@ pub(super) fn pick<'a, T>(
     }
 }
 
+/// Group names or ids as NetBird ids, against a fresh list (NetBird takes ids, and drops ones
+/// it does not know without a word: an unknown name is refused here).
+pub(super) fn group_ids(groups: &[Group], wanted: &[String]) -> Result<Vec<String>, EngineError> {
+    wanted.iter().map(|g| Ok(pick(groups, g, "group", |g| &g.id, |g| vec![&g.name])?.id.clone())).collect()
+}
+
+/// A group's name for its id (the id itself when the group is gone).
+pub(super) fn name_of<'a>(groups: &'a [Group], id: &'a str) -> &'a str {
+    groups.iter().find(|g| g.id == id).map_or(id, |g| g.name.as_str())
+}
+
 impl<P: Proxy> Ops<'_, P> {
     /// Does `action` in the customer's NetBird as its owner.
     pub async fn netbird(&self, customer_id: i64, action: AdminAction) -> Result<AdminAnswer, EngineError> {
@@ -171,30 +182,16 @@ impl<P: Proxy> Ops<'_, P> {
             }
             CreatePolicy(new) => {
                 let groups = api.groups().await?;
-                let ids = |names: &[String]| -> Result<Vec<String>, EngineError> {
-                    names
-                        .iter()
-                        .map(|g| Ok(pick(&groups, g, "group", |g| &g.id, |g| vec![&g.name])?.id.clone()))
-                        .collect()
-                };
+                let (from, to) = (group_ids(&groups, &new.sources)?, group_ids(&groups, &new.destinations)?);
                 let posture = if new.posture.is_empty() { Vec::new() } else { posture_ids(api, &new.posture).await? };
-                let made = api.create_policy(new, &ids(&new.sources)?, &ids(&new.destinations)?, &posture).await?;
+                let made = api.create_policy(new, &from, &to, &posture).await?;
                 AdminAnswer::Done(format!("policy '{}' added: {}", made.name, rule_words(&made)))
             }
             EditPolicy { policy, edit } => {
                 let all = api.policies().await?;
                 let p = pick(&all, policy, "policy", |p| &p.id, |p| vec![&p.name])?.clone();
                 let groups = api.groups().await?;
-                let ids = |names: &Option<Vec<String>>| -> Result<Option<Vec<String>>, EngineError> {
-                    names
-                        .as_ref()
-                        .map(|n| {
-                            n.iter()
-                                .map(|g| Ok(pick(&groups, g, "group", |g| &g.id, |g| vec![&g.name])?.id.clone()))
-                                .collect()
-                        })
-                        .transpose()
-                };
+                let ids = |names: &Option<Vec<String>>| names.as_ref().map(|n| group_ids(&groups, n)).transpose();
                 let posture = match &edit.posture {
                     Some(names) => Some(posture_ids(api, names).await?),
                     None => None,
@@ -205,11 +202,7 @@ impl<P: Proxy> Ops<'_, P> {
             }
             CreateNameservers(new) => {
                 // Groups by name or id, against a fresh list (NetBird takes ids).
-                let groups = api.groups().await?;
-                let mut ids = Vec::new();
-                for g in &new.groups {
-                    ids.push(pick(&groups, g, "group", |g| &g.id, |g| vec![&g.name])?.id.clone());
-                }
+                let ids = group_ids(&api.groups().await?, &new.groups)?;
                 let made = api.create_nameservers(new, &ids).await?;
                 let scope = if made.primary { "every name".to_string() } else { made.domains.join(", ") };
                 AdminAnswer::Done(format!(

@@ -8,8 +8,8 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::admin::Api;
-use super::manage::pick;
-use crate::domain::netbird::{AdminAnswer, Group, Peer};
+use super::manage::{group_ids, name_of, pick};
+use crate::domain::netbird::{AdminAnswer, Peer};
 use crate::domain::networks::{NbNetwork, NbResource, NbRouter, NetworkAction, RouterVia, resource_kind};
 use crate::engine::EngineError;
 
@@ -57,10 +57,6 @@ struct WireRouter {
 #[derive(Deserialize)]
 struct WireDnsSettings {
     disabled_management_groups: Option<Vec<String>>,
-}
-
-fn name_of<'a>(groups: &'a [Group], id: &'a str) -> &'a str {
-    groups.iter().find(|g| g.id == id).map_or(id, |g| g.name.as_str())
 }
 
 impl Api<'_> {
@@ -123,11 +119,6 @@ impl Api<'_> {
         let s: WireDnsSettings = self.send("read the DNS settings", self.client.get(self.url("dns/settings"))).await?;
         Ok(s.disabled_management_groups.unwrap_or_default())
     }
-}
-
-/// Resolves group names or ids against a fresh list (NetBird takes ids).
-fn group_ids(groups: &[Group], wanted: &[String]) -> Result<Vec<String>, EngineError> {
-    wanted.iter().map(|g| Ok(pick(groups, g, "group", |g| &g.id, |g| vec![&g.name])?.id.clone())).collect()
 }
 
 /// Does one [`NetworkAction`].

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::admin::Api;
-use super::manage::pick;
+use super::manage::{group_ids, name_of, pick};
 use crate::domain::netbird::{AdminAnswer, Group, Peer};
 use crate::domain::networks::RouterVia;
 use crate::domain::routes::{NbRoute, NewRoute};
@@ -40,14 +40,7 @@ struct WireRoute {
 }
 
 fn names(groups: &[Group], ids: Option<Vec<String>>) -> Vec<String> {
-    ids.unwrap_or_default()
-        .iter()
-        .map(|id| groups.iter().find(|g| g.id == *id).map_or(id.clone(), |g| g.name.clone()))
-        .collect()
-}
-
-fn group_ids(groups: &[Group], wanted: &[String]) -> Result<Vec<String>, EngineError> {
-    wanted.iter().map(|g| Ok(pick(groups, g, "group", |g| &g.id, |g| vec![&g.name])?.id.clone())).collect()
+    ids.unwrap_or_default().iter().map(|id| name_of(groups, id).to_string()).collect()
 }
 
 impl Api<'_> {
