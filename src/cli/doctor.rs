@@ -39,6 +39,7 @@ pub async fn run(g: &GlobalArgs) -> CliResult {
         check("ports", port_range(&store, &settings)),
         check("images", images(&settings).await),
         check("edge", edge(&store, &settings).await),
+        check("services_dns", services_dns(&store, &settings).await),
         // Informational: the fleet works without a monitor, only alerts and live statuses stop.
         check("monitor", Ok(monitor(&store))),
     ];
@@ -74,6 +75,34 @@ async fn edge(store: &Store, s: &Settings) -> Result<String, String> {
             r.detail.unwrap_or_default()
         )),
         _ => Ok(format!("{name} on {listen}, {routes} customer(s) routed")),
+    }
+}
+
+/// Every deployed customer with a reverse proxy has the wildcard record its services need
+/// (`*.<domain>`, at the edge when `edge.listen` names its address): a name nothing else
+/// answers for is resolved under each domain, all at once.
+async fn services_dns(store: &Store, s: &Settings) -> Result<String, String> {
+    use crate::engine::checks::public::{Services, wildcard_note};
+    let customers = store.customers(&Default::default()).map_err(|e| e.to_string())?;
+    let mut domains = Vec::new();
+    for c in customers.iter().filter(|c| c.reverse_proxy) {
+        if store.deployment(c.id).map_err(|e| e.to_string())?.is_some() {
+            domains.push(c.fqdn(&s.base_domain));
+        }
+    }
+    if domains.is_empty() {
+        return Ok("no deployed customer has a reverse proxy".into());
+    }
+    let edge = match Services::of(s, true) {
+        Services::Edge(ip) => ip,
+        Services::None => None,
+    };
+    let notes = futures_util::future::join_all(domains.iter().map(|d| wildcard_note(d, edge))).await;
+    let problems: Vec<String> = notes.into_iter().flatten().collect();
+    if problems.is_empty() {
+        Ok(format!("*.<domain> resolves for all {} customer(s) with a reverse proxy", domains.len()))
+    } else {
+        Err(problems.join("; "))
     }
 }
 

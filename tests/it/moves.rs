@@ -210,3 +210,78 @@ fn a_customer_moves_onto_a_tls_host() {
     assert_eq!(env.home.run(&["customer", "delete", &sub, "--yes"]).code, 0);
     assert!(remote.containers().is_empty(), "{:?}", remote.containers());
 }
+
+/// A customer with a reverse proxy moves with its proxy's token and certificates: the token
+/// made on this machine is the one the proxy on b registers with (not revoked, no second one),
+/// its services' names leave this machine's edge and are served by b's edge (whose address the
+/// proxy on b trusts PROXY headers from).
+#[test]
+fn a_customer_with_a_reverse_proxy_moves_with_its_token_and_its_edge_routes() {
+    let Some((env, remote)) = two_hosts("a_customer_with_a_reverse_proxy_moves", "a_rp_moves") else { return };
+    remote.load_images(&["nbmsp-standin/reverse-proxy:latest", "nbmsp-standin/nginx:latest"]);
+    let port = std::net::TcpListener::bind("0.0.0.0:0").unwrap().local_addr().unwrap().port();
+    for (k, v) in [("edge.listen", format!("0.0.0.0:{port}")), ("images.edge", "nbmsp-standin/nginx:latest".into())] {
+        assert_eq!(env.home.run(&["settings", "set", k, &v]).code, 0, "{k}");
+    }
+    let edge = format!("nbmsp-{}edge", env.home.name_prefix());
+    let _edge = common::docker::OnDrop::container(&edge);
+    let sub = env.subdomain("mrp");
+    let email = format!("it@{sub}.example");
+    let r = env.home.run(&[
+        "customer",
+        "create",
+        "--name",
+        "M",
+        "--subdomain",
+        &sub,
+        "--email",
+        &email,
+        "--host",
+        "local",
+        "--reverse-proxy",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let token_in = |dir: &std::path::Path| {
+        let text = std::fs::read_to_string(dir.join(&sub).join("proxy.env")).unwrap();
+        text.lines().find_map(|l| l.strip_prefix("NB_PROXY_TOKEN=")).unwrap_or_default().to_string()
+    };
+    let token = token_in(&env.data_dir());
+    assert!(token.starts_with("nbx_"), "{token}");
+    let name = format!("wiki.{sub}.msp.example");
+    assert!(
+        crate::reverse_proxy::visit_at("127.0.0.1", port, &name)
+            .starts_with(&format!("standin-proxy {sub}.msp.example: ")),
+        "served here before the move"
+    );
+
+    let moved = json(&env.home.run(&["customer", "move", &sub, "--to", "b", "--json"]));
+    assert_eq!(moved["to"], "b", "{moved}");
+    assert!(!env.containers().contains(&env.home.container(&sub, "proxy")), "{:?}", env.containers());
+    assert!(remote.containers().contains(&env.home.container(&sub, "proxy")), "{:?}", remote.containers());
+    assert_eq!(token_in(&remote.data_dir), token, "the same token, carried along");
+    let store = std::fs::read_to_string(remote.data_dir.join(&sub).join("data/server/standin-store.txt")).unwrap();
+    let tokens: Vec<&str> = store.lines().filter(|l| l.starts_with("ptoken\t")).collect();
+    assert_eq!(tokens.len(), 1, "no second token: {tokens:?}");
+    assert!(tokens[0].contains("\"revoked\":false"), "{tokens:?}");
+
+    // b's edge brings the name to the proxy there; this machine's edge routes nothing of it.
+    let got = crate::reverse_proxy::visit_at(&remote.ip, port, &name);
+    assert!(got.starts_with(&format!("standin-proxy {sub}.msp.example: {name} from ")), "{got}");
+    let status = env.home.run(&["edge", "status", "--json"]).json();
+    // Routes wanted, and routes in the configuration each edge last took.
+    let routes = |host: &str| {
+        let h = status.as_array().unwrap().iter().find(|h| h["host"] == host).unwrap_or_else(|| panic!("{status}"));
+        (h["routes"].as_array().unwrap().len(), h["last"]["routes"].as_u64().unwrap())
+    };
+    assert_eq!((routes("local"), routes("b")), ((0, 0), (1, 1)), "{status}");
+    let proxy_env = std::fs::read_to_string(remote.data_dir.join(&sub).join("proxy.env")).unwrap();
+    let edge_ip = remote
+        .docker()
+        .args(["inspect", "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", &edge])
+        .output()
+        .unwrap();
+    let edge_ip = String::from_utf8_lossy(&edge_ip.stdout).trim().to_string();
+    assert!(!edge_ip.is_empty() && proxy_env.contains(&format!("NB_PROXY_TRUSTED_PROXIES={edge_ip}")), "{proxy_env}");
+    assert_eq!(json(&env.home.run(&["customer", "health", &sub, "--json"]))["healthy"], true);
+    assert_eq!(env.home.run(&["customer", "delete", &sub, "--yes"]).code, 0);
+}

@@ -62,6 +62,11 @@ fn the_proxy_registers_with_a_sealed_token_and_turning_it_off_revokes_it() {
     let tokens = proxy_tokens(&env, &sub);
     assert_eq!(tokens.len(), 1);
     assert_eq!(tokens[0]["revoked"], false);
+    // Its services need `*.<domain>`, which no resolver here answers for: doctor says so.
+    let doctor = env.home.run(&["doctor", "--json"]).json();
+    let dns = doctor["checks"].as_array().unwrap().iter().find(|c| c["name"] == "services_dns").unwrap().clone();
+    assert_eq!(dns["ok"], false, "{dns}");
+    assert!(dns["detail"].as_str().unwrap().contains(&format!("*.{sub}.msp.example")), "{dns}");
 
     // A redeploy keeps the token and the container.
     let r = env.home.run(&["customer", "redeploy", &sub]);
@@ -98,12 +103,17 @@ fn the_legacy_layout_is_refused_with_the_reason() {
     assert!(r.stderr.contains("combined layout"), "{}", r.stderr);
 }
 
-/// What answers a TLS hello for `name` at the edge: the stand-in proxy's line.
+/// What answers a TLS hello for `name` at the edge on this machine: the stand-in proxy's line.
 fn visit(port: u16, name: &str) -> String {
+    visit_at("127.0.0.1", port, name)
+}
+
+/// What answers a TLS hello for `name` at the edge on `ip:port` (waits up to 20 s for an answer).
+pub(crate) fn visit_at(ip: &str, port: u16, name: &str) -> String {
     use std::io::{BufRead, BufReader, Write};
     let start = std::time::Instant::now();
     loop {
-        if let Ok(mut c) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+        if let Ok(mut c) = std::net::TcpStream::connect((ip, port)) {
             c.set_read_timeout(Some(std::time::Duration::from_secs(5))).unwrap();
             if c.write_all(&crate::edge::client_hello(name)).is_ok() {
                 let mut line = String::new();

@@ -253,7 +253,8 @@ impl<P: Proxy> Ops<'_, P> {
             || (settings.proxy == crate::domain::settings::ProxyKind::None && deployment.is_some());
         let target = crate::engine::checks::public::target(settings, self.engines.host(customer.host_id))
             .filter(|_| registered)?;
-        Some(crate::engine::checks::public::check(&customer.fqdn(&settings.base_domain), &target).await)
+        let services = crate::engine::checks::public::Services::of(settings, customer.reverse_proxy);
+        Some(crate::engine::checks::public::check(&customer.fqdn(&settings.base_domain), &target, services).await)
     }
 
     /// One-shot resource samples of the customer's containers (all at once: a handful per customer).

@@ -58,6 +58,7 @@ impl Monitor<'_> {
                 let public = crate::engine::checks::public::target(settings, engines.host(row.customer.host_id))
                     .filter(|_| row.proxied || (proxy_none && row.udp_port.is_some()))
                     .map(|target| (row.customer.fqdn(&settings.base_domain), target));
+                let services = crate::engine::checks::public::Services::of(settings, row.customer.reverse_proxy);
                 async move {
                     let c = &row.customer;
                     let docker = match engines.for_customer(c).await {
@@ -73,7 +74,7 @@ impl Monitor<'_> {
                     )
                     .await;
                     if let (Ok(rep), Some((domain, target))) = (&mut r, public) {
-                        rep.public = Some(crate::engine::checks::public::check(&domain, &target).await);
+                        rep.public = Some(crate::engine::checks::public::check(&domain, &target, services).await);
                     }
                     (c.id, r.map(|rep| probe_of(&rep)))
                 }
