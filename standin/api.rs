@@ -358,9 +358,12 @@ fn routed(st: &mut Store, req: &Request) -> Option<Response> {
     }
     let owner_id = st.owner.as_ref().map(|o| o.0.clone()).unwrap_or_default();
     if crate::reverse::known(&req.method, &segs) {
-        let peers: Vec<(String, bool)> = st.account.peers.iter().map(|p| (p.id.clone(), p.connected)).collect();
+        let known = crate::reverse::Known {
+            peers: st.account.peers.iter().map(|p| (p.id.clone(), p.connected, p.ip.clone())).collect(),
+            resources: st.account.resources.iter().map(|r| (r.id.clone(), r.kind.clone(), r.address.clone())).collect(),
+        };
         let (answer, changed) =
-            crate::reverse::route(&mut st.reverse, &mut st.counter, &peers, &req.method, &segs, &req.body);
+            crate::reverse::route(&mut st.reverse, &mut st.counter, &known, &req.method, &segs, &req.body);
         if changed {
             st.save();
         }

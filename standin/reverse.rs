@@ -141,14 +141,36 @@ fn online(r: &Reverse, cluster: &str) -> bool {
     r.proxies.iter().any(|p| p.address == cluster && p.connected && p.last_seen > cutoff)
 }
 
-fn service_json(r: &Reverse, s: &Service, peers: &[(String, bool)]) -> String {
-    s.json(online(r, &s.cluster), |id| peers.iter().any(|(p, c)| p == id && *c))
+/// What of the account a service's targets may name: peers (id, connected, NetBird IP) and
+/// network resources (id, type, address as answered).
+pub struct Known {
+    pub peers: Vec<(String, bool, String)>,
+    pub resources: Vec<(String, String, String)>,
+}
+
+impl Known {
+    /// `replaceHostByLookup`: the address the proxy is sent to — a peer's IP, a host resource's
+    /// address, a domain resource's domain, a subnet target's own host; "unknown" for a target
+    /// that no longer exists.
+    fn host_of(&self, t: &Target) -> String {
+        let resource = || self.resources.iter().find(|(id, _, _)| *id == t.id);
+        match t.kind.as_str() {
+            "peer" => self.peers.iter().find(|(id, _, _)| *id == t.id).map_or("unknown".into(), |p| p.2.clone()),
+            "host" => resource().map_or("unknown".into(), |r| r.2.split('/').next().unwrap_or("").to_string()),
+            "domain" => resource().map_or("unknown".into(), |r| r.2.clone()),
+            _ => t.host.clone(),
+        }
+    }
+}
+
+fn service_json(r: &Reverse, s: &Service, known: &Known) -> String {
+    s.json(online(r, &s.cluster), |id| known.peers.iter().any(|(p, c, _)| p == id && *c), |t| known.host_of(t))
 }
 
 pub fn route(
     r: &mut Reverse,
     counter: &mut u64,
-    peers: &[(String, bool)],
+    known: &Known,
     method: &str,
     segs: &[&str],
     body: &str,
@@ -156,28 +178,28 @@ pub fn route(
     match (method, segs) {
         ("GET", ["reverse-proxies", "services"]) => {
             // `make([]*api.Service, 0, …)`: `[]` when there is none.
-            let list: Vec<String> = r.services.iter().map(|s| service_json(r, s, peers)).collect();
+            let list: Vec<String> = r.services.iter().map(|s| service_json(r, s, known)).collect();
             (json(200, &format!("[{}]", list.join(","))), false)
         }
-        ("POST", ["reverse-proxies", "services"]) => match service_from(r, body, peers, None, counter) {
+        ("POST", ["reverse-proxies", "services"]) => match service_from(r, body, known, None, counter) {
             Ok(s) => {
-                let answer = json(200, &service_json(r, &s, peers));
+                let answer = json(200, &service_json(r, &s, known));
                 r.services.push(s);
                 (answer, true)
             }
             Err((status, m)) => (error(status, &m), false),
         },
         ("GET", ["reverse-proxies", "services", id]) => match r.services.iter().find(|s| s.id == *id) {
-            Some(s) => (json(200, &service_json(r, s, peers)), false),
+            Some(s) => (json(200, &service_json(r, s, known)), false),
             None => (error(404, &format!("service {id} not found")), false),
         },
         ("PUT", ["reverse-proxies", "services", id]) => {
             let Some(i) = r.services.iter().position(|s| s.id == *id) else {
                 return (error(404, &format!("service {id} not found")), false);
             };
-            match service_from(r, body, peers, Some(&r.services[i]), counter) {
+            match service_from(r, body, known, Some(&r.services[i]), counter) {
                 Ok(s) => {
-                    let answer = json(200, &service_json(r, &s, peers));
+                    let answer = json(200, &service_json(r, &s, known));
                     r.services[i] = s;
                     (answer, true)
                 }
@@ -272,6 +294,8 @@ pub struct Target {
     pub protocol: String,
     pub port: i64,
     pub enabled: bool,
+    /// As sent: only a subnet target's is kept (the others are looked up).
+    pub host: String,
 }
 
 /// A published service (`service/service.go`); secrets kept as given (upstream hashes them).
@@ -321,6 +345,7 @@ fn decode(body: &str) -> Result<(String, String, String, Vec<Target>, bool, Opti
                 protocol: text(t.get("protocol"))?,
                 port: t.get("port").map_or(Ok(0), |p| p.as_i64().ok_or_else(bad_body))?,
                 enabled: flag(t.get("enabled"))?,
+                host: text(t.get("host"))?,
             });
         }
     }
@@ -349,7 +374,12 @@ impl Service {
     /// `ToAPIResponse`: auth says only what is enabled, never a secret. The status is the
     /// proxy's report (`meta.status`): pending until its cluster is online, then active when the
     /// target peer is connected, `tunnel_not_created` when it is not.
-    pub fn json(&self, cluster_online: bool, peer_connected: impl Fn(&str) -> bool) -> String {
+    pub fn json(
+        &self,
+        cluster_online: bool,
+        peer_connected: impl Fn(&str) -> bool,
+        host_of: impl Fn(&Target) -> String,
+    ) -> String {
         let status = if !cluster_online {
             "pending"
         } else if self.targets.iter().all(|t| t.kind != "peer" || peer_connected(&t.id)) {
@@ -362,9 +392,10 @@ impl Service {
             .iter()
             .map(|t| {
                 format!(
-                    r#"{{"target_id":{},"target_type":{},"protocol":{},"port":{},"enabled":{}}}"#,
+                    r#"{{"target_id":{},"target_type":{},"host":{},"protocol":{},"port":{},"enabled":{},"options":{{}}}}"#,
                     Json::quote(&t.id),
                     Json::quote(&t.kind),
+                    Json::quote(&host_of(t)),
                     Json::quote(&t.protocol),
                     t.port,
                     t.enabled
@@ -398,7 +429,7 @@ impl Service {
         let targets: Vec<String> = self
             .targets
             .iter()
-            .map(|t| format!("{}|{}|{}|{}|{}", t.id, t.kind, t.protocol, t.port, t.enabled))
+            .map(|t| format!("{}|{}|{}|{}|{}|{}", t.id, t.kind, t.protocol, t.port, t.enabled, t.host))
             .collect();
         let secret = |s: &Option<(bool, String)>| match s {
             None => "null".to_string(),
@@ -437,6 +468,7 @@ impl Service {
                     protocol: f.get(2).unwrap_or(&"").to_string(),
                     port: f.get(3).and_then(|p| p.parse().ok()).unwrap_or(0),
                     enabled: f.get(4) == Some(&"true"),
+                    host: f.get(5).unwrap_or(&"").to_string(),
                 }
             })
             .collect();
@@ -461,7 +493,7 @@ impl Service {
 pub fn service_from(
     r: &Reverse,
     body: &str,
-    peers: &[(String, bool)],
+    known: &Known,
     existing: Option<&Service>,
     counter: &mut u64,
 ) -> Result<Service, Refusal> {
@@ -485,6 +517,10 @@ pub fn service_from(
     for (i, t) in targets.iter().enumerate() {
         if !["peer", "host", "domain", "subnet", "cluster"].contains(&t.kind.as_str()) {
             return Err(invalid(format!("target {i} has invalid target_type {:?}", t.kind)));
+        }
+        // `validateHTTPTargets`: a subnet target names the address inside it.
+        if t.kind == "subnet" && t.host.is_empty() {
+            return Err(invalid(format!("target {i} has empty host but target_type is {:?}", t.kind)));
         }
         if t.id.is_empty() {
             return Err(invalid(format!("target {i} has empty target_id")));
@@ -512,9 +548,24 @@ pub fn service_from(
             }
         }
     };
+    // `validateTargetReferences`: peers and network resources must exist, a resource's type
+    // must be the target's.
     for t in &targets {
-        if t.kind == "peer" && !peers.iter().any(|(id, _)| *id == t.id) {
-            return Err(invalid(format!("peer target {:?} not found in account", t.id)));
+        match t.kind.as_str() {
+            "peer" if !known.peers.iter().any(|(id, _, _)| *id == t.id) => {
+                return Err(invalid(format!("peer target {:?} not found in account", t.id)));
+            }
+            "host" | "subnet" | "domain" => match known.resources.iter().find(|(id, _, _)| *id == t.id) {
+                None => return Err(invalid(format!("resource target {:?} not found in account", t.id))),
+                Some((_, kind, _)) if *kind != t.kind => {
+                    return Err(invalid(format!(
+                        "target {:?} has target_type {:?} but resource is of type {:?}",
+                        t.id, t.kind, kind
+                    )));
+                }
+                Some(_) => {}
+            },
+            _ => {}
         }
     }
     if r.services.iter().any(|s| s.domain == domain && existing.is_none_or(|e| e.id != s.id)) {

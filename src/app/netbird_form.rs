@@ -3,6 +3,7 @@
 use super::text::Field;
 use crate::domain::ValidationError;
 use crate::domain::netbird::{NewService, NewSetupKey, Secret, ServiceAuth};
+use crate::domain::service_target::TargetSpec;
 
 /// The fields of a new setup key, in focus order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,31 +81,34 @@ impl KeyForm {
     }
 }
 
-/// A new service from one typed line, `NAME DEVICE[:PORT] [none|sso|pin|password]`: the
-/// service, and whether a PIN or password must be asked for next (it is never typed on the
-/// same line, which the screen shows).
+/// A new service from one typed line, `NAME TARGET [none|sso|pin|password]` (the target as
+/// `TargetSpec` reads it: a device or resource, `@ADDRESS` in a subnet, `:PORT`): the service,
+/// and whether a PIN or password must be asked for next (it is never typed on the same line,
+/// which the screen shows).
 pub fn parse_service(text: &str) -> Result<(NewService, bool), ValidationError> {
-    let why = || -> Result<(NewService, bool), String> {
+    let why = || -> Result<(NewService, bool), ValidationError> {
         let words: Vec<&str> = text.split_whitespace().collect();
+        let usage = || {
+            ValidationError::new("service", "type: NAME DEVICE-OR-RESOURCE[@ADDRESS][:PORT] [none|sso|pin|password]")
+        };
         let (name, target, auth) = match words.as_slice() {
             [n, t] => (*n, *t, "none"),
             [n, t, a] => (*n, *t, *a),
-            _ => return Err("type: NAME DEVICE[:PORT] [none|sso|pin|password]".into()),
+            _ => return Err(usage()),
         };
-        let (peer, port) = match target.rsplit_once(':') {
-            Some((p, port)) => (p, port.parse::<u16>().ok().filter(|n| *n > 0).ok_or(format!("{port} is not a port"))?),
-            None => (target, 80),
-        };
+        let target = TargetSpec::parse(target, "http")?;
         let (auth, secret) = match auth {
             "none" => (ServiceAuth::None, false),
             "sso" => (ServiceAuth::Sso, false),
             "pin" => (ServiceAuth::Pin(Secret(String::new())), true),
             "password" => (ServiceAuth::Password(Secret(String::new())), true),
-            other => return Err(format!("{other}: expected none, sso, pin or password")),
+            other => {
+                return Err(ValidationError::new("service", format!("{other}: expected none, sso, pin or password")));
+            }
         };
-        Ok((NewService { name: name.to_string(), peer: peer.to_string(), port, scheme: "http".into(), auth }, secret))
+        Ok((NewService { name: name.to_string(), target, scheme: "http".into(), auth }, secret))
     };
-    why().map_err(|rule| ValidationError::new("service", rule))
+    why()
 }
 
 /// `service` with the secret it was waiting for.
@@ -124,7 +128,7 @@ mod tests {
     #[test]
     fn a_service_line_names_the_device_port_and_how_visitors_sign_in() {
         let (s, ask) = parse_service("wiki  nas:8080 pin").unwrap();
-        assert_eq!((s.name.as_str(), s.peer.as_str(), s.port, ask), ("wiki", "nas", 8080, true));
+        assert_eq!((s.name.as_str(), s.target.name.as_str(), s.target.port, ask), ("wiki", "nas", 8080, true));
         let s = with_secret(s, "4821");
         assert_eq!(s.auth, ServiceAuth::Pin(Secret("4821".into())));
         assert_eq!(format!("{:?}", s.auth), "Pin(Secret(***))", "Debug never shows it");
@@ -133,8 +137,7 @@ mod tests {
             (
                 NewService {
                     name: "app".into(),
-                    peer: "nas".into(),
-                    port: 80,
+                    target: TargetSpec { name: "nas".into(), address: None, port: 80 },
                     scheme: "http".into(),
                     auth: ServiceAuth::None
                 },
@@ -146,5 +149,7 @@ mod tests {
                 && parse_service("w nas:0").is_err()
                 && parse_service("w nas magic").is_err()
         );
+        let (s, _) = parse_service("files lan@10.1.2.3:445 sso").unwrap();
+        assert_eq!((s.target.name.as_str(), s.target.address, s.target.port), ("lan", "10.1.2.3".parse().ok(), 445));
     }
 }

@@ -23,7 +23,7 @@ pub enum Purpose {
     NewUser,
     /// A new role for the user with this id.
     Role(String),
-    /// A new service: `NAME DEVICE[:PORT] [none|sso|pin|password]`.
+    /// A new service: `NAME TARGET[@ADDRESS][:PORT] [none|sso|pin|password]`.
     NewService,
     /// The PIN or password of this service (the text is drawn as dots).
     ServiceSecret(crate::domain::netbird::NewService),
@@ -53,7 +53,7 @@ impl Purpose {
             Purpose::NewNetwork => "network name (then its resources and router: nbmsp customer networks)",
             Purpose::NewUser => "name (a service user), or name and email (a person who logs in)",
             Purpose::Role(_) => "role: admin, user, auditor, network_admin or billing_admin",
-            Purpose::NewService => "service: NAME DEVICE[:PORT] [none|sso|pin|password]",
+            Purpose::NewService => "service: NAME DEVICE-OR-RESOURCE[@ADDRESS][:PORT] [none|sso|pin|password]",
             Purpose::ServiceSecret(_) => "its PIN or password (not shown)",
             Purpose::NewPolicy | Purpose::EditPolicy(_) => {
                 "policy: NAME from=GROUP,… to=GROUP,… [proto=tcp|udp|icmp] [ports=22,443] [oneway] [drop]"

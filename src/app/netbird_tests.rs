@@ -159,8 +159,7 @@ fn a_pin_service_is_published_by_keys_and_its_pin_is_asked_apart_and_never_shown
     assert!(screen.contains("its PIN or password") && !screen.contains("4821"), "{screen}");
     let want = NewService {
         name: "wiki".into(),
-        peer: "nas".into(),
-        port: 8080,
+        target: crate::domain::service_target::TargetSpec { name: "nas".into(), address: None, port: 8080 },
         scheme: "http".into(),
         auth: ServiceAuth::Pin(Pin("4821".into())),
     };

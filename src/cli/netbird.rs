@@ -260,12 +260,13 @@ enum AuthKind {
 enum ServiceCmd {
     /// List services with their status (pending, active, tunnel_not_created, certificate_*, error)
     List,
-    /// Publish NAME.<customer domain> for a device's port
+    /// Publish NAME.<customer domain> for a device's or a network resource's port
     Create {
         /// The first label of its domain
         name: String,
-        /// The device that serves it: PEER (id or name), with :PORT [default: 80, or 443 for https]
-        #[arg(long, value_name = "PEER[:PORT]")]
+        /// What serves it: a device or a network resource (id or name), with :PORT [default: 80,
+        /// or 443 for https]; a subnet resource names the address inside it: LAN@10.1.2.3:8080
+        #[arg(long, value_name = "TARGET[@ADDRESS][:PORT]")]
         target: String,
         /// How the proxy talks to the device
         #[arg(long, value_parser = ["http", "https"], default_value = "http")]
@@ -348,16 +349,7 @@ fn action(cmd: NetBirdCommand) -> CliResult<(String, AdminAction, Option<Filter>
         NetBirdCommand::Services(a) => match a.cmd.unwrap_or(ServiceCmd::List) {
             ServiceCmd::List => (a.customer, AdminAction::Services, None),
             ServiceCmd::Create { name, target, scheme, auth: kind, secret_file } => {
-                let (peer, port) = match target.rsplit_once(':') {
-                    Some((p, port)) => (
-                        p.to_string(),
-                        port.parse::<u16>()
-                            .ok()
-                            .filter(|n| *n > 0)
-                            .ok_or_else(|| CliError::usage(format!("--target {target}: the port is not 1-65535")))?,
-                    ),
-                    None => (target.clone(), if scheme == "https" { 443 } else { 80 }),
-                };
+                let target = crate::domain::service_target::TargetSpec::parse(&target, &scheme)?;
                 let secret = |what: &str| -> CliResult<Secret> {
                     let file = secret_file
                         .as_ref()
@@ -377,7 +369,7 @@ fn action(cmd: NetBirdCommand) -> CliResult<(String, AdminAction, Option<Filter>
                 if secret_file.is_some() && matches!(kind, AuthKind::None | AuthKind::Sso) {
                     return Err(CliError::usage("--secret-file goes with --auth pin or --auth password"));
                 }
-                (a.customer, AdminAction::CreateService(NewService { name, peer, port, scheme, auth }), None)
+                (a.customer, AdminAction::CreateService(NewService { name, target, scheme, auth }), None)
             }
             ServiceCmd::Enable { service } => {
                 (a.customer, AdminAction::ServiceEnabled { service, enabled: true }, None)

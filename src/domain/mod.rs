@@ -24,6 +24,7 @@ pub mod posture;
 pub mod rights;
 pub mod routes;
 pub mod sanitize;
+pub mod service_target;
 pub mod settings;
 pub mod sla;
 pub mod user;

@@ -352,11 +352,9 @@ pub enum ServiceAuth {
 pub struct NewService {
     /// The first label of its domain (`wiki` → `wiki.<customer domain>`).
     pub name: String,
-    /// The device that serves it: a peer's id or name.
-    pub peer: String,
-    /// The port there.
-    pub port: u16,
-    /// `http` or `https` towards the device.
+    /// The device or network resource that serves it, and the port there.
+    pub target: super::service_target::TargetSpec,
+    /// `http` or `https` towards the target.
     pub scheme: String,
     /// Who may pass.
     pub auth: ServiceAuth,
@@ -371,7 +369,8 @@ pub struct ServiceInfo {
     pub name: String,
     /// Where visitors go.
     pub domain: String,
-    /// The device (peer id) and port behind it.
+    /// What serves it, and the port there: a device's NetBird address, or a network
+    /// resource's type and address.
     pub target: String,
     /// Enabled authentications (`pin`, `password`, `sso`), empty: none.
     pub auth: Vec<String>,

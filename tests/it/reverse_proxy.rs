@@ -305,6 +305,52 @@ fn a_pin_protected_service_is_published_toggled_by_an_operator_and_deleted_and_i
     assert_eq!(listed["data"].as_array().unwrap().len(), 1, "{listed}");
 }
 
+/// A service in front of a network resource: a host resource by name, a subnet with the
+/// address inside it; what NetBird would refuse with a target index (a subnet without an
+/// address) and what it cannot mean (an address for a device or a host resource, one outside
+/// the subnet) is refused by nbmsp with the resource's name, before anything is sent.
+#[test]
+fn a_service_reaches_a_network_resource_and_a_subnet_names_the_address_inside_it() {
+    let Some(env) = DockerEnv::new("a_service_reaches_a_network_resource") else { return };
+    with_peers(&env, "1,1");
+    let sub = env.subdomain("svr");
+    let email = format!("it@{sub}.example");
+    let r =
+        env.home.run(&["customer", "create", "--name", "R", "--subdomain", &sub, "--email", &email, "--reverse-proxy"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let run = |args: &[&str]| env.home.run(&[&["customer"][..], args].concat());
+    for args in [
+        vec!["groups", &sub, "create", "office"],
+        vec!["networks", &sub, "create", "lan"],
+        vec!["networks", &sub, "add-resource", "lan", "nas", "--address", "10.0.0.5", "--group", "office"],
+        vec!["networks", &sub, "add-resource", "lan", "office-lan", "--address", "10.1.0.0/16", "--group", "office"],
+    ] {
+        let r = run(&args);
+        assert_eq!(r.code, 0, "{args:?}: {}", r.stderr);
+    }
+    let create = |name: &str, target: &str| run(&["services", &sub, "create", name, "--target", target]);
+    for (target, words) in [
+        ("office-lan:445", "'office-lan' is the subnet 10.1.0.0/16: name the address inside it"),
+        ("office-lan@10.2.0.1:445", "10.2.0.1 is not in 'office-lan' (10.1.0.0/16)"),
+        ("nas@10.0.0.5:80", "'nas' is a host resource (10.0.0.5/32): @ADDRESS is for a subnet resource"),
+        ("device-0@100.64.0.1", "'device-0' is a device"),
+        ("ghost:80", "no device or network resource 'ghost'"),
+    ] {
+        let r = create("x", target);
+        assert_eq!(r.code, if target.starts_with("ghost") { 1 } else { 2 }, "{target}: {}", r.stderr);
+        assert!(r.stderr.contains(words), "{target}: {}", r.stderr);
+    }
+    let r = create("files", "office-lan@10.1.2.3:445");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("to 10.1.2.3 in resource 'office-lan' port 445"), "{}", r.stdout);
+    let r = create("nas", "nas:5000");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let listed = run(&["services", &sub, "--json"]).json();
+    let target =
+        |name: &str| listed["data"].as_array().unwrap().iter().find(|s| s["name"] == name).unwrap()["target"].clone();
+    assert_eq!((target("files"), target("nas")), ("subnet 10.1.2.3:445".into(), "host 10.0.0.5:5000".into()));
+}
+
 #[test]
 fn the_monitor_says_when_a_proxy_is_not_registered_and_clears_it_when_it_is_back() {
     let Some(env) = DockerEnv::new("the_monitor_says_when_a_proxy_is_not_registered") else { return };

@@ -370,6 +370,20 @@ fn admin_endpoints_replace_whole_records_and_refuse_like_upstream() {
     assert_eq!(count("?service_user=0"), Some(all - 1), "people only");
     let (status, err) = call("GET", "/api/users?service_user=maybe", "");
     assert_eq!((status, err["message"].as_str()), (422, Some("invalid service_user query parameter")));
+
+    // Services: a subnet target without the address inside it fails `Validate`
+    // (service.go validateHTTPTargets) before a proxy cluster is looked for; with one, the
+    // missing cluster is the answer (no proxy registered with this server).
+    let service = |host: &str| {
+        format!(
+            r#"{{"name":"files","domain":"files.x.example","mode":"http","enabled":true,"auth":{{}},"targets":[{{"target_id":"r1","target_type":"subnet","protocol":"http","port":445,"enabled":true{host}}}]}}"#
+        )
+    };
+    let (status, err) = call("POST", "/api/reverse-proxies/services", &service(""));
+    assert_eq!((status, err["message"].as_str()), (422, Some("target 0 has empty host but target_type is \"subnet\"")));
+    let (status, err) = call("POST", "/api/reverse-proxies/services", &service(r#","host":"10.1.2.3""#));
+    assert_eq!(status, 412, "{err}");
+    assert!(err["message"].as_str().unwrap().contains("no proxy clusters available"), "{err}");
 }
 
 #[test]

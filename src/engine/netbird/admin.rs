@@ -413,10 +413,21 @@ impl Api<'_> {
 /// What nbmsp shows of a service (`api.Service`).
 fn service_info(v: &serde_json::Value) -> ServiceInfo {
     let s = |k: &str| v[k].as_str().unwrap_or_default().to_string();
+    // The address NetBird resolved the target to (`replaceHostByLookup`: a device's NetBird IP,
+    // a resource's address, a subnet target's own), or its id when it has none or "unknown"
+    // (the device or resource is gone).
     let target = v["targets"]
         .as_array()
         .and_then(|t| t.first())
-        .map(|t| format!("{}:{}", t["target_id"].as_str().unwrap_or_default(), t["port"].as_u64().unwrap_or(0)))
+        .map(|t| {
+            let host = t["host"].as_str().filter(|h| !h.is_empty() && *h != "unknown");
+            let at = host.or(t["target_id"].as_str()).unwrap_or_default();
+            let port = t["port"].as_u64().unwrap_or(0);
+            match t["target_type"].as_str().unwrap_or("peer") {
+                "peer" => format!("{at}:{port}"),
+                kind => format!("{kind} {at}:{port}"),
+            }
+        })
         .unwrap_or_default();
     let auth = [("pin_auth", "pin"), ("password_auth", "password"), ("bearer_auth", "sso")]
         .iter()

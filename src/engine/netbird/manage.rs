@@ -357,7 +357,7 @@ impl<P: Proxy> Ops<'_, P> {
                         sub = customer.subdomain
                     )));
                 }
-                let p = find_peer(api, &new.peer).await?;
+                let (target, to) = service_target(api, &new.target, &new.scheme).await?;
                 let (auth, words) = match &new.auth {
                     ServiceAuth::None => (serde_json::json!({}), "no authentication"),
                     ServiceAuth::Sso => (serde_json::json!({"bearer_auth": {"enabled": true}}), "NetBird login"),
@@ -371,16 +371,13 @@ impl<P: Proxy> Ops<'_, P> {
                     "domain": format!("{label}.{}", api.domain),
                     "mode": "http",
                     "enabled": true,
-                    "targets": [{
-                        "target_id": p.id, "target_type": "peer", "protocol": new.scheme,
-                        "port": new.port, "enabled": true,
-                    }],
+                    "targets": [target],
                     "auth": auth,
                 });
                 let s = api.create_service(&body).await?;
                 AdminAnswer::Done(format!(
-                    "service '{}' published at https://{} to device '{}' port {} ({words})",
-                    s.name, s.domain, p.name, new.port
+                    "service '{}' published at https://{} to {to} port {} ({words})",
+                    s.name, s.domain, new.target.port
                 ))
             }
             ServiceEnabled { service, enabled } => {
@@ -406,6 +403,61 @@ async fn find_policy(api: &Api<'_>, target: &str) -> Result<crate::domain::netbi
 async fn find_peer(api: &Api<'_>, target: &str) -> Result<Peer, EngineError> {
     let all = api.peers().await?;
     pick(&all, target, "device", |p| &p.id, |p| vec![&p.name]).cloned()
+}
+
+/// A service's target as NetBird takes it (`api.ServiceTarget`), and in words: `spec` names a
+/// device, else a network resource, whose type is the target's type; a subnet resource needs
+/// the address inside it, which nothing else takes. Checked here because NetBird's own answer
+/// to a subnet without one names a target index, not the resource.
+async fn service_target(
+    api: &Api<'_>,
+    spec: &crate::domain::service_target::TargetSpec,
+    scheme: &str,
+) -> Result<(serde_json::Value, String), EngineError> {
+    let peers = api.peers().await?;
+    let mut target = serde_json::json!({"protocol": scheme, "port": spec.port, "enabled": true});
+    let named_device = peers.iter().any(|p| p.id == spec.name || p.name.eq_ignore_ascii_case(&spec.name));
+    let words = if named_device {
+        let p = pick(&peers, &spec.name, "device", |p| &p.id, |p| vec![&p.name])?;
+        if spec.address.is_some() {
+            return Err(EngineError::Usage(format!(
+                "'{}' is a device: it is reached at its own address (@ADDRESS is for a subnet resource)",
+                p.name
+            )));
+        }
+        target["target_id"] = p.id.clone().into();
+        target["target_type"] = "peer".into();
+        format!("device '{}'", p.name)
+    } else {
+        let resources: Vec<_> = api.networks().await?.into_iter().flat_map(|n| n.resources).collect();
+        let r = pick(&resources, &spec.name, "device or network resource", |r| &r.id, |r| vec![&r.name])?;
+        match (r.kind.as_str(), spec.address) {
+            ("subnet", None) => {
+                return Err(EngineError::Usage(format!(
+                    "'{}' is the subnet {}: name the address inside it ({}@ADDRESS:PORT)",
+                    r.name, r.address, r.name
+                )));
+            }
+            ("subnet", Some(ip)) if !crate::domain::service_target::in_subnet(&r.address, ip) => {
+                return Err(EngineError::Usage(format!("{ip} is not in '{}' ({})", r.name, r.address)));
+            }
+            ("subnet", Some(ip)) => target["host"] = ip.to_string().into(),
+            (_, Some(_)) => {
+                return Err(EngineError::Usage(format!(
+                    "'{}' is a {} resource ({}): @ADDRESS is for a subnet resource",
+                    r.name, r.kind, r.address
+                )));
+            }
+            (_, None) => {}
+        }
+        target["target_id"] = r.id.clone().into();
+        target["target_type"] = r.kind.clone().into();
+        match spec.address {
+            Some(ip) => format!("{ip} in resource '{}'", r.name),
+            None => format!("resource '{}' ({})", r.name, r.address),
+        }
+    };
+    Ok((target, words))
 }
 
 /// The service `target` names (id, name or domain), from a fresh list.
