@@ -214,6 +214,16 @@ fn the_edge_brings_a_services_name_to_its_customers_proxy_and_every_other_name_t
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(visit(port, &format!("wiki.{a}.msp.example")).starts_with("standin-proxy npm.fake: "));
     assert!(visit(port, &format!("app.{b}.msp.example")).starts_with(&format!("standin-proxy {b}.msp.example: ")));
+
+    // b deleted: its names leave the edge and reach NPM.
+    assert_eq!(env.home.run(&["customer", "delete", &b, "--yes", "--purge-data"]).code, 0);
+    let status = env.home.run(&["edge", "status", "--json"]).json();
+    assert_eq!(
+        (status[0]["routes"].as_array().unwrap().len(), &status[0]["last"]["routes"]),
+        (0, &0.into()),
+        "{status}"
+    );
+    assert!(visit(port, &format!("app.{b}.msp.example")).starts_with("standin-proxy npm.fake: "));
 }
 
 #[test]

@@ -32,10 +32,20 @@ pub fn container(settings: &Settings) -> String {
 
 /// The routes of the customers on `host` whose reverse proxy is on, deployed.
 pub fn routes(store: &Store, settings: &Settings, host: HostKey) -> Result<Vec<Route>, EngineError> {
+    routes_except(store, settings, host, None)
+}
+
+/// The routes of `host` without `except`'s (a customer on its way out).
+fn routes_except(
+    store: &Store,
+    settings: &Settings,
+    host: HostKey,
+    except: Option<i64>,
+) -> Result<Vec<Route>, EngineError> {
     let mut out = Vec::new();
     for row in store.customer_rows()? {
         let c = &row.customer;
-        if c.host_id != host || !c.reverse_proxy || row.udp_port.is_none() {
+        if c.host_id != host || !c.reverse_proxy || row.udp_port.is_none() || Some(c.id) == except {
             continue;
         }
         out.push(Route {
@@ -49,6 +59,16 @@ pub fn routes(store: &Store, settings: &Settings, host: HostKey) -> Result<Vec<R
 /// The plan for `host`: `in_container` listens on the container's 443 (the published port is
 /// `edge.listen`); otherwise on `edge.listen` itself (for an nginx of the operator's own).
 pub fn plan(store: &Store, settings: &Settings, host: HostKey, in_container: bool) -> Result<Plan, EngineError> {
+    plan_except(store, settings, host, in_container, None)
+}
+
+fn plan_except(
+    store: &Store,
+    settings: &Settings,
+    host: HostKey,
+    in_container: bool,
+    except: Option<i64>,
+) -> Result<Plan, EngineError> {
     let listen = match (in_container, &settings.edge.listen) {
         (true, _) => "0.0.0.0:443".to_string(),
         (false, Some(l)) => l.clone(),
@@ -57,7 +77,7 @@ pub fn plan(store: &Store, settings: &Settings, host: HostKey, in_container: boo
     Ok(Plan {
         listen,
         fallback: settings.edge.fallback.clone(),
-        routes: routes(store, settings, host)?,
+        routes: routes_except(store, settings, host, except)?,
         internal_port: 10443,
         resolver: Some(settings.edge.resolver.clone()),
     })
@@ -100,13 +120,23 @@ impl<P: Proxy> Ops<'_, P> {
     /// (`edge.listen` empty); a configuration nginx refuses is `Ok(Some(record))` with
     /// `result = "refused"`: the running edge keeps its old one.
     pub async fn apply_edge(&self, host: HostKey) -> Result<Option<EdgeRecord>, EngineError> {
+        self.apply_edge_except(host, None).await
+    }
+
+    /// `apply_edge` without `except`'s routes: a customer being deleted leaves the edge before
+    /// its containers go, so no visitor is sent to a proxy that is stopping.
+    pub async fn apply_edge_except(
+        &self,
+        host: HostKey,
+        except: Option<i64>,
+    ) -> Result<Option<EdgeRecord>, EngineError> {
         let settings = self.store.settings()?;
         let Some(listen) = settings.edge.listen.clone() else { return Ok(None) };
         let (ip, port) = listen
             .rsplit_once(':')
             .and_then(|(h, p)| Some((h.trim_start_matches('[').trim_end_matches(']').to_string(), p.parse().ok()?)))
             .ok_or_else(|| EngineError::Usage(format!("edge.listen {listen:?} is not host:port")))?;
-        let plan = plan(self.store, &settings, host, true)?;
+        let plan = plan_except(self.store, &settings, host, true, except)?;
         let conf = nginx_conf(&plan, Some(STREAM_MODULE), "/tmp").map_err(|e| EngineError::Usage(e.to_string()))?;
         let docker = self.engines.of(host).await?;
         let image = &settings.edge.image;

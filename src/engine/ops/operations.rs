@@ -184,6 +184,17 @@ impl<P: Proxy> Ops<'_, P> {
             } else {
                 None
             };
+            // Its names leave the edge first: no visitor is sent to a proxy that is going. An
+            // edge that cannot be updated now is tried again once the records are gone.
+            let edge_left = if customer.reverse_proxy {
+                self.store.journal_step(journal, "remove edge routes")?;
+                self.apply_edge_except(customer.host_id, Some(customer_id))
+                    .await
+                    .inspect_err(|e| tracing::warn!("edge before deleting {}: {e}", customer.subdomain))
+                    .is_ok()
+            } else {
+                true
+            };
             self.store.journal_step(journal, "remove containers")?;
             let docker = self.engines.for_customer(&customer).await?;
             for name in self.container_names(&customer).await? {
@@ -196,9 +207,9 @@ impl<P: Proxy> Ops<'_, P> {
             self.store.journal_step(journal, "remove records")?;
             self.store.delete_deployment(customer_id)?;
             self.store.delete_customer(self.actor, customer_id)?;
-            if customer.reverse_proxy {
-                // Its names leave the edge; an edge that cannot be updated is logged, not a
-                // reason to undo a delete (its route leads nowhere now).
+            if !edge_left {
+                // An edge that cannot be updated is logged, not a reason to undo a delete (its
+                // route leads nowhere now).
                 if let Err(e) = self.apply_edge(customer.host_id).await {
                     tracing::warn!("edge after deleting {}: {e}", customer.subdomain);
                 }
