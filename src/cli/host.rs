@@ -119,7 +119,7 @@ pub async fn run(g: &GlobalArgs, cmd: HostCommand) -> CliResult {
         HostCommand::Add(a) => add(g, &store, &session, a).await,
         HostCommand::List => {
             let engines = Engines::new(&store)?;
-            let list: Vec<HostStatus> = statuses(&store, &engines).await?.into_iter().map(|(_, s)| s).collect();
+            let list: Vec<HostStatus> = crate::engine::npm::edge::statuses_with_edges(&store, &engines).await?;
             if g.json {
                 return output::json(&list);
             }
@@ -300,10 +300,11 @@ fn table(list: &[HostStatus]) -> String {
                     _ => "-".into(),
                 },
                 format!("{}/{}", s.udp_used, s.udp_free),
+                s.edge.short(),
             ]
         })
         .collect();
-    output::table(
+    let mut out = output::table(
         &[
             "HOST",
             "DOCKER",
@@ -315,7 +316,15 @@ fn table(list: &[HostStatus]) -> String {
             "CPUS",
             "DISK",
             "UDP USED/FREE",
+            "EDGE",
         ],
         &rows,
-    )
+    );
+    // A table cell has no room for the reason: each troubled edge gets a line of its own.
+    for s in list {
+        if let crate::domain::edge::EdgeHealth::Trouble { reason } = &s.edge {
+            out.push_str(&format!("\nedge on {}: {reason}", s.name));
+        }
+    }
+    out
 }

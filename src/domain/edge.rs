@@ -166,6 +166,67 @@ pub fn nginx_conf(plan: &Plan, module: Option<&str>, prefix: &str) -> Result<Str
     Ok(s)
 }
 
+/// A host's edge as nbmsp finds it (hosts view, `host list`, the monitor, reconcile).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum EdgeHealth {
+    /// `edge.listen` is empty: nbmsp runs no edge.
+    NotWanted,
+    /// Running, with the routes the database asks for.
+    Serving {
+        /// Customers routed.
+        routes: usize,
+    },
+    /// Not serving as it should.
+    Trouble {
+        /// Why, and what fixes it.
+        reason: String,
+    },
+    /// Its host did not answer.
+    Unknown,
+}
+
+/// The last configuration a host's edge was given, as far as the judgement needs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LastReload<'a> {
+    /// `started`, `reloaded`, `unchanged` or `refused`.
+    pub result: &'a str,
+    /// Routes in it.
+    pub routes: usize,
+    /// nginx's words when refused.
+    pub detail: Option<&'a str>,
+}
+
+impl EdgeHealth {
+    /// Judges a wanted edge: its container `running`, its `last` reload, and the routes the
+    /// database asks for now.
+    pub fn judge(running: bool, last: Option<LastReload<'_>>, wanted_routes: usize) -> Self {
+        let trouble = |reason: String| Self::Trouble { reason };
+        match last {
+            _ if !running => trouble("not running: `nbmsp edge apply` starts it".into()),
+            None => trouble("never given a configuration by this installation: `nbmsp edge apply`".into()),
+            Some(l) if l.result == "refused" => trouble(format!(
+                "its last configuration was refused ({}); it serves an older one",
+                l.detail.unwrap_or("no reason given")
+            )),
+            Some(l) if l.routes != wanted_routes => {
+                trouble(format!("serves {} route(s) where {wanted_routes} are wanted: `nbmsp edge apply`", l.routes))
+            }
+            Some(l) => Self::Serving { routes: l.routes },
+        }
+    }
+
+    /// A few words for a table cell.
+    pub fn short(&self) -> String {
+        match self {
+            Self::NotWanted => "—".into(),
+            Self::Serving { routes } => format!("ok · {routes}"),
+            Self::Trouble { .. } => "trouble".into(),
+            Self::Unknown => "?".into(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -216,5 +277,20 @@ mod tests {
         let a = stream_block(&plan(&[("b.example", "q:1"), ("a.example", "p:1")])).unwrap();
         let b = stream_block(&plan(&[("a.example", "p:1"), ("b.example", "q:1")])).unwrap();
         assert_eq!(a, b);
+    }
+
+    #[test]
+    fn an_edge_is_judged_by_its_container_its_last_reload_and_the_routes_wanted() {
+        let last = |result, routes| Some(LastReload { result, routes, detail: Some("bad resolver") });
+        assert_eq!(EdgeHealth::judge(true, last("reloaded", 3), 3), EdgeHealth::Serving { routes: 3 });
+        assert_eq!(EdgeHealth::judge(true, last("unchanged", 0), 0), EdgeHealth::Serving { routes: 0 });
+        let why = |h: EdgeHealth| match h {
+            EdgeHealth::Trouble { reason } => reason,
+            other => panic!("{other:?}"),
+        };
+        assert!(why(EdgeHealth::judge(false, last("reloaded", 3), 3)).starts_with("not running"));
+        assert!(why(EdgeHealth::judge(true, None, 0)).starts_with("never given"));
+        assert!(why(EdgeHealth::judge(true, last("refused", 3), 3)).contains("refused (bad resolver)"));
+        assert!(why(EdgeHealth::judge(true, last("started", 2), 3)).contains("serves 2 route(s) where 3 are wanted"));
     }
 }

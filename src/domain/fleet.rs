@@ -176,6 +176,11 @@ pub enum Condition {
         /// Percent used.
         percent: u8,
     },
+    /// A host's edge does not serve as the database asks (a host condition).
+    EdgeTrouble {
+        /// Why, and what fixes it.
+        reason: String,
+    },
     /// A remote Docker host's engine does not answer (its customers cannot be judged).
     HostUnreachable {
         /// Its customers.
@@ -204,6 +209,7 @@ impl Condition {
             Condition::BaselineDrift { .. } => "baseline".into(),
             Condition::DiskFull { .. } => "disk".into(),
             Condition::HostUnreachable { .. } => "unreachable".into(),
+            Condition::EdgeTrouble { .. } => "edge".into(),
         }
     }
 
@@ -228,6 +234,7 @@ impl Condition {
                 format!("differs from the fleet's baseline: {what} (`nbmsp baseline apply`)")
             }
             Condition::DiskFull { percent } => format!("data disk {percent}% full"),
+            Condition::EdgeTrouble { reason } => format!("edge: {reason}"),
             Condition::HostUnreachable { customers, reason } => {
                 format!("Docker engine unreachable, {customers} customer(s) there unknown: {reason}")
             }

@@ -9,10 +9,12 @@ use ratatui::widgets::{Block, Cell, Clear, Paragraph, Row, Table, Wrap};
 use super::fit;
 use super::theme::Theme;
 use crate::app::overlays::HostsView;
+use crate::domain::edge::EdgeHealth;
 
 /// Draws the view over `body`.
 pub fn render(view: &HostsView, keys: &crate::app::keymap::Keymap, t: &Theme, frame: &mut Frame, body: Rect) {
-    let area = super::centered(body, 110, body.height);
+    let edges = matches!(&view.list, Some(Ok(h)) if h.iter().any(|h| h.edge != EdgeHealth::NotWanted));
+    let area = super::centered(body, if edges { 119 } else { 110 }, body.height);
     frame.render_widget(Clear, area);
     let width = usize::from(area.width.saturating_sub(2));
     let hosts = match &view.list {
@@ -21,6 +23,19 @@ pub fn render(view: &HostsView, keys: &crate::app::keymap::Keymap, t: &Theme, fr
         Some(Ok(h)) => h,
     };
     let down = hosts.iter().filter(|h| h.error.is_some()).count();
+    // The edge column (`edges`) only where nbmsp runs edges (`edge.listen`).
+    // The selected host's edge trouble, in words, on a line under the table.
+    let trouble = hosts.get(view.selected).and_then(|h| match &h.edge {
+        EdgeHealth::Trouble { reason } => Some(format!(" edge on {}: {reason}", h.name)),
+        _ => None,
+    });
+    let (area, note) = match &trouble {
+        Some(_) if area.height > 4 => {
+            let [a, n] = ratatui::layout::Layout::vertical([Constraint::Min(3), Constraint::Length(1)]).areas(area);
+            (a, Some(n))
+        }
+        _ => (area, None),
+    };
     let customers: usize = hosts.iter().map(|h| h.customers).sum();
     let height = usize::from(area.height.saturating_sub(3)).max(1);
     // The selected row stays in sight.
@@ -57,10 +72,15 @@ pub fn render(view: &HostsView, keys: &crate::app::keymap::Keymap, t: &Theme, fr
             cells.push(Cell::from(Span::styled(disk, style)));
         }
         cells.push(Cell::from(format!("{}/{}", h.udp_used, h.udp_free)));
+        if edges {
+            let style =
+                if matches!(h.edge, EdgeHealth::Trouble { .. }) { t.warn() } else { ratatui::style::Style::default() };
+            cells.push(Cell::from(Span::styled(h.edge.short(), style)));
+        }
         let row = Row::new(cells);
         if i == view.selected { row.style(t.selected()) } else { row }
     });
-    let (header, widths) = if wide {
+    let (mut header, mut widths) = if wide {
         (
             vec!["Host", "Docker", "Public IP", "Customers", "Running", "Memory stacks/host", "Disk", "UDP used/free"],
             vec![
@@ -86,6 +106,10 @@ pub fn render(view: &HostsView, keys: &crate::app::keymap::Keymap, t: &Theme, fr
             ],
         )
     };
+    if edges {
+        header.push("Edge");
+        widths.push(Constraint::Length(8));
+    }
     let header = Row::new(header).style(t.bold());
     let title = format!(" Hosts · {} · {customers} customers · {down} unreachable ", hosts.len());
     let key = |a: crate::app::Action| keys.label(crate::app::keymap::Mode::Hosts, &a).unwrap_or("—").to_string();
@@ -98,6 +122,10 @@ pub fn render(view: &HostsView, keys: &crate::app::keymap::Keymap, t: &Theme, fr
     let block =
         Block::bordered().title(Line::styled(fit(&title, width), t.bold())).title_bottom(Line::from(fit(&keys, width)));
     frame.render_widget(Table::new(rows, widths).header(header).block(block), area);
+    if let (Some(n), Some(text)) = (note, trouble) {
+        frame.render_widget(Clear, n);
+        frame.render_widget(Paragraph::new(Line::styled(fit(&text, usize::from(n.width)), t.warn())), n);
+    }
 }
 
 fn message(title: &str, text: &str, t: &Theme, frame: &mut Frame, area: Rect) {

@@ -29,6 +29,7 @@ fn host(name: &str, version: Option<&str>, customers: usize) -> HostStatus {
         committed_mb: customers as u64 * 600,
         npm: None,
         publishable: true,
+        edge: crate::domain::edge::EdgeHealth::NotWanted,
     }
 }
 
@@ -169,4 +170,33 @@ fn a_confirmation_that_arrives_over_the_hosts_view_is_drawn_on_top_and_takes_the
     press(&mut s, Esc);
     assert!(s.overlays.is_empty());
     assert_eq!(mode(&s), Mode::Dashboard);
+}
+
+/// Where nbmsp runs edges the view gets an Edge column, and the selected host's trouble in
+/// words under the table; keys move the selection (`:hosts`, then `j`).
+#[test]
+fn the_hosts_view_shows_each_hosts_edge_and_the_selected_ones_trouble() {
+    use crate::app::fixtures::press;
+    use crate::domain::edge::EdgeHealth;
+    use crossterm::event::KeyCode;
+    let mut s = super::tests::dashboard();
+    press(&mut s, KeyCode::Char(':'));
+    for c in "hosts".chars() {
+        press(&mut s, KeyCode::Char(c));
+    }
+    assert_eq!(press(&mut s, KeyCode::Enter), vec![Command::LoadHosts]);
+    let mut list = vec![host("local", Some("20.10.24"), 40), host("b", Some("24.0.7"), 12), host("c", None, 30)];
+    list[0].edge = EdgeHealth::Serving { routes: 7 };
+    list[1].edge = EdgeHealth::Trouble { reason: "not running: `nbmsp edge apply` starts it".into() };
+    list[2].edge = EdgeHealth::Unknown;
+    update(&mut s, Action::Engine(Event::Hosts(Ok(list))));
+    let screen = draw(&s, 120, 40);
+    assert!(screen.contains("Edge") && screen.contains("ok · 7"), "{screen}");
+    assert!(!screen.contains("edge on"), "local's edge serves: nothing to say\n{screen}");
+    press(&mut s, KeyCode::Char('j'));
+    let screen = draw(&s, 120, 40);
+    assert!(screen.contains("edge on b: not running: `nbmsp edge apply` starts it"), "{screen}");
+    for (w, h) in [(80, 24), (120, 40)] {
+        insta::assert_snapshot!(format!("hosts_view_edges_{w}x{h}"), draw(&s, w, h));
+    }
 }

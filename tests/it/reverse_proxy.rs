@@ -196,6 +196,28 @@ fn the_edge_brings_a_services_name_to_its_customers_proxy_and_every_other_name_t
     let e = edge_check(&env);
     assert!(e["ok"] == true && e["detail"].as_str().unwrap().contains("2 customer(s) routed"), "{e}");
 
+    // The edge as a host's part: serving in `host list`; stopped, it is trouble there, an alert
+    // of the host's, and a finding reconcile fixes by starting it again.
+    let edge_of = |env: &DockerEnv| env.home.run(&["host", "list", "--json"]).json()[0]["edge"].clone();
+    assert_eq!(edge_of(&env), serde_json::json!({"state": "serving", "routes": 2}));
+    assert!(Command::new("docker").args(["stop", &edge]).output().unwrap().status.success());
+    let e = edge_of(&env);
+    assert!(e["state"] == "trouble" && e["reason"].as_str().unwrap().starts_with("not running"), "{e}");
+    assert_eq!(env.home.run(&["monitor", "--once", "--json"]).code, 0);
+    let alerts = env.home.run(&["alerts", "list", "--json"]).json();
+    let edge_alert = alerts.as_array().unwrap().iter().find(|a| a["kind"] == "edge").cloned();
+    assert!(edge_alert.is_some_and(|a| a["scope"] == "host"), "{alerts}");
+    let found = env.home.run(&["reconcile", "--json"]).json();
+    assert!(found.to_string().contains("\"kind\":\"edge\""), "{found}");
+    let r = env.home.run(&["reconcile", "--yes"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(inspect(&edge, "{{.State.Status}}"), "running");
+    assert_eq!(edge_of(&env), serde_json::json!({"state": "serving", "routes": 2}));
+    assert!(visit(port, &format!("wiki.{a}.msp.example")).starts_with(&prefix), "served again");
+    assert_eq!(env.home.run(&["monitor", "--once", "--json"]).code, 0);
+    let alerts = env.home.run(&["alerts", "list", "--json"]).json();
+    assert!(!alerts.as_array().unwrap().iter().any(|a| a["kind"] == "edge"), "cleared: {alerts}");
+
     // A configuration nginx refuses is not taken: the old one serves on, and nginx's words are shown.
     assert_eq!(env.home.run(&["settings", "set", "edge.resolver", "no-such-resolver.invalid"]).code, 0);
     let r = env.home.run(&["edge", "apply"]);
@@ -224,6 +246,14 @@ fn the_edge_brings_a_services_name_to_its_customers_proxy_and_every_other_name_t
         "{status}"
     );
     assert!(visit(port, &format!("app.{b}.msp.example")).starts_with("standin-proxy npm.fake: "));
+
+    // No edge wanted any more: the one left running is an orphan, which reconcile removes.
+    assert_eq!(env.home.run(&["settings", "set", "edge.listen", ""]).code, 0);
+    assert_eq!(env.home.run(&["host", "list", "--json"]).json()[0]["edge"]["state"], "not_wanted");
+    let found = env.home.run(&["reconcile", "--json"]).json();
+    assert!(found.to_string().contains("\"kind\":\"orphan_edge\""), "{found}");
+    assert_eq!(env.home.run(&["reconcile", "--yes"]).code, 0);
+    assert!(!exists(&edge), "the orphan edge is removed");
 }
 
 #[test]

@@ -57,6 +57,8 @@ pub enum Fix {
     DeleteProxyHost(HostKey, i64),
     /// Delete a directory (and the data in it); only when the user named it.
     PurgeDir(PathBuf),
+    /// Give a host's edge its configuration again (starting it when it is not running).
+    ApplyEdge(HostKey),
 }
 
 /// What applying a fix did.
@@ -282,6 +284,7 @@ pub async fn check(ops: &Ops<'_, AnyProxy>, purge: &[String]) -> Result<Vec<Find
             });
         }
     }
+    out.extend(edge_findings(ops, &settings, &unreachable).await?);
     let installation = store.installation_id()?;
     for host in ops.engines.keys() {
         // A host that did not answer, or has no NPM of its own, has nothing to compare.
@@ -292,6 +295,36 @@ pub async fn check(ops: &Ops<'_, AnyProxy>, purge: &[String]) -> Result<Vec<Find
         let (HostProxy::Here(AnyProxy::Npm(npm)) | HostProxy::There(AnyProxy::Npm(npm))) = &proxy else { continue };
         let seen = ProxySide { host, name: ops.engines.name(host), client: &npm.client, installation: &installation };
         out.extend(seen.findings(store, &customers, &settings.base_domain, &skip).await?);
+    }
+    Ok(out)
+}
+
+/// Each reachable host's edge: one in trouble is given its configuration again; one left
+/// running while `edge.listen` is empty is an orphan.
+async fn edge_findings(
+    ops: &Ops<'_, AnyProxy>,
+    settings: &crate::domain::settings::Settings,
+    unreachable: &BTreeSet<HostKey>,
+) -> Result<Vec<Finding>, EngineError> {
+    let mut out = Vec::new();
+    let name = crate::engine::npm::edge::container(settings);
+    for host in ops.engines.keys().into_iter().filter(|h| !unreachable.contains(h)) {
+        let subject = format!("edge on {}", ops.engines.name(host));
+        if settings.edge.listen.is_some() {
+            let health = crate::engine::npm::edge::health(ops.store, ops.engines, host).await?;
+            if let crate::domain::edge::EdgeHealth::Trouble { reason } = health {
+                let fix = "give the edge its configuration again (nginx tests it first)";
+                out.push(finding("edge", subject, reason, fix, Fix::ApplyEdge(host)));
+            }
+        } else if ops.engines.of(host).await?.inspect(&name, None).await?.is_some() {
+            out.push(finding(
+                "orphan_edge",
+                subject,
+                format!("{name} is there while edge.listen is empty"),
+                "remove the container",
+                Fix::RemoveContainer(host, name.clone()),
+            ));
+        }
     }
     Ok(out)
 }
@@ -404,6 +437,8 @@ pub async fn apply(ops: &Ops<'_, AnyProxy>, findings: &[Finding]) -> Vec<Applied
         Some(Fix::Recover(_)) => 0,
         Some(Fix::RemoveContainer(..) | Fix::DeleteProxyHost(..)) => 1,
         Some(Fix::ResetStatus(_)) => 2,
+        // After the redeploys, which change what the edges route.
+        Some(Fix::ApplyEdge(_)) => 4,
         _ => 3,
     };
     let mut todo: Vec<&Finding> = findings.iter().filter(|f| f.safe && f.action.is_some()).collect();
@@ -444,6 +479,14 @@ async fn run_fix(ops: &Ops<'_, AnyProxy>, fix: &Fix) -> Result<String, EngineErr
                 Ok(format!("proxy host {id} deleted"))
             }
             _ => Err(EngineError::Proxy("proxy = none".into())),
+        },
+        Fix::ApplyEdge(host) => match ops.apply_edge(*host).await? {
+            None => Ok("no edge is wanted".into()),
+            Some(r) if r.result == "refused" => Err(EngineError::Unhealthy(format!(
+                "nginx refused the configuration: {}",
+                r.detail.unwrap_or_default()
+            ))),
+            Some(r) => Ok(format!("{} ({} route(s))", r.result, r.routes)),
         },
         Fix::PurgeDir(path) => std::fs::remove_dir_all(path)
             .map(|()| format!("{} deleted", path.display()))

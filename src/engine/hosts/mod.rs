@@ -251,6 +251,8 @@ pub struct HostStatus {
     pub npm: Option<String>,
     /// Whether its customers can be published: with `proxy = npm` a remote host needs its own NPM.
     pub publishable: bool,
+    /// Its edge (filled by `npm::edge::statuses_with_edges`; `NotWanted` from `statuses`).
+    pub edge: crate::domain::edge::EdgeHealth,
 }
 
 impl HostStatus {
@@ -340,6 +342,7 @@ pub async fn statuses(store: &Store, engines: &Engines) -> Result<Vec<(HostKey, 
                     Some(h) => h.npm.as_ref().map(|n| n.url.clone()),
                 },
                 publishable: !npm_wanted || record.is_none_or(|h| h.npm.is_some()),
+                edge: crate::domain::edge::EdgeHealth::NotWanted,
             };
             (key, status)
         })

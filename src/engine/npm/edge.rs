@@ -115,6 +115,62 @@ pub fn last(store: &Store, host: HostKey) -> Result<Option<EdgeRecord>, EngineEr
     Ok(store.meta(&meta_key(host))?.and_then(|v| serde_json::from_str(&v).ok()))
 }
 
+/// How `host`'s edge is doing: one look at its container, its last reload and the routes the
+/// database asks for. `Unknown` when the host does not answer.
+pub async fn health(
+    store: &Store,
+    engines: &crate::engine::hosts::Engines,
+    host: HostKey,
+) -> Result<crate::domain::edge::EdgeHealth, EngineError> {
+    use crate::domain::edge::EdgeHealth;
+    let settings = store.settings()?;
+    if settings.edge.listen.is_none() {
+        return Ok(EdgeHealth::NotWanted);
+    }
+    let wanted = routes(store, &settings, host)?.len();
+    health_given(store, engines, &settings, host, wanted).await
+}
+
+/// `health` with the routes wanted counted by the caller (the monitor has the rows already).
+pub async fn health_given(
+    store: &Store,
+    engines: &crate::engine::hosts::Engines,
+    settings: &Settings,
+    host: HostKey,
+    wanted: usize,
+) -> Result<crate::domain::edge::EdgeHealth, EngineError> {
+    use crate::domain::edge::{EdgeHealth, LastReload};
+    let Ok(docker) = engines.of(host).await else { return Ok(EdgeHealth::Unknown) };
+    let Ok(found) = docker.inspect(&container(settings), None).await else { return Ok(EdgeHealth::Unknown) };
+    let running = found.is_some_and(|c| c.state == "running");
+    let last = last(store, host)?;
+    let reload = last.as_ref().map(|l| LastReload { result: &l.result, routes: l.routes, detail: l.detail.as_deref() });
+    Ok(EdgeHealth::judge(running, reload, wanted))
+}
+
+/// Every host's status with its edge judged (the hosts view and `host list` show the same).
+pub async fn statuses_with_edges(
+    store: &Store,
+    engines: &crate::engine::hosts::Engines,
+) -> Result<Vec<crate::engine::hosts::HostStatus>, EngineError> {
+    let list = crate::engine::hosts::statuses(store, engines).await?;
+    let edges = futures_util::future::join_all(list.iter().map(|(key, s)| async move {
+        if s.error.is_some() {
+            Ok(crate::domain::edge::EdgeHealth::Unknown)
+        } else {
+            health(store, engines, *key).await
+        }
+    }))
+    .await;
+    list.into_iter()
+        .zip(edges)
+        .map(|((_, mut s), edge)| {
+            s.edge = edge?;
+            Ok(s)
+        })
+        .collect()
+}
+
 impl<P: Proxy> Ops<'_, P> {
     /// Brings `host`'s edge in line with the database. `Ok(None)` when no edge is wanted
     /// (`edge.listen` empty); a configuration nginx refuses is `Ok(Some(record))` with

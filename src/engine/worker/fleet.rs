@@ -154,10 +154,9 @@ pub(super) fn hosts_command(d: &Dispatch, drain: Option<(String, bool)>) {
         }
         let list = async {
             let engines = crate::engine::hosts::Engines::new(&c.store)?;
-            crate::engine::hosts::statuses(&c.store, &engines).await
+            crate::engine::npm::edge::statuses_with_edges(&c.store, &engines).await
         }
         .await
-        .map(|l| l.into_iter().map(|(_, s)| s).collect())
         .map_err(|e: crate::engine::EngineError| Failure::from(e));
         let _ = tx.send(Event::Hosts(list));
     });

@@ -296,7 +296,9 @@ impl<'a> Monitor<'a> {
             .disk_percent
             .filter(|p| *p >= f64::from(settings.alerts.disk_percent))
             .map(|p| Condition::DiskFull { percent: p.round().clamp(0.0, 100.0) as u8 });
-        judged.push((HOST_SCOPE.to_string(), disk.iter().map(|k| (k.key(), k.describe())).collect()));
+        let mut edges = self.edge_conditions(&settings, &rows, &down).await;
+        let here = disk.into_iter().chain(edges.remove(&None));
+        judged.push((HOST_SCOPE.to_string(), here.map(|k| (k.key(), k.describe())).collect()));
         // A remote host that stops answering is one alert of its own (its customers are not
         // judged meanwhile, so they raise none), and one when it answers again.
         for key in self.engines.keys().into_iter().filter(Option::is_some) {
@@ -305,7 +307,8 @@ impl<'a> Monitor<'a> {
                 reason: e.clone(),
             });
             let scope = crate::domain::alerts::host_scope(&self.engines.name(key));
-            judged.push((scope, gone.iter().map(|k| (k.key(), k.describe())).collect()));
+            let there = gone.into_iter().chain(edges.remove(&key));
+            judged.push((scope, there.map(|k| (k.key(), k.describe())).collect()));
         }
         self.alerts(&settings, &rows, &judged, sink).await;
         let customers = rows.len();
@@ -326,6 +329,34 @@ impl<'a> Monitor<'a> {
         }
         self.rows = rows;
         Ok(report)
+    }
+
+    /// Each answering host's edge in trouble, when nbmsp runs edges (`edge.listen`): one look
+    /// at its container per host and round; the routes wanted are counted from `rows`.
+    async fn edge_conditions(
+        &self,
+        settings: &Settings,
+        rows: &[crate::store::customers::CustomerRow],
+        down: &HashMap<crate::engine::hosts::HostKey, String>,
+    ) -> HashMap<crate::engine::hosts::HostKey, Condition> {
+        let mut out = HashMap::new();
+        if settings.edge.listen.is_none() {
+            return out;
+        }
+        for key in self.engines.keys().into_iter().filter(|k| !down.contains_key(k)) {
+            let wanted = rows
+                .iter()
+                .filter(|r| r.customer.host_id == key && r.customer.reverse_proxy && r.udp_port.is_some())
+                .count();
+            match crate::engine::npm::edge::health_given(self.store, self.engines, settings, key, wanted).await {
+                Ok(crate::domain::edge::EdgeHealth::Trouble { reason }) => {
+                    out.insert(key, Condition::EdgeTrouble { reason });
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!("edge of host {}: {e}", self.engines.name(key)),
+            }
+        }
+        out
     }
 
     async fn host_sample(&mut self, settings: &Settings, sink: &mut impl FnMut(MonitorEvent)) {
