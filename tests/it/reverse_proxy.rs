@@ -86,6 +86,32 @@ fn the_proxy_registers_with_a_sealed_token_and_turning_it_off_revokes_it() {
     assert_eq!(env.home.run(&["customer", "delete", &sub, "--yes", "--purge-data"]).code, 0);
 }
 
+/// A first deploy that fails once its proxy token exists rolls the token back with the rest:
+/// the NetBird that made it is gone with the instance, so a token kept sealed would be one no
+/// management knows, and every later deploy's proxy would fail to register with it.
+#[test]
+fn a_first_deploy_that_fails_after_its_proxy_token_forgets_it_and_the_next_one_makes_another() {
+    let Some(env) = DockerEnv::new("a_first_deploy_that_fails_after_its_proxy_token") else { return };
+    // A "proxy" that never registers: the deploy waits health_timeout_s for it, then fails.
+    for (k, v) in [("images.proxy", "nbmsp-standin/dashboard:latest"), ("health_timeout_s", "10")] {
+        assert_eq!(env.home.run(&["settings", "set", k, v]).code, 0, "{k}");
+    }
+    let sub = env.subdomain("rpf");
+    let email = format!("it@{sub}.example");
+    let r =
+        env.home.run(&["customer", "create", "--name", "F", "--subdomain", &sub, "--email", &email, "--reverse-proxy"]);
+    assert_ne!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("did not register"), "{}", r.stderr);
+    assert!(env.containers().is_empty(), "rolled back: {:?}", env.containers());
+
+    assert_eq!(env.home.run(&["settings", "set", "images.proxy", "nbmsp-standin/reverse-proxy:latest"]).code, 0);
+    let r = env.home.run(&["customer", "deploy", &sub]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("reverse proxy: ok, token made; registered as "), "{}", r.stderr);
+    assert_eq!(proxy_tokens(&env, &sub).len(), 1, "one token, in the NetBird that runs now");
+    assert_eq!(env.home.run(&["customer", "delete", &sub, "--yes", "--purge-data"]).code, 0);
+}
+
 #[test]
 fn the_legacy_layout_is_refused_with_the_reason() {
     let h = crate::common::Home::initialised();

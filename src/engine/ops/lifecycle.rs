@@ -404,7 +404,8 @@ impl<P: Proxy> Ops<'_, P> {
     }
 
     /// Undoes a failed first deploy: containers, proxy entry, instance dir (there is no
-    /// customer data yet), and the port. Best effort: every part is tried, failures are noted.
+    /// customer data yet) with the secrets of the NetBird in it, and the port. Best effort:
+    /// every part is tried, failures are noted.
     async fn rollback_first_deploy(&self, customer: &Customer, progress: &mut dyn FnMut(Progress)) {
         progress(Progress::Note { text: "rolling back".into() });
         let names = self.container_names(customer).await.unwrap_or_default();
@@ -422,10 +423,21 @@ impl<P: Proxy> Ops<'_, P> {
         if let Err(e) = self.unregister_on(customer.host_id, &record).await {
             progress(Progress::Note { text: format!("rollback: {e}") });
         }
-        if let Ok((dir, files)) = files::instance_of(self.store, customer)
-            && let Err(e) = files.remove(&dir).await
-        {
-            progress(Progress::Note { text: format!("rollback: {e}") });
+        let removed = match files::instance_of(self.store, customer) {
+            Ok((dir, files)) => files.remove(&dir).await,
+            Err(e) => Err(e),
+        };
+        match removed {
+            // The NetBird that the owner, its token and the proxy token belong to is gone with
+            // the files: kept, they would make the next deploy skip the owner's setup and speak
+            // to a fresh NetBird with a token it never issued. Kept while the files are there:
+            // the store key among them opens that data.
+            Ok(()) => {
+                if let Err(e) = self.store.delete_secret_scope(&crate::store::vault::customer_scope(customer.id)) {
+                    progress(Progress::Note { text: format!("rollback: {e}") });
+                }
+            }
+            Err(e) => progress(Progress::Note { text: format!("rollback: {e}") }),
         }
         if let Err(e) = self.store.delete_deployment(customer.id) {
             progress(Progress::Note { text: format!("rollback: {e}") });
