@@ -48,7 +48,7 @@ pub async fn run(g: &GlobalArgs) -> CliResult {
         output::json(&serde_json::json!({ "ok": all_ok, "checks": checks }))?;
     } else {
         for c in &checks {
-            println!("{} {:<9} {}", if c.ok { "ok  " } else { "FAIL" }, c.name, c.detail);
+            println!("{} {:<12} {}", if c.ok { "ok  " } else { "FAIL" }, c.name, c.detail);
         }
     }
     if all_ok {
@@ -157,10 +157,12 @@ fn monitor(store: &Store) -> String {
 fn database(store: &Store) -> Result<String, String> {
     let path = store.path().map(|p| p.display().to_string()).unwrap_or_default();
     match store.integrity_check() {
-        Ok(Ok(())) => {
+        Ok(crate::store::Integrity::Sound) => {
             Ok(format!("{path}: schema v{}, integrity ok", store.schema_version().map_err(|e| e.to_string())?))
         }
-        Ok(Err(problem)) => Err(format!("{path}: integrity check failed: {problem}; restore a backup")),
+        Ok(crate::store::Integrity::Damaged(problem)) => {
+            Err(format!("{path}: integrity check failed: {problem}; restore a backup"))
+        }
         Err(e) => Err(e.to_string()),
     }
 }

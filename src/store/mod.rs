@@ -246,24 +246,43 @@ impl Store {
         Ok(self.conn.query_row("PRAGMA data_version", [], |r| r.get(0))?)
     }
 
-    /// SQLite's own consistency check; `Ok(())` or the first problem it reports.
-    pub fn integrity_check(&self) -> Result<std::result::Result<(), String>> {
+    /// SQLite's own consistency check: sound, or the first problem it reports.
+    pub fn integrity_check(&self) -> Result<Integrity> {
         let r: String = self.conn.query_row("PRAGMA quick_check", [], |r| r.get(0))?;
-        Ok(if r == "ok" { Ok(()) } else { Err(r) })
+        Ok(if r == "ok" { Integrity::Sound } else { Integrity::Damaged(r) })
     }
 
     /// [`Store::integrity_check`] of the file at `path` on a connection of its own (read-only),
     /// for a blocking thread: it reads every page, which takes a while on a large database.
-    pub fn integrity_check_file(path: &Path) -> Result<std::result::Result<(), String>> {
+    pub fn integrity_check_file(path: &Path) -> Result<Integrity> {
         let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         let r: std::result::Result<String, rusqlite::Error> = conn.query_row("PRAGMA quick_check", [], |r| r.get(0));
         Ok(match r {
-            Ok(r) if r == "ok" => Ok(()),
-            Ok(r) => Err(r),
+            Ok(r) if r == "ok" => Integrity::Sound,
+            Ok(r) => Integrity::Damaged(r),
             // SQLite stops the check itself on some damage: that is the finding.
-            Err(e) => Err(e.to_string()),
+            Err(e) => Integrity::Damaged(e.to_string()),
         })
+    }
+}
+
+/// What SQLite's consistency check found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Integrity {
+    /// No problem.
+    Sound,
+    /// The first problem it reported.
+    Damaged(String),
+}
+
+impl Integrity {
+    /// The problem, if any.
+    pub fn problem(&self) -> Option<&str> {
+        match self {
+            Self::Sound => None,
+            Self::Damaged(p) => Some(p),
+        }
     }
 }
 
@@ -341,7 +360,7 @@ mod tests {
                 let c = store.find_customer("old").unwrap();
                 assert_eq!(c.name, "Old", "data written at version {start} survives");
             }
-            assert_eq!(store.integrity_check().unwrap(), Ok(()));
+            assert_eq!(store.integrity_check().unwrap(), Integrity::Sound);
         }
     }
 
@@ -366,7 +385,7 @@ mod tests {
         store.set_customer_status(c.id, crate::domain::customer::CustomerStatus::Degraded, Some("x")).unwrap();
         let bad = store.conn.execute("UPDATE customers SET status = 'paused'", []).unwrap_err();
         assert!(bad.to_string().contains("CHECK"), "the constraint still holds: {bad}");
-        assert_eq!(store.integrity_check().unwrap(), Ok(()));
+        assert_eq!(store.integrity_check().unwrap(), Integrity::Sound);
     }
 
     #[test]
@@ -403,7 +422,7 @@ mod tests {
                 [],
             )
             .unwrap();
-        assert_eq!(store.integrity_check().unwrap(), Ok(()));
+        assert_eq!(store.integrity_check().unwrap(), Integrity::Sound);
     }
 
     #[test]

@@ -515,6 +515,23 @@ fn the_app_lists_a_customers_services_on_its_netbird_tab_at_80x24_and_120x40() {
         t.keys(&["Left"]);
         let screen = t.wait_for(&format!("wiki.{sub}"));
         assert!(screen.contains("● active") && screen.contains("Services"), "{cols}x{rows}:\n{screen}");
+        if cols == 120 {
+            // Published from the app with a PIN: the line, then the PIN on a line of its own,
+            // drawn as dots; the list then shows it, asking for a PIN.
+            t.keys(&["n"]);
+            t.wait_for("service: NAME");
+            t.keys(&["-l", "pinned device-0:9090 pin"]);
+            t.keys(&["Enter"]);
+            t.wait_for("its PIN or password");
+            t.keys(&["-l", "604182"]);
+            let screen = t.wait_for("••••••");
+            assert!(!screen.contains("604182"), "the PIN is drawn as dots:\n{screen}");
+            t.keys(&["Enter"]);
+            t.wait_for(&format!("pinned.{sub}"));
+            let listed = env.home.run(&["customer", "services", &sub, "--json"]).json();
+            let pinned = listed["data"].as_array().unwrap().iter().find(|s| s["name"] == "pinned").cloned();
+            assert!(pinned.is_some_and(|p| p["auth"] == serde_json::json!(["pin"])), "{listed}");
+        }
         t.escape_until("Customers (1)", 2);
         t.keys(&["q"]);
         assert_eq!(exit_code(&t, &exit_file), "0");

@@ -186,12 +186,12 @@ pub async fn stun_check(host: &str, port: u16, timeout: Duration) -> StunCheck {
         Err(_) => format!("{host}:{port}"),
     };
     let result = match target.parse::<SocketAddr>() {
-        Ok(addr) => crate::engine::checks::stun::probe(addr, timeout).await,
+        Ok(addr) => crate::engine::checks::stun::probe(addr, timeout).await.map_err(|e| e.to_string()),
         Err(_) => Err(format!("cannot use {target} as a UDP address")),
     };
     match result {
         Ok(mapped) => StunCheck { target, ok: true, detail: format!("Binding Success, mapped address {mapped}") },
-        Err(e) => StunCheck { target, ok: false, detail: e },
+        Err(detail) => StunCheck { target, ok: false, detail },
     }
 }
 

@@ -10,6 +10,25 @@ const BINDING_REQUEST: u16 = 0x0001;
 const BINDING_SUCCESS: u16 = 0x0101;
 const XOR_MAPPED_ADDRESS: u16 = 0x0020;
 
+/// Why an answer is not the Binding Success asked for, or why none came.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StunError {
+    /// The bytes are not a Binding Success to this request.
+    #[error("{0}")]
+    Malformed(String),
+    /// Nothing (usable) came back after every try.
+    #[error("STUN to {server}: {last}")]
+    NoAnswer {
+        /// Where the requests went.
+        server: SocketAddr,
+        /// What the last try saw.
+        last: String,
+    },
+    /// This machine could not send.
+    #[error("{0}")]
+    Local(String),
+}
+
 /// A Binding Request with transaction id `txid`.
 pub fn binding_request(txid: [u8; 12]) -> [u8; 20] {
     let mut m = [0u8; 20];
@@ -21,7 +40,11 @@ pub fn binding_request(txid: [u8; 12]) -> [u8; 20] {
 }
 
 /// The XOR-MAPPED-ADDRESS of a Binding Success Response to `txid`.
-pub fn parse_binding_success(msg: &[u8], txid: [u8; 12]) -> Result<SocketAddr, String> {
+pub fn parse_binding_success(msg: &[u8], txid: [u8; 12]) -> Result<SocketAddr, StunError> {
+    parse(msg, txid).map_err(StunError::Malformed)
+}
+
+fn parse(msg: &[u8], txid: [u8; 12]) -> Result<SocketAddr, String> {
     if msg.len() < 20 {
         return Err("answer shorter than a STUN header".into());
     }
@@ -67,19 +90,20 @@ pub fn parse_binding_success(msg: &[u8], txid: [u8; 12]) -> Result<SocketAddr, S
 }
 
 /// Sends Binding Requests to `server` (3 tries within `timeout`) and returns the mapped address.
-pub async fn probe(server: SocketAddr, timeout: Duration) -> Result<SocketAddr, String> {
+pub async fn probe(server: SocketAddr, timeout: Duration) -> Result<SocketAddr, StunError> {
     let bind: SocketAddr =
         if server.is_ipv4() { (Ipv4Addr::UNSPECIFIED, 0).into() } else { (Ipv6Addr::UNSPECIFIED, 0).into() };
-    let sock = UdpSocket::bind(bind).await.map_err(|e| format!("cannot open a UDP socket: {e}"))?;
-    let txid = crate::store::crypto::random_bytes::<12>().map_err(|e| e.to_string())?;
+    let local = |what: String| StunError::Local(what);
+    let sock = UdpSocket::bind(bind).await.map_err(|e| local(format!("cannot open a UDP socket: {e}")))?;
+    let txid = crate::store::crypto::random_bytes::<12>().map_err(|e| local(e.to_string()))?;
     let req = binding_request(txid);
     let per_try = timeout / 3;
     let mut buf = [0u8; 1024];
     let mut last = String::from("no answer");
     for _ in 0..3 {
-        sock.send_to(&req, server).await.map_err(|e| format!("cannot send to {server}: {e}"))?;
+        sock.send_to(&req, server).await.map_err(|e| local(format!("cannot send to {server}: {e}")))?;
         match tokio::time::timeout(per_try, sock.recv_from(&mut buf)).await {
-            Ok(Ok((n, _))) => match parse_binding_success(&buf[..n], txid) {
+            Ok(Ok((n, _))) => match parse(&buf[..n], txid) {
                 Ok(addr) => return Ok(addr),
                 Err(e) => last = e,
             },
@@ -87,7 +111,7 @@ pub async fn probe(server: SocketAddr, timeout: Duration) -> Result<SocketAddr, 
             Err(_) => last = format!("no answer within {} ms", per_try.as_millis()),
         }
     }
-    Err(format!("STUN to {server}: {last}"))
+    Err(StunError::NoAnswer { server, last })
 }
 
 #[cfg(test)]

@@ -44,6 +44,15 @@ pub struct EdgeSpec<'a> {
     pub labels: HashMap<String, String>,
 }
 
+/// What `nginx -t` said of a configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NginxTest {
+    /// It passed.
+    Accepted,
+    /// It did not: nginx's words.
+    Refused(String),
+}
+
 impl DockerEngine {
     async fn put_conf(&self, name: &str, conf: &str) -> Result<(), EngineError> {
         let up = UploadToContainerOptions { path: "/".into(), ..Default::default() };
@@ -54,9 +63,9 @@ impl DockerEngine {
             .map_err(|e| failed("upload", api_text(e)))
     }
 
-    /// `nginx -t` on `conf` in a throwaway container of `image` (no network): `Ok(Err(text))`
-    /// when nginx refuses it, with what nginx said.
-    pub async fn edge_test(&self, image: &str, conf: &str) -> Result<Result<(), String>, EngineError> {
+    /// `nginx -t` on `conf` in a throwaway container of `image` (no network): accepted, or
+    /// refused with what nginx said.
+    pub async fn edge_test(&self, image: &str, conf: &str) -> Result<NginxTest, EngineError> {
         let b = crate::store::crypto::random_bytes::<6>().map_err(|e| failed("name", e))?;
         let name = format!("nbmsp-edge-test-{}", b.iter().map(|x| format!("{x:02x}")).collect::<String>());
         let body = ContainerCreateBody {
@@ -86,7 +95,7 @@ impl DockerEngine {
                 out.push_str(&String::from_utf8_lossy(&chunk.into_bytes()));
             }
             let said = crate::domain::sanitize::terminal_safe(out.trim());
-            Ok(if code == 0 { Ok(()) } else { Err(said) })
+            Ok(if code == 0 { NginxTest::Accepted } else { NginxTest::Refused(said) })
         }
         .await;
         self.remove(&name).await?;

@@ -173,11 +173,16 @@ pub fn render(s: &Snapshot, now: i64) -> String {
 }
 
 /// Where `--metrics` listens: `PORT` alone is loopback; anything else is taken as written.
-pub fn parse_addr(s: &str) -> Result<std::net::SocketAddr, String> {
+pub fn parse_addr(s: &str) -> Result<std::net::SocketAddr, crate::domain::ValidationError> {
     if let Ok(port) = s.parse::<u16>() {
         return Ok(std::net::SocketAddr::from(([127, 0, 0, 1], port)));
     }
-    s.parse().map_err(|_| format!("{s:?} is not an address: give PORT (loopback) or IP:PORT, e.g. 127.0.0.1:9464"))
+    s.parse().map_err(|_| {
+        crate::domain::ValidationError::new(
+            "metrics",
+            format!("{s:?} is not an address: give PORT (loopback) or IP:PORT, e.g. 127.0.0.1:9464"),
+        )
+    })
 }
 
 /// Binds the listener (so a taken port is an error before the monitor starts).

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::edge::{Plan, Route, nginx_conf};
 use crate::domain::settings::Settings;
 use crate::engine::EngineError;
-use crate::engine::docker::edge::EdgeSpec;
+use crate::engine::docker::edge::{EdgeSpec, NginxTest};
 use crate::engine::hosts::HostKey;
 use crate::engine::npm::proxy::Proxy;
 use crate::engine::ops::lifecycle::Ops;
@@ -208,8 +208,8 @@ impl<P: Proxy> Ops<'_, P> {
             detail,
         };
         let rec = match docker.edge_test(image, &conf).await? {
-            Err(said) => record("refused", Some(said)),
-            Ok(()) => match docker.inspect(&name, None).await? {
+            NginxTest::Refused(said) => record("refused", Some(said)),
+            NginxTest::Accepted => match docker.inspect(&name, None).await? {
                 Some(c) if c.state == "running" => {
                     docker.edge_reload(&name, &conf).await?;
                     record("reloaded", None)

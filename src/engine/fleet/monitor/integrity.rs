@@ -24,7 +24,7 @@ impl Monitor<'_> {
             crate::store::Store::integrity_check_file(&path).map_err(EngineError::from)
         })
         .await?;
-        let problem = found.err();
+        let problem = found.problem().map(str::to_string);
         self.store.record_integrity(problem.as_deref())?;
         if let Some(p) = problem {
             sink(MonitorEvent::Error(format!(
