@@ -127,6 +127,22 @@ fn the_legacy_layout_is_refused_with_the_reason() {
     let r = h.run(&["customer", "update", "legacyrp", "--reverse-proxy", "on"]);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("combined layout"), "{}", r.stderr);
+    // Import takes the switch under the same rule: a legacy entry with it refuses the whole file.
+    let entry = |sub: &str, layout: &str| {
+        format!(
+            r#"{{"name": "I", "subdomain": "{sub}", "email": "i@i.example", "reverse_proxy": true, "layout": "{layout}"}}"#
+        )
+    };
+    let import = |entries: &[String]| {
+        let file = h.file("import.json", &format!("[{}]", entries.join(",")));
+        h.run(&["customer", "import", "--file", file.to_str().unwrap(), "--no-deploy"])
+    };
+    let r = import(&[entry("rpone", "combined"), entry("rptwo", "legacy")]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("entry 2 (rptwo)") && r.stderr.contains("combined layout"), "{}", r.stderr);
+    assert_eq!(h.run(&["customer", "show", "rpone"]).code, 1, "nothing imported");
+    assert_eq!(import(&[entry("rpone", "combined")]).code, 0);
+    assert_eq!(h.run(&["customer", "show", "rpone", "--json"]).json()["reverse_proxy"], true);
 }
 
 /// What answers a TLS hello for `name` at the edge on this machine: the stand-in proxy's line.
