@@ -7,7 +7,8 @@ use super::text::Field as Text;
 
 use super::TextKey;
 use crate::domain::ValidationError;
-use crate::domain::customer::{CustomerPatch, Layout, NewCustomer, contract_or_none, fqdn};
+use crate::domain::customer::{CustomerPatch, Layout, NewCustomer, fqdn};
+use crate::domain::customer_fields::{REF_FIELDS, none_if_empty};
 use crate::domain::validate;
 
 /// The form's fields in tab order.
@@ -23,8 +24,8 @@ pub enum Field {
     Email,
     /// Device limit.
     MaxDevices,
-    /// The MSP's contract or billing reference.
-    Contract,
+    /// A reference field (`customer_fields::REF_FIELDS`, by index).
+    Ref(usize),
     /// The uptime promised, in percent (empty: the `sla.target` setting).
     Sla,
     /// Layout (space toggles).
@@ -36,19 +37,12 @@ pub enum Field {
 }
 
 impl Field {
-    /// Tab order.
-    pub const ALL: [Field; 10] = [
-        Field::Name,
-        Field::Company,
-        Field::Subdomain,
-        Field::Email,
-        Field::MaxDevices,
-        Field::Contract,
-        Field::Sla,
-        Field::Layout,
-        Field::ReverseProxy,
-        Field::Notes,
-    ];
+    /// Tab order: the reference fields after the device limit.
+    pub fn all() -> Vec<Field> {
+        let head = [Field::Name, Field::Company, Field::Subdomain, Field::Email, Field::MaxDevices];
+        let tail = [Field::Sla, Field::Layout, Field::ReverseProxy, Field::Notes];
+        head.into_iter().chain((0..REF_FIELDS.len()).map(Field::Ref)).chain(tail).collect()
+    }
 
     /// Label shown left of the field.
     pub fn label(self) -> &'static str {
@@ -58,7 +52,7 @@ impl Field {
             Field::Subdomain => "Subdomain",
             Field::Email => "Email",
             Field::MaxDevices => "Max devices",
-            Field::Contract => "Contract",
+            Field::Ref(i) => REF_FIELDS[i].label,
             Field::Sla => "SLA target",
             Field::Layout => "Layout",
             Field::ReverseProxy => "Rev. proxy",
@@ -70,7 +64,7 @@ impl Field {
     pub fn rule_name(self) -> &'static str {
         match self {
             Field::MaxDevices => "max_devices",
-            Field::Contract => "contract_id",
+            Field::Ref(i) => REF_FIELDS[i].key,
             Field::Sla => "sla_target",
             Field::Name => "name",
             Field::Company => "company",
@@ -100,8 +94,8 @@ pub struct FormState {
     pub email: Text,
     /// Device limit as typed.
     pub max_devices: Text,
-    /// Contract reference (empty: none).
-    pub contract: Text,
+    /// The reference fields as typed (empty: none), in `REF_FIELDS` order.
+    pub refs: Vec<Text>,
     /// The uptime promised as typed (empty: the setting's).
     pub sla: Text,
     /// Layout.
@@ -133,7 +127,7 @@ impl FormState {
             subdomain: Text::default(),
             email: Text::default(),
             max_devices: Text::new(crate::domain::customer::DEFAULT_MAX_DEVICES.to_string()),
-            contract: Text::default(),
+            refs: vec![Text::default(); REF_FIELDS.len()],
             sla: Text::default(),
             layout,
             reverse_proxy: false,
@@ -158,7 +152,7 @@ impl FormState {
         f.subdomain = Text::new(c.subdomain.as_str());
         f.email = Text::new(c.email.as_str());
         f.max_devices = Text::new(c.max_devices.to_string());
-        f.contract = Text::new(c.contract_id.as_deref().unwrap_or_default());
+        f.refs = REF_FIELDS.iter().map(|r| Text::new((r.get)(c).unwrap_or_default())).collect();
         f.sla = Text::new(c.sla_target.map(|t| t.to_string()).unwrap_or_default());
         f.reverse_proxy = c.reverse_proxy;
         f.notes = TextArea::new(c.notes.lines().map(str::to_string).collect());
@@ -189,33 +183,35 @@ impl FormState {
 
     /// What would be created.
     pub fn new_customer_value(&self) -> NewCustomer {
-        NewCustomer {
-            name: self.name.to_string(),
-            company: self.company.to_string(),
-            subdomain: self.subdomain.to_string(),
-            email: self.email.to_string(),
-            max_devices: self.max_devices_value().unwrap_or(0),
-            notes: self.notes_text(),
-            contract_id: contract_or_none(Some(self.contract.to_string())),
-            sla_target: self.sla_value().ok().flatten(),
-            reverse_proxy: self.reverse_proxy,
-            layout: self.layout,
+        let mut n = NewCustomer::new(&self.name, &self.subdomain, &self.email, self.layout);
+        n.company = self.company.to_string();
+        n.max_devices = self.max_devices_value().unwrap_or(0);
+        n.notes = self.notes_text();
+        n.sla_target = self.sla_value().ok().flatten();
+        n.reverse_proxy = self.reverse_proxy;
+        for (r, typed) in REF_FIELDS.iter().zip(&self.refs) {
+            (r.set_new)(&mut n, none_if_empty(Some(typed.to_string())));
         }
+        n
     }
 
     /// What would change (all editable fields).
     pub fn patch(&self) -> CustomerPatch {
-        CustomerPatch {
+        let mut p = CustomerPatch {
             name: Some(self.name.to_string()),
             company: Some(self.company.to_string()),
             email: Some(self.email.to_string()),
             max_devices: self.max_devices_value().ok(),
             notes: Some(self.notes_text()),
-            contract_id: Some(self.contract.to_string()),
             sla_target: self.sla_value().ok(),
             reverse_proxy: Some(self.reverse_proxy),
             layout: Some(self.layout),
+            ..CustomerPatch::default()
+        };
+        for (r, typed) in REF_FIELDS.iter().zip(&self.refs) {
+            (r.set_patch)(&mut p, Some(typed.to_string()));
         }
+        p
     }
 
     /// Re-checks every field; `taken` lists (subdomain, name) of other customers.
@@ -249,11 +245,12 @@ impl FormState {
 
     /// Moves the focus by `delta` fields (the subdomain is skipped when editing: it cannot change).
     pub fn move_focus(&mut self, delta: isize) {
-        let n = Field::ALL.len() as isize;
-        let mut i = Field::ALL.iter().position(|f| *f == self.focus).unwrap_or(0) as isize;
+        let all = Field::all();
+        let n = all.len() as isize;
+        let mut i = all.iter().position(|f| *f == self.focus).unwrap_or(0) as isize;
         loop {
             i = (i + delta).rem_euclid(n);
-            let f = Field::ALL[i as usize];
+            let f = all[i as usize];
             let fixed = (self.editing.is_some() && f == Field::Subdomain) || (self.layout_fixed && f == Field::Layout);
             if !fixed {
                 self.focus = f;
@@ -301,7 +298,7 @@ impl FormState {
             Field::Company => &mut self.company,
             Field::Subdomain => &mut self.subdomain,
             Field::Email => &mut self.email,
-            Field::Contract => &mut self.contract,
+            Field::Ref(i) => &mut self.refs[i],
             Field::Sla => &mut self.sla,
             _ => &mut self.max_devices,
         };

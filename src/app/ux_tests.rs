@@ -273,7 +273,7 @@ fn a_deployed_customers_layout_is_shown_fixed_and_tab_never_stops_there() {
     assert!(s.dashboard.selected_row().unwrap().udp_port.is_some(), "the fixture's first customer is deployed");
     super::fixtures::press(&mut s, Char('e'));
     let layout = s.form().unwrap().layout;
-    for _ in 0..super::form::Field::ALL.len() * 2 {
+    for _ in 0..super::form::Field::all().len() * 2 {
         super::fixtures::press(&mut s, Tab);
         let f = s.form().unwrap();
         assert_ne!(f.focus, super::form::Field::Layout, "Tab stops only where something can change");

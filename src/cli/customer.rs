@@ -4,9 +4,7 @@ use clap::{Args, Subcommand};
 
 use super::customer_view::{CustomerView, print_customer};
 use super::{CliError, CliResult, GlobalArgs, auth, deploy, output};
-use crate::domain::customer::{
-    Customer, CustomerPatch, CustomerStatus, DEFAULT_MAX_DEVICES, Layout, NewCustomer, contract_or_none,
-};
+use crate::domain::customer::{Customer, CustomerPatch, CustomerStatus, DEFAULT_MAX_DEVICES, Layout, NewCustomer};
 use crate::domain::sla::Target;
 use crate::engine::worker::protocol::Operation;
 use crate::store::Store;
@@ -171,9 +169,9 @@ pub struct CreateArgs {
     /// Notes for the MSP's staff
     #[arg(long, default_value = "")]
     pub notes: String,
-    /// The MSP's contract or billing reference (reports group by it)
-    #[arg(long, value_name = "REF")]
-    pub contract_id: Option<String>,
+    /// The reference fields (`--contract-id`, ...)
+    #[command(flatten)]
+    pub refs: super::ref_args::RefArgs,
     /// Uptime promised, in percent (e.g. 99.95) [default: the `sla.target` setting]
     #[arg(long, value_name = "PERCENT", value_parser = parse_target)]
     pub sla_target: Option<Target>,
@@ -227,9 +225,9 @@ pub struct UpdateArgs {
     /// New notes
     #[arg(long)]
     pub notes: Option<String>,
-    /// New contract or billing reference ("" clears it)
-    #[arg(long, value_name = "REF")]
-    pub contract_id: Option<String>,
+    /// New reference fields (`--contract-id`, ...; "" clears one)
+    #[command(flatten)]
+    pub refs: super::ref_args::RefPatchArgs,
     /// New uptime promise in percent ("default": the `sla.target` setting)
     #[arg(long, value_name = "PERCENT|default", value_parser = parse_target_or_default)]
     pub sla_target: Option<TargetOrDefault>,
@@ -260,18 +258,13 @@ pub async fn run(g: &GlobalArgs, cmd: CustomerCommand) -> CliResult {
                 Some(l) => l,
                 None => store.settings()?.layout,
             };
-            let new = NewCustomer {
-                name: a.name,
-                company: a.company,
-                subdomain: a.subdomain,
-                email: a.email,
-                max_devices: a.max_devices,
-                notes: a.notes,
-                contract_id: contract_or_none(a.contract_id),
-                sla_target: a.sla_target,
-                reverse_proxy: a.reverse_proxy,
-                layout,
-            };
+            let mut new = NewCustomer::new(&a.name, &a.subdomain, &a.email, layout);
+            new.company = a.company;
+            new.max_devices = a.max_devices;
+            new.notes = a.notes;
+            new.sla_target = a.sla_target;
+            new.reverse_proxy = a.reverse_proxy;
+            a.refs.apply(&mut new);
             let mut created =
                 crate::engine::usecase::customers::create(&store, &session, &[new], a.host.as_deref()).await?;
             let c = created.remove(0);
@@ -360,21 +353,23 @@ pub async fn run(g: &GlobalArgs, cmd: CustomerCommand) -> CliResult {
         }
         CustomerCommand::Update(a) => {
             let c = store.find_customer(&a.customer)?;
-            let patch = CustomerPatch {
+            let mut patch = CustomerPatch {
                 name: a.name,
                 company: a.company,
                 email: a.email,
                 max_devices: a.max_devices,
                 notes: a.notes,
-                contract_id: a.contract_id,
                 sla_target: a.sla_target.map(|t| t.0),
                 reverse_proxy: a.reverse_proxy,
                 layout: a.layout,
+                ..CustomerPatch::default()
             };
+            a.refs.apply(&mut patch);
             if patch.is_empty() {
-                return Err(CliError::usage(
-                    "nothing to change: give at least one of --name, --company, --email, --max-devices, --notes, --contract-id, --sla-target, --reverse-proxy, --layout",
-                ));
+                let flags = ["--name", "--company", "--email", "--max-devices", "--notes"].map(String::from);
+                let more = ["--sla-target", "--reverse-proxy", "--layout"].map(String::from);
+                let all: Vec<String> = flags.into_iter().chain(super::ref_args::flags()).chain(more).collect();
+                return Err(CliError::usage(format!("nothing to change: give at least one of {}", all.join(", "))));
             }
             let c = crate::engine::usecase::customers::edit(&store, &session, &c.as_ref(), &patch)?;
             let view = CustomerView::load(&store, c, &base_domain)?;
@@ -501,7 +496,7 @@ async fn import(g: &GlobalArgs, store: &Store, session: &crate::store::Session, 
         let mut n: NewCustomer = serde_json::from_value(serde_json::Value::Object(e))
             .map_err(|err| CliError::usage(format!("{}: entry {}: {err}", a.file.display(), i + 1)))?;
         n.subdomain = n.subdomain.trim().to_ascii_lowercase();
-        n.contract_id = contract_or_none(n.contract_id);
+        crate::domain::customer_fields::tidy_new(&mut n);
         news.push(n);
     }
     let mut problems = Vec::new();

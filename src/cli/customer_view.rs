@@ -79,11 +79,12 @@ pub(super) fn print_customer(v: &CustomerView) {
     let dash = |s: &str| {
         if s.is_empty() { "-".to_string() } else { s.to_string() }
     };
+    let refs = crate::domain::customer_fields::REF_FIELDS
+        .iter()
+        .map(|f| (f.label.to_lowercase(), dash((f.get)(c).unwrap_or_default())));
+    let head = [("id", c.id.to_string()), ("name", c.name.clone()), ("company", dash(&c.company))]
+        .map(|(k, v)| (k.to_string(), v));
     let fields = [
-        ("id", c.id.to_string()),
-        ("name", c.name.clone()),
-        ("company", dash(&c.company)),
-        ("contract", dash(c.contract_id.as_deref().unwrap_or_default())),
         ("SLA target", c.sla_target.map_or("the sla.target setting".to_string(), |t| format!("{t} %"))),
         ("reverse proxy", if c.reverse_proxy { "on".into() } else { "off".into() }),
         ("subdomain", c.subdomain.clone()),
@@ -107,8 +108,9 @@ pub(super) fn print_customer(v: &CustomerView) {
         ),
         ("created", crate::store::fmt_time(c.created_at)),
         ("updated", crate::store::fmt_time(c.updated_at)),
-    ];
-    for (k, val) in fields {
+    ]
+    .map(|(k, v)| (k.to_string(), v));
+    for (k, val) in head.into_iter().chain(refs).chain(fields) {
         // A reason is what a container, NPM or NetBird said: shown, never obeyed.
         println!("{k:<12} {}", terminal_safe(&val));
     }

@@ -25,6 +25,7 @@ mod networks;
 pub mod npm;
 pub mod output;
 pub mod reconcile;
+pub mod ref_args;
 mod report;
 pub mod rollout;
 mod routes;

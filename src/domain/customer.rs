@@ -198,27 +198,40 @@ impl NewCustomer {
     }
 }
 
-/// An empty contract reference is none.
-pub fn contract_or_none(value: Option<String>) -> Option<String> {
-    value.map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
-}
-
 impl NewCustomer {
+    /// A new customer with what must be given; everything else at its default (the device
+    /// limit, no notes, no references, the setting's uptime promise, no reverse proxy).
+    pub fn new(name: &str, subdomain: &str, email: &str, layout: Layout) -> Self {
+        NewCustomer {
+            name: name.to_string(),
+            company: String::new(),
+            subdomain: subdomain.to_string(),
+            email: email.to_string(),
+            max_devices: DEFAULT_MAX_DEVICES,
+            notes: String::new(),
+            contract_id: None,
+            sla_target: None,
+            reverse_proxy: false,
+            layout,
+        }
+    }
+
     /// Every rule broken, in form order, so a form can mark all bad fields at once.
     pub fn validate(&self) -> Vec<ValidationError> {
-        [
+        let mut errors: Vec<ValidationError> = [
             validate::name(&self.name),
             validate::company(&self.company),
             validate::subdomain(&self.subdomain),
             validate::email(&self.email),
             validate::max_devices(self.max_devices),
             validate::notes(&self.notes),
-            validate::contract_id(self.contract_id.as_deref().unwrap_or_default()),
-            validate::reverse_proxy(self.layout, self.reverse_proxy),
         ]
         .into_iter()
         .filter_map(Result::err)
-        .collect()
+        .collect();
+        errors.extend(super::customer_fields::check_new(self));
+        errors.extend(validate::reverse_proxy(self.layout, self.reverse_proxy).err());
+        errors
     }
 }
 
@@ -236,7 +249,7 @@ pub struct CustomerPatch {
     pub max_devices: Option<i64>,
     /// New notes.
     pub notes: Option<String>,
-    /// New contract reference (empty clears it).
+    /// New contract reference (empty clears it; see `customer_fields`).
     pub contract_id: Option<String>,
     /// New uptime promise (`Some(None)`: back to the `sla.target` setting).
     pub sla_target: Option<Option<Target>>,
@@ -275,9 +288,7 @@ impl CustomerPatch {
         if let Some(v) = &self.notes {
             check(validate::notes(v));
         }
-        if let Some(v) = &self.contract_id {
-            check(validate::contract_id(v));
-        }
+        errors.extend(super::customer_fields::check_patch(self));
         errors
     }
 
@@ -298,9 +309,7 @@ impl CustomerPatch {
         if let Some(v) = &self.notes {
             c.notes.clone_from(v);
         }
-        if let Some(v) = &self.contract_id {
-            c.contract_id = contract_or_none(Some(v.clone()));
-        }
+        super::customer_fields::apply_patch(self, c);
         if let Some(v) = self.sla_target {
             c.sla_target = v;
         }

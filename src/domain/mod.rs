@@ -8,6 +8,7 @@ pub mod baseline;
 pub mod baseline_drift;
 pub mod baseline_keys;
 pub mod customer;
+pub mod customer_fields;
 pub mod deployment;
 pub mod edge;
 pub mod error;

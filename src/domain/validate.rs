@@ -35,8 +35,6 @@ pub const NAME_MAX: usize = 200;
 pub const EMAIL_MAX: usize = 254;
 /// Longest notes text accepted.
 pub const NOTES_MAX: usize = 10_000;
-/// Longest contract reference.
-pub const CONTRACT_ID_MAX: usize = 64;
 /// Device limit range per customer.
 pub const MAX_DEVICES_RANGE: std::ops::RangeInclusive<i64> = 1..=100_000;
 /// Ports nbmsp may publish: unprivileged ones only.
@@ -167,11 +165,6 @@ pub fn name(value: &str) -> Result<(), ValidationError> {
 /// A company name: optional, at most 200 characters, no control characters.
 pub fn company(value: &str) -> Result<(), ValidationError> {
     line("company", value, false, NAME_MAX)
-}
-
-/// The MSP's contract or billing reference: one line, at most 64 characters; empty means none.
-pub fn contract_id(value: &str) -> Result<(), ValidationError> {
-    line("contract_id", value, false, CONTRACT_ID_MAX)
 }
 
 /// NetBird's Reverse Proxy registers with the combined server (NetBird >= 0.65); the legacy

@@ -142,7 +142,7 @@ impl Store {
                 new.notes,
                 new.layout.as_str(),
                 t,
-                crate::domain::customer::contract_or_none(new.contract_id.clone()),
+                crate::domain::customer_fields::none_if_empty(new.contract_id.clone()),
                 new.reverse_proxy,
                 new.sla_target.map(|t| t.0)
             ],

@@ -122,20 +122,25 @@ fn info(data: &Detail, t: &Theme, frame: &mut Frame, area: Rect) {
         kv("company", dash(&crate::domain::sanitize::terminal_safe(&c.company)), t),
         kv("subdomain", format!("{} → {}", c.subdomain, data.fqdn), t),
         kv("email", c.email.clone(), t),
-        kv("max devices", c.max_devices.to_string(), t),
         kv(
-            "contract",
+            "max devices",
             format!(
                 "{} · SLA target {}",
-                c.contract_id.as_deref().map_or("—".to_string(), crate::domain::sanitize::terminal_safe),
+                c.max_devices,
                 c.sla_target.map_or("as sla.target".to_string(), |x| format!("{x} %"))
             ),
             t,
         ),
+    ];
+    lines.extend(crate::domain::customer_fields::REF_FIELDS.iter().map(|f| {
+        let value = (f.get)(c).map_or("—".to_string(), crate::domain::sanitize::terminal_safe);
+        kv(&f.label.to_lowercase(), value, t)
+    }));
+    lines.extend([
         kv("layout", format!("{} · reverse proxy {}", c.layout, if c.reverse_proxy { "on" } else { "off" }), t),
         kv("status", c.status.to_string(), t),
         kv("created", crate::domain::fmt_time(c.created_at), t),
-    ];
+    ]);
     if !c.notes.is_empty() {
         lines.push(kv("notes", c.notes.lines().next().unwrap_or("").to_string(), t));
     }

@@ -26,7 +26,7 @@ pub fn render(state: &AppState, t: &Theme, frame: &mut Frame, area: Rect) {
             .areas(inner);
     let width = usize::from(inner.width);
     let mut lines = Vec::new();
-    for field in Field::ALL.into_iter().filter(|x| *x != Field::Notes) {
+    for field in Field::all().into_iter().filter(|x| *x != Field::Notes) {
         lines.push(field_line(f, field, t, width));
     }
     frame.render_widget(Paragraph::new(lines), fields);
@@ -75,7 +75,7 @@ fn field_line(f: &FormState, field: Field, t: &Theme, width: usize) -> Line<'sta
         Field::Subdomain => text(&f.subdomain),
         Field::Email => text(&f.email),
         Field::MaxDevices => text(&f.max_devices),
-        Field::Contract => text(&f.contract),
+        Field::Ref(i) => text(&f.refs[i]),
         Field::Sla => {
             let value = super::field(&f.sla, focused, false, 8);
             let mut spans = vec![
