@@ -132,10 +132,15 @@ fn info(data: &Detail, t: &Theme, frame: &mut Frame, area: Rect) {
             t,
         ),
     ];
-    lines.extend(crate::domain::customer_fields::REF_FIELDS.iter().map(|f| {
-        let value = (f.get)(c).map_or("—".to_string(), crate::domain::sanitize::terminal_safe);
-        kv(&f.label.to_lowercase(), value, t)
-    }));
+    // The references share one line: the tab stays within 24 rows whatever their number.
+    let refs: Vec<String> = crate::domain::customer_fields::REF_FIELDS
+        .iter()
+        .map(|f| {
+            let value = (f.get)(c).map_or("—".to_string(), crate::domain::sanitize::terminal_safe);
+            format!("{} {value}", f.label.to_lowercase())
+        })
+        .collect();
+    lines.push(kv("references", refs.join(" · "), t));
     lines.extend([
         kv("layout", format!("{} · reverse proxy {}", c.layout, if c.reverse_proxy { "on" } else { "off" }), t),
         kv("status", c.status.to_string(), t),

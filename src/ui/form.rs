@@ -15,14 +15,16 @@ use crate::domain::customer::Layout as NbLayout;
 /// Draws the form box into `area`.
 pub fn render(state: &AppState, t: &Theme, frame: &mut Frame, area: Rect) {
     let Some(f) = state.form() else { return };
-    let outer = centered(area, 76, 20);
+    // One row per field (the notes have their own box): the form grows with the reference fields.
+    let rows = u16::try_from(Field::all().len() - 1).unwrap_or(u16::MAX);
+    let outer = centered(area, 76, rows.saturating_add(11));
     frame.render_widget(Clear, outer);
     let title = if f.editing.is_some() { " Edit customer " } else { " New customer " };
     let block = Block::bordered().title(title);
     let inner = block.inner(outer);
     frame.render_widget(block, outer);
     let [fields, notes, status, buttons] =
-        Layout::vertical([Constraint::Length(9), Constraint::Min(3), Constraint::Length(2), Constraint::Length(1)])
+        Layout::vertical([Constraint::Length(rows), Constraint::Min(3), Constraint::Length(2), Constraint::Length(1)])
             .areas(inner);
     let width = usize::from(inner.width);
     let mut lines = Vec::new();
