@@ -193,8 +193,8 @@ pub struct CreateArgs {
 /// Arguments of `customer import`.
 #[derive(Debug, Args)]
 pub struct ImportArgs {
-    /// JSON array of {"name", "subdomain", "email", and optionally "company", "max_devices",
-    /// "notes", "contract_id", "reverse_proxy", "layout"} ('-' for stdin)
+    /// JSON array of customers, their fields named as `customer show --json` names them:
+    /// "name", "subdomain" and "email" required, the rest optional ('-' for stdin)
     #[arg(long, value_name = "FILE")]
     pub file: std::path::PathBuf,
     /// Only record the customers; do not deploy
