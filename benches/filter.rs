@@ -20,6 +20,7 @@ fn rows(n: usize) -> Vec<CustomerRow> {
                 max_devices: 20,
                 notes: String::new(),
                 contract_id: None,
+                psa_ref: None,
                 sla_target: None,
                 reverse_proxy: false,
                 layout: Layout::Combined,

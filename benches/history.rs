@@ -33,6 +33,7 @@ fn main() {
                 max_devices: 20,
                 notes: String::new(),
                 contract_id: Some(format!("MSP-{i:05}")),
+                psa_ref: None,
                 sla_target: None,
                 reverse_proxy: false,
                 layout: Layout::Combined,

@@ -16,6 +16,7 @@ pub fn row(id: i64, name: &str, sub: &str, status: CustomerStatus, port: Option<
             max_devices: 20,
             notes: String::new(),
             contract_id: None,
+            psa_ref: None,
             sla_target: None,
             reverse_proxy: false,
             layout: Layout::Combined,

@@ -218,6 +218,8 @@ fn the_new_customer_form_validates_live_and_creates_then_deploys() {
     update(&mut s, Action::Text(TextKey::Tab));
     update(&mut s, Action::Text(TextKey::Tab));
     typed(&mut s, "MSP-7");
+    update(&mut s, Action::Text(TextKey::Tab));
+    typed(&mut s, "HALO-4711");
     // The promise: a percentage or empty (the setting's).
     update(&mut s, Action::Text(TextKey::Tab));
     typed(&mut s, "99.9x");
@@ -238,6 +240,7 @@ fn the_new_customer_form_validates_live_and_creates_then_deploys() {
         (new.name.as_str(), new.subdomain.as_str(), new.notes.as_str(), new.contract_id.as_deref()),
         ("Gamma Corp", "acgamma", "line one\nline two", Some("MSP-7"))
     );
+    assert_eq!(new.psa_ref.as_deref(), Some("HALO-4711"));
     assert_eq!(new.sla_target, Some(crate::domain::sla::Target(99_900)));
     // The store refuses (taken meanwhile): the message shows in the form, nothing is lost.
     update(&mut s, Action::Engine(Event::SaveFailed("subdomain 'acgamma' is already taken by X (id 9)".into())));

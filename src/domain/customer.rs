@@ -68,6 +68,8 @@ pub struct Customer {
     pub notes: String,
     /// The MSP's contract or billing reference, for reports.
     pub contract_id: Option<String>,
+    /// The customer's record in the MSP's PSA or ticketing system.
+    pub psa_ref: Option<String>,
     /// The uptime promised to this customer (`None`: the `sla.target` setting).
     pub sla_target: Option<Target>,
     /// Whether the stack runs NetBird's Reverse Proxy (combined layout only).
@@ -147,6 +149,9 @@ pub struct NewCustomer {
     /// The MSP's contract or billing reference.
     #[serde(default)]
     pub contract_id: Option<String>,
+    /// The customer's record in the MSP's PSA or ticketing system.
+    #[serde(default)]
+    pub psa_ref: Option<String>,
     /// The uptime promised (`None`: the `sla.target` setting).
     #[serde(default)]
     pub sla_target: Option<Target>,
@@ -174,6 +179,7 @@ impl NewCustomer {
             max_devices,
             notes,
             contract_id,
+            psa_ref,
             sla_target,
             reverse_proxy,
             layout,
@@ -191,6 +197,7 @@ impl NewCustomer {
             max_devices,
             notes,
             contract_id,
+            psa_ref,
             sla_target,
             reverse_proxy,
             layout,
@@ -210,6 +217,7 @@ impl NewCustomer {
             max_devices: DEFAULT_MAX_DEVICES,
             notes: String::new(),
             contract_id: None,
+            psa_ref: None,
             sla_target: None,
             reverse_proxy: false,
             layout,
@@ -251,6 +259,8 @@ pub struct CustomerPatch {
     pub notes: Option<String>,
     /// New contract reference (empty clears it; see `customer_fields`).
     pub contract_id: Option<String>,
+    /// New PSA reference (empty clears it).
+    pub psa_ref: Option<String>,
     /// New uptime promise (`Some(None)`: back to the `sla.target` setting).
     pub sla_target: Option<Option<Target>>,
     /// Turn the reverse proxy on or off (applied on the next redeploy).
@@ -335,6 +345,7 @@ mod tests {
             max_devices: DEFAULT_MAX_DEVICES,
             notes: String::new(),
             contract_id: None,
+            psa_ref: None,
             sla_target: None,
             reverse_proxy: false,
             layout: Layout::Combined,

@@ -54,13 +54,22 @@ macro_rules! ref_field {
 }
 
 /// Every reference field, in the order forms and views show them.
-pub static REF_FIELDS: &[RefField] = &[ref_field!(
-    contract_id,
-    "contract-id",
-    "Contract",
-    64,
-    "The MSP's contract or billing reference (reports group by it)"
-)];
+pub static REF_FIELDS: &[RefField] = &[
+    ref_field!(
+        contract_id,
+        "contract-id",
+        "Contract",
+        64,
+        "The MSP's contract or billing reference (reports group by it)"
+    ),
+    ref_field!(
+        psa_ref,
+        "psa-ref",
+        "PSA ref",
+        64,
+        "The customer's record in the MSP's PSA or ticketing system (ConnectWise, Autotask, HaloPSA, ...)"
+    ),
+];
 
 impl RefField {
     /// One line, at most `max` characters, nothing invisible; empty means none.

@@ -7,9 +7,9 @@ use crate::domain::audit::{AuditStatus, NewAuditEntry};
 use crate::domain::customer::{Customer, CustomerPatch, CustomerRef, CustomerStatus, NewCustomer};
 pub use crate::domain::fleet::{CustomerRow, by_device_use};
 
-const COLUMNS: &str = "id, name, company, subdomain, email, max_devices, notes, layout, status, status_reason, created_at, updated_at, host_id, contract_id, reverse_proxy, sla_target";
+const COLUMNS: &str = "id, name, company, subdomain, email, max_devices, notes, layout, status, status_reason, created_at, updated_at, host_id, contract_id, reverse_proxy, sla_target, psa_ref";
 /// How many columns [`COLUMNS`] names (queries that join read theirs after these).
-const N_COLUMNS: usize = 16;
+const N_COLUMNS: usize = 17;
 
 /// Which customers to list.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -37,6 +37,7 @@ struct RawCustomer {
     contract_id: Option<String>,
     reverse_proxy: bool,
     sla_target: Option<u32>,
+    psa_ref: Option<String>,
 }
 
 fn raw(r: &Row<'_>) -> rusqlite::Result<RawCustomer> {
@@ -57,6 +58,7 @@ fn raw(r: &Row<'_>) -> rusqlite::Result<RawCustomer> {
         contract_id: r.get(13)?,
         reverse_proxy: r.get(14)?,
         sla_target: r.get(15)?,
+        psa_ref: r.get(16)?,
     })
 }
 
@@ -72,6 +74,7 @@ impl TryFrom<RawCustomer> for Customer {
             max_devices: r.max_devices,
             notes: r.notes,
             contract_id: r.contract_id,
+            psa_ref: r.psa_ref,
             sla_target: r.sla_target.map(crate::domain::sla::Target),
             reverse_proxy: r.reverse_proxy,
             layout: parse_word("customers", &r.layout)?,
@@ -131,8 +134,8 @@ impl Store {
         }
         let t = fmt_time(now());
         self.conn.execute(
-            "INSERT INTO customers (id, name, company, subdomain, email, max_devices, notes, layout, status, created_at, updated_at, contract_id, reverse_proxy, sla_target)
-             VALUES ((SELECT last + 1 FROM id_sequence WHERE name = 'customers'), ?1, ?2, ?3, ?4, ?5, ?6, ?7, 'inactive', ?8, ?8, ?9, ?10, ?11)",
+            "INSERT INTO customers (id, name, company, subdomain, email, max_devices, notes, layout, status, created_at, updated_at, contract_id, reverse_proxy, sla_target, psa_ref)
+             VALUES ((SELECT last + 1 FROM id_sequence WHERE name = 'customers'), ?1, ?2, ?3, ?4, ?5, ?6, ?7, 'inactive', ?8, ?8, ?9, ?10, ?11, ?12)",
             params![
                 new.name,
                 new.company,
@@ -144,7 +147,8 @@ impl Store {
                 t,
                 crate::domain::customer_fields::none_if_empty(new.contract_id.clone()),
                 new.reverse_proxy,
-                new.sla_target.map(|t| t.0)
+                new.sla_target.map(|t| t.0),
+                crate::domain::customer_fields::none_if_empty(new.psa_ref.clone())
             ],
         )?;
         let c = self.customer(self.conn.last_insert_rowid())?;
@@ -255,7 +259,7 @@ impl Store {
             )));
         }
         self.conn.execute(
-            "UPDATE customers SET name = ?1, company = ?2, email = ?3, max_devices = ?4, notes = ?5, layout = ?6, updated_at = ?7, contract_id = ?8, reverse_proxy = ?9, sla_target = ?11 WHERE id = ?10",
+            "UPDATE customers SET name = ?1, company = ?2, email = ?3, max_devices = ?4, notes = ?5, layout = ?6, updated_at = ?7, contract_id = ?8, reverse_proxy = ?9, sla_target = ?11, psa_ref = ?12 WHERE id = ?10",
             params![
                 c.name,
                 c.company,
@@ -267,7 +271,8 @@ impl Store {
                 c.contract_id,
                 c.reverse_proxy,
                 id,
-                c.sla_target.map(|t| t.0)
+                c.sla_target.map(|t| t.0),
+                c.psa_ref
             ],
         )?;
         let c = self.customer(id)?;
@@ -396,6 +401,7 @@ mod tests {
             max_devices: 20,
             notes: String::new(),
             contract_id: None,
+            psa_ref: None,
             sla_target: None,
             reverse_proxy: false,
             layout: Layout::Combined,
@@ -413,6 +419,7 @@ mod tests {
             max_devices: 33,
             notes: "two\nlines".into(),
             contract_id: Some("MSP-2026-0042".into()),
+            psa_ref: Some("HALO-42".into()),
             sla_target: None,
             reverse_proxy: false,
             layout: Layout::Legacy,
@@ -433,6 +440,7 @@ mod tests {
             max_devices: Some(44),
             notes: Some("n".into()),
             contract_id: Some("MSP-2027-0001".into()),
+            psa_ref: Some("HALO-4711".into()),
             sla_target: Some(Some(crate::domain::sla::Target(99_950))),
             reverse_proxy: Some(true),
             layout: Some(Layout::Combined),

@@ -323,6 +323,7 @@ mod tests {
             max_devices: 5,
             notes: String::new(),
             contract_id: None,
+            psa_ref: None,
             sla_target: None,
             reverse_proxy: false,
             layout: Layout::Combined,

@@ -14,6 +14,7 @@ fn store_with(subdomains: &[&str]) -> (Store, Vec<i64>) {
                 max_devices: 20,
                 notes: String::new(),
                 contract_id: Some(format!("C-{sub}")),
+                psa_ref: None,
                 sla_target: None,
                 reverse_proxy: false,
                 layout: Layout::Combined,
@@ -103,6 +104,7 @@ fn the_ledger_keeps_a_deleted_customer_and_follows_changes() {
     let (s, ids) = store_with(&["acme", "globex"]);
     let patch = crate::domain::customer::CustomerPatch {
         contract_id: Some("C-NEW".into()),
+        psa_ref: None,
         sla_target: Some(Some(Target(99_950))),
         ..Default::default()
     };

@@ -146,6 +146,7 @@ mod tests {
             max_devices: 1,
             notes: String::new(),
             contract_id: None,
+            psa_ref: None,
             sla_target: None,
             reverse_proxy: false,
             layout: Layout::Combined,

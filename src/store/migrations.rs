@@ -369,6 +369,10 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (customer_id, day)
     ) WITHOUT ROWID;
     "#,
+    // 23: the customer's record in the MSP's PSA or ticketing system (a reference field).
+    r#"
+    ALTER TABLE customers ADD COLUMN psa_ref TEXT;
+    "#,
 ];
 
 /// Steps in Rust that run inside a migration's transaction before its SQL, by the version the

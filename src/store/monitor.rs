@@ -288,6 +288,7 @@ mod tests {
                     max_devices: 20,
                     notes: String::new(),
                     contract_id: None,
+                    psa_ref: None,
                     sla_target: None,
                     reverse_proxy: false,
                     layout: Layout::Combined,

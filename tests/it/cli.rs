@@ -627,6 +627,28 @@ fn the_contract_reference_is_set_cleared_imported_searched_and_checked() {
     assert_eq!(h.run(&["customer", "show", "jj"]).code, 1);
 }
 
+/// A reference field added through the table alone (`psa_ref`): its flags on create and
+/// update, `customer show`, import and the same one-line rule as every reference field.
+#[test]
+fn the_psa_reference_comes_with_its_flags_show_import_and_rule_from_the_field_table() {
+    let h = Home::initialised();
+    let base = ["customer", "create", "--no-deploy", "--name", "P", "--subdomain", "psa", "--email", "p@p.example"];
+    let r = h.run(&[&base[..], &["--psa-ref", " HALO-4711 ", "--json"]].concat());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["psa_ref"], "HALO-4711", "trimmed");
+    assert!(h.run(&["customer", "show", "psa"]).stdout.contains("psa ref      HALO-4711"));
+    let r = h.run(&["customer", "update", "psa", "--psa-ref", "bad\u{202e}ref"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("psa_ref"), "{}", r.stderr);
+    let r = h.run(&["customer", "update", "psa", "--psa-ref", "", "--json"]);
+    assert_eq!(r.json()["psa_ref"], serde_json::Value::Null, "\"\" clears it");
+    let r = h.run(&["customer", "update", "psa"]);
+    assert!(r.code == 2 && r.stderr.contains("--psa-ref"), "{}", r.stderr);
+    let file = h.file("psa.json", r#"[{"name": "Q", "subdomain": "psaq", "email": "q@q.example", "psa_ref": "CW-9"}]"#);
+    assert_eq!(h.run(&["customer", "import", "--file", file.to_str().unwrap(), "--no-deploy"]).code, 0);
+    assert_eq!(h.run(&["customer", "show", "psaq", "--json"]).json()["psa_ref"], "CW-9");
+}
+
 #[test]
 fn a_usage_error_with_nbmsp_home_set_does_not_list_home_as_required() {
     // #29: clap listed an argument taken from the environment among the required ones.

@@ -392,15 +392,17 @@ mod tests {
     fn the_customer_record_carries_every_field_and_reads_records_written_before_a_field_existed() {
         let full = serde_json::json!({
             "id": 7, "name": "N", "company": "C", "subdomain": "s", "email": "e@e.example",
-            "max_devices": 3, "notes": "x", "contract_id": "MSP-1", "sla_target": "99.95", "reverse_proxy": false, "layout": "legacy"
+            "max_devices": 3, "notes": "x", "contract_id": "MSP-1", "psa_ref": "HALO-1", "sla_target": "99.95",
+            "reverse_proxy": false, "layout": "legacy"
         });
         let r: CustomerRecord = serde_json::from_value(full.clone()).unwrap();
         assert_eq!(serde_json::to_value(&r).unwrap(), full, "nothing lost or added on the way through");
-        // A record from before `contract_id` existed.
+        // A record from before `contract_id` and `psa_ref` existed.
         let mut older = full.clone();
         older.as_object_mut().unwrap().remove("contract_id");
+        older.as_object_mut().unwrap().remove("psa_ref");
         let r: CustomerRecord = serde_json::from_value(older).unwrap();
-        assert_eq!((r.id, r.fields.contract_id), (7, None));
+        assert_eq!((r.id, r.fields.contract_id, r.fields.psa_ref), (7, None, None));
         // A field this version does not know is refused, not dropped.
         let mut newer = full;
         newer.as_object_mut().unwrap().insert("billing_plan".into(), "gold".into());

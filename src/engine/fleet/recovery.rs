@@ -230,6 +230,7 @@ mod plan_tests {
             max_devices: 10,
             notes: String::new(),
             contract_id: None,
+            psa_ref: None,
             sla_target: None,
             reverse_proxy: false,
             layout: Layout::Combined,

@@ -23,6 +23,7 @@ fn customer(text: &str, layout: Layout) -> Customer {
         max_devices: 20,
         notes: text.into(),
         contract_id: None,
+        psa_ref: None,
         sla_target: None,
         reverse_proxy: false,
         layout,
