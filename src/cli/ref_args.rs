@@ -7,24 +7,15 @@ use clap::{Arg, ArgMatches, Args, Command, FromArgMatches};
 use crate::domain::customer::{CustomerPatch, NewCustomer};
 use crate::domain::customer_fields::{REF_FIELDS, none_if_empty};
 
-/// The reference fields given on `customer create` (`None`: not given), in table order.
+/// The reference fields given (`None`: not given), in table order; `UPDATE`: on `customer
+/// update`, where `""` clears one.
 #[derive(Debug, Clone, Default)]
-pub struct RefArgs(pub Vec<Option<String>>);
+pub struct RefValues<const UPDATE: bool>(pub Vec<Option<String>>);
 
-/// The reference fields given on `customer update` (`Some("")` clears one), in table order.
-#[derive(Debug, Clone, Default)]
-pub struct RefPatchArgs(pub Vec<Option<String>>);
-
-fn augment(cmd: Command, update: bool) -> Command {
-    REF_FIELDS.iter().fold(cmd, |cmd, f| {
-        let help = if update { format!("{} (\"\" clears it)", f.help) } else { f.help.to_string() };
-        cmd.arg(Arg::new(f.key).long(f.flag).value_name("REF").help(help))
-    })
-}
-
-fn values(m: &ArgMatches) -> Vec<Option<String>> {
-    REF_FIELDS.iter().map(|f| m.get_one::<String>(f.key).cloned()).collect()
-}
+/// The reference fields given on `customer create`.
+pub type RefArgs = RefValues<false>;
+/// The reference fields given on `customer update`.
+pub type RefPatchArgs = RefValues<true>;
 
 impl RefArgs {
     /// Gives `n` the references given (trimmed; empty is none).
@@ -46,41 +37,25 @@ impl RefPatchArgs {
     }
 }
 
-impl FromArgMatches for RefArgs {
+impl<const UPDATE: bool> FromArgMatches for RefValues<UPDATE> {
     fn from_arg_matches(m: &ArgMatches) -> Result<Self, clap::Error> {
-        Ok(Self(values(m)))
+        Ok(Self(REF_FIELDS.iter().map(|f| m.get_one::<String>(f.key).cloned()).collect()))
     }
     fn update_from_arg_matches(&mut self, m: &ArgMatches) -> Result<(), clap::Error> {
-        self.0 = values(m);
+        *self = Self::from_arg_matches(m)?;
         Ok(())
     }
 }
 
-impl Args for RefArgs {
+impl<const UPDATE: bool> Args for RefValues<UPDATE> {
     fn augment_args(cmd: Command) -> Command {
-        augment(cmd, false)
+        REF_FIELDS.iter().fold(cmd, |cmd, f| {
+            let help = if UPDATE { format!("{} (\"\" clears it)", f.help) } else { f.help.to_string() };
+            cmd.arg(Arg::new(f.key).long(f.flag).value_name("REF").help(help))
+        })
     }
     fn augment_args_for_update(cmd: Command) -> Command {
-        augment(cmd, false)
-    }
-}
-
-impl FromArgMatches for RefPatchArgs {
-    fn from_arg_matches(m: &ArgMatches) -> Result<Self, clap::Error> {
-        Ok(Self(values(m)))
-    }
-    fn update_from_arg_matches(&mut self, m: &ArgMatches) -> Result<(), clap::Error> {
-        self.0 = values(m);
-        Ok(())
-    }
-}
-
-impl Args for RefPatchArgs {
-    fn augment_args(cmd: Command) -> Command {
-        augment(cmd, true)
-    }
-    fn augment_args_for_update(cmd: Command) -> Command {
-        augment(cmd, true)
+        Self::augment_args(cmd)
     }
 }
 

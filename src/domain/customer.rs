@@ -338,17 +338,8 @@ mod tests {
 
     fn sample() -> NewCustomer {
         NewCustomer {
-            name: "ACME Logistics".into(),
             company: "ACME GmbH".into(),
-            subdomain: "acme".into(),
-            email: "it@acme.example".into(),
-            max_devices: DEFAULT_MAX_DEVICES,
-            notes: String::new(),
-            contract_id: None,
-            psa_ref: None,
-            sla_target: None,
-            reverse_proxy: false,
-            layout: Layout::Combined,
+            ..NewCustomer::new("ACME Logistics", "acme", "it@acme.example", Layout::Combined)
         }
     }
 

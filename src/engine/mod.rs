@@ -67,6 +67,13 @@ pub enum EngineError {
     /// later may work.
     #[error("{0}")]
     Unavailable(String),
+    /// It would clash with what is there (a draining host, one engine under two records, a
+    /// directory in the way, a migration not finished): nothing was done.
+    #[error("{0}")]
+    Conflict(String),
+    /// A secret that opens something was wrong (a backup's passphrase): nothing was done.
+    #[error("{0}")]
+    Refused(String),
     /// Nginx Proxy Manager could not be reached or answered badly.
     #[error("Nginx Proxy Manager at {url}: {detail}")]
     Npm {
@@ -86,6 +93,8 @@ impl EngineError {
             EngineError::Store(s) => s.kind(),
             EngineError::DataMissing(_) | EngineError::Damaged(_) => ErrorKind::Data,
             EngineError::Usage(_) => ErrorKind::Usage,
+            EngineError::Conflict(_) => ErrorKind::Conflict,
+            EngineError::Refused(_) => ErrorKind::Auth,
             EngineError::DockerUnreachable { .. } | EngineError::Npm { .. } | EngineError::Unavailable(_) => {
                 ErrorKind::Unavailable
             }

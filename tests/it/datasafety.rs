@@ -218,8 +218,14 @@ fn backup_delete_restore_brings_back_the_same_instance_on_both_layouts() {
         assert!(kept.exists());
 
         let r = env.home.run(&["customer", "restore", file.to_str().unwrap()]);
-        assert_eq!(r.code, 1, "the passphrase is needed");
+        assert_eq!(r.code, 2, "the passphrase is needed: a usage error");
         assert!(r.stderr.contains("--passphrase-file"), "{}", r.stderr);
+        // A wrong one is refused as such (kind auth), nothing restored.
+        let wrong = env.home.file("wrong-pass", "not the passphrase at all");
+        let args = ["customer", "restore", file.to_str().unwrap(), "--passphrase-file", wrong.to_str().unwrap()];
+        let r = env.home.run(&[&args[..], &["--json"]].concat());
+        assert_eq!((r.code, r.json()["error"]["kind"].as_str()), (1, Some("auth")), "{}", r.stdout);
+        assert!(r.stdout.contains("wrong passphrase"), "{}", r.stdout);
         let r = env.home.run(&[
             "customer",
             "restore",

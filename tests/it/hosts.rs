@@ -106,6 +106,10 @@ fn hosts_are_added_over_ssh_and_tls_listed_drained_and_placed() {
     let r = create(&one, Some("c"));
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("host c is draining"), "{}", r.stderr);
+    let email = format!("it@{one}.example");
+    let args = ["customer", "create", "--no-deploy", "--name", "N", "--subdomain", &one, "--email", &email];
+    let r = env.home.run(&[&args[..], &["--host", "c", "--json"]].concat());
+    assert_eq!(r.json()["error"]["kind"], "conflict", "a draining host is a conflict, not a failure: {}", r.stdout);
     assert_eq!(create(&one, Some("b")).code, 0);
     assert_eq!(host_of(&env, &one), "b");
     // Equal machines (all three run on this one): the host with fewer stacks takes the next.

@@ -249,15 +249,15 @@ pub fn open_secrets(
                 .ok_or_else(|| bad("kdf parameters missing"))?;
             let k = crypto::derive_wrapping_key(p, &salt, params).map_err(bad)?;
             crypto::open(&k, AAD, &sealed)
-                .map_err(|_| EngineError::Files("wrong passphrase for this backup's secrets".into()))?
+                .map_err(|_| EngineError::Refused("wrong passphrase for this backup's secrets".into()))?
         }
         ("passphrase", None) => {
-            return Err(EngineError::Files(
+            return Err(EngineError::Usage(
                 "this backup's secrets are sealed with a passphrase: pass --passphrase-file FILE".into(),
             ));
         }
         _ => crypto::open(installation_key, AAD, &sealed).map_err(|_| {
-            EngineError::Files(
+            EngineError::Refused(
                 "this backup's secrets are sealed with another installation's key: only the installation that wrote \
                  it can restore it (back up with --passphrase-file to move customers between installations)"
                     .into(),

@@ -302,7 +302,7 @@ impl<P: Proxy> Ops<'_, P> {
         let (there, files) = crate::engine::hosts::files::settings_on(self.store, host)?;
         let dir = Path::new(&there.data_dir).join(&new.subdomain);
         if files.exists(&dir).await? {
-            return Err(EngineError::Files(format!(
+            return Err(EngineError::Conflict(format!(
                 "{} exists already: move it away, or restore under another name with --subdomain",
                 files.describe(&dir)
             )));

@@ -62,7 +62,7 @@ pub async fn run<P: Proxy>(
         Some(p) if p.key == key && p.to == to => (p, true),
         Some(p) => {
             let other = crate::store::settings::moves_data(&p.key).unwrap_or("data-dir");
-            return Err(EngineError::Files(format!(
+            return Err(EngineError::Conflict(format!(
                 "a migration of {} from {} to {} (started by {}) is not finished; run `nbmsp migrate {other} {}` \
                  to finish it first",
                 p.key, p.from, p.to, p.actor, p.to
@@ -148,7 +148,7 @@ fn deployed_customers<P: Proxy>(ops: &Ops<'_, P>) -> Result<Vec<Customer>, Engin
 fn check_target_dir(from: &Path, to: &Path) -> Result<(), EngineError> {
     let canon = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
     if canon(to).starts_with(canon(from)) || canon(from).starts_with(canon(to)) {
-        return Err(EngineError::Files(format!(
+        return Err(EngineError::Usage(format!(
             "{} and {} contain one another; choose a directory outside the current data dir",
             to.display(),
             from.display()
@@ -170,7 +170,7 @@ async fn move_stack<P: Proxy>(ops: &Ops<'_, P>, c: &Customer, plan: &MigrationPl
             link_back(&src, &dst)?;
             return Ok(());
         }
-        return Err(EngineError::Files(format!(
+        return Err(EngineError::DataMissing(format!(
             "'{}' is deployed but neither {} nor {} exists; find its data before migrating",
             c.subdomain,
             src.display(),

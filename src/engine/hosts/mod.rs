@@ -272,6 +272,17 @@ impl HostStatus {
     }
 }
 
+/// The one rule for a draining host: nothing new goes there, neither a new customer placed on
+/// it by name nor a customer moved to it.
+pub fn open_for_new(store: &Store, key: HostKey, name: &str) -> Result<(), EngineError> {
+    if store.host_draining(key)? {
+        return Err(EngineError::Conflict(format!(
+            "host {name} is draining: nothing new goes there (`nbmsp host drain {name} --off` opens it again)"
+        )));
+    }
+    Ok(())
+}
+
 /// Asks every engine about itself, all at once (a dead host costs its own 10 s, not the
 /// others'), and counts what the database places on each.
 pub async fn statuses(store: &Store, engines: &Engines) -> Result<Vec<(HostKey, HostStatus)>, EngineError> {
@@ -380,11 +391,7 @@ pub async fn place(
 ) -> Result<Vec<HostKey>, EngineError> {
     if let Some(name) = wanted {
         let key = store.host_id_for(name)?;
-        if store.host_draining(key)? {
-            return Err(EngineError::Docker(format!(
-                "host {name} is draining: nothing new goes there (`nbmsp host drain {name} --off` opens it again)"
-            )));
-        }
+        open_for_new(store, key, name)?;
         return Ok(vec![key; layouts.len()]);
     }
     let engines = Engines::new(store)?;

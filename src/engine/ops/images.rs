@@ -30,7 +30,7 @@ impl<P: Proxy> Ops<'_, P> {
         if let Some((svc, image)) = wanted.iter().find(|(svc, _)| *svc == management)
             && let Some(why) = too_old_for_setup(&format!("images.{svc}"), image)
         {
-            return Err(EngineError::Files(why));
+            return Err(EngineError::Usage(why));
         }
         let always = settings.images_pull == ImagePull::Always;
         let (mut pulled, mut kept) = (0, 0);
@@ -48,7 +48,7 @@ impl<P: Proxy> Ops<'_, P> {
                     kept += 1;
                 }
                 Err(e) => {
-                    return Err(EngineError::Files(format!(
+                    return Err(EngineError::Unavailable(format!(
                         "image {image} is not on the Docker engine and could not be pulled ({e}): set images.{svc} \
                          (the app's Settings, tab NetBird, or `nbmsp settings set images.{svc} …`) to an image that is present, \
                          or load it with `docker load`"

@@ -209,10 +209,10 @@ impl<P: Proxy> Ops<'_, P> {
         let problems: Vec<String> =
             crate::domain::customer::NewCustomer::of(customer).validate().iter().map(ToString::to_string).collect();
         if !problems.is_empty() {
-            return Err((Step::Validate, EngineError::Files(problems.join("; "))));
+            return Err((Step::Validate, EngineError::Usage(problems.join("; "))));
         }
         if settings.data_dir.is_empty() {
-            return Err((Step::Validate, EngineError::Files("the data_dir setting is empty".into())));
+            return Err((Step::Validate, EngineError::Usage("the data_dir setting is empty".into())));
         }
         self.proxy_allowed_on(customer.host_id).map_err(|e| (Step::Validate, e))?;
         // Containers carrying this id for another customer: refused before anything is made.

@@ -69,9 +69,7 @@ impl<P: Proxy> Ops<'_, P> {
         if from == to {
             return Err(EngineError::Usage(format!("'{}' runs on host {} already", customer.subdomain, name(to))));
         }
-        if self.store.host_draining(to)? {
-            return Err(EngineError::Files(format!("host {} is draining: nothing new goes there", name(to))));
-        }
+        crate::engine::hosts::open_for_new(self.store, to, &name(to))?;
         let deployment = self.store.deployment(customer_id)?.ok_or_else(|| {
             EngineError::Usage(format!("'{}' is not deployed: set its host by deploying it", customer.subdomain))
         })?;
@@ -83,7 +81,7 @@ impl<P: Proxy> Ops<'_, P> {
         let source = self.engines.of(from).await?;
         self.engines.of(to).await?;
         if self.engines.same_engine(from, to).await {
-            return Err(EngineError::Files(format!(
+            return Err(EngineError::Conflict(format!(
                 "hosts {} and {} are one Docker engine: a move between them would remove what it \
                  starts; remove the second record with `nbmsp host remove`",
                 name(from),
@@ -101,7 +99,7 @@ impl<P: Proxy> Ops<'_, P> {
         let (there, target_files) = files::settings_on(self.store, to)?;
         let target_dir = render::instance_dir(&there, &moved);
         if target_files.exists(&target_dir).await? {
-            return Err(EngineError::Files(format!("{} exists already", target_files.describe(&target_dir))));
+            return Err(EngineError::Conflict(format!("{} exists already", target_files.describe(&target_dir))));
         }
         let old_names = self.container_names(&customer).await?;
         let source_proxy = self.proxy_record(customer_id);

@@ -69,7 +69,7 @@ impl<P: Proxy> Ops<'_, P> {
     async fn existing_names(&self, customer: &Customer) -> Result<Vec<String>, EngineError> {
         let names = self.container_names(customer).await?;
         if names.is_empty() {
-            return Err(EngineError::Files(format!(
+            return Err(EngineError::Usage(format!(
                 "customer '{}' has no containers; run `nbmsp customer redeploy {}`",
                 customer.subdomain, customer.id
             )));
