@@ -313,7 +313,7 @@ async fn edit_externally(
     term: &mut Term,
     home: &std::path::Path,
     edit: &app::baseline_edit::ExternalEdit,
-) -> io::Result<Result<String, String>> {
+) -> io::Result<Result<String, crate::domain::error::Failure>> {
     use std::os::unix::fs::OpenOptionsExt;
     let dir = home.join("edit");
     crate::store::home::ensure_private_dir(&dir).map_err(|e| io::Error::other(e.to_string()))?;
@@ -342,12 +342,13 @@ async fn edit_externally(
     // (`Terminal::clear` would ask the terminal where its cursor is, and the answer can be lost
     // while the input reader starts again).
     term.draw(|_| {})?;
+    let failed = crate::domain::error::Failure::runtime;
     let result = match status {
         Ok(s) if s.success() => {
-            std::fs::read_to_string(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))
+            std::fs::read_to_string(&file).map_err(|e| failed(format!("cannot read {}: {e}", file.display())))
         }
-        Ok(s) => Err(format!("{} ended with {s}; nothing saved", editor())),
-        Err(e) => Err(format!("cannot start {}: {e}", editor())),
+        Ok(s) => Err(failed(format!("{} ended with {s}; nothing saved", editor()))),
+        Err(e) => Err(failed(format!("cannot start {}: {e}", editor()))),
     };
     if let Err(e) = std::fs::remove_file(&file) {
         tracing::warn!("cannot remove {}: {e}", file.display());

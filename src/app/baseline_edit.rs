@@ -59,7 +59,7 @@ pub(super) fn on_event(s: &mut AppState, ev: Event) -> Vec<Command> {
 }
 
 /// The editor closed: the text to send, or why there is none.
-pub(super) fn on_edited(s: &mut AppState, edited: Result<String, String>) -> Vec<Command> {
+pub(super) fn on_edited(s: &mut AppState, edited: Result<String, crate::domain::error::Failure>) -> Vec<Command> {
     let opened = s.baseline.opened.take();
     match edited {
         Err(why) => {

@@ -63,7 +63,7 @@ pub(super) fn on_event(s: &mut AppState, ev: Event) -> Vec<Command> {
             s.npm = new;
         }
         Event::NetBird(r) => {
-            return super::netbird_keys::answered(s, r.customer_id, r.action, r.result.map_err(|f| f.message));
+            return super::netbird_keys::answered(s, r.customer_id, r.action, r.result);
         }
         Event::Credentials { customer_id, result } => {
             if let Some(d) = s.detail_mut().filter(|d| d.customer_id == customer_id) {

@@ -112,7 +112,7 @@ pub enum TextKey {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
     /// The operator's editor closed on [`AppState::external_edit`]'s file: its text, or why not.
-    Edited(Result<String, String>),
+    Edited(Result<String, crate::domain::error::Failure>),
     /// Leave the app.
     Quit,
     /// Mark or unmark the selected customer for a bulk action.

@@ -115,7 +115,7 @@ pub struct NetBirdView {
     /// Which list.
     pub section: Section,
     /// The last answer for the section: a list, or why it could not be had.
-    pub list: Option<Result<AdminAnswer, String>>,
+    pub list: Option<Result<AdminAnswer, crate::domain::error::Failure>>,
     /// A request is out (list or change).
     pub busy: bool,
     /// Selected row among the shown ones.
@@ -523,7 +523,11 @@ impl NetBirdView {
     }
 
     /// Takes in what the engine answered for `action`; returns the list to ask for next, if any.
-    pub fn answered(&mut self, action: &AdminAction, result: Result<AdminAnswer, String>) -> Option<AdminAction> {
+    pub fn answered(
+        &mut self,
+        action: &AdminAction,
+        result: Result<AdminAnswer, crate::domain::error::Failure>,
+    ) -> Option<AdminAction> {
         self.busy = false;
         let is_list = !action.changes();
         match result {
@@ -552,7 +556,7 @@ impl NetBirdView {
             }
             // A refused key comes back with what was typed and why, to be fixed, not retyped.
             Err(e) if matches!(action, AdminAction::CreateKey(_)) => {
-                self.key_form = self.key_form_sent.take().map(|f| KeyForm { error: Some(e), ..f });
+                self.key_form = self.key_form_sent.take().map(|f| KeyForm { error: Some(e.message), ..f });
                 None
             }
             Err(_) => None,

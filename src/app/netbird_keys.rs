@@ -124,7 +124,7 @@ pub(super) fn answered(
     s: &mut AppState,
     customer_id: i64,
     action: AdminAction,
-    result: Result<AdminAnswer, String>,
+    result: Result<AdminAnswer, crate::domain::error::Failure>,
 ) -> Vec<Command> {
     let Some(d) = s.detail_mut().filter(|d| d.customer_id == customer_id) else {
         s.dirty = false;
