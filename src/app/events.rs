@@ -25,6 +25,11 @@ pub(super) fn on_event(s: &mut AppState, ev: Event) -> Vec<Command> {
         ev @ Event::Hosts(_) => super::overlays::on_event(s, &ev),
         ev @ Event::Reports(_) => super::reports::on_event(s, ev),
         ev @ (Event::Baseline(_) | Event::BaselineSaved { .. }) => return super::baseline_edit::on_event(s, ev),
+        Event::KeyRules(rules) => {
+            if let Some(d) = s.detail_mut() {
+                d.netbird.key_rules = Some(rules);
+            }
+        }
         // The monitor sends the list after its rounds; one that says what the table shows already
         // costs no frame (a settled fleet writes nothing).
         Event::Customers(rows) if s.dashboard.loaded && rows == s.dashboard.rows => s.dirty = false,

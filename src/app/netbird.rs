@@ -136,6 +136,9 @@ pub struct NetBirdView {
     pub prompt_error: Option<String>,
     /// The key form as sent, given back with NetBird's answer when it refuses the key.
     pub key_form_sent: Option<KeyForm>,
+    /// The fleet's rules for setup keys as the baseline says them (`None`: not asked yet;
+    /// `Some(None)`: there are none), for the key form's starting values.
+    pub key_rules: Option<Option<crate::domain::baseline_keys::KeyRules>>,
 }
 
 impl Default for NetBirdView {
@@ -153,6 +156,7 @@ impl Default for NetBirdView {
             secret: None,
             prompt_error: None,
             key_form_sent: None,
+            key_rules: None,
         }
     }
 }
@@ -332,7 +336,7 @@ impl NetBirdView {
             _ => None,
         };
         match (key, self.section) {
-            (Key::New, Section::Keys) => self.key_form = Some(KeyForm::new()),
+            (Key::New, Section::Keys) => self.key_form = Some(KeyForm::new(self.key_rules.clone().flatten().as_ref())),
             (Key::New, Section::Groups) => {
                 self.prompt = Some(Prompt { purpose: Purpose::NewGroup, text: Default::default() })
             }

@@ -30,11 +30,14 @@ impl KeyForm {
     /// Field labels in focus order.
     pub const LABELS: [&'static str; 6] = ["Name", "Reusable", "Expires in days", "Usage limit", "Groups", "Ephemeral"];
 
-    pub(super) fn new() -> Self {
+    /// An empty form within the fleet's `rules` for keys: one-off when reusable keys are not
+    /// allowed, and an expiry no longer than allowed (7 days, or less).
+    pub(super) fn new(rules: Option<&crate::domain::baseline_keys::KeyRules>) -> Self {
+        let days = rules.and_then(|r| r.max_days).map_or(7, |max| max.clamp(1, 7));
         Self {
             name: Default::default(),
-            reusable: true,
-            days: "7".into(),
+            reusable: rules.is_none_or(|r| r.reusable),
+            days: days.to_string().as_str().into(),
             limit: "0".into(),
             groups: Default::default(),
             ephemeral: false,

@@ -17,7 +17,12 @@ pub(super) fn opened(d: &mut DetailState) -> Vec<Command> {
         return Vec::new();
     }
     let action = d.netbird.reload();
-    vec![ask(d, action)]
+    let mut cmds = vec![ask(d, action)];
+    if d.netbird.key_rules.is_none() {
+        // The fleet's rules for setup keys, so the key form starts within them.
+        cmds.push(Command::LoadKeyRules);
+    }
+    cmds
 }
 
 /// Reloading everything (R): on the NetBird tab its list is asked for again too.

@@ -191,3 +191,30 @@ fn a_key_netbird_refuses_comes_back_with_what_was_typed_and_why() {
     assert_eq!((form.name.to_string(), form.groups.to_string()), ("onboard".into(), "nosuchgroup".into()));
     assert_eq!(form.error.as_deref(), Some(why));
 }
+
+/// The key form starts within the fleet's rules for setup keys (the baseline's
+/// `[setup_keys]`), asked for when the tab opens: one-off when reusable keys are not allowed,
+/// and no longer than allowed; without rules, a reusable key for 7 days.
+#[test]
+fn the_key_form_starts_within_the_baselines_rules_for_keys() {
+    use crate::app::fixtures::press;
+    use crate::domain::baseline_keys::KeyRules;
+    use crossterm::event::KeyCode::{Char, Esc, Right};
+    let mut s = crate::ui::tests::detail(Tab::Info);
+    let cmds = press(&mut s, Char('5'));
+    assert!(cmds.contains(&Command::LoadKeyRules), "{cmds:?}");
+    update(&mut s, Action::Engine(Event::netbird(1, AdminAction::Peers, Ok(AdminAnswer::Peers(Vec::new())))));
+    press(&mut s, Right);
+    update(&mut s, Action::Engine(Event::netbird(1, AdminAction::Keys, Ok(AdminAnswer::Keys(Vec::new())))));
+    let form = |s: &mut crate::app::AppState| {
+        press(s, Char('n'));
+        let f = s.detail().unwrap().netbird.key_form.clone().expect("the form opens");
+        press(s, Esc);
+        (f.reusable, f.days.to_string())
+    };
+    assert_eq!(form(&mut s), (true, "7".to_string()), "no rules heard yet: the form's own defaults");
+    update(&mut s, Action::Engine(Event::KeyRules(Some(KeyRules { reusable: false, max_days: Some(3) }))));
+    assert_eq!(form(&mut s), (false, "3".to_string()));
+    update(&mut s, Action::Engine(Event::KeyRules(Some(KeyRules { reusable: true, max_days: Some(30) }))));
+    assert_eq!(form(&mut s), (true, "7".to_string()), "7 days is within 30");
+}

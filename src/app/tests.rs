@@ -45,7 +45,10 @@ fn opening_a_customer_loads_it_and_tabs_drive_logs_and_health() {
     assert_eq!(update(&mut s, Action::NextTab(1)), vec![Command::StopLogs, Command::CheckHealth { customer_id: 1 }]);
     assert_eq!(s.detail().unwrap().tab, Tab::Health);
     let cmds = update(&mut s, Action::NextTab(1));
-    assert!(matches!(cmds.as_slice(), [Command::NetBird { .. }]), "Health -> NetBird asks for its list: {cmds:?}");
+    assert!(
+        matches!(cmds.as_slice(), [Command::NetBird { .. }, Command::LoadKeyRules]),
+        "Health -> NetBird asks for its list and the fleet's key rules: {cmds:?}"
+    );
     assert!(update(&mut s, Action::NextTab(1)).is_empty(), "NetBird -> Info");
     // Leaving the detail stops the logs and reloads the table.
     update(&mut s, Action::GoTab(2));

@@ -30,6 +30,12 @@ pub(super) fn handle(d: &mut Dispatch, cmd: Command) {
             let r = crate::engine::usecase::baseline::read(&c.store, &c.session).map_err(Failure::from);
             let _ = tx.send(Event::Baseline(r));
         }),
+        Command::LoadKeyRules => d.job("baseline", |c, tx| async move {
+            // A baseline that cannot be read starts the form at its own defaults; the engine
+            // still judges the key when it is asked for.
+            let rules = crate::engine::fleet::baseline::load(&c.store).ok().flatten().and_then(|b| b.setup_keys);
+            let _ = tx.send(Event::KeyRules(rules));
+        }),
         Command::SaveBaseline { text } => d.job("baseline", |c, tx| async move {
             let result = crate::engine::usecase::baseline::save(&c.store, &c.session, &text).map_err(Failure::from);
             let _ = tx.send(Event::BaselineSaved { text, result });

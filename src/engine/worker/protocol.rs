@@ -27,6 +27,8 @@ pub enum Command {
     LoadReports,
     /// The baseline's text, to edit (`:baseline`).
     LoadBaseline,
+    /// The baseline's rules for setup keys, for the key form's starting values.
+    LoadKeyRules,
     /// Replace the baseline with an operator's text (admins; refused unless it parses).
     SaveBaseline {
         /// The new text.
@@ -394,6 +396,8 @@ pub enum Event {
     Hosts(Result<Vec<crate::engine::hosts::HostStatus>, Failure>),
     /// The baseline's text, and whether the session may change it.
     Baseline(Result<crate::engine::usecase::baseline::BaselineText, Failure>),
+    /// The baseline's rules for setup keys (`None`: no baseline, or none for keys).
+    KeyRules(Option<crate::domain::baseline_keys::KeyRules>),
     /// A baseline save ended: what it now requires, or why it was refused (with the text sent,
     /// so nothing typed is lost).
     BaselineSaved {
