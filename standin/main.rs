@@ -9,7 +9,9 @@
 //! Built by scripts/standin-images.sh with `rustc -C target-feature=+crt-static`.
 //!
 //! Knobs for tests (environment): STANDIN_STARTUP_DELAY_MS (default 5000: how long the
-//! management API takes to come up), STANDIN_PEERS ("total,connected"), STANDIN_LOG_RATE.
+//! management API takes to come up), STANDIN_PEERS ("total,connected"), STANDIN_LOG_RATE,
+//! STANDIN_FAIL_BOOTS (the combined server's first N starts fail as a STUN port another socket
+//! holds makes upstream fail; Docker's restart policy brings it up again).
 
 mod account;
 mod admin;
@@ -215,6 +217,14 @@ fn server(args: &[String]) -> Result<(), String> {
         key = format!("{:?}", SystemTime::now());
     }
     check_data_key(&data_dir, &key)?;
+    // Upstream binds its STUN ports at start and stops on an error (`createSTUNListeners`);
+    // a port some other socket holds for a moment (Docker's embedded DNS takes ephemeral ones in
+    // the container) fails one start, and the restart policy brings the server up.
+    let fail_boots = env::var("STANDIN_FAIL_BOOTS").ok().and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    if boots(&data_dir) <= fail_boots {
+        let p = stun_ports[0];
+        return Err(format!("failed to create STUN listener on port {p}: listen udp :{p}: bind: address already in use"));
+    }
     log("server", "INFO", "Starting combined NetBird server");
     log("server", "INFO", &format!("Relay server instance URL: rels://{host}"));
     let ready = ready_at();
@@ -447,8 +457,12 @@ fn check_data_key(data_dir: &str, key: &str) -> Result<(), String> {
         Ok(_) => Ok(()),
         Err(_) => fs::write(&marker, &fingerprint).map_err(|e| format!("cannot write {marker}: {e}")),
     }?;
-    let boots = fs::read_to_string(format!("{data_dir}/boots")).ok().and_then(|s| s.trim().parse::<u64>().ok()).unwrap_or(0);
-    fs::write(format!("{data_dir}/boots"), format!("{}\n", boots + 1)).map_err(|e| format!("cannot write to {data_dir}: {e}"))
+    fs::write(format!("{data_dir}/boots"), format!("{}\n", boots(data_dir) + 1)).map_err(|e| format!("cannot write to {data_dir}: {e}"))
+}
+
+/// How many times a server started on this data dir (this start included, once counted).
+fn boots(data_dir: &str) -> u64 {
+    fs::read_to_string(format!("{data_dir}/boots")).ok().and_then(|s| s.trim().parse::<u64>().ok()).unwrap_or(0)
 }
 
 pub fn fnv(bytes: &[u8]) -> u64 {

@@ -12,7 +12,7 @@ const MAGIC: u32 = 0x2112_A442;
 /// Binds UDP `port` now (as upstream creates its STUN listeners before anything else) and answers
 /// Binding Requests from `serve_from` on: requests that arrive earlier wait in the socket.
 pub fn stun(port: u16, serve_from: Instant) -> Result<(), String> {
-    let sock = UdpSocket::bind(("0.0.0.0", port)).map_err(|e| format!("cannot listen on udp {port}: {e}"))?;
+    let sock = UdpSocket::bind(("0.0.0.0", port)).map_err(|e| format!("failed to create STUN listener on port {port}: listen udp :{port}: {e}"))?;
     thread::spawn(move || {
         thread::sleep(serve_from.saturating_duration_since(Instant::now()));
         log("stun", "INFO", &format!("STUN server listening on UDP port {port}"));

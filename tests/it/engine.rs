@@ -139,6 +139,30 @@ fn legacy_stack_is_healthy_and_answers_stun() {
     assert!(r.stdout.contains("nbmsp customer restore"), "a backup is kept unless purged: {}", r.stdout);
 }
 
+/// A server whose first start fails (a STUN port another socket held for a moment, as Docker's
+/// embedded DNS can) is brought back by Docker's restart policy, and the deploy waits for it;
+/// one that fails start after start is a crash loop and fails the deploy with its last words.
+#[test]
+fn one_failed_start_is_waited_out_and_a_crash_loop_fails_the_deploy() {
+    let Some(env) = DockerEnv::new("one_failed_start_is_waited_out") else { return };
+    crate::netbird_admin::with_server_env(&env, "STANDIN_FAIL_BOOTS", "1");
+    let sub = env.subdomain("boot");
+    let r = create(&env, &sub, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let boots = std::fs::read_to_string(env.data_dir().join(&sub).join("data/server/boots")).unwrap();
+    assert_eq!(boots.trim(), "2", "started twice: the failed start and the one that came up");
+    assert_eq!(env.home.run(&["customer", "delete", &sub, "--yes", "--purge-data"]).code, 0);
+
+    crate::netbird_admin::with_server_env(&env, "STANDIN_FAIL_BOOTS", "100");
+    let sub = env.subdomain("loop");
+    let r = create(&env, &sub, &[]);
+    let said = format!("{}{}", r.stdout, r.stderr);
+    assert_ne!(r.code, 0, "{said}");
+    assert!(said.contains("was restarted"), "{said}");
+    assert!(said.contains("address already in use"), "its last words: {said}");
+    assert!(env.containers().is_empty(), "rolled back: {:?}", env.containers());
+}
+
 #[test]
 fn failing_image_rolls_back_everything() {
     let Some(env) = DockerEnv::new("failing_image_rolls_back_everything") else { return };

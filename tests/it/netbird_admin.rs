@@ -13,11 +13,17 @@ const PASSWORD: &str = "role-password-1";
 /// Has the stand-in server report `peers` ("total,connected") devices, through a template
 /// override as an operator would make one.
 pub(crate) fn with_peers(env: &DockerEnv, peers: &str) {
+    with_server_env(env, "STANDIN_PEERS", peers);
+}
+
+/// Gives the combined server's container `key=value` in its environment, through a template
+/// override as an operator would make one.
+pub(crate) fn with_server_env(env: &DockerEnv, key: &str, value: &str) {
     let embedded =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/templates/combined/docker-compose.yml")).unwrap();
     let overridden = embedded.replace(
         "      NB_SETUP_PAT_ENABLED: \"true\"\n",
-        &format!("      NB_SETUP_PAT_ENABLED: \"true\"\n      STANDIN_PEERS: \"{peers}\"\n"),
+        &format!("      NB_SETUP_PAT_ENABLED: \"true\"\n      {key}: \"{value}\"\n"),
     );
     assert_ne!(overridden, embedded, "the template still sets NB_SETUP_PAT_ENABLED");
     std::fs::create_dir_all(env.home.path().join("templates/combined")).unwrap();
