@@ -40,6 +40,7 @@ pub async fn run(g: &GlobalArgs) -> CliResult {
         check("images", images(&settings).await),
         check("edge", edge(&store, &settings).await),
         check("services_dns", services_dns(&store, &settings).await),
+        check("geolocation", geolocation(&settings).await),
         // Informational: the fleet works without a monitor, only alerts and live statuses stop.
         check("monitor", Ok(monitor(&store))),
     ];
@@ -105,6 +106,33 @@ async fn services_dns(store: &Store, s: &Settings) -> Result<String, String> {
         Err(problems.join("; "))
     }
 }
+
+/// Where NetBird v0.77.1 fetches GeoLite at its first start (`management/server/geolocation/
+/// database.go`); the checksum is the smallest file there.
+const GEOLITE_URL: &str = "https://pkgs.netbird.io/geolocation-dbs/GeoLite2-City/download?suffix=tar.gz.sha256";
+
+/// With `netbird.geolocation` on, every NetBird server downloads GeoLite at start and stops
+/// when it cannot (`modules.go`): this machine must reach pkgs.netbird.io. Remote hosts are not
+/// asked (their egress is theirs).
+async fn geolocation(s: &Settings) -> Result<String, String> {
+    if !s.geolocation {
+        return Ok("off (netbird.geolocation): NetBird downloads nothing at start".into());
+    }
+    crate::engine::install_crypto_provider();
+    let client =
+        reqwest::Client::builder().timeout(std::time::Duration::from_secs(5)).build().map_err(|e| e.to_string())?;
+    let answer = client.get(GEOLITE_URL).send().await;
+    match answer {
+        Ok(r) if r.status().is_success() => {
+            Ok("pkgs.netbird.io answers: NetBird can download GeoLite at its first start".into())
+        }
+        Ok(r) => Err(format!("pkgs.netbird.io answered {}: {}", r.status(), GEOLITE_WHY)),
+        Err(e) => Err(format!("pkgs.netbird.io cannot be reached ({}): {GEOLITE_WHY}", crate::engine::error_chain(&e))),
+    }
+}
+
+const GEOLITE_WHY: &str = "NetBird stops at start when it cannot download GeoLite; give the Docker hosts HTTPS \
+                           egress to pkgs.netbird.io, or `nbmsp settings set netbird.geolocation off`";
 
 /// Every configured image is on the engine, or is pulled now; a management image too old to be
 /// bootstrapped safely is named.

@@ -397,15 +397,31 @@ fn doctor_reports_one_line_per_check() {
     let names: Vec<&str> = doc["checks"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
     assert_eq!(
         names,
-        ["database", "docker", "proxy", "data_dir", "ports", "images", "edge", "services_dns", "monitor"]
+        [
+            "database",
+            "docker",
+            "proxy",
+            "data_dir",
+            "ports",
+            "images",
+            "edge",
+            "services_dns",
+            "geolocation",
+            "monitor"
+        ]
     );
     assert!(doc["checks"][6]["detail"].as_str().unwrap().starts_with("none (edge.listen is empty"), "{doc}");
     assert_eq!(doc["checks"][7]["detail"], "no deployed customer has a reverse proxy", "{doc}");
-    assert!(doc["checks"][8]["detail"].as_str().unwrap().contains("no monitor has run yet"), "{doc}");
+    // On, NetBird downloads GeoLite at start: whether pkgs.netbird.io answers is said either way.
+    assert!(doc["checks"][8]["detail"].as_str().unwrap().contains("pkgs.netbird.io"), "{doc}");
+    assert!(doc["checks"][9]["detail"].as_str().unwrap().contains("no monitor has run yet"), "{doc}");
     let ok = doc["ok"].as_bool().unwrap();
     assert_eq!(r.code, if ok { 0 } else { 1 });
     let text = h.run(&["doctor"]);
-    assert_eq!(text.stdout.lines().count(), 9, "{}", text.stdout);
+    assert_eq!(text.stdout.lines().count(), 10, "{}", text.stdout);
+    assert_eq!(h.run(&["settings", "set", "netbird.geolocation", "off"]).code, 0);
+    let geo = &h.run(&["doctor", "--json"]).json()["checks"][8];
+    assert!(geo["ok"] == true && geo["detail"].as_str().unwrap().starts_with("off"), "{geo}");
     // An image that is neither present nor pullable is named with the setting to change; one
     // too old to be bootstrapped safely is refused.
     assert_eq!(h.run(&["settings", "set", "images.dashboard", "nbmsp-test/absent:never"]).code, 0);
