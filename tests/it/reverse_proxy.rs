@@ -251,11 +251,40 @@ fn the_edge_brings_a_services_name_to_its_customers_proxy_and_every_other_name_t
     assert!(edge_alert.is_some_and(|a| a["scope"] == "host"), "{alerts}");
     let found = env.home.run(&["reconcile", "--json"]).json();
     assert!(found.to_string().contains("\"kind\":\"edge\""), "{found}");
+    // Its container gone (as after a host's reinstall) and its address taken by another: the
+    // edge made again comes back at another one, which the customers' proxies do not trust.
+    assert!(Command::new("docker").args(["rm", "-f", &edge]).output().unwrap().status.success());
+    let holder = env.subdomain("holder");
+    let _holder = crate::common::docker::OnDrop::container(&holder);
+    let out = Command::new("docker")
+        .args(["run", "-d", "--name", &holder, "--network", &env.network])
+        .args(["-e", "NB_PROXY_TOKEN=nbx_fake", "-e", "NB_PROXY_DOMAIN=holder.fake"])
+        .arg("nbmsp-standin/reverse-proxy:latest")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let r = env.home.run(&["reconcile", "--yes"]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     assert_eq!(inspect(&edge, "{{.State.Status}}"), "running");
     assert_eq!(edge_of(&env), serde_json::json!({"state": "serving", "routes": 2}));
-    assert!(visit(port, &format!("wiki.{a}.msp.example")).starts_with(&prefix), "served again");
+    let moved = inspect(&edge, "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}");
+    assert_eq!(inspect(&holder, "{{.State.Status}}"), "running", "the holder keeps its address");
+    assert_ne!(moved, edge_ip, "the edge came back elsewhere");
+    let got = visit(port, &format!("wiki.{a}.msp.example"));
+    assert_eq!(got, format!("{prefix}{moved}"), "an untrusted edge's header is ignored: the visitor is the edge");
+    let found = env.home.run(&["reconcile", "--json"]).json();
+    let stale: Vec<&str> = found["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["kind"] == "proxy_trust")
+        .map(|f| f["subject"].as_str().unwrap())
+        .collect();
+    assert_eq!(stale.len(), 2, "both proxies trust the old address: {found}");
+    let r = env.home.run(&["reconcile", "--yes"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let got = visit(port, &format!("wiki.{a}.msp.example"));
+    assert!(got.starts_with(&prefix) && !got.ends_with(&moved), "the visitor's own address again: {got}");
     assert_eq!(env.home.run(&["monitor", "--once", "--json"]).code, 0);
     let alerts = env.home.run(&["alerts", "list", "--json"]).json();
     assert!(!alerts.as_array().unwrap().iter().any(|a| a["kind"] == "edge"), "cleared: {alerts}");

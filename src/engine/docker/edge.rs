@@ -142,4 +142,16 @@ impl DockerEngine {
     pub async fn address_on(&self, name: &str, network: &str) -> Result<Option<String>, EngineError> {
         Ok(self.inspect(name, Some(network)).await?.and_then(|c| c.ip))
     }
+
+    /// The value of `key` in container `name`'s environment as it runs (`None`: no such
+    /// container, or no such variable).
+    pub async fn env_value(&self, name: &str, key: &str) -> Result<Option<String>, EngineError> {
+        let prefix = format!("{key}=");
+        Ok(self
+            .inspect_raw(name)
+            .await?
+            .and_then(|c| c.config)
+            .and_then(|c| c.env)
+            .and_then(|env| env.iter().find_map(|e| e.strip_prefix(&prefix).map(str::to_string))))
+    }
 }

@@ -389,7 +389,10 @@ impl DockerEngine {
     }
 
     /// Docker's own view of container `name`, or `None` when there is no such container.
-    async fn inspect_raw(&self, name: &str) -> Result<Option<bollard::models::ContainerInspectResponse>, EngineError> {
+    pub(super) async fn inspect_raw(
+        &self,
+        name: &str,
+    ) -> Result<Option<bollard::models::ContainerInspectResponse>, EngineError> {
         match self.docker.inspect_container(name, None::<bollard::query_parameters::InspectContainerOptions>).await {
             Ok(c) => Ok(Some(c)),
             Err(e) if is_not_found(&e) => Ok(None),

@@ -316,6 +316,7 @@ async fn edge_findings(
                 let fix = "give the edge its configuration again (nginx tests it first)";
                 out.push(finding("edge", subject, reason, fix, Fix::ApplyEdge(host)));
             }
+            out.extend(stale_trust(ops, settings, host, &name).await?);
         } else if ops.engines.of(host).await?.inspect(&name, None).await?.is_some() {
             out.push(finding(
                 "orphan_edge",
@@ -324,6 +325,46 @@ async fn edge_findings(
                 "remove the container",
                 Fix::RemoveContainer(host, name.clone()),
             ));
+        }
+    }
+    Ok(out)
+}
+
+/// The reverse proxies on `host` that trust PROXY headers from another address than the
+/// edge's (`NB_PROXY_TRUSTED_PROXIES`, rendered when the proxy was): an edge that was made again
+/// (a host's restart, a stopped one started) can come back elsewhere on the network; the proxy
+/// then ignores its headers (upstream's policy for an untrusted source), and every visitor
+/// arrives as the edge's address — access rules by address and logs go wrong — until the proxy
+/// is rendered again: a redeploy.
+async fn stale_trust(
+    ops: &Ops<'_, AnyProxy>,
+    settings: &crate::domain::settings::Settings,
+    host: HostKey,
+    edge: &str,
+) -> Result<Vec<Finding>, EngineError> {
+    let docker = ops.engines.of(host).await?;
+    // A stopped edge has no address: what its proxies trust is judged once it runs again.
+    let at = docker.address_on(edge, &settings.docker_network).await?.filter(|ip| !ip.is_empty());
+    let Some(at) = at else { return Ok(Vec::new()) };
+    let mut out = Vec::new();
+    for row in ops.store.customer_rows()? {
+        let c = &row.customer;
+        if c.host_id != host || !c.reverse_proxy || row.udp_port.is_none() {
+            continue;
+        }
+        let proxy = render::container_name(&render::prefix(settings, c), "proxy");
+        match docker.env_value(&proxy, "NB_PROXY_TRUSTED_PROXIES").await? {
+            Some(trusted) if trusted != at => out.push(finding(
+                "proxy_trust",
+                c.subdomain.clone(),
+                format!(
+                    "its reverse proxy trusts the edge at {trusted}, which is at {at} now: visitors arrive as the \
+                     edge's address, their own dropped"
+                ),
+                "redeploy (the proxy learns the edge's address)",
+                Fix::Redeploy(c.id),
+            )),
+            _ => {}
         }
     }
     Ok(out)
