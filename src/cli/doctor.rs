@@ -60,22 +60,19 @@ pub async fn run(g: &GlobalArgs) -> CliResult {
     }
 }
 
-/// The local host's edge, when one is wanted: running, and its last configuration taken.
+/// The local host's edge, when one is wanted, as the one verdict on edges judges it.
 async fn edge(store: &Store, s: &Settings) -> Result<String, String> {
+    use crate::domain::edge::EdgeHealth;
     let Some(listen) = &s.edge.listen else {
         return Ok("none (edge.listen is empty; `nbmsp edge config` prints one for your own nginx)".into());
     };
     let name = crate::engine::npm::edge::container(s);
-    let docker = crate::engine::docker::DockerEngine::connect().await.map_err(|e| e.to_string())?;
-    let running = docker.inspect(&name, None).await.map_err(|e| e.to_string())?.is_some_and(|c| c.state == "running");
-    let routes = crate::engine::npm::edge::routes(store, s, None).map_err(|e| e.to_string())?.len();
-    match crate::engine::npm::edge::last(store, None).map_err(|e| e.to_string())? {
-        _ if !running => Err(format!("{name} is not running (listen {listen}): `nbmsp edge apply` starts it")),
-        Some(r) if r.result == "refused" => Err(format!(
-            "the last configuration was refused ({}), the edge serves an older one: fix it and `nbmsp edge apply`",
-            r.detail.unwrap_or_default()
-        )),
-        _ => Ok(format!("{name} on {listen}, {routes} customer(s) routed")),
+    let engines = crate::engine::hosts::Engines::new(store).map_err(|e| e.to_string())?;
+    match crate::engine::npm::edge::health(store, &engines, None).await.map_err(|e| e.to_string())? {
+        EdgeHealth::Serving { routes } => Ok(format!("{name} on {listen}, {routes} customer(s) routed")),
+        EdgeHealth::Trouble { reason } => Err(format!("{name} on {listen}: {reason}")),
+        EdgeHealth::Unknown => Err(format!("Docker did not answer about {name}")),
+        EdgeHealth::NotWanted => Ok("none (edge.listen is empty)".into()),
     }
 }
 
@@ -84,13 +81,12 @@ async fn edge(store: &Store, s: &Settings) -> Result<String, String> {
 /// answers for is resolved under each domain, all at once.
 async fn services_dns(store: &Store, s: &Settings) -> Result<String, String> {
     use crate::engine::checks::public::{Services, wildcard_note};
-    let customers = store.customers(&Default::default()).map_err(|e| e.to_string())?;
-    let mut domains = Vec::new();
-    for c in customers.iter().filter(|c| c.reverse_proxy) {
-        if store.deployment(c.id).map_err(|e| e.to_string())?.is_some() {
-            domains.push(c.fqdn(&s.base_domain));
-        }
-    }
+    let rows = store.customer_rows().map_err(|e| e.to_string())?;
+    let domains: Vec<String> = rows
+        .iter()
+        .filter(|r| crate::engine::npm::edge::is_routed(r, r.customer.host_id))
+        .map(|r| r.customer.fqdn(&s.base_domain))
+        .collect();
     if domains.is_empty() {
         return Ok("no deployed customer has a reverse proxy".into());
     }

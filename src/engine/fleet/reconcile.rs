@@ -347,11 +347,8 @@ async fn stale_trust(
     let at = docker.address_on(edge, &settings.docker_network).await?.filter(|ip| !ip.is_empty());
     let Some(at) = at else { return Ok(Vec::new()) };
     let mut out = Vec::new();
-    for row in ops.store.customer_rows()? {
+    for row in ops.store.customer_rows()?.iter().filter(|r| crate::engine::npm::edge::is_routed(r, host)) {
         let c = &row.customer;
-        if c.host_id != host || !c.reverse_proxy || row.udp_port.is_none() {
-            continue;
-        }
         let proxy = render::container_name(&render::prefix(settings, c), "proxy");
         match docker.env_value(&proxy, "NB_PROXY_TRUSTED_PROXIES").await? {
             Some(trusted) if trusted != at => out.push(finding(

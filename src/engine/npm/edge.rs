@@ -30,6 +30,13 @@ pub fn container(settings: &Settings) -> String {
     format!("nbmsp-{}edge", settings.name_prefix)
 }
 
+/// Whether the edge of `host` routes this customer: placed there, its reverse proxy on, and
+/// deployed (the one rule the edge's configuration, its health, the monitor, reconcile and
+/// doctor go by).
+pub fn is_routed(row: &crate::store::customers::CustomerRow, host: HostKey) -> bool {
+    row.customer.host_id == host && row.customer.reverse_proxy && row.udp_port.is_some()
+}
+
 /// The routes of the customers on `host` whose reverse proxy is on, deployed.
 pub fn routes(store: &Store, settings: &Settings, host: HostKey) -> Result<Vec<Route>, EngineError> {
     routes_except(store, settings, host, None)
@@ -45,7 +52,7 @@ fn routes_except(
     let mut out = Vec::new();
     for row in store.customer_rows()? {
         let c = &row.customer;
-        if c.host_id != host || !c.reverse_proxy || row.udp_port.is_none() || Some(c.id) == except {
+        if !is_routed(&row, host) || Some(c.id) == except {
             continue;
         }
         out.push(Route {

@@ -344,10 +344,7 @@ impl<'a> Monitor<'a> {
             return out;
         }
         for key in self.engines.keys().into_iter().filter(|k| !down.contains_key(k)) {
-            let wanted = rows
-                .iter()
-                .filter(|r| r.customer.host_id == key && r.customer.reverse_proxy && r.udp_port.is_some())
-                .count();
+            let wanted = rows.iter().filter(|r| crate::engine::npm::edge::is_routed(r, key)).count();
             match crate::engine::npm::edge::health_given(self.store, self.engines, settings, key, wanted).await {
                 Ok(crate::domain::edge::EdgeHealth::Trouble { reason }) => {
                     out.insert(key, Condition::EdgeTrouble { reason });
