@@ -153,8 +153,10 @@ fn a_customer_on_an_ssh_host_deploys_answers_and_is_removed_there() {
 
     // Health through b: HTTP over the SSH tunnel (b's Docker network is not reachable from
     // here), STUN at b's public IP.
+    let before = remote.logins();
     let h = json(&env.home.run(&["customer", "health", &sub, "--json"]));
     assert_eq!(h["healthy"], true, "{h}");
+    assert!(remote.logins() - before <= 2, "one login for the API, one for the tunnel");
     let port = json(&env.home.run(&["customer", "show", &sub, "--json"]))["relay_udp_port"].as_u64().unwrap();
     assert_eq!(h["stun"]["target"], format!("{}:{port}", remote.ip), "{h}");
     let logs = env.home.run(&["customer", "logs", &sub, "--tail", "5"]);

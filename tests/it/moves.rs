@@ -254,8 +254,15 @@ fn a_customer_with_a_reverse_proxy_moves_with_its_token_and_its_edge_routes() {
         "served here before the move"
     );
 
+    let before = remote.logins();
     let moved = json(&env.home.run(&["customer", "move", &sub, "--to", "b", "--json"]));
     assert_eq!(moved["to"], "b", "{moved}");
+    // Its Docker API connections (dozens, many at once) share SSH logins: 18 logins when each
+    // was its own, which sshd's MaxStartups throttle dropped at random under load (the move
+    // then failed with "the Docker engine stopped answering"); now the API's few, the file
+    // transfers' and the tunnel's.
+    let logins = remote.logins() - before;
+    assert!(logins <= 10, "the move made {logins} SSH logins");
     assert!(!env.containers().contains(&env.home.container(&sub, "proxy")), "{:?}", env.containers());
     assert!(remote.containers().contains(&env.home.container(&sub, "proxy")), "{:?}", remote.containers());
     assert_eq!(token_in(&remote.data_dir), token, "the same token, carried along");

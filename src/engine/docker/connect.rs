@@ -44,7 +44,8 @@ impl DockerEngine {
     }
 
     /// Connects to a recorded host's engine: `ssh://` through the system's OpenSSH (which runs
-    /// `docker system dial-stdio` there, as the docker CLI does), `tcp://` with the host's TLS
+    /// `docker system dial-stdio` there, as the docker CLI does, on a few shared logins:
+    /// [`super::ssh_link`]), `tcp://` with the host's TLS
     /// client certificate, `unix://` directly. `helper_image` (`images.helper`) carries the
     /// checks into a tcp:// host's networks.
     pub async fn connect_to(target: &crate::domain::host::Host, helper_image: &str) -> Result<Self, EngineError> {
@@ -53,7 +54,10 @@ impl DockerEngine {
         let unreachable = |detail: String| EngineError::DockerUnreachable { host: uri.clone(), detail };
         let version = bollard::API_DEFAULT_VERSION;
         let docker = match (&target.docker, &target.tls) {
-            (DockerAddress::Ssh { .. }, _) => Docker::connect_with_ssh(&uri, 120, version, target.ssh_key.clone()),
+            (DockerAddress::Ssh { user, host, port }, _) => {
+                let connector = super::ssh_link::Connector::new(user, host, *port, target.ssh_key.clone());
+                super::ssh_link::docker(connector, &uri, 120, version)
+            }
             (DockerAddress::Tcp { .. }, Some(tls)) => Docker::connect_with_ssl(
                 &uri,
                 std::path::Path::new(&tls.key),

@@ -19,6 +19,7 @@ pub mod helper;
 mod identity;
 mod images;
 pub mod socks;
+mod ssh_link;
 mod streams;
 
 use connect::Remote;
@@ -131,9 +132,11 @@ fn api_text(e: bollard::errors::Error) -> String {
     use bollard::errors::Error as E;
     match e {
         E::DockerResponseServerError { status_code, message } => format!("{message} (HTTP {status_code})"),
+        // The whole chain: for an ssh:// host the reason (ssh's own words) is a few sources down.
         E::HyperLegacyError { .. } | E::IOError { .. } | E::RequestTimeoutError => format!(
-            "the Docker engine stopped answering ({e}); is it restarting? Once it is back, \
-             `nbmsp reconcile --yes` removes what this operation left"
+            "the Docker engine stopped answering ({}); is it restarting? Once it is back, \
+             `nbmsp reconcile --yes` removes what this operation left",
+            super::error_chain(&e)
         ),
         other => other.to_string(),
     }

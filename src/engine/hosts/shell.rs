@@ -76,27 +76,66 @@ async fn run(sh: &Shell, script: &str, input: Vec<u8>) -> Result<Vec<u8>, Engine
             .await
             .map_err(|e| ssh_error(host, e));
     }
-    let mut cmd = ssh(host)?;
-    cmd.arg("--").arg(script).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
-    let mut child = cmd.spawn().map_err(|e| ssh_error(host, format!("cannot run ssh: {e}")))?;
-    let mut stdin = child.stdin.take();
-    let feed = async move {
-        if let Some(s) = stdin.as_mut() {
-            s.write_all(&input).await?;
-            s.shutdown().await?;
+    // Every script here may run twice (it writes whole files, reads, checks or removes), so a
+    // login that failed in passing is simply tried again.
+    let mut attempt = 1;
+    loop {
+        let mut cmd = ssh(host)?;
+        cmd.arg("--").arg(script).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        let mut child = cmd.spawn().map_err(|e| ssh_error(host, format!("cannot run ssh: {e}")))?;
+        let mut stdin = child.stdin.take();
+        let input = input.clone();
+        let feed = async move {
+            if let Some(s) = stdin.as_mut() {
+                s.write_all(&input).await?;
+                s.shutdown().await?;
+            }
+            drop(stdin);
+            Ok::<_, std::io::Error>(())
+        };
+        let (fed, out) = tokio::join!(feed, child.wait_with_output());
+        let out = out.map_err(|e| ssh_error(host, e))?;
+        if !out.status.success() {
+            let err = String::from_utf8_lossy(&out.stderr);
+            let err = crate::domain::sanitize::terminal_safe(err.trim());
+            // 255 is ssh's own failure; the scripts never exit with it.
+            if out.status.code() == Some(255) && attempt < LOGIN_ATTEMPTS && login_may_pass(&err) {
+                tracing::debug!(host = %host.name, attempt, error = %err, "ssh failed; trying again");
+                tokio::time::sleep(Duration::from_millis(300 * u64::from(attempt))).await;
+                attempt += 1;
+                continue;
+            }
+            return Err(ssh_error(host, if err.is_empty() { format!("exited with {}", out.status) } else { err }));
         }
-        drop(stdin);
-        Ok::<_, std::io::Error>(())
-    };
-    let (fed, out) = tokio::join!(feed, child.wait_with_output());
-    let out = out.map_err(|e| ssh_error(host, e))?;
-    if !out.status.success() {
-        let err = String::from_utf8_lossy(&out.stderr);
-        let err = crate::domain::sanitize::terminal_safe(err.trim());
-        return Err(ssh_error(host, if err.is_empty() { format!("exited with {}", out.status) } else { err }));
+        fed.map_err(|e| ssh_error(host, format!("writing to ssh: {e}")))?;
+        return Ok(out.stdout);
     }
-    fed.map_err(|e| ssh_error(host, format!("writing to ssh: {e}")))?;
-    Ok(out.stdout)
+}
+
+/// Attempts at an SSH login before its error is the answer.
+pub const LOGIN_ATTEMPTS: u32 = 3;
+
+/// Whether an SSH login that failed with these words (ssh's stderr) may succeed when tried
+/// again. A refused key, a changed or unverifiable host key, a name that does not resolve, a
+/// host that cannot be reached (waited for once is enough) or a configuration error will not;
+/// a connection dropped or reset before the login finished will (sshd drops new connections at
+/// random while too many are unauthenticated, `MaxStartups`).
+pub fn login_may_pass(words: &str) -> bool {
+    const LASTING: [&str; 12] = [
+        "Permission denied",
+        "Host key verification failed",
+        "IDENTIFICATION HAS CHANGED",
+        "Could not resolve",
+        "Too many authentication failures",
+        "Bad configuration",
+        "no such identity",
+        "Connection refused",
+        "Connection timed out",
+        "Operation timed out",
+        "No route to host",
+        "Network is unreachable",
+    ];
+    !LASTING.iter().any(|w| words.contains(w))
 }
 
 /// A file to write on a host: name in the dir, content, mode.
@@ -248,6 +287,20 @@ pub async fn remove_tree(sh: &Shell, dir: &Path) -> Result<(), EngineError> {
     run(sh, &format!("rm -rf -- {}", quote(dir)), Vec::new()).await.map(|_| ())
 }
 
+/// Why one attempt at a tunnel failed.
+enum Failed {
+    /// ssh ended with these words.
+    Login(String),
+    /// Anything else (no local port, no ssh to run, no answer in time).
+    Other(EngineError),
+}
+
+impl From<EngineError> for Failed {
+    fn from(e: EngineError) -> Self {
+        Self::Other(e)
+    }
+}
+
 /// An `ssh -D` SOCKS tunnel to the host, alive as long as this value.
 #[derive(Debug)]
 pub struct Tunnel {
@@ -257,8 +310,24 @@ pub struct Tunnel {
 }
 
 impl Tunnel {
-    /// Opens the tunnel and waits until it answers (or the login fails, said with ssh's words).
+    /// Opens the tunnel and waits until it answers (or the login fails, said with ssh's words;
+    /// a login that failed in passing is tried again).
     pub async fn open(host: &Host) -> Result<Self, EngineError> {
+        let mut attempt = 1;
+        loop {
+            match Self::open_once(host).await {
+                Err(Failed::Login(words)) if attempt < LOGIN_ATTEMPTS && login_may_pass(&words) => {
+                    tokio::time::sleep(Duration::from_millis(300 * u64::from(attempt))).await;
+                    attempt += 1;
+                }
+                Err(Failed::Login(words)) => return Err(ssh_error(host, words)),
+                Err(Failed::Other(e)) => return Err(e),
+                Ok(t) => return Ok(t),
+            }
+        }
+    }
+
+    async fn open_once(host: &Host) -> Result<Self, Failed> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .map_err(|e| ssh_error(host, format!("no local port for the tunnel: {e}")))?
@@ -276,13 +345,13 @@ impl Tunnel {
                     let _ = e.read_to_string(&mut err).await;
                 }
                 let err = crate::domain::sanitize::terminal_safe(err.trim());
-                return Err(ssh_error(host, format!("tunnel ended ({status}): {err}")));
+                return Err(Failed::Login(format!("tunnel ended ({status}): {err}")));
             }
             if tokio::net::TcpStream::connect(addr).await.is_ok() {
                 return Ok(Self { addr, _child: child });
             }
             if start.elapsed() > LOGIN_TIMEOUT {
-                return Err(ssh_error(host, format!("no tunnel within {} s", LOGIN_TIMEOUT.as_secs())));
+                return Err(ssh_error(host, format!("no tunnel within {} s", LOGIN_TIMEOUT.as_secs())).into());
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
@@ -292,6 +361,17 @@ impl Tunnel {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_logins_that_failed_in_passing_are_tried_again() {
+        assert!(login_may_pass("kex_exchange_identification: read: Connection reset by peer"));
+        assert!(login_may_pass("Connection closed by 10.0.0.2 port 22"));
+        assert!(login_may_pass(""));
+        assert!(!login_may_pass("root@10.0.0.2: Permission denied (publickey)."));
+        assert!(!login_may_pass("Host key verification failed."));
+        assert!(!login_may_pass("ssh: connect to host 10.0.0.2 port 22: Connection timed out"));
+        assert!(!login_may_pass("ssh: Could not resolve hostname h: Name or service not known"));
+    }
 
     #[test]
     fn paths_are_one_word_for_the_remote_shell() {

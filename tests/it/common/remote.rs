@@ -250,7 +250,13 @@ impl RemoteHost {
         assert!(out.status.success(), "docker load: {}", String::from_utf8_lossy(&out.stderr));
     }
 
-    /// Names of the containers on this host.
+    /// SSH logins this host's sshd has accepted so far.
+    pub fn logins(&self) -> usize {
+        let log = std::fs::read_to_string(self.dir.join("sshd.log")).unwrap_or_default();
+        log.lines().filter(|l| l.starts_with("Accepted publickey")).count()
+    }
+
+    /// Its containers' names (all states).
     pub fn containers(&self) -> Vec<String> {
         let out = self.docker().args(["ps", "-a", "--format", "{{.Names}}"]).output().unwrap();
         String::from_utf8_lossy(&out.stdout).lines().map(str::to_string).collect()
