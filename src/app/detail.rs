@@ -145,7 +145,7 @@ pub struct DetailState {
     /// Lines per second the containers write (as the worker last measured).
     pub log_rate: u32,
     /// Last health result.
-    pub health: Option<Result<HealthReport, String>>,
+    pub health: Option<Result<HealthReport, crate::domain::error::Failure>>,
     /// A health check is running.
     pub health_running: bool,
     /// CPU and memory from the last check.
@@ -163,7 +163,7 @@ pub struct DetailState {
     /// Only this service's lines.
     pub service_filter: Option<String>,
     /// Owner credentials, once asked for (shown until the view closes).
-    pub credentials: Option<Result<crate::engine::netbird::OwnerCredentials, String>>,
+    pub credentials: Option<Result<crate::engine::netbird::OwnerCredentials, crate::domain::error::Failure>>,
     /// The NetBird tab.
     pub netbird: super::netbird::NetBirdView,
     /// The nginx server block (proxy = none) is shown over the Deployment tab.

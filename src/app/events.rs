@@ -72,7 +72,7 @@ pub(super) fn on_event(s: &mut AppState, ev: Event) -> Vec<Command> {
         }
         Event::Credentials { customer_id, result } => {
             if let Some(d) = s.detail_mut().filter(|d| d.customer_id == customer_id) {
-                d.credentials = Some(result.map_err(|f| f.message));
+                d.credentials = Some(result);
             }
         }
         Event::Progress { customer_id, progress } => {
@@ -201,7 +201,7 @@ pub(super) fn on_event(s: &mut AppState, ev: Event) -> Vec<Command> {
         }
         Event::Health { customer_id, report } => {
             if let Some(d) = s.detail_mut().filter(|d| d.customer_id == customer_id) {
-                d.health = Some(report.map_err(|f| f.message));
+                d.health = Some(report);
                 d.health_running = false;
                 // The check stamped "last checked" in the database.
                 return vec![Command::LoadDetail { customer_id }];
@@ -269,7 +269,6 @@ pub(super) fn on_event(s: &mut AppState, ev: Event) -> Vec<Command> {
             None => s.notify(msg, true),
         },
         Event::NpmTested(r) => {
-            let r = r.map_err(|f| f.message);
             if let Some(w) = s.setup_mut() {
                 w.npm_test = Some(r);
             } else if let Some(st) = s.settings_mut() {

@@ -105,7 +105,10 @@ pub(super) fn on_setup(s: &mut AppState, k: TextKey) -> Vec<Command> {
         TextKey::BackTab | TextKey::Up => w.move_focus(-1),
         TextKey::Test => {
             if !w.npm() {
-                w.npm_test = Some(Err("choose proxy npm first (Space on the Proxy field)".into()));
+                w.npm_test = Some(Err(crate::domain::error::Failure::new(
+                    crate::domain::error::ErrorKind::Usage,
+                    "choose proxy npm first (Space on the Proxy field)",
+                )));
                 return Vec::new();
             }
             w.npm_test = None;

@@ -134,7 +134,7 @@ pub struct SettingsState {
     /// The last value sent (key, value): a refusal puts it back in the field to fix.
     pub submitted: Option<(String, String)>,
     /// The last test's answer (NPM on the NPM tab, a test notification elsewhere).
-    pub npm_test: Option<Result<String, String>>,
+    pub npm_test: Option<Result<String, crate::domain::error::Failure>>,
     /// The open Security form.
     pub account: Option<AccountForm>,
 }

@@ -98,7 +98,7 @@ pub struct SetupState {
     /// Problems by field.
     pub errors: Vec<(SetupField, String)>,
     /// The NPM test's answer.
-    pub npm_test: Option<Result<String, String>>,
+    pub npm_test: Option<Result<String, crate::domain::error::Failure>>,
     /// Waiting for the engine.
     pub busy: bool,
     /// The engine's refusal.

@@ -329,7 +329,7 @@ fn a_health_report_from_before_a_start_is_not_shown_after_it() {
     let mut s = super::fixtures::logged_in();
     update(&mut s, Action::Open);
     if let Some(d) = s.detail_mut() {
-        d.health = Some(Err("server: container is not running".into()));
+        d.health = Some(Err(crate::domain::error::Failure::runtime("server: container is not running")));
     }
     update(
         &mut s,

@@ -45,7 +45,7 @@ pub async fn run(g: &GlobalArgs, a: MonitorArgs) -> CliResult {
         let mut sink = |e: MonitorEvent| {
             if let MonitorEvent::Notice { notice, delivered } = e {
                 notices.push(
-                    serde_json::json!({ "notice": notice, "delivered": delivered.is_ok(), "error": delivered.err() }),
+                    serde_json::json!({ "notice": notice, "delivered": delivered.is_ok(), "error": delivered.err().map(|f| f.message) }),
                 );
             }
         };

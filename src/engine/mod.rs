@@ -74,6 +74,18 @@ pub enum EngineError {
     /// A secret that opens something was wrong (a backup's passphrase): nothing was done.
     #[error("{0}")]
     Refused(String),
+    /// A step of an operation failed; the operation says what it left, and the failure keeps
+    /// the kind of what caused it (a move that failed because Docker stopped answering is
+    /// `unavailable`, not a failure of its own).
+    #[error("{message}")]
+    Step {
+        /// The step's name ("move", "deploy", ...).
+        step: &'static str,
+        /// The kind of the failure that stopped it.
+        kind: crate::domain::error::ErrorKind,
+        /// What happened and what is left, for a person.
+        message: String,
+    },
     /// Nginx Proxy Manager could not be reached or answered badly.
     #[error("Nginx Proxy Manager at {url}: {detail}")]
     Npm {
@@ -91,6 +103,7 @@ impl EngineError {
         use crate::domain::error::ErrorKind;
         match self {
             EngineError::Store(s) => s.kind(),
+            EngineError::Step { kind, .. } => *kind,
             EngineError::DataMissing(_) | EngineError::Damaged(_) => ErrorKind::Data,
             EngineError::Usage(_) => ErrorKind::Usage,
             EngineError::Conflict(_) => ErrorKind::Conflict,
@@ -148,4 +161,18 @@ pub async fn blocking<T: Send + 'static>(
     tokio::task::spawn_blocking(work)
         .await
         .map_err(|e| EngineError::Files(format!("file work stopped unexpectedly: {e}")))?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::EngineError;
+    use crate::domain::error::ErrorKind;
+
+    #[test]
+    fn a_failed_step_keeps_the_kind_of_its_cause() {
+        let cause = EngineError::DockerUnreachable { host: "ssh://root@b".into(), detail: "refused".into() };
+        let moved = EngineError::Step { step: "move", kind: cause.kind(), message: format!("move failed: {cause}") };
+        assert_eq!(moved.kind(), ErrorKind::Unavailable);
+        assert!(moved.to_string().starts_with("move failed: the Docker engine at ssh://root@b"));
+    }
 }

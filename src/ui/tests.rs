@@ -391,8 +391,10 @@ fn first_run_wizard() {
     snap("setup_wizard", &s);
     let w = s.setup_mut().unwrap();
     w.values[6] = "npm".into();
-    w.npm_test =
-        Some(Err("Nginx Proxy Manager refused the login of admin@example.com: Invalid email or password".into()));
+    w.npm_test = Some(Err(crate::domain::error::Failure::new(
+        crate::domain::error::ErrorKind::Auth,
+        "Nginx Proxy Manager refused the login of admin@example.com: Invalid email or password",
+    )));
     w.validate();
     snap("setup_wizard_npm", &s);
 }

@@ -282,7 +282,7 @@ pub fn write(
     instance: &Path,
 ) -> Result<u64, EngineError> {
     if out.exists() {
-        return Err(EngineError::Files(format!("{} already exists; choose another file", out.display())));
+        return Err(EngineError::Conflict(format!("{} already exists; choose another file", out.display())));
     }
     manifest.files.clear();
     for rel in regular_files(instance)? {

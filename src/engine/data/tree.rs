@@ -17,7 +17,7 @@ fn io(context: String) -> impl FnOnce(std::io::Error) -> EngineError {
 /// when the copy does not match, the copy goes and `src` stays.
 pub fn move_dir(src: &Path, dst: &Path) -> Result<(), EngineError> {
     if dst.exists() {
-        return Err(EngineError::Files(format!("{} already exists: not overwriting it", dst.display())));
+        return Err(EngineError::Conflict(format!("{} already exists: not overwriting it", dst.display())));
     }
     if let Some(parent) = dst.parent() {
         fs::create_dir_all(parent).map_err(io(format!("cannot create {}", parent.display())))?;

@@ -115,7 +115,7 @@ impl DockerEngine {
         match opened {
             Ok(Tunnel::Ssh(t)) => Ok(Some((t.addr, None))),
             Ok(Tunnel::Helper(t)) => Ok(Some((t.addr, Some(t.password.as_str())))),
-            Err(e) => Err(EngineError::Files(e.clone())),
+            Err(e) => Err(EngineError::Unavailable(e.clone())),
         }
     }
 

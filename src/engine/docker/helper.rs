@@ -87,7 +87,7 @@ pub async fn run_script(
 ) -> Result<Vec<u8>, EngineError> {
     // A bind spec is `source:target[:options]`: a ':' or ',' in the path would change its meaning.
     if !mount.starts_with('/') || mount.contains([':', ',']) {
-        return Err(EngineError::Files(format!("the data dir {mount} cannot be mounted into a helper (':' or ',')")));
+        return Err(EngineError::Usage(format!("the data dir {mount} cannot be mounted into a helper (':' or ',')")));
     }
     ensure_image(engine, image).await?;
     sweep(engine).await;

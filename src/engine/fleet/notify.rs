@@ -63,7 +63,7 @@ impl Notifier {
             (true, _) => None,
             (false, Some(t)) => Some((s.gotify_url.clone(), t)),
             (false, None) => {
-                return Err(EngineError::Files(
+                return Err(EngineError::Usage(
                     "alerts.gotify_url is set but alerts.gotify_token is not: `nbmsp settings set alerts.gotify_token ...`"
                         .into(),
                 ));

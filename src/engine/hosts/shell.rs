@@ -43,7 +43,7 @@ pub struct Shell {
 /// accepted once and then held to (as the docker CLI's SSH does), the host's key if recorded.
 fn ssh(host: &Host) -> Result<Command, EngineError> {
     let DockerAddress::Ssh { user, host: addr, port } = &host.docker else {
-        return Err(EngineError::Files(format!(
+        return Err(EngineError::Usage(format!(
             "host {} is reached over {}: nbmsp places instance files only on ssh:// hosts",
             host.name,
             host.docker.uri()

@@ -181,7 +181,7 @@ impl<P: Proxy> Ops<'_, P> {
     pub(crate) fn stored_pat(&self, customer: &Customer) -> Result<String, EngineError> {
         let scope = crate::store::vault::customer_scope(customer.id);
         self.store.secret(self.vault, &scope, OWNER_SECRETS[2])?.map(|t| t.to_string()).ok_or_else(|| {
-            EngineError::Files(format!(
+            EngineError::DataMissing(format!(
                 "customer '{}' has no NetBird access token in nbmsp (set up outside nbmsp, or by a server without \
                  NB_SETUP_PAT_ENABLED)",
                 customer.subdomain

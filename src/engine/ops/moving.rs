@@ -3,6 +3,7 @@
 //! crash before the switch is undone (the source starts again), after it finished (the source's
 //! leftovers go). The source is kept until the target answers.
 
+use crate::domain::error::Failure;
 use crate::domain::rights::Right;
 use serde::Serialize;
 
@@ -43,7 +44,7 @@ pub struct MoveOutcome {
     /// let the new one through).
     pub port_changed_from: Option<u16>,
     /// What the `hooks.dns` program said (or why it failed), when one is set.
-    pub dns_hook: Option<Result<String, String>>,
+    pub dns_hook: Option<Result<String, crate::domain::error::Failure>>,
 }
 
 impl<P: Proxy> Ops<'_, P> {
@@ -141,7 +142,7 @@ impl<P: Proxy> Ops<'_, P> {
             };
             self.store.journal_end(journal, "failed", &outcome)?;
             self.store.log_customer(self.actor, &customer, "move", AuditStatus::Error, &outcome)?;
-            return Err(EngineError::Files(outcome));
+            return Err(EngineError::Step { step: "move", kind: e.kind(), message: outcome });
         }
         self.store.journal_step(journal, "remove source")?;
         self.remove_from(&customer, from).await?;
@@ -251,7 +252,7 @@ impl<P: Proxy> Ops<'_, P> {
 
 /// Runs the `hooks.dns` program for a finished move (at most a minute): its last line of output,
 /// or why it failed. The move stands either way.
-async fn dns_hook(program: &str, m: &MoveOutcome, subdomain: &str) -> Result<String, String> {
+async fn dns_hook(program: &str, m: &MoveOutcome, subdomain: &str) -> Result<String, Failure> {
     let mut cmd = tokio::process::Command::new(program);
     crate::engine::hosts::process::scrub(&mut cmd)
         .env("NBMSP_DOMAIN", &m.domain)
@@ -261,8 +262,8 @@ async fn dns_hook(program: &str, m: &MoveOutcome, subdomain: &str) -> Result<Str
         .kill_on_drop(true);
     let out = tokio::time::timeout(std::time::Duration::from_secs(60), cmd.output())
         .await
-        .map_err(|_| format!("{program} did not finish within 60 s"))?
-        .map_err(|e| format!("cannot run {program}: {e}"))?;
+        .map_err(|_| Failure::runtime(format!("{program} did not finish within 60 s")))?
+        .map_err(|e| Failure::runtime(format!("cannot run {program}: {e}")))?;
     let last = |b: &[u8]| {
         let text = String::from_utf8_lossy(b);
         crate::domain::sanitize::terminal_safe(text.trim().lines().last().unwrap_or(""))
@@ -270,6 +271,6 @@ async fn dns_hook(program: &str, m: &MoveOutcome, subdomain: &str) -> Result<Str
     if out.status.success() {
         Ok(if out.stdout.is_empty() { "done".into() } else { last(&out.stdout) })
     } else {
-        Err(format!("{program} exited with {}: {}", out.status, last(&out.stderr)))
+        Err(Failure::runtime(format!("{program} exited with {}: {}", out.status, last(&out.stderr))))
     }
 }

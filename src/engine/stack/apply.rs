@@ -166,7 +166,7 @@ pub async fn apply(
             let svc = file
                 .services
                 .get(service)
-                .ok_or_else(|| EngineError::Files(format!("service {service} is missing")))?;
+                .ok_or_else(|| EngineError::Damaged(format!("the compose file has no service {service}")))?;
             Ok((service.to_string(), spec(file, project, service, svc, working_dir)?))
         })
         .collect::<Result<Vec<_>, EngineError>>()?;

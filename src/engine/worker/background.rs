@@ -102,7 +102,7 @@ async fn monitor(c: Rc<Ctx>, tx: UnboundedSender<Event>, focus: tokio::sync::wat
                 let _ = tx.send(Event::Host(h));
             }
             M::Stats { customer_id, stats } => {
-                let _ = tx.send(Event::Stats { customer_id, stats: stats.map_err(Failure::runtime) });
+                let _ = tx.send(Event::Stats { customer_id, stats });
             }
             M::Error(e) => tracing::warn!("monitor: {e}"),
             M::Round(_) | M::Notice { .. } => {}

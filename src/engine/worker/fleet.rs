@@ -125,6 +125,7 @@ pub(super) fn move_command(d: &Dispatch, target: CustomerRef, to: String) {
                     let m = ops.move_to(customer_id, key, &mut progress).await.map_err(Failure::from)?;
                     let dns = match (&m.dns_hook, &m.public_ip) {
                         (Some(Ok(said)), _) => format!("hooks.dns: {said}"),
+                        (Some(Err(e)), _) => format!("hooks.dns failed ({e}): point {} at the new address", m.domain),
                         (_, Some(ip)) => format!("point {} at {ip}", m.domain),
                         (_, None) => format!("point {} at this machine", m.domain),
                     };

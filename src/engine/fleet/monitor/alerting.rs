@@ -76,13 +76,19 @@ impl Monitor<'_> {
             // No channel configured: notices are logged only.
             for n in self.pending.drain(..) {
                 tracing::warn!(scope = %n.scope, kind = %n.kind, "{}: {}", n.title, n.message);
-                sink(MonitorEvent::Notice { notice: n, delivered: Err("no alert channel configured".into()) });
+                sink(MonitorEvent::Notice {
+                    notice: n,
+                    delivered: Err(crate::domain::error::Failure::new(
+                        crate::domain::error::ErrorKind::Usage,
+                        "no alert channel configured",
+                    )),
+                });
             }
             return;
         };
         let mut failed = Vec::new();
         for n in std::mem::take(&mut self.pending) {
-            let r = notifier.send(&n).await.map_err(|e| e.to_string());
+            let r = notifier.send(&n).await.map_err(crate::domain::error::Failure::from);
             match &r {
                 Ok(()) => tracing::info!(scope = %n.scope, kind = %n.kind, "notice sent: {}", n.title),
                 Err(e) => tracing::warn!(scope = %n.scope, "notice not sent, retrying next round: {e}"),
@@ -147,7 +153,13 @@ impl Monitor<'_> {
                 self.deliver(&settings, sink).await;
             }
         } else {
-            sink(MonitorEvent::Notice { notice, delivered: Err("another monitor sends the alerts".into()) });
+            sink(MonitorEvent::Notice {
+                notice,
+                delivered: Err(crate::domain::error::Failure::new(
+                    crate::domain::error::ErrorKind::Conflict,
+                    "another monitor sends the alerts",
+                )),
+            });
         }
     }
 }

@@ -55,14 +55,14 @@ pub enum MonitorEvent {
         /// Which customer.
         customer_id: i64,
         /// The samples or why not.
-        stats: Result<Vec<ContainerStats>, String>,
+        stats: Result<Vec<ContainerStats>, crate::domain::error::Failure>,
     },
     /// A notice was sent (or failed to be).
     Notice {
         /// The notice.
         notice: Notice,
         /// Delivery outcome.
-        delivered: Result<(), String>,
+        delivered: Result<(), crate::domain::error::Failure>,
     },
     /// Something failed; the monitor carries on.
     Error(String),

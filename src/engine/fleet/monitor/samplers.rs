@@ -224,7 +224,7 @@ impl Monitor<'_> {
                 self.store.record_stats(id, cpu, mem)?;
             }
             if focused {
-                sink(MonitorEvent::Stats { customer_id: id, stats: r.map_err(|e| e.to_string()) });
+                sink(MonitorEvent::Stats { customer_id: id, stats: r.map_err(crate::domain::error::Failure::from) });
             }
         }
         Ok(())
