@@ -345,8 +345,9 @@ fn each_host_publishes_its_customers_through_its_own_npm() {
             }
             assert!(
                 std::time::Instant::now() < deadline,
-                "no expiry or disk for b: {:?}",
-                crate::reports::scrape(&addr)
+                "no expiry or disk for b: {:?}\nthe monitor's log:\n{}",
+                crate::reports::scrape(&addr),
+                env.home.log_tail(40)
             );
         };
         let value =

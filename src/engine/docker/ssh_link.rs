@@ -21,6 +21,9 @@ use hyper_util::rt::TokioIo;
 
 use crate::engine::hosts::shell::LOGIN_ATTEMPTS;
 
+/// How long a login without sessions stays up (seconds).
+const MASTER_IDLE: std::num::NonZeroUsize = std::num::NonZeroUsize::new(60).unwrap();
+
 /// Sessions one login carries at most: sshd refuses a connection's 11th session by default
 /// (`MaxSessions 10`), and a refused session would look like a connection that closed at once.
 pub const CHANNELS_PER_LOGIN: usize = 8;
@@ -88,6 +91,9 @@ impl Logins {
             .known_hosts_check(openssh::KnownHosts::Add)
             .connect_timeout(Duration::from_secs(10))
             .server_alive_interval(Duration::from_secs(15))
+            // A master outlives nbmsp only briefly when nbmsp is killed (it runs in the
+            // background): without a session for a minute it ends; a live one always has one.
+            .control_persist(openssh::ControlPersist::IdleFor(MASTER_IDLE))
             .user(self.user.clone())
             .port(self.port);
         if let Some(key) = &self.key {

@@ -66,6 +66,20 @@ impl Home {
         self.dir.path()
     }
 
+    /// The last `n` lines of every log file of this home (for a failure's message).
+    pub fn log_tail(&self, n: usize) -> String {
+        let Ok(dir) = std::fs::read_dir(self.path().join("logs")) else { return "(no logs)".into() };
+        let mut out = String::new();
+        for entry in dir.flatten() {
+            let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+            let lines: Vec<&str> = text.lines().collect();
+            out.push_str(&format!("== {}\n", entry.path().display()));
+            out.push_str(&lines[lines.len().saturating_sub(n)..].join("\n"));
+            out.push('\n');
+        }
+        out
+    }
+
     /// A command for `nbmsp` in this home, with no password in the environment and no stdin.
     pub fn command(&self) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_nbmsp"));
