@@ -19,7 +19,9 @@
 #   tui_key_latency_logs_5k  key to screen while the shown container logs 5,000 lines/s (target <= 16 ms)
 #   tui_rss_logs_5k     peak memory of that run (bounded by the log ring buffers)
 #   tui_log_bytes_per_s_5k  bytes per second written to the terminal while following that stream (target <= 900)
-#   bulk_create_50_s    nbmsp customer import of 50 customers, created and deployed to healthy (target <= 60 s)
+#   import_100_s        nbmsp customer import of 100 customers into an empty fleet, each created and deployed
+#                       to healthy (target <= 60 s on 2 cores); import_100_cpu_s is nbmsp's own CPU in it
+#   bulk_create_50_s    nbmsp customer import of 50 customers, created and deployed to healthy
 #   fleet_refresh_calls_{50,100}  Docker API calls of one monitor round at 50 and 100 customers (target: constant)
 #   fleet_refresh_ms_100          duration of that round at 100 customers (target <= 200 ms)
 #   tui_idle_bytes_fleet_100      bytes written in 30 s at rest (from 20 s after start) with 100 live customers and the monitor on (target 0)
@@ -107,6 +109,16 @@ echo "bench deploy_overhead_vs_compose $(python3 -c "print(f'{$o / $c:.2f}')") r
 entries() {  # entries FROM TO: an import file for customers fleetFROM..fleetTO
   python3 -c 'import json,sys; a,b=int(sys.argv[1]),int(sys.argv[2]); print(json.dumps([{"name":f"Fleet {i}","subdomain":f"fleet{i}","email":f"it@fleet{i}.example"} for i in range(a,b)]))' "$1" "$2"
 }
+# One import of 100, then all of them deleted again (four at a time) before the fleet below.
+python3 -c 'import json; print(json.dumps([{"name":f"Import {i}","subdomain":f"imp{i}","email":f"it@imp{i}.example"} for i in range(100)]))' > "$home/import-100.json"
+t0=$(now)
+/usr/bin/time -f "%U %S" -o "$home/import.cpu" "$bin" customer import --file "$home/import-100.json" >/dev/null 2>"$home/import.err" \
+  || { cat "$home/import.err" >&2; exit 1; }
+t1=$(now)
+echo "bench import_100_s $(python3 -c "print(f'{$t1 - $t0:.1f}')") s"
+echo "bench import_100_cpu_s $(awk '{printf "%.1f", $1 + $2}' "$home/import.cpu") s"
+seq 0 99 | xargs -P 4 -I{} "$bin" customer delete "imp{}" --yes --purge-data >/dev/null
+
 entries 0 50 > "$home/fleet-a.json"
 t0=$(now)
 "$bin" customer import --file "$home/fleet-a.json" >/dev/null 2>"$home/import.err" || { cat "$home/import.err" >&2; exit 1; }

@@ -92,7 +92,8 @@ impl DockerEngine {
             .await
             .map_err(|_| unreachable("no answer within 10 s".into()))?
             .map_err(|e| unreachable(crate::engine::error_chain(&e)))?;
-        Ok(Self { docker, host, published_at, remote, calls: Default::default(), installation: None })
+        let clients = Default::default();
+        Ok(Self { docker, host, published_at, remote, calls: Default::default(), installation: None, clients })
     }
 
     /// The SOCKS tunnel to a remote host's Docker networks (`None` for the local engine, whose
@@ -121,15 +122,24 @@ impl DockerEngine {
 
     /// An HTTP client that reaches this engine's containers by their addresses on its Docker
     /// networks: directly here, through the SSH tunnel on a remote host.
+    ///
+    /// Made once per timeout and way in, then shared by this connection's clones: building a
+    /// client reads the system's root certificates (5–20 ms of CPU), and a readiness wait asks
+    /// for one four times a second per customer in flight.
     pub async fn http_client(&self, timeout: Duration) -> Result<reqwest::Client, EngineError> {
-        match self.tunnel().await? {
-            None => crate::engine::npm::http_client_with(timeout),
-            Some((addr, None)) => crate::engine::npm::http_client_via(timeout, &format!("socks5h://{addr}")),
-            Some((addr, Some(password))) => crate::engine::npm::http_client_via(
-                timeout,
-                &format!("socks5h://{}:{password}@{addr}", super::socks::USER),
-            ),
+        let proxy = match self.tunnel().await? {
+            None => None,
+            Some((addr, None)) => Some(format!("socks5h://{addr}")),
+            Some((addr, Some(password))) => Some(format!("socks5h://{}:{password}@{addr}", super::socks::USER)),
+        };
+        let key = (timeout, proxy);
+        let mut kept = self.clients.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((_, c)) = kept.iter().find(|(k, _)| *k == key) {
+            return Ok(c.clone());
         }
+        let client = crate::engine::npm::probe_client(timeout, key.1.as_deref())?;
+        kept.push((key, client.clone()));
+        Ok(client)
     }
 
     /// How long a probe of a container may take through this engine: `direct` here or over

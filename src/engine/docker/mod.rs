@@ -54,7 +54,13 @@ pub struct DockerEngine {
     /// ([`DockerEngine::inspect_owned`]) see only containers carrying its label, never a
     /// same-named container of another installation on a shared engine.
     installation: Option<std::sync::Arc<str>>,
+    /// HTTP clients into this engine's networks, by timeout and proxy (see
+    /// [`DockerEngine::http_client`]); shared by clones.
+    clients: std::sync::Arc<std::sync::Mutex<Vec<HttpClientKind>>>,
 }
+
+/// A kept HTTP client: (timeout, SOCKS proxy) and the client.
+type HttpClientKind = ((Duration, Option<String>), reqwest::Client);
 
 /// One container of the fleet as a single list call reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]

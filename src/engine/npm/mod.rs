@@ -68,6 +68,26 @@ pub fn http_client_via(timeout: Duration, proxy: &str) -> Result<reqwest::Client
         .map_err(err)
 }
 
+/// A client for probes of containers (through `proxy` when given) that keeps no connection
+/// between requests: one client serves every probe of a fleet, and idle connections kept to
+/// each container would add up to hundreds of open sockets in a long-running monitor.
+pub fn probe_client(timeout: Duration, proxy: Option<&str>) -> Result<reqwest::Client, EngineError> {
+    crate::engine::install_crypto_provider();
+    let err = |e: reqwest::Error| EngineError::Npm {
+        url: String::new(),
+        detail: format!("cannot build an HTTP client: {e}"),
+    };
+    let mut builder = reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(5).min(timeout))
+        .timeout(timeout)
+        .pool_max_idle_per_host(0)
+        .user_agent(concat!("nbmsp/", env!("CARGO_PKG_VERSION")));
+    if let Some(p) = proxy {
+        builder = builder.proxy(reqwest::Proxy::all(p).map_err(err)?);
+    }
+    builder.build().map_err(err)
+}
+
 /// Asks NPM at `url` (the admin URL, e.g. `http://127.0.0.1:81`) whether it is up.
 pub async fn probe(client: &reqwest::Client, url: &str) -> Result<NpmStatus, EngineError> {
     let err = |detail: String| EngineError::Npm { url: url.to_string(), detail };
