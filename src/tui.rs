@@ -5,6 +5,8 @@
 //! event before drawing, so a burst of log lines costs one frame, and an idle screen writes
 //! nothing at all. Log lines alone draw at most four frames a second, one when they flood (`app::detail::log_frame`).
 
+mod quiet;
+
 use std::io::{self, Stdout};
 use std::path::PathBuf;
 
@@ -20,7 +22,7 @@ use crate::app::{self, Action, AppState, Command};
 use crate::engine::worker;
 use crate::ui;
 
-type Term = Terminal<CrosstermBackend<Stdout>>;
+type Term = Terminal<quiet::Quiet<CrosstermBackend<Stdout>>>;
 
 /// What the app starts with.
 #[derive(Debug, Clone)]
@@ -99,7 +101,7 @@ fn setup() -> io::Result<Term> {
         restore();
         return Err(e);
     }
-    Terminal::new(CrosstermBackend::new(io::stdout()))
+    Terminal::new(quiet::Quiet::new(CrosstermBackend::new(io::stdout())))
 }
 
 /// How the app ended: the user quit, or a signal ended it (its number).
@@ -338,6 +340,7 @@ async fn edit_externally(
         .await;
     enable_raw_mode()?;
     execute!(io::stdout(), EnterAlternateScreen, crossterm::terminal::Clear(crossterm::terminal::ClearType::All))?;
+    term.backend_mut().forget();
     // The next frame must be drawn whole: an empty frame makes ratatui's previous buffer blank
     // (`Terminal::clear` would ask the terminal where its cursor is, and the answer can be lost
     // while the input reader starts again).
