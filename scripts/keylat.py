@@ -41,6 +41,9 @@ NAMED = {"Enter": b"\r", "Esc": b"\x1b", "Tab": b"\t", "Up": b"\x1b[A", "Down": 
 
 
 def key_bytes(name):
+    """A named key, `text:STRING` (typed as is), or the characters given."""
+    if name.startswith("text:"):
+        return name[len("text:"):].encode()
     return NAMED.get(name, name.encode())
 
 
