@@ -110,14 +110,3 @@ pub async fn probe(client: &reqwest::Client, url: &str) -> Result<NpmStatus, Eng
         body.version.map(|v| format!("{}.{}.{}", v.major, v.minor, v.revision)).unwrap_or_else(|| "unknown".into());
     Ok(NpmStatus { version, setup: body.setup })
 }
-#[cfg(test)]
-mod tmp_timing {
-    #[test]
-    fn tmp_client_build_cost() {
-        let t = std::time::Instant::now();
-        for _ in 0..20 {
-            super::http_client_with(std::time::Duration::from_secs(2)).unwrap();
-        }
-        eprintln!("TIMING per client: {:?}", t.elapsed() / 20);
-    }
-}
