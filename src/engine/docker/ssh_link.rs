@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use hyper_util::rt::TokioIo;
 
-use crate::engine::hosts::shell::LOGIN_ATTEMPTS;
+use crate::engine::hosts::shell::{LOGIN_ATTEMPTS, login_pause};
 
 /// How long a login without sessions stays up (seconds).
 const MASTER_IDLE: std::num::NonZeroUsize = std::num::NonZeroUsize::new(60).unwrap();
@@ -108,7 +108,7 @@ impl Logins {
                 }
                 Err(e) if attempt < LOGIN_ATTEMPTS && retryable(&e) => {
                     tracing::debug!(host = %self.host, attempt, error = %e, "ssh login failed; trying again");
-                    tokio::time::sleep(Duration::from_millis(300 * u64::from(attempt))).await;
+                    tokio::time::sleep(login_pause(attempt)).await;
                     attempt += 1;
                 }
                 Err(e) => return Err(e),

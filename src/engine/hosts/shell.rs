@@ -101,7 +101,7 @@ async fn run(sh: &Shell, script: &str, input: Vec<u8>) -> Result<Vec<u8>, Engine
             // 255 is ssh's own failure; the scripts never exit with it.
             if out.status.code() == Some(255) && attempt < LOGIN_ATTEMPTS && login_may_pass(&err) {
                 tracing::debug!(host = %host.name, attempt, error = %err, "ssh failed; trying again");
-                tokio::time::sleep(Duration::from_millis(300 * u64::from(attempt))).await;
+                tokio::time::sleep(login_pause(attempt)).await;
                 attempt += 1;
                 continue;
             }
@@ -114,6 +114,12 @@ async fn run(sh: &Shell, script: &str, input: Vec<u8>) -> Result<Vec<u8>, Engine
 
 /// Attempts at an SSH login before its error is the answer.
 pub const LOGIN_ATTEMPTS: u32 = 3;
+
+/// How long to wait before attempt `attempt + 1` at a login: long enough for sshd to have let
+/// the logins that crowded it in, short enough not to be felt.
+pub fn login_pause(attempt: u32) -> Duration {
+    Duration::from_millis(300 * u64::from(attempt))
+}
 
 /// Whether an SSH login that failed with these words (ssh's stderr) may succeed when tried
 /// again. A refused key, a changed or unverifiable host key, a name that does not resolve, a
@@ -317,7 +323,7 @@ impl Tunnel {
         loop {
             match Self::open_once(host).await {
                 Err(Failed::Login(words)) if attempt < LOGIN_ATTEMPTS && login_may_pass(&words) => {
-                    tokio::time::sleep(Duration::from_millis(300 * u64::from(attempt))).await;
+                    tokio::time::sleep(login_pause(attempt)).await;
                     attempt += 1;
                 }
                 Err(Failed::Login(words)) => return Err(ssh_error(host, words)),
