@@ -63,23 +63,19 @@ impl Logins {
     /// A login with room for one more session: a live one, or a new one.
     async fn lease(&self) -> Result<Lease, openssh::Error> {
         let mut masters = self.masters.lock().await;
-        // A master whose ssh has gone (the network dropped, sshd restarted) is forgotten.
-        let mut live = Vec::with_capacity(masters.len());
-        for m in masters.drain(..) {
-            if m.channels.load(Ordering::Relaxed) < CHANNELS_PER_LOGIN && m.session.check().await.is_err() {
-                continue;
-            }
-            live.push(m);
-        }
-        *masters = live;
-        let free = masters.iter().find(|m| m.channels.load(Ordering::Relaxed) < CHANNELS_PER_LOGIN).cloned();
-        let master = match free {
-            Some(m) => m,
-            None => {
+        let has_room = |m: &Arc<Master>| m.channels.load(Ordering::Relaxed) < CHANNELS_PER_LOGIN;
+        let master = loop {
+            let Some(i) = masters.iter().position(has_room) else {
                 let m = Arc::new(self.login().await?);
                 masters.push(m.clone());
-                m
+                break m;
+            };
+            // Only the login about to be used is asked whether it is alive; one whose ssh has
+            // gone (the network dropped, sshd restarted) is forgotten.
+            if masters[i].session.check().await.is_ok() {
+                break masters[i].clone();
             }
+            masters.remove(i);
         };
         master.channels.fetch_add(1, Ordering::Relaxed);
         Ok(Lease(master))
