@@ -166,6 +166,14 @@ async fn a_stop_during_a_rollouts_redeploy_in_the_same_app_is_refused_as_busy() 
         _ => None,
     })
     .await;
+    // A step of the canary's redeploy: the rollout holds the customer's lock from its first step
+    // to its end, and the new image's start (the stand-in's late API) keeps it seconds longer.
+    // (The wave's announcement comes before the lock is taken.)
+    common::worker::next(&mut rx, "a step of the canary's redeploy", |e| match e {
+        Event::Progress { customer_id, .. } if customer_id == id => Some(()),
+        _ => None,
+    })
+    .await;
     // Same process, same database connection: the lock is the rollout's, not the process's.
     tx.send(Cmd::Operate { target: CustomerRef::new(id, sub.clone()), op: Operation::Stop }).unwrap();
     let stop = common::worker::next(&mut rx, "the stop's answer", |e| match e {

@@ -196,7 +196,11 @@ async fn rollout(
         let u = match e {
             RolloutEvent::Wave(n, who) => RolloutUpdate::Wave(n, who),
             RolloutEvent::Done(r) => RolloutUpdate::Customer(r),
-            RolloutEvent::Step(..) => return,
+            // A customer's steps as for any operation on it (the app shows them where it runs one).
+            RolloutEvent::Step(customer_id, progress) => {
+                let _ = tx.send(Event::Progress { customer_id, progress });
+                return;
+            }
         };
         let _ = tx.send(Event::Rollout(Box::new(u)));
     };
